@@ -1,0 +1,11 @@
+module github.com/simdconv/simdconv/asm
+
+go 1.26.0
+
+replace github.com/simdconv/simdconv => ../
+
+require (
+	github.com/mmcloughlin/avo v0.6.0 // indirect
+	golang.org/x/arch v0.33.0 // indirect
+	golang.org/x/tools v0.52.0 // indirect
+)

@@ -1,0 +1,8 @@
+//go:build gc && !purego
+
+package simdconv
+
+func detectISAs() (a [numISA]bool) {
+	a[isaGeneric] = true
+	return a
+}
