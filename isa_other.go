@@ -6,3 +6,9 @@ func detectISAs() (a [numISA]bool) {
 	a[isaGeneric] = true
 	return a
 }
+
+func tileOf(isaID) blocking { return genericBlocking }
+
+func microkernel(_ isaID, a, b, c []float32, k, ldc int) {
+	sgemmGeneric(a, b, c, k, ldc)
+}

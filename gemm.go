@@ -1,0 +1,273 @@
+package simdconv
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/simdconv/simdconv/internal/parallel"
+)
+
+// blocking is one ISA's register tile (mr × nr) and cache blocks: an mc×kc
+// block of A stays in L2, a kc×nr sliver of B in L1, and a kc×nc panel of B
+// in L3.
+type blocking struct {
+	mr, nr, mc, kc, nc int
+}
+
+// Gemm describes C = Alpha·A·B + Beta·C (+ Bias per row) (then ReLU) with A
+// M×K and B K×N. C is row-major with row stride Ldc. Package kernels builds
+// convolutions from it; Sgemm is the BLAS-style front end.
+type Gemm struct {
+	M, N, K int
+	Alpha   float32
+	A       Dense
+	B       BSource
+	Beta    float32
+	Bias    []float32 // nil, or M values added to every row of C before the product
+	ReLU    bool      // replace each finished C value v by max(v, 0)
+	C       []float32
+	Ldc     int
+}
+
+// GemmWorkspace returns the number of float32s of workspace that a multiply
+// of the given size needs on each thread, for whichever ISA is selected.
+func GemmWorkspace(m, n, k int) int {
+	size := 0
+	for id := range available {
+		if available[id] {
+			size = max(size, tileOf(isaID(id)).workspace(m, n, k))
+		}
+	}
+	return size
+}
+
+func (b blocking) workspace(m, n, k int) int {
+	mc := roundUp(min(b.mc, m), b.mr)
+	nc := roundUp(min(b.nc, n), b.nr)
+	kc := min(b.kc, k)
+	return mc*kc + kc*nc + b.mr*b.nr
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// Tile returns the register tile (rows, columns) of the selected ISA's
+// microkernel. Callers that split a multiply into blocks align the blocks to
+// it for speed; any split is correct.
+func Tile() (mr, nr int) {
+	b := tileOf(current)
+	return b.mr, b.nr
+}
+
+// Run computes g on the calling goroutine. ws must hold GemmWorkspace(M, N,
+// K) floats. The caller has validated every slice against the sizes in g.
+func (g *Gemm) Run(ws []float32) { g.RunBlock(ws, 0, g.M, 0, g.N) }
+
+// RunBlock computes only rows [i0, i1) and columns [j0, j1) of C, on the
+// calling goroutine. Blocks of C computed separately get the same values,
+// bit for bit, as when the whole of C is computed at once.
+func (g *Gemm) RunBlock(ws []float32, i0, i1, j0, j1 int) {
+	id := current
+	g.run(id, tileOf(id), ws, i0, i1, j0, j1)
+}
+
+// Engine runs one multiply at a time on several threads. Keep one per plan
+// so that Run allocates nothing.
+type Engine struct {
+	group parallel.Group
+	job   gemmJob
+}
+
+type gemmJob struct {
+	g      *Gemm
+	id     isaID
+	b      blocking
+	ws     [][]float32
+	step   int  // rows or columns per part, a multiple of mr or nr
+	splitM bool // parts split the rows, else the columns
+}
+
+// Run computes g on len(ws) threads, each with its own workspace of
+// GemmWorkspace(M, N, K) floats. The threads compute disjoint blocks of C
+// with the same reduction order, so the result does not depend on their
+// number.
+func (e *Engine) Run(g *Gemm, ws [][]float32) {
+	id := current
+	b := tileOf(id)
+	tm, tn := ceilDiv(g.M, b.mr), ceilDiv(g.N, b.nr)
+	splitM := tm > tn
+	tiles, unit := tn, b.nr
+	if splitM {
+		tiles, unit = tm, b.mr
+	}
+	parts := min(len(ws), tiles, max(1, 2*g.M*g.N*g.K/minParallelFlops))
+	if parts <= 1 {
+		g.run(id, b, ws[0], 0, g.M, 0, g.N)
+		return
+	}
+	e.job = gemmJob{g: g, id: id, b: b, ws: ws, step: ceilDiv(tiles, parts) * unit, splitM: splitM}
+	e.group.Run(ceilDiv(tiles*unit, e.job.step), &e.job)
+	e.job = gemmJob{}
+}
+
+// minParallelFlops is the smallest share of a multiply worth a thread.
+const minParallelFlops = 1 << 20
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func (j *gemmJob) Do(part int) {
+	g, ws, lo := j.g, j.ws[part], part*j.step
+	if j.splitM {
+		g.run(j.id, j.b, ws, lo, min(lo+j.step, g.M), 0, g.N)
+	} else {
+		g.run(j.id, j.b, ws, 0, g.M, lo, min(lo+j.step, g.N))
+	}
+}
+
+// run computes rows [i0, i1) and columns [j0, j1) of C, BLIS loop order:
+// column panels of B, then k blocks, then row blocks of A, then register
+// tiles.
+func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
+	if i0 >= i1 || j0 >= j1 {
+		return
+	}
+	g.initC(i0, i1, j0, j1)
+	if g.K > 0 && g.Alpha != 0 {
+		mr, nr := b.mr, b.nr
+		kcMax := min(b.kc, g.K)
+		mcMax := roundUp(min(b.mc, i1-i0), mr)
+		aBuf := ws[:mcMax*kcMax]
+		bBuf := ws[len(aBuf) : len(aBuf)+kcMax*roundUp(min(b.nc, j1-j0), nr)]
+		tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+mr*nr]
+		for jc := j0; jc < j1; jc += b.nc {
+			nc := min(b.nc, j1-jc)
+			for pc := 0; pc < g.K; pc += b.kc {
+				kc := min(b.kc, g.K-pc)
+				g.B.packB(bBuf, pc, kc, jc, nc, nr)
+				for ic := i0; ic < i1; ic += b.mc {
+					mc := min(b.mc, i1-ic)
+					packA(aBuf, g.A, g.Alpha, ic, mc, pc, kc, mr)
+					g.block(id, aBuf, bBuf, tmp, ic, mc, jc, nc, kc, mr, nr)
+				}
+			}
+		}
+	}
+	if g.ReLU {
+		for i := i0; i < i1; i++ {
+			row := g.C[i*g.Ldc+j0 : i*g.Ldc+j1]
+			for j, v := range row {
+				row[j] = max(v, 0)
+			}
+		}
+	}
+}
+
+// block multiplies a packed mc×kc block of A by a packed kc×nc panel of B
+// into C[ic:, jc:], one mr×nr register tile at a time. Tiles cut by the edge
+// of C go through tmp, so the microkernel never writes outside C's block.
+func (g *Gemm) block(id isaID, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc, mr, nr int) {
+	for jr := 0; jr < nc; jr += nr {
+		bs := bBuf[jr*kc : (jr+nr)*kc]
+		cols := min(nr, nc-jr)
+		for ir := 0; ir < mc; ir += mr {
+			as := aBuf[ir*kc : (ir+mr)*kc]
+			rows := min(mr, mc-ir)
+			off := (ic+ir)*g.Ldc + jc + jr
+			if rows == mr && cols == nr {
+				microkernel(id, as, bs, g.C[off:off+(mr-1)*g.Ldc+nr], kc, g.Ldc)
+				continue
+			}
+			clear(tmp)
+			microkernel(id, as, bs, tmp, kc, nr)
+			for i := 0; i < rows; i++ {
+				dst := g.C[off+i*g.Ldc : off+i*g.Ldc+cols]
+				for j, v := range tmp[i*nr : i*nr+cols] {
+					dst[j] += v
+				}
+			}
+		}
+	}
+}
+
+// initC applies Beta and Bias to the block before the product accumulates.
+func (g *Gemm) initC(i0, i1, j0, j1 int) {
+	for i := i0; i < i1; i++ {
+		row := g.C[i*g.Ldc+j0 : i*g.Ldc+j1]
+		bias := float32(0)
+		if g.Bias != nil {
+			bias = g.Bias[i]
+		}
+		switch {
+		case g.Beta == 0 && bias == 0:
+			clear(row)
+		case g.Beta == 0:
+			for j := range row {
+				row[j] = bias
+			}
+		case g.Beta != 1 || bias != 0:
+			for j, v := range row {
+				row[j] = g.Beta*v + bias
+			}
+		}
+	}
+}
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, where
+// op(X) is X or Xᵀ; op(A) is m×k, op(B) k×n and C m×n. It has the semantics
+// of BLAS sgemm (and of gonum's blas32.Implementation().Sgemm on row-major
+// data) and, like gonum, panics with a message on inconsistent arguments.
+// It uses GOMAXPROCS threads for products large enough to profit.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkMatrix("a", transA, m, k, a, lda)
+	checkMatrix("b", transB, k, n, b, ldb)
+	checkMatrix("c", false, m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	g := Gemm{M: m, N: n, K: k, Alpha: alpha, A: Dense{a, lda, transA},
+		B: Dense{b, ldb, transB}, Beta: beta, C: c, Ldc: ldc}
+	s := sgemmPool.Get().(*sgemmState)
+	s.engine.Run(&g, s.workspace(parallel.Threads(0), GemmWorkspace(m, n, k)))
+	sgemmPool.Put(s)
+}
+
+// sgemmState is the reusable part of an Sgemm call, kept in a pool so that
+// steady-state calls do not allocate.
+type sgemmState struct {
+	engine Engine
+	buf    []float32
+	slabs  [][]float32
+}
+
+func (s *sgemmState) workspace(threads, per int) [][]float32 {
+	if cap(s.buf) < threads*per {
+		s.buf = make([]float32, threads*per)
+	}
+	s.slabs = s.slabs[:0]
+	for t := 0; t < threads; t++ {
+		s.slabs = append(s.slabs, s.buf[t*per:(t+1)*per])
+	}
+	return s.slabs
+}
+
+var sgemmPool = sync.Pool{New: func() any { return new(sgemmState) }}
+
+// checkMatrix panics unless x holds a rows×cols matrix (transposed: stored
+// as cols×rows) with leading dimension ld.
+func checkMatrix(name string, trans bool, rows, cols int, x []float32, ld int) {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("simdconv: Sgemm: negative dimension for %s: %d×%d", name, rows, cols))
+	}
+	if trans {
+		rows, cols = cols, rows
+	}
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("simdconv: Sgemm: ld%s = %d, want ≥ %d", name, ld, max(1, cols)))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if need := (rows-1)*ld + cols; len(x) < need {
+		panic(fmt.Sprintf("simdconv: Sgemm: len(%s) = %d, want ≥ %d", name, len(x), need))
+	}
+}

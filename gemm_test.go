@@ -1,0 +1,136 @@
+package simdconv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdconv/simdconv/internal/testutil"
+	"github.com/stretchr/testify/require"
+)
+
+var nan = math.NaN()
+
+// tailSizes returns sizes around multiples of a tile side: 1, t−1, t, t+1,
+// 2t+3 and one past a cache block.
+func tailSizes(t int) []int {
+	return []int{1, max(1, t-1), t, t + 1, 2*t + 3}
+}
+
+func TestSgemm(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		b := tileOf(current)
+		r := rand.New(rand.NewPCG(1, 2))
+		for _, m := range tailSizes(b.mr) {
+			for _, n := range tailSizes(b.nr) {
+				for _, k := range []int{1, 2, 3, 7, 16, 17, 257} {
+					tA, tB := r.IntN(2) == 1, r.IntN(2) == 1
+					checkSgemm(t, r, tA, tB, m, n, k, r.IntN(3), 1, 0)
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmBlocks crosses every cache block boundary, with every
+// transposition and BLAS alpha/beta.
+func TestSgemmBlocks(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		b := tileOf(current)
+		r := rand.New(rand.NewPCG(3, 4))
+		sizes := [][3]int{{b.mc + b.mr + 1, b.nr*3 + 1, b.kc + 3}, {5, b.nc + b.nr + 2, 1031}, {b.mc*2 + 1, 37, 300}}
+		for _, s := range sizes {
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				for _, ab := range [][2]float32{{1, 0}, {-0.5, 1}, {2, -1.5}, {0, 0.5}} {
+					checkSgemm(t, r, tr[0], tr[1], s[0], s[1], s[2], 1, ab[0], ab[1])
+				}
+			}
+		}
+	})
+}
+
+func TestSgemmZeroK(t *testing.T) {
+	c := []float32{1, 2, 3, 4}
+	Sgemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0.5, c, 2)
+	require.Equal(t, []float32{0.5, 1, 1.5, 2}, c)
+}
+
+func TestSgemmPanics(t *testing.T) {
+	a := make([]float32, 6)
+	require.PanicsWithValue(t, "simdconv: Sgemm: len(a) = 6, want ≥ 8", func() {
+		Sgemm(false, false, 2, 2, 4, 1, a, 4, make([]float32, 8), 2, 0, make([]float32, 4), 2)
+	})
+	require.PanicsWithValue(t, "simdconv: Sgemm: ldc = 1, want ≥ 2", func() {
+		Sgemm(false, false, 2, 2, 3, 1, a, 3, a, 2, 0, make([]float32, 4), 1)
+	})
+	require.PanicsWithValue(t, "simdconv: Sgemm: negative dimension for a: -1×3", func() {
+		Sgemm(false, false, -1, 2, 3, 1, a, 3, a, 2, 0, nil, 2)
+	})
+}
+
+// TestGemmThreadsBitwise checks that the engine's split over threads does
+// not change a single bit of the result.
+func TestGemmThreadsBitwise(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(5, 6))
+		for _, sz := range [][3]int{{300, 70, 513}, {20, 900, 300}} {
+			m, n, k := sz[0], sz[1], sz[2]
+			a, b := testutil.Rand(r, m*k), testutil.Rand(r, k*n)
+			var ref []float32
+			for _, threads := range []int{1, 2, 3, 4} {
+				per := GemmWorkspace(m, n, k)
+				ws := make([][]float32, threads)
+				for i := range ws {
+					ws[i] = make([]float32, per)
+				}
+				c := make([]float32, m*n)
+				g := Gemm{M: m, N: n, K: k, Alpha: 1, A: Dense{Data: a, Stride: k}, B: Dense{Data: b, Stride: n}, C: c, Ldc: n}
+				var e Engine
+				e.Run(&g, ws)
+				if ref == nil {
+					ref = c
+					continue
+				}
+				require.Equal(t, ref, c, "threads=%d", threads)
+			}
+		}
+	})
+}
+
+func FuzzSgemm(f *testing.F) {
+	f.Add(uint8(7), uint8(19), uint8(33), uint8(0), uint64(1))
+	f.Add(uint8(1), uint8(1), uint8(1), uint8(3), uint64(2))
+	f.Fuzz(func(t *testing.T, m, n, k, flags uint8, seed uint64) {
+		r := rand.New(rand.NewPCG(seed, 9))
+		registry.ForEachISA(t, func(t *testing.T) {
+			checkSgemm(t, r, flags&1 != 0, flags&2 != 0, int(m%97)+1, int(n%97)+1, int(k)+1,
+				int(flags>>2)%3, float32(flags>>4)/4-1, float32(flags&12)/8)
+		})
+	})
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	sizes := [][3]int{{64, 64, 64}, {256, 256, 256}, {1024, 1024, 1024}, {2048, 2048, 2048}}
+	for _, name := range ISAs() {
+		for _, s := range sizes {
+			b.Run(fmt.Sprintf("isa=%s/m=%d,n=%d,k=%d", name, s[0], s[1], s[2]), func(b *testing.B) {
+				benchSgemm(b, name, s[0], s[1], s[2])
+			})
+		}
+	}
+}
+
+func benchSgemm(b *testing.B, isa string, m, n, k int) {
+	prev := ISA()
+	defer SetISA(prev)
+	require.NoError(b, SetISA(isa))
+	r := rand.New(rand.NewPCG(1, 1))
+	a, bb, c := testutil.Rand(r, m*k), testutil.Rand(r, k*n), make([]float32, m*n)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

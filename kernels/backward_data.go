@@ -1,0 +1,253 @@
+package kernels
+
+import "github.com/simdconv/simdconv"
+
+// route is how BackwardData computes dX.
+type route uint8
+
+const (
+	// routeFull correlates dY with the 180°-rotated, channel-swapped filter
+	// (the full convolution), one sub-pixel phase per stride residue.
+	routeFull route = iota
+	// routeGemm computes dXcol = Wᵀ·dY panel by panel and scatters it with
+	// col2im.
+	routeGemm
+	// routeDirect is routeGemm for a pointwise layer, whose dXcol is dX.
+	routeDirect
+)
+
+// phase is one sub-pixel convolution of the full route: the dX positions
+// h0 + i·StrideH, w0 + j·StrideW (i < rows, j < cols) receive only the taps
+// r in rTaps and s in sTaps, reading dY at i + offH[·], j + offW[·].
+type phase struct {
+	h0, rows, w0, cols int
+	rTaps, sTaps       []int
+	offH, offW         []int
+	filt               int // offset of this phase's rearranged filter in Conv2D.filt
+	rowsPerPanel       int // rows of one output panel when the stride is above 1
+}
+
+// panelTarget is the size, in floats, of an output panel: it stays in L2.
+const panelTarget = 1 << 15
+
+// planBackwardData picks the route by estimated cost and sizes its panels.
+func (c *Conv2D) planBackwardData() {
+	s := c.s
+	if c.pointwise {
+		c.route = routeDirect
+		return
+	}
+	mr, _ := simdconv.Tile()
+	util := func(m int) float64 { return float64(m) / float64((m+mr-1)/mr*mr) }
+	flops := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.PQ)
+	// The full route multiplies by the taps that reach each dX position; at
+	// stride 1 that includes the zeros around dY.
+	full := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.HW) /
+		float64(s.StrideH*s.StrideW) / util(s.Cg)
+	// col2im costs about as much as 24 flops per column-matrix element.
+	gemm := flops/util(s.CRSg) + 24*float64(s.CRSg)*float64(s.PQ)
+	if gemm < full {
+		c.route = routeGemm
+		c.chunk = min(s.PQ, max(1, panelTarget/s.CRSg))
+		c.panel = s.CRSg * c.chunk
+		return
+	}
+	c.route = routeFull
+	c.planPhases()
+}
+
+func (c *Conv2D) planPhases() {
+	s := c.s
+	filt := 0
+	for a := 0; a < s.StrideH; a++ {
+		h0, rows, rTaps, offH := phaseTaps(a, s.H, s.R, s.StrideH, s.DilationH, s.PadTop)
+		for b := 0; b < s.StrideW; b++ {
+			w0, cols, sTaps, offW := phaseTaps(b, s.W, s.S, s.StrideW, s.DilationW, s.PadLeft)
+			if rows == 0 || cols == 0 {
+				continue
+			}
+			ph := phase{h0: h0, rows: rows, w0: w0, cols: cols, rTaps: rTaps, sTaps: sTaps,
+				offH: offH, offW: offW, filt: filt}
+			filt += s.Groups * s.Cg * s.Kg * len(rTaps) * len(sTaps)
+			if s.StrideH > 1 || s.StrideW > 1 {
+				ph.rowsPerPanel = min(rows, max(1, panelTarget/(s.Cg*cols)))
+				c.panel = max(c.panel, s.Cg*cols*ph.rowsPerPanel)
+			}
+			c.phases = append(c.phases, ph)
+		}
+	}
+}
+
+// phaseTaps returns, along one axis, the first dX position x0 ≥ 0 with
+// (x0 + pad) ≡ a (mod stride), the number of such positions below n, the
+// taps t whose t·dil ≡ a (mod stride), and for each the dY offset
+// (x0 + pad − t·dil)/stride.
+func phaseTaps(a, n, taps, stride, dil, pad int) (x0, count int, ts, off []int) {
+	x0 = ((a-pad)%stride + stride) % stride
+	if x0 < n {
+		count = (n - x0 + stride - 1) / stride
+	}
+	for t := 0; t < taps; t++ {
+		if t*dil%stride == a {
+			ts = append(ts, t)
+			off = append(off, (x0+pad-t*dil)/stride)
+		}
+	}
+	return x0, count, ts, off
+}
+
+// BackwardData computes dx, the gradient of the loss with respect to the
+// input: the full convolution of dy with the 180°-rotated filter, channels
+// swapped. dx is overwritten.
+func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
+	s := c.s
+	if err := checkLen("BackwardData", "dx", dx, s.xLen, "N·C·H·W"); err != nil {
+		return err
+	}
+	if err := checkLen("BackwardData", "dy", dy, s.yLen, "N·K·P·Q"); err != nil {
+		return err
+	}
+	if err := checkLen("BackwardData", "w", w, s.wLen, "K·C/Groups·R·S"); err != nil {
+		return err
+	}
+	if c.route == routeFull {
+		c.rearrangeFilter(w)
+	}
+	c.run(passBackwardData, s.N*s.Groups, dx, dy, w, nil)
+	return nil
+}
+
+// rearrangeFilter writes, for each phase and group, the matrix
+// A[c][(k, r, s)] = w[k][c][r][s] over the phase's taps.
+func (c *Conv2D) rearrangeFilter(w []float32) {
+	s := c.s
+	for _, ph := range c.phases {
+		nt := len(ph.rTaps) * len(ph.sTaps)
+		dst := c.filt[ph.filt:]
+		for g := 0; g < s.Groups; g++ {
+			for ci := 0; ci < s.Cg; ci++ {
+				for k := 0; k < s.Kg; k++ {
+					src := w[((g*s.Kg+k)*s.Cg+ci)*s.RS:][:s.RS]
+					row := dst[((g*s.Cg+ci)*s.Kg+k)*nt:][:nt]
+					i := 0
+					for _, r := range ph.rTaps {
+						for _, t := range ph.sTaps {
+							row[i] = src[r*s.S+t]
+							i++
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func (c *Conv2D) backwardDataItem(wk *worker, wide bool, it int, dx, dy, w []float32) {
+	s := c.s
+	n, g := it/s.Groups, it%s.Groups
+	dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+	dyg := dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]
+	wg := w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg]
+	switch c.route {
+	case routeDirect:
+		c.transposedProduct(wk, wide, wg, dyg, dxg, s.PQ)
+	case routeGemm:
+		clear(dxg)
+		for j0 := 0; j0 < s.PQ; j0 += c.chunk {
+			nc := min(c.chunk, s.PQ-j0)
+			c.transposedProduct(wk, wide, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
+			c.col2im(dxg, wk.panel[:s.CRSg*nc], j0, nc)
+		}
+	case routeFull:
+		for i := range c.phases {
+			c.fullPhase(wk, wide, &c.phases[i], g, dxg, dyg)
+		}
+	}
+}
+
+// transposedProduct sets out (C/G·R·S × cols) = wgᵀ · dy[:, :cols], where
+// dy has row stride P·Q.
+func (c *Conv2D) transposedProduct(wk *worker, wide bool, wg, dy, out []float32, cols int) {
+	s := c.s
+	wk.g = simdconv.Gemm{M: s.CRSg, N: cols, K: s.Kg, Alpha: 1,
+		A: simdconv.Dense{Data: wg, Stride: s.CRSg, Trans: true},
+		C: out, Ldc: cols}
+	wk.dense = simdconv.Dense{Data: dy, Stride: s.PQ}
+	wk.g.B = &wk.dense
+	c.gemm(wk, wide)
+}
+
+// col2im adds columns [j0, j0+cols) of a column matrix (rows (c, r, s)) into
+// the input-shaped dx.
+func (c *Conv2D) col2im(dx, col []float32, j0, cols int) {
+	s := c.s
+	row := 0
+	for ci := 0; ci < s.Cg; ci++ {
+		plane := dx[ci*s.HW:][:s.HW]
+		for _, oh := range c.offH {
+			for _, ow := range c.offW {
+				src := col[row*cols:][:cols]
+				row++
+				p, q := j0/s.Q, j0%s.Q
+				for len(src) > 0 {
+					run := min(s.Q-q, len(src))
+					if ih := p*s.StrideH + oh; ih >= 0 && ih < s.H {
+						scatterRow(plane[ih*s.W:][:s.W], src[:run], q*s.StrideW+ow, s.StrideW)
+					}
+					src = src[run:]
+					p, q = p+1, 0
+				}
+			}
+		}
+	}
+}
+
+// scatterRow adds src[u] to dst[iw+u·step] wherever that index is inside
+// dst.
+func scatterRow(dst, src []float32, iw, step int) {
+	for u, v := range src {
+		if x := iw + u*step; x >= 0 && x < len(dst) {
+			dst[x] += v
+		}
+	}
+}
+
+// fullPhase computes one sub-pixel phase of dX for one image and group: a
+// correlation of dY with the phase's taps of the rotated filter.
+func (c *Conv2D) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []float32) {
+	s := c.s
+	nt := len(ph.rTaps) * len(ph.sTaps)
+	kdim := s.Kg * nt
+	wk.g = simdconv.Gemm{M: s.Cg, K: kdim, Alpha: 1,
+		A: simdconv.Dense{Data: c.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}}
+	wk.im = simdconv.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
+		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
+	wk.g.B = &wk.im
+	if ph.rowsPerPanel == 0 { // stride 1: the phase is all of dX
+		copy(wk.off, ph.offH)
+		wk.im.P = ph.rows
+		wk.g.N, wk.g.C, wk.g.Ldc = s.HW, dxg, s.HW
+		c.gemm(wk, wide)
+		return
+	}
+	for i0 := 0; i0 < ph.rows; i0 += ph.rowsPerPanel {
+		rows := min(ph.rowsPerPanel, ph.rows-i0)
+		for i, o := range ph.offH {
+			wk.off[i] = o + i0
+		}
+		n := rows * ph.cols
+		wk.im.P = rows
+		wk.g.N, wk.g.C, wk.g.Ldc = n, wk.panel[:s.Cg*n], n
+		c.gemm(wk, wide)
+		for ci := 0; ci < s.Cg; ci++ {
+			src := wk.panel[ci*n:][:n]
+			plane := dxg[ci*s.HW:][:s.HW]
+			for i := 0; i < rows; i++ {
+				row := plane[(ph.h0+(i0+i)*s.StrideH)*s.W:][:s.W]
+				for j, v := range src[i*ph.cols:][:ph.cols] {
+					row[ph.w0+j*s.StrideW] = v
+				}
+			}
+		}
+	}
+}

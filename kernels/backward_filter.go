@@ -1,0 +1,98 @@
+package kernels
+
+import "github.com/simdconv/simdconv"
+
+// BackwardFilter computes the filter gradient dw = Σ_n x ⋆ dy (the input
+// correlated with the output gradient as the filter) and, when dbias is not
+// nil, the bias gradient dbias[k] = Σ_{n,p,q} dy[n,k,p,q]. With
+// WithAccumulate both are added to what dw and dbias hold.
+//
+// Per group it is dW (K/G × C/G·R·S) = Σ_n dY · im2col(X)ᵀ. The threads split
+// dW, never the sum over images and positions, so the result is the same
+// for every thread count.
+func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
+	s := c.s
+	if err := checkLen("BackwardFilter", "dw", dw, s.wLen, "K·C/Groups·R·S"); err != nil {
+		return err
+	}
+	if dbias != nil {
+		if err := checkLen("BackwardFilter", "dbias", dbias, s.K, "K"); err != nil {
+			return err
+		}
+	}
+	if err := checkLen("BackwardFilter", "dy", dy, s.yLen, "N·K·P·Q"); err != nil {
+		return err
+	}
+	if err := checkLen("BackwardFilter", "x", x, s.xLen, "N·C·H·W"); err != nil {
+		return err
+	}
+	if dbias != nil {
+		c.biasGrad(dbias, dy)
+	}
+	// Items are groups, or, with fewer groups than threads, blocks of dW.
+	blocks := 1
+	if s.Groups < c.threads {
+		blocks = c.threads
+	}
+	c.run(passBackwardFilter, s.Groups*blocks, dw, dy, x, nil)
+	return nil
+}
+
+func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
+	s := c.s
+	blocks := 1
+	if s.Groups < c.threads {
+		blocks = c.threads
+	}
+	g, blk := it/blocks, it%blocks
+	i0, i1, j0, j1 := split(s.Kg, s.CRSg, blocks, blk)
+	beta := float32(0)
+	if c.accumulate {
+		beta = 1
+	}
+	for n := 0; n < s.N; n++ {
+		xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+		wk.g = simdconv.Gemm{M: s.Kg, N: s.CRSg, K: s.PQ, Alpha: 1,
+			A:    simdconv.Dense{Data: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ], Stride: s.PQ},
+			Beta: beta,
+			C:    dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg],
+			Ldc:  s.CRSg}
+		if c.pointwise {
+			wk.dense = simdconv.Dense{Data: xg, Stride: s.HW, Trans: true}
+			wk.g.B = &wk.dense
+		} else {
+			wk.imT = simdconv.Im2colT(c.im2col(xg))
+			wk.g.B = &wk.imT
+		}
+		wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
+		beta = 1
+	}
+}
+
+// split returns block b of n blocks of an m×n matrix, cut along the side
+// with more register tiles, at tile boundaries.
+func split(m, n, blocks, b int) (i0, i1, j0, j1 int) {
+	mr, nr := simdconv.Tile()
+	tm, tn := (m+mr-1)/mr, (n+nr-1)/nr
+	if tm >= tn {
+		return min(b*tm/blocks*mr, m), min((b+1)*tm/blocks*mr, m), 0, n
+	}
+	return 0, m, min(b*tn/blocks*nr, n), min((b+1)*tn/blocks*nr, n)
+}
+
+// biasGrad sums dy over images and positions, in float64.
+func (c *Conv2D) biasGrad(dbias, dy []float32) {
+	s := c.s
+	for k := 0; k < s.K; k++ {
+		sum := 0.0
+		if c.accumulate {
+			sum = float64(dbias[k])
+		}
+		for n := 0; n < s.N; n++ {
+			for _, v := range dy[(n*s.K+k)*s.PQ:][:s.PQ] {
+				sum += float64(v)
+			}
+		}
+		dbias[k] = float32(sum)
+	}
+}

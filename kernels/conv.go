@@ -1,0 +1,241 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/simdconv/simdconv"
+	"github.com/simdconv/simdconv/internal/parallel"
+)
+
+// Conv2D is a validated convolution layer: the three passes of one shape,
+// with their workspace. Create it once with NewConv2D and call it for every
+// batch. A Conv2D runs one pass at a time; use one per goroutine.
+type Conv2D struct {
+	s          shape
+	threads    int
+	accumulate bool // BackwardFilter adds into dw and dbias
+	relu       bool // Forward applies max(·, 0)
+
+	ws      []float32   // all of the workspace, the caller's or our own
+	workers []worker    // per-thread state, carved from ws
+	slabs   [][]float32 // each worker's GEMM workspace, for Engine.Run
+	filt    []float32   // the filter rearranged for backward-data's full route
+
+	offH, offW []int   // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
+	route      route   // backward-data route
+	phases     []phase // sub-pixel phases of the full route
+	gemmWS     int     // floats of GEMM workspace per worker
+	panel      int     // floats of panel per worker
+	chunk      int     // columns per col2im panel on the GEMM route
+	pointwise  bool    // 1×1, stride 1, no padding: the column matrix is X itself
+
+	engine simdconv.Engine
+	group  parallel.Group
+	job    convJob
+}
+
+// worker holds what one thread needs during a pass. The structs are kept
+// here, not on the stack, so that passing them to the GEMM engine does not
+// allocate.
+type worker struct {
+	gemm  []float32 // GEMM packing workspace
+	panel []float32 // col2im or sub-pixel output panel
+	off   []int     // tap offsets of a sub-pixel panel
+	g     simdconv.Gemm
+	dense simdconv.Dense
+	im    simdconv.Im2col
+	imT   simdconv.Im2colT
+}
+
+// An Option configures NewConv2D.
+type Option func(*Conv2D) error
+
+// WithThreads sets the number of threads a pass uses: 0 (the default) means
+// GOMAXPROCS, 1 runs everything on the calling goroutine.
+func WithThreads(n int) Option {
+	return func(c *Conv2D) error {
+		if n < 0 {
+			return fmt.Errorf("kernels: WithThreads(%d): want ≥ 0", n)
+		}
+		c.threads = n
+		return nil
+	}
+}
+
+// WithWorkspace makes the layer use ws, which must hold at least
+// WorkspaceSize floats (see WorkspaceSize), instead of allocating its own.
+// Several layers that never run at the same time may share one workspace.
+func WithWorkspace(ws []float32) Option {
+	return func(c *Conv2D) error {
+		c.ws = ws
+		if ws == nil {
+			return fmt.Errorf("kernels: WithWorkspace: ws is nil")
+		}
+		return nil
+	}
+}
+
+// WithAccumulate makes BackwardFilter add its results to dw and dbias
+// (BLAS beta = 1) instead of overwriting them, for gradient accumulation.
+func WithAccumulate() Option {
+	return func(c *Conv2D) error { c.accumulate = true; return nil }
+}
+
+// WithReLU fuses max(·, 0) into Forward's output.
+func WithReLU() Option {
+	return func(c *Conv2D) error { c.relu = true; return nil }
+}
+
+// NewConv2D validates p once and plans all three passes. The error names the
+// offending parameter and its value.
+func NewConv2D(p Conv2DParams, opts ...Option) (*Conv2D, error) {
+	s, err := p.validate()
+	if err != nil {
+		return nil, err
+	}
+	c := &Conv2D{s: s}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	c.threads = parallel.Threads(c.threads)
+	c.offH = taps(s.R, s.DilationH, -s.PadTop)
+	c.offW = taps(s.S, s.DilationW, -s.PadLeft)
+	c.pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 &&
+		s.PadTop == 0 && s.PadBottom == 0 && s.PadLeft == 0 && s.PadRight == 0
+	c.planBackwardData()
+	c.plan()
+	need := c.WorkspaceSize()
+	if c.ws == nil {
+		c.ws = make([]float32, need)
+	} else if len(c.ws) < need {
+		return nil, fmt.Errorf("kernels: WithWorkspace: len(ws) = %d, want ≥ %d (WorkspaceSize)", len(c.ws), need)
+	}
+	c.carve()
+	return c, nil
+}
+
+// taps returns n offsets first, first+step, ….
+func taps(n, step, first int) []int {
+	t := make([]int, n)
+	for i := range t {
+		t[i] = first + i*step
+	}
+	return t
+}
+
+// plan sizes the per-worker workspace for the largest multiply of any pass.
+func (c *Conv2D) plan() {
+	s := c.s
+	m := max(s.Kg, s.Cg, s.CRSg)
+	n := max(s.PQ, s.HW, s.CRSg)
+	k := max(s.CRSg, s.Kg*s.RS, s.PQ)
+	c.gemmWS = simdconv.GemmWorkspace(m, n, k)
+}
+
+// WorkspaceSize is the number of float32s of workspace the layer uses: per
+// thread, the GEMM packing buffers and one output panel; once, the
+// rearranged filter of backward-data.
+func (c *Conv2D) WorkspaceSize() int {
+	n := c.threads * (c.gemmWS + c.panel)
+	if c.route == routeFull {
+		n += c.s.wLen
+	}
+	return n
+}
+
+// carve splits the workspace into the workers' pieces.
+func (c *Conv2D) carve() {
+	ws := c.ws
+	c.workers = make([]worker, c.threads)
+	c.slabs = make([][]float32, c.threads)
+	for t := range c.workers {
+		w := &c.workers[t]
+		w.gemm, ws = ws[:c.gemmWS:c.gemmWS], ws[c.gemmWS:]
+		w.panel, ws = ws[:c.panel:c.panel], ws[c.panel:]
+		c.slabs[t] = w.gemm
+		w.off = make([]int, c.s.R)
+	}
+	if c.route == routeFull {
+		c.filt = ws[:c.s.wLen:c.s.wLen]
+	}
+}
+
+// OutH returns P, the output height.
+func (c *Conv2D) OutH() int { return c.s.P }
+
+// OutW returns Q, the output width.
+func (c *Conv2D) OutW() int { return c.s.Q }
+
+// Params returns the layer's parameters with defaults filled in.
+func (c *Conv2D) Params() Conv2DParams { return c.s.Conv2DParams }
+
+// pass names the work a convJob does.
+type pass uint8
+
+const (
+	passForward pass = iota
+	passBackwardData
+	passBackwardFilter
+)
+
+// convJob spreads the items of a pass (image and group pairs, or blocks of
+// a filter gradient) over the workers, each taking a contiguous range. Its
+// fields are the pass's arguments, so that starting it allocates nothing.
+type convJob struct {
+	c          *Conv2D
+	pass       pass
+	parts      int
+	items      int
+	a, b, d, e []float32
+}
+
+func (j *convJob) Do(part int) {
+	w := &j.c.workers[part]
+	for it := part * j.items / j.parts; it < (part+1)*j.items/j.parts; it++ {
+		j.c.item(j.pass, w, false, it, j.a, j.b, j.d, j.e)
+	}
+}
+
+// run does the items of a pass: spread over the workers when there are at
+// least as many items as threads, else one after the other, each multiply
+// spread over the threads.
+func (c *Conv2D) run(p pass, items int, a, b, d, e []float32) {
+	if c.threads > 1 && items >= c.threads {
+		c.job = convJob{c: c, pass: p, parts: c.threads, items: items, a: a, b: b, d: d, e: e}
+		c.group.Run(c.threads, &c.job)
+		c.job = convJob{}
+		return
+	}
+	for it := 0; it < items; it++ {
+		c.item(p, &c.workers[0], true, it, a, b, d, e)
+	}
+}
+
+func (c *Conv2D) item(p pass, w *worker, wide bool, it int, a, b, d, e []float32) {
+	switch p {
+	case passForward:
+		c.forwardItem(w, wide, it, a, b, d, e)
+	case passBackwardData:
+		c.backwardDataItem(w, wide, it, a, b, d)
+	case passBackwardFilter:
+		c.backwardFilterItem(w, it, a, b, d)
+	}
+}
+
+// gemm runs the worker's multiply, on all threads when wide.
+func (c *Conv2D) gemm(w *worker, wide bool) {
+	if wide && c.threads > 1 {
+		c.engine.Run(&w.g, c.slabs)
+		return
+	}
+	w.g.Run(w.gemm)
+}
+
+// im2col is the column matrix of one image and group of x.
+func (c *Conv2D) im2col(x []float32) simdconv.Im2col {
+	s := c.s
+	return simdconv.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
+		StrideH: s.StrideH, StrideW: s.StrideW, OffH: c.offH, OffW: c.offW}
+}

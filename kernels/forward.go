@@ -1,0 +1,51 @@
+package kernels
+
+import "github.com/simdconv/simdconv"
+
+// Forward computes y = x ⋆ w + bias (cross-correlation, as in PyTorch), with
+// y N×K×P×Q, x N×C×H×W, w K×(C/Groups)×R×S and bias nil or K long. With
+// WithReLU, y is max(·, 0) of that.
+//
+// Each image and group is one multiply, Y (K/G × P·Q) = W (K/G × C/G·R·S) ·
+// im2col(X), whose B panels are packed straight from x.
+func (c *Conv2D) Forward(y, x, w, bias []float32) error {
+	s := c.s
+	if err := checkLen("Forward", "y", y, s.yLen, "N·K·P·Q"); err != nil {
+		return err
+	}
+	if err := checkLen("Forward", "x", x, s.xLen, "N·C·H·W"); err != nil {
+		return err
+	}
+	if err := checkLen("Forward", "w", w, s.wLen, "K·C/Groups·R·S"); err != nil {
+		return err
+	}
+	if bias != nil {
+		if err := checkLen("Forward", "bias", bias, s.K, "K"); err != nil {
+			return err
+		}
+	}
+	c.run(passForward, s.N*s.Groups, y, x, w, bias)
+	return nil
+}
+
+func (c *Conv2D) forwardItem(wk *worker, wide bool, it int, y, x, w, bias []float32) {
+	s := c.s
+	n, g := it/s.Groups, it%s.Groups
+	xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+	wk.g = simdconv.Gemm{M: s.Kg, N: s.PQ, K: s.CRSg, Alpha: 1,
+		A:    simdconv.Dense{Data: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Stride: s.CRSg},
+		C:    y[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ],
+		Ldc:  s.PQ,
+		ReLU: c.relu}
+	if bias != nil {
+		wk.g.Bias = bias[g*s.Kg:][:s.Kg]
+	}
+	if c.pointwise {
+		wk.dense = simdconv.Dense{Data: xg, Stride: s.HW}
+		wk.g.B = &wk.dense
+	} else {
+		wk.im = c.im2col(xg)
+		wk.g.B = &wk.im
+	}
+	c.gemm(wk, wide)
+}

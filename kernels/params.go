@@ -1,0 +1,134 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// Conv2DParams describes a 2-D convolution layer on NCHW data. The input is
+// N×C×H×W, the filter K×(C/Groups)×R×S (PyTorch's OIHW) and the output
+// N×K×P×Q, all contiguous row-major float32.
+type Conv2DParams struct {
+	N, C, H, W int // input batch, channels, height and width
+	K, R, S    int // output channels, filter height and width
+
+	StrideH, StrideW                     int // 0 means 1
+	PadTop, PadBottom, PadLeft, PadRight int
+	DilationH, DilationW                 int // 0 means 1
+	Groups                               int // 0 means 1; C and K must be divisible by it
+}
+
+// shape is a validated Conv2DParams with defaults filled in and the derived
+// sizes that every pass uses.
+type shape struct {
+	Conv2DParams
+	P, Q   int // output height and width
+	Cg, Kg int // channels per group, in and out
+	HW, PQ int
+	RS     int
+	CRSg   int // rows of the column matrix of one group: Cg·R·S
+	xLen   int // N·C·H·W
+	yLen   int // N·K·P·Q
+	wLen   int // K·Cg·R·S
+}
+
+// limit bounds every derived size, so that no index computation overflows
+// an int on any platform.
+const limit = math.MaxInt32
+
+func (p Conv2DParams) validate() (shape, error) {
+	s := shape{Conv2DParams: p}
+	for _, f := range []struct {
+		name string
+		v    *int
+	}{{"StrideH", &s.StrideH}, {"StrideW", &s.StrideW}, {"DilationH", &s.DilationH},
+		{"DilationW", &s.DilationW}, {"Groups", &s.Groups}} {
+		if *f.v < 0 {
+			return s, fmt.Errorf("kernels: %s = %d, want ≥ 0 (0 means 1)", f.name, *f.v)
+		}
+		if *f.v == 0 {
+			*f.v = 1
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"N", p.N}, {"C", p.C}, {"H", p.H}, {"W", p.W}, {"K", p.K}, {"R", p.R}, {"S", p.S}} {
+		if f.v < 1 || f.v > limit {
+			return s, fmt.Errorf("kernels: %s = %d, want 1 to %d", f.name, f.v, limit)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"PadTop", p.PadTop}, {"PadBottom", p.PadBottom}, {"PadLeft", p.PadLeft}, {"PadRight", p.PadRight}} {
+		if f.v < 0 || f.v > limit {
+			return s, fmt.Errorf("kernels: %s = %d, want 0 to %d", f.name, f.v, limit)
+		}
+	}
+	if s.StrideH > limit || s.StrideW > limit || s.DilationH > limit || s.DilationW > limit {
+		return s, fmt.Errorf("kernels: stride %d×%d or dilation %d×%d exceeds %d",
+			s.StrideH, s.StrideW, s.DilationH, s.DilationW, limit)
+	}
+	if p.C%s.Groups != 0 || p.K%s.Groups != 0 {
+		return s, fmt.Errorf("kernels: Groups = %d must divide C = %d and K = %d", s.Groups, p.C, p.K)
+	}
+	s.Cg, s.Kg = p.C/s.Groups, p.K/s.Groups
+	// Every operand below is at most a product of values ≤ 2³¹, evaluated in
+	// int64 and checked before use.
+	extH := int64(s.DilationH)*int64(p.R-1) + 1
+	extW := int64(s.DilationW)*int64(p.S-1) + 1
+	spanH := int64(p.H) + int64(p.PadTop) + int64(p.PadBottom)
+	spanW := int64(p.W) + int64(p.PadLeft) + int64(p.PadRight)
+	if spanH < extH || spanW < extW {
+		return s, fmt.Errorf("kernels: empty output: padded input %d×%d is smaller than the dilated filter %d×%d",
+			spanH, spanW, extH, extW)
+	}
+	s.P = int((spanH-extH)/int64(s.StrideH) + 1)
+	s.Q = int((spanW-extW)/int64(s.StrideW) + 1)
+	var err error
+	sizes := []struct {
+		name string
+		dst  *int
+		f    []int
+	}{
+		{"H·W", &s.HW, []int{p.H, p.W}},
+		{"P·Q", &s.PQ, []int{s.P, s.Q}},
+		{"R·S", &s.RS, []int{p.R, p.S}},
+		{"C/Groups·R·S", &s.CRSg, []int{s.Cg, p.R, p.S}},
+		{"N·C·H·W", &s.xLen, []int{p.N, p.C, p.H, p.W}},
+		{"N·K·P·Q", &s.yLen, []int{p.N, p.K, s.P, s.Q}},
+		{"K·C/Groups·R·S", &s.wLen, []int{p.K, s.Cg, p.R, p.S}},
+		{"C/Groups·R·S·P·Q (column matrix)", new(int), []int{s.Cg, p.R, p.S, s.P, s.Q}},
+	}
+	for _, z := range sizes {
+		if *z.dst, err = product(z.name, z.f...); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// product multiplies positive factors, or reports that the product exceeds
+// limit.
+func product(name string, f ...int) (int, error) {
+	v := int64(1)
+	for _, x := range f {
+		v *= int64(x)
+		if v > limit {
+			return 0, fmt.Errorf("kernels: %s overflows: the product of %v exceeds %d", name, f, limit)
+		}
+	}
+	return int(v), nil
+}
+
+// checkLen reports a slice whose length is not the one the plan expects.
+func checkLen(method, name string, x []float32, want int, what string) error {
+	if x == nil {
+		return fmt.Errorf("kernels: %s: %s is nil, want %d floats (%s)", method, name, want, what)
+	}
+	if len(x) != want {
+		return fmt.Errorf("kernels: %s: len(%s) = %d, want %d (%s)", method, name, len(x), want, what)
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package simdconv
+
+// Packing copies operand blocks into the sliver layouts the microkernels
+// read: A in MR-row slivers (k steps of MR floats), B in NR-column slivers
+// (k steps of NR floats). Rows or columns past the edge of the matrix are
+// zero-filled, so a microkernel always computes a full tile.
+
+// Dense is a row-major matrix view. Element (i, j) is Data[i*Stride+j], or
+// Data[j*Stride+i] when Trans is set.
+type Dense struct {
+	Data   []float32
+	Stride int
+	Trans  bool
+}
+
+// A BSource is the B operand of a multiply: a K×N matrix that the driver
+// packs block by block. Dense, Im2col and Im2colT implement it.
+type BSource interface {
+	// packB packs rows [k0, k0+kc) and columns [j0, j0+nc) into
+	// ⌈nc/nr⌉ slivers of kc·nr floats, zero-filling columns past nc.
+	packB(dst []float32, k0, kc, j0, nc, nr int)
+}
+
+// packA packs alpha·A[i0:i0+mc, k0:k0+kc] into ⌈mc/mr⌉ slivers of kc·mr
+// floats, zero-filling rows past mc.
+func packA(dst []float32, a Dense, alpha float32, i0, mc, k0, kc, mr int) {
+	for s := 0; s < mc; s += mr {
+		rows := min(mr, mc-s)
+		sl := dst[s*kc : s*kc+kc*mr]
+		for ii := 0; ii < rows; ii++ {
+			i := i0 + s + ii
+			if a.Trans { // A(i, k) = Data[k*Stride+i]: column walk
+				for kk := 0; kk < kc; kk++ {
+					sl[kk*mr+ii] = alpha * a.Data[(k0+kk)*a.Stride+i]
+				}
+				continue
+			}
+			row := a.Data[i*a.Stride+k0 : i*a.Stride+k0+kc]
+			for kk, v := range row {
+				sl[kk*mr+ii] = alpha * v
+			}
+		}
+		for ii := rows; ii < mr; ii++ {
+			for kk := 0; kk < kc; kk++ {
+				sl[kk*mr+ii] = 0
+			}
+		}
+	}
+}
+
+func (d Dense) packB(dst []float32, k0, kc, j0, nc, nr int) {
+	for s := 0; s < nc; s += nr {
+		cols := min(nr, nc-s)
+		sl := dst[s*kc : s*kc+kc*nr]
+		j := j0 + s
+		for kk := 0; kk < kc; kk++ {
+			out := sl[kk*nr : kk*nr+nr]
+			if d.Trans {
+				for jj := 0; jj < cols; jj++ {
+					out[jj] = d.Data[(j+jj)*d.Stride+k0+kk]
+				}
+			} else {
+				copy(out[:cols], d.Data[(k0+kk)*d.Stride+j:])
+			}
+			clear(out[cols:])
+		}
+	}
+}
+
+// Im2col is the column matrix of a convolution, read straight from the
+// input planes: row (c, r, s), for c < C, r < len(OffH), s < len(OffW), and
+// column p·Q+q hold
+//
+//	X[c·H·W + (p·StrideH+OffH[r])·W + q·StrideW+OffW[s]]
+//
+// or 0 where that position falls outside the H×W plane. A forward
+// convolution has OffH[r] = r·DilationH − PadTop; other tap lists express
+// the full convolution of backward-data.
+type Im2col struct {
+	X                []float32
+	C, H, W          int
+	P, Q             int
+	StrideH, StrideW int
+	OffH, OffW       []int
+}
+
+func (m *Im2col) packB(dst []float32, k0, kc, j0, nc, nr int) {
+	nr2 := len(m.OffW)
+	taps := len(m.OffH) * nr2
+	for s := 0; s < nc; s += nr {
+		cols := min(nr, nc-s)
+		sl := dst[s*kc : s*kc+kc*nr]
+		row := k0
+		c, t := row/taps, row%taps
+		for kk := 0; kk < kc; kk++ {
+			out := sl[kk*nr : kk*nr+nr]
+			m.gather(out[:cols], c, m.OffH[t/nr2], m.OffW[t%nr2], j0+s)
+			clear(out[cols:])
+			if t++; t == taps {
+				t = 0
+				c++
+			}
+		}
+	}
+}
+
+// gather fills out with row (c, tap offH/offW) of the column matrix from
+// column j on.
+func (m *Im2col) gather(out []float32, c, offH, offW, j int) {
+	plane := m.X[c*m.H*m.W : (c+1)*m.H*m.W]
+	p, q := j/m.Q, j%m.Q
+	for len(out) > 0 {
+		run := min(m.Q-q, len(out))
+		ih := p*m.StrideH + offH
+		if ih < 0 || ih >= m.H {
+			clear(out[:run])
+		} else {
+			gatherRow(out[:run], plane[ih*m.W:(ih+1)*m.W], q*m.StrideW+offW, m.StrideW)
+		}
+		out = out[run:]
+		p, q = p+1, 0
+	}
+}
+
+// gatherRow sets out[u] = src[iw+u·step], or 0 where that index is outside
+// src.
+func gatherRow(out, src []float32, iw, step int) {
+	if step == 1 {
+		lo := min(max(-iw, 0), len(out))          // first u with iw+u >= 0
+		hi := max(min(len(src)-iw, len(out)), lo) // first u with iw+u >= len(src)
+		clear(out[:lo])
+		copy(out[lo:hi], src[iw+lo:])
+		clear(out[hi:])
+		return
+	}
+	for u := range out {
+		if x := iw + u*step; x >= 0 && x < len(src) {
+			out[u] = src[x]
+		} else {
+			out[u] = 0
+		}
+	}
+}
+
+// Im2colT is the transpose of an Im2col: its rows are the output positions
+// p·Q+q and its columns the taps (c, r, s). Backward-filter multiplies by it.
+type Im2colT Im2col
+
+func (m *Im2colT) packB(dst []float32, k0, kc, j0, nc, nr int) {
+	nw := len(m.OffW)
+	taps := len(m.OffH) * nw
+	hw := m.H * m.W
+	for s := 0; s < nc; s += nr {
+		cols := min(nr, nc-s)
+		sl := dst[s*kc : s*kc+kc*nr]
+		for jj := 0; jj < cols; jj++ {
+			col := j0 + s + jj
+			c, t := col/taps, col%taps
+			offH, offW := m.OffH[t/nw], m.OffW[t%nw]
+			plane := m.X[c*hw : (c+1)*hw]
+			p, q := k0/m.Q, k0%m.Q
+			for kk := 0; kk < kc; kk++ {
+				ih, iw := p*m.StrideH+offH, q*m.StrideW+offW
+				v := float32(0)
+				if ih >= 0 && ih < m.H && iw >= 0 && iw < m.W {
+					v = plane[ih*m.W+iw]
+				}
+				sl[kk*nr+jj] = v
+				if q++; q == m.Q {
+					p, q = p+1, 0
+				}
+			}
+		}
+		for kk := 0; kk < kc && cols < nr; kk++ {
+			clear(sl[kk*nr+cols : kk*nr+nr])
+		}
+	}
+}
+
+// Rows writes the whole column matrix, row after row, into dst
+// (C·len(OffH)·len(OffW) × P·Q floats).
+func (m *Im2col) Rows(dst []float32) {
+	n := m.P * m.Q
+	row := 0
+	for c := 0; c < m.C; c++ {
+		for _, oh := range m.OffH {
+			for _, ow := range m.OffW {
+				m.gather(dst[row*n:(row+1)*n], c, oh, ow, 0)
+				row++
+			}
+		}
+	}
+}
