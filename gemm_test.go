@@ -134,3 +134,19 @@ func benchSgemm(b *testing.B, isa string, m, n, k int) {
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+func BenchmarkPeak(b *testing.B) {
+	for _, name := range ISAs() {
+		b.Run("isa="+name, func(b *testing.B) {
+			prev := ISA()
+			defer SetISA(prev)
+			require.NoError(b, SetISA(name))
+			const iters = 1 << 16
+			flops := 0
+			for range b.N {
+				flops += PeakLoop(iters)
+			}
+			b.ReportMetric(float64(flops)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -2,13 +2,55 @@
 
 package simdconv
 
+import "golang.org/x/sys/cpu"
+
+// The generated kernels use AVX2 with FMA3, and AVX-512 Foundation
+// instructions on zmm registers with embedded broadcast.
 func detectISAs() (a [numISA]bool) {
 	a[isaGeneric] = true
+	a[isaAVX2] = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	a[isaAVX512] = a[isaAVX2] && cpu.X86.HasAVX512F
 	return a
 }
 
-func tileOf(isaID) blocking { return genericBlocking }
+// Block sizes: a kc×nr B sliver (16 KiB for AVX2, 32 KiB for AVX-512) stays
+// in the 48 KiB L1d, an mc×kc A block (144 KiB, 240 KiB) in the 1 MiB L2.
+var (
+	avx2Blocking   = blocking{mr: avx2MR, nr: avx2NR, mc: 144, kc: 256, nc: 4096}
+	avx512Blocking = blocking{mr: avx512MR, nr: avx512NR, mc: 240, kc: 256, nc: 4096}
+)
 
-func microkernel(_ isaID, a, b, c []float32, k, ldc int) {
-	sgemmGeneric(a, b, c, k, ldc)
+func tileOf(id isaID) blocking {
+	switch id {
+	case isaAVX512:
+		return avx512Blocking
+	case isaAVX2:
+		return avx2Blocking
+	}
+	return genericBlocking
+}
+
+func microkernel(id isaID, a, b, c []float32, k, ldc int) {
+	switch id {
+	case isaAVX512:
+		checkTile(a, b, c, k, ldc, avx512MR, avx512NR)
+		sgemmAVX512(a, b, c, k, ldc)
+	case isaAVX2:
+		checkTile(a, b, c, k, ldc, avx2MR, avx2NR)
+		sgemmAVX2(a, b, c, k, ldc)
+	default:
+		sgemmGeneric(a, b, c, k, ldc)
+	}
+}
+
+func peak(id isaID, n int) (flops int) {
+	switch id {
+	case isaAVX512:
+		peakAVX512(n)
+		return n * avx512PeakFlops
+	case isaAVX2:
+		peakAVX2(n)
+		return n * avx2PeakFlops
+	}
+	return peakGeneric(n)
 }

@@ -2,13 +2,36 @@
 
 package simdconv
 
+// NEON (Advanced SIMD) is part of the arm64 baseline.
 func detectISAs() (a [numISA]bool) {
 	a[isaGeneric] = true
+	a[isaNEON] = true
 	return a
 }
 
-func tileOf(isaID) blocking { return genericBlocking }
+// A kc×12 B sliver (12 KiB) stays in L1d, an mc×kc A block (128 KiB) in L2.
+var neonBlocking = blocking{mr: neonMR, nr: neonNR, mc: 128, kc: 256, nc: 4080}
 
-func microkernel(_ isaID, a, b, c []float32, k, ldc int) {
+func tileOf(id isaID) blocking {
+	if id == isaNEON {
+		return neonBlocking
+	}
+	return genericBlocking
+}
+
+func microkernel(id isaID, a, b, c []float32, k, ldc int) {
+	if id == isaNEON {
+		checkTile(a, b, c, k, ldc, neonMR, neonNR)
+		sgemmNEON(a, b, c, k, ldc)
+		return
+	}
 	sgemmGeneric(a, b, c, k, ldc)
+}
+
+func peak(id isaID, n int) (flops int) {
+	if id == isaNEON {
+		peakNEON(n)
+		return n * neonPeakFlops
+	}
+	return peakGeneric(n)
 }

@@ -59,3 +59,34 @@ func addRow4(r []float32, v0, v1, v2, v3 float32) {
 // genericBlocking keeps a 256-step B sliver (4 KiB) in L1 and a 128×256 A
 // block (128 KiB) in L2.
 var genericBlocking = blocking{mr: genericMR, nr: genericNR, mc: 128, kc: 256, nc: 4096}
+
+// peakGeneric runs n iterations of eight independent multiply-add chains and
+// returns the flops done.
+func peakGeneric(n int) (flops int) {
+	x0, x1, x2, x3, x4, x5, x6, x7 := float32(0), float32(1), float32(2), float32(3), float32(4), float32(5), float32(6), float32(7)
+	const m, a = 0.999, 0.001
+	for range n {
+		x0 = x0*m + a
+		x1 = x1*m + a
+		x2 = x2*m + a
+		x3 = x3*m + a
+		x4 = x4*m + a
+		x5 = x5*m + a
+		x6 = x6*m + a
+		x7 = x7*m + a
+	}
+	peakSink = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7
+	return n * 16
+}
+
+// peakSink keeps peakGeneric's result alive.
+var peakSink float32
+
+// checkTile panics if an assembly microkernel would read or write outside
+// its operands. The driver never lets that happen; the check is the last
+// line of defence before code that has no bounds checks.
+func checkTile(a, b, c []float32, k, ldc, mr, nr int) {
+	if k < 0 || len(a) < k*mr || len(b) < k*nr || ldc < nr || len(c) < (mr-1)*ldc+nr {
+		panic("simdconv: microkernel operands out of bounds")
+	}
+}

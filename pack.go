@@ -129,7 +129,9 @@ func gatherRow(out, src []float32, iw, step int) {
 		lo := min(max(-iw, 0), len(out))          // first u with iw+u >= 0
 		hi := max(min(len(src)-iw, len(out)), lo) // first u with iw+u >= len(src)
 		clear(out[:lo])
-		copy(out[lo:hi], src[iw+lo:])
+		if lo < hi {
+			copy(out[lo:hi], src[iw+lo:])
+		}
 		clear(out[hi:])
 		return
 	}

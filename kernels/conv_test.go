@@ -1,0 +1,263 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdconv/simdconv"
+	"github.com/simdconv/simdconv/internal/testutil"
+	"github.com/stretchr/testify/require"
+)
+
+var registry = testutil.Registry{ISA: simdconv.ISA, ISAs: simdconv.ISAs, SetISA: simdconv.SetISA}
+
+// testShapes covers stride, asymmetric padding, dilation, groups,
+// depthwise, pointwise, batches and sizes around the register tiles.
+var testShapes = []Conv2DParams{
+	{N: 1, C: 3, H: 9, W: 11, K: 5, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	{N: 2, C: 4, H: 12, W: 10, K: 13, R: 3, S: 2, StrideH: 2, StrideW: 3, PadTop: 2, PadBottom: 0, PadLeft: 1, PadRight: 3},
+	{N: 1, C: 6, H: 14, W: 13, K: 6, R: 3, S: 3, DilationH: 2, DilationW: 3, PadTop: 2, PadBottom: 1, PadLeft: 3, PadRight: 2},
+	{N: 2, C: 8, H: 9, W: 9, K: 12, R: 3, S: 3, Groups: 4, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	{N: 1, C: 16, H: 10, W: 10, K: 16, R: 3, S: 3, Groups: 16, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1},
+	{N: 3, C: 17, H: 7, W: 6, K: 33, R: 1, S: 1},
+	{N: 1, C: 3, H: 23, W: 23, K: 16, R: 7, S: 7, StrideH: 2, StrideW: 2, PadTop: 3, PadBottom: 3, PadLeft: 3, PadRight: 3},
+	{N: 4, C: 1, H: 8, W: 8, K: 7, R: 3, S: 3},
+	{N: 1, C: 5, H: 6, W: 7, K: 4, R: 2, S: 3, StrideH: 3, StrideW: 2, DilationH: 2, PadTop: 4, PadBottom: 2, PadLeft: 0, PadRight: 1},
+	{N: 1, C: 40, H: 5, W: 5, K: 50, R: 3, S: 3, PadTop: 5, PadBottom: 0, PadLeft: 0, PadRight: 5},
+	{N: 1, C: 2, H: 5, W: 6, K: 3, R: 1, S: 1, StrideH: 2, StrideW: 2},
+	{N: 1, C: 2, H: 6, W: 6, K: 3, R: 2, S: 2, StrideH: 3, StrideW: 3},
+}
+
+func name(p Conv2DParams) string {
+	return fmt.Sprintf("%+v", p)
+}
+
+// data is a random problem for one shape.
+type data struct {
+	s                 shape
+	x, w, bias, dy, g []float32
+}
+
+func newData(t testing.TB, p Conv2DParams, seed uint64) data {
+	s, err := p.validate()
+	require.NoError(t, err)
+	r := rand.New(rand.NewPCG(seed, 7))
+	return data{s: s, x: testutil.Rand(r, s.xLen), w: testutil.Rand(r, s.wLen), bias: testutil.Rand(r, s.K),
+		dy: testutil.Rand(r, s.yLen), g: testutil.Rand(r, s.yLen)}
+}
+
+// reduction lengths of each pass, for the tolerances.
+func (d data) tolForward() (float64, float64) { return testutil.Tol(d.s.CRSg + 1) }
+func (d data) tolData() (float64, float64)    { return testutil.Tol(d.s.Kg * d.s.RS) }
+func (d data) tolFilter() (float64, float64)  { return testutil.Tol(d.s.N * d.s.PQ) }
+
+// runPasses runs all three passes of d on plan c with guarded outputs and
+// checks them against the reference.
+func runPasses(t *testing.T, c *Conv2D, d data) {
+	t.Helper()
+	s := d.s
+	y := testutil.NewGuarded(s.yLen, nil)
+	require.NoError(t, c.Forward(y.Slice(), d.x, d.w, d.bias))
+	y.Check(t)
+	rt, at := d.tolForward()
+	testutil.AssertClose(t, refForward(s, d.x, d.w, d.bias, c.relu), y.Slice(), rt, at, "forward")
+
+	dx := testutil.NewGuarded(s.xLen, testutil.Rand(rand.New(rand.NewPCG(1, 1)), s.xLen))
+	require.NoError(t, c.BackwardData(dx.Slice(), d.dy, d.w))
+	dx.Check(t)
+	rt, at = d.tolData()
+	testutil.AssertClose(t, refBackwardData(s, d.dy, d.w), dx.Slice(), rt, at, "backward-data")
+
+	dw := testutil.NewGuarded(s.wLen, nil)
+	db := testutil.NewGuarded(s.K, nil)
+	require.NoError(t, c.BackwardFilter(dw.Slice(), db.Slice(), d.dy, d.x))
+	dw.Check(t)
+	db.Check(t)
+	wantW, wantB := refBackwardFilter(s, d.dy, d.x)
+	rt, at = d.tolFilter()
+	testutil.AssertClose(t, wantW, dw.Slice(), rt, at, "backward-filter dw")
+	testutil.AssertClose(t, wantB, db.Slice(), rt, at, "backward-filter dbias")
+}
+
+func TestPasses(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		for i, p := range testShapes {
+			for _, threads := range []int{1, 2} {
+				t.Run(fmt.Sprintf("shape=%d/threads=%d", i, threads), func(t *testing.T) {
+					c, err := NewConv2D(p, WithThreads(threads))
+					require.NoError(t, err, name(p))
+					runPasses(t, c, newData(t, p, uint64(i)))
+				})
+			}
+		}
+	})
+}
+
+// TestBackwardDataRoutes runs both backward-data routes on every shape and
+// checks that they agree with each other and with the reference.
+func TestBackwardDataRoutes(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		for i, p := range testShapes {
+			d := newData(t, p, uint64(i))
+			var got [2][]float32
+			for ri, rt := range []route{routeFull, routeGemm} {
+				c, err := newConv2DRoute(p, rt)
+				require.NoError(t, err)
+				dx := testutil.NewGuarded(d.s.xLen, nil)
+				require.NoError(t, c.BackwardData(dx.Slice(), d.dy, d.w))
+				dx.Check(t)
+				got[ri] = dx.Slice()
+			}
+			rt, at := d.tolData()
+			testutil.AssertClose(t, testutil.F64(got[0]), got[1], rt, at, "routes disagree: ", name(p))
+			testutil.AssertClose(t, refBackwardData(d.s, d.dy, d.w), got[0], rt, at, "full route: ", name(p))
+		}
+	})
+}
+
+// newConv2DRoute plans p with the backward-data route forced.
+func newConv2DRoute(p Conv2DParams, r route) (*Conv2D, error) {
+	c, err := NewConv2D(p, WithThreads(2))
+	if err != nil || c.route == r || c.route == routeDirect {
+		return c, err
+	}
+	c.route, c.phases, c.panel = r, nil, 0
+	if r == routeGemm {
+		c.chunk = min(c.s.PQ, max(1, panelTarget/c.s.CRSg))
+		c.panel = c.s.CRSg * c.chunk
+	} else {
+		c.planPhases()
+	}
+	c.ws = make([]float32, c.WorkspaceSize())
+	c.carve()
+	return c, nil
+}
+
+func TestReLUBiasAccumulate(t *testing.T) {
+	p := testShapes[1]
+	d := newData(t, p, 3)
+	c, err := NewConv2D(p, WithReLU(), WithAccumulate())
+	require.NoError(t, err)
+	s := d.s
+	y := make([]float32, s.yLen)
+	require.NoError(t, c.Forward(y, d.x, d.w, d.bias))
+	rt, at := d.tolForward()
+	testutil.AssertClose(t, refForward(s, d.x, d.w, d.bias, true), y, rt, at, "relu")
+	negatives := 0
+	for _, v := range refForward(s, d.x, d.w, d.bias, false) {
+		if v < 0 {
+			negatives++
+		}
+	}
+	require.Positive(t, negatives, "the test data must exercise the ReLU")
+
+	dw, db := make([]float32, s.wLen), make([]float32, s.K)
+	for i := range dw {
+		dw[i] = 1
+	}
+	for i := range db {
+		db[i] = -2
+	}
+	require.NoError(t, c.BackwardFilter(dw, db, d.dy, d.x))
+	wantW, wantB := refBackwardFilter(s, d.dy, d.x)
+	for i := range wantW {
+		wantW[i]++
+	}
+	for i := range wantB {
+		wantB[i] -= 2
+	}
+	rt, at = d.tolFilter()
+	testutil.AssertClose(t, wantW, dw, rt, at, "accumulated dw")
+	testutil.AssertClose(t, wantB, db, rt, at, "accumulated dbias")
+}
+
+// TestThreadsBitwise checks that every pass gives the same bits on 1, 2
+// and 4 threads.
+func TestThreadsBitwise(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		for i, p := range append(testShapes, Conv2DParams{N: 1, C: 64, H: 20, W: 20, K: 64, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}) {
+			d := newData(t, p, uint64(i))
+			var ref [4][]float32
+			for _, threads := range []int{1, 2, 4} {
+				c, err := NewConv2D(p, WithThreads(threads))
+				require.NoError(t, err)
+				out := [4][]float32{make([]float32, d.s.yLen), make([]float32, d.s.xLen), make([]float32, d.s.wLen), make([]float32, d.s.K)}
+				require.NoError(t, c.Forward(out[0], d.x, d.w, d.bias))
+				require.NoError(t, c.BackwardData(out[1], d.dy, d.w))
+				require.NoError(t, c.BackwardFilter(out[2], out[3], d.dy, d.x))
+				if threads == 1 {
+					ref = out
+					continue
+				}
+				require.Equal(t, ref, out, "shape %d, threads=%d", i, threads)
+			}
+		}
+	})
+}
+
+func TestZeroAllocs(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		for _, threads := range []int{1, 2} {
+			for i, p := range testShapes {
+				d := newData(t, p, 1)
+				ws := make([]float32, 0)
+				c0, err := NewConv2D(p, WithThreads(threads))
+				require.NoError(t, err)
+				ws = make([]float32, c0.WorkspaceSize())
+				c, err := NewConv2D(p, WithThreads(threads), WithWorkspace(ws))
+				require.NoError(t, err)
+				y, dx, dw, db := make([]float32, d.s.yLen), make([]float32, d.s.xLen), make([]float32, d.s.wLen), make([]float32, d.s.K)
+				allocs := testing.AllocsPerRun(5, func() {
+					_ = c.Forward(y, d.x, d.w, d.bias)
+					_ = c.BackwardData(dx, d.dy, d.w)
+					_ = c.BackwardFilter(dw, db, d.dy, d.x)
+				})
+				require.Zero(t, allocs, "shape %d threads %d", i, threads)
+			}
+		}
+	})
+}
+
+// TestGradients checks the backward passes against finite differences of
+// the loss L = Σ y·g. L is linear in x and in w, so a central difference is
+// exact up to rounding whatever the step.
+func TestGradients(t *testing.T) {
+	for i, p := range testShapes {
+		d := newData(t, p, uint64(i)+100)
+		s := d.s
+		c, err := NewConv2D(p)
+		require.NoError(t, err)
+		y := make([]float32, s.yLen)
+		loss := func(x, w, bias []float32) float64 {
+			require.NoError(t, c.Forward(y, x, w, bias))
+			sum := 0.0
+			for j, v := range y {
+				sum += float64(v) * float64(d.g[j])
+			}
+			return sum
+		}
+		dx, dw, db := make([]float32, s.xLen), make([]float32, s.wLen), make([]float32, s.K)
+		require.NoError(t, c.BackwardData(dx, d.g, d.w))
+		require.NoError(t, c.BackwardFilter(dw, db, d.g, d.x))
+		r := rand.New(rand.NewPCG(uint64(i), 3))
+		const h = 0.5
+		tol := 1e-5 * float64(s.yLen)
+		for range 6 {
+			for _, v := range []struct {
+				name string
+				buf  []float32
+				grad []float32
+			}{{"x", d.x, dx}, {"w", d.w, dw}, {"bias", d.bias, db}} {
+				j := r.IntN(len(v.buf))
+				old := v.buf[j]
+				v.buf[j] = old + h
+				up := loss(d.x, d.w, d.bias)
+				v.buf[j] = old - h
+				down := loss(d.x, d.w, d.bias)
+				v.buf[j] = old
+				require.InDelta(t, (up-down)/(2*h), float64(v.grad[j]), tol, "shape %d: dL/d%s[%d]", i, v.name, j)
+			}
+		}
+	}
+}
