@@ -1,0 +1,76 @@
+// Command amd64 generates the AVX2 and AVX-512 microkernels of package
+// simdconv with avo: kernels_amd64.s, its Go stubs kernels_amd64.go, and the
+// tile-shape constants tiles_amd64.go.
+//
+// Each kernel family has one generator function parameterised by tile shape
+// (genPeak, genSgemmAVX2, genSgemmAVX512); main calls them in a loop over the
+// shapes below. Regenerate with `cd asm && go generate ./...`.
+package main
+
+//go:generate go run . -out ../../kernels_amd64.s -stubs ../../kernels_amd64.go -pkg simdconv -tiles ../../tiles_amd64.go
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+
+	. "github.com/mmcloughlin/avo/build"
+)
+
+// tile is an MR×NR register tile of a GEMM microkernel.
+type tile struct{ mr, nr int }
+
+func (t tile) String() string { return fmt.Sprintf("%dx%d", t.mr, t.nr) }
+
+// avx2Tile is the only AVX2 shape: 6×16 uses 12 of the 16 ymm registers for
+// accumulators.
+var avx2Tile = tile{6, 16}
+
+// avx512Candidates are the AVX-512 shapes emitted and benchmarked
+// (BenchmarkMicrokernel); see results/avx512-tile-choice.md.
+var avx512Candidates = []tile{{12, 32}, {8, 48}, {14, 32}}
+
+// avx512Winner is the candidate also emitted as sgemmAVX512, the name the
+// driver dispatches to. Chosen from the in-cache benchmark in
+// results/avx512-tile-choice.md.
+var avx512Winner = tile{12, 32}
+
+// Peak-FLOPS loops: independent accumulator chains. Zen 5 has two FMA pipes
+// with 4-cycle latency, so at least 8 chains are needed to keep them busy.
+const (
+	peakChainsAVX2   = 12
+	peakChainsAVX512 = 24
+)
+
+var tilesOut = flag.String("tiles", "", "write the Go tile-shape constants to `file`")
+
+func sgemmName(t tile, isa string) string { return fmt.Sprintf("sgemm%s%s", t, isa) }
+
+func main() {
+	flag.Parse()
+	ConstraintExpr("gc,!purego") // old-style syntax: comma is AND; printed as //go:build gc && !purego
+
+	avx2Flops := genPeak("peakAVX2", 8, peakChainsAVX2)
+	avx512Flops := genPeak("peakAVX512", 16, peakChainsAVX512)
+
+	genSgemmAVX2(sgemmName(avx2Tile, "AVX2"), avx2Tile.mr, avx2Tile.nr)
+	genSgemmAVX2("sgemmAVX2", avx2Tile.mr, avx2Tile.nr)
+
+	for _, t := range avx512Candidates {
+		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr)
+	}
+	genSgemmAVX512("sgemmAVX512", avx512Winner.mr, avx512Winner.nr)
+
+	if *tilesOut != "" {
+		src, err := tilesFile(avx2Flops, avx512Flops)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(*tilesOut, src, 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	Generate()
+}

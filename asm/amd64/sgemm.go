@@ -1,0 +1,189 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// kUnroll is the unroll factor of the main k loop; a remainder loop handles
+// k mod kUnroll.
+const kUnroll = 4
+
+const sgemmSignature = "func(a, b, c []float32, k, ldc int)"
+
+// sgemmDoc is the reference loop a microkernel computes; it is the kernel's
+// doc comment.
+func sgemmDoc(name string, mr, nr int) []string {
+	return []string{
+		fmt.Sprintf("%s computes, for i < %d, j < %d: c[i*ldc+j] += Σ_{p<k} a[p*%d+i]·b[p*%d+j]", name, mr, nr, mr, nr),
+		"",
+		fmt.Sprintf("a is a packed A sliver (k steps of %d floats), b a packed B sliver (k steps", mr),
+		fmt.Sprintf("of %d floats) and c is row-major with row stride ldc floats. The caller", nr),
+		fmt.Sprintf("guarantees len(a) ≥ k*%d, len(b) ≥ k*%d and len(c) ≥ %d*ldc+%d; lengths are not checked.", mr, nr, mr-1, nr),
+	}
+}
+
+// sgemmArgs loads the kernel's arguments.
+type sgemmArgs struct {
+	a, b, c, k, ldc4 GPVirtual
+}
+
+func loadSgemmArgs() sgemmArgs {
+	var r sgemmArgs
+	r.a = Load(Param("a").Base(), GP64()).(GPVirtual)
+	r.b = Load(Param("b").Base(), GP64()).(GPVirtual)
+	r.c = Load(Param("c").Base(), GP64()).(GPVirtual)
+	r.k = Load(Param("k"), GP64()).(GPVirtual)
+	r.ldc4 = Load(Param("ldc"), GP64()).(GPVirtual)
+	SHLQ(U8(2), r.ldc4) // row stride in bytes
+	return r
+}
+
+// prefetchC touches the first and last byte of every row of the c tile so
+// the final read-modify-write does not stall on a miss.
+func prefetchC(r sgemmArgs, mr, nr int) {
+	Comment("prefetch the c tile for the final update")
+	row := GP64()
+	MOVQ(r.c, row)
+	for i := 0; i < mr; i++ {
+		PREFETCHT0(Mem{Base: row})
+		PREFETCHT0(Mem{Base: row, Disp: 4*nr - 1})
+		if i < mr-1 {
+			ADDQ(r.ldc4, row)
+		}
+	}
+}
+
+// kLoop emits the k loop: the body step(u) for one k step at offset u (in k
+// steps) from the a and b pointers, unrolled kUnroll times, then a remainder
+// loop. The pointers advance by mr resp. nr floats per step.
+func kLoop(r sgemmArgs, mr, nr int, step func(u int)) {
+	n := GP64()
+	MOVQ(r.k, n)
+	SHRQ(U8(2), n)
+	JZ(LabelRef("tail"))
+	Label("loop4")
+	for u := 0; u < kUnroll; u++ {
+		step(u)
+	}
+	ADDQ(U32(kUnroll*mr*4), r.a)
+	ADDQ(U32(kUnroll*nr*4), r.b)
+	DECQ(n)
+	JNZ(LabelRef("loop4"))
+
+	Label("tail")
+	ANDQ(U8(kUnroll-1), r.k)
+	JZ(LabelRef("update"))
+	Label("loop1")
+	step(0)
+	ADDQ(U32(mr*4), r.a)
+	ADDQ(U32(nr*4), r.b)
+	DECQ(r.k)
+	JNZ(LabelRef("loop1"))
+	Label("update")
+}
+
+// updateC emits c[i*ldc+j] += acc[i][j/w] for the tile, w = vector width.
+func updateC(r sgemmArgs, acc [][]VecVirtual, width int) {
+	Comment("c += accumulators, one row at a time")
+	for i := range acc {
+		for v := range acc[i] {
+			m := Mem{Base: r.c, Disp: v * width}
+			VADDPS(m, acc[i][v], acc[i][v])
+			VMOVUPS(acc[i][v], m)
+		}
+		if i < len(acc)-1 {
+			ADDQ(r.ldc4, r.c)
+		}
+	}
+}
+
+func newAccumulators(mr, nv int, vec func() VecVirtual) [][]VecVirtual {
+	acc := make([][]VecVirtual, mr)
+	for i := range acc {
+		acc[i] = make([]VecVirtual, nv)
+		for v := range acc[i] {
+			acc[i][v] = vec()
+			zero(acc[i][v])
+		}
+	}
+	return acc
+}
+
+// genSgemmAVX2 emits an mr×nr AVX2+FMA microkernel (nr a multiple of 8):
+// per k step, nr/8 ymm loads of b, mr VBROADCASTSS of a, mr·nr/8 FMAs.
+func genSgemmAVX2(name string, mr, nr int) {
+	if nr%8 != 0 {
+		panic("genSgemmAVX2: nr must be a multiple of 8")
+	}
+	nv := nr / 8
+	nacc := mr * nv
+	if nacc+nv+1 > 16 {
+		panic(fmt.Sprintf("genSgemmAVX2 %dx%d: needs %d ymm registers, only 16 exist", mr, nr, nacc+nv+1))
+	}
+	TEXT(name, NOSPLIT, sgemmSignature)
+	Doc(sgemmDoc(name, mr, nr)...)
+	Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast = %d of 16 ymm; 6 of 14 GP",
+		nacc, nv, nacc+nv+1)
+
+	r := loadSgemmArgs()
+	prefetchC(r, mr, nr)
+	acc := newAccumulators(mr, nv, YMM)
+	kLoop(r, mr, nr, func(u int) {
+		bv := make([]VecVirtual, nv)
+		for v := range bv {
+			bv[v] = YMM()
+			VMOVUPS(Mem{Base: r.b, Disp: (u*nr + v*8) * 4}, bv[v])
+		}
+		for i := 0; i < mr; i++ {
+			t := YMM()
+			VBROADCASTSS(Mem{Base: r.a, Disp: (u*mr + i) * 4}, t)
+			for v := range bv {
+				VFMADD231PS(bv[v], t, acc[i][v])
+			}
+		}
+	})
+	updateC(r, acc, 32)
+	VZEROUPPER()
+	RET()
+}
+
+// genSgemmAVX512 emits an mr×nr AVX-512F microkernel (nr a multiple of 16):
+// per k step, nr/16 zmm loads of b and mr·nr/16 FMAs whose a operand is an
+// embedded {1to16} broadcast from memory.
+func genSgemmAVX512(name string, mr, nr int) {
+	if nr%16 != 0 {
+		panic("genSgemmAVX512: nr must be a multiple of 16")
+	}
+	nv := nr / 16
+	nacc := mr * nv
+	if nacc+nv > 32 {
+		panic(fmt.Sprintf("genSgemmAVX512 %dx%d: needs %d zmm registers, only 32 exist", mr, nr, nacc+nv))
+	}
+	TEXT(name, NOSPLIT, sgemmSignature)
+	Doc(sgemmDoc(name, mr, nr)...)
+	Commentf("register pressure: %d zmm accumulators + %d b vectors (a via embedded broadcast) = %d of 32 zmm; 6 of 14 GP",
+		nacc, nv, nacc+nv)
+
+	r := loadSgemmArgs()
+	prefetchC(r, mr, nr)
+	acc := newAccumulators(mr, nv, ZMM)
+	kLoop(r, mr, nr, func(u int) {
+		bv := make([]VecVirtual, nv)
+		for v := range bv {
+			bv[v] = ZMM()
+			VMOVUPS(Mem{Base: r.b, Disp: (u*nr + v*16) * 4}, bv[v])
+		}
+		for i := 0; i < mr; i++ {
+			for v := range bv {
+				VFMADD231PS_BCST(Mem{Base: r.a, Disp: (u*mr + i) * 4}, bv[v], acc[i][v])
+			}
+		}
+	})
+	updateC(r, acc, 64)
+	VZEROUPPER()
+	RET()
+}

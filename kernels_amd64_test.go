@@ -1,0 +1,222 @@
+//go:build gc && !purego
+
+package simdconv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/cpu"
+)
+
+// Tests and benchmarks of the generated AVX2/AVX-512 kernels
+// (kernels_amd64.s, from asm/amd64).
+
+type gemmKernel struct {
+	isa, name string
+	mr, nr    int
+	kern      func(a, b, c []float32, k, ldc int)
+}
+
+func hasAVX2() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+
+func hasAVX512() bool {
+	return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ
+}
+
+// amd64GemmKernels lists every emitted gemm kernel, including the fixed
+// dispatch names sgemmAVX2 and sgemmAVX512.
+func amd64GemmKernels() []gemmKernel {
+	var ks []gemmKernel
+	for _, c := range avx2Candidates {
+		ks = append(ks, gemmKernel{"avx2", c.name, c.mr, c.nr, c.kern})
+	}
+	ks = append(ks, gemmKernel{"avx2", "sgemmAVX2", avx2MR, avx2NR, sgemmAVX2})
+	for _, c := range avx512Candidates {
+		ks = append(ks, gemmKernel{"avx512", c.name, c.mr, c.nr, c.kern})
+	}
+	ks = append(ks, gemmKernel{"avx512", "sgemmAVX512", avx512MR, avx512NR, sgemmAVX512})
+	return ks
+}
+
+func skipUnlessISA(tb testing.TB, isa string) {
+	tb.Helper()
+	switch isa {
+	case "avx2":
+		if !hasAVX2() {
+			tb.Skip("CPU lacks AVX2/FMA")
+		}
+	case "avx512":
+		if !hasAVX512() {
+			tb.Skip("CPU lacks AVX-512 F/VL/BW/DQ")
+		}
+	}
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+// nanGuarded returns a copy of s that sits between two bands of guard NaNs in
+// a larger backing array; the result has capacity len(s).
+func nanGuarded(s []float32, guard int) []float32 {
+	backing := make([]float32, guard+len(s)+guard)
+	for i := range backing {
+		backing[i] = float32(math.NaN())
+	}
+	copy(backing[guard:], s)
+	return backing[guard : guard+len(s) : guard+len(s)]
+}
+
+func TestKernelGemm(t *testing.T) {
+	const guard = 37 // NaN floats before and after each of a, b and the c tile
+	nan := float32(math.NaN())
+	for _, kk := range amd64GemmKernels() {
+		t.Run(fmt.Sprintf("isa=%s/kern=%s", kk.isa, kk.name), func(t *testing.T) {
+			skipUnlessISA(t, kk.isa)
+			mr, nr := kk.mr, kk.nr
+			for _, k := range []int{0, 1, 2, 3, 4, 5, 7, 16, 17, 257} {
+				for _, ldc := range []int{nr, nr + 3} {
+					r := rand.New(rand.NewPCG(uint64(k), uint64(ldc)))
+					// a and b sit between NaN bands too: a k step too many
+					// (or too few floats per step) would pull a NaN into c.
+					a := nanGuarded(randSlice(r, k*mr), guard)
+					b := nanGuarded(randSlice(r, k*nr), guard)
+					clen := (mr-1)*ldc + nr
+					backing := make([]float32, guard+clen+guard)
+					for i := range backing {
+						backing[i] = nan
+					}
+					c := backing[guard : guard+clen : guard+clen]
+					for i := 0; i < mr; i++ {
+						for j := 0; j < nr; j++ {
+							c[i*ldc+j] = r.Float32()*2 - 1
+						}
+					}
+					c0 := slices.Clone(c)
+
+					kk.kern(a, b, c, k, ldc)
+
+					for i := range backing {
+						in := i - guard
+						if in >= 0 && in < clen && in%ldc < nr {
+							continue
+						}
+						require.Truef(t, math.IsNaN(float64(backing[i])),
+							"k=%d ldc=%d: guard float %d (tile offset %d) was overwritten with %v", k, ldc, i, in, backing[i])
+					}
+					tol := 1e-6 * float64(k+1)
+					for i := 0; i < mr; i++ {
+						for j := 0; j < nr; j++ {
+							want := float64(c0[i*ldc+j])
+							mag := math.Abs(want)
+							for p := 0; p < k; p++ {
+								prod := float64(a[p*mr+i]) * float64(b[p*nr+j])
+								want += prod
+								mag += math.Abs(prod)
+							}
+							got := float64(c[i*ldc+j])
+							require.InDeltaf(t, want, got, tol*(mag+1),
+								"k=%d ldc=%d: c[%d*ldc+%d]", k, ldc, i, j)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestKernelPeak(t *testing.T) {
+	t.Run("isa=avx2", func(t *testing.T) {
+		skipUnlessISA(t, "avx2")
+		peakAVX2(1000)
+		peakAVX2(0)
+	})
+	t.Run("isa=avx512", func(t *testing.T) {
+		skipUnlessISA(t, "avx512")
+		peakAVX512(1000)
+		peakAVX512(0)
+	})
+}
+
+func BenchmarkPeakKernels(b *testing.B) {
+	for _, p := range []struct {
+		isa   string
+		flops int
+		kern  func(int)
+	}{
+		{"avx2", avx2PeakFlops, peakAVX2},
+		{"avx512", avx512PeakFlops, peakAVX512},
+	} {
+		b.Run("isa="+p.isa, func(b *testing.B) {
+			skipUnlessISA(b, p.isa)
+			const iters = 1 << 16
+			for b.Loop() {
+				p.kern(iters)
+			}
+			b.ReportMetric(float64(p.flops)*iters*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkMicrokernel times one microkernel call on packed a and b slivers
+// that stay in L1/L2 (k=256) and a c tile that stays in L1.
+func BenchmarkMicrokernel(b *testing.B) {
+	const k = 256
+	for _, kk := range amd64GemmKernels() {
+		if kk.name == "sgemmAVX2" || kk.name == "sgemmAVX512" {
+			continue // duplicates of a candidate
+		}
+		b.Run(fmt.Sprintf("isa=%s/tile=%s", kk.isa, kk.name), func(b *testing.B) {
+			skipUnlessISA(b, kk.isa)
+			r := rand.New(rand.NewPCG(1, 2))
+			a := randSlice(r, k*kk.mr)
+			bb := randSlice(r, k*kk.nr)
+			c := make([]float32, kk.mr*kk.nr)
+			for b.Loop() {
+				kk.kern(a, bb, c, k, kk.nr)
+			}
+			flops := 2 * float64(kk.mr*kk.nr*k)
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkMicrokernelL2 runs each microkernel the way the GEMM macro-kernel
+// does: one packed b sliver (k=256) stays in L1 while successive calls walk
+// the packed a slivers of a ~192 KiB A block in L2, each updating its own
+// c tile.
+func BenchmarkMicrokernelL2(b *testing.B) {
+	const (
+		k      = 256
+		aBytes = 192 << 10
+	)
+	for _, kk := range amd64GemmKernels() {
+		if kk.name == "sgemmAVX2" || kk.name == "sgemmAVX512" {
+			continue
+		}
+		b.Run(fmt.Sprintf("isa=%s/tile=%s", kk.isa, kk.name), func(b *testing.B) {
+			skipUnlessISA(b, kk.isa)
+			r := rand.New(rand.NewPCG(1, 2))
+			slivers := aBytes / (4 * k * kk.mr)
+			a := randSlice(r, slivers*k*kk.mr)
+			bb := randSlice(r, k*kk.nr)
+			c := make([]float32, slivers*kk.mr*kk.nr)
+			for b.Loop() {
+				for s := 0; s < slivers; s++ {
+					kk.kern(a[s*k*kk.mr:], bb, c[s*kk.mr*kk.nr:], k, kk.nr)
+				}
+			}
+			flops := 2 * float64(slivers*kk.mr*kk.nr*k)
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
