@@ -85,40 +85,68 @@ type Im2col struct {
 }
 
 func (m *Im2col) packB(dst []float32, k0, kc, j0, nc, nr int) {
-	nr2 := len(m.OffW)
-	taps := len(m.OffH) * nr2
+	nw := len(m.OffW)
+	taps := len(m.OffH) * nw
+	hw := m.H * m.W
+	var segs [maxNR + 1]segment
+	p, q := j0/m.Q, j0%m.Q
 	for s := 0; s < nc; s += nr {
-		cols := min(nr, nc-s)
+		// Split the sliver's columns into runs that share an output row p;
+		// the split is the same for every row of the sliver.
+		ns := 0
+		for off := 0; off < min(nr, nc-s); ns++ {
+			n := min(m.Q-q, nc-s-off, nr-off)
+			segs[ns] = segment{off: off, n: n, ih: p * m.StrideH, iw: q * m.StrideW}
+			off += n
+			if q += n; q == m.Q {
+				p, q = p+1, 0
+			}
+		}
 		sl := dst[s*kc : s*kc+kc*nr]
-		row := k0
-		c, t := row/taps, row%taps
+		c, t := k0/taps, k0%taps
 		for kk := 0; kk < kc; kk++ {
-			out := sl[kk*nr : kk*nr+nr]
-			m.gather(out[:cols], c, m.OffH[t/nr2], m.OffW[t%nr2], j0+s)
-			clear(out[cols:])
+			offH, offW := m.OffH[t/nw], m.OffW[t%nw]
+			plane := m.X[c*hw : (c+1)*hw]
+			row := sl[kk*nr : kk*nr+nr]
+			for _, sg := range segs[:ns] {
+				out := row[sg.off : sg.off+sg.n]
+				ih, iw := sg.ih+offH, sg.iw+offW
+				switch {
+				case ih < 0 || ih >= m.H:
+					clear(out)
+				case m.StrideW == 1 && iw >= 0 && iw+sg.n <= m.W: // interior
+					copy(out, plane[ih*m.W+iw:])
+				default:
+					gatherRow(out, plane[ih*m.W:(ih+1)*m.W], iw, m.StrideW)
+				}
+			}
 			if t++; t == taps {
 				t = 0
 				c++
 			}
 		}
 	}
+	padSliver(dst, kc, nc, nr)
 }
 
-// gather fills out with row (c, tap offH/offW) of the column matrix from
-// column j on.
-func (m *Im2col) gather(out []float32, c, offH, offW, j int) {
-	plane := m.X[c*m.H*m.W : (c+1)*m.H*m.W]
-	p, q := j/m.Q, j%m.Q
-	for len(out) > 0 {
-		run := min(m.Q-q, len(out))
-		ih := p*m.StrideH + offH
-		if ih < 0 || ih >= m.H {
-			clear(out[:run])
-		} else {
-			gatherRow(out[:run], plane[ih*m.W:(ih+1)*m.W], q*m.StrideW+offW, m.StrideW)
-		}
-		out = out[run:]
-		p, q = p+1, 0
+// maxNR bounds the register tile's width over all ISAs.
+const maxNR = 64
+
+// segment is a run of a sliver's columns that share an output row: n
+// floats at off, read from input row ih + OffH[r] and columns iw + OffW[s]
+// + u·StrideW.
+type segment struct {
+	off, n, ih, iw int
+}
+
+// padSliver zeroes the columns past nc of the last, partial sliver.
+func padSliver(dst []float32, kc, nc, nr int) {
+	if nc%nr == 0 {
+		return
+	}
+	last := dst[(nc/nr)*kc*nr:][:kc*nr]
+	for kk := 0; kk < kc; kk++ {
+		clear(last[kk*nr+nc%nr : kk*nr+nr])
 	}
 }
 
@@ -180,16 +208,8 @@ func (m *Im2colT) packB(dst []float32, k0, kc, j0, nc, nr int) {
 }
 
 // Rows writes the whole column matrix, row after row, into dst
-// (C·len(OffH)·len(OffW) × P·Q floats).
+// (C·len(OffH)·len(OffW) × P·Q floats): one sliver as wide as the matrix.
 func (m *Im2col) Rows(dst []float32) {
 	n := m.P * m.Q
-	row := 0
-	for c := 0; c < m.C; c++ {
-		for _, oh := range m.OffH {
-			for _, ow := range m.OffW {
-				m.gather(dst[row*n:(row+1)*n], c, oh, ow, 0)
-				row++
-			}
-		}
-	}
+	m.packB(dst, 0, m.C*len(m.OffH)*len(m.OffW), 0, n, n)
 }

@@ -44,7 +44,7 @@ func (c *Conv2D) forwardItem(wk *worker, wide bool, it int, y, x, w, bias []floa
 		wk.dense = simdconv.Dense{Data: xg, Stride: s.HW}
 		wk.g.B = &wk.dense
 	} else {
-		wk.im = c.im2col(xg)
+		c.setIm2col(&wk.im, xg)
 		wk.g.B = &wk.im
 	}
 	c.gemm(wk, wide)
