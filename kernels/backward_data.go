@@ -220,9 +220,8 @@ func (c *Conv2D) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []f
 	kdim := s.Kg * nt
 	wk.g = simdconv.Gemm{M: s.Cg, K: kdim, Alpha: 1,
 		A: simdconv.Dense{Data: c.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}}
-	m := &wk.im // set field by field to keep its scratch buffer
-	m.X, m.C, m.H, m.W, m.Q = dyg, s.Kg, s.P, s.Q, ph.cols
-	m.StrideH, m.StrideW, m.OffH, m.OffW = 1, 1, wk.off[:len(ph.offH)], ph.offW
+	wk.im = simdconv.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
+		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
 	wk.g.B = &wk.im
 	if ph.rowsPerPanel == 0 { // stride 1: the phase is all of dX
 		copy(wk.off, ph.offH)

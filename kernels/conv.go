@@ -233,10 +233,9 @@ func (c *Conv2D) gemm(w *worker, wide bool) {
 	w.g.Run(w.gemm)
 }
 
-// setIm2col makes m the column matrix of one image and group x. It sets
-// the fields one by one to keep m's scratch buffer.
+// setIm2col makes m the column matrix of one image and group x.
 func (c *Conv2D) setIm2col(m *simdconv.Im2col, x []float32) {
 	s := c.s
-	m.X, m.C, m.H, m.W, m.P, m.Q = x, s.Cg, s.H, s.W, s.P, s.Q
-	m.StrideH, m.StrideW, m.OffH, m.OffW = s.StrideH, s.StrideW, c.offH, c.offW
+	*m = simdconv.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
+		StrideH: s.StrideH, StrideW: s.StrideW, OffH: c.offH, OffW: c.offW}
 }
