@@ -37,18 +37,25 @@ func (c *Conv2D) planBackwardData() {
 		c.route = routeDirect
 		return
 	}
-	mr, _ := simdconv.Tile()
-	util := func(m int) float64 { return float64(m) / float64((m+mr-1)/mr*mr) }
+	mr, nr := simdconv.Tile()
+	// util is the share of a multiply's register tiles that does useful work.
+	util := func(m, n int) float64 {
+		return float64(m*n) / float64((m+mr-1)/mr*mr*((n+nr-1)/nr*nr))
+	}
+	chunk := min(s.PQ, max(panelTarget/s.CRSg, 8*nr))
 	flops := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.PQ)
 	// The full route multiplies by the taps that reach each dX position; at
 	// stride 1 that includes the zeros around dY.
 	full := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.HW) /
-		float64(s.StrideH*s.StrideW) / util(s.Cg)
-	// col2im costs about as much as 24 flops per column-matrix element.
-	gemm := flops/util(s.CRSg) + 24*float64(s.CRSg)*float64(s.PQ)
+		float64(s.StrideH*s.StrideW) / util(s.Cg, s.HW/(s.StrideH*s.StrideW))
+	// col2im, and the full route's per-call rearrangement of the filter
+	// (spread over the N·G images and groups), cost about as much as 24
+	// flops per element moved.
+	gemm := flops/util(s.CRSg, chunk) + 24*float64(s.CRSg)*float64(s.PQ)
+	full += 24 * float64(s.wLen) / float64(s.N*s.Groups)
 	if gemm < full {
 		c.route = routeGemm
-		c.chunk = min(s.PQ, max(1, panelTarget/s.CRSg))
+		c.chunk = chunk
 		c.panel = s.CRSg * c.chunk
 		return
 	}

@@ -124,7 +124,8 @@ func newConv2DRoute(p Conv2DParams, r route) (*Conv2D, error) {
 	}
 	c.route, c.phases, c.panel = r, nil, 0
 	if r == routeGemm {
-		c.chunk = min(c.s.PQ, max(1, panelTarget/c.s.CRSg))
+		_, nr := simdconv.Tile()
+		c.chunk = min(c.s.PQ, max(panelTarget/c.s.CRSg, 8*nr))
 		c.panel = c.s.CRSg * c.chunk
 	} else {
 		c.planPhases()
