@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestQuickRun drives the whole program on the smallest layer with the pure-Go
+// kernels, which every build has, and checks the table and the files.
+func TestQuickRun(t *testing.T) {
+	dir := t.TempDir()
+	var stdout bytes.Buffer
+	args := []string{"-quick", "-isa", "generic", "-threads", "1", "-layers", "L8", "-passes", "fwd", "-out", dir}
+	if err := run(args, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+
+	rows := tableRows(stdout.String())
+	wantHeader := []string{"layer", "pass", "generic 1t", "% peak", "peer", "generic/peer"}
+	if len(rows) != 2 || !slices.Equal(rows[0], wantHeader) {
+		t.Fatalf("table rows = %q, want the header %q and one row\n%s", rows, wantHeader, stdout.String())
+	}
+	row := rows[1]
+	if row[0] != "L8" || row[1] != "fwd" || row[4] != "155" {
+		t.Errorf("row = %q, want L8 fwd … peer 155", row)
+	}
+	for _, i := range []int{2, 3, 5} {
+		if v := number(row[i]); !(v > 0) {
+			t.Errorf("%s = %q, want a positive number", rows[0][i], row[i])
+		}
+	}
+
+	latest, err := os.ReadFile(filepath.Join(dir, "latest.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"GOARCH", "NumCPU", "-quick -isa generic", stdout.String()} {
+		if !strings.Contains(string(latest), want) {
+			t.Errorf("latest.md lacks %q", want)
+		}
+	}
+	csvs, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+	if len(csvs) != 1 {
+		t.Fatalf("CSV files = %q, want one", csvs)
+	}
+	f, err := os.Open(csvs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || strings.Join(recs[0], ",") != "layer,pass,isa,threads,gflops,pct_peak,ratio_generic,ms_median" ||
+		strings.Join(recs[1][:4], ",") != "L8,fwd,generic,1" || !(number(recs[1][4]) > 0) {
+		t.Errorf("CSV = %q", recs)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-isa", "mmx"}, {"-layers", "L11"}, {"-passes", "sideways"}, {"-threads", "0"}} {
+		if err := run(args, io.Discard, io.Discard); err == nil {
+			t.Errorf("run(%q) succeeded, want an error", args)
+		}
+	}
+}
+
+// tableRows returns the cells of a markdown table's lines, without the
+// delimiter row.
+func tableRows(s string) [][]string {
+	var rows [][]string
+	for _, line := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(line, "|") || strings.HasPrefix(line, "| -") || strings.HasPrefix(line, "| :") {
+			continue
+		}
+		var cells []string
+		for _, c := range strings.Split(strings.Trim(line, "|"), "|") {
+			cells = append(cells, strings.TrimSpace(c))
+		}
+		rows = append(rows, cells)
+	}
+	return rows
+}
+
+// number parses a table cell such as "12.5", "31%" or "4.0×".
+func number(s string) float64 {
+	v, err := strconv.ParseFloat(strings.TrimRight(s, "%×"), 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
