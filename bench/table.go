@@ -97,7 +97,7 @@ func resultTable(r *results) *table {
 			if peer {
 				row = append(row, fmt.Sprintf("%.0f", l.Peer[p]), "—")
 				if c := r.peerCell(l, p); c != nil {
-					row[len(row)-1] = fmt.Sprintf("%.2f", c.gflops/l.Peer[p])
+					row[len(row)-1] = fmt.Sprintf("%.2g", c.gflops/l.Peer[p]) // 2 significant digits: generic under emulation is far below 0.01
 				}
 			}
 			t.rows = append(t.rows, row)
