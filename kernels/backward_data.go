@@ -108,13 +108,10 @@ func phaseTaps(a, n, taps, stride, dil, pad int) (x0, count int, ts, off []int) 
 // swapped. dx is overwritten.
 func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	s := c.s
-	if err := checkLen("BackwardData", "dx", dx, s.xLen, "N·C·H·W"); err != nil {
-		return err
-	}
-	if err := checkLen("BackwardData", "dy", dy, s.yLen, "N·K·P·Q"); err != nil {
-		return err
-	}
-	if err := checkLen("BackwardData", "w", w, s.wLen, "K·C/Groups·R·S"); err != nil {
+	if err := checkArgs("BackwardData",
+		arg{name: "dx", x: dx, want: s.xLen, what: "N·C·H·W"},
+		arg{name: "dy", x: dy, want: s.yLen, what: "N·K·P·Q"},
+		arg{name: "w", x: w, want: s.wLen, what: "K·C/Groups·R·S"}); err != nil {
 		return err
 	}
 	if c.route == routeFull {

@@ -12,18 +12,11 @@ import "github.com/simdconv/simdconv"
 // for every thread count.
 func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	s := c.s
-	if err := checkLen("BackwardFilter", "dw", dw, s.wLen, "K·C/Groups·R·S"); err != nil {
-		return err
-	}
-	if dbias != nil {
-		if err := checkLen("BackwardFilter", "dbias", dbias, s.K, "K"); err != nil {
-			return err
-		}
-	}
-	if err := checkLen("BackwardFilter", "dy", dy, s.yLen, "N·K·P·Q"); err != nil {
-		return err
-	}
-	if err := checkLen("BackwardFilter", "x", x, s.xLen, "N·C·H·W"); err != nil {
+	if err := checkArgs("BackwardFilter",
+		arg{name: "dw", x: dw, want: s.wLen, what: "K·C/Groups·R·S"},
+		arg{name: "dbias", x: dbias, want: s.K, what: "K", optional: true},
+		arg{name: "dy", x: dy, want: s.yLen, what: "N·K·P·Q"},
+		arg{name: "x", x: x, want: s.xLen, what: "N·C·H·W"}); err != nil {
 		return err
 	}
 	if dbias != nil {

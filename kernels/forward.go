@@ -10,19 +10,12 @@ import "github.com/simdconv/simdconv"
 // im2col(X), whose B panels are packed straight from x.
 func (c *Conv2D) Forward(y, x, w, bias []float32) error {
 	s := c.s
-	if err := checkLen("Forward", "y", y, s.yLen, "N·K·P·Q"); err != nil {
+	if err := checkArgs("Forward",
+		arg{name: "y", x: y, want: s.yLen, what: "N·K·P·Q"},
+		arg{name: "x", x: x, want: s.xLen, what: "N·C·H·W"},
+		arg{name: "w", x: w, want: s.wLen, what: "K·C/Groups·R·S"},
+		arg{name: "bias", x: bias, want: s.K, what: "K", optional: true}); err != nil {
 		return err
-	}
-	if err := checkLen("Forward", "x", x, s.xLen, "N·C·H·W"); err != nil {
-		return err
-	}
-	if err := checkLen("Forward", "w", w, s.wLen, "K·C/Groups·R·S"); err != nil {
-		return err
-	}
-	if bias != nil {
-		if err := checkLen("Forward", "bias", bias, s.K, "K"); err != nil {
-			return err
-		}
 	}
 	c.run(passForward, s.N*s.Groups, y, x, w, bias)
 	return nil

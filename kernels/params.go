@@ -122,13 +122,30 @@ func product(name string, f ...int) (int, error) {
 	return int(v), nil
 }
 
-// checkLen reports a slice whose length is not the one the plan expects.
-func checkLen(method, name string, x []float32, want int, what string) error {
-	if x == nil {
-		return fmt.Errorf("kernels: %s: %s is nil, want %d floats (%s)", method, name, want, what)
-	}
-	if len(x) != want {
-		return fmt.Errorf("kernels: %s: len(%s) = %d, want %d (%s)", method, name, len(x), want, what)
+// arg is a slice argument of a call with the length the plan expects.
+type arg struct {
+	name     string
+	x        []float32
+	want     int
+	what     string // how want is made up, for the message
+	optional bool   // nil is allowed
+}
+
+// checkArgs reports the first argument whose length is not the expected one.
+func checkArgs(method string, args ...arg) error {
+	for _, a := range args {
+		switch {
+		case a.x == nil && a.optional:
+		case a.x == nil:
+			return fmt.Errorf("kernels: %s: %s is nil, want %d floats (%s)", method, a.name, a.want, a.what)
+		case len(a.x) != a.want:
+			return fmt.Errorf("kernels: %s: len(%s) = %d, want %d (%s)", method, a.name, len(a.x), a.want, a.what)
+		}
 	}
 	return nil
+}
+
+// checkLen is checkArgs for one required argument.
+func checkLen(method, name string, x []float32, want int, what string) error {
+	return checkArgs(method, arg{name: name, x: x, want: want, what: what})
 }
