@@ -1,10 +1,6 @@
 package kernels
 
-import (
-	"fmt"
-
-	"github.com/simdconv/simdconv"
-)
+import "github.com/simdconv/simdconv"
 
 // Im2col writes the column matrix of x for the layer p: for each image n, a
 // (C·R·S) × (P·Q) block whose row (c, r, s) and column p·Q+q hold
@@ -46,7 +42,7 @@ func Col2im(x, col []float32, p Conv2DParams) error {
 		return err
 	}
 	if err := checkLen("Col2im", "col", col, s.N*s.C*s.RS*s.PQ, "N·C·R·S·P·Q"); err != nil {
-		return fmt.Errorf("%w", err)
+		return err
 	}
 	clear(x)
 	// Col2im of all channels is col2im of one group holding them all.
