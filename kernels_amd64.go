@@ -47,9 +47,9 @@ func sgemm8x48AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 // guarantees len(a) ≥ k*14, len(b) ≥ k*32 and len(c) ≥ 13*ldc+32; lengths are not checked.
 func sgemm14x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 
-// sgemmAVX512 computes, for i < 12, j < 32: c[i*ldc+j] += Σ_{p<k} a[p*12+i]·b[p*32+j]
+// sgemmAVX512 computes, for i < 8, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
 //
-// a is a packed A sliver (k steps of 12 floats), b a packed B sliver (k steps
-// of 32 floats) and c is row-major with row stride ldc floats. The caller
-// guarantees len(a) ≥ k*12, len(b) ≥ k*32 and len(c) ≥ 11*ldc+32; lengths are not checked.
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
 func sgemmAVX512(a []float32, b []float32, c []float32, k int, ldc int)

@@ -9,8 +9,8 @@ package simdconv
 const (
 	avx2MR          = 6
 	avx2NR          = 16
-	avx512MR        = 12
-	avx512NR        = 32
+	avx512MR        = 8
+	avx512NR        = 48
 	avx2PeakFlops   = 192
 	avx512PeakFlops = 768
 )

@@ -32,11 +32,12 @@ var avx2Tile = tile{6, 16}
 var avx512Candidates = []tile{{12, 32}, {8, 48}, {14, 32}}
 
 // avx512Winner is the candidate also emitted as sgemmAVX512, the name the
-// driver dispatches to. Chosen from BenchmarkMicrokernel (see
-// results/avx512-tile-choice.md): all candidates run at 97-101% of the FMA
-// peak, and 12×32 moves 21% fewer packed bytes per flop than 8×48 and keeps
-// 6 zmm registers free, unlike 14×32.
-var avx512Winner = tile{12, 32}
+// driver dispatches to. In cache all candidates run at 97-101% of the FMA
+// peak (results/avx512-tile-choice.md), so the convolutions decide: their M
+// is the channel count, a multiple of 8 in most networks, which 8 rows tile
+// without waste where 12 waste up to a third of a sliver (L2 forward and
+// backward-data +10%, layer geomean +5.7%).
+var avx512Winner = tile{8, 48}
 
 // Peak-FLOPS loops: independent accumulator chains. Zen 5 has two FMA pipes
 // with 4-cycle latency, so at least 8 chains are needed to keep them busy.
