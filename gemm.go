@@ -142,7 +142,7 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 			nc := min(b.nc, j1-jc)
 			for pc := 0; pc < g.K; pc += b.kc {
 				kc := min(b.kc, g.K-pc)
-				g.B.packB(bBuf, pc, kc, jc, nc, nr)
+				g.B.packB(id, bBuf, pc, kc, jc, nc, nr)
 				for ic := i0; ic < i1; ic += b.mc {
 					mc := min(b.mc, i1-ic)
 					packA(aBuf, g.A, g.Alpha, ic, mc, pc, kc, mr)

@@ -43,6 +43,19 @@ func microkernel(id isaID, a, b, c []float32, k, ldc int) {
 	}
 }
 
+// packRowsKernel is packRows (pack.go) on id's kernel, for rows of at most
+// that ISA's nr floats; the generic loop takes wider ones.
+func packRowsKernel(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
+	switch {
+	case id == isaAVX512 && n <= avx512NR:
+		packRowsAVX512(dst, src, rows, lo, dstStride, srcStride, lanes(lo, hi), lanes(0, n))
+	case id == isaAVX2 && n <= avx2NR:
+		packRowsAVX2(dst, src, rows, lo, dstStride, srcStride, lanes(lo, hi), lanes(0, n))
+	default:
+		packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
+	}
+}
+
 func peak(id isaID, n int) (flops int) {
 	switch id {
 	case isaAVX512:

@@ -28,6 +28,10 @@ func microkernel(id isaID, a, b, c []float32, k, ldc int) {
 	sgemmGeneric(a, b, c, k, ldc)
 }
 
+func packRowsKernel(_ isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
+	packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
+}
+
 func peak(id isaID, n int) (flops int) {
 	if id == isaNEON {
 		peakNEON(n)

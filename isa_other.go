@@ -13,4 +13,8 @@ func microkernel(_ isaID, a, b, c []float32, k, ldc int) {
 	sgemmGeneric(a, b, c, k, ldc)
 }
 
+func packRowsKernel(_ isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
+	packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
+}
+
 func peak(_ isaID, n int) (flops int) { return peakGeneric(n) }

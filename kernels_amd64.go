@@ -53,3 +53,19 @@ func sgemm14x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 // of 48 floats) and c is row-major with row stride ldc floats. The caller
 // guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
 func sgemmAVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// packRowsAVX2 sets, for r < rows and j < n ≤ 16, where store holds the bits [0, n),
+//
+//	dst[r*dstStride+j] = src[r*srcStride+j-lo] if load bit j is set, else 0.
+//
+// The load bits must lie in [lo, n). The caller guarantees that every touched
+// element of dst and src is in bounds; lengths are not checked.
+func packRowsAVX2(dst []float32, src []float32, rows int, lo int, dstStride int, srcStride int, load uint64, store uint64)
+
+// packRowsAVX512 sets, for r < rows and j < n ≤ 48, where store holds the bits [0, n),
+//
+//	dst[r*dstStride+j] = src[r*srcStride+j-lo] if load bit j is set, else 0.
+//
+// The load bits must lie in [lo, n). The caller guarantees that every touched
+// element of dst and src is in bounds; lengths are not checked.
+func packRowsAVX512(dst []float32, src []float32, rows int, lo int, dstStride int, srcStride int, load uint64, store uint64)

@@ -90,3 +90,17 @@ func checkTile(a, b, c []float32, k, ldc, mr, nr int) {
 		panic("simdconv: microkernel operands out of bounds")
 	}
 }
+
+// packRowsGeneric sets, for r < rows and j < n, dst[r*dstStride+j] to
+// src[r*srcStride+j-lo] where lo ≤ j < hi and to 0 elsewhere. It is the
+// reference for the assembly packRows kernels.
+func packRowsGeneric(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
+	for r := range rows {
+		out := dst[r*dstStride:][:n]
+		clear(out[:lo])
+		if lo < hi {
+			copy(out[lo:hi], src[r*srcStride:])
+		}
+		clear(out[hi:])
+	}
+}

@@ -17,8 +17,38 @@ type Dense struct {
 // packs block by block. Dense, Im2col and Im2colT implement it.
 type BSource interface {
 	// packB packs rows [k0, k0+kc) and columns [j0, j0+nc) into
-	// ⌈nc/nr⌉ slivers of kc·nr floats, zero-filling columns past nc.
-	packB(dst []float32, k0, kc, j0, nc, nr int)
+	// ⌈nc/nr⌉ slivers of kc·nr floats, zero-filling columns past nc, on
+	// the kernels of ISA id.
+	packB(id isaID, dst []float32, k0, kc, j0, nc, nr int)
+}
+
+// packRows sets, for r < rows and j < n,
+//
+//	dst[r*dstStride+j] = src[r*srcStride+j-lo] where lo ≤ j < hi, else 0:
+//
+// rows of a sliver, zero-padded on either side. Every packing of contiguous
+// source rows goes through it. It panics unless all it touches lies inside
+// dst and src, since the assembly behind it checks nothing.
+func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
+	if rows <= 0 {
+		return
+	}
+	if hi <= lo {
+		lo, hi = 0, 0
+	}
+	if lo < 0 || hi > n || (rows-1)*dstStride+n > len(dst) ||
+		hi > lo && (rows-1)*srcStride+hi-lo > len(src) {
+		panic("simdconv: packRows operands out of bounds")
+	}
+	packRowsKernel(id, dst, src, rows, n, lo, hi, dstStride, srcStride)
+}
+
+// lanes is the bit mask of lanes [lo, hi), hi ≤ 64.
+func lanes(lo, hi int) uint64 {
+	if hi <= lo {
+		return 0
+	}
+	return (^uint64(0) >> (64 - hi)) &^ (1<<lo - 1)
 }
 
 // packA packs alpha·A[i0:i0+mc, k0:k0+kc] into ⌈mc/mr⌉ slivers of kc·mr
@@ -48,19 +78,19 @@ func packA(dst []float32, a Dense, alpha float32, i0, mc, k0, kc, mr int) {
 	}
 }
 
-func (d Dense) packB(dst []float32, k0, kc, j0, nc, nr int) {
+func (d Dense) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	for s := 0; s < nc; s += nr {
 		cols := min(nr, nc-s)
 		sl := dst[s*kc : s*kc+kc*nr]
 		j := j0 + s
+		if !d.Trans {
+			packRows(id, sl, d.Data[k0*d.Stride+j:], kc, nr, 0, cols, nr, d.Stride)
+			continue
+		}
 		for kk := 0; kk < kc; kk++ {
 			out := sl[kk*nr : kk*nr+nr]
-			if d.Trans {
-				for jj := 0; jj < cols; jj++ {
-					out[jj] = d.Data[(j+jj)*d.Stride+k0+kk]
-				}
-			} else {
-				copy(out[:cols], d.Data[(k0+kk)*d.Stride+j:])
+			for jj := 0; jj < cols; jj++ {
+				out[jj] = d.Data[(j+jj)*d.Stride+k0+kk]
 			}
 			clear(out[cols:])
 		}
@@ -84,10 +114,7 @@ type Im2col struct {
 	OffH, OffW       []int
 }
 
-func (m *Im2col) packB(dst []float32, k0, kc, j0, nc, nr int) {
-	nw := len(m.OffW)
-	taps := len(m.OffH) * nw
-	hw := m.H * m.W
+func (m *Im2col) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	var segs [maxNR + 1]segment
 	p, q := j0/m.Q, j0%m.Q
 	for s := 0; s < nc; s += nr {
@@ -103,30 +130,47 @@ func (m *Im2col) packB(dst []float32, k0, kc, j0, nc, nr int) {
 			}
 		}
 		sl := dst[s*kc : s*kc+kc*nr]
-		c, t := k0/taps, k0%taps
-		for kk := 0; kk < kc; kk++ {
-			offH, offW := m.OffH[t/nw], m.OffW[t%nw]
-			plane := m.X[c*hw : (c+1)*hw]
-			row := sl[kk*nr : kk*nr+nr]
-			for _, sg := range segs[:ns] {
-				out := row[sg.off : sg.off+sg.n]
-				ih, iw := sg.ih+offH, sg.iw+offW
-				switch {
-				case ih < 0 || ih >= m.H:
-					clear(out)
-				case m.StrideW == 1 && iw >= 0 && iw+sg.n <= m.W: // interior
-					copy(out, plane[ih*m.W+iw:])
-				default:
-					gatherRow(out, plane[ih*m.W:(ih+1)*m.W], iw, m.StrideW)
-				}
-			}
-			if t++; t == taps {
-				t = 0
-				c++
-			}
+		for _, sg := range segs[:ns] {
+			m.packSegment(id, sl, nr, k0, kc, sg)
 		}
 	}
 	padSliver(dst, kc, nc, nr)
+}
+
+// packSegment writes the columns of sg for rows [k0, k0+kc) of the matrix
+// to dst[kk*ld+sg.off : kk*ld+sg.off+sg.n], kk < kc. Rows of the same tap
+// (r, s) read the same window of successive channel planes, so each tap is
+// one packRows call over its channels.
+func (m *Im2col) packSegment(id isaID, dst []float32, ld, k0, kc int, sg segment) {
+	nw := len(m.OffW)
+	taps := len(m.OffH) * nw
+	hw := m.H * m.W
+	for t := range taps {
+		kk := (t - k0%taps + taps) % taps // first row of tap t
+		if kk >= kc {
+			continue
+		}
+		rows := (kc - kk + taps - 1) / taps
+		c := (k0 + kk) / taps
+		ih, iw := sg.ih+m.OffH[t/nw], sg.iw+m.OffW[t%nw]
+		out := dst[kk*ld+sg.off:]
+		switch {
+		case ih < 0 || ih >= m.H:
+			packRows(id, out, nil, rows, sg.n, 0, 0, taps*ld, hw)
+		case m.StrideW == 1:
+			lo := min(max(-iw, 0), sg.n)     // first column inside the plane
+			hi := max(min(m.W-iw, sg.n), lo) // first column past it
+			var src []float32
+			if lo < hi {
+				src = m.X[c*hw+ih*m.W+iw+lo:]
+			}
+			packRows(id, out, src, rows, sg.n, lo, hi, taps*ld, hw)
+		default:
+			for r := range rows {
+				gatherRow(out[r*taps*ld:][:sg.n], m.X[(c+r)*hw+ih*m.W:][:m.W], iw, m.StrideW)
+			}
+		}
+	}
 }
 
 // maxNR bounds the register tile's width over all ISAs.
@@ -153,16 +197,6 @@ func padSliver(dst []float32, kc, nc, nr int) {
 // gatherRow sets out[u] = src[iw+u·step], or 0 where that index is outside
 // src.
 func gatherRow(out, src []float32, iw, step int) {
-	if step == 1 {
-		lo := min(max(-iw, 0), len(out))          // first u with iw+u >= 0
-		hi := max(min(len(src)-iw, len(out)), lo) // first u with iw+u >= len(src)
-		clear(out[:lo])
-		if lo < hi {
-			copy(out[lo:hi], src[iw+lo:])
-		}
-		clear(out[hi:])
-		return
-	}
 	for u := range out {
 		if x := iw + u*step; x >= 0 && x < len(src) {
 			out[u] = src[x]
@@ -176,7 +210,7 @@ func gatherRow(out, src []float32, iw, step int) {
 // p·Q+q and its columns the taps (c, r, s). Backward-filter multiplies by it.
 type Im2colT Im2col
 
-func (m *Im2colT) packB(dst []float32, k0, kc, j0, nc, nr int) {
+func (m *Im2colT) packB(_ isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	nw := len(m.OffW)
 	taps := len(m.OffH) * nw
 	hw := m.H * m.W
@@ -208,8 +242,11 @@ func (m *Im2colT) packB(dst []float32, k0, kc, j0, nc, nr int) {
 }
 
 // Rows writes the whole column matrix, row after row, into dst
-// (C·len(OffH)·len(OffW) × P·Q floats): one sliver as wide as the matrix.
+// (C·len(OffH)·len(OffW) × P·Q floats), one output row p at a time.
 func (m *Im2col) Rows(dst []float32) {
-	n := m.P * m.Q
-	m.packB(dst, 0, m.C*len(m.OffH)*len(m.OffW), 0, n, n)
+	id := current
+	for p := range m.P {
+		sg := segment{off: p * m.Q, n: m.Q, ih: p * m.StrideH}
+		m.packSegment(id, dst, m.P*m.Q, 0, m.C*len(m.OffH)*len(m.OffW), sg)
+	}
 }

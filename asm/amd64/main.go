@@ -3,7 +3,8 @@
 // tile-shape constants tiles_amd64.go.
 //
 // Each kernel family has one generator function parameterised by tile shape
-// (genPeak, genSgemmAVX2, genSgemmAVX512); main calls them in a loop over the
+// (genPeak, genSgemmAVX2, genSgemmAVX512, genPackRowsAVX2,
+// genPackRowsAVX512); main calls them in a loop over the
 // shapes below. Regenerate with `cd asm && go generate ./...`.
 package main
 
@@ -64,6 +65,9 @@ func main() {
 		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr)
 	}
 	genSgemmAVX512("sgemmAVX512", avx512Winner.mr, avx512Winner.nr)
+
+	genPackRowsAVX2("packRowsAVX2", avx2Tile.nr)
+	genPackRowsAVX512("packRowsAVX512", avx512Winner.nr)
 
 	if *tilesOut != "" {
 		src, err := tilesFile(avx2Flops, avx512Flops)

@@ -1,0 +1,110 @@
+package simdconv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdconv/simdconv/internal/testutil"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPackRows checks the packing primitive of every ISA against its
+// definition for every row width up to the ISA's nr (and one wider, which
+// takes the generic loop), every zero-padding split and row counts 0 to 3.
+// dst is NaN everywhere outside the lanes it may write, and src is NaN
+// everywhere outside the lanes it may read, so a stray read shows up as a
+// NaN in the output and a stray write as a missing NaN.
+func TestPackRows(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(3, 4))
+		id := current
+		nr := tileOf(id).nr
+		for _, n := range []int{1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, nr - 1, nr, nr + 1} {
+			if n < 1 || n > nr+1 {
+				continue
+			}
+			for lo := 0; lo <= n; lo += max(1, n/5) {
+				for hi := lo; hi <= n; hi += max(1, n/4) {
+					for rows := range 4 {
+						checkPackRows(t, r, id, rows, n, lo, hi)
+					}
+				}
+			}
+		}
+	})
+}
+
+func checkPackRows(t *testing.T, r *rand.Rand, id isaID, rows, n, lo, hi int) {
+	t.Helper()
+	dstStride, srcStride := n+3, hi-lo+5
+	nan := float32(math.NaN())
+	gd := testutil.NewGuarded(max(rows*dstStride, 1), nil)
+	dst := gd.Slice()
+	for i := range dst {
+		dst[i] = nan
+	}
+	gs := testutil.NewGuarded(max(rows*srcStride, 1), nil)
+	src := gs.Slice()
+	for i := range src {
+		src[i] = nan
+	}
+	for row := range rows {
+		for j := lo; j < hi; j++ {
+			src[row*srcStride+j-lo] = r.Float32()
+		}
+	}
+	packRows(id, dst, src, rows, n, lo, hi, dstStride, srcStride)
+	gd.Check(t)
+	gs.Check(t)
+	where := fmt.Sprintf("rows=%d n=%d lo=%d hi=%d", rows, n, lo, hi)
+	for row := range rows {
+		for j := range dstStride {
+			got := dst[row*dstStride+j]
+			switch {
+			case j >= n:
+				require.True(t, got != got, "%s: lane %d of row %d written", where, j, row)
+			case j >= lo && j < hi:
+				require.Equal(t, src[row*srcStride+j-lo], got, "%s: lane %d of row %d", where, j, row)
+			default:
+				require.Zero(t, got, "%s: padding lane %d of row %d", where, j, row)
+			}
+		}
+	}
+}
+
+func TestPackRowsPanics(t *testing.T) {
+	dst, src := make([]float32, 20), make([]float32, 20)
+	require.Panics(t, func() { packRows(current, dst, src, 2, 10, 0, 10, 11, 10) }, "dst too short")
+	require.Panics(t, func() { packRows(current, dst, src, 3, 5, 0, 5, 5, 8) }, "src too short")
+	require.Panics(t, func() { packRows(current, dst, src, 1, 5, 0, 6, 5, 5) }, "hi past n")
+	require.Panics(t, func() { packRows(current, dst, src, 1, 5, -1, 3, 5, 5) }, "negative lo")
+	require.NotPanics(t, func() { packRows(current, dst, nil, 2, 10, 0, 0, 10, 99) }, "all padding reads nothing")
+}
+
+// BenchmarkPackRows times one sliver's worth of rows (256) at the widths the
+// convolutions produce: a full sliver, and narrow runs with padding.
+func BenchmarkPackRows(b *testing.B) {
+	prev := current
+	defer func() { current = prev }()
+	for _, name := range ISAs() {
+		require.NoError(b, SetISA(name))
+		id := current
+		nr := tileOf(id).nr
+		for _, w := range []struct{ n, lo, hi int }{{nr, 0, nr}, {nr, 1, nr}, {7, 1, 7}, {14, 0, 14}} {
+			if w.n > nr {
+				continue
+			}
+			b.Run(fmt.Sprintf("isa=%s/n=%d/lo=%d/hi=%d", name, w.n, w.lo, w.hi), func(b *testing.B) {
+				const rows = 256
+				dst := make([]float32, rows*nr)
+				src := make([]float32, rows*64)
+				b.SetBytes(rows * int64(w.n) * 4)
+				for range b.N {
+					packRows(id, dst, src, rows, w.n, w.lo, w.hi, nr, 64)
+				}
+			})
+		}
+	}
+}
