@@ -142,6 +142,16 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 			nc := min(b.nc, j1-jc)
 			for pc := 0; pc < g.K; pc += b.kc {
 				kc := min(b.kc, g.K-pc)
+				if i1-i0 <= b.mc {
+					// One block of A: pack each B sliver just before its
+					// microkernels read it, while it is still in L1.
+					packA(aBuf, g.A, g.Alpha, i0, i1-i0, pc, kc, mr)
+					for jr := 0; jr < nc; jr += nr {
+						g.B.packB(id, bBuf, pc, kc, jc+jr, min(nr, nc-jr), nr)
+						g.block(id, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, min(nr, nc-jr), kc, mr, nr)
+					}
+					continue
+				}
 				g.B.packB(id, bBuf, pc, kc, jc, nc, nr)
 				for ic := i0; ic < i1; ic += b.mc {
 					mc := min(b.mc, i1-ic)

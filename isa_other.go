@@ -17,4 +17,10 @@ func packRowsKernel(_ isaID, dst, src []float32, rows, n, lo, hi, dstStride, src
 	packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
 }
 
+func sliverLanes(isaID) int { return 0 }
+
+func packSliverKernel(isaID, []float32, []float32, []int32, int, int, int, int, int, int) {
+	panic("simdconv: no sliver kernel")
+}
+
 func peak(_ isaID, n int) (flops int) { return peakGeneric(n) }

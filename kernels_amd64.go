@@ -69,3 +69,13 @@ func packRowsAVX2(dst []float32, src []float32, rows int, lo int, dstStride int,
 // The load bits must lie in [lo, n). The caller guarantees that every touched
 // element of dst and src is in bounds; lengths are not checked.
 func packRowsAVX512(dst []float32, src []float32, rows int, lo int, dstStride int, srcStride int, load uint64, store uint64)
+
+// packSliverAVX512 sets, for kk < kc, with t = (t0+kk) mod taps and c = c0 + (t0+kk)/taps,
+//
+//	dst[kk*48+j] = x[c*hw + tab[4e] + j] for the one segment e = t*segs+i whose mask has bit j, else 0.
+//
+// The caller guarantees that every lane a mask selects lies inside x for every
+// channel read, that len(dst) ≥ kc*lanes and len(tab) ≥ 4*taps*segs; lengths are not checked.
+//
+//go:noescape
+func packSliverAVX512(dst []float32, x []float32, tab []int32, kc int, t0 int, taps int, segs int, c0 int, hw int)

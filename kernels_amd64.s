@@ -2088,3 +2088,66 @@ rows3:
 done:
 	VZEROUPPER
 	RET
+
+// func packSliverAVX512(dst []float32, x []float32, tab []int32, kc int, t0 int, taps int, segs int, c0 int, hw int)
+// Requires: AVX, AVX512F
+TEXT ·packSliverAVX512(SB), NOSPLIT, $0-120
+	// register pressure: 3 zmm + 3 opmask registers; 12 GP
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  x_base+24(FP), CX
+	MOVQ  tab_base+48(FP), DX
+	MOVQ  kc+72(FP), BX
+	MOVQ  t0+80(FP), SI
+	MOVQ  taps+88(FP), DI
+	MOVQ  segs+96(FP), R8
+	MOVQ  hw+112(FP), R9
+	SHLQ  $0x02, R9
+	MOVQ  c0+104(FP), R10
+	IMULQ R9, R10
+	ADDQ  CX, R10
+	MOVQ  R8, CX
+	SHLQ  $0x04, CX
+	MOVQ  SI, R11
+	IMULQ CX, R11
+	ADDQ  DX, R11
+	TESTQ BX, BX
+	JLE   done
+
+row:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	MOVQ   R11, R12
+	MOVQ   R8, R13
+
+seg:
+	MOVLQSX (R12), R14
+	LEAQ    (R10)(R14*4), R14
+	KMOVW   4(R12), K1
+	VMOVUPS (R14), K1, Z0
+	KMOVW   6(R12), K1
+	VMOVUPS 64(R14), K1, Z1
+	KMOVW   8(R12), K1
+	VMOVUPS 128(R14), K1, Z2
+	ADDQ    $0x10, R12
+	DECQ    R13
+	JNZ     seg
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    CX, R11
+	INCQ    SI
+	CMPQ    SI, DI
+	JNE     next
+	XORQ    SI, SI
+	MOVQ    DX, R11
+	ADDQ    R9, R10
+
+next:
+	DECQ BX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET

@@ -1,5 +1,7 @@
 package simdconv
 
+import "math/bits"
+
 // Packing copies operand blocks into the sliver layouts the microkernels
 // read: A in MR-row slivers (k steps of MR floats), B in NR-column slivers
 // (k steps of NR floats). Rows or columns past the edge of the matrix are
@@ -130,11 +132,55 @@ func (m *Im2col) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 			}
 		}
 		sl := dst[s*kc : s*kc+kc*nr]
-		for _, sg := range segs[:ns] {
-			m.packSegment(id, sl, nr, k0, kc, sg)
+		if !m.packSliver(id, sl, k0, kc, segs[:ns], nr) {
+			for _, sg := range segs[:ns] {
+				m.packSegment(id, sl, nr, k0, kc, sg)
+			}
 		}
 	}
 	padSliver(dst, kc, nc, nr)
+}
+
+// maxSliverTab bounds the taps × segments of a sliver that packSliver
+// takes; its table lives on the stack.
+const maxSliverTab = 256
+
+// packSliver gathers a whole sliver in one call of id's sliver kernel, if id
+// has one for a stride-1 layer with this many taps and segments, and reports
+// whether it did. The kernel assembles each row from the segments, reading
+// through the lane masks of a table built here, so it writes the sliver in
+// order. It panics if a mask would read outside X.
+func (m *Im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment, nr int) bool {
+	nw := len(m.OffW)
+	taps := len(m.OffH) * nw
+	if m.StrideW != 1 || nr != sliverLanes(id) || taps*len(segs) > maxSliverTab || kc <= 0 {
+		return false
+	}
+	hw := m.H * m.W
+	cLast := (k0 + kc - 1) / taps
+	var tab [4 * maxSliverTab]int32
+	for t := range taps {
+		for i, sg := range segs {
+			ih, iw := sg.ih+m.OffH[t/nw], sg.iw+m.OffW[t%nw]
+			off, mask := 0, uint64(0)
+			if ih >= 0 && ih < m.H {
+				lo := min(max(-iw, 0), sg.n)
+				hi := max(min(m.W-iw, sg.n), lo)
+				off, mask = ih*m.W+iw-sg.off, lanes(sg.off+lo, sg.off+hi)
+			}
+			if mask != 0 && (off+bits.TrailingZeros64(mask) < 0 ||
+				cLast*hw+off+63-bits.LeadingZeros64(mask) >= len(m.X)) {
+				panic("simdconv: packSliver mask outside x")
+			}
+			e := tab[4*(t*len(segs)+i):][:4]
+			e[0], e[1], e[2] = int32(off), int32(uint32(mask)), int32(uint32(mask>>32))
+		}
+	}
+	if len(dst) < kc*nr {
+		panic("simdconv: packSliver dst too short")
+	}
+	packSliverKernel(id, dst, m.X, tab[:], kc, k0%taps, taps, len(segs), k0/taps, hw)
+	return true
 }
 
 // packSegment writes the columns of sg for rows [k0, k0+kc) of the matrix

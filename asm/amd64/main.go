@@ -68,6 +68,7 @@ func main() {
 
 	genPackRowsAVX2("packRowsAVX2", avx2Tile.nr)
 	genPackRowsAVX512("packRowsAVX512", avx512Winner.nr)
+	genPackSliverAVX512("packSliverAVX512", avx512Winner.nr)
 
 	if *tilesOut != "" {
 		src, err := tilesFile(avx2Flops, avx512Flops)

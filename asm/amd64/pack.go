@@ -215,3 +215,91 @@ func storeLanes(y VecVirtual, dst Mem, m int) {
 		VMOVSS(x, dst.Offset(4*at))
 	}
 }
+
+const packSliverSignature = "func(dst, x []float32, tab []int32, kc, t0, taps, segs, c0, hw int)"
+
+// genPackSliverAVX512 emits the implicit-im2col gather of a stride-1
+// convolution for a whole B sliver of lanes columns: row kk (tap t, channel
+// c) is assembled in registers from the sliver's segments (runs of columns
+// that share an output row) by merge-masked loads, then stored whole, so the
+// sliver is written in order with no masked store.
+//
+// tab holds, for tap t and segment i, entry e = t*segs+i of four int32: the
+// offset of lane 0 from the channel plane's start, then the 64-bit lane
+// mask of the segment's columns that read inside the plane.
+func genPackSliverAVX512(name string, lanes int) {
+	nv := lanes / 16
+	TEXT(name, NOSPLIT, packSliverSignature)
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s sets, for kk < kc, with t = (t0+kk) mod taps and c = c0 + (t0+kk)/taps,", name),
+		"",
+		fmt.Sprintf("\tdst[kk*%d+j] = x[c*hw + tab[4e] + j] for the one segment e = t*segs+i whose mask has bit j, else 0.", lanes),
+		"",
+		"The caller guarantees that every lane a mask selects lies inside x for every",
+		"channel read, that len(dst) ≥ kc*lanes and len(tab) ≥ 4*taps*segs; lengths are not checked.",
+	)
+	Commentf("register pressure: %d zmm + %d opmask registers; 12 GP", nv, nv)
+	dst := Load(Param("dst").Base(), GP64())
+	x := Load(Param("x").Base(), GP64())
+	tab := Load(Param("tab").Base(), GP64())
+	kc := Load(Param("kc"), GP64())
+	t := Load(Param("t0"), GP64())
+	taps := Load(Param("taps"), GP64())
+	segs := Load(Param("segs"), GP64())
+	hw4 := Load(Param("hw"), GP64())
+	SHLQ(U8(2), hw4)
+	plane := Load(Param("c0"), GP64()) // plane = x + c*hw*4
+	IMULQ(hw4, plane)
+	ADDQ(x, plane)
+	entryBytes := GP64() // bytes of one tap's row of the table
+	MOVQ(segs, entryBytes)
+	SHLQ(U8(4), entryBytes)
+	row := GP64() // tab + t*entryBytes
+	MOVQ(t, row)
+	IMULQ(entryBytes, row)
+	ADDQ(tab, row)
+	e, i, off := GP64(), GP64(), GP64()
+	k := make([]OpmaskVirtual, nv)
+	for v := range k {
+		k[v] = K()
+	}
+
+	TESTQ(kc, kc)
+	JLE(LabelRef("done"))
+	Label("row")
+	z := make([]VecVirtual, nv)
+	for v := range z {
+		z[v] = ZMM()
+		VPXORD(z[v], z[v], z[v])
+	}
+	MOVQ(row, e)
+	MOVQ(segs, i)
+	Label("seg")
+	MOVLQSX(Mem{Base: e}, off)
+	LEAQ(Mem{Base: plane, Index: off, Scale: 4}, off)
+	for v := range nv {
+		KMOVW(Mem{Base: e, Disp: 4 + 2*v}, k[v])
+		VMOVUPS(Mem{Base: off, Disp: 64 * v}, k[v], z[v])
+	}
+	ADDQ(U8(16), e)
+	DECQ(i)
+	JNZ(LabelRef("seg"))
+	for v := range nv {
+		VMOVUPS(z[v], Mem{Base: dst, Disp: 64 * v})
+	}
+	ADDQ(U32(4*lanes), dst)
+	ADDQ(entryBytes, row)
+	INCQ(t)
+	CMPQ(t, taps)
+	JNE(LabelRef("next"))
+	XORQ(t, t)
+	MOVQ(tab, row)
+	ADDQ(hw4, plane)
+	Label("next")
+	DECQ(kc)
+	JNZ(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
