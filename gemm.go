@@ -45,7 +45,7 @@ func (b blocking) workspace(m, n, k int) int {
 	mc := roundUp(min(b.mc, m), b.mr)
 	nc := roundUp(min(b.nc, n), b.nr)
 	kc := min(b.kc, k)
-	return mc*kc + kc*nc + b.mr*b.nr
+	return mc*kc + packSlack + kc*nc + b.mr*b.nr
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
@@ -135,7 +135,7 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 		mr, nr := b.mr, b.nr
 		kcMax := min(b.kc, g.K)
 		mcMax := roundUp(min(b.mc, i1-i0), mr)
-		aBuf := ws[:mcMax*kcMax]
+		aBuf := ws[:mcMax*kcMax+packSlack]
 		bBuf := ws[len(aBuf) : len(aBuf)+kcMax*roundUp(min(b.nc, j1-j0), nr)]
 		tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+mr*nr]
 		for jc := j0; jc < j1; jc += b.nc {
@@ -145,7 +145,7 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 				if i1-i0 <= b.mc {
 					// One block of A: pack each B sliver just before its
 					// microkernels read it, while it is still in L1.
-					packA(aBuf, g.A, g.Alpha, i0, i1-i0, pc, kc, mr)
+					packA(id, aBuf, g.A, g.Alpha, i0, i1-i0, pc, kc, mr)
 					for jr := 0; jr < nc; jr += nr {
 						g.B.packB(id, bBuf, pc, kc, jc+jr, min(nr, nc-jr), nr)
 						g.block(id, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, min(nr, nc-jr), kc, mr, nr)
@@ -155,7 +155,7 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 				g.B.packB(id, bBuf, pc, kc, jc, nc, nr)
 				for ic := i0; ic < i1; ic += b.mc {
 					mc := min(b.mc, i1-ic)
-					packA(aBuf, g.A, g.Alpha, ic, mc, pc, kc, mr)
+					packA(id, aBuf, g.A, g.Alpha, ic, mc, pc, kc, mr)
 					g.block(id, aBuf, bBuf, tmp, ic, mc, jc, nc, kc, mr, nr)
 				}
 			}

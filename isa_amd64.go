@@ -58,6 +58,19 @@ func packRowsKernel(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, sr
 	}
 }
 
+// hasPackA reports whether id has a transposing A packer for mr rows.
+func hasPackA(id isaID, mr int) bool {
+	return id == isaAVX512 && mr == 8 || id == isaAVX2 && mr == 6
+}
+
+func packAKernel(id isaID, dst, a []float32, lda, kc int, alpha float32) {
+	if id == isaAVX512 {
+		packA8AVX2(dst, a, lda, kc, alpha)
+		return
+	}
+	packA6AVX2(dst, a, lda, kc, alpha)
+}
+
 // sliverLanes is the sliver width of id's im2col sliver kernel, or 0 if it
 // has none.
 func sliverLanes(id isaID) int {

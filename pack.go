@@ -54,22 +54,27 @@ func lanes(lo, hi int) uint64 {
 }
 
 // packA packs alpha·A[i0:i0+mc, k0:k0+kc] into ⌈mc/mr⌉ slivers of kc·mr
-// floats, zero-filling rows past mc.
-func packA(dst []float32, a Dense, alpha float32, i0, mc, k0, kc, mr int) {
+// floats, zero-filling rows past mc. dst has packSlack floats to spare
+// past the last sliver.
+func packA(id isaID, dst []float32, a Dense, alpha float32, i0, mc, k0, kc, mr int) {
 	for s := 0; s < mc; s += mr {
 		rows := min(mr, mc-s)
 		sl := dst[s*kc : s*kc+kc*mr]
+		done := 0
+		if rows == mr && !a.Trans {
+			done = packATranspose(id, dst[s*kc:], a.Data[(i0+s)*a.Stride+k0:], a.Stride, kc, alpha, mr)
+		}
 		for ii := 0; ii < rows; ii++ {
 			i := i0 + s + ii
 			if a.Trans { // A(i, k) = Data[k*Stride+i]: column walk
-				for kk := 0; kk < kc; kk++ {
+				for kk := done; kk < kc; kk++ {
 					sl[kk*mr+ii] = alpha * a.Data[(k0+kk)*a.Stride+i]
 				}
 				continue
 			}
 			row := a.Data[i*a.Stride+k0 : i*a.Stride+k0+kc]
-			for kk, v := range row {
-				sl[kk*mr+ii] = alpha * v
+			for kk := done; kk < kc; kk++ {
+				sl[kk*mr+ii] = alpha * row[kk]
 			}
 		}
 		for ii := rows; ii < mr; ii++ {
@@ -78,6 +83,25 @@ func packA(dst []float32, a Dense, alpha float32, i0, mc, k0, kc, mr int) {
 			}
 		}
 	}
+}
+
+// packSlack is the room an A packing kernel may write past its sliver: it
+// stores 8 floats per k step of an mr-row sliver, mr ≥ 1.
+const packSlack = 8
+
+// packATranspose packs the first multiple of 8 of kc steps of an mr-row A
+// sliver from rows of a with stride lda on id's transposing kernel, if it
+// has one for mr, and returns how many steps it packed.
+func packATranspose(id isaID, dst, a []float32, lda, kc int, alpha float32, mr int) int {
+	kc8 := kc &^ 7
+	if kc8 == 0 || !hasPackA(id, mr) {
+		return 0
+	}
+	if (mr-1)*lda+kc8 > len(a) || kc8*mr+packSlack-mr > len(dst) {
+		panic("simdconv: packA operands out of bounds")
+	}
+	packAKernel(id, dst, a, lda, kc8, alpha)
+	return kc8
 }
 
 func (d Dense) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {

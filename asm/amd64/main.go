@@ -69,6 +69,10 @@ func main() {
 	genPackRowsAVX2("packRowsAVX2", avx2Tile.nr)
 	genPackRowsAVX512("packRowsAVX512", avx512Winner.nr)
 	genPackSliverAVX512("packSliverAVX512", avx512Winner.nr)
+	genPackAAVX2(fmt.Sprintf("packA%dAVX2", avx2Tile.mr), avx2Tile.mr)
+	if avx512Winner.mr <= 8 {
+		genPackAAVX2(fmt.Sprintf("packA%dAVX2", avx512Winner.mr), avx512Winner.mr)
+	}
 
 	if *tilesOut != "" {
 		src, err := tilesFile(avx2Flops, avx512Flops)

@@ -303,3 +303,86 @@ func genPackSliverAVX512(name string, lanes int) {
 	VZEROUPPER()
 	RET()
 }
+
+const packASignature = "func(dst, a []float32, lda, kc int, alpha float32)"
+
+// genPackAAVX2 emits the packing of an mr-row A sliver (mr ≤ 8) from a
+// row-major A: an 8×8 register transpose per 8 k steps (8 unpacks, 8
+// shuffles, 8 lane permutes for 64 floats). With mr < 8 the missing rows
+// are zero, and each k step's 8-float store runs mr−8 floats into the next
+// step, which is written after it; the caller leaves 8−mr floats of slack
+// past the sliver for the last one.
+func genPackAAVX2(name string, mr int) {
+	TEXT(name, NOSPLIT, packASignature)
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s sets dst[kk*%d+i] = alpha·a[i*lda+kk] for i < %d and kk < kc, kc a multiple of 8.", name, mr, mr),
+		"",
+		fmt.Sprintf("The caller guarantees len(a) ≥ %d*lda+kc and len(dst) ≥ kc*%d+%d; lengths are not checked.", mr-1, mr, 8-mr),
+	)
+	Commentf("register pressure: 8 rows, 8 + 8 transpose temporaries (reused), alpha: ≤ 16 ymm; %d GP", mr+4)
+	dst := Load(Param("dst").Base(), GP64())
+	a := Load(Param("a").Base(), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
+	n := Load(Param("kc"), GP64())
+	SHRQ(U8(3), n)
+	JZ(LabelRef("done"))
+	alpha := YMM()
+	VBROADCASTSS(Load(Param("alpha"), XMM()), alpha)
+	rows := make([]GPVirtual, mr)
+	for i := range rows {
+		rows[i] = GP64()
+		if i == 0 {
+			MOVQ(a, rows[i])
+		} else {
+			LEAQ(Mem{Base: rows[i-1], Index: lda, Scale: 1}, rows[i])
+		}
+	}
+	k := GP64()
+	XORQ(k, k)
+
+	Label("block")
+	y := make([]VecVirtual, 8)
+	for i := range y {
+		y[i] = YMM()
+		if i < mr {
+			VMULPS(Mem{Base: rows[i], Index: k, Scale: 1}, alpha, y[i])
+		} else {
+			VXORPS(y[i], y[i], y[i])
+		}
+	}
+	// t: pairs of rows interleaved; s: quads of rows, one k per 128-bit
+	// lane; o: the eight k steps, all rows.
+	t := make([]VecVirtual, 8)
+	for p := range 4 {
+		t[2*p], t[2*p+1] = YMM(), YMM()
+		VUNPCKLPS(y[2*p+1], y[2*p], t[2*p])
+		VUNPCKHPS(y[2*p+1], y[2*p], t[2*p+1])
+	}
+	s := make([]VecVirtual, 8)
+	for q := range 2 { // rows 4q..4q+3
+		for h := range 2 { // t pair from unpack low (h=0) or high (h=1)
+			lo, hi := t[4*q+h], t[4*q+2+h]
+			s[4*q+2*h], s[4*q+2*h+1] = YMM(), YMM()
+			VSHUFPS(U8(0x44), hi, lo, s[4*q+2*h])
+			VSHUFPS(U8(0xEE), hi, lo, s[4*q+2*h+1])
+		}
+	}
+	for kk := range 8 {
+		o := YMM()
+		imm := U8(0x20)
+		if kk >= 4 {
+			imm = U8(0x31)
+		}
+		VPERM2F128(imm, s[4+kk%4], s[kk%4], o)
+		VMOVUPS(o, Mem{Base: dst, Disp: 4 * mr * kk})
+	}
+	ADDQ(U8(32), k)
+	ADDQ(U32(4*mr*8), dst)
+	DECQ(n)
+	JNZ(LabelRef("block"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
