@@ -20,7 +20,7 @@ type blocking struct {
 type Gemm struct {
 	M, N, K int
 	Alpha   float32
-	A       Dense
+	A       ASource
 	B       BSource
 	Beta    float32
 	Bias    []float32 // nil, or M values added to every row of C before the product
@@ -145,7 +145,7 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 				if i1-i0 <= b.mc {
 					// One block of A: pack each B sliver just before its
 					// microkernels read it, while it is still in L1.
-					packA(id, aBuf, g.A, g.Alpha, i0, i1-i0, pc, kc, mr)
+					g.A.packA(id, aBuf, g.Alpha, i0, i1-i0, pc, kc, mr)
 					for jr := 0; jr < nc; jr += nr {
 						g.B.packB(id, bBuf, pc, kc, jc+jr, min(nr, nc-jr), nr)
 						g.block(id, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, min(nr, nc-jr), kc, mr, nr)
@@ -155,7 +155,7 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 				g.B.packB(id, bBuf, pc, kc, jc, nc, nr)
 				for ic := i0; ic < i1; ic += b.mc {
 					mc := min(b.mc, i1-ic)
-					packA(id, aBuf, g.A, g.Alpha, ic, mc, pc, kc, mr)
+					g.A.packA(id, aBuf, g.Alpha, ic, mc, pc, kc, mr)
 					g.block(id, aBuf, bBuf, tmp, ic, mc, jc, nc, kc, mr, nr)
 				}
 			}
@@ -234,16 +234,19 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if m == 0 || n == 0 {
 		return
 	}
-	g := Gemm{M: m, N: n, K: k, Alpha: alpha, A: Dense{a, lda, transA},
-		B: Dense{b, ldb, transB}, Beta: beta, C: c, Ldc: ldc}
 	s := sgemmPool.Get().(*sgemmState)
-	s.engine.Run(&g, s.workspace(parallel.Threads(0), GemmWorkspace(m, n, k)))
+	s.a, s.b = Dense{a, lda, transA}, Dense{b, ldb, transB}
+	s.g = Gemm{M: m, N: n, K: k, Alpha: alpha, A: &s.a, B: &s.b, Beta: beta, C: c, Ldc: ldc}
+	s.engine.Run(&s.g, s.workspace(parallel.Threads(0), GemmWorkspace(m, n, k)))
+	s.g, s.a, s.b = Gemm{}, Dense{}, Dense{}
 	sgemmPool.Put(s)
 }
 
 // sgemmState is the reusable part of an Sgemm call, kept in a pool so that
 // steady-state calls do not allocate.
 type sgemmState struct {
+	g      Gemm
+	a, b   Dense
 	engine Engine
 	buf    []float32
 	slabs  [][]float32

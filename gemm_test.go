@@ -85,7 +85,7 @@ func TestGemmThreadsBitwise(t *testing.T) {
 					ws[i] = make([]float32, per)
 				}
 				c := make([]float32, m*n)
-				g := Gemm{M: m, N: n, K: k, Alpha: 1, A: Dense{Data: a, Stride: k}, B: Dense{Data: b, Stride: n}, C: c, Ldc: n}
+				g := Gemm{M: m, N: n, K: k, Alpha: 1, A: &Dense{Data: a, Stride: k}, B: &Dense{Data: b, Stride: n}, C: c, Ldc: n}
 				var e Engine
 				e.Run(&g, ws)
 				if ref == nil {

@@ -58,17 +58,17 @@ func packRowsKernel(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, sr
 	}
 }
 
-// hasPackA reports whether id has a transposing A packer for mr rows.
-func hasPackA(id isaID, mr int) bool {
-	return id == isaAVX512 && mr == 8 || id == isaAVX2 && mr == 6
+// hasPackT reports whether id has a transposing pack for rows rows.
+func hasPackT(id isaID, rows int) bool {
+	return (id == isaAVX512 || id == isaAVX2) && (rows == 8 || rows == 6)
 }
 
-func packAKernel(id isaID, dst, a []float32, lda, kc int, alpha float32) {
-	if id == isaAVX512 {
-		packA8AVX2(dst, a, lda, kc, alpha)
+func packTKernel(_ isaID, rows int, dst, a []float32, lda, ldd, kc int, alpha float32) {
+	if rows == 8 {
+		packT8AVX2(dst, a, lda, ldd, kc, alpha)
 		return
 	}
-	packA6AVX2(dst, a, lda, kc, alpha)
+	packT6AVX2(dst, a, lda, ldd, kc, alpha)
 }
 
 // sliverLanes is the sliver width of id's im2col sliver kernel, or 0 if it

@@ -32,10 +32,10 @@ func packRowsKernel(_ isaID, dst, src []float32, rows, n, lo, hi, dstStride, src
 	packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
 }
 
-func hasPackA(isaID, int) bool { return false }
+func hasPackT(isaID, int) bool { return false }
 
-func packAKernel(isaID, []float32, []float32, int, int, float32) {
-	panic("simdconv: no A packing kernel")
+func packTKernel(isaID, int, []float32, []float32, int, int, int, float32) {
+	panic("simdconv: no transposing pack")
 }
 
 func sliverLanes(isaID) int { return 0 }

@@ -80,16 +80,20 @@ func packRowsAVX512(dst []float32, src []float32, rows int, lo int, dstStride in
 //go:noescape
 func packSliverAVX512(dst []float32, x []float32, tab []int32, kc int, t0 int, taps int, segs int, c0 int, hw int)
 
-// packA6AVX2 sets dst[kk*6+i] = alpha·a[i*lda+kk] for i < 6 and kk < kc, kc a multiple of 8.
+// packT6AVX2 sets dst[kk*ldd+i] = alpha·a[i*lda+kk] for i < 6 and kk < kc, kc a multiple of 8;
+// it may write dst[kk*ldd+i] for i < 8 before it writes the final value there.
 //
-// The caller guarantees len(a) ≥ 5*lda+kc and len(dst) ≥ kc*6+2; lengths are not checked.
+// The caller guarantees ldd ≥ 6, len(a) ≥ 5*lda+kc and len(dst) ≥ (kc-1)*ldd+8; lengths
+// are not checked.
 //
 //go:noescape
-func packA6AVX2(dst []float32, a []float32, lda int, kc int, alpha float32)
+func packT6AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha float32)
 
-// packA8AVX2 sets dst[kk*8+i] = alpha·a[i*lda+kk] for i < 8 and kk < kc, kc a multiple of 8.
+// packT8AVX2 sets dst[kk*ldd+i] = alpha·a[i*lda+kk] for i < 8 and kk < kc, kc a multiple of 8;
+// it may write dst[kk*ldd+i] for i < 8 before it writes the final value there.
 //
-// The caller guarantees len(a) ≥ 7*lda+kc and len(dst) ≥ kc*8+0; lengths are not checked.
+// The caller guarantees ldd ≥ 8, len(a) ≥ 7*lda+kc and len(dst) ≥ (kc-1)*ldd+8; lengths
+// are not checked.
 //
 //go:noescape
-func packA8AVX2(dst []float32, a []float32, lda int, kc int, alpha float32)
+func packT8AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha float32)

@@ -2152,33 +2152,35 @@ done:
 	VZEROUPPER
 	RET
 
-// func packA6AVX2(dst []float32, a []float32, lda int, kc int, alpha float32)
+// func packT6AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha float32)
 // Requires: AVX, AVX2, SSE
-TEXT ·packA6AVX2(SB), NOSPLIT, $0-68
-	// register pressure: 8 rows, 8 + 8 transpose temporaries (reused), alpha: ≤ 16 ymm; 10 GP
+TEXT ·packT6AVX2(SB), NOSPLIT, $0-76
+	// register pressure: 8 rows, 8 + 8 transpose temporaries (reused), alpha: ≤ 16 ymm; 11 GP
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         a_base+24(FP), CX
 	MOVQ         lda+48(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         kc+56(FP), BX
-	SHRQ         $0x03, BX
+	MOVQ         ldd+56(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         kc+64(FP), SI
+	SHRQ         $0x03, SI
 	JZ           done
-	MOVSS        alpha+64(FP), X0
+	MOVSS        alpha+72(FP), X0
 	VBROADCASTSS X0, Y0
-	LEAQ         (CX)(DX*1), SI
-	LEAQ         (SI)(DX*1), DI
+	LEAQ         (CX)(DX*1), DI
 	LEAQ         (DI)(DX*1), R8
 	LEAQ         (R8)(DX*1), R9
-	LEAQ         (R9)(DX*1), DX
-	XORQ         R10, R10
+	LEAQ         (R9)(DX*1), R10
+	LEAQ         (R10)(DX*1), DX
+	XORQ         R11, R11
 
 block:
-	VMULPS     (CX)(R10*1), Y0, Y1
-	VMULPS     (SI)(R10*1), Y0, Y2
-	VMULPS     (DI)(R10*1), Y0, Y3
-	VMULPS     (R8)(R10*1), Y0, Y4
-	VMULPS     (R9)(R10*1), Y0, Y5
-	VMULPS     (DX)(R10*1), Y0, Y6
+	VMULPS     (CX)(R11*1), Y0, Y1
+	VMULPS     (DI)(R11*1), Y0, Y2
+	VMULPS     (R8)(R11*1), Y0, Y3
+	VMULPS     (R9)(R11*1), Y0, Y4
+	VMULPS     (R10)(R11*1), Y0, Y5
+	VMULPS     (DX)(R11*1), Y0, Y6
 	VXORPS     Y7, Y7, Y7
 	VXORPS     Y8, Y8, Y8
 	VUNPCKLPS  Y2, Y1, Y9
@@ -2199,60 +2201,69 @@ block:
 	VSHUFPS    $0xee, Y7, Y5, Y5
 	VPERM2F128 $0x20, Y3, Y8, Y7
 	VMOVUPS    Y7, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x20, Y4, Y2, Y7
-	VMOVUPS    Y7, 24(AX)
+	VMOVUPS    Y7, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x20, Y6, Y9, Y7
-	VMOVUPS    Y7, 48(AX)
+	VMOVUPS    Y7, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x20, Y5, Y1, Y7
-	VMOVUPS    Y7, 72(AX)
+	VMOVUPS    Y7, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x31, Y3, Y8, Y3
-	VMOVUPS    Y3, 96(AX)
+	VMOVUPS    Y3, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x31, Y4, Y2, Y2
-	VMOVUPS    Y2, 120(AX)
+	VMOVUPS    Y2, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x31, Y6, Y9, Y2
-	VMOVUPS    Y2, 144(AX)
+	VMOVUPS    Y2, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x31, Y5, Y1, Y1
-	VMOVUPS    Y1, 168(AX)
-	ADDQ       $0x20, R10
-	ADDQ       $0x000000c0, AX
-	DECQ       BX
+	VMOVUPS    Y1, (AX)
+	ADDQ       BX, AX
+	ADDQ       $0x20, R11
+	DECQ       SI
 	JNZ        block
 
 done:
 	VZEROUPPER
 	RET
 
-// func packA8AVX2(dst []float32, a []float32, lda int, kc int, alpha float32)
+// func packT8AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha float32)
 // Requires: AVX, AVX2, SSE
-TEXT ·packA8AVX2(SB), NOSPLIT, $0-68
-	// register pressure: 8 rows, 8 + 8 transpose temporaries (reused), alpha: ≤ 16 ymm; 12 GP
+TEXT ·packT8AVX2(SB), NOSPLIT, $0-76
+	// register pressure: 8 rows, 8 + 8 transpose temporaries (reused), alpha: ≤ 16 ymm; 13 GP
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         a_base+24(FP), CX
 	MOVQ         lda+48(FP), DX
 	SHLQ         $0x02, DX
-	MOVQ         kc+56(FP), BX
-	SHRQ         $0x03, BX
+	MOVQ         ldd+56(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         kc+64(FP), SI
+	SHRQ         $0x03, SI
 	JZ           done
-	MOVSS        alpha+64(FP), X0
+	MOVSS        alpha+72(FP), X0
 	VBROADCASTSS X0, Y0
-	LEAQ         (CX)(DX*1), SI
-	LEAQ         (SI)(DX*1), DI
+	LEAQ         (CX)(DX*1), DI
 	LEAQ         (DI)(DX*1), R8
 	LEAQ         (R8)(DX*1), R9
 	LEAQ         (R9)(DX*1), R10
 	LEAQ         (R10)(DX*1), R11
-	LEAQ         (R11)(DX*1), DX
-	XORQ         R12, R12
+	LEAQ         (R11)(DX*1), R12
+	LEAQ         (R12)(DX*1), DX
+	XORQ         R13, R13
 
 block:
-	VMULPS     (CX)(R12*1), Y0, Y1
-	VMULPS     (SI)(R12*1), Y0, Y2
-	VMULPS     (DI)(R12*1), Y0, Y3
-	VMULPS     (R8)(R12*1), Y0, Y4
-	VMULPS     (R9)(R12*1), Y0, Y5
-	VMULPS     (R10)(R12*1), Y0, Y6
-	VMULPS     (R11)(R12*1), Y0, Y7
-	VMULPS     (DX)(R12*1), Y0, Y8
+	VMULPS     (CX)(R13*1), Y0, Y1
+	VMULPS     (DI)(R13*1), Y0, Y2
+	VMULPS     (R8)(R13*1), Y0, Y3
+	VMULPS     (R9)(R13*1), Y0, Y4
+	VMULPS     (R10)(R13*1), Y0, Y5
+	VMULPS     (R11)(R13*1), Y0, Y6
+	VMULPS     (R12)(R13*1), Y0, Y7
+	VMULPS     (DX)(R13*1), Y0, Y8
 	VUNPCKLPS  Y2, Y1, Y9
 	VUNPCKHPS  Y2, Y1, Y1
 	VUNPCKLPS  Y4, Y3, Y2
@@ -2271,23 +2282,30 @@ block:
 	VSHUFPS    $0xee, Y7, Y5, Y5
 	VPERM2F128 $0x20, Y3, Y8, Y7
 	VMOVUPS    Y7, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x20, Y4, Y2, Y7
-	VMOVUPS    Y7, 32(AX)
+	VMOVUPS    Y7, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x20, Y6, Y9, Y7
-	VMOVUPS    Y7, 64(AX)
+	VMOVUPS    Y7, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x20, Y5, Y1, Y7
-	VMOVUPS    Y7, 96(AX)
+	VMOVUPS    Y7, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x31, Y3, Y8, Y3
-	VMOVUPS    Y3, 128(AX)
+	VMOVUPS    Y3, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x31, Y4, Y2, Y2
-	VMOVUPS    Y2, 160(AX)
+	VMOVUPS    Y2, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x31, Y6, Y9, Y2
-	VMOVUPS    Y2, 192(AX)
+	VMOVUPS    Y2, (AX)
+	ADDQ       BX, AX
 	VPERM2F128 $0x31, Y5, Y1, Y1
-	VMOVUPS    Y1, 224(AX)
-	ADDQ       $0x20, R12
-	ADDQ       $0x00000100, AX
-	DECQ       BX
+	VMOVUPS    Y1, (AX)
+	ADDQ       BX, AX
+	ADDQ       $0x20, R13
+	DECQ       SI
 	JNZ        block
 
 done:

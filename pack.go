@@ -24,6 +24,15 @@ type BSource interface {
 	packB(id isaID, dst []float32, k0, kc, j0, nc, nr int)
 }
 
+// An ASource is the A operand of a multiply: an M×K matrix that the driver
+// packs block by block. Dense and Im2colT implement it.
+type ASource interface {
+	// packA packs alpha·A[i0:i0+mc, k0:k0+kc] into ⌈mc/mr⌉ slivers of
+	// kc·mr floats, zero-filling rows past mc, on the kernels of ISA id.
+	// dst has packSlack floats to spare past the last sliver.
+	packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr int)
+}
+
 // packRows sets, for r < rows and j < n,
 //
 //	dst[r*dstStride+j] = src[r*srcStride+j-lo] where lo ≤ j < hi, else 0:
@@ -53,16 +62,13 @@ func lanes(lo, hi int) uint64 {
 	return (^uint64(0) >> (64 - hi)) &^ (1<<lo - 1)
 }
 
-// packA packs alpha·A[i0:i0+mc, k0:k0+kc] into ⌈mc/mr⌉ slivers of kc·mr
-// floats, zero-filling rows past mc. dst has packSlack floats to spare
-// past the last sliver.
-func packA(id isaID, dst []float32, a Dense, alpha float32, i0, mc, k0, kc, mr int) {
+func (a Dense) packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr int) {
 	for s := 0; s < mc; s += mr {
 		rows := min(mr, mc-s)
 		sl := dst[s*kc : s*kc+kc*mr]
 		done := 0
 		if rows == mr && !a.Trans {
-			done = packATranspose(id, dst[s*kc:], a.Data[(i0+s)*a.Stride+k0:], a.Stride, kc, alpha, mr)
+			done = packT(id, mr, dst[s*kc:], a.Data[(i0+s)*a.Stride+k0:], a.Stride, mr, kc, alpha)
 		}
 		for ii := 0; ii < rows; ii++ {
 			i := i0 + s + ii
@@ -85,22 +91,23 @@ func packA(id isaID, dst []float32, a Dense, alpha float32, i0, mc, k0, kc, mr i
 	}
 }
 
-// packSlack is the room an A packing kernel may write past its sliver: it
+// packSlack is the room a transposing pack may write past an A sliver: it
 // stores 8 floats per k step of an mr-row sliver, mr ≥ 1.
 const packSlack = 8
 
-// packATranspose packs the first multiple of 8 of kc steps of an mr-row A
-// sliver from rows of a with stride lda on id's transposing kernel, if it
-// has one for mr, and returns how many steps it packed.
-func packATranspose(id isaID, dst, a []float32, lda, kc int, alpha float32, mr int) int {
+// packT sets dst[kk*ldd+i] = alpha·a[i*lda+kk] for i < rows and kk below
+// the largest multiple of 8 ≤ kc, on id's transposing kernel if it has one
+// for rows, and returns how many k steps it did: 0 or that multiple. The
+// kernel stores 8 floats per k step, which dst must have room for.
+func packT(id isaID, rows int, dst, a []float32, lda, ldd, kc int, alpha float32) int {
 	kc8 := kc &^ 7
-	if kc8 == 0 || !hasPackA(id, mr) {
+	if kc8 == 0 || !hasPackT(id, rows) {
 		return 0
 	}
-	if (mr-1)*lda+kc8 > len(a) || kc8*mr+packSlack-mr > len(dst) {
-		panic("simdconv: packA operands out of bounds")
+	if ldd < rows || (rows-1)*lda+kc8 > len(a) || (kc8-1)*ldd+8 > len(dst) {
+		panic("simdconv: packT operands out of bounds")
 	}
-	packAKernel(id, dst, a, lda, kc8, alpha)
+	packTKernel(id, rows, dst, a, lda, ldd, kc8, alpha)
 	return kc8
 }
 
@@ -113,9 +120,23 @@ func (d Dense) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 			packRows(id, sl, d.Data[k0*d.Stride+j:], kc, nr, 0, cols, nr, d.Stride)
 			continue
 		}
+		// B(k, j) = Data[j*Stride+k]: transpose 8 columns at a time; the
+		// kernel did k steps [0, kt) of columns [0, ct).
+		kt, ct := 0, 0
+		for ct+8 <= cols {
+			k := packT(id, 8, sl[ct:], d.Data[(j+ct)*d.Stride+k0:], d.Stride, nr, kc, 1)
+			if k == 0 {
+				break
+			}
+			kt, ct = k, ct+8
+		}
 		for kk := 0; kk < kc; kk++ {
 			out := sl[kk*nr : kk*nr+nr]
-			for jj := 0; jj < cols; jj++ {
+			from := 0
+			if kk < kt {
+				from = ct
+			}
+			for jj := from; jj < cols; jj++ {
 				out[jj] = d.Data[(j+jj)*d.Stride+k0+kk]
 			}
 			clear(out[cols:])
@@ -279,6 +300,18 @@ func gatherRow(out, src []float32, iw, step int) {
 // Im2colT is the transpose of an Im2col: its rows are the output positions
 // p·Q+q and its columns the taps (c, r, s). Backward-filter multiplies by it.
 type Im2colT Im2col
+
+// packA packs the transpose's rows, output positions, as columns of the
+// column matrix: an A sliver is laid out as a B sliver mr wide.
+func (m *Im2colT) packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr int) {
+	n := roundUp(mc, mr) * kc
+	(*Im2col)(m).packB(id, dst[:n], k0, kc, i0, mc, mr)
+	if alpha != 1 {
+		for i, v := range dst[:n] {
+			dst[i] = alpha * v
+		}
+	}
+}
 
 func (m *Im2colT) packB(_ isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	nw := len(m.OffW)

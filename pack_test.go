@@ -155,7 +155,7 @@ func checkPackA(t *testing.T, r *rand.Rand, trans bool, mr, mc, kc int, alpha fl
 	slivers := (mc + mr - 1) / mr
 	g := testutil.NewGuarded(slivers*mr*kc+packSlack, nil)
 	dst := g.Slice()
-	packA(current, dst, Dense{Data: data, Stride: cols, Trans: trans}, alpha, i0, mc, k0, kc, mr)
+	Dense{Data: data, Stride: cols, Trans: trans}.packA(current, dst, alpha, i0, mc, k0, kc, mr)
 	g.Check(t)
 	for s := range slivers {
 		for k := range kc {

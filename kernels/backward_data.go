@@ -173,9 +173,8 @@ func (c *Conv2D) backwardDataItem(wk *worker, wide bool, it int, dx, dy, w []flo
 // dy has row stride P·Q.
 func (c *Conv2D) transposedProduct(wk *worker, wide bool, wg, dy, out []float32, cols int) {
 	s := c.s
-	wk.g = simdconv.Gemm{M: s.CRSg, N: cols, K: s.Kg, Alpha: 1,
-		A: simdconv.Dense{Data: wg, Stride: s.CRSg, Trans: true},
-		C: out, Ldc: cols}
+	wk.denseA = simdconv.Dense{Data: wg, Stride: s.CRSg, Trans: true}
+	wk.g = simdconv.Gemm{M: s.CRSg, N: cols, K: s.Kg, Alpha: 1, A: &wk.denseA, C: out, Ldc: cols}
 	wk.dense = simdconv.Dense{Data: dy, Stride: s.PQ}
 	wk.g.B = &wk.dense
 	c.gemm(wk, wide)
@@ -222,8 +221,8 @@ func (c *Conv2D) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []f
 	s := c.s
 	nt := len(ph.rTaps) * len(ph.sTaps)
 	kdim := s.Kg * nt
-	wk.g = simdconv.Gemm{M: s.Cg, K: kdim, Alpha: 1,
-		A: simdconv.Dense{Data: c.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}}
+	wk.denseA = simdconv.Dense{Data: c.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
+	wk.g = simdconv.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
 	wk.im = simdconv.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
 		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
 	wk.g.B = &wk.im

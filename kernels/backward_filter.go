@@ -45,8 +45,9 @@ func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
 	}
 	for n := 0; n < s.N; n++ {
 		xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+		wk.denseA = simdconv.Dense{Data: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ], Stride: s.PQ}
 		wk.g = simdconv.Gemm{M: s.Kg, N: s.CRSg, K: s.PQ, Alpha: 1,
-			A:    simdconv.Dense{Data: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ], Stride: s.PQ},
+			A:    &wk.denseA,
 			Beta: beta,
 			C:    dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg],
 			Ldc:  s.CRSg}

@@ -38,13 +38,14 @@ type Conv2D struct {
 // here, not on the stack, so that passing them to the GEMM engine does not
 // allocate.
 type worker struct {
-	gemm  []float32 // GEMM packing workspace
-	panel []float32 // col2im or sub-pixel output panel
-	off   []int     // tap offsets of a sub-pixel panel
-	g     simdconv.Gemm
-	dense simdconv.Dense
-	im    simdconv.Im2col
-	imT   simdconv.Im2colT
+	gemm   []float32 // GEMM packing workspace
+	panel  []float32 // col2im or sub-pixel output panel
+	off    []int     // tap offsets of a sub-pixel panel
+	g      simdconv.Gemm
+	denseA simdconv.Dense
+	dense  simdconv.Dense
+	im     simdconv.Im2col
+	imT    simdconv.Im2colT
 }
 
 // An Option configures NewConv2D.

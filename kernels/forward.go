@@ -25,8 +25,9 @@ func (c *Conv2D) forwardItem(wk *worker, wide bool, it int, y, x, w, bias []floa
 	s := c.s
 	n, g := it/s.Groups, it%s.Groups
 	xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+	wk.denseA = simdconv.Dense{Data: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Stride: s.CRSg}
 	wk.g = simdconv.Gemm{M: s.Kg, N: s.PQ, K: s.CRSg, Alpha: 1,
-		A:    simdconv.Dense{Data: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Stride: s.CRSg},
+		A:    &wk.denseA,
 		C:    y[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ],
 		Ldc:  s.PQ,
 		ReLU: c.relu}

@@ -4,7 +4,7 @@
 //
 // Each kernel family has one generator function parameterised by tile shape
 // (genPeak, genSgemmAVX2, genSgemmAVX512, genPackRowsAVX2,
-// genPackRowsAVX512); main calls them in a loop over the
+// genPackRowsAVX512, genPackSliverAVX512, genPackTAVX2); main calls them in a loop over the
 // shapes below. Regenerate with `cd asm && go generate ./...`.
 package main
 
@@ -69,10 +69,8 @@ func main() {
 	genPackRowsAVX2("packRowsAVX2", avx2Tile.nr)
 	genPackRowsAVX512("packRowsAVX512", avx512Winner.nr)
 	genPackSliverAVX512("packSliverAVX512", avx512Winner.nr)
-	genPackAAVX2(fmt.Sprintf("packA%dAVX2", avx2Tile.mr), avx2Tile.mr)
-	if avx512Winner.mr <= 8 {
-		genPackAAVX2(fmt.Sprintf("packA%dAVX2", avx512Winner.mr), avx512Winner.mr)
-	}
+	genPackTAVX2("packT6AVX2", 6) // avx2's 6-row A slivers
+	genPackTAVX2("packT8AVX2", 8) // avx512's 8-row A slivers; B slivers 8 columns at a time
 
 	if *tilesOut != "" {
 		src, err := tilesFile(avx2Flops, avx512Flops)

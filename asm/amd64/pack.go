@@ -304,39 +304,45 @@ func genPackSliverAVX512(name string, lanes int) {
 	RET()
 }
 
-const packASignature = "func(dst, a []float32, lda, kc int, alpha float32)"
+const packTSignature = "func(dst, a []float32, lda, ldd, kc int, alpha float32)"
 
-// genPackAAVX2 emits the packing of an mr-row A sliver (mr ≤ 8) from a
-// row-major A: an 8×8 register transpose per 8 k steps (8 unpacks, 8
-// shuffles, 8 lane permutes for 64 floats). With mr < 8 the missing rows
-// are zero, and each k step's 8-float store runs mr−8 floats into the next
-// step, which is written after it; the caller leaves 8−mr floats of slack
-// past the sliver for the last one.
-func genPackAAVX2(name string, mr int) {
-	TEXT(name, NOSPLIT, packASignature)
+// genPackTAVX2 emits the transposing pack of rows (≤ 8) rows of a
+// row-major matrix, dst[kk*ldd+i] = alpha·a[i*lda+kk]: an 8×8 register
+// transpose per 8 k steps (8 unpacks, 8 shuffles, 8 lane permutes for 64
+// floats). It packs A slivers (ldd = mr) and the B slivers of a transposed
+// B, 8 columns at a time (ldd = nr). With rows < 8 the missing rows are
+// zero, and each k step's 8-float store runs 8−rows floats past its row: into
+// the next k step, which is written after it, and for the last one into
+// slack the caller leaves.
+func genPackTAVX2(name string, rows int) {
+	TEXT(name, NOSPLIT, packTSignature)
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s sets dst[kk*%d+i] = alpha·a[i*lda+kk] for i < %d and kk < kc, kc a multiple of 8.", name, mr, mr),
+		fmt.Sprintf("%s sets dst[kk*ldd+i] = alpha·a[i*lda+kk] for i < %d and kk < kc, kc a multiple of 8;", name, rows),
+		"it may write dst[kk*ldd+i] for i < 8 before it writes the final value there.",
 		"",
-		fmt.Sprintf("The caller guarantees len(a) ≥ %d*lda+kc and len(dst) ≥ kc*%d+%d; lengths are not checked.", mr-1, mr, 8-mr),
+		fmt.Sprintf("The caller guarantees ldd ≥ %d, len(a) ≥ %d*lda+kc and len(dst) ≥ (kc-1)*ldd+8; lengths", rows, rows-1),
+		"are not checked.",
 	)
-	Commentf("register pressure: 8 rows, 8 + 8 transpose temporaries (reused), alpha: ≤ 16 ymm; %d GP", mr+4)
+	Commentf("register pressure: 8 rows, 8 + 8 transpose temporaries (reused), alpha: ≤ 16 ymm; %d GP", rows+5)
 	dst := Load(Param("dst").Base(), GP64())
 	a := Load(Param("a").Base(), GP64())
 	lda := Load(Param("lda"), GP64())
 	SHLQ(U8(2), lda)
+	ldd := Load(Param("ldd"), GP64())
+	SHLQ(U8(2), ldd)
 	n := Load(Param("kc"), GP64())
 	SHRQ(U8(3), n)
 	JZ(LabelRef("done"))
 	alpha := YMM()
 	VBROADCASTSS(Load(Param("alpha"), XMM()), alpha)
-	rows := make([]GPVirtual, mr)
-	for i := range rows {
-		rows[i] = GP64()
+	ptrs := make([]GPVirtual, rows)
+	for i := range ptrs {
+		ptrs[i] = GP64()
 		if i == 0 {
-			MOVQ(a, rows[i])
+			MOVQ(a, ptrs[i])
 		} else {
-			LEAQ(Mem{Base: rows[i-1], Index: lda, Scale: 1}, rows[i])
+			LEAQ(Mem{Base: ptrs[i-1], Index: lda, Scale: 1}, ptrs[i])
 		}
 	}
 	k := GP64()
@@ -346,14 +352,14 @@ func genPackAAVX2(name string, mr int) {
 	y := make([]VecVirtual, 8)
 	for i := range y {
 		y[i] = YMM()
-		if i < mr {
-			VMULPS(Mem{Base: rows[i], Index: k, Scale: 1}, alpha, y[i])
+		if i < rows {
+			VMULPS(Mem{Base: ptrs[i], Index: k, Scale: 1}, alpha, y[i])
 		} else {
 			VXORPS(y[i], y[i], y[i])
 		}
 	}
 	// t: pairs of rows interleaved; s: quads of rows, one k per 128-bit
-	// lane; o: the eight k steps, all rows.
+	// lane; then the eight k steps, all rows.
 	t := make([]VecVirtual, 8)
 	for p := range 4 {
 		t[2*p], t[2*p+1] = YMM(), YMM()
@@ -362,7 +368,7 @@ func genPackAAVX2(name string, mr int) {
 	}
 	s := make([]VecVirtual, 8)
 	for q := range 2 { // rows 4q..4q+3
-		for h := range 2 { // t pair from unpack low (h=0) or high (h=1)
+		for h := range 2 { // from the low (h=0) or high (h=1) unpacks
 			lo, hi := t[4*q+h], t[4*q+2+h]
 			s[4*q+2*h], s[4*q+2*h+1] = YMM(), YMM()
 			VSHUFPS(U8(0x44), hi, lo, s[4*q+2*h])
@@ -376,10 +382,10 @@ func genPackAAVX2(name string, mr int) {
 			imm = U8(0x31)
 		}
 		VPERM2F128(imm, s[4+kk%4], s[kk%4], o)
-		VMOVUPS(o, Mem{Base: dst, Disp: 4 * mr * kk})
+		VMOVUPS(o, Mem{Base: dst})
+		ADDQ(ldd, dst)
 	}
 	ADDQ(U8(32), k)
-	ADDQ(U32(4*mr*8), dst)
 	DECQ(n)
 	JNZ(LabelRef("block"))
 	Label("done")
