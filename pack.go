@@ -45,7 +45,10 @@ func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStrid
 		return
 	}
 	if hi <= lo {
-		lo, hi = 0, 0
+		// Nothing is read, but a masked load whose address is not mapped
+		// (src nil) costs a microcode assist of some 100 ns on Zen 4 even
+		// with every lane masked off: point it at dst.
+		lo, hi, src, srcStride = 0, 0, dst, dstStride
 	}
 	if lo < 0 || hi > n || (rows-1)*dstStride+n > len(dst) ||
 		hi > lo && (rows-1)*srcStride+hi-lo > len(src) {

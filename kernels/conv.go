@@ -28,6 +28,7 @@ type Conv2D struct {
 	panel      int     // floats of panel per worker
 	chunk      int     // columns per col2im panel on the GEMM route
 	pointwise  bool    // 1×1, stride 1, no padding: the column matrix is X itself
+	forwardT   bool    // Forward computes Yᵀ, which fits the register tile better
 
 	engine simdconv.Engine
 	group  parallel.Group
@@ -133,6 +134,49 @@ func (c *Conv2D) plan() {
 	n := max(s.PQ, s.HW, s.CRSg)
 	k := max(s.CRSg, s.Kg*s.RS, s.PQ)
 	c.gemmWS = simdconv.GemmWorkspace(m, n, k)
+	c.forwardT = transposeFits(s.Kg, s.PQ)
+	if c.forwardT {
+		c.panel = max(c.panel, s.PQ*s.Kg)
+	}
+}
+
+// transposeFits reports whether an m×n product is better computed as its
+// n×m transpose: when the transpose wastes clearly less of the register
+// tiles at the edges (for a 7×7 layer, 49 columns fill 49 of the 96 of two
+// 48-wide AVX-512 tiles; as rows they fill 49 of 56).
+func transposeFits(m, n int) bool {
+	mr, nr := simdconv.Tile()
+	fit := func(m, n int) float64 {
+		return float64(m*n) / float64(roundUp(m, mr)*roundUp(n, nr))
+	}
+	return fit(n, m) > 1.15*fit(m, n)
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// productT sets dst (m×n, row stride n) to a (m×k, row-major) times the
+// column matrix in wk.imT (k×n), plus bias per row, then ReLU if asked, by
+// computing the transpose imTᵀ·aᵀ (n×m) into wk.panel and storing that
+// transposed.
+func (c *Conv2D) productT(wk *worker, wide bool, a []float32, m, k, n int, dst, bias []float32, relu bool) {
+	wk.dense = simdconv.Dense{Data: a, Stride: k, Trans: true}
+	panel := wk.panel[:n*m]
+	wk.g = simdconv.Gemm{M: n, N: m, K: k, Alpha: 1, A: &wk.imT, B: &wk.dense, C: panel, Ldc: m}
+	c.gemm(wk, wide)
+	for i := range m {
+		b := float32(0)
+		if bias != nil {
+			b = bias[i]
+		}
+		row := dst[i*n:][:n]
+		for j := range row {
+			v := panel[j*m+i] + b
+			if relu {
+				v = max(v, 0)
+			}
+			row[j] = v
+		}
+	}
 }
 
 // WorkspaceSize is the number of float32s of workspace the layer uses: per

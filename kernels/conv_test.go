@@ -262,3 +262,30 @@ func TestGradients(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardTransposed runs Forward both ways, as Y = W·im2col(X) and as
+// Yᵀ = im2col(X)ᵀ·Wᵀ stored transposed, on every shape, with bias and ReLU,
+// at one and two threads, and checks both against the reference.
+func TestForwardTransposed(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		for i, p := range testShapes {
+			d := newData(t, p, uint64(i))
+			want := refForward(d.s, d.x, d.w, d.bias, true)
+			rt, at := d.tolForward()
+			for _, transposed := range []bool{false, true} {
+				for _, threads := range []int{1, 2} {
+					c, err := NewConv2D(p, WithThreads(threads), WithReLU())
+					require.NoError(t, err)
+					c.forwardT = transposed
+					c.panel = max(c.panel, d.s.PQ*d.s.Kg)
+					c.ws = make([]float32, c.WorkspaceSize())
+					c.carve()
+					y := testutil.NewGuarded(d.s.yLen, nil)
+					require.NoError(t, c.Forward(y.Slice(), d.x, d.w, d.bias))
+					y.Check(t)
+					testutil.AssertClose(t, want, y.Slice(), rt, at, "transposed=", transposed, " threads=", threads, " ", name(p))
+				}
+			}
+		}
+	})
+}

@@ -25,6 +25,16 @@ func (c *Conv2D) forwardItem(wk *worker, wide bool, it int, y, x, w, bias []floa
 	s := c.s
 	n, g := it/s.Groups, it%s.Groups
 	xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+	if c.forwardT {
+		c.setIm2col((*simdconv.Im2col)(&wk.imT), xg)
+		var bg []float32
+		if bias != nil {
+			bg = bias[g*s.Kg:][:s.Kg]
+		}
+		c.productT(wk, wide, w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], s.Kg, s.CRSg, s.PQ,
+			y[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ], bg, c.relu)
+		return
+	}
 	wk.denseA = simdconv.Dense{Data: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Stride: s.CRSg}
 	wk.g = simdconv.Gemm{M: s.Kg, N: s.PQ, K: s.CRSg, Alpha: 1,
 		A:    &wk.denseA,
