@@ -2153,7 +2153,7 @@ done:
 	RET
 
 // func packT6AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX, AVX2, MMX+, SSE
 TEXT ·packT6AVX2(SB), NOSPLIT, $0-76
 	// register pressure: 8 rows, 8 + 8 transpose temporaries (reused), alpha: ≤ 16 ymm; 11 GP
 	MOVQ         dst_base+0(FP), AX
@@ -2175,11 +2175,17 @@ TEXT ·packT6AVX2(SB), NOSPLIT, $0-76
 	XORQ         R11, R11
 
 block:
+	PREFETCHT0 512(CX)(R11*1)
 	VMULPS     (CX)(R11*1), Y0, Y1
+	PREFETCHT0 512(DI)(R11*1)
 	VMULPS     (DI)(R11*1), Y0, Y2
+	PREFETCHT0 512(R8)(R11*1)
 	VMULPS     (R8)(R11*1), Y0, Y3
+	PREFETCHT0 512(R9)(R11*1)
 	VMULPS     (R9)(R11*1), Y0, Y4
+	PREFETCHT0 512(R10)(R11*1)
 	VMULPS     (R10)(R11*1), Y0, Y5
+	PREFETCHT0 512(DX)(R11*1)
 	VMULPS     (DX)(R11*1), Y0, Y6
 	VXORPS     Y7, Y7, Y7
 	VXORPS     Y8, Y8, Y8
@@ -2232,7 +2238,7 @@ done:
 	RET
 
 // func packT8AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX, AVX2, MMX+, SSE
 TEXT ·packT8AVX2(SB), NOSPLIT, $0-76
 	// register pressure: 8 rows, 8 + 8 transpose temporaries (reused), alpha: ≤ 16 ymm; 13 GP
 	MOVQ         dst_base+0(FP), AX
@@ -2256,13 +2262,21 @@ TEXT ·packT8AVX2(SB), NOSPLIT, $0-76
 	XORQ         R13, R13
 
 block:
+	PREFETCHT0 512(CX)(R13*1)
 	VMULPS     (CX)(R13*1), Y0, Y1
+	PREFETCHT0 512(DI)(R13*1)
 	VMULPS     (DI)(R13*1), Y0, Y2
+	PREFETCHT0 512(R8)(R13*1)
 	VMULPS     (R8)(R13*1), Y0, Y3
+	PREFETCHT0 512(R9)(R13*1)
 	VMULPS     (R9)(R13*1), Y0, Y4
+	PREFETCHT0 512(R10)(R13*1)
 	VMULPS     (R10)(R13*1), Y0, Y5
+	PREFETCHT0 512(R11)(R13*1)
 	VMULPS     (R11)(R13*1), Y0, Y6
+	PREFETCHT0 512(R12)(R13*1)
 	VMULPS     (R12)(R13*1), Y0, Y7
+	PREFETCHT0 512(DX)(R13*1)
 	VMULPS     (DX)(R13*1), Y0, Y8
 	VUNPCKLPS  Y2, Y1, Y9
 	VUNPCKHPS  Y2, Y1, Y1

@@ -304,6 +304,11 @@ func genPackSliverAVX512(name string, lanes int) {
 	RET()
 }
 
+// prefetchAhead is how far ahead in a row the transposing pack prefetches:
+// its rows lie far apart (a filter's rows), too many streams for the
+// hardware prefetcher to follow.
+const prefetchAhead = 512
+
 const packTSignature = "func(dst, a []float32, lda, ldd, kc int, alpha float32)"
 
 // genPackTAVX2 emits the transposing pack of rows (≤ 8) rows of a
@@ -353,6 +358,7 @@ func genPackTAVX2(name string, rows int) {
 	for i := range y {
 		y[i] = YMM()
 		if i < rows {
+			PREFETCHT0(Mem{Base: ptrs[i], Index: k, Scale: 1, Disp: prefetchAhead})
 			VMULPS(Mem{Base: ptrs[i], Index: k, Scale: 1}, alpha, y[i])
 		} else {
 			VXORPS(y[i], y[i], y[i])
