@@ -12,6 +12,18 @@ import (
 // in L3.
 type blocking struct {
 	mr, nr, mc, kc, nc int
+	edges              []int // widths < nr, ascending, of the edge microkernels
+}
+
+// sliverWidth is the width of the sliver that holds a panel's last cols ≤ nr
+// columns: the narrowest edge kernel that covers them, else nr.
+func (b blocking) sliverWidth(cols int) int {
+	for _, w := range b.edges {
+		if cols <= w {
+			return w
+		}
+	}
+	return b.nr
 }
 
 // Gemm describes C = Alpha·A·B + Beta·C (+ Bias per row) (then ReLU) with A
@@ -147,16 +159,23 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 					// microkernels read it, while it is still in L1.
 					g.A.packA(id, aBuf, g.Alpha, i0, i1-i0, pc, kc, mr)
 					for jr := 0; jr < nc; jr += nr {
-						g.B.packB(id, bBuf, pc, kc, jc+jr, min(nr, nc-jr), nr)
-						g.block(id, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, min(nr, nc-jr), kc, mr, nr)
+						cols := min(nr, nc-jr)
+						g.B.packB(id, bBuf, pc, kc, jc+jr, cols, b.sliverWidth(cols))
+						g.block(id, b, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, cols, kc)
 					}
 					continue
 				}
-				g.B.packB(id, bBuf, pc, kc, jc, nc, nr)
+				full := nc / nr * nr
+				if full > 0 {
+					g.B.packB(id, bBuf, pc, kc, jc, full, nr)
+				}
+				if rest := nc - full; rest > 0 {
+					g.B.packB(id, bBuf[full*kc:], pc, kc, jc+full, rest, b.sliverWidth(rest))
+				}
 				for ic := i0; ic < i1; ic += b.mc {
 					mc := min(b.mc, i1-ic)
 					g.A.packA(id, aBuf, g.Alpha, ic, mc, pc, kc, mr)
-					g.block(id, aBuf, bBuf, tmp, ic, mc, jc, nc, kc, mr, nr)
+					g.block(id, b, aBuf, bBuf, tmp, ic, mc, jc, nc, kc)
 				}
 			}
 		}
@@ -172,25 +191,29 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 }
 
 // block multiplies a packed mc×kc block of A by a packed kc×nc panel of B
-// into C[ic:, jc:], one mr×nr register tile at a time. Tiles cut by the edge
-// of C go through tmp, so the microkernel never writes outside C's block.
-func (g *Gemm) block(id isaID, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc, mr, nr int) {
-	for jr := 0; jr < nc; jr += nr {
-		bs := bBuf[jr*kc : (jr+nr)*kc]
-		cols := min(nr, nc-jr)
+// into C[ic:, jc:], one register tile at a time; the panel's last sliver
+// may be an edge kernel's narrower one. Tiles cut by the edge of C go
+// through tmp, so the microkernel never writes outside C's block.
+func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc int) {
+	mr := b.mr
+	for jr := 0; jr < nc; jr += b.nr {
+		cols := min(b.nr, nc-jr)
+		w := b.sliverWidth(cols)
+		bs := bBuf[jr*kc : (jr+w)*kc]
 		for ir := 0; ir < mc; ir += mr {
 			as := aBuf[ir*kc : (ir+mr)*kc]
 			rows := min(mr, mc-ir)
 			off := (ic+ir)*g.Ldc + jc + jr
-			if rows == mr && cols == nr {
-				microkernel(id, as, bs, g.C[off:off+(mr-1)*g.Ldc+nr], kc, g.Ldc)
+			if rows == mr && cols == w {
+				microkernel(id, w, as, bs, g.C[off:off+(mr-1)*g.Ldc+w], kc, g.Ldc)
 				continue
 			}
-			clear(tmp)
-			microkernel(id, as, bs, tmp, kc, nr)
+			t := tmp[:mr*w]
+			clear(t)
+			microkernel(id, w, as, bs, t, kc, w)
 			for i := 0; i < rows; i++ {
 				dst := g.C[off+i*g.Ldc : off+i*g.Ldc+cols]
-				for j, v := range tmp[i*nr : i*nr+cols] {
+				for j, v := range t[i*w : i*w+cols] {
 					dst[j] += v
 				}
 			}

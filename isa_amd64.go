@@ -18,8 +18,8 @@ func detectISAs() (a [numISA]bool) {
 // 128 KiB) in L2. With kc = 256 the 48-wide AVX-512 sliver would be 48 KiB
 // and spill from L1: the layer table ran up to 15% slower.
 var (
-	avx2Blocking   = blocking{mr: avx2MR, nr: avx2NR, mc: 144, kc: 256, nc: 4096}
-	avx512Blocking = blocking{mr: avx512MR, nr: avx512NR, mc: 256, kc: 128, nc: 4096}
+	avx2Blocking   = blocking{mr: avx2MR, nr: avx2NR, mc: 144, kc: 256, nc: 4096, edges: []int{8}}
+	avx512Blocking = blocking{mr: avx512MR, nr: avx512NR, mc: 256, kc: 128, nc: 4096, edges: []int{16, 32}}
 )
 
 func tileOf(id isaID) blocking {
@@ -32,14 +32,31 @@ func tileOf(id isaID) blocking {
 	return genericBlocking
 }
 
-func microkernel(id isaID, a, b, c []float32, k, ldc int) {
+// microkernel runs id's nr-wide kernel: the main tile or an edge one.
+func microkernel(id isaID, nr int, a, b, c []float32, k, ldc int) {
 	switch id {
 	case isaAVX512:
-		checkTile(a, b, c, k, ldc, avx512MR, avx512NR)
-		sgemmAVX512(a, b, c, k, ldc)
+		checkTile(a, b, c, k, ldc, avx512MR, nr)
+		switch nr {
+		case avx512NR:
+			sgemmAVX512(a, b, c, k, ldc)
+		case 32:
+			sgemm8x32AVX512(a, b, c, k, ldc)
+		case 16:
+			sgemm8x16AVX512(a, b, c, k, ldc)
+		default:
+			panic("simdconv: no AVX-512 kernel of that width")
+		}
 	case isaAVX2:
-		checkTile(a, b, c, k, ldc, avx2MR, avx2NR)
-		sgemmAVX2(a, b, c, k, ldc)
+		checkTile(a, b, c, k, ldc, avx2MR, nr)
+		switch nr {
+		case avx2NR:
+			sgemmAVX2(a, b, c, k, ldc)
+		case 8:
+			sgemm6x8AVX2(a, b, c, k, ldc)
+		default:
+			panic("simdconv: no AVX2 kernel of that width")
+		}
 	default:
 		sgemmGeneric(a, b, c, k, ldc)
 	}

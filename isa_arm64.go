@@ -19,7 +19,7 @@ func tileOf(id isaID) blocking {
 	return genericBlocking
 }
 
-func microkernel(id isaID, a, b, c []float32, k, ldc int) {
+func microkernel(id isaID, _ int, a, b, c []float32, k, ldc int) {
 	if id == isaNEON {
 		checkTile(a, b, c, k, ldc, neonMR, neonNR)
 		sgemmNEON(a, b, c, k, ldc)

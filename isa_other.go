@@ -9,7 +9,7 @@ func detectISAs() (a [numISA]bool) {
 
 func tileOf(isaID) blocking { return genericBlocking }
 
-func microkernel(_ isaID, a, b, c []float32, k, ldc int) {
+func microkernel(_ isaID, _ int, a, b, c []float32, k, ldc int) {
 	sgemmGeneric(a, b, c, k, ldc)
 }
 

@@ -54,6 +54,27 @@ func sgemm14x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 // guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
 func sgemmAVX512(a []float32, b []float32, c []float32, k int, ldc int)
 
+// sgemm6x8AVX2 computes, for i < 6, j < 8: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*8+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 8 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*8 and len(c) ≥ 5*ldc+8; lengths are not checked.
+func sgemm6x8AVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm8x16AVX512 computes, for i < 8, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*16 and len(c) ≥ 7*ldc+16; lengths are not checked.
+func sgemm8x16AVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm8x32AVX512 computes, for i < 8, j < 32: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*32+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 32 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*32 and len(c) ≥ 7*ldc+32; lengths are not checked.
+func sgemm8x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
 // packRowsAVX2 sets, for r < rows and j < n ≤ 16, where store holds the bits [0, n),
 //
 //	dst[r*dstStride+j] = src[r*srcStride+j-lo] if load bit j is set, else 0.

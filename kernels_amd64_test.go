@@ -28,15 +28,15 @@ func hasAVX512() bool {
 	return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ
 }
 
-// amd64GemmKernels lists every emitted gemm kernel, including the fixed
-// dispatch names sgemmAVX2 and sgemmAVX512.
+// amd64GemmKernels lists every emitted gemm kernel: the candidates, the edge
+// kernels and the fixed dispatch names sgemmAVX2 and sgemmAVX512.
 func amd64GemmKernels() []gemmKernel {
 	var ks []gemmKernel
-	for _, c := range avx2Candidates {
+	for _, c := range append(avx2Candidates, avx2Edges...) {
 		ks = append(ks, gemmKernel{"avx2", c.name, c.mr, c.nr, c.kern})
 	}
 	ks = append(ks, gemmKernel{"avx2", "sgemmAVX2", avx2MR, avx2NR, sgemmAVX2})
-	for _, c := range avx512Candidates {
+	for _, c := range append(avx512Candidates, avx512Edges...) {
 		ks = append(ks, gemmKernel{"avx512", c.name, c.mr, c.nr, c.kern})
 	}
 	ks = append(ks, gemmKernel{"avx512", "sgemmAVX512", avx512MR, avx512NR, sgemmAVX512})

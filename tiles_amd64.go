@@ -15,8 +15,8 @@ const (
 	avx512PeakFlops = 768
 )
 
-// avx2Candidates lists every AVX2 microkernel shape that was generated, for
-// tests and benchmarks only; dispatch calls sgemmAVX2 directly.
+// avx2Candidates lists AVX2 microkernel shapes that were generated, for tests
+// and benchmarks only; dispatch calls them directly.
 var avx2Candidates = []struct {
 	name   string
 	mr, nr int
@@ -25,8 +25,8 @@ var avx2Candidates = []struct {
 	{"6x16", 6, 16, sgemm6x16AVX2},
 }
 
-// avx512Candidates lists every AVX512 microkernel shape that was generated, for
-// tests and benchmarks only; dispatch calls sgemmAVX512 directly.
+// avx512Candidates lists AVX512 microkernel shapes that were generated, for tests
+// and benchmarks only; dispatch calls them directly.
 var avx512Candidates = []struct {
 	name   string
 	mr, nr int
@@ -35,4 +35,25 @@ var avx512Candidates = []struct {
 	{"12x32", 12, 32, sgemm12x32AVX512},
 	{"8x48", 8, 48, sgemm8x48AVX512},
 	{"14x32", 14, 32, sgemm14x32AVX512},
+}
+
+// avx2Edges lists AVX2 microkernel shapes that were generated, for tests
+// and benchmarks only; dispatch calls them directly.
+var avx2Edges = []struct {
+	name   string
+	mr, nr int
+	kern   func(a, b, c []float32, k, ldc int)
+}{
+	{"6x8", 6, 8, sgemm6x8AVX2},
+}
+
+// avx512Edges lists AVX512 microkernel shapes that were generated, for tests
+// and benchmarks only; dispatch calls them directly.
+var avx512Edges = []struct {
+	name   string
+	mr, nr int
+	kern   func(a, b, c []float32, k, ldc int)
+}{
+	{"8x16", 8, 16, sgemm8x16AVX512},
+	{"8x32", 8, 32, sgemm8x32AVX512},
 }

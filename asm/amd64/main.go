@@ -40,6 +40,14 @@ var avx512Candidates = []tile{{12, 32}, {8, 48}, {14, 32}}
 // backward-data +10%, layer geomean +5.7%).
 var avx512Winner = tile{8, 48}
 
+// Edge kernels: narrower tiles of the same height for the last, partial
+// sliver of a panel, so that a product of 196 columns computes 4·48 + 16
+// rather than 5·48 (the 5th sliver would be 92% zeros).
+var (
+	avx2Edges   = []tile{{avx2Tile.mr, 8}}
+	avx512Edges = []tile{{avx512Winner.mr, 16}, {avx512Winner.mr, 32}}
+)
+
 // Peak-FLOPS loops: independent accumulator chains. Zen 5 has two FMA pipes
 // with 4-cycle latency, so at least 8 chains are needed to keep them busy.
 const (
@@ -65,6 +73,12 @@ func main() {
 		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr)
 	}
 	genSgemmAVX512("sgemmAVX512", avx512Winner.mr, avx512Winner.nr)
+	for _, t := range avx2Edges {
+		genSgemmAVX2(sgemmName(t, "AVX2"), t.mr, t.nr)
+	}
+	for _, t := range avx512Edges {
+		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr)
+	}
 
 	genPackRowsAVX2("packRowsAVX2", avx2Tile.nr)
 	genPackRowsAVX512("packRowsAVX512", avx512Winner.nr)

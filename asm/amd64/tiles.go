@@ -25,8 +25,8 @@ func tilesFile(avx2Flops, avx512Flops int) ([]byte, error) {
 	fmt.Fprintf(&b, ")\n\n")
 
 	table := func(varName, isa string, ts []tile) {
-		fmt.Fprintf(&b, "// %s lists every %s microkernel shape that was generated, for\n", varName, isa)
-		fmt.Fprintf(&b, "// tests and benchmarks only; dispatch calls sgemm%s directly.\n", isa)
+		fmt.Fprintf(&b, "// %s lists %s microkernel shapes that were generated, for tests\n", varName, isa)
+		fmt.Fprintf(&b, "// and benchmarks only; dispatch calls them directly.\n")
 		fmt.Fprintf(&b, "var %s = []struct {\n name string\n mr, nr int\n kern func(a, b, c []float32, k, ldc int)\n}{\n", varName)
 		for _, t := range ts {
 			fmt.Fprintf(&b, "{%q, %d, %d, %s},\n", t.String(), t.mr, t.nr, sgemmName(t, isa))
@@ -36,6 +36,10 @@ func tilesFile(avx2Flops, avx512Flops int) ([]byte, error) {
 	table("avx2Candidates", "AVX2", []tile{avx2Tile})
 	b.WriteString("\n")
 	table("avx512Candidates", "AVX512", avx512Candidates)
+	b.WriteString("\n")
+	table("avx2Edges", "AVX2", avx2Edges)
+	b.WriteString("\n")
+	table("avx512Edges", "AVX512", avx512Edges)
 
 	return format.Source(b.Bytes())
 }
