@@ -70,7 +70,11 @@ func (a Dense) packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr 
 		rows := min(mr, mc-s)
 		sl := dst[s*kc : s*kc+kc*mr]
 		done := 0
-		if rows == mr && !a.Trans {
+		switch {
+		case a.Trans && alpha == 1: // each k step is a run of A's storage
+			packRows(id, sl, a.Data[k0*a.Stride+i0+s:], kc, mr, 0, rows, mr, a.Stride)
+			continue
+		case rows == mr && !a.Trans:
 			done = packT(id, mr, dst[s*kc:], a.Data[(i0+s)*a.Stride+k0:], a.Stride, mr, kc, alpha)
 		}
 		for ii := 0; ii < rows; ii++ {

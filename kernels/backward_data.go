@@ -46,8 +46,13 @@ func (c *Conv2D) planBackwardData() {
 	flops := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.PQ)
 	// The full route multiplies by the taps that reach each dX position; at
 	// stride 1 that includes the zeros around dY.
+	fullUtil := util(s.Cg, s.HW/(s.StrideH*s.StrideW))
+	c.fullT = s.StrideH == 1 && s.StrideW == 1 && transposeFits(s.Cg, s.HW)
+	if c.fullT {
+		fullUtil = util(s.HW, s.Cg)
+	}
 	full := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.HW) /
-		float64(s.StrideH*s.StrideW) / util(s.Cg, s.HW/(s.StrideH*s.StrideW))
+		float64(s.StrideH*s.StrideW) / fullUtil
 	// col2im, and the full route's per-call rearrangement of the filter
 	// (spread over the N·G images and groups), cost about as much as 24
 	// flops per element moved.
@@ -82,6 +87,9 @@ func (c *Conv2D) planPhases() {
 			}
 			c.phases = append(c.phases, ph)
 		}
+	}
+	if c.fullT {
+		c.panel = max(c.panel, s.HW*s.Cg)
 	}
 }
 
@@ -229,6 +237,11 @@ func (c *Conv2D) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []f
 	if ph.rowsPerPanel == 0 { // stride 1: the phase is all of dX
 		copy(wk.off, ph.offH)
 		wk.im.P = ph.rows
+		if c.fullT {
+			wk.imT = simdconv.Im2colT(wk.im)
+			c.productT(wk, wide, wk.denseA.Data, s.Cg, kdim, s.HW, dxg, nil, false)
+			return
+		}
 		wk.g.N, wk.g.C, wk.g.Ldc = s.HW, dxg, s.HW
 		c.gemm(wk, wide)
 		return

@@ -29,6 +29,7 @@ type Conv2D struct {
 	chunk      int     // columns per col2im panel on the GEMM route
 	pointwise  bool    // 1×1, stride 1, no padding: the column matrix is X itself
 	forwardT   bool    // Forward computes Yᵀ, which fits the register tile better
+	fullT      bool    // so does the full route of backward-data, at stride 1
 
 	engine simdconv.Engine
 	group  parallel.Group

@@ -100,9 +100,9 @@ func TestBackwardDataRoutes(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		for i, p := range testShapes {
 			d := newData(t, p, uint64(i))
-			var got [2][]float32
-			for ri, rt := range []route{routeFull, routeGemm} {
-				c, err := newConv2DRoute(p, rt)
+			var got [3][]float32
+			for ri, rt := range []route{routeFull, routeGemm, routeFull} {
+				c, err := newConv2DRoute(p, rt, ri == 2)
 				require.NoError(t, err)
 				dx := testutil.NewGuarded(d.s.xLen, nil)
 				require.NoError(t, c.BackwardData(dx.Slice(), d.dy, d.w))
@@ -112,17 +112,19 @@ func TestBackwardDataRoutes(t *testing.T) {
 			rt, at := d.tolData()
 			testutil.AssertClose(t, testutil.F64(got[0]), got[1], rt, at, "routes disagree: ", name(p))
 			testutil.AssertClose(t, refBackwardData(d.s, d.dy, d.w), got[0], rt, at, "full route: ", name(p))
+			testutil.AssertClose(t, refBackwardData(d.s, d.dy, d.w), got[2], rt, at, "full route, transposed at stride 1: ", name(p))
 		}
 	})
 }
 
-// newConv2DRoute plans p with the backward-data route forced.
-func newConv2DRoute(p Conv2DParams, r route) (*Conv2D, error) {
+// newConv2DRoute plans p with the backward-data route forced, and on the
+// full route the transposed product at stride 1 set to fullT.
+func newConv2DRoute(p Conv2DParams, r route, fullT bool) (*Conv2D, error) {
 	c, err := NewConv2D(p, WithThreads(2))
-	if err != nil || c.route == r || c.route == routeDirect {
+	if err != nil || c.route == routeDirect || c.route == r && c.fullT == fullT {
 		return c, err
 	}
-	c.route, c.phases, c.panel = r, nil, 0
+	c.route, c.phases, c.panel, c.fullT = r, nil, 0, fullT && c.s.StrideH == 1 && c.s.StrideW == 1
 	if r == routeGemm {
 		_, nr := simdconv.Tile()
 		c.chunk = min(c.s.PQ, max(panelTarget/c.s.CRSg, 8*nr))
@@ -130,6 +132,7 @@ func newConv2DRoute(p Conv2DParams, r route) (*Conv2D, error) {
 	} else {
 		c.planPhases()
 	}
+	c.plan() // the forward panel
 	c.ws = make([]float32, c.WorkspaceSize())
 	c.carve()
 	return c, nil
