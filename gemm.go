@@ -70,6 +70,19 @@ func Tile() (mr, nr int) {
 	return b.mr, b.nr
 }
 
+// TileFit returns the share of the register tiles of an m×n product, on
+// the selected ISA, that holds real rows and columns of C: 1 when the tiles
+// divide m and n, less where edge tiles are partly empty. Callers that can
+// compute a product either way round use it to pick one.
+func TileFit(m, n int) float64 {
+	b := tileOf(current)
+	cols := n / b.nr * b.nr
+	if rest := n - cols; rest > 0 {
+		cols += b.sliverWidth(rest)
+	}
+	return float64(m) * float64(n) / (float64(roundUp(m, b.mr)) * float64(cols))
+}
+
 // Run computes g on the calling goroutine. ws must hold GemmWorkspace(M, N,
 // K) floats. The caller has validated every slice against the sizes in g.
 func (g *Gemm) Run(ws []float32) { g.RunBlock(ws, 0, g.M, 0, g.N) }

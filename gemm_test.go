@@ -150,3 +150,22 @@ func BenchmarkPeak(b *testing.B) {
 		})
 	}
 }
+
+// TestTileFit checks TileFit against a count of the tiles the driver runs:
+// whole tiles, then the narrowest kernel that covers the last columns.
+func TestTileFit(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		b := tileOf(current)
+		for m := 1; m <= 3*b.mr; m++ {
+			for n := 1; n <= 3*b.nr; n++ {
+				rows := (m + b.mr - 1) / b.mr * b.mr
+				cols := 0
+				for left := n; left > 0; left -= b.nr {
+					cols += b.sliverWidth(min(left, b.nr))
+				}
+				require.InDelta(t, float64(m*n)/float64(rows*cols), TileFit(m, n), 1e-12, "m=%d n=%d", m, n)
+			}
+		}
+		require.Equal(t, 1.0, TileFit(4*b.mr, 5*b.nr))
+	})
+}

@@ -143,17 +143,11 @@ func (c *Conv2D) plan() {
 
 // transposeFits reports whether an m×n product is better computed as its
 // n×m transpose: when the transpose wastes clearly less of the register
-// tiles at the edges (for a 7×7 layer, 49 columns fill 49 of the 96 of two
-// 48-wide AVX-512 tiles; as rows they fill 49 of 56).
+// tiles at the edges (for a 7×7 layer on AVX-512, 49 columns take 48 + 16
+// of 8×48 and 8×16 tiles; as rows they fill 49 of 56).
 func transposeFits(m, n int) bool {
-	mr, nr := simdconv.Tile()
-	fit := func(m, n int) float64 {
-		return float64(m*n) / float64(roundUp(m, mr)*roundUp(n, nr))
-	}
-	return fit(n, m) > 1.15*fit(m, n)
+	return simdconv.TileFit(n, m) > 1.1*simdconv.TileFit(m, n)
 }
-
-func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 // productT sets dst (m×n, row stride n) to a (m×k, row-major) times the
 // column matrix in wk.imT (k×n), plus bias per row, then ReLU if asked, by
