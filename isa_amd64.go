@@ -88,6 +88,10 @@ func packTKernel(_ isaID, rows int, dst, a []float32, lda, ldd, kc int, alpha fl
 	packT6AVX2(dst, a, lda, ldd, kc, alpha)
 }
 
+func packTOffKernel(_ isaID, dst, a []float32, offs []int, at, ldd, kc int) {
+	packTOff8AVX2(dst, a, offs, at, ldd, kc)
+}
+
 // sliverLanes is the sliver width of id's im2col sliver kernel, or 0 if it
 // has none.
 func sliverLanes(id isaID) int {

@@ -23,6 +23,10 @@ func packTKernel(isaID, int, []float32, []float32, int, int, int, float32) {
 	panic("simdconv: no transposing pack")
 }
 
+func packTOffKernel(isaID, []float32, []float32, []int, int, int, int) {
+	panic("simdconv: no transposing pack")
+}
+
 func sliverLanes(isaID) int { return 0 }
 
 func packSliverKernel(isaID, []float32, []float32, []int32, int, int, int, int, int, int) {

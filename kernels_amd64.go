@@ -118,3 +118,11 @@ func packT6AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha floa
 //
 //go:noescape
 func packT8AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha float32)
+
+// packTOff8AVX2 sets dst[kk*ldd+i] = a[offs[i]+at+kk] for i < 8 and kk < kc, kc a multiple of 8.
+//
+// The caller guarantees ldd ≥ 8, len(offs) ≥ 8, 0 ≤ offs[i]+at and offs[i]+at+kc ≤ len(a),
+// and len(dst) ≥ (kc-1)*ldd+8; lengths are not checked.
+//
+//go:noescape
+func packTOff8AVX2(dst []float32, a []float32, offs []int, at int, ldd int, kc int)

@@ -16,7 +16,7 @@ type Dense struct {
 }
 
 // A BSource is the B operand of a multiply: a K×N matrix that the driver
-// packs block by block. Dense, Im2col and Im2colT implement it.
+// packs block by block. Dense, Im2col, Im2colT and Shifted implement it.
 type BSource interface {
 	// packB packs rows [k0, k0+kc) and columns [j0, j0+nc) into
 	// ⌈nc/nr⌉ slivers of kc·nr floats, zero-filling columns past nc, on
@@ -302,6 +302,64 @@ func gatherRow(out, src []float32, iw, step int) {
 			out[u] = 0
 		}
 	}
+}
+
+// Shifted is a K×N matrix whose column j is the run of X that starts at
+// Off[j]: B(k, j) = X[Off[j]+k]. Backward-filter's column matrix is one
+// when it reads a zero-padded input at positions p·W'+q: column (c, r, s)
+// starts at that tap's offset, and every column is a contiguous run.
+type Shifted struct {
+	X   []float32
+	Off []int
+}
+
+func (m *Shifted) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
+	for s := 0; s < nc; s += nr {
+		cols := min(nr, nc-s)
+		sl := dst[s*kc : s*kc+kc*nr]
+		off := m.Off[j0+s : j0+s+cols]
+		// The kernel transposes 8 columns at a time; it did k steps
+		// [0, kt) of columns [0, ct).
+		kt, ct := 0, 0
+		for ct+8 <= cols {
+			k := packTOff(id, sl[ct:], m.X, off[ct:ct+8], k0, nr, kc)
+			if k == 0 {
+				break
+			}
+			kt, ct = k, ct+8
+		}
+		for kk := 0; kk < kc; kk++ {
+			out := sl[kk*nr : kk*nr+nr]
+			from := 0
+			if kk < kt {
+				from = ct
+			}
+			for jj := from; jj < cols; jj++ {
+				out[jj] = m.X[off[jj]+k0+kk]
+			}
+			clear(out[cols:])
+		}
+	}
+}
+
+// packTOff sets dst[kk*ldd+i] = a[offs[i]+at+kk] for i < 8 and kk below the
+// largest multiple of 8 ≤ kc, on id's transposing kernel if it has one, and
+// returns how many k steps it did: 0 or that multiple.
+func packTOff(id isaID, dst, a []float32, offs []int, at, ldd, kc int) int {
+	kc8 := kc &^ 7
+	if kc8 == 0 || !hasPackT(id, 8) {
+		return 0
+	}
+	if ldd < 8 || len(offs) != 8 || (kc8-1)*ldd+8 > len(dst) {
+		panic("simdconv: packTOff operands out of bounds")
+	}
+	for _, o := range offs {
+		if o+at < 0 || o+at+kc8 > len(a) {
+			panic("simdconv: packTOff operands out of bounds")
+		}
+	}
+	packTOffKernel(id, dst, a, offs, at, ldd, kc8)
+	return kc8
 }
 
 // Im2colT is the transpose of an Im2col: its rows are the output positions

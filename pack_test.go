@@ -169,3 +169,38 @@ func checkPackA(t *testing.T, r *rand.Rand, trans bool, mr, mc, kc int, alpha fl
 		}
 	}
 }
+
+// TestShiftedPackB checks Shifted's packing (the offset-table transposing
+// kernel on avx2 and avx512) against its definition for k lengths around
+// the 8-step blocks and partial slivers, in a NaN-guarded workspace.
+func TestShiftedPackB(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, 8))
+		nr := tileOf(current).nr
+		x := testutil.Rand(r, 500)
+		for _, kc := range []int{1, 7, 8, 9, 16, 33} {
+			for _, nc := range []int{1, 8, nr - 1, nr, nr + 9} {
+				const k0, j0 = 3, 2
+				off := make([]int, j0+nc)
+				for j := range off {
+					off[j] = r.IntN(len(x) - k0 - kc)
+				}
+				m := &Shifted{X: x, Off: off}
+				slivers := (nc + nr - 1) / nr
+				g := testutil.NewGuarded(slivers*nr*kc, nil)
+				dst := g.Slice()
+				m.packB(current, dst, k0, kc, j0, nc, nr)
+				g.Check(t)
+				for j := range slivers * nr {
+					for kk := range kc {
+						want := float32(0)
+						if j < nc {
+							want = x[off[j0+j]+k0+kk]
+						}
+						require.Equal(t, want, dst[j/nr*nr*kc+kk*nr+j%nr], "kc=%d nc=%d column %d step %d", kc, nc, j, kk)
+					}
+				}
+			}
+		}
+	})
+}

@@ -30,6 +30,10 @@ type Conv2D struct {
 	pointwise  bool    // 1×1, stride 1, no padding: the column matrix is X itself
 	forwardT   bool    // Forward computes Yᵀ, which fits the register tile better
 	fullT      bool    // so does the full route of backward-data, at stride 1
+	shifted    []int   // tap offsets of backward-filter's Shifted column matrix, or nil
+	wpad       int     // padded input width W' of the Shifted form
+	xpadLen    int     // floats of padded input per worker
+	dypadLen   int     // floats of padded dY per worker
 
 	engine simdconv.Engine
 	group  parallel.Group
@@ -40,14 +44,17 @@ type Conv2D struct {
 // here, not on the stack, so that passing them to the GEMM engine does not
 // allocate.
 type worker struct {
-	gemm   []float32 // GEMM packing workspace
-	panel  []float32 // col2im or sub-pixel output panel
-	off    []int     // tap offsets of a sub-pixel panel
-	g      simdconv.Gemm
-	denseA simdconv.Dense
-	dense  simdconv.Dense
-	im     simdconv.Im2col
-	imT    simdconv.Im2colT
+	gemm    []float32 // GEMM packing workspace
+	panel   []float32 // col2im or sub-pixel output panel
+	off     []int     // tap offsets of a sub-pixel panel
+	g       simdconv.Gemm
+	denseA  simdconv.Dense
+	dense   simdconv.Dense
+	shifted simdconv.Shifted
+	xpad    []float32 // zero-padded input of backward-filter's Shifted form
+	dypad   []float32 // dY at the padded row stride
+	im      simdconv.Im2col
+	imT     simdconv.Im2colT
 }
 
 // An Option configures NewConv2D.
@@ -108,6 +115,7 @@ func NewConv2D(p Conv2DParams, opts ...Option) (*Conv2D, error) {
 	c.pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 &&
 		s.PadTop == 0 && s.PadBottom == 0 && s.PadLeft == 0 && s.PadRight == 0
 	c.planBackwardData()
+	c.planShifted()
 	c.plan()
 	need := c.WorkspaceSize()
 	if c.ws == nil {
@@ -133,7 +141,7 @@ func (c *Conv2D) plan() {
 	s := c.s
 	m := max(s.Kg, s.Cg, s.CRSg)
 	n := max(s.PQ, s.HW, s.CRSg)
-	k := max(s.CRSg, s.Kg*s.RS, s.PQ)
+	k := max(s.CRSg, s.Kg*s.RS, s.PQ, s.P*c.wpad)
 	c.gemmWS = simdconv.GemmWorkspace(m, n, k)
 	c.forwardT = transposeFits(s.Kg, s.PQ)
 	if c.forwardT {
@@ -175,10 +183,10 @@ func (c *Conv2D) productT(wk *worker, wide bool, a []float32, m, k, n int, dst, 
 }
 
 // WorkspaceSize is the number of float32s of workspace the layer uses: per
-// thread, the GEMM packing buffers and one output panel; once, the
-// rearranged filter of backward-data.
+// thread, the GEMM packing buffers, one output panel and backward-filter's
+// padded copies of x and dy; once, the rearranged filter of backward-data.
 func (c *Conv2D) WorkspaceSize() int {
-	n := c.threads * (c.gemmWS + c.panel)
+	n := c.threads * (c.gemmWS + c.panel + c.xpadLen + c.dypadLen)
 	if c.route == routeFull {
 		n += c.s.wLen
 	}
@@ -194,6 +202,8 @@ func (c *Conv2D) carve() {
 		w := &c.workers[t]
 		w.gemm, ws = ws[:c.gemmWS:c.gemmWS], ws[c.gemmWS:]
 		w.panel, ws = ws[:c.panel:c.panel], ws[c.panel:]
+		w.xpad, ws = ws[:c.xpadLen:c.xpadLen], ws[c.xpadLen:]
+		w.dypad, ws = ws[:c.dypadLen:c.dypadLen], ws[c.dypadLen:]
 		c.slabs[t] = w.gemm
 		w.off = make([]int, c.s.R)
 	}

@@ -292,3 +292,46 @@ func TestForwardTransposed(t *testing.T) {
 		}
 	})
 }
+
+// TestBackwardFilterShifted runs backward-filter with and without the
+// Shifted column matrix on every stride-1 shape, with accumulation, at one
+// and two threads, and checks both against the reference.
+func TestBackwardFilterShifted(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		for i, p := range testShapes {
+			d := newData(t, p, uint64(i))
+			wantW, wantB := refBackwardFilter(d.s, d.dy, d.x)
+			for j := range wantW {
+				wantW[j] += 1 // accumulated onto ones
+			}
+			rt, at := d.tolFilter()
+			for _, shifted := range []bool{false, true} {
+				for _, threads := range []int{1, 2} {
+					c, err := NewConv2D(p, WithThreads(threads), WithAccumulate())
+					require.NoError(t, err)
+					c.shifted, c.xpadLen, c.dypadLen = nil, 0, 0
+					if shifted {
+						if c.pointwise || d.s.StrideH != 1 || d.s.StrideW != 1 {
+							continue
+						}
+						c.useShifted(d.s.W + d.s.PadLeft + d.s.PadRight)
+					}
+					c.plan()
+					c.ws = make([]float32, c.WorkspaceSize())
+					c.carve()
+					ones := make([]float32, d.s.wLen)
+					for j := range ones {
+						ones[j] = 1
+					}
+					dw := testutil.NewGuarded(d.s.wLen, ones)
+					db := testutil.NewGuarded(d.s.K, nil)
+					require.NoError(t, c.BackwardFilter(dw.Slice(), db.Slice(), d.dy, d.x))
+					dw.Check(t)
+					db.Check(t)
+					testutil.AssertClose(t, wantW, dw.Slice(), rt, at, "shifted=", shifted, " threads=", threads, " ", name(p))
+					testutil.AssertClose(t, wantB, db.Slice(), rt, at, "dbias ", name(p))
+				}
+			}
+		}
+	})
+}

@@ -330,13 +330,13 @@ func genPackTAVX2(name string, rows int) {
 		"are not checked.",
 	)
 	Commentf("register pressure: 8 rows, 8 + 8 transpose temporaries (reused), alpha: ≤ 16 ymm; %d GP", rows+5)
-	dst := Load(Param("dst").Base(), GP64())
+	dst := Load(Param("dst").Base(), GP64()).(GPVirtual)
 	a := Load(Param("a").Base(), GP64())
 	lda := Load(Param("lda"), GP64())
 	SHLQ(U8(2), lda)
-	ldd := Load(Param("ldd"), GP64())
+	ldd := Load(Param("ldd"), GP64()).(GPVirtual)
 	SHLQ(U8(2), ldd)
-	n := Load(Param("kc"), GP64())
+	n := Load(Param("kc"), GP64()).(GPVirtual)
 	SHRQ(U8(3), n)
 	JZ(LabelRef("done"))
 	alpha := YMM()
@@ -350,16 +350,58 @@ func genPackTAVX2(name string, rows int) {
 			LEAQ(Mem{Base: ptrs[i-1], Index: lda, Scale: 1}, ptrs[i])
 		}
 	}
+	transposeLoop(dst, ldd, n, ptrs, func(m Mem, y VecVirtual) { VMULPS(m, alpha, y) })
+}
+
+const packTOffSignature = "func(dst, a []float32, offs []int, at, ldd, kc int)"
+
+// genPackTOffAVX2 is genPackTAVX2 for 8 rows that start anywhere in a:
+// row i is a[offs[i]+at:]. It packs the B slivers of backward-filter, whose
+// column (c, r, s) is a run of the zero-padded input starting at that tap's
+// offset.
+func genPackTOffAVX2(name string) {
+	TEXT(name, NOSPLIT, packTOffSignature)
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s sets dst[kk*ldd+i] = a[offs[i]+at+kk] for i < 8 and kk < kc, kc a multiple of 8.", name),
+		"",
+		"The caller guarantees ldd ≥ 8, len(offs) ≥ 8, 0 ≤ offs[i]+at and offs[i]+at+kc ≤ len(a),",
+		"and len(dst) ≥ (kc-1)*ldd+8; lengths are not checked.",
+	)
+	Commentf("register pressure: 8 rows, 8 + 8 transpose temporaries (reused): ≤ 16 ymm; 13 GP")
+	dst := Load(Param("dst").Base(), GP64()).(GPVirtual)
+	a := Load(Param("a").Base(), GP64())
+	offs := Load(Param("offs").Base(), GP64())
+	at := Load(Param("at"), GP64())
+	LEAQ(Mem{Base: a, Index: at, Scale: 4}, a)
+	ldd := Load(Param("ldd"), GP64()).(GPVirtual)
+	SHLQ(U8(2), ldd)
+	n := Load(Param("kc"), GP64()).(GPVirtual)
+	SHRQ(U8(3), n)
+	JZ(LabelRef("done"))
+	ptrs := make([]GPVirtual, 8)
+	for i := range ptrs {
+		ptrs[i] = GP64()
+		MOVQ(Mem{Base: offs, Disp: 8 * i}, ptrs[i])
+		LEAQ(Mem{Base: a, Index: ptrs[i], Scale: 4}, ptrs[i])
+	}
+	transposeLoop(dst, ldd, n, ptrs, func(m Mem, y VecVirtual) { VMOVUPS(m, y) })
+}
+
+// transposeLoop emits n blocks of 8 k steps: load 8 floats of each row
+// (rows past len(ptrs) are zero) through load, transpose the 8×8 block and
+// store its rows at dst, dst+ldd, …; then returns.
+func transposeLoop(dst, ldd, n GPVirtual, ptrs []GPVirtual, load func(Mem, VecVirtual)) {
 	k := GP64()
 	XORQ(k, k)
-
 	Label("block")
 	y := make([]VecVirtual, 8)
 	for i := range y {
 		y[i] = YMM()
-		if i < rows {
-			PREFETCHT0(Mem{Base: ptrs[i], Index: k, Scale: 1, Disp: prefetchAhead})
-			VMULPS(Mem{Base: ptrs[i], Index: k, Scale: 1}, alpha, y[i])
+		if i < len(ptrs) {
+			m := Mem{Base: ptrs[i], Index: k, Scale: 1}
+			PREFETCHT0(m.Offset(prefetchAhead))
+			load(m, y[i])
 		} else {
 			VXORPS(y[i], y[i], y[i])
 		}
