@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -85,7 +86,9 @@ func TestPasses(t *testing.T) {
 		for i, p := range testShapes {
 			for _, threads := range []int{1, 2} {
 				t.Run(fmt.Sprintf("shape=%d/threads=%d", i, threads), func(t *testing.T) {
-					c, err := NewConv2D(p, WithThreads(threads))
+					c0, err := NewConv2D(p, WithThreads(threads))
+					require.NoError(t, err, name(p))
+					c, err := NewConv2D(p, WithThreads(threads), WithWorkspace(dirtyWorkspace(c0.WorkspaceSize())))
 					require.NoError(t, err, name(p))
 					runPasses(t, c, newData(t, p, uint64(i)))
 				})
@@ -133,7 +136,7 @@ func newConv2DRoute(p Conv2DParams, r route, fullT bool) (*Conv2D, error) {
 		c.planPhases()
 	}
 	c.plan() // the forward panel
-	c.ws = make([]float32, c.WorkspaceSize())
+	c.ws = dirtyWorkspace(c.WorkspaceSize())
 	c.carve()
 	return c, nil
 }
@@ -281,7 +284,7 @@ func TestForwardTransposed(t *testing.T) {
 					require.NoError(t, err)
 					c.forwardT = transposed
 					c.panel = max(c.panel, d.s.PQ*d.s.Kg)
-					c.ws = make([]float32, c.WorkspaceSize())
+					c.ws = dirtyWorkspace(c.WorkspaceSize())
 					c.carve()
 					y := testutil.NewGuarded(d.s.yLen, nil)
 					require.NoError(t, c.Forward(y.Slice(), d.x, d.w, d.bias))
@@ -317,7 +320,7 @@ func TestBackwardFilterShifted(t *testing.T) {
 						c.useShifted(d.s.W + d.s.PadLeft + d.s.PadRight)
 					}
 					c.plan()
-					c.ws = make([]float32, c.WorkspaceSize())
+					c.ws = dirtyWorkspace(c.WorkspaceSize())
 					c.carve()
 					ones := make([]float32, d.s.wLen)
 					for j := range ones {
@@ -334,4 +337,14 @@ func TestBackwardFilterShifted(t *testing.T) {
 			}
 		}
 	})
+}
+
+// dirtyWorkspace returns n NaNs: a plan must not rely on its workspace
+// starting out zero, since callers share one between layers.
+func dirtyWorkspace(n int) []float32 {
+	ws := make([]float32, n)
+	for i := range ws {
+		ws[i] = float32(math.NaN())
+	}
+	return ws
 }
