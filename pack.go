@@ -184,13 +184,42 @@ func (m *Im2col) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 			}
 		}
 		sl := dst[s*kc : s*kc+kc*nr]
-		if !m.packSliver(id, sl, k0, kc, segs[:ns], nr) {
+		switch {
+		case kc < 4*len(m.OffH)*len(m.OffW):
+			// A few rows per tap (a single-channel first layer): the
+			// per-tap calls and tables would cost more than the rows.
+			m.gatherSliver(sl, nr, k0, kc, segs[:ns])
+		case !m.packSliver(id, sl, k0, kc, segs[:ns], nr):
 			for _, sg := range segs[:ns] {
 				m.packSegment(id, sl, nr, k0, kc, sg)
 			}
 		}
 	}
 	padSliver(dst, kc, nc, nr)
+}
+
+// gatherSliver packs a sliver row by row, in Go.
+func (m *Im2col) gatherSliver(dst []float32, nr, k0, kc int, segs []segment) {
+	nw := len(m.OffW)
+	taps := len(m.OffH) * nw
+	hw := m.H * m.W
+	c, t := k0/taps, k0%taps
+	for kk := 0; kk < kc; kk++ {
+		offH, offW := m.OffH[t/nw], m.OffW[t%nw]
+		plane := m.X[c*hw : (c+1)*hw]
+		row := dst[kk*nr : kk*nr+nr]
+		for _, sg := range segs {
+			out := row[sg.off : sg.off+sg.n]
+			if ih := sg.ih + offH; ih < 0 || ih >= m.H {
+				clear(out)
+			} else {
+				gatherRow(out, plane[ih*m.W:(ih+1)*m.W], sg.iw+offW, m.StrideW)
+			}
+		}
+		if t++; t == taps {
+			c, t = c+1, 0
+		}
+	}
 }
 
 // maxSliverTab bounds the taps × segments of a sliver that packSliver
@@ -295,6 +324,16 @@ func padSliver(dst []float32, kc, nc, nr int) {
 // gatherRow sets out[u] = src[iw+u·step], or 0 where that index is outside
 // src.
 func gatherRow(out, src []float32, iw, step int) {
+	if step == 1 {
+		lo := min(max(-iw, 0), len(out))          // first u with iw+u ≥ 0
+		hi := max(min(len(src)-iw, len(out)), lo) // first u with iw+u ≥ len(src)
+		clear(out[:lo])
+		if lo < hi {
+			copy(out[lo:hi], src[iw+lo:])
+		}
+		clear(out[hi:])
+		return
+	}
 	for u := range out {
 		if x := iw + u*step; x >= 0 && x < len(src) {
 			out[u] = src[x]

@@ -143,18 +143,23 @@ func (c *Conv2D) plan() {
 	n := max(s.PQ, s.HW, s.CRSg)
 	k := max(s.CRSg, s.Kg*s.RS, s.PQ, s.P*c.wpad)
 	c.gemmWS = simdconv.GemmWorkspace(m, n, k)
-	c.forwardT = transposeFits(s.Kg, s.PQ)
+	c.forwardT = transposeFits(s.Kg, s.PQ, s.CRSg)
 	if c.forwardT {
 		c.panel = max(c.panel, s.PQ*s.Kg)
 	}
 }
 
-// transposeFits reports whether an m×n product is better computed as its
-// n×m transpose: when the transpose wastes clearly less of the register
-// tiles at the edges (for a 7×7 layer on AVX-512, 49 columns take 48 + 16
-// of 8×48 and 8×16 tiles; as rows they fill 49 of 56).
-func transposeFits(m, n int) bool {
-	return simdconv.TileFit(n, m) > 1.1*simdconv.TileFit(m, n)
+// transposeFits reports whether an m×n product with reduction length k is
+// better computed as its n×m transpose: when the transpose wastes clearly
+// less of the register tiles at the edges (for a 7×7 layer on AVX-512, 49
+// columns take 48 + 16 of 8×48 and 8×16 tiles; as rows they fill 49 of 56)
+// and the saving pays for storing the result transposed, which costs about
+// as much as 128 flops an element (productT's loop, 1.1 ns here).
+func transposeFits(m, n, k int) bool {
+	flops := 2 * float64(m) * float64(n) * float64(k)
+	plain := flops / simdconv.TileFit(m, n)
+	transposed := flops/simdconv.TileFit(n, m) + 128*float64(m)*float64(n)
+	return transposed < 0.95*plain
 }
 
 // productT sets dst (m×n, row stride n) to a (m×k, row-major) times the
