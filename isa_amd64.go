@@ -92,6 +92,52 @@ func packTOffKernel(_ isaID, dst, a []float32, offs []int, at, ldd, kc int) {
 	packTOff8AVX2(dst, a, offs, at, ldd, kc)
 }
 
+func stencilKernel(id isaID, y, x, w []float32, off []int, n int) {
+	switch id {
+	case isaAVX512:
+		stencilAVX512(y, x, w, off, n)
+	case isaAVX2:
+		stencilAVX2(y, x, w, off, n)
+	default:
+		stencilGeneric(y, x, w, off, n)
+	}
+}
+
+// dotsKernel is ShiftedDots on id's kernel: lane-wise partial sums, a call
+// per group of taps that fits the registers, then reduced here.
+func dotsKernel(id isaID, d, a, x []float32, off []int, n int) {
+	var part [dotsAVX512Taps * 16]float32
+	switch id {
+	case isaAVX512:
+		for t0 := 0; t0 < len(off); t0 += dotsAVX512Taps {
+			offs := off[t0:min(t0+dotsAVX512Taps, len(off))]
+			clear(part[:])
+			dotsAVX512(part[:], a, x, offs, n)
+			reduceLanes(d[t0:], part[:], len(offs), 16)
+		}
+	case isaAVX2:
+		for t0 := 0; t0 < len(off); t0 += dotsAVX2Taps {
+			offs := off[t0:min(t0+dotsAVX2Taps, len(off))]
+			clear(part[:])
+			dotsAVX2(part[:], a, x, offs, n)
+			reduceLanes(d[t0:], part[:], len(offs), 8)
+		}
+	default:
+		dotsGeneric(d, a, x, off, n)
+	}
+}
+
+// reduceLanes sets d[t] to the sum of part[t*lanes:(t+1)*lanes], t < taps.
+func reduceLanes(d, part []float32, taps, lanes int) {
+	for t := range taps {
+		sum := float32(0)
+		for _, v := range part[t*lanes : (t+1)*lanes] {
+			sum += v
+		}
+		d[t] = sum
+	}
+}
+
 // sliverLanes is the sliver width of id's im2col sliver kernel, or 0 if it
 // has none.
 func sliverLanes(id isaID) int {

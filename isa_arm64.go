@@ -42,6 +42,12 @@ func packTOffKernel(isaID, []float32, []float32, []int, int, int, int) {
 	panic("simdconv: no transposing pack")
 }
 
+func stencilKernel(_ isaID, y, x, w []float32, off []int, n int) {
+	stencilGeneric(y, x, w, off, n)
+}
+
+func dotsKernel(_ isaID, d, a, x []float32, off []int, n int) { dotsGeneric(d, a, x, off, n) }
+
 func sliverLanes(isaID) int { return 0 }
 
 func packSliverKernel(isaID, []float32, []float32, []int32, int, int, int, int, int, int) {

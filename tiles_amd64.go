@@ -15,6 +15,12 @@ const (
 	avx512PeakFlops = 768
 )
 
+// Taps per call of dotsAVX2 and dotsAVX512.
+const (
+	dotsAVX2Taps   = 14
+	dotsAVX512Taps = 30
+)
+
 // avx2Candidates lists AVX2 microkernel shapes that were generated, for tests
 // and benchmarks only; dispatch calls them directly.
 var avx2Candidates = []struct {

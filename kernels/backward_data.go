@@ -14,6 +14,9 @@ const (
 	routeGemm
 	// routeDirect is routeGemm for a pointwise layer, whose dXcol is dX.
 	routeDirect
+	// routeStencil is the full convolution of a depthwise stride-1 layer
+	// as a stencil (depthwise.go).
+	routeStencil
 )
 
 // phase is one sub-pixel convolution of the full route: the dX positions
@@ -35,6 +38,10 @@ func (c *Conv2D) planBackwardData() {
 	s := c.s
 	if c.pointwise {
 		c.route = routeDirect
+		return
+	}
+	if c.stencil != nil && c.stencil.data {
+		c.route = routeStencil
 		return
 	}
 	_, nr := simdconv.Tile()
@@ -168,6 +175,8 @@ func (c *Conv2D) backwardDataItem(wk *worker, wide bool, it int, dx, dy, w []flo
 	dyg := dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]
 	wg := w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg]
 	switch c.route {
+	case routeStencil:
+		c.backwardDataStencil(wk, dxg, dyg, wg)
 	case routeDirect:
 		c.transposedProduct(wk, wide, wg, dyg, dxg, s.PQ)
 	case routeGemm:

@@ -39,6 +39,16 @@ func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
 	}
 	g, blk := it/blocks, it%blocks
 	i0, i1, j0, j1 := split(s.Kg, s.CRSg, blocks, blk)
+	if c.stencil != nil { // Kg = 1, CRSg = R·S
+		if i0 < i1 && j0 < j1 {
+			dwg := dw[g*s.RS:][:s.RS]
+			if !c.accumulate {
+				clear(dwg[j0:j1])
+			}
+			c.backwardFilterStencil(wk, g, j0, j1, dwg, dy, x)
+		}
+		return
+	}
 	beta := float32(0)
 	if c.accumulate {
 		beta = 1
@@ -89,7 +99,7 @@ func (c *Conv2D) planShifted() {
 	wpad := s.W + s.PadLeft + s.PadRight
 	// L5 (7 wide, padded to 9) ran 10% slower this way, L4 (14 to 16)
 	// 20% faster.
-	if c.pointwise || s.StrideH != 1 || s.StrideW != 1 || 5*wpad > 6*s.Q {
+	if c.pointwise || c.stencil != nil || s.StrideH != 1 || s.StrideW != 1 || 5*wpad > 6*s.Q {
 		return
 	}
 	c.useShifted(wpad)
@@ -108,8 +118,8 @@ func (c *Conv2D) useShifted(wpad int) {
 			}
 		}
 	}
-	c.xpadLen = s.Cg*hp*c.wpad + (s.S-1)*s.DilationW
-	c.dypadLen = s.Kg * s.P * c.wpad
+	c.xpadLen = max(c.xpadLen, s.Cg*hp*c.wpad+(s.S-1)*s.DilationW)
+	c.dypadLen = max(c.dypadLen, s.Kg*s.P*c.wpad)
 }
 
 // padInput writes one image and group of x into the zero-padded xp.

@@ -21,19 +21,20 @@ type Conv2D struct {
 	slabs   [][]float32 // each worker's GEMM workspace, for Engine.Run
 	filt    []float32   // the filter rearranged for backward-data's full route
 
-	offH, offW []int   // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
-	route      route   // backward-data route
-	phases     []phase // sub-pixel phases of the full route
-	gemmWS     int     // floats of GEMM workspace per worker
-	panel      int     // floats of panel per worker
-	chunk      int     // columns per col2im panel on the GEMM route
-	pointwise  bool    // 1×1, stride 1, no padding: the column matrix is X itself
-	forwardT   bool    // Forward computes Yᵀ, which fits the register tile better
-	fullT      bool    // so does the full route of backward-data, at stride 1
-	shifted    []int   // tap offsets of backward-filter's Shifted column matrix, or nil
-	wpad       int     // padded input width W' of the Shifted form
-	xpadLen    int     // floats of padded input per worker
-	dypadLen   int     // floats of padded dY per worker
+	offH, offW []int        // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
+	route      route        // backward-data route
+	phases     []phase      // sub-pixel phases of the full route
+	gemmWS     int          // floats of GEMM workspace per worker
+	panel      int          // floats of panel per worker
+	chunk      int          // columns per col2im panel on the GEMM route
+	pointwise  bool         // 1×1, stride 1, no padding: the column matrix is X itself
+	forwardT   bool         // Forward computes Yᵀ, which fits the register tile better
+	fullT      bool         // so does the full route of backward-data, at stride 1
+	shifted    []int        // tap offsets of backward-filter's Shifted column matrix, or nil
+	stencil    *stencilPlan // a depthwise stride-1 layer's stencil passes, or nil
+	wpad       int          // padded input width W' of the Shifted form
+	xpadLen    int          // floats of padded input per worker
+	dypadLen   int          // floats of padded dY per worker
 
 	engine simdconv.Engine
 	group  parallel.Group
@@ -114,6 +115,7 @@ func NewConv2D(p Conv2DParams, opts ...Option) (*Conv2D, error) {
 	c.offW = taps(s.S, s.DilationW, -s.PadLeft)
 	c.pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 &&
 		s.PadTop == 0 && s.PadBottom == 0 && s.PadLeft == 0 && s.PadRight == 0
+	c.planStencil()
 	c.planBackwardData()
 	c.planShifted()
 	c.plan()

@@ -28,6 +28,10 @@ var testShapes = []Conv2DParams{
 	{N: 1, C: 40, H: 5, W: 5, K: 50, R: 3, S: 3, PadTop: 5, PadBottom: 0, PadLeft: 0, PadRight: 5},
 	{N: 1, C: 2, H: 5, W: 6, K: 3, R: 1, S: 1, StrideH: 2, StrideW: 2},
 	{N: 1, C: 2, H: 6, W: 6, K: 3, R: 2, S: 2, StrideH: 3, StrideW: 3},
+	// depthwise at stride 1: the stencil passes
+	{N: 2, C: 5, H: 9, W: 11, K: 5, R: 3, S: 3, Groups: 5, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	{N: 1, C: 3, H: 12, W: 7, K: 3, R: 5, S: 3, Groups: 3, DilationH: 2, PadTop: 3, PadBottom: 5, PadLeft: 0, PadRight: 2},
+	{N: 1, C: 4, H: 6, W: 6, K: 4, R: 3, S: 3, Groups: 4, PadTop: 3, PadBottom: 1, PadLeft: 1, PadRight: 3},
 }
 
 func name(p Conv2DParams) string {
@@ -312,9 +316,9 @@ func TestBackwardFilterShifted(t *testing.T) {
 				for _, threads := range []int{1, 2} {
 					c, err := NewConv2D(p, WithThreads(threads), WithAccumulate())
 					require.NoError(t, err)
-					c.shifted, c.xpadLen, c.dypadLen = nil, 0, 0
+					c.shifted = nil
 					if shifted {
-						if c.pointwise || d.s.StrideH != 1 || d.s.StrideW != 1 {
+						if c.pointwise || c.stencil != nil || d.s.StrideH != 1 || d.s.StrideW != 1 {
 							continue
 						}
 						c.useShifted(d.s.W + d.s.PadLeft + d.s.PadRight)

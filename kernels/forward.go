@@ -25,6 +25,14 @@ func (c *Conv2D) forwardItem(wk *worker, wide bool, it int, y, x, w, bias []floa
 	s := c.s
 	n, g := it/s.Groups, it%s.Groups
 	xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+	if c.stencil != nil {
+		b := float32(0)
+		if bias != nil {
+			b = bias[g]
+		}
+		c.forwardStencil(wk, y[(n*s.K+g)*s.PQ:][:s.PQ], xg, w[g*s.RS:][:s.RS], b)
+		return
+	}
 	if c.forwardT {
 		c.setIm2col((*simdconv.Im2col)(&wk.imT), xg)
 		var bg []float32

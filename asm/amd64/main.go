@@ -4,7 +4,8 @@
 //
 // Each kernel family has one generator function parameterised by tile shape
 // (genPeak, genSgemmAVX2, genSgemmAVX512, genPackRowsAVX2,
-// genPackRowsAVX512, genPackSliverAVX512, genPackTAVX2, genPackTOffAVX2); main calls them in a loop over the
+// genPackRowsAVX512, genPackSliverAVX512, genPackTAVX2, genPackTOffAVX2,
+// genStencil, genDots); main calls them in a loop over the
 // shapes below. Regenerate with `cd asm && go generate ./...`.
 package main
 
@@ -86,6 +87,11 @@ func main() {
 	genPackTAVX2("packT6AVX2", 6) // avx2's 6-row A slivers
 	genPackTAVX2("packT8AVX2", 8) // avx512's 8-row A slivers; B slivers 8 columns at a time
 	genPackTOffAVX2("packTOff8AVX2")
+
+	genStencil("stencilAVX2", 8)
+	genStencil("stencilAVX512", 16)
+	genDots("dotsAVX2", 8)
+	genDots("dotsAVX512", 16)
 
 	if *tilesOut != "" {
 		src, err := tilesFile(avx2Flops, avx512Flops)

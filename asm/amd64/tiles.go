@@ -23,6 +23,8 @@ func tilesFile(avx2Flops, avx512Flops int) ([]byte, error) {
 	fmt.Fprintf(&b, "avx2PeakFlops = %d\n", avx2Flops)
 	fmt.Fprintf(&b, "avx512PeakFlops = %d\n", avx512Flops)
 	fmt.Fprintf(&b, ")\n\n")
+	fmt.Fprintf(&b, "// Taps per call of dotsAVX2 and dotsAVX512.\n")
+	fmt.Fprintf(&b, "const (\ndotsAVX2Taps = %d\ndotsAVX512Taps = %d\n)\n\n", maxDotTaps(8), maxDotTaps(16))
 
 	table := func(varName, isa string, ts []tile) {
 		fmt.Fprintf(&b, "// %s lists %s microkernel shapes that were generated, for tests\n", varName, isa)

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// Depthwise convolution has one input and one output channel per filter, so
+// it is no matrix product. Over a zero-padded plane with positions p·W'+q
+// each tap is a shift, and the passes become:
+//
+//   - forward and backward-data: y = Σ_t w[t]·x[off[t]:], a stencil;
+//   - backward-filter: dw[t] = Σ_i a[i]·x[off[t]+i], one dot product per tap.
+//
+// Both stream x once per tap from L1, with the outputs (stencil) or the taps
+// (dots) held in registers.
+
+// stencilAccs is the number of vector accumulators of the stencil's main
+// loop: 8 vectors of outputs per pass over the taps, so that each tap's
+// broadcast weight serves 8 FMAs.
+const stencilAccs = 8
+
+// genStencil emits y[i] = Σ_{t<len(off)} w[t]·x[off[t]+i] for i below n
+// rounded up to whole vectors; lanes is 8 (AVX2, ymm) or 16 (AVX-512, zmm).
+func genStencil(name string, lanes int) {
+	vec, isa := YMM, "AVX2"
+	if lanes == 16 {
+		vec, isa = ZMM, "AVX-512"
+	}
+	width := 4 * lanes
+	TEXT(name, NOSPLIT, "func(y, x, w []float32, off []int, n int)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s sets y[i] = Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of %d", name, lanes),
+		fmt.Sprintf("(%s), %d vectors at a time, then 4, then one.", isa, stencilAccs),
+		"",
+		"The caller guarantees len(w) ≥ len(off) ≥ 1, len(y) ≥ that rounded n, and off[t] ≥ 0 and",
+		"off[t] + that rounded n ≤ len(x) for every t; lengths are not checked.",
+	)
+	Commentf("register pressure: %d accumulators + 1 weight = %d vector registers; 8 GP", stencilAccs, stencilAccs+1)
+	y := Load(Param("y").Base(), GP64())
+	x := Load(Param("x").Base(), GP64())
+	w := Load(Param("w").Base(), GP64())
+	off := Load(Param("off").Base(), GP64())
+	taps := Load(Param("off").Len(), GP64())
+	n := Load(Param("n"), GP64())
+	t, o := GP64(), GP64()
+
+	// pass emits one pass over the taps for nv vectors of outputs at y, x.
+	pass := func(label string, nv int) {
+		acc := make([]VecVirtual, nv)
+		for v := range acc {
+			acc[v] = vec()
+			zero(acc[v])
+		}
+		XORQ(t, t)
+		Label(label)
+		MOVQ(Mem{Base: off, Index: t, Scale: 8}, o)
+		wt := vec()
+		VBROADCASTSS(Mem{Base: w, Index: t, Scale: 4}, wt)
+		for v := range acc {
+			VFMADD231PS(Mem{Base: x, Index: o, Scale: 4, Disp: width * v}, wt, acc[v])
+		}
+		INCQ(t)
+		CMPQ(t, taps)
+		JNE(LabelRef(label))
+		for v := range acc {
+			VMOVUPS(acc[v], Mem{Base: y, Disp: width * v})
+		}
+		ADDQ(U32(width*nv), x)
+		ADDQ(U32(width*nv), y)
+	}
+
+	Label("blocks")
+	CMPQ(n, U32(lanes*stencilAccs))
+	JL(LabelRef("quads"))
+	pass("tapsBlock", stencilAccs)
+	SUBQ(U32(lanes*stencilAccs), n)
+	JMP(LabelRef("blocks"))
+
+	// The tail: 4 vectors at a time, for 4 independent FMA chains, then 1.
+	Label("quads")
+	CMPQ(n, U32(lanes*4))
+	JL(LabelRef("vectors"))
+	pass("tapsQuad", 4)
+	SUBQ(U32(lanes*4), n)
+	JMP(LabelRef("quads"))
+
+	Label("vectors")
+	TESTQ(n, n)
+	JLE(LabelRef("done"))
+	pass("tapsVector", 1)
+	SUBQ(U32(lanes), n)
+	JMP(LabelRef("vectors"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// maxDotTaps bounds the taps of one dots call: one accumulator each, plus
+// the a vector, within the 16 (AVX2) or 32 (AVX-512) vector registers.
+func maxDotTaps(lanes int) int {
+	if lanes == 16 {
+		return 30
+	}
+	return 14
+}
+
+// genDots emits part[t*lanes+l] += Σ_j a[j*lanes+l]·x[off[t]+j*lanes+l] for
+// t < len(off) ≤ maxDotTaps and j*lanes < n: per tap, lane-wise partial
+// sums of a dot product, which the caller reduces.
+func genDots(name string, lanes int) {
+	vec, isa := YMM, "AVX2"
+	if lanes == 16 {
+		vec, isa = ZMM, "AVX-512"
+	}
+	width := 4 * lanes
+	maxTaps := maxDotTaps(lanes)
+	TEXT(name, NOSPLIT, "func(part, a, x []float32, off []int, n int)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s adds to part[t*%d+l], for t < len(off) ≤ %d and l < %d, the sum over j with", name, lanes, maxTaps, lanes),
+		fmt.Sprintf("j*%d < n of a[j*%d+l]·x[off[t]+j*%d+l] (%s): per tap, the lane-wise partial sums of a", lanes, lanes, lanes, isa),
+		"dot product of a with x shifted by off[t].",
+		"",
+		fmt.Sprintf("The caller guarantees len(part) ≥ len(off)*%d, len(a) ≥ n rounded up to a multiple of %d,", lanes, lanes),
+		"and off[t] ≥ 0 and off[t] + that rounded n ≤ len(x); lengths are not checked.",
+	)
+	Commentf("register pressure: up to %d tap accumulators (unrolled by tap count) + 1 a vector; 8 GP", maxTaps)
+	part := Load(Param("part").Base(), GP64())
+	a := Load(Param("a").Base(), GP64())
+	x := Load(Param("x").Base(), GP64())
+	off := Load(Param("off").Base(), GP64())
+	taps := Load(Param("off").Len(), GP64())
+	n := Load(Param("n"), GP64())
+
+	// One loop per tap count, so that the accumulators stay in registers
+	// with the offsets held in GP registers where they fit.
+	for nt := 1; nt <= maxTaps; nt++ {
+		CMPQ(taps, U32(nt))
+		JE(LabelRef(fmt.Sprintf("taps%d", nt)))
+	}
+	JMP(LabelRef("done"))
+	for nt := 1; nt <= maxTaps; nt++ {
+		Label(fmt.Sprintf("taps%d", nt))
+		acc := make([]VecVirtual, nt)
+		for i := range acc {
+			acc[i] = vec()
+			VMOVUPS(Mem{Base: part, Disp: width * i}, acc[i])
+		}
+		o := GP64()
+		Label(fmt.Sprintf("loop%d", nt))
+		TESTQ(n, n)
+		JLE(LabelRef(fmt.Sprintf("store%d", nt)))
+		av := vec()
+		VMOVUPS(Mem{Base: a}, av)
+		for t := range acc {
+			MOVQ(Mem{Base: off, Disp: 8 * t}, o)
+			VFMADD231PS(Mem{Base: x, Index: o, Scale: 4}, av, acc[t])
+		}
+		ADDQ(U32(width), a)
+		ADDQ(U32(width), x)
+		SUBQ(U32(lanes), n)
+		JMP(LabelRef(fmt.Sprintf("loop%d", nt)))
+		Label(fmt.Sprintf("store%d", nt))
+		for t := range acc {
+			VMOVUPS(acc[t], Mem{Base: part, Disp: width * t})
+		}
+		JMP(LabelRef("done"))
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,75 @@
+package simdconv
+
+import "fmt"
+
+// Depthwise convolution has one input and one output channel per filter,
+// so it is no matrix product. Over a zero-padded plane read at positions
+// p·W'+q, each filter tap is a shift of the plane, and its passes are a
+// stencil (forward, backward-data) or one dot product per tap
+// (backward-filter).
+
+// Slack is how far past n, in floats, Stencil and ShiftedDots may read and
+// write: they run over n rounded up to a multiple of Slack.
+const Slack = 16
+
+// Stencil sets y[i] = Σ_t w[t]·x[off[t]+i] for i < n, and writes y up to n
+// rounded up to a multiple of Slack. It panics unless y, w, off and x hold
+// what that reads and writes.
+func Stencil(y, x, w []float32, off []int, n int) {
+	np := roundUp(n, Slack)
+	checkShifts("Stencil", x, off, np)
+	if len(w) < len(off) || len(y) < np {
+		panic(fmt.Sprintf("simdconv: Stencil: len(w) = %d, len(y) = %d, want ≥ %d and ≥ %d", len(w), len(y), len(off), np))
+	}
+	if np > 0 {
+		stencilKernel(current, y, x, w, off, np)
+	}
+}
+
+// ShiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for t < len(off). a must
+// hold n rounded up to a multiple of Slack floats, zero past n. It panics
+// unless a, d, off and x hold what that reads and writes.
+func ShiftedDots(d, a, x []float32, off []int, n int) {
+	np := roundUp(n, Slack)
+	checkShifts("ShiftedDots", x, off, np)
+	if len(d) < len(off) || len(a) < np {
+		panic(fmt.Sprintf("simdconv: ShiftedDots: len(d) = %d, len(a) = %d, want ≥ %d and ≥ %d", len(d), len(a), len(off), np))
+	}
+	for _, v := range a[n:np] {
+		if v != 0 {
+			panic("simdconv: ShiftedDots: a is not zero past n")
+		}
+	}
+	dotsKernel(current, d, a[:np], x, off, np)
+}
+
+func checkShifts(fn string, x []float32, off []int, np int) {
+	for _, o := range off {
+		if o < 0 || o+np > len(x) {
+			panic(fmt.Sprintf("simdconv: %s: offset %d + %d floats is outside x (len %d)", fn, o, np, len(x)))
+		}
+	}
+}
+
+func stencilGeneric(y, x, w []float32, off []int, n int) {
+	y = y[:n]
+	clear(y)
+	for t, o := range off {
+		wt, xs := w[t], x[o:o+n]
+		for i := range y {
+			y[i] += wt * xs[i]
+		}
+	}
+}
+
+func dotsGeneric(d, a, x []float32, off []int, n int) {
+	a = a[:n]
+	for t, o := range off {
+		xs := x[o : o+n]
+		sum := float32(0)
+		for i, v := range a {
+			sum += v * xs[i]
+		}
+		d[t] = sum
+	}
+}

@@ -1,0 +1,95 @@
+package simdconv
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdconv/simdconv/internal/testutil"
+	"github.com/stretchr/testify/require"
+)
+
+// TestStencilAndDots checks Stencil and ShiftedDots on every ISA against a
+// float64 reference, for lengths around the vector and block sizes and tap
+// counts beyond one register file's worth; y is NaN-guarded past its
+// rounded length.
+func TestStencilAndDots(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(9, 10))
+		for _, n := range []int{1, 7, 15, 16, 17, 127, 128, 129, 300} {
+			for _, taps := range []int{1, 9, 25, 31, 49} {
+				np := roundUp(n, Slack)
+				x := testutil.Rand(r, 3*np+50)
+				off := make([]int, taps)
+				for i := range off {
+					off[i] = r.IntN(len(x) - np + 1)
+				}
+				w := testutil.Rand(r, taps)
+				where := fmt.Sprintf("n=%d taps=%d", n, taps)
+
+				gy := testutil.NewGuarded(np, nil)
+				Stencil(gy.Slice(), x, w, off, n)
+				gy.Check(t)
+				want := make([]float64, n)
+				for i := range want {
+					for k, o := range off {
+						want[i] += float64(w[k]) * float64(x[o+i])
+					}
+				}
+				rt, at := testutil.Tol(taps)
+				testutil.AssertClose(t, want, gy.Slice()[:n], rt, at, "Stencil ", where)
+
+				a := make([]float32, np)
+				copy(a, testutil.Rand(r, n))
+				gd := testutil.NewGuarded(taps, nil)
+				ShiftedDots(gd.Slice(), a, x, off, n)
+				gd.Check(t)
+				wantD := make([]float64, taps)
+				for k, o := range off {
+					for i := range n {
+						wantD[k] += float64(a[i]) * float64(x[o+i])
+					}
+				}
+				rt, at = testutil.Tol(n)
+				testutil.AssertClose(t, wantD, gd.Slice(), rt, at, "ShiftedDots ", where)
+			}
+		}
+	})
+}
+
+func TestStencilPanics(t *testing.T) {
+	x, y, w := make([]float32, 40), make([]float32, 16), make([]float32, 2)
+	require.Panics(t, func() { Stencil(y, x, w, []int{0, 30}, 10) }, "offset runs past x")
+	require.Panics(t, func() { Stencil(y, x, w, []int{-1}, 10) }, "negative offset")
+	require.Panics(t, func() { Stencil(y[:8], x, w, []int{0}, 10) }, "y shorter than the rounded n")
+	require.Panics(t, func() { Stencil(y, x, w[:1], []int{0, 1}, 10) }, "fewer weights than taps")
+	a := make([]float32, 16)
+	a[12] = 1
+	require.Panics(t, func() { ShiftedDots(w, a, x, []int{0}, 10) }, "a not zero past n")
+}
+
+// BenchmarkStencil times L9's forward per channel: a 30×30 padded plane,
+// 28 rows of 30 positions, nine 3×3 taps.
+func BenchmarkStencil(b *testing.B) {
+	prev := current
+	defer func() { current = prev }()
+	for _, name := range ISAs() {
+		require.NoError(b, SetISA(name))
+		b.Run("isa="+name, func(b *testing.B) {
+			const wp, n = 30, 28 * 30
+			x := make([]float32, 30*wp+2*Slack)
+			y := make([]float32, roundUp(n, Slack))
+			w := make([]float32, 9)
+			var off []int
+			for r := range 3 {
+				for s := range 3 {
+					off = append(off, r*wp+s)
+				}
+			}
+			for range b.N {
+				Stencil(y, x, w, off, n)
+			}
+			b.ReportMetric(float64(2*9*28*28)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
