@@ -92,14 +92,14 @@ func packTOffKernel(_ isaID, dst, a []float32, offs []int, at, ldd, kc int) {
 	packTOff8AVX2(dst, a, offs, at, ldd, kc)
 }
 
-func stencilKernel(id isaID, y, x, w []float32, off []int, n int) {
+func stencilKernel(id isaID, y, x, w []float32, off []int, n int, bias float32) {
 	switch id {
 	case isaAVX512:
-		stencilAVX512(y, x, w, off, n)
+		stencilAVX512(y, x, w, off, n, bias)
 	case isaAVX2:
-		stencilAVX2(y, x, w, off, n)
+		stencilAVX2(y, x, w, off, n, bias)
 	default:
-		stencilGeneric(y, x, w, off, n)
+		stencilGeneric(y, x, w, off, n, bias)
 	}
 }
 

@@ -27,8 +27,8 @@ func packTOffKernel(isaID, []float32, []float32, []int, int, int, int) {
 	panic("simdconv: no transposing pack")
 }
 
-func stencilKernel(_ isaID, y, x, w []float32, off []int, n int) {
-	stencilGeneric(y, x, w, off, n)
+func stencilKernel(_ isaID, y, x, w []float32, off []int, n int, bias float32) {
+	stencilGeneric(y, x, w, off, n, bias)
 }
 
 func dotsKernel(_ isaID, d, a, x []float32, off []int, n int) { dotsGeneric(d, a, x, off, n) }

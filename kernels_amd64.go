@@ -127,23 +127,23 @@ func packT8AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha floa
 //go:noescape
 func packTOff8AVX2(dst []float32, a []float32, offs []int, at int, ldd int, kc int)
 
-// stencilAVX2 sets y[i] = Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of 8
+// stencilAVX2 sets y[i] = bias + Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of 8
 // (AVX2), 8 vectors at a time, then 4, then one.
 //
 // The caller guarantees len(w) ≥ len(off) ≥ 1, len(y) ≥ that rounded n, and off[t] ≥ 0 and
 // off[t] + that rounded n ≤ len(x) for every t; lengths are not checked.
 //
 //go:noescape
-func stencilAVX2(y []float32, x []float32, w []float32, off []int, n int)
+func stencilAVX2(y []float32, x []float32, w []float32, off []int, n int, bias float32)
 
-// stencilAVX512 sets y[i] = Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of 16
+// stencilAVX512 sets y[i] = bias + Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of 16
 // (AVX-512), 8 vectors at a time, then 4, then one.
 //
 // The caller guarantees len(w) ≥ len(off) ≥ 1, len(y) ≥ that rounded n, and off[t] ≥ 0 and
 // off[t] + that rounded n ≤ len(x) for every t; lengths are not checked.
 //
 //go:noescape
-func stencilAVX512(y []float32, x []float32, w []float32, off []int, n int)
+func stencilAVX512(y []float32, x []float32, w []float32, off []int, n int, bias float32)
 
 // dotsAVX2 adds to part[t*8+l], for t < len(off) ≤ 14 and l < 8, the sum over j with
 // j*8 < n of a[j*8+l]·x[off[t]+j*8+l] (AVX2): per tap, the lane-wise partial sums of a

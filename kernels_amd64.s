@@ -2909,99 +2909,101 @@ done:
 	VZEROUPPER
 	RET
 
-// func stencilAVX2(y []float32, x []float32, w []float32, off []int, n int)
-// Requires: AVX, FMA3
-TEXT ·stencilAVX2(SB), NOSPLIT, $0-104
-	// register pressure: 8 accumulators + 1 weight = 9 vector registers; 8 GP
-	MOVQ y_base+0(FP), AX
-	MOVQ x_base+24(FP), CX
-	MOVQ w_base+48(FP), DX
-	MOVQ off_base+72(FP), BX
-	MOVQ off_len+80(FP), SI
-	MOVQ n+96(FP), DI
+// func stencilAVX2(y []float32, x []float32, w []float32, off []int, n int, bias float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·stencilAVX2(SB), NOSPLIT, $0-108
+	// register pressure: 8 accumulators + 1 weight + 1 bias = 10 vector registers; 8 GP
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         w_base+48(FP), DX
+	MOVQ         off_base+72(FP), BX
+	MOVQ         off_len+80(FP), SI
+	MOVQ         n+96(FP), DI
+	MOVSS        bias+104(FP), X0
+	VBROADCASTSS X0, Y0
 
 blocks:
-	CMPQ   DI, $0x00000040
-	JL     quads
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	XORQ   R8, R8
+	CMPQ    DI, $0x00000040
+	JL      quads
+	VMOVAPS Y0, Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	VMOVAPS Y0, Y8
+	XORQ    R8, R8
 
 tapsBlock:
 	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Y8
-	VFMADD231PS  (CX)(R9*4), Y8, Y0
-	VFMADD231PS  32(CX)(R9*4), Y8, Y1
-	VFMADD231PS  64(CX)(R9*4), Y8, Y2
-	VFMADD231PS  96(CX)(R9*4), Y8, Y3
-	VFMADD231PS  128(CX)(R9*4), Y8, Y4
-	VFMADD231PS  160(CX)(R9*4), Y8, Y5
-	VFMADD231PS  192(CX)(R9*4), Y8, Y6
-	VFMADD231PS  224(CX)(R9*4), Y8, Y7
+	VBROADCASTSS (DX)(R8*4), Y9
+	VFMADD231PS  (CX)(R9*4), Y9, Y1
+	VFMADD231PS  32(CX)(R9*4), Y9, Y2
+	VFMADD231PS  64(CX)(R9*4), Y9, Y3
+	VFMADD231PS  96(CX)(R9*4), Y9, Y4
+	VFMADD231PS  128(CX)(R9*4), Y9, Y5
+	VFMADD231PS  160(CX)(R9*4), Y9, Y6
+	VFMADD231PS  192(CX)(R9*4), Y9, Y7
+	VFMADD231PS  224(CX)(R9*4), Y9, Y8
 	INCQ         R8
 	CMPQ         R8, SI
 	JNE          tapsBlock
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      Y1, 32(AX)
-	VMOVUPS      Y2, 64(AX)
-	VMOVUPS      Y3, 96(AX)
-	VMOVUPS      Y4, 128(AX)
-	VMOVUPS      Y5, 160(AX)
-	VMOVUPS      Y6, 192(AX)
-	VMOVUPS      Y7, 224(AX)
+	VMOVUPS      Y1, (AX)
+	VMOVUPS      Y2, 32(AX)
+	VMOVUPS      Y3, 64(AX)
+	VMOVUPS      Y4, 96(AX)
+	VMOVUPS      Y5, 128(AX)
+	VMOVUPS      Y6, 160(AX)
+	VMOVUPS      Y7, 192(AX)
+	VMOVUPS      Y8, 224(AX)
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000100, AX
 	SUBQ         $0x00000040, DI
 	JMP          blocks
 
 quads:
-	CMPQ   DI, $0x00000020
-	JL     vectors
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	XORQ   R8, R8
+	CMPQ    DI, $0x00000020
+	JL      vectors
+	VMOVAPS Y0, Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	XORQ    R8, R8
 
 tapsQuad:
 	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Y4
-	VFMADD231PS  (CX)(R9*4), Y4, Y0
-	VFMADD231PS  32(CX)(R9*4), Y4, Y1
-	VFMADD231PS  64(CX)(R9*4), Y4, Y2
-	VFMADD231PS  96(CX)(R9*4), Y4, Y3
+	VBROADCASTSS (DX)(R8*4), Y5
+	VFMADD231PS  (CX)(R9*4), Y5, Y1
+	VFMADD231PS  32(CX)(R9*4), Y5, Y2
+	VFMADD231PS  64(CX)(R9*4), Y5, Y3
+	VFMADD231PS  96(CX)(R9*4), Y5, Y4
 	INCQ         R8
 	CMPQ         R8, SI
 	JNE          tapsQuad
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      Y1, 32(AX)
-	VMOVUPS      Y2, 64(AX)
-	VMOVUPS      Y3, 96(AX)
+	VMOVUPS      Y1, (AX)
+	VMOVUPS      Y2, 32(AX)
+	VMOVUPS      Y3, 64(AX)
+	VMOVUPS      Y4, 96(AX)
 	ADDQ         $0x00000080, CX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, DI
 	JMP          quads
 
 vectors:
-	TESTQ  DI, DI
-	JLE    done
-	VXORPS Y0, Y0, Y0
-	XORQ   R8, R8
+	TESTQ   DI, DI
+	JLE     done
+	VMOVAPS Y0, Y1
+	XORQ    R8, R8
 
 tapsVector:
 	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Y1
-	VFMADD231PS  (CX)(R9*4), Y1, Y0
+	VBROADCASTSS (DX)(R8*4), Y2
+	VFMADD231PS  (CX)(R9*4), Y2, Y1
 	INCQ         R8
 	CMPQ         R8, SI
 	JNE          tapsVector
-	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, (AX)
 	ADDQ         $0x00000020, CX
 	ADDQ         $0x00000020, AX
 	SUBQ         $0x00000008, DI
@@ -3011,99 +3013,101 @@ done:
 	VZEROUPPER
 	RET
 
-// func stencilAVX512(y []float32, x []float32, w []float32, off []int, n int)
-// Requires: AVX, AVX512F
-TEXT ·stencilAVX512(SB), NOSPLIT, $0-104
-	// register pressure: 8 accumulators + 1 weight = 9 vector registers; 8 GP
-	MOVQ y_base+0(FP), AX
-	MOVQ x_base+24(FP), CX
-	MOVQ w_base+48(FP), DX
-	MOVQ off_base+72(FP), BX
-	MOVQ off_len+80(FP), SI
-	MOVQ n+96(FP), DI
+// func stencilAVX512(y []float32, x []float32, w []float32, off []int, n int, bias float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·stencilAVX512(SB), NOSPLIT, $0-108
+	// register pressure: 8 accumulators + 1 weight + 1 bias = 10 vector registers; 8 GP
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         w_base+48(FP), DX
+	MOVQ         off_base+72(FP), BX
+	MOVQ         off_len+80(FP), SI
+	MOVQ         n+96(FP), DI
+	MOVSS        bias+104(FP), X0
+	VBROADCASTSS X0, Z0
 
 blocks:
-	CMPQ   DI, $0x00000080
-	JL     quads
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	XORQ   R8, R8
+	CMPQ    DI, $0x00000080
+	JL      quads
+	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	XORQ    R8, R8
 
 tapsBlock:
 	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Z8
-	VFMADD231PS  (CX)(R9*4), Z8, Z0
-	VFMADD231PS  64(CX)(R9*4), Z8, Z1
-	VFMADD231PS  128(CX)(R9*4), Z8, Z2
-	VFMADD231PS  192(CX)(R9*4), Z8, Z3
-	VFMADD231PS  256(CX)(R9*4), Z8, Z4
-	VFMADD231PS  320(CX)(R9*4), Z8, Z5
-	VFMADD231PS  384(CX)(R9*4), Z8, Z6
-	VFMADD231PS  448(CX)(R9*4), Z8, Z7
+	VBROADCASTSS (DX)(R8*4), Z9
+	VFMADD231PS  (CX)(R9*4), Z9, Z1
+	VFMADD231PS  64(CX)(R9*4), Z9, Z2
+	VFMADD231PS  128(CX)(R9*4), Z9, Z3
+	VFMADD231PS  192(CX)(R9*4), Z9, Z4
+	VFMADD231PS  256(CX)(R9*4), Z9, Z5
+	VFMADD231PS  320(CX)(R9*4), Z9, Z6
+	VFMADD231PS  384(CX)(R9*4), Z9, Z7
+	VFMADD231PS  448(CX)(R9*4), Z9, Z8
 	INCQ         R8
 	CMPQ         R8, SI
 	JNE          tapsBlock
-	VMOVUPS      Z0, (AX)
-	VMOVUPS      Z1, 64(AX)
-	VMOVUPS      Z2, 128(AX)
-	VMOVUPS      Z3, 192(AX)
-	VMOVUPS      Z4, 256(AX)
-	VMOVUPS      Z5, 320(AX)
-	VMOVUPS      Z6, 384(AX)
-	VMOVUPS      Z7, 448(AX)
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      Z2, 64(AX)
+	VMOVUPS      Z3, 128(AX)
+	VMOVUPS      Z4, 192(AX)
+	VMOVUPS      Z5, 256(AX)
+	VMOVUPS      Z6, 320(AX)
+	VMOVUPS      Z7, 384(AX)
+	VMOVUPS      Z8, 448(AX)
 	ADDQ         $0x00000200, CX
 	ADDQ         $0x00000200, AX
 	SUBQ         $0x00000080, DI
 	JMP          blocks
 
 quads:
-	CMPQ   DI, $0x00000040
-	JL     vectors
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	XORQ   R8, R8
+	CMPQ    DI, $0x00000040
+	JL      vectors
+	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	XORQ    R8, R8
 
 tapsQuad:
 	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Z0
-	VFMADD231PS  (CX)(R9*4), Z0, Z9
-	VFMADD231PS  64(CX)(R9*4), Z0, Z10
-	VFMADD231PS  128(CX)(R9*4), Z0, Z11
-	VFMADD231PS  192(CX)(R9*4), Z0, Z12
+	VBROADCASTSS (DX)(R8*4), Z5
+	VFMADD231PS  (CX)(R9*4), Z5, Z1
+	VFMADD231PS  64(CX)(R9*4), Z5, Z2
+	VFMADD231PS  128(CX)(R9*4), Z5, Z3
+	VFMADD231PS  192(CX)(R9*4), Z5, Z4
 	INCQ         R8
 	CMPQ         R8, SI
 	JNE          tapsQuad
-	VMOVUPS      Z9, (AX)
-	VMOVUPS      Z10, 64(AX)
-	VMOVUPS      Z11, 128(AX)
-	VMOVUPS      Z12, 192(AX)
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      Z2, 64(AX)
+	VMOVUPS      Z3, 128(AX)
+	VMOVUPS      Z4, 192(AX)
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000100, AX
 	SUBQ         $0x00000040, DI
 	JMP          quads
 
 vectors:
-	TESTQ  DI, DI
-	JLE    done
-	VPXORD Z13, Z13, Z13
-	XORQ   R8, R8
+	TESTQ   DI, DI
+	JLE     done
+	VMOVAPS Z0, Z1
+	XORQ    R8, R8
 
 tapsVector:
 	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Z0
-	VFMADD231PS  (CX)(R9*4), Z0, Z13
+	VBROADCASTSS (DX)(R8*4), Z2
+	VFMADD231PS  (CX)(R9*4), Z2, Z1
 	INCQ         R8
 	CMPQ         R8, SI
 	JNE          tapsVector
-	VMOVUPS      Z13, (AX)
+	VMOVUPS      Z1, (AX)
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, DI

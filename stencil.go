@@ -12,17 +12,17 @@ import "fmt"
 // write: they run over n rounded up to a multiple of Slack.
 const Slack = 16
 
-// Stencil sets y[i] = Σ_t w[t]·x[off[t]+i] for i < n, and writes y up to n
-// rounded up to a multiple of Slack. It panics unless y, w, off and x hold
-// what that reads and writes.
-func Stencil(y, x, w []float32, off []int, n int) {
+// Stencil sets y[i] = bias + Σ_t w[t]·x[off[t]+i] for i < n, and writes y
+// up to n rounded up to a multiple of Slack. It panics unless y, w, off and
+// x hold what that reads and writes.
+func Stencil(y, x, w []float32, off []int, n int, bias float32) {
 	np := roundUp(n, Slack)
 	checkShifts("Stencil", x, off, np)
 	if len(w) < len(off) || len(y) < np {
 		panic(fmt.Sprintf("simdconv: Stencil: len(w) = %d, len(y) = %d, want ≥ %d and ≥ %d", len(w), len(y), len(off), np))
 	}
 	if np > 0 {
-		stencilKernel(current, y, x, w, off, np)
+		stencilKernel(current, y, x, w, off, np, bias)
 	}
 }
 
@@ -43,6 +43,16 @@ func ShiftedDots(d, a, x []float32, off []int, n int) {
 	dotsKernel(current, d, a[:np], x, off, np)
 }
 
+// CopyRows sets, for r < rows and j < n,
+//
+//	dst[r*dstStride+j] = src[r*srcStride+j-lo] where lo ≤ j < hi, else 0:
+//
+// rows copied between strides, zero-padded on either side (a plane into a
+// padded one, or back). It panics unless dst and src hold what it touches.
+func CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
+	packRows(current, dst, src, rows, n, lo, hi, dstStride, srcStride)
+}
+
 func checkShifts(fn string, x []float32, off []int, np int) {
 	for _, o := range off {
 		if o < 0 || o+np > len(x) {
@@ -51,9 +61,11 @@ func checkShifts(fn string, x []float32, off []int, np int) {
 	}
 }
 
-func stencilGeneric(y, x, w []float32, off []int, n int) {
+func stencilGeneric(y, x, w []float32, off []int, n int, bias float32) {
 	y = y[:n]
-	clear(y)
+	for i := range y {
+		y[i] = bias
+	}
 	for t, o := range off {
 		wt, xs := w[t], x[o:o+n]
 		for i := range y {

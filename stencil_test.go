@@ -28,10 +28,12 @@ func TestStencilAndDots(t *testing.T) {
 				where := fmt.Sprintf("n=%d taps=%d", n, taps)
 
 				gy := testutil.NewGuarded(np, nil)
-				Stencil(gy.Slice(), x, w, off, n)
+				const bias = 0.25
+				Stencil(gy.Slice(), x, w, off, n, bias)
 				gy.Check(t)
 				want := make([]float64, n)
 				for i := range want {
+					want[i] = bias
 					for k, o := range off {
 						want[i] += float64(w[k]) * float64(x[o+i])
 					}
@@ -59,10 +61,10 @@ func TestStencilAndDots(t *testing.T) {
 
 func TestStencilPanics(t *testing.T) {
 	x, y, w := make([]float32, 40), make([]float32, 16), make([]float32, 2)
-	require.Panics(t, func() { Stencil(y, x, w, []int{0, 30}, 10) }, "offset runs past x")
-	require.Panics(t, func() { Stencil(y, x, w, []int{-1}, 10) }, "negative offset")
-	require.Panics(t, func() { Stencil(y[:8], x, w, []int{0}, 10) }, "y shorter than the rounded n")
-	require.Panics(t, func() { Stencil(y, x, w[:1], []int{0, 1}, 10) }, "fewer weights than taps")
+	require.Panics(t, func() { Stencil(y, x, w, []int{0, 30}, 10, 0) }, "offset runs past x")
+	require.Panics(t, func() { Stencil(y, x, w, []int{-1}, 10, 0) }, "negative offset")
+	require.Panics(t, func() { Stencil(y[:8], x, w, []int{0}, 10, 0) }, "y shorter than the rounded n")
+	require.Panics(t, func() { Stencil(y, x, w[:1], []int{0, 1}, 10, 0) }, "fewer weights than taps")
 	a := make([]float32, 16)
 	a[12] = 1
 	require.Panics(t, func() { ShiftedDots(w, a, x, []int{0}, 10) }, "a not zero past n")
@@ -87,7 +89,7 @@ func BenchmarkStencil(b *testing.B) {
 				}
 			}
 			for range b.N {
-				Stencil(y, x, w, off, n)
+				Stencil(y, x, w, off, n, 0)
 			}
 			b.ReportMetric(float64(2*9*28*28)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

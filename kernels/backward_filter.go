@@ -122,16 +122,18 @@ func (c *Conv2D) useShifted(wpad int) {
 	c.dypadLen = max(c.dypadLen, s.Kg*s.P*c.wpad)
 }
 
-// padInput writes one image and group of x into the zero-padded xp.
+// padInput writes one image and group of x into the zero-padded xp, and
+// zeroes the rest of xp.
 func (c *Conv2D) padInput(xp, xg []float32) {
 	s := c.s
-	clear(xp)
 	hp := s.H + s.PadTop + s.PadBottom
 	for ci := 0; ci < s.Cg; ci++ {
-		for h := 0; h < s.H; h++ {
-			copy(xp[(ci*hp+s.PadTop+h)*c.wpad+s.PadLeft:][:s.W], xg[(ci*s.H+h)*s.W:][:s.W])
-		}
+		plane := xp[ci*hp*c.wpad:][:hp*c.wpad]
+		clear(plane[:s.PadTop*c.wpad])
+		simdconv.CopyRows(plane[s.PadTop*c.wpad:], xg[ci*s.HW:], s.H, c.wpad, s.PadLeft, s.PadLeft+s.W, c.wpad, s.W)
+		clear(plane[(s.PadTop+s.H)*c.wpad:])
 	}
+	clear(xp[s.Cg*hp*c.wpad:])
 }
 
 // padGradient writes dY's rows at stride W', zero past column Q.

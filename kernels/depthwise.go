@@ -49,16 +49,15 @@ func (c *Conv2D) planStencil() {
 func (c *Conv2D) forwardStencil(wk *worker, y, x, w []float32, bias float32) {
 	s, st := c.s, c.stencil
 	c.padInput(wk.xpad, x)
-	n := s.P * st.wp
-	simdconv.Stencil(wk.panel, wk.xpad, w, st.off, n)
+	simdconv.Stencil(wk.panel, wk.xpad, w, st.off, s.P*st.wp, bias)
+	if !c.relu {
+		simdconv.CopyRows(y, wk.panel, s.P, s.Q, 0, s.Q, s.Q, st.wp)
+		return
+	}
 	for p := 0; p < s.P; p++ {
-		row := y[p*s.Q:][:s.Q]
-		for q, v := range wk.panel[p*st.wp:][:s.Q] {
-			v += bias
-			if c.relu {
-				v = max(v, 0)
-			}
-			row[q] = v
+		row, src := y[p*s.Q:][:s.Q], wk.panel[p*st.wp:][:s.Q]
+		for q, v := range src {
+			row[q] = max(v, 0)
 		}
 	}
 }
@@ -71,14 +70,11 @@ func (c *Conv2D) backwardDataStencil(wk *worker, dx, dy, w []float32) {
 	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
 	top, left := reachH-s.PadTop, reachW-s.PadLeft
 	dyp := wk.dypad
-	clear(dyp)
-	for p := 0; p < s.P; p++ {
-		copy(dyp[(top+p)*st.wd+left:][:s.Q], dy[p*s.Q:][:s.Q])
-	}
-	simdconv.Stencil(wk.panel, dyp, w, st.offRot, s.H*st.wd)
-	for h := 0; h < s.H; h++ {
-		copy(dx[h*s.W:][:s.W], wk.panel[h*st.wd:][:s.W])
-	}
+	clear(dyp[:top*st.wd])
+	simdconv.CopyRows(dyp[top*st.wd:], dy, s.P, st.wd, left, left+s.Q, st.wd, s.Q)
+	clear(dyp[(top+s.P)*st.wd:])
+	simdconv.Stencil(wk.panel, dyp, w, st.offRot, s.H*st.wd, 0)
+	simdconv.CopyRows(dx, wk.panel, s.H, s.W, 0, s.W, s.W, st.wd)
 }
 
 // backwardFilterStencil adds to dw the taps [j0, j1) of one channel's

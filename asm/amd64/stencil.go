@@ -31,16 +31,16 @@ func genStencil(name string, lanes int) {
 		vec, isa = ZMM, "AVX-512"
 	}
 	width := 4 * lanes
-	TEXT(name, NOSPLIT, "func(y, x, w []float32, off []int, n int)")
+	TEXT(name, NOSPLIT, "func(y, x, w []float32, off []int, n int, bias float32)")
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s sets y[i] = Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of %d", name, lanes),
+		fmt.Sprintf("%s sets y[i] = bias + Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of %d", name, lanes),
 		fmt.Sprintf("(%s), %d vectors at a time, then 4, then one.", isa, stencilAccs),
 		"",
 		"The caller guarantees len(w) ≥ len(off) ≥ 1, len(y) ≥ that rounded n, and off[t] ≥ 0 and",
 		"off[t] + that rounded n ≤ len(x) for every t; lengths are not checked.",
 	)
-	Commentf("register pressure: %d accumulators + 1 weight = %d vector registers; 8 GP", stencilAccs, stencilAccs+1)
+	Commentf("register pressure: %d accumulators + 1 weight + 1 bias = %d vector registers; 8 GP", stencilAccs, stencilAccs+2)
 	y := Load(Param("y").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	w := Load(Param("w").Base(), GP64())
@@ -48,13 +48,15 @@ func genStencil(name string, lanes int) {
 	taps := Load(Param("off").Len(), GP64())
 	n := Load(Param("n"), GP64())
 	t, o := GP64(), GP64()
+	b := vec()
+	VBROADCASTSS(Load(Param("bias"), XMM()), b)
 
 	// pass emits one pass over the taps for nv vectors of outputs at y, x.
 	pass := func(label string, nv int) {
 		acc := make([]VecVirtual, nv)
 		for v := range acc {
 			acc[v] = vec()
-			zero(acc[v])
+			VMOVAPS(b, acc[v])
 		}
 		XORQ(t, t)
 		Label(label)
