@@ -139,11 +139,7 @@ func (c *Conv2D) padInput(xp, xg []float32) {
 // padGradient writes dY's rows at stride W', zero past column Q.
 func (c *Conv2D) padGradient(dyp, dyg []float32) {
 	s := c.s
-	for i := 0; i < s.Kg*s.P; i++ {
-		row := dyp[i*c.wpad:][:c.wpad]
-		copy(row, dyg[i*s.Q:][:s.Q])
-		clear(row[s.Q:])
-	}
+	simdconv.CopyRows(dyp, dyg, s.Kg*s.P, c.wpad, 0, s.Q, c.wpad, s.Q)
 }
 
 // split returns block b of n blocks of an m×n matrix, cut along the side

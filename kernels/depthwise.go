@@ -87,8 +87,8 @@ func (c *Conv2D) backwardFilterStencil(wk *worker, g, j0, j1 int, dw, dy, x []fl
 	var d [maxStencilTaps]float32
 	for img := 0; img < s.N; img++ {
 		c.padInput(wk.xpad, x[(img*s.C+g)*s.HW:][:s.HW])
-		clear(dyp)
 		c.padGradient(dyp, dy[(img*s.K+g)*s.PQ:][:s.PQ])
+		clear(dyp[n:])
 		for t0 := j0; t0 < j1; t0 += maxStencilTaps {
 			t1 := min(t0+maxStencilTaps, j1)
 			simdconv.ShiftedDots(d[:t1-t0], dyp, wk.xpad, st.off[t0:t1], n)
