@@ -165,8 +165,11 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 		tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+mr*nr]
 		for jc := j0; jc < j1; jc += b.nc {
 			nc := min(b.nc, j1-jc)
-			for pc := 0; pc < g.K; pc += b.kc {
-				kc := min(b.kc, g.K-pc)
+			// k blocks of equal length: 147 = 74 + 73, not 128 + 19, whose
+			// short block would pay a whole C tile update per 19 steps.
+			kstep := ceilDiv(g.K, ceilDiv(g.K, b.kc))
+			for pc := 0; pc < g.K; pc += kstep {
+				kc := min(kstep, g.K-pc)
 				if i1-i0 <= b.mc && kc >= 64 {
 					// One block of A: pack each B sliver just before its
 					// microkernels read it, while it is still in L1. (With
