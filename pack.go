@@ -160,12 +160,37 @@ func (d Dense) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 // or 0 where that position falls outside the H×W plane. A forward
 // convolution has OffH[r] = r·DilationH − PadTop; other tap lists express
 // the full convolution of backward-data.
+//
+// A layer of column stride sw > 1 is packed fastest from its input split
+// into sw phase planes per channel, plane φ holding the columns φ, φ+sw, …:
+// then ChanStride is the floats per channel (sw planes), TapPlane[s] the
+// offset of tap s's plane within its channel, W the plane width, OffW[s]
+// the tap's shift in plane columns, and StrideW is 1. ChanStride 0 means
+// H·W and TapPlane nil means 0.
 type Im2col struct {
 	X                []float32
 	C, H, W          int
 	P, Q             int
 	StrideH, StrideW int
 	OffH, OffW       []int
+	ChanStride       int
+	TapPlane         []int
+}
+
+// chanStride is the floats from one channel's planes to the next.
+func (m *Im2col) chanStride() int {
+	if m.ChanStride > 0 {
+		return m.ChanStride
+	}
+	return m.H * m.W
+}
+
+// tapPlane is where tap column s's plane starts within its channel.
+func (m *Im2col) tapPlane(s int) int {
+	if m.TapPlane == nil {
+		return 0
+	}
+	return m.TapPlane[s]
 }
 
 func (m *Im2col) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
@@ -202,11 +227,11 @@ func (m *Im2col) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 func (m *Im2col) gatherSliver(dst []float32, nr, k0, kc int, segs []segment) {
 	nw := len(m.OffW)
 	taps := len(m.OffH) * nw
-	hw := m.H * m.W
+	cs := m.chanStride()
 	c, t := k0/taps, k0%taps
 	for kk := 0; kk < kc; kk++ {
 		offH, offW := m.OffH[t/nw], m.OffW[t%nw]
-		plane := m.X[c*hw : (c+1)*hw]
+		plane := m.X[c*cs+m.tapPlane(t%nw):][:m.H*m.W]
 		row := dst[kk*nr : kk*nr+nr]
 		for _, sg := range segs {
 			out := row[sg.off : sg.off+sg.n]
@@ -237,7 +262,7 @@ func (m *Im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 	if m.StrideW != 1 || nr != sliverLanes(id) || taps*len(segs) > maxSliverTab || kc <= 0 {
 		return false
 	}
-	hw := m.H * m.W
+	cs := m.chanStride()
 	cLast := (k0 + kc - 1) / taps
 	var tab [4 * maxSliverTab]int32
 	for t := range taps {
@@ -247,10 +272,10 @@ func (m *Im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 			if ih >= 0 && ih < m.H {
 				lo := min(max(-iw, 0), sg.n)
 				hi := max(min(m.W-iw, sg.n), lo)
-				off, mask = ih*m.W+iw-sg.off, lanes(sg.off+lo, sg.off+hi)
+				off, mask = m.tapPlane(t%nw)+ih*m.W+iw-sg.off, lanes(sg.off+lo, sg.off+hi)
 			}
 			if mask != 0 && (off+bits.TrailingZeros64(mask) < 0 ||
-				cLast*hw+off+63-bits.LeadingZeros64(mask) >= len(m.X)) {
+				cLast*cs+off+63-bits.LeadingZeros64(mask) >= len(m.X)) {
 				panic("simdconv: packSliver mask outside x")
 			}
 			e := tab[4*(t*len(segs)+i):][:4]
@@ -260,7 +285,7 @@ func (m *Im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 	if len(dst) < kc*nr {
 		panic("simdconv: packSliver dst too short")
 	}
-	packSliverKernel(id, dst, m.X, tab[:], kc, k0%taps, taps, len(segs), k0/taps, hw)
+	packSliverKernel(id, dst, m.X, tab[:], kc, k0%taps, taps, len(segs), k0/taps, cs)
 	return true
 }
 
@@ -271,7 +296,7 @@ func (m *Im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 func (m *Im2col) packSegment(id isaID, dst []float32, ld, k0, kc int, sg segment) {
 	nw := len(m.OffW)
 	taps := len(m.OffH) * nw
-	hw := m.H * m.W
+	cs := m.chanStride()
 	for t := range taps {
 		kk := (t - k0%taps + taps) % taps // first row of tap t
 		if kk >= kc {
@@ -280,21 +305,22 @@ func (m *Im2col) packSegment(id isaID, dst []float32, ld, k0, kc int, sg segment
 		rows := (kc - kk + taps - 1) / taps
 		c := (k0 + kk) / taps
 		ih, iw := sg.ih+m.OffH[t/nw], sg.iw+m.OffW[t%nw]
+		base := m.tapPlane(t%nw) + ih*m.W
 		out := dst[kk*ld+sg.off:]
 		switch {
 		case ih < 0 || ih >= m.H:
-			packRows(id, out, nil, rows, sg.n, 0, 0, taps*ld, hw)
+			packRows(id, out, nil, rows, sg.n, 0, 0, taps*ld, cs)
 		case m.StrideW == 1:
 			lo := min(max(-iw, 0), sg.n)     // first column inside the plane
 			hi := max(min(m.W-iw, sg.n), lo) // first column past it
 			var src []float32
 			if lo < hi {
-				src = m.X[c*hw+ih*m.W+iw+lo:]
+				src = m.X[c*cs+base+iw+lo:]
 			}
-			packRows(id, out, src, rows, sg.n, lo, hi, taps*ld, hw)
+			packRows(id, out, src, rows, sg.n, lo, hi, taps*ld, cs)
 		default:
 			for r := range rows {
-				gatherRow(out[r*taps*ld:][:sg.n], m.X[(c+r)*hw+ih*m.W:][:m.W], iw, m.StrideW)
+				gatherRow(out[r*taps*ld:][:sg.n], m.X[(c+r)*cs+base:][:m.W], iw, m.StrideW)
 			}
 		}
 	}
@@ -420,7 +446,7 @@ func (m *Im2colT) packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, 
 func (m *Im2colT) packB(_ isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	nw := len(m.OffW)
 	taps := len(m.OffH) * nw
-	hw := m.H * m.W
+	cs := (*Im2col)(m).chanStride()
 	for s := 0; s < nc; s += nr {
 		cols := min(nr, nc-s)
 		sl := dst[s*kc : s*kc+kc*nr]
@@ -428,7 +454,7 @@ func (m *Im2colT) packB(_ isaID, dst []float32, k0, kc, j0, nc, nr int) {
 			col := j0 + s + jj
 			c, t := col/taps, col%taps
 			offH, offW := m.OffH[t/nw], m.OffW[t%nw]
-			plane := m.X[c*hw : (c+1)*hw]
+			plane := m.X[c*cs+(*Im2col)(m).tapPlane(t%nw):][:m.H*m.W]
 			p, q := k0/m.Q, k0%m.Q
 			for kk := 0; kk < kc; kk++ {
 				ih, iw := p*m.StrideH+offH, q*m.StrideW+offW

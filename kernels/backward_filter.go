@@ -77,7 +77,7 @@ func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
 			wk.dense = simdconv.Dense{Data: xg, Stride: s.HW, Trans: true}
 			wk.g.B = &wk.dense
 		} else {
-			c.setIm2col((*simdconv.Im2col)(&wk.imT), xg)
+			c.setIm2col(wk, (*simdconv.Im2col)(&wk.imT), xg)
 			wk.g.B = &wk.imT
 		}
 		wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)

@@ -32,6 +32,7 @@ type Conv2D struct {
 	fullT      bool         // so does the full route of backward-data, at stride 1
 	shifted    []int        // tap offsets of backward-filter's Shifted column matrix, or nil
 	stencil    *stencilPlan // a depthwise stride-1 layer's stencil passes, or nil
+	split      *columnSplit // the phase planes of a layer of column stride > 1, or nil
 	wpad       int          // padded input width W' of the Shifted form
 	xpadLen    int          // floats of padded input per worker
 	dypadLen   int          // floats of padded dY per worker
@@ -116,6 +117,7 @@ func NewConv2D(p Conv2DParams, opts ...Option) (*Conv2D, error) {
 	c.pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 &&
 		s.PadTop == 0 && s.PadBottom == 0 && s.PadLeft == 0 && s.PadRight == 0
 	c.planStencil()
+	c.planSplit()
 	c.planBackwardData()
 	c.planShifted()
 	c.plan()
@@ -290,9 +292,59 @@ func (c *Conv2D) gemm(w *worker, wide bool) {
 	w.g.Run(w.gemm)
 }
 
-// setIm2col makes m the column matrix of one image and group x.
-func (c *Conv2D) setIm2col(m *simdconv.Im2col, x []float32) {
+// setIm2col makes m the column matrix of one image and group x. At column
+// stride sw > 1 it splits x into sw phase planes per channel in wk.xpad
+// first, so that packing reads contiguous runs.
+func (c *Conv2D) setIm2col(wk *worker, m *simdconv.Im2col, x []float32) {
 	s := c.s
-	*m = simdconv.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
-		StrideH: s.StrideH, StrideW: s.StrideW, OffH: c.offH, OffW: c.offW}
+	if c.split == nil {
+		*m = simdconv.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
+			StrideH: s.StrideH, StrideW: s.StrideW, OffH: c.offH, OffW: c.offW}
+		return
+	}
+	sp := c.split
+	plane := s.H * sp.w
+	xs := wk.xpad[:s.Cg*s.StrideW*plane]
+	for ci := 0; ci < s.Cg; ci++ {
+		for h := 0; h < s.H; h++ {
+			row := x[(ci*s.H+h)*s.W:][:s.W]
+			for ph := 0; ph < s.StrideW; ph++ {
+				dst := xs[(ci*s.StrideW+ph)*plane+h*sp.w:][:sp.w]
+				for u := range dst {
+					if j := u*s.StrideW + ph; j < s.W {
+						dst[u] = row[j]
+					} else {
+						dst[u] = 0
+					}
+				}
+			}
+		}
+	}
+	*m = simdconv.Im2col{X: xs, C: s.Cg, H: s.H, W: sp.w, P: s.P, Q: s.Q,
+		StrideH: s.StrideH, StrideW: 1, OffH: c.offH, OffW: sp.shift,
+		ChanStride: s.StrideW * plane, TapPlane: sp.plane}
+}
+
+// columnSplit is the phase-plane form of a layer with column stride sw > 1
+// (simdconv.Im2col): planes w = ⌈W/sw⌉ wide, and for each tap column s the
+// shift and plane offset that read column q·sw + s·DilationW − PadLeft.
+type columnSplit struct {
+	w            int
+	shift, plane []int
+}
+
+// planSplit sets c.split for a layer of column stride above 1.
+func (c *Conv2D) planSplit() {
+	s := c.s
+	if s.StrideW == 1 {
+		return
+	}
+	sp := &columnSplit{w: (s.W + s.StrideW - 1) / s.StrideW}
+	for _, o := range c.offW {
+		ph := ((o % s.StrideW) + s.StrideW) % s.StrideW
+		sp.shift = append(sp.shift, (o-ph)/s.StrideW)
+		sp.plane = append(sp.plane, ph*s.H*sp.w)
+	}
+	c.split = sp
+	c.xpadLen = max(c.xpadLen, s.Cg*s.StrideW*s.H*sp.w)
 }

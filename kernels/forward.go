@@ -34,7 +34,7 @@ func (c *Conv2D) forwardItem(wk *worker, wide bool, it int, y, x, w, bias []floa
 		return
 	}
 	if c.forwardT {
-		c.setIm2col((*simdconv.Im2col)(&wk.imT), xg)
+		c.setIm2col(wk, (*simdconv.Im2col)(&wk.imT), xg)
 		var bg []float32
 		if bias != nil {
 			bg = bias[g*s.Kg:][:s.Kg]
@@ -56,7 +56,7 @@ func (c *Conv2D) forwardItem(wk *worker, wide bool, it int, y, x, w, bias []floa
 		wk.dense = simdconv.Dense{Data: xg, Stride: s.HW}
 		wk.g.B = &wk.dense
 	} else {
-		c.setIm2col(&wk.im, xg)
+		c.setIm2col(wk, &wk.im, xg)
 		wk.g.B = &wk.im
 	}
 	c.gemm(wk, wide)
