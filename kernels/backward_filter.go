@@ -85,55 +85,95 @@ func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
 	}
 }
 
-// planShifted sets up, for a stride-1 layer that is not pointwise, the
-// Shifted form of backward-filter's column matrix: over the input padded to
-// H'×W' (plus the last row's overhang) and positions p·W'+q, the column of
-// tap (c, r, s) is the run starting at c·H'·W' + r·DilationH·W' +
-// s·DilationW. The W'−Q positions q ≥ Q of each row are computed too, with
-// dY padded by zeros there (3–30% more flops on 56- to 7-wide layers), so
-// that packing is a transpose of contiguous runs, with no padding tests.
-// An Inf in the input can then meet one of those zeros and give a NaN that
-// the plain route would not.
+// planShifted sets up the Shifted form of backward-filter's column matrix
+// (not for a pointwise or a depthwise stride-1 layer, which have better
+// ones). The input is zero-padded to H'×W' and, at stride (sh, sw), split
+// into sh·sw phase planes per channel, plane (a, b) holding the padded rows
+// a, a+sh, … and columns b, b+sw, …, Hs×Ws in size. Output position (p, q)
+// of tap (c, r, s) then reads plane (r·DilationH mod sh, s·DilationW mod
+// sw) at row p + ⌊r·DilationH/sh⌋ and column q + ⌊s·DilationW/sw⌋: with
+// positions numbered p·Ws + q, every column of the matrix is a contiguous
+// run. The Ws − Q positions q ≥ Q of each row are computed too, with dY
+// padded by zeros there (3–30% more flops on 56- to 7-wide layers), so that
+// packing is a transpose of runs, with no padding tests. An Inf in the
+// input can then meet one of those zeros and give a NaN that the plain
+// route would not.
 func (c *Conv2D) planShifted() {
 	s := c.s
-	wpad := s.W + s.PadLeft + s.PadRight
+	ws := (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
 	// L5 (7 wide, padded to 9) ran 10% slower this way, L4 (14 to 16)
 	// 20% faster.
-	if c.pointwise || c.stencil != nil || s.StrideH != 1 || s.StrideW != 1 || 5*wpad > 6*s.Q {
+	if c.pointwise || c.stencil != nil || 5*ws > 6*s.Q {
 		return
 	}
-	c.useShifted(wpad)
+	c.useShifted()
 }
 
-// useShifted builds the Shifted form for a padded width of wpad.
-func (c *Conv2D) useShifted(wpad int) {
+// useShifted builds the Shifted form.
+func (c *Conv2D) useShifted() {
 	s := c.s
-	hp := s.H + s.PadTop + s.PadBottom
-	c.wpad = wpad
+	c.hs = (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
+	c.wpad = (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
+	plane := c.hs * c.wpad
 	c.shifted = make([]int, 0, s.CRSg)
+	end := 0
 	for ci := 0; ci < s.Cg; ci++ {
 		for r := 0; r < s.R; r++ {
+			a, ur := r*s.DilationH%s.StrideH, r*s.DilationH/s.StrideH
 			for t := 0; t < s.S; t++ {
-				c.shifted = append(c.shifted, (ci*hp+r*s.DilationH)*c.wpad+t*s.DilationW)
+				b, us := t*s.DilationW%s.StrideW, t*s.DilationW/s.StrideW
+				off := ((ci*s.StrideH+a)*s.StrideW+b)*plane + ur*c.wpad + us
+				c.shifted = append(c.shifted, off)
+				end = max(end, off+s.P*c.wpad)
 			}
 		}
 	}
-	c.xpadLen = max(c.xpadLen, s.Cg*hp*c.wpad+(s.S-1)*s.DilationW)
+	c.xpadLen = max(c.xpadLen, end, s.Cg*s.StrideH*s.StrideW*plane)
 	c.dypadLen = max(c.dypadLen, s.Kg*s.P*c.wpad)
 }
 
-// padInput writes one image and group of x into the zero-padded xp, and
-// zeroes the rest of xp.
+// padInput writes one image and group of x into xp, zero-padded and split
+// into phase planes as planShifted describes, and zeroes the rest of xp.
 func (c *Conv2D) padInput(xp, xg []float32) {
 	s := c.s
-	hp := s.H + s.PadTop + s.PadBottom
-	for ci := 0; ci < s.Cg; ci++ {
-		plane := xp[ci*hp*c.wpad:][:hp*c.wpad]
-		clear(plane[:s.PadTop*c.wpad])
-		simdconv.CopyRows(plane[s.PadTop*c.wpad:], xg[ci*s.HW:], s.H, c.wpad, s.PadLeft, s.PadLeft+s.W, c.wpad, s.W)
-		clear(plane[(s.PadTop+s.H)*c.wpad:])
+	if s.StrideH == 1 && s.StrideW == 1 {
+		hp := s.H + s.PadTop + s.PadBottom
+		for ci := 0; ci < s.Cg; ci++ {
+			plane := xp[ci*hp*c.wpad:][:hp*c.wpad]
+			clear(plane[:s.PadTop*c.wpad])
+			simdconv.CopyRows(plane[s.PadTop*c.wpad:], xg[ci*s.HW:], s.H, c.wpad, s.PadLeft, s.PadLeft+s.W, c.wpad, s.W)
+			clear(plane[(s.PadTop+s.H)*c.wpad:])
+		}
+		clear(xp[s.Cg*hp*c.wpad:])
+		return
 	}
-	clear(xp[s.Cg*hp*c.wpad:])
+	plane := c.hs * c.wpad
+	n := 0
+	for ci := 0; ci < s.Cg; ci++ {
+		for a := 0; a < s.StrideH; a++ {
+			for b := 0; b < s.StrideW; b++ {
+				dst := xp[n : n+plane]
+				n += plane
+				for i := 0; i < c.hs; i++ {
+					row := dst[i*c.wpad:][:c.wpad]
+					h := i*s.StrideH + a - s.PadTop
+					if h < 0 || h >= s.H {
+						clear(row)
+						continue
+					}
+					src := xg[(ci*s.H+h)*s.W:][:s.W]
+					for j := range row {
+						if w := j*s.StrideW + b - s.PadLeft; w >= 0 && w < s.W {
+							row[j] = src[w]
+						} else {
+							row[j] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+	clear(xp[n:])
 }
 
 // padGradient writes dY's rows at stride W', zero past column Q.

@@ -33,7 +33,8 @@ type Conv2D struct {
 	shifted    []int        // tap offsets of backward-filter's Shifted column matrix, or nil
 	stencil    *stencilPlan // a depthwise stride-1 layer's stencil passes, or nil
 	split      *columnSplit // the phase planes of a layer of column stride > 1, or nil
-	wpad       int          // padded input width W' of the Shifted form
+	hs         int          // phase plane height of the Shifted form
+	wpad       int          // phase plane width of the Shifted form (W' at stride 1)
 	xpadLen    int          // floats of padded input per worker
 	dypadLen   int          // floats of padded dY per worker
 
