@@ -138,6 +138,22 @@ func reduceLanes(d, part []float32, taps, lanes int) {
 	}
 }
 
+// addRowsKernel adds the first whole vectors of each row on id's kernel and
+// returns how many floats of a row it did.
+func addRowsKernel(id isaID, dst, src []float32, rows, n, dstStride, srcStride int) int {
+	switch id {
+	case isaAVX512:
+		vn := n &^ 15
+		addRowsAVX512(dst, src, rows, vn, dstStride, srcStride)
+		return vn
+	case isaAVX2:
+		vn := n &^ 7
+		addRowsAVX2(dst, src, rows, vn, dstStride, srcStride)
+		return vn
+	}
+	return 0
+}
+
 // sliverLanes is the sliver width of id's im2col sliver kernel, or 0 if it
 // has none.
 func sliverLanes(id isaID) int {

@@ -48,6 +48,8 @@ func stencilKernel(_ isaID, y, x, w []float32, off []int, n int, bias float32) {
 
 func dotsKernel(_ isaID, d, a, x []float32, off []int, n int) { dotsGeneric(d, a, x, off, n) }
 
+func addRowsKernel(isaID, []float32, []float32, int, int, int, int) int { return 0 }
+
 func sliverLanes(isaID) int { return 0 }
 
 func packSliverKernel(isaID, []float32, []float32, []int32, int, int, int, int, int, int) {

@@ -164,3 +164,17 @@ func dotsAVX2(part []float32, a []float32, x []float32, off []int, n int)
 //
 //go:noescape
 func dotsAVX512(part []float32, a []float32, x []float32, off []int, n int)
+
+// addRowsAVX2 adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and j < n, n a
+// multiple of 8 (AVX2). The caller guarantees that every touched element is in
+// bounds; lengths are not checked.
+//
+//go:noescape
+func addRowsAVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+
+// addRowsAVX512 adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and j < n, n a
+// multiple of 16 (AVX-512). The caller guarantees that every touched element is in
+// bounds; lengths are not checked.
+//
+//go:noescape
+func addRowsAVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)

@@ -6130,3 +6130,77 @@ store30:
 done:
 	VZEROUPPER
 	RET
+
+// func addRowsAVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+// Requires: AVX
+TEXT ·addRowsAVX2(SB), NOSPLIT, $0-80
+	// register pressure: 1 vector; 8 GP
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  rows+48(FP), DX
+	MOVQ  n+56(FP), BX
+	MOVQ  dstStride+64(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  srcStride+72(FP), DI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, BX
+	TESTQ DX, DX
+	JLE   done
+	TESTQ BX, BX
+	JLE   done
+
+row:
+	XORQ R8, R8
+
+vector:
+	VMOVUPS (CX)(R8*1), Y0
+	VADDPS  (AX)(R8*1), Y0, Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	ADDQ    $0x00000020, R8
+	CMPQ    R8, BX
+	JL      vector
+	ADDQ    SI, AX
+	ADDQ    DI, CX
+	DECQ    DX
+	JNZ     row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addRowsAVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+// Requires: AVX, AVX512F
+TEXT ·addRowsAVX512(SB), NOSPLIT, $0-80
+	// register pressure: 1 vector; 8 GP
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  rows+48(FP), DX
+	MOVQ  n+56(FP), BX
+	MOVQ  dstStride+64(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  srcStride+72(FP), DI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, BX
+	TESTQ DX, DX
+	JLE   done
+	TESTQ BX, BX
+	JLE   done
+
+row:
+	XORQ R8, R8
+
+vector:
+	VMOVUPS (CX)(R8*1), Z0
+	VADDPS  (AX)(R8*1), Z0, Z0
+	VMOVUPS Z0, (AX)(R8*1)
+	ADDQ    $0x00000040, R8
+	CMPQ    R8, BX
+	JL      vector
+	ADDQ    SI, AX
+	ADDQ    DI, CX
+	DECQ    DX
+	JNZ     row
+
+done:
+	VZEROUPPER
+	RET

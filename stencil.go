@@ -53,6 +53,26 @@ func CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
 	packRows(current, dst, src, rows, n, lo, hi, dstStride, srcStride)
 }
 
+// AddRows adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and
+// j < n: rows accumulated between strides (col2im). It panics unless dst
+// and src hold what it touches.
+func AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if n > dstStride && rows > 1 || (rows-1)*dstStride+n > len(dst) || (rows-1)*srcStride+n > len(src) {
+		panic(fmt.Sprintf("simdconv: AddRows: %d rows of %d at strides %d, %d outside len(dst) = %d, len(src) = %d",
+			rows, n, dstStride, srcStride, len(dst), len(src)))
+	}
+	vn := addRowsKernel(current, dst, src, rows, n, dstStride, srcStride)
+	for r := range rows {
+		d, s := dst[r*dstStride:][vn:n], src[r*srcStride:][vn:n]
+		for j, v := range s {
+			d[j] += v
+		}
+	}
+}
+
 func checkShifts(fn string, x []float32, off []int, np int) {
 	for _, o := range off {
 		if o < 0 || o+np > len(x) {

@@ -2,6 +2,7 @@ package simdconv
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -94,4 +95,39 @@ func BenchmarkStencil(b *testing.B) {
 			b.ReportMetric(float64(2*9*28*28)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
+}
+
+// TestAddRows checks AddRows on every ISA for widths around the vector
+// sizes: the gaps between dst's rows are NaN and must stay so.
+func TestAddRows(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(11, 12))
+		for _, n := range []int{1, 7, 8, 15, 16, 17, 40, 100} {
+			for rows := range 4 {
+				ds, ss := n+3, n+5
+				g := testutil.NewGuarded(max(rows*ds, 1), nil)
+				dst := g.Slice()
+				for i := range dst {
+					dst[i] = float32(math.NaN())
+				}
+				init := testutil.Rand(r, rows*n)
+				for row := range rows {
+					copy(dst[row*ds:][:n], init[row*n:])
+				}
+				src := testutil.Rand(r, max(rows*ss, 1))
+				AddRows(dst, src, rows, n, ds, ss)
+				g.Check(t)
+				for row := range rows {
+					for j := range ds {
+						got := dst[row*ds+j]
+						if j >= n {
+							require.True(t, got != got, "n=%d rows=%d: gap %d of row %d written", n, rows, j, row)
+							continue
+						}
+						require.Equal(t, init[row*n+j]+src[row*ss+j], got, "n=%d rows=%d: row %d lane %d", n, rows, row, j)
+					}
+				}
+			}
+		}
+	})
 }

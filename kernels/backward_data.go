@@ -180,11 +180,18 @@ func (c *Conv2D) backwardDataItem(wk *worker, wide bool, it int, dx, dy, w []flo
 	case routeDirect:
 		c.transposedProduct(wk, wide, wg, dyg, dxg, s.PQ)
 	case routeGemm:
-		clear(dxg)
+		acc := dxg
+		if c.split != nil {
+			acc = wk.xpad[:s.Cg*s.StrideW*s.H*c.split.w]
+		}
+		clear(acc)
 		for j0 := 0; j0 < s.PQ; j0 += c.chunk {
 			nc := min(c.chunk, s.PQ-j0)
 			c.transposedProduct(wk, wide, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
-			c.col2im(dxg, wk.panel[:s.CRSg*nc], j0, nc)
+			c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc)
+		}
+		if c.split != nil {
+			c.mergePhases(dxg, acc)
 		}
 	case routeFull:
 		for i := range c.phases {
@@ -205,21 +212,50 @@ func (c *Conv2D) transposedProduct(wk *worker, wide bool, wg, dy, out []float32,
 }
 
 // col2im adds columns [j0, j0+cols) of a column matrix (rows (c, r, s)) into
-// the input-shaped dx.
-func (c *Conv2D) col2im(dx, col []float32, j0, cols int) {
+// dst: dX itself at column stride 1, else its phase planes (columnSplit),
+// which mergePhases then interleaves into dX. Either way each tap adds
+// contiguous runs, a call of simdconv.AddRows for the whole rows of the
+// chunk and one for each partial row at its ends.
+func (c *Conv2D) col2im(dst, col []float32, j0, cols int) {
 	s := c.s
-	row := 0
+	w, chanLen, shift, plane := s.W, s.HW, c.offW, []int(nil)
+	if c.split != nil {
+		w, chanLen, shift, plane = c.split.w, s.StrideW*s.H*c.split.w, c.split.shift, c.split.plane
+	}
+	sh, row := s.StrideH, 0
 	for ci := 0; ci < s.Cg; ci++ {
-		plane := dx[ci*s.HW:][:s.HW]
 		for _, oh := range c.offH {
-			for _, ow := range c.offW {
+			// Output rows p whose input row p·sh + oh lies inside.
+			pMin := max(0, (-oh+sh-1)/sh)
+			pEnd := 0
+			if s.H-1-oh >= 0 {
+				pEnd = (s.H-1-oh)/sh + 1
+			}
+			for si, u := range shift {
 				src := col[row*cols:][:cols]
 				row++
+				base := ci * chanLen
+				if plane != nil {
+					base += plane[si]
+				}
+				lo, hi := max(0, -u), min(s.Q, w-u) // columns q whose q + u lies inside
+				if lo >= hi {
+					continue
+				}
 				p, q := j0/s.Q, j0%s.Q
 				for len(src) > 0 {
+					if q == 0 && len(src) >= s.Q { // whole rows
+						k := len(src) / s.Q
+						if pa, pb := max(p, pMin), min(p+k, pEnd); pa < pb {
+							simdconv.AddRows(dst[base+(pa*sh+oh)*w+lo+u:], src[(pa-p)*s.Q+lo:],
+								pb-pa, hi-lo, sh*w, s.Q)
+						}
+						src, p = src[k*s.Q:], p+k
+						continue
+					}
 					run := min(s.Q-q, len(src))
-					if ih := p*s.StrideH + oh; ih >= 0 && ih < s.H {
-						scatterRow(plane[ih*s.W:][:s.W], src[:run], q*s.StrideW+ow, s.StrideW)
+					if qa, qb := max(q, lo), min(q+run, hi); p >= pMin && p < pEnd && qa < qb {
+						simdconv.AddRows(dst[base+(p*sh+oh)*w+qa+u:], src[qa-q:], 1, qb-qa, 0, 0)
 					}
 					src = src[run:]
 					p, q = p+1, 0
@@ -229,12 +265,21 @@ func (c *Conv2D) col2im(dx, col []float32, j0, cols int) {
 	}
 }
 
-// scatterRow adds src[u] to dst[iw+u·step] wherever that index is inside
-// dst.
-func scatterRow(dst, src []float32, iw, step int) {
-	for u, v := range src {
-		if x := iw + u*step; x >= 0 && x < len(dst) {
-			dst[x] += v
+// mergePhases sets dx (Cg planes) from its phase planes in buf.
+func (c *Conv2D) mergePhases(dx, buf []float32) {
+	s, sp := c.s, c.split
+	plane := s.H * sp.w
+	for ci := 0; ci < s.Cg; ci++ {
+		for ph := 0; ph < s.StrideW; ph++ {
+			src := buf[(ci*s.StrideW+ph)*plane:][:plane]
+			for h := 0; h < s.H; h++ {
+				out := dx[(ci*s.H+h)*s.W:][:s.W]
+				for u, v := range src[h*sp.w:][:sp.w] {
+					if x := u*s.StrideW + ph; x < s.W {
+						out[x] = v
+					}
+				}
+			}
 		}
 	}
 }

@@ -44,9 +44,15 @@ func Col2im(x, col []float32, p Conv2DParams) error {
 	if err := checkLen("Col2im", "col", col, s.N*s.C*s.RS*s.PQ, "N·C·R·S·P·Q"); err != nil {
 		return err
 	}
-	clear(x)
 	// Col2im of all channels is col2im of one group holding them all.
 	c.s.Cg = s.N * s.C
-	c.col2im(x, col, 0, s.PQ)
+	if c.split == nil {
+		clear(x)
+		c.col2im(x, col, 0, s.PQ)
+		return nil
+	}
+	buf := make([]float32, c.s.Cg*s.StrideW*s.H*c.split.w)
+	c.col2im(buf, col, 0, s.PQ)
+	c.mergePhases(x, buf)
 	return nil
 }

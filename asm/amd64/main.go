@@ -5,7 +5,7 @@
 // Each kernel family has one generator function parameterised by tile shape
 // (genPeak, genSgemmAVX2, genSgemmAVX512, genPackRowsAVX2,
 // genPackRowsAVX512, genPackSliverAVX512, genPackTAVX2, genPackTOffAVX2,
-// genStencil, genDots); main calls them in a loop over the
+// genStencil, genDots, genAddRows); main calls them in a loop over the
 // shapes below. Regenerate with `cd asm && go generate ./...`.
 package main
 
@@ -92,6 +92,8 @@ func main() {
 	genStencil("stencilAVX512", 16)
 	genDots("dotsAVX2", 8)
 	genDots("dotsAVX512", 16)
+	genAddRows("addRowsAVX2", 8)
+	genAddRows("addRowsAVX512", 16)
 
 	if *tilesOut != "" {
 		src, err := tilesFile(avx2Flops, avx512Flops)

@@ -178,3 +178,53 @@ func genDots(name string, lanes int) {
 	VZEROUPPER()
 	RET()
 }
+
+// genAddRows emits dst[r*dstStride+j] += src[r*srcStride+j] for r < rows
+// and j < n, n a multiple of lanes (8: AVX2, 16: AVX-512): the
+// accumulation of col2im, one vector at a time.
+func genAddRows(name string, lanes int) {
+	vec, isa := YMM, "AVX2"
+	if lanes == 16 {
+		vec, isa = ZMM, "AVX-512"
+	}
+	width := 4 * lanes
+	TEXT(name, NOSPLIT, "func(dst, src []float32, rows, n, dstStride, srcStride int)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and j < n, n a", name),
+		fmt.Sprintf("multiple of %d (%s). The caller guarantees that every touched element is in", lanes, isa),
+		"bounds; lengths are not checked.",
+	)
+	Commentf("register pressure: 1 vector; 8 GP")
+	dst := Load(Param("dst").Base(), GP64())
+	src := Load(Param("src").Base(), GP64())
+	rows := Load(Param("rows"), GP64())
+	n := Load(Param("n"), GP64())
+	ds := Load(Param("dstStride"), GP64())
+	SHLQ(U8(2), ds)
+	ss := Load(Param("srcStride"), GP64())
+	SHLQ(U8(2), ss)
+	SHLQ(U8(2), n) // bytes per row
+	j := GP64()
+	TESTQ(rows, rows)
+	JLE(LabelRef("done"))
+	TESTQ(n, n)
+	JLE(LabelRef("done"))
+	Label("row")
+	XORQ(j, j)
+	Label("vector")
+	v := vec()
+	VMOVUPS(Mem{Base: src, Index: j, Scale: 1}, v)
+	VADDPS(Mem{Base: dst, Index: j, Scale: 1}, v, v)
+	VMOVUPS(v, Mem{Base: dst, Index: j, Scale: 1})
+	ADDQ(U32(width), j)
+	CMPQ(j, n)
+	JL(LabelRef("vector"))
+	ADDQ(ds, dst)
+	ADDQ(ss, src)
+	DECQ(rows)
+	JNZ(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
