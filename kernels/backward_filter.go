@@ -27,8 +27,46 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	if s.Groups < c.threads {
 		blocks = c.threads
 	}
+	if c.shifted != nil && blocks > 1 {
+		c.backwardFilterShared(dw, dy, x)
+		return nil
+	}
 	c.run(passBackwardFilter, s.Groups*blocks, dw, dy, x, nil)
 	return nil
+}
+
+// backwardFilterShared is the Shifted form with the threads splitting dW:
+// each image and group is padded once, by the calling goroutine, and the
+// threads then multiply their blocks of dW from the shared copies, instead
+// of each padding its own.
+func (c *Conv2D) backwardFilterShared(dw, dy, x []float32) {
+	s := c.s
+	w0 := &c.workers[0]
+	for g := 0; g < s.Groups; g++ {
+		for n := 0; n < s.N; n++ {
+			c.padInput(w0.xpad, x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW])
+			c.padGradient(w0.dypad, dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ])
+			beta := float32(1)
+			if n == 0 && !c.accumulate {
+				beta = 0
+			}
+			c.job = convJob{c: c, pass: passBackwardFilterShared, parts: c.threads, items: c.threads,
+				a: dw, g: g, beta: beta}
+			c.group.Run(c.threads, &c.job)
+			c.job = convJob{}
+		}
+	}
+}
+
+// shiftedProduct adds (beta = 1) or writes (beta = 0) block [i0, i1) ×
+// [j0, j1) of group g's dW from the padded copies in src.
+func (c *Conv2D) shiftedProduct(wk, src *worker, g int, beta float32, dw []float32, i0, i1, j0, j1 int) {
+	s := c.s
+	wk.denseA = simdconv.Dense{Data: src.dypad, Stride: s.P * c.wpad}
+	wk.shifted = simdconv.Shifted{X: src.xpad, Off: c.shifted}
+	wk.g = simdconv.Gemm{M: s.Kg, N: s.CRSg, K: s.P * c.wpad, Alpha: 1, A: &wk.denseA,
+		B: &wk.shifted, Beta: beta, C: dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Ldc: s.CRSg}
+	wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
 }
 
 func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
@@ -59,11 +97,7 @@ func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
 		if c.shifted != nil {
 			c.padInput(wk.xpad, xg)
 			c.padGradient(wk.dypad, dyg)
-			wk.denseA = simdconv.Dense{Data: wk.dypad, Stride: s.P * c.wpad}
-			wk.shifted = simdconv.Shifted{X: wk.xpad, Off: c.shifted}
-			wk.g = simdconv.Gemm{M: s.Kg, N: s.CRSg, K: s.P * c.wpad, Alpha: 1, A: &wk.denseA,
-				B: &wk.shifted, Beta: beta, C: dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Ldc: s.CRSg}
-			wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
+			c.shiftedProduct(wk, wk, g, beta, dw, i0, i1, j0, j1)
 			beta = 1
 			continue
 		}
@@ -182,12 +216,14 @@ func (c *Conv2D) padGradient(dyp, dyg []float32) {
 	simdconv.CopyRows(dyp, dyg, s.Kg*s.P, c.wpad, 0, s.Q, c.wpad, s.Q)
 }
 
-// split returns block b of n blocks of an m×n matrix, cut along the side
-// with more register tiles, at tile boundaries.
+// split returns block b of n blocks of an m×n matrix, at tile boundaries.
+// It cuts the longer side: each block packs all of the operand along the
+// other side, so that one should be the smaller (L6, 64×256: cutting the
+// 64 rows made each thread pack all of the 3136×256 input).
 func split(m, n, blocks, b int) (i0, i1, j0, j1 int) {
 	mr, nr := simdconv.Tile()
 	tm, tn := (m+mr-1)/mr, (n+nr-1)/nr
-	if tm >= tn {
+	if m > n && tm >= blocks || tn < blocks {
 		return min(b*tm/blocks*mr, m), min((b+1)*tm/blocks*mr, m), 0, n
 	}
 	return 0, m, min(b*tn/blocks*nr, n), min((b+1)*tn/blocks*nr, n)

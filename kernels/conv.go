@@ -238,6 +238,7 @@ const (
 	passForward pass = iota
 	passBackwardData
 	passBackwardFilter
+	passBackwardFilterShared // a block of dW from shared padded copies
 )
 
 // convJob spreads the items of a pass (image and group pairs, or blocks of
@@ -249,6 +250,8 @@ type convJob struct {
 	parts      int
 	items      int
 	a, b, d, e []float32
+	g          int     // passBackwardFilterShared: the group
+	beta       float32 // passBackwardFilterShared: 0 for the first image
 }
 
 func (j *convJob) Do(part int) {
@@ -281,6 +284,9 @@ func (c *Conv2D) item(p pass, w *worker, wide bool, it int, a, b, d, e []float32
 		c.backwardDataItem(w, wide, it, a, b, d)
 	case passBackwardFilter:
 		c.backwardFilterItem(w, it, a, b, d)
+	case passBackwardFilterShared:
+		i0, i1, j0, j1 := split(c.s.Kg, c.s.CRSg, c.threads, it)
+		c.shiftedProduct(w, &c.workers[0], c.job.g, c.job.beta, a, i0, i1, j0, j1)
 	}
 }
 
