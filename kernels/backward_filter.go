@@ -23,16 +23,22 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 		c.biasGrad(dbias, dy)
 	}
 	// Items are groups, or, with fewer groups than threads, blocks of dW.
-	blocks := 1
-	if s.Groups < c.threads {
-		blocks = c.threads
-	}
+	blocks := c.filterBlocks()
 	if c.shifted != nil && blocks > 1 {
 		c.backwardFilterShared(dw, dy, x)
 		return nil
 	}
 	c.run(passBackwardFilter, s.Groups*blocks, dw, dy, x, nil)
 	return nil
+}
+
+// filterBlocks is how many blocks each group's dW is cut into: one per
+// thread when there are fewer groups than threads, else one.
+func (c *Conv2D) filterBlocks() int {
+	if c.parallel() && c.s.Groups < c.threads {
+		return c.threads
+	}
+	return 1
 }
 
 // backwardFilterShared is the Shifted form with the threads splitting dW:
@@ -71,10 +77,7 @@ func (c *Conv2D) shiftedProduct(wk, src *worker, g int, beta float32, dw []float
 
 func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
 	s := c.s
-	blocks := 1
-	if s.Groups < c.threads {
-		blocks = c.threads
-	}
+	blocks := c.filterBlocks()
 	g, blk := it/blocks, it%blocks
 	i0, i1, j0, j1 := split(s.Kg, s.CRSg, blocks, blk)
 	if c.stencil != nil { // Kg = 1, CRSg = R·S

@@ -265,15 +265,27 @@ func (j *convJob) Do(part int) {
 // least as many items as threads, else one after the other, each multiply
 // spread over the threads.
 func (c *Conv2D) run(p pass, items int, a, b, d, e []float32) {
-	if c.threads > 1 && items >= c.threads {
+	if c.parallel() && items >= c.threads {
 		c.job = convJob{c: c, pass: p, parts: c.threads, items: items, a: a, b: b, d: d, e: e}
 		c.group.Run(c.threads, &c.job)
 		c.job = convJob{}
 		return
 	}
 	for it := 0; it < items; it++ {
-		c.item(p, &c.workers[0], true, it, a, b, d, e)
+		c.item(p, &c.workers[0], c.parallel(), it, a, b, d, e)
 	}
+}
+
+// minParallelFlops is the smallest pass worth more than one thread: waking
+// a second one costs tens of microseconds on the virtual machine here, and
+// the depthwise L9 (3.6 Mflop, 110 µs) and L8 (12.5 Mflop) ran slower on two
+// threads than on one. Tests lower it to run their small shapes threaded.
+var minParallelFlops = 16 << 20
+
+// parallel reports whether a pass of this layer runs on several threads.
+func (c *Conv2D) parallel() bool {
+	s := c.s
+	return c.threads > 1 && 2*float64(s.N)*float64(s.K)*float64(s.CRSg)*float64(s.PQ) >= float64(minParallelFlops)
 }
 
 func (c *Conv2D) item(p pass, w *worker, wide bool, it int, a, b, d, e []float32) {

@@ -86,6 +86,7 @@ func runPasses(t *testing.T, c *Conv2D, d data) {
 }
 
 func TestPasses(t *testing.T) {
+	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
 		for i, p := range testShapes {
 			for _, threads := range []int{1, 2} {
@@ -104,6 +105,7 @@ func TestPasses(t *testing.T) {
 // TestBackwardDataRoutes runs both backward-data routes on every shape and
 // checks that they agree with each other and with the reference.
 func TestBackwardDataRoutes(t *testing.T) {
+	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
 		for i, p := range testShapes {
 			d := newData(t, p, uint64(i))
@@ -186,6 +188,7 @@ func TestReLUBiasAccumulate(t *testing.T) {
 // TestThreadsBitwise checks that every pass gives the same bits on 1, 2
 // and 4 threads.
 func TestThreadsBitwise(t *testing.T) {
+	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
 		for i, p := range append(testShapes, Conv2DParams{N: 1, C: 64, H: 20, W: 20, K: 64, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}) {
 			d := newData(t, p, uint64(i))
@@ -208,6 +211,7 @@ func TestThreadsBitwise(t *testing.T) {
 }
 
 func TestZeroAllocs(t *testing.T) {
+	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
 		for _, threads := range []int{1, 2} {
 			for i, p := range testShapes {
@@ -277,6 +281,7 @@ func TestGradients(t *testing.T) {
 // Yᵀ = im2col(X)ᵀ·Wᵀ stored transposed, on every shape, with bias and ReLU,
 // at one and two threads, and checks both against the reference.
 func TestForwardTransposed(t *testing.T) {
+	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
 		for i, p := range testShapes {
 			d := newData(t, p, uint64(i))
@@ -304,6 +309,7 @@ func TestForwardTransposed(t *testing.T) {
 // Shifted column matrix on every shape but the pointwise and depthwise ones, with accumulation, at one
 // and two threads, and checks both against the reference.
 func TestBackwardFilterShifted(t *testing.T) {
+	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
 		for i, p := range testShapes {
 			d := newData(t, p, uint64(i))
@@ -351,4 +357,12 @@ func dirtyWorkspace(n int) []float32 {
 		ws[i] = float32(math.NaN())
 	}
 	return ws
+}
+
+// allParallel makes every pass of the tests' small shapes run on all the
+// threads asked for, as large layers do, for the rest of t.
+func allParallel(t testing.TB) {
+	prev := minParallelFlops
+	minParallelFlops = 0
+	t.Cleanup(func() { minParallelFlops = prev })
 }

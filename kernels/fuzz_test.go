@@ -12,6 +12,7 @@ import (
 // generic ISA, checks them against the float64 reference, then checks that
 // every other ISA agrees with generic.
 func FuzzConv2D(f *testing.F) {
+	allParallel(f)
 	f.Add([]byte{1, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, uint64(1))
 	f.Add([]byte{2, 4, 12, 10, 6, 3, 2, 2, 3, 2, 0, 1, 3, 2, 1, 2}, uint64(2))
 	f.Fuzz(func(t *testing.T, b []byte, seed uint64) {
