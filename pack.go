@@ -50,11 +50,20 @@ func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStrid
 		// with every lane masked off: point it at dst.
 		lo, hi, src, srcStride = 0, 0, dst, dstStride
 	}
-	if lo < 0 || hi > n || (rows-1)*dstStride+n > len(dst) ||
-		hi > lo && (rows-1)*srcStride+hi-lo > len(src) {
+	if lo < 0 || hi > n || !rowsFit(len(dst), rows, n, dstStride) ||
+		hi > lo && !rowsFit(len(src), rows, hi-lo, srcStride) {
 		panic("simdconv: packRows operands out of bounds")
 	}
 	packRowsKernel(id, dst, src, rows, n, lo, hi, dstStride, srcStride)
+}
+
+// rowsFit reports whether rows ≥ 1 rows of n ≥ 0 floats, stride apart, lie
+// inside a slice of length size, without overflow.
+func rowsFit(size, rows, n, stride int) bool {
+	if rows < 1 || n < 0 || stride < 0 || n > size {
+		return false
+	}
+	return stride == 0 || rows-1 <= (size-n)/stride
 }
 
 // lanes is the bit mask of lanes [lo, hi), hi ≤ 64.
@@ -275,7 +284,7 @@ func (m *Im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 				off, mask = m.tapPlane(t%nw)+ih*m.W+iw-sg.off, lanes(sg.off+lo, sg.off+hi)
 			}
 			if mask != 0 && (off+bits.TrailingZeros64(mask) < 0 ||
-				cLast*cs+off+63-bits.LeadingZeros64(mask) >= len(m.X)) {
+				cLast*cs+off+63-bits.LeadingZeros64(mask) >= len(m.X)) || int(int32(off)) != off {
 				panic("simdconv: packSliver mask outside x")
 			}
 			e := tab[4*(t*len(segs)+i):][:4]

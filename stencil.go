@@ -16,12 +16,20 @@ const Slack = 16
 // up to n rounded up to a multiple of Slack. It panics unless y, w, off and
 // x hold what that reads and writes.
 func Stencil(y, x, w []float32, off []int, n int, bias float32) {
+	if n < 0 {
+		panic(fmt.Sprintf("simdconv: Stencil: n = %d", n))
+	}
 	np := roundUp(n, Slack)
 	checkShifts("Stencil", x, off, np)
 	if len(w) < len(off) || len(y) < np {
 		panic(fmt.Sprintf("simdconv: Stencil: len(w) = %d, len(y) = %d, want ≥ %d and ≥ %d", len(w), len(y), len(off), np))
 	}
-	if np > 0 {
+	switch {
+	case len(off) == 0:
+		for i := range y[:n] {
+			y[i] = bias
+		}
+	case np > 0:
 		stencilKernel(current, y, x, w, off, np, bias)
 	}
 }
@@ -30,6 +38,9 @@ func Stencil(y, x, w []float32, off []int, n int, bias float32) {
 // hold n rounded up to a multiple of Slack floats, zero past n. It panics
 // unless a, d, off and x hold what that reads and writes.
 func ShiftedDots(d, a, x []float32, off []int, n int) {
+	if n < 0 {
+		panic(fmt.Sprintf("simdconv: ShiftedDots: n = %d", n))
+	}
 	np := roundUp(n, Slack)
 	checkShifts("ShiftedDots", x, off, np)
 	if len(d) < len(off) || len(a) < np {
@@ -60,7 +71,7 @@ func AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
-	if n > dstStride && rows > 1 || (rows-1)*dstStride+n > len(dst) || (rows-1)*srcStride+n > len(src) {
+	if n > dstStride && rows > 1 || !rowsFit(len(dst), rows, n, dstStride) || !rowsFit(len(src), rows, n, srcStride) {
 		panic(fmt.Sprintf("simdconv: AddRows: %d rows of %d at strides %d, %d outside len(dst) = %d, len(src) = %d",
 			rows, n, dstStride, srcStride, len(dst), len(src)))
 	}
@@ -75,7 +86,7 @@ func AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
 
 func checkShifts(fn string, x []float32, off []int, np int) {
 	for _, o := range off {
-		if o < 0 || o+np > len(x) {
+		if o < 0 || np > len(x) || o > len(x)-np {
 			panic(fmt.Sprintf("simdconv: %s: offset %d + %d floats is outside x (len %d)", fn, o, np, len(x)))
 		}
 	}

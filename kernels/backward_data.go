@@ -66,7 +66,7 @@ func (c *Conv2D) planBackwardData() {
 	if gemm < full {
 		c.route = routeGemm
 		c.chunk = chunk
-		c.panel = s.CRSg * c.chunk
+		c.panel = max(c.panel, s.CRSg*c.chunk)
 		return
 	}
 	c.route = routeFull

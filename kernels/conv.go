@@ -142,10 +142,12 @@ func taps(n, step, first int) []int {
 }
 
 // plan sizes the per-worker workspace for the largest multiply of any pass.
+// Products may run transposed (productT), so every dimension bounds both M
+// and N.
 func (c *Conv2D) plan() {
 	s := c.s
-	m := max(s.Kg, s.Cg, s.CRSg)
-	n := max(s.PQ, s.HW, s.CRSg)
+	m := max(s.Kg, s.Cg, s.CRSg, s.PQ, s.HW)
+	n := m
 	k := max(s.CRSg, s.Kg*s.RS, s.PQ, s.P*c.wpad)
 	c.gemmWS = simdconv.GemmWorkspace(m, n, k)
 	c.forwardT = transposeFits(s.Kg, s.PQ, s.CRSg)

@@ -32,6 +32,11 @@ var testShapes = []Conv2DParams{
 	{N: 2, C: 5, H: 9, W: 11, K: 5, R: 3, S: 3, Groups: 5, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	{N: 1, C: 3, H: 12, W: 7, K: 3, R: 5, S: 3, Groups: 3, DilationH: 2, PadTop: 3, PadBottom: 5, PadLeft: 0, PadRight: 2},
 	{N: 1, C: 4, H: 6, W: 6, K: 4, R: 3, S: 3, Groups: 4, PadTop: 3, PadBottom: 1, PadLeft: 1, PadRight: 3},
+	// many more output channels than anything else: Forward runs transposed
+	{N: 1, C: 22, H: 3, W: 6, K: 677, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	{N: 1, C: 256, H: 17, W: 1, K: 480, R: 1, S: 1},
+	// depthwise whose padding passes the filter's reach, on the GEMM route
+	{N: 1, C: 2, H: 2, W: 100, K: 2, R: 1, S: 100, Groups: 2, PadTop: 1},
 }
 
 func name(p Conv2DParams) string {
