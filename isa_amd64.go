@@ -163,8 +163,8 @@ func sliverLanes(id isaID) int {
 	return 0
 }
 
-func packSliverKernel(_ isaID, dst, x []float32, tab []int32, kc, t0, taps, segs, c0, hw int) {
-	packSliverAVX512(dst, x, tab, kc, t0, taps, segs, c0, hw)
+func packSliverKernel(_ isaID, dst, x []float32, tab []int32, kc, t0, taps, segs, c0, chanStride int) {
+	packSliverAVX512(dst, x, tab, kc, t0, taps, segs, c0, chanStride)
 }
 
 func peak(id isaID, n int) (flops int) {

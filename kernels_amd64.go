@@ -81,6 +81,8 @@ func sgemm8x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 //
 // The load bits must lie in [lo, n). The caller guarantees that every touched
 // element of dst and src is in bounds; lengths are not checked.
+//
+//go:noescape
 func packRowsAVX2(dst []float32, src []float32, rows int, lo int, dstStride int, srcStride int, load uint64, store uint64)
 
 // packRowsAVX512 sets, for r < rows and j < n ≤ 48, where store holds the bits [0, n),
@@ -89,17 +91,19 @@ func packRowsAVX2(dst []float32, src []float32, rows int, lo int, dstStride int,
 //
 // The load bits must lie in [lo, n). The caller guarantees that every touched
 // element of dst and src is in bounds; lengths are not checked.
+//
+//go:noescape
 func packRowsAVX512(dst []float32, src []float32, rows int, lo int, dstStride int, srcStride int, load uint64, store uint64)
 
 // packSliverAVX512 sets, for kk < kc, with t = (t0+kk) mod taps and c = c0 + (t0+kk)/taps,
 //
-//	dst[kk*48+j] = x[c*hw + tab[4e] + j] for the one segment e = t*segs+i whose mask has bit j, else 0.
+//	dst[kk*48+j] = x[c*chanStride + tab[4e] + j] for the one segment e = t*segs+i whose mask has bit j, else 0.
 //
 // The caller guarantees that every lane a mask selects lies inside x for every
 // channel read, that len(dst) ≥ kc*lanes and len(tab) ≥ 4*taps*segs; lengths are not checked.
 //
 //go:noescape
-func packSliverAVX512(dst []float32, x []float32, tab []int32, kc int, t0 int, taps int, segs int, c0 int, hw int)
+func packSliverAVX512(dst []float32, x []float32, tab []int32, kc int, t0 int, taps int, segs int, c0 int, chanStride int)
 
 // packT6AVX2 sets dst[kk*ldd+i] = alpha·a[i*lda+kk] for i < 6 and kk < kc, kc a multiple of 8;
 // it may write dst[kk*ldd+i] for i < 8 before it writes the final value there.

@@ -2575,7 +2575,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func packSliverAVX512(dst []float32, x []float32, tab []int32, kc int, t0 int, taps int, segs int, c0 int, hw int)
+// func packSliverAVX512(dst []float32, x []float32, tab []int32, kc int, t0 int, taps int, segs int, c0 int, chanStride int)
 // Requires: AVX, AVX512F
 TEXT ·packSliverAVX512(SB), NOSPLIT, $0-120
 	// register pressure: 3 zmm + 3 opmask registers; 12 GP
@@ -2586,7 +2586,7 @@ TEXT ·packSliverAVX512(SB), NOSPLIT, $0-120
 	MOVQ  t0+80(FP), SI
 	MOVQ  taps+88(FP), DI
 	MOVQ  segs+96(FP), R8
-	MOVQ  hw+112(FP), R9
+	MOVQ  chanStride+112(FP), R9
 	SHLQ  $0x02, R9
 	MOVQ  c0+104(FP), R10
 	IMULQ R9, R10

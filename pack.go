@@ -136,27 +136,39 @@ func (d Dense) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 			packRows(id, sl, d.Data[k0*d.Stride+j:], kc, nr, 0, cols, nr, d.Stride)
 			continue
 		}
-		// B(k, j) = Data[j*Stride+k]: transpose 8 columns at a time; the
-		// kernel did k steps [0, kt) of columns [0, ct).
-		kt, ct := 0, 0
-		for ct+8 <= cols {
-			k := packT(id, 8, sl[ct:], d.Data[(j+ct)*d.Stride+k0:], d.Stride, nr, kc, 1)
-			if k == 0 {
-				break
-			}
-			kt, ct = k, ct+8
+		// B(k, j) = Data[j*Stride+k]: column j is the run from j*Stride.
+		var start [maxNR]int
+		for jj := range cols {
+			start[jj] = (j + jj) * d.Stride
 		}
-		for kk := 0; kk < kc; kk++ {
-			out := sl[kk*nr : kk*nr+nr]
-			from := 0
-			if kk < kt {
-				from = ct
-			}
-			for jj := from; jj < cols; jj++ {
-				out[jj] = d.Data[(j+jj)*d.Stride+k0+kk]
-			}
-			clear(out[cols:])
+		packColumns(id, sl, d.Data, start[:cols], k0, kc, nr)
+	}
+}
+
+// packColumns fills a sliver (kc steps of nr floats) from len(start) ≤ nr
+// columns, column jj being the run x[start[jj]+k0:], and zeroes the rest:
+// 8 columns at a time on the transposing kernel, what it leaves in Go.
+func packColumns(id isaID, sl, x []float32, start []int, k0, kc, nr int) {
+	cols := len(start)
+	// The kernel did k steps [0, kt) of columns [0, ct).
+	kt, ct := 0, 0
+	for ct+8 <= cols {
+		k := packTOff(id, sl[ct:], x, start[ct:ct+8], k0, nr, kc)
+		if k == 0 {
+			break
 		}
+		kt, ct = k, ct+8
+	}
+	for kk := 0; kk < kc; kk++ {
+		out := sl[kk*nr : kk*nr+nr]
+		from := 0
+		if kk < kt {
+			from = ct
+		}
+		for jj := from; jj < cols; jj++ {
+			out[jj] = x[start[jj]+k0+kk]
+		}
+		clear(out[cols:])
 	}
 }
 
@@ -279,8 +291,7 @@ func (m *Im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 			ih, iw := sg.ih+m.OffH[t/nw], sg.iw+m.OffW[t%nw]
 			off, mask := 0, uint64(0)
 			if ih >= 0 && ih < m.H {
-				lo := min(max(-iw, 0), sg.n)
-				hi := max(min(m.W-iw, sg.n), lo)
+				lo, hi := inside(iw, sg.n, m.W)
 				off, mask = m.tapPlane(t%nw)+ih*m.W+iw-sg.off, lanes(sg.off+lo, sg.off+hi)
 			}
 			if mask != 0 && (off+bits.TrailingZeros64(mask) < 0 ||
@@ -320,8 +331,7 @@ func (m *Im2col) packSegment(id isaID, dst []float32, ld, k0, kc int, sg segment
 		case ih < 0 || ih >= m.H:
 			packRows(id, out, nil, rows, sg.n, 0, 0, taps*ld, cs)
 		case m.StrideW == 1:
-			lo := min(max(-iw, 0), sg.n)     // first column inside the plane
-			hi := max(min(m.W-iw, sg.n), lo) // first column past it
+			lo, hi := inside(iw, sg.n, m.W)
 			var src []float32
 			if lo < hi {
 				src = m.X[c*cs+base+iw+lo:]
@@ -356,12 +366,17 @@ func padSliver(dst []float32, kc, nc, nr int) {
 	}
 }
 
+// inside returns the run [lo, hi) of u < n for which iw+u lies in [0, w).
+func inside(iw, n, w int) (lo, hi int) {
+	lo = min(max(-iw, 0), n)
+	return lo, max(min(w-iw, n), lo)
+}
+
 // gatherRow sets out[u] = src[iw+u·step], or 0 where that index is outside
 // src.
 func gatherRow(out, src []float32, iw, step int) {
 	if step == 1 {
-		lo := min(max(-iw, 0), len(out))          // first u with iw+u ≥ 0
-		hi := max(min(len(src)-iw, len(out)), lo) // first u with iw+u ≥ len(src)
+		lo, hi := inside(iw, len(out), len(src))
 		clear(out[:lo])
 		if lo < hi {
 			copy(out[lo:hi], src[iw+lo:])
@@ -390,29 +405,7 @@ type Shifted struct {
 func (m *Shifted) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	for s := 0; s < nc; s += nr {
 		cols := min(nr, nc-s)
-		sl := dst[s*kc : s*kc+kc*nr]
-		off := m.Off[j0+s : j0+s+cols]
-		// The kernel transposes 8 columns at a time; it did k steps
-		// [0, kt) of columns [0, ct).
-		kt, ct := 0, 0
-		for ct+8 <= cols {
-			k := packTOff(id, sl[ct:], m.X, off[ct:ct+8], k0, nr, kc)
-			if k == 0 {
-				break
-			}
-			kt, ct = k, ct+8
-		}
-		for kk := 0; kk < kc; kk++ {
-			out := sl[kk*nr : kk*nr+nr]
-			from := 0
-			if kk < kt {
-				from = ct
-			}
-			for jj := from; jj < cols; jj++ {
-				out[jj] = m.X[off[jj]+k0+kk]
-			}
-			clear(out[cols:])
-		}
+		packColumns(id, dst[s*kc:s*kc+kc*nr], m.X, m.Off[j0+s:j0+s+cols], k0, kc, nr)
 	}
 }
 

@@ -60,7 +60,9 @@ func (c *Conv2D) planBackwardData() {
 	// col2im costs about as much as 128 flops per element it adds, the
 	// full route's per-call rearrangement of the filter (spread over the
 	// N·G images and groups) 150 per element it moves: 1.1 and 1.3 ns on
-	// the 116 GFLOP/s core here (L2's col2im; L5's 9.4 MB filter).
+	// the 116 GFLOP/s core here (L2's col2im before it used AddRows; L5's
+	// 9.4 MB filter). With AddRows col2im is cheaper, but forcing each
+	// route on L1–L8 showed these constants still pick the faster one.
 	gemm := flops/util(s.CRSg, chunk) + 128*float64(s.CRSg)*float64(s.PQ)
 	full += 150 * float64(s.wLen) / float64(s.N*s.Groups)
 	if gemm < full {

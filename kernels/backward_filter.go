@@ -184,24 +184,35 @@ func (c *Conv2D) padInput(xp, xg []float32) {
 		clear(xp[s.Cg*hp*c.wpad:])
 		return
 	}
-	plane := c.hs * c.wpad
+	n := splitPhases(xp, xg, s.Cg, s.H, s.W, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, c.hs, c.wpad)
+	clear(xp[n:])
+}
+
+// splitPhases writes x (c planes of h×w) into dst as sh·sw phase planes per
+// channel, each hs×ws: plane (a, b) of channel ci holds at (i, j)
+//
+//	x[ci][i·sh + a − top][j·sw + b − left], or 0 outside x,
+//
+// and returns the floats written. It serves both the column-stride split
+// of forward (sh = 1, no padding) and backward-filter's padded planes.
+func splitPhases(dst, x []float32, c, h, w, sh, sw, top, left, hs, ws int) int {
 	n := 0
-	for ci := 0; ci < s.Cg; ci++ {
-		for a := 0; a < s.StrideH; a++ {
-			for b := 0; b < s.StrideW; b++ {
-				dst := xp[n : n+plane]
-				n += plane
-				for i := 0; i < c.hs; i++ {
-					row := dst[i*c.wpad:][:c.wpad]
-					h := i*s.StrideH + a - s.PadTop
-					if h < 0 || h >= s.H {
+	for ci := 0; ci < c; ci++ {
+		for a := 0; a < sh; a++ {
+			for b := 0; b < sw; b++ {
+				plane := dst[n : n+hs*ws]
+				n += hs * ws
+				for i := 0; i < hs; i++ {
+					row := plane[i*ws:][:ws]
+					y := i*sh + a - top
+					if y < 0 || y >= h {
 						clear(row)
 						continue
 					}
-					src := xg[(ci*s.H+h)*s.W:][:s.W]
+					src := x[(ci*h+y)*w:][:w]
 					for j := range row {
-						if w := j*s.StrideW + b - s.PadLeft; w >= 0 && w < s.W {
-							row[j] = src[w]
+						if z := j*sw + b - left; z >= 0 && z < w {
+							row[j] = src[z]
 						} else {
 							row[j] = 0
 						}
@@ -210,7 +221,7 @@ func (c *Conv2D) padInput(xp, xg []float32) {
 			}
 		}
 	}
-	clear(xp[n:])
+	return n
 }
 
 // padGradient writes dY's rows at stride W', zero past column Q.

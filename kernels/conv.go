@@ -25,7 +25,7 @@ type Conv2D struct {
 	route      route        // backward-data route
 	phases     []phase      // sub-pixel phases of the full route
 	gemmWS     int          // floats of GEMM workspace per worker
-	panel      int          // floats of panel per worker
+	panel      int          // floats of panel per worker (see worker.panel)
 	chunk      int          // columns per col2im panel on the GEMM route
 	pointwise  bool         // 1×1, stride 1, no padding: the column matrix is X itself
 	forwardT   bool         // Forward computes Yᵀ, which fits the register tile better
@@ -34,9 +34,9 @@ type Conv2D struct {
 	stencil    *stencilPlan // a depthwise stride-1 layer's stencil passes, or nil
 	split      *columnSplit // the phase planes of a layer of column stride > 1, or nil
 	hs         int          // phase plane height of the Shifted form
-	wpad       int          // phase plane width of the Shifted form (W' at stride 1)
-	xpadLen    int          // floats of padded input per worker
-	dypadLen   int          // floats of padded dY per worker
+	wpad       int          // phase plane width of the Shifted form (W' at stride 1), or the stencil's W'
+	xpadLen    int          // floats of worker.xpad
+	dypadLen   int          // floats of worker.dypad
 
 	engine simdconv.Engine
 	group  parallel.Group
@@ -48,14 +48,14 @@ type Conv2D struct {
 // allocate.
 type worker struct {
 	gemm    []float32 // GEMM packing workspace
-	panel   []float32 // col2im or sub-pixel output panel
+	panel   []float32 // output panels: col2im's, a sub-pixel phase's, a transposed product's (productT), a stencil's
 	off     []int     // tap offsets of a sub-pixel panel
 	g       simdconv.Gemm
 	denseA  simdconv.Dense
 	dense   simdconv.Dense
 	shifted simdconv.Shifted
-	xpad    []float32 // zero-padded input of backward-filter's Shifted form
-	dypad   []float32 // dY at the padded row stride
+	xpad    []float32 // input copies: padded (Shifted form, stencil), split into phase planes (column stride > 1), or col2im's phase planes
+	dypad   []float32 // dY copies: at the padded row stride (Shifted form, stencil) or padded for backward-data's stencil
 	im      simdconv.Im2col
 	imT     simdconv.Im2colT
 }
@@ -326,21 +326,7 @@ func (c *Conv2D) setIm2col(wk *worker, m *simdconv.Im2col, x []float32) {
 	sp := c.split
 	plane := s.H * sp.w
 	xs := wk.xpad[:s.Cg*s.StrideW*plane]
-	for ci := 0; ci < s.Cg; ci++ {
-		for h := 0; h < s.H; h++ {
-			row := x[(ci*s.H+h)*s.W:][:s.W]
-			for ph := 0; ph < s.StrideW; ph++ {
-				dst := xs[(ci*s.StrideW+ph)*plane+h*sp.w:][:sp.w]
-				for u := range dst {
-					if j := u*s.StrideW + ph; j < s.W {
-						dst[u] = row[j]
-					} else {
-						dst[u] = 0
-					}
-				}
-			}
-		}
-	}
+	splitPhases(xs, x, s.Cg, s.H, s.W, 1, s.StrideW, 0, 0, s.H, sp.w)
 	*m = simdconv.Im2col{X: xs, C: s.Cg, H: s.H, W: sp.w, P: s.P, Q: s.Q,
 		StrideH: s.StrideH, StrideW: 1, OffH: c.offH, OffW: sp.shift,
 		ChanStride: s.StrideW * plane, TapPlane: sp.plane}

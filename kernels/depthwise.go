@@ -7,7 +7,10 @@ import "github.com/simdconv/simdconv"
 // p·W'+q, every tap is a shift of the plane, so forward and backward-data
 // are a stencil and backward-filter is one dot product per tap
 // (simdconv.Stencil, simdconv.ShiftedDots). As in backward-filter's Shifted
-// form, the W'−Q positions past each row are computed and dropped.
+// form, the W'−Q positions past each row are computed too: forward and
+// backward-data drop them, backward-filter multiplies them by zeros in dY
+// (so, there too, an Inf in the input can give a NaN the GEMM route would
+// not).
 
 // stencilPlan is the geometry of the stencil passes.
 type stencilPlan struct {

@@ -69,6 +69,7 @@ func rowLoop(r packArgs, label string, body func()) {
 func genPackRowsAVX512(name string, lanes int) {
 	nv := lanes / 16
 	TEXT(name, NOSPLIT, packRowsSignature)
+	Pragma("noescape")
 	Doc(packRowsDoc(name, lanes)...)
 	Commentf("register pressure: %d zmm + %d of 7 opmask registers; 8 GP", nv, nv+1)
 	r := loadPackArgs()
@@ -119,8 +120,9 @@ func genPackRowsAVX512(name string, lanes int) {
 // floats (a multiple of 8). Full rows, the common case, take plain moves.
 // Other rows load through VMASKMOVPS, whose masked-off lanes are never read,
 // but do not store through it: its masked store cost about 13 cycles on
-// the Zen 4 here (BenchmarkPackRows, 7 ns per 16-float row). They store whole vectors and then the last m lanes as 4-, 2- and
-// 1-lane pieces, in one loop per (vectors spanned, m).
+// the Zen 4 here (BenchmarkPackRows, 7 ns per 16-float row). Such rows
+// store whole vectors and then the last m lanes as 4-, 2- and 1-lane
+// pieces, in one loop per (vectors spanned, m).
 func genPackRowsAVX2(name string, lanes int) {
 	nv := lanes / 8
 	laneBits := GLOBL(name+"LaneBits", RODATA|NOPTR)
@@ -128,6 +130,7 @@ func genPackRowsAVX2(name string, lanes int) {
 		DATA(4*i, U32(1<<i))
 	}
 	TEXT(name, NOSPLIT, packRowsSignature)
+	Pragma("noescape")
 	Doc(packRowsDoc(name, lanes)...)
 	Commentf("register pressure: %d ymm masks + %d data + 1 lane-bit constant + 1 piece of 16 ymm; 8 GP", nv, nv)
 	r := loadPackArgs()
@@ -216,7 +219,7 @@ func storeLanes(y VecVirtual, dst Mem, m int) {
 	}
 }
 
-const packSliverSignature = "func(dst, x []float32, tab []int32, kc, t0, taps, segs, c0, hw int)"
+const packSliverSignature = "func(dst, x []float32, tab []int32, kc, t0, taps, segs, c0, chanStride int)"
 
 // genPackSliverAVX512 emits the implicit-im2col gather of a stride-1
 // convolution for a whole B sliver of lanes columns: row kk (tap t, channel
@@ -234,7 +237,7 @@ func genPackSliverAVX512(name string, lanes int) {
 	Doc(
 		fmt.Sprintf("%s sets, for kk < kc, with t = (t0+kk) mod taps and c = c0 + (t0+kk)/taps,", name),
 		"",
-		fmt.Sprintf("\tdst[kk*%d+j] = x[c*hw + tab[4e] + j] for the one segment e = t*segs+i whose mask has bit j, else 0.", lanes),
+		fmt.Sprintf("\tdst[kk*%d+j] = x[c*chanStride + tab[4e] + j] for the one segment e = t*segs+i whose mask has bit j, else 0.", lanes),
 		"",
 		"The caller guarantees that every lane a mask selects lies inside x for every",
 		"channel read, that len(dst) ≥ kc*lanes and len(tab) ≥ 4*taps*segs; lengths are not checked.",
@@ -247,10 +250,10 @@ func genPackSliverAVX512(name string, lanes int) {
 	t := Load(Param("t0"), GP64())
 	taps := Load(Param("taps"), GP64())
 	segs := Load(Param("segs"), GP64())
-	hw4 := Load(Param("hw"), GP64())
-	SHLQ(U8(2), hw4)
-	plane := Load(Param("c0"), GP64()) // plane = x + c*hw*4
-	IMULQ(hw4, plane)
+	cs4 := Load(Param("chanStride"), GP64())
+	SHLQ(U8(2), cs4)
+	plane := Load(Param("c0"), GP64()) // plane = x + c*chanStride*4
+	IMULQ(cs4, plane)
 	ADDQ(x, plane)
 	entryBytes := GP64() // bytes of one tap's row of the table
 	MOVQ(segs, entryBytes)
@@ -295,7 +298,7 @@ func genPackSliverAVX512(name string, lanes int) {
 	JNE(LabelRef("next"))
 	XORQ(t, t)
 	MOVQ(tab, row)
-	ADDQ(hw4, plane)
+	ADDQ(cs4, plane)
 	Label("next")
 	DECQ(kc)
 	JNZ(LabelRef("row"))
