@@ -132,8 +132,70 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	if c.route == routeFull {
 		c.rearrangeFilter(w)
 	}
+	if c.route == routeGemm && c.parallel() && s.N*s.Groups < c.threads && s.PQ >= minRowChunks*c.threads*c.chunk {
+		c.backwardDataRows(dx, dy, w)
+		return nil
+	}
 	c.run(passBackwardData, s.N*s.Groups, dx, dy, w, nil)
 	return nil
+}
+
+// minRowChunks is how many column chunks per thread backwardDataRows needs:
+// each thread multiplies the chunks at its boundary again, which with few
+// chunks is most of them (L4 and L5, one chunk each, stopped scaling).
+// Tests lower it.
+var minRowChunks = 8
+
+// backwardDataRows is the GEMM route with the threads splitting the rows of
+// dX rather than each product: a thread multiplies the column chunks whose
+// outputs reach its rows (the chunks at a boundary are multiplied by both
+// threads) and adds them into its rows only. Every dX element gets the same
+// contributions in the same order as on one thread.
+func (c *Conv2D) backwardDataRows(dx, dy, w []float32) {
+	s := c.s
+	for it := 0; it < s.N*s.Groups; it++ {
+		n, g := it/s.Groups, it%s.Groups
+		dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+		acc := dxg
+		if c.split != nil {
+			acc = c.workers[0].xpad[:s.Cg*s.StrideW*s.H*c.split.w]
+		}
+		clear(acc)
+		c.job = convJob{c: c, pass: passBackwardDataRows, parts: c.threads, items: c.threads,
+			a: dxg, b: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ], d: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], e: acc}
+		c.group.Run(c.threads, &c.job)
+		c.job = convJob{}
+	}
+}
+
+// backwardDataRowsPart is part t of backwardDataRows: dX rows [h0, h1).
+func (c *Conv2D) backwardDataRowsPart(wk *worker, t int, dxg, dyg, wg, acc []float32) {
+	s := c.s
+	h0, h1 := t*s.H/c.threads, (t+1)*s.H/c.threads
+	if h0 >= h1 {
+		return
+	}
+	ohMin, ohMax := c.offH[0], c.offH[len(c.offH)-1]
+	pLo := max(0, ceilDiv(h0-ohMax, s.StrideH))
+	pHi := min(s.P, floorDiv(h1-1-ohMin, s.StrideH)+1) // output rows [pLo, pHi) reach the part
+	for j0 := pLo * s.Q / c.chunk * c.chunk; j0 < pHi*s.Q; j0 += c.chunk {
+		nc := min(c.chunk, s.PQ-j0)
+		c.transposedProduct(wk, false, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
+		c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, h0, h1)
+	}
+	if c.split != nil {
+		c.mergePhases(dxg, acc, h0, h1)
+	}
+}
+
+// ceilDiv and floorDiv round a/b (b > 0) up and down, for any sign of a.
+func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
+
+func floorDiv(a, b int) int {
+	if a < 0 {
+		return -((-a + b - 1) / b)
+	}
+	return a / b
 }
 
 // rearrangeFilter writes, for each phase and group, the matrix
@@ -190,10 +252,10 @@ func (c *Conv2D) backwardDataItem(wk *worker, wide bool, it int, dx, dy, w []flo
 		for j0 := 0; j0 < s.PQ; j0 += c.chunk {
 			nc := min(c.chunk, s.PQ-j0)
 			c.transposedProduct(wk, wide, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
-			c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc)
+			c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, 0, s.H)
 		}
 		if c.split != nil {
-			c.mergePhases(dxg, acc)
+			c.mergePhases(dxg, acc, 0, s.H)
 		}
 	case routeFull:
 		for i := range c.phases {
@@ -214,11 +276,11 @@ func (c *Conv2D) transposedProduct(wk *worker, wide bool, wg, dy, out []float32,
 }
 
 // col2im adds columns [j0, j0+cols) of a column matrix (rows (c, r, s)) into
-// dst: dX itself at column stride 1, else its phase planes (columnSplit),
-// which mergePhases then interleaves into dX. Either way each tap adds
-// contiguous runs, a call of simdconv.AddRows for the whole rows of the
-// chunk and one for each partial row at its ends.
-func (c *Conv2D) col2im(dst, col []float32, j0, cols int) {
+// the rows [h0, h1) of dst: dX itself at column stride 1, else its phase
+// planes (columnSplit), which mergePhases then interleaves into dX. Either
+// way each tap adds contiguous runs, a call of simdconv.AddRows for the
+// whole rows of the chunk and one for each partial row at its ends.
+func (c *Conv2D) col2im(dst, col []float32, j0, cols, h0, h1 int) {
 	s := c.s
 	w, chanLen, shift, plane := s.W, s.HW, c.offW, []int(nil)
 	if c.split != nil {
@@ -227,12 +289,9 @@ func (c *Conv2D) col2im(dst, col []float32, j0, cols int) {
 	sh, row := s.StrideH, 0
 	for ci := 0; ci < s.Cg; ci++ {
 		for _, oh := range c.offH {
-			// Output rows p whose input row p·sh + oh lies inside.
-			pMin := max(0, (-oh+sh-1)/sh)
-			pEnd := 0
-			if s.H-1-oh >= 0 {
-				pEnd = (s.H-1-oh)/sh + 1
-			}
+			// Output rows p whose input row p·sh + oh lies in [h0, h1).
+			pMin := max(0, ceilDiv(h0-oh, sh))
+			pEnd := max(0, floorDiv(h1-1-oh, sh)+1)
 			for si, u := range shift {
 				src := col[row*cols:][:cols]
 				row++
@@ -267,14 +326,15 @@ func (c *Conv2D) col2im(dst, col []float32, j0, cols int) {
 	}
 }
 
-// mergePhases sets dx (Cg planes) from its phase planes in buf.
-func (c *Conv2D) mergePhases(dx, buf []float32) {
+// mergePhases sets rows [h0, h1) of dx (Cg planes) from its phase planes
+// in buf.
+func (c *Conv2D) mergePhases(dx, buf []float32, h0, h1 int) {
 	s, sp := c.s, c.split
 	plane := s.H * sp.w
 	for ci := 0; ci < s.Cg; ci++ {
 		for ph := 0; ph < s.StrideW; ph++ {
 			src := buf[(ci*s.StrideW+ph)*plane:][:plane]
-			for h := 0; h < s.H; h++ {
+			for h := h0; h < h1; h++ {
 				out := dx[(ci*s.H+h)*s.W:][:s.W]
 				for u, v := range src[h*sp.w:][:sp.w] {
 					if x := u*s.StrideW + ph; x < s.W {

@@ -241,6 +241,7 @@ const (
 	passBackwardData
 	passBackwardFilter
 	passBackwardFilterShared // a block of dW from shared padded copies
+	passBackwardDataRows     // a band of dX rows on the GEMM route
 )
 
 // convJob spreads the items of a pass (image and group pairs, or blocks of
@@ -298,6 +299,8 @@ func (c *Conv2D) item(p pass, w *worker, wide bool, it int, a, b, d, e []float32
 		c.backwardDataItem(w, wide, it, a, b, d)
 	case passBackwardFilter:
 		c.backwardFilterItem(w, it, a, b, d)
+	case passBackwardDataRows:
+		c.backwardDataRowsPart(w, it, a, b, d, e)
 	case passBackwardFilterShared:
 		i0, i1, j0, j1 := split(c.s.Kg, c.s.CRSg, c.threads, it)
 		c.shiftedProduct(w, &c.workers[0], c.job.g, c.job.beta, a, i0, i1, j0, j1)

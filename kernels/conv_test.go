@@ -116,7 +116,7 @@ func TestBackwardDataRoutes(t *testing.T) {
 			d := newData(t, p, uint64(i))
 			var got [3][]float32
 			for ri, rt := range []route{routeFull, routeGemm, routeFull} {
-				c, err := newConv2DRoute(p, rt, ri == 2)
+				c, err := newConv2DRoute(p, rt, ri == 2, 2)
 				require.NoError(t, err)
 				dx := testutil.NewGuarded(d.s.xLen, nil)
 				require.NoError(t, c.BackwardData(dx.Slice(), d.dy, d.w))
@@ -133,8 +133,8 @@ func TestBackwardDataRoutes(t *testing.T) {
 
 // newConv2DRoute plans p with the backward-data route forced, and on the
 // full route the transposed product at stride 1 set to fullT.
-func newConv2DRoute(p Conv2DParams, r route, fullT bool) (*Conv2D, error) {
-	c, err := NewConv2D(p, WithThreads(2))
+func newConv2DRoute(p Conv2DParams, r route, fullT bool, threads int) (*Conv2D, error) {
+	c, err := NewConv2D(p, WithThreads(threads))
 	if err != nil || c.route == routeDirect || c.route == r && c.fullT == fullT {
 		return c, err
 	}
@@ -210,6 +210,21 @@ func TestThreadsBitwise(t *testing.T) {
 					continue
 				}
 				require.Equal(t, ref, out, "shape %d, threads=%d", i, threads)
+			}
+			// Each backward-data route, forced, is thread-count independent too.
+			for _, rt := range []route{routeGemm, routeFull} {
+				var want []float32
+				for _, threads := range []int{1, 2, 4} {
+					c, err := newConv2DRoute(p, rt, false, threads)
+					require.NoError(t, err)
+					dx := make([]float32, d.s.xLen)
+					require.NoError(t, c.BackwardData(dx, d.dy, d.w))
+					if want == nil {
+						want = dx
+						continue
+					}
+					require.Equal(t, want, dx, "shape %d, route %d, threads=%d", i, rt, threads)
+				}
 			}
 		}
 	})
@@ -370,4 +385,34 @@ func allParallel(t testing.TB) {
 	prev := minParallelFlops
 	minParallelFlops = 0
 	t.Cleanup(func() { minParallelFlops = prev })
+}
+
+// TestBackwardDataRows runs the GEMM route of backward-data with the
+// threads splitting dX's rows on every shape, and checks it against the
+// reference and, bitwise, against one thread.
+func TestBackwardDataRows(t *testing.T) {
+	allParallel(t)
+	prev := minRowChunks
+	minRowChunks = 0
+	t.Cleanup(func() { minRowChunks = prev })
+	registry.ForEachISA(t, func(t *testing.T) {
+		for i, p := range testShapes {
+			d := newData(t, p, uint64(i))
+			var one []float32
+			for _, threads := range []int{1, 2, 4} {
+				c, err := newConv2DRoute(p, routeGemm, false, threads)
+				require.NoError(t, err)
+				dx := testutil.NewGuarded(d.s.xLen, nil)
+				require.NoError(t, c.BackwardData(dx.Slice(), d.dy, d.w))
+				dx.Check(t)
+				if one == nil {
+					one = dx.Slice()
+					rt, at := d.tolData()
+					testutil.AssertClose(t, refBackwardData(d.s, d.dy, d.w), one, rt, at, name(p))
+					continue
+				}
+				require.Equal(t, one, dx.Slice(), "shape %d, threads=%d", i, threads)
+			}
+		}
+	})
 }

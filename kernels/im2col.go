@@ -48,11 +48,11 @@ func Col2im(x, col []float32, p Conv2DParams) error {
 	c.s.Cg = s.N * s.C
 	if c.split == nil {
 		clear(x)
-		c.col2im(x, col, 0, s.PQ)
+		c.col2im(x, col, 0, s.PQ, 0, s.H)
 		return nil
 	}
 	buf := make([]float32, c.s.Cg*s.StrideW*s.H*c.split.w)
-	c.col2im(buf, col, 0, s.PQ)
-	c.mergePhases(x, buf)
+	c.col2im(buf, col, 0, s.PQ, 0, s.H)
+	c.mergePhases(x, buf, 0, s.H)
 	return nil
 }
