@@ -62,16 +62,35 @@ func microkernel(id isaID, nr int, a, b, c []float32, k, ldc int) {
 	}
 }
 
-// packRowsKernel is packRows (pack.go) on id's kernel, for rows of at most
-// that ISA's nr floats; the generic loop takes wider ones.
+// packRowsKernel is packRows (pack.go) on id's kernel, which takes rows of
+// up to that ISA's nr floats: wider rows go through it in column blocks.
 func packRowsKernel(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
-	switch {
-	case id == isaAVX512 && n <= avx512NR:
-		packRowsAVX512(dst, src, rows, lo, dstStride, srcStride, lanes(lo, hi), lanes(0, n))
-	case id == isaAVX2 && n <= avx2NR:
-		packRowsAVX2(dst, src, rows, lo, dstStride, srcStride, lanes(lo, hi), lanes(0, n))
+	width := 0
+	switch id {
+	case isaAVX512:
+		width = avx512NR
+	case isaAVX2:
+		width = avx2NR
 	default:
 		packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
+		return
+	}
+	for j0 := 0; j0 < n; j0 += width {
+		// Block [j0, j0+w): its lanes [blo, bhi) read src from j0+blo−lo.
+		w := min(width, n-j0)
+		blo := min(max(lo-j0, 0), w)
+		bhi := max(min(hi-j0, w), blo)
+		d, s, ss := dst[j0:], dst[j0:], dstStride // nothing to read: a mapped address
+		if blo < bhi {
+			s, ss = src[j0+blo-lo:], srcStride
+		} else {
+			blo, bhi = 0, 0
+		}
+		if id == isaAVX512 {
+			packRowsAVX512(d, s, rows, blo, dstStride, ss, lanes(blo, bhi), lanes(0, w))
+		} else {
+			packRowsAVX2(d, s, rows, blo, dstStride, ss, lanes(blo, bhi), lanes(0, w))
+		}
 	}
 }
 
