@@ -57,8 +57,15 @@ func (b blocking) workspace(m, n, k int) int {
 	mc := roundUp(min(b.mc, m), b.mr)
 	nc := roundUp(min(b.nc, n), b.nr)
 	kc := min(b.kc, k)
-	return mc*kc + packSlack + kc*nc + b.mr*b.nr
+	// runSlivers holds rows·k ≤ wholeA floats of A for a block of rows ≤ mc.
+	a := max(mc*kc, min(mc*k, wholeA))
+	return a + packSlack + kc*nc + b.mr*b.nr
 }
+
+// wholeA is the most floats of packed A that run keeps for all k blocks at
+// once (in L2), so that it can take the B slivers one by one through every
+// k block.
+const wholeA = 1 << 16
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
@@ -156,53 +163,88 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 		return
 	}
 	g.initC(i0, i1, j0, j1)
-	if g.K > 0 && g.Alpha != 0 {
-		mr, nr := b.mr, b.nr
-		kcMax := min(b.kc, g.K)
-		mcMax := roundUp(min(b.mc, i1-i0), mr)
-		aBuf := ws[:mcMax*kcMax+packSlack]
-		bBuf := ws[len(aBuf) : len(aBuf)+kcMax*roundUp(min(b.nc, j1-j0), nr)]
-		tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+mr*nr]
-		for jc := j0; jc < j1; jc += b.nc {
-			nc := min(b.nc, j1-jc)
-			// k blocks of equal length: 147 = 74 + 73, not 128 + 19, whose
-			// short block would pay a whole C tile update per 19 steps.
-			kstep := ceilDiv(g.K, ceilDiv(g.K, b.kc))
-			for pc := 0; pc < g.K; pc += kstep {
-				kc := min(kstep, g.K-pc)
-				if i1-i0 <= b.mc && kc >= 64 {
-					// One block of A: pack each B sliver just before its
-					// microkernels read it, while it is still in L1. (With
-					// a short k, a call per sliver costs more than it saves:
-					// L8's 9-step product ran 20% slower.)
-					g.A.packA(id, aBuf, g.Alpha, i0, i1-i0, pc, kc, mr)
-					for jr := 0; jr < nc; jr += nr {
-						cols := min(nr, nc-jr)
-						g.B.packB(id, bBuf, pc, kc, jc+jr, cols, b.sliverWidth(cols))
-						g.block(id, b, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, cols, kc)
-					}
-					continue
-				}
-				full := nc / nr * nr
-				if full > 0 {
-					g.B.packB(id, bBuf, pc, kc, jc, full, nr)
-				}
-				if rest := nc - full; rest > 0 {
-					g.B.packB(id, bBuf[full*kc:], pc, kc, jc+full, rest, b.sliverWidth(rest))
-				}
-				for ic := i0; ic < i1; ic += b.mc {
-					mc := min(b.mc, i1-ic)
-					g.A.packA(id, aBuf, g.Alpha, ic, mc, pc, kc, mr)
-					g.block(id, b, aBuf, bBuf, tmp, ic, mc, jc, nc, kc)
-				}
-			}
-		}
+	switch rows := roundUp(i1-i0, b.mr); {
+	case g.K == 0 || g.Alpha == 0:
+	case i1-i0 <= b.mc && g.K >= 64 && rows*g.K <= wholeA:
+		g.runSlivers(id, b, ws, i0, i1, j0, j1)
+	default:
+		g.runBlocks(id, b, ws, i0, i1, j0, j1)
 	}
 	if g.ReLU {
 		for i := i0; i < i1; i++ {
 			row := g.C[i*g.Ldc+j0 : i*g.Ldc+j1]
 			for j, v := range row {
 				row[j] = max(v, 0)
+			}
+		}
+	}
+}
+
+// kstep is the length of the k blocks: equal ones, 147 = 74 + 73 rather
+// than 128 + 19, whose short block would pay a whole C tile update per 19
+// steps.
+func (g *Gemm) kstep(b blocking) int { return ceilDiv(g.K, ceilDiv(g.K, b.kc)) }
+
+// runSlivers is run for a small A (one row block, ≤ wholeA floats packed):
+// it packs all of A once, then takes each B sliver through every k block,
+// packing it just before its microkernels read it, while it is in L1. The
+// k blocks reach each element of C in the same order as in runBlocks.
+func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
+	rows, ks := roundUp(i1-i0, b.mr), g.kstep(b)
+	kcMax := min(b.kc, g.K)
+	aBuf := ws[:rows*g.K+packSlack]
+	bBuf := ws[len(aBuf) : len(aBuf)+kcMax*b.nr]
+	tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+b.mr*b.nr]
+	for pc := 0; pc < g.K; pc += ks {
+		g.A.packA(id, aBuf[rows*pc:], g.Alpha, i0, i1-i0, pc, min(ks, g.K-pc), b.mr)
+	}
+	for jr := j0; jr < j1; jr += b.nr {
+		cols := min(b.nr, j1-jr)
+		for pc := 0; pc < g.K; pc += ks {
+			kc := min(ks, g.K-pc)
+			g.B.packB(id, bBuf, pc, kc, jr, cols, b.sliverWidth(cols))
+			g.block(id, b, aBuf[rows*pc:], bBuf, tmp, i0, i1-i0, jr, cols, kc)
+		}
+	}
+}
+
+// runBlocks is run in BLIS loop order.
+func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
+	mr, nr := b.mr, b.nr
+	kcMax := min(b.kc, g.K)
+	mcMax := roundUp(min(b.mc, i1-i0), mr)
+	aBuf := ws[:mcMax*kcMax+packSlack]
+	bBuf := ws[len(aBuf) : len(aBuf)+kcMax*roundUp(min(b.nc, j1-j0), nr)]
+	tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+mr*nr]
+	for jc := j0; jc < j1; jc += b.nc {
+		nc := min(b.nc, j1-jc)
+		kstep := g.kstep(b)
+		for pc := 0; pc < g.K; pc += kstep {
+			kc := min(kstep, g.K-pc)
+			if i1-i0 <= b.mc && kc >= 64 {
+				// One block of A: pack each B sliver just before its
+				// microkernels read it, while it is still in L1. (With
+				// a short k, a call per sliver costs more than it saves:
+				// L8's 9-step product ran 20% slower.)
+				g.A.packA(id, aBuf, g.Alpha, i0, i1-i0, pc, kc, mr)
+				for jr := 0; jr < nc; jr += nr {
+					cols := min(nr, nc-jr)
+					g.B.packB(id, bBuf, pc, kc, jc+jr, cols, b.sliverWidth(cols))
+					g.block(id, b, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, cols, kc)
+				}
+				continue
+			}
+			full := nc / nr * nr
+			if full > 0 {
+				g.B.packB(id, bBuf, pc, kc, jc, full, nr)
+			}
+			if rest := nc - full; rest > 0 {
+				g.B.packB(id, bBuf[full*kc:], pc, kc, jc+full, rest, b.sliverWidth(rest))
+			}
+			for ic := i0; ic < i1; ic += b.mc {
+				mc := min(b.mc, i1-ic)
+				g.A.packA(id, aBuf, g.Alpha, ic, mc, pc, kc, mr)
+				g.block(id, b, aBuf, bBuf, tmp, ic, mc, jc, nc, kc)
 			}
 		}
 	}
