@@ -42,16 +42,16 @@ func (c *Conv2D) filterBlocks() int {
 }
 
 // backwardFilterShared is the Shifted form with the threads splitting dW:
-// each image and group is padded once, by the calling goroutine, and the
-// threads then multiply their blocks of dW from the shared copies, instead
-// of each padding its own.
+// the threads pad each image and group once, into worker 0's buffers, each
+// a share of the channels and of dY's rows, then multiply their blocks of
+// dW from the shared copies.
 func (c *Conv2D) backwardFilterShared(dw, dy, x []float32) {
 	s := c.s
-	w0 := &c.workers[0]
 	for g := 0; g < s.Groups; g++ {
 		for n := 0; n < s.N; n++ {
-			c.padInput(w0.xpad, x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW])
-			c.padGradient(w0.dypad, dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ])
+			c.job = convJob{c: c, pass: passBackwardFilterPad, parts: c.threads, items: c.threads,
+				a: x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW], b: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]}
+			c.group.Run(c.threads, &c.job)
 			beta := float32(1)
 			if n == 0 && !c.accumulate {
 				beta = 0
@@ -62,6 +62,17 @@ func (c *Conv2D) backwardFilterShared(dw, dy, x []float32) {
 			c.job = convJob{}
 		}
 	}
+}
+
+// padShare is part t of the padding in backwardFilterShared.
+func (c *Conv2D) padShare(t int, xg, dyg []float32) {
+	s, w0 := c.s, &c.workers[0]
+	end := c.padChannels(w0.xpad, xg, t*s.Cg/c.threads, (t+1)*s.Cg/c.threads)
+	if t == c.threads-1 {
+		clear(w0.xpad[end:])
+	}
+	rows := s.Kg * s.P
+	c.padGradientRows(w0.dypad, dyg, t*rows/c.threads, (t+1)*rows/c.threads)
 }
 
 // shiftedProduct adds (beta = 1) or writes (beta = 0) block [i0, i1) ×
@@ -172,20 +183,27 @@ func (c *Conv2D) useShifted() {
 // padInput writes one image and group of x into xp, zero-padded and split
 // into phase planes as planShifted describes, and zeroes the rest of xp.
 func (c *Conv2D) padInput(xp, xg []float32) {
+	clear(xp[c.padChannels(xp, xg, 0, c.s.Cg):])
+}
+
+// padChannels is padInput for channels [c0, c1) only, without the zeroing
+// past them; it returns where channel c1's planes start.
+func (c *Conv2D) padChannels(xp, xg []float32, c0, c1 int) int {
 	s := c.s
-	if s.StrideH == 1 && s.StrideW == 1 {
-		hp := s.H + s.PadTop + s.PadBottom
-		for ci := 0; ci < s.Cg; ci++ {
-			plane := xp[ci*hp*c.wpad:][:hp*c.wpad]
-			clear(plane[:s.PadTop*c.wpad])
-			simdconv.CopyRows(plane[s.PadTop*c.wpad:], xg[ci*s.HW:], s.H, c.wpad, s.PadLeft, s.PadLeft+s.W, c.wpad, s.W)
-			clear(plane[(s.PadTop+s.H)*c.wpad:])
-		}
-		clear(xp[s.Cg*hp*c.wpad:])
-		return
+	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
+	chanLen := s.StrideH * s.StrideW * hs * c.wpad
+	dst, src := xp[c0*chanLen:c1*chanLen], xg[c0*s.HW:c1*s.HW]
+	if s.StrideH != 1 || s.StrideW != 1 {
+		splitPhases(dst, src, c1-c0, s.H, s.W, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, hs, c.wpad)
+		return c1 * chanLen
 	}
-	n := splitPhases(xp, xg, s.Cg, s.H, s.W, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, c.hs, c.wpad)
-	clear(xp[n:])
+	for ci := 0; ci < c1-c0; ci++ {
+		plane := dst[ci*chanLen:][:chanLen]
+		clear(plane[:s.PadTop*c.wpad])
+		simdconv.CopyRows(plane[s.PadTop*c.wpad:], src[ci*s.HW:], s.H, c.wpad, s.PadLeft, s.PadLeft+s.W, c.wpad, s.W)
+		clear(plane[(s.PadTop+s.H)*c.wpad:])
+	}
+	return c1 * chanLen
 }
 
 // splitPhases writes x (c planes of h×w) into dst as sh·sw phase planes per
@@ -225,9 +243,14 @@ func splitPhases(dst, x []float32, c, h, w, sh, sw, top, left, hs, ws int) int {
 }
 
 // padGradient writes dY's rows at stride W', zero past column Q.
-func (c *Conv2D) padGradient(dyp, dyg []float32) {
+func (c *Conv2D) padGradient(dyp, dyg []float32) { c.padGradientRows(dyp, dyg, 0, c.s.Kg*c.s.P) }
+
+// padGradientRows is padGradient for rows [r0, r1) of dY's Kg·P.
+func (c *Conv2D) padGradientRows(dyp, dyg []float32, r0, r1 int) {
 	s := c.s
-	simdconv.CopyRows(dyp, dyg, s.Kg*s.P, c.wpad, 0, s.Q, c.wpad, s.Q)
+	if r0 < r1 {
+		simdconv.CopyRows(dyp[r0*c.wpad:], dyg[r0*s.Q:], r1-r0, c.wpad, 0, s.Q, c.wpad, s.Q)
+	}
 }
 
 // split returns block b of n blocks of an m×n matrix, at tile boundaries.

@@ -242,6 +242,7 @@ const (
 	passBackwardFilter
 	passBackwardFilterShared // a block of dW from shared padded copies
 	passBackwardDataRows     // a band of dX rows on the GEMM route
+	passBackwardFilterPad    // a share of backwardFilterShared's padding
 )
 
 // convJob spreads the items of a pass (image and group pairs, or blocks of
@@ -299,6 +300,8 @@ func (c *Conv2D) item(p pass, w *worker, wide bool, it int, a, b, d, e []float32
 		c.backwardDataItem(w, wide, it, a, b, d)
 	case passBackwardFilter:
 		c.backwardFilterItem(w, it, a, b, d)
+	case passBackwardFilterPad:
+		c.padShare(it, a, b)
 	case passBackwardDataRows:
 		c.backwardDataRowsPart(w, it, a, b, d, e)
 	case passBackwardFilterShared:
