@@ -14,12 +14,7 @@ import (
 // operations per loop iteration (chains·lanes·2).
 func genPeak(name string, lanes, chains int) int {
 	flops := chains * lanes * 2
-	vec := YMM
-	isa := "AVX2"
-	if lanes == 16 {
-		vec = ZMM
-		isa = "AVX-512"
-	}
+	vec, isa := vectors(lanes)
 	TEXT(name, NOSPLIT, "func(n int)")
 	Doc(
 		fmt.Sprintf("%s runs n iterations of %d independent %s FMA chains (acc[j] += x·y for j < %d),", name, chains, isa, chains),
@@ -49,6 +44,15 @@ func genPeak(name string, lanes, chains int) int {
 	VZEROUPPER()
 	RET()
 	return flops
+}
+
+// vectors returns the register allocator and ISA name for vectors of lanes
+// float32s: 8 (ymm, AVX2) or 16 (zmm, AVX-512).
+func vectors(lanes int) (func() VecVirtual, string) {
+	if lanes == 16 {
+		return ZMM, "AVX-512"
+	}
+	return YMM, "AVX2"
 }
 
 // zero clears a vector register (ymm with AVX, zmm with AVX-512F).

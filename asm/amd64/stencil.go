@@ -26,10 +26,7 @@ const stencilAccs = 8
 // genStencil emits y[i] = Σ_{t<len(off)} w[t]·x[off[t]+i] for i below n
 // rounded up to whole vectors; lanes is 8 (AVX2, ymm) or 16 (AVX-512, zmm).
 func genStencil(name string, lanes int) {
-	vec, isa := YMM, "AVX2"
-	if lanes == 16 {
-		vec, isa = ZMM, "AVX-512"
-	}
+	vec, isa := vectors(lanes)
 	width := 4 * lanes
 	TEXT(name, NOSPLIT, "func(y, x, w []float32, off []int, n int, bias float32)")
 	Pragma("noescape")
@@ -116,10 +113,7 @@ func maxDotTaps(lanes int) int {
 // t < len(off) ≤ maxDotTaps and j*lanes < n: per tap, lane-wise partial
 // sums of a dot product, which the caller reduces.
 func genDots(name string, lanes int) {
-	vec, isa := YMM, "AVX2"
-	if lanes == 16 {
-		vec, isa = ZMM, "AVX-512"
-	}
+	vec, isa := vectors(lanes)
 	width := 4 * lanes
 	maxTaps := maxDotTaps(lanes)
 	TEXT(name, NOSPLIT, "func(part, a, x []float32, off []int, n int)")
@@ -183,10 +177,7 @@ func genDots(name string, lanes int) {
 // and j < n, n a multiple of lanes (8: AVX2, 16: AVX-512): the
 // accumulation of col2im, one vector at a time.
 func genAddRows(name string, lanes int) {
-	vec, isa := YMM, "AVX2"
-	if lanes == 16 {
-		vec, isa = ZMM, "AVX-512"
-	}
+	vec, isa := vectors(lanes)
 	width := 4 * lanes
 	TEXT(name, NOSPLIT, "func(dst, src []float32, rows, n, dstStride, srcStride int)")
 	Pragma("noescape")
