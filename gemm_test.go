@@ -152,7 +152,8 @@ func BenchmarkPeak(b *testing.B) {
 }
 
 // TestTileFit checks TileFit against a count of the tiles the driver runs:
-// whole tiles, then the narrowest kernel that covers the last columns.
+// whole tiles, then the narrowest kernel that covers the last columns; or
+// the direct-A tiles, where a Dense A takes them.
 func TestTileFit(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		b := tileOf(current)
@@ -163,9 +164,43 @@ func TestTileFit(t *testing.T) {
 				for left := n; left > 0; left -= b.nr {
 					cols += b.sliverWidth(min(left, b.nr))
 				}
+				g := Gemm{M: m, N: n, Alpha: 1, A: &Dense{}}
+				if g.direct(b, m, n) != nil {
+					rows, cols = (m+b.direct.mr-1)/b.direct.mr*b.direct.mr, b.direct.nr
+				}
 				require.InDelta(t, float64(m*n)/float64(rows*cols), TileFit(m, n), 1e-12, "m=%d n=%d", m, n)
 			}
 		}
 		require.Equal(t, 1.0, TileFit(4*b.mr, 5*b.nr))
+	})
+}
+
+// TestGemmDirectBitwise checks that reading A in place (the direct-A route,
+// taken for a *Dense A) gives the same bits as packing it (a Dense value),
+// with the last rows in an overlapping tile.
+func TestGemmDirectBitwise(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		b := tileOf(current)
+		r := rand.New(rand.NewPCG(7, 8))
+		for _, sz := range [][3]int{{3, 49, 1}, {7, 56, 130}, {512, 49, 300}, {20, 50, 4608}} {
+			m, n, k := sz[0], sz[1], sz[2]
+			for _, trans := range []bool{false, true} {
+				a, bm := testutil.Rand(r, m*k), testutil.Rand(r, k*n)
+				lda := k
+				if trans {
+					lda = m
+				}
+				run := func(a ASource) []float32 {
+					c := make([]float32, m*n)
+					g := Gemm{M: m, N: n, K: k, Alpha: 1, A: a, B: &Dense{Data: bm, Stride: n}, C: c, Ldc: n}
+					g.Run(make([]float32, GemmWorkspace(m, n, k)))
+					return c
+				}
+				dense := Dense{Data: a, Stride: lda, Trans: trans}
+				g := Gemm{M: m, N: n, K: k, Alpha: 1, A: &dense}
+				require.Equal(t, b.direct.nr > 0, g.direct(b, m, n) != nil, "route")
+				require.Equal(t, run(dense), run(&dense), "m=%d n=%d k=%d trans=%v", m, n, k, trans)
+			}
+		}
 	})
 }

@@ -5,11 +5,12 @@ package simdconv
 import "golang.org/x/sys/cpu"
 
 // The generated kernels use AVX2 with FMA3, and AVX-512 Foundation
-// instructions on zmm registers with embedded broadcast.
+// instructions on zmm registers with embedded broadcast; the direct-A
+// kernel uses them on ymm registers and masks, which needs AVX-512VL.
 func detectISAs() (a [numISA]bool) {
 	a[isaGeneric] = true
 	a[isaAVX2] = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	a[isaAVX512] = a[isaAVX2] && cpu.X86.HasAVX512F
+	a[isaAVX512] = a[isaAVX2] && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 	return a
 }
 
@@ -19,7 +20,8 @@ func detectISAs() (a [numISA]bool) {
 // and spill from L1: the layer table ran up to 15% slower.
 var (
 	avx2Blocking   = blocking{mr: avx2MR, nr: avx2NR, mc: 144, kc: 256, nc: 4096, edges: []int{8}}
-	avx512Blocking = blocking{mr: avx512MR, nr: avx512NR, mc: 256, kc: 128, nc: 4096, edges: []int{16, 32}}
+	avx512Blocking = blocking{mr: avx512MR, nr: avx512NR, mc: 256, kc: 128, nc: 4096, edges: []int{16, 32},
+		direct: tile{avx512DirectMR, avx512DirectNR}}
 )
 
 func tileOf(id isaID) blocking {
@@ -60,6 +62,18 @@ func microkernel(id isaID, nr int, a, b, c []float32, k, ldc int) {
 	default:
 		sgemmGeneric(a, b, c, k, ldc)
 	}
+}
+
+// directKernel runs id's direct-A kernel on a tile of rows ≤ its mr rows
+// and cols ≤ its nr columns, after checking that every element it
+// reads or writes is in bounds.
+func directKernel(_ isaID, a []float32, rs, ks int, b, c []float32, k, ldc, cols int) {
+	const mr, nr = avx512DirectMR, avx512DirectNR
+	if k <= 0 || cols <= 0 || cols > nr || rs < 0 || ks < 0 || len(b) < k*nr ||
+		len(a) <= (mr-1)*rs+(k-1)*ks || len(c) < (mr-1)*ldc+cols {
+		panic("simdconv: direct kernel operands out of bounds")
+	}
+	sgemmDirectAVX512(a, rs, ks, b, c, k, ldc, lanes(0, cols))
 }
 
 // packRowsKernel is packRows (pack.go) on id's kernel, which takes rows of

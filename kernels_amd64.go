@@ -75,6 +75,17 @@ func sgemm8x16AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 // guarantees len(a) ≥ k*8, len(b) ≥ k*32 and len(c) ≥ 7*ldc+32; lengths are not checked.
 func sgemm8x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 
+// sgemmDirectAVX512 computes, for i < 3 and the columns j < 56 whose bit is set in lanes:
+// c[i*ldc+j] += Σ_{p<k} a[i*rs+p*ks]·b[p*56+j]
+//
+// a is read in place, b is a packed sliver (k steps of 56 floats) and c is
+// row-major with row stride ldc. lanes is a prefix [0, n) of the columns.
+// The caller guarantees that every a, b and c element named above is in
+// bounds; lengths are not checked.
+//
+//go:noescape
+func sgemmDirectAVX512(a []float32, rs int, ks int, b []float32, c []float32, k int, ldc int, lanes uint64)
+
 // packRowsAVX2 sets, for r < rows and j < n ≤ 16, where store holds the bits [0, n),
 //
 //	dst[r*dstStride+j] = src[r*srcStride+j-lo] if load bit j is set, else 0.

@@ -220,3 +220,60 @@ func BenchmarkMicrokernelL2(b *testing.B) {
 		})
 	}
 }
+
+// TestKernelDirect checks sgemmDirectAVX512 against its definition, with A
+// in place both ways round (row stride rs, k stride ks) and NaN in every
+// float of a, b and c that it must not read or write.
+func TestKernelDirect(t *testing.T) {
+	skipUnlessISA(t, "avx512")
+	const mr, nr, guard = avx512DirectMR, avx512DirectNR, 37
+	nan := float32(math.NaN())
+	for _, k := range []int{1, 2, 3, 4, 5, 7, 17, 130} {
+		for _, cols := range []int{1, 7, 8, 9, 49, 55, 56} {
+			for _, trans := range []bool{false, true} {
+				r := rand.New(rand.NewPCG(uint64(k), uint64(cols)))
+				rs, ks := k+2, 1
+				if trans {
+					rs, ks = 1, mr+2
+				}
+				alen := (mr-1)*rs + (k-1)*ks + 1
+				a := nanGuarded(make([]float32, alen), guard)
+				for i := range a {
+					a[i] = nan
+				}
+				for i := range mr {
+					for p := range k {
+						a[i*rs+p*ks] = r.Float32()*2 - 1
+					}
+				}
+				b := nanGuarded(randSlice(r, k*nr), guard)
+				ldc, clen := cols+3, (mr-1)*(cols+3)+cols
+				backing := make([]float32, guard+clen+guard)
+				c := backing[guard : guard+clen : guard+clen]
+				for i := range backing {
+					backing[i] = nan
+					if in := i - guard; in >= 0 && in < clen && in%ldc < cols {
+						backing[i] = r.Float32()*2 - 1
+					}
+				}
+				c0 := slices.Clone(c)
+				directKernel(isaAVX512, a, rs, ks, b, c, k, ldc, cols)
+				for j := range backing {
+					i := j - guard
+					if i < 0 || i >= clen || i%ldc >= cols {
+						require.Truef(t, math.IsNaN(float64(backing[j])), "k=%d cols=%d trans=%v: guard %d written", k, cols, trans, i)
+						continue
+					}
+					want, mag := float64(c0[i]), math.Abs(float64(c0[i]))
+					for p := range k {
+						prod := float64(a[i/ldc*rs+p*ks]) * float64(b[p*nr+i%ldc])
+						want += prod
+						mag += math.Abs(prod)
+					}
+					require.InDeltaf(t, want, float64(c[i]), 1e-6*float64(k+1)*(mag+1),
+						"k=%d cols=%d trans=%v: c[%d*ldc+%d]", k, cols, trans, i/ldc, i%ldc)
+				}
+			}
+		}
+	}
+}

@@ -32,3 +32,7 @@ func sliverLanes(isaID) int { return 0 }
 func packSliverKernel(isaID, []float32, []float32, []int32, int, int, int, int, int, int) {
 	panic("simdconv: no sliver kernel")
 }
+
+func directKernel(isaID, []float32, int, int, []float32, []float32, int, int, int) {
+	panic("simdconv: no direct kernel")
+}

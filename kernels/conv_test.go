@@ -35,6 +35,9 @@ var testShapes = []Conv2DParams{
 	// many more output channels than anything else: Forward runs transposed
 	{N: 1, C: 22, H: 3, W: 6, K: 677, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	{N: 1, C: 256, H: 17, W: 1, K: 480, R: 1, S: 1},
+	// 7×7 outputs: the direct-A kernel reads the filter in place (forward)
+	// and transposed (backward-data), its last rows in an overlapping tile
+	{N: 2, C: 5, H: 7, W: 7, K: 11, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	// depthwise whose padding passes the filter's reach, on the GEMM route
 	{N: 1, C: 2, H: 2, W: 100, K: 2, R: 1, S: 100, Groups: 2, PadTop: 1},
 }

@@ -3,7 +3,7 @@
 // tile-shape constants tiles_amd64.go.
 //
 // Each kernel family has one generator function parameterised by tile shape
-// (genPeak, genSgemmAVX2, genSgemmAVX512, genPackRowsAVX2,
+// (genPeak, genSgemmAVX2, genSgemmAVX512, genSgemmDirectAVX512, genPackRowsAVX2,
 // genPackRowsAVX512, genPackSliverAVX512, genPackTAVX2, genPackTOffAVX2,
 // genStencil, genDots, genAddRows); main calls them in a loop over the
 // shapes below. Regenerate with `cd asm && go generate ./...`.
@@ -80,6 +80,8 @@ func main() {
 	for _, t := range avx512Edges {
 		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr)
 	}
+
+	genSgemmDirectAVX512("sgemmDirectAVX512", directTile.mr, directTile.nr)
 
 	genPackRowsAVX2("packRowsAVX2", avx2Tile.nr)
 	genPackRowsAVX512("packRowsAVX512", avx512Winner.nr)
