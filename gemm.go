@@ -13,7 +13,7 @@ import (
 type blocking struct {
 	mr, nr, mc, kc, nc int
 	edges              []int // widths < nr, ascending, of the edge microkernels
-	direct             tile  // the direct-A kernel's tile; zero if there is none
+	direct, directDot  tile  // the direct-A kernels' tiles; zero if there are none
 }
 
 // tile is a microkernel's register tile: mr rows by nr columns.
@@ -63,7 +63,7 @@ func (b blocking) workspace(m, n, k int) int {
 	kc := min(b.kc, k)
 	// runSlivers holds rows·k ≤ wholeA floats of A for a block of rows ≤ mc.
 	a := max(mc*kc, min(mc*k, wholeA))
-	return max(a+packSlack+kc*nc+b.mr*b.nr, (kc+b.direct.mr)*b.direct.nr)
+	return max(a+packSlack+kc*nc+b.mr*b.nr, (kc+b.direct.mr)*b.direct.nr, kc*(b.nr+1)+b.directDot.mr*b.directDot.nr)
 }
 
 // wholeA is the most floats of packed A that run keeps for all k blocks at
@@ -88,8 +88,9 @@ func Tile() (mr, nr int) {
 // direct-A tile where a Dense A would take it (see Gemm.direct).
 func TileFit(m, n int) float64 {
 	b := tileOf(current)
-	if d := b.direct; n > b.nr && n <= d.nr && m >= d.mr {
-		return float64(m) * float64(n) / (float64(roundUp(m, d.mr)) * float64(d.nr))
+	g := Gemm{M: m, N: n, Alpha: 1, A: &Dense{}}
+	if t, ok := b.directTile(g.directRoute(b, n)); ok {
+		return float64(m) * float64(n) / (float64(roundUp(m, t.mr)) * float64(t.nr))
 	}
 	cols := n / b.nr * b.nr
 	if rest := n - cols; rest > 0 {
@@ -134,7 +135,9 @@ func (e *Engine) Run(g *Gemm, ws [][]float32) {
 	id := current
 	b := tileOf(id)
 	tm, tn := ceilDiv(g.M, b.mr), ceilDiv(g.N, b.nr)
-	splitM := tm > tn
+	// Rows, for a product whose blocks all take the dot-column route, so
+	// that no thread computes a single column with the whole kernel.
+	splitM := tm > tn || g.directRoute(b, g.N) == directDot
 	tiles, unit := tn, b.nr
 	if splitM {
 		tiles, unit = tm, b.mr
@@ -173,7 +176,7 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 	g.initC(i0, i1, j0, j1)
 	switch rows := roundUp(i1-i0, b.mr); {
 	case g.K == 0 || g.Alpha == 0:
-	case g.direct(b, i1-i0, j1-j0) != nil:
+	case g.directRoute(b, j1-j0) != noDirect:
 		g.runDirect(id, b, ws, i0, i1, j0, j1)
 	case i1-i0 <= b.mc && g.K >= 64 && rows*g.K <= wholeA:
 		g.runSlivers(id, b, ws, i0, i1, j0, j1)
@@ -214,55 +217,6 @@ func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 			kc := min(ks, g.K-pc)
 			g.B.packB(id, bBuf, pc, kc, jr, cols, b.sliverWidth(cols))
 			g.block(id, b, aBuf[rows*pc:], bBuf, tmp, i0, i1-i0, jr, cols, kc)
-		}
-	}
-}
-
-// direct returns A when id's direct-A kernel takes this block of C: its
-// columns fit that kernel's sliver but not one of the main kernel's (which
-// would take an edge sliver too), and A is a dense matrix with alpha 1 and
-// at least the kernel's rows. It returns nil otherwise.
-func (g *Gemm) direct(b blocking, rows, cols int) *Dense {
-	a, ok := g.A.(*Dense)
-	if !ok || g.Alpha != 1 || rows < b.direct.mr || cols <= b.nr || cols > b.direct.nr {
-		return nil
-	}
-	return a
-}
-
-// runDirect computes a block of C of few columns by reading A in place with
-// the direct-A kernel: a product with one B sliver would use each element
-// of packed A once. Its k blocks are those of runBlocks, and each C element
-// sums the same products in the same order, so the result is bitwise the
-// same. The last rows are computed by a tile that overlaps the one before,
-// into tmp, since the kernel reads whole tiles of A.
-func (g *Gemm) runDirect(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
-	a := g.A.(*Dense)
-	mr, nr, cols := b.direct.mr, b.direct.nr, j1-j0
-	rs, ks := a.Stride, 1
-	if a.Trans {
-		rs, ks = 1, a.Stride
-	}
-	kstep := g.kstep(b)
-	bBuf := ws[:min(kstep, g.K)*nr]
-	tmp := ws[len(bBuf) : len(bBuf)+mr*nr]
-	for pc := 0; pc < g.K; pc += kstep {
-		kc := min(kstep, g.K-pc)
-		g.B.packB(id, bBuf, pc, kc, j0, cols, nr)
-		for i := i0; i < i1; i += mr {
-			if i+mr <= i1 {
-				off := i*g.Ldc + j0
-				directKernel(id, a.Data[i*rs+pc*ks:], rs, ks, bBuf, g.C[off:off+(mr-1)*g.Ldc+cols], kc, g.Ldc, cols)
-				continue
-			}
-			clear(tmp)
-			directKernel(id, a.Data[(i1-mr)*rs+pc*ks:], rs, ks, bBuf, tmp, kc, nr, cols)
-			for r := i; r < i1; r++ {
-				dst := g.C[r*g.Ldc+j0:][:cols]
-				for j, v := range tmp[(r-i1+mr)*nr:][:cols] {
-					dst[j] += v
-				}
-			}
 		}
 	}
 }

@@ -2,7 +2,11 @@
 
 package simdconv
 
-import "golang.org/x/sys/cpu"
+import (
+	"math/bits"
+
+	"golang.org/x/sys/cpu"
+)
 
 // The generated kernels use AVX2 with FMA3, and AVX-512 Foundation
 // instructions on zmm registers with embedded broadcast; the direct-A
@@ -21,7 +25,7 @@ func detectISAs() (a [numISA]bool) {
 var (
 	avx2Blocking   = blocking{mr: avx2MR, nr: avx2NR, mc: 144, kc: 256, nc: 4096, edges: []int{8}}
 	avx512Blocking = blocking{mr: avx512MR, nr: avx512NR, mc: 256, kc: 128, nc: 4096, edges: []int{16, 32},
-		direct: tile{avx512DirectMR, avx512DirectNR}}
+		direct: tile{avx512DirectMR, avx512DirectNR}, directDot: tile{avx512DirectDotMR, avx512DirectDotNR}}
 )
 
 func tileOf(id isaID) blocking {
@@ -64,16 +68,32 @@ func microkernel(id isaID, nr int, a, b, c []float32, k, ldc int) {
 	}
 }
 
-// directKernel runs id's direct-A kernel on a tile of rows ≤ its mr rows
-// and cols ≤ its nr columns, after checking that every element it
-// reads or writes is in bounds.
-func directKernel(_ isaID, a []float32, rs, ks int, b, c []float32, k, ldc, cols int) {
+// directKernel runs id's direct-A kernel on a tile of its mr rows and the
+// columns set in cols, after checking that every element it reads or
+// writes is in bounds.
+func directKernel(_ isaID, a []float32, rs, ks int, b, c []float32, k, ldc int, cols uint64) {
 	const mr, nr = avx512DirectMR, avx512DirectNR
-	if k <= 0 || cols <= 0 || cols > nr || rs < 0 || ks < 0 || len(b) < k*nr ||
-		len(a) <= (mr-1)*rs+(k-1)*ks || len(c) < (mr-1)*ldc+cols {
+	checkDirect(len(a), (mr-1)*rs+(k-1)*ks, rs, ks, len(b) >= k*nr, c, k, ldc, cols, mr, nr)
+	sgemmDirectAVX512(a, rs, ks, b, c, k, ldc, cols)
+}
+
+// directDotKernel is directKernel for the kernel with a dot column, with
+// A's rows contiguous and d holding B's last column.
+func directDotKernel(_ isaID, a []float32, rs int, b, d, c []float32, k, ldc int, cols uint64) {
+	const mr, nr = avx512DirectDotMR, avx512DirectDotNR
+	checkDirect(len(a), (mr-1)*rs+k-1, rs, 1, len(b) >= k*(nr-1) && len(d) >= k, c, k, ldc, cols, mr, nr)
+	sgemmDirectDotAVX512(a, rs, b, d, c, k, ldc, cols)
+}
+
+// checkDirect panics unless a holds element last, b and d are long enough,
+// cols is a non-empty set of the tile's nr columns and c holds the tile's
+// last row up to its last column in cols.
+func checkDirect(alen, last, rs, ks int, bOK bool, c []float32, k, ldc int, cols uint64, mr, nr int) {
+	hi := 64 - bits.LeadingZeros64(cols)
+	if k <= 0 || rs < 0 || ks < 0 || last >= alen || !bOK || cols == 0 || hi > nr || ldc < hi ||
+		len(c) < (mr-1)*ldc+hi {
 		panic("simdconv: direct kernel operands out of bounds")
 	}
-	sgemmDirectAVX512(a, rs, ks, b, c, k, ldc, lanes(0, cols))
 }
 
 // packRowsKernel is packRows (pack.go) on id's kernel, which takes rows of

@@ -221,57 +221,80 @@ func BenchmarkMicrokernelL2(b *testing.B) {
 	}
 }
 
-// TestKernelDirect checks sgemmDirectAVX512 against its definition, with A
-// in place both ways round (row stride rs, k stride ks) and NaN in every
-// float of a, b and c that it must not read or write.
+// TestKernelDirect checks the direct-A kernels against their definition,
+// with A in place both ways round (row stride rs, k stride ks; the dot
+// kernel only takes ks = 1), column sets that start and end inside vectors,
+// and NaN in every float of a, b, d and c that they must not read or write.
 func TestKernelDirect(t *testing.T) {
 	skipUnlessISA(t, "avx512")
-	const mr, nr, guard = avx512DirectMR, avx512DirectNR, 37
+	const guard = 37
 	nan := float32(math.NaN())
-	for _, k := range []int{1, 2, 3, 4, 5, 7, 17, 130} {
-		for _, cols := range []int{1, 7, 8, 9, 49, 55, 56} {
-			for _, trans := range []bool{false, true} {
-				r := rand.New(rand.NewPCG(uint64(k), uint64(cols)))
-				rs, ks := k+2, 1
-				if trans {
-					rs, ks = 1, mr+2
-				}
-				alen := (mr-1)*rs + (k-1)*ks + 1
-				a := nanGuarded(make([]float32, alen), guard)
-				for i := range a {
-					a[i] = nan
-				}
-				for i := range mr {
-					for p := range k {
-						a[i*rs+p*ks] = r.Float32()*2 - 1
-					}
-				}
-				b := nanGuarded(randSlice(r, k*nr), guard)
-				ldc, clen := cols+3, (mr-1)*(cols+3)+cols
-				backing := make([]float32, guard+clen+guard)
-				c := backing[guard : guard+clen : guard+clen]
-				for i := range backing {
-					backing[i] = nan
-					if in := i - guard; in >= 0 && in < clen && in%ldc < cols {
-						backing[i] = r.Float32()*2 - 1
-					}
-				}
-				c0 := slices.Clone(c)
-				directKernel(isaAVX512, a, rs, ks, b, c, k, ldc, cols)
-				for j := range backing {
-					i := j - guard
-					if i < 0 || i >= clen || i%ldc >= cols {
-						require.Truef(t, math.IsNaN(float64(backing[j])), "k=%d cols=%d trans=%v: guard %d written", k, cols, trans, i)
+	for _, dot := range []bool{false, true} {
+		mr, nr, bw := avx512DirectMR, avx512DirectNR, avx512DirectNR
+		if dot {
+			mr, nr, bw = avx512DirectDotMR, avx512DirectDotNR, avx512DirectDotNR-1
+		}
+		for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 17, 130} {
+			for _, cols := range [][2]int{{0, 1}, {0, 7}, {0, 9}, {0, 49}, {0, nr}, {5, 30}, {40, nr}, {nr - 1, nr}} {
+				for _, trans := range []bool{false, true} {
+					if dot && trans {
 						continue
 					}
-					want, mag := float64(c0[i]), math.Abs(float64(c0[i]))
-					for p := range k {
-						prod := float64(a[i/ldc*rs+p*ks]) * float64(b[p*nr+i%ldc])
-						want += prod
-						mag += math.Abs(prod)
+					name := fmt.Sprintf("dot=%v k=%d cols=%v trans=%v", dot, k, cols, trans)
+					r := rand.New(rand.NewPCG(uint64(k), uint64(cols[1])))
+					rs, ks := k+2, 1
+					if trans {
+						rs, ks = 1, mr+2
 					}
-					require.InDeltaf(t, want, float64(c[i]), 1e-6*float64(k+1)*(mag+1),
-						"k=%d cols=%d trans=%v: c[%d*ldc+%d]", k, cols, trans, i/ldc, i%ldc)
+					a := nanGuarded(make([]float32, (mr-1)*rs+(k-1)*ks+1), guard)
+					for i := range a {
+						a[i] = nan
+					}
+					for i := range mr {
+						for p := range k {
+							a[i*rs+p*ks] = r.Float32()*2 - 1
+						}
+					}
+					b := nanGuarded(randSlice(r, k*bw), guard)
+					d := nanGuarded(randSlice(r, k), guard)
+					bAt := func(p, j int) float32 {
+						if j < bw {
+							return b[p*bw+j]
+						}
+						return d[p]
+					}
+					ldc := nr + 3
+					clen := (mr-1)*ldc + cols[1]
+					in := func(i int) bool { return i >= 0 && i < clen && i%ldc >= cols[0] && i%ldc < cols[1] }
+					backing := make([]float32, guard+clen+guard)
+					c := backing[guard : guard+clen : guard+clen]
+					for i := range backing {
+						backing[i] = nan
+						if in(i - guard) {
+							backing[i] = r.Float32()*2 - 1
+						}
+					}
+					c0 := slices.Clone(c)
+					if dot {
+						directDotKernel(isaAVX512, a, rs, b, d, c, k, ldc, lanes(cols[0], cols[1]))
+					} else {
+						directKernel(isaAVX512, a, rs, ks, b, c, k, ldc, lanes(cols[0], cols[1]))
+					}
+					for j := range backing {
+						i := j - guard
+						if !in(i) {
+							require.Truef(t, math.IsNaN(float64(backing[j])), "%s: guard %d written", name, i)
+							continue
+						}
+						want, mag := float64(c0[i]), math.Abs(float64(c0[i]))
+						for p := range k {
+							prod := float64(a[i/ldc*rs+p*ks]) * float64(bAt(p, i%ldc))
+							want += prod
+							mag += math.Abs(prod)
+						}
+						require.InDeltaf(t, want, float64(c[i]), 1e-6*float64(k+1)*(mag+1),
+							"%s: c[%d*ldc+%d]", name, i/ldc, i%ldc)
+					}
 				}
 			}
 		}

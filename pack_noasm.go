@@ -33,6 +33,10 @@ func packSliverKernel(isaID, []float32, []float32, []int32, int, int, int, int, 
 	panic("simdconv: no sliver kernel")
 }
 
-func directKernel(isaID, []float32, int, int, []float32, []float32, int, int, int) {
+func directKernel(isaID, []float32, int, int, []float32, []float32, int, int, uint64) {
+	panic("simdconv: no direct kernel")
+}
+
+func directDotKernel(isaID, []float32, int, []float32, []float32, []float32, int, int, uint64) {
 	panic("simdconv: no direct kernel")
 }

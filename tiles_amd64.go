@@ -4,17 +4,19 @@
 
 package simdconv
 
-// Tile shapes of sgemmAVX2, sgemmAVX512 and sgemmDirectAVX512, and the flops per loop
+// Tile shapes of sgemmAVX2, sgemmAVX512, sgemmDirectAVX512 and sgemmDirectDotAVX512, and the flops per loop
 // iteration of peakAVX2 and peakAVX512.
 const (
-	avx2MR          = 6
-	avx2NR          = 16
-	avx512MR        = 8
-	avx512NR        = 48
-	avx512DirectMR  = 3
-	avx512DirectNR  = 56
-	avx2PeakFlops   = 192
-	avx512PeakFlops = 768
+	avx2MR            = 6
+	avx2NR            = 16
+	avx512MR          = 8
+	avx512NR          = 48
+	avx512DirectMR    = 3
+	avx512DirectNR    = 56
+	avx512DirectDotMR = 3
+	avx512DirectDotNR = 49
+	avx2PeakFlops     = 192
+	avx512PeakFlops   = 768
 )
 
 // Taps per call of dotsAVX2 and dotsAVX512.

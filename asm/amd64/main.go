@@ -81,7 +81,8 @@ func main() {
 		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr)
 	}
 
-	genSgemmDirectAVX512("sgemmDirectAVX512", directTile.mr, directTile.nr)
+	genSgemmDirectAVX512("sgemmDirectAVX512", directTile.mr, directTile.nr, false)
+	genSgemmDirectAVX512("sgemmDirectDotAVX512", directDotTile.mr, directDotTile.nr, true)
 
 	genPackRowsAVX2("packRowsAVX2", avx2Tile.nr)
 	genPackRowsAVX512("packRowsAVX512", avx512Winner.nr)
