@@ -48,7 +48,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, dot bool) {
 	}
 	doc := []string{
 		fmt.Sprintf("%s computes, for i < %d and the columns j < %d whose bit is set in lanes:", name, mr, nr),
-		fmt.Sprintf("c[i*ldc+j] += Σ_{p<k} a(i, p)·b(p, j)"),
+		"c[i*ldc+j] += Σ_{p<k} a(i, p)·b(p, j)",
 		"",
 		fmt.Sprintf("A is read in place: a(i, p) = a[i*rs+p*ks]. b(p, j) = b[p*%d+j] is a packed sliver", 8*nv),
 	}
