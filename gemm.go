@@ -63,8 +63,14 @@ func (b blocking) workspace(m, n, k int) int {
 	kc := min(b.kc, k)
 	// runSlivers holds rows·k ≤ wholeA floats of A for a block of rows ≤ mc.
 	a := max(mc*kc, min(mc*k, wholeA))
-	return max(a+packSlack+kc*nc+b.mr*b.nr, (kc+b.direct.mr)*b.direct.nr, kc*(b.nr+1)+b.directDot.mr*b.directDot.nr)
+	sliver := b.nr * min(k, max(kc, wholeB/b.nr))
+	return max(a+packSlack+max(kc*nc, sliver)+b.mr*b.nr, (kc+b.direct.mr)*b.direct.nr, kc*(b.nr+1)+b.directDot.mr*b.directDot.nr)
 }
+
+// wholeB is the most floats of a packed B sliver that runSlivers packs for
+// all k blocks at once. The microkernels then read it from L2, which their
+// 8 bytes per cycle of B allow.
+const wholeB = 1 << 16
 
 // wholeA is the most floats of packed A that run keeps for all k blocks at
 // once (in L2), so that it can take the B slivers one by one through every
@@ -199,24 +205,39 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 func (g *Gemm) kstep(b blocking) int { return ceilDiv(g.K, ceilDiv(g.K, b.kc)) }
 
 // runSlivers is run for a small A (one row block, ≤ wholeA floats packed):
-// it packs all of A once, then takes each B sliver through every k block,
-// packing it just before its microkernels read it, while it is in L1. The
+// it packs all of A once, then takes each B sliver through every k block.
+// A sliver of up to wholeB floats is packed whole, in one call (for Im2col,
+// one gather table instead of one per k block: L7 forward spent 6% building
+// them); a longer one is packed a k block at a time, just before its
+// microkernels read it, while it is in L1. The
 // k blocks reach each element of C in the same order as in runBlocks.
 func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 	rows, ks := roundUp(i1-i0, b.mr), g.kstep(b)
-	kcMax := min(b.kc, g.K)
+	bRows := min(b.kc, g.K)
+	if g.K*b.nr <= wholeB {
+		bRows = g.K
+	}
 	aBuf := ws[:rows*g.K+packSlack]
-	bBuf := ws[len(aBuf) : len(aBuf)+kcMax*b.nr]
+	bBuf := ws[len(aBuf) : len(aBuf)+bRows*b.nr]
 	tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+b.mr*b.nr]
 	for pc := 0; pc < g.K; pc += ks {
 		g.A.packA(id, aBuf[rows*pc:], g.Alpha, i0, i1-i0, pc, min(ks, g.K-pc), b.mr)
 	}
 	for jr := j0; jr < j1; jr += b.nr {
 		cols := min(b.nr, j1-jr)
+		w := b.sliverWidth(cols)
+		if bRows == g.K {
+			g.B.packB(id, bBuf, 0, g.K, jr, cols, w)
+		}
 		for pc := 0; pc < g.K; pc += ks {
 			kc := min(ks, g.K-pc)
-			g.B.packB(id, bBuf, pc, kc, jr, cols, b.sliverWidth(cols))
-			g.block(id, b, aBuf[rows*pc:], bBuf, tmp, i0, i1-i0, jr, cols, kc)
+			bs := bBuf
+			if bRows == g.K {
+				bs = bBuf[pc*w:]
+			} else {
+				g.B.packB(id, bs, pc, kc, jr, cols, w)
+			}
+			g.block(id, b, aBuf[rows*pc:], bs, tmp, i0, i1-i0, jr, cols, kc)
 		}
 	}
 }
