@@ -14,9 +14,9 @@ const (
 	// kernel's; bitwise the same as the packed route.
 	direct
 	// directDot: a main-kernel sliver plus one column computed as dot
-	// products (the 49 positions of a 7×7 output). The dot column sums in
-	// another order, so every block of such a product takes this route,
-	// whatever the split over threads.
+	// products (the 49 positions of a 7×7 output). When A's rows are
+	// contiguous the dot column sums in another order, so every block of
+	// such a product takes this route, whatever the split over threads.
 	directDot
 )
 
@@ -24,11 +24,11 @@ const (
 // direct-A route, if it is: A must be dense with alpha 1 and at least the
 // kernel's rows.
 func (g *Gemm) directRoute(b blocking, cols int) directKind {
-	a, ok := g.A.(*Dense)
+	_, ok := g.A.(*Dense)
 	switch {
 	case !ok || g.Alpha != 1 || g.M < b.direct.mr:
 		return noDirect
-	case b.directDot.nr > 0 && !a.Trans && g.N == b.directDot.nr:
+	case b.directDot.nr > 0 && g.N == b.directDot.nr:
 		return directDot
 	case cols > b.nr && cols <= b.direct.nr:
 		return direct
@@ -79,7 +79,7 @@ func (g *Gemm) runDirect(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int)
 		}
 		run := func(row int, c []float32, ldc int) {
 			if kind == directDot {
-				directDotKernel(id, a.Data[row*rs+pc:], rs, bBuf, dBuf, c, kc, ldc, cols)
+				directDotKernel(id, a.Data[row*rs+pc*ks:], rs, ks, bBuf, dBuf, c, kc, ldc, cols)
 			} else {
 				directKernel(id, a.Data[row*rs+pc*ks:], rs, ks, bBuf, c, kc, ldc, cols)
 			}

@@ -177,8 +177,9 @@ func TestTileFit(t *testing.T) {
 
 // TestGemmDirectBitwise checks that reading A in place (the direct-A route,
 // taken for a *Dense A) gives the same bits as packing it (a Dense value),
-// with the last rows in an overlapping tile. (The dot-column route sums its
-// last column in another order; TestSgemm checks it at n = 49.)
+// with the last rows in an overlapping tile. (The dot-column route of a
+// row-major A sums its last column in another order; TestSgemm checks it
+// at n = 49.)
 func TestGemmDirectBitwise(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		b := tileOf(current)
@@ -199,7 +200,8 @@ func TestGemmDirectBitwise(t *testing.T) {
 				}
 				dense := Dense{Data: a, Stride: lda, Trans: trans}
 				g := Gemm{M: m, N: n, K: k, Alpha: 1, A: &dense}
-				if kind := g.directRoute(b, n); kind != direct {
+				kind := g.directRoute(b, n)
+				if kind == noDirect || kind == directDot && !trans {
 					require.True(t, b.direct.nr == 0 || kind == directDot, "route %v", kind)
 					continue
 				}

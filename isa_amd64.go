@@ -77,12 +77,20 @@ func directKernel(_ isaID, a []float32, rs, ks int, b, c []float32, k, ldc int, 
 	sgemmDirectAVX512(a, rs, ks, b, c, k, ldc, cols)
 }
 
-// directDotKernel is directKernel for the kernel with a dot column, with
-// A's rows contiguous and d holding B's last column.
-func directDotKernel(_ isaID, a []float32, rs int, b, d, c []float32, k, ldc int, cols uint64) {
+// directDotKernel is directKernel for the kernels with a dot column, d
+// holding B's last column: the one for A's rows contiguous (ks = 1) or the
+// one for its columns contiguous (rs = 1).
+func directDotKernel(_ isaID, a []float32, rs, ks int, b, d, c []float32, k, ldc int, cols uint64) {
 	const mr, nr = avx512DirectDotMR, avx512DirectDotNR
-	checkDirect(len(a), (mr-1)*rs+k-1, rs, 1, len(b) >= k*(nr-1) && len(d) >= k, c, k, ldc, cols, mr, nr)
-	sgemmDirectDotAVX512(a, rs, b, d, c, k, ldc, cols)
+	checkDirect(len(a), (mr-1)*rs+(k-1)*ks, rs, ks, len(b) >= k*(nr-1) && len(d) >= k, c, k, ldc, cols, mr, nr)
+	switch {
+	case ks == 1:
+		sgemmDirectDotRowsAVX512(a, rs, ks, b, d, c, k, ldc, cols)
+	case rs == 1:
+		sgemmDirectDotColsAVX512(a, rs, ks, b, d, c, k, ldc, cols)
+	default:
+		panic("simdconv: direct dot kernel needs a unit stride")
+	}
 }
 
 // checkDirect panics unless a holds element last, b and d are long enough,

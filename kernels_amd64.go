@@ -85,16 +85,27 @@ func sgemm8x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 //go:noescape
 func sgemmDirectAVX512(a []float32, rs int, ks int, b []float32, c []float32, k int, ldc int, lanes uint64)
 
-// sgemmDirectDotAVX512 computes, for i < 3 and the columns j < 49 whose bit is set in lanes:
+// sgemmDirectDotRowsAVX512 computes, for i < 3 and the columns j < 49 whose bit is set in lanes:
 // c[i*ldc+j] += Σ_{p<k} a(i, p)·b(p, j)
 //
-// A is read in place: a(i, p) = a[i*rs+p]. b(p, j) = b[p*48+j] is a packed sliver
-// for j < 48, and b(p, 48) = d[p] its last column.
+// A is read in place: a(i, p) = a[i*rs+p*ks]. b(p, j) = b[p*48+j] is a packed sliver
+// for j < 48, and b(p, 48) = d[p] its last column. ks must be 1.
 // c is row-major with row stride ldc. The caller guarantees that every a, b,
 // d and c element named above is in bounds; lengths are not checked.
 //
 //go:noescape
-func sgemmDirectDotAVX512(a []float32, rs int, b []float32, d []float32, c []float32, k int, ldc int, lanes uint64)
+func sgemmDirectDotRowsAVX512(a []float32, rs int, ks int, b []float32, d []float32, c []float32, k int, ldc int, lanes uint64)
+
+// sgemmDirectDotColsAVX512 computes, for i < 3 and the columns j < 49 whose bit is set in lanes:
+// c[i*ldc+j] += Σ_{p<k} a(i, p)·b(p, j)
+//
+// A is read in place: a(i, p) = a[i*rs+p*ks]. b(p, j) = b[p*48+j] is a packed sliver
+// for j < 48, and b(p, 48) = d[p] its last column. rs must be 1.
+// c is row-major with row stride ldc. The caller guarantees that every a, b,
+// d and c element named above is in bounds; lengths are not checked.
+//
+//go:noescape
+func sgemmDirectDotColsAVX512(a []float32, rs int, ks int, b []float32, d []float32, c []float32, k int, ldc int, lanes uint64)
 
 // packRowsAVX2 sets, for r < rows and j < n ≤ 16, where store holds the bits [0, n),
 //

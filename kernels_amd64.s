@@ -2627,18 +2627,18 @@ next6:
 	VZEROUPPER
 	RET
 
-// func sgemmDirectDotAVX512(a []float32, rs int, b []float32, d []float32, c []float32, k int, ldc int, lanes uint64)
+// func sgemmDirectDotRowsAVX512(a []float32, rs int, ks int, b []float32, d []float32, c []float32, k int, ldc int, lanes uint64)
 // Requires: AVX, AVX512F, AVX512VL, FMA3, MMX+
-TEXT ·sgemmDirectDotAVX512(SB), NOSPLIT, $0-128
-	// register pressure: 18 ymm accumulators + 6 b vectors + 1 broadcast + 3 dot accumulators + 1 d vector = 29 of 32 (AVX-512VL); 1 opmask; 9 GP
+TEXT ·sgemmDirectDotRowsAVX512(SB), NOSPLIT, $0-136
+	// register pressure: 18 ymm accumulators + 6 b vectors + 1 broadcast + 3 dot accumulators + 1 d vector = 29 of 32 (AVX-512VL); 1 opmask; 10 GP
 	MOVQ a_base+0(FP), AX
 	MOVQ rs+24(FP), CX
-	MOVQ $0x00000001, DX
-	MOVQ d_base+56(FP), BX
-	MOVQ b_base+32(FP), SI
-	MOVQ c_base+80(FP), DI
-	MOVQ k+104(FP), R8
-	MOVQ ldc+112(FP), R9
+	MOVQ ks+32(FP), DX
+	MOVQ d_base+64(FP), BX
+	MOVQ b_base+40(FP), SI
+	MOVQ c_base+88(FP), DI
+	MOVQ k+112(FP), R8
+	MOVQ ldc+120(FP), R9
 	SHLQ $0x02, CX
 	SHLQ $0x02, DX
 	SHLQ $0x02, R9
@@ -2683,7 +2683,6 @@ loop:
 	VFMADD231PS  (AX), Y21, Y18
 	VFMADD231PS  (AX)(CX*1), Y21, Y19
 	VFMADD231PS  (AX)(CX*2), Y21, Y20
-	ADDQ         $0x20, BX
 	VMOVUPS      (SI), Y21
 	VMOVUPS      32(SI), Y23
 	VMOVUPS      64(SI), Y24
@@ -2909,6 +2908,7 @@ loop:
 	VFMADD231PS  Y27, Y28, Y17
 	ADDQ         DX, AX
 	ADDQ         $0x00000600, SI
+	ADDQ         $0x20, BX
 	DECQ         R10
 	JNZ          loop
 
@@ -2956,7 +2956,7 @@ loop1:
 
 update:
 	// c += accumulators, one vector of columns at a time
-	MOVQ  lanes+120(FP), AX
+	MOVQ  lanes+128(FP), AX
 	CMPB  AL, $0xff
 	JE    whole0
 	TESTB AL, AL
@@ -3168,36 +3168,487 @@ part5:
 next5:
 	SHRQ $0x08, AX
 
-	// the dot column, if its bit is set: reduce each row's lanes, in a fixed order
+	// the dot column, if its bit is set
 	TESTB         $0x01, AL
 	JZ            done
 	MOVQ          DI, R10
 	VEXTRACTF32X4 $0x01, Y18, X0
-	VADDPS        X0, X18, X18
-	VMOVHLPS      X18, X18, X0
-	VADDPS        X0, X18, X18
-	VMOVSHDUP     X18, X0
-	VADDSS        X0, X18, X18
-	VADDSS        192(R10), X18, X18
-	VMOVSS        X18, 192(R10)
+	VADDPS        X0, X18, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VADDSS        192(R10), X1, X1
+	VMOVSS        X1, 192(R10)
 	ADDQ          R9, R10
 	VEXTRACTF32X4 $0x01, Y19, X0
-	VADDPS        X0, X19, X19
-	VMOVHLPS      X19, X19, X0
-	VADDPS        X0, X19, X19
-	VMOVSHDUP     X19, X0
-	VADDSS        X0, X19, X19
-	VADDSS        192(R10), X19, X19
-	VMOVSS        X19, 192(R10)
+	VADDPS        X0, X19, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VADDSS        192(R10), X1, X1
+	VMOVSS        X1, 192(R10)
 	ADDQ          R9, R10
 	VEXTRACTF32X4 $0x01, Y20, X0
-	VADDPS        X0, X20, X20
-	VMOVHLPS      X20, X20, X0
-	VADDPS        X0, X20, X20
-	VMOVSHDUP     X20, X0
-	VADDSS        X0, X20, X20
-	VADDSS        192(R10), X20, X20
-	VMOVSS        X20, 192(R10)
+	VADDPS        X0, X20, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VADDSS        192(R10), X1, X1
+	VMOVSS        X1, 192(R10)
+
+done:
+	VZEROUPPER
+	RET
+
+// func sgemmDirectDotColsAVX512(a []float32, rs int, ks int, b []float32, d []float32, c []float32, k int, ldc int, lanes uint64)
+// Requires: AVX, AVX512F, AVX512VL, FMA3, MMX+
+TEXT ·sgemmDirectDotColsAVX512(SB), NOSPLIT, $0-136
+	// register pressure: 18 ymm accumulators + 6 b vectors + 1 broadcast + 1 dot accumulator + 1 a vector = 27 of 32 (AVX-512VL); 2 opmasks; 10 GP
+	MOVQ a_base+0(FP), AX
+	MOVQ rs+24(FP), CX
+	MOVQ ks+32(FP), DX
+	MOVQ d_base+64(FP), BX
+	MOVQ b_base+40(FP), SI
+	MOVQ c_base+88(FP), DI
+	MOVQ k+112(FP), R8
+	MOVQ ldc+120(FP), R9
+	SHLQ $0x02, CX
+	SHLQ $0x02, DX
+	SHLQ $0x02, R9
+
+	// prefetch the c tile for the final update
+	MOVQ       DI, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 195(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 195(R10)
+	ADDQ       R9, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 195(R10)
+	VPXORD     Y0, Y0, Y0
+	VPXORD     Y1, Y1, Y1
+	VPXORD     Y2, Y2, Y2
+	VPXORD     Y3, Y3, Y3
+	VPXORD     Y4, Y4, Y4
+	VPXORD     Y5, Y5, Y5
+	VPXORD     Y6, Y6, Y6
+	VPXORD     Y7, Y7, Y7
+	VPXORD     Y8, Y8, Y8
+	VPXORD     Y9, Y9, Y9
+	VPXORD     Y10, Y10, Y10
+	VPXORD     Y11, Y11, Y11
+	VPXORD     Y12, Y12, Y12
+	VPXORD     Y13, Y13, Y13
+	VPXORD     Y14, Y14, Y14
+	VPXORD     Y15, Y15, Y15
+	VPXORD     Y16, Y16, Y16
+	VPXORD     Y17, Y17, Y17
+	VPXORD     Y18, Y18, Y18
+	MOVL       $0x00000007, R10
+	KMOVW      R10, K1
+	MOVQ       R8, R10
+	SHRQ       $0x02, R10
+	JZ         tail
+
+loop:
+	VMOVUPS          (SI), Y19
+	VMOVUPS          32(SI), Y20
+	VMOVUPS          64(SI), Y21
+	VMOVUPS          96(SI), Y22
+	VMOVUPS          128(SI), Y23
+	VMOVUPS          160(SI), Y24
+	VMOVUPS.Z        (AX), K1, X25
+	VFMADD231PS.BCST (BX), X25, X18
+	VBROADCASTSS     (AX), Y25
+	VFMADD231PS      Y19, Y25, Y0
+	VFMADD231PS      Y20, Y25, Y1
+	VFMADD231PS      Y21, Y25, Y2
+	VFMADD231PS      Y22, Y25, Y3
+	VFMADD231PS      Y23, Y25, Y4
+	VFMADD231PS      Y24, Y25, Y5
+	VBROADCASTSS     (AX)(CX*1), Y25
+	VFMADD231PS      Y19, Y25, Y6
+	VFMADD231PS      Y20, Y25, Y7
+	VFMADD231PS      Y21, Y25, Y8
+	VFMADD231PS      Y22, Y25, Y9
+	VFMADD231PS      Y23, Y25, Y10
+	VFMADD231PS      Y24, Y25, Y11
+	VBROADCASTSS     (AX)(CX*2), Y25
+	VFMADD231PS      Y19, Y25, Y12
+	VFMADD231PS      Y20, Y25, Y13
+	VFMADD231PS      Y21, Y25, Y14
+	VFMADD231PS      Y22, Y25, Y15
+	VFMADD231PS      Y23, Y25, Y16
+	VFMADD231PS      Y24, Y25, Y17
+	ADDQ             DX, AX
+	VMOVUPS          192(SI), Y19
+	VMOVUPS          224(SI), Y20
+	VMOVUPS          256(SI), Y21
+	VMOVUPS          288(SI), Y22
+	VMOVUPS          320(SI), Y23
+	VMOVUPS          352(SI), Y24
+	VMOVUPS.Z        (AX), K1, X25
+	VFMADD231PS.BCST 4(BX), X25, X18
+	VBROADCASTSS     (AX), Y25
+	VFMADD231PS      Y19, Y25, Y0
+	VFMADD231PS      Y20, Y25, Y1
+	VFMADD231PS      Y21, Y25, Y2
+	VFMADD231PS      Y22, Y25, Y3
+	VFMADD231PS      Y23, Y25, Y4
+	VFMADD231PS      Y24, Y25, Y5
+	VBROADCASTSS     (AX)(CX*1), Y25
+	VFMADD231PS      Y19, Y25, Y6
+	VFMADD231PS      Y20, Y25, Y7
+	VFMADD231PS      Y21, Y25, Y8
+	VFMADD231PS      Y22, Y25, Y9
+	VFMADD231PS      Y23, Y25, Y10
+	VFMADD231PS      Y24, Y25, Y11
+	VBROADCASTSS     (AX)(CX*2), Y25
+	VFMADD231PS      Y19, Y25, Y12
+	VFMADD231PS      Y20, Y25, Y13
+	VFMADD231PS      Y21, Y25, Y14
+	VFMADD231PS      Y22, Y25, Y15
+	VFMADD231PS      Y23, Y25, Y16
+	VFMADD231PS      Y24, Y25, Y17
+	ADDQ             DX, AX
+	VMOVUPS          384(SI), Y19
+	VMOVUPS          416(SI), Y20
+	VMOVUPS          448(SI), Y21
+	VMOVUPS          480(SI), Y22
+	VMOVUPS          512(SI), Y23
+	VMOVUPS          544(SI), Y24
+	VMOVUPS.Z        (AX), K1, X25
+	VFMADD231PS.BCST 8(BX), X25, X18
+	VBROADCASTSS     (AX), Y25
+	VFMADD231PS      Y19, Y25, Y0
+	VFMADD231PS      Y20, Y25, Y1
+	VFMADD231PS      Y21, Y25, Y2
+	VFMADD231PS      Y22, Y25, Y3
+	VFMADD231PS      Y23, Y25, Y4
+	VFMADD231PS      Y24, Y25, Y5
+	VBROADCASTSS     (AX)(CX*1), Y25
+	VFMADD231PS      Y19, Y25, Y6
+	VFMADD231PS      Y20, Y25, Y7
+	VFMADD231PS      Y21, Y25, Y8
+	VFMADD231PS      Y22, Y25, Y9
+	VFMADD231PS      Y23, Y25, Y10
+	VFMADD231PS      Y24, Y25, Y11
+	VBROADCASTSS     (AX)(CX*2), Y25
+	VFMADD231PS      Y19, Y25, Y12
+	VFMADD231PS      Y20, Y25, Y13
+	VFMADD231PS      Y21, Y25, Y14
+	VFMADD231PS      Y22, Y25, Y15
+	VFMADD231PS      Y23, Y25, Y16
+	VFMADD231PS      Y24, Y25, Y17
+	ADDQ             DX, AX
+	VMOVUPS          576(SI), Y19
+	VMOVUPS          608(SI), Y20
+	VMOVUPS          640(SI), Y21
+	VMOVUPS          672(SI), Y22
+	VMOVUPS          704(SI), Y23
+	VMOVUPS          736(SI), Y24
+	VMOVUPS.Z        (AX), K1, X25
+	VFMADD231PS.BCST 12(BX), X25, X18
+	VBROADCASTSS     (AX), Y25
+	VFMADD231PS      Y19, Y25, Y0
+	VFMADD231PS      Y20, Y25, Y1
+	VFMADD231PS      Y21, Y25, Y2
+	VFMADD231PS      Y22, Y25, Y3
+	VFMADD231PS      Y23, Y25, Y4
+	VFMADD231PS      Y24, Y25, Y5
+	VBROADCASTSS     (AX)(CX*1), Y25
+	VFMADD231PS      Y19, Y25, Y6
+	VFMADD231PS      Y20, Y25, Y7
+	VFMADD231PS      Y21, Y25, Y8
+	VFMADD231PS      Y22, Y25, Y9
+	VFMADD231PS      Y23, Y25, Y10
+	VFMADD231PS      Y24, Y25, Y11
+	VBROADCASTSS     (AX)(CX*2), Y25
+	VFMADD231PS      Y19, Y25, Y12
+	VFMADD231PS      Y20, Y25, Y13
+	VFMADD231PS      Y21, Y25, Y14
+	VFMADD231PS      Y22, Y25, Y15
+	VFMADD231PS      Y23, Y25, Y16
+	VFMADD231PS      Y24, Y25, Y17
+	ADDQ             DX, AX
+	ADDQ             $0x00000300, SI
+	ADDQ             $0x10, BX
+	DECQ             R10
+	JNZ              loop
+
+tail:
+	ANDQ $0x03, R8
+	JZ   update
+
+loop1:
+	VMOVUPS          (SI), Y19
+	VMOVUPS          32(SI), Y20
+	VMOVUPS          64(SI), Y21
+	VMOVUPS          96(SI), Y22
+	VMOVUPS          128(SI), Y23
+	VMOVUPS          160(SI), Y24
+	VMOVUPS.Z        (AX), K1, X25
+	VFMADD231PS.BCST (BX), X25, X18
+	VBROADCASTSS     (AX), Y25
+	VFMADD231PS      Y19, Y25, Y0
+	VFMADD231PS      Y20, Y25, Y1
+	VFMADD231PS      Y21, Y25, Y2
+	VFMADD231PS      Y22, Y25, Y3
+	VFMADD231PS      Y23, Y25, Y4
+	VFMADD231PS      Y24, Y25, Y5
+	VBROADCASTSS     (AX)(CX*1), Y25
+	VFMADD231PS      Y19, Y25, Y6
+	VFMADD231PS      Y20, Y25, Y7
+	VFMADD231PS      Y21, Y25, Y8
+	VFMADD231PS      Y22, Y25, Y9
+	VFMADD231PS      Y23, Y25, Y10
+	VFMADD231PS      Y24, Y25, Y11
+	VBROADCASTSS     (AX)(CX*2), Y25
+	VFMADD231PS      Y19, Y25, Y12
+	VFMADD231PS      Y20, Y25, Y13
+	VFMADD231PS      Y21, Y25, Y14
+	VFMADD231PS      Y22, Y25, Y15
+	VFMADD231PS      Y23, Y25, Y16
+	VFMADD231PS      Y24, Y25, Y17
+	ADDQ             DX, AX
+	ADDQ             $0x000000c0, SI
+	ADDQ             $0x04, BX
+	DECQ             R8
+	JNZ              loop1
+
+update:
+	// c += accumulators, one vector of columns at a time
+	MOVQ  lanes+128(FP), AX
+	CMPB  AL, $0xff
+	JE    whole0
+	TESTB AL, AL
+	JZ    next0
+	JMP   part0
+
+whole0:
+	MOVQ    DI, R10
+	VADDPS  (R10), Y0, Y0
+	VMOVUPS Y0, (R10)
+	ADDQ    R9, R10
+	VADDPS  (R10), Y6, Y6
+	VMOVUPS Y6, (R10)
+	ADDQ    R9, R10
+	VADDPS  (R10), Y12, Y12
+	VMOVUPS Y12, (R10)
+	JMP     next0
+
+part0:
+	KMOVW     AX, K1
+	MOVQ      DI, R10
+	VMOVUPS.Z (R10), K1, Y19
+	VADDPS    Y19, Y0, Y0
+	VMOVUPS   Y0, K1, (R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z (R10), K1, Y0
+	VADDPS    Y0, Y6, Y6
+	VMOVUPS   Y6, K1, (R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z (R10), K1, Y0
+	VADDPS    Y0, Y12, Y12
+	VMOVUPS   Y12, K1, (R10)
+
+next0:
+	SHRQ  $0x08, AX
+	CMPB  AL, $0xff
+	JE    whole1
+	TESTB AL, AL
+	JZ    next1
+	JMP   part1
+
+whole1:
+	MOVQ    DI, R10
+	VADDPS  32(R10), Y1, Y1
+	VMOVUPS Y1, 32(R10)
+	ADDQ    R9, R10
+	VADDPS  32(R10), Y7, Y7
+	VMOVUPS Y7, 32(R10)
+	ADDQ    R9, R10
+	VADDPS  32(R10), Y13, Y13
+	VMOVUPS Y13, 32(R10)
+	JMP     next1
+
+part1:
+	KMOVW     AX, K1
+	MOVQ      DI, R10
+	VMOVUPS.Z 32(R10), K1, Y0
+	VADDPS    Y0, Y1, Y1
+	VMOVUPS   Y1, K1, 32(R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z 32(R10), K1, Y0
+	VADDPS    Y0, Y7, Y7
+	VMOVUPS   Y7, K1, 32(R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z 32(R10), K1, Y0
+	VADDPS    Y0, Y13, Y13
+	VMOVUPS   Y13, K1, 32(R10)
+
+next1:
+	SHRQ  $0x08, AX
+	CMPB  AL, $0xff
+	JE    whole2
+	TESTB AL, AL
+	JZ    next2
+	JMP   part2
+
+whole2:
+	MOVQ    DI, R10
+	VADDPS  64(R10), Y2, Y2
+	VMOVUPS Y2, 64(R10)
+	ADDQ    R9, R10
+	VADDPS  64(R10), Y8, Y8
+	VMOVUPS Y8, 64(R10)
+	ADDQ    R9, R10
+	VADDPS  64(R10), Y14, Y14
+	VMOVUPS Y14, 64(R10)
+	JMP     next2
+
+part2:
+	KMOVW     AX, K1
+	MOVQ      DI, R10
+	VMOVUPS.Z 64(R10), K1, Y0
+	VADDPS    Y0, Y2, Y2
+	VMOVUPS   Y2, K1, 64(R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z 64(R10), K1, Y0
+	VADDPS    Y0, Y8, Y8
+	VMOVUPS   Y8, K1, 64(R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z 64(R10), K1, Y0
+	VADDPS    Y0, Y14, Y14
+	VMOVUPS   Y14, K1, 64(R10)
+
+next2:
+	SHRQ  $0x08, AX
+	CMPB  AL, $0xff
+	JE    whole3
+	TESTB AL, AL
+	JZ    next3
+	JMP   part3
+
+whole3:
+	MOVQ    DI, R10
+	VADDPS  96(R10), Y3, Y3
+	VMOVUPS Y3, 96(R10)
+	ADDQ    R9, R10
+	VADDPS  96(R10), Y9, Y9
+	VMOVUPS Y9, 96(R10)
+	ADDQ    R9, R10
+	VADDPS  96(R10), Y15, Y15
+	VMOVUPS Y15, 96(R10)
+	JMP     next3
+
+part3:
+	KMOVW     AX, K1
+	MOVQ      DI, R10
+	VMOVUPS.Z 96(R10), K1, Y0
+	VADDPS    Y0, Y3, Y3
+	VMOVUPS   Y3, K1, 96(R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z 96(R10), K1, Y0
+	VADDPS    Y0, Y9, Y9
+	VMOVUPS   Y9, K1, 96(R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z 96(R10), K1, Y0
+	VADDPS    Y0, Y15, Y15
+	VMOVUPS   Y15, K1, 96(R10)
+
+next3:
+	SHRQ  $0x08, AX
+	CMPB  AL, $0xff
+	JE    whole4
+	TESTB AL, AL
+	JZ    next4
+	JMP   part4
+
+whole4:
+	MOVQ    DI, R10
+	VADDPS  128(R10), Y4, Y4
+	VMOVUPS Y4, 128(R10)
+	ADDQ    R9, R10
+	VADDPS  128(R10), Y10, Y10
+	VMOVUPS Y10, 128(R10)
+	ADDQ    R9, R10
+	VADDPS  128(R10), Y16, Y16
+	VMOVUPS Y16, 128(R10)
+	JMP     next4
+
+part4:
+	KMOVW     AX, K1
+	MOVQ      DI, R10
+	VMOVUPS.Z 128(R10), K1, Y0
+	VADDPS    Y0, Y4, Y4
+	VMOVUPS   Y4, K1, 128(R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z 128(R10), K1, Y0
+	VADDPS    Y0, Y10, Y10
+	VMOVUPS   Y10, K1, 128(R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z 128(R10), K1, Y0
+	VADDPS    Y0, Y16, Y16
+	VMOVUPS   Y16, K1, 128(R10)
+
+next4:
+	SHRQ  $0x08, AX
+	CMPB  AL, $0xff
+	JE    whole5
+	TESTB AL, AL
+	JZ    next5
+	JMP   part5
+
+whole5:
+	MOVQ    DI, R10
+	VADDPS  160(R10), Y5, Y5
+	VMOVUPS Y5, 160(R10)
+	ADDQ    R9, R10
+	VADDPS  160(R10), Y11, Y11
+	VMOVUPS Y11, 160(R10)
+	ADDQ    R9, R10
+	VADDPS  160(R10), Y17, Y17
+	VMOVUPS Y17, 160(R10)
+	JMP     next5
+
+part5:
+	KMOVW     AX, K1
+	MOVQ      DI, R10
+	VMOVUPS.Z 160(R10), K1, Y0
+	VADDPS    Y0, Y5, Y5
+	VMOVUPS   Y5, K1, 160(R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z 160(R10), K1, Y0
+	VADDPS    Y0, Y11, Y11
+	VMOVUPS   Y11, K1, 160(R10)
+	ADDQ      R9, R10
+	VMOVUPS.Z 160(R10), K1, Y0
+	VADDPS    Y0, Y17, Y17
+	VMOVUPS   Y17, K1, 160(R10)
+
+next5:
+	SHRQ $0x08, AX
+
+	// the dot column, if its bit is set
+	TESTB     $0x01, AL
+	JZ        done
+	MOVQ      DI, R10
+	VMOVAPS   X18, X0
+	VADDSS    192(R10), X0, X0
+	VMOVSS    X0, 192(R10)
+	ADDQ      R9, R10
+	VMOVSHDUP X18, X0
+	VADDSS    192(R10), X0, X0
+	VMOVSS    X0, 192(R10)
+	ADDQ      R9, R10
+	VMOVHLPS  X18, X18, X0
+	VADDSS    192(R10), X0, X0
+	VMOVSS    X0, 192(R10)
 
 done:
 	VZEROUPPER

@@ -222,8 +222,8 @@ func BenchmarkMicrokernelL2(b *testing.B) {
 }
 
 // TestKernelDirect checks the direct-A kernels against their definition,
-// with A in place both ways round (row stride rs, k stride ks; the dot
-// kernel only takes ks = 1), column sets that start and end inside vectors,
+// with A in place both ways round (row stride rs, k stride ks: each dot
+// kernel takes one way), column sets that start and end inside vectors,
 // and NaN in every float of a, b, d and c that they must not read or write.
 func TestKernelDirect(t *testing.T) {
 	skipUnlessISA(t, "avx512")
@@ -237,9 +237,6 @@ func TestKernelDirect(t *testing.T) {
 		for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 17, 130} {
 			for _, cols := range [][2]int{{0, 1}, {0, 7}, {0, 9}, {0, 49}, {0, nr}, {5, 30}, {40, nr}, {nr - 1, nr}} {
 				for _, trans := range []bool{false, true} {
-					if dot && trans {
-						continue
-					}
 					name := fmt.Sprintf("dot=%v k=%d cols=%v trans=%v", dot, k, cols, trans)
 					r := rand.New(rand.NewPCG(uint64(k), uint64(cols[1])))
 					rs, ks := k+2, 1
@@ -276,7 +273,7 @@ func TestKernelDirect(t *testing.T) {
 					}
 					c0 := slices.Clone(c)
 					if dot {
-						directDotKernel(isaAVX512, a, rs, b, d, c, k, ldc, lanes(cols[0], cols[1]))
+						directDotKernel(isaAVX512, a, rs, ks, b, d, c, k, ldc, lanes(cols[0], cols[1]))
 					} else {
 						directKernel(isaAVX512, a, rs, ks, b, c, k, ldc, lanes(cols[0], cols[1]))
 					}

@@ -37,6 +37,6 @@ func directKernel(isaID, []float32, int, int, []float32, []float32, int, int, ui
 	panic("simdconv: no direct kernel")
 }
 
-func directDotKernel(isaID, []float32, int, []float32, []float32, []float32, int, int, uint64) {
+func directDotKernel(isaID, []float32, int, int, []float32, []float32, []float32, int, int, uint64) {
 	panic("simdconv: no direct kernel")
 }

@@ -4,7 +4,7 @@
 
 package simdconv
 
-// Tile shapes of sgemmAVX2, sgemmAVX512, sgemmDirectAVX512 and sgemmDirectDotAVX512, and the flops per loop
+// Tile shapes of sgemmAVX2, sgemmAVX512 and the direct-A kernels, and the flops per loop
 // iteration of peakAVX2 and peakAVX512.
 const (
 	avx2MR            = 6

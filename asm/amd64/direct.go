@@ -13,14 +13,31 @@ import (
 // 8×48 + 8×16 tiles hold them at 78–88%.
 var directTile = tile{3, 56}
 
-// directDotTile is the shape of the direct-A kernel with a dot column: 3
+// directDotTile is the shape of the direct-A kernels with a dot column: 3
 // rows of A by 6 ymm vectors and one more column. The 49 positions of a 7×7
 // output (a ResNet's last stage) fill it.
 var directDotTile = tile{3, 49}
 
 const (
 	directSignature    = "func(a []float32, rs, ks int, b, c []float32, k, ldc int, lanes uint64)"
-	directDotSignature = "func(a []float32, rs int, b, d, c []float32, k, ldc int, lanes uint64)"
+	directDotSignature = "func(a []float32, rs, ks int, b, d, c []float32, k, ldc int, lanes uint64)"
+)
+
+// directMode is how a direct-A kernel computes its last column.
+type directMode int
+
+const (
+	// plain: the last column is a lane of the last vector, like the others.
+	plain directMode = iota
+	// dotRows: ks = 1. The last column is mr dot products of A's rows
+	// with the column d, 8 k steps per FMA, reduced at the end: mr FMAs per
+	// 8 k steps where a vector of columns would cost 8·mr. It sums in
+	// another order than the other columns.
+	dotRows
+	// dotCols: rs = 1. A's mr rows at a k step are contiguous: one masked
+	// xmm load and one FMA with d[p] broadcast per k step, each lane a row
+	// summing in the same order as the other columns.
+	dotCols
 )
 
 // genSgemmDirectAVX512 emits an mr × nr kernel that reads A in place
@@ -31,19 +48,18 @@ const (
 //
 // It works on ymm registers: AVX-512VL gives 32 of them, enough for
 // mr·nr/8 accumulators, and lane masks for partial vectors of C. Per k
-// step: nr/8 loads of b, mr broadcasts of a, mr·nr/8 FMAs.
-//
-// With dot, nr is 8·v + 1 and ks is 1: the last column is computed as mr
-// dot products of A's rows (contiguous) with the column d, 8 lanes at a
-// time, reduced at the end. It costs mr FMAs per 8 k steps where a whole
-// vector of columns would cost 8·mr.
-func genSgemmDirectAVX512(name string, mr, nr int, dot bool) {
+// step: nr/8 loads of b, mr broadcasts of a, mr·nr/8 FMAs. In a dot mode
+// nr is 8·v + 1 and the last column comes from d (see directMode).
+func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	nv := nr / 8
 	regs := mr*nv + nv + 1
-	if dot {
+	switch mode {
+	case dotRows:
 		regs += mr + 1
+	case dotCols:
+		regs += 2
 	}
-	if (nr%8 != 0) != dot || regs > 32 || mr > 3 {
+	if (nr%8 != 0) != (mode != plain) || regs > 32 || mr > 3 {
 		panic(fmt.Sprintf("genSgemmDirectAVX512 %dx%d: unsupported shape", mr, nr))
 	}
 	doc := []string{
@@ -52,17 +68,20 @@ func genSgemmDirectAVX512(name string, mr, nr int, dot bool) {
 		"",
 		fmt.Sprintf("A is read in place: a(i, p) = a[i*rs+p*ks]. b(p, j) = b[p*%d+j] is a packed sliver", 8*nv),
 	}
-	unroll := kUnroll
-	if dot {
-		unroll = 8
-		TEXT(name, NOSPLIT, directDotSignature)
-		doc[3] = fmt.Sprintf("A is read in place: a(i, p) = a[i*rs+p]. b(p, j) = b[p*%d+j] is a packed sliver", 8*nv)
-		doc = append(doc, fmt.Sprintf("for j < %d, and b(p, %d) = d[p] its last column.", 8*nv, 8*nv))
-		Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast + %d dot accumulators + 1 d vector = %d of 32 (AVX-512VL); 1 opmask; 9 GP",
-			mr*nv, nv, mr, regs)
-	} else {
+	switch mode {
+	case plain:
 		TEXT(name, NOSPLIT, directSignature)
 		Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast = %d of 32 (AVX-512VL); 1 opmask; 9 GP",
+			mr*nv, nv, regs)
+	case dotRows:
+		TEXT(name, NOSPLIT, directDotSignature)
+		doc = append(doc, fmt.Sprintf("for j < %d, and b(p, %d) = d[p] its last column. ks must be 1.", 8*nv, 8*nv))
+		Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast + %d dot accumulators + 1 d vector = %d of 32 (AVX-512VL); 1 opmask; 10 GP",
+			mr*nv, nv, mr, regs)
+	case dotCols:
+		TEXT(name, NOSPLIT, directDotSignature)
+		doc = append(doc, fmt.Sprintf("for j < %d, and b(p, %d) = d[p] its last column. rs must be 1.", 8*nv, 8*nv))
+		Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast + 1 dot accumulator + 1 a vector = %d of 32 (AVX-512VL); 2 opmasks; 10 GP",
 			mr*nv, nv, regs)
 	}
 	Pragma("noescape")
@@ -72,13 +91,10 @@ func genSgemmDirectAVX512(name string, mr, nr int, dot bool) {
 
 	a := Load(Param("a").Base(), GP64()).(GPVirtual)
 	rs := Load(Param("rs"), GP64()).(GPVirtual)
-	ks := GP64()
+	ks := Load(Param("ks"), GP64()).(GPVirtual)
 	var d GPVirtual
-	if dot {
-		MOVQ(U32(1), ks)
+	if mode != plain {
 		d = Load(Param("d").Base(), GP64()).(GPVirtual)
-	} else {
-		Load(Param("ks"), ks)
 	}
 	b := Load(Param("b").Base(), GP64()).(GPVirtual)
 	c := Load(Param("c").Base(), GP64()).(GPVirtual)
@@ -113,11 +129,19 @@ func genSgemmDirectAVX512(name string, mr, nr int, dot bool) {
 			acc[i][v] = ymm()
 		}
 	}
-	var dacc []VecVirtual
-	if dot {
+	var dacc []VecVirtual // dotRows: one per row; dotCols: one, a lane per row
+	var rowsMask OpmaskVirtual
+	switch mode {
+	case dotRows:
 		for range mr {
 			dacc = append(dacc, ymm())
 		}
+	case dotCols:
+		dacc = append(dacc, ymm())
+		rowsMask = K()
+		m := GP32()
+		MOVL(U32(1<<mr-1), m)
+		KMOVW(m, rowsMask)
 	}
 	// Row i of A is at a + i·rs: a base register and scaled indexes.
 	aRow := func(i int) Mem {
@@ -126,8 +150,8 @@ func genSgemmDirectAVX512(name string, mr, nr int, dot bool) {
 		}
 		return Mem{Base: a, Index: rs, Scale: uint8(i)}
 	}
-	// step is k step u of an unrolled iteration; tail also adds
-	// a(i, p)·d[p] into lane 0 of the dot accumulators.
+	// step is k step u of an unrolled iteration. In dotRows, tail steps
+	// also add a(i, p)·d[p] into lane 0 of the dot accumulators.
 	step := func(u int, tail bool) {
 		bv := make([]VecVirtual, nv)
 		for v := range bv {
@@ -135,9 +159,14 @@ func genSgemmDirectAVX512(name string, mr, nr int, dot bool) {
 			VMOVUPS(Mem{Base: b, Disp: (u*8*nv + 8*v) * 4}, bv[v])
 		}
 		var dv VecVirtual
-		if tail {
+		if mode == dotRows && tail {
 			dv = YMM()
 			VMOVSS(Mem{Base: d}, dv.AsX()) // lanes 1–7 zeroed
+		}
+		if mode == dotCols {
+			x := XMM()
+			VMOVUPS_Z(Mem{Base: a}, rowsMask, x) // a(0..mr-1, p); lanes ≥ mr not read
+			VFMADD231PS_BCST(Mem{Base: d, Disp: 4 * u}, x, dacc[0].AsX())
 		}
 		for i := range mr {
 			t := YMM()
@@ -145,39 +174,45 @@ func genSgemmDirectAVX512(name string, mr, nr int, dot bool) {
 			for v := range bv {
 				VFMADD231PS(bv[v], t, acc[i][v])
 			}
-			if tail {
+			if mode == dotRows && tail {
 				VFMADD231PS(dv, t, dacc[i])
 			}
 		}
 		ADDQ(ks, a)
+	}
+	unroll := kUnroll
+	if mode == dotRows {
+		unroll = 8
 	}
 	n := GP64()
 	MOVQ(k, n)
 	SHRQ(U8(bits(unroll)), n)
 	JZ(LabelRef("tail"))
 	Label("loop")
-	if dot {
+	if mode == dotRows {
 		// a still points at this iteration's first k step.
 		dv := YMM()
 		VMOVUPS(Mem{Base: d}, dv)
 		for i := range mr {
 			VFMADD231PS(aRow(i), dv, dacc[i])
 		}
-		ADDQ(U8(32), d)
 	}
 	for u := range unroll {
 		step(u, false)
 	}
 	ADDQ(U32(unroll*8*nv*4), b)
+	if mode != plain {
+		ADDQ(U8(4*unroll), d)
+	}
 	DECQ(n)
 	JNZ(LabelRef("loop"))
 	Label("tail")
 	ANDQ(U8(unroll-1), k)
 	JZ(LabelRef("update"))
 	Label("loop1")
-	step(0, dot)
+	step(0, true)
 	ADDQ(U32(8*nv*4), b)
-	if dot {
+	if mode != plain {
 		ADDQ(U8(4), d)
 	}
 	DECQ(k)
@@ -226,19 +261,33 @@ func genSgemmDirectAVX512(name string, mr, nr int, dot bool) {
 		Label(next)
 		SHRQ(U8(8), lanes)
 	}
-	if dot {
-		Comment("the dot column, if its bit is set: reduce each row's lanes, in a fixed order")
+	if mode != plain {
+		Comment("the dot column, if its bit is set")
 		TESTB(U8(1), lanes.As8())
 		JZ(LabelRef("done"))
 		MOVQ(c, row)
 		for i := range mr {
-			hi, x := XMM(), dacc[i].AsX()
-			VEXTRACTF32X4(U8(1), dacc[i], hi)
-			VADDPS(hi, x, x) // lanes l + l+4
-			VMOVHLPS(x, x, hi)
-			VADDPS(hi, x, x) // lanes 0+2, 1+3
-			VMOVSHDUP(x, hi)
-			VADDSS(hi, x, x)
+			x := XMM()
+			if mode == dotRows {
+				// Reduce row i's 8 lanes in a fixed order.
+				hi := XMM()
+				VEXTRACTF32X4(U8(1), dacc[i], hi)
+				VADDPS(hi, dacc[i].AsX(), x) // lanes l + l+4
+				VMOVHLPS(x, x, hi)
+				VADDPS(hi, x, x) // lanes 0+2, 1+3
+				VMOVSHDUP(x, hi)
+				VADDSS(hi, x, x)
+			} else {
+				// Move row i's lane to lane 0.
+				switch i {
+				case 0:
+					VMOVAPS(dacc[0].AsX(), x)
+				case 1:
+					VMOVSHDUP(dacc[0].AsX(), x)
+				case 2:
+					VMOVHLPS(dacc[0].AsX(), dacc[0].AsX(), x)
+				}
+			}
 			m := Mem{Base: row, Disp: 4 * 8 * nv}
 			VADDSS(m, x, x)
 			VMOVSS(x, m)

@@ -81,8 +81,9 @@ func main() {
 		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr)
 	}
 
-	genSgemmDirectAVX512("sgemmDirectAVX512", directTile.mr, directTile.nr, false)
-	genSgemmDirectAVX512("sgemmDirectDotAVX512", directDotTile.mr, directDotTile.nr, true)
+	genSgemmDirectAVX512("sgemmDirectAVX512", directTile.mr, directTile.nr, plain)
+	genSgemmDirectAVX512("sgemmDirectDotRowsAVX512", directDotTile.mr, directDotTile.nr, dotRows)
+	genSgemmDirectAVX512("sgemmDirectDotColsAVX512", directDotTile.mr, directDotTile.nr, dotCols)
 
 	genPackRowsAVX2("packRowsAVX2", avx2Tile.nr)
 	genPackRowsAVX512("packRowsAVX512", avx512Winner.nr)
