@@ -64,7 +64,10 @@ func (b blocking) workspace(m, n, k int) int {
 	// runSlivers holds rows·k ≤ wholeA floats of A for a block of rows ≤ mc.
 	a := max(mc*kc, min(mc*k, wholeA))
 	sliver := b.nr * min(k, max(kc, wholeB/b.nr))
-	return max(a+packSlack+max(kc*nc, sliver)+b.mr*b.nr, (kc+b.direct.mr)*b.direct.nr, kc*(b.nr+1)+b.directDot.mr*b.directDot.nr)
+	// runDirect holds a sliver of kc rows (the dot route's last column
+	// apart, kc floats) and a tile.
+	direct := max((kc+b.direct.mr)*b.direct.nr, (kc+b.directDot.mr)*b.directDot.nr)
+	return max(a+packSlack+max(kc*nc, sliver)+b.mr*b.nr, direct)
 }
 
 // wholeB is the most floats of a packed B sliver that runSlivers packs for
@@ -92,19 +95,27 @@ func Tile() (mr, nr int) {
 // TileFit returns the share of the register tiles of an m×n product, on
 // the selected ISA, that holds real rows and columns of C: 1 when the tiles
 // divide m and n, less where edge tiles are partly empty. Callers that can
-// compute a product either way round use it to pick one. It counts the
-// direct-A tile where a Dense A would take it (see Gemm.direct).
+// compute a product either way round use it to pick one. It is for an A
+// that is packed; DenseTileFit is for a Dense A.
 func TileFit(m, n int) float64 {
 	b := tileOf(current)
-	g := Gemm{M: m, N: n, Alpha: 1, A: &Dense{}}
-	if t, ok := b.directTile(g.directRoute(b, n)); ok {
-		return float64(m) * float64(n) / (float64(roundUp(m, t.mr)) * float64(t.nr))
-	}
 	cols := n / b.nr * b.nr
 	if rest := n - cols; rest > 0 {
 		cols += b.sliverWidth(rest)
 	}
 	return float64(m) * float64(n) / (float64(roundUp(m, b.mr)) * float64(cols))
+}
+
+// DenseTileFit is TileFit for a product whose A is a Dense matrix and
+// whose alpha is 1, which takes the direct-A tiles where they apply (49 to
+// 56 columns on AVX-512).
+func DenseTileFit(m, n int) float64 {
+	b := tileOf(current)
+	g := Gemm{M: m, N: n, Alpha: 1, A: &Dense{}}
+	if t, ok := b.directTile(g.directRoute(b, n)); ok {
+		return float64(m) * float64(n) / (float64(roundUp(m, t.mr)) * float64(t.nr))
+	}
+	return TileFit(m, n)
 }
 
 // Run computes g on the calling goroutine. ws must hold GemmWorkspace(M, N,
@@ -143,9 +154,10 @@ func (e *Engine) Run(g *Gemm, ws [][]float32) {
 	id := current
 	b := tileOf(id)
 	tm, tn := ceilDiv(g.M, b.mr), ceilDiv(g.N, b.nr)
-	// Rows, for a product whose blocks all take the dot-column route, so
-	// that no thread computes a single column with the whole kernel.
-	splitM := tm > tn || g.directRoute(b, g.N) == directDot
+	// Rows, for a product that takes the direct-A route, so that each
+	// thread's block takes it too (a column split would leave it a sliver
+	// of a few columns, or, on the dot route, the whole tile to compute).
+	splitM := tm > tn || g.directRoute(b, g.N) != noDirect
 	tiles, unit := tn, b.nr
 	if splitM {
 		tiles, unit = tm, b.mr

@@ -26,11 +26,11 @@ const (
 func (g *Gemm) directRoute(b blocking, cols int) directKind {
 	_, ok := g.A.(*Dense)
 	switch {
-	case !ok || g.Alpha != 1 || g.M < b.direct.mr:
+	case !ok || g.Alpha != 1:
 		return noDirect
-	case b.directDot.nr > 0 && g.N == b.directDot.nr:
+	case b.directDot.nr > 0 && g.N == b.directDot.nr && g.M >= b.directDot.mr:
 		return directDot
-	case cols > b.nr && cols <= b.direct.nr:
+	case cols > b.nr && cols <= b.direct.nr && g.M >= b.direct.mr:
 		return direct
 	}
 	return noDirect
@@ -49,8 +49,9 @@ func (b blocking) directTile(k directKind) (tile, bool) {
 
 // runDirect computes a block of C with the direct-A kernels. Its k blocks
 // are those of runBlocks, so the columns of the main sliver get the same
-// bits as there. The last rows are computed by a tile that overlaps the one
-// before, into tmp, since the kernel reads whole tiles of A.
+// bits as there. Since the kernels read whole tiles of A, a block's last
+// rows, fewer than a tile, are computed into tmp by a whole tile of rows
+// of A: those rows and the next ones, or, at the end of A, the ones before.
 func (g *Gemm) runDirect(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 	a := g.A.(*Dense)
 	kind := g.directRoute(b, j1-j0)
@@ -62,13 +63,13 @@ func (g *Gemm) runDirect(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int)
 	kstep := g.kstep(b)
 	kcMax := min(kstep, g.K)
 	// Column jb of C is the tile's column 0; the sliver holds nc columns
-	// of B from there, in width lanes.
-	jb, nc, width := j0, j1-j0, t.nr
+	// of B from there, in width lanes, and dBuf the dot column.
+	jb, nc, width, dots := j0, j1-j0, t.nr, 0
 	if kind == directDot {
-		jb, nc, width = 0, b.nr, b.nr
+		jb, nc, width, dots = 0, t.nr-1, t.nr-1, kcMax
 	}
 	bBuf := ws[:kcMax*width]
-	dBuf := ws[len(bBuf) : len(bBuf)+kcMax]
+	dBuf := ws[len(bBuf) : len(bBuf)+dots]
 	tmp := ws[len(bBuf)+len(dBuf):][:t.mr*t.nr]
 	cols := lanes(j0-jb, j1-jb)
 	for pc := 0; pc < g.K; pc += kstep {

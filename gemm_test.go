@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/simdconv/simdconv/internal/testutil"
@@ -39,7 +40,7 @@ func TestSgemmBlocks(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		b := tileOf(current)
 		r := rand.New(rand.NewPCG(3, 4))
-		sizes := [][3]int{{b.mc + b.mr + 1, b.nr*3 + 1, b.kc + 3}, {5, b.nc + b.nr + 2, 1031}, {b.mc*2 + 1, 37, 300}}
+		sizes := [][3]int{{b.mc + b.mr + 1, b.nr*3 + 1, b.kc + 3}, {5, b.nc + b.nr + 2, 1031}, {b.mc*2 + 1, 37, 300}, {7, 53, 300}}
 		for _, s := range sizes {
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				for _, ab := range [][2]float32{{1, 0}, {-0.5, 1}, {2, -1.5}, {0, 0.5}} {
@@ -74,7 +75,7 @@ func TestSgemmPanics(t *testing.T) {
 func TestGemmThreadsBitwise(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))
-		for _, sz := range [][3]int{{300, 70, 513}, {20, 900, 300}, {300, 49, 513}, {13, 49, 20000}} {
+		for _, sz := range [][3]int{{300, 70, 513}, {20, 900, 300}, {300, 49, 513}, {13, 49, 20000}, {13, 53, 20000}} {
 			m, n, k := sz[0], sz[1], sz[2]
 			a, b := testutil.Rand(r, m*k), testutil.Rand(r, k*n)
 			var ref []float32
@@ -152,8 +153,7 @@ func BenchmarkPeak(b *testing.B) {
 }
 
 // TestTileFit checks TileFit against a count of the tiles the driver runs:
-// whole tiles, then the narrowest kernel that covers the last columns; or
-// the direct-A tiles, where a Dense A takes them.
+// whole tiles, then the narrowest kernel that covers the last columns.
 func TestTileFit(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		b := tileOf(current)
@@ -164,10 +164,6 @@ func TestTileFit(t *testing.T) {
 				for left := n; left > 0; left -= b.nr {
 					cols += b.sliverWidth(min(left, b.nr))
 				}
-				g := Gemm{M: m, N: n, Alpha: 1, A: &Dense{}}
-				if d, ok := b.directTile(g.directRoute(b, n)); ok {
-					rows, cols = (m+d.mr-1)/d.mr*d.mr, d.nr
-				}
 				require.InDelta(t, float64(m*n)/float64(rows*cols), TileFit(m, n), 1e-12, "m=%d n=%d", m, n)
 			}
 		}
@@ -175,37 +171,71 @@ func TestTileFit(t *testing.T) {
 	})
 }
 
+// TestDenseTileFit checks the direct-A tiles' fit where they apply, and
+// TileFit's elsewhere.
+func TestDenseTileFit(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		want := map[[2]int]float64{{512, 49}: 512.0 / 513, {12, 52}: 52.0 / 56, {7, 56}: 7.0 / 9}
+		for _, mn := range [][2]int{{512, 49}, {12, 52}, {7, 56}, {2, 52}, {8, 57}, {64, 48}} {
+			w, ok := want[mn]
+			if !ok || current != isaAVX512 {
+				w = TileFit(mn[0], mn[1])
+			}
+			require.InDelta(t, w, DenseTileFit(mn[0], mn[1]), 1e-12, "m×n = %v", mn)
+		}
+	})
+}
+
 // TestGemmDirectBitwise checks that reading A in place (the direct-A route,
 // taken for a *Dense A) gives the same bits as packing it (a Dense value),
-// with the last rows in an overlapping tile. (The dot-column route of a
-// row-major A sums its last column in another order; TestSgemm checks it
-// at n = 49.)
+// with the last rows in a tile of their own, on a C with gaps of NaN
+// between its rows, beta, bias and ReLU, and blocks of columns that start
+// past 0. (The dot-column route of a row-major A sums its last column in
+// another order; TestSgemm checks it at n = 49.)
 func TestGemmDirectBitwise(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		b := tileOf(current)
 		r := rand.New(rand.NewPCG(7, 8))
-		for _, sz := range [][3]int{{3, 50, 1}, {7, 56, 130}, {512, 49, 300}, {20, 50, 4608}} {
-			m, n, k := sz[0], sz[1], sz[2]
+		for _, sz := range [][5]int{{3, 50, 1, 0, 50}, {7, 56, 130, 0, 56}, {512, 49, 300, 0, 49}, {20, 50, 4608, 0, 50}, {10, 152, 300, 96, 152}} {
+			m, n, k, j0, j1 := sz[0], sz[1], sz[2], sz[3], sz[4]
 			for _, trans := range []bool{false, true} {
-				a, bm := testutil.Rand(r, m*k), testutil.Rand(r, k*n)
-				lda := k
+				a, bm, bias := testutil.Rand(r, m*k), testutil.Rand(r, k*n), testutil.Rand(r, m)
+				lda, ldc := k, n+3
 				if trans {
 					lda = m
 				}
+				c0 := testutil.Rand(r, m*ldc)
 				run := func(a ASource) []float32 {
-					c := make([]float32, m*n)
-					g := Gemm{M: m, N: n, K: k, Alpha: 1, A: a, B: &Dense{Data: bm, Stride: n}, C: c, Ldc: n}
-					g.Run(make([]float32, GemmWorkspace(m, n, k)))
+					c := slices.Clone(c0)
+					for i := range m {
+						for j := n; j < ldc; j++ {
+							c[i*ldc+j] = float32(nan)
+						}
+					}
+					g := Gemm{M: m, N: n, K: k, Alpha: 1, A: a, B: &Dense{Data: bm, Stride: n}, Beta: 0.5,
+						Bias: bias, ReLU: true, C: c, Ldc: ldc}
+					g.RunBlock(make([]float32, GemmWorkspace(m, n, k)), 0, m, j0, j1)
+					for i := range m {
+						for j := n; j < ldc; j++ {
+							require.True(t, math.IsNaN(float64(c[i*ldc+j])), "gap %d,%d written", i, j)
+						}
+					}
 					return c
 				}
 				dense := Dense{Data: a, Stride: lda, Trans: trans}
 				g := Gemm{M: m, N: n, K: k, Alpha: 1, A: &dense}
-				kind := g.directRoute(b, n)
+				kind := g.directRoute(b, j1-j0)
 				if kind == noDirect || kind == directDot && !trans {
 					require.True(t, b.direct.nr == 0 || kind == directDot, "route %v", kind)
 					continue
 				}
-				require.Equal(t, run(dense), run(&dense), "m=%d n=%d k=%d trans=%v", m, n, k, trans)
+				got, want := run(&dense), run(dense)
+				for i := range got {
+					if math.IsNaN(float64(want[i])) { // require.Equal sees NaN ≠ NaN
+						got[i], want[i] = 0, 0
+					}
+				}
+				require.Equal(t, want, got, "m=%d n=%d k=%d trans=%v", m, n, k, trans)
 			}
 		}
 	})

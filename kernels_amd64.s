@@ -2630,7 +2630,7 @@ next6:
 // func sgemmDirectDotRowsAVX512(a []float32, rs int, ks int, b []float32, d []float32, c []float32, k int, ldc int, lanes uint64)
 // Requires: AVX, AVX512F, AVX512VL, FMA3, MMX+
 TEXT ·sgemmDirectDotRowsAVX512(SB), NOSPLIT, $0-136
-	// register pressure: 18 ymm accumulators + 6 b vectors + 1 broadcast + 3 dot accumulators + 1 d vector = 29 of 32 (AVX-512VL); 1 opmask; 10 GP
+	// register pressure: 18 ymm accumulators + 6 b vectors + 1 broadcast + 3 dot accumulators + 1 d vector = 29 of 32 (AVX-512VL); 2 opmasks; 10 GP
 	MOVQ a_base+0(FP), AX
 	MOVQ rs+24(FP), CX
 	MOVQ ks+32(FP), DX
@@ -2674,6 +2674,8 @@ TEXT ·sgemmDirectDotRowsAVX512(SB), NOSPLIT, $0-136
 	VPXORD     Y18, Y18, Y18
 	VPXORD     Y19, Y19, Y19
 	VPXORD     Y20, Y20, Y20
+	MOVL       $0x00000001, R10
+	KMOVW      R10, K1
 	MOVQ       R8, R10
 	SHRQ       $0x03, R10
 	JZ         tail
@@ -2931,7 +2933,7 @@ loop1:
 	VFMADD231PS  Y25, Y28, Y3
 	VFMADD231PS  Y26, Y28, Y4
 	VFMADD231PS  Y27, Y28, Y5
-	VFMADD231PS  Y22, Y28, Y18
+	VFMADD231PS  Y22, Y28, K1, Y18
 	VBROADCASTSS (AX)(CX*1), Y28
 	VFMADD231PS  Y21, Y28, Y6
 	VFMADD231PS  Y23, Y28, Y7
@@ -2939,7 +2941,7 @@ loop1:
 	VFMADD231PS  Y25, Y28, Y9
 	VFMADD231PS  Y26, Y28, Y10
 	VFMADD231PS  Y27, Y28, Y11
-	VFMADD231PS  Y22, Y28, Y19
+	VFMADD231PS  Y22, Y28, K1, Y19
 	VBROADCASTSS (AX)(CX*2), Y28
 	VFMADD231PS  Y21, Y28, Y12
 	VFMADD231PS  Y23, Y28, Y13
@@ -2947,7 +2949,7 @@ loop1:
 	VFMADD231PS  Y25, Y28, Y15
 	VFMADD231PS  Y26, Y28, Y16
 	VFMADD231PS  Y27, Y28, Y17
-	VFMADD231PS  Y22, Y28, Y20
+	VFMADD231PS  Y22, Y28, K1, Y20
 	ADDQ         DX, AX
 	ADDQ         $0x000000c0, SI
 	ADDQ         $0x04, BX

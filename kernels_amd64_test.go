@@ -297,3 +297,69 @@ func TestKernelDirect(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelDirectInf checks that an infinite A element gives ±Inf, not
+// NaN, in each direct-A kernel's columns, the dot column included, when it
+// falls on a tail k step (k = 9: past the unrolled steps).
+func TestKernelDirectInf(t *testing.T) {
+	skipUnlessISA(t, "avx512")
+	const mr, k = avx512DirectDotMR, 9
+	for _, mode := range []string{"plain", "dotRows", "dotCols"} {
+		nr, bw := avx512DirectNR, avx512DirectNR
+		if mode != "plain" {
+			nr, bw = avx512DirectDotNR, avx512DirectDotNR-1
+		}
+		rs, ks := k, 1
+		if mode == "dotCols" {
+			rs, ks = 1, mr
+		}
+		a := make([]float32, (mr-1)*rs+(k-1)*ks+1)
+		for i := range a {
+			a[i] = 1
+		}
+		a[(k-1)*ks] = float32(math.Inf(1)) // a(0, k-1)
+		b, d := make([]float32, k*bw), make([]float32, k)
+		for i := range b {
+			b[i] = 1
+		}
+		for i := range d {
+			d[i] = 1
+		}
+		c := make([]float32, mr*nr)
+		if mode == "plain" {
+			directKernel(isaAVX512, a, rs, ks, b, c, k, nr, lanes(0, nr))
+		} else {
+			directDotKernel(isaAVX512, a, rs, ks, b, d, c, k, nr, lanes(0, nr))
+		}
+		for j := range nr {
+			require.Truef(t, math.IsInf(float64(c[j]), 1), "%s: c[0][%d] = %v", mode, j, c[j])
+			require.Equalf(t, float32(k), c[nr+j], "%s: c[1][%d]", mode, j)
+		}
+	}
+}
+
+// TestKernelDirectPanics checks that the direct-A wrappers refuse operands
+// the kernels would read or write past.
+func TestKernelDirectPanics(t *testing.T) {
+	skipUnlessISA(t, "avx512")
+	const mr, nr, k, rs = avx512DirectMR, avx512DirectNR, 4, 4
+	a, b, d, c := make([]float32, (mr-1)*rs+k), make([]float32, k*nr), make([]float32, k), make([]float32, (mr-1)*nr+nr)
+	msg := "simdconv: direct kernel operands out of bounds"
+	for name, f := range map[string]func(){
+		"short a":         func() { directKernel(isaAVX512, a[:len(a)-1], rs, 1, b, c, k, nr, lanes(0, nr)) },
+		"short b":         func() { directKernel(isaAVX512, a, rs, 1, b[:len(b)-1], c, k, nr, lanes(0, nr)) },
+		"short c":         func() { directKernel(isaAVX512, a, rs, 1, b, c[:len(c)-1], k, nr, lanes(0, nr)) },
+		"lanes past nr":   func() { directKernel(isaAVX512, a, rs, 1, b, c, k, nr, lanes(0, nr+1)) },
+		"no lanes":        func() { directKernel(isaAVX512, a, rs, 1, b, c, k, nr, 0) },
+		"negative stride": func() { directKernel(isaAVX512, a, -1, 1, b, c, k, nr, lanes(0, nr)) },
+		"short d":         func() { directDotKernel(isaAVX512, a, rs, 1, b, d[:k-1], c, k, nr-7, lanes(0, nr-7)) },
+		"dot lanes":       func() { directDotKernel(isaAVX512, a, rs, 1, b, d, c, k, nr, lanes(0, nr)) },
+		"no unit stride":  func() { directDotKernel(isaAVX512, a, 2, 2, b, d, c, 2, nr-7, lanes(0, nr-7)) },
+	} {
+		want := msg
+		if name == "no unit stride" {
+			want = "simdconv: direct dot kernel needs a unit stride"
+		}
+		require.PanicsWithValue(t, want, f, name)
+	}
+}

@@ -45,7 +45,7 @@ func (c *Conv2D) planBackwardData() {
 		return
 	}
 	_, nr := simdconv.Tile()
-	util := simdconv.TileFit
+	util := simdconv.DenseTileFit // A is the filter (fullT aside)
 	chunk := min(s.PQ, max(panelTarget/s.CRSg, 8*nr))
 	flops := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.PQ)
 	// The full route multiplies by the taps that reach each dX position; at
@@ -53,7 +53,7 @@ func (c *Conv2D) planBackwardData() {
 	fullUtil := util(s.Cg, s.HW/(s.StrideH*s.StrideW))
 	c.fullT = s.StrideH == 1 && s.StrideW == 1 && transposeFits(s.Cg, s.HW, s.Kg*s.RS)
 	if c.fullT {
-		fullUtil = util(s.HW, s.Cg)
+		fullUtil = simdconv.TileFit(s.HW, s.Cg)
 	}
 	full := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.HW) /
 		float64(s.StrideH*s.StrideW) / fullUtil

@@ -256,11 +256,12 @@ func (c *Conv2D) padGradientRows(dyp, dyg []float32, r0, r1 int) {
 // split returns block b of n blocks of an m×n matrix, at tile boundaries.
 // It cuts the longer side: each block packs all of the operand along the
 // other side, so that one should be the smaller (L6, 64×256: cutting the
-// 64 rows made each thread pack all of the 3136×256 input).
+// 64 rows made each thread pack all of the 3136×256 input). Fewer than two
+// slivers of columns are not cut: 49 would split 48 + 1.
 func split(m, n, blocks, b int) (i0, i1, j0, j1 int) {
 	mr, nr := simdconv.Tile()
 	tm, tn := (m+mr-1)/mr, (n+nr-1)/nr
-	if m > n && tm >= blocks || tn < blocks {
+	if (m > n || n < 2*nr) && tm >= blocks || tn < blocks {
 		return min(b*tm/blocks*mr, m), min((b+1)*tm/blocks*mr, m), 0, n
 	}
 	return 0, m, min(b*tn/blocks*nr, n), min((b+1)*tn/blocks*nr, n)

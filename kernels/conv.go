@@ -164,7 +164,7 @@ func (c *Conv2D) plan() {
 // as much as 128 flops an element (productT's loop, 1.1 ns here).
 func transposeFits(m, n, k int) bool {
 	flops := 2 * float64(m) * float64(n) * float64(k)
-	plain := flops / simdconv.TileFit(m, n)
+	plain := flops / simdconv.DenseTileFit(m, n)
 	transposed := flops/simdconv.TileFit(n, m) + 128*float64(m)*float64(n)
 	return transposed < 0.95*plain
 }

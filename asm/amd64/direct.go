@@ -76,7 +76,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	case dotRows:
 		TEXT(name, NOSPLIT, directDotSignature)
 		doc = append(doc, fmt.Sprintf("for j < %d, and b(p, %d) = d[p] its last column. ks must be 1.", 8*nv, 8*nv))
-		Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast + %d dot accumulators + 1 d vector = %d of 32 (AVX-512VL); 1 opmask; 10 GP",
+		Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast + %d dot accumulators + 1 d vector = %d of 32 (AVX-512VL); 2 opmasks; 10 GP",
 			mr*nv, nv, mr, regs)
 	case dotCols:
 		TEXT(name, NOSPLIT, directDotSignature)
@@ -130,12 +130,18 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 		}
 	}
 	var dacc []VecVirtual // dotRows: one per row; dotCols: one, a lane per row
-	var rowsMask OpmaskVirtual
+	var rowsMask, lane0 OpmaskVirtual
 	switch mode {
 	case dotRows:
 		for range mr {
 			dacc = append(dacc, ymm())
 		}
+		// Tail steps add into lane 0 only: a·0 in the other lanes would
+		// be NaN for an infinite a.
+		lane0 = K()
+		m := GP32()
+		MOVL(U32(1), m)
+		KMOVW(m, lane0)
 	case dotCols:
 		dacc = append(dacc, ymm())
 		rowsMask = K()
@@ -161,7 +167,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 		var dv VecVirtual
 		if mode == dotRows && tail {
 			dv = YMM()
-			VMOVSS(Mem{Base: d}, dv.AsX()) // lanes 1–7 zeroed
+			VMOVSS(Mem{Base: d}, dv.AsX())
 		}
 		if mode == dotCols {
 			x := XMM()
@@ -175,7 +181,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 				VFMADD231PS(bv[v], t, acc[i][v])
 			}
 			if mode == dotRows && tail {
-				VFMADD231PS(dv, t, dacc[i])
+				VFMADD231PS(dv, t, lane0, dacc[i])
 			}
 		}
 		ADDQ(ks, a)
