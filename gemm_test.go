@@ -40,7 +40,8 @@ func TestSgemmBlocks(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		b := tileOf(current)
 		r := rand.New(rand.NewPCG(3, 4))
-		sizes := [][3]int{{b.mc + b.mr + 1, b.nr*3 + 1, b.kc + 3}, {5, b.nc + b.nr + 2, 1031}, {b.mc*2 + 1, 37, 300}, {7, 53, 300}}
+		w := b.forRows(b.mc + b.mr + 1) // the wide kc, where the ISA has one
+		sizes := [][3]int{{b.mc + b.mr + 1, b.nr*3 + 1, b.kc + 3}, {b.mc + b.mr + 1, b.nr + 5, 2*w.kc + 7}, {5, b.nc + b.nr + 2, 1031}, {b.mc*2 + 1, 37, 300}, {7, 53, 300}}
 		for _, s := range sizes {
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				for _, ab := range [][2]float32{{1, 0}, {-0.5, 1}, {2, -1.5}, {0, 0.5}} {
