@@ -166,38 +166,20 @@ func stencilKernel(id isaID, y, x, w []float32, off []int, n int, bias float32) 
 	}
 }
 
-// dotsKernel is ShiftedDots on id's kernel: lane-wise partial sums, a call
-// per group of taps that fits the registers, then reduced here.
+// dotsKernel is ShiftedDots on id's kernel, a call per group of taps that
+// fits its registers.
 func dotsKernel(id isaID, d, a, x []float32, off []int, n int) {
-	var part [dotsAVX512Taps * 16]float32
 	switch id {
 	case isaAVX512:
 		for t0 := 0; t0 < len(off); t0 += dotsAVX512Taps {
-			offs := off[t0:min(t0+dotsAVX512Taps, len(off))]
-			clear(part[:])
-			dotsAVX512(part[:], a, x, offs, n)
-			reduceLanes(d[t0:], part[:], len(offs), 16)
+			dotsAVX512(d[t0:], a, x, off[t0:min(t0+dotsAVX512Taps, len(off))], n)
 		}
 	case isaAVX2:
 		for t0 := 0; t0 < len(off); t0 += dotsAVX2Taps {
-			offs := off[t0:min(t0+dotsAVX2Taps, len(off))]
-			clear(part[:])
-			dotsAVX2(part[:], a, x, offs, n)
-			reduceLanes(d[t0:], part[:], len(offs), 8)
+			dotsAVX2(d[t0:], a, x, off[t0:min(t0+dotsAVX2Taps, len(off))], n)
 		}
 	default:
 		dotsGeneric(d, a, x, off, n)
-	}
-}
-
-// reduceLanes sets d[t] to the sum of part[t*lanes:(t+1)*lanes], t < taps.
-func reduceLanes(d, part []float32, taps, lanes int) {
-	for t := range taps {
-		sum := float32(0)
-		for _, v := range part[t*lanes : (t+1)*lanes] {
-			sum += v
-		}
-		d[t] = sum
 	}
 }
 

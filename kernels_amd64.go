@@ -181,25 +181,25 @@ func stencilAVX2(y []float32, x []float32, w []float32, off []int, n int, bias f
 //go:noescape
 func stencilAVX512(y []float32, x []float32, w []float32, off []int, n int, bias float32)
 
-// dotsAVX2 adds to part[t*8+l], for t < len(off) ≤ 14 and l < 8, the sum over j with
-// j*8 < n of a[j*8+l]·x[off[t]+j*8+l] (AVX2): per tap, the lane-wise partial sums of a
-// dot product of a with x shifted by off[t].
+// dotsAVX2 sets d[t], for t < len(off) ≤ 14, to the dot product of a[:n] with
+// x[off[t]:off[t]+n] (AVX2): the products are summed in 8 lanes, l taking
+// the indices ≡ l mod 8, and the lanes are then added in a fixed order.
 //
-// The caller guarantees len(part) ≥ len(off)*8, len(a) ≥ n rounded up to a multiple of 8,
-// and off[t] ≥ 0 and off[t] + that rounded n ≤ len(x); lengths are not checked.
+// The caller guarantees len(d) ≥ len(off), n a multiple of 8, len(a) ≥ n,
+// and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are not checked.
 //
 //go:noescape
-func dotsAVX2(part []float32, a []float32, x []float32, off []int, n int)
+func dotsAVX2(d []float32, a []float32, x []float32, off []int, n int)
 
-// dotsAVX512 adds to part[t*16+l], for t < len(off) ≤ 30 and l < 16, the sum over j with
-// j*16 < n of a[j*16+l]·x[off[t]+j*16+l] (AVX-512): per tap, the lane-wise partial sums of a
-// dot product of a with x shifted by off[t].
+// dotsAVX512 sets d[t], for t < len(off) ≤ 30, to the dot product of a[:n] with
+// x[off[t]:off[t]+n] (AVX-512): the products are summed in 16 lanes, l taking
+// the indices ≡ l mod 16, and the lanes are then added in a fixed order.
 //
-// The caller guarantees len(part) ≥ len(off)*16, len(a) ≥ n rounded up to a multiple of 16,
-// and off[t] ≥ 0 and off[t] + that rounded n ≤ len(x); lengths are not checked.
+// The caller guarantees len(d) ≥ len(off), n a multiple of 16, len(a) ≥ n,
+// and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are not checked.
 //
 //go:noescape
-func dotsAVX512(part []float32, a []float32, x []float32, off []int, n int)
+func dotsAVX512(d []float32, a []float32, x []float32, off []int, n int)
 
 // addRowsAVX2 adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and j < n, n a
 // multiple of 8 (AVX2). The caller guarantees that every touched element is in

@@ -18,7 +18,7 @@ func TestStencilAndDots(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(9, 10))
 		for _, n := range []int{1, 7, 15, 16, 17, 127, 128, 129, 300} {
-			for _, taps := range []int{1, 9, 25, 31, 49} {
+			for _, taps := range []int{1, 9, 10, 11, 25, 31, 49} {
 				np := roundUp(n, Slack)
 				x := testutil.Rand(r, 3*np+50)
 				off := make([]int, taps)

@@ -273,18 +273,12 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 		JZ(LabelRef("done"))
 		MOVQ(c, row)
 		for i := range mr {
-			x := XMM()
+			var x VecVirtual
 			if mode == dotRows {
-				// Reduce row i's 8 lanes in a fixed order.
-				hi := XMM()
-				VEXTRACTF32X4(U8(1), dacc[i], hi)
-				VADDPS(hi, dacc[i].AsX(), x) // lanes l + l+4
-				VMOVHLPS(x, x, hi)
-				VADDPS(hi, x, x) // lanes 0+2, 1+3
-				VMOVSHDUP(x, hi)
-				VADDSS(hi, x, x)
+				x = hsum(dacc[i], true)
 			} else {
 				// Move row i's lane to lane 0.
+				x = XMM()
 				switch i {
 				case 0:
 					VMOVAPS(dacc[0].AsX(), x)

@@ -109,33 +109,37 @@ func maxDotTaps(lanes int) int {
 	return 14
 }
 
-// genDots emits part[t*lanes+l] += Σ_j a[j*lanes+l]·x[off[t]+j*lanes+l] for
-// t < len(off) ≤ maxDotTaps and j*lanes < n: per tap, lane-wise partial
-// sums of a dot product, which the caller reduces.
+// dotRegTaps is the most taps whose offsets genDots keeps in GP registers
+// (beside a, x and n); with more it reloads them every step, which costs a
+// load per tap and left a depthwise 3×3 layer load-bound.
+const dotRegTaps = 10
+
+// genDots emits d[t] = Σ_j Σ_l a[j*lanes+l]·x[off[t]+j*lanes+l] for
+// t < len(off) ≤ maxDotTaps and j*lanes < n: per tap, a dot product of a
+// with x shifted, summed lane-wise and then across the lanes.
 func genDots(name string, lanes int) {
 	vec, isa := vectors(lanes)
 	width := 4 * lanes
 	maxTaps := maxDotTaps(lanes)
-	TEXT(name, NOSPLIT, "func(part, a, x []float32, off []int, n int)")
+	// Not NOSPLIT: the frame is over the nosplit stack limit.
+	TEXT(name, 0, "func(d, a, x []float32, off []int, n int)")
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s adds to part[t*%d+l], for t < len(off) ≤ %d and l < %d, the sum over j with", name, lanes, maxTaps, lanes),
-		fmt.Sprintf("j*%d < n of a[j*%d+l]·x[off[t]+j*%d+l] (%s): per tap, the lane-wise partial sums of a", lanes, lanes, lanes, isa),
-		"dot product of a with x shifted by off[t].",
+		fmt.Sprintf("%s sets d[t], for t < len(off) ≤ %d, to the dot product of a[:n] with", name, maxTaps),
+		fmt.Sprintf("x[off[t]:off[t]+n] (%s): the products are summed in %d lanes, l taking", isa, lanes),
+		fmt.Sprintf("the indices ≡ l mod %d, and the lanes are then added in a fixed order.", lanes),
 		"",
-		fmt.Sprintf("The caller guarantees len(part) ≥ len(off)*%d, len(a) ≥ n rounded up to a multiple of %d,", lanes, lanes),
-		"and off[t] ≥ 0 and off[t] + that rounded n ≤ len(x); lengths are not checked.",
+		fmt.Sprintf("The caller guarantees len(d) ≥ len(off), n a multiple of %d, len(a) ≥ n,", lanes),
+		"and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are not checked.",
 	)
-	Commentf("register pressure: up to %d tap accumulators (unrolled by tap count) + 1 a vector; 8 GP", maxTaps)
-	part := Load(Param("part").Base(), GP64())
-	a := Load(Param("a").Base(), GP64())
-	x := Load(Param("x").Base(), GP64())
-	off := Load(Param("off").Base(), GP64())
+	Commentf("register pressure: up to %d tap accumulators (unrolled by tap count) + 1 a vector; up to %d GP",
+		maxTaps, 3+dotRegTaps)
+	// The accumulators go through the stack to one reduction loop, rather
+	// than each tap count having its own reductions.
+	frame := AllocLocal(width * maxTaps)
 	taps := Load(Param("off").Len(), GP64())
-	n := Load(Param("n"), GP64())
 
-	// One loop per tap count, so that the accumulators stay in registers
-	// with the offsets held in GP registers where they fit.
+	// One loop per tap count, so that the accumulators stay in registers.
 	for nt := 1; nt <= maxTaps; nt++ {
 		CMPQ(taps, U32(nt))
 		JE(LabelRef(fmt.Sprintf("taps%d", nt)))
@@ -143,20 +147,36 @@ func genDots(name string, lanes int) {
 	JMP(LabelRef("done"))
 	for nt := 1; nt <= maxTaps; nt++ {
 		Label(fmt.Sprintf("taps%d", nt))
+		a := Load(Param("a").Base(), GP64())
+		x := Load(Param("x").Base(), GP64())
+		n := Load(Param("n"), GP64())
+		off := Load(Param("off").Base(), GP64())
 		acc := make([]VecVirtual, nt)
 		for i := range acc {
 			acc[i] = vec()
-			VMOVUPS(Mem{Base: part, Disp: width * i}, acc[i])
+			zero(acc[i])
 		}
-		o := GP64()
+		// The tap offsets, in registers where they fit.
+		var o []GPVirtual
+		if nt <= dotRegTaps {
+			for t := range nt {
+				o = append(o, GP64())
+				MOVQ(Mem{Base: off, Disp: 8 * t}, o[t])
+			}
+		}
 		Label(fmt.Sprintf("loop%d", nt))
 		TESTQ(n, n)
 		JLE(LabelRef(fmt.Sprintf("store%d", nt)))
 		av := vec()
 		VMOVUPS(Mem{Base: a}, av)
 		for t := range acc {
-			MOVQ(Mem{Base: off, Disp: 8 * t}, o)
-			VFMADD231PS(Mem{Base: x, Index: o, Scale: 4}, av, acc[t])
+			ot := GP64()
+			if o != nil {
+				ot = o[t]
+			} else {
+				MOVQ(Mem{Base: off, Disp: 8 * t}, ot)
+			}
+			VFMADD231PS(Mem{Base: x, Index: ot, Scale: 4}, av, acc[t])
 		}
 		ADDQ(U32(width), a)
 		ADDQ(U32(width), x)
@@ -164,10 +184,23 @@ func genDots(name string, lanes int) {
 		JMP(LabelRef(fmt.Sprintf("loop%d", nt)))
 		Label(fmt.Sprintf("store%d", nt))
 		for t := range acc {
-			VMOVUPS(acc[t], Mem{Base: part, Disp: width * t})
+			VMOVUPS(acc[t], frame.Offset(width*t))
 		}
-		JMP(LabelRef("done"))
+		JMP(LabelRef("reduce"))
 	}
+
+	Label("reduce")
+	d := Load(Param("d").Base(), GP64())
+	t := GP64()
+	XORQ(t, t)
+	Label("tap")
+	v := vec()
+	VMOVUPS(frame.Idx(t, 1), v) // t counts bytes of the frame
+	VMOVSS(hsum(v, false), Mem{Base: d})
+	ADDQ(U8(4), d)
+	ADDQ(U32(width), t)
+	DECQ(taps)
+	JNZ(LabelRef("tap"))
 	Label("done")
 	VZEROUPPER()
 	RET()
