@@ -6,6 +6,8 @@ package parallel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // A Job is split into parts numbered from 0; Do runs one of them. Parts must
@@ -18,14 +20,24 @@ type Job interface {
 // (for example in a plan), so that its address is stable and Run allocates
 // nothing.
 type Group struct {
-	wg sync.WaitGroup
+	wg      sync.WaitGroup
+	pending atomic.Int64 // parts not yet finished by the workers
 }
 
 type task struct {
 	job  Job
 	part int
-	wg   *sync.WaitGroup
+	g    *Group
 }
+
+// spin is how long a worker polls for a task, and a caller for the end of
+// its parts, yielding between polls, before blocking. A goroutine blocked in
+// a channel receive or a WaitGroup is woken through the scheduler, which on
+// this 2-vCPU VM took tens of microseconds: two 50 µs parts ran in 108 µs,
+// one after the other, and 97 µs with a 10 µs poll that a 12 µs gap between
+// calls outlasted. A convolution pass makes its parallel calls closer
+// together than this.
+const spin = 200 * time.Microsecond
 
 var (
 	mu      sync.Mutex
@@ -42,7 +54,9 @@ func Threads(n int) int {
 }
 
 // Run runs job.Do(0), …, job.Do(parts-1) and returns when all have finished.
-// Part 0 runs on the calling goroutine.
+// Part 0 runs on the calling goroutine. The workers, and the caller while
+// it waits, poll for spin before they block, so a thread stays busy for up
+// to 200 µs after a call.
 func (g *Group) Run(parts int, job Job) {
 	if parts <= 1 {
 		if parts == 1 {
@@ -52,10 +66,14 @@ func (g *Group) Run(parts int, job Job) {
 	}
 	ensureWorkers(parts - 1)
 	g.wg.Add(parts - 1)
+	g.pending.Store(int64(parts - 1))
 	for p := 1; p < parts; p++ {
-		tasks <- task{job: job, part: p, wg: &g.wg}
+		tasks <- task{job: job, part: p, g: g}
 	}
 	job.Do(0)
+	for t0 := time.Now(); g.pending.Load() != 0 && time.Since(t0) < spin; {
+		runtime.Gosched()
+	}
 	g.wg.Wait()
 }
 
@@ -69,8 +87,23 @@ func ensureWorkers(n int) {
 }
 
 func work() {
-	for t := range tasks {
+	for {
+		t := next()
 		t.job.Do(t.part)
-		t.wg.Done()
+		t.g.pending.Add(-1)
+		t.g.wg.Done()
 	}
+}
+
+// next returns the next task, polling for spin before it blocks.
+func next() task {
+	for t0 := time.Now(); time.Since(t0) < spin; {
+		select {
+		case t := <-tasks:
+			return t
+		default:
+			runtime.Gosched()
+		}
+	}
+	return <-tasks
 }
