@@ -280,11 +280,12 @@ func (c *Conv2D) run(p pass, items int, a, b, d, e []float32) {
 	}
 }
 
-// minParallelFlops is the smallest pass worth more than one thread: waking
-// a second one costs tens of microseconds on the virtual machine here, and
-// the depthwise L9 (3.6 Mflop, 110 µs) and L8 (12.5 Mflop) ran slower on two
-// threads than on one. Tests lower it to run their small shapes threaded.
-var minParallelFlops = 16 << 20
+// minParallelFlops is the smallest pass worth more than one thread. Before
+// the workers polled (internal/parallel), waking a second thread cost tens
+// of microseconds here and it was 16 Mflop; now the depthwise L9 (3.6
+// Mflop, 110 µs) runs 1.9× as fast on two threads and L8 (12.5 Mflop) 2.0×.
+// Tests lower it to run their small shapes threaded.
+var minParallelFlops = 1 << 20
 
 // parallel reports whether a pass of this layer runs on several threads.
 func (c *Conv2D) parallel() bool {
