@@ -242,7 +242,7 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 // rather than 128 + 19, whose short block would pay a whole C tile update
 // per 19 steps. It is a multiple of 8 (kc is), so that the transposing
 // packs, 8 rows at a time, leave no rows to Go loops but the last block's:
-// L6 backward-filter's 126-step blocks spent 4% gathering 6 rows each.
+// L6 backward-filter's 126-step blocks spent 3% gathering 6 rows each.
 func (g *Gemm) kstep(b blocking) int {
 	return min(roundUp(ceilDiv(g.K, ceilDiv(g.K, b.kc)), 8), b.kc)
 }
