@@ -104,16 +104,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	SHLQ(U8(2), ks)
 	SHLQ(U8(2), ldc)
 
-	Comment("prefetch the c tile for the final update")
-	row := GP64()
-	MOVQ(c, row)
-	for i := range mr {
-		PREFETCHT0(Mem{Base: row})
-		PREFETCHT0(Mem{Base: row, Disp: 4*nr - 1})
-		if i < mr-1 {
-			ADDQ(ldc, row)
-		}
-	}
+	prefetchC(c, ldc, mr, nr)
 
 	// VPXORD, not VXORPS: registers Y16–Y31 need an EVEX encoding, which
 	// VXORPS has only with AVX-512DQ.
@@ -229,6 +220,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	Label("update")
 	Comment("c += accumulators, one vector of columns at a time")
 	lanes := Load(Param("lanes"), GP64()).(GPVirtual)
+	row := GP64()
 	mask := K()
 	for v := range nv {
 		whole, part, next := fmt.Sprintf("whole%d", v), fmt.Sprintf("part%d", v), fmt.Sprintf("next%d", v)

@@ -44,15 +44,16 @@ func loadSgemmArgs() sgemmArgs {
 
 // prefetchC touches the first and last byte of every row of the c tile so
 // the final read-modify-write does not stall on a miss.
-func prefetchC(r sgemmArgs, mr, nr int) {
+// c points at the tile, ldc4 holds its row stride in bytes.
+func prefetchC(c, ldc4 GPVirtual, mr, nr int) {
 	Comment("prefetch the c tile for the final update")
 	row := GP64()
-	MOVQ(r.c, row)
+	MOVQ(c, row)
 	for i := 0; i < mr; i++ {
 		PREFETCHT0(Mem{Base: row})
 		PREFETCHT0(Mem{Base: row, Disp: 4*nr - 1})
 		if i < mr-1 {
-			ADDQ(r.ldc4, row)
+			ADDQ(ldc4, row)
 		}
 	}
 }
@@ -130,7 +131,7 @@ func genSgemmAVX2(name string, mr, nr int) {
 		nacc, nv, nacc+nv+1)
 
 	r := loadSgemmArgs()
-	prefetchC(r, mr, nr)
+	prefetchC(r.c, r.ldc4, mr, nr)
 	acc := newAccumulators(mr, nv, YMM)
 	kLoop(r, mr, nr, func(u int) {
 		bv := make([]VecVirtual, nv)
@@ -169,7 +170,7 @@ func genSgemmAVX512(name string, mr, nr int) {
 		nacc, nv, nacc+nv)
 
 	r := loadSgemmArgs()
-	prefetchC(r, mr, nr)
+	prefetchC(r.c, r.ldc4, mr, nr)
 	acc := newAccumulators(mr, nv, ZMM)
 	kLoop(r, mr, nr, func(u int) {
 		bv := make([]VecVirtual, nv)
