@@ -58,22 +58,55 @@ func prefetchC(c, ldc4 GPVirtual, mr, nr int) {
 	}
 }
 
+// prefetchTile touches every cache line of every row of the c tile.
+func prefetchTile(c, ldc4 GPVirtual, mr, nr int) {
+	Comment("prefetch every line of the c tile, shortly before the update")
+	row := GP64()
+	MOVQ(c, row)
+	for i := 0; i < mr; i++ {
+		for off := 0; off < 4*nr; off += 64 {
+			PREFETCHT0(Mem{Base: row, Disp: off})
+		}
+		PREFETCHT0(Mem{Base: row, Disp: 4*nr - 1})
+		if i < mr-1 {
+			ADDQ(ldc4, row)
+		}
+	}
+}
+
+// lateCycles is how long before the c update prefetchTile runs: more than
+// an L3 hit takes. The early prefetchC brings the tile towards the core,
+// but a long k loop streams enough a and b through L1 to evict it again.
+const lateCycles = 400
+
 // kLoop emits the k loop: the body step(u) for one k step at offset u (in k
 // steps) from the a and b pointers, unrolled kUnroll times, then a remainder
-// loop. The pointers advance by mr resp. nr floats per step.
-func kLoop(r sgemmArgs, mr, nr int, step func(u int)) {
+// loop. The pointers advance by mr resp. nr floats per step. The unrolled
+// loop runs in two parts with prefetchTile between them, the second at
+// least lateCycles long at stepCycles per k step.
+func kLoop(r sgemmArgs, mr, nr, stepCycles int, step func(u int)) {
+	late := (lateCycles/stepCycles + kUnroll) / kUnroll // unrolled iterations
+	body := func(label string, n GPVirtual) {
+		Label(label)
+		for u := 0; u < kUnroll; u++ {
+			step(u)
+		}
+		ADDQ(U32(kUnroll*mr*4), r.a)
+		ADDQ(U32(kUnroll*nr*4), r.b)
+		DECQ(n)
+		JNZ(LabelRef(label))
+	}
 	n := GP64()
 	MOVQ(r.k, n)
 	SHRQ(U8(2), n)
 	JZ(LabelRef("tail"))
-	Label("loop4")
-	for u := 0; u < kUnroll; u++ {
-		step(u)
-	}
-	ADDQ(U32(kUnroll*mr*4), r.a)
-	ADDQ(U32(kUnroll*nr*4), r.b)
-	DECQ(n)
-	JNZ(LabelRef("loop4"))
+	CMPQ(n, U32(late))
+	JBE(LabelRef("last"))
+	SUBQ(U32(late), n)
+	body("loop4", n)
+	prefetchTile(r.c, r.ldc4, mr, nr)
+	MOVQ(U32(late), n)
+	body("last", n)
 
 	Label("tail")
 	ANDQ(U8(kUnroll-1), r.k)
@@ -133,7 +166,8 @@ func genSgemmAVX2(name string, mr, nr int) {
 	r := loadSgemmArgs()
 	prefetchC(r.c, r.ldc4, mr, nr)
 	acc := newAccumulators(mr, nv, YMM)
-	kLoop(r, mr, nr, func(u int) {
+	// Zen 4 issues two ymm FMAs per cycle.
+	kLoop(r, mr, nr, max(1, nacc/2), func(u int) {
 		bv := make([]VecVirtual, nv)
 		for v := range bv {
 			bv[v] = YMM()
@@ -172,7 +206,8 @@ func genSgemmAVX512(name string, mr, nr int) {
 	r := loadSgemmArgs()
 	prefetchC(r.c, r.ldc4, mr, nr)
 	acc := newAccumulators(mr, nv, ZMM)
-	kLoop(r, mr, nr, func(u int) {
+	// Zen 4 issues one zmm FMA per cycle (two halves on its ymm pipes).
+	kLoop(r, mr, nr, nacc, func(u int) {
 		bv := make([]VecVirtual, nv)
 		for v := range bv {
 			bv[v] = ZMM()
