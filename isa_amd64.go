@@ -151,8 +151,8 @@ func packTKernel(_ isaID, rows int, dst, a []float32, lda, ldd, kc int, alpha fl
 	packT6AVX2(dst, a, lda, ldd, kc, alpha)
 }
 
-func packTOffKernel(_ isaID, dst, a []float32, offs []int, at, ldd, kc int) {
-	packTOff8AVX2(dst, a, offs, at, ldd, kc)
+func packTOffKernel(_ isaID, dst, a []float32, offs []int, at, ldd, kc, n int) {
+	packTOff8AVX2(dst, a, offs, at, ldd, kc, n)
 }
 
 func stencilKernel(id isaID, y, x, w []float32, off []int, n int, bias float32) {

@@ -155,13 +155,14 @@ func packT6AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha floa
 //go:noescape
 func packT8AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha float32)
 
-// packTOff8AVX2 sets dst[kk*ldd+i] = a[offs[i]+at+kk] for i < 8 and kk < kc, kc a multiple of 8.
+// packTOff8AVX2 sets dst[kk*ldd+i] = a[offs[i]+at+kk] for i < n, and 0 for n ≤ i < 8, for kk < kc,
+// kc a multiple of 8.
 //
-// The caller guarantees ldd ≥ 8, len(offs) ≥ 8, 0 ≤ offs[i]+at and offs[i]+at+kc ≤ len(a),
-// and len(dst) ≥ (kc-1)*ldd+8; lengths are not checked.
+// The caller guarantees ldd ≥ 8, len(offs) ≥ 8, 0 ≤ offs[i]+at and offs[i]+at+kc ≤ len(a) for
+// every i < 8, and len(dst) ≥ (kc-1)*ldd+8; lengths are not checked.
 //
 //go:noescape
-func packTOff8AVX2(dst []float32, a []float32, offs []int, at int, ldd int, kc int)
+func packTOff8AVX2(dst []float32, a []float32, offs []int, at int, ldd int, kc int, n int)
 
 // stencilAVX2 sets y[i] = bias + Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of 8
 // (AVX2), 8 vectors at a time, then 4, then one.

@@ -5478,94 +5478,116 @@ done:
 	VZEROUPPER
 	RET
 
-// func packTOff8AVX2(dst []float32, a []float32, offs []int, at int, ldd int, kc int)
-// Requires: AVX, MMX+
-TEXT ·packTOff8AVX2(SB), NOSPLIT, $0-96
-	// register pressure: 8 rows, 8 + 8 transpose temporaries (reused): ≤ 16 ymm; 13 GP
-	MOVQ dst_base+0(FP), AX
-	MOVQ a_base+24(FP), CX
-	MOVQ offs_base+48(FP), DX
-	MOVQ at+72(FP), BX
-	LEAQ (CX)(BX*4), CX
-	MOVQ ldd+80(FP), BX
-	SHLQ $0x02, BX
-	MOVQ kc+88(FP), SI
-	SHRQ $0x03, SI
-	JZ   done
-	MOVQ (DX), DI
-	LEAQ (CX)(DI*4), DI
-	MOVQ 8(DX), R8
-	LEAQ (CX)(R8*4), R8
-	MOVQ 16(DX), R9
-	LEAQ (CX)(R9*4), R9
-	MOVQ 24(DX), R10
-	LEAQ (CX)(R10*4), R10
-	MOVQ 32(DX), R11
-	LEAQ (CX)(R11*4), R11
-	MOVQ 40(DX), R12
-	LEAQ (CX)(R12*4), R12
-	MOVQ 48(DX), R13
-	LEAQ (CX)(R13*4), R13
-	MOVQ 56(DX), DX
-	LEAQ (CX)(DX*4), DX
-	XORQ CX, CX
+DATA packTOff8AVX2LaneIndex<>+0(SB)/4, $0x00000000
+DATA packTOff8AVX2LaneIndex<>+4(SB)/4, $0x00000001
+DATA packTOff8AVX2LaneIndex<>+8(SB)/4, $0x00000002
+DATA packTOff8AVX2LaneIndex<>+12(SB)/4, $0x00000003
+DATA packTOff8AVX2LaneIndex<>+16(SB)/4, $0x00000004
+DATA packTOff8AVX2LaneIndex<>+20(SB)/4, $0x00000005
+DATA packTOff8AVX2LaneIndex<>+24(SB)/4, $0x00000006
+DATA packTOff8AVX2LaneIndex<>+28(SB)/4, $0x00000007
+GLOBL packTOff8AVX2LaneIndex<>(SB), RODATA|NOPTR, $32
+
+// func packTOff8AVX2(dst []float32, a []float32, offs []int, at int, ldd int, kc int, n int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·packTOff8AVX2(SB), NOSPLIT, $0-104
+	// register pressure: 8 rows, 8 + 8 transpose temporaries (reused), a lane mask: ≤ 16 ymm; 13 GP
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         a_base+24(FP), CX
+	MOVQ         offs_base+48(FP), DX
+	MOVQ         at+72(FP), BX
+	LEAQ         (CX)(BX*4), CX
+	MOVQ         ldd+80(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         n+96(FP), SI
+	VMOVD        SI, X0
+	VPBROADCASTD X0, Y0
+	VPCMPGTD     packTOff8AVX2LaneIndex<>+0(SB), Y0, Y0
+	MOVQ         kc+88(FP), SI
+	SHRQ         $0x03, SI
+	JZ           done
+	MOVQ         (DX), DI
+	LEAQ         (CX)(DI*4), DI
+	MOVQ         8(DX), R8
+	LEAQ         (CX)(R8*4), R8
+	MOVQ         16(DX), R9
+	LEAQ         (CX)(R9*4), R9
+	MOVQ         24(DX), R10
+	LEAQ         (CX)(R10*4), R10
+	MOVQ         32(DX), R11
+	LEAQ         (CX)(R11*4), R11
+	MOVQ         40(DX), R12
+	LEAQ         (CX)(R12*4), R12
+	MOVQ         48(DX), R13
+	LEAQ         (CX)(R13*4), R13
+	MOVQ         56(DX), DX
+	LEAQ         (CX)(DX*4), DX
+	XORQ         CX, CX
 
 block:
 	PREFETCHT0 512(DI)(CX*1)
-	VMOVUPS    (DI)(CX*1), Y0
+	VMOVUPS    (DI)(CX*1), Y1
 	PREFETCHT0 512(R8)(CX*1)
-	VMOVUPS    (R8)(CX*1), Y1
+	VMOVUPS    (R8)(CX*1), Y2
 	PREFETCHT0 512(R9)(CX*1)
-	VMOVUPS    (R9)(CX*1), Y2
+	VMOVUPS    (R9)(CX*1), Y3
 	PREFETCHT0 512(R10)(CX*1)
-	VMOVUPS    (R10)(CX*1), Y3
+	VMOVUPS    (R10)(CX*1), Y4
 	PREFETCHT0 512(R11)(CX*1)
-	VMOVUPS    (R11)(CX*1), Y4
+	VMOVUPS    (R11)(CX*1), Y5
 	PREFETCHT0 512(R12)(CX*1)
-	VMOVUPS    (R12)(CX*1), Y5
+	VMOVUPS    (R12)(CX*1), Y6
 	PREFETCHT0 512(R13)(CX*1)
-	VMOVUPS    (R13)(CX*1), Y6
+	VMOVUPS    (R13)(CX*1), Y7
 	PREFETCHT0 512(DX)(CX*1)
-	VMOVUPS    (DX)(CX*1), Y7
-	VUNPCKLPS  Y1, Y0, Y8
-	VUNPCKHPS  Y1, Y0, Y0
-	VUNPCKLPS  Y3, Y2, Y1
-	VUNPCKHPS  Y3, Y2, Y2
-	VUNPCKLPS  Y5, Y4, Y3
-	VUNPCKHPS  Y5, Y4, Y4
-	VUNPCKLPS  Y7, Y6, Y5
-	VUNPCKHPS  Y7, Y6, Y6
-	VSHUFPS    $0x44, Y1, Y8, Y7
-	VSHUFPS    $0xee, Y1, Y8, Y1
-	VSHUFPS    $0x44, Y2, Y0, Y8
-	VSHUFPS    $0xee, Y2, Y0, Y0
-	VSHUFPS    $0x44, Y5, Y3, Y2
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y6, Y4, Y5
+	VMOVUPS    (DX)(CX*1), Y8
+	VUNPCKLPS  Y2, Y1, Y9
+	VUNPCKHPS  Y2, Y1, Y1
+	VUNPCKLPS  Y4, Y3, Y2
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VSHUFPS    $0x44, Y2, Y9, Y8
+	VSHUFPS    $0xee, Y2, Y9, Y2
+	VSHUFPS    $0x44, Y3, Y1, Y9
+	VSHUFPS    $0xee, Y3, Y1, Y1
+	VSHUFPS    $0x44, Y6, Y4, Y3
 	VSHUFPS    $0xee, Y6, Y4, Y4
-	VPERM2F128 $0x20, Y2, Y7, Y6
-	VMOVUPS    Y6, (AX)
+	VSHUFPS    $0x44, Y7, Y5, Y6
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VPERM2F128 $0x20, Y3, Y8, Y7
+	VANDPS     Y0, Y7, Y7
+	VMOVUPS    Y7, (AX)
 	ADDQ       BX, AX
-	VPERM2F128 $0x20, Y3, Y1, Y6
-	VMOVUPS    Y6, (AX)
+	VPERM2F128 $0x20, Y4, Y2, Y7
+	VANDPS     Y0, Y7, Y7
+	VMOVUPS    Y7, (AX)
 	ADDQ       BX, AX
-	VPERM2F128 $0x20, Y5, Y8, Y6
-	VMOVUPS    Y6, (AX)
+	VPERM2F128 $0x20, Y6, Y9, Y7
+	VANDPS     Y0, Y7, Y7
+	VMOVUPS    Y7, (AX)
 	ADDQ       BX, AX
-	VPERM2F128 $0x20, Y4, Y0, Y6
-	VMOVUPS    Y6, (AX)
+	VPERM2F128 $0x20, Y5, Y1, Y7
+	VANDPS     Y0, Y7, Y7
+	VMOVUPS    Y7, (AX)
 	ADDQ       BX, AX
-	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x31, Y3, Y8, Y3
+	VANDPS     Y0, Y3, Y3
+	VMOVUPS    Y3, (AX)
+	ADDQ       BX, AX
+	VPERM2F128 $0x31, Y4, Y2, Y2
+	VANDPS     Y0, Y2, Y2
 	VMOVUPS    Y2, (AX)
 	ADDQ       BX, AX
-	VPERM2F128 $0x31, Y3, Y1, Y1
-	VMOVUPS    Y1, (AX)
+	VPERM2F128 $0x31, Y6, Y9, Y2
+	VANDPS     Y0, Y2, Y2
+	VMOVUPS    Y2, (AX)
 	ADDQ       BX, AX
-	VPERM2F128 $0x31, Y5, Y8, Y1
+	VPERM2F128 $0x31, Y5, Y1, Y1
+	VANDPS     Y0, Y1, Y1
 	VMOVUPS    Y1, (AX)
-	ADDQ       BX, AX
-	VPERM2F128 $0x31, Y4, Y0, Y0
-	VMOVUPS    Y0, (AX)
 	ADDQ       BX, AX
 	ADDQ       $0x20, CX
 	DECQ       SI

@@ -147,19 +147,29 @@ func (d Dense) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 
 // packColumns fills a sliver (kc steps of nr floats) from len(start) ≤ nr
 // columns, column jj being the run x[start[jj]+k0:], and zeroes the rest:
-// 8 columns at a time on the transposing kernel, what it leaves in Go.
+// 8 columns at a time on the transposing kernel, which zeroes the columns
+// past the last (repeating its offset for them); what it leaves in Go.
 func packColumns(id isaID, sl, x []float32, start []int, k0, kc, nr int) {
 	cols := len(start)
 	// The kernel did k steps [0, kt) of columns [0, ct).
 	kt, ct := 0, 0
-	for ct+8 <= cols {
-		k := packTOff(id, sl[ct:], x, start[ct:ct+8], k0, nr, kc)
+	for ct < cols && ct+8 <= nr {
+		var offs [8]int
+		n := copy(offs[:], start[ct:])
+		for i := n; i < 8; i++ {
+			offs[i] = offs[n-1]
+		}
+		k := packTOff(id, sl[ct:], x, offs[:], n, k0, nr, kc)
 		if k == 0 {
 			break
 		}
 		kt, ct = k, ct+8
 	}
-	for kk := 0; kk < kc; kk++ {
+	first := 0
+	if ct == nr { // the kernel wrote whole steps
+		first = kt
+	}
+	for kk := first; kk < kc; kk++ {
 		out := sl[kk*nr : kk*nr+nr]
 		from := 0
 		if kk < kt {
@@ -168,7 +178,7 @@ func packColumns(id isaID, sl, x []float32, start []int, k0, kc, nr int) {
 		for jj := from; jj < cols; jj++ {
 			out[jj] = x[start[jj]+k0+kk]
 		}
-		clear(out[cols:])
+		clear(out[max(from, cols):])
 	}
 }
 
@@ -411,15 +421,17 @@ func (m *Shifted) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	}
 }
 
-// packTOff sets dst[kk*ldd+i] = a[offs[i]+at+kk] for i < 8 and kk below the
-// largest multiple of 8 ≤ kc, on id's transposing kernel if it has one, and
-// returns how many k steps it did: 0 or that multiple.
-func packTOff(id isaID, dst, a []float32, offs []int, at, ldd, kc int) int {
+// packTOff sets dst[kk*ldd+i] = a[offs[i]+at+kk] for i < n and 0 for
+// n ≤ i < 8, for kk below the largest multiple of 8 ≤ kc, on id's
+// transposing kernel if it has one, and returns how many k steps it did: 0
+// or that multiple. All 8 offsets must be valid, even those of the zeroed
+// columns.
+func packTOff(id isaID, dst, a []float32, offs []int, n, at, ldd, kc int) int {
 	kc8 := kc &^ 7
 	if kc8 == 0 || !hasPackT(id, 8) {
 		return 0
 	}
-	if ldd < 8 || len(offs) != 8 || (kc8-1)*ldd+8 > len(dst) {
+	if ldd < 8 || len(offs) != 8 || n < 1 || n > 8 || (kc8-1)*ldd+8 > len(dst) {
 		panic("simdconv: packTOff operands out of bounds")
 	}
 	for _, o := range offs {
@@ -427,7 +439,7 @@ func packTOff(id isaID, dst, a []float32, offs []int, at, ldd, kc int) int {
 			panic("simdconv: packTOff operands out of bounds")
 		}
 	}
-	packTOffKernel(id, dst, a, offs, at, ldd, kc8)
+	packTOffKernel(id, dst, a, offs, at, ldd, kc8, n)
 	return kc8
 }
 

@@ -15,7 +15,7 @@ func packTKernel(isaID, int, []float32, []float32, int, int, int, float32) {
 	panic("simdconv: no transposing pack")
 }
 
-func packTOffKernel(isaID, []float32, []float32, []int, int, int, int) {
+func packTOffKernel(isaID, []float32, []float32, []int, int, int, int, int) {
 	panic("simdconv: no transposing pack")
 }
 

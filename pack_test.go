@@ -170,6 +170,24 @@ func checkPackA(t *testing.T, r *rand.Rand, trans bool, mr, mc, kc int, alpha fl
 	}
 }
 
+// TestPackTOffPanics checks that the transposing gather refuses a column
+// count outside 1..8 and an offset whose run leaves a, on the ISAs that
+// have it.
+func TestPackTOffPanics(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		if !hasPackT(current, 8) {
+			t.Skip("no transposing pack on this ISA")
+		}
+		dst, a := make([]float32, 64), make([]float32, 20)
+		offs := []int{0, 1, 2, 3, 4, 5, 6, 7}
+		require.Equal(t, 8, packTOff(current, dst, a, offs, 3, 0, 8, 8))
+		require.Panics(t, func() { packTOff(current, dst, a, offs, 0, 0, 8, 8) }, "n = 0")
+		require.Panics(t, func() { packTOff(current, dst, a, offs, 9, 0, 8, 8) }, "n = 9")
+		bad := []int{0, 1, 2, 3, 4, 5, 6, 13}
+		require.Panics(t, func() { packTOff(current, dst, a, bad, 1, 0, 8, 8) }, "a zeroed column's run past a")
+	})
+}
+
 // TestShiftedPackB checks Shifted's packing (the offset-table transposing
 // kernel on avx2 and avx512) against its definition for k lengths around
 // the 8-step blocks and partial slivers, in a NaN-guarded workspace.
@@ -179,7 +197,9 @@ func TestShiftedPackB(t *testing.T) {
 		nr := tileOf(current).nr
 		x := testutil.Rand(r, 500)
 		for _, kc := range []int{1, 7, 8, 9, 16, 33} {
-			for _, nc := range []int{1, 8, nr - 1, nr, nr + 9} {
+			// A last group of 1, 3 or 7 columns takes the kernel with the
+			// rest of its 8 zeroed.
+			for _, nc := range []int{1, 3, 8, 9, nr - 1, nr, nr + 9} {
 				const k0, j0 = 3, 2
 				off := make([]int, j0+nc)
 				for j := range off {

@@ -353,25 +353,32 @@ func genPackTAVX2(name string, rows int) {
 			LEAQ(Mem{Base: ptrs[i-1], Index: lda, Scale: 1}, ptrs[i])
 		}
 	}
-	transposeLoop(dst, ldd, n, ptrs, func(m Mem, y VecVirtual) { VMULPS(m, alpha, y) })
+	transposeLoop(dst, ldd, n, ptrs, nil, func(m Mem, y VecVirtual) { VMULPS(m, alpha, y) })
 }
 
-const packTOffSignature = "func(dst, a []float32, offs []int, at, ldd, kc int)"
+const packTOffSignature = "func(dst, a []float32, offs []int, at, ldd, kc, n int)"
 
 // genPackTOffAVX2 is genPackTAVX2 for 8 rows that start anywhere in a:
 // row i is a[offs[i]+at:]. It packs the B slivers of backward-filter, whose
 // column (c, r, s) is a run of the zero-padded input starting at that tap's
-// offset.
+// offset. Rows i ≥ n are stored as zeros, so a sliver's last, partial group
+// of columns needs no Go loop (L8 backward-filter, 9 columns in a 16-wide
+// sliver, spent 30% of its time gathering and clearing them).
 func genPackTOffAVX2(name string) {
+	laneIndex := GLOBL(name+"LaneIndex", RODATA|NOPTR)
+	for i := range 8 {
+		DATA(4*i, U32(i))
+	}
 	TEXT(name, NOSPLIT, packTOffSignature)
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s sets dst[kk*ldd+i] = a[offs[i]+at+kk] for i < 8 and kk < kc, kc a multiple of 8.", name),
+		fmt.Sprintf("%s sets dst[kk*ldd+i] = a[offs[i]+at+kk] for i < n, and 0 for n ≤ i < 8, for kk < kc,", name),
+		"kc a multiple of 8.",
 		"",
-		"The caller guarantees ldd ≥ 8, len(offs) ≥ 8, 0 ≤ offs[i]+at and offs[i]+at+kc ≤ len(a),",
-		"and len(dst) ≥ (kc-1)*ldd+8; lengths are not checked.",
+		"The caller guarantees ldd ≥ 8, len(offs) ≥ 8, 0 ≤ offs[i]+at and offs[i]+at+kc ≤ len(a) for",
+		"every i < 8, and len(dst) ≥ (kc-1)*ldd+8; lengths are not checked.",
 	)
-	Commentf("register pressure: 8 rows, 8 + 8 transpose temporaries (reused): ≤ 16 ymm; 13 GP")
+	Commentf("register pressure: 8 rows, 8 + 8 transpose temporaries (reused), a lane mask: ≤ 16 ymm; 13 GP")
 	dst := Load(Param("dst").Base(), GP64()).(GPVirtual)
 	a := Load(Param("a").Base(), GP64())
 	offs := Load(Param("offs").Base(), GP64())
@@ -379,6 +386,10 @@ func genPackTOffAVX2(name string) {
 	LEAQ(Mem{Base: a, Index: at, Scale: 4}, a)
 	ldd := Load(Param("ldd"), GP64()).(GPVirtual)
 	SHLQ(U8(2), ldd)
+	keep := YMM() // lane i all ones if i < n, else 0
+	VMOVD(Load(Param("n"), GP64()).(GPVirtual).As32(), keep.AsX())
+	VPBROADCASTD(keep.AsX(), keep)
+	VPCMPGTD(laneIndex, keep, keep)
 	n := Load(Param("kc"), GP64()).(GPVirtual)
 	SHRQ(U8(3), n)
 	JZ(LabelRef("done"))
@@ -388,13 +399,14 @@ func genPackTOffAVX2(name string) {
 		MOVQ(Mem{Base: offs, Disp: 8 * i}, ptrs[i])
 		LEAQ(Mem{Base: a, Index: ptrs[i], Scale: 4}, ptrs[i])
 	}
-	transposeLoop(dst, ldd, n, ptrs, func(m Mem, y VecVirtual) { VMOVUPS(m, y) })
+	transposeLoop(dst, ldd, n, ptrs, keep, func(m Mem, y VecVirtual) { VMOVUPS(m, y) })
 }
 
 // transposeLoop emits n blocks of 8 k steps: load 8 floats of each row
 // (rows past len(ptrs) are zero) through load, transpose the 8×8 block and
-// store its rows at dst, dst+ldd, …; then returns.
-func transposeLoop(dst, ldd, n GPVirtual, ptrs []GPVirtual, load func(Mem, VecVirtual)) {
+// store its rows at dst, dst+ldd, …, ANDed with keep unless it is nil; then
+// returns.
+func transposeLoop(dst, ldd, n GPVirtual, ptrs []GPVirtual, keep VecVirtual, load func(Mem, VecVirtual)) {
 	k := GP64()
 	XORQ(k, k)
 	Label("block")
@@ -433,6 +445,9 @@ func transposeLoop(dst, ldd, n GPVirtual, ptrs []GPVirtual, load func(Mem, VecVi
 			imm = U8(0x31)
 		}
 		VPERM2F128(imm, s[4+kk%4], s[kk%4], o)
+		if keep != nil {
+			VANDPS(keep, o, o)
+		}
 		VMOVUPS(o, Mem{Base: dst})
 		ADDQ(ldd, dst)
 	}
