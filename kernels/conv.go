@@ -31,6 +31,7 @@ type Conv2D struct {
 	forwardT   bool         // Forward computes Yᵀ, which fits the register tile better
 	fullT      bool         // so does the full route of backward-data, at stride 1
 	shifted    []int        // tap offsets of backward-filter's Shifted column matrix, or nil
+	imRows     bool         // backward-filter writes its column matrix out first (planImRows)
 	stencil    *stencilPlan // a depthwise stride-1 layer's stencil passes, or nil
 	split      *columnSplit // the phase planes of a layer of column stride > 1, or nil
 	hs         int          // phase plane height of the Shifted form
@@ -48,7 +49,7 @@ type Conv2D struct {
 // allocate.
 type worker struct {
 	gemm    []float32 // GEMM packing workspace
-	panel   []float32 // output panels: col2im's, a sub-pixel phase's, a transposed product's (productT), a stencil's
+	panel   []float32 // output panels: col2im's, a sub-pixel phase's, a transposed product's (productT), a stencil's; backward-filter's column matrix (imRows)
 	off     []int     // tap offsets of a sub-pixel panel
 	g       simdconv.Gemm
 	denseA  simdconv.Dense
@@ -121,6 +122,7 @@ func NewConv2D(p Conv2DParams, opts ...Option) (*Conv2D, error) {
 	c.planSplit()
 	c.planBackwardData()
 	c.planShifted()
+	c.planImRows()
 	c.plan()
 	need := c.WorkspaceSize()
 	if c.ws == nil {
@@ -153,6 +155,9 @@ func (c *Conv2D) plan() {
 	c.forwardT = transposeFits(s.Kg, s.PQ, s.CRSg)
 	if c.forwardT {
 		c.panel = max(c.panel, s.PQ*s.Kg)
+	}
+	if c.imRows {
+		c.panel = max(c.panel, s.CRSg*s.PQ)
 	}
 }
 

@@ -328,9 +328,11 @@ func TestForwardTransposed(t *testing.T) {
 	})
 }
 
-// TestBackwardFilterShifted runs backward-filter with and without the
-// Shifted column matrix on every shape but the pointwise and depthwise ones, with accumulation, at one
-// and two threads, and checks both against the reference.
+// TestBackwardFilterShifted runs backward-filter with the Shifted column
+// matrix, with im2col(X)ᵀ gathered into the slivers and with it written out
+// first (imRows), on every shape but the pointwise and depthwise ones, with
+// accumulation, at one and two threads, and checks each against the
+// reference.
 func TestBackwardFilterShifted(t *testing.T) {
 	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
@@ -341,7 +343,8 @@ func TestBackwardFilterShifted(t *testing.T) {
 				wantW[j] += 1 // accumulated onto ones
 			}
 			rt, at := d.tolFilter()
-			for _, shifted := range []bool{false, true} {
+			for _, form := range []struct{ shifted, imRows bool }{{false, false}, {true, false}, {false, true}} {
+				shifted, imRows := form.shifted, form.imRows
 				for _, threads := range []int{1, 2} {
 					c, err := NewConv2D(p, WithThreads(threads), WithAccumulate())
 					require.NoError(t, err)
@@ -351,6 +354,10 @@ func TestBackwardFilterShifted(t *testing.T) {
 							continue
 						}
 						c.useShifted()
+					}
+					c.imRows = imRows && c.shifted == nil && !c.pointwise && c.stencil == nil
+					if imRows && !c.imRows {
+						continue
 					}
 					c.plan()
 					c.ws = dirtyWorkspace(c.WorkspaceSize())
@@ -364,7 +371,7 @@ func TestBackwardFilterShifted(t *testing.T) {
 					require.NoError(t, c.BackwardFilter(dw.Slice(), db.Slice(), d.dy, d.x))
 					dw.Check(t)
 					db.Check(t)
-					testutil.AssertClose(t, wantW, dw.Slice(), rt, at, "shifted=", shifted, " threads=", threads, " ", name(p))
+					testutil.AssertClose(t, wantW, dw.Slice(), rt, at, "shifted=", shifted, " imRows=", imRows, " threads=", threads, " ", name(p))
 					testutil.AssertClose(t, wantB, db.Slice(), rt, at, "dbias ", name(p))
 				}
 			}
