@@ -218,15 +218,20 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 	if i0 >= i1 || j0 >= j1 {
 		return
 	}
-	g.initC(i0, i1, j0, j1)
+	direct := g.directRoute(b, j1-j0) != noDirect
+	// store: C's old values do not count, and the first k block sets it.
+	store := g.Beta == 0 && g.Bias == nil && g.K > 0 && g.Alpha != 0 && !direct && hasStoreKernel(id)
+	if !store {
+		g.initC(i0, i1, j0, j1)
+	}
 	switch rows := roundUp(i1-i0, b.mr); {
 	case g.K == 0 || g.Alpha == 0:
-	case g.directRoute(b, j1-j0) != noDirect:
+	case direct:
 		g.runDirect(id, b, ws, i0, i1, j0, j1)
 	case i1-i0 <= b.mc && g.K >= 64 && rows*g.K <= wholeA:
-		g.runSlivers(id, b, ws, i0, i1, j0, j1)
+		g.runSlivers(id, b, ws, i0, i1, j0, j1, store)
 	default:
-		g.runBlocks(id, b, ws, i0, i1, j0, j1)
+		g.runBlocks(id, b, ws, i0, i1, j0, j1, store)
 	}
 	if g.ReLU {
 		for i := i0; i < i1; i++ {
@@ -254,7 +259,7 @@ func (g *Gemm) kstep(b blocking) int {
 // them); a longer one is packed a k block at a time, just before its
 // microkernels read it, while it is in L1. The
 // k blocks reach each element of C in the same order as in runBlocks.
-func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
+func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int, store bool) {
 	rows, ks := roundUp(i1-i0, b.mr), g.kstep(b)
 	bRows := min(b.kc, g.K)
 	if g.K*b.nr <= wholeB {
@@ -280,13 +285,13 @@ func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 			} else {
 				g.B.packB(id, bs, pc, kc, jr, cols, w)
 			}
-			g.block(id, b, aBuf[rows*pc:], bs, tmp, i0, i1-i0, jr, cols, kc)
+			g.block(id, b, aBuf[rows*pc:], bs, tmp, i0, i1-i0, jr, cols, kc, store && pc == 0)
 		}
 	}
 }
 
 // runBlocks is run in BLIS loop order.
-func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
+func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int, store bool) {
 	mr, nr := b.mr, b.nr
 	kcMax := min(b.kc, g.K)
 	mcMax := roundUp(min(b.mc, i1-i0), mr)
@@ -307,7 +312,7 @@ func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int)
 				for jr := 0; jr < nc; jr += nr {
 					cols := min(nr, nc-jr)
 					g.B.packB(id, bBuf, pc, kc, jc+jr, cols, b.sliverWidth(cols))
-					g.block(id, b, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, cols, kc)
+					g.block(id, b, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, cols, kc, store && pc == 0)
 				}
 				continue
 			}
@@ -321,7 +326,7 @@ func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int)
 			for ic := i0; ic < i1; ic += b.mc {
 				mc := min(b.mc, i1-ic)
 				g.A.packA(id, aBuf, g.Alpha, ic, mc, pc, kc, mr)
-				g.block(id, b, aBuf, bBuf, tmp, ic, mc, jc, nc, kc)
+				g.block(id, b, aBuf, bBuf, tmp, ic, mc, jc, nc, kc, store && pc == 0)
 			}
 		}
 	}
@@ -330,8 +335,12 @@ func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int)
 // block multiplies a packed mc×kc block of A by a packed kc×nc panel of B
 // into C[ic:, jc:], one register tile at a time; the panel's last sliver
 // may be an edge kernel's narrower one. Tiles cut by the edge of C go
-// through tmp, so the microkernel never writes outside C's block.
-func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc int) {
+// through tmp, so the microkernel never writes outside C's block. With
+// store set it sets C to the product instead of adding to it: storeKernel
+// where the ISA has it for the tile, else C cleared first. (L5
+// backward-filter's single k block read and wrote its 9.4 MB C after
+// clearing it.)
+func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc int, store bool) {
 	mr := b.mr
 	for jr := 0; jr < nc; jr += b.nr {
 		cols := min(b.nr, nc-jr)
@@ -342,7 +351,16 @@ func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 			rows := min(mr, mc-ir)
 			off := (ic+ir)*g.Ldc + jc + jr
 			if rows == mr && cols == w {
-				microkernel(id, w, as, bs, g.C[off:off+(mr-1)*g.Ldc+w], kc, g.Ldc)
+				c := g.C[off : off+(mr-1)*g.Ldc+w]
+				if store && storeKernel(id, w, as, bs, c, kc, g.Ldc) {
+					continue
+				}
+				if store {
+					for i := range mr {
+						clear(c[i*g.Ldc : i*g.Ldc+w])
+					}
+				}
+				microkernel(id, w, as, bs, c, kc, g.Ldc)
 				continue
 			}
 			t := tmp[:mr*w]
@@ -350,6 +368,10 @@ func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 			microkernel(id, w, as, bs, t, kc, w)
 			for i := 0; i < rows; i++ {
 				dst := g.C[off+i*g.Ldc : off+i*g.Ldc+cols]
+				if store {
+					copy(dst, t[i*w:])
+					continue
+				}
 				for j, v := range t[i*w : i*w+cols] {
 					dst[j] += v
 				}

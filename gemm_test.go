@@ -52,6 +52,28 @@ func TestSgemmBlocks(t *testing.T) {
 	})
 }
 
+// TestSgemmBetaZero checks that beta = 0 ignores C, NaN included, as in
+// BLAS, on the store kernels and their fallbacks: shapes with edge tiles
+// both ways, one k block and several, and, on one thread, blocks of A
+// both packed once (runSlivers) and per k block (runBlocks).
+func TestSgemmBetaZero(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(3, 4))
+		for _, s := range [][3]int{{8, 48, 9}, {13, 53, 70}, {21, 100, 300}, {300, 60, 130}} {
+			m, n, k := s[0], s[1], s[2]
+			a, b := testutil.Rand(r, m*k), testutil.Rand(r, k*n)
+			want := naiveGemm(false, false, m, n, k, 1, a, k, b, n, 0, make([]float32, m*n), n)
+			c := make([]float32, m*n)
+			for i := range c {
+				c[i] = float32(math.NaN())
+			}
+			Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+			rtol, atol := testutil.Tol(k)
+			testutil.AssertClose(t, want, c, rtol, atol, "m=", m, " n=", n, " k=", k)
+		}
+	})
+}
+
 func TestSgemmZeroK(t *testing.T) {
 	c := []float32{1, 2, 3, 4}
 	Sgemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0.5, c, 2)

@@ -70,6 +70,26 @@ func microkernel(id isaID, nr int, a, b, c []float32, k, ldc int) {
 	}
 }
 
+// storeKernel runs id's main kernel in the form that sets the c tile to
+// the product instead of adding it, and reports whether id has one for
+// width nr.
+func storeKernel(id isaID, nr int, a, b, c []float32, k, ldc int) bool {
+	switch {
+	case id == isaAVX512 && nr == avx512NR:
+		checkTile(a, b, c, k, ldc, avx512MR, nr)
+		sgemmStoreAVX512(a, b, c, k, ldc)
+	case id == isaAVX2 && nr == avx2NR:
+		checkTile(a, b, c, k, ldc, avx2MR, nr)
+		sgemmStoreAVX2(a, b, c, k, ldc)
+	default:
+		return false
+	}
+	return true
+}
+
+// hasStoreKernel reports whether id has storeKernel's main kernel.
+func hasStoreKernel(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
+
 // directKernel runs id's direct-A kernel on a tile of its mr rows and the
 // columns set in cols, after checking that every element it reads or
 // writes is in bounds.

@@ -35,3 +35,9 @@ func peak(id isaID, n int) (flops int) {
 	}
 	return peakGeneric(n)
 }
+
+// storeKernel reports that there is no storing form of the kernel here:
+// the driver clears C first and adds.
+func storeKernel(isaID, int, []float32, []float32, []float32, int, int) bool { return false }
+
+func hasStoreKernel(isaID) bool { return false }

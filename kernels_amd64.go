@@ -26,6 +26,13 @@ func sgemm6x16AVX2(a []float32, b []float32, c []float32, k int, ldc int)
 // guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
 func sgemmAVX2(a []float32, b []float32, c []float32, k int, ldc int)
 
+// sgemmStoreAVX2 computes, for i < 6, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+func sgemmStoreAVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
 // sgemm12x32AVX512 computes, for i < 12, j < 32: c[i*ldc+j] += Σ_{p<k} a[p*12+i]·b[p*32+j]
 //
 // a is a packed A sliver (k steps of 12 floats), b a packed B sliver (k steps
@@ -53,6 +60,13 @@ func sgemm14x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 // of 48 floats) and c is row-major with row stride ldc floats. The caller
 // guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
 func sgemmAVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemmStoreAVX512 computes, for i < 8, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
+func sgemmStoreAVX512(a []float32, b []float32, c []float32, k int, ldc int)
 
 // sgemm6x8AVX2 computes, for i < 6, j < 8: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*8+j]
 //

@@ -34,7 +34,8 @@ var avx2Tile = tile{6, 16}
 var avx512Candidates = []tile{{12, 32}, {8, 48}, {14, 32}}
 
 // avx512Winner is the candidate also emitted as sgemmAVX512, the name the
-// driver dispatches to. In cache all candidates run at 97-101% of the FMA
+// driver dispatches to (and as sgemmStoreAVX512, which stores the product
+// instead of adding it). In cache all candidates run at 97-101% of the FMA
 // peak (results/avx512-tile-choice.md), so the convolutions decide: their M
 // is the channel count, a multiple of 8 in most networks, which 8 rows tile
 // without waste where 12 waste up to a third of a sliver (L2 forward and
@@ -67,18 +68,20 @@ func main() {
 	avx2Flops := genPeak("peakAVX2", 8, peakChainsAVX2)
 	avx512Flops := genPeak("peakAVX512", 16, peakChainsAVX512)
 
-	genSgemmAVX2(sgemmName(avx2Tile, "AVX2"), avx2Tile.mr, avx2Tile.nr)
-	genSgemmAVX2("sgemmAVX2", avx2Tile.mr, avx2Tile.nr)
+	genSgemmAVX2(sgemmName(avx2Tile, "AVX2"), avx2Tile.mr, avx2Tile.nr, false)
+	genSgemmAVX2("sgemmAVX2", avx2Tile.mr, avx2Tile.nr, false)
+	genSgemmAVX2("sgemmStoreAVX2", avx2Tile.mr, avx2Tile.nr, true)
 
 	for _, t := range avx512Candidates {
-		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr)
+		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr, false)
 	}
-	genSgemmAVX512("sgemmAVX512", avx512Winner.mr, avx512Winner.nr)
+	genSgemmAVX512("sgemmAVX512", avx512Winner.mr, avx512Winner.nr, false)
+	genSgemmAVX512("sgemmStoreAVX512", avx512Winner.mr, avx512Winner.nr, true)
 	for _, t := range avx2Edges {
-		genSgemmAVX2(sgemmName(t, "AVX2"), t.mr, t.nr)
+		genSgemmAVX2(sgemmName(t, "AVX2"), t.mr, t.nr, false)
 	}
 	for _, t := range avx512Edges {
-		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr)
+		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr, false)
 	}
 
 	genSgemmDirectAVX512("sgemmDirectAVX512", directTile.mr, directTile.nr, plain)

@@ -16,9 +16,13 @@ const sgemmSignature = "func(a, b, c []float32, k, ldc int)"
 
 // sgemmDoc is the reference loop a microkernel computes; it is the kernel's
 // doc comment.
-func sgemmDoc(name string, mr, nr int) []string {
+func sgemmDoc(name string, mr, nr int, store bool) []string {
+	op := "+="
+	if store {
+		op = "="
+	}
 	return []string{
-		fmt.Sprintf("%s computes, for i < %d, j < %d: c[i*ldc+j] += Σ_{p<k} a[p*%d+i]·b[p*%d+j]", name, mr, nr, mr, nr),
+		fmt.Sprintf("%s computes, for i < %d, j < %d: c[i*ldc+j] %s Σ_{p<k} a[p*%d+i]·b[p*%d+j]", name, mr, nr, op, mr, nr),
 		"",
 		fmt.Sprintf("a is a packed A sliver (k steps of %d floats), b a packed B sliver (k steps", mr),
 		fmt.Sprintf("of %d floats) and c is row-major with row stride ldc floats. The caller", nr),
@@ -120,13 +124,20 @@ func kLoop(r sgemmArgs, mr, nr, stepCycles int, step func(u int)) {
 	Label("update")
 }
 
-// updateC emits c[i*ldc+j] += acc[i][j/w] for the tile, w = vector width.
-func updateC(r sgemmArgs, acc [][]VecVirtual, width int) {
-	Comment("c += accumulators, one row at a time")
+// updateC emits c[i*ldc+j] += acc[i][j/w] for the tile, w = vector width,
+// or, if store is set, c[i*ldc+j] = acc[i][j/w].
+func updateC(r sgemmArgs, acc [][]VecVirtual, width int, store bool) {
+	if store {
+		Comment("c = accumulators, one row at a time")
+	} else {
+		Comment("c += accumulators, one row at a time")
+	}
 	for i := range acc {
 		for v := range acc[i] {
 			m := Mem{Base: r.c, Disp: v * width}
-			VADDPS(m, acc[i][v], acc[i][v])
+			if !store {
+				VADDPS(m, acc[i][v], acc[i][v])
+			}
 			VMOVUPS(acc[i][v], m)
 		}
 		if i < len(acc)-1 {
@@ -149,7 +160,7 @@ func newAccumulators(mr, nv int, vec func() VecVirtual) [][]VecVirtual {
 
 // genSgemmAVX2 emits an mr×nr AVX2+FMA microkernel (nr a multiple of 8):
 // per k step, nr/8 ymm loads of b, mr VBROADCASTSS of a, mr·nr/8 FMAs.
-func genSgemmAVX2(name string, mr, nr int) {
+func genSgemmAVX2(name string, mr, nr int, store bool) {
 	if nr%8 != 0 {
 		panic("genSgemmAVX2: nr must be a multiple of 8")
 	}
@@ -159,7 +170,7 @@ func genSgemmAVX2(name string, mr, nr int) {
 		panic(fmt.Sprintf("genSgemmAVX2 %dx%d: needs %d ymm registers, only 16 exist", mr, nr, nacc+nv+1))
 	}
 	TEXT(name, NOSPLIT, sgemmSignature)
-	Doc(sgemmDoc(name, mr, nr)...)
+	Doc(sgemmDoc(name, mr, nr, store)...)
 	Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast = %d of 16 ymm; 6 of 14 GP",
 		nacc, nv, nacc+nv+1)
 
@@ -181,7 +192,7 @@ func genSgemmAVX2(name string, mr, nr int) {
 			}
 		}
 	})
-	updateC(r, acc, 32)
+	updateC(r, acc, 32, store)
 	VZEROUPPER()
 	RET()
 }
@@ -189,7 +200,7 @@ func genSgemmAVX2(name string, mr, nr int) {
 // genSgemmAVX512 emits an mr×nr AVX-512F microkernel (nr a multiple of 16):
 // per k step, nr/16 zmm loads of b and mr·nr/16 FMAs whose a operand is an
 // embedded {1to16} broadcast from memory.
-func genSgemmAVX512(name string, mr, nr int) {
+func genSgemmAVX512(name string, mr, nr int, store bool) {
 	if nr%16 != 0 {
 		panic("genSgemmAVX512: nr must be a multiple of 16")
 	}
@@ -199,7 +210,7 @@ func genSgemmAVX512(name string, mr, nr int) {
 		panic(fmt.Sprintf("genSgemmAVX512 %dx%d: needs %d zmm registers, only 32 exist", mr, nr, nacc+nv))
 	}
 	TEXT(name, NOSPLIT, sgemmSignature)
-	Doc(sgemmDoc(name, mr, nr)...)
+	Doc(sgemmDoc(name, mr, nr, store)...)
 	Commentf("register pressure: %d zmm accumulators + %d b vectors (a via embedded broadcast) = %d of 32 zmm; 6 of 14 GP",
 		nacc, nv, nacc+nv)
 
@@ -219,7 +230,7 @@ func genSgemmAVX512(name string, mr, nr int) {
 			}
 		}
 	})
-	updateC(r, acc, 64)
+	updateC(r, acc, 64, store)
 	VZEROUPPER()
 	RET()
 }
