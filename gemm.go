@@ -14,24 +14,37 @@ type blocking struct {
 	mr, nr, mc, kc, nc int
 	edges              []int // widths < nr, ascending, of the edge microkernels
 	direct, directDot  tile  // the direct-A kernels' tiles; zero if there are none
-	// wideKC, if set, is kc for products of more than mc rows, with nc
-	// shrunk to keep the B panel's size (see forRows).
-	wideKC int
+	// wideKC, if set, is kc for products of more than mc rows, and bigKC
+	// for those whose C has at least bigC floats too, with nc shrunk to
+	// keep the B panel's size (see forProduct).
+	wideKC, bigKC int
 }
 
-// forRows is the blocking for a product of m rows. Past one row block the
+// forProduct is the blocking for an m×n product. Past one row block the
 // driver runs in BLIS order, each B sliver read from L2 by every A sliver
-// of a block, and a longer kc halves the passes over C: SGEMM 2048³ went
-// from 101 to 107 GFLOP/s with kc = 256 instead of 128. A product of one row
-// block packs each B sliver just before use and wants it in L1, so it keeps
-// kc. It depends on the whole product's m only, never on a block of it, so
-// every split over threads sums in the same k blocks.
-func (b blocking) forRows(m int) blocking {
-	if b.wideKC > 0 && m > b.mc {
-		b.kc, b.nc = b.wideKC, b.nc*b.kc/b.wideKC
+// of a block, and a longer kc cuts the passes over C: SGEMM 2048³ went from
+// 101 to 107 GFLOP/s with kc = 256 instead of 128 on AVX-512, and 1024³
+// and 2048³ gained 2-3% more on both ISAs with 512, when C (4 and 16 MiB)
+// streams from memory. The convolutions' C is at most 2 MiB, and there 512
+// lost up to 10% (L4 backward-data, L6 forward). A product of one row block
+// packs each B sliver just before use and wants it in L1, so it keeps kc.
+// The blocking depends on the whole product's shape, never on a block of
+// it, so every split over threads sums in the same k blocks.
+func (b blocking) forProduct(m, n int) blocking {
+	kc := b.kc
+	if m > b.mc && b.wideKC > 0 {
+		kc = b.wideKC
 	}
+	if m > b.mc && b.bigKC > 0 && m*n >= bigC {
+		kc = b.bigKC
+	}
+	b.kc, b.nc = kc, b.nc*b.kc/kc
 	return b
 }
+
+// bigC is the size of C, in floats, from which products take bigKC: 4 MiB,
+// four times L2. (A variable so that tests can lower it.)
+var bigC = 1 << 20
 
 // tile is a microkernel's register tile: mr rows by nr columns.
 type tile struct{ mr, nr int }
@@ -74,11 +87,14 @@ func GemmWorkspace(m, n, k int) int {
 	return size
 }
 
+// workspace covers every blocking that a product of up to m×n takes.
 func (b blocking) workspace(m, n, k int) int {
-	if w := b.forRows(m); w.kc != b.kc {
-		return max(w.blockWorkspace(m, n, k), b.blockWorkspace(m, n, k))
+	size := b.blockWorkspace(m, n, k)
+	if m > b.mc {
+		size = max(size, b.forProduct(m, 1).blockWorkspace(m, n, k))
+		size = max(size, b.forProduct(m, n).blockWorkspace(m, n, k))
 	}
-	return b.blockWorkspace(m, n, k)
+	return size
 }
 
 // blockWorkspace is workspace for blocking b as it is.
@@ -152,7 +168,7 @@ func (g *Gemm) Run(ws []float32) { g.RunBlock(ws, 0, g.M, 0, g.N) }
 // bit for bit, as when the whole of C is computed at once.
 func (g *Gemm) RunBlock(ws []float32, i0, i1, j0, j1 int) {
 	id := current
-	g.run(id, tileOf(id).forRows(g.M), ws, i0, i1, j0, j1)
+	g.run(id, tileOf(id).forProduct(g.M, g.N), ws, i0, i1, j0, j1)
 }
 
 // Engine runs one multiply at a time on several threads. Keep one per plan
@@ -177,7 +193,7 @@ type gemmJob struct {
 // number.
 func (e *Engine) Run(g *Gemm, ws [][]float32) {
 	id := current
-	b := tileOf(id).forRows(g.M)
+	b := tileOf(id).forProduct(g.M, g.N)
 	tm, tn := ceilDiv(g.M, b.mr), ceilDiv(g.N, b.nr)
 	// Rows, for a product that takes the direct-A route, so that each
 	// thread's block takes it too (a column split would leave it a sliver

@@ -40,7 +40,7 @@ func TestSgemmBlocks(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		b := tileOf(current)
 		r := rand.New(rand.NewPCG(3, 4))
-		w := b.forRows(b.mc + b.mr + 1) // the wide kc, where the ISA has one
+		w := b.forProduct(b.mc+b.mr+1, 1) // the wide kc, where the ISA has one
 		sizes := [][3]int{{b.mc + b.mr + 1, b.nr*3 + 1, b.kc + 3}, {b.mc + b.mr + 1, b.nr + 5, 2*w.kc + 7}, {5, b.nc + b.nr + 2, 1031}, {b.mc*2 + 1, 37, 300}, {7, 53, 300}}
 		for _, s := range sizes {
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
@@ -48,6 +48,27 @@ func TestSgemmBlocks(t *testing.T) {
 					checkSgemm(t, r, tr[0], tr[1], s[0], s[1], s[2], 1, ab[0], ab[1])
 				}
 			}
+		}
+	})
+}
+
+// TestSgemmBigC runs products that take bigKC, with bigC lowered so that
+// they are small: k blocks of bigKC and a remainder, row blocks of mc and a
+// remainder, every transposition.
+func TestSgemmBigC(t *testing.T) {
+	defer func(c int) { bigC = c }(bigC)
+	bigC = 1
+	registry.ForEachISA(t, func(t *testing.T) {
+		b := tileOf(current)
+		if b.bigKC == 0 {
+			t.Skip("no bigKC on this ISA")
+		}
+		r := rand.New(rand.NewPCG(5, 6))
+		m := b.mc + b.mr + 1
+		require.Equal(t, b.bigKC, b.forProduct(m, 1).kc)
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			checkSgemm(t, r, tr[0], tr[1], m, b.nr+5, b.bigKC+9, 1, 1, 0)
+			checkSgemm(t, r, tr[0], tr[1], m, 2*b.nr+3, 2*b.bigKC+7, 0, -0.5, 1)
 		}
 	})
 }
