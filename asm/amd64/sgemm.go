@@ -49,26 +49,25 @@ func loadSgemmArgs() sgemmArgs {
 // prefetchC touches the first and last byte of every row of the c tile so
 // the final read-modify-write does not stall on a miss.
 // c points at the tile, ldc4 holds its row stride in bytes.
-func prefetchC(c, ldc4 GPVirtual, mr, nr int) {
-	Comment("prefetch the c tile for the final update")
-	row := GP64()
-	MOVQ(c, row)
-	for i := 0; i < mr; i++ {
-		PREFETCHT0(Mem{Base: row})
-		PREFETCHT0(Mem{Base: row, Disp: 4*nr - 1})
-		if i < mr-1 {
-			ADDQ(ldc4, row)
-		}
-	}
-}
+func prefetchC(c, ldc4 GPVirtual, mr, nr int) { prefetchRows(c, ldc4, mr, nr, false) }
 
 // prefetchTile touches every cache line of every row of the c tile.
-func prefetchTile(c, ldc4 GPVirtual, mr, nr int) {
-	Comment("prefetch every line of the c tile, shortly before the update")
+func prefetchTile(c, ldc4 GPVirtual, mr, nr int) { prefetchRows(c, ldc4, mr, nr, true) }
+
+// prefetchRows emits both: each row's first and last byte, and with every
+// set each cache line between them.
+func prefetchRows(c, ldc4 GPVirtual, mr, nr int, every bool) {
+	step := 4 * nr // only the first byte before the last
+	if every {
+		Comment("prefetch every line of the c tile, shortly before the update")
+		step = 64
+	} else {
+		Comment("prefetch the c tile for the final update")
+	}
 	row := GP64()
 	MOVQ(c, row)
 	for i := 0; i < mr; i++ {
-		for off := 0; off < 4*nr; off += 64 {
+		for off := 0; off < 4*nr; off += step {
 			PREFETCHT0(Mem{Base: row, Disp: off})
 		}
 		PREFETCHT0(Mem{Base: row, Disp: 4*nr - 1})
