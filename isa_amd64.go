@@ -91,6 +91,58 @@ func storeKernel(id isaID, nr int, a, b, c []float32, k, ldc int) bool {
 // hasStoreKernel reports whether id has storeKernel's main kernel.
 func hasStoreKernel(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
 
+// hasPackBKernel reports whether id has packBKernel and prefetchKernel.
+func hasPackBKernel(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
+
+// packBKernel runs id's main kernel on the first tile of a B sliver that
+// it packs as it reads it: step p of the sliver is src[p*lds:], and it
+// writes the steps to b. With store set it sets c instead of adding to it.
+func packBKernel(id isaID, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
+	mr, nr := mainTile(id)
+	checkTile(a, b, c, k, ldc, mr, nr)
+	if k > 0 && (lds < nr || (k-1)*lds+nr > len(src)) {
+		panic("simdconv: packBKernel source out of bounds")
+	}
+	switch {
+	case id == isaAVX512 && store:
+		sgemmPackBStoreAVX512(a, b, c, k, ldc, src, lds)
+	case id == isaAVX512:
+		sgemmPackBAVX512(a, b, c, k, ldc, src, lds)
+	case store:
+		sgemmPackBStoreAVX2(a, b, c, k, ldc, src, lds)
+	default:
+		sgemmPackBAVX2(a, b, c, k, ldc, src, lds)
+	}
+}
+
+// prefetchKernel runs id's main kernel and prefetches the first rows rows
+// of nr floats of pf, row stride lds (at most one per 4 k steps).
+func prefetchKernel(id isaID, a, b, c []float32, k, ldc int, pf []float32, lds, rows int, store bool) {
+	mr, nr := mainTile(id)
+	checkTile(a, b, c, k, ldc, mr, nr)
+	if rows > 0 && (lds < nr || (rows-1)*lds+nr > len(pf)) {
+		panic("simdconv: prefetchKernel rows out of bounds")
+	}
+	switch {
+	case id == isaAVX512 && store:
+		sgemmPrefetchStoreAVX512(a, b, c, k, ldc, pf, lds, rows)
+	case id == isaAVX512:
+		sgemmPrefetchAVX512(a, b, c, k, ldc, pf, lds, rows)
+	case store:
+		sgemmPrefetchStoreAVX2(a, b, c, k, ldc, pf, lds, rows)
+	default:
+		sgemmPrefetchAVX2(a, b, c, k, ldc, pf, lds, rows)
+	}
+}
+
+// mainTile is the tile of id's main kernel, AVX-512 or AVX2.
+func mainTile(id isaID) (mr, nr int) {
+	if id == isaAVX512 {
+		return avx512MR, avx512NR
+	}
+	return avx2MR, avx2NR
+}
+
 // directKernel runs id's direct-A kernel on a tile of its mr rows and the
 // columns set in cols, after checking that every element it reads or
 // writes is in bounds.

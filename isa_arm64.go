@@ -41,3 +41,14 @@ func peak(id isaID, n int) (flops int) {
 func storeKernel(isaID, int, []float32, []float32, []float32, int, int) bool { return false }
 
 func hasStoreKernel(isaID) bool { return false }
+
+func hasPackBKernel(isaID) bool { return false }
+
+// packBKernel and prefetchKernel are never called: hasPackBKernel is false.
+func packBKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, bool) {
+	panic("simdconv: no packing kernel")
+}
+
+func prefetchKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, int, bool) {
+	panic("simdconv: no prefetching kernel")
+}

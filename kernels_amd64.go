@@ -19,20 +19,6 @@ func peakAVX512(n int)
 // guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
 func sgemm6x16AVX2(a []float32, b []float32, c []float32, k int, ldc int)
 
-// sgemmAVX2 computes, for i < 6, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
-//
-// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
-// of 16 floats) and c is row-major with row stride ldc floats. The caller
-// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
-func sgemmAVX2(a []float32, b []float32, c []float32, k int, ldc int)
-
-// sgemmStoreAVX2 computes, for i < 6, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
-//
-// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
-// of 16 floats) and c is row-major with row stride ldc floats. The caller
-// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
-func sgemmStoreAVX2(a []float32, b []float32, c []float32, k int, ldc int)
-
 // sgemm12x32AVX512 computes, for i < 12, j < 32: c[i*ldc+j] += Σ_{p<k} a[p*12+i]·b[p*32+j]
 //
 // a is a packed A sliver (k steps of 12 floats), b a packed B sliver (k steps
@@ -54,6 +40,13 @@ func sgemm8x48AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 // guarantees len(a) ≥ k*14, len(b) ≥ k*32 and len(c) ≥ 13*ldc+32; lengths are not checked.
 func sgemm14x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 
+// sgemmAVX2 computes, for i < 6, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+func sgemmAVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
 // sgemmAVX512 computes, for i < 8, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
 //
 // a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
@@ -61,12 +54,95 @@ func sgemm14x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 // guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
 func sgemmAVX512(a []float32, b []float32, c []float32, k int, ldc int)
 
+// sgemmStoreAVX2 computes, for i < 6, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+func sgemmStoreAVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
 // sgemmStoreAVX512 computes, for i < 8, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
 //
 // a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
 // of 48 floats) and c is row-major with row stride ldc floats. The caller
 // guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
 func sgemmStoreAVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemmPackBAVX2 computes, for i < 6, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+//
+// It first sets b[p*16+j] = src[p*lds+j] for p < k, j < 16; the caller guarantees
+// len(src) ≥ (k-1)*lds+16.
+func sgemmPackBAVX2(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
+// sgemmPackBAVX512 computes, for i < 8, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
+//
+// It first sets b[p*48+j] = src[p*lds+j] for p < k, j < 48; the caller guarantees
+// len(src) ≥ (k-1)*lds+48.
+func sgemmPackBAVX512(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
+// sgemmPackBStoreAVX2 computes, for i < 6, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+//
+// It first sets b[p*16+j] = src[p*lds+j] for p < k, j < 16; the caller guarantees
+// len(src) ≥ (k-1)*lds+16.
+func sgemmPackBStoreAVX2(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
+// sgemmPackBStoreAVX512 computes, for i < 8, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
+//
+// It first sets b[p*48+j] = src[p*lds+j] for p < k, j < 48; the caller guarantees
+// len(src) ≥ (k-1)*lds+48.
+func sgemmPackBStoreAVX512(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
+// sgemmPrefetchAVX2 computes, for i < 6, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+//
+// It also prefetches pf[p*lds : p*lds+16] for p < rows, rows ≤ k/4.
+func sgemmPrefetchAVX2(a []float32, b []float32, c []float32, k int, ldc int, pf []float32, lds int, rows int)
+
+// sgemmPrefetchAVX512 computes, for i < 8, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
+//
+// It also prefetches pf[p*lds : p*lds+48] for p < rows, rows ≤ k/4.
+func sgemmPrefetchAVX512(a []float32, b []float32, c []float32, k int, ldc int, pf []float32, lds int, rows int)
+
+// sgemmPrefetchStoreAVX2 computes, for i < 6, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+//
+// It also prefetches pf[p*lds : p*lds+16] for p < rows, rows ≤ k/4.
+func sgemmPrefetchStoreAVX2(a []float32, b []float32, c []float32, k int, ldc int, pf []float32, lds int, rows int)
+
+// sgemmPrefetchStoreAVX512 computes, for i < 8, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
+//
+// It also prefetches pf[p*lds : p*lds+48] for p < rows, rows ≤ k/4.
+func sgemmPrefetchStoreAVX512(a []float32, b []float32, c []float32, k int, ldc int, pf []float32, lds int, rows int)
 
 // sgemm6x8AVX2 computes, for i < 6, j < 8: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*8+j]
 //

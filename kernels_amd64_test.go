@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/simdconv/simdconv/internal/testutil"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/cpu"
 )
@@ -118,27 +119,87 @@ func TestKernelGemm(t *testing.T) {
 						require.Truef(t, math.IsNaN(float64(backing[i])),
 							"k=%d ldc=%d: guard float %d (tile offset %d) was overwritten with %v", k, ldc, i, in, backing[i])
 					}
-					tol := 1e-6 * float64(k+1)
-					for i := 0; i < mr; i++ {
-						for j := 0; j < nr; j++ {
-							want := float64(c0[i*ldc+j])
-							if kk.store {
-								want = 0
-							}
-							mag := math.Abs(want)
-							for p := 0; p < k; p++ {
-								prod := float64(a[p*mr+i]) * float64(b[p*nr+j])
-								want += prod
-								mag += math.Abs(prod)
-							}
-							got := float64(c[i*ldc+j])
-							require.InDeltaf(t, want, got, tol*(mag+1),
-								"k=%d ldc=%d: c[%d*ldc+%d]", k, ldc, i, j)
-						}
-					}
+					checkTileProduct(t, a, b, c0, c, k, ldc, mr, nr, kk.store)
 				}
 			}
 		})
+	}
+}
+
+// checkTileProduct checks that c is c0 (or 0, if store) plus a·b for packed
+// slivers a and b of k steps, with a tolerance that grows with k.
+func checkTileProduct(t *testing.T, a, b, c0, c []float32, k, ldc, mr, nr int, store bool) {
+	t.Helper()
+	tol := 1e-6 * float64(k+1)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nr; j++ {
+			want := float64(c0[i*ldc+j])
+			if store {
+				want = 0
+			}
+			mag := math.Abs(want)
+			for p := 0; p < k; p++ {
+				prod := float64(a[p*mr+i]) * float64(b[p*nr+j])
+				want += prod
+				mag += math.Abs(prod)
+			}
+			got := float64(c[i*ldc+j])
+			require.InDeltaf(t, want, got, tol*(mag+1), "k=%d ldc=%d: c[%d*ldc+%d]", k, ldc, i, j)
+		}
+	}
+}
+
+// TestKernelGemmForms checks the main kernels that pack their B sliver
+// from a row-major source (row stride lds > nr, the gaps NaN) and that
+// prefetch rows on the side: the product, the packed sliver, and NaN guard
+// bands around every operand.
+func TestKernelGemmForms(t *testing.T) {
+	const ldc, lds = 61, 53
+	nan := float32(math.NaN())
+	for _, isa := range []isaID{isaAVX2, isaAVX512} {
+		for _, packB := range []bool{true, false} {
+			for _, store := range []bool{false, true} {
+				t.Run(fmt.Sprintf("isa=%s/packB=%v/store=%v", isaNames[isa], packB, store), func(t *testing.T) {
+					skipUnlessISA(t, isaNames[isa])
+					mr, nr := mainTile(isa)
+					for _, k := range []int{0, 1, 4, 5, 23, 64, 75, 257} {
+						r := rand.New(rand.NewPCG(uint64(k), 7))
+						want := randSlice(r, k*nr) // the packed sliver
+						srcRows := make([]float32, max(0, (k-1)*lds+nr))
+						for i := range srcRows {
+							srcRows[i] = nan
+						}
+						for p := range k {
+							copy(srcRows[p*lds:p*lds+nr], want[p*nr:])
+						}
+						ga := testutil.NewGuarded(k*mr, randSlice(r, k*mr))
+						gsrc := testutil.NewGuarded(len(srcRows), srcRows)
+						gb := testutil.NewGuarded(k*nr, nil)
+						gc := testutil.NewGuarded((mr-1)*ldc+nr, randSlice(r, (mr-1)*ldc+nr))
+						a, src, b, c := ga.Slice(), gsrc.Slice(), gb.Slice(), gc.Slice()
+						if !packB {
+							copy(b, want)
+						}
+						c0 := slices.Clone(c)
+						if packB {
+							packBKernel(isa, a, b, c, k, ldc, src, lds, store)
+						} else {
+							prefetchKernel(isa, a, b, c, k, ldc, src, lds, min(k, 3), store)
+						}
+						require.Equal(t, want, b, "k=%d: the packed sliver", k)
+						checkTileProduct(t, a, want, c0, c, k, ldc, mr, nr, store)
+						for i, v := range c {
+							if i%ldc >= nr {
+								require.Equalf(t, c0[i], v, "k=%d: c[%d], outside the tile, was written", k, i)
+							}
+						}
+						for _, g := range []*testutil.Guarded{ga, gsrc, gb, gc} {
+							g.Check(t)
+						}
+					}
+				})
+			}
+		}
 	}
 }
 

@@ -33,14 +33,28 @@ var avx2Tile = tile{6, 16}
 // (BenchmarkMicrokernel); see results/avx512-tile-choice.md.
 var avx512Candidates = []tile{{12, 32}, {8, 48}, {14, 32}}
 
-// avx512Winner is the candidate also emitted as sgemmAVX512, the name the
-// driver dispatches to (and as sgemmStoreAVX512, which stores the product
-// instead of adding it). In cache all candidates run at 97-101% of the FMA
-// peak (results/avx512-tile-choice.md), so the convolutions decide: their M
-// is the channel count, a multiple of 8 in most networks, which 8 rows tile
-// without waste where 12 waste up to a third of a sliver (L2 forward and
-// backward-data +10%, layer geomean +5.7%).
+// avx512Winner is the candidate also emitted in every form of mainForms,
+// under the names the driver dispatches to. In cache all candidates run at
+// 97-101% of the FMA peak (results/avx512-tile-choice.md), so the
+// convolutions decide: their M is the channel count, a multiple of 8 in
+// most networks, which 8 rows tile without waste where 12 waste up to a
+// third of a sliver (L2 forward and backward-data +10%, layer geomean
+// +5.7%).
 var avx512Winner = tile{8, 48}
+
+// mainForms are the forms of the main tile that the driver dispatches to,
+// by the name sgemm<name><ISA>.
+var mainForms = []struct {
+	name string
+	form sgemmForm
+}{
+	{"", sgemmForm{}},
+	{"Store", sgemmForm{store: true}},
+	{"PackB", sgemmForm{packB: true}},
+	{"PackBStore", sgemmForm{packB: true, store: true}},
+	{"Prefetch", sgemmForm{prefetch: true}},
+	{"PrefetchStore", sgemmForm{prefetch: true, store: true}},
+}
 
 // Edge kernels: narrower tiles of the same height for the last, partial
 // sliver of a panel, so that a product of 196 columns computes 4·48 + 16
@@ -68,20 +82,19 @@ func main() {
 	avx2Flops := genPeak("peakAVX2", 8, peakChainsAVX2)
 	avx512Flops := genPeak("peakAVX512", 16, peakChainsAVX512)
 
-	genSgemmAVX2(sgemmName(avx2Tile, "AVX2"), avx2Tile.mr, avx2Tile.nr, false)
-	genSgemmAVX2("sgemmAVX2", avx2Tile.mr, avx2Tile.nr, false)
-	genSgemmAVX2("sgemmStoreAVX2", avx2Tile.mr, avx2Tile.nr, true)
-
+	genSgemmAVX2(sgemmName(avx2Tile, "AVX2"), avx2Tile.mr, avx2Tile.nr, sgemmForm{})
 	for _, t := range avx512Candidates {
-		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr, false)
+		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr, sgemmForm{})
 	}
-	genSgemmAVX512("sgemmAVX512", avx512Winner.mr, avx512Winner.nr, false)
-	genSgemmAVX512("sgemmStoreAVX512", avx512Winner.mr, avx512Winner.nr, true)
+	for _, f := range mainForms {
+		genSgemmAVX2("sgemm"+f.name+"AVX2", avx2Tile.mr, avx2Tile.nr, f.form)
+		genSgemmAVX512("sgemm"+f.name+"AVX512", avx512Winner.mr, avx512Winner.nr, f.form)
+	}
 	for _, t := range avx2Edges {
-		genSgemmAVX2(sgemmName(t, "AVX2"), t.mr, t.nr, false)
+		genSgemmAVX2(sgemmName(t, "AVX2"), t.mr, t.nr, sgemmForm{})
 	}
 	for _, t := range avx512Edges {
-		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr, false)
+		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr, sgemmForm{})
 	}
 
 	genSgemmDirectAVX512("sgemmDirectAVX512", directTile.mr, directTile.nr, plain)

@@ -12,22 +12,64 @@ import (
 // k mod kUnroll.
 const kUnroll = 4
 
-const sgemmSignature = "func(a, b, c []float32, k, ldc int)"
+// sgemmForm is what a microkernel does besides the product: how it treats
+// c, and what it reads or prefetches on the side.
+type sgemmForm struct {
+	// store sets the c tile to the product instead of adding it.
+	store bool
+	// packB reads the B sliver's k rows of nr floats from src, row stride
+	// lds floats, and writes them to b packed: the first tile of a sliver
+	// packs it while its FMAs run. (A pass of its own wrote the 2 MiB
+	// panel of SGEMM 1024³ at the speed of the misses on its lines.)
+	packB bool
+	// prefetch touches the first rows rows of nr floats of pf, row stride
+	// lds floats, one per unrolled k step: the next sliver's source, which
+	// the next packB tile then finds in L2.
+	prefetch bool
+}
+
+// gpRegs is the number of general-purpose registers a kernel of form f uses.
+func (f sgemmForm) gpRegs() int {
+	if f.packB || f.prefetch {
+		return 9
+	}
+	return 6
+}
+
+func (f sgemmForm) signature() string {
+	switch {
+	case f.packB:
+		return "func(a, b, c []float32, k, ldc int, src []float32, lds int)"
+	case f.prefetch:
+		return "func(a, b, c []float32, k, ldc int, pf []float32, lds, rows int)"
+	}
+	return "func(a, b, c []float32, k, ldc int)"
+}
 
 // sgemmDoc is the reference loop a microkernel computes; it is the kernel's
 // doc comment.
-func sgemmDoc(name string, mr, nr int, store bool) []string {
+func sgemmDoc(name string, mr, nr int, f sgemmForm) []string {
 	op := "+="
-	if store {
+	if f.store {
 		op = "="
 	}
-	return []string{
+	doc := []string{
 		fmt.Sprintf("%s computes, for i < %d, j < %d: c[i*ldc+j] %s Σ_{p<k} a[p*%d+i]·b[p*%d+j]", name, mr, nr, op, mr, nr),
 		"",
 		fmt.Sprintf("a is a packed A sliver (k steps of %d floats), b a packed B sliver (k steps", mr),
 		fmt.Sprintf("of %d floats) and c is row-major with row stride ldc floats. The caller", nr),
 		fmt.Sprintf("guarantees len(a) ≥ k*%d, len(b) ≥ k*%d and len(c) ≥ %d*ldc+%d; lengths are not checked.", mr, nr, mr-1, nr),
 	}
+	switch {
+	case f.packB:
+		doc = append(doc, "",
+			fmt.Sprintf("It first sets b[p*%d+j] = src[p*lds+j] for p < k, j < %d; the caller guarantees", nr, nr),
+			fmt.Sprintf("len(src) ≥ (k-1)*lds+%d.", nr))
+	case f.prefetch:
+		doc = append(doc, "",
+			fmt.Sprintf("It also prefetches pf[p*lds : p*lds+%d] for p < rows, rows ≤ k/%d.", nr, kUnroll))
+	}
+	return doc
 }
 
 // sgemmArgs loads the kernel's arguments.
@@ -45,6 +87,81 @@ func loadSgemmArgs() sgemmArgs {
 	SHLQ(U8(2), r.ldc4) // row stride in bytes
 	return r
 }
+
+// packBAhead is how many k steps ahead a packB kernel prefetches its
+// source rows and the lines of b it writes.
+const packBAhead = 32
+
+// formArgs are the registers of a form's extra arguments.
+type formArgs struct {
+	src, lds4, ahead, rows GPVirtual
+}
+
+func loadFormArgs(f sgemmForm) formArgs {
+	var x formArgs
+	switch {
+	case f.packB:
+		x.src = Load(Param("src").Base(), GP64()).(GPVirtual)
+	case f.prefetch:
+		x.src = Load(Param("pf").Base(), GP64()).(GPVirtual)
+		x.rows = Load(Param("rows"), GP64()).(GPVirtual)
+	default:
+		return x
+	}
+	x.lds4 = Load(Param("lds"), GP64()).(GPVirtual)
+	SHLQ(U8(2), x.lds4)
+	if f.packB {
+		x.ahead = GP64()
+		IMUL3Q(U32(packBAhead), x.lds4, x.ahead)
+	}
+	return x
+}
+
+// loadB emits the loads of k step u's nr floats of b into new vectors of
+// width bytes; a packB kernel loads them from src instead, stores them to
+// b and advances src by a row.
+func loadB(f sgemmForm, r sgemmArgs, x formArgs, u, nr, width int, vec func() VecVirtual) []VecVirtual {
+	bv := make([]VecVirtual, 4*nr/width)
+	for v := range bv {
+		bv[v] = vec()
+		packed := Mem{Base: r.b, Disp: u*nr*4 + v*width}
+		if !f.packB {
+			VMOVUPS(packed, bv[v])
+			continue
+		}
+		if v*width%64 == 0 {
+			PREFETCHT0(Mem{Base: x.src, Index: x.ahead, Scale: 1, Disp: v * width})
+			PREFETCHT0(packed.Offset(packBAhead * nr * 4))
+		}
+		VMOVUPS(Mem{Base: x.src, Disp: v * width}, bv[v])
+		VMOVUPS(bv[v], packed)
+	}
+	if f.packB {
+		ADDQ(x.lds4, x.src)
+	}
+	return bv
+}
+
+// prefetchSource emits, for a prefetch kernel at the first k step of an
+// unrolled iteration, the prefetch of pf's next row while rows remain.
+func prefetchSource(f sgemmForm, x formArgs, u, nr int) {
+	if !f.prefetch || u != 0 {
+		return
+	}
+	skip := fmt.Sprintf("nopf%d", sourcePrefetches)
+	sourcePrefetches++
+	TESTQ(x.rows, x.rows)
+	JZ(LabelRef(skip))
+	for off := 0; off < 4*nr; off += 64 {
+		PREFETCHT0(Mem{Base: x.src, Disp: off})
+	}
+	ADDQ(x.lds4, x.src)
+	DECQ(x.rows)
+	Label(skip)
+}
+
+// sourcePrefetches numbers prefetchSource's labels within the file.
+var sourcePrefetches int
 
 // prefetchC touches the first and last byte of every row of the c tile so
 // the final read-modify-write does not stall on a miss.
@@ -157,9 +274,10 @@ func newAccumulators(mr, nv int, vec func() VecVirtual) [][]VecVirtual {
 	return acc
 }
 
-// genSgemmAVX2 emits an mr×nr AVX2+FMA microkernel (nr a multiple of 8):
-// per k step, nr/8 ymm loads of b, mr VBROADCASTSS of a, mr·nr/8 FMAs.
-func genSgemmAVX2(name string, mr, nr int, store bool) {
+// genSgemmAVX2 emits an mr×nr AVX2+FMA microkernel (nr a multiple of 8) of
+// form f: per k step, nr/8 ymm loads of b, mr VBROADCASTSS of a, mr·nr/8
+// FMAs.
+func genSgemmAVX2(name string, mr, nr int, f sgemmForm) {
 	if nr%8 != 0 {
 		panic("genSgemmAVX2: nr must be a multiple of 8")
 	}
@@ -168,21 +286,19 @@ func genSgemmAVX2(name string, mr, nr int, store bool) {
 	if nacc+nv+1 > 16 {
 		panic(fmt.Sprintf("genSgemmAVX2 %dx%d: needs %d ymm registers, only 16 exist", mr, nr, nacc+nv+1))
 	}
-	TEXT(name, NOSPLIT, sgemmSignature)
-	Doc(sgemmDoc(name, mr, nr, store)...)
-	Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast = %d of 16 ymm; 6 of 14 GP",
-		nacc, nv, nacc+nv+1)
+	TEXT(name, NOSPLIT, f.signature())
+	Doc(sgemmDoc(name, mr, nr, f)...)
+	Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast = %d of 16 ymm; %d of 14 GP",
+		nacc, nv, nacc+nv+1, f.gpRegs())
 
 	r := loadSgemmArgs()
+	x := loadFormArgs(f)
 	prefetchC(r.c, r.ldc4, mr, nr)
 	acc := newAccumulators(mr, nv, YMM)
 	// Zen 4 issues two ymm FMAs per cycle.
 	kLoop(r, mr, nr, max(1, nacc/2), func(u int) {
-		bv := make([]VecVirtual, nv)
-		for v := range bv {
-			bv[v] = YMM()
-			VMOVUPS(Mem{Base: r.b, Disp: (u*nr + v*8) * 4}, bv[v])
-		}
+		prefetchSource(f, x, u, nr)
+		bv := loadB(f, r, x, u, nr, 32, YMM)
 		for i := 0; i < mr; i++ {
 			t := YMM()
 			VBROADCASTSS(Mem{Base: r.a, Disp: (u*mr + i) * 4}, t)
@@ -191,15 +307,15 @@ func genSgemmAVX2(name string, mr, nr int, store bool) {
 			}
 		}
 	})
-	updateC(r, acc, 32, store)
+	updateC(r, acc, 32, f.store)
 	VZEROUPPER()
 	RET()
 }
 
-// genSgemmAVX512 emits an mr×nr AVX-512F microkernel (nr a multiple of 16):
-// per k step, nr/16 zmm loads of b and mr·nr/16 FMAs whose a operand is an
-// embedded {1to16} broadcast from memory.
-func genSgemmAVX512(name string, mr, nr int, store bool) {
+// genSgemmAVX512 emits an mr×nr AVX-512F microkernel (nr a multiple of 16)
+// of form f: per k step, nr/16 zmm loads of b and mr·nr/16 FMAs whose a
+// operand is an embedded {1to16} broadcast from memory.
+func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 	if nr%16 != 0 {
 		panic("genSgemmAVX512: nr must be a multiple of 16")
 	}
@@ -208,28 +324,26 @@ func genSgemmAVX512(name string, mr, nr int, store bool) {
 	if nacc+nv > 32 {
 		panic(fmt.Sprintf("genSgemmAVX512 %dx%d: needs %d zmm registers, only 32 exist", mr, nr, nacc+nv))
 	}
-	TEXT(name, NOSPLIT, sgemmSignature)
-	Doc(sgemmDoc(name, mr, nr, store)...)
-	Commentf("register pressure: %d zmm accumulators + %d b vectors (a via embedded broadcast) = %d of 32 zmm; 6 of 14 GP",
-		nacc, nv, nacc+nv)
+	TEXT(name, NOSPLIT, f.signature())
+	Doc(sgemmDoc(name, mr, nr, f)...)
+	Commentf("register pressure: %d zmm accumulators + %d b vectors (a via embedded broadcast) = %d of 32 zmm; %d of 14 GP",
+		nacc, nv, nacc+nv, f.gpRegs())
 
 	r := loadSgemmArgs()
+	x := loadFormArgs(f)
 	prefetchC(r.c, r.ldc4, mr, nr)
 	acc := newAccumulators(mr, nv, ZMM)
 	// Zen 4 issues one zmm FMA per cycle (two halves on its ymm pipes).
 	kLoop(r, mr, nr, nacc, func(u int) {
-		bv := make([]VecVirtual, nv)
-		for v := range bv {
-			bv[v] = ZMM()
-			VMOVUPS(Mem{Base: r.b, Disp: (u*nr + v*16) * 4}, bv[v])
-		}
+		prefetchSource(f, x, u, nr)
+		bv := loadB(f, r, x, u, nr, 64, ZMM)
 		for i := 0; i < mr; i++ {
 			for v := range bv {
 				VFMADD231PS_BCST(Mem{Base: r.a, Disp: (u*mr + i) * 4}, bv[v], acc[i][v])
 			}
 		}
 	})
-	updateC(r, acc, 64, store)
+	updateC(r, acc, 64, f.store)
 	VZEROUPPER()
 	RET()
 }
