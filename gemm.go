@@ -301,7 +301,7 @@ func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 			} else {
 				g.B.packB(id, bs, pc, kc, jr, cols, w)
 			}
-			g.block(id, b, aBuf[rows*pc:], bs, tmp, i0, i1-i0, jr, cols, kc, store && pc == 0, nil, 0)
+			g.block(id, b, aBuf[rows*pc:], bs, tmp, i0, i1-i0, jr, cols, kc, store && pc == 0, onTheFly{})
 		}
 	}
 }
@@ -328,32 +328,65 @@ func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 				for jr := 0; jr < nc; jr += nr {
 					cols := min(nr, nc-jr)
 					g.B.packB(id, bBuf, pc, kc, jc+jr, cols, b.sliverWidth(cols))
-					g.block(id, b, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, cols, kc, store && pc == 0, nil, 0)
+					g.block(id, b, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, cols, kc, store && pc == 0, onTheFly{})
 				}
 				continue
 			}
-			// A row-major B's full slivers need no pass of their own: the
-			// first row block's tiles pack them (see block).
-			var src []float32
-			lds := 0
-			if d, ok := g.B.(*Dense); ok && !d.Trans && hasPackBKernel(id) && min(b.mc, i1-i0) >= mr {
-				src, lds = d.Data[pc*d.Stride+jc:], d.Stride
-			}
+			fly := g.onTheFly(id, b, pc, jc, nc, min(b.mc, i1-i0))
 			full := nc / nr * nr
-			if full > 0 && src == nil {
+			switch {
+			case fly.b == nil && full > 0:
 				g.B.packB(id, bBuf, pc, kc, jc, full, nr)
+			case fly.a != nil:
+				g.B.packB(id, bBuf, pc, kc, jc, nr, nr) // its tiles pack A
 			}
 			if rest := nc - full; rest > 0 {
 				g.B.packB(id, bBuf[full*kc:], pc, kc, jc+full, rest, b.sliverWidth(rest))
 			}
 			for ic := i0; ic < i1; ic += b.mc {
 				mc := min(b.mc, i1-ic)
-				g.A.packA(id, aBuf, g.Alpha, ic, mc, pc, kc, mr)
-				g.block(id, b, aBuf, bBuf, tmp, ic, mc, jc, nc, kc, store && pc == 0, src, lds)
-				src = nil
+				f := fly
+				if f.a == nil {
+					g.A.packA(id, aBuf, g.Alpha, ic, mc, pc, kc, mr)
+				} else {
+					f.a = f.a[ic*f.lda:]
+					if whole := mc / mr * mr; whole < mc {
+						g.A.packA(id, aBuf[whole*kc:], g.Alpha, ic+whole, mc-whole, pc, kc, mr)
+					}
+				}
+				g.block(id, b, aBuf, bBuf, tmp, ic, mc, jc, nc, kc, store && pc == 0, f)
+				fly.b = nil
 			}
 		}
 	}
+}
+
+// onTheFly is what block packs as its tiles compute, rather than in a
+// pass of its own: a row-major B's full slivers, b[p*ldb+j] being the
+// panel's element (p, j), and a row-major A's whole slivers, a[i*lda+p]
+// being element (i, p) of the A block (with alpha 1). Packing SGEMM
+// 1024³'s 2 MiB B panel in a pass of its own spent its time on the misses
+// of writing it, and packing A on those of reading A; inside the kernels
+// the misses overlap the FMAs.
+type onTheFly struct {
+	a, b     []float32
+	lda, ldb int
+}
+
+// onTheFly is the packing that a k block pc of the panel at jc, nc wide,
+// leaves to block, in row blocks of mc rows; a is relative to row 0.
+func (g *Gemm) onTheFly(id isaID, b blocking, pc, jc, nc, mc int) onTheFly {
+	var f onTheFly
+	if !hasPackBKernel(id) || mc < b.mr || nc < b.nr {
+		return f
+	}
+	if d, ok := g.B.(*Dense); ok && !d.Trans {
+		f.b, f.ldb = d.Data[pc*d.Stride+jc:], d.Stride
+	}
+	if d, ok := g.A.(*Dense); ok && !d.Trans && g.Alpha == 1 {
+		f.a, f.lda = d.Data[pc:], d.Stride
+	}
+	return f
 }
 
 // block multiplies a packed mc×kc block of A by a packed kc×nc panel of B
@@ -365,20 +398,19 @@ func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 // backward-filter's single k block read and wrote its 9.4 MB C after
 // clearing it.)
 //
-// With src set, mc ≥ mr and the panel's full slivers are not packed yet:
-// src[p*lds+j] is the panel's element (p, j) of a row-major B. The first
-// tile of each full sliver packs it while its FMAs run (packBKernel), and
-// the sliver's other tiles prefetch the next one's source for it, a share
-// of its rows each (prefetchKernel). Packing 1024³'s panels in a pass of
-// their own stalled on the misses of writing 2 MiB; this way the misses
-// overlap the FMAs, and SGEMM 1024³ gained 1-2% on AVX-512.
-func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc int, store bool, src []float32, lds int) {
+// With f set it packs as it goes (onTheFly). With f.a, the tiles of the
+// first sliver pack A's whole slivers, and the caller packs that sliver
+// and A's partial one. With f.b, the first tile of every other full sliver
+// packs it, and the sliver's other tiles prefetch the next one's source, a
+// share of its rows each. f.b needs mc ≥ mr, f.a nc ≥ nr.
+func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc int, store bool, f onTheFly) {
 	mr := b.mr
 	for jr := 0; jr < nc; jr += b.nr {
 		cols := min(b.nr, nc-jr)
 		w := b.sliverWidth(cols)
 		bs := bBuf[jr*kc : (jr+w)*kc]
-		fly := src != nil && cols == b.nr
+		packA := f.a != nil && jr == 0
+		packB := f.b != nil && cols == b.nr && !packA
 		for ir := 0; ir < mc; ir += mr {
 			as := aBuf[ir*kc : (ir+mr)*kc]
 			rows := min(mr, mc-ir)
@@ -386,15 +418,18 @@ func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 			if rows == mr && cols == w {
 				c := g.C[off : off+(mr-1)*g.Ldc+w]
 				switch {
-				case fly && ir == 0:
-					packBKernel(id, as, bs, c, kc, g.Ldc, src[jr:], lds, store)
+				case packA:
+					packAKernel(id, as, bs, c, kc, g.Ldc, f.a[ir*f.lda:], f.lda, store)
 					continue
-				case fly && nc-jr >= 2*b.nr:
+				case packB && ir == 0:
+					packBKernel(id, as, bs, c, kc, g.Ldc, f.b[jr:], f.ldb, store)
+					continue
+				case packB && nc-jr >= 2*b.nr:
 					per := ceilDiv(kc, ceilDiv(mc, mr)-1)
 					p0 := (ir/mr - 1) * per
 					n := max(0, min(per, kc-p0))
-					next := src[min(p0, kc-1)*lds+jr+b.nr:]
-					prefetchKernel(id, as, bs, c, kc, g.Ldc, next, lds, n, store)
+					next := f.b[min(p0, kc-1)*f.ldb+jr+b.nr:]
+					prefetchKernel(id, as, bs, c, kc, g.Ldc, next, f.ldb, n, store)
 					continue
 				}
 				if store && storeKernel(id, w, as, bs, c, kc, g.Ldc) {

@@ -91,8 +91,30 @@ func storeKernel(id isaID, nr int, a, b, c []float32, k, ldc int) bool {
 // hasStoreKernel reports whether id has storeKernel's main kernel.
 func hasStoreKernel(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
 
-// hasPackBKernel reports whether id has packBKernel and prefetchKernel.
+// hasPackBKernel reports whether id has packAKernel, packBKernel and
+// prefetchKernel.
 func hasPackBKernel(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
+
+// packAKernel runs id's main kernel on a tile whose A sliver it packs as
+// it reads it: row i of the sliver is src[i*lds:], and it writes the
+// sliver to a. With store set it sets c instead of adding to it.
+func packAKernel(id isaID, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
+	mr, nr := mainTile(id)
+	checkTile(a, b, c, k, ldc, mr, nr)
+	if k > 0 && (lds < 0 || (mr-1)*lds+k > len(src)) {
+		panic("simdconv: packAKernel source out of bounds")
+	}
+	switch {
+	case id == isaAVX512 && store:
+		sgemmPackAStoreAVX512(a, b, c, k, ldc, src, lds)
+	case id == isaAVX512:
+		sgemmPackAAVX512(a, b, c, k, ldc, src, lds)
+	case store:
+		sgemmPackAStoreAVX2(a, b, c, k, ldc, src, lds)
+	default:
+		sgemmPackAAVX2(a, b, c, k, ldc, src, lds)
+	}
+}
 
 // packBKernel runs id's main kernel on the first tile of a B sliver that
 // it packs as it reads it: step p of the sliver is src[p*lds:], and it

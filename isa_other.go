@@ -23,7 +23,12 @@ func hasStoreKernel(isaID) bool { return false }
 
 func hasPackBKernel(isaID) bool { return false }
 
-// packBKernel and prefetchKernel are never called: hasPackBKernel is false.
+// packAKernel, packBKernel and prefetchKernel are never called:
+// hasPackBKernel is false.
+func packAKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, bool) {
+	panic("simdconv: no packing kernel")
+}
+
 func packBKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, bool) {
 	panic("simdconv: no packing kernel")
 }

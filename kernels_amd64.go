@@ -144,6 +144,46 @@ func sgemmPrefetchStoreAVX2(a []float32, b []float32, c []float32, k int, ldc in
 // It also prefetches pf[p*lds : p*lds+48] for p < rows, rows ≤ k/4.
 func sgemmPrefetchStoreAVX512(a []float32, b []float32, c []float32, k int, ldc int, pf []float32, lds int, rows int)
 
+// sgemmPackAAVX2 computes, for i < 6, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+//
+// It first sets a[p*6+i] = src[i*lds+p] for i < 6, p < k; the caller guarantees
+// len(src) ≥ 5*lds+k.
+func sgemmPackAAVX2(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
+// sgemmPackAAVX512 computes, for i < 8, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
+//
+// It first sets a[p*8+i] = src[i*lds+p] for i < 8, p < k; the caller guarantees
+// len(src) ≥ 7*lds+k.
+func sgemmPackAAVX512(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
+// sgemmPackAStoreAVX2 computes, for i < 6, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+//
+// It first sets a[p*6+i] = src[i*lds+p] for i < 6, p < k; the caller guarantees
+// len(src) ≥ 5*lds+k.
+func sgemmPackAStoreAVX2(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
+// sgemmPackAStoreAVX512 computes, for i < 8, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
+//
+// It first sets a[p*8+i] = src[i*lds+p] for i < 8, p < k; the caller guarantees
+// len(src) ≥ 7*lds+k.
+func sgemmPackAStoreAVX512(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
 // sgemm6x8AVX2 computes, for i < 6, j < 8: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*8+j]
 //
 // a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps

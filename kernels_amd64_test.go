@@ -149,51 +149,52 @@ func checkTileProduct(t *testing.T, a, b, c0, c []float32, k, ldc, mr, nr int, s
 	}
 }
 
-// TestKernelGemmForms checks the main kernels that pack their B sliver
-// from a row-major source (row stride lds > nr, the gaps NaN) and that
-// prefetch rows on the side: the product, the packed sliver, and NaN guard
-// bands around every operand.
+// TestKernelGemmForms checks the main kernels that pack their A or B
+// sliver from a row-major source (row stride lds, the gaps NaN) and those
+// that prefetch rows on the side: the product, the packed sliver, and NaN
+// guard bands around every operand.
 func TestKernelGemmForms(t *testing.T) {
-	const ldc, lds = 61, 53
-	nan := float32(math.NaN())
+	const ldc, lds = 61, 300
 	for _, isa := range []isaID{isaAVX2, isaAVX512} {
-		for _, packB := range []bool{true, false} {
+		for _, form := range []string{"packA", "packB", "prefetch"} {
 			for _, store := range []bool{false, true} {
-				t.Run(fmt.Sprintf("isa=%s/packB=%v/store=%v", isaNames[isa], packB, store), func(t *testing.T) {
+				t.Run(fmt.Sprintf("isa=%s/form=%s/store=%v", isaNames[isa], form, store), func(t *testing.T) {
 					skipUnlessISA(t, isaNames[isa])
 					mr, nr := mainTile(isa)
 					for _, k := range []int{0, 1, 4, 5, 23, 64, 75, 257} {
 						r := rand.New(rand.NewPCG(uint64(k), 7))
-						want := randSlice(r, k*nr) // the packed sliver
-						srcRows := make([]float32, max(0, (k-1)*lds+nr))
-						for i := range srcRows {
-							srcRows[i] = nan
+						a, b := randSlice(r, k*mr), randSlice(r, k*nr) // packed slivers
+						var src []float32                              // the one a packing form reads
+						switch form {
+						case "packA":
+							src = rowMajor(k, mr, lds, func(p, i int) float32 { return a[p*mr+i] })
+						case "packB", "prefetch":
+							src = rowMajor(nr, k, lds, func(j, p int) float32 { return b[p*nr+j] })
 						}
-						for p := range k {
-							copy(srcRows[p*lds:p*lds+nr], want[p*nr:])
-						}
-						ga := testutil.NewGuarded(k*mr, randSlice(r, k*mr))
-						gsrc := testutil.NewGuarded(len(srcRows), srcRows)
-						gb := testutil.NewGuarded(k*nr, nil)
+						ga, gb := testutil.NewGuarded(k*mr, a), testutil.NewGuarded(k*nr, b)
+						gsrc := testutil.NewGuarded(len(src), src)
 						gc := testutil.NewGuarded((mr-1)*ldc+nr, randSlice(r, (mr-1)*ldc+nr))
-						a, src, b, c := ga.Slice(), gsrc.Slice(), gb.Slice(), gc.Slice()
-						if !packB {
-							copy(b, want)
-						}
+						c := gc.Slice()
 						c0 := slices.Clone(c)
-						if packB {
-							packBKernel(isa, a, b, c, k, ldc, src, lds, store)
-						} else {
-							prefetchKernel(isa, a, b, c, k, ldc, src, lds, min(k, 3), store)
+						switch form {
+						case "packA":
+							clear(ga.Slice())
+							packAKernel(isa, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)
+						case "packB":
+							clear(gb.Slice())
+							packBKernel(isa, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)
+						case "prefetch":
+							prefetchKernel(isa, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, min(k, 3), store)
 						}
-						require.Equal(t, want, b, "k=%d: the packed sliver", k)
-						checkTileProduct(t, a, want, c0, c, k, ldc, mr, nr, store)
+						require.Equal(t, a, ga.Slice(), "k=%d: the packed A sliver", k)
+						require.Equal(t, b, gb.Slice(), "k=%d: the packed B sliver", k)
+						checkTileProduct(t, a, b, c0, c, k, ldc, mr, nr, store)
 						for i, v := range c {
 							if i%ldc >= nr {
 								require.Equalf(t, c0[i], v, "k=%d: c[%d], outside the tile, was written", k, i)
 							}
 						}
-						for _, g := range []*testutil.Guarded{ga, gsrc, gb, gc} {
+						for _, g := range []*testutil.Guarded{ga, gb, gsrc, gc} {
 							g.Check(t)
 						}
 					}
@@ -201,6 +202,24 @@ func TestKernelGemmForms(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rowMajor returns n rows of m floats, row stride ld, x[i*ld+j] = at(j, i),
+// with NaN in the gaps between rows.
+func rowMajor(m, n, ld int, at func(j, i int) float32) []float32 {
+	if m == 0 || n == 0 {
+		return nil
+	}
+	x := make([]float32, (n-1)*ld+m)
+	for i := range x {
+		x[i] = float32(math.NaN())
+	}
+	for i := range n {
+		for j := range m {
+			x[i*ld+j] = at(j, i)
+		}
+	}
+	return x
 }
 
 func TestKernelPeak(t *testing.T) {

@@ -54,6 +54,8 @@ var mainForms = []struct {
 	{"PackBStore", sgemmForm{packB: true, store: true}},
 	{"Prefetch", sgemmForm{prefetch: true}},
 	{"PrefetchStore", sgemmForm{prefetch: true, store: true}},
+	{"PackA", sgemmForm{packA: true}},
+	{"PackAStore", sgemmForm{packA: true, store: true}},
 }
 
 // Edge kernels: narrower tiles of the same height for the last, partial

@@ -26,11 +26,18 @@ type sgemmForm struct {
 	// lds floats, one per unrolled k step: the next sliver's source, which
 	// the next packB tile then finds in L2.
 	prefetch bool
+	// packA reads the A sliver's mr rows of k floats from src, row stride
+	// lds floats, and writes them to a packed: the tiles of a block's
+	// first B sliver pack A's slivers while their FMAs run.
+	packA bool
 }
 
 // gpRegs is the number of general-purpose registers a kernel of form f uses.
 func (f sgemmForm) gpRegs() int {
-	if f.packB || f.prefetch {
+	switch {
+	case f.packA:
+		return 10
+	case f.packB || f.prefetch:
 		return 9
 	}
 	return 6
@@ -38,7 +45,7 @@ func (f sgemmForm) gpRegs() int {
 
 func (f sgemmForm) signature() string {
 	switch {
-	case f.packB:
+	case f.packA || f.packB:
 		return "func(a, b, c []float32, k, ldc int, src []float32, lds int)"
 	case f.prefetch:
 		return "func(a, b, c []float32, k, ldc int, pf []float32, lds, rows int)"
@@ -68,6 +75,10 @@ func sgemmDoc(name string, mr, nr int, f sgemmForm) []string {
 	case f.prefetch:
 		doc = append(doc, "",
 			fmt.Sprintf("It also prefetches pf[p*lds : p*lds+%d] for p < rows, rows ≤ k/%d.", nr, kUnroll))
+	case f.packA:
+		doc = append(doc, "",
+			fmt.Sprintf("It first sets a[p*%d+i] = src[i*lds+p] for i < %d, p < k; the caller guarantees", mr, mr),
+			fmt.Sprintf("len(src) ≥ %d*lds+k.", mr-1))
 	}
 	return doc
 }
@@ -95,12 +106,22 @@ const packBAhead = 32
 // formArgs are the registers of a form's extra arguments.
 type formArgs struct {
 	src, lds4, ahead, rows GPVirtual
+	// aRows are, for packA, the addresses of A's rows: rows 0-7 from
+	// aBases src, src+3·lds and src+2·lds with index lds4.
+	aRows  []aRow
+	aBases []GPVirtual
 }
 
-func loadFormArgs(f sgemmForm) formArgs {
+// aRow addresses a row of A at base + scale·lds4 (scale 0: base alone).
+type aRow struct {
+	base  GPVirtual
+	scale uint8
+}
+
+func loadFormArgs(f sgemmForm, mr int) formArgs {
 	var x formArgs
 	switch {
-	case f.packB:
+	case f.packA || f.packB:
 		x.src = Load(Param("src").Base(), GP64()).(GPVirtual)
 	case f.prefetch:
 		x.src = Load(Param("pf").Base(), GP64()).(GPVirtual)
@@ -114,7 +135,52 @@ func loadFormArgs(f sgemmForm) formArgs {
 		x.ahead = GP64()
 		IMUL3Q(U32(packBAhead), x.lds4, x.ahead)
 	}
+	if f.packA {
+		if mr > 8 {
+			panic("packA: at most 8 rows")
+		}
+		b2, b3 := GP64(), GP64()
+		LEAQ(Mem{Base: x.src, Index: x.lds4, Scale: 2}, b2)
+		LEAQ(Mem{Base: b2, Index: x.lds4, Scale: 1}, b3)
+		rows := [8]aRow{{x.src, 0}, {x.src, 1}, {x.src, 2}, {b3, 0}, {x.src, 4}, {b3, 2}, {b2, 4}, {b3, 4}}
+		x.aRows = rows[:mr]
+		x.aBases = []GPVirtual{x.src, b3}
+		if mr > 6 {
+			x.aBases = append(x.aBases, b2)
+		}
+	}
 	return x
+}
+
+// loadA emits the broadcast of a's value for row i at the current k step
+// into a new vector: for packA from src's row i, also stored to a packed.
+// Other forms return nothing; their FMAs read a from memory themselves.
+func loadA(f sgemmForm, r sgemmArgs, x formArgs, u, mr, i int, vec func() VecVirtual) VecVirtual {
+	t := vec()
+	packed := Mem{Base: r.a, Disp: (u*mr + i) * 4}
+	if !f.packA {
+		VBROADCASTSS(packed, t)
+		return t
+	}
+	row := x.aRows[i]
+	m := Mem{Base: row.base}
+	if row.scale > 0 {
+		m = Mem{Base: row.base, Index: x.lds4, Scale: row.scale}
+	}
+	VBROADCASTSS(m, t)
+	VMOVSS(t.AsX(), packed)
+	return t
+}
+
+// advanceA emits, for packA, the step of its row pointers to the next k
+// step.
+func advanceA(f sgemmForm, x formArgs) {
+	if !f.packA {
+		return
+	}
+	for _, base := range x.aBases {
+		ADDQ(U8(4), base)
+	}
 }
 
 // loadB emits the loads of k step u's nr floats of b into new vectors of
@@ -292,7 +358,7 @@ func genSgemmAVX2(name string, mr, nr int, f sgemmForm) {
 		nacc, nv, nacc+nv+1, f.gpRegs())
 
 	r := loadSgemmArgs()
-	x := loadFormArgs(f)
+	x := loadFormArgs(f, mr)
 	prefetchC(r.c, r.ldc4, mr, nr)
 	acc := newAccumulators(mr, nv, YMM)
 	// Zen 4 issues two ymm FMAs per cycle.
@@ -300,12 +366,12 @@ func genSgemmAVX2(name string, mr, nr int, f sgemmForm) {
 		prefetchSource(f, x, u, nr)
 		bv := loadB(f, r, x, u, nr, 32, YMM)
 		for i := 0; i < mr; i++ {
-			t := YMM()
-			VBROADCASTSS(Mem{Base: r.a, Disp: (u*mr + i) * 4}, t)
+			t := loadA(f, r, x, u, mr, i, YMM)
 			for v := range bv {
 				VFMADD231PS(bv[v], t, acc[i][v])
 			}
 		}
+		advanceA(f, x)
 	})
 	updateC(r, acc, 32, f.store)
 	VZEROUPPER()
@@ -330,7 +396,7 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 		nacc, nv, nacc+nv, f.gpRegs())
 
 	r := loadSgemmArgs()
-	x := loadFormArgs(f)
+	x := loadFormArgs(f, mr)
 	prefetchC(r.c, r.ldc4, mr, nr)
 	acc := newAccumulators(mr, nv, ZMM)
 	// Zen 4 issues one zmm FMA per cycle (two halves on its ymm pipes).
@@ -338,10 +404,18 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 		prefetchSource(f, x, u, nr)
 		bv := loadB(f, r, x, u, nr, 64, ZMM)
 		for i := 0; i < mr; i++ {
+			if f.packA {
+				t := loadA(f, r, x, u, mr, i, ZMM)
+				for v := range bv {
+					VFMADD231PS(bv[v], t, acc[i][v])
+				}
+				continue
+			}
 			for v := range bv {
 				VFMADD231PS_BCST(Mem{Base: r.a, Disp: (u*mr + i) * 4}, bv[v], acc[i][v])
 			}
 		}
+		advanceA(f, x)
 	})
 	updateC(r, acc, 64, f.store)
 	VZEROUPPER()
