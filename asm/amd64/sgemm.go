@@ -153,8 +153,8 @@ func loadFormArgs(f sgemmForm, mr int) formArgs {
 }
 
 // loadA emits the broadcast of a's value for row i at the current k step
-// into a new vector: for packA from src's row i, also stored to a packed.
-// Other forms return nothing; their FMAs read a from memory themselves.
+// into a new vector: from the packed a, or for packA from src's row i,
+// then stored to a packed.
 func loadA(f sgemmForm, r sgemmArgs, x formArgs, u, mr, i int, vec func() VecVirtual) VecVirtual {
 	t := vec()
 	packed := Mem{Base: r.a, Disp: (u*mr + i) * 4}
