@@ -377,7 +377,7 @@ type onTheFly struct {
 // leaves to block, in row blocks of mc rows; a is relative to row 0.
 func (g *Gemm) onTheFly(id isaID, b blocking, pc, jc, nc, mc int) onTheFly {
 	var f onTheFly
-	if !hasPackBKernel(id) || mc < b.mr || nc < b.nr {
+	if !hasPackingKernels(id) || mc < b.mr || nc < b.nr {
 		return f
 	}
 	if d, ok := g.B.(*Dense); ok && !d.Trans {

@@ -93,9 +93,9 @@ func storeKernel(id isaID, nr int, a, b, c []float32, k, ldc int) bool {
 // hasStoreKernel reports whether id has storeKernel's main kernel.
 func hasStoreKernel(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
 
-// hasPackBKernel reports whether id has packAKernel, packBKernel and
+// hasPackingKernels reports whether id has packAKernel, packBKernel and
 // prefetchKernel.
-func hasPackBKernel(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
+func hasPackingKernels(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
 
 // packAKernel runs id's main kernel on a tile whose A sliver it packs as
 // it reads it: row i of the sliver is src[i*lds:], and it writes the

@@ -21,10 +21,10 @@ func storeKernel(isaID, int, []float32, []float32, []float32, int, int) bool { r
 
 func hasStoreKernel(isaID) bool { return false }
 
-func hasPackBKernel(isaID) bool { return false }
+func hasPackingKernels(isaID) bool { return false }
 
 // packAKernel, packBKernel and prefetchKernel are never called:
-// hasPackBKernel is false.
+// hasPackingKernels is false.
 func packAKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, bool) {
 	panic("simdconv: no packing kernel")
 }

@@ -380,20 +380,26 @@ func genSgemmAVX2(name string, mr, nr int, f sgemmForm) {
 
 // genSgemmAVX512 emits an mr×nr AVX-512F microkernel (nr a multiple of 16)
 // of form f: per k step, nr/16 zmm loads of b and mr·nr/16 FMAs whose a
-// operand is an embedded {1to16} broadcast from memory.
+// operand is an embedded {1to16} broadcast from memory (for packA, a
+// broadcast register, since a's value is also stored).
 func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 	if nr%16 != 0 {
 		panic("genSgemmAVX512: nr must be a multiple of 16")
 	}
 	nv := nr / 16
 	nacc := mr * nv
-	if nacc+nv > 32 {
-		panic(fmt.Sprintf("genSgemmAVX512 %dx%d: needs %d zmm registers, only 32 exist", mr, nr, nacc+nv))
+	if nacc+nv+1 > 32 {
+		panic(fmt.Sprintf("genSgemmAVX512 %dx%d: needs %d zmm registers, only 32 exist", mr, nr, nacc+nv+1))
 	}
 	TEXT(name, NOSPLIT, f.signature())
 	Doc(sgemmDoc(name, mr, nr, f)...)
-	Commentf("register pressure: %d zmm accumulators + %d b vectors (a via embedded broadcast) = %d of 32 zmm; %d of 14 GP",
-		nacc, nv, nacc+nv, f.gpRegs())
+	if f.packA {
+		Commentf("register pressure: %d zmm accumulators + %d b vectors + 1 broadcast of a = %d of 32 zmm; %d of 14 GP",
+			nacc, nv, nacc+nv+1, f.gpRegs())
+	} else {
+		Commentf("register pressure: %d zmm accumulators + %d b vectors (a via embedded broadcast) = %d of 32 zmm; %d of 14 GP",
+			nacc, nv, nacc+nv, f.gpRegs())
+	}
 
 	r := loadSgemmArgs()
 	x := loadFormArgs(f, mr)
