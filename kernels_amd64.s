@@ -6939,7 +6939,7 @@ update:
 // func sgemmPackAAVX512(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sgemmPackAAVX512(SB), NOSPLIT, $0-120
-	// register pressure: 24 zmm accumulators + 3 b vectors + 1 broadcast of a = 28 of 32 zmm; 10 of 14 GP
+	// register pressure: 24 zmm accumulators + 3 b vectors (+ 1 broadcast of a) = 28 of 32 zmm; 10 of 14 GP
 	MOVQ a_base+0(FP), AX
 	MOVQ b_base+24(FP), CX
 	MOVQ c_base+48(FP), DX
@@ -7921,7 +7921,7 @@ update:
 // func sgemmPackAStoreAVX512(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sgemmPackAStoreAVX512(SB), NOSPLIT, $0-120
-	// register pressure: 24 zmm accumulators + 3 b vectors + 1 broadcast of a = 28 of 32 zmm; 10 of 14 GP
+	// register pressure: 24 zmm accumulators + 3 b vectors (+ 1 broadcast of a) = 28 of 32 zmm; 10 of 14 GP
 	MOVQ a_base+0(FP), AX
 	MOVQ b_base+24(FP), CX
 	MOVQ c_base+48(FP), DX

@@ -388,18 +388,21 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 	}
 	nv := nr / 16
 	nacc := mr * nv
-	if nacc+nv+1 > 32 {
-		panic(fmt.Sprintf("genSgemmAVX512 %dx%d: needs %d zmm registers, only 32 exist", mr, nr, nacc+nv+1))
+	need := nacc + nv
+	if f.packA {
+		need++
+	}
+	if need > 32 {
+		panic(fmt.Sprintf("genSgemmAVX512 %dx%d: needs %d zmm registers, only 32 exist", mr, nr, need))
 	}
 	TEXT(name, NOSPLIT, f.signature())
 	Doc(sgemmDoc(name, mr, nr, f)...)
+	aVia := "a via embedded broadcast"
 	if f.packA {
-		Commentf("register pressure: %d zmm accumulators + %d b vectors + 1 broadcast of a = %d of 32 zmm; %d of 14 GP",
-			nacc, nv, nacc+nv+1, f.gpRegs())
-	} else {
-		Commentf("register pressure: %d zmm accumulators + %d b vectors (a via embedded broadcast) = %d of 32 zmm; %d of 14 GP",
-			nacc, nv, nacc+nv, f.gpRegs())
+		aVia = "+ 1 broadcast of a"
 	}
+	Commentf("register pressure: %d zmm accumulators + %d b vectors (%s) = %d of 32 zmm; %d of 14 GP",
+		nacc, nv, aVia, need, f.gpRegs())
 
 	r := loadSgemmArgs()
 	x := loadFormArgs(f, mr)
