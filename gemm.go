@@ -349,7 +349,7 @@ func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 				if f.a == nil {
 					g.A.packA(id, aBuf, g.Alpha, ic, mc, pc, kc, mr)
 				} else {
-					f.a = f.a[ic*f.lda:]
+					f.a = f.rows(ic)
 					if whole := mc / mr * mr; whole < mc {
 						g.A.packA(id, aBuf[whole*kc:], g.Alpha, ic+whole, mc-whole, pc, kc, mr)
 					}
@@ -363,14 +363,15 @@ func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 
 // onTheFly is what block packs as its tiles compute, rather than in a
 // pass of its own: a row-major B's full slivers, b[p*ldb+j] being the
-// panel's element (p, j), and a row-major A's whole slivers, a[i*lda+p]
-// being element (i, p) of the A block (with alpha 1). Packing SGEMM
+// panel's element (p, j), and A's whole slivers, a[i*lda+p] (or, with
+// aTrans, a[p*lda+i]) being element (i, p) of the A block (with alpha 1). Packing SGEMM
 // 1024³'s 2 MiB B panel in a pass of its own spent its time on the misses
 // of writing it, and packing A on those of reading A; inside the kernels
 // the misses overlap the FMAs.
 type onTheFly struct {
 	a, b     []float32
 	lda, ldb int
+	aTrans   bool // a[p*lda+i] is element (i, p) instead
 }
 
 // onTheFly is the packing that a k block pc of the panel at jc, nc wide,
@@ -383,10 +384,21 @@ func (g *Gemm) onTheFly(id isaID, b blocking, pc, jc, nc, mc int) onTheFly {
 	if d, ok := g.B.(*Dense); ok && !d.Trans {
 		f.b, f.ldb = d.Data[pc*d.Stride+jc:], d.Stride
 	}
-	if d, ok := g.A.(*Dense); ok && !d.Trans && g.Alpha == 1 {
-		f.a, f.lda = d.Data[pc:], d.Stride
+	if d, ok := g.A.(*Dense); ok && g.Alpha == 1 {
+		f.a, f.lda, f.aTrans = d.Data[pc:], d.Stride, d.Trans
+		if d.Trans {
+			f.a = d.Data[pc*d.Stride:]
+		}
 	}
 	return f
+}
+
+// rows is f.a from row i on.
+func (f onTheFly) rows(i int) []float32 {
+	if f.aTrans {
+		return f.a[i:]
+	}
+	return f.a[i*f.lda:]
 }
 
 // block multiplies a packed mc×kc block of A by a packed kc×nc panel of B
@@ -418,8 +430,11 @@ func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 			if rows == mr && cols == w {
 				c := g.C[off : off+(mr-1)*g.Ldc+w]
 				switch {
+				case packA && f.aTrans:
+					packATKernel(id, as, bs, c, kc, g.Ldc, f.rows(ir), f.lda, store)
+					continue
 				case packA:
-					packAKernel(id, as, bs, c, kc, g.Ldc, f.a[ir*f.lda:], f.lda, store)
+					packAKernel(id, as, bs, c, kc, g.Ldc, f.rows(ir), f.lda, store)
 					continue
 				case packB && ir == 0:
 					packBKernel(id, as, bs, c, kc, g.Ldc, f.b[jr:], f.ldb, store)

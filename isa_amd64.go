@@ -93,8 +93,8 @@ func storeKernel(id isaID, nr int, a, b, c []float32, k, ldc int) bool {
 // hasStoreKernel reports whether id has storeKernel's main kernel.
 func hasStoreKernel(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
 
-// hasPackingKernels reports whether id has packAKernel, packBKernel and
-// prefetchKernel.
+// hasPackingKernels reports whether id has packAKernel, packATKernel,
+// packBKernel and prefetchKernel.
 func hasPackingKernels(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
 
 // packAKernel runs id's main kernel on a tile whose A sliver it packs as
@@ -115,6 +115,26 @@ func packAKernel(id isaID, a, b, c []float32, k, ldc int, src []float32, lds int
 		sgemmPackAStoreAVX2(a, b, c, k, ldc, src, lds)
 	default:
 		sgemmPackAAVX2(a, b, c, k, ldc, src, lds)
+	}
+}
+
+// packATKernel is packAKernel for an A stored transposed: step p of the
+// sliver is src[p*lds:], mr floats.
+func packATKernel(id isaID, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
+	mr, nr := mainTile(id)
+	checkTile(a, b, c, k, ldc, mr, nr)
+	if k > 0 && (lds < mr || (k-1)*lds+mr > len(src)) {
+		panic("simdconv: packATKernel source out of bounds")
+	}
+	switch {
+	case id == isaAVX512 && store:
+		sgemmPackATStoreAVX512(a, b, c, k, ldc, src, lds)
+	case id == isaAVX512:
+		sgemmPackATAVX512(a, b, c, k, ldc, src, lds)
+	case store:
+		sgemmPackATStoreAVX2(a, b, c, k, ldc, src, lds)
+	default:
+		sgemmPackATAVX2(a, b, c, k, ldc, src, lds)
 	}
 }
 

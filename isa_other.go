@@ -23,9 +23,13 @@ func hasStoreKernel(isaID) bool { return false }
 
 func hasPackingKernels(isaID) bool { return false }
 
-// packAKernel, packBKernel and prefetchKernel are never called:
-// hasPackingKernels is false.
+// packAKernel, packATKernel, packBKernel and prefetchKernel are never
+// called: hasPackingKernels is false.
 func packAKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, bool) {
+	panic("simdconv: no packing kernel")
+}
+
+func packATKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, bool) {
 	panic("simdconv: no packing kernel")
 }
 

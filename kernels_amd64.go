@@ -184,6 +184,46 @@ func sgemmPackAStoreAVX2(a []float32, b []float32, c []float32, k int, ldc int, 
 // len(src) ≥ 7*lds+k.
 func sgemmPackAStoreAVX512(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
 
+// sgemmPackATAVX2 computes, for i < 6, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+//
+// It first sets a[p*6+i] = src[p*lds+i] for i < 6, p < k; the caller guarantees
+// len(src) ≥ (k-1)*lds+6.
+func sgemmPackATAVX2(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
+// sgemmPackATAVX512 computes, for i < 8, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
+//
+// It first sets a[p*8+i] = src[p*lds+i] for i < 8, p < k; the caller guarantees
+// len(src) ≥ (k-1)*lds+8.
+func sgemmPackATAVX512(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
+// sgemmPackATStoreAVX2 computes, for i < 6, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 5*ldc+16; lengths are not checked.
+//
+// It first sets a[p*6+i] = src[p*lds+i] for i < 6, p < k; the caller guarantees
+// len(src) ≥ (k-1)*lds+6.
+func sgemmPackATStoreAVX2(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
+// sgemmPackATStoreAVX512 computes, for i < 8, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 7*ldc+48; lengths are not checked.
+//
+// It first sets a[p*8+i] = src[p*lds+i] for i < 8, p < k; the caller guarantees
+// len(src) ≥ (k-1)*lds+8.
+func sgemmPackATStoreAVX512(a []float32, b []float32, c []float32, k int, ldc int, src []float32, lds int)
+
 // sgemm6x8AVX2 computes, for i < 6, j < 8: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*8+j]
 //
 // a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps

@@ -150,13 +150,13 @@ func checkTileProduct(t *testing.T, a, b, c0, c []float32, k, ldc, mr, nr int, s
 }
 
 // TestKernelGemmForms checks the main kernels that pack their A or B
-// sliver from a row-major source (row stride lds, the gaps NaN) and those
+// sliver from its source (row stride lds, the gaps NaN) and those
 // that prefetch rows on the side: the product, the packed sliver, and NaN
 // guard bands around every operand.
 func TestKernelGemmForms(t *testing.T) {
 	const ldc, lds = 61, 300
 	for _, isa := range []isaID{isaAVX2, isaAVX512} {
-		for _, form := range []string{"packA", "packB", "prefetch"} {
+		for _, form := range []string{"packA", "packAT", "packB", "prefetch"} {
 			for _, store := range []bool{false, true} {
 				t.Run(fmt.Sprintf("isa=%s/form=%s/store=%v", isaNames[isa], form, store), func(t *testing.T) {
 					skipUnlessISA(t, isaNames[isa])
@@ -168,6 +168,8 @@ func TestKernelGemmForms(t *testing.T) {
 						switch form {
 						case "packA":
 							src = rowMajor(k, mr, lds, func(p, i int) float32 { return a[p*mr+i] })
+						case "packAT":
+							src = rowMajor(mr, k, lds, func(i, p int) float32 { return a[p*mr+i] })
 						case "packB", "prefetch":
 							src = rowMajor(nr, k, lds, func(j, p int) float32 { return b[p*nr+j] })
 						}
@@ -180,6 +182,9 @@ func TestKernelGemmForms(t *testing.T) {
 						case "packA":
 							clear(ga.Slice())
 							packAKernel(isa, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)
+						case "packAT":
+							clear(ga.Slice())
+							packATKernel(isa, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)
 						case "packB":
 							clear(gb.Slice())
 							packBKernel(isa, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)

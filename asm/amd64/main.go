@@ -56,6 +56,8 @@ var mainForms = []struct {
 	{"PrefetchStore", sgemmForm{prefetch: true, store: true}},
 	{"PackA", sgemmForm{packA: true}},
 	{"PackAStore", sgemmForm{packA: true, store: true}},
+	{"PackAT", sgemmForm{packAT: true}},
+	{"PackATStore", sgemmForm{packAT: true, store: true}},
 }
 
 // Edge kernels: narrower tiles of the same height for the last, partial

@@ -30,6 +30,10 @@ type sgemmForm struct {
 	// lds floats, and writes them to a packed: the tiles of a block's
 	// first B sliver pack A's slivers while their FMAs run.
 	packA bool
+	// packAT is packA for an A stored transposed: step p of the sliver is
+	// the run of mr floats src[p*lds:], which it copies to a whole and
+	// broadcasts from.
+	packAT bool
 }
 
 // gpRegs is the number of general-purpose registers a kernel of form f uses.
@@ -37,7 +41,7 @@ func (f sgemmForm) gpRegs() int {
 	switch {
 	case f.packA:
 		return 10
-	case f.packB || f.prefetch:
+	case f.packB || f.prefetch || f.packAT:
 		return 9
 	}
 	return 6
@@ -45,7 +49,7 @@ func (f sgemmForm) gpRegs() int {
 
 func (f sgemmForm) signature() string {
 	switch {
-	case f.packA || f.packB:
+	case f.packA || f.packAT || f.packB:
 		return "func(a, b, c []float32, k, ldc int, src []float32, lds int)"
 	case f.prefetch:
 		return "func(a, b, c []float32, k, ldc int, pf []float32, lds, rows int)"
@@ -79,6 +83,10 @@ func sgemmDoc(name string, mr, nr int, f sgemmForm) []string {
 		doc = append(doc, "",
 			fmt.Sprintf("It first sets a[p*%d+i] = src[i*lds+p] for i < %d, p < k; the caller guarantees", mr, mr),
 			fmt.Sprintf("len(src) ≥ %d*lds+k.", mr-1))
+	case f.packAT:
+		doc = append(doc, "",
+			fmt.Sprintf("It first sets a[p*%d+i] = src[p*lds+i] for i < %d, p < k; the caller guarantees", mr, mr),
+			fmt.Sprintf("len(src) ≥ (k-1)*lds+%d.", mr))
 	}
 	return doc
 }
@@ -121,7 +129,7 @@ type aRow struct {
 func loadFormArgs(f sgemmForm, mr int) formArgs {
 	var x formArgs
 	switch {
-	case f.packA || f.packB:
+	case f.packA || f.packAT || f.packB:
 		x.src = Load(Param("src").Base(), GP64()).(GPVirtual)
 	case f.prefetch:
 		x.src = Load(Param("pf").Base(), GP64()).(GPVirtual)
@@ -158,6 +166,10 @@ func loadFormArgs(f sgemmForm, mr int) formArgs {
 func loadA(f sgemmForm, r sgemmArgs, x formArgs, u, mr, i int, vec func() VecVirtual) VecVirtual {
 	t := vec()
 	packed := Mem{Base: r.a, Disp: (u*mr + i) * 4}
+	if f.packAT {
+		VBROADCASTSS(Mem{Base: x.src, Disp: 4 * i}, t)
+		return t
+	}
 	if !f.packA {
 		VBROADCASTSS(packed, t)
 		return t
@@ -173,13 +185,49 @@ func loadA(f sgemmForm, r sgemmArgs, x formArgs, u, mr, i int, vec func() VecVir
 }
 
 // advanceA emits, for packA, the step of its row pointers to the next k
-// step.
+// step, and for packAT the step of src to the next run.
 func advanceA(f sgemmForm, x formArgs) {
+	if f.packAT {
+		ADDQ(x.lds4, x.src)
+	}
 	if !f.packA {
 		return
 	}
 	for _, base := range x.aBases {
 		ADDQ(U8(4), base)
+	}
+}
+
+// copyAT emits, for packAT, the copy of k step u's run of mr floats from
+// src to the packed a, in moves of 8, 4, 2 and 1 floats.
+func copyAT(f sgemmForm, r sgemmArgs, x formArgs, u, mr int) {
+	if !f.packAT {
+		return
+	}
+	for at := 0; at < mr; {
+		from, to := Mem{Base: x.src, Disp: 4 * at}, Mem{Base: r.a, Disp: (u*mr + at) * 4}
+		switch n := mr - at; {
+		case n >= 8:
+			y := YMM()
+			VMOVUPS(from, y)
+			VMOVUPS(y, to)
+			at += 8
+		case n >= 4:
+			v := XMM()
+			VMOVUPS(from, v)
+			VMOVUPS(v, to)
+			at += 4
+		case n >= 2:
+			v := XMM()
+			VMOVSD(from, v)
+			VMOVSD(v, to)
+			at += 2
+		default:
+			v := XMM()
+			VMOVSS(from, v)
+			VMOVSS(v, to)
+			at++
+		}
 	}
 }
 
@@ -365,6 +413,7 @@ func genSgemmAVX2(name string, mr, nr int, f sgemmForm) {
 	kLoop(r, mr, nr, max(1, nacc/2), func(u int) {
 		prefetchSource(f, x, u, nr)
 		bv := loadB(f, r, x, u, nr, 32, YMM)
+		copyAT(f, r, x, u, mr)
 		for i := 0; i < mr; i++ {
 			t := loadA(f, r, x, u, mr, i, YMM)
 			for v := range bv {
@@ -389,7 +438,7 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 	nv := nr / 16
 	nacc := mr * nv
 	need := nacc + nv
-	if f.packA {
+	if f.packA || f.packAT {
 		need++
 	}
 	if need > 32 {
@@ -398,8 +447,11 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 	TEXT(name, NOSPLIT, f.signature())
 	Doc(sgemmDoc(name, mr, nr, f)...)
 	aVia := "a via embedded broadcast"
-	if f.packA {
+	switch {
+	case f.packA:
 		aVia = "+ 1 broadcast of a"
+	case f.packAT:
+		aVia = "a via embedded broadcast, + 1 to copy it"
 	}
 	Commentf("register pressure: %d zmm accumulators + %d b vectors (%s) = %d of 32 zmm; %d of 14 GP",
 		nacc, nv, aVia, need, f.gpRegs())
@@ -412,7 +464,14 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 	kLoop(r, mr, nr, nacc, func(u int) {
 		prefetchSource(f, x, u, nr)
 		bv := loadB(f, r, x, u, nr, 64, ZMM)
+		copyAT(f, r, x, u, mr)
 		for i := 0; i < mr; i++ {
+			if f.packAT {
+				for v := range bv {
+					VFMADD231PS_BCST(Mem{Base: x.src, Disp: 4 * i}, bv[v], acc[i][v])
+				}
+				continue
+			}
 			if f.packA {
 				t := loadA(f, r, x, u, mr, i, ZMM)
 				for v := range bv {
