@@ -290,7 +290,10 @@ func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 	for jr := j0; jr < j1; jr += b.nr {
 		cols := min(b.nr, j1-jr)
 		w := b.sliverWidth(cols)
-		if bRows == g.K {
+		// A full sliver of a row-major B is packed by its first tile (L6
+		// forward, whose B is the input, +10-16%; SGEMM 64³ +3%).
+		fly := g.onTheFly(id, b, 0, jr, cols, i1-i0)
+		if bRows == g.K && fly.b == nil {
 			g.B.packB(id, bBuf, 0, g.K, jr, cols, w)
 		}
 		for pc := 0; pc < g.K; pc += ks {
@@ -298,10 +301,14 @@ func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 			bs := bBuf
 			if bRows == g.K {
 				bs = bBuf[pc*w:]
-			} else {
+			} else if fly.b == nil {
 				g.B.packB(id, bs, pc, kc, jr, cols, w)
 			}
-			g.block(id, b, aBuf[rows*pc:], bs, tmp, i0, i1-i0, jr, cols, kc, store && pc == 0, onTheFly{})
+			f := onTheFly{}
+			if fly.b != nil {
+				f.b, f.ldb = fly.b[pc*fly.ldb:], fly.ldb
+			}
+			g.block(id, b, aBuf[rows*pc:], bs, tmp, i0, i1-i0, jr, cols, kc, store && pc == 0, f)
 		}
 	}
 }
@@ -412,9 +419,10 @@ func (f onTheFly) rows(i int) []float32 {
 //
 // With f set it packs as it goes (onTheFly). With f.a, the tiles of the
 // first sliver pack A's whole slivers, and the caller packs that sliver
-// and A's partial one. With f.b, the first tile of every other full sliver
-// packs it, and the sliver's other tiles prefetch the next one's source, a
-// share of its rows each. f.b needs mc ≥ mr, f.a nc ≥ nr.
+// and A's partial one. With f.b, the first tile of each full sliver (but
+// that first one, with f.a) packs it, and the sliver's other tiles
+// prefetch the next one's source, a share of its rows each. f.b needs
+// mc ≥ mr, f.a nc ≥ nr.
 func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc int, store bool, f onTheFly) {
 	mr := b.mr
 	for jr := 0; jr < nc; jr += b.nr {
