@@ -381,6 +381,15 @@ type onTheFly struct {
 	aTrans   bool // a[p*lda+i] is element (i, p) instead
 }
 
+// packing is what a packing kernel (packKernel) packs as it computes.
+type packing int
+
+const (
+	packingA  packing = iota // A's slivers from its rows
+	packingAT                // A's slivers from a transposed A
+	packingB                 // B's slivers from its rows
+)
+
 // onTheFly is the packing that a k block pc of the panel at jc, nc wide,
 // leaves to block, in row blocks of mc rows; a is relative to row 0.
 func (g *Gemm) onTheFly(id isaID, b blocking, pc, jc, nc, mc int) onTheFly {
@@ -438,14 +447,15 @@ func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 			if rows == mr && cols == w {
 				c := g.C[off : off+(mr-1)*g.Ldc+w]
 				switch {
-				case packA && f.aTrans:
-					packATKernel(id, as, bs, c, kc, g.Ldc, f.rows(ir), f.lda, store)
-					continue
 				case packA:
-					packAKernel(id, as, bs, c, kc, g.Ldc, f.rows(ir), f.lda, store)
+					form := packingA
+					if f.aTrans {
+						form = packingAT
+					}
+					packKernel(id, form, as, bs, c, kc, g.Ldc, f.rows(ir), f.lda, store)
 					continue
 				case packB && ir == 0:
-					packBKernel(id, as, bs, c, kc, g.Ldc, f.b[jr:], f.ldb, store)
+					packKernel(id, packingB, as, bs, c, kc, g.Ldc, f.b[jr:], f.ldb, store)
 					continue
 				case packB && nc-jr >= 2*b.nr:
 					per := ceilDiv(kc, ceilDiv(mc, mr)-1)

@@ -93,64 +93,49 @@ func storeKernel(id isaID, nr int, a, b, c []float32, k, ldc int) bool {
 // hasStoreKernel reports whether id has storeKernel's main kernel.
 func hasStoreKernel(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
 
-// hasPackingKernels reports whether id has packAKernel, packATKernel,
-// packBKernel and prefetchKernel.
+// hasPackingKernels reports whether id has packKernel and prefetchKernel.
 func hasPackingKernels(id isaID) bool { return id == isaAVX512 || id == isaAVX2 }
 
-// packAKernel runs id's main kernel on a tile whose A sliver it packs as
-// it reads it: row i of the sliver is src[i*lds:], and it writes the
-// sliver to a. With store set it sets c instead of adding to it.
-func packAKernel(id isaID, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
+// packKernel runs id's main kernel on a tile whose A or B sliver it packs
+// as it reads it, from src with row stride lds, and writes to a or b: for
+// packingA row i of the A sliver is src[i*lds:], for packingAT step p of
+// it is src[p*lds:] (mr floats), and for packingB step p of the B sliver
+// is src[p*lds:] (nr floats). With store set it sets c instead of adding
+// to it.
+func packKernel(id isaID, p packing, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
 	mr, nr := mainTile(id)
 	checkTile(a, b, c, k, ldc, mr, nr)
-	if k > 0 && (lds < 0 || (mr-1)*lds+k > len(src)) {
-		panic("simdconv: packAKernel source out of bounds")
+	minLd, reads := 0, (mr-1)*lds+k // row stride and floats of src read
+	switch p {
+	case packingAT:
+		minLd, reads = mr, (k-1)*lds+mr
+	case packingB:
+		minLd, reads = nr, (k-1)*lds+nr
 	}
+	if k > 0 && (lds < minLd || reads > len(src)) {
+		panic("simdconv: packKernel source out of bounds")
+	}
+	avx512 := id == isaAVX512
 	switch {
-	case id == isaAVX512 && store:
+	case p == packingA && avx512 && store:
 		sgemmPackAStoreAVX512(a, b, c, k, ldc, src, lds)
-	case id == isaAVX512:
+	case p == packingA && avx512:
 		sgemmPackAAVX512(a, b, c, k, ldc, src, lds)
-	case store:
+	case p == packingA && store:
 		sgemmPackAStoreAVX2(a, b, c, k, ldc, src, lds)
-	default:
+	case p == packingA:
 		sgemmPackAAVX2(a, b, c, k, ldc, src, lds)
-	}
-}
-
-// packATKernel is packAKernel for an A stored transposed: step p of the
-// sliver is src[p*lds:], mr floats.
-func packATKernel(id isaID, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
-	mr, nr := mainTile(id)
-	checkTile(a, b, c, k, ldc, mr, nr)
-	if k > 0 && (lds < mr || (k-1)*lds+mr > len(src)) {
-		panic("simdconv: packATKernel source out of bounds")
-	}
-	switch {
-	case id == isaAVX512 && store:
+	case p == packingAT && avx512 && store:
 		sgemmPackATStoreAVX512(a, b, c, k, ldc, src, lds)
-	case id == isaAVX512:
+	case p == packingAT && avx512:
 		sgemmPackATAVX512(a, b, c, k, ldc, src, lds)
-	case store:
+	case p == packingAT && store:
 		sgemmPackATStoreAVX2(a, b, c, k, ldc, src, lds)
-	default:
+	case p == packingAT:
 		sgemmPackATAVX2(a, b, c, k, ldc, src, lds)
-	}
-}
-
-// packBKernel runs id's main kernel on the first tile of a B sliver that
-// it packs as it reads it: step p of the sliver is src[p*lds:], and it
-// writes the steps to b. With store set it sets c instead of adding to it.
-func packBKernel(id isaID, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
-	mr, nr := mainTile(id)
-	checkTile(a, b, c, k, ldc, mr, nr)
-	if k > 0 && (lds < nr || (k-1)*lds+nr > len(src)) {
-		panic("simdconv: packBKernel source out of bounds")
-	}
-	switch {
-	case id == isaAVX512 && store:
+	case avx512 && store:
 		sgemmPackBStoreAVX512(a, b, c, k, ldc, src, lds)
-	case id == isaAVX512:
+	case avx512:
 		sgemmPackBAVX512(a, b, c, k, ldc, src, lds)
 	case store:
 		sgemmPackBStoreAVX2(a, b, c, k, ldc, src, lds)

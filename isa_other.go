@@ -20,23 +20,3 @@ func peak(_ isaID, n int) (flops int) { return peakGeneric(n) }
 func storeKernel(isaID, int, []float32, []float32, []float32, int, int) bool { return false }
 
 func hasStoreKernel(isaID) bool { return false }
-
-func hasPackingKernels(isaID) bool { return false }
-
-// packAKernel, packATKernel, packBKernel and prefetchKernel are never
-// called: hasPackingKernels is false.
-func packAKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, bool) {
-	panic("simdconv: no packing kernel")
-}
-
-func packATKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, bool) {
-	panic("simdconv: no packing kernel")
-}
-
-func packBKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, bool) {
-	panic("simdconv: no packing kernel")
-}
-
-func prefetchKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, int, bool) {
-	panic("simdconv: no prefetching kernel")
-}

@@ -181,13 +181,13 @@ func TestKernelGemmForms(t *testing.T) {
 						switch form {
 						case "packA":
 							clear(ga.Slice())
-							packAKernel(isa, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)
+							packKernel(isa, packingA, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)
 						case "packAT":
 							clear(ga.Slice())
-							packATKernel(isa, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)
+							packKernel(isa, packingAT, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)
 						case "packB":
 							clear(gb.Slice())
-							packBKernel(isa, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)
+							packKernel(isa, packingB, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, store)
 						case "prefetch":
 							prefetchKernel(isa, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, min(k, 3), store)
 						}

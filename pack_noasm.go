@@ -40,3 +40,15 @@ func directKernel(isaID, []float32, int, int, []float32, []float32, int, int, ui
 func directDotKernel(isaID, []float32, int, int, []float32, []float32, []float32, int, int, uint64) {
 	panic("simdconv: no direct kernel")
 }
+
+func hasPackingKernels(isaID) bool { return false }
+
+// packKernel and prefetchKernel are never called: hasPackingKernels is
+// false.
+func packKernel(isaID, packing, []float32, []float32, []float32, int, int, []float32, int, bool) {
+	panic("simdconv: no packing kernel")
+}
+
+func prefetchKernel(isaID, []float32, []float32, []float32, int, int, []float32, int, int, bool) {
+	panic("simdconv: no prefetching kernel")
+}
