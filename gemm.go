@@ -7,59 +7,6 @@ import (
 	"github.com/simdconv/simdconv/internal/parallel"
 )
 
-// blocking is one ISA's register tile (mr × nr) and cache blocks: an mc×kc
-// block of A stays in L2, a kc×nr sliver of B in L1, and a kc×nc panel of B
-// in L3.
-type blocking struct {
-	mr, nr, mc, kc, nc int
-	edges              []int // widths < nr, ascending, of the edge microkernels
-	direct, directDot  tile  // the direct-A kernels' tiles; zero if there are none
-	// wideKC, if set, is kc for products of more than mc rows, and bigKC
-	// for those whose C has at least bigC floats too, with nc shrunk to
-	// keep the B panel's size (see forProduct).
-	wideKC, bigKC int
-}
-
-// forProduct is the blocking for an m×n product. Past one row block the
-// driver runs in BLIS order, each B sliver read from L2 by every A sliver
-// of a block, and a longer kc cuts the passes over C: SGEMM 2048³ went from
-// 101 to 107 GFLOP/s with kc = 256 instead of 128 on AVX-512, and 1024³
-// and 2048³ gained 2-3% more on both ISAs with 512, when C (4 and 16 MiB)
-// streams from memory. The convolutions' C is at most 2 MiB, and there 512
-// lost up to 10% (L4 backward-data, L6 forward). A product of one row block
-// packs each B sliver just before use and wants it in L1, so it keeps kc.
-// The blocking depends on the whole product's shape, never on a block of
-// it, so every split over threads sums in the same k blocks.
-func (b blocking) forProduct(m, n int) blocking {
-	kc := b.kc
-	if m > b.mc && b.wideKC > 0 {
-		kc = b.wideKC
-	}
-	if m > b.mc && b.bigKC > 0 && m*n >= bigC {
-		kc = b.bigKC
-	}
-	b.kc, b.nc = kc, b.nc*b.kc/kc
-	return b
-}
-
-// bigC is the size of C, in floats, from which products take bigKC: 4 MiB,
-// four times L2. (A variable so that tests can lower it.)
-var bigC = 1 << 20
-
-// tile is a microkernel's register tile: mr rows by nr columns.
-type tile struct{ mr, nr int }
-
-// sliverWidth is the width of the sliver that holds a panel's last cols ≤ nr
-// columns: the narrowest edge kernel that covers them, else nr.
-func (b blocking) sliverWidth(cols int) int {
-	for _, w := range b.edges {
-		if cols <= w {
-			return w
-		}
-	}
-	return b.nr
-}
-
 // Gemm describes C = Alpha·A·B + Beta·C (+ Bias per row) (then ReLU) with A
 // M×K and B K×N. C is row-major with row stride Ldc. Package kernels builds
 // convolutions from it; Sgemm is the BLAS-style front end.
@@ -86,44 +33,6 @@ func GemmWorkspace(m, n, k int) int {
 	}
 	return size
 }
-
-// workspace covers every blocking that a product of up to m×n takes.
-func (b blocking) workspace(m, n, k int) int {
-	size := b.blockWorkspace(m, n, k)
-	if m > b.mc {
-		size = max(size, b.forProduct(m, 1).blockWorkspace(m, n, k))
-		size = max(size, b.forProduct(m, n).blockWorkspace(m, n, k))
-	}
-	return size
-}
-
-// blockWorkspace is workspace for blocking b as it is.
-func (b blocking) blockWorkspace(m, n, k int) int {
-	mc := roundUp(min(b.mc, m), b.mr)
-	nc := roundUp(min(b.nc, n), b.nr)
-	kc := min(b.kc, k)
-	// runSlivers holds rows·k ≤ wholeA floats of A for a block of rows ≤ mc.
-	a := max(mc*kc, min(mc*k, wholeA))
-	sliver := b.nr * min(k, max(kc, wholeB/b.nr))
-	// runDirect holds a sliver of kc rows (the dot route's last column
-	// apart, kc floats) and a tile.
-	direct := max((kc+b.direct.mr)*b.direct.nr, (kc+b.directDot.mr)*b.directDot.nr)
-	return max(a+packSlack+max(kc*nc, sliver)+b.mr*b.nr, direct)
-}
-
-// wholeB is the most floats of a packed B sliver that runSlivers packs for
-// all k blocks at once: 512 KiB, half of L2, beside at most 256 KiB of A.
-// The microkernels then read it from L2, which their 8 bytes per cycle of B
-// allow. (L7 backward-data's 1600-step slivers need 300 KiB: 77 → 86
-// GFLOP/s over 256 KiB.)
-const wholeB = 1 << 17
-
-// wholeA is the most floats of packed A that run keeps for all k blocks at
-// once (in L2), so that it can take the B slivers one by one through every
-// k block.
-const wholeA = 1 << 16
-
-func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 // Tile returns the register tile (rows, columns) of the selected ISA's
 // microkernel. Callers that split a multiply into blocks align the blocks to
@@ -380,15 +289,6 @@ type onTheFly struct {
 	lda, ldb int
 	aTrans   bool // a[p*lda+i] is element (i, p) instead
 }
-
-// packing is what a packing kernel (packKernel) packs as it computes.
-type packing int
-
-const (
-	packingA  packing = iota // A's slivers from its rows
-	packingAT                // A's slivers from a transposed A
-	packingB                 // B's slivers from its rows
-)
 
 // onTheFly is the packing that a k block pc of the panel at jc, nc wide,
 // leaves to block, in row blocks of mc rows; a is relative to row 0.

@@ -22,9 +22,21 @@ var isaNames = [numISA]string{"generic", "avx2", "avx512", "neon"}
 // isaPreference lists implementations best first.
 var isaPreference = [...]isaID{isaAVX512, isaAVX2, isaNEON, isaGeneric}
 
-// available is filled from the CPU's features by the architecture's file
-// (isa_amd64.go, isa_arm64.go or isa_other.go) before any init runs.
+// available records the ISAs this CPU and build can run: those with
+// kernels in kernelTable whose features the CPU has, and whose fallback ISA
+// is available too.
 var available = detectISAs()
+
+func detectISAs() (a [numISA]bool) {
+	have := cpuFeatures()
+	a[isaGeneric] = true
+	for _, isa := range []isaID{isaAVX2, isaNEON, isaAVX512} { // fallbacks first
+		needs, any := isaNeeds(isa)
+		fb := isaFallback[isa]
+		a[isa] = any && have&needs == needs && (fb == isaGeneric || a[fb])
+	}
+	return a
+}
 
 // current is the implementation that calls dispatch to. A call reads it once
 // and passes it down, so a concurrent SetISA never mixes two tile shapes.

@@ -1,22 +1,7 @@
-//go:build purego || !(amd64 || arm64)
+//go:build !amd64 || purego || !gc
 
 package simdconv
 
-func detectISAs() (a [numISA]bool) {
-	a[isaGeneric] = true
-	return a
-}
-
-func tileOf(isaID) blocking { return genericBlocking }
-
-func microkernel(_ isaID, _ int, a, b, c []float32, k, ldc int) {
-	sgemmGeneric(a, b, c, k, ldc)
-}
-
-func peak(_ isaID, n int) (flops int) { return peakGeneric(n) }
-
-// storeKernel reports that there is no storing form of the kernel here:
-// the driver clears C first and adds.
-func storeKernel(isaID, int, []float32, []float32, []float32, int, int) bool { return false }
-
-func hasStoreKernel(isaID) bool { return false }
+// cpuFeatures is empty: no kernel of these builds needs a CPU feature (NEON
+// is part of the arm64 baseline).
+func cpuFeatures() feature { return 0 }

@@ -6,7 +6,7 @@ package simdconv
 
 // peakNEON runs n iterations of 24 independent vector FMLAs,
 // in registers only, to measure peak single-precision throughput
-// (neonPeakFlops flops per iteration). With acc, x, y float32x4 registers:
+// (192 flops per iteration). With acc, x, y float32x4 registers:
 //
 //	for it := 0; it < n; it++ {
 //		for r := 0; r < 24; r++ {
@@ -14,26 +14,6 @@ package simdconv
 //		}
 //	}
 func peakNEON(n int)
-
-// sgemm8x12NEON adds the product of a packed A sliver (k steps of
-// 8 floats) and a packed B sliver (k steps of 12 floats) to the 8x12
-// block of row-major c with row stride ldc. It computes
-//
-//	for i := 0; i < 8; i++ {
-//		for j := 0; j < 12; j++ {
-//			var s float32
-//			for p := 0; p < k; p++ {
-//				s += a[p*8+i] * b[p*12+j] // fused multiply-add
-//			}
-//			c[i*ldc+j] += s
-//		}
-//	}
-//
-// The caller guarantees len(a) >= k*8, len(b) >= k*12 and
-// len(c) >= 7*ldc+12; k may be 0. Nothing else is read or written.
-//
-//go:noescape
-func sgemm8x12NEON(a, b, c []float32, k, ldc int)
 
 // sgemmNEON adds the product of a packed A sliver (k steps of
 // 8 floats) and a packed B sliver (k steps of 12 floats) to the 8x12

@@ -56,10 +56,6 @@ func addRow4(r []float32, v0, v1, v2, v3 float32) {
 	r[3] += v3
 }
 
-// genericBlocking keeps a 256-step B sliver (4 KiB) in L1 and a 128×256 A
-// block (128 KiB) in L2.
-var genericBlocking = blocking{mr: genericMR, nr: genericNR, mc: 128, kc: 256, nc: 4096}
-
 // peakGeneric runs n iterations of eight independent multiply-add chains and
 // returns the flops done.
 func peakGeneric(n int) (flops int) {
@@ -81,15 +77,6 @@ func peakGeneric(n int) (flops int) {
 
 // peakSink keeps peakGeneric's result alive.
 var peakSink float32
-
-// checkTile panics if an assembly microkernel would read or write outside
-// its operands. The driver never lets that happen; the check is the last
-// line of defence before code that has no bounds checks.
-func checkTile(a, b, c []float32, k, ldc, mr, nr int) {
-	if k < 0 || len(a) < k*mr || len(b) < k*nr || ldc < nr || len(c) < (mr-1)*ldc+nr {
-		panic("simdconv: microkernel operands out of bounds")
-	}
-}
 
 // packRowsGeneric sets, for r < rows and j < n, dst[r*dstStride+j] to
 // src[r*srcStride+j-lo] where lo ≤ j < hi and to 0 elsewhere. It is the

@@ -1,23 +1,24 @@
-// Command amd64 generates the AVX2 and AVX-512 microkernels of package
-// simdconv with avo: kernels_amd64.s, its Go stubs kernels_amd64.go, and the
-// tile-shape constants tiles_amd64.go.
+// Command amd64 generates the AVX2 and AVX-512 kernels of package simdconv
+// with avo: kernels_amd64.s, their Go declarations kernels_amd64.go, and
+// the dispatch table table_amd64.go (package asm/internal/table) that the
+// driver indexes.
 //
-// Each kernel family has one generator function parameterised by tile shape
-// (genPeak, genSgemmAVX2, genSgemmAVX512, genSgemmDirectAVX512, genPackRowsAVX2,
-// genPackRowsAVX512, genPackSliverAVX512, genPackTAVX2, genPackTOffAVX2,
-// genStencil, genDots, genAddRows); main calls them in a loop over the
-// shapes below. Regenerate with `cd asm && go generate ./...`.
+// Each kernel family has one generator function parameterised by tile
+// shape; main calls each once per shape and records the kernel in the
+// table. Regenerate with `cd asm && go generate ./...`; -study adds the
+// candidate tiles of results/avx512-tile-choice.md, for benchmarks only.
 package main
 
-//go:generate go run . -out ../../kernels_amd64.s -stubs ../../kernels_amd64.go -pkg simdconv -tiles ../../tiles_amd64.go
+//go:generate go run . -out ../../kernels_amd64.s -stubs ../../kernels_amd64.go -pkg simdconv -table ../../table_amd64.go
 
 import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
 
 	. "github.com/mmcloughlin/avo/build"
+
+	"github.com/simdconv/simdconv/asm/internal/table"
 )
 
 // tile is an MR×NR register tile of a GEMM microkernel.
@@ -29,18 +30,15 @@ func (t tile) String() string { return fmt.Sprintf("%dx%d", t.mr, t.nr) }
 // accumulators.
 var avx2Tile = tile{6, 16}
 
-// avx512Candidates are the AVX-512 shapes emitted and benchmarked
-// (BenchmarkMicrokernel); see results/avx512-tile-choice.md.
-var avx512Candidates = []tile{{12, 32}, {8, 48}, {14, 32}}
+// avx512Tile is the AVX-512 tile. In cache every candidate of
+// avx512Study runs near the FMA peak, so the convolutions decide: their M
+// is the channel count, a multiple of 8 in most networks, which 8 rows tile
+// without waste where 12 waste up to a third of a sliver
+// (results/avx512-tile-choice.md).
+var avx512Tile = tile{8, 48}
 
-// avx512Winner is the candidate also emitted in every form of mainForms,
-// under the names the driver dispatches to. In cache all candidates run at
-// 97-101% of the FMA peak (results/avx512-tile-choice.md), so the
-// convolutions decide: their M is the channel count, a multiple of 8 in
-// most networks, which 8 rows tile without waste where 12 waste up to a
-// third of a sliver (L2 forward and backward-data +10%, layer geomean
-// +5.7%).
-var avx512Winner = tile{8, 48}
+// avx512Study are the other AVX-512 shapes of the tile study.
+var avx512Study = []tile{{12, 32}, {14, 32}}
 
 // mainForms are the forms of the main tile that the driver dispatches to,
 // by the name sgemm<name><ISA>.
@@ -65,17 +63,36 @@ var mainForms = []struct {
 // rather than 5·48 (the 5th sliver would be 92% zeros).
 var (
 	avx2Edges   = []tile{{avx2Tile.mr, 8}}
-	avx512Edges = []tile{{avx512Winner.mr, 16}, {avx512Winner.mr, 32}}
+	avx512Edges = []tile{{avx512Tile.mr, 16}, {avx512Tile.mr, 32}}
 )
 
-// Peak-FLOPS loops: independent accumulator chains. Zen 5 has two FMA pipes
-// with 4-cycle latency, so at least 8 chains are needed to keep them busy.
+// Peak-FLOPS loops: independent accumulator chains. Two FMA pipes with a
+// 4-cycle latency need at least 8 chains to stay busy.
 const (
 	peakChainsAVX2   = 12
 	peakChainsAVX512 = 24
 )
 
-var tilesOut = flag.String("tiles", "", "write the Go tile-shape constants to `file`")
+// The CPU features of each kind of kernel, as package simdconv names them.
+var (
+	needsAVX2     = []string{"featAVX2", "featFMA"}
+	needsAVX512   = []string{"featAVX512F"}
+	needsAVX512VL = []string{"featAVX512F", "featAVX512VL"} // AVX-512 on ymm registers
+)
+
+var (
+	tableOut = flag.String("table", "", "write the Go dispatch table to `file`")
+	study    = flag.Bool("study", false, "also emit the tile-study candidates")
+)
+
+// kernels is the table, in the order the kernels are emitted.
+var kernels []table.Kernel
+
+// add records k in the table and emits it with gen.
+func add(k table.Kernel, gen func(name string)) {
+	kernels = append(kernels, k)
+	gen(k.Name)
+}
 
 func sgemmName(t tile, isa string) string { return fmt.Sprintf("sgemm%s%s", t, isa) }
 
@@ -83,51 +100,101 @@ func main() {
 	flag.Parse()
 	ConstraintExpr("gc,!purego") // old-style syntax: comma is AND; printed as //go:build gc && !purego
 
-	avx2Flops := genPeak("peakAVX2", 8, peakChainsAVX2)
-	avx512Flops := genPeak("peakAVX512", 16, peakChainsAVX512)
-
-	genSgemmAVX2(sgemmName(avx2Tile, "AVX2"), avx2Tile.mr, avx2Tile.nr, sgemmForm{})
-	for _, t := range avx512Candidates {
-		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr, sgemmForm{})
+	for _, p := range []struct {
+		isa, name     string
+		lanes, chains int
+		needs         []string
+	}{
+		{"isaAVX2", "peakAVX2", 8, peakChainsAVX2, needsAVX2},
+		{"isaAVX512", "peakAVX512", 16, peakChainsAVX512, needsAVX512},
+	} {
+		add(table.Kernel{Name: p.name, ISA: p.isa, Family: table.FamPeak, Per: p.chains * p.lanes * 2, Needs: p.needs},
+			func(name string) { genPeak(name, p.lanes, p.chains) })
 	}
+
 	for _, f := range mainForms {
-		genSgemmAVX2("sgemm"+f.name+"AVX2", avx2Tile.mr, avx2Tile.nr, f.form)
-		genSgemmAVX512("sgemm"+f.name+"AVX512", avx512Winner.mr, avx512Winner.nr, f.form)
+		k := table.Kernel{Family: table.FamSgemm, Store: f.form.store}
+		switch {
+		case f.form.packA:
+			k.Family, k.Packs = table.FamSgemmPack, "packingA"
+		case f.form.packAT:
+			k.Family, k.Packs = table.FamSgemmPack, "packingAT"
+		case f.form.packB:
+			k.Family, k.Packs = table.FamSgemmPack, "packingB"
+		case f.form.prefetch:
+			k.Family = table.FamSgemmPrefetch
+		}
+		k2, k512 := k, k
+		k2.Name, k2.ISA, k2.MR, k2.NR, k2.Needs = "sgemm"+f.name+"AVX2", "isaAVX2", avx2Tile.mr, avx2Tile.nr, needsAVX2
+		k512.Name, k512.ISA, k512.MR, k512.NR, k512.Needs = "sgemm"+f.name+"AVX512", "isaAVX512", avx512Tile.mr, avx512Tile.nr, needsAVX512
+		add(k2, func(name string) { genSgemmAVX2(name, avx2Tile.mr, avx2Tile.nr, f.form) })
+		add(k512, func(name string) { genSgemmAVX512(name, avx512Tile.mr, avx512Tile.nr, f.form) })
 	}
 	for _, t := range avx2Edges {
-		genSgemmAVX2(sgemmName(t, "AVX2"), t.mr, t.nr, sgemmForm{})
+		add(table.Kernel{Name: sgemmName(t, "AVX2"), ISA: "isaAVX2", Family: table.FamSgemm, MR: t.mr, NR: t.nr, Edge: true, Needs: needsAVX2},
+			func(name string) { genSgemmAVX2(name, t.mr, t.nr, sgemmForm{}) })
 	}
 	for _, t := range avx512Edges {
-		genSgemmAVX512(sgemmName(t, "AVX512"), t.mr, t.nr, sgemmForm{})
+		add(table.Kernel{Name: sgemmName(t, "AVX512"), ISA: "isaAVX512", Family: table.FamSgemm, MR: t.mr, NR: t.nr, Edge: true, Needs: needsAVX512},
+			func(name string) { genSgemmAVX512(name, t.mr, t.nr, sgemmForm{}) })
 	}
-
-	genSgemmDirectAVX512("sgemmDirectAVX512", directTile.mr, directTile.nr, plain)
-	genSgemmDirectAVX512("sgemmDirectDotRowsAVX512", directDotTile.mr, directDotTile.nr, dotRows)
-	genSgemmDirectAVX512("sgemmDirectDotColsAVX512", directDotTile.mr, directDotTile.nr, dotCols)
-
-	genPackRowsAVX2("packRowsAVX2", avx2Tile.nr)
-	genPackRowsAVX512("packRowsAVX512", avx512Winner.nr)
-	genPackSliverAVX512("packSliverAVX512", avx512Winner.nr)
-	genPackTAVX2("packT6AVX2", 6) // avx2's 6-row A slivers
-	genPackTAVX2("packT8AVX2", 8) // avx512's 8-row A slivers; B slivers 8 columns at a time
-	genPackTOffAVX2("packTOff8AVX2")
-
-	genStencil("stencilAVX2", 8)
-	genStencil("stencilAVX512", 16)
-	genDots("dotsAVX2", 8)
-	genDots("dotsAVX512", 16)
-	genAddRows("addRowsAVX2", 8)
-	genAddRows("addRowsAVX512", 16)
-
-	if *tilesOut != "" {
-		src, err := tilesFile(avx2Flops, avx512Flops)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := os.WriteFile(*tilesOut, src, 0o644); err != nil {
-			log.Fatal(err)
+	if *study {
+		for _, t := range avx512Study {
+			add(table.Kernel{Name: sgemmName(t, "AVX512"), ISA: "isaAVX512", Family: table.FamSgemm, MR: t.mr, NR: t.nr, Study: true, Needs: needsAVX512},
+				func(name string) { genSgemmAVX512(name, t.mr, t.nr, sgemmForm{}) })
 		}
 	}
 
+	for _, d := range []struct {
+		name string
+		fam  table.Family
+		t    tile
+		mode directMode
+	}{
+		{"sgemmDirectAVX512", table.FamDirect, directTile, plain},
+		{"sgemmDirectDotRowsAVX512", table.FamDirectDotRows, directDotTile, dotRows},
+		{"sgemmDirectDotColsAVX512", table.FamDirectDotCols, directDotTile, dotCols},
+	} {
+		add(table.Kernel{Name: d.name, ISA: "isaAVX512", Family: d.fam, MR: d.t.mr, NR: d.t.nr, Needs: needsAVX512VL},
+			func(name string) { genSgemmDirectAVX512(name, d.t.mr, d.t.nr, d.mode) })
+	}
+
+	add(table.Kernel{Name: "packRowsAVX2", ISA: "isaAVX2", Family: table.FamPackRows, NR: avx2Tile.nr, Needs: append(needsAVX2, "featPOPCNT")},
+		func(name string) { genPackRowsAVX2(name, avx2Tile.nr) })
+	add(table.Kernel{Name: "packRowsAVX512", ISA: "isaAVX512", Family: table.FamPackRows, NR: avx512Tile.nr, Needs: append(needsAVX512, "featPOPCNT")},
+		func(name string) { genPackRowsAVX512(name, avx512Tile.nr) })
+	add(table.Kernel{Name: "packSliverAVX512", ISA: "isaAVX512", Family: table.FamPackSliver, NR: avx512Tile.nr, Needs: needsAVX512},
+		func(name string) { genPackSliverAVX512(name, avx512Tile.nr) })
+	// The transposing packs are AVX2 code: 6 rows for AVX2's A slivers, 8
+	// for AVX-512's (which fall back to AVX2's kernels) and for B slivers
+	// 8 columns at a time.
+	for _, rows := range []int{6, 8} {
+		add(table.Kernel{Name: fmt.Sprintf("packT%dAVX2", rows), ISA: "isaAVX2", Family: table.FamPackT, MR: rows, Needs: needsAVX2},
+			func(name string) { genPackTAVX2(name, rows) })
+	}
+	add(table.Kernel{Name: "packTOff8AVX2", ISA: "isaAVX2", Family: table.FamPackTOff, MR: 8, Needs: needsAVX2},
+		func(name string) { genPackTOffAVX2(name) })
+
+	for _, v := range []struct {
+		isa, suffix string
+		lanes       int
+		needs       []string
+	}{
+		{"isaAVX2", "AVX2", 8, needsAVX2},
+		{"isaAVX512", "AVX512", 16, needsAVX512VL},
+	} {
+		add(table.Kernel{Name: "stencil" + v.suffix, ISA: v.isa, Family: table.FamStencil, NR: v.lanes, Needs: v.needs},
+			func(name string) { genStencil(name, v.lanes) })
+		add(table.Kernel{Name: "dots" + v.suffix, ISA: v.isa, Family: table.FamDots, NR: v.lanes, Per: maxDotTaps(v.lanes), Needs: v.needs},
+			func(name string) { genDots(name, v.lanes) })
+		add(table.Kernel{Name: "addRows" + v.suffix, ISA: v.isa, Family: table.FamAddRows, NR: v.lanes, Needs: v.needs},
+			func(name string) { genAddRows(name, v.lanes) })
+	}
+
+	if *tableOut != "" {
+		if err := table.Write(*tableOut, "// Code generated by command: go run . (asm/amd64). DO NOT EDIT.", "gc && !purego", kernels); err != nil {
+			log.Fatal(err)
+		}
+	}
 	Generate()
 }

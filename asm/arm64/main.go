@@ -1,9 +1,9 @@
 // Command arm64 generates the NEON microkernels of package simdconv:
-// kernels_arm64.s, their Go declarations (kernels_arm64.go) and the tile
-// constants (tiles_arm64.go).
+// kernels_arm64.s, their Go declarations (kernels_arm64.go) and the
+// dispatch table (table_arm64.go, package asm/internal/table).
 package main
 
-//go:generate go run . -out ../../kernels_arm64.s -stubs ../../kernels_arm64.go -tiles ../../tiles_arm64.go
+//go:generate go run . -out ../../kernels_arm64.s -stubs ../../kernels_arm64.go -table ../../table_arm64.go
 
 import (
 	"bytes"
@@ -12,6 +12,9 @@ import (
 	"go/format"
 	"log"
 	"os"
+	"strings"
+
+	"github.com/simdconv/simdconv/asm/internal/table"
 )
 
 const (
@@ -26,10 +29,10 @@ func main() {
 	log.SetPrefix("asm/arm64: ")
 	out := flag.String("out", "", "assembly output file")
 	stubs := flag.String("stubs", "", "Go declarations output file")
-	tiles := flag.String("tiles", "", "Go tile constants output file")
+	tab := flag.String("table", "", "Go dispatch table output file")
 	flag.Parse()
-	if *out == "" || *stubs == "" || *tiles == "" {
-		log.Fatal("need -out, -stubs and -tiles")
+	if *out == "" || *stubs == "" || *tab == "" {
+		log.Fatal("need -out, -stubs and -table")
 	}
 	s, g, t, err := generate()
 	if err != nil {
@@ -38,45 +41,39 @@ func main() {
 	for _, f := range []struct {
 		path string
 		data []byte
-	}{{*out, s}, {*stubs, g}, {*tiles, t}} {
+	}{{*out, s}, {*stubs, g}, {*tab, t}} {
 		if err := os.WriteFile(f.path, f.data, 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
 }
 
-// kernel is one generated function: its Go declaration and its body.
+// kernel is one generated function: its row of the dispatch table, its
+// doc comment and its body. Its Go parameters are its table signature's.
 type kernel struct {
-	name, params string
-	doc          string // doc comment (the reference loop), without "// "
-	noescape     bool
-	gen          func(e *emitter, name string) error
+	table.Kernel
+	doc      string // doc comment (the reference loop), without "// "
+	noescape bool
+	gen      func(e *emitter, name string) error
 }
 
 func kernels() []kernel {
-	sgemm := func(name string) kernel {
-		return kernel{
-			name:     name,
-			params:   sgemmSig,
-			doc:      sgemmDoc(name, tileMR, tileNR),
-			noescape: true,
-			gen: func(e *emitter, name string) error {
-				return genSgemmNEON(e, name, tileMR, tileNR)
-			},
-		}
-	}
 	return []kernel{
 		{
-			name:   "peakNEON",
-			params: "n int",
+			Kernel: table.Kernel{Name: "peakNEON", ISA: "isaNEON", Family: table.FamPeak, Per: peakFlops},
 			doc:    peakDoc("peakNEON", peakChains),
 			gen: func(e *emitter, name string) error {
 				return genPeakNEON(e, name, peakChains)
 			},
 		},
-		sgemm(fmt.Sprintf("sgemm%dx%dNEON", tileMR, tileNR)),
-		// sgemmNEON is the fixed name the driver dispatches to.
-		sgemm("sgemmNEON"),
+		{
+			Kernel:   table.Kernel{Name: "sgemmNEON", ISA: "isaNEON", Family: table.FamSgemm, MR: tileMR, NR: tileNR},
+			doc:      sgemmDoc("sgemmNEON", tileMR, tileNR),
+			noescape: true,
+			gen: func(e *emitter, name string) error {
+				return genSgemmNEON(e, name, tileMR, tileNR)
+			},
+		},
 	}
 }
 
@@ -102,46 +99,35 @@ len(c) >= %[4]d*ldc+%[3]d; k may be 0. Nothing else is read or written.`, name, 
 func peakDoc(name string, chains int) string {
 	return fmt.Sprintf(`%[1]s runs n iterations of %[2]d independent vector FMLAs,
 in registers only, to measure peak single-precision throughput
-(neonPeakFlops flops per iteration). With acc, x, y float32x4 registers:
+(%[3]d flops per iteration). With acc, x, y float32x4 registers:
 
 	for it := 0; it < n; it++ {
 		for r := 0; r < %[2]d; r++ {
 			acc[r] += x * y
 		}
-	}`, name, chains)
+	}`, name, chains, peakFlops)
 }
 
-// generate returns the assembly, declarations and tile constants.
+// generate returns the assembly, the declarations and the dispatch table.
 func generate() (s, g, t []byte, err error) {
-	var sb, gb, tb bytes.Buffer
-	es, eg, et := &emitter{w: &sb}, &emitter{w: &gb}, &emitter{w: &tb}
+	var sb, gb bytes.Buffer
+	es, eg := &emitter{w: &sb}, &emitter{w: &gb}
 
 	es.printf("%s%s#include \"textflag.h\"\n\n", header, constraint)
 	eg.printf("%s%spackage simdconv\n", header, constraint)
+	var rows []table.Kernel
 	for _, k := range kernels() {
-		if err := k.gen(es, k.name); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", k.name, err)
+		if err := k.gen(es, k.Name); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", k.Name, err)
 		}
+		rows = append(rows, k.Kernel)
 		eg.printf("\n%s", docComment(k.doc))
 		if k.noescape {
 			eg.printf("//\n//go:noescape\n")
 		}
-		eg.printf("func %s(%s)\n", k.name, k.params)
+		eg.printf("func %s(%s)\n", k.Name, k.Family.Sig.Params)
 	}
-
-	et.printf("%s%spackage simdconv\n\n", header, constraint)
-	et.printf("// Tile shape of sgemmNEON and work of peakNEON.\n")
-	et.printf("const (\n")
-	et.printf("\t// neonMR is the rows of c (width of the packed A sliver) per sgemmNEON call.\n")
-	et.printf("\tneonMR = %d\n", tileMR)
-	et.printf("\t// neonNR is the columns of c (width of the packed B sliver) per sgemmNEON call.\n")
-	et.printf("\tneonNR = %d\n", tileNR)
-	et.printf("\t// neonPeakFlops is the flops of one peakNEON iteration:\n")
-	et.printf("\t// %d FMLA x 4 lanes x 2 (multiply and add).\n", peakChains)
-	et.printf("\tneonPeakFlops = %d\n", peakFlops)
-	et.printf(")\n")
-
-	for _, e := range []*emitter{es, eg, et} {
+	for _, e := range []*emitter{es, eg} {
 		if e.err != nil {
 			return nil, nil, nil, e.err
 		}
@@ -149,8 +135,8 @@ func generate() (s, g, t []byte, err error) {
 	if g, err = format.Source(gb.Bytes()); err != nil {
 		return nil, nil, nil, fmt.Errorf("stubs: %w", err)
 	}
-	if t, err = format.Source(tb.Bytes()); err != nil {
-		return nil, nil, nil, fmt.Errorf("tiles: %w", err)
+	if t, err = table.File(strings.TrimSpace(header), "gc && !purego", rows); err != nil {
+		return nil, nil, nil, fmt.Errorf("table: %w", err)
 	}
 	return sb.Bytes(), g, t, nil
 }

@@ -3,17 +3,16 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/simdconv/simdconv/asm/internal/table"
 )
 
 // sgemmUnroll is how many k steps one pass of the main loop computes.
 const sgemmUnroll = 4
 
-// sgemmArgs is the Go argument list of every sgemm kernel; its frame is
-// three slices and two ints.
-const (
-	sgemmSig      = "a, b, c []float32, k, ldc int"
-	sgemmArgBytes = 3*24 + 2*8
-)
+// sgemmArgBytes is the frame of table.Tile's arguments: three slices and
+// two ints.
+const sgemmArgBytes = 3*24 + 2*8
 
 // v names V<r>.S4.
 func v(r int) string { return fmt.Sprintf("V%d.S4", r) }
@@ -80,7 +79,7 @@ func genSgemmNEON(e *emitter, name string, mr, nr int) error {
 	)
 	aBytes, bBytes := mr*4, nr*4
 
-	e.printf("// func %s(%s)\n", name, sgemmSig)
+	e.printf("// func %s(%s)\n", name, table.Tile.Params)
 	e.printf("//\n")
 	e.printf("// Tile %dx%d, k unrolled by %d. Register use:\n", mr, nr, sgemmUnroll)
 	e.printf("//   V%d-V%d  accumulators (%d): row i, columns 4j..4j+3 in V(%d+%d*i+j)\n",

@@ -1,0 +1,248 @@
+package simdconv
+
+import "math/bits"
+
+// The driver calls kernels through these functions: each looks up the
+// ISA's kernel in kernelSets, checks that every element it reads or
+// writes is inside its operands (the assembly has no bounds checks), and
+// calls it through the table's call function, or runs the generic Go code
+// where the ISA has no kernel.
+
+// microkernel runs id's nr-wide kernel: the main tile or an edge one.
+func microkernel(id isaID, nr int, a, b, c []float32, k, ldc int) {
+	s := &kernelSets[id]
+	kid := s.main
+	if kid != noKernel && nr != kernelTable[kid].nr {
+		kid = noKernel
+		for _, e := range s.edges {
+			if kernelTable[e].nr == nr {
+				kid = e
+			}
+		}
+		if kid == noKernel {
+			panic("simdconv: no kernel of that width")
+		}
+	}
+	if kid == noKernel {
+		sgemmGeneric(a, b, c, k, ldc)
+		return
+	}
+	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, nr)
+	callTile(kid, a, b, c, k, ldc)
+}
+
+// storeKernel runs id's main kernel in the form that sets the c tile to
+// the product instead of adding it, and reports whether id has one for
+// width nr.
+func storeKernel(id isaID, nr int, a, b, c []float32, k, ldc int) bool {
+	kid := kernelSets[id].store
+	if kid == noKernel || kernelTable[kid].nr != nr {
+		return false
+	}
+	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, nr)
+	callTile(kid, a, b, c, k, ldc)
+	return true
+}
+
+// hasStoreKernel reports whether id has storeKernel's main kernel.
+func hasStoreKernel(id isaID) bool { return kernelSets[id].store != noKernel }
+
+// hasPackingKernels reports whether id has packKernel and prefetchKernel.
+func hasPackingKernels(id isaID) bool {
+	s := &kernelSets[id]
+	for _, p := range s.pack[packingA:] {
+		if p[0] == noKernel || p[1] == noKernel {
+			return false
+		}
+	}
+	return s.prefetch[0] != noKernel && s.prefetch[1] != noKernel
+}
+
+// mainTile is the tile of id's main kernel.
+func mainTile(id isaID) (mr, nr int) {
+	b := tileOf(id)
+	return b.mr, b.nr
+}
+
+// packKernel runs id's main kernel on a tile whose A or B sliver it packs
+// as it reads it, from src with row stride lds, and writes to a or b: for
+// packingA row i of the A sliver is src[i*lds:], for packingAT step p of
+// it is src[p*lds:] (mr floats), and for packingB step p of the B sliver
+// is src[p*lds:] (nr floats). With store set it sets c instead of adding
+// to it.
+func packKernel(id isaID, p packing, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
+	mr, nr := mainTile(id)
+	checkTile(a, b, c, k, ldc, mr, nr)
+	minLd, reads := 0, (mr-1)*lds+k // row stride and floats of src read
+	switch p {
+	case packingAT:
+		minLd, reads = mr, (k-1)*lds+mr
+	case packingB:
+		minLd, reads = nr, (k-1)*lds+nr
+	}
+	if k > 0 && (lds < minLd || reads > len(src)) {
+		panic("simdconv: packKernel source out of bounds")
+	}
+	callPack(kernelSets[id].pack[p][b2i(store)], a, b, c, k, ldc, src, lds)
+}
+
+// prefetchKernel runs id's main kernel and prefetches the first rows rows
+// of nr floats of pf, row stride lds (at most one per 4 k steps).
+func prefetchKernel(id isaID, a, b, c []float32, k, ldc int, pf []float32, lds, rows int, store bool) {
+	mr, nr := mainTile(id)
+	checkTile(a, b, c, k, ldc, mr, nr)
+	if rows > 0 && (lds < nr || (rows-1)*lds+nr > len(pf)) {
+		panic("simdconv: prefetchKernel rows out of bounds")
+	}
+	callPrefetch(kernelSets[id].prefetch[b2i(store)], a, b, c, k, ldc, pf, lds, rows)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// checkTile panics if an assembly microkernel would read or write outside
+// its operands. The driver never lets that happen; the check is the last
+// line of defence before code that has no bounds checks.
+func checkTile(a, b, c []float32, k, ldc, mr, nr int) {
+	if k < 0 || len(a) < k*mr || len(b) < k*nr || ldc < nr || len(c) < (mr-1)*ldc+nr {
+		panic("simdconv: microkernel operands out of bounds")
+	}
+}
+
+// directKernel runs id's direct-A kernel on a tile of its mr rows and the
+// columns set in cols, after checking that every element it reads or
+// writes is in bounds.
+func directKernel(id isaID, a []float32, rs, ks int, b, c []float32, k, ldc int, cols uint64) {
+	kid := kernelSets[id].direct
+	mr, nr := kernelTable[kid].mr, kernelTable[kid].nr
+	checkDirect(len(a), (mr-1)*rs+(k-1)*ks, rs, ks, len(b) >= k*nr, c, k, ldc, cols, mr, nr)
+	callDirect(kid, a, rs, ks, b, c, k, ldc, cols)
+}
+
+// directDotKernel is directKernel for the kernels with a dot column, d
+// holding B's last column: the one for A's rows contiguous (ks = 1) or the
+// one for its columns contiguous (rs = 1).
+func directDotKernel(id isaID, a []float32, rs, ks int, b, d, c []float32, k, ldc int, cols uint64) {
+	kid := kernelSets[id].dotRows
+	if ks != 1 {
+		kid = kernelSets[id].dotCols
+		if rs != 1 {
+			panic("simdconv: direct dot kernel needs a unit stride")
+		}
+	}
+	mr, nr := kernelTable[kid].mr, kernelTable[kid].nr
+	checkDirect(len(a), (mr-1)*rs+(k-1)*ks, rs, ks, len(b) >= k*(nr-1) && len(d) >= k, c, k, ldc, cols, mr, nr)
+	callDirectDot(kid, a, rs, ks, b, d, c, k, ldc, cols)
+}
+
+// checkDirect panics unless a holds element last, b and d are long enough,
+// cols is a non-empty set of the tile's nr columns and c holds the tile's
+// last row up to its last column in cols.
+func checkDirect(alen, last, rs, ks int, bOK bool, c []float32, k, ldc int, cols uint64, mr, nr int) {
+	hi := 64 - bits.LeadingZeros64(cols)
+	if k <= 0 || rs < 0 || ks < 0 || last >= alen || !bOK || cols == 0 || hi > nr || ldc < hi ||
+		len(c) < (mr-1)*ldc+hi {
+		panic("simdconv: direct kernel operands out of bounds")
+	}
+}
+
+// packRowsKernel is packRows (pack.go) on id's kernel, which takes rows of
+// up to nr floats: wider rows go through it in column blocks.
+func packRowsKernel(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
+	kid := kernelSets[id].packRows
+	if kid == noKernel {
+		packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
+		return
+	}
+	width := kernelTable[kid].nr
+	for j0 := 0; j0 < n; j0 += width {
+		// Block [j0, j0+w): its lanes [blo, bhi) read src from j0+blo−lo.
+		w := min(width, n-j0)
+		blo := min(max(lo-j0, 0), w)
+		bhi := max(min(hi-j0, w), blo)
+		d, s, ss := dst[j0:], dst[j0:], dstStride // nothing to read: a mapped address
+		if blo < bhi {
+			s, ss = src[j0+blo-lo:], srcStride
+		} else {
+			blo, bhi = 0, 0
+		}
+		callPackRows(kid, d, s, rows, blo, dstStride, ss, lanes(blo, bhi), lanes(0, w))
+	}
+}
+
+// packTKernelFor is id's transposing pack for rows rows, or noKernel.
+func packTKernelFor(id isaID, rows int) kernelID {
+	for _, kid := range kernelSets[id].packT {
+		if kernelTable[kid].mr == rows {
+			return kid
+		}
+	}
+	return noKernel
+}
+
+// hasPackT reports whether id has a transposing pack for rows rows.
+func hasPackT(id isaID, rows int) bool { return packTKernelFor(id, rows) != noKernel }
+
+func packTKernel(id isaID, rows int, dst, a []float32, lda, ldd, kc int, alpha float32) {
+	callPackT(packTKernelFor(id, rows), dst, a, lda, ldd, kc, alpha)
+}
+
+func packTOffKernel(id isaID, dst, a []float32, offs []int, at, ldd, kc, n int) {
+	callPackTOff(kernelSets[id].packTOff, dst, a, offs, at, ldd, kc, n)
+}
+
+func stencilKernel(id isaID, y, x, w []float32, off []int, n int, bias float32) {
+	if kid := kernelSets[id].stencil; kid != noKernel {
+		callStencil(kid, y, x, w, off, n, bias)
+		return
+	}
+	stencilGeneric(y, x, w, off, n, bias)
+}
+
+// dotsKernel is ShiftedDots on id's kernel, a call per group of taps that
+// fits its registers.
+func dotsKernel(id isaID, d, a, x []float32, off []int, n int) {
+	kid := kernelSets[id].dots
+	if kid == noKernel {
+		dotsGeneric(d, a, x, off, n)
+		return
+	}
+	per := kernelTable[kid].per
+	for t0 := 0; t0 < len(off); t0 += per {
+		callDots(kid, d[t0:], a, x, off[t0:min(t0+per, len(off))], n)
+	}
+}
+
+// addRowsKernel adds the first whole vectors of each row on id's kernel and
+// returns how many floats of a row it did.
+func addRowsKernel(id isaID, dst, src []float32, rows, n, dstStride, srcStride int) int {
+	kid := kernelSets[id].addRows
+	if kid == noKernel {
+		return 0
+	}
+	vn := n - n%kernelTable[kid].nr
+	callAddRows(kid, dst, src, rows, vn, dstStride, srcStride)
+	return vn
+}
+
+// sliverLanes is the sliver width of id's im2col sliver kernel, or 0 if it
+// has none.
+func sliverLanes(id isaID) int { return kernelTable[kernelSets[id].packSliver].nr }
+
+func packSliverKernel(id isaID, dst, x []float32, tab []int32, kc, t0, taps, segs, c0, chanStride int) {
+	callPackSliver(kernelSets[id].packSliver, dst, x, tab, kc, t0, taps, segs, c0, chanStride)
+}
+
+// peak runs n iterations of id's peak loop and returns the flops done.
+func peak(id isaID, n int) (flops int) {
+	kid := kernelSets[id].peak
+	if kid == noKernel {
+		return peakGeneric(n)
+	}
+	callPeak(kid, n)
+	return n * kernelTable[kid].per
+}

@@ -1,0 +1,176 @@
+package simdconv
+
+import "fmt"
+
+// A kernelID indexes kernelTable, the table of every kernel of the build
+// that the generators write (table_amd64.go, table_arm64.go,
+// table_noasm.go) beside the kernels themselves.
+type kernelID uint8
+
+// noKernel is row 0 of kernelTable: no kernel, so the generic Go code runs.
+const noKernel kernelID = 0
+
+// A family is what a kernel computes; kernels of one family share a
+// signature and a call function of the table (callTile, callPack, …).
+type family uint8
+
+const (
+	famPeak          family = iota // a loop of independent FMAs (per: flops per iteration)
+	famSgemm                       // c (+)= A sliver · B sliver, mr × nr
+	famSgemmPack                   // famSgemm that packs its A or B sliver as it reads it (packs)
+	famSgemmPrefetch               // famSgemm that prefetches the next B sliver's source
+	famDirect                      // mr × nr of c from A in place and a packed B sliver
+	famDirectDotRows               // famDirect with a dot column, A's rows contiguous
+	famDirectDotCols               // famDirect with a dot column, A's columns contiguous
+	famPackRows                    // rows of up to nr floats, zero-filled around a window
+	famPackSliver                  // an nr-wide implicit-im2col B sliver from a segment table
+	famPackT                       // a transposed mr-row A sliver (or 8 B columns)
+	famPackTOff                    // famPackT from rows at offsets, up to mr columns
+	famStencil                     // y = bias + Σ w[t]·x shifted, nr lanes a vector
+	famDots                        // dot products with x shifted (per: taps per call)
+	famAddRows                     // dst += src, whole vectors of nr lanes
+)
+
+// kernelSpec is one row of kernelTable.
+type kernelSpec struct {
+	name   string
+	isa    isaID
+	family family
+	mr, nr int     // register tile; rows and lanes of the packing kernels
+	store  bool    // sets its c tile instead of adding to it
+	packs  packing // what a famSgemmPack kernel packs
+	edge   bool    // a narrower tile for a panel's last sliver
+	study  bool    // generated with -study for benchmarks; never dispatched to
+	per    int     // famPeak: flops per iteration; famDots: taps per call
+	needs  feature // CPU features it needs
+}
+
+// A feature is a set of CPU features that kernels need; cpuFeatures
+// (isa_*.go) reports those of this CPU.
+type feature uint16
+
+const (
+	featAVX2 feature = 1 << iota
+	featFMA
+	featPOPCNT
+	featAVX512F
+	featAVX512VL
+)
+
+// packing is what a famSgemmPack kernel packs as it computes.
+type packing uint8
+
+const (
+	packingNone packing = iota
+	packingA            // A's slivers from its rows
+	packingAT           // A's slivers from a transposed A
+	packingB            // B's slivers from its rows
+)
+
+func notCallable(id kernelID) string {
+	return fmt.Sprintf("simdconv: kernel %d (%q) called through the wrong call function", id, kernelTable[id].name)
+}
+
+// kernelSet is the kernels the driver calls for one ISA, looked up in
+// kernelTable by family, form and width; noKernel where the ISA has none.
+type kernelSet struct {
+	main, store      kernelID       // famSgemm at the ISA's tile: adding, storing
+	edges            []kernelID     // famSgemm edge tiles, narrowest first
+	pack             [4][2]kernelID // famSgemmPack by packing, then store
+	prefetch         [2]kernelID    // famSgemmPrefetch by store
+	direct           kernelID
+	dotRows, dotCols kernelID
+	packRows         kernelID
+	packSliver       kernelID
+	packT            []kernelID // by rows
+	packTOff         kernelID
+	stencil, dots    kernelID
+	addRows          kernelID
+	peak             kernelID
+}
+
+// kernelSets holds each ISA's kernels. An ISA takes its fallback's kernels
+// of a family it has none of (AVX-512 uses AVX2's transposing packs).
+var kernelSets = buildKernelSets()
+
+// isaFallback is the ISA whose kernels an ISA borrows; every CPU of the
+// first can run the second.
+var isaFallback = [numISA]isaID{isaAVX512: isaAVX2}
+
+func buildKernelSets() (sets [numISA]kernelSet) {
+	for _, isa := range []isaID{isaAVX2, isaNEON, isaAVX512} { // fallbacks first
+		s := &sets[isa]
+		if fb := isaFallback[isa]; fb != isaGeneric {
+			*s = sets[fb]
+			s.main, s.store, s.edges = noKernel, noKernel, nil
+			s.pack, s.prefetch = [4][2]kernelID{}, [2]kernelID{}
+			s.packT = append([]kernelID(nil), s.packT...)
+		}
+		for i := range kernelTable {
+			id, k := kernelID(i), &kernelTable[i]
+			if id == noKernel || k.isa != isa || k.study {
+				continue
+			}
+			st := 0
+			if k.store {
+				st = 1
+			}
+			switch k.family {
+			case famSgemm:
+				switch {
+				case k.edge:
+					s.edges = insertByWidth(s.edges, id)
+				case k.store:
+					s.store = id
+				default:
+					s.main = id
+				}
+			case famSgemmPack:
+				s.pack[k.packs][st] = id
+			case famSgemmPrefetch:
+				s.prefetch[st] = id
+			case famDirect:
+				s.direct = id
+			case famDirectDotRows:
+				s.dotRows = id
+			case famDirectDotCols:
+				s.dotCols = id
+			case famPackRows:
+				s.packRows = id
+			case famPackSliver:
+				s.packSliver = id
+			case famPackT:
+				s.packT = append(s.packT, id)
+			case famPackTOff:
+				s.packTOff = id
+			case famStencil:
+				s.stencil = id
+			case famDots:
+				s.dots = id
+			case famAddRows:
+				s.addRows = id
+			case famPeak:
+				s.peak = id
+			}
+		}
+	}
+	return sets
+}
+
+func insertByWidth(ids []kernelID, id kernelID) []kernelID {
+	i := 0
+	for i < len(ids) && kernelTable[ids[i]].nr < kernelTable[id].nr {
+		i++
+	}
+	return append(ids[:i], append([]kernelID{id}, ids[i:]...)...)
+}
+
+// isaNeeds is the features an ISA's kernels need, all of them together.
+func isaNeeds(isa isaID) (needs feature, any bool) {
+	for _, k := range kernelTable[1:] {
+		if k.isa == isa {
+			needs, any = needs|k.needs, true
+		}
+	}
+	return needs, any
+}

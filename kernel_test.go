@@ -1,0 +1,306 @@
+package simdconv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/simdconv/simdconv/internal/testutil"
+	"github.com/stretchr/testify/require"
+)
+
+// Tests and benchmarks of every generated kernel, iterating kernelTable:
+// each row is checked against its definition, on every build and
+// architecture, wherever the CPU has the features the row names.
+
+// forEachKernel runs f as a subtest for every row of kernelTable in fams
+// whose features this CPU has.
+func forEachKernel(t *testing.T, f func(t *testing.T, id kernelID, k kernelSpec), fams ...family) {
+	for i, k := range kernelTable {
+		if i == 0 || !slices.Contains(fams, k.family) {
+			continue
+		}
+		t.Run("kern="+k.name, func(t *testing.T) {
+			if cpuFeatures()&k.needs != k.needs {
+				t.Skipf("the CPU lacks features %#x of %s", k.needs&^cpuFeatures(), k.name)
+			}
+			f(t, kernelID(i), k)
+		})
+	}
+}
+
+// TestKernelSets checks that the driver's kernel sets are the table's:
+// every available ISA but generic has its main tile, the sets hold rows of
+// their ISA (or its fallback) and family, and the ISAs available are those
+// whose kernels' features the CPU has.
+func TestKernelSets(t *testing.T) {
+	for id := range numISA {
+		s, isa := &kernelSets[id], isaID(id)
+		needs, any := isaNeeds(isa)
+		fb := isaFallback[isa]
+		wantAvail := isa == isaGeneric || any && cpuFeatures()&needs == needs && (fb == isaGeneric || available[fb])
+		require.Equal(t, wantAvail, available[isa], "available[%s]", isaNames[isa])
+		if !any {
+			continue
+		}
+		require.NotEqual(t, noKernel, s.main, "%s has kernels but no main tile", isaNames[isa])
+		b := tileOf(isa)
+		require.Equal(t, kernelTable[s.main].mr, b.mr)
+		require.Equal(t, kernelTable[s.main].nr, b.nr)
+		check := func(kid kernelID, fam family, what string) {
+			if kid == noKernel {
+				return
+			}
+			k := kernelTable[kid]
+			require.Equal(t, fam, k.family, "%s %s: %s", isaNames[isa], what, k.name)
+			require.Contains(t, []isaID{isa, fb}, k.isa, "%s %s: %s", isaNames[isa], what, k.name)
+			require.False(t, k.study, "%s %s: a study kernel is dispatched to", isaNames[isa], what)
+		}
+		check(s.main, famSgemm, "main")
+		check(s.store, famSgemm, "store")
+		for _, e := range s.edges {
+			check(e, famSgemm, "edge")
+			require.Less(t, kernelTable[e].nr, b.nr, "edge %s", kernelTable[e].name)
+			require.Equal(t, b.mr, kernelTable[e].mr, "edge %s", kernelTable[e].name)
+		}
+		for p, forms := range s.pack {
+			for st, kid := range forms {
+				check(kid, famSgemmPack, "pack")
+				if kid != noKernel {
+					require.Equal(t, packing(p), kernelTable[kid].packs)
+					require.Equal(t, st == 1, kernelTable[kid].store)
+				}
+			}
+		}
+		for st, kid := range s.prefetch {
+			check(kid, famSgemmPrefetch, "prefetch")
+			if kid != noKernel {
+				require.Equal(t, st == 1, kernelTable[kid].store)
+			}
+		}
+		check(s.direct, famDirect, "direct")
+		check(s.dotRows, famDirectDotRows, "dotRows")
+		check(s.dotCols, famDirectDotCols, "dotCols")
+		check(s.packRows, famPackRows, "packRows")
+		check(s.packSliver, famPackSliver, "packSliver")
+		for _, kid := range s.packT {
+			check(kid, famPackT, "packT")
+		}
+		check(s.packTOff, famPackTOff, "packTOff")
+		check(s.stencil, famStencil, "stencil")
+		check(s.dots, famDots, "dots")
+		check(s.addRows, famAddRows, "addRows")
+		check(s.peak, famPeak, "peak")
+	}
+}
+
+// TestKernelSgemm checks every tile kernel (main, store, edge and study
+// forms) against its definition, for k on both sides of the point where
+// the k loop splits to prefetch the c tile, with NaN guard bands around a,
+// b and the c tile and in c's ldc gaps.
+func TestKernelSgemm(t *testing.T) {
+	forEachKernel(t, func(t *testing.T, id kernelID, kk kernelSpec) {
+		mr, nr := kk.mr, kk.nr
+		for _, k := range []int{0, 1, 2, 3, 4, 5, 7, 16, 17, 20, 23, 24, 27, 64, 68, 71, 72, 75, 257} {
+			for _, ldc := range []int{nr, nr + 3} {
+				r := rand.New(rand.NewPCG(uint64(k), uint64(ldc)))
+				// a and b sit between NaN bands too: a k step too many (or
+				// too few floats per step) would pull a NaN into c.
+				ga, gb := testutil.NewGuarded(k*mr, testutil.Rand(r, k*mr)), testutil.NewGuarded(k*nr, testutil.Rand(r, k*nr))
+				gc := testutil.NewGuarded((mr-1)*ldc+nr, nil)
+				c := gc.Slice()
+				for i := range c {
+					c[i] = float32(math.NaN())
+					if i%ldc < nr {
+						c[i] = 2*r.Float32() - 1
+					}
+				}
+				c0 := slices.Clone(c)
+				callTile(id, ga.Slice(), gb.Slice(), c, k, ldc)
+				for _, g := range []*testutil.Guarded{ga, gb, gc} {
+					g.Check(t)
+				}
+				for i, v := range c {
+					if i%ldc >= nr {
+						require.Truef(t, math.IsNaN(float64(v)), "k=%d ldc=%d: ldc gap c[%d] written", k, ldc, i)
+					}
+				}
+				checkTileProduct(t, ga.Slice(), gb.Slice(), c0, c, k, ldc, mr, nr, kk.store)
+			}
+		}
+		// Small integers sum without rounding: each (i, j) must be wired to
+		// a[p*mr+i] and b[p*nr+j] exactly.
+		const k = 6
+		a, b := make([]float32, k*mr), make([]float32, k*nr)
+		for i := range a {
+			a[i] = float32(i%7 - 3)
+		}
+		for i := range b {
+			b[i] = float32(i%5 - 2)
+		}
+		c := make([]float32, mr*nr)
+		callTile(id, a, b, c, k, nr)
+		for i := range mr {
+			for j := range nr {
+				var want float32
+				for p := range k {
+					want += a[p*mr+i] * b[p*nr+j]
+				}
+				require.Equalf(t, want, c[i*nr+j], "exact: c[%d][%d]", i, j)
+			}
+		}
+	}, famSgemm)
+}
+
+// checkTileProduct checks that c is c0 (or 0, if store) plus a·b for packed
+// slivers a and b of k steps, with a tolerance that grows with k.
+func checkTileProduct(t *testing.T, a, b, c0, c []float32, k, ldc, mr, nr int, store bool) {
+	t.Helper()
+	tol := 1e-6 * float64(k+1)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nr; j++ {
+			want := float64(c0[i*ldc+j])
+			if store {
+				want = 0
+			}
+			mag := math.Abs(want)
+			for p := 0; p < k; p++ {
+				prod := float64(a[p*mr+i]) * float64(b[p*nr+j])
+				want += prod
+				mag += math.Abs(prod)
+			}
+			got := float64(c[i*ldc+j])
+			require.InDeltaf(t, want, got, tol*(mag+1), "k=%d ldc=%d: c[%d*ldc+%d]", k, ldc, i, j)
+		}
+	}
+}
+
+// TestKernelSgemmForms checks the tile kernels that pack their A or B
+// sliver from its source (row stride lds, the gaps NaN) and those that
+// prefetch rows on the side: the product, the packed sliver, and NaN guard
+// bands around every operand.
+func TestKernelSgemmForms(t *testing.T) {
+	const ldc, lds = 61, 300
+	forEachKernel(t, func(t *testing.T, id kernelID, kk kernelSpec) {
+		mr, nr := kk.mr, kk.nr
+		for _, k := range []int{0, 1, 4, 5, 23, 64, 75, 257} {
+			r := rand.New(rand.NewPCG(uint64(k), 7))
+			a, b := testutil.Rand(r, k*mr), testutil.Rand(r, k*nr) // packed slivers
+			var src []float32                                      // the one a packing form reads
+			switch kk.packs {
+			case packingA:
+				src = rowMajor(k, mr, lds, func(p, i int) float32 { return a[p*mr+i] })
+			case packingAT:
+				src = rowMajor(mr, k, lds, func(i, p int) float32 { return a[p*mr+i] })
+			default:
+				src = rowMajor(nr, k, lds, func(j, p int) float32 { return b[p*nr+j] })
+			}
+			ga, gb := testutil.NewGuarded(k*mr, a), testutil.NewGuarded(k*nr, b)
+			gsrc := testutil.NewGuarded(len(src), src)
+			gc := testutil.NewGuarded((mr-1)*ldc+nr, testutil.Rand(r, (mr-1)*ldc+nr))
+			c := gc.Slice()
+			c0 := slices.Clone(c)
+			switch kk.packs {
+			case packingA, packingAT:
+				clear(ga.Slice())
+			case packingB:
+				clear(gb.Slice())
+			}
+			if kk.family == famSgemmPrefetch {
+				callPrefetch(id, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds, min(k, 3))
+			} else {
+				callPack(id, ga.Slice(), gb.Slice(), c, k, ldc, gsrc.Slice(), lds)
+			}
+			require.Equal(t, a, ga.Slice(), "k=%d: the packed A sliver", k)
+			require.Equal(t, b, gb.Slice(), "k=%d: the packed B sliver", k)
+			checkTileProduct(t, a, b, c0, c, k, ldc, mr, nr, kk.store)
+			for i, v := range c {
+				if i%ldc >= nr {
+					require.Equalf(t, c0[i], v, "k=%d: c[%d], outside the tile, was written", k, i)
+				}
+			}
+			for _, g := range []*testutil.Guarded{ga, gb, gsrc, gc} {
+				g.Check(t)
+			}
+		}
+	}, famSgemmPack, famSgemmPrefetch)
+}
+
+// rowMajor returns n rows of m floats, row stride ld, x[i*ld+j] = at(j, i),
+// with NaN in the gaps between rows.
+func rowMajor(m, n, ld int, at func(j, i int) float32) []float32 {
+	if m == 0 || n == 0 {
+		return nil
+	}
+	x := make([]float32, (n-1)*ld+m)
+	for i := range x {
+		x[i] = float32(math.NaN())
+	}
+	for i := range n {
+		for j := range m {
+			x[i*ld+j] = at(j, i)
+		}
+	}
+	return x
+}
+
+// TestPeakLoop checks what PeakLoop reports for every ISA: the flops of
+// its kernel's table row per iteration, and none for n ≤ 0.
+func TestPeakLoop(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		per := 16 // peakGeneric: 8 chains of a multiply and an add
+		if kid := kernelSets[current].peak; kid != noKernel {
+			per = kernelTable[kid].per
+		}
+		require.Equal(t, 1000*per, PeakLoop(1000))
+		require.Equal(t, 0, PeakLoop(0))
+	})
+}
+
+// BenchmarkMicrokernel times one call of each adding tile kernel on packed
+// a and b slivers that stay in L1/L2 (k=256) and a c tile that stays in
+// L1. Generate with -study (asm/amd64) to add the tile-study candidates.
+func BenchmarkMicrokernel(b *testing.B) {
+	const k = 256
+	forEachKernelB(b, func(b *testing.B, id kernelID, kk kernelSpec) {
+		r := rand.New(rand.NewPCG(1, 2))
+		a, bb := testutil.Rand(r, k*kk.mr), testutil.Rand(r, k*kk.nr)
+		c := make([]float32, kk.mr*kk.nr)
+		for b.Loop() {
+			callTile(id, a, bb, c, k, kk.nr)
+		}
+		b.ReportMetric(2*float64(kk.mr*kk.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
+// BenchmarkMicrokernelL2 runs each adding tile kernel the way the GEMM
+// macro-kernel does: one packed b sliver (k=256) stays in L1 while
+// successive calls walk the packed a slivers of a ~192 KiB A block in L2,
+// each updating its own c tile.
+func BenchmarkMicrokernelL2(b *testing.B) {
+	const k, aBytes = 256, 192 << 10
+	forEachKernelB(b, func(b *testing.B, id kernelID, kk kernelSpec) {
+		r := rand.New(rand.NewPCG(1, 2))
+		slivers := aBytes / (4 * k * kk.mr)
+		a, bb := testutil.Rand(r, slivers*k*kk.mr), testutil.Rand(r, k*kk.nr)
+		c := make([]float32, slivers*kk.mr*kk.nr)
+		for b.Loop() {
+			for s := range slivers {
+				callTile(id, a[s*k*kk.mr:], bb, c[s*kk.mr*kk.nr:], k, kk.nr)
+			}
+		}
+		b.ReportMetric(2*float64(slivers*kk.mr*kk.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
+// forEachKernelB runs f for every adding famSgemm kernel this CPU runs.
+func forEachKernelB(b *testing.B, f func(b *testing.B, id kernelID, k kernelSpec)) {
+	for i, k := range kernelTable {
+		if i == 0 || k.family != famSgemm || k.store || cpuFeatures()&k.needs != k.needs {
+			continue
+		}
+		b.Run(fmt.Sprintf("isa=%s/tile=%dx%d", isaNames[k.isa], k.mr, k.nr), func(b *testing.B) { f(b, kernelID(i), k) })
+	}
+}
