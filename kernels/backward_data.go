@@ -26,7 +26,7 @@ type phase struct {
 	h0, rows, w0, cols int
 	rTaps, sTaps       []int
 	offH, offW         []int
-	filt               int // offset of this phase's rearranged filter in Conv2D.filt
+	filt               int // offset of this phase's rearranged filter in callState.filt
 	rowsPerPanel       int // rows of one output panel when the stride is above 1
 }
 
@@ -129,16 +129,30 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 		arg{name: "w", x: w, want: s.wLen, what: "K·C/Groups·R·S"}); err != nil {
 		return err
 	}
+	st := &c.call
 	if c.route == routeFull {
-		c.rearrangeFilter(w)
+		c.rearrangeFilter(st.filt, w)
 	}
 	if c.route == routeGemm && c.parallel() && s.N*s.Groups < c.threads && s.PQ >= minRowChunks*c.threads*c.chunk {
-		c.backwardDataRows(dx, dy, w)
+		st.backwardDataRows(dx, dy, w)
 		return nil
 	}
-	c.run(passBackwardData, s.N*s.Groups, dx, dy, w, nil)
+	st.data = dataJob{st: st, dx: dx, dy: dy, w: w}
+	st.spread(&st.data)
+	st.data = dataJob{}
 	return nil
 }
+
+// dataJob is a BackwardData call: dx from dy and w, an item per image and
+// group, on the route the plan chose.
+type dataJob struct {
+	st        *callState
+	dx, dy, w []float32
+}
+
+func (j *dataJob) Do(part int) { j.st.doPart(j, part) }
+
+func (j *dataJob) items() int { return j.st.c.s.N * j.st.c.s.Groups }
 
 // minRowChunks is how many column chunks per thread backwardDataRows needs:
 // each thread multiplies the chunks at its boundary again, which with few
@@ -151,26 +165,35 @@ var minRowChunks = 8
 // outputs reach its rows (the chunks at a boundary are multiplied by both
 // threads) and adds them into its rows only. Every dX element gets the same
 // contributions in the same order as on one thread.
-func (c *Conv2D) backwardDataRows(dx, dy, w []float32) {
+func (st *callState) backwardDataRows(dx, dy, w []float32) {
+	c := st.c
 	s := c.s
 	for it := 0; it < s.N*s.Groups; it++ {
 		n, g := it/s.Groups, it%s.Groups
 		dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
 		acc := dxg
 		if c.split != nil {
-			acc = c.workers[0].xpad[:s.Cg*s.StrideW*s.H*c.split.w]
+			acc = st.workers[0].xpad[:s.Cg*s.StrideW*s.H*c.split.w]
 		}
 		clear(acc)
-		c.job = convJob{c: c, pass: passBackwardDataRows, parts: c.threads, items: c.threads,
-			a: dxg, b: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ], d: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], e: acc}
-		c.group.Run(c.threads, &c.job)
-		c.job = convJob{}
+		st.dataRows = dataRowsJob{st: st, dx: dxg, dy: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ],
+			w: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], acc: acc}
+		st.group.Run(c.threads, &st.dataRows)
 	}
+	st.dataRows = dataRowsJob{}
 }
 
-// backwardDataRowsPart is part t of backwardDataRows: dX rows [h0, h1).
-func (c *Conv2D) backwardDataRowsPart(wk *worker, t int, dxg, dyg, wg, acc []float32) {
-	s := c.s
+// dataRowsJob is one image and group of backwardDataRows. Part t computes
+// the t-th band of dX's rows.
+type dataRowsJob struct {
+	st        *callState
+	dx, dy, w []float32 // the image and group's dX, dY and filter
+	acc       []float32 // where col2im adds: dx, or phase planes at column stride > 1
+}
+
+func (j *dataRowsJob) Do(t int) {
+	st, c := j.st, j.st.c
+	s, wk, dxg, dyg, wg, acc := c.s, &st.workers[t], j.dx, j.dy, j.w, j.acc
 	h0, h1 := t*s.H/c.threads, (t+1)*s.H/c.threads
 	if h0 >= h1 {
 		return
@@ -180,7 +203,7 @@ func (c *Conv2D) backwardDataRowsPart(wk *worker, t int, dxg, dyg, wg, acc []flo
 	pHi := min(s.P, floorDiv(h1-1-ohMin, s.StrideH)+1) // output rows [pLo, pHi) reach the part
 	for j0 := pLo * s.Q / c.chunk * c.chunk; j0 < pHi*s.Q; j0 += c.chunk {
 		nc := min(c.chunk, s.PQ-j0)
-		c.transposedProduct(wk, false, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
+		st.transposedProduct(wk, false, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
 		c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, h0, h1)
 	}
 	if c.split != nil {
@@ -198,13 +221,13 @@ func floorDiv(a, b int) int {
 	return a / b
 }
 
-// rearrangeFilter writes, for each phase and group, the matrix
+// rearrangeFilter writes into filt, for each phase and group, the matrix
 // A[c][(k, r, s)] = w[k][c][r][s] over the phase's taps.
-func (c *Conv2D) rearrangeFilter(w []float32) {
+func (c *Conv2D) rearrangeFilter(filt, w []float32) {
 	s := c.s
 	for _, ph := range c.phases {
 		nt := len(ph.rTaps) * len(ph.sTaps)
-		dst := c.filt[ph.filt:]
+		dst := filt[ph.filt:]
 		// Blocks of 8 input channels: w is read in runs of 8·R·S floats
 		// and dst written along 8 rows at once, where a plain loop over
 		// either index strides through the whole filter (3 ns a float).
@@ -232,8 +255,9 @@ func (c *Conv2D) rearrangeFilter(w []float32) {
 	}
 }
 
-func (c *Conv2D) backwardDataItem(wk *worker, wide bool, it int, dx, dy, w []float32) {
-	s := c.s
+func (j *dataJob) item(wk *worker, wide bool, it int) {
+	st, c := j.st, j.st.c
+	s, dx, dy, w := c.s, j.dx, j.dy, j.w
 	n, g := it/s.Groups, it%s.Groups
 	dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
 	dyg := dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]
@@ -242,7 +266,7 @@ func (c *Conv2D) backwardDataItem(wk *worker, wide bool, it int, dx, dy, w []flo
 	case routeStencil:
 		c.backwardDataStencil(wk, dxg, dyg, wg)
 	case routeDirect:
-		c.transposedProduct(wk, wide, wg, dyg, dxg, s.PQ)
+		st.transposedProduct(wk, wide, wg, dyg, dxg, s.PQ)
 	case routeGemm:
 		acc := dxg
 		if c.split != nil {
@@ -251,7 +275,7 @@ func (c *Conv2D) backwardDataItem(wk *worker, wide bool, it int, dx, dy, w []flo
 		clear(acc)
 		for j0 := 0; j0 < s.PQ; j0 += c.chunk {
 			nc := min(c.chunk, s.PQ-j0)
-			c.transposedProduct(wk, wide, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
+			st.transposedProduct(wk, wide, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
 			c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, 0, s.H)
 		}
 		if c.split != nil {
@@ -259,20 +283,20 @@ func (c *Conv2D) backwardDataItem(wk *worker, wide bool, it int, dx, dy, w []flo
 		}
 	case routeFull:
 		for i := range c.phases {
-			c.fullPhase(wk, wide, &c.phases[i], g, dxg, dyg)
+			st.fullPhase(wk, wide, &c.phases[i], g, dxg, dyg)
 		}
 	}
 }
 
 // transposedProduct sets out (C/G·R·S × cols) = wgᵀ · dy[:, :cols], where
 // dy has row stride P·Q.
-func (c *Conv2D) transposedProduct(wk *worker, wide bool, wg, dy, out []float32, cols int) {
-	s := c.s
+func (st *callState) transposedProduct(wk *worker, wide bool, wg, dy, out []float32, cols int) {
+	s := st.c.s
 	wk.denseA = simdconv.Dense{Data: wg, Stride: s.CRSg, Trans: true}
 	wk.g = simdconv.Gemm{M: s.CRSg, N: cols, K: s.Kg, Alpha: 1, A: &wk.denseA, C: out, Ldc: cols}
 	wk.dense = simdconv.Dense{Data: dy, Stride: s.PQ}
 	wk.g.B = &wk.dense
-	c.gemm(wk, wide)
+	st.gemm(wk, wide)
 }
 
 // col2im adds columns [j0, j0+cols) of a column matrix (rows (c, r, s)) into
@@ -348,11 +372,12 @@ func (c *Conv2D) mergePhases(dx, buf []float32, h0, h1 int) {
 
 // fullPhase computes one sub-pixel phase of dX for one image and group: a
 // correlation of dY with the phase's taps of the rotated filter.
-func (c *Conv2D) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []float32) {
+func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []float32) {
+	c := st.c
 	s := c.s
 	nt := len(ph.rTaps) * len(ph.sTaps)
 	kdim := s.Kg * nt
-	wk.denseA = simdconv.Dense{Data: c.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
+	wk.denseA = simdconv.Dense{Data: st.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
 	wk.g = simdconv.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
 	wk.im = simdconv.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
 		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
@@ -362,11 +387,11 @@ func (c *Conv2D) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []f
 		wk.im.P = ph.rows
 		if c.fullT {
 			wk.imT = simdconv.Im2colT(wk.im)
-			c.productT(wk, wide, wk.denseA.Data, s.Cg, kdim, s.HW, dxg, nil, false)
+			st.productT(wk, wide, wk.denseA.Data, s.Cg, kdim, s.HW, dxg, nil, false)
 			return
 		}
 		wk.g.N, wk.g.C, wk.g.Ldc = s.HW, dxg, s.HW
-		c.gemm(wk, wide)
+		st.gemm(wk, wide)
 		return
 	}
 	for i0 := 0; i0 < ph.rows; i0 += ph.rowsPerPanel {
@@ -377,7 +402,7 @@ func (c *Conv2D) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []f
 		n := rows * ph.cols
 		wk.im.P = rows
 		wk.g.N, wk.g.C, wk.g.Ldc = n, wk.panel[:s.Cg*n], n
-		c.gemm(wk, wide)
+		st.gemm(wk, wide)
 		for ci := 0; ci < s.Cg; ci++ {
 			src := wk.panel[ci*n:][:n]
 			plane := dxg[ci*s.HW:][:s.HW]

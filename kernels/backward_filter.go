@@ -22,15 +22,29 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	if dbias != nil {
 		c.biasGrad(dbias, dy)
 	}
-	// Items are groups, or, with fewer groups than threads, blocks of dW.
+	st := &c.call
 	blocks := c.filterBlocks()
 	if c.shifted != nil && blocks > 1 {
-		c.backwardFilterShared(dw, dy, x)
+		st.backwardFilterShared(dw, dy, x)
 		return nil
 	}
-	c.run(passBackwardFilter, s.Groups*blocks, dw, dy, x, nil)
+	st.filter = filterJob{st: st, dw: dw, dy: dy, x: x, blocks: blocks}
+	st.spread(&st.filter)
+	st.filter = filterJob{}
 	return nil
 }
+
+// filterJob is a BackwardFilter call: dw from dy and x. Its items are
+// groups, or, with fewer groups than threads, blocks of a group's dW.
+type filterJob struct {
+	st        *callState
+	dw, dy, x []float32
+	blocks    int // blocks per group (filterBlocks)
+}
+
+func (j *filterJob) Do(part int) { j.st.doPart(j, part) }
+
+func (j *filterJob) items() int { return j.st.c.s.Groups * j.blocks }
 
 // filterBlocks is how many blocks each group's dW is cut into: one per
 // thread when there are fewer groups than threads, else one.
@@ -45,34 +59,58 @@ func (c *Conv2D) filterBlocks() int {
 // the threads pad each image and group once, into worker 0's buffers, each
 // a share of the channels and of dY's rows, then multiply their blocks of
 // dW from the shared copies.
-func (c *Conv2D) backwardFilterShared(dw, dy, x []float32) {
+func (st *callState) backwardFilterShared(dw, dy, x []float32) {
+	c := st.c
 	s := c.s
 	for g := 0; g < s.Groups; g++ {
 		for n := 0; n < s.N; n++ {
-			c.job = convJob{c: c, pass: passBackwardFilterPad, parts: c.threads, items: c.threads,
-				a: x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW], b: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]}
-			c.group.Run(c.threads, &c.job)
+			st.filterPad = filterPadJob{st: st, x: x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW],
+				dy: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]}
+			st.group.Run(c.threads, &st.filterPad)
 			beta := float32(1)
 			if n == 0 && !c.accumulate {
 				beta = 0
 			}
-			c.job = convJob{c: c, pass: passBackwardFilterShared, parts: c.threads, items: c.threads,
-				a: dw, g: g, beta: beta}
-			c.group.Run(c.threads, &c.job)
-			c.job = convJob{}
+			st.filterShared = filterSharedJob{st: st, dw: dw, g: g, beta: beta}
+			st.group.Run(c.threads, &st.filterShared)
 		}
 	}
+	st.filterPad, st.filterShared = filterPadJob{}, filterSharedJob{}
 }
 
-// padShare is part t of the padding in backwardFilterShared.
-func (c *Conv2D) padShare(t int, xg, dyg []float32) {
-	s, w0 := c.s, &c.workers[0]
+// filterPadJob is the padding of one image and group in
+// backwardFilterShared. Part t pads a share of x's channels and of dY's
+// rows into worker 0's buffers.
+type filterPadJob struct {
+	st    *callState
+	x, dy []float32 // the image and group's x and dY
+}
+
+func (j *filterPadJob) Do(t int) {
+	c := j.st.c
+	s, w0, xg, dyg := c.s, &j.st.workers[0], j.x, j.dy
 	end := c.padChannels(w0.xpad, xg, t*s.Cg/c.threads, (t+1)*s.Cg/c.threads)
 	if t == c.threads-1 {
 		clear(w0.xpad[end:])
 	}
 	rows := s.Kg * s.P
 	c.padGradientRows(w0.dypad, dyg, t*rows/c.threads, (t+1)*rows/c.threads)
+}
+
+// filterSharedJob is the product of one image and group in
+// backwardFilterShared. Part t adds (beta = 1) or writes (beta = 0) its
+// block of group g's dW from worker 0's padded copies.
+type filterSharedJob struct {
+	st   *callState
+	dw   []float32
+	g    int
+	beta float32
+}
+
+func (j *filterSharedJob) Do(t int) {
+	c := j.st.c
+	i0, i1, j0, j1 := split(c.s.Kg, c.s.CRSg, c.threads, t)
+	c.shiftedProduct(&j.st.workers[t], &j.st.workers[0], j.g, j.beta, j.dw, i0, i1, j0, j1)
 }
 
 // shiftedProduct adds (beta = 1) or writes (beta = 0) block [i0, i1) ×
@@ -86,9 +124,11 @@ func (c *Conv2D) shiftedProduct(wk, src *worker, g int, beta float32, dw []float
 	wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
 }
 
-func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
-	s := c.s
-	blocks := c.filterBlocks()
+// item does one block of a group's dW. Its products are blocks of dW,
+// never spread over the threads, so it ignores wide.
+func (j *filterJob) item(wk *worker, _ bool, it int) {
+	c := j.st.c
+	s, dw, dy, x, blocks := c.s, j.dw, j.dy, j.x, j.blocks
 	g, blk := it/blocks, it%blocks
 	i0, i1, j0, j1 := split(s.Kg, s.CRSg, blocks, blk)
 	if c.stencil != nil { // Kg = 1, CRSg = R·S
@@ -182,9 +222,9 @@ const maxImRows = 1 << 18
 // useShifted builds the Shifted form.
 func (c *Conv2D) useShifted() {
 	s := c.s
-	c.hs = (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
+	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
 	c.wpad = (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
-	plane := c.hs * c.wpad
+	plane := hs * c.wpad
 	c.shifted = make([]int, 0, s.CRSg)
 	end := 0
 	for ci := 0; ci < s.Cg; ci++ {
