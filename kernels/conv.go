@@ -17,7 +17,7 @@ type Conv2D struct {
 	relu       bool      // Forward applies max(·, 0)
 	ws         []float32 // all of the workspace, the caller's or our own
 
-	// Input preparation, shared by the passes.
+	// Input preparation, shared by the passes (prepare.go).
 	offH, offW []int        // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
 	pointwise  bool         // 1×1, stride 1, no padding: the column matrix is X itself
 	split      *columnSplit // the phase planes of a layer of column stride > 1, or nil
@@ -190,47 +190,4 @@ var minParallelFlops = 1 << 20
 func (c *Conv2D) parallel() bool {
 	s := c.s
 	return c.threads > 1 && 2*float64(s.N)*float64(s.K)*float64(s.CRSg)*float64(s.PQ) >= float64(minParallelFlops)
-}
-
-// setIm2col makes m the column matrix of one image and group x. At column
-// stride sw > 1 it splits x into sw phase planes per channel in wk.xpad
-// first, so that packing reads contiguous runs.
-func (c *Conv2D) setIm2col(wk *worker, m *simdconv.Im2col, x []float32) {
-	s := c.s
-	if c.split == nil {
-		*m = simdconv.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
-			StrideH: s.StrideH, StrideW: s.StrideW, OffH: c.offH, OffW: c.offW}
-		return
-	}
-	sp := c.split
-	plane := s.H * sp.w
-	xs := wk.xpad[:s.Cg*s.StrideW*plane]
-	splitPhases(xs, x, s.Cg, s.H, s.W, 1, s.StrideW, 0, 0, s.H, sp.w)
-	*m = simdconv.Im2col{X: xs, C: s.Cg, H: s.H, W: sp.w, P: s.P, Q: s.Q,
-		StrideH: s.StrideH, StrideW: 1, OffH: c.offH, OffW: sp.shift,
-		ChanStride: s.StrideW * plane, TapPlane: sp.plane}
-}
-
-// columnSplit is the phase-plane form of a layer with column stride sw > 1
-// (simdconv.Im2col): planes w = ⌈W/sw⌉ wide, and for each tap column s the
-// shift and plane offset that read column q·sw + s·DilationW − PadLeft.
-type columnSplit struct {
-	w            int
-	shift, plane []int
-}
-
-// planSplit sets c.split for a layer of column stride above 1.
-func (c *Conv2D) planSplit() {
-	s := c.s
-	if s.StrideW == 1 {
-		return
-	}
-	sp := &columnSplit{w: (s.W + s.StrideW - 1) / s.StrideW}
-	for _, o := range c.offW {
-		ph := ((o % s.StrideW) + s.StrideW) % s.StrideW
-		sp.shift = append(sp.shift, (o-ph)/s.StrideW)
-		sp.plane = append(sp.plane, ph*s.H*sp.w)
-	}
-	c.split = sp
-	c.xpadLen = max(c.xpadLen, s.Cg*s.StrideW*s.H*sp.w)
 }
