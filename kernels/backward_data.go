@@ -57,12 +57,10 @@ func (c *Conv2D) planBackwardData() {
 	}
 	full := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.HW) /
 		float64(s.StrideH*s.StrideW) / fullUtil
-	// col2im costs about as much as 128 flops per element it adds, the
-	// full route's per-call rearrangement of the filter (spread over the
-	// N·G images and groups) 150 per element it moves: 1.1 and 1.3 ns on
-	// the 116 GFLOP/s core here (L2's col2im before it used AddRows; L5's
-	// 9.4 MB filter). With AddRows col2im is cheaper, but forcing each
-	// route on L1–L8 showed these constants still pick the faster one.
+	// Steps bound by memory are costed in flop equivalents: col2im 128
+	// per element it adds, the full route's per-call rearrangement of the
+	// filter (spread over the N·G images and groups) 150 per element it
+	// moves.
 	gemm := flops/util(s.CRSg, chunk) + 128*float64(s.CRSg)*float64(s.PQ)
 	full += 150 * float64(s.wLen) / float64(s.N*s.Groups)
 	if gemm < full {
@@ -156,7 +154,7 @@ func (j *dataJob) items() int { return j.st.c.s.N * j.st.c.s.Groups }
 
 // minRowChunks is how many column chunks per thread backwardDataRows needs:
 // each thread multiplies the chunks at its boundary again, which with few
-// chunks is most of them (L4 and L5, one chunk each, stopped scaling).
+// chunks is most of them.
 // Tests lower it.
 var minRowChunks = 8
 
@@ -230,7 +228,7 @@ func (c *Conv2D) rearrangeFilter(filt, w []float32) {
 		dst := filt[ph.filt:]
 		// Blocks of 8 input channels: w is read in runs of 8·R·S floats
 		// and dst written along 8 rows at once, where a plain loop over
-		// either index strides through the whole filter (3 ns a float).
+		// either index strides through the whole filter.
 		for g := 0; g < s.Groups; g++ {
 			for c0 := 0; c0 < s.Cg; c0 += 8 {
 				for k := 0; k < s.Kg; k++ {

@@ -188,15 +188,14 @@ func (j *filterJob) item(wk *worker, _ bool, it int) {
 // sw) at row p + ⌊r·DilationH/sh⌋ and column q + ⌊s·DilationW/sw⌋: with
 // positions numbered p·Ws + q, every column of the matrix is a contiguous
 // run. The Ws − Q positions q ≥ Q of each row are computed too, with dY
-// padded by zeros there (3–30% more flops on 56- to 7-wide layers), so that
-// packing is a transpose of runs, with no padding tests. An Inf in the
-// input can then meet one of those zeros and give a NaN that the plain
-// route would not.
+// padded by zeros there ((Ws − Q)/Q more flops), so that packing is a
+// transpose of runs, with no padding tests. An Inf in the input can then
+// meet one of those zeros and give a NaN that the plain route would not.
 func (c *Conv2D) planShifted() {
 	s := c.s
 	ws := (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
-	// L5 (7 wide, padded to 9) ran 10% slower this way, L4 (14 to 16)
-	// 20% faster.
+	// Past a fifth more positions per row, the extra flops cost more than
+	// the contiguous packing saves.
 	if c.pointwise || c.stencil != nil || 5*ws > 6*s.Q {
 		return
 	}
@@ -207,9 +206,9 @@ func (c *Conv2D) planShifted() {
 // im2col(X)ᵀ (neither Shifted, pointwise nor depthwise stride-1) and whose
 // column matrix is small: it is then written out first, a tap at a time
 // over all channels, and packed from there by the transposing kernel,
-// rather than gathered element by element into the B slivers. L5 (4608 ×
-// 49) spent 17% of its time in that gather. The values, and so the result,
-// are the same either way.
+// rather than gathered element by element into the B slivers, which reads
+// x a float at a time. The values, and so the result, are the same either
+// way.
 func (c *Conv2D) planImRows() {
 	s := c.s
 	c.imRows = !c.pointwise && c.stencil == nil && c.shifted == nil && s.CRSg*s.PQ <= maxImRows
@@ -242,10 +241,9 @@ func (c *Conv2D) useShifted() {
 	c.dypadLen = max(c.dypadLen, s.Kg*s.P*c.wpad)
 }
 
-// split returns block b of n blocks of an m×n matrix, at tile boundaries.
-// It cuts the longer side: each block packs all of the operand along the
-// other side, so that one should be the smaller (L6, 64×256: cutting the
-// 64 rows made each thread pack all of the 3136×256 input). Fewer than two
+// split returns block b of an m×n matrix cut into blocks, at tile
+// boundaries. It cuts the longer side: each block packs all of the operand
+// along the other side, so that one should be the smaller. Fewer than two
 // slivers of columns are not cut: 49 would split 48 + 1.
 func split(m, n, blocks, b int) (i0, i1, j0, j1 int) {
 	mr, nr := simdconv.Tile()

@@ -151,7 +151,7 @@ func (c *Conv2D) plan() {
 // less of the register tiles at the edges (for a 7×7 layer on AVX-512, 49
 // columns take 48 + 16 of 8×48 and 8×16 tiles; as rows they fill 49 of 56)
 // and the saving pays for storing the result transposed, which costs about
-// as much as 128 flops an element (productT's loop, 1.1 ns here).
+// as much as 128 flops an element.
 func transposeFits(m, n, k int) bool {
 	flops := 2 * float64(m) * float64(n) * float64(k)
 	plain := flops / simdconv.DenseTileFit(m, n)
@@ -179,11 +179,9 @@ func (c *Conv2D) OutW() int { return c.s.Q }
 // Params returns the layer's parameters with defaults filled in.
 func (c *Conv2D) Params() Conv2DParams { return c.s.Conv2DParams }
 
-// minParallelFlops is the smallest pass worth more than one thread. Before
-// the workers polled (internal/parallel), waking a second thread cost tens
-// of microseconds here and it was 16 Mflop; now the depthwise L9 (3.6
-// Mflop, 110 µs) runs 1.9× as fast on two threads and L8 (12.5 Mflop) 2.0×.
-// Tests lower it to run their small shapes threaded.
+// minParallelFlops is the smallest pass worth more than one thread: below
+// it, handing the parts to the workers costs more than the second thread
+// saves. Tests lower it to run their small shapes threaded.
 var minParallelFlops = 1 << 20
 
 // parallel reports whether a pass of this layer runs on several threads.
