@@ -152,107 +152,6 @@ func (j *dataJob) Do(part int) { j.st.doPart(j, part) }
 
 func (j *dataJob) items() int { return j.st.c.s.N * j.st.c.s.Groups }
 
-// minRowChunks is how many column chunks per thread backwardDataRows needs:
-// each thread multiplies the chunks at its boundary again, which with few
-// chunks is most of them.
-// Tests lower it.
-var minRowChunks = 8
-
-// backwardDataRows is the GEMM route with the threads splitting the rows of
-// dX rather than each product: a thread multiplies the column chunks whose
-// outputs reach its rows (the chunks at a boundary are multiplied by both
-// threads) and adds them into its rows only. Every dX element gets the same
-// contributions in the same order as on one thread.
-func (st *callState) backwardDataRows(dx, dy, w []float32) {
-	c := st.c
-	s := c.s
-	for it := 0; it < s.N*s.Groups; it++ {
-		n, g := it/s.Groups, it%s.Groups
-		dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
-		acc := dxg
-		if c.split != nil {
-			acc = st.workers[0].xpad[:s.Cg*s.StrideW*s.H*c.split.w]
-		}
-		clear(acc)
-		st.dataRows = dataRowsJob{st: st, dx: dxg, dy: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ],
-			w: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], acc: acc}
-		st.group.Run(c.threads, &st.dataRows)
-	}
-	st.dataRows = dataRowsJob{}
-}
-
-// dataRowsJob is one image and group of backwardDataRows. Part t computes
-// the t-th band of dX's rows.
-type dataRowsJob struct {
-	st        *callState
-	dx, dy, w []float32 // the image and group's dX, dY and filter
-	acc       []float32 // where col2im adds: dx, or phase planes at column stride > 1
-}
-
-func (j *dataRowsJob) Do(t int) {
-	st, c := j.st, j.st.c
-	s, wk, dxg, dyg, wg, acc := c.s, &st.workers[t], j.dx, j.dy, j.w, j.acc
-	h0, h1 := t*s.H/c.threads, (t+1)*s.H/c.threads
-	if h0 >= h1 {
-		return
-	}
-	ohMin, ohMax := c.offH[0], c.offH[len(c.offH)-1]
-	pLo := max(0, ceilDiv(h0-ohMax, s.StrideH))
-	pHi := min(s.P, floorDiv(h1-1-ohMin, s.StrideH)+1) // output rows [pLo, pHi) reach the part
-	for j0 := pLo * s.Q / c.chunk * c.chunk; j0 < pHi*s.Q; j0 += c.chunk {
-		nc := min(c.chunk, s.PQ-j0)
-		st.transposedProduct(wk, false, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
-		c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, h0, h1)
-	}
-	if c.split != nil {
-		c.mergePhases(dxg, acc, h0, h1)
-	}
-}
-
-// ceilDiv and floorDiv round a/b (b > 0) up and down, for any sign of a.
-func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
-
-func floorDiv(a, b int) int {
-	if a < 0 {
-		return -((-a + b - 1) / b)
-	}
-	return a / b
-}
-
-// rearrangeFilter writes into filt, for each phase and group, the matrix
-// A[c][(k, r, s)] = w[k][c][r][s] over the phase's taps.
-func (c *Conv2D) rearrangeFilter(filt, w []float32) {
-	s := c.s
-	for _, ph := range c.phases {
-		nt := len(ph.rTaps) * len(ph.sTaps)
-		dst := filt[ph.filt:]
-		// Blocks of 8 input channels: w is read in runs of 8·R·S floats
-		// and dst written along 8 rows at once, where a plain loop over
-		// either index strides through the whole filter.
-		for g := 0; g < s.Groups; g++ {
-			for c0 := 0; c0 < s.Cg; c0 += 8 {
-				for k := 0; k < s.Kg; k++ {
-					for ci := c0; ci < min(c0+8, s.Cg); ci++ {
-						src := w[((g*s.Kg+k)*s.Cg+ci)*s.RS:][:s.RS]
-						row := dst[((g*s.Cg+ci)*s.Kg+k)*nt:][:nt]
-						if nt == s.RS { // stride 1: every tap, in order
-							copy(row, src)
-							continue
-						}
-						i := 0
-						for _, r := range ph.rTaps {
-							for _, t := range ph.sTaps {
-								row[i] = src[r*s.S+t]
-								i++
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
 func (j *dataJob) item(wk *worker, wide bool, it int) {
 	st, c := j.st, j.st.c
 	s, dx, dy, w := c.s, j.dx, j.dy, j.w
@@ -295,6 +194,86 @@ func (st *callState) transposedProduct(wk *worker, wide bool, wg, dy, out []floa
 	wk.dense = simdconv.Dense{Data: dy, Stride: s.PQ}
 	wk.g.B = &wk.dense
 	st.gemm(wk, wide)
+}
+
+// fullPhase computes one sub-pixel phase of dX for one image and group: a
+// correlation of dY with the phase's taps of the rotated filter.
+func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []float32) {
+	c := st.c
+	s := c.s
+	nt := len(ph.rTaps) * len(ph.sTaps)
+	kdim := s.Kg * nt
+	wk.denseA = simdconv.Dense{Data: st.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
+	wk.g = simdconv.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
+	wk.im = simdconv.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
+		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
+	wk.g.B = &wk.im
+	if ph.rowsPerPanel == 0 { // stride 1: the phase is all of dX
+		copy(wk.off, ph.offH)
+		wk.im.P = ph.rows
+		if c.fullT {
+			wk.imT = simdconv.Im2colT(wk.im)
+			st.productT(wk, wide, wk.denseA.Data, s.Cg, kdim, s.HW, dxg, nil, false)
+			return
+		}
+		wk.g.N, wk.g.C, wk.g.Ldc = s.HW, dxg, s.HW
+		st.gemm(wk, wide)
+		return
+	}
+	for i0 := 0; i0 < ph.rows; i0 += ph.rowsPerPanel {
+		rows := min(ph.rowsPerPanel, ph.rows-i0)
+		for i, o := range ph.offH {
+			wk.off[i] = o + i0
+		}
+		n := rows * ph.cols
+		wk.im.P = rows
+		wk.g.N, wk.g.C, wk.g.Ldc = n, wk.panel[:s.Cg*n], n
+		st.gemm(wk, wide)
+		for ci := 0; ci < s.Cg; ci++ {
+			src := wk.panel[ci*n:][:n]
+			plane := dxg[ci*s.HW:][:s.HW]
+			for i := 0; i < rows; i++ {
+				row := plane[(ph.h0+(i0+i)*s.StrideH)*s.W:][:s.W]
+				for j, v := range src[i*ph.cols:][:ph.cols] {
+					row[ph.w0+j*s.StrideW] = v
+				}
+			}
+		}
+	}
+}
+
+// rearrangeFilter writes into filt, for each phase and group, the matrix
+// A[c][(k, r, s)] = w[k][c][r][s] over the phase's taps.
+func (c *Conv2D) rearrangeFilter(filt, w []float32) {
+	s := c.s
+	for _, ph := range c.phases {
+		nt := len(ph.rTaps) * len(ph.sTaps)
+		dst := filt[ph.filt:]
+		// Blocks of 8 input channels: w is read in runs of 8·R·S floats
+		// and dst written along 8 rows at once, where a plain loop over
+		// either index strides through the whole filter.
+		for g := 0; g < s.Groups; g++ {
+			for c0 := 0; c0 < s.Cg; c0 += 8 {
+				for k := 0; k < s.Kg; k++ {
+					for ci := c0; ci < min(c0+8, s.Cg); ci++ {
+						src := w[((g*s.Kg+k)*s.Cg+ci)*s.RS:][:s.RS]
+						row := dst[((g*s.Cg+ci)*s.Kg+k)*nt:][:nt]
+						if nt == s.RS { // stride 1: every tap, in order
+							copy(row, src)
+							continue
+						}
+						i := 0
+						for _, r := range ph.rTaps {
+							for _, t := range ph.sTaps {
+								row[i] = src[r*s.S+t]
+								i++
+							}
+						}
+					}
+				}
+			}
+		}
+	}
 }
 
 // col2im adds columns [j0, j0+cols) of a column matrix (rows (c, r, s)) into
@@ -368,48 +347,69 @@ func (c *Conv2D) mergePhases(dx, buf []float32, h0, h1 int) {
 	}
 }
 
-// fullPhase computes one sub-pixel phase of dX for one image and group: a
-// correlation of dY with the phase's taps of the rotated filter.
-func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []float32) {
+// minRowChunks is how many column chunks per thread backwardDataRows needs:
+// each thread multiplies the chunks at its boundary again, which with few
+// chunks is most of them.
+// Tests lower it.
+var minRowChunks = 8
+
+// backwardDataRows is the GEMM route with the threads splitting the rows of
+// dX rather than each product: a thread multiplies the column chunks whose
+// outputs reach its rows (the chunks at a boundary are multiplied by both
+// threads) and adds them into its rows only. Every dX element gets the same
+// contributions in the same order as on one thread.
+func (st *callState) backwardDataRows(dx, dy, w []float32) {
 	c := st.c
 	s := c.s
-	nt := len(ph.rTaps) * len(ph.sTaps)
-	kdim := s.Kg * nt
-	wk.denseA = simdconv.Dense{Data: st.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
-	wk.g = simdconv.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
-	wk.im = simdconv.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
-		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
-	wk.g.B = &wk.im
-	if ph.rowsPerPanel == 0 { // stride 1: the phase is all of dX
-		copy(wk.off, ph.offH)
-		wk.im.P = ph.rows
-		if c.fullT {
-			wk.imT = simdconv.Im2colT(wk.im)
-			st.productT(wk, wide, wk.denseA.Data, s.Cg, kdim, s.HW, dxg, nil, false)
-			return
+	for it := 0; it < s.N*s.Groups; it++ {
+		n, g := it/s.Groups, it%s.Groups
+		dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+		acc := dxg
+		if c.split != nil {
+			acc = st.workers[0].xpad[:s.Cg*s.StrideW*s.H*c.split.w]
 		}
-		wk.g.N, wk.g.C, wk.g.Ldc = s.HW, dxg, s.HW
-		st.gemm(wk, wide)
+		clear(acc)
+		st.dataRows = dataRowsJob{st: st, dx: dxg, dy: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ],
+			w: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], acc: acc}
+		st.group.Run(c.threads, &st.dataRows)
+	}
+	st.dataRows = dataRowsJob{}
+}
+
+// dataRowsJob is one image and group of backwardDataRows. Part t computes
+// the t-th band of dX's rows.
+type dataRowsJob struct {
+	st        *callState
+	dx, dy, w []float32 // the image and group's dX, dY and filter
+	acc       []float32 // where col2im adds: dx, or phase planes at column stride > 1
+}
+
+func (j *dataRowsJob) Do(t int) {
+	st, c := j.st, j.st.c
+	s, wk, dxg, dyg, wg, acc := c.s, &st.workers[t], j.dx, j.dy, j.w, j.acc
+	h0, h1 := t*s.H/c.threads, (t+1)*s.H/c.threads
+	if h0 >= h1 {
 		return
 	}
-	for i0 := 0; i0 < ph.rows; i0 += ph.rowsPerPanel {
-		rows := min(ph.rowsPerPanel, ph.rows-i0)
-		for i, o := range ph.offH {
-			wk.off[i] = o + i0
-		}
-		n := rows * ph.cols
-		wk.im.P = rows
-		wk.g.N, wk.g.C, wk.g.Ldc = n, wk.panel[:s.Cg*n], n
-		st.gemm(wk, wide)
-		for ci := 0; ci < s.Cg; ci++ {
-			src := wk.panel[ci*n:][:n]
-			plane := dxg[ci*s.HW:][:s.HW]
-			for i := 0; i < rows; i++ {
-				row := plane[(ph.h0+(i0+i)*s.StrideH)*s.W:][:s.W]
-				for j, v := range src[i*ph.cols:][:ph.cols] {
-					row[ph.w0+j*s.StrideW] = v
-				}
-			}
-		}
+	ohMin, ohMax := c.offH[0], c.offH[len(c.offH)-1]
+	pLo := max(0, ceilDiv(h0-ohMax, s.StrideH))
+	pHi := min(s.P, floorDiv(h1-1-ohMin, s.StrideH)+1) // output rows [pLo, pHi) reach the part
+	for j0 := pLo * s.Q / c.chunk * c.chunk; j0 < pHi*s.Q; j0 += c.chunk {
+		nc := min(c.chunk, s.PQ-j0)
+		st.transposedProduct(wk, false, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
+		c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, h0, h1)
 	}
+	if c.split != nil {
+		c.mergePhases(dxg, acc, h0, h1)
+	}
+}
+
+// ceilDiv and floorDiv round a/b (b > 0) up and down, for any sign of a.
+func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
+
+func floorDiv(a, b int) int {
+	if a < 0 {
+		return -((-a + b - 1) / b)
+	}
+	return a / b
 }

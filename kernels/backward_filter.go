@@ -46,6 +46,61 @@ func (j *filterJob) Do(part int) { j.st.doPart(j, part) }
 
 func (j *filterJob) items() int { return j.st.c.s.Groups * j.blocks }
 
+// item does one block of a group's dW. Its products are blocks of dW,
+// never spread over the threads, so it ignores wide.
+func (j *filterJob) item(wk *worker, _ bool, it int) {
+	c := j.st.c
+	s, dw, dy, x, blocks := c.s, j.dw, j.dy, j.x, j.blocks
+	g, blk := it/blocks, it%blocks
+	i0, i1, j0, j1 := split(s.Kg, s.CRSg, blocks, blk)
+	if c.stencil != nil { // Kg = 1, CRSg = R·S
+		if i0 < i1 && j0 < j1 {
+			dwg := dw[g*s.RS:][:s.RS]
+			if !c.accumulate {
+				clear(dwg[j0:j1])
+			}
+			c.backwardFilterStencil(wk, g, j0, j1, dwg, dy, x)
+		}
+		return
+	}
+	beta := float32(0)
+	if c.accumulate {
+		beta = 1
+	}
+	for n := 0; n < s.N; n++ {
+		xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+		dyg := dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]
+		if c.shifted != nil {
+			c.padInput(wk.xpad, xg)
+			c.padGradient(wk.dypad, dyg)
+			c.shiftedProduct(wk, wk, g, beta, dw, i0, i1, j0, j1)
+			beta = 1
+			continue
+		}
+		wk.denseA = simdconv.Dense{Data: dyg, Stride: s.PQ}
+		wk.g = simdconv.Gemm{M: s.Kg, N: s.CRSg, K: s.PQ, Alpha: 1,
+			A:    &wk.denseA,
+			Beta: beta,
+			C:    dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg],
+			Ldc:  s.CRSg}
+		if c.pointwise {
+			wk.dense = simdconv.Dense{Data: xg, Stride: s.HW, Trans: true}
+			wk.g.B = &wk.dense
+		} else {
+			c.setIm2col(wk, (*simdconv.Im2col)(&wk.imT), xg)
+			wk.g.B = &wk.imT
+			if c.imRows {
+				col := wk.panel[:s.CRSg*s.PQ]
+				(*simdconv.Im2col)(&wk.imT).Rows(col)
+				wk.dense = simdconv.Dense{Data: col, Stride: s.PQ, Trans: true}
+				wk.g.B = &wk.dense
+			}
+		}
+		wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
+		beta = 1
+	}
+}
+
 // filterBlocks is how many blocks each group's dW is cut into: one per
 // thread when there are fewer groups than threads, else one.
 func (c *Conv2D) filterBlocks() int {
@@ -53,6 +108,19 @@ func (c *Conv2D) filterBlocks() int {
 		return c.threads
 	}
 	return 1
+}
+
+// split returns block b of an m×n matrix cut into blocks, at tile
+// boundaries. It cuts the longer side: each block packs all of the operand
+// along the other side, so that one should be the smaller. Fewer than two
+// slivers of columns are not cut: 49 would split 48 + 1.
+func split(m, n, blocks, b int) (i0, i1, j0, j1 int) {
+	mr, nr := simdconv.Tile()
+	tm, tn := (m+mr-1)/mr, (n+nr-1)/nr
+	if (m > n || n < 2*nr) && tm >= blocks || tn < blocks {
+		return min(b*tm/blocks*mr, m), min((b+1)*tm/blocks*mr, m), 0, n
+	}
+	return 0, m, min(b*tn/blocks*nr, n), min((b+1)*tn/blocks*nr, n)
 }
 
 // backwardFilterShared is the Shifted form with the threads splitting dW:
@@ -124,58 +192,20 @@ func (c *Conv2D) shiftedProduct(wk, src *worker, g int, beta float32, dw []float
 	wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
 }
 
-// item does one block of a group's dW. Its products are blocks of dW,
-// never spread over the threads, so it ignores wide.
-func (j *filterJob) item(wk *worker, _ bool, it int) {
-	c := j.st.c
-	s, dw, dy, x, blocks := c.s, j.dw, j.dy, j.x, j.blocks
-	g, blk := it/blocks, it%blocks
-	i0, i1, j0, j1 := split(s.Kg, s.CRSg, blocks, blk)
-	if c.stencil != nil { // Kg = 1, CRSg = R·S
-		if i0 < i1 && j0 < j1 {
-			dwg := dw[g*s.RS:][:s.RS]
-			if !c.accumulate {
-				clear(dwg[j0:j1])
-			}
-			c.backwardFilterStencil(wk, g, j0, j1, dwg, dy, x)
+// biasGrad sums dy over images and positions, in float64.
+func (c *Conv2D) biasGrad(dbias, dy []float32) {
+	s := c.s
+	for k := 0; k < s.K; k++ {
+		sum := 0.0
+		if c.accumulate {
+			sum = float64(dbias[k])
 		}
-		return
-	}
-	beta := float32(0)
-	if c.accumulate {
-		beta = 1
-	}
-	for n := 0; n < s.N; n++ {
-		xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
-		dyg := dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]
-		if c.shifted != nil {
-			c.padInput(wk.xpad, xg)
-			c.padGradient(wk.dypad, dyg)
-			c.shiftedProduct(wk, wk, g, beta, dw, i0, i1, j0, j1)
-			beta = 1
-			continue
-		}
-		wk.denseA = simdconv.Dense{Data: dyg, Stride: s.PQ}
-		wk.g = simdconv.Gemm{M: s.Kg, N: s.CRSg, K: s.PQ, Alpha: 1,
-			A:    &wk.denseA,
-			Beta: beta,
-			C:    dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg],
-			Ldc:  s.CRSg}
-		if c.pointwise {
-			wk.dense = simdconv.Dense{Data: xg, Stride: s.HW, Trans: true}
-			wk.g.B = &wk.dense
-		} else {
-			c.setIm2col(wk, (*simdconv.Im2col)(&wk.imT), xg)
-			wk.g.B = &wk.imT
-			if c.imRows {
-				col := wk.panel[:s.CRSg*s.PQ]
-				(*simdconv.Im2col)(&wk.imT).Rows(col)
-				wk.dense = simdconv.Dense{Data: col, Stride: s.PQ, Trans: true}
-				wk.g.B = &wk.dense
+		for n := 0; n < s.N; n++ {
+			for _, v := range dy[(n*s.K+k)*s.PQ:][:s.PQ] {
+				sum += float64(v)
 			}
 		}
-		wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
-		beta = 1
+		dbias[k] = float32(sum)
 	}
 }
 
@@ -202,22 +232,6 @@ func (c *Conv2D) planShifted() {
 	c.useShifted()
 }
 
-// planImRows sets c.imRows for a layer whose backward-filter multiplies by
-// im2col(X)ᵀ (neither Shifted, pointwise nor depthwise stride-1) and whose
-// column matrix is small: it is then written out first, a tap at a time
-// over all channels, and packed from there by the transposing kernel,
-// rather than gathered element by element into the B slivers, which reads
-// x a float at a time. The values, and so the result, are the same either
-// way.
-func (c *Conv2D) planImRows() {
-	s := c.s
-	c.imRows = !c.pointwise && c.stencil == nil && c.shifted == nil && s.CRSg*s.PQ <= maxImRows
-}
-
-// maxImRows is the most floats of a column matrix that planImRows writes
-// out per worker: 1 MiB, which stays in L2 while it is packed.
-const maxImRows = 1 << 18
-
 // useShifted builds the Shifted form.
 func (c *Conv2D) useShifted() {
 	s := c.s
@@ -241,32 +255,18 @@ func (c *Conv2D) useShifted() {
 	c.dypadLen = max(c.dypadLen, s.Kg*s.P*c.wpad)
 }
 
-// split returns block b of an m×n matrix cut into blocks, at tile
-// boundaries. It cuts the longer side: each block packs all of the operand
-// along the other side, so that one should be the smaller. Fewer than two
-// slivers of columns are not cut: 49 would split 48 + 1.
-func split(m, n, blocks, b int) (i0, i1, j0, j1 int) {
-	mr, nr := simdconv.Tile()
-	tm, tn := (m+mr-1)/mr, (n+nr-1)/nr
-	if (m > n || n < 2*nr) && tm >= blocks || tn < blocks {
-		return min(b*tm/blocks*mr, m), min((b+1)*tm/blocks*mr, m), 0, n
-	}
-	return 0, m, min(b*tn/blocks*nr, n), min((b+1)*tn/blocks*nr, n)
+// planImRows sets c.imRows for a layer whose backward-filter multiplies by
+// im2col(X)ᵀ (neither Shifted, pointwise nor depthwise stride-1) and whose
+// column matrix is small: it is then written out first, a tap at a time
+// over all channels, and packed from there by the transposing kernel,
+// rather than gathered element by element into the B slivers, which reads
+// x a float at a time. The values, and so the result, are the same either
+// way.
+func (c *Conv2D) planImRows() {
+	s := c.s
+	c.imRows = !c.pointwise && c.stencil == nil && c.shifted == nil && s.CRSg*s.PQ <= maxImRows
 }
 
-// biasGrad sums dy over images and positions, in float64.
-func (c *Conv2D) biasGrad(dbias, dy []float32) {
-	s := c.s
-	for k := 0; k < s.K; k++ {
-		sum := 0.0
-		if c.accumulate {
-			sum = float64(dbias[k])
-		}
-		for n := 0; n < s.N; n++ {
-			for _, v := range dy[(n*s.K+k)*s.PQ:][:s.PQ] {
-				sum += float64(v)
-			}
-		}
-		dbias[k] = float32(sum)
-	}
-}
+// maxImRows is the most floats of a column matrix that planImRows writes
+// out per worker: 1 MiB, which stays in L2 while it is packed.
+const maxImRows = 1 << 18
