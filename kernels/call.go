@@ -10,9 +10,9 @@ import (
 
 // callState is everything a call writes besides its outputs: the workers'
 // buffers, the rearranged filter, the GEMM engine and the jobs that carry
-// the call's arguments to the threads. The plan (Conv2D) only reads it, so
-// that a call needs nothing else of its own; it is kept in the plan so that
-// a call allocates nothing.
+// the call's arguments to the threads. A call only reads the plan (Conv2D),
+// so this is all the state it needs of its own; it is kept in the plan so
+// that a call allocates nothing.
 type callState struct {
 	c       *Conv2D     // the plan it serves
 	workers []worker    // per-thread buffers, carved from the workspace
