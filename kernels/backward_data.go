@@ -26,7 +26,7 @@ type phase struct {
 	h0, rows, w0, cols int
 	rTaps, sTaps       []int
 	offH, offW         []int
-	filt               int // offset of this phase's rearranged filter in Conv2D.filt
+	filt               int // offset of this phase's rearranged filter in callState.filt
 	rowsPerPanel       int // rows of one output panel when the stride is above 1
 }
 
@@ -57,12 +57,10 @@ func (c *Conv2D) planBackwardData() {
 	}
 	full := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.HW) /
 		float64(s.StrideH*s.StrideW) / fullUtil
-	// col2im costs about as much as 128 flops per element it adds, the
-	// full route's per-call rearrangement of the filter (spread over the
-	// N·G images and groups) 150 per element it moves: 1.1 and 1.3 ns on
-	// the 116 GFLOP/s core here (L2's col2im before it used AddRows; L5's
-	// 9.4 MB filter). With AddRows col2im is cheaper, but forcing each
-	// route on L1–L8 showed these constants still pick the faster one.
+	// Steps bound by memory are costed in flop equivalents: col2im 128
+	// per element it adds, the full route's per-call rearrangement of the
+	// filter (spread over the N·G images and groups) 150 per element it
+	// moves.
 	gemm := flops/util(s.CRSg, chunk) + 128*float64(s.CRSg)*float64(s.PQ)
 	full += 150 * float64(s.wLen) / float64(s.N*s.Groups)
 	if gemm < full {
@@ -129,85 +127,131 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 		arg{name: "w", x: w, want: s.wLen, what: "K·C/Groups·R·S"}); err != nil {
 		return err
 	}
+	st := &c.call
 	if c.route == routeFull {
-		c.rearrangeFilter(w)
+		c.rearrangeFilter(st.filt, w)
 	}
 	if c.route == routeGemm && c.parallel() && s.N*s.Groups < c.threads && s.PQ >= minRowChunks*c.threads*c.chunk {
-		c.backwardDataRows(dx, dy, w)
+		st.backwardDataRows(dx, dy, w)
 		return nil
 	}
-	c.run(passBackwardData, s.N*s.Groups, dx, dy, w, nil)
+	st.data = dataJob{st: st, dx: dx, dy: dy, w: w}
+	st.spread(&st.data)
+	st.data = dataJob{}
 	return nil
 }
 
-// minRowChunks is how many column chunks per thread backwardDataRows needs:
-// each thread multiplies the chunks at its boundary again, which with few
-// chunks is most of them (L4 and L5, one chunk each, stopped scaling).
-// Tests lower it.
-var minRowChunks = 8
+// dataJob is a BackwardData call: dx from dy and w, an item per image and
+// group, on the route the plan chose.
+type dataJob struct {
+	st        *callState
+	dx, dy, w []float32
+}
 
-// backwardDataRows is the GEMM route with the threads splitting the rows of
-// dX rather than each product: a thread multiplies the column chunks whose
-// outputs reach its rows (the chunks at a boundary are multiplied by both
-// threads) and adds them into its rows only. Every dX element gets the same
-// contributions in the same order as on one thread.
-func (c *Conv2D) backwardDataRows(dx, dy, w []float32) {
-	s := c.s
-	for it := 0; it < s.N*s.Groups; it++ {
-		n, g := it/s.Groups, it%s.Groups
-		dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+func (j *dataJob) Do(part int) { j.st.doPart(j, part) }
+
+func (j *dataJob) items() int { return j.st.c.s.N * j.st.c.s.Groups }
+
+func (j *dataJob) item(wk *worker, wide bool, it int) {
+	st, c := j.st, j.st.c
+	s, dx, dy, w := c.s, j.dx, j.dy, j.w
+	n, g := it/s.Groups, it%s.Groups
+	dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+	dyg := dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]
+	wg := w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg]
+	switch c.route {
+	case routeStencil:
+		c.backwardDataStencil(wk, dxg, dyg, wg)
+	case routeDirect:
+		st.transposedProduct(wk, wide, wg, dyg, dxg, s.PQ)
+	case routeGemm:
 		acc := dxg
 		if c.split != nil {
-			acc = c.workers[0].xpad[:s.Cg*s.StrideW*s.H*c.split.w]
+			acc = wk.xpad[:s.Cg*s.StrideW*s.H*c.split.w]
 		}
 		clear(acc)
-		c.job = convJob{c: c, pass: passBackwardDataRows, parts: c.threads, items: c.threads,
-			a: dxg, b: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ], d: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], e: acc}
-		c.group.Run(c.threads, &c.job)
-		c.job = convJob{}
+		for j0 := 0; j0 < s.PQ; j0 += c.chunk {
+			nc := min(c.chunk, s.PQ-j0)
+			st.transposedProduct(wk, wide, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
+			c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, 0, s.H)
+		}
+		if c.split != nil {
+			c.mergePhases(dxg, acc, 0, s.H)
+		}
+	case routeFull:
+		for i := range c.phases {
+			st.fullPhase(wk, wide, &c.phases[i], g, dxg, dyg)
+		}
 	}
 }
 
-// backwardDataRowsPart is part t of backwardDataRows: dX rows [h0, h1).
-func (c *Conv2D) backwardDataRowsPart(wk *worker, t int, dxg, dyg, wg, acc []float32) {
+// transposedProduct sets out (C/G·R·S × cols) = wgᵀ · dy[:, :cols], where
+// dy has row stride P·Q.
+func (st *callState) transposedProduct(wk *worker, wide bool, wg, dy, out []float32, cols int) {
+	s := st.c.s
+	wk.denseA = simdconv.Dense{Data: wg, Stride: s.CRSg, Trans: true}
+	wk.g = simdconv.Gemm{M: s.CRSg, N: cols, K: s.Kg, Alpha: 1, A: &wk.denseA, C: out, Ldc: cols}
+	wk.dense = simdconv.Dense{Data: dy, Stride: s.PQ}
+	wk.g.B = &wk.dense
+	st.gemm(wk, wide)
+}
+
+// fullPhase computes one sub-pixel phase of dX for one image and group: a
+// correlation of dY with the phase's taps of the rotated filter.
+func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []float32) {
+	c := st.c
 	s := c.s
-	h0, h1 := t*s.H/c.threads, (t+1)*s.H/c.threads
-	if h0 >= h1 {
+	nt := len(ph.rTaps) * len(ph.sTaps)
+	kdim := s.Kg * nt
+	wk.denseA = simdconv.Dense{Data: st.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
+	wk.g = simdconv.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
+	wk.im = simdconv.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
+		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
+	wk.g.B = &wk.im
+	if ph.rowsPerPanel == 0 { // stride 1: the phase is all of dX
+		copy(wk.off, ph.offH)
+		wk.im.P = ph.rows
+		if c.fullT {
+			wk.imT = simdconv.Im2colT(wk.im)
+			st.productT(wk, wide, wk.denseA.Data, s.Cg, kdim, s.HW, dxg, nil, false)
+			return
+		}
+		wk.g.N, wk.g.C, wk.g.Ldc = s.HW, dxg, s.HW
+		st.gemm(wk, wide)
 		return
 	}
-	ohMin, ohMax := c.offH[0], c.offH[len(c.offH)-1]
-	pLo := max(0, ceilDiv(h0-ohMax, s.StrideH))
-	pHi := min(s.P, floorDiv(h1-1-ohMin, s.StrideH)+1) // output rows [pLo, pHi) reach the part
-	for j0 := pLo * s.Q / c.chunk * c.chunk; j0 < pHi*s.Q; j0 += c.chunk {
-		nc := min(c.chunk, s.PQ-j0)
-		c.transposedProduct(wk, false, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
-		c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, h0, h1)
-	}
-	if c.split != nil {
-		c.mergePhases(dxg, acc, h0, h1)
+	for i0 := 0; i0 < ph.rows; i0 += ph.rowsPerPanel {
+		rows := min(ph.rowsPerPanel, ph.rows-i0)
+		for i, o := range ph.offH {
+			wk.off[i] = o + i0
+		}
+		n := rows * ph.cols
+		wk.im.P = rows
+		wk.g.N, wk.g.C, wk.g.Ldc = n, wk.panel[:s.Cg*n], n
+		st.gemm(wk, wide)
+		for ci := 0; ci < s.Cg; ci++ {
+			src := wk.panel[ci*n:][:n]
+			plane := dxg[ci*s.HW:][:s.HW]
+			for i := 0; i < rows; i++ {
+				row := plane[(ph.h0+(i0+i)*s.StrideH)*s.W:][:s.W]
+				for j, v := range src[i*ph.cols:][:ph.cols] {
+					row[ph.w0+j*s.StrideW] = v
+				}
+			}
+		}
 	}
 }
 
-// ceilDiv and floorDiv round a/b (b > 0) up and down, for any sign of a.
-func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
-
-func floorDiv(a, b int) int {
-	if a < 0 {
-		return -((-a + b - 1) / b)
-	}
-	return a / b
-}
-
-// rearrangeFilter writes, for each phase and group, the matrix
+// rearrangeFilter writes into filt, for each phase and group, the matrix
 // A[c][(k, r, s)] = w[k][c][r][s] over the phase's taps.
-func (c *Conv2D) rearrangeFilter(w []float32) {
+func (c *Conv2D) rearrangeFilter(filt, w []float32) {
 	s := c.s
 	for _, ph := range c.phases {
 		nt := len(ph.rTaps) * len(ph.sTaps)
-		dst := c.filt[ph.filt:]
+		dst := filt[ph.filt:]
 		// Blocks of 8 input channels: w is read in runs of 8·R·S floats
 		// and dst written along 8 rows at once, where a plain loop over
-		// either index strides through the whole filter (3 ns a float).
+		// either index strides through the whole filter.
 		for g := 0; g < s.Groups; g++ {
 			for c0 := 0; c0 < s.Cg; c0 += 8 {
 				for k := 0; k < s.Kg; k++ {
@@ -230,49 +274,6 @@ func (c *Conv2D) rearrangeFilter(w []float32) {
 			}
 		}
 	}
-}
-
-func (c *Conv2D) backwardDataItem(wk *worker, wide bool, it int, dx, dy, w []float32) {
-	s := c.s
-	n, g := it/s.Groups, it%s.Groups
-	dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
-	dyg := dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]
-	wg := w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg]
-	switch c.route {
-	case routeStencil:
-		c.backwardDataStencil(wk, dxg, dyg, wg)
-	case routeDirect:
-		c.transposedProduct(wk, wide, wg, dyg, dxg, s.PQ)
-	case routeGemm:
-		acc := dxg
-		if c.split != nil {
-			acc = wk.xpad[:s.Cg*s.StrideW*s.H*c.split.w]
-		}
-		clear(acc)
-		for j0 := 0; j0 < s.PQ; j0 += c.chunk {
-			nc := min(c.chunk, s.PQ-j0)
-			c.transposedProduct(wk, wide, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
-			c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, 0, s.H)
-		}
-		if c.split != nil {
-			c.mergePhases(dxg, acc, 0, s.H)
-		}
-	case routeFull:
-		for i := range c.phases {
-			c.fullPhase(wk, wide, &c.phases[i], g, dxg, dyg)
-		}
-	}
-}
-
-// transposedProduct sets out (C/G·R·S × cols) = wgᵀ · dy[:, :cols], where
-// dy has row stride P·Q.
-func (c *Conv2D) transposedProduct(wk *worker, wide bool, wg, dy, out []float32, cols int) {
-	s := c.s
-	wk.denseA = simdconv.Dense{Data: wg, Stride: s.CRSg, Trans: true}
-	wk.g = simdconv.Gemm{M: s.CRSg, N: cols, K: s.Kg, Alpha: 1, A: &wk.denseA, C: out, Ldc: cols}
-	wk.dense = simdconv.Dense{Data: dy, Stride: s.PQ}
-	wk.g.B = &wk.dense
-	c.gemm(wk, wide)
 }
 
 // col2im adds columns [j0, j0+cols) of a column matrix (rows (c, r, s)) into
@@ -346,47 +347,69 @@ func (c *Conv2D) mergePhases(dx, buf []float32, h0, h1 int) {
 	}
 }
 
-// fullPhase computes one sub-pixel phase of dX for one image and group: a
-// correlation of dY with the phase's taps of the rotated filter.
-func (c *Conv2D) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []float32) {
+// minRowChunks is how many column chunks per thread backwardDataRows needs:
+// each thread multiplies the chunks at its boundary again, which with few
+// chunks is most of them.
+// Tests lower it.
+var minRowChunks = 8
+
+// backwardDataRows is the GEMM route with the threads splitting the rows of
+// dX rather than each product: a thread multiplies the column chunks whose
+// outputs reach its rows (the chunks at a boundary are multiplied by both
+// threads) and adds them into its rows only. Every dX element gets the same
+// contributions in the same order as on one thread.
+func (st *callState) backwardDataRows(dx, dy, w []float32) {
+	c := st.c
 	s := c.s
-	nt := len(ph.rTaps) * len(ph.sTaps)
-	kdim := s.Kg * nt
-	wk.denseA = simdconv.Dense{Data: c.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
-	wk.g = simdconv.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
-	wk.im = simdconv.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
-		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
-	wk.g.B = &wk.im
-	if ph.rowsPerPanel == 0 { // stride 1: the phase is all of dX
-		copy(wk.off, ph.offH)
-		wk.im.P = ph.rows
-		if c.fullT {
-			wk.imT = simdconv.Im2colT(wk.im)
-			c.productT(wk, wide, wk.denseA.Data, s.Cg, kdim, s.HW, dxg, nil, false)
-			return
+	for it := 0; it < s.N*s.Groups; it++ {
+		n, g := it/s.Groups, it%s.Groups
+		dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+		acc := dxg
+		if c.split != nil {
+			acc = st.workers[0].xpad[:s.Cg*s.StrideW*s.H*c.split.w]
 		}
-		wk.g.N, wk.g.C, wk.g.Ldc = s.HW, dxg, s.HW
-		c.gemm(wk, wide)
+		clear(acc)
+		st.dataRows = dataRowsJob{st: st, dx: dxg, dy: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ],
+			w: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], acc: acc}
+		st.group.Run(c.threads, &st.dataRows)
+	}
+	st.dataRows = dataRowsJob{}
+}
+
+// dataRowsJob is one image and group of backwardDataRows. Part t computes
+// the t-th band of dX's rows.
+type dataRowsJob struct {
+	st        *callState
+	dx, dy, w []float32 // the image and group's dX, dY and filter
+	acc       []float32 // where col2im adds: dx, or phase planes at column stride > 1
+}
+
+func (j *dataRowsJob) Do(t int) {
+	st, c := j.st, j.st.c
+	s, wk, dxg, dyg, wg, acc := c.s, &st.workers[t], j.dx, j.dy, j.w, j.acc
+	h0, h1 := t*s.H/c.threads, (t+1)*s.H/c.threads
+	if h0 >= h1 {
 		return
 	}
-	for i0 := 0; i0 < ph.rows; i0 += ph.rowsPerPanel {
-		rows := min(ph.rowsPerPanel, ph.rows-i0)
-		for i, o := range ph.offH {
-			wk.off[i] = o + i0
-		}
-		n := rows * ph.cols
-		wk.im.P = rows
-		wk.g.N, wk.g.C, wk.g.Ldc = n, wk.panel[:s.Cg*n], n
-		c.gemm(wk, wide)
-		for ci := 0; ci < s.Cg; ci++ {
-			src := wk.panel[ci*n:][:n]
-			plane := dxg[ci*s.HW:][:s.HW]
-			for i := 0; i < rows; i++ {
-				row := plane[(ph.h0+(i0+i)*s.StrideH)*s.W:][:s.W]
-				for j, v := range src[i*ph.cols:][:ph.cols] {
-					row[ph.w0+j*s.StrideW] = v
-				}
-			}
-		}
+	ohMin, ohMax := c.offH[0], c.offH[len(c.offH)-1]
+	pLo := max(0, ceilDiv(h0-ohMax, s.StrideH))
+	pHi := min(s.P, floorDiv(h1-1-ohMin, s.StrideH)+1) // output rows [pLo, pHi) reach the part
+	for j0 := pLo * s.Q / c.chunk * c.chunk; j0 < pHi*s.Q; j0 += c.chunk {
+		nc := min(c.chunk, s.PQ-j0)
+		st.transposedProduct(wk, false, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
+		c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, h0, h1)
 	}
+	if c.split != nil {
+		c.mergePhases(dxg, acc, h0, h1)
+	}
+}
+
+// ceilDiv and floorDiv round a/b (b > 0) up and down, for any sign of a.
+func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
+
+func floorDiv(a, b int) int {
+	if a < 0 {
+		return -((-a + b - 1) / b)
+	}
+	return a / b
 }

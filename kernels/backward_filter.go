@@ -22,73 +22,35 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	if dbias != nil {
 		c.biasGrad(dbias, dy)
 	}
-	// Items are groups, or, with fewer groups than threads, blocks of dW.
+	st := &c.call
 	blocks := c.filterBlocks()
 	if c.shifted != nil && blocks > 1 {
-		c.backwardFilterShared(dw, dy, x)
+		st.backwardFilterShared(dw, dy, x)
 		return nil
 	}
-	c.run(passBackwardFilter, s.Groups*blocks, dw, dy, x, nil)
+	st.filter = filterJob{st: st, dw: dw, dy: dy, x: x, blocks: blocks}
+	st.spread(&st.filter)
+	st.filter = filterJob{}
 	return nil
 }
 
-// filterBlocks is how many blocks each group's dW is cut into: one per
-// thread when there are fewer groups than threads, else one.
-func (c *Conv2D) filterBlocks() int {
-	if c.parallel() && c.s.Groups < c.threads {
-		return c.threads
-	}
-	return 1
+// filterJob is a BackwardFilter call: dw from dy and x. Its items are
+// groups, or, with fewer groups than threads, blocks of a group's dW.
+type filterJob struct {
+	st        *callState
+	dw, dy, x []float32
+	blocks    int // blocks per group (filterBlocks)
 }
 
-// backwardFilterShared is the Shifted form with the threads splitting dW:
-// the threads pad each image and group once, into worker 0's buffers, each
-// a share of the channels and of dY's rows, then multiply their blocks of
-// dW from the shared copies.
-func (c *Conv2D) backwardFilterShared(dw, dy, x []float32) {
-	s := c.s
-	for g := 0; g < s.Groups; g++ {
-		for n := 0; n < s.N; n++ {
-			c.job = convJob{c: c, pass: passBackwardFilterPad, parts: c.threads, items: c.threads,
-				a: x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW], b: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]}
-			c.group.Run(c.threads, &c.job)
-			beta := float32(1)
-			if n == 0 && !c.accumulate {
-				beta = 0
-			}
-			c.job = convJob{c: c, pass: passBackwardFilterShared, parts: c.threads, items: c.threads,
-				a: dw, g: g, beta: beta}
-			c.group.Run(c.threads, &c.job)
-			c.job = convJob{}
-		}
-	}
-}
+func (j *filterJob) Do(part int) { j.st.doPart(j, part) }
 
-// padShare is part t of the padding in backwardFilterShared.
-func (c *Conv2D) padShare(t int, xg, dyg []float32) {
-	s, w0 := c.s, &c.workers[0]
-	end := c.padChannels(w0.xpad, xg, t*s.Cg/c.threads, (t+1)*s.Cg/c.threads)
-	if t == c.threads-1 {
-		clear(w0.xpad[end:])
-	}
-	rows := s.Kg * s.P
-	c.padGradientRows(w0.dypad, dyg, t*rows/c.threads, (t+1)*rows/c.threads)
-}
+func (j *filterJob) items() int { return j.st.c.s.Groups * j.blocks }
 
-// shiftedProduct adds (beta = 1) or writes (beta = 0) block [i0, i1) ×
-// [j0, j1) of group g's dW from the padded copies in src.
-func (c *Conv2D) shiftedProduct(wk, src *worker, g int, beta float32, dw []float32, i0, i1, j0, j1 int) {
-	s := c.s
-	wk.denseA = simdconv.Dense{Data: src.dypad, Stride: s.P * c.wpad}
-	wk.shifted = simdconv.Shifted{X: src.xpad, Off: c.shifted}
-	wk.g = simdconv.Gemm{M: s.Kg, N: s.CRSg, K: s.P * c.wpad, Alpha: 1, A: &wk.denseA,
-		B: &wk.shifted, Beta: beta, C: dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Ldc: s.CRSg}
-	wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
-}
-
-func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
-	s := c.s
-	blocks := c.filterBlocks()
+// item does one block of a group's dW. Its products are blocks of dW,
+// never spread over the threads, so it ignores wide.
+func (j *filterJob) item(wk *worker, _ bool, it int) {
+	c := j.st.c
+	s, dw, dy, x, blocks := c.s, j.dw, j.dy, j.x, j.blocks
 	g, blk := it/blocks, it%blocks
 	i0, i1, j0, j1 := split(s.Kg, s.CRSg, blocks, blk)
 	if c.stencil != nil { // Kg = 1, CRSg = R·S
@@ -139,146 +101,18 @@ func (c *Conv2D) backwardFilterItem(wk *worker, it int, dw, dy, x []float32) {
 	}
 }
 
-// planShifted sets up the Shifted form of backward-filter's column matrix
-// (not for a pointwise or a depthwise stride-1 layer, which have better
-// ones). The input is zero-padded to H'×W' and, at stride (sh, sw), split
-// into sh·sw phase planes per channel, plane (a, b) holding the padded rows
-// a, a+sh, … and columns b, b+sw, …, Hs×Ws in size. Output position (p, q)
-// of tap (c, r, s) then reads plane (r·DilationH mod sh, s·DilationW mod
-// sw) at row p + ⌊r·DilationH/sh⌋ and column q + ⌊s·DilationW/sw⌋: with
-// positions numbered p·Ws + q, every column of the matrix is a contiguous
-// run. The Ws − Q positions q ≥ Q of each row are computed too, with dY
-// padded by zeros there (3–30% more flops on 56- to 7-wide layers), so that
-// packing is a transpose of runs, with no padding tests. An Inf in the
-// input can then meet one of those zeros and give a NaN that the plain
-// route would not.
-func (c *Conv2D) planShifted() {
-	s := c.s
-	ws := (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
-	// L5 (7 wide, padded to 9) ran 10% slower this way, L4 (14 to 16)
-	// 20% faster.
-	if c.pointwise || c.stencil != nil || 5*ws > 6*s.Q {
-		return
+// filterBlocks is how many blocks each group's dW is cut into: one per
+// thread when there are fewer groups than threads, else one.
+func (c *Conv2D) filterBlocks() int {
+	if c.parallel() && c.s.Groups < c.threads {
+		return c.threads
 	}
-	c.useShifted()
+	return 1
 }
 
-// planImRows sets c.imRows for a layer whose backward-filter multiplies by
-// im2col(X)ᵀ (neither Shifted, pointwise nor depthwise stride-1) and whose
-// column matrix is small: it is then written out first, a tap at a time
-// over all channels, and packed from there by the transposing kernel,
-// rather than gathered element by element into the B slivers. L5 (4608 ×
-// 49) spent 17% of its time in that gather. The values, and so the result,
-// are the same either way.
-func (c *Conv2D) planImRows() {
-	s := c.s
-	c.imRows = !c.pointwise && c.stencil == nil && c.shifted == nil && s.CRSg*s.PQ <= maxImRows
-}
-
-// maxImRows is the most floats of a column matrix that planImRows writes
-// out per worker: 1 MiB, which stays in L2 while it is packed.
-const maxImRows = 1 << 18
-
-// useShifted builds the Shifted form.
-func (c *Conv2D) useShifted() {
-	s := c.s
-	c.hs = (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
-	c.wpad = (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
-	plane := c.hs * c.wpad
-	c.shifted = make([]int, 0, s.CRSg)
-	end := 0
-	for ci := 0; ci < s.Cg; ci++ {
-		for r := 0; r < s.R; r++ {
-			a, ur := r*s.DilationH%s.StrideH, r*s.DilationH/s.StrideH
-			for t := 0; t < s.S; t++ {
-				b, us := t*s.DilationW%s.StrideW, t*s.DilationW/s.StrideW
-				off := ((ci*s.StrideH+a)*s.StrideW+b)*plane + ur*c.wpad + us
-				c.shifted = append(c.shifted, off)
-				end = max(end, off+s.P*c.wpad)
-			}
-		}
-	}
-	c.xpadLen = max(c.xpadLen, end, s.Cg*s.StrideH*s.StrideW*plane)
-	c.dypadLen = max(c.dypadLen, s.Kg*s.P*c.wpad)
-}
-
-// padInput writes one image and group of x into xp, zero-padded and split
-// into phase planes as planShifted describes, and zeroes the rest of xp.
-func (c *Conv2D) padInput(xp, xg []float32) {
-	clear(xp[c.padChannels(xp, xg, 0, c.s.Cg):])
-}
-
-// padChannels is padInput for channels [c0, c1) only, without the zeroing
-// past them; it returns where channel c1's planes start.
-func (c *Conv2D) padChannels(xp, xg []float32, c0, c1 int) int {
-	s := c.s
-	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
-	chanLen := s.StrideH * s.StrideW * hs * c.wpad
-	dst, src := xp[c0*chanLen:c1*chanLen], xg[c0*s.HW:c1*s.HW]
-	if s.StrideH != 1 || s.StrideW != 1 {
-		splitPhases(dst, src, c1-c0, s.H, s.W, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, hs, c.wpad)
-		return c1 * chanLen
-	}
-	for ci := 0; ci < c1-c0; ci++ {
-		plane := dst[ci*chanLen:][:chanLen]
-		clear(plane[:s.PadTop*c.wpad])
-		simdconv.CopyRows(plane[s.PadTop*c.wpad:], src[ci*s.HW:], s.H, c.wpad, s.PadLeft, s.PadLeft+s.W, c.wpad, s.W)
-		clear(plane[(s.PadTop+s.H)*c.wpad:])
-	}
-	return c1 * chanLen
-}
-
-// splitPhases writes x (c planes of h×w) into dst as sh·sw phase planes per
-// channel, each hs×ws: plane (a, b) of channel ci holds at (i, j)
-//
-//	x[ci][i·sh + a − top][j·sw + b − left], or 0 outside x,
-//
-// and returns the floats written. It serves both the column-stride split
-// of forward (sh = 1, no padding) and backward-filter's padded planes.
-func splitPhases(dst, x []float32, c, h, w, sh, sw, top, left, hs, ws int) int {
-	n := 0
-	for ci := 0; ci < c; ci++ {
-		for a := 0; a < sh; a++ {
-			for b := 0; b < sw; b++ {
-				plane := dst[n : n+hs*ws]
-				n += hs * ws
-				for i := 0; i < hs; i++ {
-					row := plane[i*ws:][:ws]
-					y := i*sh + a - top
-					if y < 0 || y >= h {
-						clear(row)
-						continue
-					}
-					src := x[(ci*h+y)*w:][:w]
-					for j := range row {
-						if z := j*sw + b - left; z >= 0 && z < w {
-							row[j] = src[z]
-						} else {
-							row[j] = 0
-						}
-					}
-				}
-			}
-		}
-	}
-	return n
-}
-
-// padGradient writes dY's rows at stride W', zero past column Q.
-func (c *Conv2D) padGradient(dyp, dyg []float32) { c.padGradientRows(dyp, dyg, 0, c.s.Kg*c.s.P) }
-
-// padGradientRows is padGradient for rows [r0, r1) of dY's Kg·P.
-func (c *Conv2D) padGradientRows(dyp, dyg []float32, r0, r1 int) {
-	s := c.s
-	if r0 < r1 {
-		simdconv.CopyRows(dyp[r0*c.wpad:], dyg[r0*s.Q:], r1-r0, c.wpad, 0, s.Q, c.wpad, s.Q)
-	}
-}
-
-// split returns block b of n blocks of an m×n matrix, at tile boundaries.
-// It cuts the longer side: each block packs all of the operand along the
-// other side, so that one should be the smaller (L6, 64×256: cutting the
-// 64 rows made each thread pack all of the 3136×256 input). Fewer than two
+// split returns block b of an m×n matrix cut into blocks, at tile
+// boundaries. It cuts the longer side: each block packs all of the operand
+// along the other side, so that one should be the smaller. Fewer than two
 // slivers of columns are not cut: 49 would split 48 + 1.
 func split(m, n, blocks, b int) (i0, i1, j0, j1 int) {
 	mr, nr := simdconv.Tile()
@@ -287,6 +121,75 @@ func split(m, n, blocks, b int) (i0, i1, j0, j1 int) {
 		return min(b*tm/blocks*mr, m), min((b+1)*tm/blocks*mr, m), 0, n
 	}
 	return 0, m, min(b*tn/blocks*nr, n), min((b+1)*tn/blocks*nr, n)
+}
+
+// backwardFilterShared is the Shifted form with the threads splitting dW:
+// the threads pad each image and group once, into worker 0's buffers, each
+// a share of the channels and of dY's rows, then multiply their blocks of
+// dW from the shared copies.
+func (st *callState) backwardFilterShared(dw, dy, x []float32) {
+	c := st.c
+	s := c.s
+	for g := 0; g < s.Groups; g++ {
+		for n := 0; n < s.N; n++ {
+			st.filterPad = filterPadJob{st: st, x: x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW],
+				dy: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]}
+			st.group.Run(c.threads, &st.filterPad)
+			beta := float32(1)
+			if n == 0 && !c.accumulate {
+				beta = 0
+			}
+			st.filterShared = filterSharedJob{st: st, dw: dw, g: g, beta: beta}
+			st.group.Run(c.threads, &st.filterShared)
+		}
+	}
+	st.filterPad, st.filterShared = filterPadJob{}, filterSharedJob{}
+}
+
+// filterPadJob is the padding of one image and group in
+// backwardFilterShared. Part t pads a share of x's channels and of dY's
+// rows into worker 0's buffers.
+type filterPadJob struct {
+	st    *callState
+	x, dy []float32 // the image and group's x and dY
+}
+
+func (j *filterPadJob) Do(t int) {
+	c := j.st.c
+	s, w0, xg, dyg := c.s, &j.st.workers[0], j.x, j.dy
+	end := c.padChannels(w0.xpad, xg, t*s.Cg/c.threads, (t+1)*s.Cg/c.threads)
+	if t == c.threads-1 {
+		clear(w0.xpad[end:])
+	}
+	rows := s.Kg * s.P
+	c.padGradientRows(w0.dypad, dyg, t*rows/c.threads, (t+1)*rows/c.threads)
+}
+
+// filterSharedJob is the product of one image and group in
+// backwardFilterShared. Part t adds (beta = 1) or writes (beta = 0) its
+// block of group g's dW from worker 0's padded copies.
+type filterSharedJob struct {
+	st   *callState
+	dw   []float32
+	g    int
+	beta float32
+}
+
+func (j *filterSharedJob) Do(t int) {
+	c := j.st.c
+	i0, i1, j0, j1 := split(c.s.Kg, c.s.CRSg, c.threads, t)
+	c.shiftedProduct(&j.st.workers[t], &j.st.workers[0], j.g, j.beta, j.dw, i0, i1, j0, j1)
+}
+
+// shiftedProduct adds (beta = 1) or writes (beta = 0) block [i0, i1) ×
+// [j0, j1) of group g's dW from the padded copies in src.
+func (c *Conv2D) shiftedProduct(wk, src *worker, g int, beta float32, dw []float32, i0, i1, j0, j1 int) {
+	s := c.s
+	wk.denseA = simdconv.Dense{Data: src.dypad, Stride: s.P * c.wpad}
+	wk.shifted = simdconv.Shifted{X: src.xpad, Off: c.shifted}
+	wk.g = simdconv.Gemm{M: s.Kg, N: s.CRSg, K: s.P * c.wpad, Alpha: 1, A: &wk.denseA,
+		B: &wk.shifted, Beta: beta, C: dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Ldc: s.CRSg}
+	wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
 }
 
 // biasGrad sums dy over images and positions, in float64.
@@ -305,3 +208,65 @@ func (c *Conv2D) biasGrad(dbias, dy []float32) {
 		dbias[k] = float32(sum)
 	}
 }
+
+// planShifted sets up the Shifted form of backward-filter's column matrix
+// (not for a pointwise or a depthwise stride-1 layer, which have better
+// ones). The input is zero-padded to H'×W' and, at stride (sh, sw), split
+// into sh·sw phase planes per channel, plane (a, b) holding the padded rows
+// a, a+sh, … and columns b, b+sw, …, Hs×Ws in size. Output position (p, q)
+// of tap (c, r, s) then reads plane (r·DilationH mod sh, s·DilationW mod
+// sw) at row p + ⌊r·DilationH/sh⌋ and column q + ⌊s·DilationW/sw⌋: with
+// positions numbered p·Ws + q, every column of the matrix is a contiguous
+// run. The Ws − Q positions q ≥ Q of each row are computed too, with dY
+// padded by zeros there ((Ws − Q)/Q more flops), so that packing is a
+// transpose of runs, with no padding tests. An Inf in the input can then
+// meet one of those zeros and give a NaN that the plain route would not.
+func (c *Conv2D) planShifted() {
+	s := c.s
+	ws := (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
+	// Past a fifth more positions per row, the extra flops cost more than
+	// the contiguous packing saves.
+	if c.pointwise || c.stencil != nil || 5*ws > 6*s.Q {
+		return
+	}
+	c.useShifted()
+}
+
+// useShifted builds the Shifted form.
+func (c *Conv2D) useShifted() {
+	s := c.s
+	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
+	c.wpad = (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
+	plane := hs * c.wpad
+	c.shifted = make([]int, 0, s.CRSg)
+	end := 0
+	for ci := 0; ci < s.Cg; ci++ {
+		for r := 0; r < s.R; r++ {
+			a, ur := r*s.DilationH%s.StrideH, r*s.DilationH/s.StrideH
+			for t := 0; t < s.S; t++ {
+				b, us := t*s.DilationW%s.StrideW, t*s.DilationW/s.StrideW
+				off := ((ci*s.StrideH+a)*s.StrideW+b)*plane + ur*c.wpad + us
+				c.shifted = append(c.shifted, off)
+				end = max(end, off+s.P*c.wpad)
+			}
+		}
+	}
+	c.xpadLen = max(c.xpadLen, end, s.Cg*s.StrideH*s.StrideW*plane)
+	c.dypadLen = max(c.dypadLen, s.Kg*s.P*c.wpad)
+}
+
+// planImRows sets c.imRows for a layer whose backward-filter multiplies by
+// im2col(X)ᵀ (neither Shifted, pointwise nor depthwise stride-1) and whose
+// column matrix is small: it is then written out first, a tap at a time
+// over all channels, and packed from there by the transposing kernel,
+// rather than gathered element by element into the B slivers, which reads
+// x a float at a time. The values, and so the result, are the same either
+// way.
+func (c *Conv2D) planImRows() {
+	s := c.s
+	c.imRows = !c.pointwise && c.stencil == nil && c.shifted == nil && s.CRSg*s.PQ <= maxImRows
+}
+
+// maxImRows is the most floats of a column matrix that planImRows writes
+// out per worker: 1 MiB, which stays in L2 while it is packed.
+const maxImRows = 1 << 18

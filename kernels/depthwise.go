@@ -48,7 +48,7 @@ func (c *Conv2D) planStencil() {
 	}
 }
 
-// forwardStencil is forwardItem for one image and channel x (H×W) into y.
+// forwardStencil is forwardJob.item for one image and channel x (H×W) into y.
 func (c *Conv2D) forwardStencil(wk *worker, y, x, w []float32, bias float32) {
 	s, st := c.s, c.stencil
 	c.padInput(wk.xpad, x)
@@ -65,7 +65,7 @@ func (c *Conv2D) forwardStencil(wk *worker, y, x, w []float32, bias float32) {
 	}
 }
 
-// backwardDataStencil is backwardDataItem for one image and channel: dx is
+// backwardDataStencil is dataJob.item for one image and channel: dx is
 // the stencil of the rotated filter over dY padded by the filter's reach
 // less the forward padding.
 func (c *Conv2D) backwardDataStencil(wk *worker, dx, dy, w []float32) {

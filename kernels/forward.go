@@ -17,12 +17,27 @@ func (c *Conv2D) Forward(y, x, w, bias []float32) error {
 		arg{name: "bias", x: bias, want: s.K, what: "K", optional: true}); err != nil {
 		return err
 	}
-	c.run(passForward, s.N*s.Groups, y, x, w, bias)
+	st := &c.call
+	st.forward = forwardJob{st: st, y: y, x: x, w: w, bias: bias}
+	st.spread(&st.forward)
+	st.forward = forwardJob{}
 	return nil
 }
 
-func (c *Conv2D) forwardItem(wk *worker, wide bool, it int, y, x, w, bias []float32) {
-	s := c.s
+// forwardJob is a Forward call: y = x ⋆ w + bias, an item per image and
+// group.
+type forwardJob struct {
+	st            *callState
+	y, x, w, bias []float32
+}
+
+func (j *forwardJob) Do(part int) { j.st.doPart(j, part) }
+
+func (j *forwardJob) items() int { return j.st.c.s.N * j.st.c.s.Groups }
+
+func (j *forwardJob) item(wk *worker, wide bool, it int) {
+	st, c := j.st, j.st.c
+	s, y, x, w, bias := c.s, j.y, j.x, j.w, j.bias
 	n, g := it/s.Groups, it%s.Groups
 	xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
 	if c.stencil != nil {
@@ -39,7 +54,7 @@ func (c *Conv2D) forwardItem(wk *worker, wide bool, it int, y, x, w, bias []floa
 		if bias != nil {
 			bg = bias[g*s.Kg:][:s.Kg]
 		}
-		c.productT(wk, wide, w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], s.Kg, s.CRSg, s.PQ,
+		st.productT(wk, wide, w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], s.Kg, s.CRSg, s.PQ,
 			y[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ], bg, c.relu)
 		return
 	}
@@ -59,5 +74,5 @@ func (c *Conv2D) forwardItem(wk *worker, wide bool, it int, y, x, w, bias []floa
 		c.setIm2col(wk, &wk.im, xg)
 		wk.g.B = &wk.im
 	}
-	c.gemm(wk, wide)
+	st.gemm(wk, wide)
 }

@@ -1,8 +1,9 @@
 package kernels
 
-// The float64 reference: the definitions of DESIGN §1, loop by loop.
+// The float64 reference: each pass's defining sum, loop by loop, with the
+// input read as zero outside the image.
 
-// refIndex calls f for every (n, k, c, p, q, r, s) term of the convolution
+// refTerms calls f for every (n, k, c, p, q, r, s) term of the convolution
 // sum whose input position (h, w) is inside the image, with the flat
 // indices of y, x and w.
 func refTerms(s shape, f func(yi, xi, wi int)) {

@@ -1,0 +1,135 @@
+package kernels
+
+import (
+	"github.com/simdconv/simdconv"
+	"github.com/simdconv/simdconv/internal/parallel"
+)
+
+// The state that one call of a pass writes, and how a pass's jobs spread
+// over it.
+
+// callState is everything a call writes besides its outputs: the workers'
+// buffers, the rearranged filter, the GEMM engine and the jobs that carry
+// the call's arguments to the threads. A call only reads the plan (Conv2D),
+// so this is all the state it needs of its own; it is kept in the plan so
+// that a call allocates nothing.
+type callState struct {
+	c       *Conv2D     // the plan it serves
+	workers []worker    // per-thread buffers, carved from the workspace
+	slabs   [][]float32 // each worker's GEMM workspace, for engine.Run
+	filt    []float32   // the filter rearranged for backward-data's full route
+	engine  simdconv.Engine
+	group   parallel.Group
+
+	forward      forwardJob
+	data         dataJob
+	dataRows     dataRowsJob
+	filter       filterJob
+	filterPad    filterPadJob
+	filterShared filterSharedJob
+}
+
+// worker holds what one thread needs during a pass. The structs are kept
+// here, not on the stack, so that passing them to the GEMM engine does not
+// allocate.
+type worker struct {
+	gemm    []float32 // GEMM packing workspace
+	panel   []float32 // output panels: col2im's, a sub-pixel phase's, a transposed product's (productT), a stencil's; backward-filter's column matrix (imRows)
+	off     []int     // tap offsets of a sub-pixel panel
+	g       simdconv.Gemm
+	denseA  simdconv.Dense
+	dense   simdconv.Dense
+	shifted simdconv.Shifted
+	xpad    []float32 // input copies: padded (Shifted form, stencil), split into phase planes (column stride > 1), or col2im's phase planes
+	dypad   []float32 // dY copies: at the padded row stride (Shifted form, stencil) or padded for backward-data's stencil
+	im      simdconv.Im2col
+	imT     simdconv.Im2colT
+}
+
+// carve splits the workspace into the call state's pieces.
+func (c *Conv2D) carve() {
+	st, ws := &c.call, c.ws
+	st.c = c
+	st.workers = make([]worker, c.threads)
+	st.slabs = make([][]float32, c.threads)
+	for t := range st.workers {
+		w := &st.workers[t]
+		w.gemm, ws = ws[:c.gemmWS:c.gemmWS], ws[c.gemmWS:]
+		w.panel, ws = ws[:c.panel:c.panel], ws[c.panel:]
+		w.xpad, ws = ws[:c.xpadLen:c.xpadLen], ws[c.xpadLen:]
+		w.dypad, ws = ws[:c.dypadLen:c.dypadLen], ws[c.dypadLen:]
+		st.slabs[t] = w.gemm
+		w.off = make([]int, c.s.R)
+	}
+	st.filt = nil
+	if c.route == routeFull {
+		st.filt = ws[:c.s.wLen:c.s.wLen]
+	}
+}
+
+// itemJob is a pass made of items, image and group pairs or blocks of a
+// filter gradient, that are independent of each other.
+type itemJob interface {
+	parallel.Job
+	items() int
+	// item does item it on wk, with its products spread over all threads
+	// when wide.
+	item(wk *worker, wide bool, it int)
+}
+
+// spread does the items of j: spread over the workers when there are at
+// least as many items as threads, else one after the other, each multiply
+// spread over the threads.
+func (st *callState) spread(j itemJob) {
+	c := st.c
+	if c.parallel() && j.items() >= c.threads {
+		st.group.Run(c.threads, j)
+		return
+	}
+	for it := range j.items() {
+		j.item(&st.workers[0], c.parallel(), it)
+	}
+}
+
+// doPart is Do for an itemJob: worker part takes a contiguous range of the
+// items.
+func (st *callState) doPart(j itemJob, part int) {
+	n, parts := j.items(), st.c.threads
+	for it := part * n / parts; it < (part+1)*n/parts; it++ {
+		j.item(&st.workers[part], false, it)
+	}
+}
+
+// gemm runs the worker's multiply, on all threads when wide.
+func (st *callState) gemm(w *worker, wide bool) {
+	if wide && st.c.threads > 1 {
+		st.engine.Run(&w.g, st.slabs)
+		return
+	}
+	w.g.Run(w.gemm)
+}
+
+// productT sets dst (m×n, row stride n) to a (m×k, row-major) times the
+// column matrix in wk.imT (k×n), plus bias per row, then ReLU if asked, by
+// computing the transpose imTᵀ·aᵀ (n×m) into wk.panel and storing that
+// transposed.
+func (st *callState) productT(wk *worker, wide bool, a []float32, m, k, n int, dst, bias []float32, relu bool) {
+	wk.dense = simdconv.Dense{Data: a, Stride: k, Trans: true}
+	panel := wk.panel[:n*m]
+	wk.g = simdconv.Gemm{M: n, N: m, K: k, Alpha: 1, A: &wk.imT, B: &wk.dense, C: panel, Ldc: m}
+	st.gemm(wk, wide)
+	for i := range m {
+		b := float32(0)
+		if bias != nil {
+			b = bias[i]
+		}
+		row := dst[i*n:][:n]
+		for j := range row {
+			v := panel[j*m+i] + b
+			if relu {
+				v = max(v, 0)
+			}
+			row[j] = v
+		}
+	}
+}

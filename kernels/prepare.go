@@ -1,0 +1,122 @@
+package kernels
+
+import "github.com/simdconv/simdconv"
+
+// Input preparation shared by the passes: x split into phase planes, and
+// zero-padded copies of x and dY, written into a worker's buffers.
+
+// columnSplit is the phase-plane form of a layer with column stride sw > 1
+// (simdconv.Im2col): planes w = ⌈W/sw⌉ wide, and for each tap column s the
+// shift and plane offset that read column q·sw + s·DilationW − PadLeft.
+type columnSplit struct {
+	w            int
+	shift, plane []int
+}
+
+// planSplit sets c.split for a layer of column stride above 1.
+func (c *Conv2D) planSplit() {
+	s := c.s
+	if s.StrideW == 1 {
+		return
+	}
+	sp := &columnSplit{w: (s.W + s.StrideW - 1) / s.StrideW}
+	for _, o := range c.offW {
+		ph := ((o % s.StrideW) + s.StrideW) % s.StrideW
+		sp.shift = append(sp.shift, (o-ph)/s.StrideW)
+		sp.plane = append(sp.plane, ph*s.H*sp.w)
+	}
+	c.split = sp
+	c.xpadLen = max(c.xpadLen, s.Cg*s.StrideW*s.H*sp.w)
+}
+
+// setIm2col makes m the column matrix of one image and group x. At column
+// stride sw > 1 it splits x into sw phase planes per channel in wk.xpad
+// first, so that packing reads contiguous runs.
+func (c *Conv2D) setIm2col(wk *worker, m *simdconv.Im2col, x []float32) {
+	s := c.s
+	if c.split == nil {
+		*m = simdconv.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
+			StrideH: s.StrideH, StrideW: s.StrideW, OffH: c.offH, OffW: c.offW}
+		return
+	}
+	sp := c.split
+	plane := s.H * sp.w
+	xs := wk.xpad[:s.Cg*s.StrideW*plane]
+	splitPhases(xs, x, s.Cg, s.H, s.W, 1, s.StrideW, 0, 0, s.H, sp.w)
+	*m = simdconv.Im2col{X: xs, C: s.Cg, H: s.H, W: sp.w, P: s.P, Q: s.Q,
+		StrideH: s.StrideH, StrideW: 1, OffH: c.offH, OffW: sp.shift,
+		ChanStride: s.StrideW * plane, TapPlane: sp.plane}
+}
+
+// splitPhases writes x (c planes of h×w) into dst as sh·sw phase planes per
+// channel, each hs×ws: plane (a, b) of channel ci holds at (i, j)
+//
+//	x[ci][i·sh + a − top][j·sw + b − left], or 0 outside x,
+//
+// and returns the floats written. It serves both the column-stride split
+// of forward (sh = 1, no padding) and backward-filter's padded planes.
+func splitPhases(dst, x []float32, c, h, w, sh, sw, top, left, hs, ws int) int {
+	n := 0
+	for ci := 0; ci < c; ci++ {
+		for a := 0; a < sh; a++ {
+			for b := 0; b < sw; b++ {
+				plane := dst[n : n+hs*ws]
+				n += hs * ws
+				for i := 0; i < hs; i++ {
+					row := plane[i*ws:][:ws]
+					y := i*sh + a - top
+					if y < 0 || y >= h {
+						clear(row)
+						continue
+					}
+					src := x[(ci*h+y)*w:][:w]
+					for j := range row {
+						if z := j*sw + b - left; z >= 0 && z < w {
+							row[j] = src[z]
+						} else {
+							row[j] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+	return n
+}
+
+// padInput writes one image and group of x into xp, zero-padded and split
+// into phase planes as planShifted describes, and zeroes the rest of xp.
+func (c *Conv2D) padInput(xp, xg []float32) {
+	clear(xp[c.padChannels(xp, xg, 0, c.s.Cg):])
+}
+
+// padChannels is padInput for channels [c0, c1) only, without the zeroing
+// past them; it returns where channel c1's planes start.
+func (c *Conv2D) padChannels(xp, xg []float32, c0, c1 int) int {
+	s := c.s
+	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
+	chanLen := s.StrideH * s.StrideW * hs * c.wpad
+	dst, src := xp[c0*chanLen:c1*chanLen], xg[c0*s.HW:c1*s.HW]
+	if s.StrideH != 1 || s.StrideW != 1 {
+		splitPhases(dst, src, c1-c0, s.H, s.W, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, hs, c.wpad)
+		return c1 * chanLen
+	}
+	for ci := 0; ci < c1-c0; ci++ {
+		plane := dst[ci*chanLen:][:chanLen]
+		clear(plane[:s.PadTop*c.wpad])
+		simdconv.CopyRows(plane[s.PadTop*c.wpad:], src[ci*s.HW:], s.H, c.wpad, s.PadLeft, s.PadLeft+s.W, c.wpad, s.W)
+		clear(plane[(s.PadTop+s.H)*c.wpad:])
+	}
+	return c1 * chanLen
+}
+
+// padGradient writes dY's rows at stride W', zero past column Q.
+func (c *Conv2D) padGradient(dyp, dyg []float32) { c.padGradientRows(dyp, dyg, 0, c.s.Kg*c.s.P) }
+
+// padGradientRows is padGradient for rows [r0, r1) of dY's Kg·P.
+func (c *Conv2D) padGradientRows(dyp, dyg []float32, r0, r1 int) {
+	s := c.s
+	if r0 < r1 {
+		simdconv.CopyRows(dyp[r0*c.wpad:], dyg[r0*s.Q:], r1-r0, c.wpad, 0, s.Q, c.wpad, s.Q)
+	}
+}
