@@ -87,6 +87,18 @@ func (b blocking) sliverWidth(cols int) int {
 	return b.nr
 }
 
+// gemmWorkspace returns the number of float32s of workspace that a product
+// of the given size needs on each thread, for whichever ISA is selected.
+func gemmWorkspace(m, n, k int) int {
+	size := 0
+	for id := range available {
+		if available[id] {
+			size = max(size, tileOf(isaID(id)).workspace(m, n, k))
+		}
+	}
+	return size
+}
+
 // workspace covers every blocking that a product of up to m×n takes.
 func (b blocking) workspace(m, n, k int) int {
 	size := b.blockWorkspace(m, n, k)

@@ -4,50 +4,19 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/simdconv/simdconv/internal/engine"
 	"github.com/simdconv/simdconv/internal/parallel"
 )
 
-// Gemm describes C = Alpha·A·B + Beta·C (+ Bias per row) (then ReLU) with A
-// M×K and B K×N. C is row-major with row stride Ldc. Package kernels builds
-// convolutions from it; Sgemm is the BLAS-style front end.
-type Gemm struct {
-	M, N, K int
-	Alpha   float32
-	A       ASource
-	B       BSource
-	Beta    float32
-	Bias    []float32 // nil, or M values added to every row of C before the product
-	ReLU    bool      // replace each finished C value v by max(v, 0)
-	C       []float32
-	Ldc     int
-}
-
-// GemmWorkspace returns the number of float32s of workspace that a multiply
-// of the given size needs on each thread, for whichever ISA is selected.
-func GemmWorkspace(m, n, k int) int {
-	size := 0
-	for id := range available {
-		if available[id] {
-			size = max(size, tileOf(isaID(id)).workspace(m, n, k))
-		}
-	}
-	return size
-}
-
-// Tile returns the register tile (rows, columns) of the selected ISA's
-// microkernel. Callers that split a multiply into blocks align the blocks to
-// it for speed; any split is correct.
-func Tile() (mr, nr int) {
-	b := tileOf(current)
-	return b.mr, b.nr
-}
+// gemm is an engine.Gemm with the driver's methods.
+type gemm engine.Gemm
 
 // TileFit returns the share of the register tiles of an m×n product, on
 // the selected ISA, that holds real rows and columns of C: 1 when the tiles
 // divide m and n, less where edge tiles are partly empty. Callers that can
 // compute a product either way round use it to pick one. It is for an A
 // that is packed; DenseTileFit is for a Dense A.
-func TileFit(m, n int) float64 {
+func tileFit(m, n int) float64 {
 	b := tileOf(current)
 	cols := n / b.nr * b.nr
 	if rest := n - cols; rest > 0 {
@@ -59,36 +28,30 @@ func TileFit(m, n int) float64 {
 // DenseTileFit is TileFit for a product whose A is a Dense matrix and
 // whose alpha is 1, which takes the direct-A tiles where they apply (49 to
 // 56 columns on AVX-512).
-func DenseTileFit(m, n int) float64 {
+func denseTileFit(m, n int) float64 {
 	b := tileOf(current)
-	g := Gemm{M: m, N: n, Alpha: 1, A: &Dense{}}
+	g := gemm{M: m, N: n, Alpha: 1, A: &engine.Dense{}}
 	if t, ok := b.directTile(g.directRoute(b, n)); ok {
 		return float64(m) * float64(n) / (float64(roundUp(m, t.mr)) * float64(t.nr))
 	}
-	return TileFit(m, n)
+	return tileFit(m, n)
 }
 
-// Run computes g on the calling goroutine. ws must hold GemmWorkspace(M, N,
-// K) floats. The caller has validated every slice against the sizes in g.
-func (g *Gemm) Run(ws []float32) { g.RunBlock(ws, 0, g.M, 0, g.N) }
-
-// RunBlock computes only rows [i0, i1) and columns [j0, j1) of C, on the
-// calling goroutine. Blocks of C computed separately get the same values,
-// bit for bit, as when the whole of C is computed at once.
-func (g *Gemm) RunBlock(ws []float32, i0, i1, j0, j1 int) {
+// runBlock computes rows [i0, i1) and columns [j0, j1) of C on the
+// selected ISA, on the calling goroutine.
+func (g *gemm) runBlock(ws []float32, i0, i1, j0, j1 int) {
 	id := current
 	g.run(id, tileOf(id).forProduct(g.M, g.N), ws, i0, i1, j0, j1)
 }
 
-// Engine runs one multiply at a time on several threads. Keep one per plan
-// so that Run allocates nothing.
-type Engine struct {
+// runner computes one product at a time on several threads.
+type runner struct {
 	group parallel.Group
 	job   gemmJob
 }
 
 type gemmJob struct {
-	g      *Gemm
+	g      *gemm
 	id     isaID
 	b      blocking
 	ws     [][]float32
@@ -97,10 +60,11 @@ type gemmJob struct {
 }
 
 // Run computes g on len(ws) threads, each with its own workspace of
-// GemmWorkspace(M, N, K) floats. The threads compute disjoint blocks of C
+// gemmWorkspace(M, N, K) floats. The threads compute disjoint blocks of C
 // with the same reduction order, so the result does not depend on their
 // number.
-func (e *Engine) Run(g *Gemm, ws [][]float32) {
+func (e *runner) Run(eg *engine.Gemm, ws [][]float32) {
+	g := (*gemm)(eg)
 	id := current
 	b := tileOf(id).forProduct(g.M, g.N)
 	tm, tn := ceilDiv(g.M, b.mr), ceilDiv(g.N, b.nr)
@@ -139,7 +103,7 @@ func (j *gemmJob) Do(part int) {
 // run computes rows [i0, i1) and columns [j0, j1) of C, BLIS loop order:
 // column panels of B, then k blocks, then row blocks of A, then register
 // tiles.
-func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
+func (g *gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 	if i0 >= i1 || j0 >= j1 {
 		return
 	}
@@ -173,7 +137,7 @@ func (g *Gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 // per 19 steps. It is a multiple of 8 (kc is), so that the transposing
 // packs, 8 rows at a time, leave no rows to Go loops but the last block's:
 // L6 backward-filter's 126-step blocks spent 3% gathering 6 rows each.
-func (g *Gemm) kstep(b blocking) int {
+func (g *gemm) kstep(b blocking) int {
 	return min(roundUp(ceilDiv(g.K, ceilDiv(g.K, b.kc)), 8), b.kc)
 }
 
@@ -184,7 +148,7 @@ func (g *Gemm) kstep(b blocking) int {
 // them); a longer one is packed a k block at a time, just before its
 // microkernels read it, while it is in L1. The
 // k blocks reach each element of C in the same order as in runBlocks.
-func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int, store bool) {
+func (g *gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int, store bool) {
 	rows, ks := roundUp(i1-i0, b.mr), g.kstep(b)
 	bRows := min(b.kc, g.K)
 	if g.K*b.nr <= wholeB {
@@ -194,7 +158,7 @@ func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 	bBuf := ws[len(aBuf) : len(aBuf)+bRows*b.nr]
 	tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+b.mr*b.nr]
 	for pc := 0; pc < g.K; pc += ks {
-		g.A.packA(id, aBuf[rows*pc:], g.Alpha, i0, i1-i0, pc, min(ks, g.K-pc), b.mr)
+		packA(g.A, id, aBuf[rows*pc:], g.Alpha, i0, i1-i0, pc, min(ks, g.K-pc), b.mr)
 	}
 	for jr := j0; jr < j1; jr += b.nr {
 		cols := min(b.nr, j1-jr)
@@ -203,7 +167,7 @@ func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 		// forward, whose B is the input, +10-16%; SGEMM 64³ +3%).
 		fly := g.onTheFly(id, b, 0, jr, cols, i1-i0)
 		if bRows == g.K && fly.b == nil {
-			g.B.packB(id, bBuf, 0, g.K, jr, cols, w)
+			packB(g.B, id, bBuf, 0, g.K, jr, cols, w)
 		}
 		for pc := 0; pc < g.K; pc += ks {
 			kc := min(ks, g.K-pc)
@@ -211,7 +175,7 @@ func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 			if bRows == g.K {
 				bs = bBuf[pc*w:]
 			} else if fly.b == nil {
-				g.B.packB(id, bs, pc, kc, jr, cols, w)
+				packB(g.B, id, bs, pc, kc, jr, cols, w)
 			}
 			f := onTheFly{}
 			if fly.b != nil {
@@ -223,7 +187,7 @@ func (g *Gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 }
 
 // runBlocks is run in BLIS loop order.
-func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int, store bool) {
+func (g *gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int, store bool) {
 	mr, nr := b.mr, b.nr
 	kcMax := min(b.kc, g.K)
 	mcMax := roundUp(min(b.mc, i1-i0), mr)
@@ -240,10 +204,10 @@ func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 				// microkernels read it, while it is still in L1. (With
 				// a short k, a call per sliver costs more than it saves:
 				// L8's 9-step product ran 20% slower.)
-				g.A.packA(id, aBuf, g.Alpha, i0, i1-i0, pc, kc, mr)
+				packA(g.A, id, aBuf, g.Alpha, i0, i1-i0, pc, kc, mr)
 				for jr := 0; jr < nc; jr += nr {
 					cols := min(nr, nc-jr)
-					g.B.packB(id, bBuf, pc, kc, jc+jr, cols, b.sliverWidth(cols))
+					packB(g.B, id, bBuf, pc, kc, jc+jr, cols, b.sliverWidth(cols))
 					g.block(id, b, aBuf, bBuf, tmp, i0, i1-i0, jc+jr, cols, kc, store && pc == 0, onTheFly{})
 				}
 				continue
@@ -252,22 +216,22 @@ func (g *Gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 			full := nc / nr * nr
 			switch {
 			case fly.b == nil && full > 0:
-				g.B.packB(id, bBuf, pc, kc, jc, full, nr)
+				packB(g.B, id, bBuf, pc, kc, jc, full, nr)
 			case fly.a != nil:
-				g.B.packB(id, bBuf, pc, kc, jc, nr, nr) // its tiles pack A
+				packB(g.B, id, bBuf, pc, kc, jc, nr, nr) // its tiles pack A
 			}
 			if rest := nc - full; rest > 0 {
-				g.B.packB(id, bBuf[full*kc:], pc, kc, jc+full, rest, b.sliverWidth(rest))
+				packB(g.B, id, bBuf[full*kc:], pc, kc, jc+full, rest, b.sliverWidth(rest))
 			}
 			for ic := i0; ic < i1; ic += b.mc {
 				mc := min(b.mc, i1-ic)
 				f := fly
 				if f.a == nil {
-					g.A.packA(id, aBuf, g.Alpha, ic, mc, pc, kc, mr)
+					packA(g.A, id, aBuf, g.Alpha, ic, mc, pc, kc, mr)
 				} else {
 					f.a = f.rows(ic)
 					if whole := mc / mr * mr; whole < mc {
-						g.A.packA(id, aBuf[whole*kc:], g.Alpha, ic+whole, mc-whole, pc, kc, mr)
+						packA(g.A, id, aBuf[whole*kc:], g.Alpha, ic+whole, mc-whole, pc, kc, mr)
 					}
 				}
 				g.block(id, b, aBuf, bBuf, tmp, ic, mc, jc, nc, kc, store && pc == 0, f)
@@ -292,15 +256,15 @@ type onTheFly struct {
 
 // onTheFly is the packing that a k block pc of the panel at jc, nc wide,
 // leaves to block, in row blocks of mc rows; a is relative to row 0.
-func (g *Gemm) onTheFly(id isaID, b blocking, pc, jc, nc, mc int) onTheFly {
+func (g *gemm) onTheFly(id isaID, b blocking, pc, jc, nc, mc int) onTheFly {
 	var f onTheFly
 	if !hasPackingKernels(id) || mc < b.mr || nc < b.nr {
 		return f
 	}
-	if d, ok := g.B.(*Dense); ok && !d.Trans {
+	if d, ok := g.B.(*engine.Dense); ok && !d.Trans {
 		f.b, f.ldb = d.Data[pc*d.Stride+jc:], d.Stride
 	}
-	if d, ok := g.A.(*Dense); ok && g.Alpha == 1 {
+	if d, ok := g.A.(*engine.Dense); ok && g.Alpha == 1 {
 		f.a, f.lda, f.aTrans = d.Data[pc:], d.Stride, d.Trans
 		if d.Trans {
 			f.a = d.Data[pc*d.Stride:]
@@ -332,7 +296,7 @@ func (f onTheFly) rows(i int) []float32 {
 // that first one, with f.a) packs it, and the sliver's other tiles
 // prefetch the next one's source, a share of its rows each. f.b needs
 // mc ≥ mr, f.a nc ≥ nr.
-func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc int, store bool, f onTheFly) {
+func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc int, store bool, f onTheFly) {
 	mr := b.mr
 	for jr := 0; jr < nc; jr += b.nr {
 		cols := min(b.nr, nc-jr)
@@ -394,7 +358,7 @@ func (g *Gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 }
 
 // initC applies Beta and Bias to the block before the product accumulates.
-func (g *Gemm) initC(i0, i1, j0, j1 int) {
+func (g *gemm) initC(i0, i1, j0, j1 int) {
 	for i := i0; i < i1; i++ {
 		row := g.C[i*g.Ldc+j0 : i*g.Ldc+j1]
 		bias := float32(0)
@@ -430,19 +394,19 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	s := sgemmPool.Get().(*sgemmState)
-	s.a, s.b = Dense{a, lda, transA}, Dense{b, ldb, transB}
-	s.g = Gemm{M: m, N: n, K: k, Alpha: alpha, A: &s.a, B: &s.b, Beta: beta, C: c, Ldc: ldc}
-	s.engine.Run(&s.g, s.workspace(parallel.Threads(0), GemmWorkspace(m, n, k)))
-	s.g, s.a, s.b = Gemm{}, Dense{}, Dense{}
+	s.a, s.b = engine.Dense{Data: a, Stride: lda, Trans: transA}, engine.Dense{Data: b, Stride: ldb, Trans: transB}
+	s.g = engine.Gemm{M: m, N: n, K: k, Alpha: alpha, A: &s.a, B: &s.b, Beta: beta, C: c, Ldc: ldc}
+	s.runner.Run(&s.g, s.workspace(parallel.Threads(0), gemmWorkspace(m, n, k)))
+	s.g, s.a, s.b = engine.Gemm{}, engine.Dense{}, engine.Dense{}
 	sgemmPool.Put(s)
 }
 
 // sgemmState is the reusable part of an Sgemm call, kept in a pool so that
 // steady-state calls do not allocate.
 type sgemmState struct {
-	g      Gemm
-	a, b   Dense
-	engine Engine
+	g      engine.Gemm
+	a, b   engine.Dense
+	runner runner
 	buf    []float32
 	slabs  [][]float32
 }

@@ -1,5 +1,7 @@
 package simdconv
 
+import "github.com/simdconv/simdconv/internal/engine"
+
 // The direct-A route: a product whose columns fit one B sliver uses each
 // element of packed A once, so packing A would only add a copy of it. This
 // route reads a dense A in place instead (the 9.4 MB filter of a 7×7×512
@@ -23,8 +25,8 @@ const (
 // directRoute returns how a block of cols columns of C is computed by the
 // direct-A route, if it is: A must be dense with alpha 1 and at least the
 // kernel's rows.
-func (g *Gemm) directRoute(b blocking, cols int) directKind {
-	_, ok := g.A.(*Dense)
+func (g *gemm) directRoute(b blocking, cols int) directKind {
+	_, ok := g.A.(*engine.Dense)
 	switch {
 	case !ok || g.Alpha != 1:
 		return noDirect
@@ -52,8 +54,8 @@ func (b blocking) directTile(k directKind) (tile, bool) {
 // bits as there. Since the kernels read whole tiles of A, a block's last
 // rows, fewer than a tile, are computed into tmp by a whole tile of rows
 // of A: those rows and the next ones, or, at the end of A, the ones before.
-func (g *Gemm) runDirect(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
-	a := g.A.(*Dense)
+func (g *gemm) runDirect(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
+	a := g.A.(*engine.Dense)
 	kind := g.directRoute(b, j1-j0)
 	t, _ := b.directTile(kind)
 	rs, ks := a.Stride, 1
@@ -74,9 +76,9 @@ func (g *Gemm) runDirect(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int)
 	cols := lanes(j0-jb, j1-jb)
 	for pc := 0; pc < g.K; pc += kstep {
 		kc := min(kstep, g.K-pc)
-		g.B.packB(id, bBuf, pc, kc, jb, nc, width)
+		packB(g.B, id, bBuf, pc, kc, jb, nc, width)
 		if kind == directDot {
-			g.B.packB(id, dBuf, pc, kc, width, 1, 1)
+			packB(g.B, id, dBuf, pc, kc, width, 1, 1)
 		}
 		run := func(row int, c []float32, ldc int) {
 			if kind == directDot {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/simdconv/simdconv/internal/engine"
 	"github.com/simdconv/simdconv/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
@@ -124,14 +125,14 @@ func TestGemmThreadsBitwise(t *testing.T) {
 			a, b := testutil.Rand(r, m*k), testutil.Rand(r, k*n)
 			var ref []float32
 			for _, threads := range []int{1, 2, 3, 4} {
-				per := GemmWorkspace(m, n, k)
+				per := gemmWorkspace(m, n, k)
 				ws := make([][]float32, threads)
 				for i := range ws {
 					ws[i] = make([]float32, per)
 				}
 				c := make([]float32, m*n)
-				g := Gemm{M: m, N: n, K: k, Alpha: 1, A: &Dense{Data: a, Stride: k}, B: &Dense{Data: b, Stride: n}, C: c, Ldc: n}
-				var e Engine
+				g := engine.Gemm{M: m, N: n, K: k, Alpha: 1, A: &engine.Dense{Data: a, Stride: k}, B: &engine.Dense{Data: b, Stride: n}, C: c, Ldc: n}
+				var e engine.Engine
 				e.Run(&g, ws)
 				if ref == nil {
 					ref = c
@@ -208,10 +209,10 @@ func TestTileFit(t *testing.T) {
 				for left := n; left > 0; left -= b.nr {
 					cols += b.sliverWidth(min(left, b.nr))
 				}
-				require.InDelta(t, float64(m*n)/float64(rows*cols), TileFit(m, n), 1e-12, "m=%d n=%d", m, n)
+				require.InDelta(t, float64(m*n)/float64(rows*cols), tileFit(m, n), 1e-12, "m=%d n=%d", m, n)
 			}
 		}
-		require.Equal(t, 1.0, TileFit(4*b.mr, 5*b.nr))
+		require.Equal(t, 1.0, tileFit(4*b.mr, 5*b.nr))
 	})
 }
 
@@ -223,9 +224,9 @@ func TestDenseTileFit(t *testing.T) {
 		for _, mn := range [][2]int{{512, 49}, {12, 52}, {7, 56}, {2, 52}, {8, 57}, {64, 48}} {
 			w, ok := want[mn]
 			if !ok || current != isaAVX512 {
-				w = TileFit(mn[0], mn[1])
+				w = tileFit(mn[0], mn[1])
 			}
-			require.InDelta(t, w, DenseTileFit(mn[0], mn[1]), 1e-12, "m×n = %v", mn)
+			require.InDelta(t, w, denseTileFit(mn[0], mn[1]), 1e-12, "m×n = %v", mn)
 		}
 	})
 }
@@ -249,16 +250,23 @@ func TestGemmDirectBitwise(t *testing.T) {
 					lda = m
 				}
 				c0 := testutil.Rand(r, m*ldc)
-				run := func(a ASource) []float32 {
+				dense := engine.Dense{Data: a, Stride: lda, Trans: trans}
+				// run computes the product, through the direct route unless
+				// packed, which takes the direct tiles away.
+				run := func(packed bool) []float32 {
 					c := slices.Clone(c0)
 					for i := range m {
 						for j := n; j < ldc; j++ {
 							c[i*ldc+j] = float32(nan)
 						}
 					}
-					g := Gemm{M: m, N: n, K: k, Alpha: 1, A: a, B: &Dense{Data: bm, Stride: n}, Beta: 0.5,
+					g := gemm{M: m, N: n, K: k, Alpha: 1, A: &dense, B: &engine.Dense{Data: bm, Stride: n}, Beta: 0.5,
 						Bias: bias, ReLU: true, C: c, Ldc: ldc}
-					g.RunBlock(make([]float32, GemmWorkspace(m, n, k)), 0, m, j0, j1)
+					bb := b
+					if packed {
+						bb.direct, bb.directDot = tile{}, tile{}
+					}
+					g.run(current, bb.forProduct(m, n), make([]float32, gemmWorkspace(m, n, k)), 0, m, j0, j1)
 					for i := range m {
 						for j := n; j < ldc; j++ {
 							require.True(t, math.IsNaN(float64(c[i*ldc+j])), "gap %d,%d written", i, j)
@@ -266,14 +274,13 @@ func TestGemmDirectBitwise(t *testing.T) {
 					}
 					return c
 				}
-				dense := Dense{Data: a, Stride: lda, Trans: trans}
-				g := Gemm{M: m, N: n, K: k, Alpha: 1, A: &dense}
+				g := gemm{M: m, N: n, K: k, Alpha: 1, A: &dense}
 				kind := g.directRoute(b, j1-j0)
 				if kind == noDirect || kind == directDot && !trans {
 					require.True(t, b.direct.nr == 0 || kind == directDot, "route %v", kind)
 					continue
 				}
-				got, want := run(&dense), run(dense)
+				got, want := run(false), run(true)
 				for i := range got {
 					if math.IsNaN(float64(want[i])) { // require.Equal sees NaN ≠ NaN
 						got[i], want[i] = 0, 0

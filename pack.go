@@ -1,36 +1,51 @@
 package simdconv
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/simdconv/simdconv/internal/engine"
+)
 
 // Packing copies operand blocks into the sliver layouts the microkernels
 // read: A in MR-row slivers (k steps of MR floats), B in NR-column slivers
 // (k steps of NR floats). Rows or columns past the edge of the matrix are
 // zero-filled, so a microkernel always computes a full tile.
 
-// Dense is a row-major matrix view. Element (i, j) is Data[i*Stride+j], or
-// Data[j*Stride+i] when Trans is set.
-type Dense struct {
-	Data   []float32
-	Stride int
-	Trans  bool
+// The operand types of engine, with their packing methods. ASource and
+// BSource are sealed there; packA and packB switch on the concrete type.
+type (
+	dense   engine.Dense
+	im2col  engine.Im2col
+	im2colT engine.Im2colT
+	shifted engine.Shifted
+)
+
+// packA packs alpha·A[i0:i0+mc, k0:k0+kc] into ⌈mc/mr⌉ slivers of kc·mr
+// floats, zero-filling rows past mc, on the kernels of ISA id. dst has
+// packSlack floats to spare past the last sliver.
+func packA(a engine.ASource, id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr int) {
+	switch a := a.(type) {
+	case *engine.Dense:
+		(*dense)(a).packA(id, dst, alpha, i0, mc, k0, kc, mr)
+	case *engine.Im2colT:
+		(*im2colT)(a).packA(id, dst, alpha, i0, mc, k0, kc, mr)
+	}
 }
 
-// A BSource is the B operand of a multiply: a K×N matrix that the driver
-// packs block by block. Dense, Im2col, Im2colT and Shifted implement it.
-type BSource interface {
-	// packB packs rows [k0, k0+kc) and columns [j0, j0+nc) into
-	// ⌈nc/nr⌉ slivers of kc·nr floats, zero-filling columns past nc, on
-	// the kernels of ISA id.
-	packB(id isaID, dst []float32, k0, kc, j0, nc, nr int)
-}
-
-// An ASource is the A operand of a multiply: an M×K matrix that the driver
-// packs block by block. Dense and Im2colT implement it.
-type ASource interface {
-	// packA packs alpha·A[i0:i0+mc, k0:k0+kc] into ⌈mc/mr⌉ slivers of
-	// kc·mr floats, zero-filling rows past mc, on the kernels of ISA id.
-	// dst has packSlack floats to spare past the last sliver.
-	packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr int)
+// packB packs rows [k0, k0+kc) and columns [j0, j0+nc) of B into
+// ⌈nc/nr⌉ slivers of kc·nr floats, zero-filling columns past nc, on the
+// kernels of ISA id.
+func packB(b engine.BSource, id isaID, dst []float32, k0, kc, j0, nc, nr int) {
+	switch b := b.(type) {
+	case *engine.Dense:
+		(*dense)(b).packB(id, dst, k0, kc, j0, nc, nr)
+	case *engine.Im2col:
+		(*im2col)(b).packB(id, dst, k0, kc, j0, nc, nr)
+	case *engine.Im2colT:
+		(*im2colT)(b).packB(id, dst, k0, kc, j0, nc, nr)
+	case *engine.Shifted:
+		(*shifted)(b).packB(id, dst, k0, kc, j0, nc, nr)
+	}
 }
 
 // packRows sets, for r < rows and j < n,
@@ -74,7 +89,7 @@ func lanes(lo, hi int) uint64 {
 	return (^uint64(0) >> (64 - hi)) &^ (1<<lo - 1)
 }
 
-func (a Dense) packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr int) {
+func (a *dense) packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr int) {
 	for s := 0; s < mc; s += mr {
 		rows := min(mr, mc-s)
 		sl := dst[s*kc : s*kc+kc*mr]
@@ -127,7 +142,7 @@ func packT(id isaID, rows int, dst, a []float32, lda, ldd, kc int, alpha float32
 	return kc8
 }
 
-func (d Dense) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
+func (d *dense) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	for s := 0; s < nc; s += nr {
 		cols := min(nr, nc-s)
 		sl := dst[s*kc : s*kc+kc*nr]
@@ -182,34 +197,8 @@ func packColumns(id isaID, sl, x []float32, start []int, k0, kc, nr int) {
 	}
 }
 
-// Im2col is the column matrix of a convolution, read straight from the
-// input planes: row (c, r, s), for c < C, r < len(OffH), s < len(OffW), and
-// column p·Q+q hold
-//
-//	X[c·H·W + (p·StrideH+OffH[r])·W + q·StrideW+OffW[s]]
-//
-// or 0 where that position falls outside the H×W plane. A forward
-// convolution has OffH[r] = r·DilationH − PadTop; other tap lists express
-// the full convolution of backward-data.
-//
-// A layer of column stride sw > 1 is packed fastest from its input split
-// into sw phase planes per channel, plane φ holding the columns φ, φ+sw, …:
-// then ChanStride is the floats per channel (sw planes), TapPlane[s] the
-// offset of tap s's plane within its channel, W the plane width, OffW[s]
-// the tap's shift in plane columns, and StrideW is 1. ChanStride 0 means
-// H·W and TapPlane nil means 0.
-type Im2col struct {
-	X                []float32
-	C, H, W          int
-	P, Q             int
-	StrideH, StrideW int
-	OffH, OffW       []int
-	ChanStride       int
-	TapPlane         []int
-}
-
 // chanStride is the floats from one channel's planes to the next.
-func (m *Im2col) chanStride() int {
+func (m *im2col) chanStride() int {
 	if m.ChanStride > 0 {
 		return m.ChanStride
 	}
@@ -217,14 +206,14 @@ func (m *Im2col) chanStride() int {
 }
 
 // tapPlane is where tap column s's plane starts within its channel.
-func (m *Im2col) tapPlane(s int) int {
+func (m *im2col) tapPlane(s int) int {
 	if m.TapPlane == nil {
 		return 0
 	}
 	return m.TapPlane[s]
 }
 
-func (m *Im2col) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
+func (m *im2col) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	var segs [maxNR + 1]segment
 	p, q := j0/m.Q, j0%m.Q
 	for s := 0; s < nc; s += nr {
@@ -257,7 +246,7 @@ func (m *Im2col) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 }
 
 // gatherSliver packs a sliver row by row, in Go.
-func (m *Im2col) gatherSliver(dst []float32, nr, k0, kc int, segs []segment) {
+func (m *im2col) gatherSliver(dst []float32, nr, k0, kc int, segs []segment) {
 	nw := len(m.OffW)
 	taps := len(m.OffH) * nw
 	cs := m.chanStride()
@@ -289,7 +278,7 @@ const maxSliverTab = 256
 // whether it did. The kernel assembles each row from the segments, reading
 // through the lane masks of a table built here, so it writes the sliver in
 // order. It panics if a mask would read outside X.
-func (m *Im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment, nr int) bool {
+func (m *im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment, nr int) bool {
 	nw := len(m.OffW)
 	taps := len(m.OffH) * nw
 	if m.StrideW != 1 || nr != sliverLanes(id) || taps*len(segs) > maxSliverTab || kc <= 0 {
@@ -325,7 +314,7 @@ func (m *Im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 // to dst[kk*ld+sg.off : kk*ld+sg.off+sg.n], kk < kc. Rows of the same tap
 // (r, s) read the same window of successive channel planes, so each tap is
 // one packRows call over its channels.
-func (m *Im2col) packSegment(id isaID, dst []float32, ld, k0, kc int, sg segment) {
+func (m *im2col) packSegment(id isaID, dst []float32, ld, k0, kc int, sg segment) {
 	nw := len(m.OffW)
 	taps := len(m.OffH) * nw
 	cs := m.chanStride()
@@ -405,16 +394,7 @@ func gatherRow(out, src []float32, iw, step int) {
 	}
 }
 
-// Shifted is a K×N matrix whose column j is the run of X that starts at
-// Off[j]: B(k, j) = X[Off[j]+k]. Backward-filter's column matrix is one
-// when it reads a zero-padded input at positions p·W'+q: column (c, r, s)
-// starts at that tap's offset, and every column is a contiguous run.
-type Shifted struct {
-	X   []float32
-	Off []int
-}
-
-func (m *Shifted) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
+func (m *shifted) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	for s := 0; s < nc; s += nr {
 		cols := min(nr, nc-s)
 		packColumns(id, dst[s*kc:s*kc+kc*nr], m.X, m.Off[j0+s:j0+s+cols], k0, kc, nr)
@@ -443,15 +423,11 @@ func packTOff(id isaID, dst, a []float32, offs []int, n, at, ldd, kc int) int {
 	return kc8
 }
 
-// Im2colT is the transpose of an Im2col: its rows are the output positions
-// p·Q+q and its columns the taps (c, r, s). Backward-filter multiplies by it.
-type Im2colT Im2col
-
 // packA packs the transpose's rows, output positions, as columns of the
 // column matrix: an A sliver is laid out as a B sliver mr wide.
-func (m *Im2colT) packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr int) {
+func (m *im2colT) packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr int) {
 	n := roundUp(mc, mr) * kc
-	(*Im2col)(m).packB(id, dst[:n], k0, kc, i0, mc, mr)
+	(*im2col)(m).packB(id, dst[:n], k0, kc, i0, mc, mr)
 	if alpha != 1 {
 		for i, v := range dst[:n] {
 			dst[i] = alpha * v
@@ -459,10 +435,10 @@ func (m *Im2colT) packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, 
 	}
 }
 
-func (m *Im2colT) packB(_ isaID, dst []float32, k0, kc, j0, nc, nr int) {
+func (m *im2colT) packB(_ isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	nw := len(m.OffW)
 	taps := len(m.OffH) * nw
-	cs := (*Im2col)(m).chanStride()
+	cs := (*im2col)(m).chanStride()
 	for s := 0; s < nc; s += nr {
 		cols := min(nr, nc-s)
 		sl := dst[s*kc : s*kc+kc*nr]
@@ -470,7 +446,7 @@ func (m *Im2colT) packB(_ isaID, dst []float32, k0, kc, j0, nc, nr int) {
 			col := j0 + s + jj
 			c, t := col/taps, col%taps
 			offH, offW := m.OffH[t/nw], m.OffW[t%nw]
-			plane := m.X[c*cs+(*Im2col)(m).tapPlane(t%nw):][:m.H*m.W]
+			plane := m.X[c*cs+(*im2col)(m).tapPlane(t%nw):][:m.H*m.W]
 			p, q := k0/m.Q, k0%m.Q
 			for kk := 0; kk < kc; kk++ {
 				ih, iw := p*m.StrideH+offH, q*m.StrideW+offW
@@ -490,9 +466,9 @@ func (m *Im2colT) packB(_ isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	}
 }
 
-// Rows writes the whole column matrix, row after row, into dst
+// rows writes the whole column matrix, row after row, into dst
 // (C·len(OffH)·len(OffW) × P·Q floats), one output row p at a time.
-func (m *Im2col) Rows(dst []float32) {
+func (m *im2col) rows(dst []float32) {
 	id := current
 	for p := range m.P {
 		sg := segment{off: p * m.Q, n: m.Q, ih: p * m.StrideH}

@@ -155,7 +155,7 @@ func checkPackA(t *testing.T, r *rand.Rand, trans bool, mr, mc, kc int, alpha fl
 	slivers := (mc + mr - 1) / mr
 	g := testutil.NewGuarded(slivers*mr*kc+packSlack, nil)
 	dst := g.Slice()
-	Dense{Data: data, Stride: cols, Trans: trans}.packA(current, dst, alpha, i0, mc, k0, kc, mr)
+	(&dense{Data: data, Stride: cols, Trans: trans}).packA(current, dst, alpha, i0, mc, k0, kc, mr)
 	g.Check(t)
 	for s := range slivers {
 		for k := range kc {
@@ -205,7 +205,7 @@ func TestShiftedPackB(t *testing.T) {
 				for j := range off {
 					off[j] = r.IntN(len(x) - k0 - kc)
 				}
-				m := &Shifted{X: x, Off: off}
+				m := &shifted{X: x, Off: off}
 				slivers := (nc + nr - 1) / nr
 				g := testutil.NewGuarded(slivers*nr*kc, nil)
 				dst := g.Slice()

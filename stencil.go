@@ -1,6 +1,10 @@
 package simdconv
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/simdconv/simdconv/internal/engine"
+)
 
 // Depthwise convolution has one input and one output channel per filter,
 // so it is no matrix product. Over a zero-padded plane read at positions
@@ -8,18 +12,14 @@ import "fmt"
 // stencil (forward, backward-data) or one dot product per tap
 // (backward-filter).
 
-// Slack is how far past n, in floats, Stencil and ShiftedDots may read and
-// write: they run over n rounded up to a multiple of Slack.
-const Slack = 16
-
-// Stencil sets y[i] = bias + Σ_t w[t]·x[off[t]+i] for i < n, and writes y
-// up to n rounded up to a multiple of Slack. It panics unless y, w, off and
+// stencil sets y[i] = bias + Σ_t w[t]·x[off[t]+i] for i < n, and writes y
+// up to n rounded up to a multiple of engine.Slack. It panics unless y, w, off and
 // x hold what that reads and writes.
-func Stencil(y, x, w []float32, off []int, n int, bias float32) {
+func stencil(y, x, w []float32, off []int, n int, bias float32) {
 	if n < 0 {
 		panic(fmt.Sprintf("simdconv: Stencil: n = %d", n))
 	}
-	np := roundUp(n, Slack)
+	np := roundUp(n, engine.Slack)
 	checkShifts("Stencil", x, off, np)
 	if len(w) < len(off) || len(y) < np {
 		panic(fmt.Sprintf("simdconv: Stencil: len(w) = %d, len(y) = %d, want ≥ %d and ≥ %d", len(w), len(y), len(off), np))
@@ -34,14 +34,14 @@ func Stencil(y, x, w []float32, off []int, n int, bias float32) {
 	}
 }
 
-// ShiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for t < len(off). a must
-// hold n rounded up to a multiple of Slack floats, zero past n. It panics
+// shiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for t < len(off). a must
+// hold n rounded up to a multiple of engine.Slack floats, zero past n. It panics
 // unless a, d, off and x hold what that reads and writes.
-func ShiftedDots(d, a, x []float32, off []int, n int) {
+func shiftedDots(d, a, x []float32, off []int, n int) {
 	if n < 0 {
 		panic(fmt.Sprintf("simdconv: ShiftedDots: n = %d", n))
 	}
-	np := roundUp(n, Slack)
+	np := roundUp(n, engine.Slack)
 	checkShifts("ShiftedDots", x, off, np)
 	if len(d) < len(off) || len(a) < np {
 		panic(fmt.Sprintf("simdconv: ShiftedDots: len(d) = %d, len(a) = %d, want ≥ %d and ≥ %d", len(d), len(a), len(off), np))
@@ -54,20 +54,20 @@ func ShiftedDots(d, a, x []float32, off []int, n int) {
 	dotsKernel(current, d, a[:np], x, off, np)
 }
 
-// CopyRows sets, for r < rows and j < n,
+// copyRows sets, for r < rows and j < n,
 //
 //	dst[r*dstStride+j] = src[r*srcStride+j-lo] where lo ≤ j < hi, else 0:
 //
 // rows copied between strides, zero-padded on either side (a plane into a
 // padded one, or back). It panics unless dst and src hold what it touches.
-func CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
+func copyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
 	packRows(current, dst, src, rows, n, lo, hi, dstStride, srcStride)
 }
 
-// AddRows adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and
+// addRows adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and
 // j < n: rows accumulated between strides (col2im). It panics unless dst
 // and src hold what it touches.
-func AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
+func addRows(dst, src []float32, rows, n, dstStride, srcStride int) {
 	if rows <= 0 || n <= 0 {
 		return
 	}

@@ -1,6 +1,6 @@
 package kernels
 
-import "github.com/simdconv/simdconv"
+import "github.com/simdconv/simdconv/internal/engine"
 
 // route is how BackwardData computes dX.
 type route uint8
@@ -44,8 +44,8 @@ func (c *Conv2D) planBackwardData() {
 		c.route = routeStencil
 		return
 	}
-	_, nr := simdconv.Tile()
-	util := simdconv.DenseTileFit // A is the filter (fullT aside)
+	_, nr := engine.Tile()
+	util := engine.DenseTileFit // A is the filter (fullT aside)
 	chunk := min(s.PQ, max(panelTarget/s.CRSg, 8*nr))
 	flops := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.PQ)
 	// The full route multiplies by the taps that reach each dX position; at
@@ -53,7 +53,7 @@ func (c *Conv2D) planBackwardData() {
 	fullUtil := util(s.Cg, s.HW/(s.StrideH*s.StrideW))
 	c.fullT = s.StrideH == 1 && s.StrideW == 1 && transposeFits(s.Cg, s.HW, s.Kg*s.RS)
 	if c.fullT {
-		fullUtil = simdconv.TileFit(s.HW, s.Cg)
+		fullUtil = engine.TileFit(s.HW, s.Cg)
 	}
 	full := 2 * float64(s.Cg) * float64(s.Kg) * float64(s.RS) * float64(s.HW) /
 		float64(s.StrideH*s.StrideW) / fullUtil
@@ -189,9 +189,9 @@ func (j *dataJob) item(wk *worker, wide bool, it int) {
 // dy has row stride P·Q.
 func (st *callState) transposedProduct(wk *worker, wide bool, wg, dy, out []float32, cols int) {
 	s := st.c.s
-	wk.denseA = simdconv.Dense{Data: wg, Stride: s.CRSg, Trans: true}
-	wk.g = simdconv.Gemm{M: s.CRSg, N: cols, K: s.Kg, Alpha: 1, A: &wk.denseA, C: out, Ldc: cols}
-	wk.dense = simdconv.Dense{Data: dy, Stride: s.PQ}
+	wk.denseA = engine.Dense{Data: wg, Stride: s.CRSg, Trans: true}
+	wk.g = engine.Gemm{M: s.CRSg, N: cols, K: s.Kg, Alpha: 1, A: &wk.denseA, C: out, Ldc: cols}
+	wk.dense = engine.Dense{Data: dy, Stride: s.PQ}
 	wk.g.B = &wk.dense
 	st.gemm(wk, wide)
 }
@@ -203,16 +203,16 @@ func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg
 	s := c.s
 	nt := len(ph.rTaps) * len(ph.sTaps)
 	kdim := s.Kg * nt
-	wk.denseA = simdconv.Dense{Data: st.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
-	wk.g = simdconv.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
-	wk.im = simdconv.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
+	wk.denseA = engine.Dense{Data: st.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
+	wk.g = engine.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
+	wk.im = engine.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
 		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
 	wk.g.B = &wk.im
 	if ph.rowsPerPanel == 0 { // stride 1: the phase is all of dX
 		copy(wk.off, ph.offH)
 		wk.im.P = ph.rows
 		if c.fullT {
-			wk.imT = simdconv.Im2colT(wk.im)
+			wk.imT = engine.Im2colT(wk.im)
 			st.productT(wk, wide, wk.denseA.Data, s.Cg, kdim, s.HW, dxg, nil, false)
 			return
 		}
@@ -279,7 +279,7 @@ func (c *Conv2D) rearrangeFilter(filt, w []float32) {
 // col2im adds columns [j0, j0+cols) of a column matrix (rows (c, r, s)) into
 // the rows [h0, h1) of dst: dX itself at column stride 1, else its phase
 // planes (columnSplit), which mergePhases then interleaves into dX. Either
-// way each tap adds contiguous runs, a call of simdconv.AddRows for the
+// way each tap adds contiguous runs, a call of engine.AddRows for the
 // whole rows of the chunk and one for each partial row at its ends.
 func (c *Conv2D) col2im(dst, col []float32, j0, cols, h0, h1 int) {
 	s := c.s
@@ -309,7 +309,7 @@ func (c *Conv2D) col2im(dst, col []float32, j0, cols, h0, h1 int) {
 					if q == 0 && len(src) >= s.Q { // whole rows
 						k := len(src) / s.Q
 						if pa, pb := max(p, pMin), min(p+k, pEnd); pa < pb {
-							simdconv.AddRows(dst[base+(pa*sh+oh)*w+lo+u:], src[(pa-p)*s.Q+lo:],
+							engine.AddRows(dst[base+(pa*sh+oh)*w+lo+u:], src[(pa-p)*s.Q+lo:],
 								pb-pa, hi-lo, sh*w, s.Q)
 						}
 						src, p = src[k*s.Q:], p+k
@@ -317,7 +317,7 @@ func (c *Conv2D) col2im(dst, col []float32, j0, cols, h0, h1 int) {
 					}
 					run := min(s.Q-q, len(src))
 					if qa, qb := max(q, lo), min(q+run, hi); p >= pMin && p < pEnd && qa < qb {
-						simdconv.AddRows(dst[base+(p*sh+oh)*w+qa+u:], src[qa-q:], 1, qb-qa, 0, 0)
+						engine.AddRows(dst[base+(p*sh+oh)*w+qa+u:], src[qa-q:], 1, qb-qa, 0, 0)
 					}
 					src = src[run:]
 					p, q = p+1, 0

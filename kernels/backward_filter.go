@@ -1,6 +1,6 @@
 package kernels
 
-import "github.com/simdconv/simdconv"
+import "github.com/simdconv/simdconv/internal/engine"
 
 // BackwardFilter computes the filter gradient dw = Σ_n x ⋆ dy (the input
 // correlated with the output gradient as the filter) and, when dbias is not
@@ -77,22 +77,22 @@ func (j *filterJob) item(wk *worker, _ bool, it int) {
 			beta = 1
 			continue
 		}
-		wk.denseA = simdconv.Dense{Data: dyg, Stride: s.PQ}
-		wk.g = simdconv.Gemm{M: s.Kg, N: s.CRSg, K: s.PQ, Alpha: 1,
+		wk.denseA = engine.Dense{Data: dyg, Stride: s.PQ}
+		wk.g = engine.Gemm{M: s.Kg, N: s.CRSg, K: s.PQ, Alpha: 1,
 			A:    &wk.denseA,
 			Beta: beta,
 			C:    dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg],
 			Ldc:  s.CRSg}
 		if c.pointwise {
-			wk.dense = simdconv.Dense{Data: xg, Stride: s.HW, Trans: true}
+			wk.dense = engine.Dense{Data: xg, Stride: s.HW, Trans: true}
 			wk.g.B = &wk.dense
 		} else {
-			c.setIm2col(wk, (*simdconv.Im2col)(&wk.imT), xg)
+			c.setIm2col(wk, (*engine.Im2col)(&wk.imT), xg)
 			wk.g.B = &wk.imT
 			if c.imRows {
 				col := wk.panel[:s.CRSg*s.PQ]
-				(*simdconv.Im2col)(&wk.imT).Rows(col)
-				wk.dense = simdconv.Dense{Data: col, Stride: s.PQ, Trans: true}
+				(*engine.Im2col)(&wk.imT).Rows(col)
+				wk.dense = engine.Dense{Data: col, Stride: s.PQ, Trans: true}
 				wk.g.B = &wk.dense
 			}
 		}
@@ -115,7 +115,7 @@ func (c *Conv2D) filterBlocks() int {
 // along the other side, so that one should be the smaller. Fewer than two
 // slivers of columns are not cut: 49 would split 48 + 1.
 func split(m, n, blocks, b int) (i0, i1, j0, j1 int) {
-	mr, nr := simdconv.Tile()
+	mr, nr := engine.Tile()
 	tm, tn := (m+mr-1)/mr, (n+nr-1)/nr
 	if (m > n || n < 2*nr) && tm >= blocks || tn < blocks {
 		return min(b*tm/blocks*mr, m), min((b+1)*tm/blocks*mr, m), 0, n
@@ -185,9 +185,9 @@ func (j *filterSharedJob) Do(t int) {
 // [j0, j1) of group g's dW from the padded copies in src.
 func (c *Conv2D) shiftedProduct(wk, src *worker, g int, beta float32, dw []float32, i0, i1, j0, j1 int) {
 	s := c.s
-	wk.denseA = simdconv.Dense{Data: src.dypad, Stride: s.P * c.wpad}
-	wk.shifted = simdconv.Shifted{X: src.xpad, Off: c.shifted}
-	wk.g = simdconv.Gemm{M: s.Kg, N: s.CRSg, K: s.P * c.wpad, Alpha: 1, A: &wk.denseA,
+	wk.denseA = engine.Dense{Data: src.dypad, Stride: s.P * c.wpad}
+	wk.shifted = engine.Shifted{X: src.xpad, Off: c.shifted}
+	wk.g = engine.Gemm{M: s.Kg, N: s.CRSg, K: s.P * c.wpad, Alpha: 1, A: &wk.denseA,
 		B: &wk.shifted, Beta: beta, C: dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Ldc: s.CRSg}
 	wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
 }

@@ -1,7 +1,10 @@
 package kernels
 
 import (
-	"github.com/simdconv/simdconv"
+	// simdconv runs what internal/engine describes: it installs its driver
+	// there when it is initialised.
+	_ "github.com/simdconv/simdconv"
+	"github.com/simdconv/simdconv/internal/engine"
 	"github.com/simdconv/simdconv/internal/parallel"
 )
 
@@ -18,7 +21,7 @@ type callState struct {
 	workers []worker    // per-thread buffers, carved from the workspace
 	slabs   [][]float32 // each worker's GEMM workspace, for engine.Run
 	filt    []float32   // the filter rearranged for backward-data's full route
-	engine  simdconv.Engine
+	engine  engine.Engine
 	group   parallel.Group
 
 	forward      forwardJob
@@ -36,14 +39,15 @@ type worker struct {
 	gemm    []float32 // GEMM packing workspace
 	panel   []float32 // output panels: col2im's, a sub-pixel phase's, a transposed product's (productT), a stencil's; backward-filter's column matrix (imRows)
 	off     []int     // tap offsets of a sub-pixel panel
-	g       simdconv.Gemm
-	denseA  simdconv.Dense
-	dense   simdconv.Dense
-	shifted simdconv.Shifted
+	g       engine.Gemm
+	denseA  engine.Dense
+	dense   engine.Dense
+	shifted engine.Shifted
 	xpad    []float32 // input copies: padded (Shifted form, stencil), split into phase planes (column stride > 1), or col2im's phase planes
 	dypad   []float32 // dY copies: at the padded row stride (Shifted form, stencil) or padded for backward-data's stencil
-	im      simdconv.Im2col
-	imT     simdconv.Im2colT
+	im      engine.Im2col
+	imT     engine.Im2colT
+	dots    [maxStencilTaps]float32 // a depthwise filter gradient's dot products
 }
 
 // carve splits the workspace into the call state's pieces.
@@ -114,9 +118,9 @@ func (st *callState) gemm(w *worker, wide bool) {
 // computing the transpose imTᵀ·aᵀ (n×m) into wk.panel and storing that
 // transposed.
 func (st *callState) productT(wk *worker, wide bool, a []float32, m, k, n int, dst, bias []float32, relu bool) {
-	wk.dense = simdconv.Dense{Data: a, Stride: k, Trans: true}
+	wk.dense = engine.Dense{Data: a, Stride: k, Trans: true}
 	panel := wk.panel[:n*m]
-	wk.g = simdconv.Gemm{M: n, N: m, K: k, Alpha: 1, A: &wk.imT, B: &wk.dense, C: panel, Ldc: m}
+	wk.g = engine.Gemm{M: n, N: m, K: k, Alpha: 1, A: &wk.imT, B: &wk.dense, C: panel, Ldc: m}
 	st.gemm(wk, wide)
 	for i := range m {
 		b := float32(0)

@@ -3,7 +3,7 @@ package kernels
 import (
 	"fmt"
 
-	"github.com/simdconv/simdconv"
+	"github.com/simdconv/simdconv/internal/engine"
 	"github.com/simdconv/simdconv/internal/parallel"
 )
 
@@ -136,7 +136,7 @@ func (c *Conv2D) plan() {
 	m := max(s.Kg, s.Cg, s.CRSg, s.PQ, s.HW)
 	n := m
 	k := max(s.CRSg, s.Kg*s.RS, s.PQ, s.P*c.wpad)
-	c.gemmWS = simdconv.GemmWorkspace(m, n, k)
+	c.gemmWS = engine.Workspace(m, n, k)
 	c.forwardT = transposeFits(s.Kg, s.PQ, s.CRSg)
 	if c.forwardT {
 		c.panel = max(c.panel, s.PQ*s.Kg)
@@ -154,8 +154,8 @@ func (c *Conv2D) plan() {
 // as much as 128 flops an element.
 func transposeFits(m, n, k int) bool {
 	flops := 2 * float64(m) * float64(n) * float64(k)
-	plain := flops / simdconv.DenseTileFit(m, n)
-	transposed := flops/simdconv.TileFit(n, m) + 128*float64(m)*float64(n)
+	plain := flops / engine.DenseTileFit(m, n)
+	transposed := flops/engine.TileFit(n, m) + 128*float64(m)*float64(n)
 	return transposed < 0.95*plain
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/simdconv/simdconv"
+	"github.com/simdconv/simdconv/internal/engine"
 	"github.com/simdconv/simdconv/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
@@ -143,7 +144,7 @@ func newConv2DRoute(p Conv2DParams, r route, fullT bool, threads int) (*Conv2D, 
 	}
 	c.route, c.phases, c.panel, c.fullT = r, nil, 0, fullT && c.s.StrideH == 1 && c.s.StrideW == 1
 	if r == routeGemm {
-		_, nr := simdconv.Tile()
+		_, nr := engine.Tile()
 		c.chunk = min(c.s.PQ, max(panelTarget/c.s.CRSg, 8*nr))
 		c.panel = c.s.CRSg * c.chunk
 	} else {

@@ -1,12 +1,12 @@
 package kernels
 
-import "github.com/simdconv/simdconv"
+import "github.com/simdconv/simdconv/internal/engine"
 
 // Depthwise layers (one input and one output channel per group) at stride 1
 // run without a matrix product: over a zero-padded plane read at positions
 // p·W'+q, every tap is a shift of the plane, so forward and backward-data
 // are a stencil and backward-filter is one dot product per tap
-// (simdconv.Stencil, simdconv.ShiftedDots). As in backward-filter's Shifted
+// (engine.Stencil, engine.ShiftedDots). As in backward-filter's Shifted
 // form, the W'−Q positions past each row are computed too: forward and
 // backward-data drop them, backward-filter multiplies them by zeros in dY
 // (so, there too, an Inf in the input can give a NaN the GEMM route would
@@ -39,12 +39,12 @@ func (c *Conv2D) planStencil() {
 	c.stencil = st
 	c.wpad = st.wp
 	hp := s.H + s.PadTop + s.PadBottom
-	c.xpadLen = max(c.xpadLen, hp*st.wp+reachW+simdconv.Slack)
-	c.dypadLen = max(c.dypadLen, s.P*st.wp+simdconv.Slack)
-	c.panel = max(c.panel, s.P*st.wp+simdconv.Slack)
+	c.xpadLen = max(c.xpadLen, hp*st.wp+reachW+engine.Slack)
+	c.dypadLen = max(c.dypadLen, s.P*st.wp+engine.Slack)
+	c.panel = max(c.panel, s.P*st.wp+engine.Slack)
 	if st.data {
-		c.dypadLen = max(c.dypadLen, (s.H+reachH)*st.wd+reachW+simdconv.Slack)
-		c.panel = max(c.panel, s.H*st.wd+simdconv.Slack)
+		c.dypadLen = max(c.dypadLen, (s.H+reachH)*st.wd+reachW+engine.Slack)
+		c.panel = max(c.panel, s.H*st.wd+engine.Slack)
 	}
 }
 
@@ -52,9 +52,9 @@ func (c *Conv2D) planStencil() {
 func (c *Conv2D) forwardStencil(wk *worker, y, x, w []float32, bias float32) {
 	s, st := c.s, c.stencil
 	c.padInput(wk.xpad, x)
-	simdconv.Stencil(wk.panel, wk.xpad, w, st.off, s.P*st.wp, bias)
+	engine.Stencil(wk.panel, wk.xpad, w, st.off, s.P*st.wp, bias)
 	if !c.relu {
-		simdconv.CopyRows(y, wk.panel, s.P, s.Q, 0, s.Q, s.Q, st.wp)
+		engine.CopyRows(y, wk.panel, s.P, s.Q, 0, s.Q, s.Q, st.wp)
 		return
 	}
 	for p := 0; p < s.P; p++ {
@@ -74,10 +74,10 @@ func (c *Conv2D) backwardDataStencil(wk *worker, dx, dy, w []float32) {
 	top, left := reachH-s.PadTop, reachW-s.PadLeft
 	dyp := wk.dypad
 	clear(dyp[:top*st.wd])
-	simdconv.CopyRows(dyp[top*st.wd:], dy, s.P, st.wd, left, left+s.Q, st.wd, s.Q)
+	engine.CopyRows(dyp[top*st.wd:], dy, s.P, st.wd, left, left+s.Q, st.wd, s.Q)
 	clear(dyp[(top+s.P)*st.wd:])
-	simdconv.Stencil(wk.panel, dyp, w, st.offRot, s.H*st.wd, 0)
-	simdconv.CopyRows(dx, wk.panel, s.H, s.W, 0, s.W, s.W, st.wd)
+	engine.Stencil(wk.panel, dyp, w, st.offRot, s.H*st.wd, 0)
+	engine.CopyRows(dx, wk.panel, s.H, s.W, 0, s.W, s.W, st.wd)
 }
 
 // backwardFilterStencil adds to dw the taps [j0, j1) of one channel's
@@ -87,14 +87,14 @@ func (c *Conv2D) backwardFilterStencil(wk *worker, g, j0, j1 int, dw, dy, x []fl
 	s, st := c.s, c.stencil
 	n := s.P * st.wp
 	dyp := wk.dypad[:roundUpSlack(n)]
-	var d [maxStencilTaps]float32
+	d := &wk.dots
 	for img := 0; img < s.N; img++ {
 		c.padInput(wk.xpad, x[(img*s.C+g)*s.HW:][:s.HW])
 		c.padGradient(dyp, dy[(img*s.K+g)*s.PQ:][:s.PQ])
 		clear(dyp[n:])
 		for t0 := j0; t0 < j1; t0 += maxStencilTaps {
 			t1 := min(t0+maxStencilTaps, j1)
-			simdconv.ShiftedDots(d[:t1-t0], dyp, wk.xpad, st.off[t0:t1], n)
+			engine.ShiftedDots(d[:t1-t0], dyp, wk.xpad, st.off[t0:t1], n)
 			for t, v := range d[:t1-t0] {
 				dw[t0+t] += v
 			}
@@ -106,4 +106,4 @@ func (c *Conv2D) backwardFilterStencil(wk *worker, g, j0, j1 int, dw, dy, x []fl
 // results live on the stack.
 const maxStencilTaps = 64
 
-func roundUpSlack(n int) int { return (n + simdconv.Slack - 1) / simdconv.Slack * simdconv.Slack }
+func roundUpSlack(n int) int { return (n + engine.Slack - 1) / engine.Slack * engine.Slack }

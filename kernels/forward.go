@@ -1,6 +1,6 @@
 package kernels
 
-import "github.com/simdconv/simdconv"
+import "github.com/simdconv/simdconv/internal/engine"
 
 // Forward computes y = x ⋆ w + bias (cross-correlation, as in PyTorch), with
 // y N×K×P×Q, x N×C×H×W, w K×(C/Groups)×R×S and bias nil or K long. With
@@ -49,7 +49,7 @@ func (j *forwardJob) item(wk *worker, wide bool, it int) {
 		return
 	}
 	if c.forwardT {
-		c.setIm2col(wk, (*simdconv.Im2col)(&wk.imT), xg)
+		c.setIm2col(wk, (*engine.Im2col)(&wk.imT), xg)
 		var bg []float32
 		if bias != nil {
 			bg = bias[g*s.Kg:][:s.Kg]
@@ -58,8 +58,8 @@ func (j *forwardJob) item(wk *worker, wide bool, it int) {
 			y[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ], bg, c.relu)
 		return
 	}
-	wk.denseA = simdconv.Dense{Data: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Stride: s.CRSg}
-	wk.g = simdconv.Gemm{M: s.Kg, N: s.PQ, K: s.CRSg, Alpha: 1,
+	wk.denseA = engine.Dense{Data: w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], Stride: s.CRSg}
+	wk.g = engine.Gemm{M: s.Kg, N: s.PQ, K: s.CRSg, Alpha: 1,
 		A:    &wk.denseA,
 		C:    y[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ],
 		Ldc:  s.PQ,
@@ -68,7 +68,7 @@ func (j *forwardJob) item(wk *worker, wide bool, it int) {
 		wk.g.Bias = bias[g*s.Kg:][:s.Kg]
 	}
 	if c.pointwise {
-		wk.dense = simdconv.Dense{Data: xg, Stride: s.HW}
+		wk.dense = engine.Dense{Data: xg, Stride: s.HW}
 		wk.g.B = &wk.dense
 	} else {
 		c.setIm2col(wk, &wk.im, xg)

@@ -1,6 +1,6 @@
 package kernels
 
-import "github.com/simdconv/simdconv"
+import "github.com/simdconv/simdconv/internal/engine"
 
 // Im2col writes the column matrix of x for the layer p: for each image n, a
 // (C·R·S) × (P·Q) block whose row (c, r, s) and column p·Q+q hold
@@ -22,7 +22,7 @@ func Im2col(col, x []float32, p Conv2DParams) error {
 	if err := checkLen("Im2col", "col", col, rows*s.PQ, "N·C·R·S·P·Q"); err != nil {
 		return err
 	}
-	im := simdconv.Im2col{X: x, C: s.N * s.C, H: s.H, W: s.W, P: s.P, Q: s.Q,
+	im := engine.Im2col{X: x, C: s.N * s.C, H: s.H, W: s.W, P: s.P, Q: s.Q,
 		StrideH: s.StrideH, StrideW: s.StrideW,
 		OffH: taps(s.R, s.DilationH, -s.PadTop), OffW: taps(s.S, s.DilationW, -s.PadLeft)}
 	im.Rows(col)

@@ -1,12 +1,12 @@
 package kernels
 
-import "github.com/simdconv/simdconv"
+import "github.com/simdconv/simdconv/internal/engine"
 
 // Input preparation shared by the passes: x split into phase planes, and
 // zero-padded copies of x and dY, written into a worker's buffers.
 
 // columnSplit is the phase-plane form of a layer with column stride sw > 1
-// (simdconv.Im2col): planes w = ⌈W/sw⌉ wide, and for each tap column s the
+// (engine.Im2col): planes w = ⌈W/sw⌉ wide, and for each tap column s the
 // shift and plane offset that read column q·sw + s·DilationW − PadLeft.
 type columnSplit struct {
 	w            int
@@ -32,10 +32,10 @@ func (c *Conv2D) planSplit() {
 // setIm2col makes m the column matrix of one image and group x. At column
 // stride sw > 1 it splits x into sw phase planes per channel in wk.xpad
 // first, so that packing reads contiguous runs.
-func (c *Conv2D) setIm2col(wk *worker, m *simdconv.Im2col, x []float32) {
+func (c *Conv2D) setIm2col(wk *worker, m *engine.Im2col, x []float32) {
 	s := c.s
 	if c.split == nil {
-		*m = simdconv.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
+		*m = engine.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
 			StrideH: s.StrideH, StrideW: s.StrideW, OffH: c.offH, OffW: c.offW}
 		return
 	}
@@ -43,7 +43,7 @@ func (c *Conv2D) setIm2col(wk *worker, m *simdconv.Im2col, x []float32) {
 	plane := s.H * sp.w
 	xs := wk.xpad[:s.Cg*s.StrideW*plane]
 	splitPhases(xs, x, s.Cg, s.H, s.W, 1, s.StrideW, 0, 0, s.H, sp.w)
-	*m = simdconv.Im2col{X: xs, C: s.Cg, H: s.H, W: sp.w, P: s.P, Q: s.Q,
+	*m = engine.Im2col{X: xs, C: s.Cg, H: s.H, W: sp.w, P: s.P, Q: s.Q,
 		StrideH: s.StrideH, StrideW: 1, OffH: c.offH, OffW: sp.shift,
 		ChanStride: s.StrideW * plane, TapPlane: sp.plane}
 }
@@ -104,7 +104,7 @@ func (c *Conv2D) padChannels(xp, xg []float32, c0, c1 int) int {
 	for ci := 0; ci < c1-c0; ci++ {
 		plane := dst[ci*chanLen:][:chanLen]
 		clear(plane[:s.PadTop*c.wpad])
-		simdconv.CopyRows(plane[s.PadTop*c.wpad:], src[ci*s.HW:], s.H, c.wpad, s.PadLeft, s.PadLeft+s.W, c.wpad, s.W)
+		engine.CopyRows(plane[s.PadTop*c.wpad:], src[ci*s.HW:], s.H, c.wpad, s.PadLeft, s.PadLeft+s.W, c.wpad, s.W)
 		clear(plane[(s.PadTop+s.H)*c.wpad:])
 	}
 	return c1 * chanLen
@@ -117,6 +117,6 @@ func (c *Conv2D) padGradient(dyp, dyg []float32) { c.padGradientRows(dyp, dyg, 0
 func (c *Conv2D) padGradientRows(dyp, dyg []float32, r0, r1 int) {
 	s := c.s
 	if r0 < r1 {
-		simdconv.CopyRows(dyp[r0*c.wpad:], dyg[r0*s.Q:], r1-r0, c.wpad, 0, s.Q, c.wpad, s.Q)
+		engine.CopyRows(dyp[r0*c.wpad:], dyg[r0*s.Q:], r1-r0, c.wpad, 0, s.Q, c.wpad, s.Q)
 	}
 }

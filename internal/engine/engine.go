@@ -1,0 +1,180 @@
+// Package engine is the part of the SIMD layer that package kernels builds
+// convolutions from: matrix products whose operands are packed straight
+// from tensors (Gemm, with Dense, Im2col, Im2colT and Shifted operands),
+// the threaded runner, and the row and stencil helpers of the depthwise
+// paths.
+//
+// The types here are plain descriptions. The code that runs them is the
+// driver in package simdconv, which must hold the assembly (the generated
+// kernels_*.s sit at the module's top level) and installs itself here when
+// it is initialised; package kernels imports simdconv for that. Inside the
+// driver every kernel is called directly; only these entry points, once
+// per product or row block, go through the installed interface.
+package engine
+
+// Slack is how many floats the stencil helpers may read and write past n
+// in each row: their kernels work in whole vectors of up to 16 lanes.
+const Slack = 16
+
+// Gemm describes C = Alpha·A·B + Beta·C (+ Bias per row) (then ReLU) with A
+// M×K and B K×N. C is row-major with row stride Ldc.
+type Gemm struct {
+	M, N, K int
+	Alpha   float32
+	A       ASource
+	B       BSource
+	Beta    float32
+	Bias    []float32 // nil, or M values added to every row of C before the product
+	ReLU    bool      // replace each finished C value v by max(v, 0)
+	C       []float32
+	Ldc     int
+}
+
+// An ASource is the A operand of a product: Dense or Im2colT.
+type ASource interface{ aSource() }
+
+// A BSource is the B operand of a product: Dense, Im2col, Im2colT or
+// Shifted.
+type BSource interface{ bSource() }
+
+// Dense is a row-major matrix view. Element (i, j) is Data[i*Stride+j], or
+// Data[j*Stride+i] when Trans is set.
+type Dense struct {
+	Data   []float32
+	Stride int
+	Trans  bool
+}
+
+// Im2col is the column matrix of a convolution's input, never built: row
+// (c, r, s) and column p·Q+q is X[c, p·StrideH + OffH[r], q·StrideW +
+// OffW[s]], zero outside the H×W plane. OffH and OffW hold each tap's
+// offset: r·DilationH − PadTop and s·DilationW − PadLeft.
+//
+// A layer of column stride sw > 1 is packed fastest from its input split
+// into sw phase planes per channel, plane φ holding the columns φ, φ+sw, …:
+// then ChanStride is the floats per channel (sw planes), TapPlane[s] the
+// offset of tap s's plane within its channel, W the plane width, OffW[s]
+// the tap's shift in plane columns, and StrideW is 1. ChanStride 0 means
+// H·W and TapPlane nil means 0.
+type Im2col struct {
+	X                []float32
+	C, H, W          int
+	P, Q             int
+	StrideH, StrideW int
+	OffH, OffW       []int
+	ChanStride       int
+	TapPlane         []int
+}
+
+// Im2colT is the transpose of an Im2col: its rows are the output positions
+// p·Q+q and its columns the taps (c, r, s). Backward-filter multiplies by it.
+type Im2colT Im2col
+
+// Shifted is a K×N matrix whose column j is the run of X that starts at
+// Off[j]: B(k, j) = X[Off[j]+k]. Backward-filter's column matrix is one
+// when it reads a zero-padded input at positions p·W'+q: column (c, r, s)
+// starts at that tap's offset, and every column is a contiguous run.
+type Shifted struct {
+	X   []float32
+	Off []int
+}
+
+func (*Dense) aSource()   {}
+func (*Im2colT) aSource() {}
+func (*Dense) bSource()   {}
+func (*Im2col) bSource()  {}
+func (*Im2colT) bSource() {}
+func (*Shifted) bSource() {}
+
+// Run computes g on the calling goroutine. ws must hold Workspace(M, N, K)
+// floats. The caller has validated every slice against the sizes in g.
+func (g *Gemm) Run(ws []float32) { driver.RunBlock(g, ws, 0, g.M, 0, g.N) }
+
+// RunBlock computes only rows [i0, i1) and columns [j0, j1) of C, on the
+// calling goroutine. Blocks of C computed separately get the same values,
+// bit for bit, as when the whole of C is computed at once.
+func (g *Gemm) RunBlock(ws []float32, i0, i1, j0, j1 int) { driver.RunBlock(g, ws, i0, i1, j0, j1) }
+
+// Engine runs one product at a time on several threads. Keep one per plan:
+// its first Run allocates the runner, later ones allocate nothing.
+type Engine struct{ r Runner }
+
+// Run computes g on len(ws) threads, each with its own workspace of
+// Workspace(M, N, K) floats. The threads compute disjoint blocks of C with
+// the same reduction order, so the result does not depend on their number.
+func (e *Engine) Run(g *Gemm, ws [][]float32) {
+	if e.r == nil {
+		e.r = driver.NewRunner()
+	}
+	e.r.Run(g, ws)
+}
+
+// Rows writes the whole column matrix, row after row, into dst
+// (C·len(OffH)·len(OffW) × P·Q floats).
+func (m *Im2col) Rows(dst []float32) { driver.Im2colRows(m, dst) }
+
+// Workspace returns the floats of workspace that a product of the given
+// size needs on each thread, for whichever ISA is selected.
+func Workspace(m, n, k int) int { return driver.Workspace(m, n, k) }
+
+// Tile returns the register tile (rows, columns) of the selected ISA's
+// microkernel. Callers that split a product into blocks align the blocks
+// to it for speed; any split is correct.
+func Tile() (mr, nr int) { return driver.Tile() }
+
+// TileFit returns the share of the register tiles of an m×n product, on
+// the selected ISA, that holds real rows and columns of C: 1 when the
+// tiles divide m and n, less where edge tiles are partly empty. It is for
+// an A that is packed; DenseTileFit is for a Dense A.
+func TileFit(m, n int) float64 { return driver.TileFit(m, n) }
+
+// DenseTileFit is TileFit for a product whose A is a Dense matrix and whose
+// alpha is 1, which takes the direct-A tiles where the ISA has them.
+func DenseTileFit(m, n int) float64 { return driver.DenseTileFit(m, n) }
+
+// Stencil sets y[i] = bias + Σ_t w[t]·x[off[t]+i] for i < n. It may write
+// y and read x up to Slack floats past n rounded up to Slack.
+func Stencil(y, x, w []float32, off []int, n int, bias float32) {
+	driver.Stencil(y, x, w, off, n, bias)
+}
+
+// ShiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for every tap t; a must
+// be zero from n to n rounded up to Slack.
+func ShiftedDots(d, a, x []float32, off []int, n int) { driver.ShiftedDots(d, a, x, off, n) }
+
+// CopyRows sets dst[r*dstStride+j] = src[r*srcStride+j-lo] for lo ≤ j < hi
+// and 0 for the other j < n, in each of rows rows.
+func CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
+	driver.CopyRows(dst, src, rows, n, lo, hi, dstStride, srcStride)
+}
+
+// AddRows adds src's rows of n floats to dst's.
+func AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
+	driver.AddRows(dst, src, rows, n, dstStride, srcStride)
+}
+
+// A Driver runs what this package describes; package simdconv installs
+// the only one.
+type Driver interface {
+	RunBlock(g *Gemm, ws []float32, i0, i1, j0, j1 int)
+	NewRunner() Runner
+	Im2colRows(m *Im2col, dst []float32)
+	Workspace(m, n, k int) int
+	Tile() (mr, nr int)
+	TileFit(m, n int) float64
+	DenseTileFit(m, n int) float64
+	Stencil(y, x, w []float32, off []int, n int, bias float32)
+	ShiftedDots(d, a, x []float32, off []int, n int)
+	CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int)
+	AddRows(dst, src []float32, rows, n, dstStride, srcStride int)
+}
+
+// A Runner is the threaded state behind an Engine.
+type Runner interface {
+	Run(g *Gemm, ws [][]float32)
+}
+
+var driver Driver
+
+// Install makes d the driver; package simdconv calls it from its init.
+func Install(d Driver) { driver = d }
