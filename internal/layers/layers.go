@@ -1,13 +1,14 @@
-// Package layers is the benchmark layer table of DESIGN §6, shared by
-// kernels' BenchmarkConv2D and the bench program. Its names are stable: the
-// history in results/ depends on them.
+// Package layers is the benchmark layer table, L1 to L10 (the layers of the
+// README's speed table), shared by kernels' BenchmarkConv2D and the bench
+// program. Its names are stable: the history in results/ depends on them.
 package layers
 
 import "github.com/simdconv/simdconv/kernels"
 
 // Layer is one shape of the table with the fastest peer library's
 // single-thread GFLOP/s for {forward, backward-data, backward-filter},
-// measured on the reference machine (DESIGN §7).
+// measured on an AMD Zen 5 (family 26), not on the machine that runs the
+// benchmark; results/peers-zen4.md has the peers rerun on the Zen 4 of results/.
 type Layer struct {
 	Name, Note string
 	Params     kernels.Conv2DParams
