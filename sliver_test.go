@@ -71,12 +71,12 @@ func (g sliverConv) columns(x []float32) [][]float32 {
 	return rows
 }
 
-// im2col returns the Im2col of input x, its X a copy of x (or of x split
+// im2col returns the column matrix of input x, its X a copy of x (or of x split
 // into phase planes) inside NaN guard bands, so that a read past X shows
 // up as a NaN in the packed sliver.
-func (g sliverConv) im2col(x []float32) (Im2col, *testutil.Guarded) {
+func (g sliverConv) im2col(x []float32) (im2col, *testutil.Guarded) {
 	p, q := g.pq()
-	m := Im2col{C: g.c, H: g.h, W: g.w, P: p, Q: q, StrideH: g.sh, StrideW: g.sw}
+	m := im2col{C: g.c, H: g.h, W: g.w, P: p, Q: q, StrideH: g.sh, StrideW: g.sw}
 	for r := range g.r {
 		m.OffH = append(m.OffH, r*g.dh-g.padTop)
 	}
@@ -154,7 +154,7 @@ func (c sliverCase) String() string {
 }
 
 // TestSliverIm2col packs blocks of the column matrix of every layer in
-// sliverConvs with Im2col.packB on every ISA, at every sliver width the
+// sliverConvs with im2col.packB on every ISA, at every sliver width the
 // driver uses and every column count up to it (and a few slivers' worth),
 // from column starts that put sliver edges mid-row, and compares them
 // exactly with the definition. The destination is NaN before packing and
@@ -204,7 +204,7 @@ func TestSliverIm2col(t *testing.T) {
 
 // checkSliver runs one packB call into a NaN-filled, guarded destination
 // and compares it with the column matrix ref.
-func checkSliver(t *testing.T, id isaID, m *Im2col, ref [][]float32, c sliverCase) {
+func checkSliver(t *testing.T, id isaID, m *im2col, ref [][]float32, c sliverCase) {
 	t.Helper()
 	n := (c.nc + c.nr - 1) / c.nr * c.kc * c.nr
 	gd := testutil.NewGuarded(n, nil)
