@@ -1,15 +1,35 @@
 // Package simdconv is the SIMD layer of the simdconv convolution library:
-// a BLIS-style single-precision GEMM (Sgemm), the packing routines that feed
-// its microkernels (including the implicit-im2col gather used by package
-// kernels), the microkernels themselves (pure Go in kernels_generic.go,
-// generated AVX2/AVX-512 and NEON assembly elsewhere), and the run-time
-// selection of the instruction set.
+// a single-precision matrix multiply, Sgemm, on generated assembly kernels
+// (AVX2 and AVX-512 on amd64, NEON on arm64) or, on every other platform
+// and under the purego build tag, on a pure-Go kernel, and the run-time
+// choice among them.
 //
-// Most users want package kernels, which builds convolution layers on top of
-// this package. Sgemm is exported as a drop-in for gonum's blas32.Gemm on
-// row-major data.
+// Most users want package kernels (github.com/simdconv/simdconv/kernels),
+// which computes convolution layers, forward and backward, on this
+// package. Sgemm is a drop-in for gonum's blas32 Sgemm on row-major data.
 //
-// The instruction set is chosen once at start-up (the best available, or the
-// one named by the SIMDCONV_ISA environment variable) and can be changed with
-// SetISA. Building with the purego tag removes all assembly.
+// # Choosing the instruction set
+//
+// The best instruction set this CPU supports is chosen at start-up, or the
+// one named by the SIMDCONV_ISA environment variable (avx512, avx2, neon or
+// generic). ISA reports the choice, ISAs lists those available, and SetISA
+// changes it. GODEBUG=cpu.avx512=off hides AVX-512 through
+// golang.org/x/sys/cpu.
+//
+// # Layout
+//
+// The generated assembly (kernels_amd64.s, kernels_arm64.s) must sit in
+// the package that declares it, and the design keeps it, with the pure-Go
+// kernel of kernels_generic.go, at the module's top level. So this package
+// holds the whole SIMD layer: the kernels; the dispatch table the
+// generators write beside them (table_*.go: every kernel, its family,
+// tile and the CPU features it needs); the BLIS-style driver that packs
+// operands and runs the kernels, calling each directly; and the ISA
+// selection. It exports only what a user of that layer needs. The
+// products that package kernels builds, with operands packed straight from
+// tensors, are described by the plain types of internal/engine, which this
+// package's driver runs: it installs itself there when it is initialised.
+//
+// PeakLoop is exported for the benchmarks, which report speed against the
+// FMA ceiling it measures.
 package simdconv
