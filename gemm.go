@@ -135,19 +135,18 @@ func (g *gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 // kstep is the length of the k blocks: near-equal ones, 147 = 80 + 67
 // rather than 128 + 19, whose short block would pay a whole C tile update
 // per 19 steps. It is a multiple of 8 (kc is), so that the transposing
-// packs, 8 rows at a time, leave no rows to Go loops but the last block's:
-// L6 backward-filter's 126-step blocks spent 3% gathering 6 rows each.
+// packs, 8 rows at a time, leave no rows to Go loops but the last block's.
 func (g *gemm) kstep(b blocking) int {
 	return min(roundUp(ceilDiv(g.K, ceilDiv(g.K, b.kc)), 8), b.kc)
 }
 
 // runSlivers is run for a small A (one row block, ≤ wholeA floats packed):
 // it packs all of A once, then takes each B sliver through every k block.
-// A sliver of up to wholeB floats is packed whole, in one call (for Im2col,
-// one gather table instead of one per k block: L7 forward spent 6% building
-// them); a longer one is packed a k block at a time, just before its
-// microkernels read it, while it is in L1. The
-// k blocks reach each element of C in the same order as in runBlocks.
+// A sliver of up to wholeB floats is packed whole, in one call (for an
+// im2col, one gather table instead of one per k block); a longer one is
+// packed a k block at a time, just before its microkernels read it, while
+// it is in L1. The k blocks reach each element of C in the same order as
+// in runBlocks.
 func (g *gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int, store bool) {
 	rows, ks := roundUp(i1-i0, b.mr), g.kstep(b)
 	bRows := min(b.kc, g.K)
@@ -163,8 +162,8 @@ func (g *gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 	for jr := j0; jr < j1; jr += b.nr {
 		cols := min(b.nr, j1-jr)
 		w := b.sliverWidth(cols)
-		// A full sliver of a row-major B is packed by its first tile (L6
-		// forward, whose B is the input, +10-16%; SGEMM 64³ +3%).
+		// A full sliver of a row-major B is packed by its first tile, whose
+		// FMAs hide the misses of reading it.
 		fly := g.onTheFly(id, b, 0, jr, cols, i1-i0)
 		if bRows == g.K && fly.b == nil {
 			packB(g.B, id, bBuf, 0, g.K, jr, cols, w)
@@ -202,8 +201,7 @@ func (g *gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 			if i1-i0 <= b.mc && kc >= 64 {
 				// One block of A: pack each B sliver just before its
 				// microkernels read it, while it is still in L1. (With
-				// a short k, a call per sliver costs more than it saves:
-				// L8's 9-step product ran 20% slower.)
+				// a short k, a call per sliver costs more than it saves.)
 				packA(g.A, id, aBuf, g.Alpha, i0, i1-i0, pc, kc, mr)
 				for jr := 0; jr < nc; jr += nr {
 					cols := min(nr, nc-jr)

@@ -61,8 +61,8 @@ func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStrid
 	}
 	if hi <= lo {
 		// Nothing is read, but a masked load whose address is not mapped
-		// (src nil) costs a microcode assist of some 100 ns on Zen 4 even
-		// with every lane masked off: point it at dst.
+		// (src nil) can cost a microcode assist even with every lane
+		// masked off: point it at dst.
 		lo, hi, src, srcStride = 0, 0, dst, dstStride
 	}
 	if lo < 0 || hi > n || !rowsFit(len(dst), rows, n, dstStride) ||
@@ -232,9 +232,8 @@ func (m *im2col) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 		switch {
 		case kc < 2*len(m.OffH)*len(m.OffW):
 			// Under 2 rows per tap (a single-channel first layer): the
-			// per-tap calls and tables would cost more than the rows. At
-			// 3 (L1's 3 channels, packed for all k blocks at once) the
-			// kernels are faster: forward 73 → 87 GFLOP/s.
+			// per-tap calls and tables would cost more than the rows; from
+			// 3 rows a tap (an RGB stem) the kernels are faster.
 			m.gatherSliver(sl, nr, k0, kc, segs[:ns])
 		case !m.packSliver(id, sl, k0, kc, segs[:ns], nr):
 			for _, sg := range segs[:ns] {

@@ -9,8 +9,8 @@ import (
 )
 
 // directTile is the shape of the direct-A kernel: 3 rows of A by 7 ymm
-// vectors. Its 56 columns hold 50 to 56 columns of C at 89–100%, where
-// 8×48 + 8×16 tiles hold them at 78–88%.
+// vectors. Its 56 columns hold 50 to 56 columns of C with less waste than
+// an 8×48 tile and an 8×16 edge.
 var directTile = tile{3, 56}
 
 // directDotTile is the shape of the direct-A kernels with a dot column: 3
@@ -164,12 +164,10 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 			x := XMM()
 			VMOVUPS_Z(Mem{Base: a}, rowsMask, x) // a(0..mr-1, p); lanes ≥ mr not read
 			VFMADD231PS_BCST(Mem{Base: d, Disp: 4 * u}, x, dacc[0].AsX())
-			// A's k steps are ks apart (L5 backward-data: 18 KiB), so
-			// every step is a line of its own that the hardware does not
-			// prefetch, and a tile 3 rows on reads it again. Fetch the
-			// line two on into L2 for the tiles to come. (L5
-			// backward-data: +4-10% in three interleaved A/B runs,
-			// within noise in a fourth.)
+			// A's k steps are ks apart (kilobytes, for a filter read
+			// transposed), so every step is a line of its own that the
+			// hardware does not prefetch, and a tile 3 rows on reads it
+			// again. Fetch the line two on into L2 for the tiles to come.
 			PREFETCHT1(Mem{Base: a, Disp: 128})
 		}
 		for i := range mr {
@@ -222,7 +220,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	DECQ(k)
 	JNZ(LabelRef("loop1"))
 
-	// Masked stores cost several cycles each on Zen 4, so each vector of
+	// A masked store can cost several cycles (it does on Zen 4), so each vector of
 	// columns is added whole, masked, or not at all, by its byte of lanes.
 	Label("update")
 	Comment("c += accumulators, one vector of columns at a time")

@@ -63,8 +63,8 @@ func rowLoop(r packArgs, label string, body func()) {
 
 // genPackRowsAVX512 emits the AVX-512 packing primitive for rows of up to
 // lanes floats (a multiple of 16). Zeroing-masked loads never touch a lane
-// outside the load mask. Masked stores cost several cycles each on Zen 4,
-// so a row stores whole vectors and masks only its last one, and
+// outside the load mask. A masked store can cost several cycles (it does on
+// Zen 4), so a row stores whole vectors and masks only its last one, and
 // there is one loop per count of vectors the row spans.
 func genPackRowsAVX512(name string, lanes int) {
 	nv := lanes / 16
@@ -119,8 +119,8 @@ func genPackRowsAVX512(name string, lanes int) {
 // genPackRowsAVX2 emits the AVX2 packing primitive for rows of up to lanes
 // floats (a multiple of 8). Full rows, the common case, take plain moves.
 // Other rows load through VMASKMOVPS, whose masked-off lanes are never read,
-// but do not store through it: its masked store cost about 13 cycles on
-// the Zen 4 here (BenchmarkPackRows, 7 ns per 16-float row). Such rows
+// but do not store through it: its masked store is microcoded and slow on
+// AMD cores (BenchmarkPackRows measures it). Such rows
 // store whole vectors and then the last m lanes as 4-, 2- and 1-lane
 // pieces, in one loop per (vectors spanned, m).
 func genPackRowsAVX2(name string, lanes int) {
@@ -362,8 +362,8 @@ const packTOffSignature = "func(dst, a []float32, offs []int, at, ldd, kc, n int
 // row i is a[offs[i]+at:]. It packs the B slivers of backward-filter, whose
 // column (c, r, s) is a run of the zero-padded input starting at that tap's
 // offset. Rows i ≥ n are stored as zeros, so a sliver's last, partial group
-// of columns needs no Go loop (L8 backward-filter, 9 columns in a 16-wide
-// sliver, spent 30% of its time gathering and clearing them).
+// of columns needs no Go loop (a 3×3 single-channel layer's 9 columns
+// would otherwise be gathered and cleared in Go).
 func genPackTOffAVX2(name string) {
 	laneIndex := GLOBL(name+"LaneIndex", RODATA|NOPTR)
 	for i := range 8 {

@@ -409,7 +409,7 @@ func genSgemmAVX2(name string, mr, nr int, f sgemmForm) {
 	x := loadFormArgs(f, mr)
 	prefetchC(r.c, r.ldc4, mr, nr)
 	acc := newAccumulators(mr, nv, YMM)
-	// Zen 4 issues two ymm FMAs per cycle.
+	// The prefetch distance counts two ymm FMAs a cycle (two FMA pipes).
 	kLoop(r, mr, nr, max(1, nacc/2), func(u int) {
 		prefetchSource(f, x, u, nr)
 		bv := loadB(f, r, x, u, nr, 32, YMM)
@@ -460,7 +460,8 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 	x := loadFormArgs(f, mr)
 	prefetchC(r.c, r.ldc4, mr, nr)
 	acc := newAccumulators(mr, nv, ZMM)
-	// Zen 4 issues one zmm FMA per cycle (two halves on its ymm pipes).
+	// The prefetch distance counts one zmm FMA a cycle, the rate of a
+	// 256-bit datapath (Zen 4); cores with two 512-bit pipes run ahead of it.
 	kLoop(r, mr, nr, nacc, func(u int) {
 		prefetchSource(f, x, u, nr)
 		bv := loadB(f, r, x, u, nr, 64, ZMM)

@@ -32,11 +32,10 @@ type task struct {
 
 // spin is how long a worker polls for a task, and a caller for the end of
 // its parts, yielding between polls, before blocking. A goroutine blocked in
-// a channel receive or a WaitGroup is woken through the scheduler, which on
-// this 2-vCPU VM took tens of microseconds: two 50 µs parts ran in 108 µs,
-// one after the other, and 97 µs with a 10 µs poll that a 12 µs gap between
-// calls outlasted. A convolution pass makes its parallel calls closer
-// together than this.
+// a channel receive or a WaitGroup is woken through the scheduler, which
+// can take tens of microseconds on a virtual machine, as long as a part of
+// a small layer takes; a convolution pass makes its parallel calls closer
+// together than spin, so its threads stay awake between them.
 const spin = 200 * time.Microsecond
 
 var (
