@@ -150,30 +150,6 @@ func checkDirect(alen, last, rs, ks int, bOK bool, c []float32, k, ldc int, cols
 	}
 }
 
-// packRowsKernel is packRows (pack.go) on id's kernel, which takes rows of
-// up to nr floats: wider rows go through it in column blocks.
-func packRowsKernel(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
-	kid := kernelSets[id].packRows
-	if kid == noKernel {
-		packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
-		return
-	}
-	width := kernelTable[kid].nr
-	for j0 := 0; j0 < n; j0 += width {
-		// Block [j0, j0+w): its lanes [blo, bhi) read src from j0+blo−lo.
-		w := min(width, n-j0)
-		blo := min(max(lo-j0, 0), w)
-		bhi := max(min(hi-j0, w), blo)
-		d, s, ss := dst[j0:], dst[j0:], dstStride // nothing to read: a mapped address
-		if blo < bhi {
-			s, ss = src[j0+blo-lo:], srcStride
-		} else {
-			blo, bhi = 0, 0
-		}
-		callPackRows(kid, d, s, rows, blo, dstStride, ss, lanes(blo, bhi), lanes(0, w))
-	}
-}
-
 // packTKernelFor is id's transposing pack for rows rows, or noKernel.
 func packTKernelFor(id isaID, rows int) kernelID {
 	for _, kid := range kernelSets[id].packT {
@@ -193,14 +169,6 @@ func packTKernel(id isaID, rows int, dst, a []float32, lda, ldd, kc int, alpha f
 
 func packTOffKernel(id isaID, dst, a []float32, offs []int, at, ldd, kc, n int) {
 	callPackTOff(kernelSets[id].packTOff, dst, a, offs, at, ldd, kc, n)
-}
-
-func stencilKernel(id isaID, y, x, w []float32, off []int, n int, bias float32) {
-	if kid := kernelSets[id].stencil; kid != noKernel {
-		callStencil(kid, y, x, w, off, n, bias)
-		return
-	}
-	stencilGeneric(y, x, w, off, n, bias)
 }
 
 // dotsKernel is ShiftedDots on id's kernel, a call per group of taps that

@@ -19,16 +19,8 @@ func (driver) Tile() (mr, nr int)                         { return mainTile(curr
 func (driver) TileFit(m, n int) float64                   { return tileFit(m, n) }
 func (driver) DenseTileFit(m, n int) float64              { return denseTileFit(m, n) }
 
-func (driver) Stencil(y, x, w []float32, off []int, n int, bias float32) {
-	stencil(y, x, w, off, n, bias)
-}
-
-func (driver) ShiftedDots(d, a, x []float32, off []int, n int) { shiftedDots(d, a, x, off, n) }
-
+// CopyRows is packRows on the selected ISA: rows copied between strides,
+// zero-padded on either side (a plane into a padded one, or back).
 func (driver) CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
-	copyRows(dst, src, rows, n, lo, hi, dstStride, srcStride)
-}
-
-func (driver) AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
-	addRows(dst, src, rows, n, dstStride, srcStride)
+	packRows(current, dst, src, rows, n, lo, hi, dstStride, srcStride)
 }

@@ -10681,25 +10681,26 @@ GLOBL packRowsAVX2LaneBits<>(SB), RODATA|NOPTR, $32
 // Requires: AVX, AVX2, POPCNT
 TEXT ·packRowsAVX2(SB), NOSPLIT, $0-96
 	// register pressure: 2 ymm masks + 2 data + 1 lane-bit constant + 1 piece of 16 ymm; 8 GP
-	MOVQ  dst_base+0(FP), AX
-	MOVQ  src_base+24(FP), CX
-	MOVQ  rows+48(FP), DX
-	MOVQ  lo+56(FP), BX
-	SHLQ  $0x02, BX
-	SUBQ  BX, CX
-	MOVQ  dstStride+64(FP), BX
-	SHLQ  $0x02, BX
-	MOVQ  srcStride+72(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  load+80(FP), DI
-	MOVQ  store+88(FP), R8
-	MOVQ  $0x000000000000ffff, R9
-	CMPQ  DI, R9
-	JNE   masked
-	CMPQ  R8, R9
-	JNE   masked
-	TESTQ DX, DX
-	JLE   done
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    src_base+24(FP), CX
+	MOVQ    rows+48(FP), DX
+	MOVQ    lo+56(FP), BX
+	SHLQ    $0x02, BX
+	SUBQ    BX, CX
+	MOVQ    dstStride+64(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    srcStride+72(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    load+80(FP), DI
+	MOVQ    store+88(FP), R8
+	MOVQ    $0x000000000000ffff, R9
+	CMPQ    DI, R9
+	JNE     masked
+	CMPQ    R8, R9
+	JNE     masked
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 full:
 	VMOVUPS (CX), Y0
@@ -10759,8 +10760,9 @@ masked:
 	JMP          done
 
 v1m1:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows1x1:
 	VMASKMOVPS (CX), Y1, Y0
@@ -10772,8 +10774,9 @@ rows1x1:
 	JMP        done
 
 v1m2:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows1x2:
 	VMASKMOVPS (CX), Y1, Y0
@@ -10786,8 +10789,9 @@ rows1x2:
 	JMP        done
 
 v1m3:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows1x3:
 	VMASKMOVPS (CX), Y1, Y0
@@ -10801,8 +10805,9 @@ rows1x3:
 	JMP        done
 
 v1m4:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows1x4:
 	VMASKMOVPS   (CX), Y1, Y0
@@ -10815,8 +10820,9 @@ rows1x4:
 	JMP          done
 
 v1m5:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows1x5:
 	VMASKMOVPS   (CX), Y1, Y0
@@ -10830,8 +10836,9 @@ rows1x5:
 	JMP          done
 
 v1m6:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows1x6:
 	VMASKMOVPS   (CX), Y1, Y0
@@ -10846,8 +10853,9 @@ rows1x6:
 	JMP          done
 
 v1m7:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows1x7:
 	VMASKMOVPS   (CX), Y1, Y0
@@ -10863,8 +10871,9 @@ rows1x7:
 	JMP          done
 
 v1m8:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows1x8:
 	VMASKMOVPS (CX), Y1, Y0
@@ -10876,8 +10885,9 @@ rows1x8:
 	JMP        done
 
 v2m1:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows2x1:
 	VMASKMOVPS (CX), Y1, Y0
@@ -10891,8 +10901,9 @@ rows2x1:
 	JMP        done
 
 v2m2:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows2x2:
 	VMASKMOVPS (CX), Y1, Y0
@@ -10907,8 +10918,9 @@ rows2x2:
 	JMP        done
 
 v2m3:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows2x3:
 	VMASKMOVPS (CX), Y1, Y0
@@ -10924,8 +10936,9 @@ rows2x3:
 	JMP        done
 
 v2m4:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows2x4:
 	VMASKMOVPS   (CX), Y1, Y0
@@ -10940,8 +10953,9 @@ rows2x4:
 	JMP          done
 
 v2m5:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows2x5:
 	VMASKMOVPS   (CX), Y1, Y0
@@ -10957,8 +10971,9 @@ rows2x5:
 	JMP          done
 
 v2m6:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows2x6:
 	VMASKMOVPS   (CX), Y1, Y0
@@ -10975,8 +10990,9 @@ rows2x6:
 	JMP          done
 
 v2m7:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows2x7:
 	VMASKMOVPS   (CX), Y1, Y0
@@ -10994,8 +11010,9 @@ rows2x7:
 	JMP          done
 
 v2m8:
-	TESTQ DX, DX
-	JLE   done
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows2x8:
 	VMASKMOVPS (CX), Y1, Y0
@@ -11038,6 +11055,7 @@ TEXT ·packRowsAVX512(SB), NOSPLIT, $0-96
 	KMOVW   DI, K4
 	TESTQ   DX, DX
 	JLE     done
+	PCALIGN $0x20
 
 rows1:
 	VMOVUPS.Z (CX), K1, Z0
@@ -11049,12 +11067,13 @@ rows1:
 	JMP       done
 
 try2:
-	CMPQ  R8, $0x00000020
-	JA    try3
-	SHRQ  $0x10, DI
-	KMOVW DI, K4
-	TESTQ DX, DX
-	JLE   done
+	CMPQ    R8, $0x00000020
+	JA      try3
+	SHRQ    $0x10, DI
+	KMOVW   DI, K4
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows2:
 	VMOVUPS.Z (CX), K1, Z0
@@ -11068,11 +11087,12 @@ rows2:
 	JMP       done
 
 try3:
-	CMPQ  R8, $0x00000030
-	SHRQ  $0x20, DI
-	KMOVW DI, K4
-	TESTQ DX, DX
-	JLE   done
+	CMPQ    R8, $0x00000030
+	SHRQ    $0x20, DI
+	KMOVW   DI, K4
+	TESTQ   DX, DX
+	JLE     done
+	PCALIGN $0x20
 
 rows3:
 	VMOVUPS.Z (CX), K1, Z0
@@ -11471,6 +11491,7 @@ blocks:
 	VMOVAPS Y0, Y7
 	VMOVAPS Y0, Y8
 	XORQ    R8, R8
+	PCALIGN $0x20
 
 tapsBlock:
 	MOVQ         (BX)(R8*8), R9
@@ -11507,6 +11528,7 @@ quads:
 	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
 	XORQ    R8, R8
+	PCALIGN $0x20
 
 tapsQuad:
 	MOVQ         (BX)(R8*8), R9
@@ -11532,6 +11554,7 @@ vectors:
 	JLE     done
 	VMOVAPS Y0, Y1
 	XORQ    R8, R8
+	PCALIGN $0x20
 
 tapsVector:
 	MOVQ         (BX)(R8*8), R9
@@ -11586,12 +11609,13 @@ TEXT ·dotsAVX2(SB), $448-104
 	JMP  done
 
 taps1:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	MOVQ   (SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	MOVQ    (SI), SI
+	PCALIGN $0x20
 
 loop1:
 	TESTQ       BX, BX
@@ -11608,14 +11632,15 @@ store1:
 	JMP     reduce
 
 taps2:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	MOVQ   (SI), DI
-	MOVQ   8(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	MOVQ    (SI), DI
+	MOVQ    8(SI), SI
+	PCALIGN $0x20
 
 loop2:
 	TESTQ       BX, BX
@@ -11634,16 +11659,17 @@ store2:
 	JMP     reduce
 
 taps3:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), SI
+	PCALIGN $0x20
 
 loop3:
 	TESTQ       BX, BX
@@ -11664,18 +11690,19 @@ store3:
 	JMP     reduce
 
 taps4:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), SI
+	PCALIGN $0x20
 
 loop4:
 	TESTQ       BX, BX
@@ -11698,20 +11725,21 @@ store4:
 	JMP     reduce
 
 taps5:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), SI
+	PCALIGN $0x20
 
 loop5:
 	TESTQ       BX, BX
@@ -11736,22 +11764,23 @@ store5:
 	JMP     reduce
 
 taps6:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), R11
-	MOVQ   40(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), SI
+	PCALIGN $0x20
 
 loop6:
 	TESTQ       BX, BX
@@ -11778,24 +11807,25 @@ store6:
 	JMP     reduce
 
 taps7:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), R11
-	MOVQ   40(SI), R12
-	MOVQ   48(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), SI
+	PCALIGN $0x20
 
 loop7:
 	TESTQ       BX, BX
@@ -11824,26 +11854,27 @@ store7:
 	JMP     reduce
 
 taps8:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), R11
-	MOVQ   40(SI), R12
-	MOVQ   48(SI), R13
-	MOVQ   56(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), R13
+	MOVQ    56(SI), SI
+	PCALIGN $0x20
 
 loop8:
 	TESTQ       BX, BX
@@ -11874,28 +11905,29 @@ store8:
 	JMP     reduce
 
 taps9:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), R11
-	MOVQ   40(SI), R12
-	MOVQ   48(SI), R13
-	MOVQ   56(SI), R14
-	MOVQ   64(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), R13
+	MOVQ    56(SI), R14
+	MOVQ    64(SI), SI
+	PCALIGN $0x20
 
 loop9:
 	TESTQ       BX, BX
@@ -11928,30 +11960,31 @@ store9:
 	JMP     reduce
 
 taps10:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), R11
-	MOVQ   40(SI), R12
-	MOVQ   48(SI), R13
-	MOVQ   56(SI), R14
-	MOVQ   64(SI), R15
-	MOVQ   72(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), R13
+	MOVQ    56(SI), R14
+	MOVQ    64(SI), R15
+	MOVQ    72(SI), SI
+	PCALIGN $0x20
 
 loop10:
 	TESTQ       BX, BX
@@ -11986,21 +12019,22 @@ store10:
 	JMP     reduce
 
 taps11:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	PCALIGN $0x20
 
 loop11:
 	TESTQ       BX, BX
@@ -12048,22 +12082,23 @@ store11:
 	JMP     reduce
 
 taps12:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	PCALIGN $0x20
 
 loop12:
 	TESTQ       BX, BX
@@ -12114,23 +12149,24 @@ store12:
 	JMP     reduce
 
 taps13:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	VXORPS  Y12, Y12, Y12
+	PCALIGN $0x20
 
 loop13:
 	TESTQ       BX, BX
@@ -12184,24 +12220,25 @@ store13:
 	JMP     reduce
 
 taps14:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	VXORPS  Y12, Y12, Y12
+	VXORPS  Y13, Y13, Y13
+	PCALIGN $0x20
 
 loop14:
 	TESTQ       BX, BX
@@ -12297,7 +12334,8 @@ TEXT ·addRowsAVX2(SB), NOSPLIT, $0-80
 	JLE   done
 
 row:
-	XORQ R8, R8
+	XORQ    R8, R8
+	PCALIGN $0x20
 
 vector:
 	VMOVUPS (CX)(R8*1), Y0
@@ -12340,6 +12378,7 @@ blocks:
 	VMOVAPS Z0, Z7
 	VMOVAPS Z0, Z8
 	XORQ    R8, R8
+	PCALIGN $0x20
 
 tapsBlock:
 	MOVQ         (BX)(R8*8), R9
@@ -12376,6 +12415,7 @@ quads:
 	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
 	XORQ    R8, R8
+	PCALIGN $0x20
 
 tapsQuad:
 	MOVQ         (BX)(R8*8), R9
@@ -12401,6 +12441,7 @@ vectors:
 	JLE     done
 	VMOVAPS Z0, Z1
 	XORQ    R8, R8
+	PCALIGN $0x20
 
 tapsVector:
 	MOVQ         (BX)(R8*8), R9
@@ -12487,12 +12528,13 @@ TEXT ·dotsAVX512(SB), $1920-104
 	JMP  done
 
 taps1:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	MOVQ   (SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	MOVQ    (SI), SI
+	PCALIGN $0x20
 
 loop1:
 	TESTQ       BX, BX
@@ -12509,14 +12551,15 @@ store1:
 	JMP     reduce
 
 taps2:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	MOVQ   (SI), DI
-	MOVQ   8(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	MOVQ    (SI), DI
+	MOVQ    8(SI), SI
+	PCALIGN $0x20
 
 loop2:
 	TESTQ       BX, BX
@@ -12535,16 +12578,17 @@ store2:
 	JMP     reduce
 
 taps3:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), SI
+	PCALIGN $0x20
 
 loop3:
 	TESTQ       BX, BX
@@ -12565,18 +12609,19 @@ store3:
 	JMP     reduce
 
 taps4:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), SI
+	PCALIGN $0x20
 
 loop4:
 	TESTQ       BX, BX
@@ -12599,20 +12644,21 @@ store4:
 	JMP     reduce
 
 taps5:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), SI
+	PCALIGN $0x20
 
 loop5:
 	TESTQ       BX, BX
@@ -12637,22 +12683,23 @@ store5:
 	JMP     reduce
 
 taps6:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), R11
-	MOVQ   40(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), SI
+	PCALIGN $0x20
 
 loop6:
 	TESTQ       BX, BX
@@ -12679,24 +12726,25 @@ store6:
 	JMP     reduce
 
 taps7:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), R11
-	MOVQ   40(SI), R12
-	MOVQ   48(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), SI
+	PCALIGN $0x20
 
 loop7:
 	TESTQ       BX, BX
@@ -12725,26 +12773,27 @@ store7:
 	JMP     reduce
 
 taps8:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), R11
-	MOVQ   40(SI), R12
-	MOVQ   48(SI), R13
-	MOVQ   56(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), R13
+	MOVQ    56(SI), SI
+	PCALIGN $0x20
 
 loop8:
 	TESTQ       BX, BX
@@ -12775,28 +12824,29 @@ store8:
 	JMP     reduce
 
 taps9:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), R11
-	MOVQ   40(SI), R12
-	MOVQ   48(SI), R13
-	MOVQ   56(SI), R14
-	MOVQ   64(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), R13
+	MOVQ    56(SI), R14
+	MOVQ    64(SI), SI
+	PCALIGN $0x20
 
 loop9:
 	TESTQ       BX, BX
@@ -12829,30 +12879,31 @@ store9:
 	JMP     reduce
 
 taps10:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	MOVQ   (SI), DI
-	MOVQ   8(SI), R8
-	MOVQ   16(SI), R9
-	MOVQ   24(SI), R10
-	MOVQ   32(SI), R11
-	MOVQ   40(SI), R12
-	MOVQ   48(SI), R13
-	MOVQ   56(SI), R14
-	MOVQ   64(SI), R15
-	MOVQ   72(SI), SI
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), R13
+	MOVQ    56(SI), R14
+	MOVQ    64(SI), R15
+	MOVQ    72(SI), SI
+	PCALIGN $0x20
 
 loop10:
 	TESTQ       BX, BX
@@ -12887,21 +12938,22 @@ store10:
 	JMP     reduce
 
 taps11:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	PCALIGN $0x20
 
 loop11:
 	TESTQ       BX, BX
@@ -12949,22 +13001,23 @@ store11:
 	JMP     reduce
 
 taps12:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	PCALIGN $0x20
 
 loop12:
 	TESTQ       BX, BX
@@ -13015,23 +13068,24 @@ store12:
 	JMP     reduce
 
 taps13:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	PCALIGN $0x20
 
 loop13:
 	TESTQ       BX, BX
@@ -13085,24 +13139,25 @@ store13:
 	JMP     reduce
 
 taps14:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	PCALIGN $0x20
 
 loop14:
 	TESTQ       BX, BX
@@ -13159,25 +13214,26 @@ store14:
 	JMP     reduce
 
 taps15:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	PCALIGN $0x20
 
 loop15:
 	TESTQ       BX, BX
@@ -13237,26 +13293,27 @@ store15:
 	JMP     reduce
 
 taps16:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	PCALIGN $0x20
 
 loop16:
 	TESTQ       BX, BX
@@ -13319,27 +13376,28 @@ store16:
 	JMP     reduce
 
 taps17:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	PCALIGN $0x20
 
 loop17:
 	TESTQ       BX, BX
@@ -13405,28 +13463,29 @@ store17:
 	JMP     reduce
 
 taps18:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	PCALIGN $0x20
 
 loop18:
 	TESTQ       BX, BX
@@ -13495,29 +13554,30 @@ store18:
 	JMP     reduce
 
 taps19:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	PCALIGN $0x20
 
 loop19:
 	TESTQ       BX, BX
@@ -13589,30 +13649,31 @@ store19:
 	JMP     reduce
 
 taps20:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	PCALIGN $0x20
 
 loop20:
 	TESTQ       BX, BX
@@ -13687,31 +13748,32 @@ store20:
 	JMP     reduce
 
 taps21:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	PCALIGN $0x20
 
 loop21:
 	TESTQ       BX, BX
@@ -13789,32 +13851,33 @@ store21:
 	JMP     reduce
 
 taps22:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	PCALIGN $0x20
 
 loop22:
 	TESTQ       BX, BX
@@ -13895,33 +13958,34 @@ store22:
 	JMP     reduce
 
 taps23:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	PCALIGN $0x20
 
 loop23:
 	TESTQ       BX, BX
@@ -14005,34 +14069,35 @@ store23:
 	JMP     reduce
 
 taps24:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	PCALIGN $0x20
 
 loop24:
 	TESTQ       BX, BX
@@ -14119,35 +14184,36 @@ store24:
 	JMP     reduce
 
 taps25:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	VPXORD Z24, Z24, Z24
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	VPXORD  Z24, Z24, Z24
+	PCALIGN $0x20
 
 loop25:
 	TESTQ       BX, BX
@@ -14237,36 +14303,37 @@ store25:
 	JMP     reduce
 
 taps26:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	VPXORD  Z24, Z24, Z24
+	VPXORD  Z25, Z25, Z25
+	PCALIGN $0x20
 
 loop26:
 	TESTQ       BX, BX
@@ -14359,37 +14426,38 @@ store26:
 	JMP     reduce
 
 taps27:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	VPXORD  Z24, Z24, Z24
+	VPXORD  Z25, Z25, Z25
+	VPXORD  Z26, Z26, Z26
+	PCALIGN $0x20
 
 loop27:
 	TESTQ       BX, BX
@@ -14485,38 +14553,39 @@ store27:
 	JMP     reduce
 
 taps28:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	VPXORD  Z24, Z24, Z24
+	VPXORD  Z25, Z25, Z25
+	VPXORD  Z26, Z26, Z26
+	VPXORD  Z27, Z27, Z27
+	PCALIGN $0x20
 
 loop28:
 	TESTQ       BX, BX
@@ -14615,39 +14684,40 @@ store28:
 	JMP     reduce
 
 taps29:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
-	VPXORD Z28, Z28, Z28
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	VPXORD  Z24, Z24, Z24
+	VPXORD  Z25, Z25, Z25
+	VPXORD  Z26, Z26, Z26
+	VPXORD  Z27, Z27, Z27
+	VPXORD  Z28, Z28, Z28
+	PCALIGN $0x20
 
 loop29:
 	TESTQ       BX, BX
@@ -14749,40 +14819,41 @@ store29:
 	JMP     reduce
 
 taps30:
-	MOVQ   a_base+24(FP), CX
-	MOVQ   x_base+48(FP), DX
-	MOVQ   n+96(FP), BX
-	MOVQ   off_base+72(FP), SI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	VPXORD Z24, Z24, Z24
-	VPXORD Z25, Z25, Z25
-	VPXORD Z26, Z26, Z26
-	VPXORD Z27, Z27, Z27
-	VPXORD Z28, Z28, Z28
-	VPXORD Z29, Z29, Z29
+	MOVQ    a_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    n+96(FP), BX
+	MOVQ    off_base+72(FP), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	VPXORD  Z24, Z24, Z24
+	VPXORD  Z25, Z25, Z25
+	VPXORD  Z26, Z26, Z26
+	VPXORD  Z27, Z27, Z27
+	VPXORD  Z28, Z28, Z28
+	VPXORD  Z29, Z29, Z29
+	PCALIGN $0x20
 
 loop30:
 	TESTQ       BX, BX
@@ -14928,7 +14999,8 @@ TEXT ·addRowsAVX512(SB), NOSPLIT, $0-80
 	JLE   done
 
 row:
-	XORQ R8, R8
+	XORQ    R8, R8
+	PCALIGN $0x20
 
 vector:
 	VMOVUPS (CX)(R8*1), Z0

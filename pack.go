@@ -69,7 +69,27 @@ func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStrid
 		hi > lo && !rowsFit(len(src), rows, hi-lo, srcStride) {
 		panic("simdconv: packRows operands out of bounds")
 	}
-	packRowsKernel(id, dst, src, rows, n, lo, hi, dstStride, srcStride)
+	// The ISA's kernel takes rows of up to nr floats: wider rows go
+	// through it in column blocks.
+	kid := kernelSets[id].packRows
+	if kid == noKernel {
+		packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
+		return
+	}
+	width := kernelTable[kid].nr
+	for j0 := 0; j0 < n; j0 += width {
+		// Block [j0, j0+w): its lanes [blo, bhi) read src from j0+blo−lo.
+		w := min(width, n-j0)
+		blo := min(max(lo-j0, 0), w)
+		bhi := max(min(hi-j0, w), blo)
+		d, s, ss := dst[j0:], dst[j0:], dstStride // nothing to read: a mapped address
+		if blo < bhi {
+			s, ss = src[j0+blo-lo:], srcStride
+		} else {
+			blo, bhi = 0, 0
+		}
+		callPackRows(kid, d, s, rows, blo, dstStride, ss, lanes(blo, bhi), lanes(0, w))
+	}
 }
 
 // rowsFit reports whether rows ≥ 1 rows of n ≥ 0 floats, stride apart, lie

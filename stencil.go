@@ -12,10 +12,11 @@ import (
 // stencil (forward, backward-data) or one dot product per tap
 // (backward-filter).
 
-// stencil sets y[i] = bias + Σ_t w[t]·x[off[t]+i] for i < n, and writes y
-// up to n rounded up to a multiple of engine.Slack. It panics unless y, w, off and
-// x hold what that reads and writes.
-func stencil(y, x, w []float32, off []int, n int, bias float32) {
+// Stencil sets y[i] = bias + Σ_t w[t]·x[off[t]+i] for i < n, and writes y
+// up to n rounded up to a multiple of engine.Slack. It panics unless y, w,
+// off and x hold what that reads and writes. The depthwise passes call it
+// once a plane, so the ISA's kernel is called from here, a frame fewer.
+func (driver) Stencil(y, x, w []float32, off []int, n int, bias float32) {
 	if n < 0 {
 		panic(fmt.Sprintf("simdconv: Stencil: n = %d", n))
 	}
@@ -30,14 +31,18 @@ func stencil(y, x, w []float32, off []int, n int, bias float32) {
 			y[i] = bias
 		}
 	case np > 0:
-		stencilKernel(current, y, x, w, off, np, bias)
+		if kid := kernelSets[current].stencil; kid != noKernel {
+			callStencil(kid, y, x, w, off, np, bias)
+		} else {
+			stencilGeneric(y, x, w, off, np, bias)
+		}
 	}
 }
 
-// shiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for t < len(off). a must
+// ShiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for t < len(off). a must
 // hold n rounded up to a multiple of engine.Slack floats, zero past n. It panics
 // unless a, d, off and x hold what that reads and writes.
-func shiftedDots(d, a, x []float32, off []int, n int) {
+func (driver) ShiftedDots(d, a, x []float32, off []int, n int) {
 	if n < 0 {
 		panic(fmt.Sprintf("simdconv: ShiftedDots: n = %d", n))
 	}
@@ -54,20 +59,10 @@ func shiftedDots(d, a, x []float32, off []int, n int) {
 	dotsKernel(current, d, a[:np], x, off, np)
 }
 
-// copyRows sets, for r < rows and j < n,
-//
-//	dst[r*dstStride+j] = src[r*srcStride+j-lo] where lo ≤ j < hi, else 0:
-//
-// rows copied between strides, zero-padded on either side (a plane into a
-// padded one, or back). It panics unless dst and src hold what it touches.
-func copyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
-	packRows(current, dst, src, rows, n, lo, hi, dstStride, srcStride)
-}
-
-// addRows adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and
+// AddRows adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and
 // j < n: rows accumulated between strides (col2im). It panics unless dst
 // and src hold what it touches.
-func addRows(dst, src []float32, rows, n, dstStride, srcStride int) {
+func (driver) AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
 	if rows <= 0 || n <= 0 {
 		return
 	}

@@ -31,7 +31,7 @@ func TestStencilAndDots(t *testing.T) {
 
 				gy := testutil.NewGuarded(np, nil)
 				const bias = 0.25
-				stencil(gy.Slice(), x, w, off, n, bias)
+				driver{}.Stencil(gy.Slice(), x, w, off, n, bias)
 				gy.Check(t)
 				want := make([]float64, n)
 				for i := range want {
@@ -46,7 +46,7 @@ func TestStencilAndDots(t *testing.T) {
 				a := make([]float32, np)
 				copy(a, testutil.Rand(r, n))
 				gd := testutil.NewGuarded(taps, nil)
-				shiftedDots(gd.Slice(), a, x, off, n)
+				driver{}.ShiftedDots(gd.Slice(), a, x, off, n)
 				gd.Check(t)
 				wantD := make([]float64, taps)
 				for k, o := range off {
@@ -63,20 +63,20 @@ func TestStencilAndDots(t *testing.T) {
 
 func TestStencilPanics(t *testing.T) {
 	x, y, w := make([]float32, 40), make([]float32, 16), make([]float32, 2)
-	require.Panics(t, func() { stencil(y, x, w, []int{0, 30}, 10, 0) }, "offset runs past x")
-	require.Panics(t, func() { stencil(y, x, w, []int{-1}, 10, 0) }, "negative offset")
-	require.Panics(t, func() { stencil(y[:8], x, w, []int{0}, 10, 0) }, "y shorter than the rounded n")
-	require.Panics(t, func() { stencil(y, x, w[:1], []int{0, 1}, 10, 0) }, "fewer weights than taps")
+	require.Panics(t, func() { driver{}.Stencil(y, x, w, []int{0, 30}, 10, 0) }, "offset runs past x")
+	require.Panics(t, func() { driver{}.Stencil(y, x, w, []int{-1}, 10, 0) }, "negative offset")
+	require.Panics(t, func() { driver{}.Stencil(y[:8], x, w, []int{0}, 10, 0) }, "y shorter than the rounded n")
+	require.Panics(t, func() { driver{}.Stencil(y, x, w[:1], []int{0, 1}, 10, 0) }, "fewer weights than taps")
 	a := make([]float32, 16)
 	a[12] = 1
-	require.Panics(t, func() { shiftedDots(w, a, x, []int{0}, 10) }, "a not zero past n")
-	require.Panics(t, func() { stencil(y, x, w, []int{math.MaxInt - 4}, 10, 0) }, "offset overflowing")
+	require.Panics(t, func() { driver{}.ShiftedDots(w, a, x, []int{0}, 10) }, "a not zero past n")
+	require.Panics(t, func() { driver{}.Stencil(y, x, w, []int{math.MaxInt - 4}, 10, 0) }, "offset overflowing")
 
-	require.NotPanics(t, func() { stencil(y, x, w[:0], nil, 10, 2) }, "no taps")
+	require.NotPanics(t, func() { driver{}.Stencil(y, x, w[:0], nil, 10, 2) }, "no taps")
 	require.Equal(t, float32(2), y[9], "no taps: y is the bias")
-	require.Panics(t, func() { copyRows(y, x, 2, 16, 0, 16, -1000, 16) }, "negative dst stride")
-	require.Panics(t, func() { addRows(x[:32], y, 2, 16, 16, -16) }, "negative src stride")
-	require.Panics(t, func() { addRows(x, y, 9, 1, math.MaxInt/4, 1) }, "stride overflowing")
+	require.Panics(t, func() { driver{}.CopyRows(y, x, 2, 16, 0, 16, -1000, 16) }, "negative dst stride")
+	require.Panics(t, func() { driver{}.AddRows(x[:32], y, 2, 16, 16, -16) }, "negative src stride")
+	require.Panics(t, func() { driver{}.AddRows(x, y, 9, 1, math.MaxInt/4, 1) }, "stride overflowing")
 }
 
 // BenchmarkStencil times L9's forward per channel: a 30×30 padded plane,
@@ -98,7 +98,7 @@ func BenchmarkStencil(b *testing.B) {
 				}
 			}
 			for range b.N {
-				stencil(y, x, w, off, n, 0)
+				driver{}.Stencil(y, x, w, off, n, 0)
 			}
 			b.ReportMetric(float64(2*9*28*28)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
@@ -123,7 +123,7 @@ func TestAddRows(t *testing.T) {
 					copy(dst[row*ds:][:n], init[row*n:])
 				}
 				src := testutil.Rand(r, max(rows*ss, 1))
-				addRows(dst, src, rows, n, ds, ss)
+				driver{}.AddRows(dst, src, rows, n, ds, ss)
 				g.Check(t)
 				for row := range rows {
 					for j := range ds {

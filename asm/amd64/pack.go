@@ -53,6 +53,7 @@ func loadPackArgs() packArgs {
 func rowLoop(r packArgs, label string, body func()) {
 	TESTQ(r.rows, r.rows)
 	JLE(LabelRef("done"))
+	alignLoop()
 	Label(label)
 	body()
 	ADDQ(r.srcStride, r.src)

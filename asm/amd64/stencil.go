@@ -56,6 +56,7 @@ func genStencil(name string, lanes int) {
 			VMOVAPS(b, acc[v])
 		}
 		XORQ(t, t)
+		alignLoop()
 		Label(label)
 		MOVQ(Mem{Base: off, Index: t, Scale: 8}, o)
 		wt := vec()
@@ -164,6 +165,7 @@ func genDots(name string, lanes int) {
 				MOVQ(Mem{Base: off, Disp: 8 * t}, o[t])
 			}
 		}
+		alignLoop()
 		Label(fmt.Sprintf("loop%d", nt))
 		TESTQ(n, n)
 		JLE(LabelRef(fmt.Sprintf("store%d", nt)))
@@ -236,6 +238,7 @@ func genAddRows(name string, lanes int) {
 	JLE(LabelRef("done"))
 	Label("row")
 	XORQ(j, j)
+	alignLoop()
 	Label("vector")
 	v := vec()
 	VMOVUPS(Mem{Base: src, Index: j, Scale: 1}, v)
