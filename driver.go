@@ -19,6 +19,43 @@ func (driver) Tile() (mr, nr int)                         { return mainTile(curr
 func (driver) TileFit(m, n int) float64                   { return tileFit(m, n) }
 func (driver) DenseTileFit(m, n int) float64              { return denseTileFit(m, n) }
 
+// StencilPlane pads src into pad, runs the stencil into panel and crops
+// panel into dst, calling the kernels directly.
+func (d driver) StencilPlane(p *engine.StencilPlane, dst, src, w []float32, bias float32, relu bool, pad, panel []float32) {
+	id := current
+	padPlane(id, p, pad, src)
+	d.Stencil(panel, pad, w, p.Off, p.Rows*p.Wp, bias)
+	if !relu {
+		packRows(id, dst, panel, p.Rows, p.Cols, 0, p.Cols, p.Cols, p.Wp)
+		return
+	}
+	for i := range p.Rows {
+		row, src := dst[i*p.Cols:][:p.Cols], panel[i*p.Wp:][:p.Cols]
+		for j, v := range src {
+			row[j] = max(v, 0)
+		}
+	}
+}
+
+// StencilDots pads src and dy and takes their shifted dot products.
+func (d driver) StencilDots(p *engine.StencilPlane, dots, src, dy []float32, off []int, pad, dyPad []float32) {
+	id := current
+	padPlane(id, p, pad, src)
+	n := p.Rows * p.Wp
+	np := roundUp(n, engine.Slack)
+	packRows(id, dyPad, dy, p.Rows, p.Wp, 0, p.Cols, p.Wp, p.Cols)
+	clear(dyPad[n:np])
+	d.ShiftedDots(dots, dyPad[:np], pad, off, n)
+}
+
+// padPlane writes p's input plane src into pad at (Top, Left), zero around.
+func padPlane(id isaID, p *engine.StencilPlane, pad, src []float32) {
+	top := p.Top * p.Wp
+	clear(pad[:top])
+	packRows(id, pad[top:], src, p.H, p.Wp, p.Left, p.Left+p.W, p.Wp, p.W)
+	clear(pad[top+p.H*p.Wp:])
+}
+
 // CopyRows is packRows on the selected ISA: rows copied between strides,
 // zero-padded on either side (a plane into a padded one, or back).
 func (driver) CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {

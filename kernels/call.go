@@ -47,7 +47,7 @@ type worker struct {
 	dypad   []float32 // dY copies: at the padded row stride (Shifted form, stencil) or padded for backward-data's stencil
 	im      engine.Im2col
 	imT     engine.Im2colT
-	dots    [maxStencilTaps]float32 // a depthwise filter gradient's dot products
+	dots    []float32 // a depthwise filter gradient's dot products, one a tap
 }
 
 // carve splits the workspace into the call state's pieces.
@@ -64,6 +64,7 @@ func (c *Conv2D) carve() {
 		w.dypad, ws = ws[:c.dypadLen:c.dypadLen], ws[c.dypadLen:]
 		st.slabs[t] = w.gemm
 		w.off = make([]int, c.s.R)
+		w.dots = make([]float32, c.s.RS)
 	}
 	st.filt = nil
 	if c.route == routeFull {

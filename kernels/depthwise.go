@@ -19,6 +19,8 @@ type stencilPlan struct {
 	wd     int   // padded dY width W'' = W + (S−1)·DilationW, for backward-data
 	offRot []int // backward-data taps: the filter rotated, over dY padded to W''
 	data   bool  // backward-data runs as a stencil: padding ≤ the filter's reach
+
+	forward, backwardData engine.StencilPlane // one plane of each pass
 }
 
 // planStencil sets c.stencil for a depthwise stride-1 layer.
@@ -36,6 +38,10 @@ func (c *Conv2D) planStencil() {
 			st.offRot = append(st.offRot, (reachH-r*s.DilationH)*st.wd+reachW-t*s.DilationW)
 		}
 	}
+	st.forward = engine.StencilPlane{H: s.H, W: s.W, Top: s.PadTop, Left: s.PadLeft, Wp: st.wp,
+		Rows: s.P, Cols: s.Q, Off: st.off}
+	st.backwardData = engine.StencilPlane{H: s.P, W: s.Q, Top: reachH - s.PadTop, Left: reachW - s.PadLeft, Wp: st.wd,
+		Rows: s.H, Cols: s.W, Off: st.offRot}
 	c.stencil = st
 	c.wpad = st.wp
 	hp := s.H + s.PadTop + s.PadBottom
@@ -50,34 +56,14 @@ func (c *Conv2D) planStencil() {
 
 // forwardStencil is forwardJob.item for one image and channel x (H×W) into y.
 func (c *Conv2D) forwardStencil(wk *worker, y, x, w []float32, bias float32) {
-	s, st := c.s, c.stencil
-	c.padInput(wk.xpad, x)
-	engine.Stencil(wk.panel, wk.xpad, w, st.off, s.P*st.wp, bias)
-	if !c.relu {
-		engine.CopyRows(y, wk.panel, s.P, s.Q, 0, s.Q, s.Q, st.wp)
-		return
-	}
-	for p := 0; p < s.P; p++ {
-		row, src := y[p*s.Q:][:s.Q], wk.panel[p*st.wp:][:s.Q]
-		for q, v := range src {
-			row[q] = max(v, 0)
-		}
-	}
+	c.stencil.forward.Run(y, x, w, bias, c.relu, wk.xpad, wk.panel)
 }
 
 // backwardDataStencil is dataJob.item for one image and channel: dx is
 // the stencil of the rotated filter over dY padded by the filter's reach
 // less the forward padding.
 func (c *Conv2D) backwardDataStencil(wk *worker, dx, dy, w []float32) {
-	s, st := c.s, c.stencil
-	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
-	top, left := reachH-s.PadTop, reachW-s.PadLeft
-	dyp := wk.dypad
-	clear(dyp[:top*st.wd])
-	engine.CopyRows(dyp[top*st.wd:], dy, s.P, st.wd, left, left+s.Q, st.wd, s.Q)
-	clear(dyp[(top+s.P)*st.wd:])
-	engine.Stencil(wk.panel, dyp, w, st.offRot, s.H*st.wd, 0)
-	engine.CopyRows(dx, wk.panel, s.H, s.W, 0, s.W, s.W, st.wd)
+	c.stencil.backwardData.Run(dx, dy, w, 0, false, wk.dypad, wk.panel)
 }
 
 // backwardFilterStencil adds to dw the taps [j0, j1) of one channel's
@@ -85,25 +71,12 @@ func (c *Conv2D) backwardDataStencil(wk *worker, dx, dy, w []float32) {
 // to W' with zeros) with the padded input shifted by each tap.
 func (c *Conv2D) backwardFilterStencil(wk *worker, g, j0, j1 int, dw, dy, x []float32) {
 	s, st := c.s, c.stencil
-	n := s.P * st.wp
-	dyp := wk.dypad[:roundUpSlack(n)]
-	d := &wk.dots
+	d := wk.dots[:j1-j0]
 	for img := 0; img < s.N; img++ {
-		c.padInput(wk.xpad, x[(img*s.C+g)*s.HW:][:s.HW])
-		c.padGradient(dyp, dy[(img*s.K+g)*s.PQ:][:s.PQ])
-		clear(dyp[n:])
-		for t0 := j0; t0 < j1; t0 += maxStencilTaps {
-			t1 := min(t0+maxStencilTaps, j1)
-			engine.ShiftedDots(d[:t1-t0], dyp, wk.xpad, st.off[t0:t1], n)
-			for t, v := range d[:t1-t0] {
-				dw[t0+t] += v
-			}
+		st.forward.Dots(d, x[(img*s.C+g)*s.HW:][:s.HW], dy[(img*s.K+g)*s.PQ:][:s.PQ], st.off[j0:j1], wk.xpad, wk.dypad)
+		for t, v := range d {
+			dw[j0+t] += v
 		}
 	}
 }
 
-// maxStencilTaps is how many taps backwardFilterStencil sums at once; its
-// results live on the stack.
-const maxStencilTaps = 64
-
-func roundUpSlack(n int) int { return (n + engine.Slack - 1) / engine.Slack * engine.Slack }

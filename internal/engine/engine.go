@@ -132,15 +132,31 @@ func TileFit(m, n int) float64 { return driver.TileFit(m, n) }
 // alpha is 1, which takes the direct-A tiles where the ISA has them.
 func DenseTileFit(m, n int) float64 { return driver.DenseTileFit(m, n) }
 
-// Stencil sets y[i] = bias + Σ_t w[t]·x[off[t]+i] for i < n. It may write
-// y and read x up to Slack floats past n rounded up to Slack.
-func Stencil(y, x, w []float32, off []int, n int, bias float32) {
-	driver.Stencil(y, x, w, off, n, bias)
+// StencilPlane is one plane of a depthwise pass at stride 1: the H×W plane
+// src, placed at row Top and column Left of a zero plane Wp wide, is read
+// at the tap offsets Off; the Rows×Cols result, computed at row stride Wp,
+// is written to dst.
+type StencilPlane struct {
+	H, W, Top, Left, Wp int
+	Rows, Cols          int
+	Off                 []int
 }
 
-// ShiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for every tap t; a must
-// be zero from n to n rounded up to Slack.
-func ShiftedDots(d, a, x []float32, off []int, n int) { driver.ShiftedDots(d, a, x, off, n) }
+// Run sets dst[i*Cols+j] = bias + Σ_t w[t]·padded[Off[t] + i*Wp + j], then
+// max(·, 0) if relu. pad holds the padded plane and the taps' reach past
+// it, panel Rows·Wp rounded up to Slack; both are overwritten. A depthwise
+// pass calls it once a plane, so it is one call into the driver, not three.
+func (p *StencilPlane) Run(dst, src, w []float32, bias float32, relu bool, pad, panel []float32) {
+	driver.StencilPlane(p, dst, src, w, bias, relu, pad, panel)
+}
+
+// Dots sets d[t] = Σ_{i<Rows·Wp} dyPadded[i]·padded[off[t]+i] for every
+// t < len(off): the filter gradient of one plane, src padded as Run pads
+// it and dy (Rows×Cols) written at row stride Wp, zero past its columns,
+// into dyPad. pad and dyPad are overwritten.
+func (p *StencilPlane) Dots(d, src, dy []float32, off []int, pad, dyPad []float32) {
+	driver.StencilDots(p, d, src, dy, off, pad, dyPad)
+}
 
 // CopyRows sets dst[r*dstStride+j] = src[r*srcStride+j-lo] for lo ≤ j < hi
 // and 0 for the other j < n, in each of rows rows.
@@ -163,8 +179,8 @@ type Driver interface {
 	Tile() (mr, nr int)
 	TileFit(m, n int) float64
 	DenseTileFit(m, n int) float64
-	Stencil(y, x, w []float32, off []int, n int, bias float32)
-	ShiftedDots(d, a, x []float32, off []int, n int)
+	StencilPlane(p *StencilPlane, dst, src, w []float32, bias float32, relu bool, pad, panel []float32)
+	StencilDots(p *StencilPlane, d, src, dy []float32, off []int, pad, dyPad []float32)
 	CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int)
 	AddRows(dst, src []float32, rows, n, dstStride, srcStride int)
 }
