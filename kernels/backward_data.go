@@ -51,7 +51,7 @@ func (c *Conv2D) planBackwardData() {
 	// The full route multiplies by the taps that reach each dX position; at
 	// stride 1 that includes the zeros around dY.
 	fullUtil := util(s.Cg, s.HW/(s.StrideH*s.StrideW))
-	c.fullT = s.StrideH == 1 && s.StrideW == 1 && transposeFits(s.Cg, s.HW, s.Kg*s.RS)
+	c.fullT = s.StrideH == 1 && s.StrideW == 1 && s.HW*s.Cg <= maxCopy && transposeFits(s.Cg, s.HW, s.Kg*s.RS)
 	if c.fullT {
 		fullUtil = engine.TileFit(s.HW, s.Cg)
 	}
@@ -63,7 +63,8 @@ func (c *Conv2D) planBackwardData() {
 	// moves.
 	gemm := flops/util(s.CRSg, chunk) + 128*float64(s.CRSg)*float64(s.PQ)
 	full += 150 * float64(s.wLen) / float64(s.N*s.Groups)
-	if gemm < full {
+	// col2im adds rows of a column stride above 1 into the phase planes.
+	if gemm < full && (s.StrideW == 1 || c.split != nil) {
 		c.route = routeGemm
 		c.chunk = chunk
 		c.panel = max(c.panel, s.CRSg*c.chunk)
@@ -121,13 +122,14 @@ func phaseTaps(a, n, taps, stride, dil, pad int) (x0, count int, ts, off []int) 
 // swapped. dx is overwritten.
 func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	s := c.s
-	if err := checkArgs("BackwardData",
-		arg{name: "dx", x: dx, want: s.xLen, what: "N·C·H·W"},
+	if err := checkArgs("BackwardData", c.ws,
+		arg{name: "dx", x: dx, want: s.xLen, what: "N·C·H·W", out: true},
 		arg{name: "dy", x: dy, want: s.yLen, what: "N·K·P·Q"},
 		arg{name: "w", x: w, want: s.wLen, what: "K·C/Groups·R·S"}); err != nil {
 		return err
 	}
-	st := &c.call
+	st := c.acquire()
+	defer c.release(st)
 	if c.route == routeFull {
 		c.rearrangeFilter(st.filt, w)
 	}

@@ -12,9 +12,9 @@ import "github.com/simdconv/simdconv/internal/engine"
 // for every thread count.
 func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	s := c.s
-	if err := checkArgs("BackwardFilter",
-		arg{name: "dw", x: dw, want: s.wLen, what: "K·C/Groups·R·S"},
-		arg{name: "dbias", x: dbias, want: s.K, what: "K", optional: true},
+	if err := checkArgs("BackwardFilter", c.ws,
+		arg{name: "dw", x: dw, want: s.wLen, what: "K·C/Groups·R·S", out: true},
+		arg{name: "dbias", x: dbias, want: s.K, what: "K", optional: true, out: true},
 		arg{name: "dy", x: dy, want: s.yLen, what: "N·K·P·Q"},
 		arg{name: "x", x: x, want: s.xLen, what: "N·C·H·W"}); err != nil {
 		return err
@@ -22,13 +22,17 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	if dbias != nil {
 		c.biasGrad(dbias, dy)
 	}
-	st := &c.call
+	st := c.acquire()
+	defer c.release(st)
 	blocks := c.filterBlocks()
-	if c.shifted != nil && blocks > 1 {
+	// The Shifted form multiplies the zeros past dY's rows by x: a NaN or
+	// an infinity there would reach entries of dw that never read it.
+	shifted := c.shifted != nil && engine.AllFinite(x)
+	if shifted && blocks > 1 {
 		st.backwardFilterShared(dw, dy, x)
 		return nil
 	}
-	st.filter = filterJob{st: st, dw: dw, dy: dy, x: x, blocks: blocks}
+	st.filter = filterJob{st: st, dw: dw, dy: dy, x: x, blocks: blocks, shifted: shifted}
 	st.spread(&st.filter)
 	st.filter = filterJob{}
 	return nil
@@ -39,7 +43,8 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 type filterJob struct {
 	st        *callState
 	dw, dy, x []float32
-	blocks    int // blocks per group (filterBlocks)
+	blocks    int  // blocks per group (filterBlocks)
+	shifted   bool // the Shifted form, for an x that is all finite
 }
 
 func (j *filterJob) Do(part int) { j.st.doPart(j, part) }
@@ -70,7 +75,7 @@ func (j *filterJob) item(wk *worker, _ bool, it int) {
 	for n := 0; n < s.N; n++ {
 		xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
 		dyg := dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]
-		if c.shifted != nil {
+		if j.shifted {
 			c.padInput(wk.xpad, xg)
 			c.padGradient(wk.dypad, dyg)
 			c.shiftedProduct(wk, wk, g, beta, dw, i0, i1, j0, j1)
@@ -226,7 +231,9 @@ func (c *Conv2D) planShifted() {
 	ws := (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
 	// Past a fifth more positions per row, the extra flops cost more than
 	// the contiguous packing saves.
-	if c.pointwise || c.stencil != nil || 5*ws > 6*s.Q {
+	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
+	if c.pointwise || c.stencil != nil || 5*ws > 6*s.Q ||
+		s.Cg*s.StrideH*s.StrideW*hs*ws > maxCopy || s.Kg*s.P*ws > maxCopy {
 		return
 	}
 	c.useShifted()

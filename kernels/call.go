@@ -14,8 +14,9 @@ import (
 // callState is everything a call writes besides its outputs: the workers'
 // buffers, the rearranged filter, the GEMM engine and the jobs that carry
 // the call's arguments to the threads. A call only reads the plan (Conv2D),
-// so this is all the state it needs of its own; it is kept in the plan so
-// that a call allocates nothing.
+// so this is all the state it needs of its own; the plan keeps the states
+// of finished calls for the next ones (acquire), so that a call allocates
+// nothing.
 type callState struct {
 	c       *Conv2D     // the plan it serves
 	workers []worker    // per-thread buffers, carved from the workspace
@@ -50,10 +51,38 @@ type worker struct {
 	dots    []float32 // a depthwise filter gradient's dot products, one a tap
 }
 
-// carve splits the workspace into the call state's pieces.
-func (c *Conv2D) carve() {
-	st, ws := &c.call, c.ws
-	st.c = c
+// acquire returns a call state for one call, which gives it back with
+// release: the caller's workspace, once the calls before have released it,
+// or one of the plan's own, made if every one is in use.
+func (c *Conv2D) acquire() *callState {
+	if c.shared != nil {
+		c.turn.Lock()
+		return c.shared
+	}
+	c.mu.Lock()
+	if n := len(c.free); n > 0 {
+		st := c.free[n-1]
+		c.free = c.free[:n-1]
+		c.mu.Unlock()
+		return st
+	}
+	c.mu.Unlock()
+	return c.newState(make([]float32, c.WorkspaceSize()))
+}
+
+func (c *Conv2D) release(st *callState) {
+	if st == c.shared {
+		c.turn.Unlock()
+		return
+	}
+	c.mu.Lock()
+	c.free = append(c.free, st)
+	c.mu.Unlock()
+}
+
+// newState carves the workspace ws into a call state's pieces.
+func (c *Conv2D) newState(ws []float32) *callState {
+	st := &callState{c: c}
 	st.workers = make([]worker, c.threads)
 	st.slabs = make([][]float32, c.threads)
 	for t := range st.workers {
@@ -66,10 +95,10 @@ func (c *Conv2D) carve() {
 		w.off = make([]int, c.s.R)
 		w.dots = make([]float32, c.s.RS)
 	}
-	st.filt = nil
 	if c.route == routeFull {
 		st.filt = ws[:c.s.wLen:c.s.wLen]
 	}
+	return st
 }
 
 // itemJob is a pass made of items, image and group pairs or blocks of a

@@ -2,20 +2,34 @@ package kernels
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/simdconv/simdconv/internal/engine"
-	"github.com/simdconv/simdconv/internal/parallel"
 )
 
 // Conv2D is a validated convolution layer: the plan of the three passes of
 // one shape, with their workspace. Create it once with NewConv2D and call it
-// for every batch. A Conv2D runs one pass at a time; use one per goroutine.
+// for every batch.
+//
+// A *Conv2D is safe for concurrent use by any number of goroutines, with
+// every pass, and each call gives bitwise the results it would give alone.
+// A call takes a workspace of the plan's for its duration: the plan keeps
+// one for each call that has overlapped another, so one caller at a time
+// never needs more than the first, and calls allocate nothing once the plan
+// has made as many as run at once. With WithWorkspace there is only the
+// caller's: overlapping calls on the plan take turns, and two plans that
+// share one workspace must not run at the same time.
 type Conv2D struct {
-	s          shape
-	threads    int
-	accumulate bool      // BackwardFilter adds into dw and dbias
-	relu       bool      // Forward applies max(·, 0)
-	ws         []float32 // all of the workspace, the caller's or our own
+	s shape
+	config
+
+	// The workspaces of calls: the caller's (WithWorkspace), which calls
+	// take in turn, or the plan's own, kept in free between calls.
+	shared *callState
+	turn   sync.Mutex
+	mu     sync.Mutex
+	free   []*callState
 
 	// Input preparation, shared by the passes (prepare.go).
 	offH, offW []int        // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
@@ -42,17 +56,25 @@ type Conv2D struct {
 	panel    int // worker.panel
 	xpadLen  int // worker.xpad
 	dypadLen int // worker.dypad
-
-	call callState
 }
 
-// An Option configures NewConv2D.
-type Option func(*Conv2D) error
+// config is what the options set.
+type config struct {
+	threads    int
+	ws         []float32 // the caller's workspace, or nil
+	accumulate bool      // BackwardFilter adds into dw and dbias
+	relu       bool      // Forward applies max(·, 0)
+}
+
+// An Option configures NewConv2D and WorkspaceSize.
+type Option func(*config) error
 
 // WithThreads sets the number of threads a pass uses: 0 (the default) means
-// GOMAXPROCS, 1 runs everything on the calling goroutine.
+// GOMAXPROCS, 1 runs everything on the calling goroutine. More threads
+// than the machine has CPUs (runtime.NumCPU) are clamped to that number:
+// the results do not depend on it.
 func WithThreads(n int) Option {
-	return func(c *Conv2D) error {
+	return func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("kernels: WithThreads(%d): want ≥ 0", n)
 		}
@@ -61,11 +83,21 @@ func WithThreads(n int) Option {
 	}
 }
 
+// threads resolves a thread-count option.
+func threads(n int) int {
+	if n == 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return min(n, max(runtime.NumCPU(), runtime.GOMAXPROCS(0)))
+}
+
 // WithWorkspace makes the layer use ws, which must hold at least
-// WorkspaceSize floats (see WorkspaceSize), instead of allocating its own.
-// Several layers that never run at the same time may share one workspace.
+// WorkspaceSize floats, instead of allocating its own. A workspace sized
+// for n threads serves a plan of n threads or fewer. Calls on the plan then
+// take turns; several layers that never run at the same time may share one
+// workspace.
 func WithWorkspace(ws []float32) Option {
-	return func(c *Conv2D) error {
+	return func(c *config) error {
 		c.ws = ws
 		if ws == nil {
 			return fmt.Errorf("kernels: WithWorkspace: ws is nil")
@@ -77,28 +109,59 @@ func WithWorkspace(ws []float32) Option {
 // WithAccumulate makes BackwardFilter add its results to dw and dbias
 // (BLAS beta = 1) instead of overwriting them, for gradient accumulation.
 func WithAccumulate() Option {
-	return func(c *Conv2D) error { c.accumulate = true; return nil }
+	return func(c *config) error { c.accumulate = true; return nil }
 }
 
 // WithReLU fuses max(·, 0) into Forward's output.
 func WithReLU() Option {
-	return func(c *Conv2D) error { c.relu = true; return nil }
+	return func(c *config) error { c.relu = true; return nil }
 }
 
-// NewConv2D validates p once and plans all three passes. The error names the
-// offending parameter and its value.
+// NewConv2D validates p and the options once and plans all three passes.
+// The error names the offending parameter or option and its value.
 func NewConv2D(p Conv2DParams, opts ...Option) (*Conv2D, error) {
+	c, err := newPlan(p, opts)
+	if err != nil {
+		return nil, err
+	}
+	need := c.WorkspaceSize()
+	if c.ws == nil {
+		c.free = []*callState{c.newState(make([]float32, need))}
+		return c, nil
+	}
+	if len(c.ws) < need {
+		return nil, fmt.Errorf("kernels: WithWorkspace: len(ws) = %d, want ≥ %d (WorkspaceSize)", len(c.ws), need)
+	}
+	c.shared = c.newState(c.ws)
+	return c, nil
+}
+
+// WorkspaceSize returns the floats of workspace that a plan of p with these
+// options uses, without making one: the length WithWorkspace needs.
+func WorkspaceSize(p Conv2DParams, opts ...Option) (int, error) {
+	c, err := newPlan(p, opts)
+	if err != nil {
+		return 0, err
+	}
+	return c.WorkspaceSize(), nil
+}
+
+// newPlan validates p and opts and plans the passes, without a workspace.
+func newPlan(p Conv2DParams, opts []Option) (*Conv2D, error) {
 	s, err := p.validate()
 	if err != nil {
 		return nil, err
 	}
 	c := &Conv2D{s: s}
-	for _, o := range opts {
-		if err := o(c); err != nil {
+	for i, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("kernels: option %d of %d is nil", i+1, len(opts))
+		}
+		if err := o(&c.config); err != nil {
 			return nil, err
 		}
 	}
-	c.threads = parallel.Threads(c.threads)
+	c.threads = threads(c.threads)
 	c.offH = taps(s.R, s.DilationH, -s.PadTop)
 	c.offW = taps(s.S, s.DilationW, -s.PadLeft)
 	c.pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 &&
@@ -109,13 +172,6 @@ func NewConv2D(p Conv2DParams, opts ...Option) (*Conv2D, error) {
 	c.planShifted()
 	c.planImRows()
 	c.plan()
-	need := c.WorkspaceSize()
-	if c.ws == nil {
-		c.ws = make([]float32, need)
-	} else if len(c.ws) < need {
-		return nil, fmt.Errorf("kernels: WithWorkspace: len(ws) = %d, want ≥ %d (WorkspaceSize)", len(c.ws), need)
-	}
-	c.carve()
 	return c, nil
 }
 
@@ -137,7 +193,7 @@ func (c *Conv2D) plan() {
 	n := m
 	k := max(s.CRSg, s.Kg*s.RS, s.PQ, s.P*c.wpad)
 	c.gemmWS = engine.Workspace(m, n, k)
-	c.forwardT = transposeFits(s.Kg, s.PQ, s.CRSg)
+	c.forwardT = s.PQ*s.Kg <= maxCopy && transposeFits(s.Kg, s.PQ, s.CRSg)
 	if c.forwardT {
 		c.panel = max(c.panel, s.PQ*s.Kg)
 	}

@@ -151,9 +151,14 @@ func newConv2DRoute(p Conv2DParams, r route, fullT bool, threads int) (*Conv2D, 
 		c.planPhases()
 	}
 	c.plan() // the forward panel
-	c.ws = dirtyWorkspace(c.WorkspaceSize())
-	c.carve()
+	useDirtyWorkspace(c)
 	return c, nil
+}
+
+// useDirtyWorkspace gives a replanned c one call state, in a workspace
+// full of garbage that no pass may rely on.
+func useDirtyWorkspace(c *Conv2D) {
+	c.free = []*callState{c.newState(dirtyWorkspace(c.WorkspaceSize()))}
 }
 
 func TestReLUBiasAccumulate(t *testing.T) {
@@ -317,8 +322,7 @@ func TestForwardTransposed(t *testing.T) {
 					require.NoError(t, err)
 					c.forwardT = transposed
 					c.panel = max(c.panel, d.s.PQ*d.s.Kg)
-					c.ws = dirtyWorkspace(c.WorkspaceSize())
-					c.carve()
+					useDirtyWorkspace(c)
 					y := testutil.NewGuarded(d.s.yLen, nil)
 					require.NoError(t, c.Forward(y.Slice(), d.x, d.w, d.bias))
 					y.Check(t)
@@ -361,8 +365,7 @@ func TestBackwardFilterShifted(t *testing.T) {
 						continue
 					}
 					c.plan()
-					c.ws = dirtyWorkspace(c.WorkspaceSize())
-					c.carve()
+					useDirtyWorkspace(c)
 					ones := make([]float32, d.s.wLen)
 					for j := range ones {
 						ones[j] = 1

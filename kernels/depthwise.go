@@ -6,11 +6,11 @@ import "github.com/simdconv/simdconv/internal/engine"
 // run without a matrix product: over a zero-padded plane read at positions
 // p·W'+q, every tap is a shift of the plane, so forward and backward-data
 // are a stencil and backward-filter is one dot product per tap
-// (engine.Stencil, engine.ShiftedDots). As in backward-filter's Shifted
-// form, the W'−Q positions past each row are computed too: forward and
-// backward-data drop them, backward-filter multiplies them by zeros in dY
-// (so, there too, an Inf in the input can give a NaN the GEMM route would
-// not).
+// (engine.StencilPlane). As in backward-filter's Shifted form, the W'−Q
+// positions past each row are computed too: forward and backward-data drop
+// them, backward-filter multiplies them by zeros in dY, and recomputes a
+// tap by its definition (stencilTap) where that may have met a NaN or an
+// infinity of x.
 
 // stencilPlan is the geometry of the stencil passes.
 type stencilPlan struct {
@@ -31,6 +31,9 @@ func (c *Conv2D) planStencil() {
 	}
 	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
 	st := &stencilPlan{wp: s.W + s.PadLeft + s.PadRight, wd: s.W + reachW}
+	if (s.H+s.PadTop+s.PadBottom)*st.wp > maxCopy || (s.H+reachH)*st.wd > maxCopy {
+		return
+	}
 	st.data = s.PadTop <= reachH && s.PadBottom <= reachH && s.PadLeft <= reachW && s.PadRight <= reachW
 	for r := 0; r < s.R; r++ {
 		for t := 0; t < s.S; t++ {
@@ -73,10 +76,35 @@ func (c *Conv2D) backwardFilterStencil(wk *worker, g, j0, j1 int, dw, dy, x []fl
 	s, st := c.s, c.stencil
 	d := wk.dots[:j1-j0]
 	for img := 0; img < s.N; img++ {
-		st.forward.Dots(d, x[(img*s.C+g)*s.HW:][:s.HW], dy[(img*s.K+g)*s.PQ:][:s.PQ], st.off[j0:j1], wk.xpad, wk.dypad)
+		xg, dyg := x[(img*s.C+g)*s.HW:][:s.HW], dy[(img*s.K+g)*s.PQ:][:s.PQ]
+		st.forward.Dots(d, xg, dyg, st.off[j0:j1], wk.xpad, wk.dypad)
 		for t, v := range d {
+			if v-v != 0 {
+				// A NaN or an infinity: the positions past dY's rows
+				// may have multiplied their zeros by one in x.
+				v = c.stencilTap(j0+t, xg, dyg)
+			}
 			dw[j0+t] += v
 		}
 	}
 }
 
+// stencilTap is tap t of one image and channel's filter gradient by its
+// definition: Σ_{p,q} dy[p,q]·x[p + r·DilationH − PadTop, q + s·DilationW −
+// PadLeft], the padding as zeros.
+func (c *Conv2D) stencilTap(t int, x, dy []float32) float32 {
+	s := c.s
+	r, u := t/s.S, t%s.S
+	var sum float32
+	for p := range s.P {
+		h := p + r*s.DilationH - s.PadTop
+		for q := range s.Q {
+			xv, w := float32(0), q+u*s.DilationW-s.PadLeft
+			if h >= 0 && h < s.H && w >= 0 && w < s.W {
+				xv = x[h*s.W+w]
+			}
+			sum += dy[p*s.Q+q] * xv
+		}
+	}
+	return sum
+}

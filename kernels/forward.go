@@ -10,14 +10,15 @@ import "github.com/simdconv/simdconv/internal/engine"
 // im2col(X), whose B panels are packed straight from x.
 func (c *Conv2D) Forward(y, x, w, bias []float32) error {
 	s := c.s
-	if err := checkArgs("Forward",
-		arg{name: "y", x: y, want: s.yLen, what: "N·K·P·Q"},
+	if err := checkArgs("Forward", c.ws,
+		arg{name: "y", x: y, want: s.yLen, what: "N·K·P·Q", out: true},
 		arg{name: "x", x: x, want: s.xLen, what: "N·C·H·W"},
 		arg{name: "w", x: w, want: s.wLen, what: "K·C/Groups·R·S"},
 		arg{name: "bias", x: bias, want: s.K, what: "K", optional: true}); err != nil {
 		return err
 	}
-	st := &c.call
+	st := c.acquire()
+	defer c.release(st)
 	st.forward = forwardJob{st: st, y: y, x: x, w: w, bias: bias}
 	st.spread(&st.forward)
 	st.forward = forwardJob{}

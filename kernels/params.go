@@ -1,8 +1,10 @@
 package kernels
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Conv2DParams describes a 2-D convolution layer on NCHW data. The input is
@@ -99,7 +101,6 @@ func (p Conv2DParams) validate() (shape, error) {
 		{"N·C·H·W", &s.xLen, []int{p.N, p.C, p.H, p.W}},
 		{"N·K·P·Q", &s.yLen, []int{p.N, p.K, s.P, s.Q}},
 		{"K·C/Groups·R·S", &s.wLen, []int{p.K, s.Cg, p.R, p.S}},
-		{"C/Groups·R·S·P·Q (column matrix)", new(int), []int{s.Cg, p.R, p.S, s.P, s.Q}},
 	}
 	for _, z := range sizes {
 		if *z.dst, err = product(z.name, z.f...); err != nil {
@@ -122,6 +123,11 @@ func product(name string, f ...int) (int, error) {
 	return int(v), nil
 }
 
+// ErrOverlap is wrapped by the error of a call whose output overlaps
+// another of its arguments, or one of whose arguments overlaps the
+// workspace of WithWorkspace: the call would read what it has overwritten.
+var ErrOverlap = errors.New("arguments overlap")
+
 // arg is a slice argument of a call with the length the plan expects.
 type arg struct {
 	name     string
@@ -129,10 +135,12 @@ type arg struct {
 	want     int
 	what     string // how want is made up, for the message
 	optional bool   // nil is allowed
+	out      bool   // the call writes it
 }
 
-// checkArgs reports the first argument whose length is not the expected one.
-func checkArgs(method string, args ...arg) error {
+// checkArgs reports the first argument whose length is not the expected
+// one, then, with checkOverlap, any overlap among the arguments and ws.
+func checkArgs(method string, ws []float32, args ...arg) error {
 	for _, a := range args {
 		switch {
 		case a.x == nil && a.optional:
@@ -142,10 +150,38 @@ func checkArgs(method string, args ...arg) error {
 			return fmt.Errorf("kernels: %s: len(%s) = %d, want %d (%s)", method, a.name, len(a.x), a.want, a.what)
 		}
 	}
+	return checkOverlap(method, ws, args...)
+}
+
+// checkOverlap reports an output that shares memory with another argument,
+// or an argument that shares memory with ws, the caller's workspace.
+func checkOverlap(method string, ws []float32, args ...arg) error {
+	for i, a := range args {
+		if overlaps(a.x, ws) {
+			return fmt.Errorf("kernels: %s: %s overlaps the workspace of WithWorkspace: %w", method, a.name, ErrOverlap)
+		}
+		if !a.out {
+			continue
+		}
+		for j, b := range args {
+			if j != i && overlaps(a.x, b.x) {
+				return fmt.Errorf("kernels: %s: %s overlaps %s: %w", method, a.name, b.name, ErrOverlap)
+			}
+		}
+	}
 	return nil
+}
+
+// overlaps reports whether a and b share an element.
+func overlaps(a, b []float32) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
+	return a0 < b0+uintptr(len(b))*4 && b0 < a0+uintptr(len(a))*4
 }
 
 // checkLen is checkArgs for one required argument.
 func checkLen(method, name string, x []float32, want int, what string) error {
-	return checkArgs(method, arg{name: name, x: x, want: want, what: what})
+	return checkArgs(method, nil, arg{name: name, x: x, want: want, what: what})
 }

@@ -13,10 +13,17 @@ type columnSplit struct {
 	shift, plane []int
 }
 
-// planSplit sets c.split for a layer of column stride above 1.
+// maxCopy bounds, in floats, each copy of an input that a worker keeps (a
+// padded plane, phase planes, a transposed output): 16 MiB. A layer whose
+// copies would be larger takes the passes that read its tensors in place,
+// so that the workspace never grows with the whole input.
+const maxCopy = 1 << 22
+
+// planSplit sets c.split for a layer of column stride above 1 whose phase
+// planes fit maxCopy.
 func (c *Conv2D) planSplit() {
 	s := c.s
-	if s.StrideW == 1 {
+	if s.StrideW == 1 || s.Cg*s.StrideW*s.H*((s.W+s.StrideW-1)/s.StrideW) > maxCopy {
 		return
 	}
 	sp := &columnSplit{w: (s.W + s.StrideW - 1) / s.StrideW}

@@ -158,6 +158,9 @@ func (p *StencilPlane) Dots(d, src, dy []float32, off []int, pad, dyPad []float3
 	driver.StencilDots(p, d, src, dy, off, pad, dyPad)
 }
 
+// AllFinite reports whether x holds neither a NaN nor an infinity.
+func AllFinite(x []float32) bool { return driver.AllFinite(x) }
+
 // CopyRows sets dst[r*dstStride+j] = src[r*srcStride+j-lo] for lo ≤ j < hi
 // and 0 for the other j < n, in each of rows rows.
 func CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
@@ -181,6 +184,7 @@ type Driver interface {
 	DenseTileFit(m, n int) float64
 	StencilPlane(p *StencilPlane, dst, src, w []float32, bias float32, relu bool, pad, panel []float32)
 	StencilDots(p *StencilPlane, d, src, dy []float32, off []int, pad, dyPad []float32)
+	AllFinite(x []float32) bool
 	CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int)
 	AddRows(dst, src []float32, rows, n, dstStride, srcStride int)
 }
