@@ -83,8 +83,10 @@ func runPasses(t *testing.T, c *Conv2D, d data) {
 	rt, at = d.tolData()
 	testutil.AssertClose(t, refBackwardData(s, d.dy, d.w), dx.Slice(), rt, at, "backward-data")
 
-	dw := testutil.NewGuarded(s.wLen, nil)
-	db := testutil.NewGuarded(s.K, nil)
+	// dw and dbias start as garbage: without WithAccumulate every pass
+	// must overwrite them.
+	dw := testutil.NewGuarded(s.wLen, testutil.Rand(rand.New(rand.NewPCG(2, 2)), s.wLen))
+	db := testutil.NewGuarded(s.K, testutil.Rand(rand.New(rand.NewPCG(3, 3)), s.K))
 	require.NoError(t, c.BackwardFilter(dw.Slice(), db.Slice(), d.dy, d.x))
 	dw.Check(t)
 	db.Check(t)

@@ -52,8 +52,13 @@ func TestLengthErrors(t *testing.T) {
 	require.EqualError(t, c.BackwardData(x, y, nil), "kernels: BackwardData: w is nil, want 216 floats (K·C/Groups·R·S)")
 	require.EqualError(t, c.BackwardFilter(w, short, y, x), "kernels: BackwardFilter: len(dbias) = 5, want 6 (K)")
 	require.EqualError(t, c.BackwardFilter(w, nil, y[2:], x), "kernels: BackwardFilter: len(dy) = 430, want 432 (N·K·P·Q)")
+	// Over-long slices are refused too: the plan's shape is exact.
+	long := make([]float32, 2*6*36+1)
+	require.EqualError(t, c.Forward(long, x, w, nil), "kernels: Forward: len(y) = 433, want 432 (N·K·P·Q)")
+	require.EqualError(t, c.BackwardData(x, long, w), "kernels: BackwardData: len(dy) = 433, want 432 (N·K·P·Q)")
+	require.EqualError(t, c.BackwardFilter(long[:6*4*9+1], nil, y, x), "kernels: BackwardFilter: len(dw) = 217, want 216 (K·C/Groups·R·S)")
 	// Nothing was written by the failed calls.
-	for _, b := range [][]float32{x, w, y, short} {
+	for _, b := range [][]float32{x, w, y, short, long} {
 		for _, v := range b {
 			require.Zero(t, v)
 		}

@@ -7,31 +7,11 @@ package kernels
 // sum whose input position (h, w) is inside the image, with the flat
 // indices of y, x and w.
 func refTerms(s shape, f func(yi, xi, wi int)) {
-	for n := 0; n < s.N; n++ {
-		for k := 0; k < s.K; k++ {
-			g := k / s.Kg
-			for cg := 0; cg < s.Cg; cg++ {
-				c := g*s.Cg + cg
-				for p := 0; p < s.P; p++ {
-					for q := 0; q < s.Q; q++ {
-						for r := 0; r < s.R; r++ {
-							h := p*s.StrideH + r*s.DilationH - s.PadTop
-							if h < 0 || h >= s.H {
-								continue
-							}
-							for t := 0; t < s.S; t++ {
-								w := q*s.StrideW + t*s.DilationW - s.PadLeft
-								if w < 0 || w >= s.W {
-									continue
-								}
-								f(((n*s.K+k)*s.P+p)*s.Q+q, ((n*s.C+c)*s.H+h)*s.W+w, ((k*s.Cg+cg)*s.R+r)*s.S+t)
-							}
-						}
-					}
-				}
-			}
+	refTermsPadded(s, func(yi, xi, wi int) {
+		if xi >= 0 {
+			f(yi, xi, wi)
 		}
-	}
+	})
 }
 
 func refForward(s shape, x, w, bias []float32, relu bool) []float64 {
@@ -62,4 +42,33 @@ func refBackwardFilter(s shape, dy, x []float32) (dw, db []float64) {
 		db[i/s.PQ%s.K] += float64(v)
 	}
 	return dw, db
+}
+
+// refTermsPadded is refTerms with the padding as explicit zeros: it also
+// calls f for the terms whose input position is outside the image, with xi
+// = −1.
+func refTermsPadded(s shape, f func(yi, xi, wi int)) {
+	for n := 0; n < s.N; n++ {
+		for k := 0; k < s.K; k++ {
+			g := k / s.Kg
+			for cg := 0; cg < s.Cg; cg++ {
+				c := g*s.Cg + cg
+				for p := 0; p < s.P; p++ {
+					for q := 0; q < s.Q; q++ {
+						for r := 0; r < s.R; r++ {
+							h := p*s.StrideH + r*s.DilationH - s.PadTop
+							for t := 0; t < s.S; t++ {
+								w := q*s.StrideW + t*s.DilationW - s.PadLeft
+								xi := -1
+								if h >= 0 && h < s.H && w >= 0 && w < s.W {
+									xi = ((n*s.C+c)*s.H+h)*s.W + w
+								}
+								f(((n*s.K+k)*s.P+p)*s.Q+q, xi, ((k*s.Cg+cg)*s.R+r)*s.S+t)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
 }
