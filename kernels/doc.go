@@ -39,34 +39,44 @@
 //
 // OutH and OutW give P and Q. Options:
 //   - WithThreads(n): the threads a pass uses; 0 (the default) means
-//     GOMAXPROCS, 1 runs on the calling goroutine only.
+//     GOMAXPROCS, 1 runs on the calling goroutine only; more than the
+//     machine's CPUs are clamped to their number.
 //   - WithWorkspace(ws): run in the caller's memory, at least
-//     Conv2D.WorkspaceSize floats, instead of a workspace of the plan's own.
-//     Layers that never run at the same time may share one.
+//     WorkspaceSize(p, opts...) floats, instead of a workspace of the plan's
+//     own. A workspace sized for n threads serves any plan of n or fewer.
 //   - WithAccumulate(): BackwardFilter adds into dw and dbias (BLAS beta = 1),
 //     for gradient accumulation over several batches.
 //   - WithReLU(): Forward applies max(·, 0) to its output.
 //
-// A plan runs one pass at a time: use one *Conv2D per goroutine.
-//
 // # Guarantees
 //
 //   - Validation: NewConv2D rejects a bad shape (a size out of range, a
-//     group count that does not divide C and K, an empty output, a size that
-//     overflows) with an error naming the parameter and its value. Each pass
-//     checks its slices first and returns an error naming the argument, the
-//     expected length and the actual one, without writing anything.
-//   - A pass writes nothing but its outputs and the plan's workspace. In
-//     steady state it allocates nothing (testing.AllocsPerRun is 0).
+//     group count that does not divide C and K, an empty output, a tensor of
+//     more than 2³¹−1 floats), a nil option and an instruction set chosen by
+//     SIMDCONV_ISA that this machine cannot run, with an error naming the
+//     parameter and its value. Each pass checks its slices first and returns
+//     an error naming the argument, the expected length and the actual one,
+//     without writing anything.
+//   - Outputs never overlap: a pass refuses an output that shares memory
+//     with another argument, and an argument inside the WithWorkspace
+//     workspace, with an error that names both and wraps ErrOverlap.
+//   - Concurrency: a *Conv2D may be used by any number of goroutines at
+//     once, every pass, and each call gives bitwise the results it would
+//     give alone. Calls on one plan take workspaces the plan keeps, one per
+//     call that overlapped another; with WithWorkspace they take turns, and
+//     two plans sharing a workspace must not run at the same time.
+//   - A pass writes nothing but its outputs and its workspace. In steady
+//     state it allocates nothing (testing.AllocsPerRun is 0).
+//   - The workspace holds per-thread panels and copies of at most 16 MiB
+//     each, plus the rearranged filter: a layer whose copies of x would be
+//     larger reads x in place.
 //   - Results are bitwise identical for every thread count: threads split
 //     the outputs, never a sum. Instruction sets may differ in the last bits,
 //     since they block the sums differently.
+//   - Special values stay local: each pass computes its sums in float32,
+//     the padding as explicit zeros, and a NaN or an infinity in x or dy
+//     reaches exactly the outputs whose sums above read it.
 //   - No cgo. Building with the purego tag leaves out all assembly.
-//
-// Each pass computes its sums in float32, the padding as zeros. To read x
-// in contiguous runs, backward-filter may also multiply x by zeros padded
-// onto the rows of dy, so an Inf in x can give a NaN in dw that the sum
-// above would not.
 //
 // # Helpers
 //
