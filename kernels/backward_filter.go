@@ -197,20 +197,24 @@ func (c *Conv2D) shiftedProduct(wk, src *worker, g int, beta float32, dw []float
 	wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
 }
 
-// biasGrad sums dy over images and positions, in float64.
-func (c *Conv2D) biasGrad(dbias, dy []float32) {
-	s := c.s
-	for k := 0; k < s.K; k++ {
+// biasGrad sums dy over images and positions.
+func (c *Conv2D) biasGrad(dbias, dy []float32) { sumChannels(dbias, dy, c.s.N, c.s.PQ, c.accumulate) }
+
+// sumChannels sets dst[k], or adds to it when accumulating, the sum of
+// channel k of src (n × len(dst) planes of plane floats), in float64 and in
+// a fixed order, so that it is the same on every thread count.
+func sumChannels(dst, src []float32, n, plane int, accumulate bool) {
+	for k := range dst {
 		sum := 0.0
-		if c.accumulate {
-			sum = float64(dbias[k])
+		if accumulate {
+			sum = float64(dst[k])
 		}
-		for n := 0; n < s.N; n++ {
-			for _, v := range dy[(n*s.K+k)*s.PQ:][:s.PQ] {
+		for i := 0; i < n; i++ {
+			for _, v := range src[(i*len(dst)+k)*plane:][:plane] {
 				sum += float64(v)
 			}
 		}
-		dbias[k] = float32(sum)
+		dst[k] = float32(sum)
 	}
 }
 

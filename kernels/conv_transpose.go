@@ -153,24 +153,7 @@ func (t *ConvTranspose2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 		return err
 	}
 	if dbias != nil {
-		t.biasGrad(dbias, dy)
+		sumChannels(dbias, dy, t.p.N, t.outHW, t.conv.accumulate)
 	}
 	return nil
-}
-
-// biasGrad sets, or with WithAccumulate adds to, dbias[k] the sum of dy
-// over channel k, in float64 and in a fixed order, as Conv2D does.
-func (t *ConvTranspose2D) biasGrad(dbias, dy []float32) {
-	for k := range dbias {
-		sum := 0.0
-		if t.conv.accumulate {
-			sum = float64(dbias[k])
-		}
-		for n := 0; n < t.p.N; n++ {
-			for _, v := range dy[(n*t.p.K+k)*t.outHW:][:t.outHW] {
-				sum += float64(v)
-			}
-		}
-		dbias[k] = float32(sum)
-	}
 }

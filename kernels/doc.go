@@ -78,6 +78,9 @@
 //     reaches exactly the outputs whose sums above read it.
 //   - No cgo. Building with the purego tag leaves out all assembly.
 //
+// ConvTranspose2D is PyTorch's ConvTranspose2d on the same passes, their
+// roles exchanged: its Forward is a convolution's BackwardData.
+//
 // # Helpers
 //
 // Correlate2D ("valid" cross-correlation) and FullConv2D (a true
