@@ -18,6 +18,7 @@ func (driver) Workspace(m, n, k int) int                  { return gemmWorkspace
 func (driver) Tile() (mr, nr int)                         { return mainTile(current) }
 func (driver) TileFit(m, n int) float64                   { return tileFit(m, n) }
 func (driver) DenseTileFit(m, n int) float64              { return denseTileFit(m, n) }
+func (driver) ISAError() error                            { return isaErr }
 
 // StencilPlane pads src into pad, runs the stencil into panel and crops
 // panel into dst, calling the kernels directly.
