@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/simdconv/simdconv/internal/engine"
+	"github.com/simdconv/simdconv/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
@@ -30,6 +33,123 @@ func TestFits(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSgemmHugeLd checks that leading dimensions whose extent overflows an
+// int are refused with the message, for a, b and c, transposed or not,
+// and never pass the check.
+func TestSgemmHugeLd(t *testing.T) {
+	const maxInt = math.MaxInt
+	x := make([]float32, 64)
+	cases := []struct {
+		tA, tB                 bool
+		m, n, k, lda, ldb, ldc int
+		want                   string
+	}{
+		{false, false, 2, 2, 4, maxInt, 2, 2, "len(a) = 64, want ≥ 1·9223372036854775807 + 4, more than an int holds"},
+		{false, false, 3, 2, 4, maxInt / 2, 2, 2, "len(a) = 64, want ≥ 2·4611686018427387903 + 4, more than an int holds"},
+		{true, false, 2, 2, 4, 1 << 62, 2, 2, "len(a) = 64, want ≥ 3·4611686018427387904 + 2, more than an int holds"},
+		{false, false, 2, 2, 4, 4, maxInt/2 + 1, 2, "len(b) = 64, want ≥ 3·4611686018427387904 + 2, more than an int holds"},
+		{false, true, 2, 2, 4, 4, maxInt / 3, 2, "len(b) = 64, want ≥ 3074457345618258606"},
+		{false, false, 4, 2, 4, 4, 2, maxInt / 3, "len(c) = 64, want ≥ 3·3074457345618258602 + 2, more than an int holds"},
+		// 3·(MaxInt/3) + 1 is MaxInt itself: the largest extent an int holds.
+		{false, false, 4, 1, 4, 4, 1, maxInt / 3, "len(c) = 64, want ≥ 9223372036854775807"},
+	}
+	for _, tc := range cases {
+		require.PanicsWithValue(t, "simdconv: Sgemm: "+tc.want, func() {
+			Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, x, tc.lda, x, tc.ldb, 0, x, tc.ldc)
+		}, "%+v", tc)
+	}
+}
+
+// TestSgemmExactLengths runs Sgemm on a, b and c of exactly the length
+// their shapes and leading dimensions need, on every ISA and route (small
+// and large, packed or prefetched on the fly, storing, direct-A), every
+// transposition, on one thread and on GOMAXPROCS: each slice
+// comes from a Guarded buffer whose capacity reaches into a NaN band, and
+// the gaps between rows are NaN too, so a kernel that reads past len or
+// into a gap puts NaN into C, and one that writes past len is caught by
+// the band. One float less in any of them must panic with the message.
+func TestSgemmExactLengths(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		bl := tileOf(current)
+		r := rand.New(rand.NewPCG(13, 14))
+		shapes := [][3]int{{1, 1, 1}, {bl.mr + 1, bl.nr + 3, 17}, {2*bl.mr + 3, 2*bl.nr + 5, 70},
+			{bl.mc + bl.mr + 1, 3*bl.nr + 1, bl.kc + 3}, {13, 49, 300}, {7, 56, 130}}
+		for _, procs := range []int{1, runtime.GOMAXPROCS(0)} {
+			func() {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				for _, s := range shapes {
+					for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+						for _, beta := range []float32{0, 0.5} {
+							checkExactLengths(t, r, tr[0], tr[1], s[0], s[1], s[2], beta)
+						}
+					}
+				}
+			}()
+		}
+	})
+}
+
+func checkExactLengths(t *testing.T, r *rand.Rand, tA, tB bool, m, n, k int, beta float32) {
+	t.Helper()
+	where := fmt.Sprintf("m=%d n=%d k=%d tA=%v tB=%v beta=%v threads=%d", m, n, k, tA, tB, beta, runtime.GOMAXPROCS(0))
+	// stored returns the rows, columns and ld of a matrix stored rows×cols,
+	// or cols×rows transposed, with a gap of 2 floats after each row.
+	stored := func(trans bool, rows, cols int) (int, int, int) {
+		if trans {
+			rows, cols = cols, rows
+		}
+		return rows, cols, cols + 2
+	}
+	// matrix returns a Guarded of exactly (rows−1)·ld + cols floats, random
+	// in its rows and NaN in the gaps.
+	matrix := func(rows, cols, ld int) *testutil.Guarded {
+		g := testutil.NewGuarded((rows-1)*ld+cols, nil)
+		x := g.Slice()
+		for i := range x {
+			x[i] = float32(nan)
+			if i%ld < cols {
+				x[i] = 2*r.Float32() - 1
+			}
+		}
+		return g
+	}
+	ar, ac, lda := stored(tA, m, k)
+	br, bc, ldb := stored(tB, k, n)
+	ga, gb, gc := matrix(ar, ac, lda), matrix(br, bc, ldb), matrix(m, n, n+2)
+	a, b, c := ga.Slice(), gb.Slice(), gc.Slice()
+	require.Greater(t, cap(a), len(a), "a's capacity reaches into the band")
+
+	want := naiveGemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, n+2)
+	Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, n+2)
+	for _, g := range []*testutil.Guarded{ga, gb, gc} {
+		g.Check(t)
+	}
+	for i := range c {
+		if i%(n+2) >= n { // the gaps of c stay NaN
+			require.True(t, math.IsNaN(float64(c[i])), "%s: gap c[%d] written", where, i)
+			c[i], want[i] = 0, 0
+		}
+	}
+	rtol, atol := testutil.Tol(k)
+	testutil.AssertClose(t, want, c, rtol, atol, where)
+
+	// One float short, and NaN past it: were the check to let it through,
+	// the missing float would be NaN.
+	short := func(x []float32) []float32 { return testutil.NewGuarded(len(x)-1, x).Slice() }
+	for _, sh := range []struct {
+		name string
+		run  func()
+		len  int
+	}{
+		{"a", func() { Sgemm(tA, tB, m, n, k, 1, short(a), lda, b, ldb, beta, c, n+2) }, len(a)},
+		{"b", func() { Sgemm(tA, tB, m, n, k, 1, a, lda, short(b), ldb, beta, c, n+2) }, len(b)},
+		{"c", func() { Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, short(c), n+2) }, len(c)},
+	} {
+		msg := fmt.Sprintf("simdconv: Sgemm: len(%s) = %d, want ≥ %d", sh.name, sh.len-1, sh.len)
+		require.PanicsWithValue(t, msg, sh.run, "%s: %s one float short", where, sh.name)
 	}
 }
 

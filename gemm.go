@@ -2,6 +2,8 @@ package simdconv
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"sync"
 
 	"github.com/simdconv/simdconv/internal/engine"
@@ -442,7 +444,11 @@ func checkMatrix(name string, trans bool, rows, cols int, x []float32, ld int) {
 	if rows == 0 || cols == 0 {
 		return
 	}
-	if need := (rows-1)*ld + cols; len(x) < need {
-		panic(fmt.Sprintf("simdconv: Sgemm: len(%s) = %d, want ≥ %d", name, len(x), need))
+	if !fits(len(x), rows, ld, cols) {
+		need := fmt.Sprintf("%d·%d + %d, more than an int holds", rows-1, ld, cols)
+		if fits(math.MaxInt, rows, ld, cols) {
+			need = strconv.Itoa((rows-1)*ld + cols)
+		}
+		panic(fmt.Sprintf("simdconv: Sgemm: len(%s) = %d, want ≥ %s", name, len(x), need))
 	}
 }
