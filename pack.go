@@ -305,10 +305,10 @@ func (m *im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 				lo, hi := inside(iw, sg.n, m.W)
 				off, mask = m.tapPlane(t%nw)+ih*m.W+iw-sg.off, lanes(sg.off+lo, sg.off+hi)
 			}
-			// The kernel reads lanes [lo, hi] of the mask at off in the
-			// planes of channels up to cLast, cs apart.
-			lo, hi := bits.TrailingZeros64(mask), 63-bits.LeadingZeros64(mask)
-			if int(int32(off)) != off || mask != 0 && (off+lo < 0 || !fits(len(m.X), cLast+1, cs, off+hi+1)) {
+			// The kernel reads the mask's lanes, first to last, at off in
+			// the planes of channels up to cLast, cs apart.
+			first, last := bits.TrailingZeros64(mask), 63-bits.LeadingZeros64(mask)
+			if int(int32(off)) != off || mask != 0 && (off+first < 0 || !fits(len(m.X), cLast+1, cs, off+last+1)) {
 				panic("simdconv: packSliver mask outside x")
 			}
 			e := tab[4*(t*len(segs)+i):][:4]
