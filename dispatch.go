@@ -73,14 +73,14 @@ func mainTile(id isaID) (mr, nr int) {
 func packKernel(id isaID, p packing, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
 	mr, nr := mainTile(id)
 	checkTile(a, b, c, k, ldc, mr, nr)
-	minLd, reads := 0, (mr-1)*lds+k // row stride and floats of src read
+	rows, width, minLd := mr, k, 0 // src's rows read, floats of each, least lds
 	switch p {
 	case packingAT:
-		minLd, reads = mr, (k-1)*lds+mr
+		rows, width, minLd = k, mr, mr
 	case packingB:
-		minLd, reads = nr, (k-1)*lds+nr
+		rows, width, minLd = k, nr, nr
 	}
-	if k > 0 && (lds < minLd || reads > len(src)) {
+	if k > 0 && (lds < minLd || !fits(len(src), rows, lds, width)) {
 		panic("simdconv: packKernel source out of bounds")
 	}
 	callPack(kernelSets[id].pack[p][b2i(store)], a, b, c, k, ldc, src, lds)
@@ -91,10 +91,23 @@ func packKernel(id isaID, p packing, a, b, c []float32, k, ldc int, src []float3
 func prefetchKernel(id isaID, a, b, c []float32, k, ldc int, pf []float32, lds, rows int, store bool) {
 	mr, nr := mainTile(id)
 	checkTile(a, b, c, k, ldc, mr, nr)
-	if rows > 0 && (lds < nr || (rows-1)*lds+nr > len(pf)) {
+	if rows != 0 && (lds < nr || !fits(len(pf), rows, lds, nr)) {
 		panic("simdconv: prefetchKernel rows out of bounds")
 	}
 	callPrefetch(kernelSets[id].prefetch[b2i(store)], a, b, c, k, ldc, pf, lds, rows)
+}
+
+// fits reports whether rows rows of width floats, stride apart, lie in n
+// floats: rows = 0, or (rows−1)·stride + width ≤ n. It is false if an
+// argument is negative, and never overflows, so every extent that a
+// caller's ints determine is checked here before an assembly kernel sees
+// it. A run of width floats at off is the second row of fits(n, 2, off,
+// width).
+func fits(n, rows, stride, width int) bool {
+	if n < 0 || rows < 0 || stride < 0 || width < 0 {
+		return false
+	}
+	return rows == 0 || width <= n && (stride == 0 || rows-1 <= (n-width)/stride)
 }
 
 func b2i(b bool) int {
@@ -108,7 +121,7 @@ func b2i(b bool) int {
 // its operands. The driver never lets that happen; the check is the last
 // line of defence before code that has no bounds checks.
 func checkTile(a, b, c []float32, k, ldc, mr, nr int) {
-	if k < 0 || len(a) < k*mr || len(b) < k*nr || ldc < nr || len(c) < (mr-1)*ldc+nr {
+	if !fits(len(a), k, mr, mr) || !fits(len(b), k, nr, nr) || ldc < nr || !fits(len(c), mr, ldc, nr) {
 		panic("simdconv: microkernel operands out of bounds")
 	}
 }
@@ -119,7 +132,7 @@ func checkTile(a, b, c []float32, k, ldc, mr, nr int) {
 func directKernel(id isaID, a []float32, rs, ks int, b, c []float32, k, ldc int, cols uint64) {
 	kid := kernelSets[id].direct
 	mr, nr := kernelTable[kid].mr, kernelTable[kid].nr
-	checkDirect(len(a), (mr-1)*rs+(k-1)*ks, rs, ks, len(b) >= k*nr, c, k, ldc, cols, mr, nr)
+	checkDirect(len(a), rs, ks, fits(len(b), k, nr, nr), c, k, ldc, cols, mr, nr)
 	callDirect(kid, a, rs, ks, b, c, k, ldc, cols)
 }
 
@@ -135,17 +148,19 @@ func directDotKernel(id isaID, a []float32, rs, ks int, b, d, c []float32, k, ld
 		}
 	}
 	mr, nr := kernelTable[kid].mr, kernelTable[kid].nr
-	checkDirect(len(a), (mr-1)*rs+(k-1)*ks, rs, ks, len(b) >= k*(nr-1) && len(d) >= k, c, k, ldc, cols, mr, nr)
+	checkDirect(len(a), rs, ks, fits(len(b), k, nr-1, nr-1) && len(d) >= k, c, k, ldc, cols, mr, nr)
 	callDirectDot(kid, a, rs, ks, b, d, c, k, ldc, cols)
 }
 
-// checkDirect panics unless a holds element last, b and d are long enough,
-// cols is a non-empty set of the tile's nr columns and c holds the tile's
-// last row up to its last column in cols.
-func checkDirect(alen, last, rs, ks int, bOK bool, c []float32, k, ldc int, cols uint64, mr, nr int) {
+// checkDirect panics unless a's alen floats hold the tile's mr rows, rs
+// apart, of k floats ks apart, b and d are long enough, cols is a non-empty
+// set of the tile's nr columns and c holds the tile's last row up to its
+// last column in cols. A row spans (k−1)·ks+1 floats, computed once the
+// first fits has bounded it.
+func checkDirect(alen, rs, ks int, bOK bool, c []float32, k, ldc int, cols uint64, mr, nr int) {
 	hi := 64 - bits.LeadingZeros64(cols)
-	if k <= 0 || rs < 0 || ks < 0 || last >= alen || !bOK || cols == 0 || hi > nr || ldc < hi ||
-		len(c) < (mr-1)*ldc+hi {
+	if k <= 0 || !fits(alen, k, ks, 1) || !fits(alen, mr, rs, (k-1)*ks+1) || !bOK ||
+		cols == 0 || hi > nr || ldc < hi || !fits(len(c), mr, ldc, hi) {
 		panic("simdconv: direct kernel operands out of bounds")
 	}
 }

@@ -1,6 +1,10 @@
 package simdconv
 
-import "github.com/simdconv/simdconv/internal/engine"
+import (
+	"fmt"
+
+	"github.com/simdconv/simdconv/internal/engine"
+)
 
 // driver runs the products and helpers that internal/engine describes, for
 // package kernels; it is installed there when this package is initialised.
@@ -18,13 +22,14 @@ func (driver) Workspace(m, n, k int) int                  { return gemmWorkspace
 func (driver) Tile() (mr, nr int)                         { return mainTile(current) }
 func (driver) TileFit(m, n int) float64                   { return tileFit(m, n) }
 func (driver) DenseTileFit(m, n int) float64              { return denseTileFit(m, n) }
+func (driver) ISAError() error                            { return isaErr }
 
 // StencilPlane pads src into pad, runs the stencil into panel and crops
 // panel into dst, calling the kernels directly.
 func (d driver) StencilPlane(p *engine.StencilPlane, dst, src, w []float32, bias float32, relu bool, pad, panel []float32) {
 	id := current
 	padPlane(id, p, pad, src)
-	d.Stencil(panel, pad, w, p.Off, p.Rows*p.Wp, bias)
+	d.Stencil(panel, pad, w, p.Off, planeFloats("panel", panel, p.Rows, p.Wp), bias)
 	if !relu {
 		packRows(id, dst, panel, p.Rows, p.Cols, 0, p.Cols, p.Cols, p.Wp)
 		return
@@ -41,7 +46,7 @@ func (d driver) StencilPlane(p *engine.StencilPlane, dst, src, w []float32, bias
 func (d driver) StencilDots(p *engine.StencilPlane, dots, src, dy []float32, off []int, pad, dyPad []float32) {
 	id := current
 	padPlane(id, p, pad, src)
-	n := p.Rows * p.Wp
+	n := planeFloats("dyPad", dyPad, p.Rows, p.Wp)
 	np := roundUp(n, engine.Slack)
 	packRows(id, dyPad, dy, p.Rows, p.Wp, 0, p.Cols, p.Wp, p.Cols)
 	clear(dyPad[n:np])
@@ -50,10 +55,19 @@ func (d driver) StencilDots(p *engine.StencilPlane, dots, src, dy []float32, off
 
 // padPlane writes p's input plane src into pad at (Top, Left), zero around.
 func padPlane(id isaID, p *engine.StencilPlane, pad, src []float32) {
-	top := p.Top * p.Wp
+	top := planeFloats("pad", pad, p.Top, p.Wp)
 	clear(pad[:top])
 	packRows(id, pad[top:], src, p.H, p.Wp, p.Left, p.Left+p.W, p.Wp, p.W)
 	clear(pad[top+p.H*p.Wp:])
+}
+
+// planeFloats returns rows·wp after checking that buf holds that many
+// floats, so that the product cannot overflow.
+func planeFloats(name string, buf []float32, rows, wp int) int {
+	if !fits(len(buf), rows, wp, wp) {
+		panic(fmt.Sprintf("simdconv: StencilPlane: %d rows of Wp = %d floats, want them in len(%s) = %d", rows, wp, name, len(buf)))
+	}
+	return rows * wp
 }
 
 // CopyRows is packRows on the selected ISA: rows copied between strides,

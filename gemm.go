@@ -2,6 +2,8 @@ package simdconv
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"sync"
 
 	"github.com/simdconv/simdconv/internal/engine"
@@ -382,9 +384,14 @@ func (g *gemm) initC(i0, i1, j0, j1 int) {
 // op(X) is X or Xᵀ; op(A) is m×k, op(B) k×n and C m×n. It has the semantics
 // of BLAS sgemm (and of gonum's blas32.Implementation().Sgemm on row-major
 // data) and, like gonum, panics with a message on inconsistent arguments.
-// It uses GOMAXPROCS threads for products large enough to profit.
+// It uses GOMAXPROCS threads for products large enough to profit. While
+// SIMDCONV_ISA names an ISA that cannot run here, it panics with that error
+// until SetISA succeeds (see the package doc).
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if isaErr != nil {
+		panic(isaErr.Error())
+	}
 	checkMatrix("a", transA, m, k, a, lda)
 	checkMatrix("b", transB, k, n, b, ldb)
 	checkMatrix("c", false, m, n, c, ldc)
@@ -437,7 +444,11 @@ func checkMatrix(name string, trans bool, rows, cols int, x []float32, ld int) {
 	if rows == 0 || cols == 0 {
 		return
 	}
-	if need := (rows-1)*ld + cols; len(x) < need {
-		panic(fmt.Sprintf("simdconv: Sgemm: len(%s) = %d, want ≥ %d", name, len(x), need))
+	if !fits(len(x), rows, ld, cols) {
+		need := fmt.Sprintf("%d·%d + %d, more than an int holds", rows-1, ld, cols)
+		if fits(math.MaxInt, rows, ld, cols) {
+			need = strconv.Itoa((rows-1)*ld + cols)
+		}
+		panic(fmt.Sprintf("simdconv: Sgemm: len(%s) = %d, want ≥ %s", name, len(x), need))
 	}
 }

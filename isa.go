@@ -3,6 +3,7 @@ package simdconv
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -42,11 +43,20 @@ func detectISAs() (a [numISA]bool) {
 // and passes it down, so a concurrent SetISA never mixes two tile shapes.
 var current = bestISA()
 
+// isaErr is why SIMDCONV_ISA could not be honoured, or nil. The best ISA
+// runs meanwhile, but Sgemm panics and package kernels refuses to plan, so
+// that a typo or a masked CPU cannot pass for a deliberate choice; a
+// successful SetISA clears it.
+var isaErr error
+
 func init() {
 	if name := os.Getenv("SIMDCONV_ISA"); name != "" {
-		// An unknown or unavailable name keeps the best ISA; tests that need
-		// a specific one assert it with SIMDCONV_TEST_REQUIRE.
-		_ = SetISA(name)
+		id, why := lookupISA(name)
+		if why != "" {
+			isaErr = fmt.Errorf("simdconv: SIMDCONV_ISA=%q: %s", name, why)
+			return
+		}
+		current = id
 	}
 }
 
@@ -76,19 +86,30 @@ func ISAs() []string {
 }
 
 // SetISA selects the implementation by name. It returns an error for an
-// unknown name or one this CPU or build cannot run. SetISA must not be called
-// concurrently with kernels that are running.
+// unknown name or one this CPU or build cannot run, and then keeps the
+// selection. A successful SetISA is a deliberate choice: it also clears the
+// error of an unusable SIMDCONV_ISA, so Sgemm and package kernels run
+// again. SetISA must not be called concurrently with kernels that are
+// running.
 func SetISA(name string) error {
-	for id, n := range isaNames {
-		if n != name {
-			continue
-		}
-		if !available[id] {
-			return fmt.Errorf("simdconv: ISA %q is not available on this CPU or build (available: %s)",
-				name, strings.Join(ISAs(), ", "))
-		}
-		current = isaID(id)
-		return nil
+	id, why := lookupISA(name)
+	if why != "" {
+		return fmt.Errorf("simdconv: SetISA(%q): %s", name, why)
 	}
-	return fmt.Errorf("simdconv: unknown ISA %q (known: %s)", name, strings.Join(isaNames[:], ", "))
+	current, isaErr = id, nil
+	return nil
+}
+
+// lookupISA returns the ISA called name, or, if this CPU and build cannot
+// run it, why not and which names they can.
+func lookupISA(name string) (isaID, string) {
+	choices := "; choose one of " + strings.Join(ISAs(), ", ")
+	id := slices.Index(isaNames[:], name)
+	switch {
+	case id < 0:
+		return 0, "unknown ISA" + choices
+	case !available[id]:
+		return 0, "known ISA, but not supported by this CPU or build" + choices
+	}
+	return isaID(id), ""
 }

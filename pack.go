@@ -65,8 +65,8 @@ func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStrid
 		// masked off: point it at dst.
 		lo, hi, src, srcStride = 0, 0, dst, dstStride
 	}
-	if lo < 0 || hi > n || !rowsFit(len(dst), rows, n, dstStride) ||
-		hi > lo && !rowsFit(len(src), rows, hi-lo, srcStride) {
+	if lo < 0 || hi > n || !fits(len(dst), rows, dstStride, n) ||
+		hi > lo && !fits(len(src), rows, srcStride, hi-lo) {
 		panic("simdconv: packRows operands out of bounds")
 	}
 	// The ISA's kernel takes rows of up to nr floats: wider rows go
@@ -90,15 +90,6 @@ func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStrid
 		}
 		callPackRows(kid, d, s, rows, blo, dstStride, ss, lanes(blo, bhi), lanes(0, w))
 	}
-}
-
-// rowsFit reports whether rows ≥ 1 rows of n ≥ 0 floats, stride apart, lie
-// inside a slice of length size, without overflow.
-func rowsFit(size, rows, n, stride int) bool {
-	if rows < 1 || n < 0 || stride < 0 || n > size {
-		return false
-	}
-	return stride == 0 || rows-1 <= (size-n)/stride
 }
 
 // lanes is the bit mask of lanes [lo, hi), hi ≤ 64.
@@ -155,7 +146,7 @@ func packT(id isaID, rows int, dst, a []float32, lda, ldd, kc int, alpha float32
 	if kc8 == 0 || !hasPackT(id, rows) {
 		return 0
 	}
-	if ldd < rows || (rows-1)*lda+kc8 > len(a) || (kc8-1)*ldd+8 > len(dst) {
+	if ldd < rows || !fits(len(a), rows, lda, kc8) || !fits(len(dst), kc8, ldd, 8) {
 		panic("simdconv: packT operands out of bounds")
 	}
 	packTKernel(id, rows, dst, a, lda, ldd, kc8, alpha)
@@ -314,15 +305,17 @@ func (m *im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 				lo, hi := inside(iw, sg.n, m.W)
 				off, mask = m.tapPlane(t%nw)+ih*m.W+iw-sg.off, lanes(sg.off+lo, sg.off+hi)
 			}
-			if mask != 0 && (off+bits.TrailingZeros64(mask) < 0 ||
-				cLast*cs+off+63-bits.LeadingZeros64(mask) >= len(m.X)) || int(int32(off)) != off {
+			// The kernel reads the mask's lanes, first to last, at off in
+			// the planes of channels up to cLast, cs apart.
+			first, last := bits.TrailingZeros64(mask), 63-bits.LeadingZeros64(mask)
+			if int(int32(off)) != off || mask != 0 && (off+first < 0 || !fits(len(m.X), cLast+1, cs, off+last+1)) {
 				panic("simdconv: packSliver mask outside x")
 			}
 			e := tab[4*(t*len(segs)+i):][:4]
 			e[0], e[1], e[2] = int32(off), int32(uint32(mask)), int32(uint32(mask>>32))
 		}
 	}
-	if len(dst) < kc*nr {
+	if !fits(len(dst), kc, nr, nr) {
 		panic("simdconv: packSliver dst too short")
 	}
 	packSliverKernel(id, dst, m.X, tab[:], kc, k0%taps, taps, len(segs), k0/taps, cs)
@@ -430,11 +423,13 @@ func packTOff(id isaID, dst, a []float32, offs []int, n, at, ldd, kc int) int {
 	if kc8 == 0 || !hasPackT(id, 8) {
 		return 0
 	}
-	if ldd < 8 || len(offs) != 8 || n < 1 || n > 8 || (kc8-1)*ldd+8 > len(dst) {
+	// Column i is the run of kc8 floats at offs[i]+at: the run at at, in
+	// a, shifted by offs[i] ≥ 0.
+	if ldd < 8 || len(offs) != 8 || n < 1 || n > 8 || !fits(len(dst), kc8, ldd, 8) || !fits(len(a), 2, at, kc8) {
 		panic("simdconv: packTOff operands out of bounds")
 	}
 	for _, o := range offs {
-		if o+at < 0 || o+at+kc8 > len(a) {
+		if !fits(len(a), 2, o, at+kc8) {
 			panic("simdconv: packTOff operands out of bounds")
 		}
 	}

@@ -185,6 +185,10 @@ func TestPackTOffPanics(t *testing.T) {
 		require.Panics(t, func() { packTOff(current, dst, a, offs, 9, 0, 8, 8) }, "n = 9")
 		bad := []int{0, 1, 2, 3, 4, 5, 6, 13}
 		require.Panics(t, func() { packTOff(current, dst, a, bad, 1, 0, 8, 8) }, "a zeroed column's run past a")
+		const msg = "simdconv: packTOff operands out of bounds"
+		require.PanicsWithValue(t, msg, func() { packTOff(current, dst, a, offs, 3, -1, 8, 8) }, "column 0's run before a")
+		require.PanicsWithValue(t, msg, func() { packTOff(current, dst, a, offs, 3, 6, 8, 8) }, "column 7's run past a")
+		require.Equal(t, 8, packTOff(current, dst, a, offs, 3, 5, 8, 8), "column 7's run ends at len(a)")
 	})
 }
 

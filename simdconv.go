@@ -16,6 +16,12 @@
 // changes it. GODEBUG=cpu.avx512=off hides AVX-512 through
 // golang.org/x/sys/cpu.
 //
+// A SIMDCONV_ISA that this CPU and build cannot run, unknown ("AVX2",
+// " avx2") or unsupported ("avx512" without AVX-512, "neon" on amd64), is
+// an error, not a hint: the best ISA stays selected, but Sgemm panics with
+// the error, and package kernels returns it when planning, until a SetISA
+// succeeds, which is a deliberate choice and clears it.
+//
 // # Layout
 //
 // The generated assembly (kernels_amd64.s, kernels_arm64.s) must sit in

@@ -17,8 +17,8 @@ import (
 // off and x hold what that reads and writes. The depthwise passes call it
 // once a plane, so the ISA's kernel is called from here, a frame fewer.
 func (driver) Stencil(y, x, w []float32, off []int, n int, bias float32) {
-	if n < 0 {
-		panic(fmt.Sprintf("simdconv: Stencil: n = %d", n))
+	if n < 0 || n > len(y) { // before rounding n up, which could overflow
+		panic(fmt.Sprintf("simdconv: Stencil: n = %d, want 0 ≤ n ≤ len(y) = %d", n, len(y)))
 	}
 	np := roundUp(n, engine.Slack)
 	checkShifts("Stencil", x, off, np)
@@ -43,8 +43,8 @@ func (driver) Stencil(y, x, w []float32, off []int, n int, bias float32) {
 // hold n rounded up to a multiple of engine.Slack floats, zero past n. It panics
 // unless a, d, off and x hold what that reads and writes.
 func (driver) ShiftedDots(d, a, x []float32, off []int, n int) {
-	if n < 0 {
-		panic(fmt.Sprintf("simdconv: ShiftedDots: n = %d", n))
+	if n < 0 || n > len(a) { // before rounding n up, which could overflow
+		panic(fmt.Sprintf("simdconv: ShiftedDots: n = %d, want 0 ≤ n ≤ len(a) = %d", n, len(a)))
 	}
 	np := roundUp(n, engine.Slack)
 	checkShifts("ShiftedDots", x, off, np)
@@ -66,7 +66,7 @@ func (driver) AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
-	if n > dstStride && rows > 1 || !rowsFit(len(dst), rows, n, dstStride) || !rowsFit(len(src), rows, n, srcStride) {
+	if n > dstStride && rows > 1 || !fits(len(dst), rows, dstStride, n) || !fits(len(src), rows, srcStride, n) {
 		panic(fmt.Sprintf("simdconv: AddRows: %d rows of %d at strides %d, %d outside len(dst) = %d, len(src) = %d",
 			rows, n, dstStride, srcStride, len(dst), len(src)))
 	}
@@ -81,7 +81,7 @@ func (driver) AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
 
 func checkShifts(fn string, x []float32, off []int, np int) {
 	for _, o := range off {
-		if o < 0 || np > len(x) || o > len(x)-np {
+		if !fits(len(x), 2, o, np) { // the run of np floats at o
 			panic(fmt.Sprintf("simdconv: %s: offset %d + %d floats is outside x (len %d)", fn, o, np, len(x)))
 		}
 	}

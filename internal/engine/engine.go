@@ -132,6 +132,13 @@ func TileFit(m, n int) float64 { return driver.TileFit(m, n) }
 // alpha is 1, which takes the direct-A tiles where the ISA has them.
 func DenseTileFit(m, n int) float64 { return driver.DenseTileFit(m, n) }
 
+// ISAError returns why the SIMDCONV_ISA environment variable could not be
+// honoured (an unknown ISA, or one this CPU or build cannot run), or nil.
+// The best ISA runs meanwhile; a successful simdconv.SetISA clears the
+// error. Planning a convolution returns it, so that a choice that did not
+// take effect is never mistaken for one that did.
+func ISAError() error { return driver.ISAError() }
+
 // StencilPlane is one plane of a depthwise pass at stride 1: the H×W plane
 // src, placed at row Top and column Left of a zero plane Wp wide, is read
 // at the tap offsets Off; the Rows×Cols result, computed at row stride Wp,
@@ -182,6 +189,7 @@ type Driver interface {
 	Tile() (mr, nr int)
 	TileFit(m, n int) float64
 	DenseTileFit(m, n int) float64
+	ISAError() error
 	StencilPlane(p *StencilPlane, dst, src, w []float32, bias float32, relu bool, pad, panel []float32)
 	StencilDots(p *StencilPlane, d, src, dy []float32, off []int, pad, dyPad []float32)
 	AllFinite(x []float32) bool
