@@ -148,6 +148,9 @@ func WorkspaceSize(p Conv2DParams, opts ...Option) (int, error) {
 
 // newPlan validates p and opts and plans the passes, without a workspace.
 func newPlan(p Conv2DParams, opts []Option) (*Conv2D, error) {
+	if err := engine.ISAError(); err != nil {
+		return nil, err
+	}
 	s, err := p.validate()
 	if err != nil {
 		return nil, err

@@ -5,9 +5,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
+	"github.com/simdconv/simdconv"
 	"github.com/simdconv/simdconv/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
@@ -290,4 +295,26 @@ func TestErrorsWrap(t *testing.T) {
 	err = c.Forward(make([]float32, s.yLen+1), make([]float32, s.xLen), make([]float32, s.wLen), nil)
 	require.Error(t, err)
 	require.False(t, errors.Is(err, ErrOverlap), "a length error is no overlap")
+}
+
+// TestISAEnvPlan runs this test binary with an SIMDCONV_ISA that names no
+// ISA and checks that planning a layer fails with the error naming the
+// variable, its value and the choices, rather than running another ISA.
+func TestISAEnvPlan(t *testing.T) {
+	if os.Getenv("SIMDCONV_TEST_ISA_CHILD") == "1" {
+		_, err := NewConv2D(testShapes[0])
+		_, err2 := WorkspaceSize(testShapes[0])
+		fmt.Printf("\nplan: %v\nsize: %v\n", err, err2)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestISAEnvPlan$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SIMDCONV_TEST_ISA_CHILD=1", "SIMDCONV_ISA=AVX2")
+	out, err := cmd.CombinedOutput()
+	if errors.Is(err, syscall.ENOEXEC) {
+		t.Skipf("cannot run the test binary in a subprocess (an emulator without binfmt_misc?): %v", err)
+	}
+	require.NoError(t, err, "%s", out)
+	want := `simdconv: SIMDCONV_ISA="AVX2": unknown ISA; choose one of ` + strings.Join(simdconv.ISAs(), ", ")
+	require.Contains(t, string(out), "plan: "+want+"\n")
+	require.Contains(t, string(out), "size: "+want+"\n")
 }
