@@ -129,32 +129,23 @@ func buildKernelSets() (sets [numISA]kernelSet) {
 				s.pack[k.packs][st] = id
 			case famSgemmPrefetch:
 				s.prefetch[st] = id
-			case famDirect:
-				s.direct = id
-			case famDirectDotRows:
-				s.dotRows = id
-			case famDirectDotCols:
-				s.dotCols = id
-			case famPackRows:
-				s.packRows = id
-			case famPackSliver:
-				s.packSliver = id
 			case famPackT:
 				s.packT = append(s.packT, id)
-			case famPackTOff:
-				s.packTOff = id
-			case famStencil:
-				s.stencil = id
-			case famDots:
-				s.dots = id
-			case famAddRows:
-				s.addRows = id
-			case famPeak:
-				s.peak = id
+			default:
+				*s.single(k.family) = id
 			}
 		}
 	}
 	return sets
+}
+
+// single is the field of s that holds the one kernel of family f.
+func (s *kernelSet) single(f family) *kernelID {
+	return map[family]*kernelID{
+		famDirect: &s.direct, famDirectDotRows: &s.dotRows, famDirectDotCols: &s.dotCols,
+		famPackRows: &s.packRows, famPackSliver: &s.packSliver, famPackTOff: &s.packTOff,
+		famStencil: &s.stencil, famDots: &s.dots, famAddRows: &s.addRows, famPeak: &s.peak,
+	}[f]
 }
 
 func insertByWidth(ids []kernelID, id kernelID) []kernelID {

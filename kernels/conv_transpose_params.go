@@ -36,28 +36,11 @@ type ConvTranspose2DParams struct {
 // convolution would need a negative bottom padding, and the layer is
 // refused.
 func (p ConvTranspose2DParams) Matching() (Conv2DParams, error) {
-	for _, f := range []struct {
-		name string
-		v    *int
-	}{{"StrideH", &p.StrideH}, {"StrideW", &p.StrideW}, {"DilationH", &p.DilationH},
-		{"DilationW", &p.DilationW}, {"Groups", &p.Groups}} {
-		if *f.v < 0 || *f.v > limit {
-			return Conv2DParams{}, fmt.Errorf("kernels: %s = %d, want 0 to %d (0 means 1)", f.name, *f.v, limit)
-		}
-		if *f.v == 0 {
-			*f.v = 1
-		}
-	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"N", p.N}, {"C", p.C}, {"H", p.H}, {"W", p.W}, {"K", p.K}, {"R", p.R}, {"S", p.S}} {
-		if f.v < 1 || f.v > limit {
-			return Conv2DParams{}, fmt.Errorf("kernels: %s = %d, want 1 to %d", f.name, f.v, limit)
-		}
-	}
-	if p.C%p.Groups != 0 || p.K%p.Groups != 0 {
-		return Conv2DParams{}, fmt.Errorf("kernels: Groups = %d must divide C = %d and K = %d", p.Groups, p.C, p.K)
+	if err := checkFields(
+		[]field{{"StrideH", &p.StrideH}, {"StrideW", &p.StrideW}, {"DilationH", &p.DilationH}, {"DilationW", &p.DilationW}, {"Groups", &p.Groups}},
+		[]field{{"N", &p.N}, {"C", &p.C}, {"H", &p.H}, {"W", &p.W}, {"K", &p.K}, {"R", &p.R}, {"S", &p.S}},
+		p.C, p.K, &p.Groups); err != nil {
+		return Conv2DParams{}, err
 	}
 	outH, err := transposedSize("H", "R", p.H, p.R, p.StrideH, p.PadH, p.OutPadH, p.DilationH)
 	if err != nil {

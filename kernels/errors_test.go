@@ -16,7 +16,7 @@ func TestNewConv2DErrors(t *testing.T) {
 		{func(p *Conv2DParams) { p.N = 0 }, "N = 0, want 1 to"},
 		{func(p *Conv2DParams) { p.C = -3 }, "C = -3, want 1 to"},
 		{func(p *Conv2DParams) { p.R = 0 }, "R = 0, want 1 to"},
-		{func(p *Conv2DParams) { p.StrideW = -1 }, "StrideW = -1, want ≥ 0"},
+		{func(p *Conv2DParams) { p.StrideW = -1 }, "StrideW = -1, want 0 to"},
 		{func(p *Conv2DParams) { p.PadLeft = -2 }, "PadLeft = -2, want 0 to"},
 		{func(p *Conv2DParams) { p.Groups = 4 }, "Groups = 4 must divide C = 4 and K = 6"},
 		{func(p *Conv2DParams) { p.R, p.H = 9, 8 }, "empty output"},

@@ -38,27 +38,42 @@ type shape struct {
 // an int on any platform.
 const limit = math.MaxInt32
 
-func (p Conv2DParams) validate() (shape, error) {
-	s := shape{Conv2DParams: p}
-	for _, f := range []struct {
-		name string
-		v    *int
-	}{{"StrideH", &s.StrideH}, {"StrideW", &s.StrideW}, {"DilationH", &s.DilationH},
-		{"DilationW", &s.DilationW}, {"Groups", &s.Groups}} {
-		if *f.v < 0 {
-			return s, fmt.Errorf("kernels: %s = %d, want ≥ 0 (0 means 1)", f.name, *f.v)
+// field is a named parameter, for checkFields.
+type field struct {
+	name string
+	v    *int
+}
+
+// checkFields checks the parameters of a layer shared by Conv2DParams and
+// ConvTranspose2DParams: the strides, dilations and groups are 0 (which it
+// sets to 1) to limit, the sizes 1 to limit, and groups divide C and K.
+func checkFields(defaulted, sizes []field, c, k int, groups *int) error {
+	for _, f := range defaulted {
+		if *f.v < 0 || *f.v > limit {
+			return fmt.Errorf("kernels: %s = %d, want 0 to %d (0 means 1)", f.name, *f.v, limit)
 		}
 		if *f.v == 0 {
 			*f.v = 1
 		}
 	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"N", p.N}, {"C", p.C}, {"H", p.H}, {"W", p.W}, {"K", p.K}, {"R", p.R}, {"S", p.S}} {
-		if f.v < 1 || f.v > limit {
-			return s, fmt.Errorf("kernels: %s = %d, want 1 to %d", f.name, f.v, limit)
+	for _, f := range sizes {
+		if *f.v < 1 || *f.v > limit {
+			return fmt.Errorf("kernels: %s = %d, want 1 to %d", f.name, *f.v, limit)
 		}
+	}
+	if c%*groups != 0 || k%*groups != 0 {
+		return fmt.Errorf("kernels: Groups = %d must divide C = %d and K = %d", *groups, c, k)
+	}
+	return nil
+}
+
+func (p Conv2DParams) validate() (shape, error) {
+	s := shape{Conv2DParams: p}
+	if err := checkFields(
+		[]field{{"StrideH", &s.StrideH}, {"StrideW", &s.StrideW}, {"DilationH", &s.DilationH}, {"DilationW", &s.DilationW}, {"Groups", &s.Groups}},
+		[]field{{"N", &s.N}, {"C", &s.C}, {"H", &s.H}, {"W", &s.W}, {"K", &s.K}, {"R", &s.R}, {"S", &s.S}},
+		s.C, s.K, &s.Groups); err != nil {
+		return s, err
 	}
 	for _, f := range []struct {
 		name string
@@ -67,13 +82,6 @@ func (p Conv2DParams) validate() (shape, error) {
 		if f.v < 0 || f.v > limit {
 			return s, fmt.Errorf("kernels: %s = %d, want 0 to %d", f.name, f.v, limit)
 		}
-	}
-	if s.StrideH > limit || s.StrideW > limit || s.DilationH > limit || s.DilationW > limit {
-		return s, fmt.Errorf("kernels: stride %d×%d or dilation %d×%d exceeds %d",
-			s.StrideH, s.StrideW, s.DilationH, s.DilationW, limit)
-	}
-	if p.C%s.Groups != 0 || p.K%s.Groups != 0 {
-		return s, fmt.Errorf("kernels: Groups = %d must divide C = %d and K = %d", s.Groups, p.C, p.K)
 	}
 	s.Cg, s.Kg = p.C/s.Groups, p.K/s.Groups
 	// Every operand below is at most a product of values ≤ 2³¹, evaluated in
