@@ -7,8 +7,8 @@ import (
 	"github.com/simdconv/simdconv"
 )
 
-// Implementation is gonum's BLAS with Sgemm on simdconv. Its zero value is
-// ready to use.
+// Implementation is gonum's BLAS with Sgemm, Ssyrk and Ssyr2k on simdconv.
+// Its zero value is ready to use.
 type Implementation struct {
 	gonum.Implementation
 }
