@@ -32,3 +32,26 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSsyrk compares gonum's Ssyrk with the drop-in on the lower
+// triangle of C = A·Aᵀ, A n×n; a rank-k update costs n·n·k FLOPs.
+func BenchmarkSsyrk(b *testing.B) {
+	impls := []struct {
+		name string
+		blas blas.Float32
+	}{{"gonum", gonum.Implementation{}}, {"simdgonum", Implementation{}}}
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, impl := range impls {
+		for _, n := range []int{64, 256, 1024} {
+			b.Run(fmt.Sprintf("impl=%s/n=%d", impl.name, n), func(b *testing.B) {
+				x, _ := matrix(r, n, n, 0)
+				z := make([]float32, n*n)
+				b.ReportAllocs()
+				for b.Loop() {
+					impl.blas.Ssyrk(blas.Lower, blas.NoTrans, n, n, 1, x, n, 0, z, n)
+				}
+				b.ReportMetric(float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -121,7 +121,7 @@ func abs32(x float32) float32 { return float32(math.Abs(float64(x))) }
 
 // assertClose fails t if got[i] and want[i] differ by more than
 // tol·bound[i] (NaN sentinels must match NaN), listing the first few.
-func assertClose(t *testing.T, g gemmCase, want, got, bound []float32, tol float64) {
+func assertClose(t *testing.T, call fmt.Stringer, want, got, bound []float32, tol float64) {
 	t.Helper()
 	bad := 0
 	var report string
@@ -136,7 +136,7 @@ func assertClose(t *testing.T, g gemmCase, want, got, bound []float32, tol float
 		}
 	}
 	if bad > 0 {
-		t.Fatalf("%v: %d of %d values differ from gonum:%s", g, bad, len(want), report)
+		t.Fatalf("%v: %d of %d values differ from gonum:%s", call, bad, len(want), report)
 	}
 }
 
