@@ -145,7 +145,7 @@ func machine() string {
 			f[strings.TrimSpace(name)] = strings.TrimSpace(value)
 		}
 	}
-	return fmt.Sprintf("%s (family %s, model %s), %s CPUs: %s sockets × %s cores × %s threads",
+	return fmt.Sprintf("%s (family %s, model %s), %s CPUs (sockets %s, cores per socket %s, threads per core %s)",
 		f["Model name"], f["CPU family"], f["Model"], f["CPU(s)"], f["Socket(s)"], f["Core(s) per socket"], f["Thread(s) per core"])
 }
 
