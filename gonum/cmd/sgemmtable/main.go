@@ -43,6 +43,7 @@ func main() {
 		append(slices.Clone(common), "-bench", "Sgemm/impl=simdgonum/|Sgemm/impl=gonum/n=(64|128|256|512|1024)$", pkg),
 		append(slices.Clone(common), "-bench", "Sgemm/impl=gonum/n=2048$", "-benchtime", "2x", pkg),
 	}
+	loadBefore := loadavg()
 	var raw bytes.Buffer
 	var commands []string
 	for _, args := range runs {
@@ -55,6 +56,7 @@ func main() {
 		}
 	}
 
+	loadAfter := loadavg()
 	results := parse(raw.String())
 	procs := strings.Split(*cpus, ",")
 	date := time.Now().UTC().Format("2006-01-02")
@@ -64,7 +66,8 @@ func main() {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# gonum's Sgemm and simdgonum's, %s\n\n", date)
 	fmt.Fprintf(&b, "GFLOP/s of n×n×n products (no transpose, alpha 1, beta 0), the median of %d runs each; "+
-		"× is simdgonum over gonum. The host is shared with other work, so single runs are noisy.\n\n", *count)
+		"× is simdgonum over gonum. The host is shared with other work, so single runs are noisy: "+
+		"the load average (1, 5, 15 minutes) was %s before the run and %s after it.\n\n", *count, loadBefore, loadAfter)
 	fmt.Fprintf(&b, "- machine: %s; Go reports `%s`\n", machine(), goCPU(raw.String()))
 	fmt.Fprintf(&b, "- %s/%s, %s, simdconv ISA %s, at commit %s\n", runtime.GOOS, runtime.GOARCH, runtime.Version(),
 		simdconv.ISA(), output("git", "describe", "--always", "--dirty"))
@@ -147,6 +150,15 @@ func machine() string {
 	}
 	return fmt.Sprintf("%s (family %s, model %s), %s CPUs (sockets %s, cores per socket %s, threads per core %s)",
 		f["Model name"], f["CPU family"], f["Model"], f["CPU(s)"], f["Socket(s)"], f["Core(s) per socket"], f["Thread(s) per core"])
+}
+
+// loadavg is the first three fields of /proc/loadavg, or "?".
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], ", ")
+	}
+	return "?"
 }
 
 // goCPU is the cpu line of go test's output.
