@@ -10,7 +10,9 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -26,7 +28,19 @@ func main() {
 	steps := flag.Int("steps", 10, "timed training steps")
 	warmup := flag.Int("warmup", 3, "untimed training steps before them, while buffers and caches settle")
 	seed := flag.Uint64("seed", 1, "seed of the weights and the data")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	blas := "gonum"
 	if *simd {
@@ -35,7 +49,8 @@ func main() {
 	}
 	res, err := train(*batch, *warmup+*steps, *seed)
 	if err != nil {
-		log.Fatal(err)
+		log.Print(err)
+		return
 	}
 	times := slices.Clone(res.times[*warmup:])
 	slices.Sort(times)
