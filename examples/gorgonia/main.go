@@ -30,16 +30,8 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the weights and the data")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
-
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			log.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
+	if *batch < 1 || *steps < 1 || *warmup < 0 {
+		log.Fatalf("-batch = %d and -steps = %d must be at least 1, -warmup = %d at least 0", *batch, *steps, *warmup)
 	}
 
 	blas := "gonum"
@@ -47,10 +39,9 @@ func main() {
 		gorgonia.Use(simdgonum.Implementation{})
 		blas = "simdconv (" + simdconv.ISA() + ")"
 	}
-	res, err := train(*batch, *warmup+*steps, *seed)
+	res, err := profile(*cpuprofile, func() (run, error) { return train(*batch, *warmup+*steps, *seed) })
 	if err != nil {
-		log.Print(err)
-		return
+		log.Fatal(err)
 	}
 	times := slices.Clone(res.times[*warmup:])
 	slices.Sort(times)
@@ -58,4 +49,21 @@ func main() {
 		blas, *batch, runtime.GOMAXPROCS(0), len(times), times[len(times)/2].Round(time.Microsecond),
 		times[0].Round(time.Microsecond), times[len(times)-1].Round(time.Microsecond),
 		res.losses[0], res.losses[len(res.losses)-1])
+}
+
+// profile calls f, under the CPU profiler if path is not empty.
+func profile(path string, f func() (run, error)) (run, error) {
+	if path == "" {
+		return f()
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return run{}, err
+	}
+	defer out.Close()
+	if err := pprof.StartCPUProfile(out); err != nil {
+		return run{}, err
+	}
+	defer pprof.StopCPUProfile()
+	return f()
 }
