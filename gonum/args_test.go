@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
+
+	"github.com/simdconv/simdconv/internal/testutil"
 )
 
 // argCase is a call with slices of the given lengths.
@@ -20,15 +22,8 @@ type argCase struct {
 // run compares the call with gonum's: the same panic value, or the same C.
 func (c argCase) run(t *testing.T, r *rand.Rand) {
 	t.Helper()
-	fill := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = 2*r.Float32() - 1
-		}
-		return x
-	}
 	g := gemmCase{tA: c.tA, tB: c.tB, m: c.m, n: c.n, k: c.k, alpha: 1.5, beta: -0.5}
-	compare(t, g, fill(c.lenA), c.lda, fill(c.lenB), c.ldb, fill(c.lenC), c.ldc)
+	compare(t, g, testutil.Rand(r, c.lenA), c.lda, testutil.Rand(r, c.lenB), c.ldb, testutil.Rand(r, c.lenC), c.ldc)
 }
 
 // TestSgemmPanicsLikeGonum names each check of gonum's Sgemm, the order in

@@ -16,9 +16,10 @@ import (
 var (
 	registry   = testutil.Registry{ISA: simdconv.ISA, ISAs: simdconv.ISAs, SetISA: simdconv.SetISA}
 	transposes = []blas.Transpose{blas.NoTrans, blas.Trans, blas.ConjTrans}
-	// sizes are odd, and around the microkernel tiles (6×16 on AVX2, 8 rows
-	// and 48 columns on AVX-512, 8×12 on NEON).
-	sizes   = []int{1, 2, 3, 6, 7, 8, 16, 17, 33, 48, 65, 130}
+	// sizes are odd, or at and around the rows and columns of the
+	// microkernel tiles of each ISA, and of the direct-A tiles that AVX-512
+	// takes for products of 49 to 56 columns.
+	sizes   = []int{1, 2, 3, 6, 7, 8, 12, 16, 17, 33, 48, 49, 56, 65, 130}
 	scalars = []float32{0, 1, -0.5, 2}
 )
 

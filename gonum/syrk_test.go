@@ -135,13 +135,6 @@ func TestSsyrkRandomArguments(t *testing.T) {
 		ld = max(1, cols) + step()
 		return max(0, (rows-1)*ld+cols+step()), ld
 	}
-	fill := func(n int) []float32 {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = 2*r.Float32() - 1
-		}
-		return x
-	}
 	for i := range 20000 {
 		s := syrkCase{
 			two:   i%2 == 1,
@@ -155,6 +148,6 @@ func TestSsyrkRandomArguments(t *testing.T) {
 		lenA, lda := operand(ar, ac)
 		lenB, ldb := operand(ar, ac)
 		lenC, ldc := operand(s.n, s.n)
-		compareSyrk(t, s, fill(lenA), lda, fill(lenB), ldb, fill(lenC), ldc)
+		compareSyrk(t, s, testutil.Rand(r, lenA), lda, testutil.Rand(r, lenB), ldb, testutil.Rand(r, lenC), ldc)
 	}
 }
