@@ -35,21 +35,27 @@ func maxPoolReLUBackward(din, dout, in, out []float32, planes, h, w int) {
 		x := in[p*h*w : (p+1)*h*w]
 		dx := din[p*h*w : (p+1)*h*w]
 		for i := range oh {
-			for j := range ow {
-				k := p*oh*ow + i*ow + j
-				m, g := out[k], dout[k]
+			x0, x1 := x[2*i*w:2*i*w+w], x[(2*i+1)*w:(2*i+2)*w]
+			d0, d1 := dx[2*i*w:2*i*w+w], dx[(2*i+1)*w:(2*i+2)*w]
+			o := out[(p*oh+i)*ow : (p*oh+i+1)*ow]
+			do := dout[(p*oh+i)*ow : (p*oh+i+1)*ow]
+			for j, m := range o {
+				g := do[j]
 				if !(m > 0) {
-					g = 0
+					g = 0 // also when m is NaN, which matches no position
 				}
-				win := [4]int{2*i*w + 2*j, 2*i*w + 2*j + 1, (2*i+1)*w + 2*j, (2*i+1)*w + 2*j + 1}
-				hit := false
-				for _, q := range win {
-					if !hit && x[q] == m {
-						dx[q], hit = g, true
-					} else {
-						dx[q] = 0
-					}
+				var ga, gb, gc, gd float32
+				switch m {
+				case x0[2*j]:
+					ga = g
+				case x0[2*j+1]:
+					gb = g
+				case x1[2*j]:
+					gc = g
+				default:
+					gd = g
 				}
+				d0[2*j], d0[2*j+1], d1[2*j], d1[2*j+1] = ga, gb, gc, gd
 			}
 		}
 	}
