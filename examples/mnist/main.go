@@ -80,6 +80,7 @@ func run(dir string, limit int, seed uint64, cpuProfile string, cfg config) erro
 	}
 	rng := rand.New(rand.NewPCG(seed, 0))
 	net := newLeNet(cfg.batch, cfg.threads, rng)
+	defer net.close()
 	_, err = train(net, tr, te, cfg, rng, os.Stdout)
 	return err
 }

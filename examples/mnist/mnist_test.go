@@ -39,6 +39,7 @@ func TestTrainingLearns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 0))
 	cfg := config{epochs: 1, batch: 32, threads: 2, lr: 0.05, momentum: 0.9}
 	n := newLeNet(cfg.batch, cfg.threads, rng)
+	defer n.close()
 	before, _, err := evaluate(n, tr, cfg.batch)
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +72,7 @@ func TestGradient(t *testing.T) {
 	const batch = 1
 	rng := rand.New(rand.NewPCG(2, 0))
 	n := newLeNet(batch, 1, rng)
+	defer n.close()
 	for i := range n.x[:batch*imageSize] {
 		n.x[i] = float32(rng.NormFloat64())
 	}
@@ -189,6 +191,7 @@ func b2u(b bool) byte {
 // convolutions are planned.
 func TestStepAllocs(t *testing.T) {
 	n := newLeNet(64, 2, rand.New(rand.NewPCG(3, 0)))
+	defer n.close()
 	allocs := testing.AllocsPerRun(10, func() {
 		if _, _, err := n.step(64); err != nil {
 			t.Fatal(err)
@@ -205,11 +208,15 @@ func BenchmarkStep(b *testing.B) {
 		b.Run(fmt.Sprintf("batch=64/threads=%d", threads), func(b *testing.B) {
 			tr, _ := firstImages(b, 64, 1)
 			n := newLeNet(64, threads, rand.New(rand.NewPCG(4, 0)))
+			defer n.close()
 			idx := make([]int, 64)
 			for i := range idx {
 				idx[i] = i
 			}
 			tr.gather(n.x, n.labels, idx)
+			if _, _, err := n.step(64); err != nil { // plans the convolutions
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, _, err := n.step(64); err != nil {

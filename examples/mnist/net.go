@@ -20,6 +20,13 @@ const (
 	convSize, kSide = 5 * 5, 5
 )
 
+// Floats per image of each activation.
+const (
+	a1Size = c1Out * c1Side * c1Side
+	p1Size = c1Out * p1Side * p1Side
+	a2Size = c2Out * c2Side * c2Side
+)
+
 // params holds one tensor per weight and bias, in PyTorch's layouts, as views
 // into one flat slice so that an SGD step is one loop.
 type params struct {
@@ -61,14 +68,31 @@ func carve(flat []float32) params {
 // convs are the two convolution layers planned for one batch size.
 type convs struct{ c1, c2 *kernels.Conv2D }
 
+// shard is the slice of a batch, images lo to hi, whose convolutions and
+// pooling one member of the team runs, with the gradients of the
+// convolutions' weights over its images. The layers are too small for
+// kernels to share one pass well between threads, so threads share the batch
+// instead and each pass runs on one thread.
+type shard struct {
+	lo, hi                             int
+	convs                              convs
+	dconv1W, dconv1B, dconv2W, dconv2B []float32 // shard 0 writes into LeNet.dw
+	err                                error
+}
+
 // LeNet is LeNet-5 with ReLU and max-pooling, with every buffer a training
 // step needs for batches of up to maxBatch images.
 type LeNet struct {
 	flat, flatGrad, velocity []float32 // all parameters, their gradients, SGD's momentum
 	w, dw                    params    // views into flat and flatGrad
 
-	maxBatch, threads int
-	plans             map[int]convs // by batch size: the last batch of an epoch may be short
+	maxBatch int
+	plans    map[[2]int]convs // by shard and images: each shard has its own, so no two calls share a plan's workspace
+	team     *team
+	shards   []shard // one per thread; a batch uses the first min(threads, batch)
+	used     int     // shards in the current batch
+	// The passes of one shard, as func values made once, for team.run.
+	convForward, convBackward func(shard int)
 
 	// Activations, in the order of the forward pass: the input, conv1+ReLU,
 	// its pooling, conv2+ReLU, its pooling (the 400 features), the hidden
@@ -80,18 +104,19 @@ type LeNet struct {
 	da1, dp1, da2, dp2, dh1, dh2, dlogits []float32
 }
 
-// newLeNet makes a net for batches of up to maxBatch images whose
-// convolutions run on threads threads, initialised as PyTorch initialises
-// Conv2d and Linear: every weight and bias uniform in ±1/√fan-in (Kaiming
-// uniform with a = √5).
+// newLeNet makes a net for batches of up to maxBatch images that runs on
+// threads threads, initialised as PyTorch initialises Conv2d and Linear:
+// every weight and bias uniform in ±1/√fan-in (Kaiming uniform with a = √5).
+// close releases its threads.
 func newLeNet(maxBatch, threads int, rng *rand.Rand) *LeNet {
 	n := &LeNet{
 		flat:     make([]float32, paramCount),
 		flatGrad: make([]float32, paramCount),
 		velocity: make([]float32, paramCount),
 		maxBatch: maxBatch,
-		threads:  threads,
-		plans:    map[int]convs{},
+		plans:    map[[2]int]convs{},
+		team:     newTeam(threads),
+		shards:   make([]shard, threads),
 	}
 	n.w, n.dw = carve(n.flat), carve(n.flatGrad)
 	off := 0
@@ -102,11 +127,20 @@ func newLeNet(maxBatch, threads int, rng *rand.Rand) *LeNet {
 		}
 		off += l.size
 	}
+	n.shards[0].dconv1W, n.shards[0].dconv1B = n.dw.conv1W, n.dw.conv1B
+	n.shards[0].dconv2W, n.shards[0].dconv2B = n.dw.conv2W, n.dw.conv2B
+	for i := 1; i < threads; i++ {
+		s := &n.shards[i]
+		s.dconv1W, s.dconv1B = make([]float32, len(n.dw.conv1W)), make([]float32, len(n.dw.conv1B))
+		s.dconv2W, s.dconv2B = make([]float32, len(n.dw.conv2W)), make([]float32, len(n.dw.conv2B))
+	}
+	n.convForward, n.convBackward = n.forwardShard, n.backwardShard
+
 	buf := func(perImage int) []float32 { return make([]float32, maxBatch*perImage) }
 	n.x = buf(imageSize)
-	n.a1, n.da1 = buf(c1Out*c1Side*c1Side), buf(c1Out*c1Side*c1Side)
-	n.p1, n.dp1 = buf(c1Out*p1Side*p1Side), buf(c1Out*p1Side*p1Side)
-	n.a2, n.da2 = buf(c2Out*c2Side*c2Side), buf(c2Out*c2Side*c2Side)
+	n.a1, n.da1 = buf(a1Size), buf(a1Size)
+	n.p1, n.dp1 = buf(p1Size), buf(p1Size)
+	n.a2, n.da2 = buf(a2Size), buf(a2Size)
 	n.p2, n.dp2 = buf(fc1In), buf(fc1In)
 	n.h1, n.dh1 = buf(fc1Out), buf(fc1Out)
 	n.h2, n.dh2 = buf(fc2Out), buf(fc2Out)
@@ -115,13 +149,36 @@ func newLeNet(maxBatch, threads int, rng *rand.Rand) *LeNet {
 	return n
 }
 
-// convsFor returns the convolutions planned for batch images, planning them
-// on first use.
-func (n *LeNet) convsFor(batch int) (convs, error) {
-	if c, ok := n.plans[batch]; ok {
-		return c, nil
+// close ends the goroutines of the net's threads.
+func (n *LeNet) close() { n.team.close() }
+
+// split divides a batch between the shards, as evenly as possible, and plans
+// their convolutions on first use of each size.
+func (n *LeNet) split(batch int) error {
+	if batch < 1 || batch > n.maxBatch {
+		return fmt.Errorf("batch of %d images, want 1 to %d", batch, n.maxBatch)
 	}
-	opts := []kernels.Option{kernels.WithThreads(n.threads), kernels.WithReLU()}
+	n.used = min(len(n.shards), batch)
+	for i := range n.used {
+		s := &n.shards[i]
+		s.lo, s.hi = batch*i/n.used, batch*(i+1)/n.used
+		key := [2]int{i, s.hi - s.lo}
+		c, ok := n.plans[key]
+		if !ok {
+			var err error
+			if c, err = planConvs(s.hi - s.lo); err != nil {
+				return err
+			}
+			n.plans[key] = c
+		}
+		s.convs = c
+	}
+	return nil
+}
+
+// planConvs plans the two convolutions for batch images on one thread.
+func planConvs(batch int) (convs, error) {
+	opts := []kernels.Option{kernels.WithThreads(1), kernels.WithReLU()}
 	c1, err := kernels.NewConv2D(kernels.Conv2DParams{N: batch, C: 1, H: imageSide, W: imageSide,
 		K: c1Out, R: kSide, S: kSide, PadTop: 2, PadBottom: 2, PadLeft: 2, PadRight: 2}, opts...)
 	if err != nil {
@@ -132,59 +189,98 @@ func (n *LeNet) convsFor(batch int) (convs, error) {
 	if err != nil {
 		return convs{}, fmt.Errorf("conv2: %w", err)
 	}
-	n.plans[batch] = convs{c1, c2}
-	return n.plans[batch], nil
+	return convs{c1, c2}, nil
 }
+
+// shardErr returns the first error of the shards of the last run.
+func (n *LeNet) shardErr() error {
+	for i := range n.used {
+		if err := n.shards[i].err; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// part returns the images lo to hi of buf, which holds per floats an image.
+func part(buf []float32, per, lo, hi int) []float32 { return buf[lo*per : hi*per] }
 
 // forward runs the net on the first batch images of n.x, leaving every
 // activation in n and the logits in n.logits.
 func (n *LeNet) forward(batch int) error {
-	c, err := n.convsFor(batch)
-	if err != nil {
+	if err := n.split(batch); err != nil {
 		return err
 	}
-	// The convolutions apply the ReLU themselves (WithReLU).
-	if err := c.c1.Forward(n.a1[:batch*c1Out*c1Side*c1Side], n.x[:batch*imageSize], n.w.conv1W, n.w.conv1B); err != nil {
+	n.team.run(n.used, n.convForward)
+	if err := n.shardErr(); err != nil {
 		return err
 	}
-	maxPool(n.p1, n.a1, batch*c1Out, c1Side, c1Side)
-	if err := c.c2.Forward(n.a2[:batch*c2Out*c2Side*c2Side], n.p1[:batch*c1Out*p1Side*p1Side], n.w.conv2W, n.w.conv2B); err != nil {
-		return err
-	}
-	maxPool(n.p2, n.a2, batch*c2Out, c2Side, c2Side)
 	dense(n.h1, n.p2, n.w.fc1W, n.w.fc1B, batch, fc1In, fc1Out, true)
 	dense(n.h2, n.h1, n.w.fc2W, n.w.fc2B, batch, fc1Out, fc2Out, true)
 	dense(n.logits, n.h2, n.w.fc3W, n.w.fc3B, batch, fc2Out, classes, false)
 	return nil
 }
 
+// forwardShard runs the convolutions and pooling of forward on one shard.
+// The convolutions apply the ReLU themselves (WithReLU).
+func (n *LeNet) forwardShard(i int) {
+	s := &n.shards[i]
+	imgs := s.hi - s.lo
+	a1, p1 := part(n.a1, a1Size, s.lo, s.hi), part(n.p1, p1Size, s.lo, s.hi)
+	a2, p2 := part(n.a2, a2Size, s.lo, s.hi), part(n.p2, fc1In, s.lo, s.hi)
+	s.err = s.convs.c1.Forward(a1, part(n.x, imageSize, s.lo, s.hi), n.w.conv1W, n.w.conv1B)
+	if s.err != nil {
+		return
+	}
+	maxPool(p1, a1, imgs*c1Out, c1Side, c1Side)
+	if s.err = s.convs.c2.Forward(a2, p1, n.w.conv2W, n.w.conv2B); s.err != nil {
+		return
+	}
+	maxPool(p2, a2, imgs*c2Out, c2Side, c2Side)
+}
+
 // backward sets n.dw to the gradient of the mean loss over the batch that
 // forward ran on, given n.dlogits.
 func (n *LeNet) backward(batch int) error {
-	c, err := n.convsFor(batch)
-	if err != nil {
-		return err
-	}
 	denseBackward(n.dh2, n.dw.fc3W, n.dw.fc3B, n.dlogits, n.h2, n.w.fc3W, batch, fc2Out, classes)
 	reluBackward(n.dh2[:batch*fc2Out], n.h2)
 	denseBackward(n.dh1, n.dw.fc2W, n.dw.fc2B, n.dh2, n.h1, n.w.fc2W, batch, fc1Out, fc2Out)
 	reluBackward(n.dh1[:batch*fc1Out], n.h1)
 	denseBackward(n.dp2, n.dw.fc1W, n.dw.fc1B, n.dh1, n.p2, n.w.fc1W, batch, fc1In, fc1Out)
 
-	// The forward outputs a2 and a1 follow their ReLU, so they give its mask.
-	da2 := n.da2[:batch*c2Out*c2Side*c2Side]
-	maxPoolReLUBackward(da2, n.dp2, n.a2, n.p2, batch*c2Out, c2Side, c2Side)
-	p1 := n.p1[:batch*c1Out*p1Side*p1Side]
-	if err := c.c2.BackwardFilter(n.dw.conv2W, n.dw.conv2B, da2, p1); err != nil {
+	n.team.run(n.used, n.convBackward)
+	if err := n.shardErr(); err != nil {
 		return err
 	}
-	if err := c.c2.BackwardData(n.dp1[:len(p1)], da2, n.w.conv2W); err != nil {
-		return err
+	for _, s := range n.shards[1:n.used] {
+		for _, g := range [...]struct{ sum, part []float32 }{
+			{n.dw.conv1W, s.dconv1W}, {n.dw.conv1B, s.dconv1B}, {n.dw.conv2W, s.dconv2W}, {n.dw.conv2B, s.dconv2B},
+		} {
+			for j, v := range g.part {
+				g.sum[j] += v
+			}
+		}
 	}
-	da1 := n.da1[:batch*c1Out*c1Side*c1Side]
-	maxPoolReLUBackward(da1, n.dp1, n.a1, n.p1, batch*c1Out, c1Side, c1Side)
+	return nil
+}
+
+// backwardShard runs the convolutions and pooling of backward on one shard.
+// The forward outputs a2 and a1 follow their ReLU, so they give its mask.
+func (n *LeNet) backwardShard(i int) {
+	s := &n.shards[i]
+	imgs := s.hi - s.lo
+	a1, p1, da1, dp1 := part(n.a1, a1Size, s.lo, s.hi), part(n.p1, p1Size, s.lo, s.hi), part(n.da1, a1Size, s.lo, s.hi), part(n.dp1, p1Size, s.lo, s.hi)
+	a2, p2, da2, dp2 := part(n.a2, a2Size, s.lo, s.hi), part(n.p2, fc1In, s.lo, s.hi), part(n.da2, a2Size, s.lo, s.hi), part(n.dp2, fc1In, s.lo, s.hi)
+	maxPoolReLUBackward(da2, dp2, a2, p2, imgs*c2Out, c2Side, c2Side)
+	if s.err = s.convs.c2.BackwardFilter(s.dconv2W, s.dconv2B, da2, p1); s.err != nil {
+		return
+	}
+	if s.err = s.convs.c2.BackwardData(dp1, da2, n.w.conv2W); s.err != nil {
+		return
+	}
+	maxPoolReLUBackward(da1, dp1, a1, p1, imgs*c1Out, c1Side, c1Side)
 	// The input needs no gradient, so conv1 skips BackwardData.
-	return c.c1.BackwardFilter(n.dw.conv1W, n.dw.conv1B, da1, n.x[:batch*imageSize])
+	s.err = s.convs.c1.BackwardFilter(s.dconv1W, s.dconv1B, da1, part(n.x, imageSize, s.lo, s.hi))
 }
 
 // step runs forward and backward on the first batch images of n.x with the
