@@ -37,7 +37,7 @@ func firstImages(t testing.TB, trainN, testN int) (train, test *dataset) {
 func TestTrainingLearns(t *testing.T) {
 	tr, te := firstImages(t, 2000, 1000)
 	rng := rand.New(rand.NewPCG(1, 0))
-	cfg := config{epochs: 1, batch: 32, threads: 2, lr: 0.05, momentum: 0.9}
+	cfg := config{epochs: 1, batch: 32, threads: 2, lr: 0.05, momentum: 0.9, decay: 1}
 	n := newLeNet(cfg.batch, cfg.threads, rng)
 	defer n.close()
 	before, _, err := evaluate(n, tr, cfg.batch)

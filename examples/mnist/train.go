@@ -11,7 +11,8 @@ import (
 type config struct {
 	epochs, batch, threads int
 	lr, momentum           float32
-	logEvery               int // batches between progress lines; 0 for none
+	decay                  float32 // factor of the learning rate after each epoch
+	logEvery               int     // batches between progress lines; 0 for none
 }
 
 // epochResult is what one epoch measured.
@@ -30,6 +31,7 @@ func train(n *LeNet, tr, te *dataset, cfg config, rng *rand.Rand, out io.Writer)
 	}
 	batches := (tr.len() + cfg.batch - 1) / cfg.batch
 	var results []epochResult
+	lr := cfg.lr
 	for epoch := 1; epoch <= cfg.epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		start := time.Now()
@@ -42,7 +44,7 @@ func train(n *LeNet, tr, te *dataset, cfg config, rng *rand.Rand, out io.Writer)
 			if err != nil {
 				return results, err
 			}
-			n.sgd(cfg.lr, cfg.momentum)
+			n.sgd(lr, cfg.momentum)
 			total += loss
 			running += loss
 			runningImages += len(idx)
@@ -62,6 +64,7 @@ func train(n *LeNet, tr, te *dataset, cfg config, rng *rand.Rand, out io.Writer)
 		fmt.Fprintf(out, "epoch %d  done in %.2f s  train loss %.4f  test loss %.4f  test accuracy %.2f%% (%d/%d)\n",
 			epoch, r.seconds.Seconds(), r.trainLoss, testLoss, 100*r.accuracy, correct, te.len())
 		results = append(results, r)
+		lr *= cfg.decay
 	}
 	return results, nil
 }
