@@ -61,11 +61,14 @@ class LeNet(nn.Module):
 
 
 def evaluate(net, x, y, batch):
-    correct = 0
+    """Returns the mean loss on x and how many images it classifies right."""
+    loss, correct = 0.0, 0
     with torch.no_grad():
         for i in range(0, len(x), batch):
-            correct += (net(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum().item()
-    return correct
+            logits = net(x[i:i + batch])
+            loss += F.cross_entropy(logits, y[i:i + batch], reduction="sum").item()
+            correct += (logits.argmax(1) == y[i:i + batch]).sum().item()
+    return loss / len(x), correct
 
 
 def main():
@@ -118,8 +121,8 @@ def main():
         seconds = time.perf_counter() - start
         sched.step()
         net.eval()
-        correct = evaluate(net, xte, yte, a.batch)
-        print(f"epoch {epoch}  done in {seconds:.2f} s  train loss {total / len(xtr):.4f}  "
+        test_loss, correct = evaluate(net, xte, yte, a.batch)
+        print(f"epoch {epoch}  done in {seconds:.2f} s  train loss {total / len(xtr):.4f}  test loss {test_loss:.4f}  "
               f"test accuracy {100 * correct / len(xte):.2f}% ({correct}/{len(xte)})", flush=True)
 
 
