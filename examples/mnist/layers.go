@@ -44,18 +44,22 @@ func maxPoolReLUBackward(din, dout, in, out []float32, planes, h, w int) {
 				if !(m > 0) {
 					g = 0 // also when m is NaN, which matches no position
 				}
-				var ga, gb, gc, gd float32
-				switch m {
-				case x0[2*j]:
-					ga = g
-				case x0[2*j+1]:
-					gb = g
-				case x1[2*j]:
-					gc = g
-				default:
-					gd = g
+				// The first position holding the maximum, by conditional
+				// moves rather than branches, which ties on a blank
+				// background would mispredict.
+				k := 3
+				if x1[2*j] == m {
+					k = 2
 				}
-				d0[2*j], d0[2*j+1], d1[2*j], d1[2*j+1] = ga, gb, gc, gd
+				if x0[2*j+1] == m {
+					k = 1
+				}
+				if x0[2*j] == m {
+					k = 0
+				}
+				var win [4]float32
+				win[k&3] = g
+				d0[2*j], d0[2*j+1], d1[2*j], d1[2*j+1] = win[0], win[1], win[2], win[3]
 			}
 		}
 	}

@@ -61,6 +61,27 @@ func TestTrainingLearns(t *testing.T) {
 	}
 }
 
+// TestMaxPoolReLUBackward checks the rule for ties, which the blank
+// background makes common: the gradient goes to the first maximum only, and
+// nowhere when the maximum is 0.
+func TestMaxPoolReLUBackward(t *testing.T) {
+	in := []float32{
+		2, 2, 0, 0, 1, 3,
+		2, 2, 0, 0, 3, 1,
+	}
+	out := make([]float32, 3)
+	maxPool(out, in, 1, 2, 6)
+	din := slices.Repeat([]float32{-1}, len(in))
+	maxPoolReLUBackward(din, []float32{10, 20, 30}, in, out, 1, 2, 6)
+	want := []float32{
+		10, 0, 0, 0, 0, 30,
+		0, 0, 0, 0, 0, 0,
+	}
+	if !slices.Equal(din, want) {
+		t.Errorf("got %v, want %v", din, want)
+	}
+}
+
 // TestGradient compares the gradient of the whole net, as initialised, on
 // one random image with central finite differences of the loss along
 // directions in each parameter tensor. The net is smooth only between the
