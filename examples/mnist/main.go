@@ -68,8 +68,8 @@ func run(dir string, limit int, seed uint64, cpuProfile string, cfg config) erro
 	if err != nil {
 		return err
 	}
-	fmt.Printf("MNIST from %s: %d training, %d test images; batch %d, %d threads, lr %g, momentum %g\n",
-		dir, tr.len(), te.len(), cfg.batch, cfg.threads, cfg.lr, cfg.momentum)
+	fmt.Printf("MNIST from %s: %d training, %d test images; batch %d, %d threads, lr %g, momentum %g, decay %g\n",
+		dir, tr.len(), te.len(), cfg.batch, cfg.threads, cfg.lr, cfg.momentum, cfg.decay)
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {

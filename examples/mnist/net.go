@@ -11,13 +11,13 @@ import (
 // The shapes of LeNet-5 on 28×28 inputs: the first convolution pads by 2 so
 // that the second sees 14×14 and leaves 16×5×5 = 400 features.
 const (
-	c1Out, c1Side   = 6, imageSide       // conv1: 1→6, 5×5, pad 2: 28×28
-	p1Side          = c1Side / 2         // 14×14 after pooling
-	c2Out, c2Side   = 16, p1Side - 5 + 1 // conv2: 6→16, 5×5: 10×10
-	p2Side          = c2Side / 2         // 5×5 after pooling
-	fc1In           = c2Out * p2Side * p2Side
+	kSide, convSize = 5, kSide * kSide        // both filters are 5×5
+	c1Out, c1Side   = 6, imageSide            // conv1: 1→6, pad 2: 28×28
+	p1Side          = c1Side / 2              // 14×14 after pooling
+	c2Out, c2Side   = 16, p1Side - kSide + 1  // conv2: 6→16: 10×10
+	p2Side          = c2Side / 2              // 5×5 after pooling
+	fc1In           = c2Out * p2Side * p2Side // 400
 	fc1Out, fc2Out  = 120, 84
-	convSize, kSide = 5 * 5, 5
 )
 
 // Floats per image of each activation.
