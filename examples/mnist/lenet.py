@@ -71,6 +71,27 @@ def evaluate(net, x, y, batch):
     return loss / len(x), correct
 
 
+def profile(net, opt, x, y, steps):
+    """Prints the time per step and per operator of steps training steps on one batch."""
+    from torch.profiler import ProfilerActivity, profile as torch_profile
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(net(x), y).backward()
+        opt.step()
+
+    for _ in range(20):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    print(f"{(time.perf_counter() - start) / steps * 1e3:.3f} ms per step without the profiler")
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("data", help="folder of the four MNIST .gz IDX files")
@@ -83,6 +104,8 @@ def main():
     ap.add_argument("--decay", type=float, default=0.3, help="factor of the learning rate after each epoch")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--log", type=int, default=300, help="print progress every n batches")
+    ap.add_argument("--profile", type=int, default=0,
+                    help="instead of training, profile n training steps on the first batch and print the time per operator")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -95,6 +118,9 @@ def main():
     net = LeNet()
     opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=a.decay)
+    if a.profile > 0:
+        profile(net, opt, xtr[:a.batch], ytr[:a.batch], a.profile)
+        return
     batches = (len(xtr) + a.batch - 1) // a.batch
     for epoch in range(1, a.epochs + 1):
         order = torch.randperm(len(xtr))
