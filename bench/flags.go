@@ -24,6 +24,7 @@ type config struct {
 	peakTime             time.Duration // per peak rep
 	peakReps             int
 	out                  string // "" writes no files
+	peers                string // where peer measurements are looked for
 	quick                bool
 	args                 []string // as given, for the report
 }
@@ -46,6 +47,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	minTime := fs.Duration("time", 300*time.Millisecond, "minimum time per rep of a cell (generic: a third, unless set)")
 	reps := fs.Int("reps", 5, "reps per cell; the median is reported (generic: at most 3, unless set)")
 	out := fs.String("out", "results", `directory for the report files; "" writes none`)
+	peers := fs.String("peers", "results/peers", "directory of peer harness runs, one folder each (see results/README.md)")
 	quick := fs.Bool("quick", false, "tiny times and 3 reps, for smoke tests; the numbers are not meaningful")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -56,7 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	c := &config{out: *out, quick: *quick, args: args,
+	c := &config{out: *out, peers: *peers, quick: *quick, args: args,
 		minTime: *minTime, reps: *reps, peakTime: 200 * time.Millisecond, peakReps: 5}
 	if c.quick {
 		c.peakTime, c.peakReps = 5*time.Millisecond, 3

@@ -1,7 +1,8 @@
 // Command bench times simdconv's convolution passes on the design's layer
 // table for each ISA and thread count, compares them with the FMA ceiling,
-// the pure-Go kernels and the fastest peer library, prints one markdown
-// table and writes it, with a description of the machine, under -out.
+// the pure-Go kernels and, where the peer harness ran on this CPU model, the
+// fastest peer library, prints one markdown table and writes it, with a
+// description of the machine, under -out.
 //
 //	go run ./bench                      # everything, about 5 minutes on 2 cores
 //	go run ./bench -isa avx512 -threads 1 -layers L2,L6 -passes fwd
@@ -46,6 +47,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer simdconv.SetISA(simdconv.ISA())
 
 	r := newResults(cfg)
+	cpu := readCPU()
+	if r.peers, r.noPeers, err = loadPeers(cfg.peers, cpu, cfg.layers); err != nil {
+		return err
+	}
 	for _, isa := range cfg.isas {
 		if err := simdconv.SetISA(isa); err != nil {
 			return err
@@ -64,7 +69,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	tab := legend(r) + "\n" + resultTable(r).markdown()
 	fmt.Fprint(stdout, tab)
 	if cfg.out != "" {
-		paths, err := writeReport(cfg.out, r, tab, start)
+		paths, err := writeReport(cfg.out, r, tab, cpu, start)
 		if err != nil {
 			return err
 		}

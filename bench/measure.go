@@ -85,8 +85,10 @@ func measure(call func() error, minTime time.Duration, reps int) (time.Duration,
 	return median(per), nil
 }
 
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
+// median is the middle value, or the mean of the two middle ones, as
+// Python's statistics.median, which the peer harness uses.
+func median[T ~int64 | ~float64](v []T) T {
+	s := slices.Clone(v)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
 		return s[len(s)/2]

@@ -16,12 +16,11 @@ import (
 // writeReport writes the run's report as <date>-<GOARCH>-<cpu>.md, the same
 // as latest.md, and one CSV row per cell as <date>-<GOARCH>-<cpu>.csv. It
 // returns the paths written.
-func writeReport(dir string, r *results, tab string, start time.Time) ([]string, error) {
+func writeReport(dir string, r *results, tab string, cpu cpuID, start time.Time) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	cpu := cpuModel()
-	base := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", start.Format("2006-01-02"), runtime.GOARCH, slug(cpu)))
+	base := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", start.Format("2006-01-02"), runtime.GOARCH, cpu.slug()))
 	md := []byte(reportMarkdown(r, tab, cpu, start))
 	paths := []string{base + ".md", filepath.Join(dir, "latest.md"), base + ".csv"}
 	for _, p := range paths[:2] {
@@ -35,7 +34,7 @@ func writeReport(dir string, r *results, tab string, start time.Time) ([]string,
 	return paths, nil
 }
 
-func reportMarkdown(r *results, tab, cpu string, start time.Time) string {
+func reportMarkdown(r *results, tab string, cpu cpuID, start time.Time) string {
 	cfg := r.cfg
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -44,7 +43,7 @@ func reportMarkdown(r *results, tab, cpu string, start time.Time) string {
 		p("**Quick run (-quick): the timings are too short to mean anything.**\n\n")
 	}
 	p("## Machine\n\n")
-	p("- CPU: %s\n", cpu)
+	p("- CPU: %v\n", cpu)
 	p("- GOOS/GOARCH: %s/%s\n", runtime.GOOS, runtime.GOARCH)
 	p("- GOMAXPROCS: %d, NumCPU: %d\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
 	p("- Go: %s\n", runtime.Version())
@@ -87,6 +86,9 @@ func reportMarkdown(r *results, tab, cpu string, start time.Time) string {
 
 	p("\n## Results\n\n")
 	b.WriteString(tab)
+
+	p("\n## Peers\n\n")
+	b.WriteString(peersMarkdown(r))
 
 	p("\n## Layers\n\n")
 	lt := &table{header: []string{"layer", "N", "C", "H×W", "K", "R×S", "stride", "pad", "dilation", "groups", "P×Q", "MFLOP", "note"},
@@ -133,4 +135,38 @@ func writeCSV(path string, r *results) error {
 		return err
 	}
 	return f.Close()
+}
+
+// peersMarkdown names the fastest NCHW peer of every cell, or says why the
+// table has no peer column.
+func peersMarkdown(r *results) string {
+	if why := r.noPeerColumn(); why != "" {
+		return "No peer column: " + why + ".\n"
+	}
+	threads := r.peerThreads()
+	s := "The fastest peer from plain NCHW buffers (the rule of the peer harness's common/scoreboard.py), " +
+		"its median over rounds, from " + strings.Join(r.peers.sources, ", ") + ".\n\n"
+	t := &table{header: []string{"layer", "pass"}, right: []bool{false, false}}
+	for _, th := range threads {
+		t.header = append(t.header, fmt.Sprintf("peer %dt", th), "GFLOP/s")
+		t.right = append(t.right, false, true)
+	}
+	for _, l := range r.cfg.layers {
+		for _, p := range r.cfg.passes {
+			row := []string{l.Name, p.String()}
+			for _, th := range threads {
+				if f, ok := r.peers.best[peerKey{l.Name, p, th}]; ok {
+					name := f.peer
+					if len(r.peers.sources) > 1 {
+						name += " (" + filepath.Base(f.source) + ")"
+					}
+					row = append(row, name, fmt.Sprintf("%.2f", f.gflops))
+				} else {
+					row = append(row, "—", "—")
+				}
+			}
+			t.rows = append(t.rows, row)
+		}
+	}
+	return s + t.markdown()
 }
