@@ -4,9 +4,13 @@
 // fastest peer library, prints one markdown table and writes it, with a
 // description of the machine, under -out.
 //
-//	go run ./bench                      # everything, about 5 minutes on 2 cores
+//	go run ./bench                      # everything, about 5 minutes on 2 cores; writes results/
 //	go run ./bench -isa avx512 -threads 1 -layers L2,L6 -passes fwd
 //	go run ./bench -quick -layers L5,L8 # smoke test
+//
+// Only the full run (the first line) writes to results/ by default; a run
+// with -quick or any other selection or timing writes to a new temporary
+// directory, or to -out.
 package main
 
 import (
@@ -17,6 +21,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/simdconv/simdconv"
@@ -46,6 +51,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// SetISA is global; leave the process as it was found.
 	defer simdconv.SetISA(simdconv.ISA())
 
+	if cfg.outTemp {
+		fmt.Fprintf(stderr, "partial run (%s): the report goes to a new temporary directory, not %s/; -out DIR to choose\n",
+			strings.Join(cfg.partial(), ", "), defaultOut)
+	}
 	r := newResults(cfg)
 	cpu := readCPU()
 	if r.peers, r.noPeers, err = loadPeers(cfg.peers, cpu, cfg.layers); err != nil {
@@ -68,6 +77,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	tab := legend(r) + "\n" + resultTable(r).markdown()
 	fmt.Fprint(stdout, tab)
+	if cfg.outTemp {
+		if cfg.out, err = os.MkdirTemp("", "simdconv-bench-"); err != nil {
+			return err
+		}
+	}
 	if cfg.out != "" {
 		paths, err := writeReport(cfg.out, r, tab, cpu, start)
 		if err != nil {
