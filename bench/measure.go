@@ -18,6 +18,7 @@ type cell struct {
 	threads int
 	perCall time.Duration // median over reps
 	gflops  float64
+	load    hostLoad // besides this program, while the cell ran
 }
 
 // prepare plans the layer for threads and fills its operands with the same

@@ -53,8 +53,12 @@ func reportMarkdown(r *results, tab string, cpu cpuID, start time.Time) string {
 	}
 	p("- command: `%s`\n", commandLine(cfg.args))
 	gt, gr := cfg.timing("generic")
-	p("- timing: per cell a warm-up call, then %d reps of ≥ %v each (generic: %d of ≥ %v); the median time per call is reported\n\n",
+	p("- timing: per cell a warm-up call, then %d reps of ≥ %v each (generic: %d of ≥ %v); the median time per call is reported\n",
 		cfg.reps, cfg.minTime, gr, gt)
+	p("- load besides this program while the cells ran, in CPUs (/proc/stat): %s\n\n", fmtLoad(r.runLoad))
+	if s := slowdownText(r); s != "" {
+		p("### More threads slower than one\n\n%s\n", s)
+	}
 
 	p("## FMA ceilings\n\n")
 	p("simdconv.PeakLoop on as many goroutines as threads, best of %d × %v, in GFLOP/s. "+

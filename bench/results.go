@@ -29,6 +29,9 @@ type results struct {
 
 	peers   *peerSet // nil: no peer measurement of this CPU
 	noPeers string   // why not, when peers is nil
+
+	runLoad hostLoad // besides this program, while the cells ran
+	probe   probe    // measured when more threads ran slower than one
 }
 
 func newResults(cfg *config) *results {
