@@ -2,7 +2,7 @@
 // table for each ISA and thread count, compares them with the FMA ceiling,
 // the pure-Go kernels and, where the peer harness ran on this CPU model, the
 // fastest peer library, prints one markdown table and writes it, with a
-// description of the machine, under -out.
+// description of the machine and SVG plots, under -out.
 //
 //	go run ./bench                      # everything, about 5 minutes on 2 cores; writes results/
 //	go run ./bench -isa avx512 -threads 1 -layers L2,L6 -passes fwd

@@ -48,6 +48,10 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("latest.md lacks %q", want)
 		}
 	}
+	svgs, _ := filepath.Glob(filepath.Join(dir, "*-generic.svg"))
+	if len(svgs) != 1 || !strings.Contains(string(latest), "("+filepath.Base(svgs[0])+")") {
+		t.Errorf("plots = %q, want one of generic, shown in latest.md", svgs)
+	}
 	csvs, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
 	if len(csvs) != 1 {
 		t.Fatalf("CSV files = %q, want one", csvs)

@@ -14,14 +14,19 @@ import (
 )
 
 // writeReport writes the run's report as <date>-<GOARCH>-<cpu>.md, the same
-// as latest.md, and one CSV row per cell as <date>-<GOARCH>-<cpu>.csv. It
-// returns the paths written.
+// as latest.md, one CSV row per cell as <date>-<GOARCH>-<cpu>.csv and the
+// plots of writePlots beside them, which the report shows. It returns the
+// paths written.
 func writeReport(dir string, r *results, tab string, cpu cpuID, start time.Time) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	base := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", start.Format("2006-01-02"), runtime.GOARCH, cpu.slug()))
-	md := []byte(reportMarkdown(r, tab, cpu, start))
+	plots, err := writePlots(base, r, cpu, start)
+	if err != nil {
+		return nil, err
+	}
+	md := []byte(reportMarkdown(r, tab, cpu, start, plots))
 	paths := []string{base + ".md", filepath.Join(dir, "latest.md"), base + ".csv"}
 	for _, p := range paths[:2] {
 		if err := os.WriteFile(p, md, 0o644); err != nil {
@@ -31,10 +36,10 @@ func writeReport(dir string, r *results, tab string, cpu cpuID, start time.Time)
 	if err := writeCSV(paths[2], r); err != nil {
 		return nil, err
 	}
-	return paths, nil
+	return append(paths, plots...), nil
 }
 
-func reportMarkdown(r *results, tab string, cpu cpuID, start time.Time) string {
+func reportMarkdown(r *results, tab string, cpu cpuID, start time.Time, plots []string) string {
 	cfg := r.cfg
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -90,6 +95,13 @@ func reportMarkdown(r *results, tab string, cpu cpuID, start time.Time) string {
 
 	p("\n## Results\n\n")
 	b.WriteString(tab)
+	if len(plots) > 0 {
+		p("\nDashed: the FMA ceilings of the %% peak column.\n\n")
+		for _, path := range plots {
+			name := filepath.Base(path)
+			p("![%s](%s)\n", strings.TrimSuffix(name, ".svg"), name)
+		}
+	}
 
 	p("\n## Peers\n\n")
 	b.WriteString(peersMarkdown(r))
