@@ -83,9 +83,11 @@ func loadPeers(root string, cpu cpuID, tab []*layer) (*peerSet, string, error) {
 	}
 	var runs []run
 	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
 		dir := filepath.Join(root, e.Name())
-		env, err := readPeerEnv(filepath.Join(dir, "env.txt"))
-		if e.IsDir() && err == nil && env.cpu == cpu {
+		if env, err := readPeerEnv(filepath.Join(dir, "env.txt")); err == nil && env.cpu == cpu {
 			runs = append(runs, run{dir, env})
 		}
 	}
