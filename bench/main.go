@@ -60,6 +60,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			strings.Join(cfg.partial(), ", "), defaultOut)
 	}
 	r := newResults(cfg)
+	r.revision = gitRevision()
 	cpu := readCPU()
 	if r.peers, r.noPeers, err = loadPeers(cfg.peers, cpu, cfg.layers); err != nil {
 		return err

@@ -53,8 +53,8 @@ func reportMarkdown(r *results, tab string, cpu cpuID, start time.Time, plots []
 	p("- GOMAXPROCS: %d, NumCPU: %d\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
 	p("- Go: %s\n", runtime.Version())
 	p("- ISAs available: %s; timed: %s\n", strings.Join(simdconv.ISAs(), ", "), strings.Join(cfg.isas, ", "))
-	if rev := gitRevision(); rev != "" {
-		p("- revision: %s\n", rev)
+	if r.revision != "" {
+		p("- revision: %s\n", r.revision)
 	}
 	p("- command: `%s`\n", commandLine(cfg.args))
 	gt, gr := cfg.timing("generic")

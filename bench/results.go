@@ -22,10 +22,11 @@ type peakKey struct {
 
 // results holds a run's measurements and derives the table's ratios.
 type results struct {
-	cfg   *config
-	peaks map[peakKey]float64 // GFLOP/s
-	cells map[key]*cell
-	order []*cell // in measuring order, for the CSV
+	cfg      *config
+	revision string              // of the code that ran, read before any file is written
+	peaks    map[peakKey]float64 // GFLOP/s
+	cells    map[key]*cell
+	order    []*cell // in measuring order, for the CSV
 
 	peers   *peerSet // nil: no peer measurement of this CPU
 	noPeers string   // why not, when peers is nil
