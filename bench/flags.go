@@ -24,9 +24,21 @@ type config struct {
 	peakTime             time.Duration // per peak rep
 	peakReps             int
 	out                  string // "" writes no files
+	outTemp              bool   // write to a new temporary directory instead of out
+	peers                string // where peer measurements are looked for
 	quick                bool
 	args                 []string // as given, for the report
 }
+
+// The full run's settings. Only a full run writes to results/ unless -out
+// says otherwise: any other would replace latest.md with a table of fewer
+// cells, or of noisier ones.
+const (
+	defaultThreads = "1,2"
+	defaultTime    = 300 * time.Millisecond
+	defaultReps    = 5
+	defaultOut     = "results"
+)
 
 // The pure-Go kernels run at a few GFLOP/s, so at full settings they alone
 // would take most of the run; fewer, shorter reps still give a stable median
@@ -40,12 +52,15 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	isaList := fs.String("isa", strings.Join(simdconv.ISAs(), ","), "comma list of ISAs to time")
-	threadList := fs.String("threads", "1,2", "comma list of thread counts")
+	threadList := fs.String("threads", defaultThreads, "comma list of thread counts")
 	layerList := fs.String("layers", "all", "comma list of layers (L1…L10) or all")
 	passList := fs.String("passes", "all", "comma list of fwd, bwd-data, bwd-filter, or all")
-	minTime := fs.Duration("time", 300*time.Millisecond, "minimum time per rep of a cell (generic: a third, unless set)")
-	reps := fs.Int("reps", 5, "reps per cell; the median is reported (generic: at most 3, unless set)")
-	out := fs.String("out", "results", `directory for the report files; "" writes none`)
+	minTime := fs.Duration("time", defaultTime, "minimum time per rep of a cell (generic: a third, unless set)")
+	reps := fs.Int("reps", defaultReps, "reps per cell; the median is reported (generic: at most 3, unless set)")
+	out := fs.String("out", defaultOut, `directory for the report files; "" writes none. `+
+		`Unless given, only a full run writes to results; any other (-quick, fewer layers, passes or ISAs, `+
+		`other threads or timing) to a new temporary directory`)
+	peers := fs.String("peers", "results/peers", "directory of peer harness runs, one folder each (see results/README.md)")
 	quick := fs.Bool("quick", false, "tiny times and 3 reps, for smoke tests; the numbers are not meaningful")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -56,7 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	c := &config{out: *out, quick: *quick, args: args,
+	c := &config{out: *out, peers: *peers, quick: *quick, args: args,
 		minTime: *minTime, reps: *reps, peakTime: 200 * time.Millisecond, peakReps: 5}
 	if c.quick {
 		c.peakTime, c.peakReps = 5*time.Millisecond, 3
@@ -92,7 +107,51 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.passes, err = selectPasses(*passList); err != nil {
 		return nil, err
 	}
+	c.outTemp = !set["out"] && len(c.partial()) > 0
 	return c, nil
+}
+
+// partial names the flags that make this run other than the full one: every
+// layer, pass and available ISA at the default threads and timing. The
+// lists are compared as sets, so their order does not count.
+func (c *config) partial() []string {
+	var out []string
+	if c.quick {
+		out = append(out, "-quick")
+	}
+	if !sameSet(c.isas, simdconv.ISAs()) {
+		out = append(out, "-isa")
+	}
+	if th, _ := parseThreads(defaultThreads); !sameSet(c.threads, th) {
+		out = append(out, "-threads")
+	}
+	if !sameSet(c.layers, ptrs(allLayers)) {
+		out = append(out, "-layers")
+	}
+	if all, _ := selectPasses("all"); !sameSet(c.passes, all) {
+		out = append(out, "-passes")
+	}
+	if !c.quick && c.minTime != defaultTime {
+		out = append(out, "-time")
+	}
+	if !c.quick && c.reps != defaultReps {
+		out = append(out, "-reps")
+	}
+	return out
+}
+
+func sameSet[T comparable](a, b []T) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // selectISAs checks the names against what this CPU runs and orders them

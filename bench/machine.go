@@ -2,18 +2,42 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 )
 
-// cpuModel reads the CPU's name from /proc/cpuinfo: "model name" on x86,
-// else the first of the fields ARM kernels use; "unknown" elsewhere.
-func cpuModel() string {
+// cpuID names a CPU model: its name and, where the kernel reports them (x86),
+// its family and model numbers. Guests of different generations can carry
+// the same name (Zen 4 and Zen 5 KVM guests both say "AMD EPYC"), so the name
+// alone does not tell machines apart.
+type cpuID struct{ name, family, model string }
+
+func (c cpuID) String() string {
+	if c.family == "" && c.model == "" {
+		return c.name
+	}
+	return fmt.Sprintf("%s (family %s, model %s)", c.name, c.family, c.model)
+}
+
+// slug is the CPU's part of a file name, such as "amd-epyc-f26-m2".
+func (c cpuID) slug() string {
+	s := slug(c.name)
+	if c.family != "" || c.model != "" {
+		s += "-f" + slug(c.family) + "-m" + slug(c.model)
+	}
+	return s
+}
+
+// readCPU reads this CPU's identity from /proc/cpuinfo: "model name" on x86,
+// else the first of the fields ARM kernels use; the name is "unknown"
+// elsewhere.
+func readCPU() cpuID {
 	f, err := os.Open("/proc/cpuinfo")
 	if err != nil {
-		return "unknown"
+		return cpuID{name: "unknown"}
 	}
 	defer f.Close()
 	found := map[string]string{}
@@ -25,12 +49,14 @@ func cpuModel() string {
 			found[k] = v
 		}
 	}
+	id := cpuID{name: "unknown", family: found["cpu family"], model: found["model"]}
 	for _, k := range []string{"model name", "Model", "Hardware", "CPU part"} {
 		if v := found[k]; v != "" {
-			return v
+			id.name = v
+			break
 		}
 	}
-	return "unknown"
+	return id
 }
 
 // slug turns a CPU name into a file-name part: lower-case letters and

@@ -1,11 +1,20 @@
 // Command bench times simdconv's convolution passes on the design's layer
 // table for each ISA and thread count, compares them with the FMA ceiling,
-// the pure-Go kernels and the fastest peer library, prints one markdown
-// table and writes it, with a description of the machine, under -out.
+// the pure-Go kernels and, where the peer harness ran on this CPU model, the
+// fastest peer library, prints one markdown table and writes it, with a
+// description of the machine and SVG plots, under -out.
 //
-//	go run ./bench                      # everything, about 5 minutes on 2 cores
+//	go run ./bench                      # everything, about 5 minutes on 2 cores; writes results/
 //	go run ./bench -isa avx512 -threads 1 -layers L2,L6 -passes fwd
 //	go run ./bench -quick -layers L5,L8 # smoke test
+//
+// Where more threads run slower than one, it says what was measured: the load
+// of other processes and the hypervisor's steal during those cells, then a
+// spin-loop and a cache-line probe of two CPUs.
+//
+// Only the full run (the first line) writes to results/ by default; a run
+// with -quick or any other selection or timing writes to a new temporary
+// directory, or to -out.
 package main
 
 import (
@@ -16,6 +25,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/simdconv/simdconv"
@@ -45,7 +55,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// SetISA is global; leave the process as it was found.
 	defer simdconv.SetISA(simdconv.ISA())
 
+	if cfg.outTemp {
+		fmt.Fprintf(stderr, "partial run (%s): the report goes to a new temporary directory, not %s/; -out DIR to choose\n",
+			strings.Join(cfg.partial(), ", "), defaultOut)
+	}
 	r := newResults(cfg)
+	r.revision = gitRevision()
+	cpu := readCPU()
+	if r.peers, r.noPeers, err = loadPeers(cfg.peers, cpu, cfg.layers); err != nil {
+		return err
+	}
 	for _, isa := range cfg.isas {
 		if err := simdconv.SetISA(isa); err != nil {
 			return err
@@ -57,14 +76,27 @@ func run(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "peak %-7s %dt %8.1f GFLOP/s\n", isa, th, pk)
 		}
 	}
+	s0, ok0 := sampleHost()
 	if err := measureAll(r, stderr); err != nil {
 		return err
 	}
+	s1, ok1 := sampleHost()
+	r.runLoad = loadBetween(s0, s1, ok0, ok1)
 
 	tab := legend(r) + "\n" + resultTable(r).markdown()
 	fmt.Fprint(stdout, tab)
+	if slow, _ := r.slowdowns(); len(slow) > 0 {
+		fmt.Fprintln(stderr, "more threads ran slower than one somewhere: probing the CPUs")
+		r.probe = runProbe()
+		fmt.Fprint(stdout, "\n"+slowdownText(r))
+	}
+	if cfg.outTemp {
+		if cfg.out, err = os.MkdirTemp("", "simdconv-bench-"); err != nil {
+			return err
+		}
+	}
 	if cfg.out != "" {
-		paths, err := writeReport(cfg.out, r, tab, start)
+		paths, err := writeReport(cfg.out, r, tab, cpu, start)
 		if err != nil {
 			return err
 		}
@@ -94,12 +126,14 @@ func measureAll(r *results, stderr io.Writer) error {
 					if err != nil {
 						return err
 					}
+					s0, ok0 := sampleHost()
 					per, err := measure(call, minTime, reps)
 					if err != nil {
 						return fmt.Errorf("%s %s %s %dt: %w", l.Name, p, isa, th, err)
 					}
+					s1, ok1 := sampleHost()
 					c := &cell{layer: l, pass: p, isa: isa, threads: th, perCall: per,
-						gflops: n / per.Seconds() / 1e9}
+						gflops: n / per.Seconds() / 1e9, load: loadBetween(s0, s1, ok0, ok1)}
 					r.add(c)
 					done++
 					fmt.Fprintf(stderr, "[%3d/%d] %-7s %dt %-3s %-10s %8.1f GFLOP/s %9.3f ms %4.0f%% peak\n",

@@ -18,6 +18,7 @@ type cell struct {
 	threads int
 	perCall time.Duration // median over reps
 	gflops  float64
+	load    hostLoad // besides this program, while the cell ran
 }
 
 // prepare plans the layer for threads and fills its operands with the same
@@ -85,8 +86,10 @@ func measure(call func() error, minTime time.Duration, reps int) (time.Duration,
 	return median(per), nil
 }
 
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
+// median is the middle value, or the mean of the two middle ones, as
+// Python's statistics.median, which the peer harness uses.
+func median[T ~int64 | ~float64](v []T) T {
+	s := slices.Clone(v)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
 		return s[len(s)/2]

@@ -14,15 +14,19 @@ import (
 )
 
 // writeReport writes the run's report as <date>-<GOARCH>-<cpu>.md, the same
-// as latest.md, and one CSV row per cell as <date>-<GOARCH>-<cpu>.csv. It
-// returns the paths written.
-func writeReport(dir string, r *results, tab string, start time.Time) ([]string, error) {
+// as latest.md, one CSV row per cell as <date>-<GOARCH>-<cpu>.csv and the
+// plots of writePlots beside them, which the report shows. It returns the
+// paths written.
+func writeReport(dir string, r *results, tab string, cpu cpuID, start time.Time) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	cpu := cpuModel()
-	base := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", start.Format("2006-01-02"), runtime.GOARCH, slug(cpu)))
-	md := []byte(reportMarkdown(r, tab, cpu, start))
+	base := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", start.Format("2006-01-02"), runtime.GOARCH, cpu.slug()))
+	plots, err := writePlots(base, r, cpu, start)
+	if err != nil {
+		return nil, err
+	}
+	md := []byte(reportMarkdown(r, tab, cpu, start, plots))
 	paths := []string{base + ".md", filepath.Join(dir, "latest.md"), base + ".csv"}
 	for _, p := range paths[:2] {
 		if err := os.WriteFile(p, md, 0o644); err != nil {
@@ -32,10 +36,10 @@ func writeReport(dir string, r *results, tab string, start time.Time) ([]string,
 	if err := writeCSV(paths[2], r); err != nil {
 		return nil, err
 	}
-	return paths, nil
+	return append(paths, plots...), nil
 }
 
-func reportMarkdown(r *results, tab, cpu string, start time.Time) string {
+func reportMarkdown(r *results, tab string, cpu cpuID, start time.Time, plots []string) string {
 	cfg := r.cfg
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -44,18 +48,22 @@ func reportMarkdown(r *results, tab, cpu string, start time.Time) string {
 		p("**Quick run (-quick): the timings are too short to mean anything.**\n\n")
 	}
 	p("## Machine\n\n")
-	p("- CPU: %s\n", cpu)
+	p("- CPU: %v\n", cpu)
 	p("- GOOS/GOARCH: %s/%s\n", runtime.GOOS, runtime.GOARCH)
 	p("- GOMAXPROCS: %d, NumCPU: %d\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
 	p("- Go: %s\n", runtime.Version())
 	p("- ISAs available: %s; timed: %s\n", strings.Join(simdconv.ISAs(), ", "), strings.Join(cfg.isas, ", "))
-	if rev := gitRevision(); rev != "" {
-		p("- revision: %s\n", rev)
+	if r.revision != "" {
+		p("- revision: %s\n", r.revision)
 	}
 	p("- command: `%s`\n", commandLine(cfg.args))
 	gt, gr := cfg.timing("generic")
-	p("- timing: per cell a warm-up call, then %d reps of ≥ %v each (generic: %d of ≥ %v); the median time per call is reported\n\n",
+	p("- timing: per cell a warm-up call, then %d reps of ≥ %v each (generic: %d of ≥ %v); the median time per call is reported\n",
 		cfg.reps, cfg.minTime, gr, gt)
+	p("- load besides this program while the cells ran, in CPUs (/proc/stat): %s\n\n", fmtLoad(r.runLoad))
+	if s := slowdownText(r); s != "" {
+		p("### More threads slower than one\n\n%s\n", s)
+	}
 
 	p("## FMA ceilings\n\n")
 	p("simdconv.PeakLoop on as many goroutines as threads, best of %d × %v, in GFLOP/s. "+
@@ -87,6 +95,16 @@ func reportMarkdown(r *results, tab, cpu string, start time.Time) string {
 
 	p("\n## Results\n\n")
 	b.WriteString(tab)
+	if len(plots) > 0 {
+		p("\nDashed: the FMA ceilings of the %% peak column.\n\n")
+		for _, path := range plots {
+			name := filepath.Base(path)
+			p("![%s](%s)\n", strings.TrimSuffix(name, ".svg"), name)
+		}
+	}
+
+	p("\n## Peers\n\n")
+	b.WriteString(peersMarkdown(r))
 
 	p("\n## Layers\n\n")
 	lt := &table{header: []string{"layer", "N", "C", "H×W", "K", "R×S", "stride", "pad", "dilation", "groups", "P×Q", "MFLOP", "note"},
@@ -133,4 +151,38 @@ func writeCSV(path string, r *results) error {
 		return err
 	}
 	return f.Close()
+}
+
+// peersMarkdown names the fastest NCHW peer of every cell, or says why the
+// table has no peer column.
+func peersMarkdown(r *results) string {
+	if why := r.noPeerColumn(); why != "" {
+		return "No peer column: " + why + ".\n"
+	}
+	threads := r.peerThreads()
+	s := "The fastest peer from plain NCHW buffers (the rule of the peer harness's common/scoreboard.py), " +
+		"its median over rounds, from " + strings.Join(r.peers.sources, ", ") + ".\n\n"
+	t := &table{header: []string{"layer", "pass"}, right: []bool{false, false}}
+	for _, th := range threads {
+		t.header = append(t.header, fmt.Sprintf("peer %dt", th), "GFLOP/s")
+		t.right = append(t.right, false, true)
+	}
+	for _, l := range r.cfg.layers {
+		for _, p := range r.cfg.passes {
+			row := []string{l.Name, p.String()}
+			for _, th := range threads {
+				if f, ok := r.peers.best[peerKey{l.Name, p, th}]; ok {
+					name := f.peer
+					if len(r.peers.sources) > 1 {
+						name += " (" + filepath.Base(f.source) + ")"
+					}
+					row = append(row, name, fmt.Sprintf("%.2f", f.gflops))
+				} else {
+					row = append(row, "—", "—")
+				}
+			}
+			t.rows = append(t.rows, row)
+		}
+	}
+	return s + t.markdown()
 }

@@ -1,5 +1,11 @@
 package main
 
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
 // key names a cell in the results.
 type key struct {
 	layer   string
@@ -16,10 +22,17 @@ type peakKey struct {
 
 // results holds a run's measurements and derives the table's ratios.
 type results struct {
-	cfg   *config
-	peaks map[peakKey]float64 // GFLOP/s
-	cells map[key]*cell
-	order []*cell // in measuring order, for the CSV
+	cfg      *config
+	revision string              // of the code that ran, read before any file is written
+	peaks    map[peakKey]float64 // GFLOP/s
+	cells    map[key]*cell
+	order    []*cell // in measuring order, for the CSV
+
+	peers   *peerSet // nil: no peer measurement of this CPU
+	noPeers string   // why not, when peers is nil
+
+	runLoad hostLoad // besides this program, while the cells ran
+	probe   probe    // measured when more threads ran slower than one
 }
 
 func newResults(cfg *config) *results {
@@ -59,9 +72,39 @@ func (r *results) ratioGeneric(c *cell) (ratio float64, ok bool) {
 // hasGeneric reports whether the ratio columns exist.
 func (r *results) hasGeneric() bool { return r.cfg.isas[len(r.cfg.isas)-1] == "generic" }
 
-// peerCell is the cell compared with the peer: the best ISA timed, at 1
-// thread, since the peer figures are single-thread. It is nil when 1 thread
-// was not timed.
-func (r *results) peerCell(l *layer, p pass) *cell {
-	return r.get(l, p, r.cfg.isas[0], 1)
+// peerThreads are the timed thread counts that have peer figures.
+func (r *results) peerThreads() []int {
+	if r.peers == nil {
+		return nil
+	}
+	return r.peers.threads(r.cfg.threads)
+}
+
+// noPeerColumn says why the table has no peer column, or "" when it has one.
+func (r *results) noPeerColumn() string {
+	switch {
+	case r.peers == nil:
+		return r.noPeers
+	case len(r.peerThreads()) == 0:
+		return "the peer runs of this CPU model (" + strings.Join(r.peers.sources, ", ") + ") timed none of these thread counts"
+	}
+	return ""
+}
+
+// ceilingNote sets the peer runs' own FMA ceilings of the best ISA beside
+// this run's: a peer run on a slower or busier guest of the same CPU model
+// skews every ratio by as much.
+func (r *results) ceilingNote() string {
+	isa := r.cfg.isas[0]
+	var theirs []string
+	for _, src := range r.peers.sources {
+		if g, ok := r.peers.ceilings[src][isa]; ok {
+			theirs = append(theirs, fmt.Sprintf("%.1f (%s)", g, filepath.Base(src)))
+		}
+	}
+	if len(theirs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("The peer runs' own %s FMA ceiling at 1 thread: %s GFLOP/s; this run's: %.1f.\n",
+		isa, strings.Join(theirs, ", "), r.peaks[peakKey{isa, 1}])
 }

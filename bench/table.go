@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -56,8 +55,8 @@ func (t *table) markdown() string {
 
 // resultTable lays the results out one row per layer and pass; per ISA and
 // thread count, GFLOP/s, % of that ceiling and the speed-up over generic
-// (left out for generic itself), then the peer comparison of the best ISA at
-// 1 thread.
+// (left out for generic itself), then, where the peers were measured on this
+// CPU, the fastest NCHW peer and the best ISA's ratio to it per thread count.
 func resultTable(r *results) *table {
 	cfg := r.cfg
 	t := &table{}
@@ -76,10 +75,11 @@ func resultTable(r *results) *table {
 			}
 		}
 	}
-	peer := slices.Contains(cfg.threads, 1)
-	if peer {
-		col("peer", true)
-		col(fmt.Sprintf("%s/peer", cfg.isas[0]), true)
+	best := cfg.isas[0]
+	peerThreads := r.peerThreads()
+	for _, th := range peerThreads {
+		col(fmt.Sprintf("peer %dt", th), true)
+		col(fmt.Sprintf("%s/peer", best), true)
 	}
 
 	for _, l := range cfg.layers {
@@ -94,10 +94,15 @@ func resultTable(r *results) *table {
 					}
 				}
 			}
-			if peer {
-				row = append(row, fmt.Sprintf("%.0f", l.Peer[p]), "—")
-				if c := r.peerCell(l, p); c != nil {
-					row[len(row)-1] = fmt.Sprintf("%.2g", c.gflops/l.Peer[p]) // 2 significant digits: generic under emulation is far below 0.01
+			for _, th := range peerThreads {
+				row = append(row, "—", "—")
+				pf, ok := r.peers.best[peerKey{l.Name, p, th}]
+				if !ok {
+					continue
+				}
+				row[len(row)-2] = fmt.Sprintf("%.1f", pf.gflops)
+				if c := r.get(l, p, best, th); c != nil {
+					row[len(row)-1] = fmt.Sprintf("%.2g", c.gflops/pf.gflops) // 2 significant digits: generic under emulation is far below 0.01
 				}
 			}
 			t.rows = append(t.rows, row)
@@ -113,9 +118,14 @@ func legend(r *results) string {
 	if r.hasGeneric() {
 		s += "× gen: speed-up over the pure-Go kernels at the same thread count.\n"
 	}
-	if slices.Contains(r.cfg.threads, 1) {
+	if why := r.noPeerColumn(); why != "" {
+		s += "No peer column: " + why + ".\n"
+	} else {
 		best := r.cfg.isas[0]
-		s += fmt.Sprintf("peer: the fastest peer library at 1 thread; %s/peer: %s 1t over it.\n", best, best)
+		s += fmt.Sprintf("peer Nt: the fastest peer library from NCHW buffers at N threads, its median GFLOP/s, "+
+			"measured on this CPU model by the peer harness (%s); %s/peer: %s at N threads over it.\n",
+			strings.Join(r.peers.sources, ", "), best, best)
+		s += r.ceilingNote()
 	}
 	return s
 }
