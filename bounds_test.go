@@ -260,3 +260,26 @@ func requirePanicPrefix(t *testing.T, prefix string, f func(), msg string, args 
 	require.True(t, ok && strings.HasPrefix(s, prefix), "%s: panicked with %#v, want a message starting %q",
 		fmt.Sprintf(msg, args...), got, prefix)
 }
+
+// TestPackSliverBoundary gives the sliver kernel an X that ends exactly
+// where its last mask reads, which it must take, and one float shorter,
+// which it must refuse: the check may not be off by one either way.
+func TestPackSliverBoundary(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		w := sliverLanes(current)
+		if w == 0 {
+			t.Skip("no sliver kernel")
+		}
+		const cs = 2 * 64 // two channels, ChanStride apart
+		x := testutil.Rand(rand.New(rand.NewPCG(1, 2)), cs+w)
+		m := &im2col{X: x, C: 2, H: 1, W: w, P: 1, Q: w, StrideH: 1, StrideW: 1,
+			OffH: []int{0}, OffW: []int{0}, ChanStride: cs}
+		seg := []segment{{n: w}}
+		dst := make([]float32, 2*w)
+		require.True(t, m.packSliver(current, dst, 0, 2, seg, w))
+		require.Equal(t, x[:w], dst[:w])
+		require.Equal(t, x[cs:], dst[w:])
+		m.X = x[:len(x)-1]
+		requirePanicPrefix(t, "simdconv: packSliver mask outside x", func() { m.packSliver(current, dst, 0, 2, seg, w) }, "X one float short")
+	})
+}

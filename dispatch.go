@@ -107,7 +107,13 @@ func fits(n, rows, stride, width int) bool {
 	if n < 0 || rows < 0 || stride < 0 || width < 0 {
 		return false
 	}
-	return rows == 0 || width <= n && (stride == 0 || rows-1 <= (n-width)/stride)
+	if rows == 0 {
+		return true
+	}
+	// A multiply, not a division: the check runs before every tile.
+	hi, lo := bits.Mul64(uint64(rows-1), uint64(stride))
+	end := lo + uint64(width)
+	return hi == 0 && end >= lo && end <= uint64(n)
 }
 
 func b2i(b bool) int {

@@ -296,6 +296,13 @@ func (m *im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 	}
 	cs := m.chanStride()
 	cLast := (k0 + kc - 1) / taps
+	// The kernel reads each mask's lanes at off in the planes of channels
+	// up to cLast, cs apart: they lie in X when they lie in room, past the
+	// last channel's start, which one overflow-safe check places in X.
+	if !fits(len(m.X), cLast+1, cs, 1) {
+		panic("simdconv: packSliver mask outside x")
+	}
+	room := len(m.X) - cLast*cs
 	var tab [4 * maxSliverTab]int32
 	for t := range taps {
 		for i, sg := range segs {
@@ -305,10 +312,8 @@ func (m *im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 				lo, hi := inside(iw, sg.n, m.W)
 				off, mask = m.tapPlane(t%nw)+ih*m.W+iw-sg.off, lanes(sg.off+lo, sg.off+hi)
 			}
-			// The kernel reads the mask's lanes, first to last, at off in
-			// the planes of channels up to cLast, cs apart.
 			first, last := bits.TrailingZeros64(mask), 63-bits.LeadingZeros64(mask)
-			if int(int32(off)) != off || mask != 0 && (off+first < 0 || !fits(len(m.X), cLast+1, cs, off+last+1)) {
+			if int(int32(off)) != off || mask != 0 && (off+first < 0 || off+last >= room) {
 				panic("simdconv: packSliver mask outside x")
 			}
 			e := tab[4*(t*len(segs)+i):][:4]
