@@ -82,36 +82,48 @@ func check(t *testing.T, r *rand.Rand, g gemmCase, cInit func([]float32)) {
 	compare(t, g, a, lda, b, ldb, c0, ldc)
 }
 
-// compare runs g on Implementation (inside NaN guard bands) and on gonum,
+// level3Case is a call of a level-3 routine that compare makes on both
+// implementations.
+type level3Case interface {
+	fmt.Stringer
+	call(impl blas.Float32Level3, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	scalars() (alpha, beta float32)
+	// roundings bounds the roundings between a result and the exact one,
+	// in units of |alpha|·Σ|a||b| + |beta|·|c|.
+	roundings() int
+}
+
+func (g gemmCase) call(impl blas.Float32Level3, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	impl.Sgemm(g.tA, g.tB, g.m, g.n, g.k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func (g gemmCase) scalars() (alpha, beta float32) { return g.alpha, g.beta }
+
+func (g gemmCase) roundings() int { return g.k + 2 }
+
+// compare runs s on Implementation (inside NaN guard bands) and on gonum,
 // and fails t unless both panic with the same value or both agree
-// everywhere in C, gaps included.
-func compare(t *testing.T, g gemmCase, a []float32, lda int, b []float32, ldb int, c0 []float32, ldc int) {
+// everywhere in C, gaps included, within twice the roundings of s.
+func compare(t *testing.T, s level3Case, a []float32, lda int, b []float32, ldb int, c0 []float32, ldc int) {
 	t.Helper()
+	alpha, beta := s.scalars()
 	want := append([]float32(nil), c0...)
-	wantPanic := panicValue(func() {
-		gonum.Implementation{}.Sgemm(g.tA, g.tB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, want, ldc)
-	})
+	wantPanic := panicValue(func() { s.call(gonum.Implementation{}, alpha, a, lda, b, ldb, beta, want, ldc) })
 	got := testutil.NewGuarded(len(c0), c0)
-	gotPanic := panicValue(func() {
-		Implementation{}.Sgemm(g.tA, g.tB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, got.Slice(), ldc)
-	})
+	gotPanic := panicValue(func() { s.call(Implementation{}, alpha, a, lda, b, ldb, beta, got.Slice(), ldc) })
 	got.Check(t)
 	if gotPanic != wantPanic {
 		t.Fatalf("%v lda=%d ldb=%d ldc=%d len(a,b,c)=%d,%d,%d: panic %#v, gonum's %#v",
-			g, lda, ldb, ldc, len(a), len(b), len(c0), gotPanic, wantPanic)
+			s, lda, ldb, ldc, len(a), len(b), len(c0), gotPanic, wantPanic)
 	}
 	if wantPanic != nil {
 		return
 	}
-	// Each result differs from the exact one by at most about k+2 roundings
-	// of |alpha|·Σ|a||b| + |beta|·|c|, so two results by twice that.
 	bound := abs(c0)
-	gonum.Implementation{}.Sgemm(g.tA, g.tB, g.m, g.n, g.k, abs32(g.alpha), abs(a), lda, abs(b), ldb, abs32(g.beta), bound, ldc)
-	tol := 2 * float64(g.k+2) * 0x1p-24
-	assertClose(t, g, want, got.Slice(), bound, tol)
+	s.call(gonum.Implementation{}, abs32(alpha), abs(a), lda, abs(b), ldb, abs32(beta), bound, ldc)
+	assertClose(t, s, want, got.Slice(), bound, 2*float64(s.roundings())*0x1p-24)
 }
 
-// panicValue calls f and returns the value it panicked with, or nil.
 func panicValue(f func()) (v any) {
 	defer func() { v = recover() }()
 	f()

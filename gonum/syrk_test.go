@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/simdconv/simdconv/internal/testutil"
 )
@@ -38,29 +37,9 @@ func (s syrkCase) call(impl blas.Float32Level3, alpha float32, a []float32, lda 
 	}
 }
 
-// compareSyrk runs s on Implementation (inside NaN guard bands) and on
-// gonum, and fails t unless both panic with the same value or agree on all
-// of C: the triangle within rounding, the other triangle and the gaps
-// untouched.
-func compareSyrk(t *testing.T, s syrkCase, a []float32, lda int, b []float32, ldb int, c0 []float32, ldc int) {
-	t.Helper()
-	want := append([]float32(nil), c0...)
-	wantPanic := panicValue(func() { s.call(gonum.Implementation{}, s.alpha, a, lda, b, ldb, s.beta, want, ldc) })
-	got := testutil.NewGuarded(len(c0), c0)
-	gotPanic := panicValue(func() { s.call(Implementation{}, s.alpha, a, lda, b, ldb, s.beta, got.Slice(), ldc) })
-	got.Check(t)
-	if gotPanic != wantPanic {
-		t.Fatalf("%v lda=%d ldb=%d ldc=%d len(a,b,c)=%d,%d,%d: panic %#v, gonum's %#v",
-			s, lda, ldb, ldc, len(a), len(b), len(c0), gotPanic, wantPanic)
-	}
-	if wantPanic != nil {
-		return
-	}
-	bound := abs(c0)
-	s.call(gonum.Implementation{}, abs32(s.alpha), abs(a), lda, abs(b), ldb, abs32(s.beta), bound, ldc)
-	tol := 2 * float64(2*s.k+3) * 0x1p-24
-	assertClose(t, s, want, got.Slice(), bound, tol)
-}
+func (s syrkCase) scalars() (alpha, beta float32) { return s.alpha, s.beta }
+
+func (s syrkCase) roundings() int { return 2*s.k + 3 }
 
 // checkSyrk draws the operands of s, with NaN in the triangle of C that it
 // must not touch.
@@ -77,7 +56,7 @@ func checkSyrk(t *testing.T, r *rand.Rand, s syrkCase) {
 			}
 		}
 	}
-	compareSyrk(t, s, a, lda, b, ldb, c, ldc)
+	compare(t, s, a, lda, b, ldb, c, ldc)
 }
 
 // TestSsyrkMatchesGonum covers both triangles and every transpose, sizes
@@ -148,6 +127,6 @@ func TestSsyrkRandomArguments(t *testing.T) {
 		lenA, lda := operand(ar, ac)
 		lenB, ldb := operand(ar, ac)
 		lenC, ldc := operand(s.n, s.n)
-		compareSyrk(t, s, testutil.Rand(r, lenA), lda, testutil.Rand(r, lenB), ldb, testutil.Rand(r, lenC), ldc)
+		compare(t, s, testutil.Rand(r, lenA), lda, testutil.Rand(r, lenB), ldb, testutil.Rand(r, lenC), ldc)
 	}
 }
