@@ -106,6 +106,7 @@ func buildKernelSets() (sets [numISA]kernelSet) {
 			s.pack, s.prefetch = [4][2]kernelID{}, [2]kernelID{}
 			s.packT = append([]kernelID(nil), s.packT...)
 		}
+		single := s.singles()
 		for i := range kernelTable {
 			id, k := kernelID(i), &kernelTable[i]
 			if id == noKernel || k.isa != isa || k.study {
@@ -132,20 +133,21 @@ func buildKernelSets() (sets [numISA]kernelSet) {
 			case famPackT:
 				s.packT = append(s.packT, id)
 			default:
-				*s.single(k.family) = id
+				*single[k.family] = id
 			}
 		}
 	}
 	return sets
 }
 
-// single is the field of s that holds the one kernel of family f.
-func (s *kernelSet) single(f family) *kernelID {
+// singles maps each family of which an ISA has one kernel to the field of
+// s that holds it.
+func (s *kernelSet) singles() map[family]*kernelID {
 	return map[family]*kernelID{
 		famDirect: &s.direct, famDirectDotRows: &s.dotRows, famDirectDotCols: &s.dotCols,
 		famPackRows: &s.packRows, famPackSliver: &s.packSliver, famPackTOff: &s.packTOff,
 		famStencil: &s.stencil, famDots: &s.dots, famAddRows: &s.addRows, famPeak: &s.peak,
-	}[f]
+	}
 }
 
 func insertByWidth(ids []kernelID, id kernelID) []kernelID {
