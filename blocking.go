@@ -99,14 +99,15 @@ func gemmWorkspace(m, n, k int) int {
 	return size
 }
 
-// workspace covers every blocking that a product of up to m×n takes.
+// workspace covers every blocking that a product of up to m×n takes, and
+// the floats that alignLine may skip.
 func (b blocking) workspace(m, n, k int) int {
 	size := b.blockWorkspace(m, n, k)
 	if m > b.mc {
 		size = max(size, b.forProduct(m, 1).blockWorkspace(m, n, k))
 		size = max(size, b.forProduct(m, n).blockWorkspace(m, n, k))
 	}
-	return size
+	return roundUp(size, lineFloats) + lineFloats - 1
 }
 
 // blockWorkspace is workspace for blocking b as it is.
@@ -120,7 +121,7 @@ func (b blocking) blockWorkspace(m, n, k int) int {
 	// runDirect holds a sliver of kc rows (the dot route's last column
 	// apart, kc floats) and a tile.
 	direct := max((kc+b.direct.mr)*b.direct.nr, (kc+b.directDot.mr)*b.directDot.nr)
-	return max(a+packSlack+max(kc*nc, sliver)+b.mr*b.nr, direct)
+	return max(roundUp(a+packSlack, lineFloats)+max(kc*nc, sliver)+b.mr*b.nr, direct)
 }
 
 // wholeB is the most floats of a packed B sliver that runSlivers packs for

@@ -115,6 +115,7 @@ func (g *gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 	if !store {
 		g.initC(i0, i1, j0, j1)
 	}
+	ws = alignLine(ws)
 	switch rows := roundUp(i1-i0, b.mr); {
 	case g.K == 0 || g.Alpha == 0:
 	case direct:
@@ -155,7 +156,7 @@ func (g *gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 	if g.K*b.nr <= wholeB {
 		bRows = g.K
 	}
-	aBuf := ws[:rows*g.K+packSlack]
+	aBuf := ws[:roundUp(rows*g.K+packSlack, lineFloats)]
 	bBuf := ws[len(aBuf) : len(aBuf)+bRows*b.nr]
 	tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+b.mr*b.nr]
 	for pc := 0; pc < g.K; pc += ks {
@@ -192,7 +193,7 @@ func (g *gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 	mr, nr := b.mr, b.nr
 	kcMax := min(b.kc, g.K)
 	mcMax := roundUp(min(b.mc, i1-i0), mr)
-	aBuf := ws[:mcMax*kcMax+packSlack]
+	aBuf := ws[:roundUp(mcMax*kcMax+packSlack, lineFloats)]
 	bBuf := ws[len(aBuf) : len(aBuf)+kcMax*roundUp(min(b.nc, j1-j0), nr)]
 	tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+mr*nr]
 	for jc := j0; jc < j1; jc += b.nc {
