@@ -49,7 +49,13 @@ type worker struct {
 	im      engine.Im2col
 	imT     engine.Im2colT
 	dots    []float32 // a depthwise filter gradient's dot products, one a tap
+	// Each thread writes its worker's fields, and dots, product by product;
+	// padding keeps two threads' writes off a shared cache line.
+	_ [cacheLine]byte
 }
+
+// cacheLine is the bytes of a cache line on the CPUs we run on.
+const cacheLine = 64
 
 // acquire returns a call state for one call, which gives it back with
 // release: the caller's workspace, once the calls before have released it,
@@ -93,7 +99,7 @@ func (c *Conv2D) newState(ws []float32) *callState {
 		w.dypad, ws = ws[:c.dypadLen:c.dypadLen], ws[c.dypadLen:]
 		st.slabs[t] = w.gemm
 		w.off = make([]int, c.s.R)
-		w.dots = make([]float32, c.s.RS)
+		w.dots = make([]float32, ceilDiv(c.s.RS, cacheLine/4)*cacheLine/4)[:c.s.RS]
 	}
 	if c.route == routeFull {
 		st.filt = ws[:c.s.wLen:c.s.wLen]
