@@ -10,41 +10,48 @@ import "math/bits"
 
 // microkernel runs id's nr-wide kernel: the main tile or an edge one.
 func microkernel(id isaID, nr int, a, b, c []float32, k, ldc int) {
+	runTile(widthKernel(id, nr), a, b, c, k, ldc)
+}
+
+// widthKernel is id's nr-wide kernel, the main tile or an edge one, or
+// noKernel where id has no kernels (generic). The driver resolves it once a
+// sliver, not once a tile: a tile of a short product takes a few hundred
+// cycles, and looking its kernel up each time cost such products 5–10 %.
+func widthKernel(id isaID, nr int) kernelID {
 	s := &kernelSets[id]
-	kid := s.main
-	if kid != noKernel && nr != kernelTable[kid].nr {
-		kid = noKernel
-		for _, e := range s.edges {
-			if kernelTable[e].nr == nr {
-				kid = e
-			}
-		}
-		if kid == noKernel {
-			panic("simdconv: no kernel of that width")
+	if s.main == noKernel || nr == kernelTable[s.main].nr {
+		return s.main
+	}
+	for _, e := range s.edges {
+		if kernelTable[e].nr == nr {
+			return e
 		}
 	}
+	panic("simdconv: no kernel of that width")
+}
+
+// storeWidthKernel is id's kernel that sets an nr-wide tile instead of
+// adding to it, or noKernel if it has none of that width.
+func storeWidthKernel(id isaID, nr int) kernelID {
+	kid := kernelSets[id].store
+	if kid == noKernel || kernelTable[kid].nr != nr {
+		return noKernel
+	}
+	return kid
+}
+
+// runTile runs kernel kid, or the generic kernel for noKernel, after
+// checking its operands against kid's tile.
+func runTile(kid kernelID, a, b, c []float32, k, ldc int) {
 	if kid == noKernel {
 		sgemmGeneric(a, b, c, k, ldc)
 		return
 	}
-	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, nr)
+	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, kernelTable[kid].nr)
 	callTile(kid, a, b, c, k, ldc)
 }
 
-// storeKernel runs id's main kernel in the form that sets the c tile to
-// the product instead of adding it, and reports whether id has one for
-// width nr.
-func storeKernel(id isaID, nr int, a, b, c []float32, k, ldc int) bool {
-	kid := kernelSets[id].store
-	if kid == noKernel || kernelTable[kid].nr != nr {
-		return false
-	}
-	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, nr)
-	callTile(kid, a, b, c, k, ldc)
-	return true
-}
-
-// hasStoreKernel reports whether id has storeKernel's main kernel.
+// hasStoreKernel reports whether id has a storing main kernel.
 func hasStoreKernel(id isaID) bool { return kernelSets[id].store != noKernel }
 
 // hasPackingKernels reports whether id has packKernel and prefetchKernel.
@@ -60,7 +67,7 @@ func hasPackingKernels(id isaID) bool {
 
 // mainTile is the tile of id's main kernel.
 func mainTile(id isaID) (mr, nr int) {
-	b := tileOf(id)
+	b := &blockings[id]
 	return b.mr, b.nr
 }
 
@@ -71,7 +78,8 @@ func mainTile(id isaID) (mr, nr int) {
 // is src[p*lds:] (nr floats). With store set it sets c instead of adding
 // to it.
 func packKernel(id isaID, p packing, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
-	mr, nr := mainTile(id)
+	kid := kernelSets[id].pack[p][b2i(store)]
+	mr, nr := kernelTable[kid].mr, kernelTable[kid].nr
 	checkTile(a, b, c, k, ldc, mr, nr)
 	rows, width, minLd := mr, k, 0 // src's rows read, floats of each, least lds
 	switch p {
@@ -83,18 +91,19 @@ func packKernel(id isaID, p packing, a, b, c []float32, k, ldc int, src []float3
 	if k > 0 && (lds < minLd || !fits(len(src), rows, lds, width)) {
 		panic("simdconv: packKernel source out of bounds")
 	}
-	callPack(kernelSets[id].pack[p][b2i(store)], a, b, c, k, ldc, src, lds)
+	callPack(kid, a, b, c, k, ldc, src, lds)
 }
 
 // prefetchKernel runs id's main kernel and prefetches the first rows rows
 // of nr floats of pf, row stride lds (at most one per 4 k steps).
 func prefetchKernel(id isaID, a, b, c []float32, k, ldc int, pf []float32, lds, rows int, store bool) {
-	mr, nr := mainTile(id)
-	checkTile(a, b, c, k, ldc, mr, nr)
+	kid := kernelSets[id].prefetch[b2i(store)]
+	nr := kernelTable[kid].nr
+	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, nr)
 	if rows != 0 && (lds < nr || !fits(len(pf), rows, lds, nr)) {
 		panic("simdconv: prefetchKernel rows out of bounds")
 	}
-	callPrefetch(kernelSets[id].prefetch[b2i(store)], a, b, c, k, ldc, pf, lds, rows)
+	callPrefetch(kid, a, b, c, k, ldc, pf, lds, rows)
 }
 
 // fits reports whether rows rows of width floats, stride apart, lie in n

@@ -286,10 +286,9 @@ func (f onTheFly) rows(i int) []float32 {
 // into C[ic:, jc:], one register tile at a time; the panel's last sliver
 // may be an edge kernel's narrower one. Tiles cut by the edge of C go
 // through tmp, so the microkernel never writes outside C's block. With
-// store set it sets C to the product instead of adding to it: storeKernel
-// where the ISA has it for the tile, else C cleared first. (L5
-// backward-filter's single k block read and wrote its 9.4 MB C after
-// clearing it.)
+// store set it sets C to the product instead of adding to it: the ISA's
+// storing kernel where it has one for the tile, else C cleared first, which
+// costs a product with one k block a pass over C.
 //
 // With f set it packs as it goes (onTheFly). With f.a, the tiles of the
 // first sliver pack A's whole slivers, and the caller packs that sliver
@@ -305,6 +304,10 @@ func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 		bs := bBuf[jr*kc : (jr+w)*kc]
 		packA := f.a != nil && jr == 0
 		packB := f.b != nil && cols == b.nr && !packA
+		add, set := widthKernel(id, w), noKernel
+		if store {
+			set = storeWidthKernel(id, w)
+		}
 		for ir := 0; ir < mc; ir += mr {
 			as := aBuf[ir*kc : (ir+mr)*kc]
 			rows := min(mr, mc-ir)
@@ -330,7 +333,8 @@ func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 					prefetchKernel(id, as, bs, c, kc, g.Ldc, next, f.ldb, n, store)
 					continue
 				}
-				if store && storeKernel(id, w, as, bs, c, kc, g.Ldc) {
+				if set != noKernel {
+					runTile(set, as, bs, c, kc, g.Ldc)
 					continue
 				}
 				if store {
@@ -338,12 +342,12 @@ func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 						clear(c[i*g.Ldc : i*g.Ldc+w])
 					}
 				}
-				microkernel(id, w, as, bs, c, kc, g.Ldc)
+				runTile(add, as, bs, c, kc, g.Ldc)
 				continue
 			}
 			t := tmp[:mr*w]
 			clear(t)
-			microkernel(id, w, as, bs, t, kc, w)
+			runTile(add, as, bs, t, kc, w)
 			for i := 0; i < rows; i++ {
 				dst := g.C[off+i*g.Ldc : off+i*g.Ldc+cols]
 				if store {
