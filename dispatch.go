@@ -222,7 +222,9 @@ func addRowsKernel(id isaID, dst, src []float32, rows, n, dstStride, srcStride i
 	if kid == noKernel {
 		return 0
 	}
-	vn := n - n%kernelTable[kid].nr
+	// The width is a power of two (TestKernelSets): a division here cost
+	// col2im of 14-wide planes a tenth of its time.
+	vn := n &^ (kernelTable[kid].nr - 1)
 	callAddRows(kid, dst, src, rows, vn, dstStride, srcStride)
 	return vn
 }

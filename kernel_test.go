@@ -92,6 +92,10 @@ func TestKernelSets(t *testing.T) {
 		check(s.stencil, famStencil, "stencil")
 		check(s.dots, famDots, "dots")
 		check(s.addRows, famAddRows, "addRows")
+		if s.addRows != noKernel {
+			nr := kernelTable[s.addRows].nr
+			require.True(t, nr > 0 && nr&(nr-1) == 0, "addRows width %d is not a power of two", nr)
+		}
 		check(s.peak, famPeak, "peak")
 	}
 }
