@@ -428,17 +428,21 @@ func genSgemmAVX2(name string, mr, nr int, f sgemmForm) {
 }
 
 // genSgemmAVX512 emits an mr×nr AVX-512F microkernel (nr a multiple of 16)
-// of form f: per k step, nr/16 zmm loads of b and mr·nr/16 FMAs whose a
-// operand is an embedded {1to16} broadcast from memory (for packA, a
-// broadcast register, since a's value is also stored).
+// of form f: per k step, nr/16 zmm loads of b and mr·nr/16 FMAs. Where a
+// row of a meets more than one b vector, its value is broadcast into a
+// register once: an embedded {1to16} broadcast would load it again for
+// every FMA, and those loads, beside b's, held the kernel below the FMA
+// peak on cores with two 512-bit FMA pipes. A one-vector tile (and packAT,
+// which reads a from the source) keeps the embedded broadcast.
 func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 	if nr%16 != 0 {
 		panic("genSgemmAVX512: nr must be a multiple of 16")
 	}
 	nv := nr / 16
 	nacc := mr * nv
+	regA := f.packA || nv > 1 && !f.packAT
 	need := nacc + nv
-	if f.packA || f.packAT {
+	if regA || f.packAT {
 		need++
 	}
 	if need > 32 {
@@ -448,7 +452,7 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 	Doc(sgemmDoc(name, mr, nr, f)...)
 	aVia := "a via embedded broadcast"
 	switch {
-	case f.packA:
+	case regA:
 		aVia = "+ 1 broadcast of a"
 	case f.packAT:
 		aVia = "a via embedded broadcast, + 1 to copy it"
@@ -473,7 +477,7 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 				}
 				continue
 			}
-			if f.packA {
+			if regA {
 				t := loadA(f, r, x, u, mr, i, ZMM)
 				for v := range bv {
 					VFMADD231PS(bv[v], t, acc[i][v])
