@@ -28,6 +28,10 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	// The Shifted form multiplies the zeros past dY's rows by x: a NaN or
 	// an infinity there would reach entries of dw that never read it.
 	shifted := c.shifted != nil && engine.AllFinite(x)
+	if shifted && c.chunks > 1 {
+		st.backwardFilterChunks(dw, dy, x)
+		return nil
+	}
 	if shifted && blocks > 1 {
 		st.backwardFilterShared(dw, dy, x)
 		return nil

@@ -22,8 +22,10 @@ type callState struct {
 	workers []worker    // per-thread buffers, carved from the workspace
 	slabs   [][]float32 // each worker's GEMM workspace, for engine.Run
 	filt    []float32   // the filter rearranged for backward-data's full route
-	engine  engine.Engine
-	group   parallel.Group
+	// partials are the chunked backward-filter's partial dWs.
+	partials []float32
+	engine   engine.Engine
+	group    parallel.Group
 
 	forward      forwardJob
 	data         dataJob
@@ -31,6 +33,7 @@ type callState struct {
 	filter       filterJob
 	filterPad    filterPadJob
 	filterShared filterSharedJob
+	chunk        chunkJob
 }
 
 // worker holds what one thread needs during a pass. The structs are kept
@@ -49,6 +52,9 @@ type worker struct {
 	im      engine.Im2col
 	imT     engine.Im2colT
 	dots    []float32 // a depthwise filter gradient's dot products, one a tap
+	// xpadImage is the image that xpad holds on the chunked backward-filter
+	// route, or -1.
+	xpadImage int
 	// Each thread writes its worker's fields, and dots, product by product;
 	// padding keeps two threads' writes off a shared cache line.
 	_ [cacheLine]byte
@@ -102,8 +108,10 @@ func (c *Conv2D) newState(ws []float32) *callState {
 		w.dots = make([]float32, ceilDiv(c.s.RS, cacheLine/4)*cacheLine/4)[:c.s.RS]
 	}
 	if c.route == routeFull {
-		st.filt = ws[:c.s.wLen:c.s.wLen]
+		st.filt, ws = ws[:c.s.wLen:c.s.wLen], ws[c.s.wLen:]
 	}
+	n := c.chunks * c.s.wLen
+	st.partials = ws[:n:n]
 	return st
 }
 

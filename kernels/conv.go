@@ -50,6 +50,7 @@ type Conv2D struct {
 	// BackwardFilter.
 	shifted []int // tap offsets of the Shifted column matrix, or nil
 	imRows  bool  // the column matrix is written out first (planImRows)
+	chunks  int   // chunks of backward-filter's reduction (planChunks), or 0
 
 	// Floats of workspace per worker.
 	gemmWS   int // GEMM packing
@@ -173,6 +174,7 @@ func newPlan(p Conv2DParams, opts []Option) (*Conv2D, error) {
 	c.planSplit()
 	c.planBackwardData()
 	c.planShifted()
+	c.planChunks()
 	c.planImRows()
 	c.plan()
 	return c, nil
@@ -226,7 +228,7 @@ func (c *Conv2D) WorkspaceSize() int {
 	if c.route == routeFull {
 		n += c.s.wLen
 	}
-	return n
+	return n + c.chunks*c.s.wLen
 }
 
 // OutH returns P, the output height.

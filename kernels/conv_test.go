@@ -41,6 +41,10 @@ var testShapes = []Conv2DParams{
 	{N: 2, C: 5, H: 7, W: 7, K: 11, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	// depthwise whose padding passes the filter's reach, on the GEMM route
 	{N: 1, C: 2, H: 2, W: 100, K: 2, R: 1, S: 100, Groups: 2, PadTop: 1},
+	// a small dW over a long reduction: backward-filter cuts the reduction
+	// into chunks (planChunks), across images and within one
+	{N: 3, C: 2, H: 16, W: 16, K: 4, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	{N: 1, C: 3, H: 64, W: 64, K: 8, R: 5, S: 5, StrideH: 2, StrideW: 2, PadTop: 2, PadBottom: 2, PadLeft: 2, PadRight: 2},
 }
 
 func name(p Conv2DParams) string {
@@ -350,17 +354,22 @@ func TestBackwardFilterShifted(t *testing.T) {
 				wantW[j] += 1 // accumulated onto ones
 			}
 			rt, at := d.tolFilter()
-			for _, form := range []struct{ shifted, imRows bool }{{false, false}, {true, false}, {false, true}} {
+			for _, form := range []struct{ shifted, imRows, chunks bool }{{false, false, false}, {true, false, false}, {false, true, false}, {true, false, true}} {
 				shifted, imRows := form.shifted, form.imRows
 				for _, threads := range []int{1, 2} {
 					c, err := NewConv2D(p, WithThreads(threads), WithAccumulate())
 					require.NoError(t, err)
-					c.shifted = nil
+					c.shifted, c.chunks = nil, 0
 					if shifted {
 						if c.pointwise || c.stencil != nil {
 							continue
 						}
 						c.useShifted()
+					}
+					if form.chunks {
+						if c.planChunks(); c.chunks < 2 {
+							continue
+						}
 					}
 					c.imRows = imRows && c.shifted == nil && !c.pointwise && c.stencil == nil
 					if imRows && !c.imRows {
@@ -377,7 +386,7 @@ func TestBackwardFilterShifted(t *testing.T) {
 					require.NoError(t, c.BackwardFilter(dw.Slice(), db.Slice(), d.dy, d.x))
 					dw.Check(t)
 					db.Check(t)
-					testutil.AssertClose(t, wantW, dw.Slice(), rt, at, "shifted=", shifted, " imRows=", imRows, " threads=", threads, " ", name(p))
+					testutil.AssertClose(t, wantW, dw.Slice(), rt, at, "shifted=", shifted, " imRows=", imRows, " chunks=", c.chunks, " threads=", threads, " ", name(p))
 					testutil.AssertClose(t, wantB, db.Slice(), rt, at, "dbias ", name(p))
 				}
 			}
@@ -431,4 +440,21 @@ func TestBackwardDataRows(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestChunksPlanned pins which layers take the chunked backward-filter
+// route, so that TestBackwardFilterShifted and TestThreadsBitwise run it.
+func TestChunksPlanned(t *testing.T) {
+	for _, tc := range []struct {
+		p      Conv2DParams
+		chunks int
+	}{
+		{testShapes[len(testShapes)-2], maxChunks},
+		{testShapes[len(testShapes)-1], 3},
+		{Conv2DParams{N: 1, C: 64, H: 56, W: 56, K: 64, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}, 0},
+	} {
+		c, err := NewConv2D(tc.p)
+		require.NoError(t, err)
+		require.Equal(t, tc.chunks, c.chunks, name(tc.p))
+	}
 }
