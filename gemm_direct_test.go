@@ -161,6 +161,9 @@ func TestKernelDirectPanics(t *testing.T) {
 				"no unit stride": func() { directDotKernel(id, a, 2, 2, b, d, c, 2, nr, lanes(0, nr)) },
 			}
 		}
+		if nr == 64 { // a lane past the last is not a bit of the mask
+			delete(cases, "lanes past nr")
+		}
 		for name, f := range cases {
 			want := msg
 			if name == "no unit stride" {

@@ -220,7 +220,8 @@ func TestTileFit(t *testing.T) {
 // TileFit's elsewhere.
 func TestDenseTileFit(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
-		want := map[[2]int]float64{{512, 49}: 512.0 / 513, {12, 52}: 52.0 / 56, {7, 56}: 7.0 / 9}
+		// AVX-512's direct tiles: 3×49 with a dot column, and 3×64.
+		want := map[[2]int]float64{{512, 49}: 512.0 / 513, {12, 52}: 52.0 / 64, {7, 56}: 7 * 56 / (9 * 64.0), {8, 57}: 8 * 57 / (9 * 64.0)}
 		for _, mn := range [][2]int{{512, 49}, {12, 52}, {7, 56}, {2, 52}, {8, 57}, {64, 48}} {
 			w, ok := want[mn]
 			if !ok || current != isaAVX512 {

@@ -217,10 +217,10 @@ func sgemm8x16AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 // guarantees len(a) ≥ k*8, len(b) ≥ k*32 and len(c) ≥ 7*ldc+32; lengths are not checked.
 func sgemm8x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 
-// sgemmDirectAVX512 computes, for i < 3 and the columns j < 56 whose bit is set in lanes:
+// sgemmDirectAVX512 computes, for i < 3 and the columns j < 64 whose bit is set in lanes:
 // c[i*ldc+j] += Σ_{p<k} a(i, p)·b(p, j)
 //
-// A is read in place: a(i, p) = a[i*rs+p*ks]. b(p, j) = b[p*56+j] is a packed sliver
+// A is read in place: a(i, p) = a[i*rs+p*ks]. b(p, j) = b[p*64+j] is a packed sliver
 // c is row-major with row stride ldc. The caller guarantees that every a, b,
 // d and c element named above is in bounds; lengths are not checked.
 //

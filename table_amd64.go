@@ -77,7 +77,7 @@ var kernelTable = [...]kernelSpec{
 	kSgemm6x8AVX2:             {name: "sgemm6x8AVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 8, edge: true, needs: featAVX2 | featFMA},
 	kSgemm8x16AVX512:          {name: "sgemm8x16AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 16, edge: true, needs: featAVX512F},
 	kSgemm8x32AVX512:          {name: "sgemm8x32AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 32, edge: true, needs: featAVX512F},
-	kSgemmDirectAVX512:        {name: "sgemmDirectAVX512", isa: isaAVX512, family: famDirect, mr: 3, nr: 56, needs: featAVX512F | featAVX512VL},
+	kSgemmDirectAVX512:        {name: "sgemmDirectAVX512", isa: isaAVX512, family: famDirect, mr: 3, nr: 64, needs: featAVX512F | featAVX512VL},
 	kSgemmDirectDotRowsAVX512: {name: "sgemmDirectDotRowsAVX512", isa: isaAVX512, family: famDirectDotRows, mr: 3, nr: 49, needs: featAVX512F | featAVX512VL},
 	kSgemmDirectDotColsAVX512: {name: "sgemmDirectDotColsAVX512", isa: isaAVX512, family: famDirectDotCols, mr: 3, nr: 49, needs: featAVX512F | featAVX512VL},
 	kPackRowsAVX2:             {name: "packRowsAVX2", isa: isaAVX2, family: famPackRows, mr: 0, nr: 16, needs: featAVX2 | featFMA | featPOPCNT},

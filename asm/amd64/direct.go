@@ -8,13 +8,13 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// directTile is the shape of the direct-A kernel: 3 rows of A by 7 ymm
-// vectors. Its 56 columns hold 50 to 56 columns of C with less waste than
+// directTile is the shape of the direct-A kernel: 3 rows of A by 4 zmm
+// vectors. Its 64 columns hold 50 to 64 columns of C with less waste than
 // an 8×48 tile and an 8×16 edge.
-var directTile = tile{3, 56}
+var directTile = tile{3, 64}
 
 // directDotTile is the shape of the direct-A kernels with a dot column: 3
-// rows of A by 6 ymm vectors and one more column. The 49 positions of a 7×7
+// rows of A by 3 zmm vectors and one more column. The 49 positions of a 7×7
 // output (a ResNet's last stage) fill it.
 var directDotTile = tile{3, 49}
 
@@ -46,12 +46,13 @@ const (
 // only add a copy of it; the 9.4 MB filter of a 7×7×512 layer took 18% of
 // its forward pass to pack.
 //
-// It works on ymm registers: AVX-512VL gives 32 of them, enough for
-// mr·nr/8 accumulators, and lane masks for partial vectors of C. Per k
-// step: nr/8 loads of b, mr broadcasts of a, mr·nr/8 FMAs. In a dot mode
-// nr is 8·v + 1 and the last column comes from d (see directMode).
+// It works on zmm registers, with lane masks for partial vectors of C
+// (on ymm it ran at most at half the FMA peak of a core with 512-bit
+// pipes). Per k step: nr/16 loads of b, mr broadcasts of a, mr·nr/16 FMAs.
+// In a dot mode nr is 16·v + 1 and the last column comes from d (see
+// directMode), whose dot products stay on ymm and xmm registers.
 func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
-	nv := nr / 8
+	nv := nr / 16
 	regs := mr*nv + nv + 1
 	switch mode {
 	case dotRows:
@@ -59,29 +60,29 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	case dotCols:
 		regs += 2
 	}
-	if (nr%8 != 0) != (mode != plain) || regs > 32 || mr > 3 {
+	if (nr%16 != 0) != (mode != plain) || regs > 32 || mr > 3 {
 		panic(fmt.Sprintf("genSgemmDirectAVX512 %dx%d: unsupported shape", mr, nr))
 	}
 	doc := []string{
 		fmt.Sprintf("%s computes, for i < %d and the columns j < %d whose bit is set in lanes:", name, mr, nr),
 		"c[i*ldc+j] += Σ_{p<k} a(i, p)·b(p, j)",
 		"",
-		fmt.Sprintf("A is read in place: a(i, p) = a[i*rs+p*ks]. b(p, j) = b[p*%d+j] is a packed sliver", 8*nv),
+		fmt.Sprintf("A is read in place: a(i, p) = a[i*rs+p*ks]. b(p, j) = b[p*%d+j] is a packed sliver", 16*nv),
 	}
 	switch mode {
 	case plain:
 		TEXT(name, NOSPLIT, directSignature)
-		Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast = %d of 32 (AVX-512VL); 1 opmask; 9 GP",
+		Commentf("register pressure: %d zmm accumulators + %d b vectors + 1 broadcast = %d of 32; 1 opmask; 9 GP",
 			mr*nv, nv, regs)
 	case dotRows:
 		TEXT(name, NOSPLIT, directDotSignature)
-		doc = append(doc, fmt.Sprintf("for j < %d, and b(p, %d) = d[p] its last column. ks must be 1.", 8*nv, 8*nv))
-		Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast + %d dot accumulators + 1 d vector = %d of 32 (AVX-512VL); 2 opmasks; 10 GP",
+		doc = append(doc, fmt.Sprintf("for j < %d, and b(p, %d) = d[p] its last column. ks must be 1.", 16*nv, 16*nv))
+		Commentf("register pressure: %d zmm accumulators + %d b vectors + 1 broadcast + %d ymm dot accumulators + 1 d vector = %d of 32; 2 opmasks; 10 GP",
 			mr*nv, nv, mr, regs)
 	case dotCols:
 		TEXT(name, NOSPLIT, directDotSignature)
-		doc = append(doc, fmt.Sprintf("for j < %d, and b(p, %d) = d[p] its last column. rs must be 1.", 8*nv, 8*nv))
-		Commentf("register pressure: %d ymm accumulators + %d b vectors + 1 broadcast + 1 dot accumulator + 1 a vector = %d of 32 (AVX-512VL); 2 opmasks; 10 GP",
+		doc = append(doc, fmt.Sprintf("for j < %d, and b(p, %d) = d[p] its last column. rs must be 1.", 16*nv, 16*nv))
+		Commentf("register pressure: %d zmm accumulators + %d b vectors + 1 broadcast + 1 dot accumulator + 1 a vector = %d of 32; 2 opmasks; 10 GP",
 			mr*nv, nv, regs)
 	}
 	Pragma("noescape")
@@ -106,10 +107,10 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 
 	prefetchC(c, ldc, mr, nr)
 
-	// VPXORD, not VXORPS: registers Y16–Y31 need an EVEX encoding, which
+	// VPXORD, not VXORPS: registers 16–31 need an EVEX encoding, which
 	// VXORPS has only with AVX-512DQ.
-	ymm := func() VecVirtual {
-		y := YMM()
+	zeroed := func(vec func() VecVirtual) VecVirtual {
+		y := vec()
 		VPXORD(y, y, y)
 		return y
 	}
@@ -117,7 +118,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	for i := range acc {
 		acc[i] = make([]VecVirtual, nv)
 		for v := range acc[i] {
-			acc[i][v] = ymm()
+			acc[i][v] = zeroed(ZMM)
 		}
 	}
 	var dacc []VecVirtual // dotRows: one per row; dotCols: one, a lane per row
@@ -125,7 +126,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	switch mode {
 	case dotRows:
 		for range mr {
-			dacc = append(dacc, ymm())
+			dacc = append(dacc, zeroed(YMM))
 		}
 		// Tail steps add into lane 0 only: a·0 in the other lanes would
 		// be NaN for an infinite a.
@@ -134,7 +135,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 		MOVL(U32(1), m)
 		KMOVW(m, lane0)
 	case dotCols:
-		dacc = append(dacc, ymm())
+		dacc = append(dacc, zeroed(YMM))
 		rowsMask = K()
 		m := GP32()
 		MOVL(U32(1<<mr-1), m)
@@ -152,8 +153,8 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	step := func(u int, tail bool) {
 		bv := make([]VecVirtual, nv)
 		for v := range bv {
-			bv[v] = YMM()
-			VMOVUPS(Mem{Base: b, Disp: (u*8*nv + 8*v) * 4}, bv[v])
+			bv[v] = ZMM()
+			VMOVUPS(Mem{Base: b, Disp: (u*16*nv + 16*v) * 4}, bv[v])
 		}
 		var dv VecVirtual
 		if mode == dotRows && tail {
@@ -171,13 +172,13 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 			PREFETCHT1(Mem{Base: a, Disp: 128})
 		}
 		for i := range mr {
-			t := YMM()
+			t := ZMM()
 			VBROADCASTSS(aRow(i), t)
 			for v := range bv {
 				VFMADD231PS(bv[v], t, acc[i][v])
 			}
 			if mode == dotRows && tail {
-				VFMADD231PS(dv, t, lane0, dacc[i])
+				VFMADD231PS(dv, t.AsY(), lane0, dacc[i])
 			}
 		}
 		ADDQ(ks, a)
@@ -202,7 +203,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	for u := range unroll {
 		step(u, false)
 	}
-	ADDQ(U32(unroll*8*nv*4), b)
+	ADDQ(U32(unroll*16*nv*4), b)
 	if mode != plain {
 		ADDQ(U8(4*unroll), d)
 	}
@@ -213,7 +214,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	JZ(LabelRef("update"))
 	Label("loop1")
 	step(0, true)
-	ADDQ(U32(8*nv*4), b)
+	ADDQ(U32(16*nv*4), b)
 	if mode != plain {
 		ADDQ(U8(4), d)
 	}
@@ -221,7 +222,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	JNZ(LabelRef("loop1"))
 
 	// A masked store can cost several cycles (it does on Zen 4), so each vector of
-	// columns is added whole, masked, or not at all, by its byte of lanes.
+	// columns is added whole, masked, or not at all, by its 16 bits of lanes.
 	Label("update")
 	Comment("c += accumulators, one vector of columns at a time")
 	lanes := Load(Param("lanes"), GP64()).(GPVirtual)
@@ -229,9 +230,9 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 	mask := K()
 	for v := range nv {
 		whole, part, next := fmt.Sprintf("whole%d", v), fmt.Sprintf("part%d", v), fmt.Sprintf("next%d", v)
-		CMPB(lanes.As8(), U8(0xff))
+		CMPW(lanes.As16(), U16(0xffff))
 		JE(LabelRef(whole))
-		TESTB(lanes.As8(), lanes.As8())
+		TESTW(lanes.As16(), lanes.As16())
 		JZ(LabelRef(next))
 		JMP(LabelRef(part))
 		for _, masked := range []bool{false, true} {
@@ -243,9 +244,9 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 			}
 			MOVQ(c, row)
 			for i := range mr {
-				m := Mem{Base: row, Disp: 32 * v}
+				m := Mem{Base: row, Disp: 64 * v}
 				if masked {
-					t := YMM()
+					t := ZMM()
 					VMOVUPS_Z(m, mask, t)
 					VADDPS(t, acc[i][v], acc[i][v])
 					VMOVUPS(acc[i][v], mask, m)
@@ -262,7 +263,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 			}
 		}
 		Label(next)
-		SHRQ(U8(8), lanes)
+		SHRQ(U8(16), lanes)
 	}
 	if mode != plain {
 		Comment("the dot column, if its bit is set")
@@ -285,7 +286,7 @@ func genSgemmDirectAVX512(name string, mr, nr int, mode directMode) {
 					VMOVHLPS(dacc[0].AsX(), dacc[0].AsX(), x)
 				}
 			}
-			m := Mem{Base: row, Disp: 4 * 8 * nv}
+			m := Mem{Base: row, Disp: 4 * 16 * nv}
 			VADDSS(m, x, x)
 			VMOVSS(x, m)
 			if i < mr-1 {
