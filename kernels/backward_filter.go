@@ -266,6 +266,8 @@ func (c *Conv2D) useShifted() {
 			}
 		}
 	}
+	// In padded coordinates tap r reads row phase r·DilationH mod sh.
+	c.shiftedPhases = phasesRead(taps(s.R, s.DilationH, 0), taps(s.S, s.DilationW, 0), s.StrideH, s.StrideW)
 	c.xpadLen = max(c.xpadLen, end, s.Cg*s.StrideH*s.StrideW*plane)
 	c.dypadLen = max(c.dypadLen, s.Kg*s.P*c.wpad)
 }

@@ -49,8 +49,10 @@ type Conv2D struct {
 
 	// BackwardFilter.
 	shifted []int // tap offsets of the Shifted column matrix, or nil
-	imRows  bool  // the column matrix is written out first (planImRows)
-	chunks  int   // chunks of backward-filter's reduction (planChunks), or 0
+	// shiftedPhases marks the phase planes of the Shifted form that a tap reads.
+	shiftedPhases []bool
+	imRows        bool // the column matrix is written out first (planImRows)
+	chunks        int  // chunks of backward-filter's reduction (planChunks), or 0
 
 	// Floats of workspace per worker.
 	gemmWS   int // GEMM packing

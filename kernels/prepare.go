@@ -11,6 +11,7 @@ import "github.com/simdconv/simdconv/internal/engine"
 type columnSplit struct {
 	w            int
 	shift, plane []int
+	need         []bool // the phase planes that a tap reads
 }
 
 // maxCopy bounds, in floats, each copy of an input that a worker keeps (a
@@ -32,6 +33,7 @@ func (c *Conv2D) planSplit() {
 		sp.shift = append(sp.shift, (o-ph)/s.StrideW)
 		sp.plane = append(sp.plane, ph*s.H*sp.w)
 	}
+	sp.need = phasesRead([]int{0}, c.offW, 1, s.StrideW)
 	c.split = sp
 	c.xpadLen = max(c.xpadLen, s.Cg*s.StrideW*s.H*sp.w)
 }
@@ -49,7 +51,7 @@ func (c *Conv2D) setIm2col(wk *worker, m *engine.Im2col, x []float32) {
 	sp := c.split
 	plane := s.H * sp.w
 	xs := wk.xpad[:s.Cg*s.StrideW*plane]
-	splitPhases(xs, x, s.Cg, s.H, s.W, 1, s.StrideW, 0, 0, s.H, sp.w)
+	splitPhases(xs, x, s.Cg, s.H, s.W, 1, s.StrideW, 0, 0, s.H, sp.w, sp.need)
 	*m = engine.Im2col{X: xs, C: s.Cg, H: s.H, W: sp.w, P: s.P, Q: s.Q,
 		StrideH: s.StrideH, StrideW: 1, OffH: c.offH, OffW: sp.shift,
 		ChanStride: s.StrideW * plane, TapPlane: sp.plane}
@@ -60,15 +62,25 @@ func (c *Conv2D) setIm2col(wk *worker, m *engine.Im2col, x []float32) {
 //
 //	x[ci][i·sh + a − top][j·sw + b − left], or 0 outside x,
 //
-// and returns the floats written. It serves both the column-stride split
-// of forward (sh = 1, no padding) and backward-filter's padded planes.
-func splitPhases(dst, x []float32, c, h, w, sh, sw, top, left, hs, ws int) int {
+// and returns the floats the planes take. It serves both the column-stride
+// split of forward (sh = 1, no padding) and backward-filter's padded
+// planes. Only the planes that need[a·sw + b] marks are copied; no tap
+// reads the others (a 1×1 layer at stride 2 reads one of four), which are
+// cleared: the Shifted form's runs reach a few floats past their plane.
+func splitPhases(dst, x []float32, c, h, w, sh, sw, top, left, hs, ws int, need []bool) int {
 	n := 0
 	for ci := 0; ci < c; ci++ {
 		for a := 0; a < sh; a++ {
 			for b := 0; b < sw; b++ {
 				plane := dst[n : n+hs*ws]
 				n += hs * ws
+				if !need[a*sw+b] {
+					clear(plane)
+					continue
+				}
+				// Columns j in [j0, j1) read x; the others are padding.
+				j0 := min(ws, max(0, ceilDiv(left-b, sw)))
+				j1 := max(j0, min(ws, ceilDiv(w+left-b, sw)))
 				for i := 0; i < hs; i++ {
 					row := plane[i*ws:][:ws]
 					y := i*sh + a - top
@@ -76,19 +88,29 @@ func splitPhases(dst, x []float32, c, h, w, sh, sw, top, left, hs, ws int) int {
 						clear(row)
 						continue
 					}
-					src := x[(ci*h+y)*w:][:w]
-					for j := range row {
-						if z := j*sw + b - left; z >= 0 && z < w {
-							row[j] = src[z]
-						} else {
-							row[j] = 0
-						}
+					clear(row[:j0])
+					clear(row[j1:])
+					src := x[(ci*h+y)*w+j0*sw+b-left:]
+					for j, k := j0, 0; j < j1; j, k = j+1, k+sw {
+						row[j] = src[k]
 					}
 				}
 			}
 		}
 	}
 	return n
+}
+
+// phasesRead marks the phase planes, a·sw + b for a < sh and b < sw, that
+// the taps at row offsets offH and column offsets offW read.
+func phasesRead(offH, offW []int, sh, sw int) []bool {
+	need := make([]bool, sh*sw)
+	for _, oh := range offH {
+		for _, ow := range offW {
+			need[(oh%sh+sh)%sh*sw+(ow%sw+sw)%sw] = true
+		}
+	}
+	return need
 }
 
 // padInput writes one image and group of x into xp, zero-padded and split
@@ -105,7 +127,7 @@ func (c *Conv2D) padChannels(xp, xg []float32, c0, c1 int) int {
 	chanLen := s.StrideH * s.StrideW * hs * c.wpad
 	dst, src := xp[c0*chanLen:c1*chanLen], xg[c0*s.HW:c1*s.HW]
 	if s.StrideH != 1 || s.StrideW != 1 {
-		splitPhases(dst, src, c1-c0, s.H, s.W, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, hs, c.wpad)
+		splitPhases(dst, src, c1-c0, s.H, s.W, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, hs, c.wpad, c.shiftedPhases)
 		return c1 * chanLen
 	}
 	for ci := 0; ci < c1-c0; ci++ {
