@@ -39,6 +39,9 @@ var testShapes = []Conv2DParams{
 	// 7×7 outputs: the direct-A kernel reads the filter in place (forward)
 	// and transposed (backward-data), its last rows in an overlapping tile
 	{N: 2, C: 5, H: 7, W: 7, K: 11, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	// depthwise at stride above 1: the stencil over phase planes
+	{N: 2, C: 3, H: 11, W: 12, K: 3, R: 5, S: 5, Groups: 3, StrideH: 2, StrideW: 2, PadTop: 2, PadBottom: 1, PadLeft: 2, PadRight: 2},
+	{N: 1, C: 2, H: 9, W: 8, K: 2, R: 3, S: 3, Groups: 2, StrideH: 1, StrideW: 2, DilationH: 2, PadTop: 2, PadBottom: 2, PadLeft: 1, PadRight: 0},
 	// depthwise whose padding passes the filter's reach, on the GEMM route
 	{N: 1, C: 2, H: 2, W: 100, K: 2, R: 1, S: 100, Groups: 2, PadTop: 1},
 	// a small dW over a long reduction: backward-filter cuts the reduction
@@ -457,4 +460,20 @@ func TestChunksPlanned(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, tc.chunks, c.chunks, name(tc.p))
 	}
+}
+
+// TestPhasesPlanned pins that depthwise layers at stride above 1 take the
+// stencil over phase planes, so that the tests above run it.
+func TestPhasesPlanned(t *testing.T) {
+	n := 0
+	for _, p := range testShapes {
+		c, err := NewConv2D(p)
+		require.NoError(t, err)
+		strided := p.Groups == p.C && p.K == p.C && (p.StrideH > 1 || p.StrideW > 1)
+		require.Equal(t, strided, c.stencil != nil && c.stencil.phases != nil, name(p))
+		if strided {
+			n++
+		}
+	}
+	require.Equal(t, 3, n)
 }

@@ -21,12 +21,20 @@ type stencilPlan struct {
 	data   bool  // backward-data runs as a stencil: padding ≤ the filter's reach
 
 	forward, backwardData engine.StencilPlane // one plane of each pass
+	phases                *phasePlan          // at stride above 1, the phase planes; the rest unset
 }
 
-// planStencil sets c.stencil for a depthwise stride-1 layer.
+// planStencil sets c.stencil for a depthwise layer.
 func (c *Conv2D) planStencil() {
 	s := c.s
-	if s.Cg != 1 || s.Kg != 1 || s.StrideH != 1 || s.StrideW != 1 {
+	if s.Cg != 1 || s.Kg != 1 {
+		return
+	}
+	if s.StrideH != 1 || s.StrideW != 1 {
+		st := &stencilPlan{}
+		if c.planStridedStencil(st) {
+			c.stencil = st
+		}
 		return
 	}
 	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
@@ -59,6 +67,10 @@ func (c *Conv2D) planStencil() {
 
 // forwardStencil is forwardJob.item for one image and channel x (H×W) into y.
 func (c *Conv2D) forwardStencil(wk *worker, y, x, w []float32, bias float32) {
+	if c.stencil.phases != nil {
+		c.forwardPhases(wk, y, x, w, bias)
+		return
+	}
 	c.stencil.forward.Run(y, x, w, bias, c.relu, wk.xpad, wk.panel)
 }
 
@@ -77,7 +89,11 @@ func (c *Conv2D) backwardFilterStencil(wk *worker, g, j0, j1 int, dw, dy, x []fl
 	d := wk.dots[:j1-j0]
 	for img := 0; img < s.N; img++ {
 		xg, dyg := x[(img*s.C+g)*s.HW:][:s.HW], dy[(img*s.K+g)*s.PQ:][:s.PQ]
-		st.forward.Dots(d, xg, dyg, st.off[j0:j1], wk.xpad, wk.dypad)
+		if st.phases != nil {
+			c.dotsPhases(wk, d, xg, dyg, j0, j1)
+		} else {
+			st.forward.Dots(d, xg, dyg, st.off[j0:j1], wk.xpad, wk.dypad)
+		}
 		for t, v := range d {
 			if v-v != 0 {
 				// A NaN or an infinity: the positions past dY's rows
@@ -90,16 +106,16 @@ func (c *Conv2D) backwardFilterStencil(wk *worker, g, j0, j1 int, dw, dy, x []fl
 }
 
 // stencilTap is tap t of one image and channel's filter gradient by its
-// definition: Σ_{p,q} dy[p,q]·x[p + r·DilationH − PadTop, q + s·DilationW −
-// PadLeft], the padding as zeros.
+// definition: Σ_{p,q} dy[p,q]·x[p·StrideH + r·DilationH − PadTop, q·StrideW
+// + s·DilationW − PadLeft], the padding as zeros.
 func (c *Conv2D) stencilTap(t int, x, dy []float32) float32 {
 	s := c.s
 	r, u := t/s.S, t%s.S
 	var sum float32
 	for p := range s.P {
-		h := p + r*s.DilationH - s.PadTop
+		h := p*s.StrideH + r*s.DilationH - s.PadTop
 		for q := range s.Q {
-			xv, w := float32(0), q+u*s.DilationW-s.PadLeft
+			xv, w := float32(0), q*s.StrideW+u*s.DilationW-s.PadLeft
 			if h >= 0 && h < s.H && w >= 0 && w < s.W {
 				xv = x[h*s.W+w]
 			}

@@ -165,6 +165,17 @@ func (p *StencilPlane) Dots(d, src, dy []float32, off []int, pad, dyPad []float3
 	driver.StencilDots(p, d, src, dy, off, pad, dyPad)
 }
 
+// Stencil sets y[i] = bias + Σ_t w[t]·x[off[t]+i] for i < n, writing y up
+// to n rounded up to Slack, for an x laid out by the caller (a strided
+// depthwise layer's phase planes).
+func Stencil(y, x, w []float32, off []int, n int, bias float32) {
+	driver.Stencil(y, x, w, off, n, bias)
+}
+
+// ShiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for t < len(off); a
+// holds n rounded up to Slack floats, zero past n.
+func ShiftedDots(d, a, x []float32, off []int, n int) { driver.ShiftedDots(d, a, x, off, n) }
+
 // AllFinite reports whether x holds neither a NaN nor an infinity.
 func AllFinite(x []float32) bool { return driver.AllFinite(x) }
 
@@ -192,6 +203,8 @@ type Driver interface {
 	ISAError() error
 	StencilPlane(p *StencilPlane, dst, src, w []float32, bias float32, relu bool, pad, panel []float32)
 	StencilDots(p *StencilPlane, d, src, dy []float32, off []int, pad, dyPad []float32)
+	Stencil(y, x, w []float32, off []int, n int, bias float32)
+	ShiftedDots(d, a, x []float32, off []int, n int)
 	AllFinite(x []float32) bool
 	CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int)
 	AddRows(dst, src []float32, rows, n, dstStride, srcStride int)
