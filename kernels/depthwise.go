@@ -78,6 +78,10 @@ func (c *Conv2D) forwardStencil(wk *worker, y, x, w []float32, bias float32) {
 // the stencil of the rotated filter over dY padded by the filter's reach
 // less the forward padding.
 func (c *Conv2D) backwardDataStencil(wk *worker, dx, dy, w []float32) {
+	if c.stencil.phases != nil {
+		c.backwardDataPhases(wk, dx, dy, w)
+		return
+	}
 	c.stencil.backwardData.Run(dx, dy, w, 0, false, wk.dypad, wk.panel)
 }
 
