@@ -35,7 +35,7 @@ type Conv2D struct {
 	offH, offW []int        // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
 	pointwise  bool         // 1×1, stride 1, no padding: the column matrix is X itself
 	split      *columnSplit // the phase planes of a layer of column stride > 1, or nil
-	stencil    *stencilPlan // a depthwise stride-1 layer's stencil passes, or nil
+	stencil    *stencilPlan // a depthwise layer's stencil passes, or nil
 	wpad       int          // phase plane width of the Shifted form (W' at stride 1), or the stencil's W'
 
 	// Forward.

@@ -2,8 +2,8 @@ package kernels
 
 import "github.com/simdconv/simdconv/internal/engine"
 
-// Depthwise layers (one input and one output channel per group) at stride 1
-// run without a matrix product: over a zero-padded plane read at positions
+// Depthwise layers (one input and one output channel per group) run without
+// a matrix product; at stride 1 (strided ones: depthwise_strided.go): over a zero-padded plane read at positions
 // p·W'+q, every tap is a shift of the plane, so forward and backward-data
 // are a stencil and backward-filter is one dot product per tap
 // (engine.StencilPlane). As in backward-filter's Shifted form, the W'−Q
