@@ -3,8 +3,9 @@ package kernels
 import "github.com/simdconv/simdconv/internal/engine"
 
 // Depthwise layers (one input and one output channel per group) run without
-// a matrix product; at stride 1 (strided ones: depthwise_strided.go): over a zero-padded plane read at positions
-// p·W'+q, every tap is a shift of the plane, so forward and backward-data
+// a matrix product (at stride above 1, see depthwise_strided.go). At stride
+// 1, over a zero-padded plane read at positions p·W'+q, every tap is a
+// shift of the plane, so forward and backward-data
 // are a stencil and backward-filter is one dot product per tap
 // (engine.StencilPlane). As in backward-filter's Shifted form, the W'−Q
 // positions past each row are computed too: forward and backward-data drop
