@@ -62,13 +62,13 @@ func (j *filterJob) item(wk *worker, _ bool, it int) {
 	s, dw, dy, x, blocks := c.s, j.dw, j.dy, j.x, j.blocks
 	g, blk := it/blocks, it%blocks
 	i0, i1, j0, j1 := split(s.Kg, s.CRSg, blocks, blk)
-	if c.stencil != nil { // Kg = 1, CRSg = R·S
-		if i0 < i1 && j0 < j1 {
-			dwg := dw[g*s.RS:][:s.RS]
+	if c.stencil != nil { // C/G = 1, CRSg = R·S: dot products per output channel
+		for k := g*s.Kg + i0; k < g*s.Kg+i1 && j0 < j1; k++ {
+			dwk := dw[k*s.RS:][:s.RS]
 			if !c.accumulate {
-				clear(dwg[j0:j1])
+				clear(dwk[j0:j1])
 			}
-			c.backwardFilterStencil(wk, g, j0, j1, dwg, dy, x)
+			c.backwardFilterStencil(wk, g, k, j0, j1, dwk, dy, x)
 		}
 		return
 	}

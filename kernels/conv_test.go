@@ -43,6 +43,9 @@ var testShapes = []Conv2DParams{
 	{N: 2, C: 3, H: 11, W: 12, K: 3, R: 5, S: 5, Groups: 3, StrideH: 2, StrideW: 2, PadTop: 2, PadBottom: 1, PadLeft: 2, PadRight: 2},
 	{N: 1, C: 2, H: 9, W: 8, K: 2, R: 3, S: 3, Groups: 2, StrideH: 1, StrideW: 2, DilationH: 2, PadTop: 2, PadBottom: 2, PadLeft: 1, PadRight: 0},
 	{N: 1, C: 3, H: 7, W: 6, K: 3, R: 1, S: 1, Groups: 3, StrideH: 2, StrideW: 2}, // dX phases that no tap reaches
+	// depthwise with a channel multiplier (K = 2·C, 3·C), at stride 1 and 2
+	{N: 2, C: 3, H: 9, W: 8, K: 6, R: 3, S: 3, Groups: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	{N: 1, C: 2, H: 9, W: 9, K: 6, R: 3, S: 3, Groups: 2, StrideH: 2, StrideW: 2, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	// depthwise whose padding passes the filter's reach, on the GEMM route
 	{N: 1, C: 2, H: 2, W: 100, K: 2, R: 1, S: 100, Groups: 2, PadTop: 1},
 	// a small dW over a long reduction: backward-filter cuts the reduction
@@ -463,18 +466,21 @@ func TestChunksPlanned(t *testing.T) {
 	}
 }
 
-// TestPhasesPlanned pins that depthwise layers at stride above 1 take the
-// stencil over phase planes, so that the tests above run it.
-func TestPhasesPlanned(t *testing.T) {
+// TestStencilPlanned pins that every depthwise layer (one input channel a
+// group, any multiplier) takes the stencil passes, over phase planes at
+// stride above 1, so that the tests above run them.
+func TestStencilPlanned(t *testing.T) {
 	n := 0
 	for _, p := range testShapes {
 		c, err := NewConv2D(p)
 		require.NoError(t, err)
-		strided := p.Groups == p.C && p.K == p.C && (p.StrideH > 1 || p.StrideW > 1)
+		depthwise := c.s.Cg == 1 && (c.s.Kg == 1 || c.s.Groups > 1)
+		strided := depthwise && (c.s.StrideH > 1 || c.s.StrideW > 1)
+		require.Equal(t, depthwise, c.stencil != nil, name(p))
 		require.Equal(t, strided, c.stencil != nil && c.stencil.phases != nil, name(p))
 		if strided {
 			n++
 		}
 	}
-	require.Equal(t, 4, n)
+	require.Equal(t, 5, n)
 }

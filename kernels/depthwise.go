@@ -25,10 +25,13 @@ type stencilPlan struct {
 	phases                *phasePlan          // at stride above 1, the phase planes; the rest unset
 }
 
-// planStencil sets c.stencil for a depthwise layer.
+// planStencil sets c.stencil for a depthwise layer: one input channel a
+// group, and one output channel or, with more than one group, any number
+// (a channel multiplier). A single-channel input with several outputs (an
+// MNIST stem) is one product whose M is the outputs: the GEMM's.
 func (c *Conv2D) planStencil() {
 	s := c.s
-	if s.Cg != 1 || s.Kg != 1 {
+	if s.Cg != 1 || s.Kg > 1 && s.Groups == 1 {
 		return
 	}
 	if s.StrideH != 1 || s.StrideW != 1 {
@@ -79,21 +82,32 @@ func (c *Conv2D) forwardStencil(wk *worker, y, x, w []float32, bias float32) {
 // the stencil of the rotated filter over dY padded by the filter's reach
 // less the forward padding.
 func (c *Conv2D) backwardDataStencil(wk *worker, dx, dy, w []float32) {
-	if c.stencil.phases != nil {
-		c.backwardDataPhases(wk, dx, dy, w)
-		return
+	s := c.s
+	for j := range s.Kg {
+		out := dx
+		if j > 0 { // a channel multiplier: the group's output channels add up
+			out = wk.xpad[:s.HW]
+		}
+		dyj, wj := dy[j*s.PQ:][:s.PQ], w[j*s.RS:][:s.RS]
+		if c.stencil.phases != nil {
+			c.backwardDataPhases(wk, out, dyj, wj)
+		} else {
+			c.stencil.backwardData.Run(out, dyj, wj, 0, false, wk.dypad, wk.panel)
+		}
+		if j > 0 {
+			engine.AddRows(dx, out, 1, s.HW, s.HW, s.HW)
+		}
 	}
-	c.stencil.backwardData.Run(dx, dy, w, 0, false, wk.dypad, wk.panel)
 }
 
 // backwardFilterStencil adds to dw the taps [j0, j1) of one channel's
 // filter gradient, summed over the images: the dot products of dY (padded
 // to W' with zeros) with the padded input shifted by each tap.
-func (c *Conv2D) backwardFilterStencil(wk *worker, g, j0, j1 int, dw, dy, x []float32) {
+func (c *Conv2D) backwardFilterStencil(wk *worker, g, k, j0, j1 int, dw, dy, x []float32) {
 	s, st := c.s, c.stencil
 	d := wk.dots[:j1-j0]
 	for img := 0; img < s.N; img++ {
-		xg, dyg := x[(img*s.C+g)*s.HW:][:s.HW], dy[(img*s.K+g)*s.PQ:][:s.PQ]
+		xg, dyg := x[(img*s.C+g)*s.HW:][:s.HW], dy[(img*s.K+k)*s.PQ:][:s.PQ]
 		if st.phases != nil {
 			c.dotsPhases(wk, d, xg, dyg, j0, j1)
 		} else {

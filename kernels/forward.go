@@ -41,12 +41,14 @@ func (j *forwardJob) item(wk *worker, wide bool, it int) {
 	s, y, x, w, bias := c.s, j.y, j.x, j.w, j.bias
 	n, g := it/s.Groups, it%s.Groups
 	xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
-	if c.stencil != nil {
-		b := float32(0)
-		if bias != nil {
-			b = bias[g]
+	if c.stencil != nil { // C/G = 1: a stencil per output channel of the group
+		for k := g * s.Kg; k < (g+1)*s.Kg; k++ {
+			b := float32(0)
+			if bias != nil {
+				b = bias[k]
+			}
+			c.forwardStencil(wk, y[(n*s.K+k)*s.PQ:][:s.PQ], xg, w[k*s.RS:][:s.RS], b)
 		}
-		c.forwardStencil(wk, y[(n*s.K+g)*s.PQ:][:s.PQ], xg, w[g*s.RS:][:s.RS], b)
 		return
 	}
 	if c.forwardT {
