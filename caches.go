@@ -32,7 +32,7 @@ var defaultCaches = caches{
 var cacheRanges = [3][2]int{{16 << 10, 256 << 10}, {128 << 10, 16 << 20}, {512 << 10, 512 << 20}}
 
 // sane is c with every unreported field defaulted and every size clamped
-// to its level's range.
+// to its level's range; ways outside 2–64 count as unreported.
 func (c caches) sane() caches {
 	lv := [3]*cache{&c.l1d, &c.l2, &c.l3}
 	def := [3]cache{defaultCaches.l1d, defaultCaches.l2, defaultCaches.l3}
@@ -41,7 +41,7 @@ func (c caches) sane() caches {
 			*l = def[i]
 		}
 		l.size = min(max(l.size, cacheRanges[i][0]), cacheRanges[i][1])
-		if l.ways <= 0 || l.ways > 64 || l.size%l.ways != 0 {
+		if l.ways < 2 || l.ways > 64 || l.size%l.ways != 0 {
 			l.ways = def[i].ways
 		}
 		if l.sharing <= 0 || l.sharing > 4096 {
@@ -66,7 +66,7 @@ func (c caches) l3Share() int {
 // socket's L3 as its own, or of a stacked-die L3, would otherwise size B
 // panels that other cores' data evicts, and one told of a thin slice
 // panels of a few columns.
-var l3ShareRange = [2]int{512 << 10, 16 << 20}
+var l3ShareRange = [2]int{1 << 20, 16 << 20}
 
 // The cache types of CPUID leaf 4 and 0x8000001D.
 const (
