@@ -26,8 +26,8 @@ func TestUarchOf(t *testing.T) {
 		{intel(0xcf, true), "Intel Xeon, Sapphire to Granite Rapids", fmaModel{2, 512}},
 		{intel(0xad, true), "Intel Xeon, Sapphire to Granite Rapids", fmaModel{2, 512}},
 		{intel(0x8c, true), "Intel client, one 512-bit FMA port", fmaModel{1, 512}}, // Tiger Lake
-		{intel(0xcf, false), "x86 with AVX2, no AVX-512", fmaModel{2, 256}},        // GODEBUG=cpu.avx512=off
-		{intel(0x97, false), "x86 with AVX2, no AVX-512", fmaModel{2, 256}},        // Alder Lake
+		{intel(0xcf, false), "x86 with AVX2, no AVX-512", fmaModel{2, 256}},         // GODEBUG=cpu.avx512=off
+		{intel(0x97, false), "x86 with AVX2, no AVX-512", fmaModel{2, 256}},         // Alder Lake
 		{amd(0x1a, 0x02, true), "AMD Zen 5", fmaModel{2, 512}},
 		{amd(0x1a, 0x44, true), "AMD Zen 5", fmaModel{2, 512}},
 		{amd(0x1a, 0x24, true), "AMD Zen 5, 256-bit datapath", fmaModel{2, 256}}, // Strix Point
