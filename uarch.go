@@ -11,8 +11,8 @@ import (
 //
 // The shipped AVX-512 tile, 8×48, keeps 24 zmm accumulators (≥ 8 chains
 // for two FMA pipes of latency 4) and per k step loads 3 vectors of B and
-// folds 8 broadcasts of A into its FMAs: 27 loads per 24 FMAs. Its C tile is
-// 1.5 KiB and each k step reads 224 bytes of packed A and B.
+// broadcasts 8 floats of A: 11 loads per 24 FMAs. Its C tile is 1.5 KiB and
+// each k step reads 224 bytes of packed A and B.
 type uarch struct {
 	name string
 	rule string // what it matches, for -v
@@ -38,12 +38,10 @@ func (f fmaModel) String() string {
 	return fmt.Sprintf("%d×%d-bit FMA", f.ports, f.bits)
 }
 
-// Intel server cores with two 512-bit FMA ports. Skylake-SP to Ice Lake-SP
-// have two load ports, Sapphire Rapids on three.
-var (
-	intelServer2Loads = []int{0x55, 0x6a, 0x6c}       // Skylake-SP, Cascade/Cooper Lake; Ice Lake-SP, -D
-	intelServer3Loads = []int{0x8f, 0xcf, 0xad, 0xae} // Sapphire, Emerald, Granite Rapids
-)
+// intelServer are the Intel server cores with two 512-bit FMA ports:
+// Skylake-SP, Cascade and Cooper Lake; Ice Lake-SP and -D; Sapphire,
+// Emerald and Granite Rapids.
+var intelServer = []int{0x55, 0x6a, 0x6c, 0x8f, 0xcf, 0xad, 0xae}
 
 // zen5Mobile reports the Zen 5 models with a 256-bit FP datapath (Strix
 // Point, Krackan Point).
@@ -52,30 +50,26 @@ func zen5Mobile(model int) bool {
 }
 
 // uarchs is the table, first match wins; the last row matches every CPU.
-// None but the default has been measured on its own kind of core; the
-// comment of each row gives the model behind its choices.
+// Today every row takes the one shipped AVX-512 tile and the model's
+// fractions; each row's comment gives the model behind its choices, so
+// that a measurement on that kind of core changes one row.
 var uarchs = []uarch{
-	// Two 512-bit FMAs a cycle need 2.25 loads a cycle from the 8×48 tile,
-	// above these cores' two load ports: a tile that broadcasts A into a
-	// register (11 loads per 24 FMAs) would suit them better.
-	{name: "Intel Xeon, Skylake-SP to Ice Lake-SP", rule: "GenuineIntel family 6 model 0x55/0x6A/0x6C, AVX-512",
+	// Two zmm FMAs a cycle need 0.9 loads a cycle of the tile, within two
+	// load ports; the 2 MiB L2 of the later ones doubles mc.
+	{name: "Intel Xeon, two 512-bit FMA ports", rule: "GenuineIntel family 6 model 0x55/0x6A/0x6C/0x8F/0xCF/0xAD/0xAE, AVX-512",
 		fma: fmaModel{2, 512}, tile512: tile{8, 48}, l2Part: 2, l3Part: 1,
-		match: func(c cpuInfo) bool { return c.intel(6, intelServer2Loads) && c.avx512 }},
-	// 2.25 loads a cycle fit three load ports.
-	{name: "Intel Xeon, Sapphire to Granite Rapids", rule: "GenuineIntel family 6 model 0x8F/0xCF/0xAD/0xAE, AVX-512",
-		fma: fmaModel{2, 512}, tile512: tile{8, 48}, l2Part: 2, l3Part: 1,
-		match: func(c cpuInfo) bool { return c.intel(6, intelServer3Loads) && c.avx512 }},
-	// Zen 5 mobile splits each zmm FMA in two, like Zen 4: 1.1 loads a
+		match: func(c cpuInfo) bool { return c.intel(6, intelServer) && c.avx512 }},
+	// Zen 5 mobile splits each zmm FMA in two, like Zen 4: 0.5 loads a
 	// cycle.
 	{name: "AMD Zen 5, 256-bit datapath", rule: "AuthenticAMD family 0x1A model 0x20-0x2F/0x60-0x6F, AVX-512",
 		fma: fmaModel{2, 256}, tile512: tile{8, 48}, l2Part: 2, l3Part: 1,
 		match: func(c cpuInfo) bool { return c.amd(0x1a) && c.avx512 && zen5Mobile(c.model) }},
-	// Four loads a cycle (two of 512 bits) feed 2.25.
+	// Two zmm FMAs a cycle, 0.9 loads a cycle of the four it has.
 	{name: "AMD Zen 5", rule: "AuthenticAMD family 0x1A, AVX-512",
 		fma: fmaModel{2, 512}, tile512: tile{8, 48}, l2Part: 2, l3Part: 1,
 		match: func(c cpuInfo) bool { return c.amd(0x1a) && c.avx512 }},
 	// 512-bit instructions on a 256-bit datapath: one zmm FMA a cycle, so
-	// the tile needs 1.1 loads a cycle of three, and a 1 MiB L2.
+	// the tile needs 0.5 loads a cycle of three.
 	{name: "AMD Zen 4", rule: "AuthenticAMD family 0x19, AVX-512",
 		fma: fmaModel{2, 256}, tile512: tile{8, 48}, l2Part: 2, l3Part: 1,
 		match: func(c cpuInfo) bool { return c.amd(0x19) && c.avx512 }},

@@ -20,11 +20,11 @@ func TestUarchOf(t *testing.T) {
 		want string
 		fma  fmaModel
 	}{
-		{intel(0x55, true), "Intel Xeon, Skylake-SP to Ice Lake-SP", fmaModel{2, 512}},
-		{intel(0x6a, true), "Intel Xeon, Skylake-SP to Ice Lake-SP", fmaModel{2, 512}},
-		{intel(0x8f, true), "Intel Xeon, Sapphire to Granite Rapids", fmaModel{2, 512}},
-		{intel(0xcf, true), "Intel Xeon, Sapphire to Granite Rapids", fmaModel{2, 512}},
-		{intel(0xad, true), "Intel Xeon, Sapphire to Granite Rapids", fmaModel{2, 512}},
+		{intel(0x55, true), "Intel Xeon, two 512-bit FMA ports", fmaModel{2, 512}},
+		{intel(0x6a, true), "Intel Xeon, two 512-bit FMA ports", fmaModel{2, 512}},
+		{intel(0x8f, true), "Intel Xeon, two 512-bit FMA ports", fmaModel{2, 512}},
+		{intel(0xcf, true), "Intel Xeon, two 512-bit FMA ports", fmaModel{2, 512}},
+		{intel(0xad, true), "Intel Xeon, two 512-bit FMA ports", fmaModel{2, 512}},
 		{intel(0x8c, true), "Intel client, one 512-bit FMA port", fmaModel{1, 512}}, // Tiger Lake
 		{intel(0xcf, false), "x86 with AVX2, no AVX-512", fmaModel{2, 256}},         // GODEBUG=cpu.avx512=off
 		{intel(0x97, false), "x86 with AVX2, no AVX-512", fmaModel{2, 256}},         // Alder Lake
