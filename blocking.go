@@ -11,6 +11,12 @@ type blocking struct {
 	// those whose C has at least bigC floats too, with nc shrunk to keep
 	// the B panel's size (see forProduct).
 	wideKC, bigKC int
+	// wholeA is the most floats of packed A that run keeps for all k
+	// blocks at once (in L2), so that it can take the B slivers one by one
+	// through every k block; wholeB the most floats of a B sliver that
+	// runSlivers packs for all k blocks at once, which the microkernels
+	// then read from L2 (a quarter and half of it).
+	wholeA, wholeB int
 }
 
 // cacheBlocks derives the cache blocks of an mr×nr tile from the caches c
@@ -27,6 +33,7 @@ type blocking struct {
 //   - mc: an mc×bigKC A block takes 1/u.l2Part of L2, so the block stays
 //     there whatever kc a product takes.
 //   - nc: a kc×nc B panel takes 1/u.l3Part of the core's L3 share.
+//   - wholeA, wholeB: a quarter and a half of L2, beside each other.
 //
 // kc stays a multiple of 8 (kstep) in [minKC, maxKC], mc a multiple of mr
 // and nc of nr, at least one tile each.
@@ -37,6 +44,7 @@ func cacheBlocks(c caches, u *uarch, mr, nr int) blocking {
 	kc := clampKC(min(aWays*way/(4*mr), bWays*way/(4*nr)))
 	b := blocking{mr: mr, nr: nr, kc: kc, wideKC: clampKC(2 * kc), bigKC: clampKC(4 * kc)}
 	b.mc = max(mr, c.l2.size/u.l2Part/(4*b.bigKC)/mr*mr)
+	b.wholeA, b.wholeB = c.l2.size/16, c.l2.size/8
 	b.nc = max(nr, c.l3Share()/u.l3Part/(4*kc)/nr*nr)
 	return b
 }
@@ -147,23 +155,12 @@ func (b blocking) blockWorkspace(m, n, k int) int {
 	nc := roundUp(min(b.nc, n), b.nr)
 	kc := min(b.kc, k)
 	// runSlivers holds rows·k ≤ wholeA floats of A for a block of rows ≤ mc.
-	a := max(mc*kc, min(mc*k, wholeA))
-	sliver := b.nr * min(k, max(kc, wholeB/b.nr))
+	a := max(mc*kc, min(mc*k, b.wholeA))
+	sliver := b.nr * min(k, max(kc, b.wholeB/b.nr))
 	// runDirect holds a sliver of kc rows (the dot route's last column
 	// apart, kc floats) and a tile.
 	direct := max((kc+b.direct.mr)*b.direct.nr, (kc+b.directDot.mr)*b.directDot.nr)
 	return max(roundUp(a+packSlack, lineFloats)+max(kc*nc, sliver)+b.mr*b.nr, direct)
 }
-
-// wholeB is the most floats of a packed B sliver that runSlivers packs for
-// all k blocks at once: 512 KiB, half of L2, beside at most 256 KiB of A.
-// The microkernels then read it from L2, which their 8 bytes per cycle of B
-// allow.
-const wholeB = 1 << 17
-
-// wholeA is the most floats of packed A that run keeps for all k blocks at
-// once (in L2), so that it can take the B slivers one by one through every
-// k block.
-const wholeA = 1 << 16
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }

@@ -120,7 +120,7 @@ func (g *gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 	case g.K == 0 || g.Alpha == 0:
 	case direct:
 		g.runDirect(id, b, ws, i0, i1, j0, j1)
-	case i1-i0 <= b.mc && g.K >= 64 && rows*g.K <= wholeA:
+	case i1-i0 <= b.mc && g.K >= 64 && rows*g.K <= b.wholeA:
 		g.runSlivers(id, b, ws, i0, i1, j0, j1, store)
 	default:
 		g.runBlocks(id, b, ws, i0, i1, j0, j1, store)
@@ -153,7 +153,7 @@ func (g *gemm) kstep(b blocking) int {
 func (g *gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int, store bool) {
 	rows, ks := roundUp(i1-i0, b.mr), g.kstep(b)
 	bRows := min(b.kc, g.K)
-	if g.K*b.nr <= wholeB {
+	if g.K*b.nr <= b.wholeB {
 		bRows = g.K
 	}
 	aBuf := ws[:roundUp(rows*g.K+packSlack, lineFloats)]
