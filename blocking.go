@@ -107,6 +107,16 @@ func (b blocking) forProduct(m, n int) blocking {
 	return b
 }
 
+// panelWidth is the width of the panels that n columns of B split into:
+// near-equal, whole slivers, each at most a sliver over nc. Panels of nc
+// would leave 1024 columns a last panel of 16 at nc = 1008, too narrow for
+// its tiles to pack A as they compute, so A would be packed in a pass of
+// its own for a sliver's worth of FMAs. (Panels do not change the order
+// of any sum, so a block of C may split its own columns.)
+func (b blocking) panelWidth(n int) int {
+	return roundUp(ceilDiv(n, ceilDiv(n, b.nc+b.nr)), b.nr)
+}
+
 // bigC is the size of C, in floats, from which products take bigKC: the
 // core's L3 share, past which its passes go to memory. (A variable so
 // that tests can lower it.)
@@ -152,7 +162,7 @@ func (b blocking) workspace(m, n, k int) int {
 // blockWorkspace is workspace for blocking b as it is.
 func (b blocking) blockWorkspace(m, n, k int) int {
 	mc := roundUp(min(b.mc, m), b.mr)
-	nc := roundUp(min(b.nc, n), b.nr)
+	nc := min(b.nc+b.nr, roundUp(n, b.nr)) // panelWidth of up to n columns
 	kc := min(b.kc, k)
 	// runSlivers holds rows·k ≤ wholeA floats of A for a block of rows ≤ mc.
 	a := max(mc*kc, min(mc*k, b.wholeA))

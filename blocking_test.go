@@ -54,6 +54,9 @@ func TestCacheBlocks(t *testing.T) {
 						if p.nc > tl.nr {
 							require.LessOrEqual(t, 4*p.kc*p.nc, c.l3Share()/u.l3Part, where("B panel in the L3 share"))
 						}
+						w := p.panelWidth(n)
+						require.True(t, w%tl.nr == 0 && w <= p.nc+tl.nr && w <= roundUp(n, tl.nr), where("panel width"))
+						require.LessOrEqual(t, ceilDiv(n, w), ceilDiv(n, p.nc), where("panels"))
 						for _, k := range []int{1, 100, p.kc + 1, 5000} {
 							ws := b.workspace(m, n, k)
 							require.GreaterOrEqual(t, ws, p.blockWorkspace(m, n, k), where("workspace"))

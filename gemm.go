@@ -194,10 +194,11 @@ func (g *gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 	kcMax := min(b.kc, g.K)
 	mcMax := roundUp(min(b.mc, i1-i0), mr)
 	aBuf := ws[:roundUp(mcMax*kcMax+packSlack, lineFloats)]
-	bBuf := ws[len(aBuf) : len(aBuf)+kcMax*roundUp(min(b.nc, j1-j0), nr)]
+	panel := b.panelWidth(j1 - j0)
+	bBuf := ws[len(aBuf) : len(aBuf)+kcMax*panel]
 	tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+mr*nr]
-	for jc := j0; jc < j1; jc += b.nc {
-		nc := min(b.nc, j1-jc)
+	for jc := j0; jc < j1; jc += panel {
+		nc := min(panel, j1-jc)
 		kstep := g.kstep(b)
 		for pc := 0; pc < g.K; pc += kstep {
 			kc := min(kstep, g.K-pc)
