@@ -10,7 +10,7 @@ type cpuInfo struct {
 	arch                    string // GOARCH
 	avx512                  bool   // the CPU and OS run AVX-512F (as isa_*.go's cpuFeatures says)
 	caches                  caches
-	source                  string // where the caches come from
+	source                  string // where the caches were read; "" if nowhere
 }
 
 // thisCPU is this machine, read once.
@@ -19,9 +19,6 @@ var thisCPU = detectCPU()
 func detectCPU() cpuInfo {
 	c := readCPU()
 	c.arch, c.avx512 = runtime.GOARCH, cpuFeatures()&featAVX512F != 0
-	if c.source == "" {
-		c.source = "defaults (nothing read on this platform)"
-	}
 	return c
 }
 

@@ -31,7 +31,11 @@ func writeCPUInfo(b *strings.Builder, c cpuInfo, u *uarch, used caches) {
 	}
 	fmt.Fprintf(b, "cpu: %s%s\n", id, ext)
 	fmt.Fprintf(b, "uarch: %s: %v; matched: %s\n", u.name, u.fma, u.rule)
-	fmt.Fprintf(b, "caches read (%s): %v\n", c.source, c.caches)
+	if c.source == "" {
+		fmt.Fprintf(b, "caches read: none on this platform\n")
+	} else {
+		fmt.Fprintf(b, "caches read from %s: %v\n", c.source, c.caches)
+	}
 	fmt.Fprintf(b, "caches used (defaults for what was not read, sizes clamped): %v; L3 share a core %s\n", used, size(used.l3Share()))
 }
 
