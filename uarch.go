@@ -40,7 +40,8 @@ func (f fmaModel) String() string {
 
 // intelServer are the Intel server cores with two 512-bit FMA ports:
 // Skylake-SP, Cascade and Cooper Lake; Ice Lake-SP and -D; Sapphire,
-// Emerald and Granite Rapids.
+// Emerald and Granite Rapids. (Model 0x55 also covers Core X and Xeon W
+// parts, some with one port; CPUID does not tell them apart.)
 var intelServer = []int{0x55, 0x6a, 0x6c, 0x8f, 0xcf, 0xad, 0xae}
 
 // zen5Mobile reports the Zen 5 models with a 256-bit FP datapath (Strix
