@@ -7,33 +7,71 @@ type blocking struct {
 	mr, nr, mc, kc, nc int
 	edges              []int // widths < nr, ascending, of the edge microkernels
 	direct, directDot  tile  // the direct-A kernels' tiles; zero if there are none
-	// wideKC, if set, is kc for products of more than mc rows, and bigKC
-	// for those whose C has at least bigC floats too, with nc shrunk to
-	// keep the B panel's size (see forProduct).
+	// wideKC is kc for products of more than mc rows, and bigKC for
+	// those whose C has at least bigC floats too, with nc shrunk to keep
+	// the B panel's size (see forProduct).
 	wideKC, bigKC int
+	// wholeA is the most floats of packed A that run keeps for all k
+	// blocks at once (in L2), so that it can take the B slivers one by one
+	// through every k block; wholeB the most floats of a B sliver that
+	// runSlivers packs for all k blocks at once, which the microkernels
+	// then read from L2 (a quarter and half of it).
+	wholeA, wholeB int
 }
 
-// cacheBlocks are each ISA's cache blocks; blockings adds the tiles of its
-// kernels. A kc×nr B sliver stays in a 32 KiB L1d (16 KiB for AVX2's 16
-// columns, 24 KiB for AVX-512's 48, 12 KiB for NEON's 12), an mc×kc A
-// block (128–144 KiB) in L2, and a kc×nc B panel of 2–4 MiB in L3.
-var cacheBlocks = [numISA]blocking{
-	isaGeneric: {mc: 128, kc: 256, nc: 4096},
-	isaAVX2:    {mc: 144, kc: 256, nc: 2048, bigKC: 512},
-	isaAVX512:  {mc: 256, kc: 128, nc: 4096, wideKC: 256, bigKC: 512},
-	isaNEON:    {mc: 128, kc: 256, nc: 4080},
+// cacheBlocks derives the cache blocks of an mr×nr tile from the caches c
+// (sane) and the core's row u. The model is BLIS's (Low et al., "Analytical
+// modeling is enough for high-performance BLIS", 2016):
+//   - kc: a kc×nr B sliver stays in L1d while the mr×kc A slivers of a
+//     block stream past it. Under LRU, A's sliver takes ⌊(W−1)·mr/(mr+nr)⌋
+//     of the W ways (at least one) and B's, nr/mr times larger, at most
+//     the rest but one, through which C's tile and the next A sliver pass.
+//   - wideKC: past one row block each B sliver is read from L2 anyway, by
+//     every A sliver of the block, so L1 no longer bounds kc, and twice kc
+//     halves the passes over C. bigKC, twice that again, is for a C larger
+//     than the core's L3 share, whose passes go to memory.
+//   - mc: an mc×bigKC A block takes 1/u.l2Part of L2, so the block stays
+//     there whatever kc a product takes.
+//   - nc: a kc×nc B panel takes 1/u.l3Part of the core's L3 share.
+//   - wholeA, wholeB: a quarter and a half of L2, beside each other.
+//
+// kc stays a multiple of 8 (kstep) in [minKC, maxKC], mc a multiple of mr
+// and nc of nr, at least one tile each.
+func cacheBlocks(c caches, u *uarch, mr, nr int) blocking {
+	ways, way := c.l1d.ways, c.l1d.size/c.l1d.ways
+	aWays := max(1, (ways-1)*mr/(mr+nr))
+	bWays := max(1, ways-1-aWays)
+	kc := clampKC(min(aWays*way/(4*mr), bWays*way/(4*nr)))
+	b := blocking{mr: mr, nr: nr, kc: kc, wideKC: clampKC(2 * kc), bigKC: clampKC(4 * kc)}
+	b.mc = max(mr, c.l2.size/u.l2Part/(4*b.bigKC)/mr*mr)
+	b.wholeA, b.wholeB = c.l2.size/16, c.l2.size/8
+	b.nc = max(nr, c.l3Share()/u.l3Part/(4*kc)/nr*nr)
+	return b
 }
 
-// blockings is cacheBlocks with each ISA's tiles, from kernelSets.
-var blockings = buildBlockings()
+// Bounds of kc: below 64 steps the C tile's update costs more than a
+// tenth of the FMAs; past 512 it costs under 1/256 and the A block at
+// bigKC would crowd mc down.
+const minKC, maxKC = 64, 512
 
-func buildBlockings() (bs [numISA]blocking) {
+func clampKC(kc int) int { return min(max(kc/8*8, minKC), maxKC) }
+
+// thisCaches are the caches the blocking is derived from: this CPU's, with
+// defaults for what it did not report.
+var thisCaches = thisCPU.caches.sane()
+
+// blockings is each ISA's blocking: its kernels' tiles (kernelSets) and the
+// cache blocks derived for them from this CPU's caches.
+var blockings = buildBlockings(thisCaches, thisUarch)
+
+func buildBlockings(c caches, u *uarch) (bs [numISA]blocking) {
 	for id := range bs {
-		b, s := cacheBlocks[id], &kernelSets[id]
-		b.mr, b.nr = genericMR, genericNR
+		s := &kernelSets[id]
+		mr, nr := genericMR, genericNR
 		if s.main != noKernel {
-			b.mr, b.nr = kernelTable[s.main].mr, kernelTable[s.main].nr
+			mr, nr = kernelTable[s.main].mr, kernelTable[s.main].nr
 		}
+		b := cacheBlocks(c, u, mr, nr)
 		for _, e := range s.edges {
 			b.edges = append(b.edges, kernelTable[e].nr)
 		}
@@ -59,19 +97,30 @@ func tileOf(id isaID) blocking { return blockings[id] }
 // split over threads sums in the same k blocks.
 func (b blocking) forProduct(m, n int) blocking {
 	kc := b.kc
-	if m > b.mc && b.wideKC > 0 {
+	if m > b.mc {
 		kc = b.wideKC
+		if m*n >= bigC {
+			kc = b.bigKC
+		}
 	}
-	if m > b.mc && b.bigKC > 0 && m*n >= bigC {
-		kc = b.bigKC
-	}
-	b.kc, b.nc = kc, b.nc*b.kc/kc
+	b.kc, b.nc = kc, max(b.nr, b.nc*b.kc/kc/b.nr*b.nr)
 	return b
 }
 
-// bigC is the size of C, in floats, from which products take bigKC: 4 MiB,
-// four times L2. (A variable so that tests can lower it.)
-var bigC = 1 << 20
+// panelWidth is the width of the panels that n columns of B split into:
+// near-equal, whole slivers, each at most a sliver over nc. Panels of nc
+// would leave 1024 columns a last panel of 16 at nc = 1008, too narrow for
+// its tiles to pack A as they compute, so A would be packed in a pass of
+// its own for a sliver's worth of FMAs. (Panels do not change the order
+// of any sum, so a block of C may split its own columns.)
+func (b blocking) panelWidth(n int) int {
+	return roundUp(ceilDiv(n, ceilDiv(n, b.nc+b.nr)), b.nr)
+}
+
+// bigC is the size of C, in floats, from which products take bigKC: the
+// core's L3 share, past which its passes go to memory. (A variable so
+// that tests can lower it.)
+var bigC = thisCaches.l3Share() / 4
 
 // tile is a microkernel's register tile: mr rows by nr columns.
 type tile struct{ mr, nr int }
@@ -113,26 +162,15 @@ func (b blocking) workspace(m, n, k int) int {
 // blockWorkspace is workspace for blocking b as it is.
 func (b blocking) blockWorkspace(m, n, k int) int {
 	mc := roundUp(min(b.mc, m), b.mr)
-	nc := roundUp(min(b.nc, n), b.nr)
+	nc := min(b.nc+b.nr, roundUp(n, b.nr)) // panelWidth of up to n columns
 	kc := min(b.kc, k)
 	// runSlivers holds rows·k ≤ wholeA floats of A for a block of rows ≤ mc.
-	a := max(mc*kc, min(mc*k, wholeA))
-	sliver := b.nr * min(k, max(kc, wholeB/b.nr))
+	a := max(mc*kc, min(mc*k, b.wholeA))
+	sliver := b.nr * min(k, max(kc, b.wholeB/b.nr))
 	// runDirect holds a sliver of kc rows (the dot route's last column
 	// apart, kc floats) and a tile.
 	direct := max((kc+b.direct.mr)*b.direct.nr, (kc+b.directDot.mr)*b.directDot.nr)
 	return max(roundUp(a+packSlack, lineFloats)+max(kc*nc, sliver)+b.mr*b.nr, direct)
 }
-
-// wholeB is the most floats of a packed B sliver that runSlivers packs for
-// all k blocks at once: 512 KiB, half of L2, beside at most 256 KiB of A.
-// The microkernels then read it from L2, which their 8 bytes per cycle of B
-// allow.
-const wholeB = 1 << 17
-
-// wholeA is the most floats of packed A that run keeps for all k blocks at
-// once (in L2), so that it can take the B slivers one by one through every
-// k block.
-const wholeA = 1 << 16
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }

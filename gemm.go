@@ -120,7 +120,7 @@ func (g *gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 	case g.K == 0 || g.Alpha == 0:
 	case direct:
 		g.runDirect(id, b, ws, i0, i1, j0, j1)
-	case i1-i0 <= b.mc && g.K >= 64 && rows*g.K <= wholeA:
+	case i1-i0 <= b.mc && g.K >= 64 && rows*g.K <= b.wholeA:
 		g.runSlivers(id, b, ws, i0, i1, j0, j1, store)
 	default:
 		g.runBlocks(id, b, ws, i0, i1, j0, j1, store)
@@ -153,7 +153,7 @@ func (g *gemm) kstep(b blocking) int {
 func (g *gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int, store bool) {
 	rows, ks := roundUp(i1-i0, b.mr), g.kstep(b)
 	bRows := min(b.kc, g.K)
-	if g.K*b.nr <= wholeB {
+	if g.K*b.nr <= b.wholeB {
 		bRows = g.K
 	}
 	aBuf := ws[:roundUp(rows*g.K+packSlack, lineFloats)]
@@ -194,10 +194,11 @@ func (g *gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 	kcMax := min(b.kc, g.K)
 	mcMax := roundUp(min(b.mc, i1-i0), mr)
 	aBuf := ws[:roundUp(mcMax*kcMax+packSlack, lineFloats)]
-	bBuf := ws[len(aBuf) : len(aBuf)+kcMax*roundUp(min(b.nc, j1-j0), nr)]
+	panel := b.panelWidth(j1 - j0)
+	bBuf := ws[len(aBuf) : len(aBuf)+kcMax*panel]
 	tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+mr*nr]
-	for jc := j0; jc < j1; jc += b.nc {
-		nc := min(b.nc, j1-jc)
+	for jc := j0; jc < j1; jc += panel {
+		nc := min(panel, j1-jc)
 		kstep := g.kstep(b)
 		for pc := 0; pc < g.K; pc += kstep {
 			kc := min(kstep, g.K-pc)

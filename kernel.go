@@ -91,6 +91,7 @@ type kernelSet struct {
 
 // kernelSets holds each ISA's kernels. An ISA takes its fallback's kernels
 // of a family it has none of (AVX-512 uses AVX2's transposing packs).
+// AVX-512's GEMM kernels are those of the tile this CPU's uarch row picks.
 var kernelSets = buildKernelSets()
 
 // isaFallback is the ISA whose kernels an ISA borrows; every CPU of the
@@ -98,6 +99,7 @@ var kernelSets = buildKernelSets()
 var isaFallback = [numISA]isaID{isaAVX512: isaAVX2}
 
 func buildKernelSets() (sets [numISA]kernelSet) {
+	tiles := [numISA]tile{isaAVX512: avx512Tile()}
 	for _, isa := range []isaID{isaAVX2, isaNEON, isaAVX512} { // fallbacks first
 		s := &sets[isa]
 		if fb := isaFallback[isa]; fb != isaGeneric {
@@ -109,7 +111,7 @@ func buildKernelSets() (sets [numISA]kernelSet) {
 		single := s.singles()
 		for i := range kernelTable {
 			id, k := kernelID(i), &kernelTable[i]
-			if id == noKernel || k.isa != isa || k.study {
+			if id == noKernel || k.isa != isa || k.study || !k.ofTile(tiles[isa]) {
 				continue
 			}
 			st := 0
@@ -138,6 +140,21 @@ func buildKernelSets() (sets [numISA]kernelSet) {
 		}
 	}
 	return sets
+}
+
+// ofTile reports whether k is of main tile t (any tile if t is zero): a
+// GEMM kernel of another tile (or an edge kernel of another height) is
+// not.
+func (k *kernelSpec) ofTile(t tile) bool {
+	switch {
+	case t == tile{}:
+		return true
+	case k.family == famSgemm && k.edge:
+		return k.mr == t.mr
+	case k.family == famSgemm || k.family == famSgemmPack || k.family == famSgemmPrefetch:
+		return k.mr == t.mr && k.nr == t.nr
+	}
+	return true
 }
 
 // singles maps each family of which an ISA has one kernel to the field of

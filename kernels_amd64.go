@@ -357,3 +357,6 @@ func dotsAVX512(d []float32, a []float32, x []float32, off []int, n int)
 //
 //go:noescape
 func addRowsAVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+
+// cpuid executes CPUID with EAX = leaf and ECX = sub and returns the four registers it sets.
+func cpuid(leaf uint32, sub uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)

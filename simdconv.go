@@ -37,5 +37,6 @@
 // package's driver runs: it installs itself there when it is initialised.
 //
 // PeakLoop is exported for the benchmarks, which report speed against the
-// FMA ceiling it measures.
+// FMA ceiling it measures, and CPUInfo for diagnostics: what was read about
+// the CPU (vendor, model, caches) and the blocking chosen from it.
 package simdconv

@@ -49,6 +49,9 @@ func reportMarkdown(r *results, tab string, cpu cpuID, start time.Time, plots []
 	}
 	p("## Machine\n\n")
 	p("- CPU: %v\n", cpu)
+	for _, line := range strings.Split(strings.TrimSpace(simdconv.CPUInfo()), "\n") {
+		p("- %s\n", line)
+	}
 	p("- GOOS/GOARCH: %s/%s\n", runtime.GOOS, runtime.GOARCH)
 	p("- GOMAXPROCS: %d, NumCPU: %d\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
 	p("- Go: %s\n", runtime.Version())
