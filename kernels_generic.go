@@ -130,6 +130,27 @@ var peakSink float32
 // src[r*srcStride+j-lo] where lo ≤ j < hi and to 0 elsewhere. It is the
 // reference for the assembly packRows kernels.
 func packRowsGeneric(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
+	// A generic sliver's rows are a few floats each, which cost less to
+	// move one by one, or as an array, than the calls of clear and copy.
+	switch {
+	case n == genericNR && lo == 0 && hi == n:
+		for r := range rows {
+			*(*[genericNR]float32)(dst[r*dstStride:]) = *(*[genericNR]float32)(src[r*srcStride:])
+		}
+		return
+	case n <= genericNR:
+		for r := range rows {
+			out, in := dst[r*dstStride:][:n], src[r*srcStride:]
+			for j := range out {
+				v := float32(0)
+				if j >= lo && j < hi {
+					v = in[j-lo]
+				}
+				out[j] = v
+			}
+		}
+		return
+	}
 	for r := range rows {
 		out := dst[r*dstStride:][:n]
 		clear(out[:lo])
