@@ -393,7 +393,9 @@ func inside(iw, n, w int) (lo, hi int) {
 // gatherRow sets out[u] = src[iw+u·step], or 0 where that index is outside
 // src.
 func gatherRow(out, src []float32, iw, step int) {
-	if step == 1 {
+	// A short run (a generic sliver's) costs less element by element than
+	// the calls of clear and copy.
+	if step == 1 && len(out) > genericNR {
 		lo, hi := inside(iw, len(out), len(src))
 		clear(out[:lo])
 		if lo < hi {
