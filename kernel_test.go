@@ -321,8 +321,27 @@ func tileKernels() []kernelSpec {
 // runKernelTile runs kernel id, or the generic tile for noKernel.
 func runKernelTile(id kernelID, a, b, c []float32, k, ldc int) {
 	if id == noKernel {
-		sgemmGeneric(a, b, c, k, ldc)
+		sgemmGeneric(a, b, c, k, ldc, genericMR)
 		return
 	}
 	callTile(id, a, b, c, k, ldc)
+}
+
+// TestGenericRows checks that the generic kernel limited to its first rows
+// rows computes them bitwise as the whole tile does, and leaves the others.
+func TestGenericRows(t *testing.T) {
+	const ldc = genericNR + 2
+	for _, k := range []int{0, 1, 3, 4, 5, 17, 64, 67} {
+		r := rand.New(rand.NewPCG(uint64(k), 11))
+		a, b := testutil.Rand(r, k*genericMR), testutil.Rand(r, k*genericNR)
+		c0 := testutil.Rand(r, genericMR*ldc)
+		whole := slices.Clone(c0)
+		sgemmGeneric(a, b, whole, k, ldc, genericMR)
+		for rows := 1; rows <= genericMR; rows++ {
+			c := slices.Clone(c0)
+			sgemmGeneric(a, b, c, k, ldc, rows)
+			require.Equal(t, whole[:rows*ldc], c[:rows*ldc], "k=%d rows=%d", k, rows)
+			require.Equal(t, c0[rows*ldc:], c[rows*ldc:], "k=%d rows=%d: rows past rows written", k, rows)
+		}
+	}
 }

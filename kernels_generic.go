@@ -14,17 +14,25 @@ const (
 	genericNR = 4
 )
 
-// sgemmGeneric computes, for i < 4, j < 4:
+// sgemmGeneric computes, for i < rows ≤ 4, j < 4:
 //
 //	c[i*ldc+j] += Σ_{p<k} a[p*4+i]·b[p*4+j]
 //
 // summing over p in order. a holds k steps of a packed 4-row A sliver, b k
 // steps of a packed 4-column B sliver. It is the fallback on every platform
-// and the reference that the assembly kernels are tested against.
-func sgemmGeneric(a, b, c []float32, k, ldc int) {
-	a, b, c = a[:k*4], b[:k*4], c[:3*ldc+4]
-	sgemmRows2(a, b, c, 0, ldc)
-	sgemmRows2(a, b, c[2*ldc:], 2, ldc)
+// and the reference that the assembly kernels are tested against. An edge
+// tile's rows past rows are padding, and a product of one or three rows
+// (a convolution's one or three input channels) would spend a quarter to
+// three quarters of its time on them.
+func sgemmGeneric(a, b, c []float32, k, ldc, rows int) {
+	a, b = a[:k*4], b[:k*4]
+	for i := 0; i < rows; i += 2 {
+		if rows-i == 1 {
+			sgemmRow1(a, b, c[i*ldc:], i)
+		} else {
+			sgemmRows2(a, b, c[i*ldc:], i, ldc)
+		}
+	}
 }
 
 // sgemmRows2 is sgemmGeneric for rows i and i+1 (i is 0 or 2), c starting
@@ -94,6 +102,46 @@ func sgemmRows2(a, b, c []float32, i, ldc int) {
 	}
 	addRow4(c[:4], c00, c01, c02, c03)
 	addRow4(c[ldc:ldc+4], c10, c11, c12, c13)
+}
+
+// sgemmRow1 is sgemmGeneric for row i alone, c starting at row i.
+func sgemmRow1(a, b, c []float32, i int) {
+	var c0, c1, c2, c3 float32
+	i &= 3 // proves i+12 < 16
+	for len(a) >= 16 && len(b) >= 16 {
+		ap, bp := (*[16]float32)(a), (*[16]float32)(b)
+		ai := ap[i]
+		c0 += ai * bp[0]
+		c1 += ai * bp[1]
+		c2 += ai * bp[2]
+		c3 += ai * bp[3]
+		ai = ap[i+4]
+		c0 += ai * bp[4]
+		c1 += ai * bp[5]
+		c2 += ai * bp[6]
+		c3 += ai * bp[7]
+		ai = ap[i+8]
+		c0 += ai * bp[8]
+		c1 += ai * bp[9]
+		c2 += ai * bp[10]
+		c3 += ai * bp[11]
+		ai = ap[i+12]
+		c0 += ai * bp[12]
+		c1 += ai * bp[13]
+		c2 += ai * bp[14]
+		c3 += ai * bp[15]
+		a, b = a[16:], b[16:]
+	}
+	for len(a) >= 4 && len(b) >= 4 {
+		ap, bp := (*[4]float32)(a), (*[4]float32)(b)
+		ai := ap[i]
+		c0 += ai * bp[0]
+		c1 += ai * bp[1]
+		c2 += ai * bp[2]
+		c3 += ai * bp[3]
+		a, b = a[4:], b[4:]
+	}
+	addRow4(c, c0, c1, c2, c3)
 }
 
 func addRow4(r []float32, v0, v1, v2, v3 float32) {
