@@ -282,10 +282,12 @@ func (m *im2col) gatherSliver(dst []float32, nr, k0, kc int, segs []segment) {
 	nw := len(m.OffW)
 	taps := len(m.OffH) * nw
 	cs := m.chanStride()
-	c, t := k0/taps, k0%taps
+	// Row kk is tap (r, s) of channel c; counting them, rather than
+	// dividing kk, saves two divisions a row of a few floats.
+	c, r, s := k0/taps, k0%taps/nw, k0%nw
 	for kk := 0; kk < kc; kk++ {
-		offH, offW := m.OffH[t/nw], m.OffW[t%nw]
-		plane := m.X[c*cs+m.tapPlane(t%nw):][:m.H*m.W]
+		offH, offW := m.OffH[r], m.OffW[s]
+		plane := m.X[c*cs+m.tapPlane(s):][:m.H*m.W]
 		row := dst[kk*nr : kk*nr+nr]
 		for _, sg := range segs {
 			out := row[sg.off : sg.off+sg.n]
@@ -295,8 +297,10 @@ func (m *im2col) gatherSliver(dst []float32, nr, k0, kc int, segs []segment) {
 				gatherRow(out, plane[ih*m.W:(ih+1)*m.W], sg.iw+offW, m.StrideW)
 			}
 		}
-		if t++; t == taps {
-			c, t = c+1, 0
+		if s++; s == nw {
+			if s, r = 0, r+1; r == len(m.OffH) {
+				c, r = c+1, 0
+			}
 		}
 	}
 }
