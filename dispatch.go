@@ -10,7 +10,7 @@ import "math/bits"
 
 // microkernel runs id's nr-wide kernel: the main tile or an edge one.
 func microkernel(id isaID, nr int, a, b, c []float32, k, ldc int) {
-	runTile(widthKernel(id, nr), a, b, c, k, ldc)
+	runTile(widthKernel(id, nr), a, b, c, k, ldc, genericMR)
 }
 
 // widthKernel is id's nr-wide kernel, the main tile or an edge one, or
@@ -41,10 +41,11 @@ func storeWidthKernel(id isaID, nr int) kernelID {
 }
 
 // runTile runs kernel kid, or the generic kernel for noKernel, after
-// checking its operands against kid's tile.
-func runTile(kid kernelID, a, b, c []float32, k, ldc int) {
+// checking its operands against kid's tile. The generic kernel computes
+// only the tile's first rows rows, the assembly kernels all of them.
+func runTile(kid kernelID, a, b, c []float32, k, ldc, rows int) {
 	if kid == noKernel {
-		sgemmGeneric(a, b, c, k, ldc)
+		sgemmGeneric(a, b, c, k, ldc, rows)
 		return
 	}
 	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, kernelTable[kid].nr)

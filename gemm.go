@@ -335,7 +335,7 @@ func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 					continue
 				}
 				if set != noKernel {
-					runTile(set, as, bs, c, kc, g.Ldc)
+					runTile(set, as, bs, c, kc, g.Ldc, mr)
 					continue
 				}
 				if store {
@@ -343,12 +343,12 @@ func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 						clear(c[i*g.Ldc : i*g.Ldc+w])
 					}
 				}
-				runTile(add, as, bs, c, kc, g.Ldc)
+				runTile(add, as, bs, c, kc, g.Ldc, mr)
 				continue
 			}
 			t := tmp[:mr*w]
 			clear(t)
-			runTile(add, as, bs, t, kc, w)
+			runTile(add, as, bs, t, kc, w, rows)
 			for i := 0; i < rows; i++ {
 				dst := g.C[off+i*g.Ldc : off+i*g.Ldc+cols]
 				if store {

@@ -16,10 +16,10 @@ import (
 // architecture, wherever the CPU has the features the row names.
 
 // forEachKernel runs f as a subtest for every row of kernelTable in fams
-// whose features this CPU has.
+// whose features this CPU has; for famSgemm, the generic tile too.
 func forEachKernel(t *testing.T, f func(t *testing.T, id kernelID, k kernelSpec), fams ...family) {
-	for i, k := range kernelTable {
-		if i == 0 || !slices.Contains(fams, k.family) {
+	for i, k := range tileKernels() {
+		if !slices.Contains(fams, k.family) {
 			continue
 		}
 		t.Run("kern="+k.name, func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestKernelSgemm(t *testing.T) {
 					}
 				}
 				c0 := slices.Clone(c)
-				callTile(id, ga.Slice(), gb.Slice(), c, k, ldc)
+				runKernelTile(id, ga.Slice(), gb.Slice(), c, k, ldc)
 				for _, g := range []*testutil.Guarded{ga, gb, gc} {
 					g.Check(t)
 				}
@@ -145,7 +145,7 @@ func TestKernelSgemm(t *testing.T) {
 			b[i] = float32(i%5 - 2)
 		}
 		c := make([]float32, mr*nr)
-		callTile(id, a, b, c, k, nr)
+		runKernelTile(id, a, b, c, k, nr)
 		for i := range mr {
 			for j := range nr {
 				var want float32
@@ -273,7 +273,7 @@ func BenchmarkMicrokernel(b *testing.B) {
 		a, bb := testutil.Rand(r, k*kk.mr), testutil.Rand(r, k*kk.nr)
 		c := make([]float32, kk.mr*kk.nr)
 		for b.Loop() {
-			callTile(id, a, bb, c, k, kk.nr)
+			runKernelTile(id, a, bb, c, k, kk.nr)
 		}
 		b.ReportMetric(2*float64(kk.mr*kk.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
@@ -292,19 +292,56 @@ func BenchmarkMicrokernelL2(b *testing.B) {
 		c := make([]float32, slivers*kk.mr*kk.nr)
 		for b.Loop() {
 			for s := range slivers {
-				callTile(id, a[s*k*kk.mr:], bb, c[s*kk.mr*kk.nr:], k, kk.nr)
+				runKernelTile(id, a[s*k*kk.mr:], bb, c[s*kk.mr*kk.nr:], k, kk.nr)
 			}
 		}
 		b.ReportMetric(2*float64(slivers*kk.mr*kk.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 }
 
-// forEachKernelB runs f for every adding famSgemm kernel this CPU runs.
+// forEachKernelB runs f for every adding famSgemm kernel this CPU runs,
+// the generic tile first.
 func forEachKernelB(b *testing.B, f func(b *testing.B, id kernelID, k kernelSpec)) {
-	for i, k := range kernelTable {
-		if i == 0 || k.family != famSgemm || k.store || cpuFeatures()&k.needs != k.needs {
+	for i, k := range tileKernels() {
+		if k.family != famSgemm || k.store || cpuFeatures()&k.needs != k.needs {
 			continue
 		}
 		b.Run(fmt.Sprintf("isa=%s/tile=%dx%d", isaNames[k.isa], k.mr, k.nr), func(b *testing.B) { f(b, kernelID(i), k) })
+	}
+}
+
+// tileKernels is kernelTable with row 0, noKernel, standing for the generic
+// tile, which runTile runs in its place.
+func tileKernels() []kernelSpec {
+	ks := slices.Clone(kernelTable[:])
+	ks[noKernel] = kernelSpec{name: "sgemmGeneric", isa: isaGeneric, family: famSgemm, mr: genericMR, nr: genericNR}
+	return ks
+}
+
+// runKernelTile runs kernel id, or the generic tile for noKernel.
+func runKernelTile(id kernelID, a, b, c []float32, k, ldc int) {
+	if id == noKernel {
+		sgemmGeneric(a, b, c, k, ldc, genericMR)
+		return
+	}
+	callTile(id, a, b, c, k, ldc)
+}
+
+// TestGenericRows checks that the generic kernel limited to its first rows
+// rows computes them bitwise as the whole tile does, and leaves the others.
+func TestGenericRows(t *testing.T) {
+	const ldc = genericNR + 2
+	for _, k := range []int{0, 1, 3, 4, 5, 17, 64, 67} {
+		r := rand.New(rand.NewPCG(uint64(k), 11))
+		a, b := testutil.Rand(r, k*genericMR), testutil.Rand(r, k*genericNR)
+		c0 := testutil.Rand(r, genericMR*ldc)
+		whole := slices.Clone(c0)
+		sgemmGeneric(a, b, whole, k, ldc, genericMR)
+		for rows := 1; rows <= genericMR; rows++ {
+			c := slices.Clone(c0)
+			sgemmGeneric(a, b, c, k, ldc, rows)
+			require.Equal(t, whole[:rows*ldc], c[:rows*ldc], "k=%d rows=%d", k, rows)
+			require.Equal(t, c0[rows*ldc:], c[rows*ldc:], "k=%d rows=%d: rows past rows written", k, rows)
+		}
 	}
 }

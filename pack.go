@@ -111,6 +111,11 @@ func (a *dense) packA(id isaID, dst []float32, alpha float32, i0, mc, k0, kc, mr
 			continue
 		case rows == mr && !a.Trans:
 			done = packT(id, mr, dst[s*kc:], a.Data[(i0+s)*a.Stride+k0:], a.Stride, mr, kc, alpha)
+			if done == 0 && mr == 4 {
+				row := func(ii int) []float32 { return a.Data[(i0+s+ii)*a.Stride+k0:] }
+				interleave4(sl, row(0), row(1), row(2), row(3), kc, alpha)
+				continue
+			}
 		}
 		for ii := 0; ii < rows; ii++ {
 			i := i0 + s + ii
@@ -177,6 +182,11 @@ func (d *dense) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 // past the last (repeating its offset for them); what it leaves in Go.
 func packColumns(id isaID, sl, x []float32, start []int, k0, kc, nr int) {
 	cols := len(start)
+	if cols == 4 && nr == 4 && !hasPackT(id, 8) {
+		col := func(jj int) []float32 { return x[start[jj]+k0:] }
+		interleave4(sl, col(0), col(1), col(2), col(3), kc, 1)
+		return
+	}
 	// The kernel did k steps [0, kt) of columns [0, ct).
 	kt, ct := 0, 0
 	for ct < cols && ct+8 <= nr {
@@ -205,6 +215,18 @@ func packColumns(id isaID, sl, x []float32, start []int, k0, kc, nr int) {
 			out[jj] = x[start[jj]+k0+kk]
 		}
 		clear(out[max(from, cols):])
+	}
+}
+
+// interleave4 sets dst[kk*4+i] = alpha·r_i[kk] for i < 4 and kk < kc: a
+// sliver 4 wide from four runs, as the transposing kernels pack one, for
+// the ISAs without them (generic, whose tile is 4×4). An element at a time
+// cost a bounds check each.
+func interleave4(dst, r0, r1, r2, r3 []float32, kc int, alpha float32) {
+	r0, r1, r2, r3 = r0[:kc], r1[:kc], r2[:kc], r3[:kc]
+	for kk := range kc {
+		d := (*[4]float32)(dst[kk*4:])
+		d[0], d[1], d[2], d[3] = alpha*r0[kk], alpha*r1[kk], alpha*r2[kk], alpha*r3[kk]
 	}
 }
 
@@ -260,10 +282,12 @@ func (m *im2col) gatherSliver(dst []float32, nr, k0, kc int, segs []segment) {
 	nw := len(m.OffW)
 	taps := len(m.OffH) * nw
 	cs := m.chanStride()
-	c, t := k0/taps, k0%taps
+	// Row kk is tap (r, s) of channel c; counting them, rather than
+	// dividing kk, saves two divisions a row of a few floats.
+	c, r, s := k0/taps, k0%taps/nw, k0%nw
 	for kk := 0; kk < kc; kk++ {
-		offH, offW := m.OffH[t/nw], m.OffW[t%nw]
-		plane := m.X[c*cs+m.tapPlane(t%nw):][:m.H*m.W]
+		offH, offW := m.OffH[r], m.OffW[s]
+		plane := m.X[c*cs+m.tapPlane(s):][:m.H*m.W]
 		row := dst[kk*nr : kk*nr+nr]
 		for _, sg := range segs {
 			out := row[sg.off : sg.off+sg.n]
@@ -273,8 +297,10 @@ func (m *im2col) gatherSliver(dst []float32, nr, k0, kc int, segs []segment) {
 				gatherRow(out, plane[ih*m.W:(ih+1)*m.W], sg.iw+offW, m.StrideW)
 			}
 		}
-		if t++; t == taps {
-			c, t = c+1, 0
+		if s++; s == nw {
+			if s, r = 0, r+1; r == len(m.OffH) {
+				c, r = c+1, 0
+			}
 		}
 	}
 }
@@ -393,7 +419,9 @@ func inside(iw, n, w int) (lo, hi int) {
 // gatherRow sets out[u] = src[iw+u·step], or 0 where that index is outside
 // src.
 func gatherRow(out, src []float32, iw, step int) {
-	if step == 1 {
+	// A short run (a generic sliver's) costs less element by element than
+	// the calls of clear and copy.
+	if step == 1 && len(out) > genericNR {
 		lo, hi := inside(iw, len(out), len(src))
 		clear(out[:lo])
 		if lo < hi {

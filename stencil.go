@@ -100,8 +100,22 @@ func stencilGeneric(y, x, w []float32, off []int, n int, bias float32) {
 	}
 }
 
+// dotsGeneric sums each dot product in order, four taps at a time: one
+// chain of adds is bound by the add's latency, four run side by side.
 func dotsGeneric(d, a, x []float32, off []int, n int) {
 	a = a[:n]
+	for len(off) >= 4 {
+		x0, x1, x2, x3 := x[off[0]:][:n], x[off[1]:][:n], x[off[2]:][:n], x[off[3]:][:n]
+		var s0, s1, s2, s3 float32
+		for i, v := range a {
+			s0 += v * x0[i]
+			s1 += v * x1[i]
+			s2 += v * x2[i]
+			s3 += v * x3[i]
+		}
+		d[0], d[1], d[2], d[3] = s0, s1, s2, s3
+		d, off = d[4:], off[4:]
+	}
 	for t, o := range off {
 		xs := x[o : o+n]
 		sum := float32(0)
