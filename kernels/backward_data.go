@@ -35,7 +35,7 @@ const panelTarget = 1 << 15
 
 // planBackwardData picks the route by estimated cost and sizes its panels.
 func (c *Conv2D) planBackwardData() {
-	s := c.s
+	s := &c.s
 	if c.pointwise {
 		c.route = routeDirect
 		return
@@ -75,7 +75,7 @@ func (c *Conv2D) planBackwardData() {
 }
 
 func (c *Conv2D) planPhases() {
-	s := c.s
+	s := &c.s
 	filt := 0
 	for a := 0; a < s.StrideH; a++ {
 		h0, rows, rTaps, offH := phaseTaps(a, s.H, s.R, s.StrideH, s.DilationH, s.PadTop)
@@ -121,7 +121,7 @@ func phaseTaps(a, n, taps, stride, dil, pad int) (x0, count int, ts, off []int) 
 // input: the full convolution of dy with the 180°-rotated filter, channels
 // swapped. dx is overwritten.
 func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
-	s := c.s
+	s := &c.s
 	if err := checkArgs("BackwardData", c.ws,
 		arg{name: "dx", x: dx, want: s.xLen, what: "N·C·H·W", out: true},
 		arg{name: "dy", x: dy, want: s.yLen, what: "N·K·P·Q"},
@@ -156,7 +156,7 @@ func (j *dataJob) items() int { return j.st.c.s.N * j.st.c.s.Groups }
 
 func (j *dataJob) item(wk *worker, wide bool, it int) {
 	st, c := j.st, j.st.c
-	s, dx, dy, w := c.s, j.dx, j.dy, j.w
+	s, dx, dy, w := &c.s, j.dx, j.dy, j.w
 	n, g := it/s.Groups, it%s.Groups
 	dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
 	dyg := dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]
@@ -202,7 +202,7 @@ func (st *callState) transposedProduct(wk *worker, wide bool, wg, dy, out []floa
 // correlation of dY with the phase's taps of the rotated filter.
 func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []float32) {
 	c := st.c
-	s := c.s
+	s := &c.s
 	nt := len(ph.rTaps) * len(ph.sTaps)
 	kdim := s.Kg * nt
 	wk.denseA = engine.Dense{Data: st.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
@@ -247,7 +247,7 @@ func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg
 // rearrangeFilter writes into filt, for each phase and group, the matrix
 // A[c][(k, r, s)] = w[k][c][r][s] over the phase's taps.
 func (c *Conv2D) rearrangeFilter(filt, w []float32) {
-	s := c.s
+	s := &c.s
 	for _, ph := range c.phases {
 		nt := len(ph.rTaps) * len(ph.sTaps)
 		dst := filt[ph.filt:]
@@ -284,7 +284,7 @@ func (c *Conv2D) rearrangeFilter(filt, w []float32) {
 // way each tap adds contiguous runs, a call of engine.AddRows for the
 // whole rows of the chunk and one for each partial row at its ends.
 func (c *Conv2D) col2im(dst, col []float32, j0, cols, h0, h1 int) {
-	s := c.s
+	s := &c.s
 	w, chanLen, shift, plane := s.W, s.HW, c.offW, []int(nil)
 	if c.split != nil {
 		w, chanLen, shift, plane = c.split.w, s.StrideW*s.H*c.split.w, c.split.shift, c.split.plane
@@ -332,7 +332,7 @@ func (c *Conv2D) col2im(dst, col []float32, j0, cols, h0, h1 int) {
 // mergePhases sets rows [h0, h1) of dx (Cg planes) from its phase planes
 // in buf.
 func (c *Conv2D) mergePhases(dx, buf []float32, h0, h1 int) {
-	s, sp := c.s, c.split
+	s, sp := &c.s, c.split
 	plane := s.H * sp.w
 	for ci := 0; ci < s.Cg; ci++ {
 		for ph := 0; ph < s.StrideW; ph++ {
@@ -362,7 +362,7 @@ var minRowChunks = 8
 // contributions in the same order as on one thread.
 func (st *callState) backwardDataRows(dx, dy, w []float32) {
 	c := st.c
-	s := c.s
+	s := &c.s
 	for it := 0; it < s.N*s.Groups; it++ {
 		n, g := it/s.Groups, it%s.Groups
 		dxg := dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
@@ -388,7 +388,7 @@ type dataRowsJob struct {
 
 func (j *dataRowsJob) Do(t int) {
 	st, c := j.st, j.st.c
-	s, wk, dxg, dyg, wg, acc := c.s, &st.workers[t], j.dx, j.dy, j.w, j.acc
+	s, wk, dxg, dyg, wg, acc := &c.s, &st.workers[t], j.dx, j.dy, j.w, j.acc
 	h0, h1 := t*s.H/c.threads, (t+1)*s.H/c.threads
 	if h0 >= h1 {
 		return

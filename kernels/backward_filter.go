@@ -11,7 +11,7 @@ import "github.com/simdconv/simdconv/internal/engine"
 // dW, never the sum over images and positions, so the result is the same
 // for every thread count.
 func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
-	s := c.s
+	s := &c.s
 	if err := checkArgs("BackwardFilter", c.ws,
 		arg{name: "dw", x: dw, want: s.wLen, what: "K·C/Groups·R·S", out: true},
 		arg{name: "dbias", x: dbias, want: s.K, what: "K", optional: true, out: true},
@@ -59,7 +59,7 @@ func (j *filterJob) items() int { return j.st.c.s.Groups * j.blocks }
 // never spread over the threads, so it ignores wide.
 func (j *filterJob) item(wk *worker, _ bool, it int) {
 	c := j.st.c
-	s, dw, dy, x, blocks := c.s, j.dw, j.dy, j.x, j.blocks
+	s, dw, dy, x, blocks := &c.s, j.dw, j.dy, j.x, j.blocks
 	g, blk := it/blocks, it%blocks
 	i0, i1, j0, j1 := split(s.Kg, s.CRSg, blocks, blk)
 	if c.stencil != nil { // C/G = 1, CRSg = R·S: dot products per output channel
@@ -138,7 +138,7 @@ func split(m, n, blocks, b int) (i0, i1, j0, j1 int) {
 // dW from the shared copies.
 func (st *callState) backwardFilterShared(dw, dy, x []float32) {
 	c := st.c
-	s := c.s
+	s := &c.s
 	for g := 0; g < s.Groups; g++ {
 		for n := 0; n < s.N; n++ {
 			st.filterPad = filterPadJob{st: st, x: x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW],
@@ -165,7 +165,7 @@ type filterPadJob struct {
 
 func (j *filterPadJob) Do(t int) {
 	c := j.st.c
-	s, w0, xg, dyg := c.s, &j.st.workers[0], j.x, j.dy
+	s, w0, xg, dyg := &c.s, &j.st.workers[0], j.x, j.dy
 	end := c.padChannels(w0.xpad, xg, t*s.Cg/c.threads, (t+1)*s.Cg/c.threads)
 	if t == c.threads-1 {
 		clear(w0.xpad[end:])
@@ -193,7 +193,7 @@ func (j *filterSharedJob) Do(t int) {
 // shiftedProduct adds (beta = 1) or writes (beta = 0) block [i0, i1) ×
 // [j0, j1) of group g's dW from the padded copies in src.
 func (c *Conv2D) shiftedProduct(wk, src *worker, g int, beta float32, dw []float32, i0, i1, j0, j1 int) {
-	s := c.s
+	s := &c.s
 	wk.denseA = engine.Dense{Data: src.dypad, Stride: s.P * c.wpad}
 	wk.shifted = engine.Shifted{X: src.xpad, Off: c.shifted}
 	wk.g = engine.Gemm{M: s.Kg, N: s.CRSg, K: s.P * c.wpad, Alpha: 1, A: &wk.denseA,
@@ -235,7 +235,7 @@ func sumChannels(dst, src []float32, n, plane int, accumulate bool) {
 // transpose of runs, with no padding tests. An Inf in the input can then
 // meet one of those zeros and give a NaN that the plain route would not.
 func (c *Conv2D) planShifted() {
-	s := c.s
+	s := &c.s
 	ws := (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
 	// Past a fifth more positions per row, the extra flops cost more than
 	// the contiguous packing saves.
@@ -249,7 +249,7 @@ func (c *Conv2D) planShifted() {
 
 // useShifted builds the Shifted form.
 func (c *Conv2D) useShifted() {
-	s := c.s
+	s := &c.s
 	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
 	c.wpad = (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
 	plane := hs * c.wpad
@@ -280,7 +280,7 @@ func (c *Conv2D) useShifted() {
 // x a float at a time. The values, and so the result, are the same either
 // way.
 func (c *Conv2D) planImRows() {
-	s := c.s
+	s := &c.s
 	c.imRows = !c.pointwise && c.stencil == nil && c.shifted == nil && s.CRSg*s.PQ <= maxImRows
 }
 

@@ -20,7 +20,7 @@ const maxChunks = 8
 // times dW's longer side, so that its partial costs less than a fifth of
 // its product. Grouped layers keep the split of dW.
 func (c *Conv2D) planChunks() {
-	s := c.s
+	s := &c.s
 	if c.shifted == nil || s.Groups != 1 {
 		return
 	}
@@ -53,7 +53,7 @@ func (j *chunkJob) Do(t int) {
 // chunk computes chunk ch's partial dW on worker wk.
 func (j *chunkJob) chunk(wk *worker, ch int) {
 	c := j.st.c
-	s, rows := c.s, c.s.N*c.s.P
+	s, rows := &c.s, c.s.N*c.s.P
 	part := j.partials[ch*s.wLen:][:s.wLen]
 	beta := float32(0)
 	for r0, r1 := ch*rows/c.chunks, (ch+1)*rows/c.chunks; r0 < r1; {

@@ -195,7 +195,7 @@ func taps(n, step, first int) []int {
 // Products may run transposed (productT), so every dimension bounds both M
 // and N.
 func (c *Conv2D) plan() {
-	s := c.s
+	s := &c.s
 	m := max(s.Kg, s.Cg, s.CRSg, s.PQ, s.HW)
 	n := m
 	k := max(s.CRSg, s.Kg*s.RS, s.PQ, s.P*c.wpad)
@@ -249,6 +249,6 @@ var minParallelFlops = 1 << 20
 
 // parallel reports whether a pass of this layer runs on several threads.
 func (c *Conv2D) parallel() bool {
-	s := c.s
+	s := &c.s
 	return c.threads > 1 && 2*float64(s.N)*float64(s.K)*float64(s.CRSg)*float64(s.PQ) >= float64(minParallelFlops)
 }

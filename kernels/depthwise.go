@@ -30,7 +30,7 @@ type stencilPlan struct {
 // (a channel multiplier). A single-channel input with several outputs (an
 // MNIST stem) is one product whose M is the outputs: the GEMM's.
 func (c *Conv2D) planStencil() {
-	s := c.s
+	s := &c.s
 	if s.Cg != 1 || s.Kg > 1 && s.Groups == 1 {
 		return
 	}
@@ -82,7 +82,7 @@ func (c *Conv2D) forwardStencil(wk *worker, y, x, w []float32, bias float32) {
 // the stencil of the rotated filter over dY padded by the filter's reach
 // less the forward padding.
 func (c *Conv2D) backwardDataStencil(wk *worker, dx, dy, w []float32) {
-	s := c.s
+	s := &c.s
 	for j := range s.Kg {
 		out := dx
 		if j > 0 { // a channel multiplier: the group's output channels add up
@@ -104,7 +104,7 @@ func (c *Conv2D) backwardDataStencil(wk *worker, dx, dy, w []float32) {
 // filter gradient, summed over the images: the dot products of dY (padded
 // to W' with zeros) with the padded input shifted by each tap.
 func (c *Conv2D) backwardFilterStencil(wk *worker, g, k, j0, j1 int, dw, dy, x []float32) {
-	s, st := c.s, c.stencil
+	s, st := &c.s, c.stencil
 	d := wk.dots[:j1-j0]
 	for img := 0; img < s.N; img++ {
 		xg, dyg := x[(img*s.C+g)*s.HW:][:s.HW], dy[(img*s.K+k)*s.PQ:][:s.PQ]
@@ -128,7 +128,7 @@ func (c *Conv2D) backwardFilterStencil(wk *worker, g, k, j0, j1 int, dw, dy, x [
 // definition: Σ_{p,q} dy[p,q]·x[p·StrideH + r·DilationH − PadTop, q·StrideW
 // + s·DilationW − PadLeft], the padding as zeros.
 func (c *Conv2D) stencilTap(t int, x, dy []float32) float32 {
-	s := c.s
+	s := &c.s
 	r, u := t/s.S, t%s.S
 	var sum float32
 	for p := range s.P {

@@ -38,7 +38,7 @@ type phasePlan struct {
 // planStridedStencil sets st.phases for a depthwise layer of stride above 1
 // whose copies fit maxCopy, and reports whether it did.
 func (c *Conv2D) planStridedStencil(st *stencilPlan) bool {
-	s := c.s
+	s := &c.s
 	sh := s.StrideH
 	hs := (s.H + s.PadTop + s.PadBottom + sh - 1) / sh
 	wp := s.W + s.PadLeft + s.PadRight
@@ -82,7 +82,7 @@ func roundUpSlack(n int) int { return ceilDiv(n, engine.Slack) * engine.Slack }
 // A phase that no tap reads is zeroed: the last rows' runs reach into the
 // next plane.
 func (c *Conv2D) splitRows(wk *worker, x []float32) []float32 {
-	s, ph := c.s, c.stencil.phases
+	s, ph := &c.s, c.stencil.phases
 	sh := s.StrideH
 	buf := wk.xpad[:ph.end]
 	for a := range sh {
@@ -106,7 +106,7 @@ func (c *Conv2D) splitRows(wk *worker, x []float32) []float32 {
 // spreadRows writes dy (P×Q) into dst, P rows of width wide, at columns q·sw
 // from col0, and zeroes the rest of dst.
 func (c *Conv2D) spreadRows(dst, dy []float32, width, col0 int) {
-	s := c.s
+	s := &c.s
 	if s.StrideW == 1 {
 		engine.CopyRows(dst, dy, s.P, width, col0, col0+s.Q, width, s.Q)
 		clear(dst[s.P*width:])
@@ -123,7 +123,7 @@ func (c *Conv2D) spreadRows(dst, dy []float32, width, col0 int) {
 
 // forwardPhases is forwardStencil at stride above 1.
 func (c *Conv2D) forwardPhases(wk *worker, y, x, w []float32, bias float32) {
-	s, ph := c.s, c.stencil.phases
+	s, ph := &c.s, c.stencil.phases
 	panel := wk.panel[:roundUpSlack(ph.n)]
 	engine.Stencil(panel, c.splitRows(wk, x), w, ph.off, ph.n, bias)
 	for p := range s.P {
@@ -152,7 +152,7 @@ func (c *Conv2D) dotsPhases(wk *worker, d, x, dy []float32, j0, j1 int) {
 // phase of padded dX is a stencil of the spread, padded dY over its taps,
 // whose rows are copied into dx.
 func (c *Conv2D) backwardDataPhases(wk *worker, dx, dy, w []float32) {
-	s, ph := c.s, c.stencil.phases
+	s, ph := &c.s, c.stencil.phases
 	sh := s.StrideH
 	pad := wk.dypad[:ph.dataEnd]
 	clear(pad[:ph.top*ph.wd])

@@ -9,7 +9,7 @@ import "github.com/simdconv/simdconv/internal/engine"
 // Each image and group is one multiply, Y (K/G × P·Q) = W (K/G × C/G·R·S) ·
 // im2col(X), whose B panels are packed straight from x.
 func (c *Conv2D) Forward(y, x, w, bias []float32) error {
-	s := c.s
+	s := &c.s
 	if err := checkArgs("Forward", c.ws,
 		arg{name: "y", x: y, want: s.yLen, what: "N·K·P·Q", out: true},
 		arg{name: "x", x: x, want: s.xLen, what: "N·C·H·W"},
@@ -38,7 +38,7 @@ func (j *forwardJob) items() int { return j.st.c.s.N * j.st.c.s.Groups }
 
 func (j *forwardJob) item(wk *worker, wide bool, it int) {
 	st, c := j.st, j.st.c
-	s, y, x, w, bias := c.s, j.y, j.x, j.w, j.bias
+	s, y, x, w, bias := &c.s, j.y, j.x, j.w, j.bias
 	n, g := it/s.Groups, it%s.Groups
 	xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
 	if c.stencil != nil { // C/G = 1: a stencil per output channel of the group

@@ -23,7 +23,7 @@ const maxCopy = 1 << 22
 // planSplit sets c.split for a layer of column stride above 1 whose phase
 // planes fit maxCopy.
 func (c *Conv2D) planSplit() {
-	s := c.s
+	s := &c.s
 	if s.StrideW == 1 || s.Cg*s.StrideW*s.H*((s.W+s.StrideW-1)/s.StrideW) > maxCopy {
 		return
 	}
@@ -42,7 +42,7 @@ func (c *Conv2D) planSplit() {
 // stride sw > 1 it splits x into sw phase planes per channel in wk.xpad
 // first, so that packing reads contiguous runs.
 func (c *Conv2D) setIm2col(wk *worker, m *engine.Im2col, x []float32) {
-	s := c.s
+	s := &c.s
 	if c.split == nil {
 		*m = engine.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
 			StrideH: s.StrideH, StrideW: s.StrideW, OffH: c.offH, OffW: c.offW}
@@ -122,7 +122,7 @@ func (c *Conv2D) padInput(xp, xg []float32) {
 // padChannels is padInput for channels [c0, c1) only, without the zeroing
 // past them; it returns where channel c1's planes start.
 func (c *Conv2D) padChannels(xp, xg []float32, c0, c1 int) int {
-	s := c.s
+	s := &c.s
 	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
 	chanLen := s.StrideH * s.StrideW * hs * c.wpad
 	dst, src := xp[c0*chanLen:c1*chanLen], xg[c0*s.HW:c1*s.HW]
@@ -144,7 +144,7 @@ func (c *Conv2D) padGradient(dyp, dyg []float32) { c.padGradientRows(dyp, dyg, 0
 
 // padGradientRows is padGradient for rows [r0, r1) of dY's Kg·P.
 func (c *Conv2D) padGradientRows(dyp, dyg []float32, r0, r1 int) {
-	s := c.s
+	s := &c.s
 	if r0 < r1 {
 		engine.CopyRows(dyp[r0*c.wpad:], dyg[r0*s.Q:], r1-r0, c.wpad, 0, s.Q, c.wpad, s.Q)
 	}
