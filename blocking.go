@@ -1,5 +1,7 @@
 package simdconv
 
+import "github.com/simdconv/simdconv/internal/engine"
+
 // blocking is one ISA's register tile (mr × nr) and cache blocks: an mc×kc
 // block of A stays in L2, a kc×nr sliver of B in L1, and a kc×nc panel of B
 // in L3.
@@ -149,14 +151,14 @@ func gemmWorkspace(m, n, k int) int {
 }
 
 // workspace covers every blocking that a product of up to m×n takes, and
-// the floats that alignLine may skip.
+// the floats that engine.AlignLine may skip: a whole number of cache lines.
 func (b blocking) workspace(m, n, k int) int {
 	size := b.blockWorkspace(m, n, k)
 	if m > b.mc {
 		size = max(size, b.forProduct(m, 1).blockWorkspace(m, n, k))
 		size = max(size, b.forProduct(m, n).blockWorkspace(m, n, k))
 	}
-	return roundUp(size, lineFloats) + lineFloats - 1
+	return engine.Lines(size) + engine.Line
 }
 
 // blockWorkspace is workspace for blocking b as it is.
@@ -170,7 +172,7 @@ func (b blocking) blockWorkspace(m, n, k int) int {
 	// runDirect holds a sliver of kc rows (the dot route's last column
 	// apart, kc floats) and a tile.
 	direct := max((kc+b.direct.mr)*b.direct.nr, (kc+b.directDot.mr)*b.directDot.nr)
-	return max(roundUp(a+packSlack, lineFloats)+max(kc*nc, sliver)+b.mr*b.nr, direct)
+	return max(engine.Lines(a+packSlack)+max(kc*nc, sliver)+b.mr*b.nr, direct)
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }

@@ -115,7 +115,7 @@ func (g *gemm) run(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int) {
 	if !store {
 		g.initC(i0, i1, j0, j1)
 	}
-	ws = alignLine(ws)
+	ws = engine.AlignLine(ws)
 	switch rows := roundUp(i1-i0, b.mr); {
 	case g.K == 0 || g.Alpha == 0:
 	case direct:
@@ -156,7 +156,7 @@ func (g *gemm) runSlivers(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int
 	if g.K*b.nr <= b.wholeB {
 		bRows = g.K
 	}
-	aBuf := ws[:roundUp(rows*g.K+packSlack, lineFloats)]
+	aBuf := ws[:engine.Lines(rows*g.K+packSlack)]
 	bBuf := ws[len(aBuf) : len(aBuf)+bRows*b.nr]
 	tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+b.mr*b.nr]
 	for pc := 0; pc < g.K; pc += ks {
@@ -193,7 +193,7 @@ func (g *gemm) runBlocks(id isaID, b blocking, ws []float32, i0, i1, j0, j1 int,
 	mr, nr := b.mr, b.nr
 	kcMax := min(b.kc, g.K)
 	mcMax := roundUp(min(b.mc, i1-i0), mr)
-	aBuf := ws[:roundUp(mcMax*kcMax+packSlack, lineFloats)]
+	aBuf := ws[:engine.Lines(mcMax*kcMax+packSlack)]
 	panel := b.panelWidth(j1 - j0)
 	bBuf := ws[len(aBuf) : len(aBuf)+kcMax*panel]
 	tmp := ws[len(aBuf)+len(bBuf) : len(aBuf)+len(bBuf)+mr*nr]

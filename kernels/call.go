@@ -92,26 +92,30 @@ func (c *Conv2D) release(st *callState) {
 	c.mu.Unlock()
 }
 
-// newState carves the workspace ws into a call state's pieces.
+// newState carves the workspace ws into a call state's pieces, each on
+// whole cache lines (engine.Line): the kernels stream through them with
+// 64-byte loads and stores, and no two threads' pieces share a line.
 func (c *Conv2D) newState(ws []float32) *callState {
 	st := &callState{c: c}
 	st.workers = make([]worker, c.threads)
 	st.slabs = make([][]float32, c.threads)
+	ws = engine.AlignLine(ws)
+	piece := func(n int) []float32 {
+		p := ws[:n:n]
+		ws = ws[engine.Lines(n):]
+		return p
+	}
 	for t := range st.workers {
 		w := &st.workers[t]
-		w.gemm, ws = ws[:c.gemmWS:c.gemmWS], ws[c.gemmWS:]
-		w.panel, ws = ws[:c.panel:c.panel], ws[c.panel:]
-		w.xpad, ws = ws[:c.xpadLen:c.xpadLen], ws[c.xpadLen:]
-		w.dypad, ws = ws[:c.dypadLen:c.dypadLen], ws[c.dypadLen:]
+		w.gemm, w.panel, w.xpad, w.dypad = piece(c.gemmWS), piece(c.panel), piece(c.xpadLen), piece(c.dypadLen)
 		st.slabs[t] = w.gemm
 		w.off = make([]int, c.s.R)
 		w.dots = make([]float32, ceilDiv(c.s.RS, cacheLine/4)*cacheLine/4)[:c.s.RS]
 	}
 	if c.route == routeFull {
-		st.filt, ws = ws[:c.s.wLen:c.s.wLen], ws[c.s.wLen:]
+		st.filt = piece(c.s.wLen)
 	}
-	n := c.chunks * c.s.wLen
-	st.partials = ws[:n:n]
+	st.partials = piece(c.chunks * c.s.wLen)
 	return st
 }
 

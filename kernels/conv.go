@@ -226,11 +226,13 @@ func transposeFits(m, n, k int) bool {
 // thread, the GEMM packing buffers, one output panel and backward-filter's
 // padded copies of x and dy; once, the rearranged filter of backward-data.
 func (c *Conv2D) WorkspaceSize() int {
-	n := c.threads * (c.gemmWS + c.panel + c.xpadLen + c.dypadLen)
+	l := engine.Lines
+	n := c.threads * (l(c.gemmWS) + l(c.panel) + l(c.xpadLen) + l(c.dypadLen))
 	if c.route == routeFull {
-		n += c.s.wLen
+		n += l(c.s.wLen)
 	}
-	return n + c.chunks*c.s.wLen
+	// newState starts on a cache line, up to a line less one in.
+	return n + l(c.chunks*c.s.wLen) + engine.Line - 1
 }
 
 // OutH returns P, the output height.

@@ -12,6 +12,27 @@
 // per product or row block, go through the installed interface.
 package engine
 
+import "unsafe"
+
+// Line is a cache line in floats. Buffers that kernels stream through
+// start on a line, so that no 64-byte vector load or store splits across
+// two lines: a split costs a second L1 access, and with packed B 32 bytes
+// off its line every AVX-512 load of it split.
+const Line = 16
+
+// AlignLine returns ws from its first float that starts a cache line,
+// skipping at most Line−1 floats.
+func AlignLine(ws []float32) []float32 {
+	if len(ws) == 0 {
+		return ws
+	}
+	off := int(uintptr(unsafe.Pointer(&ws[0])) % (Line * 4) / 4)
+	return ws[(Line-off)%Line:]
+}
+
+// Lines rounds n floats up to whole cache lines.
+func Lines(n int) int { return (n + Line - 1) / Line * Line }
+
 // Slack is how many floats the stencil helpers may read and write past n
 // in each row: their kernels work in whole vectors of up to 16 lanes.
 const Slack = 16
