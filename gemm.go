@@ -299,6 +299,12 @@ func (f onTheFly) rows(i int) []float32 {
 // mc ≥ mr, f.a nc ≥ nr.
 func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc, nc, kc int, store bool, f onTheFly) {
 	mr := b.mr
+	// The tiles after a row's first prefetch the next sliver of B, per k
+	// rows each; computed once, not with three divisions a tile.
+	per := 0
+	if tiles := ceilDiv(mc, mr); tiles > 1 {
+		per = ceilDiv(kc, tiles-1)
+	}
 	for jr := 0; jr < nc; jr += b.nr {
 		cols := min(b.nr, nc-jr)
 		w := b.sliverWidth(cols)
@@ -309,7 +315,7 @@ func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 		if store {
 			set = storeWidthKernel(id, w)
 		}
-		for ir := 0; ir < mc; ir += mr {
+		for ir, p0 := 0, -per; ir < mc; ir, p0 = ir+mr, p0+per {
 			as := aBuf[ir*kc : (ir+mr)*kc]
 			rows := min(mr, mc-ir)
 			off := (ic+ir)*g.Ldc + jc + jr
@@ -327,8 +333,6 @@ func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 					packKernel(id, packingB, as, bs, c, kc, g.Ldc, f.b[jr:], f.ldb, store)
 					continue
 				case packB && nc-jr >= 2*b.nr:
-					per := ceilDiv(kc, ceilDiv(mc, mr)-1)
-					p0 := (ir/mr - 1) * per
 					n := max(0, min(per, kc-p0))
 					next := f.b[min(p0, kc-1)*f.ldb+jr+b.nr:]
 					prefetchKernel(id, as, bs, c, kc, g.Ldc, next, f.ldb, n, store)
