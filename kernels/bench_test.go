@@ -54,3 +54,23 @@ func benchConv(b *testing.B, p kernels.Conv2DParams, pass, isa string, threads i
 	flops := 2 * float64(p.N*p.K*p.C/p.Groups*p.R*p.S) * float64(pq)
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkDepthwiseStrided times the stride-2 depthwise layers of
+// ../shared/peers/zoo_shapes.csv (MobileNetV2 Z10 and Z11, EfficientNet-B0's
+// 5×5 Z15), every pass, at one thread, on every ISA.
+func BenchmarkDepthwiseStrided(b *testing.B) {
+	for _, z := range []struct {
+		name              string
+		c, hw, r, padding int
+	}{{"Z10", 96, 112, 3, 1}, {"Z11", 192, 28, 3, 1}, {"Z15", 240, 28, 5, 2}} {
+		p := kernels.Conv2DParams{N: 1, C: z.c, H: z.hw, W: z.hw, K: z.c, R: z.r, S: z.r, Groups: z.c,
+			StrideH: 2, StrideW: 2, PadTop: z.padding, PadBottom: z.padding, PadLeft: z.padding, PadRight: z.padding}
+		for _, pass := range []string{"forward", "backward-data", "backward-filter"} {
+			for _, isa := range simdconv.ISAs() {
+				b.Run(fmt.Sprintf("layer=%s/pass=%s/isa=%s", z.name, pass, isa), func(b *testing.B) {
+					benchConv(b, p, pass, isa, 1)
+				})
+			}
+		}
+	}
+}
