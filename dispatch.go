@@ -98,7 +98,12 @@ func packKernel(id isaID, p packing, a, b, c []float32, k, ldc int, src []float3
 // prefetchKernel runs id's main kernel and prefetches the first rows rows
 // of nr floats of pf, row stride lds (at most one per 4 k steps).
 func prefetchKernel(id isaID, a, b, c []float32, k, ldc int, pf []float32, lds, rows int, store bool) {
-	kid := kernelSets[id].prefetch[b2i(store)]
+	prefetchTile(kernelSets[id].prefetch[b2i(store)], a, b, c, k, ldc, pf, lds, rows)
+}
+
+// prefetchTile is prefetchKernel for its kernel kid, which the driver
+// resolves once a block.
+func prefetchTile(kid kernelID, a, b, c []float32, k, ldc int, pf []float32, lds, rows int) {
 	nr := kernelTable[kid].nr
 	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, nr)
 	if rows != 0 && (lds < nr || !fits(len(pf), rows, lds, nr)) {

@@ -315,6 +315,10 @@ func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 		if store {
 			set = storeWidthKernel(id, w)
 		}
+		var pf kernelID
+		if packB {
+			pf = kernelSets[id].prefetch[b2i(store)]
+		}
 		for ir, p0 := 0, -per; ir < mc; ir, p0 = ir+mr, p0+per {
 			as := aBuf[ir*kc : (ir+mr)*kc]
 			rows := min(mr, mc-ir)
@@ -335,7 +339,7 @@ func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 				case packB && nc-jr >= 2*b.nr:
 					n := max(0, min(per, kc-p0))
 					next := f.b[min(p0, kc-1)*f.ldb+jr+b.nr:]
-					prefetchKernel(id, as, bs, c, kc, g.Ldc, next, f.ldb, n, store)
+					prefetchTile(pf, as, bs, c, kc, g.Ldc, next, f.ldb, n)
 					continue
 				}
 				if set != noKernel {
