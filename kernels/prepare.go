@@ -90,6 +90,9 @@ func splitPhases(dst, x []float32, c, h, w, sh, sw, top, left, hs, ws int, need 
 					}
 					clear(row[:j0])
 					clear(row[j1:])
+					if j0 == j1 { // a phase past a narrow row's last column
+						continue
+					}
 					src := x[(ci*h+y)*w+j0*sw+b-left:]
 					for j, k := j0, 0; j < j1; j, k = j+1, k+sw {
 						row[j] = src[k]

@@ -23,6 +23,7 @@ func TestSplitPhases(t *testing.T) {
 		{3, 4, 5, 3, 2, 2, 3, 2},
 		{1, 7, 3, 1, 3, 0, 4, 0},
 		{2, 3, 10, 2, 4, 0, 1, 3},
+		{2, 13, 1, 1, 3, 0, 0, 0}, // phases 1 and 2 of a one-column row are empty
 	} {
 		c, h, w, sh, sw, top, left, extra := tc[0], tc[1], tc[2], tc[3], tc[4], tc[5], tc[6], tc[7]
 		hs := (h + top + sh - 1) / sh
