@@ -206,7 +206,7 @@ func TestWrapperBounds(t *testing.T) {
 						func() { packKernel(id, p, a, b, c, k, nr, buf, h, false) }})
 				}
 				checks = append(checks, check{"prefetchKernel lds", "simdconv: prefetchKernel rows out of bounds",
-					func() { prefetchKernel(id, a, b, c, k, nr, buf, h, 3, false) }})
+					func() { prefetchTile(kernelSets[id].prefetch[0], a, b, c, k, nr, buf, h, 3) }})
 			}
 			if s := &kernelSets[id]; s.direct != noKernel {
 				const msg = "simdconv: direct kernel operands out of bounds"

@@ -55,7 +55,7 @@ func runTile(kid kernelID, a, b, c []float32, k, ldc, rows int) {
 // hasStoreKernel reports whether id has a storing main kernel.
 func hasStoreKernel(id isaID) bool { return kernelSets[id].store != noKernel }
 
-// hasPackingKernels reports whether id has packKernel and prefetchKernel.
+// hasPackingKernels reports whether id has packKernel's and prefetchTile's kernels.
 func hasPackingKernels(id isaID) bool {
 	s := &kernelSets[id]
 	for _, p := range s.pack[packingA:] {
@@ -95,14 +95,9 @@ func packKernel(id isaID, p packing, a, b, c []float32, k, ldc int, src []float3
 	callPack(kid, a, b, c, k, ldc, src, lds)
 }
 
-// prefetchKernel runs id's main kernel and prefetches the first rows rows
-// of nr floats of pf, row stride lds (at most one per 4 k steps).
-func prefetchKernel(id isaID, a, b, c []float32, k, ldc int, pf []float32, lds, rows int, store bool) {
-	prefetchTile(kernelSets[id].prefetch[b2i(store)], a, b, c, k, ldc, pf, lds, rows)
-}
-
-// prefetchTile is prefetchKernel for its kernel kid, which the driver
-// resolves once a block.
+// prefetchTile runs the main kernel kid, one of an ISA's prefetching
+// forms (resolved once a sliver), and prefetches the first rows rows of nr
+// floats of pf, row stride lds (at most one per 4 k steps).
 func prefetchTile(kid kernelID, a, b, c []float32, k, ldc int, pf []float32, lds, rows int) {
 	nr := kernelTable[kid].nr
 	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, nr)
