@@ -211,6 +211,39 @@ func AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
 	driver.AddRows(dst, src, rows, n, dstStride, srcStride)
 }
 
+// WinogradLanes is the tiles that the Winograd band functions read and
+// write for a band of tiles: tiles rounded up to Slack, a whole vector of
+// tiles for every ISA. Transformed bands need rows this long.
+func WinogradLanes(tiles int) int { return (tiles + Slack - 1) / Slack * Slack }
+
+// WinogradBand is the floats that each input row of a band of tiles must
+// hold for WinogradInput: the 4·WinogradLanes(tiles) + 2 columns its tiles
+// read, and two more that a vector load may touch.
+func WinogradBand(tiles int) int { return 4*WinogradLanes(tiles) + 4 }
+
+// WinogradInput writes the F(4×4, 3×3) input transform Bᵀ d B of each 6×6
+// tile d of a band: tile t is rows src[i·ld:] (i < 6) at columns 4t…4t+5,
+// and point p = 6ξ+ν of it goes to dst[p·dstStride + t]. src holds 6 rows
+// of WinogradBand(tiles) floats, dst 36 of WinogradLanes(tiles); both are
+// read and written that far.
+func WinogradInput(dst []float32, dstStride int, src []float32, ld, tiles int) {
+	driver.WinogradInput(dst, dstStride, src, ld, tiles)
+}
+
+// WinogradOutput writes Aᵀ m A + bias (then max(·, 0) if relu) of the 6×6
+// tiles m[p] = src[p·srcStride + t] as 4×4 tiles: rows dst[i·ld:] (i < 4),
+// columns 4t…4t+3, for 4·WinogradLanes(tiles) columns.
+func WinogradOutput(dst []float32, ld int, src []float32, srcStride, tiles int, bias float32, relu bool) {
+	driver.WinogradOutput(dst, ld, src, srcStride, tiles, bias, relu)
+}
+
+// WinogradGrad writes A e Aᵀ of each 4×4 tile e of a band (rows src[i·ld:],
+// i < 4, columns 4t…4t+3) to dst[p·dstStride + t]: an output gradient's
+// tiles, for the filter gradient Gᵀ[(A e Aᵀ) ⊙ (Bᵀ d B)]G.
+func WinogradGrad(dst []float32, dstStride int, src []float32, ld, tiles int) {
+	driver.WinogradGrad(dst, dstStride, src, ld, tiles)
+}
+
 // A Driver runs what this package describes; package simdconv installs
 // the only one.
 type Driver interface {
@@ -229,6 +262,9 @@ type Driver interface {
 	AllFinite(x []float32) bool
 	CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int)
 	AddRows(dst, src []float32, rows, n, dstStride, srcStride int)
+	WinogradInput(dst []float32, dstStride int, src []float32, ld, tiles int)
+	WinogradOutput(dst []float32, ld int, src []float32, srcStride, tiles int, bias float32, relu bool)
+	WinogradGrad(dst []float32, dstStride int, src []float32, ld, tiles int)
 }
 
 // A Runner is the threaded state behind an Engine.
