@@ -25,9 +25,15 @@ type blocking struct {
 // (sane) and the core's row u. The model is BLIS's (Low et al., "Analytical
 // modeling is enough for high-performance BLIS", 2016):
 //   - kc: a kc×nr B sliver stays in L1d while the mr×kc A slivers of a
-//     block stream past it. Under LRU, A's sliver takes ⌊(W−1)·mr/(mr+nr)⌋
-//     of the W ways (at least one) and B's, nr/mr times larger, at most
-//     the rest but one, through which C's tile and the next A sliver pass.
+//     block stream past it. Under LRU, A's sliver takes a whole number of
+//     the W ways (at least one) and B's, nr/mr times larger, at most the
+//     rest but one, through which C's tile and the next A sliver pass. The
+//     paper gives A ⌊(W−1)·mr/(mr+nr)⌋ ways; we take the split of ways
+//     that allows the longest kc. They differ where the floor starves A:
+//     a 6×16 tile in a 32 KiB 8-way L1d gets one way and kc 168 from the
+//     floor, two and kc 320 from the best split, which also holds a
+//     256-channel reduction in one block
+//     (results/2026-12-02-amd64-amd-epyc-f25-m17-ab.md).
 //   - wideKC: past one row block each B sliver is read from L2 anyway, by
 //     every A sliver of the block, so L1 no longer bounds kc, and twice kc
 //     halves the passes over C. bigKC, twice that again, is for a C larger
@@ -41,9 +47,12 @@ type blocking struct {
 // and nc of nr, at least one tile each.
 func cacheBlocks(c caches, u *uarch, mr, nr int) blocking {
 	ways, way := c.l1d.ways, c.l1d.size/c.l1d.ways
-	aWays := max(1, (ways-1)*mr/(mr+nr))
-	bWays := max(1, ways-1-aWays)
-	kc := clampKC(min(aWays*way/(4*mr), bWays*way/(4*nr)))
+	kc := 0
+	for aWays := 1; aWays == 1 || aWays < ways-1; aWays++ {
+		bWays := max(1, ways-1-aWays)
+		kc = max(kc, min(aWays*way/(4*mr), bWays*way/(4*nr)))
+	}
+	kc = clampKC(kc)
 	b := blocking{mr: mr, nr: nr, kc: kc, wideKC: clampKC(2 * kc), bigKC: clampKC(4 * kc)}
 	b.mc = max(mr, c.l2.size/u.l2Part/(4*b.bigKC)/mr*mr)
 	b.wholeA, b.wholeB = c.l2.size/16, c.l2.size/8
