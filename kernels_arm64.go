@@ -34,3 +34,31 @@ func peakNEON(n int)
 //
 //go:noescape
 func sgemmNEON(a, b, c []float32, k, ldc int)
+
+// stencilNEON sets y[i] = bias + Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n, n a
+// multiple of 16, in float32 with fused multiply-adds in tap order: 64 outputs
+// a pass over the taps, then 16.
+//
+// The caller guarantees len(w) ≥ len(off) ≥ 1, len(y) ≥ n, and off[t] ≥ 0 and
+// off[t] + n ≤ len(x) for every t; lengths are not checked.
+//
+//go:noescape
+func stencilNEON(y, x, w []float32, off []int, n int, bias float32)
+
+// dotsNEON sets d[t], for t < len(off) ≤ 12, to the dot product of a[:n]
+// with x[off[t]:off[t]+n], n a multiple of 8: the products are summed in 8
+// lanes, l taking the indices ≡ l mod 8, and the lanes are then added in a
+// fixed order.
+//
+// The caller guarantees len(d) ≥ len(off), len(a) ≥ n, and off[t] ≥ 0 and
+// off[t] + n ≤ len(x); lengths are not checked.
+//
+//go:noescape
+func dotsNEON(d, a, x []float32, off []int, n int)
+
+// addRowsNEON adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and
+// j < n, n a multiple of 4. The caller guarantees that every touched element
+// is in bounds; lengths are not checked.
+//
+//go:noescape
+func addRowsNEON(dst, src []float32, rows, n, dstStride, srcStride int)

@@ -333,3 +333,1139 @@ sgemmNEON_store:
 	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
 	RET	
 
+// func stencilNEON(y, x, w []float32, off []int, n int, bias float32)
+//
+// Register use: V16-V31 accumulators, V4-V11 x (two sets of four), V2 the
+// tap's weight, V1 bias; R0 y, R1 x, R2 w, R3 off, R4 taps, R5 n, R6-R9 loop.
+TEXT ·stencilNEON(SB), NOSPLIT, $0-108
+	MOVD	y_base+0(FP), R0
+	MOVD	x_base+24(FP), R1
+	MOVD	w_base+48(FP), R2
+	MOVD	off_base+72(FP), R3
+	MOVD	off_len+80(FP), R4
+	MOVD	n+96(FP), R5
+	FMOVS	bias+104(FP), F0
+	VDUP	V0.S[0], V1.S4
+stencilNEON_blocks:
+	CMP	$64, R5
+	BLT	stencilNEON_quads
+	VMOV	V1.B16, V16.B16
+	VMOV	V1.B16, V17.B16
+	VMOV	V1.B16, V18.B16
+	VMOV	V1.B16, V19.B16
+	VMOV	V1.B16, V20.B16
+	VMOV	V1.B16, V21.B16
+	VMOV	V1.B16, V22.B16
+	VMOV	V1.B16, V23.B16
+	VMOV	V1.B16, V24.B16
+	VMOV	V1.B16, V25.B16
+	VMOV	V1.B16, V26.B16
+	VMOV	V1.B16, V27.B16
+	VMOV	V1.B16, V28.B16
+	VMOV	V1.B16, V29.B16
+	VMOV	V1.B16, V30.B16
+	VMOV	V1.B16, V31.B16
+	MOVD	R4, R6
+	MOVD	R3, R7
+	MOVD	R2, R9
+stencilNEON_tapsBlock:
+	MOVD.P	8(R7), R8
+	ADD	R8<<2, R1, R8
+	VLD1R.P	4(R9), [V2.S4]
+	VLD1.P	64(R8), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA	V2.S4, V4.S4, V16.S4
+	VFMLA	V2.S4, V5.S4, V17.S4
+	VFMLA	V2.S4, V6.S4, V18.S4
+	VFMLA	V2.S4, V7.S4, V19.S4
+	VLD1.P	64(R8), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VFMLA	V2.S4, V8.S4, V20.S4
+	VFMLA	V2.S4, V9.S4, V21.S4
+	VFMLA	V2.S4, V10.S4, V22.S4
+	VFMLA	V2.S4, V11.S4, V23.S4
+	VLD1.P	64(R8), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA	V2.S4, V4.S4, V24.S4
+	VFMLA	V2.S4, V5.S4, V25.S4
+	VFMLA	V2.S4, V6.S4, V26.S4
+	VFMLA	V2.S4, V7.S4, V27.S4
+	VLD1.P	64(R8), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VFMLA	V2.S4, V8.S4, V28.S4
+	VFMLA	V2.S4, V9.S4, V29.S4
+	VFMLA	V2.S4, V10.S4, V30.S4
+	VFMLA	V2.S4, V11.S4, V31.S4
+	SUBS	$1, R6, R6
+	BNE	stencilNEON_tapsBlock
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R0)
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R0)
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R0)
+	ADD	$256, R1, R1
+	SUB	$64, R5, R5
+	B	stencilNEON_blocks
+stencilNEON_quads:
+	CBZ	R5, stencilNEON_done
+	VMOV	V1.B16, V16.B16
+	VMOV	V1.B16, V17.B16
+	VMOV	V1.B16, V18.B16
+	VMOV	V1.B16, V19.B16
+	MOVD	R4, R6
+	MOVD	R3, R7
+	MOVD	R2, R9
+stencilNEON_tapsQuad:
+	MOVD.P	8(R7), R8
+	ADD	R8<<2, R1, R8
+	VLD1R.P	4(R9), [V2.S4]
+	VLD1.P	64(R8), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA	V2.S4, V4.S4, V16.S4
+	VFMLA	V2.S4, V5.S4, V17.S4
+	VFMLA	V2.S4, V6.S4, V18.S4
+	VFMLA	V2.S4, V7.S4, V19.S4
+	SUBS	$1, R6, R6
+	BNE	stencilNEON_tapsQuad
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	ADD	$64, R1, R1
+	SUB	$16, R5, R5
+	B	stencilNEON_quads
+stencilNEON_done:
+	RET	
+
+// func dotsNEON(d, a, x []float32, off []int, n int)
+//
+// Register use: V8-V31 two accumulators a tap, V0-V1 a, V2-V7 x (three
+// pairs in turn); R0 d, R1 a, R2 x, R3 off, R4 n, R5 taps, R6-R17 x at each
+// tap's offset.
+TEXT ·dotsNEON(SB), NOSPLIT, $0-104
+	MOVD	d_base+0(FP), R0
+	MOVD	a_base+24(FP), R1
+	MOVD	x_base+48(FP), R2
+	MOVD	off_base+72(FP), R3
+	MOVD	off_len+80(FP), R5
+	MOVD	n+96(FP), R4
+	CMP	$1, R5
+	BEQ	dotsNEON_taps1
+	CMP	$2, R5
+	BEQ	dotsNEON_taps2
+	CMP	$3, R5
+	BEQ	dotsNEON_taps3
+	CMP	$4, R5
+	BEQ	dotsNEON_taps4
+	CMP	$5, R5
+	BEQ	dotsNEON_taps5
+	CMP	$6, R5
+	BEQ	dotsNEON_taps6
+	CMP	$7, R5
+	BEQ	dotsNEON_taps7
+	CMP	$8, R5
+	BEQ	dotsNEON_taps8
+	CMP	$9, R5
+	BEQ	dotsNEON_taps9
+	CMP	$10, R5
+	BEQ	dotsNEON_taps10
+	CMP	$11, R5
+	BEQ	dotsNEON_taps11
+	CMP	$12, R5
+	BEQ	dotsNEON_taps12
+	RET	
+dotsNEON_taps1:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	CBZ	R4, dotsNEON_reduce1
+dotsNEON_loop1:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop1
+dotsNEON_reduce1:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	RET	
+dotsNEON_taps2:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	CBZ	R4, dotsNEON_reduce2
+dotsNEON_loop2:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop2
+dotsNEON_reduce2:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	RET	
+dotsNEON_taps3:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	CBZ	R4, dotsNEON_reduce3
+dotsNEON_loop3:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	VLD1.P	32(R8), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V12.S4
+	VFMLA	V1.S4, V7.S4, V13.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop3
+dotsNEON_reduce3:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	WORD	$0x4e2dd58c	// fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x6e2cd58c	// faddp v12.4s, v12.4s, v12.4s
+	WORD	$0x2e2cd58c	// faddp v12.2s, v12.2s, v12.2s
+	FMOVS.P	F12, 4(R0)
+	RET	
+dotsNEON_taps4:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	CBZ	R4, dotsNEON_reduce4
+dotsNEON_loop4:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	VLD1.P	32(R8), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V12.S4
+	VFMLA	V1.S4, V7.S4, V13.S4
+	VLD1.P	32(R9), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V15.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop4
+dotsNEON_reduce4:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	WORD	$0x4e2dd58c	// fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x6e2cd58c	// faddp v12.4s, v12.4s, v12.4s
+	WORD	$0x2e2cd58c	// faddp v12.2s, v12.2s, v12.2s
+	FMOVS.P	F12, 4(R0)
+	WORD	$0x4e2fd5ce	// fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x6e2ed5ce	// faddp v14.4s, v14.4s, v14.4s
+	WORD	$0x2e2ed5ce	// faddp v14.2s, v14.2s, v14.2s
+	FMOVS.P	F14, 4(R0)
+	RET	
+dotsNEON_taps5:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	CBZ	R4, dotsNEON_reduce5
+dotsNEON_loop5:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	VLD1.P	32(R8), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V12.S4
+	VFMLA	V1.S4, V7.S4, V13.S4
+	VLD1.P	32(R9), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V15.S4
+	VLD1.P	32(R10), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V16.S4
+	VFMLA	V1.S4, V5.S4, V17.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop5
+dotsNEON_reduce5:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	WORD	$0x4e2dd58c	// fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x6e2cd58c	// faddp v12.4s, v12.4s, v12.4s
+	WORD	$0x2e2cd58c	// faddp v12.2s, v12.2s, v12.2s
+	FMOVS.P	F12, 4(R0)
+	WORD	$0x4e2fd5ce	// fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x6e2ed5ce	// faddp v14.4s, v14.4s, v14.4s
+	WORD	$0x2e2ed5ce	// faddp v14.2s, v14.2s, v14.2s
+	FMOVS.P	F14, 4(R0)
+	WORD	$0x4e31d610	// fadd v16.4s, v16.4s, v17.4s
+	WORD	$0x6e30d610	// faddp v16.4s, v16.4s, v16.4s
+	WORD	$0x2e30d610	// faddp v16.2s, v16.2s, v16.2s
+	FMOVS.P	F16, 4(R0)
+	RET	
+dotsNEON_taps6:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	CBZ	R4, dotsNEON_reduce6
+dotsNEON_loop6:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	VLD1.P	32(R8), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V12.S4
+	VFMLA	V1.S4, V7.S4, V13.S4
+	VLD1.P	32(R9), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V15.S4
+	VLD1.P	32(R10), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V16.S4
+	VFMLA	V1.S4, V5.S4, V17.S4
+	VLD1.P	32(R11), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V18.S4
+	VFMLA	V1.S4, V7.S4, V19.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop6
+dotsNEON_reduce6:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	WORD	$0x4e2dd58c	// fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x6e2cd58c	// faddp v12.4s, v12.4s, v12.4s
+	WORD	$0x2e2cd58c	// faddp v12.2s, v12.2s, v12.2s
+	FMOVS.P	F12, 4(R0)
+	WORD	$0x4e2fd5ce	// fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x6e2ed5ce	// faddp v14.4s, v14.4s, v14.4s
+	WORD	$0x2e2ed5ce	// faddp v14.2s, v14.2s, v14.2s
+	FMOVS.P	F14, 4(R0)
+	WORD	$0x4e31d610	// fadd v16.4s, v16.4s, v17.4s
+	WORD	$0x6e30d610	// faddp v16.4s, v16.4s, v16.4s
+	WORD	$0x2e30d610	// faddp v16.2s, v16.2s, v16.2s
+	FMOVS.P	F16, 4(R0)
+	WORD	$0x4e33d652	// fadd v18.4s, v18.4s, v19.4s
+	WORD	$0x6e32d652	// faddp v18.4s, v18.4s, v18.4s
+	WORD	$0x2e32d652	// faddp v18.2s, v18.2s, v18.2s
+	FMOVS.P	F18, 4(R0)
+	RET	
+dotsNEON_taps7:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	CBZ	R4, dotsNEON_reduce7
+dotsNEON_loop7:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	VLD1.P	32(R8), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V12.S4
+	VFMLA	V1.S4, V7.S4, V13.S4
+	VLD1.P	32(R9), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V15.S4
+	VLD1.P	32(R10), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V16.S4
+	VFMLA	V1.S4, V5.S4, V17.S4
+	VLD1.P	32(R11), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V18.S4
+	VFMLA	V1.S4, V7.S4, V19.S4
+	VLD1.P	32(R12), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V20.S4
+	VFMLA	V1.S4, V3.S4, V21.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop7
+dotsNEON_reduce7:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	WORD	$0x4e2dd58c	// fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x6e2cd58c	// faddp v12.4s, v12.4s, v12.4s
+	WORD	$0x2e2cd58c	// faddp v12.2s, v12.2s, v12.2s
+	FMOVS.P	F12, 4(R0)
+	WORD	$0x4e2fd5ce	// fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x6e2ed5ce	// faddp v14.4s, v14.4s, v14.4s
+	WORD	$0x2e2ed5ce	// faddp v14.2s, v14.2s, v14.2s
+	FMOVS.P	F14, 4(R0)
+	WORD	$0x4e31d610	// fadd v16.4s, v16.4s, v17.4s
+	WORD	$0x6e30d610	// faddp v16.4s, v16.4s, v16.4s
+	WORD	$0x2e30d610	// faddp v16.2s, v16.2s, v16.2s
+	FMOVS.P	F16, 4(R0)
+	WORD	$0x4e33d652	// fadd v18.4s, v18.4s, v19.4s
+	WORD	$0x6e32d652	// faddp v18.4s, v18.4s, v18.4s
+	WORD	$0x2e32d652	// faddp v18.2s, v18.2s, v18.2s
+	FMOVS.P	F18, 4(R0)
+	WORD	$0x4e35d694	// fadd v20.4s, v20.4s, v21.4s
+	WORD	$0x6e34d694	// faddp v20.4s, v20.4s, v20.4s
+	WORD	$0x2e34d694	// faddp v20.2s, v20.2s, v20.2s
+	FMOVS.P	F20, 4(R0)
+	RET	
+dotsNEON_taps8:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	MOVD	56(R3), R13
+	ADD	R13<<2, R2, R13
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	CBZ	R4, dotsNEON_reduce8
+dotsNEON_loop8:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	VLD1.P	32(R8), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V12.S4
+	VFMLA	V1.S4, V7.S4, V13.S4
+	VLD1.P	32(R9), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V15.S4
+	VLD1.P	32(R10), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V16.S4
+	VFMLA	V1.S4, V5.S4, V17.S4
+	VLD1.P	32(R11), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V18.S4
+	VFMLA	V1.S4, V7.S4, V19.S4
+	VLD1.P	32(R12), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V20.S4
+	VFMLA	V1.S4, V3.S4, V21.S4
+	VLD1.P	32(R13), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V22.S4
+	VFMLA	V1.S4, V5.S4, V23.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop8
+dotsNEON_reduce8:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	WORD	$0x4e2dd58c	// fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x6e2cd58c	// faddp v12.4s, v12.4s, v12.4s
+	WORD	$0x2e2cd58c	// faddp v12.2s, v12.2s, v12.2s
+	FMOVS.P	F12, 4(R0)
+	WORD	$0x4e2fd5ce	// fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x6e2ed5ce	// faddp v14.4s, v14.4s, v14.4s
+	WORD	$0x2e2ed5ce	// faddp v14.2s, v14.2s, v14.2s
+	FMOVS.P	F14, 4(R0)
+	WORD	$0x4e31d610	// fadd v16.4s, v16.4s, v17.4s
+	WORD	$0x6e30d610	// faddp v16.4s, v16.4s, v16.4s
+	WORD	$0x2e30d610	// faddp v16.2s, v16.2s, v16.2s
+	FMOVS.P	F16, 4(R0)
+	WORD	$0x4e33d652	// fadd v18.4s, v18.4s, v19.4s
+	WORD	$0x6e32d652	// faddp v18.4s, v18.4s, v18.4s
+	WORD	$0x2e32d652	// faddp v18.2s, v18.2s, v18.2s
+	FMOVS.P	F18, 4(R0)
+	WORD	$0x4e35d694	// fadd v20.4s, v20.4s, v21.4s
+	WORD	$0x6e34d694	// faddp v20.4s, v20.4s, v20.4s
+	WORD	$0x2e34d694	// faddp v20.2s, v20.2s, v20.2s
+	FMOVS.P	F20, 4(R0)
+	WORD	$0x4e37d6d6	// fadd v22.4s, v22.4s, v23.4s
+	WORD	$0x6e36d6d6	// faddp v22.4s, v22.4s, v22.4s
+	WORD	$0x2e36d6d6	// faddp v22.2s, v22.2s, v22.2s
+	FMOVS.P	F22, 4(R0)
+	RET	
+dotsNEON_taps9:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	MOVD	56(R3), R13
+	ADD	R13<<2, R2, R13
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	MOVD	64(R3), R14
+	ADD	R14<<2, R2, R14
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	CBZ	R4, dotsNEON_reduce9
+dotsNEON_loop9:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	VLD1.P	32(R8), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V12.S4
+	VFMLA	V1.S4, V7.S4, V13.S4
+	VLD1.P	32(R9), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V15.S4
+	VLD1.P	32(R10), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V16.S4
+	VFMLA	V1.S4, V5.S4, V17.S4
+	VLD1.P	32(R11), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V18.S4
+	VFMLA	V1.S4, V7.S4, V19.S4
+	VLD1.P	32(R12), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V20.S4
+	VFMLA	V1.S4, V3.S4, V21.S4
+	VLD1.P	32(R13), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V22.S4
+	VFMLA	V1.S4, V5.S4, V23.S4
+	VLD1.P	32(R14), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V24.S4
+	VFMLA	V1.S4, V7.S4, V25.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop9
+dotsNEON_reduce9:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	WORD	$0x4e2dd58c	// fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x6e2cd58c	// faddp v12.4s, v12.4s, v12.4s
+	WORD	$0x2e2cd58c	// faddp v12.2s, v12.2s, v12.2s
+	FMOVS.P	F12, 4(R0)
+	WORD	$0x4e2fd5ce	// fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x6e2ed5ce	// faddp v14.4s, v14.4s, v14.4s
+	WORD	$0x2e2ed5ce	// faddp v14.2s, v14.2s, v14.2s
+	FMOVS.P	F14, 4(R0)
+	WORD	$0x4e31d610	// fadd v16.4s, v16.4s, v17.4s
+	WORD	$0x6e30d610	// faddp v16.4s, v16.4s, v16.4s
+	WORD	$0x2e30d610	// faddp v16.2s, v16.2s, v16.2s
+	FMOVS.P	F16, 4(R0)
+	WORD	$0x4e33d652	// fadd v18.4s, v18.4s, v19.4s
+	WORD	$0x6e32d652	// faddp v18.4s, v18.4s, v18.4s
+	WORD	$0x2e32d652	// faddp v18.2s, v18.2s, v18.2s
+	FMOVS.P	F18, 4(R0)
+	WORD	$0x4e35d694	// fadd v20.4s, v20.4s, v21.4s
+	WORD	$0x6e34d694	// faddp v20.4s, v20.4s, v20.4s
+	WORD	$0x2e34d694	// faddp v20.2s, v20.2s, v20.2s
+	FMOVS.P	F20, 4(R0)
+	WORD	$0x4e37d6d6	// fadd v22.4s, v22.4s, v23.4s
+	WORD	$0x6e36d6d6	// faddp v22.4s, v22.4s, v22.4s
+	WORD	$0x2e36d6d6	// faddp v22.2s, v22.2s, v22.2s
+	FMOVS.P	F22, 4(R0)
+	WORD	$0x4e39d718	// fadd v24.4s, v24.4s, v25.4s
+	WORD	$0x6e38d718	// faddp v24.4s, v24.4s, v24.4s
+	WORD	$0x2e38d718	// faddp v24.2s, v24.2s, v24.2s
+	FMOVS.P	F24, 4(R0)
+	RET	
+dotsNEON_taps10:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	MOVD	56(R3), R13
+	ADD	R13<<2, R2, R13
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	MOVD	64(R3), R14
+	ADD	R14<<2, R2, R14
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	MOVD	72(R3), R15
+	ADD	R15<<2, R2, R15
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	CBZ	R4, dotsNEON_reduce10
+dotsNEON_loop10:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	VLD1.P	32(R8), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V12.S4
+	VFMLA	V1.S4, V7.S4, V13.S4
+	VLD1.P	32(R9), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V15.S4
+	VLD1.P	32(R10), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V16.S4
+	VFMLA	V1.S4, V5.S4, V17.S4
+	VLD1.P	32(R11), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V18.S4
+	VFMLA	V1.S4, V7.S4, V19.S4
+	VLD1.P	32(R12), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V20.S4
+	VFMLA	V1.S4, V3.S4, V21.S4
+	VLD1.P	32(R13), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V22.S4
+	VFMLA	V1.S4, V5.S4, V23.S4
+	VLD1.P	32(R14), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V24.S4
+	VFMLA	V1.S4, V7.S4, V25.S4
+	VLD1.P	32(R15), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V26.S4
+	VFMLA	V1.S4, V3.S4, V27.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop10
+dotsNEON_reduce10:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	WORD	$0x4e2dd58c	// fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x6e2cd58c	// faddp v12.4s, v12.4s, v12.4s
+	WORD	$0x2e2cd58c	// faddp v12.2s, v12.2s, v12.2s
+	FMOVS.P	F12, 4(R0)
+	WORD	$0x4e2fd5ce	// fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x6e2ed5ce	// faddp v14.4s, v14.4s, v14.4s
+	WORD	$0x2e2ed5ce	// faddp v14.2s, v14.2s, v14.2s
+	FMOVS.P	F14, 4(R0)
+	WORD	$0x4e31d610	// fadd v16.4s, v16.4s, v17.4s
+	WORD	$0x6e30d610	// faddp v16.4s, v16.4s, v16.4s
+	WORD	$0x2e30d610	// faddp v16.2s, v16.2s, v16.2s
+	FMOVS.P	F16, 4(R0)
+	WORD	$0x4e33d652	// fadd v18.4s, v18.4s, v19.4s
+	WORD	$0x6e32d652	// faddp v18.4s, v18.4s, v18.4s
+	WORD	$0x2e32d652	// faddp v18.2s, v18.2s, v18.2s
+	FMOVS.P	F18, 4(R0)
+	WORD	$0x4e35d694	// fadd v20.4s, v20.4s, v21.4s
+	WORD	$0x6e34d694	// faddp v20.4s, v20.4s, v20.4s
+	WORD	$0x2e34d694	// faddp v20.2s, v20.2s, v20.2s
+	FMOVS.P	F20, 4(R0)
+	WORD	$0x4e37d6d6	// fadd v22.4s, v22.4s, v23.4s
+	WORD	$0x6e36d6d6	// faddp v22.4s, v22.4s, v22.4s
+	WORD	$0x2e36d6d6	// faddp v22.2s, v22.2s, v22.2s
+	FMOVS.P	F22, 4(R0)
+	WORD	$0x4e39d718	// fadd v24.4s, v24.4s, v25.4s
+	WORD	$0x6e38d718	// faddp v24.4s, v24.4s, v24.4s
+	WORD	$0x2e38d718	// faddp v24.2s, v24.2s, v24.2s
+	FMOVS.P	F24, 4(R0)
+	WORD	$0x4e3bd75a	// fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x6e3ad75a	// faddp v26.4s, v26.4s, v26.4s
+	WORD	$0x2e3ad75a	// faddp v26.2s, v26.2s, v26.2s
+	FMOVS.P	F26, 4(R0)
+	RET	
+dotsNEON_taps11:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	MOVD	56(R3), R13
+	ADD	R13<<2, R2, R13
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	MOVD	64(R3), R14
+	ADD	R14<<2, R2, R14
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	MOVD	72(R3), R15
+	ADD	R15<<2, R2, R15
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	MOVD	80(R3), R16
+	ADD	R16<<2, R2, R16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	CBZ	R4, dotsNEON_reduce11
+dotsNEON_loop11:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	VLD1.P	32(R8), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V12.S4
+	VFMLA	V1.S4, V7.S4, V13.S4
+	VLD1.P	32(R9), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V15.S4
+	VLD1.P	32(R10), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V16.S4
+	VFMLA	V1.S4, V5.S4, V17.S4
+	VLD1.P	32(R11), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V18.S4
+	VFMLA	V1.S4, V7.S4, V19.S4
+	VLD1.P	32(R12), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V20.S4
+	VFMLA	V1.S4, V3.S4, V21.S4
+	VLD1.P	32(R13), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V22.S4
+	VFMLA	V1.S4, V5.S4, V23.S4
+	VLD1.P	32(R14), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V24.S4
+	VFMLA	V1.S4, V7.S4, V25.S4
+	VLD1.P	32(R15), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V26.S4
+	VFMLA	V1.S4, V3.S4, V27.S4
+	VLD1.P	32(R16), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V28.S4
+	VFMLA	V1.S4, V5.S4, V29.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop11
+dotsNEON_reduce11:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	WORD	$0x4e2dd58c	// fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x6e2cd58c	// faddp v12.4s, v12.4s, v12.4s
+	WORD	$0x2e2cd58c	// faddp v12.2s, v12.2s, v12.2s
+	FMOVS.P	F12, 4(R0)
+	WORD	$0x4e2fd5ce	// fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x6e2ed5ce	// faddp v14.4s, v14.4s, v14.4s
+	WORD	$0x2e2ed5ce	// faddp v14.2s, v14.2s, v14.2s
+	FMOVS.P	F14, 4(R0)
+	WORD	$0x4e31d610	// fadd v16.4s, v16.4s, v17.4s
+	WORD	$0x6e30d610	// faddp v16.4s, v16.4s, v16.4s
+	WORD	$0x2e30d610	// faddp v16.2s, v16.2s, v16.2s
+	FMOVS.P	F16, 4(R0)
+	WORD	$0x4e33d652	// fadd v18.4s, v18.4s, v19.4s
+	WORD	$0x6e32d652	// faddp v18.4s, v18.4s, v18.4s
+	WORD	$0x2e32d652	// faddp v18.2s, v18.2s, v18.2s
+	FMOVS.P	F18, 4(R0)
+	WORD	$0x4e35d694	// fadd v20.4s, v20.4s, v21.4s
+	WORD	$0x6e34d694	// faddp v20.4s, v20.4s, v20.4s
+	WORD	$0x2e34d694	// faddp v20.2s, v20.2s, v20.2s
+	FMOVS.P	F20, 4(R0)
+	WORD	$0x4e37d6d6	// fadd v22.4s, v22.4s, v23.4s
+	WORD	$0x6e36d6d6	// faddp v22.4s, v22.4s, v22.4s
+	WORD	$0x2e36d6d6	// faddp v22.2s, v22.2s, v22.2s
+	FMOVS.P	F22, 4(R0)
+	WORD	$0x4e39d718	// fadd v24.4s, v24.4s, v25.4s
+	WORD	$0x6e38d718	// faddp v24.4s, v24.4s, v24.4s
+	WORD	$0x2e38d718	// faddp v24.2s, v24.2s, v24.2s
+	FMOVS.P	F24, 4(R0)
+	WORD	$0x4e3bd75a	// fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x6e3ad75a	// faddp v26.4s, v26.4s, v26.4s
+	WORD	$0x2e3ad75a	// faddp v26.2s, v26.2s, v26.2s
+	FMOVS.P	F26, 4(R0)
+	WORD	$0x4e3dd79c	// fadd v28.4s, v28.4s, v29.4s
+	WORD	$0x6e3cd79c	// faddp v28.4s, v28.4s, v28.4s
+	WORD	$0x2e3cd79c	// faddp v28.2s, v28.2s, v28.2s
+	FMOVS.P	F28, 4(R0)
+	RET	
+dotsNEON_taps12:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	MOVD	56(R3), R13
+	ADD	R13<<2, R2, R13
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	MOVD	64(R3), R14
+	ADD	R14<<2, R2, R14
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	MOVD	72(R3), R15
+	ADD	R15<<2, R2, R15
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	MOVD	80(R3), R16
+	ADD	R16<<2, R2, R16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	MOVD	88(R3), R17
+	ADD	R17<<2, R2, R17
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+	CBZ	R4, dotsNEON_reduce12
+dotsNEON_loop12:
+	VLD1.P	32(R1), [V0.S4, V1.S4]
+	VLD1.P	32(R6), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V9.S4
+	VLD1.P	32(R7), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V10.S4
+	VFMLA	V1.S4, V5.S4, V11.S4
+	VLD1.P	32(R8), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V12.S4
+	VFMLA	V1.S4, V7.S4, V13.S4
+	VLD1.P	32(R9), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V15.S4
+	VLD1.P	32(R10), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V16.S4
+	VFMLA	V1.S4, V5.S4, V17.S4
+	VLD1.P	32(R11), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V18.S4
+	VFMLA	V1.S4, V7.S4, V19.S4
+	VLD1.P	32(R12), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V20.S4
+	VFMLA	V1.S4, V3.S4, V21.S4
+	VLD1.P	32(R13), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V22.S4
+	VFMLA	V1.S4, V5.S4, V23.S4
+	VLD1.P	32(R14), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V24.S4
+	VFMLA	V1.S4, V7.S4, V25.S4
+	VLD1.P	32(R15), [V2.S4, V3.S4]
+	VFMLA	V0.S4, V2.S4, V26.S4
+	VFMLA	V1.S4, V3.S4, V27.S4
+	VLD1.P	32(R16), [V4.S4, V5.S4]
+	VFMLA	V0.S4, V4.S4, V28.S4
+	VFMLA	V1.S4, V5.S4, V29.S4
+	VLD1.P	32(R17), [V6.S4, V7.S4]
+	VFMLA	V0.S4, V6.S4, V30.S4
+	VFMLA	V1.S4, V7.S4, V31.S4
+	SUBS	$8, R4, R4
+	BNE	dotsNEON_loop12
+dotsNEON_reduce12:
+	WORD	$0x4e29d508	// fadd v8.4s, v8.4s, v9.4s
+	WORD	$0x6e28d508	// faddp v8.4s, v8.4s, v8.4s
+	WORD	$0x2e28d508	// faddp v8.2s, v8.2s, v8.2s
+	FMOVS.P	F8, 4(R0)
+	WORD	$0x4e2bd54a	// fadd v10.4s, v10.4s, v11.4s
+	WORD	$0x6e2ad54a	// faddp v10.4s, v10.4s, v10.4s
+	WORD	$0x2e2ad54a	// faddp v10.2s, v10.2s, v10.2s
+	FMOVS.P	F10, 4(R0)
+	WORD	$0x4e2dd58c	// fadd v12.4s, v12.4s, v13.4s
+	WORD	$0x6e2cd58c	// faddp v12.4s, v12.4s, v12.4s
+	WORD	$0x2e2cd58c	// faddp v12.2s, v12.2s, v12.2s
+	FMOVS.P	F12, 4(R0)
+	WORD	$0x4e2fd5ce	// fadd v14.4s, v14.4s, v15.4s
+	WORD	$0x6e2ed5ce	// faddp v14.4s, v14.4s, v14.4s
+	WORD	$0x2e2ed5ce	// faddp v14.2s, v14.2s, v14.2s
+	FMOVS.P	F14, 4(R0)
+	WORD	$0x4e31d610	// fadd v16.4s, v16.4s, v17.4s
+	WORD	$0x6e30d610	// faddp v16.4s, v16.4s, v16.4s
+	WORD	$0x2e30d610	// faddp v16.2s, v16.2s, v16.2s
+	FMOVS.P	F16, 4(R0)
+	WORD	$0x4e33d652	// fadd v18.4s, v18.4s, v19.4s
+	WORD	$0x6e32d652	// faddp v18.4s, v18.4s, v18.4s
+	WORD	$0x2e32d652	// faddp v18.2s, v18.2s, v18.2s
+	FMOVS.P	F18, 4(R0)
+	WORD	$0x4e35d694	// fadd v20.4s, v20.4s, v21.4s
+	WORD	$0x6e34d694	// faddp v20.4s, v20.4s, v20.4s
+	WORD	$0x2e34d694	// faddp v20.2s, v20.2s, v20.2s
+	FMOVS.P	F20, 4(R0)
+	WORD	$0x4e37d6d6	// fadd v22.4s, v22.4s, v23.4s
+	WORD	$0x6e36d6d6	// faddp v22.4s, v22.4s, v22.4s
+	WORD	$0x2e36d6d6	// faddp v22.2s, v22.2s, v22.2s
+	FMOVS.P	F22, 4(R0)
+	WORD	$0x4e39d718	// fadd v24.4s, v24.4s, v25.4s
+	WORD	$0x6e38d718	// faddp v24.4s, v24.4s, v24.4s
+	WORD	$0x2e38d718	// faddp v24.2s, v24.2s, v24.2s
+	FMOVS.P	F24, 4(R0)
+	WORD	$0x4e3bd75a	// fadd v26.4s, v26.4s, v27.4s
+	WORD	$0x6e3ad75a	// faddp v26.4s, v26.4s, v26.4s
+	WORD	$0x2e3ad75a	// faddp v26.2s, v26.2s, v26.2s
+	FMOVS.P	F26, 4(R0)
+	WORD	$0x4e3dd79c	// fadd v28.4s, v28.4s, v29.4s
+	WORD	$0x6e3cd79c	// faddp v28.4s, v28.4s, v28.4s
+	WORD	$0x2e3cd79c	// faddp v28.2s, v28.2s, v28.2s
+	FMOVS.P	F28, 4(R0)
+	WORD	$0x4e3fd7de	// fadd v30.4s, v30.4s, v31.4s
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R0)
+	RET	
+
+// func addRowsNEON(dst, src []float32, rows, n, dstStride, srcStride int)
+//
+// Register use: V0-V7; R0 dst, R1 src, R2 rows, R3 n·4, R4-R5 strides·4,
+// R6-R8 the row's pointers and bytes left.
+TEXT ·addRowsNEON(SB), NOSPLIT, $0-80
+	MOVD	dst_base+0(FP), R0
+	MOVD	src_base+24(FP), R1
+	MOVD	rows+48(FP), R2
+	MOVD	n+56(FP), R3
+	MOVD	dstStride+64(FP), R4
+	MOVD	srcStride+72(FP), R5
+	LSL	$2, R3, R3
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	CMP	$0, R2
+	BLE	addRowsNEON_done
+	CBZ	R3, addRowsNEON_done
+addRowsNEON_row:
+	MOVD	R0, R6
+	MOVD	R1, R7
+	MOVD	R3, R8
+addRowsNEON_sixteen:
+	CMP	$64, R8
+	BLT	addRowsNEON_four
+	VLD1.P	64(R7), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1	(R6), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD	$0x4e20d484	// fadd v4.4s, v4.4s, v0.4s
+	WORD	$0x4e21d4a5	// fadd v5.4s, v5.4s, v1.4s
+	WORD	$0x4e22d4c6	// fadd v6.4s, v6.4s, v2.4s
+	WORD	$0x4e23d4e7	// fadd v7.4s, v7.4s, v3.4s
+	VST1.P	[V4.S4, V5.S4, V6.S4, V7.S4], 64(R6)
+	SUB	$64, R8, R8
+	B	addRowsNEON_sixteen
+addRowsNEON_four:
+	CBZ	R8, addRowsNEON_next
+	VLD1.P	16(R7), [V0.S4]
+	VLD1	(R6), [V4.S4]
+	WORD	$0x4e20d484	// fadd v4.4s, v4.4s, v0.4s
+	VST1.P	[V4.S4], 16(R6)
+	SUB	$16, R8, R8
+	B	addRowsNEON_four
+addRowsNEON_next:
+	ADD	R4, R0, R0
+	ADD	R5, R1, R1
+	SUBS	$1, R2, R2
+	BNE	addRowsNEON_row
+addRowsNEON_done:
+	RET	
+

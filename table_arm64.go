@@ -8,14 +8,20 @@ package simdconv
 const (
 	kPeakNEON kernelID = iota + 1
 	kSgemmNEON
+	kStencilNEON
+	kDotsNEON
+	kAddRowsNEON
 )
 
 // kernelTable is every kernel of this build: what it computes, its tile
 // and the CPU features it needs. Row 0 is noKernel.
 var kernelTable = [...]kernelSpec{
-	noKernel:   {},
-	kPeakNEON:  {name: "peakNEON", isa: isaNEON, family: famPeak, per: 192},
-	kSgemmNEON: {name: "sgemmNEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12},
+	noKernel:     {},
+	kPeakNEON:    {name: "peakNEON", isa: isaNEON, family: famPeak, per: 192},
+	kSgemmNEON:   {name: "sgemmNEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12},
+	kStencilNEON: {name: "stencilNEON", isa: isaNEON, family: famStencil, mr: 0, nr: 4},
+	kDotsNEON:    {name: "dotsNEON", isa: isaNEON, family: famDots, mr: 0, nr: 8, per: 12},
+	kAddRowsNEON: {name: "addRowsNEON", isa: isaNEON, family: famAddRows, mr: 0, nr: 4},
 }
 
 // callPeak calls kernel id, one of signature func(n int).
@@ -80,15 +86,30 @@ func callPackTOff(id kernelID, dst, a []float32, offs []int, at, ldd, kc, n int)
 
 // callStencil calls kernel id, one of signature func(y, x, w []float32, off []int, n int, bias float32).
 func callStencil(id kernelID, y, x, w []float32, off []int, n int, bias float32) {
-	panic(notCallable(id))
+	switch id {
+	case kStencilNEON:
+		stencilNEON(y, x, w, off, n, bias)
+	default:
+		panic(notCallable(id))
+	}
 }
 
 // callDots calls kernel id, one of signature func(d, a, x []float32, off []int, n int).
 func callDots(id kernelID, d, a, x []float32, off []int, n int) {
-	panic(notCallable(id))
+	switch id {
+	case kDotsNEON:
+		dotsNEON(d, a, x, off, n)
+	default:
+		panic(notCallable(id))
+	}
 }
 
 // callAddRows calls kernel id, one of signature func(dst, src []float32, rows, n, dstStride, srcStride int).
 func callAddRows(id kernelID, dst, src []float32, rows, n, dstStride, srcStride int) {
-	panic(notCallable(id))
+	switch id {
+	case kAddRowsNEON:
+		addRowsNEON(dst, src, rows, n, dstStride, srcStride)
+	default:
+		panic(notCallable(id))
+	}
 }

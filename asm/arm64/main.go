@@ -1,4 +1,4 @@
-// Command arm64 generates the NEON microkernels of package simdconv:
+// Command arm64 generates the NEON kernels of package simdconv:
 // kernels_arm64.s, their Go declarations (kernels_arm64.go) and the
 // dispatch table (table_arm64.go, package asm/internal/table).
 package main
@@ -73,6 +73,24 @@ func kernels() []kernel {
 			gen: func(e *emitter, name string) error {
 				return genSgemmNEON(e, name, tileMR, tileNR)
 			},
+		},
+		{
+			Kernel:   table.Kernel{Name: "stencilNEON", ISA: "isaNEON", Family: table.FamStencil, NR: 4},
+			doc:      stencilDoc("stencilNEON"),
+			noescape: true,
+			gen:      genStencilNEON,
+		},
+		{
+			Kernel:   table.Kernel{Name: "dotsNEON", ISA: "isaNEON", Family: table.FamDots, NR: 8, Per: dotsTaps},
+			doc:      dotsDoc("dotsNEON"),
+			noescape: true,
+			gen:      genDotsNEON,
+		},
+		{
+			Kernel:   table.Kernel{Name: "addRowsNEON", ISA: "isaNEON", Family: table.FamAddRows, NR: 4},
+			doc:      addRowsDoc("addRowsNEON"),
+			noescape: true,
+			gen:      genAddRowsNEON,
 		},
 	}
 }
