@@ -191,3 +191,35 @@ func TestWinogradBandsPanic(t *testing.T) {
 	require.Panics(t, func() { d.WinogradGrad(dst, n, out[:16*n-1], 4*n, tiles) })
 	require.Panics(t, func() { d.WinogradGrad(dst[:36*n-1], n, out, 4*n, tiles) })
 }
+
+// BenchmarkWinogradBands times each band transform of every ISA on one
+// band of 14 or 56 tiles (a 56×56 or 224×224 plane's row of tiles), its
+// buffers in L1, and reports tiles per second.
+func BenchmarkWinogradBands(b *testing.B) {
+	prev := current
+	defer func() { current = prev }()
+	d := driver{}
+	for _, transform := range []string{"input", "output", "grad"} {
+		for _, name := range ISAs() {
+			require.NoError(b, SetISA(name))
+			for _, tiles := range []int{14, 56} {
+				b.Run(fmt.Sprintf("transform=%s/isa=%s/tiles=%d", transform, name, tiles), func(b *testing.B) {
+					n, band := engine.WinogradLanes(tiles), engine.WinogradBand(tiles)
+					r := rand.New(rand.NewPCG(5, 6))
+					rows, points := testutil.Rand(r, 6*band), testutil.Rand(r, 36*n)
+					for b.Loop() {
+						switch transform {
+						case "input":
+							d.WinogradInput(points, n, rows, band, tiles)
+						case "output":
+							d.WinogradOutput(rows, 4*n, points, n, tiles, 0.5, true)
+						case "grad":
+							d.WinogradGrad(points, n, rows, 4*n, tiles)
+						}
+					}
+					b.ReportMetric(float64(tiles)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mtiles/s")
+				})
+			}
+		}
+	}
+}
