@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/gotypes"
@@ -62,12 +63,12 @@ type pointRows struct {
 	base, stride, s3, s5 GPVirtual
 }
 
-func newPointRows(base GPVirtual, stride gotypes.Component) pointRows {
+// newPointRows loads the stride (in floats); each group sets the base.
+func newPointRows(stride gotypes.Component) pointRows {
 	p := pointRows{base: GP64(), stride: Load(stride, GP64()).(GPVirtual), s3: GP64(), s5: GP64()}
 	SHLQ(U8(2), p.stride)
 	LEAQ(Mem{Base: p.stride, Index: p.stride, Scale: 2}, p.s3)
 	LEAQ(Mem{Base: p.stride, Index: p.stride, Scale: 4}, p.s5)
-	MOVQ(base, p.base)
 	return p
 }
 
@@ -104,43 +105,106 @@ func (c winoConsts) x() winoConsts {
 	return winoConsts{x(c.c2), x(c.c4), x(c.c5), x(c.c8)}
 }
 
-// verticalBT emits row ξ of Bᵀ d for the 6 rows d[i] = row(i), into a new
-// register from vec; the rows are memory operands.
-func verticalBT(xi int, row func(i int) Mem, vec func() VecVirtual, k winoConsts) VecVirtual {
-	o := vec()
-	switch xi {
-	case 0, 5: // 4d0 − 5d2 + d4, 4d1 − 5d3 + d5
-		j := xi / 5
-		VMOVUPS(row(4+j), o)
-		VFNMADD231PS(row(2+j), k.c5, o)
-		VFMADD231PS(row(j), k.c4, o)
-	case 1: // d3 + d4 − 4(d1 + d2)
-		a := vec()
-		VMOVUPS(row(1), a)
-		VADDPS(row(2), a, a)
-		VMOVUPS(row(3), o)
-		VADDPS(row(4), o, o)
-		VFNMADD231PS(a, k.c4, o)
-	case 2: // d4 − d3 + 4(d1 − d2)
-		a := vec()
-		VMOVUPS(row(1), a)
-		VSUBPS(row(2), a, a)
-		VMOVUPS(row(4), o)
-		VSUBPS(row(3), o, o)
-		VFMADD231PS(a, k.c4, o)
-	case 3, 4: // d4 − d2 ± 2(d3 − d1)
-		g := vec()
-		VMOVUPS(row(3), g)
-		VSUBPS(row(1), g, g)
-		VMOVUPS(row(4), o)
-		VSUBPS(row(2), o, o)
-		if xi == 3 {
-			VFMADD231PS(g, k.c2, o)
-		} else {
-			VFNMADD231PS(g, k.c2, o)
+// rows are a vertical transform's input rows: memory operands, or with
+// regs each loaded once into a register, when the rows serve a pair of
+// output rows.
+type rows struct {
+	row   func(i int) Mem
+	vec   func() VecVirtual
+	regs  bool
+	cache map[int]VecVirtual
+}
+
+func newRows(row func(i int) Mem, vec func() VecVirtual, regs bool) *rows {
+	return &rows{row, vec, regs, map[int]VecVirtual{}}
+}
+
+// reg is row i in a register, which the caller must not overwrite.
+func (r *rows) reg(i int) VecVirtual {
+	if v, ok := r.cache[i]; ok {
+		return v
+	}
+	v := r.vec()
+	VMOVUPS(r.row(i), v)
+	r.cache[i] = v
+	return v
+}
+
+// op is row i as an operand.
+func (r *rows) op(i int) Op {
+	if v, ok := r.cache[i]; ok || !r.regs {
+		if ok {
+			return v
+		}
+		return r.row(i)
+	}
+	return r.reg(i)
+}
+
+// rowSets are the sets of output rows that a vertical transform computes
+// together: pairs that share their sums with 32 registers, single rows
+// with 16.
+func rowSets(pairs bool, sets [][]int) [][]int {
+	if pairs {
+		return sets
+	}
+	var single [][]int
+	for _, s := range sets {
+		for _, x := range s {
+			single = append(single, []int{x})
 		}
 	}
-	return o
+	return single
+}
+
+func has(xs []int, x int) bool { return slices.Contains(xs, x) }
+
+// verticalBT emits rows xs (0, 5, or a pair of {1, 2} or {3, 4}) of Bᵀ d
+// for the 6 rows d of r, in the order of xs.
+func verticalBT(xs []int, r *rows, k winoConsts) []VecVirtual {
+	vec := r.vec
+	switch xs[0] {
+	case 0, 5: // 4d0 − 5d2 + d4, 4d1 − 5d3 + d5
+		j, o := xs[0]/5, vec()
+		VMULPS(r.op(j), k.c4, o)
+		VADDPS(r.op(4+j), o, o)
+		VFNMADD231PS(r.op(2+j), k.c5, o)
+		return []VecVirtual{o}
+	case 1, 2: // d3 + d4 − 4(d1 + d2), d4 − d3 + 4(d1 − d2)
+		var out []VecVirtual
+		if has(xs, 1) {
+			a, o := vec(), vec()
+			VADDPS(r.op(2), r.reg(1), a)
+			VADDPS(r.op(4), r.reg(3), o)
+			VFNMADD231PS(a, k.c4, o)
+			out = append(out, o)
+		}
+		if has(xs, 2) {
+			a, o := vec(), vec()
+			VSUBPS(r.op(2), r.reg(1), a)
+			VSUBPS(r.op(3), r.reg(4), o)
+			VFMADD231PS(a, k.c4, o)
+			out = append(out, o)
+		}
+		return out
+	}
+	// d4 − d2 ± 2(d3 − d1)
+	g, f := vec(), vec()
+	VSUBPS(r.op(1), r.reg(3), g)
+	VSUBPS(r.op(2), r.reg(4), f)
+	if len(xs) == 1 {
+		if xs[0] == 3 {
+			VFMADD231PS(g, k.c2, f)
+		} else {
+			VFNMADD231PS(g, k.c2, f)
+		}
+		return []VecVirtual{f}
+	}
+	o3 := vec()
+	VMOVAPS(f, o3)
+	VFMADD231PS(g, k.c2, o3)
+	VFNMADD231PS(g, k.c2, f)
+	return []VecVirtual{o3, f}
 }
 
 // horizontalBT emits Bᵀ q for the 6 column phases q and stores point ν
@@ -171,36 +235,36 @@ func horizontalBT(q [6]VecVirtual, vec func() VecVirtual, k winoConsts, store fu
 	store(5, q[5])
 }
 
-// verticalA emits row ξ of A e for the 4 rows e[i] = row(i).
-func verticalA(xi int, row func(i int) Mem, vec func() VecVirtual, k winoConsts) VecVirtual {
-	o := vec()
-	switch xi {
+// verticalA emits rows xs (0, 5, or a pair of {1, 2} or {3, 4}) of A e
+// for the 4 rows e of r, in the order of xs.
+func verticalA(xs []int, r *rows, k winoConsts) []VecVirtual {
+	vec := r.vec
+	a, b := vec(), vec()
+	switch xs[0] {
 	case 0, 5: // e0, e3
-		VMOVUPS(row(xi*3/5), o)
+		VMOVUPS(r.row(xs[0]*3/5), a)
+		return []VecVirtual{a}
 	case 1, 2: // (e0 + e2) ± (e1 + e3)
-		t := vec()
-		VMOVUPS(row(0), o)
-		VADDPS(row(2), o, o)
-		VMOVUPS(row(1), t)
-		VADDPS(row(3), t, t)
-		if xi == 1 {
-			VADDPS(t, o, o)
-		} else {
-			VSUBPS(t, o, o)
-		}
-	case 3, 4: // (e0 + 4e2) ± (2e1 + 8e3)
-		t := vec()
-		VMOVUPS(row(0), o)
-		VFMADD231PS(row(2), k.c4, o)
-		VMULPS(row(3), k.c8, t)
-		VFMADD231PS(row(1), k.c2, t)
-		if xi == 3 {
-			VADDPS(t, o, o)
-		} else {
-			VSUBPS(t, o, o)
-		}
+		VADDPS(r.op(2), r.reg(0), a)
+		VADDPS(r.op(3), r.reg(1), b)
+	default: // (e0 + 4e2) ± (2e1 + 8e3)
+		VMULPS(r.op(2), k.c4, a)
+		VADDPS(r.op(0), a, a)
+		VMULPS(r.op(3), k.c8, b)
+		VFMADD231PS(r.op(1), k.c2, b)
 	}
-	return o
+	if len(xs) == 1 {
+		if xs[0]%2 == 1 {
+			VADDPS(b, a, a)
+		} else {
+			VSUBPS(b, a, a)
+		}
+		return []VecVirtual{a}
+	}
+	o := vec()
+	VADDPS(b, a, o)
+	VSUBPS(b, a, a)
+	return []VecVirtual{o, a}
 }
 
 // horizontalA emits A q for the 4 column phases q (overwritten) and stores
@@ -225,31 +289,44 @@ func horizontalA(q [4]VecVirtual, vec func() VecVirtual, k winoConsts, store fun
 	store(4, q[2])
 }
 
-// verticalAT emits row i of Aᵀ m for the 6 rows m[ξ] = row(ξ).
-func verticalAT(i int, row func(xi int) Mem, vec func() VecVirtual, k winoConsts) VecVirtual {
-	o, t := vec(), vec()
-	VMOVUPS(row(1), o)
-	VMOVUPS(row(3), t)
-	if i%2 == 0 { // m0 + s12 + s34, s12 + 4s34
-		VADDPS(row(2), o, o)
-		VADDPS(row(4), t, t)
-	} else { // d12 + 2d34, d12 + 8d34 + m5
-		VSUBPS(row(2), o, o)
-		VSUBPS(row(4), t, t)
+// verticalAT emits rows is ({0, 2}, {1, 3} or one of them) of Aᵀ m for
+// the 6 rows m of r, in the order of is.
+func verticalAT(is []int, r *rows, k winoConsts) []VecVirtual {
+	vec := r.vec
+	a, b := vec(), vec()
+	var out []VecVirtual
+	if is[0]%2 == 0 { // m0 + s12 + s34, s12 + 4s34
+		VADDPS(r.op(2), r.reg(1), a)
+		VADDPS(r.op(4), r.reg(3), b)
+		if has(is, 0) {
+			o := vec()
+			VADDPS(r.op(0), b, o)
+			VADDPS(a, o, o)
+			out = append(out, o)
+		}
+		if has(is, 2) {
+			VFMADD231PS(b, k.c4, a)
+			out = append(out, a)
+		}
+		return out
 	}
-	switch i {
-	case 0:
-		VADDPS(row(0), o, o)
-		VADDPS(t, o, o)
-	case 1:
-		VFMADD231PS(t, k.c2, o)
-	case 2:
-		VFMADD231PS(t, k.c4, o)
-	case 3:
-		VADDPS(row(5), o, o)
-		VFMADD231PS(t, k.c8, o)
+	// d12 + 2d34, d12 + 8d34 + m5
+	VSUBPS(r.op(2), r.reg(1), a)
+	VSUBPS(r.op(4), r.reg(3), b)
+	var o3 VecVirtual
+	if has(is, 3) {
+		o3 = vec()
+		VADDPS(r.op(5), a, o3)
+		VFMADD231PS(b, k.c8, o3)
 	}
-	return o
+	if has(is, 1) {
+		VFMADD231PS(b, k.c2, a)
+		out = append(out, a)
+	}
+	if o3 != nil {
+		out = append(out, o3)
+	}
+	return out
 }
 
 // horizontalAT emits the 4 columns of Aᵀ w for the 6 points w (overwritten)
@@ -424,6 +501,7 @@ type winoISA struct {
 	lanes        int
 	vec          func() VecVirtual
 	isa          string
+	pairs        bool                // 32 registers: rows that share sums are done together
 	deinterleave func() deinterleave // at the kernel's start: loads its constants
 	interleave   func() interleave
 }
@@ -446,10 +524,10 @@ func winoAVX512() winoISA {
 	// (phases 0, 2) and x[1] (phases 1, 3), 16 on.
 	lo := index("winogradLoAVX512", func(l int) int { return l/4 + 16*(l%2) + 8*(l%4/2) })
 	hi := index("winogradHiAVX512", func(l int) int { return l/4 + 4 + 16*(l%2) + 8*(l%4/2) })
-	return winoISA{16, ZMM, "AVX-512", deinterleaveAVX512(even, odd), interleaveAVX512(lo, hi)}
+	return winoISA{16, ZMM, "AVX-512", true, deinterleaveAVX512(even, odd), interleaveAVX512(lo, hi)}
 }
 
-var winoAVX2 = winoISA{8, YMM, "AVX2",
+var winoAVX2 = winoISA{8, YMM, "AVX2", false,
 	func() deinterleave { return deinterleaveAVX2 },
 	func() interleave { return interleaveAVX2 },
 }
@@ -487,19 +565,24 @@ func genWinogradInput(name string, w winoISA) {
 	n := Load(Param("n"), GP64()).(GPVirtual)
 	k := winoConsts{c2: broadcastF32(2, w.vec), c4: broadcastF32(4, w.vec), c5: broadcastF32(5, w.vec)}
 	deinterleave := w.deinterleave()
-	pr := newPointRows(d, Param("dstStride"))
+	pr := newPointRows(Param("dstStride"))
 	bandLoop(w, n, func() {
 		MOVQ(d, pr.base)
-		for xi := range 6 {
-			var v [4]VecVirtual
-			for c := range v {
-				v[c] = verticalBT(xi, func(i int) Mem { return src.row(i, width*c) }, w.vec, k)
+		for _, xs := range rowSets(w.pairs, [][]int{{0}, {1, 2}, {3, 4}, {5}}) {
+			v := make([][4]VecVirtual, len(xs))
+			for c := range 4 {
+				r := newRows(func(i int) Mem { return src.row(i, width*c) }, w.vec, len(xs) > 1)
+				for s, o := range verticalBT(xs, r, k) {
+					v[s][c] = o
+				}
 			}
-			x := verticalBT(xi, func(i int) Mem { return src.row(i, 4*width) }, XMM, k.x())
-			q := deinterleave(v, x)
-			horizontalBT(q, w.vec, k, func(nu int, v VecVirtual) { VMOVUPS(v, pr.point(nu)) })
-			if xi < 5 {
-				pr.next()
+			x := verticalBT(xs, newRows(func(i int) Mem { return src.row(i, 4*width) }, XMM, len(xs) > 1), k.x())
+			for s, xi := range xs {
+				q := deinterleave(v[s], x[s])
+				horizontalBT(q, w.vec, k, func(nu int, v VecVirtual) { VMOVUPS(v, pr.point(nu)) })
+				if xi < 5 {
+					pr.next()
+				}
 			}
 		}
 	}, func() {
@@ -526,18 +609,23 @@ func genWinogradGrad(name string, w winoISA) {
 	n := Load(Param("n"), GP64()).(GPVirtual)
 	k := winoConsts{c2: broadcastF32(2, w.vec), c4: broadcastF32(4, w.vec), c8: broadcastF32(8, w.vec)}
 	deinterleave := w.deinterleave()
-	pr := newPointRows(d, Param("dstStride"))
+	pr := newPointRows(Param("dstStride"))
 	bandLoop(w, n, func() {
 		MOVQ(d, pr.base)
-		for xi := range 6 {
-			var v [4]VecVirtual
-			for c := range v {
-				v[c] = verticalA(xi, func(i int) Mem { return src.row(i, width*c) }, w.vec, k)
+		for _, xs := range rowSets(w.pairs, [][]int{{0}, {1, 2}, {3, 4}, {5}}) {
+			v := make([][4]VecVirtual, len(xs))
+			for c := range 4 {
+				r := newRows(func(i int) Mem { return src.row(i, width*c) }, w.vec, len(xs) > 1)
+				for s, o := range verticalA(xs, r, k) {
+					v[s][c] = o
+				}
 			}
-			q := deinterleave(v, nil)
-			horizontalA([4]VecVirtual(q[:4]), w.vec, k, func(nu int, v VecVirtual) { VMOVUPS(v, pr.point(nu)) })
-			if xi < 5 {
-				pr.next()
+			for s, xi := range xs {
+				q := deinterleave(v[s], nil)
+				horizontalA([4]VecVirtual(q[:4]), w.vec, k, func(nu int, v VecVirtual) { VMOVUPS(v, pr.point(nu)) })
+				if xi < 5 {
+					pr.next()
+				}
 			}
 		}
 	}, func() {
@@ -586,7 +674,17 @@ func genWinogradOutput(name string, w winoISA) {
 	flv := w.vec()
 	VBROADCASTSS(floor, flv)
 	interleave := w.interleave()
-	out := GP64()
+	ld3 := GP64()
+	LEAQ(Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	out := func(i, disp int) Mem { // output row i
+		switch i {
+		case 0:
+			return Mem{Base: dst, Disp: disp}
+		case 3:
+			return Mem{Base: dst, Index: ld3, Scale: 1, Disp: disp}
+		}
+		return Mem{Base: dst, Index: ld, Scale: uint8(i), Disp: disp}
+	}
 	row := func(xi int) Mem {
 		switch xi {
 		case 0:
@@ -599,24 +697,24 @@ func genWinogradOutput(name string, w winoISA) {
 		return Mem{Base: sn, Index: s6, Scale: uint8(xi)}
 	}
 	bandLoop(w, n, func() {
-		MOVQ(dst, out)
-		for i := range 4 {
+		for _, is := range rowSets(w.pairs, [][]int{{0, 2}, {1, 3}}) {
 			MOVQ(s, sn)
-			var p [6]VecVirtual
-			for nu := range p {
-				p[nu] = verticalAT(i, row, w.vec, k)
+			p := make([][6]VecVirtual, len(is))
+			for nu := range 6 {
+				for r, o := range verticalAT(is, newRows(row, w.vec, len(is) > 1), k) {
+					p[r][nu] = o
+				}
 				if nu < 5 {
 					ADDQ(ss, sn)
 				}
 			}
-			o := horizontalAT(p, w.vec, k)
-			for j := range o {
-				VADDPS(bias, o[j], o[j])
-				VMAXPS(o[j], flv, o[j])
-			}
-			interleave(o, func(disp int) Mem { return Mem{Base: out, Disp: disp} })
-			if i < 3 {
-				ADDQ(ld, out)
+			for r, i := range is {
+				o := horizontalAT(p[r], w.vec, k)
+				for j := range o {
+					VADDPS(bias, o[j], o[j])
+					VMAXPS(o[j], flv, o[j])
+				}
+				interleave(o, func(disp int) Mem { return out(i, disp) })
 			}
 		}
 	}, func() {
