@@ -15027,7 +15027,7 @@ GLOBL winogradHiAVX512<>(SB), RODATA|NOPTR, $64
 // func winogradInAVX2(dst []float32, dstStride int, src []float32, ld int, n int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·winogradInAVX2(SB), NOSPLIT, $0-72
-	// register pressure: 3 constants + 6 phases + 4 temporaries (AVX2)
+	// register pressure: 3 constants + 0 index vectors + 1 row(s) of 5 vectors down, then 6 vectors across + temporaries (AVX2)
 	MOVQ         src_base+32(FP), AX
 	MOVQ         ld+56(FP), DX
 	SHLQ         $0x02, DX
@@ -15434,7 +15434,7 @@ done:
 // func winogradOutAVX2(dst []float32, ld int, src []float32, srcStride int, n int, bias float32, relu bool)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·winogradOutAVX2(SB), NOSPLIT, $0-77
-	// register pressure: 5 constants + 6 points + 2 temporaries, then 4 columns + 4 (AVX2)
+	// register pressure: 5 constants + 0 index vectors + 1 row(s) of 6 vectors down, then 4 vectors across + temporaries (AVX2)
 	MOVQ         src_base+32(FP), AX
 	MOVQ         srcStride+56(FP), CX
 	SHLQ         $0x02, CX
@@ -15771,7 +15771,7 @@ done:
 // func winogradGradAVX2(dst []float32, dstStride int, src []float32, ld int, n int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·winogradGradAVX2(SB), NOSPLIT, $0-72
-	// register pressure: 3 constants + 4 phases + 4 temporaries (AVX2)
+	// register pressure: 3 constants + 0 index vectors + 1 row(s) of 4 vectors down, then 4 vectors across + temporaries (AVX2)
 	MOVQ         src_base+32(FP), AX
 	MOVQ         ld+56(FP), DX
 	SHLQ         $0x02, DX
@@ -16070,7 +16070,7 @@ done:
 // func winogradInAVX512(dst []float32, dstStride int, src []float32, ld int, n int)
 // Requires: AVX, AVX512F, FMA3
 TEXT ·winogradInAVX512(SB), NOSPLIT, $0-72
-	// register pressure: 3 constants + 6 phases + 4 temporaries (AVX-512)
+	// register pressure: 3 constants + 2 index vectors + 2 row(s) of 5 vectors down, then 6 vectors across + temporaries (AVX-512)
 	MOVQ         src_base+32(FP), AX
 	MOVQ         ld+56(FP), DX
 	SHLQ         $0x02, DX
@@ -16450,7 +16450,7 @@ done:
 // func winogradOutAVX512(dst []float32, ld int, src []float32, srcStride int, n int, bias float32, relu bool)
 // Requires: AVX, AVX512F, SSE
 TEXT ·winogradOutAVX512(SB), NOSPLIT, $0-77
-	// register pressure: 5 constants + 6 points + 2 temporaries, then 4 columns + 4 (AVX-512)
+	// register pressure: 5 constants + 2 index vectors + 2 row(s) of 6 vectors down, then 4 vectors across + temporaries (AVX-512)
 	MOVQ         src_base+32(FP), AX
 	MOVQ         srcStride+56(FP), CX
 	SHLQ         $0x02, CX
@@ -16757,7 +16757,7 @@ done:
 // func winogradGradAVX512(dst []float32, dstStride int, src []float32, ld int, n int)
 // Requires: AVX, AVX512F
 TEXT ·winogradGradAVX512(SB), NOSPLIT, $0-72
-	// register pressure: 3 constants + 4 phases + 4 temporaries (AVX-512)
+	// register pressure: 3 constants + 2 index vectors + 2 row(s) of 4 vectors down, then 4 vectors across + temporaries (AVX-512)
 	MOVQ         src_base+32(FP), AX
 	MOVQ         ld+56(FP), DX
 	SHLQ         $0x02, DX

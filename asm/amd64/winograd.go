@@ -132,13 +132,13 @@ func (r *rows) reg(i int) VecVirtual {
 
 // op is row i as an operand.
 func (r *rows) op(i int) Op {
-	if v, ok := r.cache[i]; ok || !r.regs {
-		if ok {
-			return v
-		}
-		return r.row(i)
+	if v, ok := r.cache[i]; ok {
+		return v
 	}
-	return r.reg(i)
+	if r.regs {
+		return r.reg(i)
+	}
+	return r.row(i)
 }
 
 // rowSets are the sets of output rows that a vertical transform computes
@@ -506,6 +506,17 @@ type winoISA struct {
 	interleave   func() interleave
 }
 
+// pressure describes a kernel's vector registers: consts broadcast, the
+// vectors of one row of the vertical transform, those of the horizontal.
+func (w winoISA) pressure(consts, vertical, horizontal int) string {
+	rows, shuffles := 1, 0
+	if w.pairs {
+		rows, shuffles = 2, 2
+	}
+	return fmt.Sprintf("%d constants + %d index vectors + %d row(s) of %d vectors down, then %d vectors across + temporaries (%s)",
+		consts, shuffles, rows, vertical, horizontal, w.isa)
+}
+
 // winoAVX512 defines the index vectors of AVX-512's shuffles (once, before
 // the first kernel) and returns its winoISA.
 func winoAVX512() winoISA {
@@ -559,7 +570,7 @@ func genWinogradInput(name string, w winoISA) {
 		fmt.Sprintf("%d tiles at a time (%s). n is a multiple of %d; the caller guarantees", w.lanes, w.isa, w.lanes),
 		"len(src) ≥ 5*ld+4*n+4 and len(dst) ≥ 35*dstStride+n; lengths are not checked.",
 	)
-	Commentf("register pressure: 3 constants + 6 phases + 4 temporaries (%s)", w.isa)
+	Commentf("register pressure: %s", w.pressure(3, 5, 6))
 	src := newRowPair(Param("src").Base(), Param("ld"))
 	d := Load(Param("dst").Base(), GP64()).(GPVirtual)
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -603,7 +614,7 @@ func genWinogradGrad(name string, w winoISA) {
 		fmt.Sprintf("%d tiles at a time (%s). n is a multiple of %d; the caller guarantees", w.lanes, w.isa, w.lanes),
 		"len(src) ≥ 3*ld+4*n and len(dst) ≥ 35*dstStride+n; lengths are not checked.",
 	)
-	Commentf("register pressure: 3 constants + 4 phases + 4 temporaries (%s)", w.isa)
+	Commentf("register pressure: %s", w.pressure(3, 4, 4))
 	src := newRowPair(Param("src").Base(), Param("ld"))
 	d := Load(Param("dst").Base(), GP64()).(GPVirtual)
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -648,7 +659,7 @@ func genWinogradOutput(name string, w winoISA) {
 		fmt.Sprintf("of %d; the caller guarantees len(src) ≥ 35*srcStride+n and len(dst) ≥ 3*ld+4*n;", w.lanes),
 		"lengths are not checked.",
 	)
-	Commentf("register pressure: 5 constants + 6 points + 2 temporaries, then 4 columns + 4 (%s)", w.isa)
+	Commentf("register pressure: %s", w.pressure(5, 6, 4))
 	// Rows 6ξ+ν of src: a base for ν, a row apart, and ξ's offsets of 0, 6,
 	// 12, 18, 24 and 30 rows.
 	s := Load(Param("src").Base(), GP64()).(GPVirtual)
