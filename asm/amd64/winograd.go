@@ -18,9 +18,10 @@ import (
 // columns are contiguous, then deinterleave the stride-4 columns into one
 // vector per column phase in natural tile order and apply the matrix
 // across. The output transform reads its points as whole vectors, applies
-// Aᵀ both ways and interleaves the 4 columns of each output row back. One
-// output row ξ (or i) at a time keeps the intermediates in registers; the
-// rows of the other direction are re-read from L1 for each.
+// Aᵀ both ways and interleaves the 4 columns of each output row back. The
+// vertical pass makes one output row ξ (or i) at a time, or with 32
+// registers two that share sums, and the horizontal pass finishes them
+// while their inputs are re-read from L1 for the next.
 
 // winoBand is the signature of the input and gradient transforms.
 const winoBand = "func(dst []float32, dstStride int, src []float32, ld, n int)"
@@ -239,15 +240,16 @@ func horizontalBT(q [6]VecVirtual, vec func() VecVirtual, k winoConsts, store fu
 // for the 4 rows e of r, in the order of xs.
 func verticalA(xs []int, r *rows, k winoConsts) []VecVirtual {
 	vec := r.vec
+	if xs[0] == 0 || xs[0] == 5 { // e0, e3
+		o := vec()
+		VMOVUPS(r.row(xs[0]*3/5), o)
+		return []VecVirtual{o}
+	}
 	a, b := vec(), vec()
-	switch xs[0] {
-	case 0, 5: // e0, e3
-		VMOVUPS(r.row(xs[0]*3/5), a)
-		return []VecVirtual{a}
-	case 1, 2: // (e0 + e2) ± (e1 + e3)
+	if xs[0] <= 2 { // (e0 + e2) ± (e1 + e3)
 		VADDPS(r.op(2), r.reg(0), a)
 		VADDPS(r.op(3), r.reg(1), b)
-	default: // (e0 + 4e2) ± (2e1 + 8e3)
+	} else { // (e0 + 4e2) ± (2e1 + 8e3)
 		VMULPS(r.op(2), k.c4, a)
 		VADDPS(r.op(0), a, a)
 		VMULPS(r.op(3), k.c8, b)
@@ -442,6 +444,9 @@ func deinterleaveAVX2(v [4]VecVirtual, next VecVirtual) (q [6]VecVirtual) {
 // output row at row, 4·lanes consecutive floats.
 type interleave func(o [4]VecVirtual, row func(disp int) Mem)
 
+// interleaveAVX512 undoes deinterleaveAVX512's shuffles: vshuff64x2 pairs
+// the halves of tiles 0–7 and 8–15, vpermt2ps interleaves the 4 columns of
+// 4 tiles at a time. It loads the index vectors.
 func interleaveAVX512(loIdx, hiIdx Mem) func() interleave {
 	return func() interleave {
 		lo, hi := ZMM(), ZMM()
