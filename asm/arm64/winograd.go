@@ -24,7 +24,7 @@ const (
 	k8
 )
 
-// winoBandArgs are the frame offsets of table.WinogradBand's arguments.
+// The sizes of the argument frames of table.WinogradBand and table.WinogradOut.
 const (
 	winoBandArgBytes = 9 * 8
 	winoOutArgBytes  = 77 // bias at 72, relu at 76
