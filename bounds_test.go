@@ -181,6 +181,13 @@ func TestWrapperBounds(t *testing.T) {
 				{"Stencil offset", "simdconv: Stencil: offset ", func() { driver{}.Stencil(buf[:16], buf, buf, []int{h}, 10, 0) }},
 				{"Stencil n", "simdconv: Stencil: n = ", func() { driver{}.Stencil(buf, buf, buf, []int{0}, h, 0) }},
 				{"ShiftedDots n", "simdconv: ShiftedDots: n = ", func() { driver{}.ShiftedDots(buf, buf, buf, []int{0}, h) }},
+				{"WinogradInput ld", "simdconv: WinogradInput: ", func() { driver{}.WinogradInput(buf, 16, buf, h, 1) }},
+				{"WinogradInput dstStride", "simdconv: WinogradInput: ", func() { driver{}.WinogradInput(buf, h, buf, 68, 1) }},
+				{"WinogradInput tiles", "simdconv: WinogradInput: ", func() { driver{}.WinogradInput(buf, 16, buf, 68, h) }},
+				{"WinogradOutput ld", "simdconv: WinogradOutput: ", func() { driver{}.WinogradOutput(buf, h, buf, 16, 1, 0, false) }},
+				{"WinogradOutput srcStride", "simdconv: WinogradOutput: ", func() { driver{}.WinogradOutput(buf, 64, buf, h, 1, 0, false) }},
+				{"WinogradGrad ld", "simdconv: WinogradGrad: ", func() { driver{}.WinogradGrad(buf, 16, buf, h, 1) }},
+				{"WinogradGrad dstStride", "simdconv: WinogradGrad: ", func() { driver{}.WinogradGrad(buf, h, buf, 64, 1) }},
 				{"StencilPlane Top", "simdconv: StencilPlane: ", func() {
 					p := engine.StencilPlane{H: 1, W: 1, Top: 4, Wp: h, Rows: 1, Cols: 1, Off: []int{0}}
 					driver{}.StencilPlane(&p, buf, buf, buf, 0, false, buf, buf)

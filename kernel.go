@@ -29,6 +29,9 @@ const (
 	famStencil                     // y = bias + Σ w[t]·x shifted, nr lanes a vector
 	famDots                        // dot products with x shifted (per: taps per call)
 	famAddRows                     // dst += src, whole vectors of nr lanes
+	famWinogradIn                  // Winograd input transform of a band, nr tiles a vector
+	famWinogradOut                 // Winograd output transform of a band, with bias and ReLU
+	famWinogradGrad                // Winograd transform of an output gradient's band
 )
 
 // kernelSpec is one row of kernelTable.
@@ -86,6 +89,9 @@ type kernelSet struct {
 	packTOff         kernelID
 	stencil, dots    kernelID
 	addRows          kernelID
+	winogradIn       kernelID
+	winogradOut      kernelID
+	winogradGrad     kernelID
 	peak             kernelID
 }
 
@@ -164,6 +170,7 @@ func (s *kernelSet) singles() map[family]*kernelID {
 		famDirect: &s.direct, famDirectDotRows: &s.dotRows, famDirectDotCols: &s.dotCols,
 		famPackRows: &s.packRows, famPackSliver: &s.packSliver, famPackTOff: &s.packTOff,
 		famStencil: &s.stencil, famDots: &s.dots, famAddRows: &s.addRows, famPeak: &s.peak,
+		famWinogradIn: &s.winogradIn, famWinogradOut: &s.winogradOut, famWinogradGrad: &s.winogradGrad,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/simdconv/simdconv/internal/engine"
 	"github.com/simdconv/simdconv/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
@@ -97,6 +98,19 @@ func TestKernelSets(t *testing.T) {
 			require.True(t, nr > 0 && nr&(nr-1) == 0, "addRows width %d is not a power of two", nr)
 		}
 		check(s.peak, famPeak, "peak")
+		// Every ISA with kernels has its own Winograd band transforms, whose
+		// vectors of tiles divide the band widths WinogradLanes rounds to.
+		for _, w := range []struct {
+			kid  kernelID
+			fam  family
+			what string
+		}{{s.winogradIn, famWinogradIn, "winogradIn"}, {s.winogradOut, famWinogradOut, "winogradOut"}, {s.winogradGrad, famWinogradGrad, "winogradGrad"}} {
+			require.NotEqual(t, noKernel, w.kid, "%s has no %s kernel", isaNames[isa], w.what)
+			check(w.kid, w.fam, w.what)
+			require.Equal(t, isa, kernelTable[w.kid].isa, "%s %s", isaNames[isa], w.what)
+			nr := kernelTable[w.kid].nr
+			require.True(t, nr > 0 && engine.Slack%nr == 0, "%s %s: %d tiles a vector", isaNames[isa], w.what, nr)
+		}
 	}
 }
 

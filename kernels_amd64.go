@@ -358,5 +358,55 @@ func dotsAVX512(d []float32, a []float32, x []float32, off []int, n int)
 //go:noescape
 func addRowsAVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
 
+// winogradInAVX2 sets dst[p*dstStride+t] = (Bᵀ d B)[p/6][p%6] for t < n and the 6×6 tiles
+// d[i][j] = src[i*ld+4*t+j] (Winograd F(4×4, 3×3)'s input transform),
+// 8 tiles at a time (AVX2). n is a multiple of 8; the caller guarantees
+// len(src) ≥ 5*ld+4*n+4 and len(dst) ≥ 35*dstStride+n; lengths are not checked.
+//
+//go:noescape
+func winogradInAVX2(dst []float32, dstStride int, src []float32, ld int, n int)
+
+// winogradOutAVX2 sets dst[i*ld+4*t+j] = (Aᵀ m A)[i][j] + bias for t < n, i, j < 4 and the
+// 6×6 tiles m[p/6][p%6] = src[p*srcStride+t], then max(·, 0) if relu (Winograd
+// F(4×4, 3×3)'s output transform), 8 tiles at a time (AVX2). n is a multiple
+// of 8; the caller guarantees len(src) ≥ 35*srcStride+n and len(dst) ≥ 3*ld+4*n;
+// lengths are not checked.
+//
+//go:noescape
+func winogradOutAVX2(dst []float32, ld int, src []float32, srcStride int, n int, bias float32, relu bool)
+
+// winogradGradAVX2 sets dst[p*dstStride+t] = (A e Aᵀ)[p/6][p%6] for t < n and the 4×4 tiles
+// e[i][j] = src[i*ld+4*t+j] (Winograd F(4×4, 3×3)'s output-gradient transform),
+// 8 tiles at a time (AVX2). n is a multiple of 8; the caller guarantees
+// len(src) ≥ 3*ld+4*n and len(dst) ≥ 35*dstStride+n; lengths are not checked.
+//
+//go:noescape
+func winogradGradAVX2(dst []float32, dstStride int, src []float32, ld int, n int)
+
+// winogradInAVX512 sets dst[p*dstStride+t] = (Bᵀ d B)[p/6][p%6] for t < n and the 6×6 tiles
+// d[i][j] = src[i*ld+4*t+j] (Winograd F(4×4, 3×3)'s input transform),
+// 16 tiles at a time (AVX-512). n is a multiple of 16; the caller guarantees
+// len(src) ≥ 5*ld+4*n+4 and len(dst) ≥ 35*dstStride+n; lengths are not checked.
+//
+//go:noescape
+func winogradInAVX512(dst []float32, dstStride int, src []float32, ld int, n int)
+
+// winogradOutAVX512 sets dst[i*ld+4*t+j] = (Aᵀ m A)[i][j] + bias for t < n, i, j < 4 and the
+// 6×6 tiles m[p/6][p%6] = src[p*srcStride+t], then max(·, 0) if relu (Winograd
+// F(4×4, 3×3)'s output transform), 16 tiles at a time (AVX-512). n is a multiple
+// of 16; the caller guarantees len(src) ≥ 35*srcStride+n and len(dst) ≥ 3*ld+4*n;
+// lengths are not checked.
+//
+//go:noescape
+func winogradOutAVX512(dst []float32, ld int, src []float32, srcStride int, n int, bias float32, relu bool)
+
+// winogradGradAVX512 sets dst[p*dstStride+t] = (A e Aᵀ)[p/6][p%6] for t < n and the 4×4 tiles
+// e[i][j] = src[i*ld+4*t+j] (Winograd F(4×4, 3×3)'s output-gradient transform),
+// 16 tiles at a time (AVX-512). n is a multiple of 16; the caller guarantees
+// len(src) ≥ 3*ld+4*n and len(dst) ≥ 35*dstStride+n; lengths are not checked.
+//
+//go:noescape
+func winogradGradAVX512(dst []float32, dstStride int, src []float32, ld int, n int)
+
 // cpuid executes CPUID with EAX = leaf and ECX = sub and returns the four registers it sets.
 func cpuid(leaf uint32, sub uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)

@@ -62,3 +62,28 @@ func dotsNEON(d, a, x []float32, off []int, n int)
 //
 //go:noescape
 func addRowsNEON(dst, src []float32, rows, n, dstStride, srcStride int)
+
+// winogradInNEON sets dst[p*dstStride+t] = (Bᵀ d B)[p/6][p%6] for t < n and
+// the 6x6 tiles d[i][j] = src[i*ld+4*t+j], 4 tiles at a time (NEON).
+// n is a multiple of 4; the caller guarantees len(src) >= 5*ld+4*n+4
+// and len(dst) >= 35*dstStride+n. Nothing else is read or written.
+//
+//go:noescape
+func winogradInNEON(dst []float32, dstStride int, src []float32, ld, n int)
+
+// winogradOutNEON sets dst[i*ld+4*t+j] = (Aᵀ m A)[i][j] + bias for t < n,
+// i, j < 4 and the 6x6 tiles m[p/6][p%6] = src[p*srcStride+t], then
+// max(·, 0) if relu, 4 tiles at a time (NEON). n is a multiple of 4; the
+// caller guarantees len(src) >= 35*srcStride+n and len(dst) >= 3*ld+4*n.
+// Nothing else is read or written.
+//
+//go:noescape
+func winogradOutNEON(dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool)
+
+// winogradGradNEON sets dst[p*dstStride+t] = (A e Aᵀ)[p/6][p%6] for t < n and
+// the 4x4 tiles e[i][j] = src[i*ld+4*t+j], 4 tiles at a time (NEON).
+// n is a multiple of 4; the caller guarantees len(src) >= 3*ld+4*n
+// and len(dst) >= 35*dstStride+n. Nothing else is read or written.
+//
+//go:noescape
+func winogradGradNEON(dst []float32, dstStride int, src []float32, ld, n int)

@@ -1469,3 +1469,781 @@ addRowsNEON_next:
 addRowsNEON_done:
 	RET	
 
+// func winogradInNEON(dst []float32, dstStride int, src []float32, ld, n int)
+//
+// Register use: V0-V17 row i's points ν (or ν−3) in V(3i+ν); V18-V25
+// the two LD4 of a row; V26-V30 temporaries; V31 the constants.
+// R0 dst, R1 dstStride*4, R2 src, R3 ld*4, R4 n, R5/R9 rows, R6 6 dst rows,
+// R7/R8 dst rows.
+TEXT ·winogradInNEON(SB), NOSPLIT, $0-72
+	MOVD	dst_base+0(FP), R0
+	MOVD	dstStride+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	src_base+32(FP), R2
+	MOVD	ld+56(FP), R3
+	LSL	$2, R3, R3
+	MOVD	n+64(FP), R4
+	CBZ	R4, winogradInNEON_done
+	MOVD	$0x40a0000040800000, R7
+	VMOV	R7, V31.D[0]
+	MOVD	$0x4100000040000000, R7
+	VMOV	R7, V31.D[1]
+	// R6: 6 rows of dst, between the points ξ of one ν.
+	ADD	R1<<1, R1, R6
+	LSL	$1, R6, R6
+winogradInNEON_group:
+	MOVD	R0, R8
+	// ν = 0…2 of each row: Bᵀ across.
+	MOVD	R2, R5
+	ADD	$16, R2, R9
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4e34d67a	// fadd v26.4s, v19.4s, v20.4s
+	WORD	$0x4e36d6a1	// fadd v1.4s, v21.4s, v22.4s
+	WORD	$0x4f9f5341	// fmls v1.4s, v26.4s, v31.s[0]
+	WORD	$0x4eb4d67a	// fsub v26.4s, v19.4s, v20.4s
+	WORD	$0x4eb5d6c2	// fsub v2.4s, v22.4s, v21.4s
+	WORD	$0x4f9f1342	// fmla v2.4s, v26.4s, v31.s[0]
+	WORD	$0x4f9f9240	// fmul v0.4s, v18.4s, v31.s[0]
+	WORD	$0x4e36d400	// fadd v0.4s, v0.4s, v22.4s
+	WORD	$0x4fbf5280	// fmls v0.4s, v20.4s, v31.s[1]
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4e34d67a	// fadd v26.4s, v19.4s, v20.4s
+	WORD	$0x4e36d6a4	// fadd v4.4s, v21.4s, v22.4s
+	WORD	$0x4f9f5344	// fmls v4.4s, v26.4s, v31.s[0]
+	WORD	$0x4eb4d67a	// fsub v26.4s, v19.4s, v20.4s
+	WORD	$0x4eb5d6c5	// fsub v5.4s, v22.4s, v21.4s
+	WORD	$0x4f9f1345	// fmla v5.4s, v26.4s, v31.s[0]
+	WORD	$0x4f9f9243	// fmul v3.4s, v18.4s, v31.s[0]
+	WORD	$0x4e36d463	// fadd v3.4s, v3.4s, v22.4s
+	WORD	$0x4fbf5283	// fmls v3.4s, v20.4s, v31.s[1]
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4e34d67a	// fadd v26.4s, v19.4s, v20.4s
+	WORD	$0x4e36d6a7	// fadd v7.4s, v21.4s, v22.4s
+	WORD	$0x4f9f5347	// fmls v7.4s, v26.4s, v31.s[0]
+	WORD	$0x4eb4d67a	// fsub v26.4s, v19.4s, v20.4s
+	WORD	$0x4eb5d6c8	// fsub v8.4s, v22.4s, v21.4s
+	WORD	$0x4f9f1348	// fmla v8.4s, v26.4s, v31.s[0]
+	WORD	$0x4f9f9246	// fmul v6.4s, v18.4s, v31.s[0]
+	WORD	$0x4e36d4c6	// fadd v6.4s, v6.4s, v22.4s
+	WORD	$0x4fbf5286	// fmls v6.4s, v20.4s, v31.s[1]
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4e34d67a	// fadd v26.4s, v19.4s, v20.4s
+	WORD	$0x4e36d6aa	// fadd v10.4s, v21.4s, v22.4s
+	WORD	$0x4f9f534a	// fmls v10.4s, v26.4s, v31.s[0]
+	WORD	$0x4eb4d67a	// fsub v26.4s, v19.4s, v20.4s
+	WORD	$0x4eb5d6cb	// fsub v11.4s, v22.4s, v21.4s
+	WORD	$0x4f9f134b	// fmla v11.4s, v26.4s, v31.s[0]
+	WORD	$0x4f9f9249	// fmul v9.4s, v18.4s, v31.s[0]
+	WORD	$0x4e36d529	// fadd v9.4s, v9.4s, v22.4s
+	WORD	$0x4fbf5289	// fmls v9.4s, v20.4s, v31.s[1]
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4e34d67a	// fadd v26.4s, v19.4s, v20.4s
+	WORD	$0x4e36d6ad	// fadd v13.4s, v21.4s, v22.4s
+	WORD	$0x4f9f534d	// fmls v13.4s, v26.4s, v31.s[0]
+	WORD	$0x4eb4d67a	// fsub v26.4s, v19.4s, v20.4s
+	WORD	$0x4eb5d6ce	// fsub v14.4s, v22.4s, v21.4s
+	WORD	$0x4f9f134e	// fmla v14.4s, v26.4s, v31.s[0]
+	WORD	$0x4f9f924c	// fmul v12.4s, v18.4s, v31.s[0]
+	WORD	$0x4e36d58c	// fadd v12.4s, v12.4s, v22.4s
+	WORD	$0x4fbf528c	// fmls v12.4s, v20.4s, v31.s[1]
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4e34d67a	// fadd v26.4s, v19.4s, v20.4s
+	WORD	$0x4e36d6b0	// fadd v16.4s, v21.4s, v22.4s
+	WORD	$0x4f9f5350	// fmls v16.4s, v26.4s, v31.s[0]
+	WORD	$0x4eb4d67a	// fsub v26.4s, v19.4s, v20.4s
+	WORD	$0x4eb5d6d1	// fsub v17.4s, v22.4s, v21.4s
+	WORD	$0x4f9f1351	// fmla v17.4s, v26.4s, v31.s[0]
+	WORD	$0x4f9f924f	// fmul v15.4s, v18.4s, v31.s[0]
+	WORD	$0x4e36d5ef	// fadd v15.4s, v15.4s, v22.4s
+	WORD	$0x4fbf528f	// fmls v15.4s, v20.4s, v31.s[1]
+	// ν = 0: Bᵀ down.
+	WORD	$0x4e26d47a	// fadd v26.4s, v3.4s, v6.4s
+	WORD	$0x4e2cd53b	// fadd v27.4s, v9.4s, v12.4s
+	WORD	$0x4f9f535b	// fmls v27.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea6d47a	// fsub v26.4s, v3.4s, v6.4s
+	WORD	$0x4ea9d59c	// fsub v28.4s, v12.4s, v9.4s
+	WORD	$0x4f9f135c	// fmla v28.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea3d53a	// fsub v26.4s, v9.4s, v3.4s
+	WORD	$0x4ea6d59d	// fsub v29.4s, v12.4s, v6.4s
+	WORD	$0x4ea6d59e	// fsub v30.4s, v12.4s, v6.4s
+	WORD	$0x4f9f1b5d	// fmla v29.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b5e	// fmls v30.4s, v26.4s, v31.s[2]
+	WORD	$0x4fbf50cc	// fmls v12.4s, v6.4s, v31.s[1]
+	WORD	$0x4f9f100c	// fmla v12.4s, v0.4s, v31.s[0]
+	WORD	$0x4fbf512f	// fmls v15.4s, v9.4s, v31.s[1]
+	WORD	$0x4f9f106f	// fmla v15.4s, v3.4s, v31.s[0]
+	MOVD	R8, R7
+	VST1.P	[V12.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V28.S4], (R7)(R6)
+	VST1.P	[V29.S4], (R7)(R6)
+	VST1.P	[V30.S4], (R7)(R6)
+	VST1.P	[V15.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	// ν = 1: Bᵀ down.
+	WORD	$0x4e27d49a	// fadd v26.4s, v4.4s, v7.4s
+	WORD	$0x4e2dd55b	// fadd v27.4s, v10.4s, v13.4s
+	WORD	$0x4f9f535b	// fmls v27.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea7d49a	// fsub v26.4s, v4.4s, v7.4s
+	WORD	$0x4eaad5bc	// fsub v28.4s, v13.4s, v10.4s
+	WORD	$0x4f9f135c	// fmla v28.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea4d55a	// fsub v26.4s, v10.4s, v4.4s
+	WORD	$0x4ea7d5bd	// fsub v29.4s, v13.4s, v7.4s
+	WORD	$0x4ea7d5be	// fsub v30.4s, v13.4s, v7.4s
+	WORD	$0x4f9f1b5d	// fmla v29.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b5e	// fmls v30.4s, v26.4s, v31.s[2]
+	WORD	$0x4fbf50ed	// fmls v13.4s, v7.4s, v31.s[1]
+	WORD	$0x4f9f102d	// fmla v13.4s, v1.4s, v31.s[0]
+	WORD	$0x4fbf5150	// fmls v16.4s, v10.4s, v31.s[1]
+	WORD	$0x4f9f1090	// fmla v16.4s, v4.4s, v31.s[0]
+	MOVD	R8, R7
+	VST1.P	[V13.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V28.S4], (R7)(R6)
+	VST1.P	[V29.S4], (R7)(R6)
+	VST1.P	[V30.S4], (R7)(R6)
+	VST1.P	[V16.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	// ν = 2: Bᵀ down.
+	WORD	$0x4e28d4ba	// fadd v26.4s, v5.4s, v8.4s
+	WORD	$0x4e2ed57b	// fadd v27.4s, v11.4s, v14.4s
+	WORD	$0x4f9f535b	// fmls v27.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea8d4ba	// fsub v26.4s, v5.4s, v8.4s
+	WORD	$0x4eabd5dc	// fsub v28.4s, v14.4s, v11.4s
+	WORD	$0x4f9f135c	// fmla v28.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea5d57a	// fsub v26.4s, v11.4s, v5.4s
+	WORD	$0x4ea8d5dd	// fsub v29.4s, v14.4s, v8.4s
+	WORD	$0x4ea8d5de	// fsub v30.4s, v14.4s, v8.4s
+	WORD	$0x4f9f1b5d	// fmla v29.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b5e	// fmls v30.4s, v26.4s, v31.s[2]
+	WORD	$0x4fbf510e	// fmls v14.4s, v8.4s, v31.s[1]
+	WORD	$0x4f9f104e	// fmla v14.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf5171	// fmls v17.4s, v11.4s, v31.s[1]
+	WORD	$0x4f9f10b1	// fmla v17.4s, v5.4s, v31.s[0]
+	MOVD	R8, R7
+	VST1.P	[V14.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V28.S4], (R7)(R6)
+	VST1.P	[V29.S4], (R7)(R6)
+	VST1.P	[V30.S4], (R7)(R6)
+	VST1.P	[V17.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	// ν = 3…5 of each row: Bᵀ across.
+	MOVD	R2, R5
+	ADD	$16, R2, R9
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4eb3d6ba	// fsub v26.4s, v21.4s, v19.4s
+	WORD	$0x4eb4d6c0	// fsub v0.4s, v22.4s, v20.4s
+	WORD	$0x4eb4d6c1	// fsub v1.4s, v22.4s, v20.4s
+	WORD	$0x4f9f1b40	// fmla v0.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b41	// fmls v1.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f9262	// fmul v2.4s, v19.4s, v31.s[0]
+	WORD	$0x4e37d442	// fadd v2.4s, v2.4s, v23.4s
+	WORD	$0x4fbf52a2	// fmls v2.4s, v21.4s, v31.s[1]
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4eb3d6ba	// fsub v26.4s, v21.4s, v19.4s
+	WORD	$0x4eb4d6c3	// fsub v3.4s, v22.4s, v20.4s
+	WORD	$0x4eb4d6c4	// fsub v4.4s, v22.4s, v20.4s
+	WORD	$0x4f9f1b43	// fmla v3.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b44	// fmls v4.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f9265	// fmul v5.4s, v19.4s, v31.s[0]
+	WORD	$0x4e37d4a5	// fadd v5.4s, v5.4s, v23.4s
+	WORD	$0x4fbf52a5	// fmls v5.4s, v21.4s, v31.s[1]
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4eb3d6ba	// fsub v26.4s, v21.4s, v19.4s
+	WORD	$0x4eb4d6c6	// fsub v6.4s, v22.4s, v20.4s
+	WORD	$0x4eb4d6c7	// fsub v7.4s, v22.4s, v20.4s
+	WORD	$0x4f9f1b46	// fmla v6.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b47	// fmls v7.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f9268	// fmul v8.4s, v19.4s, v31.s[0]
+	WORD	$0x4e37d508	// fadd v8.4s, v8.4s, v23.4s
+	WORD	$0x4fbf52a8	// fmls v8.4s, v21.4s, v31.s[1]
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4eb3d6ba	// fsub v26.4s, v21.4s, v19.4s
+	WORD	$0x4eb4d6c9	// fsub v9.4s, v22.4s, v20.4s
+	WORD	$0x4eb4d6ca	// fsub v10.4s, v22.4s, v20.4s
+	WORD	$0x4f9f1b49	// fmla v9.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b4a	// fmls v10.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f926b	// fmul v11.4s, v19.4s, v31.s[0]
+	WORD	$0x4e37d56b	// fadd v11.4s, v11.4s, v23.4s
+	WORD	$0x4fbf52ab	// fmls v11.4s, v21.4s, v31.s[1]
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4eb3d6ba	// fsub v26.4s, v21.4s, v19.4s
+	WORD	$0x4eb4d6cc	// fsub v12.4s, v22.4s, v20.4s
+	WORD	$0x4eb4d6cd	// fsub v13.4s, v22.4s, v20.4s
+	WORD	$0x4f9f1b4c	// fmla v12.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b4d	// fmls v13.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f926e	// fmul v14.4s, v19.4s, v31.s[0]
+	WORD	$0x4e37d5ce	// fadd v14.4s, v14.4s, v23.4s
+	WORD	$0x4fbf52ae	// fmls v14.4s, v21.4s, v31.s[1]
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD4.P	(R9)(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	WORD	$0x4eb3d6ba	// fsub v26.4s, v21.4s, v19.4s
+	WORD	$0x4eb4d6cf	// fsub v15.4s, v22.4s, v20.4s
+	WORD	$0x4eb4d6d0	// fsub v16.4s, v22.4s, v20.4s
+	WORD	$0x4f9f1b4f	// fmla v15.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b50	// fmls v16.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f9271	// fmul v17.4s, v19.4s, v31.s[0]
+	WORD	$0x4e37d631	// fadd v17.4s, v17.4s, v23.4s
+	WORD	$0x4fbf52b1	// fmls v17.4s, v21.4s, v31.s[1]
+	// ν = 3: Bᵀ down.
+	WORD	$0x4e26d47a	// fadd v26.4s, v3.4s, v6.4s
+	WORD	$0x4e2cd53b	// fadd v27.4s, v9.4s, v12.4s
+	WORD	$0x4f9f535b	// fmls v27.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea6d47a	// fsub v26.4s, v3.4s, v6.4s
+	WORD	$0x4ea9d59c	// fsub v28.4s, v12.4s, v9.4s
+	WORD	$0x4f9f135c	// fmla v28.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea3d53a	// fsub v26.4s, v9.4s, v3.4s
+	WORD	$0x4ea6d59d	// fsub v29.4s, v12.4s, v6.4s
+	WORD	$0x4ea6d59e	// fsub v30.4s, v12.4s, v6.4s
+	WORD	$0x4f9f1b5d	// fmla v29.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b5e	// fmls v30.4s, v26.4s, v31.s[2]
+	WORD	$0x4fbf50cc	// fmls v12.4s, v6.4s, v31.s[1]
+	WORD	$0x4f9f100c	// fmla v12.4s, v0.4s, v31.s[0]
+	WORD	$0x4fbf512f	// fmls v15.4s, v9.4s, v31.s[1]
+	WORD	$0x4f9f106f	// fmla v15.4s, v3.4s, v31.s[0]
+	MOVD	R8, R7
+	VST1.P	[V12.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V28.S4], (R7)(R6)
+	VST1.P	[V29.S4], (R7)(R6)
+	VST1.P	[V30.S4], (R7)(R6)
+	VST1.P	[V15.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	// ν = 4: Bᵀ down.
+	WORD	$0x4e27d49a	// fadd v26.4s, v4.4s, v7.4s
+	WORD	$0x4e2dd55b	// fadd v27.4s, v10.4s, v13.4s
+	WORD	$0x4f9f535b	// fmls v27.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea7d49a	// fsub v26.4s, v4.4s, v7.4s
+	WORD	$0x4eaad5bc	// fsub v28.4s, v13.4s, v10.4s
+	WORD	$0x4f9f135c	// fmla v28.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea4d55a	// fsub v26.4s, v10.4s, v4.4s
+	WORD	$0x4ea7d5bd	// fsub v29.4s, v13.4s, v7.4s
+	WORD	$0x4ea7d5be	// fsub v30.4s, v13.4s, v7.4s
+	WORD	$0x4f9f1b5d	// fmla v29.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b5e	// fmls v30.4s, v26.4s, v31.s[2]
+	WORD	$0x4fbf50ed	// fmls v13.4s, v7.4s, v31.s[1]
+	WORD	$0x4f9f102d	// fmla v13.4s, v1.4s, v31.s[0]
+	WORD	$0x4fbf5150	// fmls v16.4s, v10.4s, v31.s[1]
+	WORD	$0x4f9f1090	// fmla v16.4s, v4.4s, v31.s[0]
+	MOVD	R8, R7
+	VST1.P	[V13.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V28.S4], (R7)(R6)
+	VST1.P	[V29.S4], (R7)(R6)
+	VST1.P	[V30.S4], (R7)(R6)
+	VST1.P	[V16.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	// ν = 5: Bᵀ down.
+	WORD	$0x4e28d4ba	// fadd v26.4s, v5.4s, v8.4s
+	WORD	$0x4e2ed57b	// fadd v27.4s, v11.4s, v14.4s
+	WORD	$0x4f9f535b	// fmls v27.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea8d4ba	// fsub v26.4s, v5.4s, v8.4s
+	WORD	$0x4eabd5dc	// fsub v28.4s, v14.4s, v11.4s
+	WORD	$0x4f9f135c	// fmla v28.4s, v26.4s, v31.s[0]
+	WORD	$0x4ea5d57a	// fsub v26.4s, v11.4s, v5.4s
+	WORD	$0x4ea8d5dd	// fsub v29.4s, v14.4s, v8.4s
+	WORD	$0x4ea8d5de	// fsub v30.4s, v14.4s, v8.4s
+	WORD	$0x4f9f1b5d	// fmla v29.4s, v26.4s, v31.s[2]
+	WORD	$0x4f9f5b5e	// fmls v30.4s, v26.4s, v31.s[2]
+	WORD	$0x4fbf510e	// fmls v14.4s, v8.4s, v31.s[1]
+	WORD	$0x4f9f104e	// fmla v14.4s, v2.4s, v31.s[0]
+	WORD	$0x4fbf5171	// fmls v17.4s, v11.4s, v31.s[1]
+	WORD	$0x4f9f10b1	// fmla v17.4s, v5.4s, v31.s[0]
+	MOVD	R8, R7
+	VST1.P	[V14.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V28.S4], (R7)(R6)
+	VST1.P	[V29.S4], (R7)(R6)
+	VST1.P	[V30.S4], (R7)(R6)
+	VST1.P	[V17.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	ADD	$64, R2, R2
+	ADD	$16, R0, R0
+	SUBS	$4, R4, R4
+	BNE	winogradInNEON_group
+winogradInNEON_done:
+	RET	
+
+// func winogradOutNEON(dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool)
+//
+// Register use: V0-V11 the pair's rows a of Aᵀ m in V(6a+ν); V12-V17 the
+// points of one ν; V18-V19 temporaries; V20-V23 an output row's columns;
+// V29 the floor, V30 bias, V31 the constants. R0 dst, R1 ld*4, R2 src,
+// R3 srcStride*4, R4 n, R5 src rows, R6 6 src rows, R7 dst row, R8 ν's row.
+TEXT ·winogradOutNEON(SB), NOSPLIT, $0-77
+	MOVD	dst_base+0(FP), R0
+	MOVD	ld+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	src_base+32(FP), R2
+	MOVD	srcStride+56(FP), R3
+	LSL	$2, R3, R3
+	MOVD	n+64(FP), R4
+	CBZ	R4, winogradOutNEON_done
+	MOVD	$0x40a0000040800000, R7
+	VMOV	R7, V31.D[0]
+	MOVD	$0x4100000040000000, R7
+	VMOV	R7, V31.D[1]
+	FMOVS	bias+72(FP), F30
+	VDUP	V30.S[0], V30.S4
+	// The floor: 0 if relu, else −∞ (FMAX keeps a NaN either way).
+	MOVBU	relu+76(FP), R7
+	SUB	$1, R7, R7
+	AND	$0xff800000, R7, R7
+	VDUP	R7, V29.S4
+	ADD	R3<<1, R3, R6
+	LSL	$1, R6, R6
+winogradOutNEON_group:
+	// Output rows 0 and 2: Aᵀ down.
+	MOVD	R2, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4e2ed5a6	// fadd v6.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ef	// fadd v15.4s, v15.4s, v16.4s
+	WORD	$0x4e26d580	// fadd v0.4s, v12.4s, v6.4s
+	WORD	$0x4e2fd400	// fadd v0.4s, v0.4s, v15.4s
+	WORD	$0x4f9f11e6	// fmla v6.4s, v15.4s, v31.s[0]
+	ADD	R3, R8, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4e2ed5a7	// fadd v7.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ef	// fadd v15.4s, v15.4s, v16.4s
+	WORD	$0x4e27d581	// fadd v1.4s, v12.4s, v7.4s
+	WORD	$0x4e2fd421	// fadd v1.4s, v1.4s, v15.4s
+	WORD	$0x4f9f11e7	// fmla v7.4s, v15.4s, v31.s[0]
+	ADD	R3, R8, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4e2ed5a8	// fadd v8.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ef	// fadd v15.4s, v15.4s, v16.4s
+	WORD	$0x4e28d582	// fadd v2.4s, v12.4s, v8.4s
+	WORD	$0x4e2fd442	// fadd v2.4s, v2.4s, v15.4s
+	WORD	$0x4f9f11e8	// fmla v8.4s, v15.4s, v31.s[0]
+	ADD	R3, R8, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4e2ed5a9	// fadd v9.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ef	// fadd v15.4s, v15.4s, v16.4s
+	WORD	$0x4e29d583	// fadd v3.4s, v12.4s, v9.4s
+	WORD	$0x4e2fd463	// fadd v3.4s, v3.4s, v15.4s
+	WORD	$0x4f9f11e9	// fmla v9.4s, v15.4s, v31.s[0]
+	ADD	R3, R8, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4e2ed5aa	// fadd v10.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ef	// fadd v15.4s, v15.4s, v16.4s
+	WORD	$0x4e2ad584	// fadd v4.4s, v12.4s, v10.4s
+	WORD	$0x4e2fd484	// fadd v4.4s, v4.4s, v15.4s
+	WORD	$0x4f9f11ea	// fmla v10.4s, v15.4s, v31.s[0]
+	ADD	R3, R8, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4e2ed5ab	// fadd v11.4s, v13.4s, v14.4s
+	WORD	$0x4e30d5ef	// fadd v15.4s, v15.4s, v16.4s
+	WORD	$0x4e2bd585	// fadd v5.4s, v12.4s, v11.4s
+	WORD	$0x4e2fd4a5	// fadd v5.4s, v5.4s, v15.4s
+	WORD	$0x4f9f11eb	// fmla v11.4s, v15.4s, v31.s[0]
+	// Output row 0: Aᵀ across, bias, floor.
+	WORD	$0x4e22d432	// fadd v18.4s, v1.4s, v2.4s
+	WORD	$0x4e24d473	// fadd v19.4s, v3.4s, v4.4s
+	WORD	$0x4e32d414	// fadd v20.4s, v0.4s, v18.4s
+	WORD	$0x4e33d694	// fadd v20.4s, v20.4s, v19.4s
+	WORD	$0x4f9f9276	// fmul v22.4s, v19.4s, v31.s[0]
+	WORD	$0x4e32d6d6	// fadd v22.4s, v22.4s, v18.4s
+	WORD	$0x4ea2d432	// fsub v18.4s, v1.4s, v2.4s
+	WORD	$0x4ea4d473	// fsub v19.4s, v3.4s, v4.4s
+	WORD	$0x4f9f9a75	// fmul v21.4s, v19.4s, v31.s[2]
+	WORD	$0x4e32d6b5	// fadd v21.4s, v21.4s, v18.4s
+	WORD	$0x4e32d4b7	// fadd v23.4s, v5.4s, v18.4s
+	WORD	$0x4fbf1a77	// fmla v23.4s, v19.4s, v31.s[3]
+	WORD	$0x4e3ed694	// fadd v20.4s, v20.4s, v30.4s
+	WORD	$0x4e3df694	// fmax v20.4s, v20.4s, v29.4s
+	WORD	$0x4e3ed6b5	// fadd v21.4s, v21.4s, v30.4s
+	WORD	$0x4e3df6b5	// fmax v21.4s, v21.4s, v29.4s
+	WORD	$0x4e3ed6d6	// fadd v22.4s, v22.4s, v30.4s
+	WORD	$0x4e3df6d6	// fmax v22.4s, v22.4s, v29.4s
+	WORD	$0x4e3ed6f7	// fadd v23.4s, v23.4s, v30.4s
+	WORD	$0x4e3df6f7	// fmax v23.4s, v23.4s, v29.4s
+	MOVD	R0, R7
+	VST4	[V20.S4, V21.S4, V22.S4, V23.S4], (R7)
+	// Output row 2: Aᵀ across, bias, floor.
+	WORD	$0x4e28d4f2	// fadd v18.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad533	// fadd v19.4s, v9.4s, v10.4s
+	WORD	$0x4e32d4d4	// fadd v20.4s, v6.4s, v18.4s
+	WORD	$0x4e33d694	// fadd v20.4s, v20.4s, v19.4s
+	WORD	$0x4f9f9276	// fmul v22.4s, v19.4s, v31.s[0]
+	WORD	$0x4e32d6d6	// fadd v22.4s, v22.4s, v18.4s
+	WORD	$0x4ea8d4f2	// fsub v18.4s, v7.4s, v8.4s
+	WORD	$0x4eaad533	// fsub v19.4s, v9.4s, v10.4s
+	WORD	$0x4f9f9a75	// fmul v21.4s, v19.4s, v31.s[2]
+	WORD	$0x4e32d6b5	// fadd v21.4s, v21.4s, v18.4s
+	WORD	$0x4e32d577	// fadd v23.4s, v11.4s, v18.4s
+	WORD	$0x4fbf1a77	// fmla v23.4s, v19.4s, v31.s[3]
+	WORD	$0x4e3ed694	// fadd v20.4s, v20.4s, v30.4s
+	WORD	$0x4e3df694	// fmax v20.4s, v20.4s, v29.4s
+	WORD	$0x4e3ed6b5	// fadd v21.4s, v21.4s, v30.4s
+	WORD	$0x4e3df6b5	// fmax v21.4s, v21.4s, v29.4s
+	WORD	$0x4e3ed6d6	// fadd v22.4s, v22.4s, v30.4s
+	WORD	$0x4e3df6d6	// fmax v22.4s, v22.4s, v29.4s
+	WORD	$0x4e3ed6f7	// fadd v23.4s, v23.4s, v30.4s
+	WORD	$0x4e3df6f7	// fmax v23.4s, v23.4s, v29.4s
+	ADD	R1<<1, R7, R7
+	VST4	[V20.S4, V21.S4, V22.S4, V23.S4], (R7)
+	// Output rows 1 and 3: Aᵀ down.
+	ADD	R2, R6, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4eadd580	// fsub v0.4s, v12.4s, v13.4s
+	WORD	$0x4eafd5ce	// fsub v14.4s, v14.4s, v15.4s
+	WORD	$0x4e30d406	// fadd v6.4s, v0.4s, v16.4s
+	WORD	$0x4fbf19c6	// fmla v6.4s, v14.4s, v31.s[3]
+	WORD	$0x4f9f19c0	// fmla v0.4s, v14.4s, v31.s[2]
+	ADD	R3, R8, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4eadd581	// fsub v1.4s, v12.4s, v13.4s
+	WORD	$0x4eafd5ce	// fsub v14.4s, v14.4s, v15.4s
+	WORD	$0x4e30d427	// fadd v7.4s, v1.4s, v16.4s
+	WORD	$0x4fbf19c7	// fmla v7.4s, v14.4s, v31.s[3]
+	WORD	$0x4f9f19c1	// fmla v1.4s, v14.4s, v31.s[2]
+	ADD	R3, R8, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4eadd582	// fsub v2.4s, v12.4s, v13.4s
+	WORD	$0x4eafd5ce	// fsub v14.4s, v14.4s, v15.4s
+	WORD	$0x4e30d448	// fadd v8.4s, v2.4s, v16.4s
+	WORD	$0x4fbf19c8	// fmla v8.4s, v14.4s, v31.s[3]
+	WORD	$0x4f9f19c2	// fmla v2.4s, v14.4s, v31.s[2]
+	ADD	R3, R8, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4eadd583	// fsub v3.4s, v12.4s, v13.4s
+	WORD	$0x4eafd5ce	// fsub v14.4s, v14.4s, v15.4s
+	WORD	$0x4e30d469	// fadd v9.4s, v3.4s, v16.4s
+	WORD	$0x4fbf19c9	// fmla v9.4s, v14.4s, v31.s[3]
+	WORD	$0x4f9f19c3	// fmla v3.4s, v14.4s, v31.s[2]
+	ADD	R3, R8, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4eadd584	// fsub v4.4s, v12.4s, v13.4s
+	WORD	$0x4eafd5ce	// fsub v14.4s, v14.4s, v15.4s
+	WORD	$0x4e30d48a	// fadd v10.4s, v4.4s, v16.4s
+	WORD	$0x4fbf19ca	// fmla v10.4s, v14.4s, v31.s[3]
+	WORD	$0x4f9f19c4	// fmla v4.4s, v14.4s, v31.s[2]
+	ADD	R3, R8, R8
+	MOVD	R8, R5
+	VLD1.P	(R5)(R6), [V12.S4]
+	VLD1.P	(R5)(R6), [V13.S4]
+	VLD1.P	(R5)(R6), [V14.S4]
+	VLD1.P	(R5)(R6), [V15.S4]
+	VLD1.P	(R5)(R6), [V16.S4]
+	WORD	$0x4eadd585	// fsub v5.4s, v12.4s, v13.4s
+	WORD	$0x4eafd5ce	// fsub v14.4s, v14.4s, v15.4s
+	WORD	$0x4e30d4ab	// fadd v11.4s, v5.4s, v16.4s
+	WORD	$0x4fbf19cb	// fmla v11.4s, v14.4s, v31.s[3]
+	WORD	$0x4f9f19c5	// fmla v5.4s, v14.4s, v31.s[2]
+	// Output row 1: Aᵀ across, bias, floor.
+	WORD	$0x4e22d432	// fadd v18.4s, v1.4s, v2.4s
+	WORD	$0x4e24d473	// fadd v19.4s, v3.4s, v4.4s
+	WORD	$0x4e32d414	// fadd v20.4s, v0.4s, v18.4s
+	WORD	$0x4e33d694	// fadd v20.4s, v20.4s, v19.4s
+	WORD	$0x4f9f9276	// fmul v22.4s, v19.4s, v31.s[0]
+	WORD	$0x4e32d6d6	// fadd v22.4s, v22.4s, v18.4s
+	WORD	$0x4ea2d432	// fsub v18.4s, v1.4s, v2.4s
+	WORD	$0x4ea4d473	// fsub v19.4s, v3.4s, v4.4s
+	WORD	$0x4f9f9a75	// fmul v21.4s, v19.4s, v31.s[2]
+	WORD	$0x4e32d6b5	// fadd v21.4s, v21.4s, v18.4s
+	WORD	$0x4e32d4b7	// fadd v23.4s, v5.4s, v18.4s
+	WORD	$0x4fbf1a77	// fmla v23.4s, v19.4s, v31.s[3]
+	WORD	$0x4e3ed694	// fadd v20.4s, v20.4s, v30.4s
+	WORD	$0x4e3df694	// fmax v20.4s, v20.4s, v29.4s
+	WORD	$0x4e3ed6b5	// fadd v21.4s, v21.4s, v30.4s
+	WORD	$0x4e3df6b5	// fmax v21.4s, v21.4s, v29.4s
+	WORD	$0x4e3ed6d6	// fadd v22.4s, v22.4s, v30.4s
+	WORD	$0x4e3df6d6	// fmax v22.4s, v22.4s, v29.4s
+	WORD	$0x4e3ed6f7	// fadd v23.4s, v23.4s, v30.4s
+	WORD	$0x4e3df6f7	// fmax v23.4s, v23.4s, v29.4s
+	ADD	R1, R0, R7
+	VST4	[V20.S4, V21.S4, V22.S4, V23.S4], (R7)
+	// Output row 3: Aᵀ across, bias, floor.
+	WORD	$0x4e28d4f2	// fadd v18.4s, v7.4s, v8.4s
+	WORD	$0x4e2ad533	// fadd v19.4s, v9.4s, v10.4s
+	WORD	$0x4e32d4d4	// fadd v20.4s, v6.4s, v18.4s
+	WORD	$0x4e33d694	// fadd v20.4s, v20.4s, v19.4s
+	WORD	$0x4f9f9276	// fmul v22.4s, v19.4s, v31.s[0]
+	WORD	$0x4e32d6d6	// fadd v22.4s, v22.4s, v18.4s
+	WORD	$0x4ea8d4f2	// fsub v18.4s, v7.4s, v8.4s
+	WORD	$0x4eaad533	// fsub v19.4s, v9.4s, v10.4s
+	WORD	$0x4f9f9a75	// fmul v21.4s, v19.4s, v31.s[2]
+	WORD	$0x4e32d6b5	// fadd v21.4s, v21.4s, v18.4s
+	WORD	$0x4e32d577	// fadd v23.4s, v11.4s, v18.4s
+	WORD	$0x4fbf1a77	// fmla v23.4s, v19.4s, v31.s[3]
+	WORD	$0x4e3ed694	// fadd v20.4s, v20.4s, v30.4s
+	WORD	$0x4e3df694	// fmax v20.4s, v20.4s, v29.4s
+	WORD	$0x4e3ed6b5	// fadd v21.4s, v21.4s, v30.4s
+	WORD	$0x4e3df6b5	// fmax v21.4s, v21.4s, v29.4s
+	WORD	$0x4e3ed6d6	// fadd v22.4s, v22.4s, v30.4s
+	WORD	$0x4e3df6d6	// fmax v22.4s, v22.4s, v29.4s
+	WORD	$0x4e3ed6f7	// fadd v23.4s, v23.4s, v30.4s
+	WORD	$0x4e3df6f7	// fmax v23.4s, v23.4s, v29.4s
+	ADD	R1<<1, R7, R7
+	VST4	[V20.S4, V21.S4, V22.S4, V23.S4], (R7)
+	ADD	$16, R2, R2
+	ADD	$64, R0, R0
+	SUBS	$4, R4, R4
+	BNE	winogradOutNEON_group
+winogradOutNEON_done:
+	RET	
+
+// func winogradGradNEON(dst []float32, dstStride int, src []float32, ld, n int)
+//
+// Register use: V0-V23 row i's points in V(6i)…V(6i+5); V24-V27
+// temporaries; V31 the constants. R0 dst, R1 dstStride*4, R2 src,
+// R3 ld*4, R4 n, R5 rows, R6 6 dst rows, R7/R8 dst rows.
+TEXT ·winogradGradNEON(SB), NOSPLIT, $0-72
+	MOVD	dst_base+0(FP), R0
+	MOVD	dstStride+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	src_base+32(FP), R2
+	MOVD	ld+56(FP), R3
+	LSL	$2, R3, R3
+	MOVD	n+64(FP), R4
+	CBZ	R4, winogradGradNEON_done
+	MOVD	$0x40a0000040800000, R7
+	VMOV	R7, V31.D[0]
+	MOVD	$0x4100000040000000, R7
+	VMOV	R7, V31.D[1]
+	// R6: 6 rows of dst, between the points ξ of one ν.
+	ADD	R1<<1, R1, R6
+	LSL	$1, R6, R6
+winogradGradNEON_group:
+	MOVD	R2, R5
+	// Row 0: A across.
+	VLD4.P	(R5)(R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD	$0x4e22d418	// fadd v24.4s, v0.4s, v2.4s
+	WORD	$0x4e23d439	// fadd v25.4s, v1.4s, v3.4s
+	WORD	$0x4e39d704	// fadd v4.4s, v24.4s, v25.4s
+	WORD	$0x4eb9d705	// fsub v5.4s, v24.4s, v25.4s
+	WORD	$0x4f9f9042	// fmul v2.4s, v2.4s, v31.s[0]
+	WORD	$0x4e20d442	// fadd v2.4s, v2.4s, v0.4s
+	WORD	$0x4f9f9821	// fmul v1.4s, v1.4s, v31.s[2]
+	WORD	$0x4fbf1861	// fmla v1.4s, v3.4s, v31.s[3]
+	WORD	$0x4e21d458	// fadd v24.4s, v2.4s, v1.4s
+	WORD	$0x4ea1d442	// fsub v2.4s, v2.4s, v1.4s
+	VMOV	V24.B16, V1.B16
+	// Row 1: A across.
+	VLD4.P	(R5)(R3), [V6.S4, V7.S4, V8.S4, V9.S4]
+	WORD	$0x4e28d4d8	// fadd v24.4s, v6.4s, v8.4s
+	WORD	$0x4e29d4f9	// fadd v25.4s, v7.4s, v9.4s
+	WORD	$0x4e39d70a	// fadd v10.4s, v24.4s, v25.4s
+	WORD	$0x4eb9d70b	// fsub v11.4s, v24.4s, v25.4s
+	WORD	$0x4f9f9108	// fmul v8.4s, v8.4s, v31.s[0]
+	WORD	$0x4e26d508	// fadd v8.4s, v8.4s, v6.4s
+	WORD	$0x4f9f98e7	// fmul v7.4s, v7.4s, v31.s[2]
+	WORD	$0x4fbf1927	// fmla v7.4s, v9.4s, v31.s[3]
+	WORD	$0x4e27d518	// fadd v24.4s, v8.4s, v7.4s
+	WORD	$0x4ea7d508	// fsub v8.4s, v8.4s, v7.4s
+	VMOV	V24.B16, V7.B16
+	// Row 2: A across.
+	VLD4.P	(R5)(R3), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD	$0x4e2ed598	// fadd v24.4s, v12.4s, v14.4s
+	WORD	$0x4e2fd5b9	// fadd v25.4s, v13.4s, v15.4s
+	WORD	$0x4e39d710	// fadd v16.4s, v24.4s, v25.4s
+	WORD	$0x4eb9d711	// fsub v17.4s, v24.4s, v25.4s
+	WORD	$0x4f9f91ce	// fmul v14.4s, v14.4s, v31.s[0]
+	WORD	$0x4e2cd5ce	// fadd v14.4s, v14.4s, v12.4s
+	WORD	$0x4f9f99ad	// fmul v13.4s, v13.4s, v31.s[2]
+	WORD	$0x4fbf19ed	// fmla v13.4s, v15.4s, v31.s[3]
+	WORD	$0x4e2dd5d8	// fadd v24.4s, v14.4s, v13.4s
+	WORD	$0x4eadd5ce	// fsub v14.4s, v14.4s, v13.4s
+	VMOV	V24.B16, V13.B16
+	// Row 3: A across.
+	VLD4.P	(R5)(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	WORD	$0x4e34d658	// fadd v24.4s, v18.4s, v20.4s
+	WORD	$0x4e35d679	// fadd v25.4s, v19.4s, v21.4s
+	WORD	$0x4e39d716	// fadd v22.4s, v24.4s, v25.4s
+	WORD	$0x4eb9d717	// fsub v23.4s, v24.4s, v25.4s
+	WORD	$0x4f9f9294	// fmul v20.4s, v20.4s, v31.s[0]
+	WORD	$0x4e32d694	// fadd v20.4s, v20.4s, v18.4s
+	WORD	$0x4f9f9a73	// fmul v19.4s, v19.4s, v31.s[2]
+	WORD	$0x4fbf1ab3	// fmla v19.4s, v21.4s, v31.s[3]
+	WORD	$0x4e33d698	// fadd v24.4s, v20.4s, v19.4s
+	WORD	$0x4eb3d694	// fsub v20.4s, v20.4s, v19.4s
+	VMOV	V24.B16, V19.B16
+	MOVD	R0, R8
+	// ν = 0: A down.
+	WORD	$0x4e2cd418	// fadd v24.4s, v0.4s, v12.4s
+	WORD	$0x4e32d4d9	// fadd v25.4s, v6.4s, v18.4s
+	WORD	$0x4e39d71a	// fadd v26.4s, v24.4s, v25.4s
+	WORD	$0x4eb9d71b	// fsub v27.4s, v24.4s, v25.4s
+	WORD	$0x4f9f918c	// fmul v12.4s, v12.4s, v31.s[0]
+	WORD	$0x4e20d58c	// fadd v12.4s, v12.4s, v0.4s
+	WORD	$0x4f9f98c6	// fmul v6.4s, v6.4s, v31.s[2]
+	WORD	$0x4fbf1a46	// fmla v6.4s, v18.4s, v31.s[3]
+	WORD	$0x4e26d598	// fadd v24.4s, v12.4s, v6.4s
+	WORD	$0x4ea6d58c	// fsub v12.4s, v12.4s, v6.4s
+	MOVD	R8, R7
+	VST1.P	[V0.S4], (R7)(R6)
+	VST1.P	[V26.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V24.S4], (R7)(R6)
+	VST1.P	[V12.S4], (R7)(R6)
+	VST1.P	[V18.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	// ν = 1: A down.
+	WORD	$0x4e30d498	// fadd v24.4s, v4.4s, v16.4s
+	WORD	$0x4e36d559	// fadd v25.4s, v10.4s, v22.4s
+	WORD	$0x4e39d71a	// fadd v26.4s, v24.4s, v25.4s
+	WORD	$0x4eb9d71b	// fsub v27.4s, v24.4s, v25.4s
+	WORD	$0x4f9f9210	// fmul v16.4s, v16.4s, v31.s[0]
+	WORD	$0x4e24d610	// fadd v16.4s, v16.4s, v4.4s
+	WORD	$0x4f9f994a	// fmul v10.4s, v10.4s, v31.s[2]
+	WORD	$0x4fbf1aca	// fmla v10.4s, v22.4s, v31.s[3]
+	WORD	$0x4e2ad618	// fadd v24.4s, v16.4s, v10.4s
+	WORD	$0x4eaad610	// fsub v16.4s, v16.4s, v10.4s
+	MOVD	R8, R7
+	VST1.P	[V4.S4], (R7)(R6)
+	VST1.P	[V26.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V24.S4], (R7)(R6)
+	VST1.P	[V16.S4], (R7)(R6)
+	VST1.P	[V22.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	// ν = 2: A down.
+	WORD	$0x4e31d4b8	// fadd v24.4s, v5.4s, v17.4s
+	WORD	$0x4e37d579	// fadd v25.4s, v11.4s, v23.4s
+	WORD	$0x4e39d71a	// fadd v26.4s, v24.4s, v25.4s
+	WORD	$0x4eb9d71b	// fsub v27.4s, v24.4s, v25.4s
+	WORD	$0x4f9f9231	// fmul v17.4s, v17.4s, v31.s[0]
+	WORD	$0x4e25d631	// fadd v17.4s, v17.4s, v5.4s
+	WORD	$0x4f9f996b	// fmul v11.4s, v11.4s, v31.s[2]
+	WORD	$0x4fbf1aeb	// fmla v11.4s, v23.4s, v31.s[3]
+	WORD	$0x4e2bd638	// fadd v24.4s, v17.4s, v11.4s
+	WORD	$0x4eabd631	// fsub v17.4s, v17.4s, v11.4s
+	MOVD	R8, R7
+	VST1.P	[V5.S4], (R7)(R6)
+	VST1.P	[V26.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V24.S4], (R7)(R6)
+	VST1.P	[V17.S4], (R7)(R6)
+	VST1.P	[V23.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	// ν = 3: A down.
+	WORD	$0x4e2dd438	// fadd v24.4s, v1.4s, v13.4s
+	WORD	$0x4e33d4f9	// fadd v25.4s, v7.4s, v19.4s
+	WORD	$0x4e39d71a	// fadd v26.4s, v24.4s, v25.4s
+	WORD	$0x4eb9d71b	// fsub v27.4s, v24.4s, v25.4s
+	WORD	$0x4f9f91ad	// fmul v13.4s, v13.4s, v31.s[0]
+	WORD	$0x4e21d5ad	// fadd v13.4s, v13.4s, v1.4s
+	WORD	$0x4f9f98e7	// fmul v7.4s, v7.4s, v31.s[2]
+	WORD	$0x4fbf1a67	// fmla v7.4s, v19.4s, v31.s[3]
+	WORD	$0x4e27d5b8	// fadd v24.4s, v13.4s, v7.4s
+	WORD	$0x4ea7d5ad	// fsub v13.4s, v13.4s, v7.4s
+	MOVD	R8, R7
+	VST1.P	[V1.S4], (R7)(R6)
+	VST1.P	[V26.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V24.S4], (R7)(R6)
+	VST1.P	[V13.S4], (R7)(R6)
+	VST1.P	[V19.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	// ν = 4: A down.
+	WORD	$0x4e2ed458	// fadd v24.4s, v2.4s, v14.4s
+	WORD	$0x4e34d519	// fadd v25.4s, v8.4s, v20.4s
+	WORD	$0x4e39d71a	// fadd v26.4s, v24.4s, v25.4s
+	WORD	$0x4eb9d71b	// fsub v27.4s, v24.4s, v25.4s
+	WORD	$0x4f9f91ce	// fmul v14.4s, v14.4s, v31.s[0]
+	WORD	$0x4e22d5ce	// fadd v14.4s, v14.4s, v2.4s
+	WORD	$0x4f9f9908	// fmul v8.4s, v8.4s, v31.s[2]
+	WORD	$0x4fbf1a88	// fmla v8.4s, v20.4s, v31.s[3]
+	WORD	$0x4e28d5d8	// fadd v24.4s, v14.4s, v8.4s
+	WORD	$0x4ea8d5ce	// fsub v14.4s, v14.4s, v8.4s
+	MOVD	R8, R7
+	VST1.P	[V2.S4], (R7)(R6)
+	VST1.P	[V26.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V24.S4], (R7)(R6)
+	VST1.P	[V14.S4], (R7)(R6)
+	VST1.P	[V20.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	// ν = 5: A down.
+	WORD	$0x4e2fd478	// fadd v24.4s, v3.4s, v15.4s
+	WORD	$0x4e35d539	// fadd v25.4s, v9.4s, v21.4s
+	WORD	$0x4e39d71a	// fadd v26.4s, v24.4s, v25.4s
+	WORD	$0x4eb9d71b	// fsub v27.4s, v24.4s, v25.4s
+	WORD	$0x4f9f91ef	// fmul v15.4s, v15.4s, v31.s[0]
+	WORD	$0x4e23d5ef	// fadd v15.4s, v15.4s, v3.4s
+	WORD	$0x4f9f9929	// fmul v9.4s, v9.4s, v31.s[2]
+	WORD	$0x4fbf1aa9	// fmla v9.4s, v21.4s, v31.s[3]
+	WORD	$0x4e29d5f8	// fadd v24.4s, v15.4s, v9.4s
+	WORD	$0x4ea9d5ef	// fsub v15.4s, v15.4s, v9.4s
+	MOVD	R8, R7
+	VST1.P	[V3.S4], (R7)(R6)
+	VST1.P	[V26.S4], (R7)(R6)
+	VST1.P	[V27.S4], (R7)(R6)
+	VST1.P	[V24.S4], (R7)(R6)
+	VST1.P	[V15.S4], (R7)(R6)
+	VST1.P	[V21.S4], (R7)(R6)
+	ADD	R1, R8, R8
+	ADD	$64, R2, R2
+	ADD	$16, R0, R0
+	SUBS	$4, R4, R4
+	BNE	winogradGradNEON_group
+winogradGradNEON_done:
+	RET	
+

@@ -46,6 +46,12 @@ const (
 	kStencilAVX512
 	kDotsAVX512
 	kAddRowsAVX512
+	kWinogradInAVX2
+	kWinogradOutAVX2
+	kWinogradGradAVX2
+	kWinogradInAVX512
+	kWinogradOutAVX512
+	kWinogradGradAVX512
 )
 
 // kernelTable is every kernel of this build: what it computes, its tile
@@ -92,6 +98,12 @@ var kernelTable = [...]kernelSpec{
 	kStencilAVX512:            {name: "stencilAVX512", isa: isaAVX512, family: famStencil, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
 	kDotsAVX512:               {name: "dotsAVX512", isa: isaAVX512, family: famDots, mr: 0, nr: 16, per: 30, needs: featAVX512F | featAVX512VL},
 	kAddRowsAVX512:            {name: "addRowsAVX512", isa: isaAVX512, family: famAddRows, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
+	kWinogradInAVX2:           {name: "winogradInAVX2", isa: isaAVX2, family: famWinogradIn, mr: 0, nr: 8, needs: featAVX2 | featFMA},
+	kWinogradOutAVX2:          {name: "winogradOutAVX2", isa: isaAVX2, family: famWinogradOut, mr: 0, nr: 8, needs: featAVX2 | featFMA},
+	kWinogradGradAVX2:         {name: "winogradGradAVX2", isa: isaAVX2, family: famWinogradGrad, mr: 0, nr: 8, needs: featAVX2 | featFMA},
+	kWinogradInAVX512:         {name: "winogradInAVX512", isa: isaAVX512, family: famWinogradIn, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
+	kWinogradOutAVX512:        {name: "winogradOutAVX512", isa: isaAVX512, family: famWinogradOut, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
+	kWinogradGradAVX512:       {name: "winogradGradAVX512", isa: isaAVX512, family: famWinogradGrad, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
 }
 
 // callPeak calls kernel id, one of signature func(n int).
@@ -273,6 +285,34 @@ func callAddRows(id kernelID, dst, src []float32, rows, n, dstStride, srcStride 
 		addRowsAVX2(dst, src, rows, n, dstStride, srcStride)
 	case kAddRowsAVX512:
 		addRowsAVX512(dst, src, rows, n, dstStride, srcStride)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callWinogradBand calls kernel id, one of signature func(dst []float32, dstStride int, src []float32, ld, n int).
+func callWinogradBand(id kernelID, dst []float32, dstStride int, src []float32, ld, n int) {
+	switch id {
+	case kWinogradInAVX2:
+		winogradInAVX2(dst, dstStride, src, ld, n)
+	case kWinogradGradAVX2:
+		winogradGradAVX2(dst, dstStride, src, ld, n)
+	case kWinogradInAVX512:
+		winogradInAVX512(dst, dstStride, src, ld, n)
+	case kWinogradGradAVX512:
+		winogradGradAVX512(dst, dstStride, src, ld, n)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callWinogradOut calls kernel id, one of signature func(dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool).
+func callWinogradOut(id kernelID, dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool) {
+	switch id {
+	case kWinogradOutAVX2:
+		winogradOutAVX2(dst, ld, src, srcStride, n, bias, relu)
+	case kWinogradOutAVX512:
+		winogradOutAVX512(dst, ld, src, srcStride, n, bias, relu)
 	default:
 		panic(notCallable(id))
 	}

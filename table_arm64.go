@@ -11,17 +11,23 @@ const (
 	kStencilNEON
 	kDotsNEON
 	kAddRowsNEON
+	kWinogradInNEON
+	kWinogradOutNEON
+	kWinogradGradNEON
 )
 
 // kernelTable is every kernel of this build: what it computes, its tile
 // and the CPU features it needs. Row 0 is noKernel.
 var kernelTable = [...]kernelSpec{
-	noKernel:     {},
-	kPeakNEON:    {name: "peakNEON", isa: isaNEON, family: famPeak, per: 192},
-	kSgemmNEON:   {name: "sgemmNEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12},
-	kStencilNEON: {name: "stencilNEON", isa: isaNEON, family: famStencil, mr: 0, nr: 4},
-	kDotsNEON:    {name: "dotsNEON", isa: isaNEON, family: famDots, mr: 0, nr: 8, per: 12},
-	kAddRowsNEON: {name: "addRowsNEON", isa: isaNEON, family: famAddRows, mr: 0, nr: 4},
+	noKernel:          {},
+	kPeakNEON:         {name: "peakNEON", isa: isaNEON, family: famPeak, per: 192},
+	kSgemmNEON:        {name: "sgemmNEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12},
+	kStencilNEON:      {name: "stencilNEON", isa: isaNEON, family: famStencil, mr: 0, nr: 4},
+	kDotsNEON:         {name: "dotsNEON", isa: isaNEON, family: famDots, mr: 0, nr: 8, per: 12},
+	kAddRowsNEON:      {name: "addRowsNEON", isa: isaNEON, family: famAddRows, mr: 0, nr: 4},
+	kWinogradInNEON:   {name: "winogradInNEON", isa: isaNEON, family: famWinogradIn, mr: 0, nr: 4},
+	kWinogradOutNEON:  {name: "winogradOutNEON", isa: isaNEON, family: famWinogradOut, mr: 0, nr: 4},
+	kWinogradGradNEON: {name: "winogradGradNEON", isa: isaNEON, family: famWinogradGrad, mr: 0, nr: 4},
 }
 
 // callPeak calls kernel id, one of signature func(n int).
@@ -109,6 +115,28 @@ func callAddRows(id kernelID, dst, src []float32, rows, n, dstStride, srcStride 
 	switch id {
 	case kAddRowsNEON:
 		addRowsNEON(dst, src, rows, n, dstStride, srcStride)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callWinogradBand calls kernel id, one of signature func(dst []float32, dstStride int, src []float32, ld, n int).
+func callWinogradBand(id kernelID, dst []float32, dstStride int, src []float32, ld, n int) {
+	switch id {
+	case kWinogradInNEON:
+		winogradInNEON(dst, dstStride, src, ld, n)
+	case kWinogradGradNEON:
+		winogradGradNEON(dst, dstStride, src, ld, n)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callWinogradOut calls kernel id, one of signature func(dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool).
+func callWinogradOut(id kernelID, dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool) {
+	switch id {
+	case kWinogradOutNEON:
+		winogradOutNEON(dst, ld, src, srcStride, n, bias, relu)
 	default:
 		panic(notCallable(id))
 	}

@@ -74,3 +74,13 @@ func callDots(id kernelID, d, a, x []float32, off []int, n int) {
 func callAddRows(id kernelID, dst, src []float32, rows, n, dstStride, srcStride int) {
 	panic(notCallable(id))
 }
+
+// callWinogradBand calls kernel id, one of signature func(dst []float32, dstStride int, src []float32, ld, n int).
+func callWinogradBand(id kernelID, dst []float32, dstStride int, src []float32, ld, n int) {
+	panic(notCallable(id))
+}
+
+// callWinogradOut calls kernel id, one of signature func(dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool).
+func callWinogradOut(id kernelID, dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool) {
+	panic(notCallable(id))
+}

@@ -31,6 +31,10 @@ func (driver) WinogradInput(dst []float32, dstStride int, src []float32, ld, til
 	n := checkWinograd("WinogradInput", tiles)
 	checkBand("WinogradInput", "src", src, 6, ld, 4*n+4)
 	checkBand("WinogradInput", "dst", dst, 36, dstStride, n)
+	if kid := kernelSets[current].winogradIn; kid != noKernel && n > 0 {
+		callWinogradBand(kid, dst, dstStride, src, ld, n)
+		return
+	}
 	winogradInputGeneric(dst, dstStride, src, ld, tiles)
 }
 
@@ -42,6 +46,10 @@ func (driver) WinogradOutput(dst []float32, ld int, src []float32, srcStride, ti
 	n := checkWinograd("WinogradOutput", tiles)
 	checkBand("WinogradOutput", "src", src, 36, srcStride, n)
 	checkBand("WinogradOutput", "dst", dst, 4, ld, 4*n)
+	if kid := kernelSets[current].winogradOut; kid != noKernel && n > 0 {
+		callWinogradOut(kid, dst, ld, src, srcStride, n, bias, relu)
+		return
+	}
 	winogradOutputGeneric(dst, ld, src, srcStride, tiles, bias, relu)
 }
 
@@ -54,6 +62,10 @@ func (driver) WinogradGrad(dst []float32, dstStride int, src []float32, ld, tile
 	n := checkWinograd("WinogradGrad", tiles)
 	checkBand("WinogradGrad", "src", src, 4, ld, 4*n)
 	checkBand("WinogradGrad", "dst", dst, 36, dstStride, n)
+	if kid := kernelSets[current].winogradGrad; kid != noKernel && n > 0 {
+		callWinogradBand(kid, dst, dstStride, src, ld, n)
+		return
+	}
 	winogradGradGeneric(dst, dstStride, src, ld, tiles)
 }
 

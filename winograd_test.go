@@ -2,6 +2,7 @@ package simdconv
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -89,7 +90,9 @@ func TestWinogradMatrices(t *testing.T) {
 
 // TestWinogradBands checks the band transforms of every ISA against the
 // matrices in float64, for band widths around the vector sizes, with every
-// output NaN-guarded past the floats the contract lets it write.
+// output NaN-guarded past the floats the contract lets it write, and every
+// input inside NaN guard bands too: a read outside it would make some of
+// the lanes up to WinogradLanes(tiles), which the kernels compute, NaN.
 func TestWinogradBands(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(3, 4))
@@ -99,10 +102,12 @@ func TestWinogradBands(t *testing.T) {
 			rt, at := testutil.Tol(36)
 
 			ld := engine.WinogradBand(tiles) + 3
-			src := testutil.Rand(r, 5*ld+engine.WinogradBand(tiles))
+			gsrc := testutil.NewGuarded(5*ld+engine.WinogradBand(tiles), testutil.Rand(r, 5*ld+engine.WinogradBand(tiles)))
+			src := gsrc.Slice()
 			gd := testutil.NewGuarded(35*(n+5)+n, nil)
 			driver{}.WinogradInput(gd.Slice(), n+5, src, ld, tiles)
 			gd.Check(t)
+			requireFiniteRows(t, gd.Slice(), 36, n+5, n, "WinogradInput ", where)
 			want, got := make([]float64, 0, 36*tiles), make([]float32, 0, 36*tiles)
 			for tt := range tiles {
 				for a := range 6 {
@@ -119,13 +124,14 @@ func TestWinogradBands(t *testing.T) {
 			}
 			testutil.AssertClose(t, want, got, rt, at, "WinogradInput ", where)
 
-			m := testutil.Rand(r, 35*(n+2)+n)
+			m := testutil.NewGuarded(35*(n+2)+n, testutil.Rand(r, 35*(n+2)+n)).Slice()
 			for _, relu := range []bool{false, true} {
 				const bias = -0.5
 				ldo := 4*n + 1
 				gy := testutil.NewGuarded(3*ldo+4*n, nil)
 				driver{}.WinogradOutput(gy.Slice(), ldo, m, n+2, tiles, bias, relu)
 				gy.Check(t)
+				requireFiniteRows(t, gy.Slice(), 4, ldo, 4*n, "WinogradOutput ", where)
 				want, got = want[:0], got[:0]
 				for tt := range tiles {
 					for p := range 4 {
@@ -147,10 +153,11 @@ func TestWinogradBands(t *testing.T) {
 			}
 
 			lde := 4*n + 7
-			e := testutil.Rand(r, 3*lde+4*n)
+			e := testutil.NewGuarded(3*lde+4*n, testutil.Rand(r, 3*lde+4*n)).Slice()
 			gg := testutil.NewGuarded(35*n+n, nil)
 			driver{}.WinogradGrad(gg.Slice(), n, e, lde, tiles)
 			gg.Check(t)
+			requireFiniteRows(t, gg.Slice(), 36, n, n, "WinogradGrad ", where)
 			want, got = want[:0], got[:0]
 			for tt := range tiles {
 				for a := range 6 {
@@ -168,6 +175,19 @@ func TestWinogradBands(t *testing.T) {
 			testutil.AssertClose(t, want, got, rt, at, "WinogradGrad ", where)
 		}
 	})
+}
+
+// requireFiniteRows requires the first width floats of each of rows rows,
+// stride apart, to be finite.
+func requireFiniteRows(t *testing.T, x []float32, rows, stride, width int, msg ...any) {
+	t.Helper()
+	for i := range rows {
+		for j, v := range x[i*stride:][:width] {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				require.Failf(t, "not finite", "%s: row %d, float %d is %v", fmt.Sprint(msg...), i, j, v)
+			}
+		}
+	}
 }
 
 // TestWinogradBandsPanic checks that each band function refuses a buffer
@@ -190,4 +210,36 @@ func TestWinogradBandsPanic(t *testing.T) {
 	require.NotPanics(t, func() { d.WinogradGrad(dst, n, out, 4*n, tiles) })
 	require.Panics(t, func() { d.WinogradGrad(dst, n, out[:16*n-1], 4*n, tiles) })
 	require.Panics(t, func() { d.WinogradGrad(dst[:36*n-1], n, out, 4*n, tiles) })
+}
+
+// BenchmarkWinogradBands times each band transform of every ISA on one
+// band of 14 or 56 tiles (a 56×56 or 224×224 plane's row of tiles), its
+// buffers in L1, and reports tiles per second.
+func BenchmarkWinogradBands(b *testing.B) {
+	prev := current
+	defer func() { current = prev }()
+	d := driver{}
+	for _, transform := range []string{"input", "output", "grad"} {
+		for _, name := range ISAs() {
+			require.NoError(b, SetISA(name))
+			for _, tiles := range []int{14, 56} {
+				b.Run(fmt.Sprintf("transform=%s/isa=%s/tiles=%d", transform, name, tiles), func(b *testing.B) {
+					n, band := engine.WinogradLanes(tiles), engine.WinogradBand(tiles)
+					r := rand.New(rand.NewPCG(5, 6))
+					rows, points := testutil.Rand(r, 6*band), testutil.Rand(r, 36*n)
+					for b.Loop() {
+						switch transform {
+						case "input":
+							d.WinogradInput(points, n, rows, band, tiles)
+						case "output":
+							d.WinogradOutput(rows, 4*n, points, n, tiles, 0.5, true)
+						case "grad":
+							d.WinogradGrad(points, n, rows, 4*n, tiles)
+						}
+					}
+					b.ReportMetric(float64(tiles)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mtiles/s")
+				})
+			}
+		}
+	}
 }

@@ -191,6 +191,28 @@ func main() {
 			func(name string) { genAddRows(name, v.lanes) })
 	}
 
+	for _, v := range []struct {
+		isa, suffix string
+		w           winoISA
+		needs       []string
+	}{
+		{"isaAVX2", "AVX2", winoAVX2, needsAVX2},
+		{"isaAVX512", "AVX512", winoAVX512(), needsAVX512VL},
+	} {
+		for _, f := range []struct {
+			kind string
+			fam  table.Family
+			gen  func(name string, w winoISA)
+		}{
+			{"In", table.FamWinogradIn, genWinogradInput},
+			{"Out", table.FamWinogradOut, genWinogradOutput},
+			{"Grad", table.FamWinogradGrad, genWinogradGrad},
+		} {
+			add(table.Kernel{Name: "winograd" + f.kind + v.suffix, ISA: v.isa, Family: f.fam, NR: v.w.lanes, Needs: v.needs},
+				func(name string) { f.gen(name, v.w) })
+		}
+	}
+
 	genCPUID() // not a kernel: no row in the table
 
 	if *tableOut != "" {

@@ -68,19 +68,35 @@ func checkRegs(mnemonic string, regs ...vreg) error {
 }
 
 // fmlaElem encodes FMLA (by element): vd.T += vn.T * vm.E[lane].
-// For single precision H:L hold the lane (0..3) and M:Rm the full 5-bit
-// register; for double precision H holds the lane (0..1) and L is 0.
 func fmlaElem(d, n, m vreg, arr arrangement, lane int) (inst, error) {
+	return byElem("fmla", 0x0F801000, d, n, m, arr, lane)
+}
+
+// fmlsElem encodes FMLS (by element): vd.T -= vn.T * vm.E[lane].
+func fmlsElem(d, n, m vreg, arr arrangement, lane int) (inst, error) {
+	return byElem("fmls", 0x0F805000, d, n, m, arr, lane)
+}
+
+// fmulElem encodes FMUL (by element): vd.T = vn.T * vm.E[lane].
+func fmulElem(d, n, m vreg, arr arrangement, lane int) (inst, error) {
+	return byElem("fmul", 0x0F809000, d, n, m, arr, lane)
+}
+
+// byElem encodes an AdvSIMD floating-point "by element" instruction from
+// its base word (Q=0, sz=0, registers and lane 0). For single precision
+// H:L hold the lane (0..3) and M:Rm the full 5-bit register; for double
+// precision H holds the lane (0..1) and L is 0.
+func byElem(mnemonic string, base uint32, d, n, m vreg, arr arrangement, lane int) (inst, error) {
 	q, sz, err := arr.bits()
 	if err == nil {
-		err = checkRegs("fmla", d, n, m)
+		err = checkRegs(mnemonic, d, n, m)
 	}
 	maxLane := 3
 	if sz == 1 {
 		maxLane = 1
 	}
 	if err == nil && (lane < 0 || lane > maxLane) {
-		err = fmt.Errorf("fmla: lane %d out of range 0..%d for %v", lane, maxLane, arr)
+		err = fmt.Errorf("%s: lane %d out of range 0..%d for %v", mnemonic, lane, maxLane, arr)
 	}
 	if err != nil {
 		return inst{}, err
@@ -91,8 +107,8 @@ func fmlaElem(d, n, m vreg, arr arrangement, lane int) (inst, error) {
 	} else {
 		h = uint32(lane)
 	}
-	w := 0x0F801000 | q<<30 | sz<<22 | l<<21 | uint32(m)<<16 | h<<11 | uint32(n)<<5 | uint32(d)
-	return inst{w, fmt.Sprintf("fmla v%d.%v, v%d.%v, v%d.%s[%d]", d, arr, n, arr, m, arr.elem(), lane)}, nil
+	w := base | q<<30 | sz<<22 | l<<21 | uint32(m)<<16 | h<<11 | uint32(n)<<5 | uint32(d)
+	return inst{w, fmt.Sprintf("%s v%d.%v, v%d.%v, v%d.%s[%d]", mnemonic, d, arr, n, arr, m, arr.elem(), lane)}, nil
 }
 
 // threeSame encodes an AdvSIMD "three same" floating-point instruction
@@ -112,6 +128,11 @@ func threeSame(mnemonic string, base uint32, d, n, m vreg, arr arrangement) (ins
 // faddVec encodes FADD (vector): vd = vn + vm.
 func faddVec(d, n, m vreg, arr arrangement) (inst, error) {
 	return threeSame("fadd", 0x0E20D400, d, n, m, arr)
+}
+
+// fsubVec encodes FSUB (vector): vd = vn - vm.
+func fsubVec(d, n, m vreg, arr arrangement) (inst, error) {
+	return threeSame("fsub", 0x0EA0D400, d, n, m, arr)
 }
 
 // fmulVec encodes FMUL (vector): vd = vn * vm.

@@ -92,6 +92,24 @@ func kernels() []kernel {
 			noescape: true,
 			gen:      genAddRowsNEON,
 		},
+		{
+			Kernel:   table.Kernel{Name: "winogradInNEON", ISA: "isaNEON", Family: table.FamWinogradIn, NR: 4},
+			doc:      winoBandDoc("winogradInNEON", "d", "Bᵀ d B", 6, "+4"),
+			noescape: true,
+			gen:      genWinogradInputNEON,
+		},
+		{
+			Kernel:   table.Kernel{Name: "winogradOutNEON", ISA: "isaNEON", Family: table.FamWinogradOut, NR: 4},
+			doc:      winoOutDoc("winogradOutNEON"),
+			noescape: true,
+			gen:      genWinogradOutputNEON,
+		},
+		{
+			Kernel:   table.Kernel{Name: "winogradGradNEON", ISA: "isaNEON", Family: table.FamWinogradGrad, NR: 4},
+			doc:      winoBandDoc("winogradGradNEON", "e", "A e Aᵀ", 4, ""),
+			noescape: true,
+			gen:      genWinogradGradNEON,
+		},
 	}
 }
 

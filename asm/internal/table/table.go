@@ -38,9 +38,13 @@ var (
 	Stencil    = &Sig{"callStencil", "y, x, w []float32, off []int, n int, bias float32", "y, x, w, off, n, bias"}
 	Dots       = &Sig{"callDots", "d, a, x []float32, off []int, n int", "d, a, x, off, n"}
 	AddRows    = &Sig{"callAddRows", "dst, src []float32, rows, n, dstStride, srcStride int", "dst, src, rows, n, dstStride, srcStride"}
+	// The Winograd band transforms; n is the band's tiles rounded up to 16.
+	WinogradBand = &Sig{"callWinogradBand", "dst []float32, dstStride int, src []float32, ld, n int", "dst, dstStride, src, ld, n"}
+	WinogradOut  = &Sig{"callWinogradOut", "dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool", "dst, ld, src, srcStride, n, bias, relu"}
 )
 
-var sigs = []*Sig{Peak, Tile, Pack, Prefetch, Direct, DirectDot, PackRows, PackSliver, PackT, PackTOff, Stencil, Dots, AddRows}
+var sigs = []*Sig{Peak, Tile, Pack, Prefetch, Direct, DirectDot, PackRows, PackSliver, PackT, PackTOff, Stencil, Dots, AddRows,
+	WinogradBand, WinogradOut}
 
 // A Family is what a kernel computes; Const is its name in package
 // simdconv (a value of type family, declared in kernel.go).
@@ -65,6 +69,9 @@ var (
 	FamStencil       = Family{"famStencil", Stencil}
 	FamDots          = Family{"famDots", Dots}
 	FamAddRows       = Family{"famAddRows", AddRows}
+	FamWinogradIn    = Family{"famWinogradIn", WinogradBand}
+	FamWinogradOut   = Family{"famWinogradOut", WinogradOut}
+	FamWinogradGrad  = Family{"famWinogradGrad", WinogradBand}
 )
 
 // A Kernel is one row of the table.
