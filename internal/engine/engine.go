@@ -197,6 +197,24 @@ func Stencil(y, x, w []float32, off []int, n int, bias float32) {
 // holds n rounded up to Slack floats, zero past n.
 func ShiftedDots(d, a, x []float32, off []int, n int) { driver.ShiftedDots(d, a, x, off, n) }
 
+// StencilRows sets y[k·ldy+i] = bias[k] + Σ_t w[t·m+k]·x[off[t]+i] for
+// k < m and i < n, bias nil meaning zeros: m output channels of a layer
+// with few input channels, whose (channel, tap) pairs are the shifts off
+// of zero-padded input planes x, and w holds each shift's m weights side
+// by side. Each row of y is written up to n rounded up to Slack, and x is
+// read that far past every offset.
+func StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32) {
+	driver.StencilRows(y, ldy, x, w, off, n, m, bias)
+}
+
+// DotsRows sets d[k·len(off)+t] = Σ_{i<n} a[k·lda+i]·x[off[t]+i] for k < m
+// and t < len(off): the filter gradient of m output channels over the
+// shifts off, with a the output gradient's rows at row stride lda, each
+// holding n rounded up to Slack floats, zero past n.
+func DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int) {
+	driver.DotsRows(d, a, lda, m, x, off, n)
+}
+
 // AllFinite reports whether x holds neither a NaN nor an infinity.
 func AllFinite(x []float32) bool { return driver.AllFinite(x) }
 
@@ -265,6 +283,8 @@ type Driver interface {
 	WinogradInput(dst []float32, dstStride int, src []float32, ld, tiles int)
 	WinogradOutput(dst []float32, ld int, src []float32, srcStride, tiles int, bias float32, relu bool)
 	WinogradGrad(dst []float32, dstStride int, src []float32, ld, tiles int)
+	StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32)
+	DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int)
 }
 
 // A Runner is the threaded state behind an Engine.

@@ -1,0 +1,85 @@
+package simdconv
+
+import (
+	"fmt"
+
+	"github.com/simdconv/simdconv/internal/engine"
+)
+
+// Layers with few input channels per group (an RGB stem, MNIST's single
+// channel, LeNet's six) have a reduction C/G·R·S too short for the GEMM's
+// tiles to repay packing B and storing C. Over zero-padded planes read at
+// positions p·W'+q, every (channel, tap) pair is a shift of the input, as
+// in the depthwise passes, and a block of output channels shares each
+// shifted load of x:
+//
+//   - forward and backward-data: StencilRows, y_k = bias_k + Σ_t w[t·m+k]·x[off[t]:];
+//   - backward-filter: DotsRows, d[k·T+t] = Σ_i a_k[i]·x[off[t]+i].
+
+// StencilRows sets y[k·ldy+i] = bias[k] + Σ_t w[t·m+k]·x[off[t]+i] for
+// k < m and i < n (bias nil counts as zeros), and may write each row of y
+// up to n rounded up to engine.Slack. It panics unless y, w, bias, off and
+// x hold what that reads and writes.
+func (driver) StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32) {
+	np := checkRows("StencilRows", n, m)
+	checkShifts("StencilRows", x, off, np)
+	if ldy < np || !fits(len(y), m, ldy, np) {
+		panic(fmt.Sprintf("simdconv: StencilRows: %d rows of %d floats at stride %d, want them in len(y) = %d without overlap",
+			m, np, ldy, len(y)))
+	}
+	if len(w) < len(off)*m || bias != nil && len(bias) < m {
+		panic(fmt.Sprintf("simdconv: StencilRows: len(w) = %d, len(bias) = %d, want ≥ %d·%d and ≥ %d (or nil bias)",
+			len(w), len(bias), len(off), m, m))
+	}
+	stencilRowsGeneric(y, ldy, x, w, off, n, m, bias)
+}
+
+// DotsRows sets d[k·len(off)+t] = Σ_{i<n} a[k·lda+i]·x[off[t]+i] for k < m
+// and t < len(off). Each row of a must hold n rounded up to engine.Slack
+// floats, zero past n. It panics unless d, a, off and x hold what that
+// reads and writes.
+func (driver) DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int) {
+	np := checkRows("DotsRows", n, m)
+	checkShifts("DotsRows", x, off, np)
+	if lda < np || !fits(len(a), m, lda, np) || len(d) < m*len(off) {
+		panic(fmt.Sprintf("simdconv: DotsRows: %d rows of a of %d floats at stride %d in len(a) = %d, len(d) = %d, want ≥ %d",
+			m, np, lda, len(a), len(d), m*len(off)))
+	}
+	for k := range m {
+		for _, v := range a[k*lda:][n:np] {
+			if v != 0 {
+				panic("simdconv: DotsRows: a is not zero past n")
+			}
+		}
+	}
+	for k := range m {
+		dotsGeneric(d[k*len(off):], a[k*lda:], x, off, n)
+	}
+}
+
+// checkRows returns n rounded up to engine.Slack, after checking n and m.
+func checkRows(fn string, n, m int) int {
+	if n < 0 || n > 1<<30 || m < 1 || m > 1<<20 {
+		panic(fmt.Sprintf("simdconv: %s: n = %d, m = %d, want 0 ≤ n ≤ 2³⁰ and 1 ≤ m ≤ 2²⁰", fn, n, m))
+	}
+	return roundUp(n, engine.Slack)
+}
+
+func stencilRowsGeneric(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32) {
+	for k := range m {
+		b := float32(0)
+		if bias != nil {
+			b = bias[k]
+		}
+		row := y[k*ldy:][:n]
+		for i := range row {
+			row[i] = b
+		}
+		for t, o := range off {
+			wt, xs := w[t*m+k], x[o:o+n]
+			for i := range row {
+				row[i] += wt * xs[i]
+			}
+		}
+	}
+}
