@@ -130,6 +130,10 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	}
 	st := c.acquire()
 	defer c.release(st)
+	if c.wino != nil && c.wino.data {
+		st.winoConv(&c.wino.bwd, dx, dy, w, nil, true, false)
+		return nil
+	}
 	if c.route == routeFull {
 		c.rearrangeFilter(st.filt, w)
 	}

@@ -24,6 +24,10 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	}
 	st := c.acquire()
 	defer c.release(st)
+	if c.wino != nil && c.wino.filter {
+		st.winoFilter(dw, dy, x)
+		return nil
+	}
 	blocks := c.filterBlocks()
 	// The Shifted form multiplies the zeros past dY's rows by x: a NaN or
 	// an infinity there would reach entries of dw that never read it.
