@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/simdconv/simdconv/internal/testutil"
@@ -204,4 +205,222 @@ func TestWinogradPasses(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWinogradPlanned pins what the shapes above exercise: several blocks,
+// bands written in place, and the Winograd buffers in place of the direct
+// ones.
+func TestWinogradPlanned(t *testing.T) {
+	c, err := NewConv2D(winoShapes[7], WithAlgorithm(Winograd))
+	require.NoError(t, err)
+	require.Greater(t, c.wino.fwd.blocks(), 1)
+	require.Greater(t, c.wino.bwd.blocks(), 1)
+	require.NotEqual(t, 0, c.wino.fwd.bands()%c.wino.fwd.blockBands, "a partial last block")
+	require.NotEqual(t, 0, c.wino.fwd.blockBands%c.wino.fwd.th, "a block across two images")
+	c, err = NewConv2D(winoShapes[5], WithAlgorithm(Winograd))
+	require.NoError(t, err)
+	require.Equal(t, 64, c.s.Q, "16 tiles: a whole vector of tiles in place")
+	require.Zero(t, c.panel+c.xpadLen+c.dypadLen+c.chunks, "no direct buffers")
+	d, err := NewConv2D(winoShapes[5])
+	require.NoError(t, err)
+	require.Nil(t, d.wino, "Direct is the default")
+}
+
+// TestWinogradAccumulate checks WithAccumulate on Winograd's BackwardFilter.
+func TestWinogradAccumulate(t *testing.T) {
+	p := winoShapes[3]
+	d := newData(t, p, 5)
+	c, err := NewConv2D(p, WithAlgorithm(Winograd), WithAccumulate())
+	require.NoError(t, err)
+	s := d.s
+	dw, db := make([]float32, s.wLen), make([]float32, s.K)
+	for i := range dw {
+		dw[i] = 1
+	}
+	for i := range db {
+		db[i] = -2
+	}
+	require.NoError(t, c.BackwardFilter(dw, db, d.dy, d.x))
+	wantW, wantB := refBackwardFilter(s, d.dy, d.x)
+	bound := winoFilterBound(s, d.dy, d.x)
+	for i := range wantW {
+		wantW[i]++
+		bound[i] += 0x1p-24 // the addition of 1
+	}
+	for i := range wantB {
+		wantB[i] -= 2
+	}
+	checkBound(t, "accumulated dw", wantW, bound, dw)
+	rt, at := d.tolFilter()
+	testutil.AssertClose(t, wantB, db, rt, at, "accumulated dbias")
+}
+
+// TestWinogradThreadsBitwise checks that every Winograd pass gives the same
+// bits on 1, 2 and 3 threads.
+func TestWinogradThreadsBitwise(t *testing.T) {
+	allParallel(t)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	registry.ForEachISA(t, func(t *testing.T) {
+		for i, p := range winoShapes {
+			d := newData(t, p, uint64(i))
+			var want outputs
+			for _, threads := range []int{1, 2, 3} {
+				c, err := NewConv2D(p, WithThreads(threads), WithAlgorithm(Winograd))
+				require.NoError(t, err)
+				require.Equal(t, threads, c.threads)
+				o := runAll(t, c, d)
+				if threads == 1 {
+					want = o
+					continue
+				}
+				require.Equal(t, want, o, "shape %d, threads=%d", i, threads)
+			}
+		}
+	})
+}
+
+func TestWinogradZeroAllocs(t *testing.T) {
+	allParallel(t)
+	registry.ForEachISA(t, func(t *testing.T) {
+		for _, threads := range []int{1, 2} {
+			for i, p := range winoShapes {
+				d := newData(t, p, 1)
+				n, err := WorkspaceSize(p, WithThreads(threads), WithAlgorithm(Winograd))
+				require.NoError(t, err)
+				c, err := NewConv2D(p, WithThreads(threads), WithAlgorithm(Winograd), WithWorkspace(make([]float32, n)))
+				require.NoError(t, err)
+				require.Equal(t, c.WorkspaceSize(), n)
+				o := runAll(t, c, d)
+				allocs := testing.AllocsPerRun(5, func() {
+					_ = c.Forward(o.y, d.x, d.w, d.bias)
+					_ = c.BackwardData(o.dx, d.dy, d.w)
+					_ = c.BackwardFilter(o.dw, o.db, d.dy, d.x)
+				})
+				require.Zero(t, allocs, "shape %d threads %d", i, threads)
+			}
+		}
+	})
+}
+
+// TestWinogradErrors checks that Winograd refuses, naming the reason, every
+// layer it does not fit, that Auto plans those directly, and that the
+// passes check their arguments as the direct ones do.
+func TestWinogradErrors(t *testing.T) {
+	ok := Conv2DParams{N: 1, C: 4, H: 8, W: 8, K: 6, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}
+	for _, tc := range []struct {
+		edit func(p *Conv2DParams)
+		want string
+	}{
+		{func(p *Conv2DParams) { p.R = 5 }, "R×S = 5×3, want 3×3"},
+		{func(p *Conv2DParams) { p.S = 1 }, "R×S = 3×1, want 3×3"},
+		{func(p *Conv2DParams) { p.StrideW = 2 }, "stride 1×2, want 1×1"},
+		{func(p *Conv2DParams) { p.DilationH = 2 }, "dilation 2×1, want 1×1"},
+		{func(p *Conv2DParams) { p.PadRight = 3 }, "padding 1,1,1,3 (top, bottom, left, right), want each ≤ 2"},
+		{func(p *Conv2DParams) { p.Groups = 2 }, "Groups = 2, want 1"},
+	} {
+		p := ok
+		tc.edit(&p)
+		_, err := NewConv2D(p, WithAlgorithm(Winograd))
+		require.EqualError(t, err, "kernels: WithAlgorithm(Winograd): "+tc.want)
+		_, err = WorkspaceSize(p, WithAlgorithm(Winograd))
+		require.Error(t, err)
+		c, err := NewConv2D(p, WithAlgorithm(Auto))
+		require.NoError(t, err)
+		require.Nil(t, c.wino)
+	}
+	_, err := NewConv2D(ok, WithAlgorithm(Auto+1))
+	require.EqualError(t, err, "kernels: WithAlgorithm(Algorithm(3)): want Direct, Winograd or Auto")
+
+	c, err := NewConv2D(ok, WithAlgorithm(Winograd))
+	require.NoError(t, err)
+	s := c.s
+	x, w, y := make([]float32, s.xLen), make([]float32, s.wLen), make([]float32, s.yLen)
+	require.EqualError(t, c.Forward(y[1:], x, w, nil), "kernels: Forward: len(y) = 383, want 384 (N·K·P·Q)")
+	require.EqualError(t, c.BackwardData(x, y, w[:3]), "kernels: BackwardData: len(w) = 3, want 216 (K·C/Groups·R·S)")
+	big := make([]float32, s.xLen+s.yLen)
+	require.ErrorIs(t, c.Forward(big[:s.yLen], big[s.yLen-1:][:s.xLen], w, nil), ErrOverlap)
+	require.ErrorIs(t, c.BackwardFilter(big[:s.wLen], nil, y, big[:s.xLen]), ErrOverlap)
+}
+
+// TestWinogradSpecialValues plants a NaN or an infinity in x or dy and
+// checks that it spreads as the package doc says: to every output whose
+// defining sum reads it, and otherwise only within the output tiles whose
+// input window holds it (all channels); in dw, within the filters of its
+// channel.
+func TestWinogradSpecialValues(t *testing.T) {
+	allParallel(t)
+	for i, p := range winoShapes[:6] {
+		d := newData(t, p, uint64(i))
+		s := d.s
+		for _, inDY := range []bool{false, true} {
+			h, w, ch := s.H, s.W, s.C
+			if inDY {
+				h, w, ch = s.P, s.Q, s.K
+			}
+			for _, hw := range [][2]int{{h / 2, w / 2}, {0, 0}, {h - 1, w - 1}, {0, w - 1}} {
+				img, cp := s.N-1, ch/2
+				at := ((img*ch+cp)*h+hw[0])*w + hw[1]
+				read := [3]map[int]bool{{}, {}, {}} // y, dx, dw
+				refTermsPadded(s, func(yi, xi, wi int) {
+					if !inDY && xi == at {
+						read[0][yi], read[2][wi] = true, true
+					}
+					if inDY && yi == at {
+						read[2][wi] = true
+						if xi >= 0 {
+							read[1][xi] = true
+						}
+					}
+				})
+				// The tiles whose window holds the plant, in y or dx.
+				spread := [3]func(i int) bool{
+					func(yi int) bool {
+						return !inDY && yi/(s.K*s.PQ) == img && inWindow(hw, yi%s.PQ/s.Q, yi%s.Q, s.PadTop, s.PadLeft)
+					},
+					func(xi int) bool {
+						return inDY && xi/(s.C*s.HW) == img && inWindow(hw, xi%s.HW/s.W, xi%s.W, 2-s.PadTop, 2-s.PadLeft)
+					},
+					func(wi int) bool {
+						if inDY {
+							return wi/(s.C*9) == cp
+						}
+						return wi/9%s.C == cp
+					},
+				}
+				for _, v := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+					dd := d
+					dd.x, dd.dy = append([]float32(nil), d.x...), append([]float32(nil), d.dy...)
+					if inDY {
+						dd.dy[at] = v
+					} else {
+						dd.x[at] = v
+					}
+					registry.ForEachISA(t, func(t *testing.T) {
+						for _, threads := range []int{1, 2} {
+							c, err := NewConv2D(p, WithThreads(threads), WithAlgorithm(Winograd))
+							require.NoError(t, err)
+							o := runAll(t, c, dd)
+							where := fmt.Sprintf("shape %d, %v in dy=%v at %v, threads %d", i, v, inDY, hw, threads)
+							for k, got := range [][]float32{o.y, o.dx, o.dw} {
+								for e, x := range got {
+									finite := !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0)
+									if read[k][e] && finite || !finite && !spread[k](e) {
+										t.Fatalf("%s: output %d element %d is %v: read %v, in a tile that holds it %v",
+											where, k, e, x, read[k][e], spread[k](e))
+									}
+								}
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// inWindow reports whether input position hw lies in the 6×6 window of
+// the tile of output (i, j), on an input padded by top and left.
+func inWindow(hw [2]int, i, j, top, left int) bool {
+	h0, w0 := i/4*4-top, j/4*4-left
+	return hw[0] >= h0 && hw[0] < h0+6 && hw[1] >= w0 && hw[1] < w0+6
 }
