@@ -89,29 +89,36 @@ func (j *winoFilterJob) grad(wk *worker, k int) {
 }
 
 // winoFilterInverse sets, or adds to with accumulate, dw[k][c] = Gᵀ M G
-// for rows [k0, k1) of the sums M_p (K×C at m[p·K·C:]), in float64.
+// for rows [k0, k1) of the sums M_p (K×C at m[p·K·C:]), in float64. As
+// winoFilterTransform, it copies runs of the 36 planes into a local block
+// first rather than read all 36 at once.
 func winoFilterInverse(dw, m []float32, kn, cn, k0, k1 int, accumulate bool) {
 	plane := kn * cn
+	var block [36][winoFilterRun]float32
 	for k := k0; k < k1; k++ {
-		for c := 0; c < cn; c++ {
-			src := m[k*cn+c:]
-			// t = M G (6×3), then Gᵀ t.
-			var t [6][3]float64
-			for xi := range t {
-				var row [6]float64
-				for nu := range row {
-					row[nu] = float64(src[(6*xi+nu)*plane])
-				}
-				t[xi] = winoGT(row)
+		for c0 := 0; c0 < cn; c0 += winoFilterRun {
+			run := min(winoFilterRun, cn-c0)
+			for p := range block {
+				copy(block[p][:run], m[p*plane+k*cn+c0:][:run])
 			}
-			out := dw[(k*cn+c)*9:][:9]
-			for s := range 3 {
-				col := winoGT([6]float64{t[0][s], t[1][s], t[2][s], t[3][s], t[4][s], t[5][s]})
-				for r, v := range col {
-					if accumulate {
-						v += float64(out[3*r+s])
+			for i := range run {
+				// t = M G (6×3), then Gᵀ t.
+				var t [6][3]float64
+				for xi := range t {
+					b := block[6*xi:][:6]
+					t[xi][0], t[xi][1], t[xi][2] = winoGT(float64(b[0][i]), float64(b[1][i]), float64(b[2][i]),
+						float64(b[3][i]), float64(b[4][i]), float64(b[5][i]))
+				}
+				out := dw[(k*cn+c0+i)*9:][:9]
+				for s := range 3 {
+					var col [3]float64
+					col[0], col[1], col[2] = winoGT(t[0][s], t[1][s], t[2][s], t[3][s], t[4][s], t[5][s])
+					for r, v := range col {
+						if accumulate {
+							v += float64(out[3*r+s])
+						}
+						out[3*r+s] = float32(v)
 					}
-					out[3*r+s] = float32(v)
 				}
 			}
 		}
@@ -119,8 +126,9 @@ func winoFilterInverse(dw, m []float32, kn, cn, k0, k1 int, accumulate bool) {
 }
 
 // winoGT is Gᵀ m, the adjoint of winoG.
-func winoGT(m [6]float64) [3]float64 {
-	s12, d12 := m[1]+m[2], m[2]-m[1]
-	s34, d34 := m[3]+m[4], m[3]-m[4]
-	return [3]float64{m[0]/4 - s12/6 + s34/24, d12/6 + d34/12, (s34-s12)/6 + m[5]}
+func winoGT(m0, m1, m2, m3, m4, m5 float64) (r0, r1, r2 float64) {
+	const sixth, twelfth, n24 = 1. / 6, 1. / 12, 1. / 24
+	s12, d12 := m1+m2, m2-m1
+	s34, d34 := m3+m4, m3-m4
+	return m0*0.25 - s12*sixth + s34*n24, d12*sixth + d34*twelfth, (s34-s12)*sixth + m5
 }

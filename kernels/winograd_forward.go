@@ -128,43 +128,60 @@ func (j *winoConvJob) output(wk *worker, co int) {
 // (forward: rows are K, columns C) or, with rotate, of w[c][r] rotated by
 // 180° (backward-data: rows are C, columns K). It works in float64, which
 // costs nothing beside the products and rounds U once.
+//
+// The 36 planes of U lie K·C floats apart, a power of two in most layers:
+// stores to all 36 at once would compete for a few cache sets. So it
+// transforms a run of winoFilterRun filters into a local block first and
+// copies each point's run out whole. Runs go outermost, so that backward-
+// data's reads of w across rows reuse the lines the previous row loaded.
 func winoFilterTransform(u, w []float32, rows, cols, r0, r1 int, rotate bool) {
 	plane := rows * cols
-	for r := r0; r < r1; r++ {
-		for c := 0; c < cols; c++ {
-			var g [9]float32
-			if rotate {
-				src := w[(c*rows+r)*9:][:9]
-				for i := range g {
-					g[i] = src[8-i]
+	var block [36][winoFilterRun]float32
+	for c0 := 0; c0 < cols; c0 += winoFilterRun {
+		run := min(winoFilterRun, cols-c0)
+		for r := r0; r < r1; r++ {
+			for i := range run {
+				var g [9]float32
+				if c := c0 + i; rotate {
+					src := w[(c*rows+r)*9:][:9]
+					for e := range g {
+						g[e] = src[8-e]
+					}
+				} else {
+					g = [9]float32(w[(r*cols+c)*9:][:9])
 				}
-			} else {
-				g = [9]float32(w[(r*cols+c)*9:][:9])
+				// t = G g (6×3), then u = t Gᵀ, in scalars that stay in
+				// registers.
+				var t [6][3]float64
+				for s := range 3 {
+					t[0][s], t[1][s], t[2][s], t[3][s], t[4][s], t[5][s] =
+						winoG(float64(g[s]), float64(g[3+s]), float64(g[6+s]))
+				}
+				for xi := range t {
+					u0, u1, u2, u3, u4, u5 := winoG(t[xi][0], t[xi][1], t[xi][2])
+					b := block[6*xi:][:6]
+					b[0][i], b[1][i], b[2][i] = float32(u0), float32(u1), float32(u2)
+					b[3][i], b[4][i], b[5][i] = float32(u3), float32(u4), float32(u5)
+				}
 			}
-			// t = G g (6×3), then u = t Gᵀ.
-			var t [6][3]float64
-			for s := range 3 {
-				col := winoG(float64(g[s]), float64(g[3+s]), float64(g[6+s]))
-				for xi := range col {
-					t[xi][s] = col[xi]
-				}
-			}
-			dst := u[r*cols+c:]
-			for xi := range t {
-				row := winoG(t[xi][0], t[xi][1], t[xi][2])
-				for nu, v := range row {
-					dst[(6*xi+nu)*plane] = float32(v)
-				}
+			for p := range block {
+				copy(u[p*plane+r*cols+c0:][:run], block[p][:run])
 			}
 		}
 	}
 }
 
+// winoFilterRun is the filters that winoFilterTransform transforms
+// together: 36 runs of 64 floats, 9 KiB, stay in L1.
+const winoFilterRun = 64
+
 // winoG is G a for the filter transform's G (6×3): rows 1/4·(1, 0, 0),
 // −1/6·(1, 1, 1), −1/6·(1, −1, 1), (1/24, 1/12, 1/6), (1/24, −1/12, 1/6)
-// and (0, 0, 1).
-func winoG(a0, a1, a2 float64) [6]float64 {
-	s, d := -(a0+a2)/6, -a1/6
-	s2, d2 := a0/24+a2/6, a1/12
-	return [6]float64{a0 / 4, s + d, s - d, s2 + d2, s2 - d2, a2}
+// and (0, 0, 1). It multiplies by the fractions rather than divide: a
+// division costs as much as the rest of the transform.
+func winoG(a0, a1, a2 float64) (u0, u1, u2, u3, u4, u5 float64) {
+	const sixth, twelfth, n24 = 1. / 6, 1. / 12, 1. / 24
+	s, d := -(a0+a2)*sixth, -a1*sixth
+	s2, d2 := a0*n24+a2*sixth, a1*twelfth
+	return a0 * 0.25, s + d, s - d, s2 + d2, s2 - d2, a2
 }
