@@ -138,15 +138,20 @@ func (c *Conv2D) planWinograd() error {
 		// dX is dY padded by 2 − pad, correlated with the rotated filter.
 		bwd: newWinoGeom(s.N, s.K, s.C, s.P, s.Q, 2-s.PadTop, 2-s.PadLeft, s.H, s.W),
 	}
-	wp.forward, wp.data, wp.filter = true, true, true
-	if c.algo == Auto {
-		wp.forward = winogradGain(&wp.fwd) > 1
-		wp.data = winogradGain(&wp.bwd) > 1
-		wp.filter = winogradGain(&wp.fwd) > 1
-		if !wp.forward && !wp.data && !wp.filter {
-			return nil
-		}
+	if c.algo == Winograd {
+		return c.useWinograd(wp, true, true, true)
 	}
+	return c.useWinograd(wp, winogradGain(&wp.fwd) > 1, winogradGain(&wp.bwd) > 1, winogradGain(&wp.fwd) > 1)
+}
+
+// useWinograd makes the passes marked take Winograd on wp, sizing its
+// buffers, and drops the direct buffers if no pass is left to use them.
+func (c *Conv2D) useWinograd(wp *winoPlan, forward, data, filter bool) error {
+	s := &c.s
+	if !forward && !data && !filter {
+		return nil
+	}
+	wp.forward, wp.data, wp.filter = forward, data, filter
 	tiles, tw := 0, max(wp.fwd.tw, wp.bwd.tw)
 	for _, g := range []*winoGeom{&wp.fwd, &wp.bwd} {
 		tiles = max(tiles, g.blockBands*g.tw)
@@ -159,7 +164,6 @@ func (c *Conv2D) planWinograd() error {
 	}
 	c.wino = wp
 	if !c.directPasses() {
-		// No direct pass runs: drop its buffers.
 		c.gemmWS, c.panel, c.xpadLen, c.dypadLen, c.chunks = 0, 0, 0, 0, 0
 	}
 	m := max(s.C, s.K, tiles)

@@ -424,3 +424,77 @@ func inWindow(hw [2]int, i, j, top, left int) bool {
 	h0, w0 := i/4*4-top, j/4*4-left
 	return hw[0] >= h0 && hw[0] < h0+6 && hw[1] >= w0 && hw[1] < w0+6
 }
+
+// TestWinogradMixed runs plans whose passes are split between Winograd and
+// the direct paths, as Auto may plan them, on a dirty workspace sized for
+// both, and checks every pass against the reference.
+func TestWinogradMixed(t *testing.T) {
+	allParallel(t)
+	p := winoShapes[3]
+	d := newData(t, p, 9)
+	s := d.s
+	for mask := 1; mask < 7; mask++ {
+		for _, threads := range []int{1, 2} {
+			c, err := NewConv2D(p, WithThreads(threads))
+			require.NoError(t, err)
+			c.algo = Auto
+			wp := &winoPlan{fwd: newWinoGeom(s.N, s.C, s.K, s.H, s.W, s.PadTop, s.PadLeft, s.P, s.Q),
+				bwd: newWinoGeom(s.N, s.K, s.C, s.P, s.Q, 2-s.PadTop, 2-s.PadLeft, s.H, s.W)}
+			require.NoError(t, c.useWinograd(wp, mask&1 != 0, mask&2 != 0, mask&4 != 0))
+			useDirtyWorkspace(c)
+			o := runAll(t, c, d)
+			for i, pass := range []struct {
+				wino        bool
+				want, bound []float64
+				got         []float32
+				rtol, atol  float64
+			}{
+				{wp.forward, refForward(s, d.x, d.w, d.bias, false), winoForwardBound(s, d.x, d.w), o.y, 0, 0},
+				{wp.data, refBackwardData(s, d.dy, d.w), winoDataBound(s, d.dy, d.w), o.dx, 0, 0},
+			} {
+				if pass.wino {
+					checkBound(t, fmt.Sprint("mask ", mask, " pass ", i), pass.want, pass.bound, pass.got)
+					continue
+				}
+				rt, at := d.tolData()
+				testutil.AssertClose(t, pass.want, pass.got, rt, at, "mask ", mask, " direct pass ", i)
+			}
+			wantW, _ := refBackwardFilter(s, d.dy, d.x)
+			if wp.filter {
+				checkBound(t, fmt.Sprint("mask ", mask, " dw"), wantW, winoFilterBound(s, d.dy, d.x), o.dw)
+			} else {
+				rt, at := d.tolFilter()
+				testutil.AssertClose(t, wantW, o.dw, rt, at, "mask ", mask, " direct dw")
+			}
+		}
+	}
+}
+
+// TestAutoPicks pins Auto's choice on the 3×3 stride-1 layers of the layer
+// table and the zoo (../shared/peers), and a batch of 32 of L5: with the
+// generic transforms the cost model predicts no pass faster on Winograd,
+// as measured (results/winograd-speed.md), so Auto plans them directly.
+func TestAutoPicks(t *testing.T) {
+	sq := func(n, c, hw, k int) Conv2DParams {
+		return Conv2DParams{N: n, C: c, H: hw, W: hw, K: k, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}
+	}
+	for name, p := range map[string]Conv2DParams{
+		"L2": sq(1, 64, 56, 64), "L3": sq(1, 128, 28, 128), "L4": sq(1, 256, 14, 256), "L5": sq(1, 512, 7, 512),
+		"Z18": sq(1, 3, 224, 64), "Z19": sq(1, 64, 112, 128), "Z20": sq(1, 512, 14, 512), "Z24": sq(32, 16, 32, 16),
+		"Z26": sq(32, 32, 16, 32), "Z27": sq(64, 3, 32, 16), "Z28": sq(1, 32, 256, 32),
+		"Z30":   {N: 3, C: 7, H: 19, W: 23, K: 11, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		"B32L5": sq(32, 512, 7, 512),
+		"L8":    {N: 32, C: 1, H: 28, W: 28, K: 32, R: 3, S: 3},
+	} {
+		c, err := NewConv2D(p, WithAlgorithm(Winograd))
+		require.NoError(t, err)
+		wp := c.wino
+		gains := [3]float64{winogradGain(&wp.fwd), winogradGain(&wp.bwd), winogradGain(&wp.fwd)}
+		a, err := NewConv2D(p, WithAlgorithm(Auto))
+		require.NoError(t, err)
+		for i, g := range gains {
+			require.Less(t, g, 1.0, "%s pass %d", name, i)
+		}
+		require.Nil(t, a.wino, name)
+	}
+}
