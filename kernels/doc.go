@@ -100,13 +100,15 @@
 // Accuracy: the transforms' coefficients grow the rounding errors. With u
 // = 2⁻²⁴ and γ_n = n·u/(1 − n·u), an output of a forward tile obeys
 //
-//	|ŷ − y| ≤ γ_{C+16} · κ_i·κ_j · Σ_c max|w[k,c]| · max|x[c] in the tile's 6×6 window|
+//	|ŷ − y| ≤ γ_{C+25} · κ_i·κ_j · Σ_c max|w[k,c]| · max|x[c] in the tile's 6×6 window|
 //
 // with κ = (16, 17, 24, 48) for the tile's rows and columns i, j (at most
-// 48² = 2304); backward-data likewise with K in place of C, and the
-// filter gradient with κ′ = (23⅓, 28⅓, 53⅓) and γ over the tiles of all
-// images. On unit-normal data the largest error relative to Σ|terms| is
-// 7 to 55 times the direct pass's, 10⁻⁷ to 10⁻⁵ (results/winograd-accuracy.md).
+// 48² = 2304); backward-data likewise with K in place of C; the filter
+// gradient with κ′ = (23⅓, 28⅓, 53⅓), Σ over the tiles of all images of
+// max|dy tile|·max|x window|, and γ over those tiles plus 52. The
+// constants 25 and 52 count the roundings on a term's way through the
+// transforms. On unit-normal data the largest error relative to Σ|terms| is
+// 8 to 51 times the direct pass's, 10⁻⁷ to 10⁻⁵ (results/winograd-accuracy.md).
 //
 // Special values: a NaN or an infinity in x (or dy) reaches every output
 // of each 4×4 tile (every channel) whose input window holds it, not just

@@ -166,8 +166,11 @@ func (c *Conv2D) useWinograd(wp *winoPlan, forward, data, filter bool) error {
 	if !c.directPasses() {
 		c.gemmWS, c.panel, c.xpadLen, c.dypadLen, c.chunks = 0, 0, 0, 0, 0
 	}
-	m := max(s.C, s.K, tiles)
-	c.gemmWS = max(c.gemmWS, engine.Workspace(m, m, m))
+	// The products: a block's per point, either way round, backward-
+	// filter's sums, the filter's transform and its inverse.
+	m := max(s.C, s.K)
+	c.gemmWS = max(c.gemmWS, engine.Workspace(m, tiles, m), engine.Workspace(m, m, tiles),
+		engine.Workspace(36, s.K*s.C, 9), engine.Workspace(s.K*s.C, 9, 36))
 	return nil
 }
 

@@ -70,7 +70,7 @@ func (j *winoFilterJob) Do(part int) {
 			wk.g.Run(wk.gemm)
 		}
 	case phaseOutput:
-		winoFilterInverse(j.dw, st.wino.u, s.K, s.C, lo(s.K), hi(s.K), c.accumulate)
+		st.winoFilterInverse(wk, j.dw, s.K*s.C, lo(s.K*s.C), hi(s.K*s.C))
 	}
 }
 
@@ -88,47 +88,16 @@ func (j *winoFilterJob) grad(wk *worker, k int) {
 	}
 }
 
-// winoFilterInverse sets, or adds to with accumulate, dw[k][c] = Gᵀ M G
-// for rows [k0, k1) of the sums M_p (K×C at m[p·K·C:]), in float64. As
-// winoFilterTransform, it copies runs of the 36 planes into a local block
-// first rather than read all 36 at once.
-func winoFilterInverse(dw, m []float32, kn, cn, k0, k1 int, accumulate bool) {
-	plane := kn * cn
-	var block [36][winoFilterRun]float32
-	for k := k0; k < k1; k++ {
-		for c0 := 0; c0 < cn; c0 += winoFilterRun {
-			run := min(winoFilterRun, cn-c0)
-			for p := range block {
-				copy(block[p][:run], m[p*plane+k*cn+c0:][:run])
-			}
-			for i := range run {
-				// t = M G (6×3), then Gᵀ t.
-				var t [6][3]float64
-				for xi := range t {
-					b := block[6*xi:][:6]
-					t[xi][0], t[xi][1], t[xi][2] = winoGT(float64(b[0][i]), float64(b[1][i]), float64(b[2][i]),
-						float64(b[3][i]), float64(b[4][i]), float64(b[5][i]))
-				}
-				out := dw[(k*cn+c0+i)*9:][:9]
-				for s := range 3 {
-					var col [3]float64
-					col[0], col[1], col[2] = winoGT(t[0][s], t[1][s], t[2][s], t[3][s], t[4][s], t[5][s])
-					for r, v := range col {
-						if accumulate {
-							v += float64(out[3*r+s])
-						}
-						out[3*r+s] = float32(v)
-					}
-				}
-			}
-		}
+// winoFilterInverse sets, or adds to with accumulate, rows [i0, i1) of dw
+// seen as K·C × 9: dw[k][c] = Gᵀ M[k][c] G, which is Mᵀ (K·C × 36, from
+// the sums M_p at m[p·K·C:]) times winoGG (36×9).
+func (st *callState) winoFilterInverse(wk *worker, dw []float32, kc, i0, i1 int) {
+	beta := float32(0)
+	if st.c.accumulate {
+		beta = 1
 	}
-}
-
-// winoGT is Gᵀ m, the adjoint of winoG.
-func winoGT(m0, m1, m2, m3, m4, m5 float64) (r0, r1, r2 float64) {
-	const sixth, twelfth, n24 = 1. / 6, 1. / 12, 1. / 24
-	s12, d12 := m1+m2, m2-m1
-	s34, d34 := m3+m4, m3-m4
-	return m0*0.25 - s12*sixth + s34*n24, d12*sixth + d34*twelfth, (s34-s12)*sixth + m5
+	wk.denseA = engine.Dense{Data: st.wino.u[:36*kc], Stride: kc, Trans: true}
+	wk.dense = engine.Dense{Data: winoGG[:], Stride: 9}
+	wk.g = engine.Gemm{M: kc, N: 9, K: 36, Alpha: 1, A: &wk.denseA, B: &wk.dense, Beta: beta, C: dw, Ldc: 9}
+	wk.g.RunBlock(wk.gemm, i0, i1, 0, 9)
 }

@@ -11,7 +11,7 @@ import "github.com/simdconv/simdconv/internal/engine"
 type winoPhase uint8
 
 const (
-	phaseFilter winoPhase = iota // the filter's transform U, rows of U_p split
+	phaseFilter winoPhase = iota // the filter's transform U, filters split
 	phaseInput                   // the block's input transform, channels split
 	phaseGemm                    // the products of the block, points split
 	phaseOutput                  // the output transform, output channels split
@@ -54,8 +54,12 @@ func (j *winoConvJob) Do(part int) {
 	lo := func(n int) int { return part * n / j.parts }
 	hi := func(n int) int { return (part + 1) * n / j.parts }
 	switch j.phase {
-	case phaseFilter:
-		winoFilterTransform(st.wino.u, j.w, g.cout, g.cin, lo(g.cout), hi(g.cout), j.rotate)
+	case phaseFilter: // forward: columns (k, c) of U; backward-data: channels c
+		if j.rotate {
+			st.winoFilterTransform(wk, j.w, g.cin, g.cout, lo(g.cout), hi(g.cout), true)
+		} else {
+			st.winoFilterTransform(wk, j.w, g.cout, g.cin, lo(g.cout*g.cin), hi(g.cout*g.cin), false)
+		}
 	case phaseInput:
 		for ci := lo(g.cin); ci < hi(g.cin); ci++ {
 			st.winoInput(wk, g, j.in, j.b0, j.b1, ci)
@@ -123,65 +127,41 @@ func (j *winoConvJob) output(wk *worker, co int) {
 	}
 }
 
-// winoFilterTransform sets rows [r0, r1) of U_p (rows × cols, at
-// u[p·rows·cols:]) to the transform G g Gᵀ of the filters g = w[r][c]
-// (forward: rows are K, columns C) or, with rotate, of w[c][r] rotated by
-// 180° (backward-data: rows are C, columns K). It works in float64, which
-// costs nothing beside the products and rounds U once.
-//
-// The 36 planes of U lie K·C floats apart, a power of two in most layers:
-// stores to all 36 at once would compete for a few cache sets. So it
-// transforms a run of winoFilterRun filters into a local block first and
-// copies each point's run out whole. Runs go outermost, so that backward-
-// data's reads of w across rows reuse the lines the previous row loaded.
-func winoFilterTransform(u, w []float32, rows, cols, r0, r1 int, rotate bool) {
-	plane := rows * cols
-	var block [36][winoFilterRun]float32
-	for c0 := 0; c0 < cols; c0 += winoFilterRun {
-		run := min(winoFilterRun, cols-c0)
-		for r := r0; r < r1; r++ {
-			for i := range run {
-				var g [9]float32
-				if c := c0 + i; rotate {
-					src := w[(c*rows+r)*9:][:9]
-					for e := range g {
-						g[e] = src[8-e]
-					}
-				} else {
-					g = [9]float32(w[(r*cols+c)*9:][:9])
-				}
-				// t = G g (6×3), then u = t Gᵀ, in scalars that stay in
-				// registers.
-				var t [6][3]float64
-				for s := range 3 {
-					t[0][s], t[1][s], t[2][s], t[3][s], t[4][s], t[5][s] =
-						winoG(float64(g[s]), float64(g[3+s]), float64(g[6+s]))
-				}
-				for xi := range t {
-					u0, u1, u2, u3, u4, u5 := winoG(t[xi][0], t[xi][1], t[xi][2])
-					b := block[6*xi:][:6]
-					b[0][i], b[1][i], b[2][i] = float32(u0), float32(u1), float32(u2)
-					b[3][i], b[4][i], b[5][i] = float32(u3), float32(u4), float32(u5)
-				}
-			}
-			for p := range block {
-				copy(u[p*plane+r*cols+c0:][:run], block[p][:run])
-			}
-		}
+// winoFilterTransform sets columns [j0, j1) of U's rows, for forward
+// (rotate false), U_p[k][c] = (G w[k][c] Gᵀ)_p, one product of the
+// transform matrix winoGG (36×9) and the filter seen as 9 × K·C; for
+// backward-data, U_p[c][k] = (G rot(w[k][c]) Gᵀ)_p, one such product per
+// input channel c of the rotated matrix and the 9 × K filters of c, with
+// j0, j1 counting channels.
+func (st *callState) winoFilterTransform(wk *worker, w []float32, kn, cn, j0, j1 int, rotate bool) {
+	u := st.wino.u
+	if !rotate {
+		wk.denseA = engine.Dense{Data: winoGG[:], Stride: 9}
+		wk.dense = engine.Dense{Data: w, Stride: 9, Trans: true}
+		wk.g = engine.Gemm{M: 36, N: kn * cn, K: 9, Alpha: 1, A: &wk.denseA, B: &wk.dense, C: u, Ldc: kn * cn}
+		wk.g.RunBlock(wk.gemm, 0, 36, j0, j1)
+		return
+	}
+	for c := j0; c < j1; c++ {
+		wk.denseA = engine.Dense{Data: winoGGRot[:], Stride: 9}
+		wk.dense = engine.Dense{Data: w[c*9:], Stride: cn * 9, Trans: true}
+		wk.g = engine.Gemm{M: 36, N: kn, K: 9, Alpha: 1, A: &wk.denseA, B: &wk.dense, C: u[c*kn:], Ldc: kn * cn}
+		wk.g.Run(wk.gemm)
 	}
 }
 
-// winoFilterRun is the filters that winoFilterTransform transforms
-// together: 36 runs of 64 floats, 9 KiB, stay in L1.
-const winoFilterRun = 64
-
-// winoG is G a for the filter transform's G (6×3): rows 1/4·(1, 0, 0),
-// −1/6·(1, 1, 1), −1/6·(1, −1, 1), (1/24, 1/12, 1/6), (1/24, −1/12, 1/6)
-// and (0, 0, 1). It multiplies by the fractions rather than divide: a
-// division costs as much as the rest of the transform.
-func winoG(a0, a1, a2 float64) (u0, u1, u2, u3, u4, u5 float64) {
-	const sixth, twelfth, n24 = 1. / 6, 1. / 12, 1. / 24
-	s, d := -(a0+a2)*sixth, -a1*sixth
-	s2, d2 := a0*n24+a2*sixth, a1*twelfth
-	return a0 * 0.25, s + d, s - d, s2 + d2, s2 - d2, a2
-}
+// winoGG is G⊗G, 36×9 row-major: row p = 6ξ+ν, column 3r+s holds
+// G[ξ][r]·G[ν][s], so that (G g Gᵀ)_p = Σ winoGG[9p+3r+s]·g[r][s]; the
+// filter gradient's inverse transform, Gᵀ M G, is its transpose.
+// winoGGRot reads g rotated by 180°.
+var winoGG, winoGGRot = func() (gg, rot [36 * 9]float32) {
+	g := [6][3]float64{{1. / 4, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
+		{1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}}
+	for p := range 36 {
+		for t := range 9 {
+			v := float32(g[p/6][t/3] * g[p%6][t%3])
+			gg[9*p+t], rot[9*p+8-t] = v, v
+		}
+	}
+	return gg, rot
+}()

@@ -29,16 +29,20 @@ var winoShapes = []Conv2DParams{
 // Winograd's error bound. With u = 2⁻²⁴ and every transform factored
 // without cancelling terms, each output of a forward tile obeys
 //
-//	|ŷ − y| ≤ γ_{C+16} · κ_i·κ_j · Σ_c max|g_{k,c}| · max|d_c|
+//	|ŷ − y| ≤ γ_{C+25} · κ_i·κ_j · Σ_c max|g_{k,c}| · max|d_c|
 //
 // over the 6×6 input window d_c of the tile, γ_n = n·u/(1 − n·u): C for
-// the products' sums, 16 for the depth of the transforms and the bias. κ_i
+// the products' sums, 25 for the roundings on a term's way through the
+// transforms (6 in the input's, 10 in the filter's 9-term sums with their
+// rounded coefficients, 8 in the output's, 1 for the bias). κ_i
 // = Σ_ξ |Aᵀ_iξ|·‖G_ξ‖₁·‖Bᵀ_ξ‖₁ is how much the transforms' coefficients
 // can grow a term on the way to output row (or column) i of the tile:
 // 16, 17, 24 and 48, so at most 48² = 2304. The filter gradient's
 // element (r, s) obeys the same with κ′_r = Σ_ξ |G_ξr|·‖A_ξ‖₁·‖Bᵀ_ξ‖₁
 // (23⅓, 28⅓, 53⅓), the sum over every tile of max|e|·max|d|, and γ over
-// the tiles of all images plus 16.
+// the tiles of all images plus 52 (8 in dY's transform, 6 in x's, 37 in
+// the inverse's 36-term sums with their rounded coefficients, 1 for
+// WithAccumulate).
 var (
 	winoKappa       = [4]float64{16, 17, 24, 48}
 	winoKappaFilter = [3]float64{70. / 3, 85. / 3, 160. / 3}
@@ -86,7 +90,7 @@ func winoBound(n, cin, cout, h, w, top, left, p, q int, in []float32, g func(o, 
 		}
 	}
 	bound := make([]float64, n*cout*p*q)
-	gm := gamma(cin + 16)
+	gm := gamma(cin + 25)
 	for img := range n {
 		for o := range cout {
 			for ti := 0; ti < th; ti++ {
@@ -133,7 +137,7 @@ func winoFilterBound(s shape, dy, x []float32) []float64 {
 		}
 	}
 	dmax := windowMax(x, s.N*s.C, s.H, s.W, s.PadTop, s.PadLeft, th, tw)
-	gm := gamma(s.N*tiles + 16)
+	gm := gamma(s.N*tiles + 52)
 	bound := make([]float64, s.wLen)
 	for k := range s.K {
 		for c := range s.C {
