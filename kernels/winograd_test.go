@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/simdconv/simdconv/internal/testutil"
@@ -500,5 +501,35 @@ func TestAutoPicks(t *testing.T) {
 			require.Less(t, g, 1.0, "%s pass %d", name, i)
 		}
 		require.Nil(t, a.wino, name)
+	}
+}
+
+// TestWinogradConcurrent calls every Winograd pass of one plan from several
+// goroutines at once, on the plan's workspaces and on the caller's, and
+// checks each result bitwise against the same call made alone.
+func TestWinogradConcurrent(t *testing.T) {
+	allParallel(t)
+	p := winoShapes[7]
+	d := newData(t, p, 4)
+	for _, shared := range []bool{false, true} {
+		opts := []Option{WithThreads(2), WithAlgorithm(Winograd)}
+		if shared {
+			n, err := WorkspaceSize(p, opts...)
+			require.NoError(t, err)
+			opts = append(opts, WithWorkspace(make([]float32, n)))
+		}
+		c, err := NewConv2D(p, opts...)
+		require.NoError(t, err)
+		want := runAll(t, c, d)
+		got := make([]outputs, 4)
+		var wg sync.WaitGroup
+		for g := range got {
+			wg.Add(1)
+			go func() { defer wg.Done(); got[g] = runAll(t, c, d) }()
+		}
+		wg.Wait()
+		for g, o := range got {
+			require.Equal(t, want, o, "shared %v: caller %d", shared, g)
+		}
 	}
 }
