@@ -141,7 +141,7 @@ func (c *Conv2D) planWinograd() error {
 	if c.algo == Winograd {
 		return c.useWinograd(wp, true, true, true)
 	}
-	return c.useWinograd(wp, winogradGain(&wp.fwd) > 1, winogradGain(&wp.bwd) > 1, winogradGain(&wp.fwd) > 1)
+	return c.useWinograd(wp, winogradGain(s, &wp.fwd) > 1, winogradGain(s, &wp.bwd) > 1, winogradGain(s, &wp.fwd) > 1)
 }
 
 // useWinograd makes the passes marked take Winograd on wp, sizing its
