@@ -22,6 +22,7 @@ const (
 	Auto
 )
 
+// String returns the algorithm's name, as in Go.
 func (a Algorithm) String() string {
 	switch a {
 	case Direct:
