@@ -534,3 +534,40 @@ func TestWinogradConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradConvTranspose runs a 3×3 stride-1 ConvTranspose2D on
+// Winograd and checks every pass against the same layer on Direct, within
+// twice the bound of the matching convolution's pass.
+func TestWinogradConvTranspose(t *testing.T) {
+	p := ConvTranspose2DParams{N: 2, C: 5, H: 9, W: 7, K: 6, R: 3, S: 3, PadH: 1, PadW: 0}
+	m, err := p.Matching()
+	require.NoError(t, err)
+	s, err := m.validate()
+	require.NoError(t, err)
+	direct, err := NewConvTranspose2D(p)
+	require.NoError(t, err)
+	wino, err := NewConvTranspose2D(p, WithAlgorithm(Winograd))
+	require.NoError(t, err)
+	require.NotNil(t, wino.conv.wino)
+	r := rand.New(rand.NewPCG(5, 5))
+	// The layer's x is the convolution's dy, its y the convolution's x.
+	x, w, dy := testutil.Rand(r, s.yLen), testutil.Rand(r, s.wLen), testutil.Rand(r, s.xLen)
+	run := func(c *ConvTranspose2D) (y, dx, dw []float32) {
+		y, dx, dw = make([]float32, s.xLen), make([]float32, s.yLen), make([]float32, s.wLen)
+		require.NoError(t, c.Forward(y, x, w, nil))
+		require.NoError(t, c.BackwardData(dx, dy, w))
+		require.NoError(t, c.BackwardFilter(dw, nil, dy, x))
+		return y, dx, dw
+	}
+	yd, dxd, dwd := run(direct)
+	yw, dxw, dww := run(wino)
+	twice := func(b []float64) []float64 {
+		for i := range b {
+			b[i] *= 2
+		}
+		return b
+	}
+	checkBound(t, "forward", testutil.F64(yd), twice(winoDataBound(s, x, w)), yw)
+	checkBound(t, "backward-data", testutil.F64(dxd), twice(winoForwardBound(s, dy, w)), dxw)
+	checkBound(t, "backward-filter", testutil.F64(dwd), twice(winoFilterBound(s, x, dy)), dww)
+}
