@@ -9,7 +9,8 @@ import "github.com/simdconv/simdconv/internal/engine"
 //
 // Per group it is dW (K/G × C/G·R·S) = Σ_n dY · im2col(X)ᵀ. The threads split
 // dW, never the sum over images and positions, so the result is the same
-// for every thread count.
+// for every thread count. A plan that takes Winograd for it
+// (WithAlgorithm) computes dw on F(4×4, 3×3); dbias is the same sum.
 func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	s := &c.s
 	if err := checkArgs("BackwardFilter", c.ws,

@@ -70,7 +70,7 @@ type config struct {
 	ws         []float32 // the caller's workspace, or nil
 	accumulate bool      // BackwardFilter adds into dw and dbias
 	relu       bool      // Forward applies max(·, 0)
-	algo       Algorithm
+	algo       Algorithm // Direct, Winograd or Auto
 }
 
 // An Option configures NewConv2D and WorkspaceSize.
