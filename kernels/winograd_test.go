@@ -578,3 +578,43 @@ func TestWinogradConvTranspose(t *testing.T) {
 	checkBound(t, "backward-data", testutil.F64(dxd), twice(winoForwardBound(s, dy, w)), dxw)
 	checkBound(t, "backward-filter", testutil.F64(dwd), twice(winoFilterBound(s, x, dy)), dww)
 }
+
+// TestWinogradKappa derives the growth constants of the error bound from
+// Lavin and Gray's matrices, and checks G against the filter transform's
+// winoGG.
+func TestWinogradKappa(t *testing.T) {
+	bt := [6][6]float64{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+		{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}}
+	g := [6][3]float64{{1. / 4, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
+		{1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}}
+	at := [4][6]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}
+	norm := func(row []float64) (n float64) {
+		for _, v := range row {
+			n += math.Abs(v)
+		}
+		return n
+	}
+	for i := range 4 {
+		k := 0.0
+		for xi := range 6 {
+			k += math.Abs(at[i][xi]) * norm(g[xi][:]) * norm(bt[xi][:])
+		}
+		require.InDelta(t, winoKappa[i], k, 1e-12, "κ_%d", i)
+	}
+	for r := range 3 {
+		k := 0.0
+		for xi := range 6 {
+			a := 0.0
+			for i := range 4 {
+				a += math.Abs(at[i][xi])
+			}
+			k += math.Abs(g[xi][r]) * a * norm(bt[xi][:])
+		}
+		require.InDelta(t, winoKappaFilter[r], k, 1e-12, "κ′_%d", r)
+	}
+	for p := range 36 {
+		for e := range 9 {
+			require.Equal(t, float32(g[p/6][e/3]*g[p%6][e%3]), winoGG[9*p+e], "G⊗G[%d][%d]", p, e)
+		}
+	}
+}
