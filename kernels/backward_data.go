@@ -119,7 +119,8 @@ func phaseTaps(a, n, taps, stride, dil, pad int) (x0, count int, ts, off []int) 
 
 // BackwardData computes dx, the gradient of the loss with respect to the
 // input: the full convolution of dy with the 180°-rotated filter, channels
-// swapped. dx is overwritten.
+// swapped. dx is overwritten. A plan that takes Winograd for it
+// (WithAlgorithm) computes it on F(4×4, 3×3).
 func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	s := &c.s
 	if err := checkArgs("BackwardData", c.ws,
@@ -130,6 +131,10 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	}
 	st := c.acquire()
 	defer c.release(st)
+	if c.wino != nil && c.wino.data {
+		st.winoConv(&c.wino.bwd, dx, dy, w, nil, true, false)
+		return nil
+	}
 	if c.route == routeFull {
 		c.rearrangeFilter(st.filt, w)
 	}

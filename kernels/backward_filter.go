@@ -9,7 +9,8 @@ import "github.com/simdconv/simdconv/internal/engine"
 //
 // Per group it is dW (K/G × C/G·R·S) = Σ_n dY · im2col(X)ᵀ. The threads split
 // dW, never the sum over images and positions, so the result is the same
-// for every thread count.
+// for every thread count. A plan that takes Winograd for it
+// (WithAlgorithm) computes dw on F(4×4, 3×3); dbias is the same sum.
 func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	s := &c.s
 	if err := checkArgs("BackwardFilter", c.ws,
@@ -24,6 +25,10 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 	}
 	st := c.acquire()
 	defer c.release(st)
+	if c.wino != nil && c.wino.filter {
+		st.winoFilter(dw, dy, x)
+		return nil
+	}
 	blocks := c.filterBlocks()
 	// The Shifted form multiplies the zeros past dY's rows by x: a NaN or
 	// an infinity there would reach entries of dw that never read it.

@@ -28,11 +28,34 @@ func BenchmarkConv2D(b *testing.B) {
 	}
 }
 
-func benchConv(b *testing.B, p kernels.Conv2DParams, pass, isa string, threads int) {
+// BenchmarkConv2DWinograd times every pass of the layer table's 3×3
+// stride-1 layers that Winograd fits (L2 to L5, L8) with
+// WithAlgorithm(Winograd), beside BenchmarkConv2D's direct passes. GFLOP/s
+// counts the direct pass's FLOPs, 2·N·K·(C/G)·R·S·P·Q, so the two compare
+// as speeds.
+func BenchmarkConv2DWinograd(b *testing.B) {
+	for _, l := range layers.Table {
+		c, err := kernels.NewConv2D(l.Params, kernels.WithAlgorithm(kernels.Winograd))
+		if err != nil || c == nil {
+			continue
+		}
+		for _, pass := range []string{"forward", "backward-data", "backward-filter"} {
+			for _, isa := range simdconv.ISAs() {
+				for _, threads := range []int{1, 2} {
+					b.Run(fmt.Sprintf("layer=%s/pass=%s/isa=%s/threads=%d", l.Name, pass, isa, threads), func(b *testing.B) {
+						benchConv(b, l.Params, pass, isa, threads, kernels.WithAlgorithm(kernels.Winograd))
+					})
+				}
+			}
+		}
+	}
+}
+
+func benchConv(b *testing.B, p kernels.Conv2DParams, pass, isa string, threads int, opts ...kernels.Option) {
 	prev := simdconv.ISA()
 	defer simdconv.SetISA(prev)
 	require.NoError(b, simdconv.SetISA(isa))
-	c, err := kernels.NewConv2D(p, kernels.WithThreads(threads))
+	c, err := kernels.NewConv2D(p, append([]kernels.Option{kernels.WithThreads(threads)}, opts...)...)
 	require.NoError(b, err)
 	p = c.Params()
 	pq := c.OutH() * c.OutW()

@@ -34,6 +34,7 @@ type callState struct {
 	filterPad    filterPadJob
 	filterShared filterSharedJob
 	chunk        chunkJob
+	wino         winoState
 }
 
 // worker holds what one thread needs during a pass. The structs are kept
@@ -55,6 +56,8 @@ type worker struct {
 	// xpadImage is the image that xpad holds on the chunked backward-filter
 	// route, or -1.
 	xpadImage int
+	// The Winograd passes' bands: 6 rows of input, 4 of output or dY.
+	wbandIn, wbandOut []float32
 	// Each thread writes its worker's fields, and dots, product by product;
 	// padding keeps two threads' writes off a shared cache line.
 	_ [cacheLine]byte
@@ -112,10 +115,16 @@ func (c *Conv2D) newState(ws []float32) *callState {
 		w.off = make([]int, c.s.R)
 		w.dots = make([]float32, ceilDiv(c.s.RS, cacheLine/4)*cacheLine/4)[:c.s.RS]
 	}
-	if c.route == routeFull {
+	if c.fullFilter() {
 		st.filt = piece(c.s.wLen)
 	}
 	st.partials = piece(c.chunks * c.s.wLen)
+	if wp := c.wino; wp != nil {
+		for t := range st.workers {
+			st.workers[t].wbandIn, st.workers[t].wbandOut = piece(wp.bandIn), piece(wp.bandOut)
+		}
+		st.wino.carve(wp, &c.s, piece)
+	}
 	return st
 }
 

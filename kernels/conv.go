@@ -54,6 +54,9 @@ type Conv2D struct {
 	imRows        bool // the column matrix is written out first (planImRows)
 	chunks        int  // chunks of backward-filter's reduction (planChunks), or 0
 
+	// The passes that take Winograd, or nil (winograd.go).
+	wino *winoPlan
+
 	// Floats of workspace per worker.
 	gemmWS   int // GEMM packing
 	panel    int // worker.panel
@@ -67,6 +70,7 @@ type config struct {
 	ws         []float32 // the caller's workspace, or nil
 	accumulate bool      // BackwardFilter adds into dw and dbias
 	relu       bool      // Forward applies max(·, 0)
+	algo       Algorithm // Direct, Winograd or Auto
 }
 
 // An Option configures NewConv2D and WorkspaceSize.
@@ -179,6 +183,9 @@ func newPlan(p Conv2DParams, opts []Option) (*Conv2D, error) {
 	c.planChunks()
 	c.planImRows()
 	c.plan()
+	if err := c.planWinograd(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -224,15 +231,25 @@ func transposeFits(m, n, k int) bool {
 
 // WorkspaceSize is the number of float32s of workspace the layer uses: per
 // thread, the GEMM packing buffers, one output panel and backward-filter's
-// padded copies of x and dy; once, the rearranged filter of backward-data.
+// padded copies of x and dy; once, the rearranged filter of backward-data;
+// and the Winograd passes' buffers (winoPlan.size).
 func (c *Conv2D) WorkspaceSize() int {
 	l := engine.Lines
 	n := c.threads * (l(c.gemmWS) + l(c.panel) + l(c.xpadLen) + l(c.dypadLen))
-	if c.route == routeFull {
+	if c.fullFilter() {
 		n += l(c.s.wLen)
+	}
+	if c.wino != nil {
+		n += c.wino.size(&c.s, c.threads)
 	}
 	// newState starts on a cache line, up to a line less one in.
 	return n + l(c.chunks*c.s.wLen) + engine.Line - 1
+}
+
+// fullFilter reports whether backward-data runs the full route, which
+// rearranges the filter into the workspace.
+func (c *Conv2D) fullFilter() bool {
+	return c.route == routeFull && (c.wino == nil || !c.wino.data)
 }
 
 // OutH returns P, the output height.

@@ -35,8 +35,9 @@ type ConvTranspose2D struct {
 // passes on the matching convolution. The error names the offending
 // parameter or option and its value. The options are those of NewConv2D:
 // WithThreads, WithWorkspace (of WorkspaceSize(p.Matching()) floats),
-// WithAccumulate for BackwardFilter's dw and dbias, and WithReLU for
-// Forward's output.
+// WithAccumulate for BackwardFilter's dw and dbias, WithReLU for
+// Forward's output, and WithAlgorithm, whose Winograd fits a layer whose
+// matching convolution it fits.
 func NewConvTranspose2D(p ConvTranspose2DParams, opts ...Option) (*ConvTranspose2D, error) {
 	m, err := p.Matching()
 	if err != nil {

@@ -47,6 +47,11 @@
 //   - WithAccumulate(): BackwardFilter adds into dw and dbias (BLAS beta = 1),
 //     for gradient accumulation over several batches.
 //   - WithReLU(): Forward applies max(·, 0) to its output.
+//   - WithAlgorithm(a): Direct (the default) computes the defining sums;
+//     Winograd computes a 3×3 stride-1 layer with F(4×4, 3×3) (see
+//     Winograd below); Auto takes Winograd for each pass that it fits and
+//     that a cost model of the shape predicts faster, and Direct for the
+//     others.
 //
 // # Guarantees
 //
@@ -69,14 +74,58 @@
 //     state it allocates nothing (testing.AllocsPerRun is 0).
 //   - The workspace holds per-thread panels and copies of at most 16 MiB
 //     each, plus the rearranged filter: a layer whose copies of x would be
-//     larger reads x in place.
+//     larger reads x in place. Winograd adds the transformed filter (36·K·C
+//     floats) and one block of transformed tiles (see Winograd below).
 //   - Results are bitwise identical for every thread count: threads split
 //     the outputs, never a sum. Instruction sets may differ in the last bits,
 //     since they block the sums differently.
 //   - Special values stay local: each pass computes its sums in float32,
 //     the padding as explicit zeros, and a NaN or an infinity in x or dy
-//     reaches exactly the outputs whose sums above read it.
+//     reaches exactly the outputs whose sums above read it. Winograd
+//     spreads one further, within a tile (see Winograd below).
 //   - No cgo. Building with the purego tag leaves out all assembly.
+//
+// # Winograd
+//
+// WithAlgorithm(Winograd) computes all three passes with Winograd's
+// F(4×4, 3×3) (Lavin and Gray, arXiv 1509.09308): 4×4 output tiles from
+// 6×6 input tiles at 36 transform points, 2.25 times fewer
+// multiplications than the direct sums. It fits layers with R = S = 3,
+// stride 1, dilation 1, padding at most 2 on each side and Groups = 1;
+// NewConv2D refuses any other layer, naming the parameter. (A grouped
+// layer's products per group would be too small to gain.) Backward-data
+// is the same correlation of dY, padded by 2 − pad, with the rotated
+// filter; backward-filter sums Gᵀ[(A e Aᵀ) ⊙ (Bᵀ d B)]G over the tiles.
+//
+// Accuracy: the transforms' coefficients grow the rounding errors. With u
+// = 2⁻²⁴ and γ_n = n·u/(1 − n·u), an output of a forward tile obeys
+//
+//	|ŷ − y| ≤ γ_{C+25} · κ_i·κ_j · Σ_c max|w[k,c]| · max|x[c] in the tile's 6×6 window|
+//
+// with κ = (16, 17, 24, 48) for the tile's rows and columns i, j (at most
+// 48² = 2304); backward-data likewise with K in place of C; the filter
+// gradient with κ′ = (23⅓, 28⅓, 53⅓), Σ over the tiles of all images of
+// max|dy tile|·max|x window|, and γ over those tiles plus 52. The
+// constants 25 and 52 count the roundings on a term's way through the
+// transforms. On unit-normal data the largest error relative to Σ|terms| is
+// 8 to 51 times the direct pass's, 10⁻⁷ to 10⁻⁵ (results/winograd-accuracy.md).
+//
+// Special values: a NaN or an infinity in x (or dy) reaches every output
+// of each 4×4 tile (every channel) whose input window holds it, not just
+// the outputs that read it; in backward-filter it reaches every filter of
+// its channel.
+//
+// Threads split the input transform by channel, the 36 products by
+// point and the output transform by channel, never the sum over tiles, so
+// results stay bitwise identical for every thread count. The tiles of all
+// images form one sequence, cut into blocks whose transforms stay in L2;
+// the workspace holds the transformed filter, one block's transforms and
+// products, and each thread's bands.
+//
+// Auto predicts each pass's speed-up from the shape (the flops of both
+// algorithms and the costs of the transforms and of reading the
+// transformed filter, fitted to measurements: results/winograd-speed.md)
+// and takes Winograd where it exceeds 1.
 //
 // ConvTranspose2D is PyTorch's ConvTranspose2d on the same passes, their
 // roles exchanged: its Forward is a convolution's BackwardData.

@@ -7,7 +7,8 @@ import "github.com/simdconv/simdconv/internal/engine"
 // WithReLU, y is max(·, 0) of that.
 //
 // Each image and group is one multiply, Y (K/G × P·Q) = W (K/G × C/G·R·S) ·
-// im2col(X), whose B panels are packed straight from x.
+// im2col(X), whose B panels are packed straight from x. A plan that takes
+// Winograd for it (WithAlgorithm) computes it on F(4×4, 3×3) instead.
 func (c *Conv2D) Forward(y, x, w, bias []float32) error {
 	s := &c.s
 	if err := checkArgs("Forward", c.ws,
@@ -19,6 +20,10 @@ func (c *Conv2D) Forward(y, x, w, bias []float32) error {
 	}
 	st := c.acquire()
 	defer c.release(st)
+	if c.wino != nil && c.wino.forward {
+		st.winoConv(&c.wino.fwd, y, x, w, bias, false, c.relu)
+		return nil
+	}
 	st.forward = forwardJob{st: st, y: y, x: x, w: w, bias: bias}
 	st.spread(&st.forward)
 	st.forward = forwardJob{}

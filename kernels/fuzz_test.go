@@ -10,11 +10,13 @@ import (
 
 // FuzzConv2D derives a layer from the input, runs all three passes on the
 // generic ISA, checks them against the float64 reference, then checks that
-// every other ISA agrees with generic.
+// every other ISA agrees with generic. A layer that Winograd fits runs on
+// it too, on every ISA, held to its bound.
 func FuzzConv2D(f *testing.F) {
 	allParallel(f)
 	f.Add([]byte{1, 3, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, uint64(1))
 	f.Add([]byte{2, 4, 12, 10, 6, 3, 2, 2, 3, 2, 0, 1, 3, 2, 1, 2}, uint64(2))
+	f.Add([]byte{1, 2, 13, 6, 3, 2, 2, 0, 0, 2, 0, 1, 2, 0, 0, 0}, uint64(3)) // Winograd fits
 	f.Fuzz(func(t *testing.T, b []byte, seed uint64) {
 		at := func(i int, mod int) int {
 			if i < len(b) {
@@ -35,6 +37,15 @@ func FuzzConv2D(f *testing.F) {
 		defer simdconv.SetISA(prev)
 		var want [4][]float64
 		registry.ForEachISA(t, func(t *testing.T) {
+			if d.s.winogradFits() == nil {
+				c, err := NewConv2D(p, WithThreads(1+int(seed%3)), WithAlgorithm(Winograd))
+				require.NoError(t, err)
+				o := runAll(t, c, d)
+				checkBound(t, "Winograd forward", refForward(d.s, d.x, d.w, d.bias, false), winoForwardBound(d.s, d.x, d.w), o.y)
+				checkBound(t, "Winograd backward-data", refBackwardData(d.s, d.dy, d.w), winoDataBound(d.s, d.dy, d.w), o.dx)
+				wantW, _ := refBackwardFilter(d.s, d.dy, d.x)
+				checkBound(t, "Winograd backward-filter", wantW, winoFilterBound(d.s, d.dy, d.x), o.dw)
+			}
 			c, err := NewConv2D(p, WithThreads(1+int(seed%3)))
 			require.NoError(t, err)
 			if simdconv.ISA() == "generic" {

@@ -1,0 +1,220 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/simdconv/simdconv/internal/engine"
+)
+
+// Algorithm is how a plan computes its passes: WithAlgorithm chooses it.
+type Algorithm uint8
+
+const (
+	// Direct computes every pass as the defining sums (GEMMs over the
+	// column matrix and the stencils): the default.
+	Direct Algorithm = iota
+	// Winograd computes a 3×3 stride-1 layer's passes with F(4×4, 3×3):
+	// 2.25 times fewer multiplications, at a larger rounding error (see
+	// the package doc). NewConv2D refuses a layer it does not fit.
+	Winograd
+	// Auto takes Winograd for each pass of a layer it fits where the cost
+	// model (winogradGain) predicts it faster, and Direct otherwise.
+	Auto
+)
+
+// String returns the algorithm's name, as in Go.
+func (a Algorithm) String() string {
+	switch a {
+	case Direct:
+		return "Direct"
+	case Winograd:
+		return "Winograd"
+	case Auto:
+		return "Auto"
+	}
+	return fmt.Sprintf("Algorithm(%d)", uint8(a))
+}
+
+// WithAlgorithm chooses the algorithm of the passes: Direct (the
+// default), Winograd or Auto.
+func WithAlgorithm(a Algorithm) Option {
+	return func(c *config) error {
+		if a > Auto {
+			return fmt.Errorf("kernels: WithAlgorithm(%v): want Direct, Winograd or Auto", a)
+		}
+		c.algo = a
+		return nil
+	}
+}
+
+// winoPlan is the Winograd side of a plan: which passes take it and the
+// tiling of each.
+//
+// A pass is a 3×3 stride-1 correlation of an input of cin planes into
+// cout planes, computed on blocks of tiles. The tiles of every image
+// form one sequence of bands (a band is one row of tiles of one image),
+// and a block is a run of whole bands, so that the small planes of a
+// batch fill the products. For each block: the input transform of all
+// channels into V (36 points × cin × tiles), one product per point M_p =
+// U_p · V_p into M (36 × cout × tiles), and the output transform. U (36
+// × cout × cin) is the filter's transform, made once a call.
+type winoPlan struct {
+	forward, data, filter bool // the passes that take Winograd
+	fwd, bwd              winoGeom
+	ts                    int // row stride of V and M: a block's tiles and a vector's reach
+	bandIn, bandOut       int // floats of a worker's input band (6 rows) and output band (4 rows)
+}
+
+// winoGeom is the tiling of one correlation: an input of cin planes
+// h×w, read with padding top and left, into cout planes p×q.
+type winoGeom struct {
+	n, cin, cout int
+	h, w         int
+	top, left    int
+	p, q         int
+	th, tw       int // tiles down and across a plane
+	blockBands   int // bands of a block
+}
+
+// bands is the bands of all images; blocks the blocks they make.
+func (g *winoGeom) bands() int  { return g.n * g.th }
+func (g *winoGeom) blocks() int { return ceilDiv(g.bands(), g.blockBands) }
+
+// winoL2 is the floats of V and M that a block keeps: half of a 1 MiB L2
+// (Zen 4 and 5; Intel's server cores have 2 MiB), the rest left for the
+// filter's rows and the packing. The engine does not expose the cache
+// sizes it measured, so this is a constant that is safe on all of them.
+const winoL2 = 1 << 17
+
+// winoMinTiles is the fewest tiles of a block, whatever the cache: each
+// block's products read all of U, so a block of fewer tiles than a
+// register tile's width or so streams U from memory for little work.
+const winoMinTiles = 64
+
+func newWinoGeom(n, cin, cout, h, w, top, left, p, q int) winoGeom {
+	g := winoGeom{n: n, cin: cin, cout: cout, h: h, w: w, top: top, left: left, p: p, q: q,
+		th: ceilDiv(p, 4), tw: ceilDiv(q, 4)}
+	tiles := max(winoMinTiles, winoL2/(36*(cin+cout)))
+	g.blockBands = min(g.bands(), max(1, tiles/g.tw))
+	return g
+}
+
+// winogradFits returns why Winograd cannot compute s, or nil.
+func (s *shape) winogradFits() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("kernels: WithAlgorithm(Winograd): "+format, a...)
+	}
+	switch {
+	case s.R != 3 || s.S != 3:
+		return bad("R×S = %d×%d, want 3×3", s.R, s.S)
+	case s.StrideH != 1 || s.StrideW != 1:
+		return bad("stride %d×%d, want 1×1", s.StrideH, s.StrideW)
+	case s.DilationH != 1 || s.DilationW != 1:
+		return bad("dilation %d×%d, want 1×1", s.DilationH, s.DilationW)
+	case max(s.PadTop, s.PadBottom, s.PadLeft, s.PadRight) > 2:
+		return bad("padding %d,%d,%d,%d (top, bottom, left, right), want each ≤ 2",
+			s.PadTop, s.PadBottom, s.PadLeft, s.PadRight)
+	case s.Groups != 1:
+		return bad("Groups = %d, want 1", s.Groups)
+	case max(s.W, s.Q) > 1<<24:
+		return bad("a row of %d, want ≤ %d", max(s.W, s.Q), 1<<24)
+	}
+	return nil
+}
+
+// planWinograd plans the passes that take Winograd, after the direct
+// plan: all of them with Winograd, those the cost model favours with
+// Auto.
+func (c *Conv2D) planWinograd() error {
+	s := &c.s
+	err := s.winogradFits()
+	if c.algo == Direct || c.algo == Auto && err != nil {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	wp := &winoPlan{
+		fwd: newWinoGeom(s.N, s.C, s.K, s.H, s.W, s.PadTop, s.PadLeft, s.P, s.Q),
+		// dX is dY padded by 2 − pad, correlated with the rotated filter.
+		bwd: newWinoGeom(s.N, s.K, s.C, s.P, s.Q, 2-s.PadTop, 2-s.PadLeft, s.H, s.W),
+	}
+	if c.algo == Winograd {
+		return c.useWinograd(wp, true, true, true)
+	}
+	return c.useWinograd(wp, winogradGain(s, &wp.fwd) > 1, winogradGain(s, &wp.bwd) > 1, winogradGain(s, &wp.fwd) > 1)
+}
+
+// useWinograd makes the passes marked take Winograd on wp, sizing its
+// buffers, and drops the direct buffers if no pass is left to use them.
+func (c *Conv2D) useWinograd(wp *winoPlan, forward, data, filter bool) error {
+	s := &c.s
+	if !forward && !data && !filter {
+		return nil
+	}
+	wp.forward, wp.data, wp.filter = forward, data, filter
+	tiles, tw := 0, max(wp.fwd.tw, wp.bwd.tw)
+	for _, g := range []*winoGeom{&wp.fwd, &wp.bwd} {
+		tiles = max(tiles, g.blockBands*g.tw)
+	}
+	wp.ts = engine.Lines(tiles + engine.Slack)
+	wp.bandIn = 6 * engine.WinogradBand(tw)
+	wp.bandOut = 4 * 4 * engine.WinogradLanes(tw)
+	if 36*max(s.C, s.K)*wp.ts > limit || 36*s.K*s.C > limit {
+		return fmt.Errorf("kernels: WithAlgorithm(Winograd): the transformed operands of %d×%d channels overflow", s.C, s.K)
+	}
+	c.wino = wp
+	if !c.directPasses() {
+		c.gemmWS, c.panel, c.xpadLen, c.dypadLen, c.chunks = 0, 0, 0, 0, 0
+	}
+	// The products: a block's per point, either way round, backward-
+	// filter's sums, the filter's transform and its inverse.
+	m := max(s.C, s.K)
+	c.gemmWS = max(c.gemmWS, engine.Workspace(m, tiles, m), engine.Workspace(m, m, tiles),
+		engine.Workspace(36, s.K*s.C, 9), engine.Workspace(s.K*s.C, 9, 36))
+	return nil
+}
+
+// directPasses reports whether any pass of the plan is direct.
+func (c *Conv2D) directPasses() bool {
+	return c.wino == nil || !c.wino.forward || !c.wino.data || !c.wino.filter
+}
+
+// size is the floats the Winograd passes take of the workspace besides
+// the workers' GEMM buffers: U, V and M once, and each worker's bands.
+func (wp *winoPlan) size(s *shape, threads int) int {
+	l := engine.Lines
+	return l(36*s.K*s.C) + 2*l(36*max(s.C, s.K)*wp.ts) + threads*(l(wp.bandIn)+l(wp.bandOut))
+}
+
+// winoState is a call's share of the Winograd buffers.
+type winoState struct {
+	u    []float32 // the filter's transform; backward-filter's sums M_p
+	v, m []float32 // a block's transformed inputs and products (backward-filter: of x and of dY)
+	conv winoConvJob
+	filt winoFilterJob
+}
+
+// carve takes the state's buffers from piece.
+func (ws *winoState) carve(wp *winoPlan, s *shape, piece func(int) []float32) {
+	ws.u = piece(36 * s.K * s.C)
+	ws.v = piece(36 * max(s.C, s.K) * wp.ts)
+	ws.m = piece(36 * max(s.C, s.K) * wp.ts)
+}
+
+// winoParts is how many threads a Winograd phase runs on.
+func (st *callState) winoParts() int {
+	if st.c.parallel() {
+		return st.c.threads
+	}
+	return 1
+}
+
+// runParts runs j's parts 0 … parts−1.
+func (st *callState) runParts(j interface{ Do(int) }, parts int) {
+	if parts == 1 {
+		j.Do(0)
+		return
+	}
+	st.group.Run(parts, j)
+}

@@ -1,0 +1,167 @@
+package kernels
+
+import "github.com/simdconv/simdconv/internal/engine"
+
+// Forward and backward-data on Winograd F(4×4, 3×3): both are a 3×3
+// stride-1 correlation (winoGeom), forward of x with w, backward-data of
+// dY, padded by 2 − pad, with the filter rotated by 180° and its channels
+// exchanged.
+
+// winoPhase is a step of a block, which the threads split.
+type winoPhase uint8
+
+const (
+	phaseFilter winoPhase = iota // the filter's transform U, filters split
+	phaseInput                   // the block's input transform, channels split
+	phaseGemm                    // the products of the block, points split
+	phaseOutput                  // the output transform, output channels split
+)
+
+// winoConvJob is a Forward or BackwardData call on Winograd.
+type winoConvJob struct {
+	st           *callState
+	g            *winoGeom
+	out, in      []float32 // y and x, or dx and dy
+	w, bias      []float32 // the filter as given (K×C×3×3); bias nil or cout long
+	rotate, relu bool      // backward-data reads w rotated and transposed; Forward's ReLU
+	phase        winoPhase
+	b0, b1       int // the block's bands
+	parts        int
+}
+
+// winoConv sets out from in on geometry g: the filter's transform, then
+// block by block the input transform, the products and the output
+// transform, each a phase that the threads split.
+func (st *callState) winoConv(g *winoGeom, out, in, w, bias []float32, rotate, relu bool) {
+	j := &st.wino.conv
+	*j = winoConvJob{st: st, g: g, out: out, in: in, w: w, bias: bias, rotate: rotate, relu: relu,
+		parts: st.winoParts()}
+	j.phase = phaseFilter
+	st.runParts(j, j.parts)
+	for j.b0 = 0; j.b0 < g.bands(); j.b0 = j.b1 {
+		j.b1 = min(j.b0+g.blockBands, g.bands())
+		for _, ph := range []winoPhase{phaseInput, phaseGemm, phaseOutput} {
+			j.phase = ph
+			st.runParts(j, j.parts)
+		}
+	}
+	*j = winoConvJob{}
+}
+
+func (j *winoConvJob) Do(part int) {
+	g, st := j.g, j.st
+	wk := &st.workers[part]
+	lo := func(n int) int { return part * n / j.parts }
+	hi := func(n int) int { return (part + 1) * n / j.parts }
+	switch j.phase {
+	case phaseFilter: // forward: columns (k, c) of U; backward-data: channels c
+		if j.rotate {
+			st.winoFilterTransform(wk, j.w, g.cin, g.cout, lo(g.cout), hi(g.cout), true)
+		} else {
+			st.winoFilterTransform(wk, j.w, g.cout, g.cin, lo(g.cout*g.cin), hi(g.cout*g.cin), false)
+		}
+	case phaseInput:
+		for ci := lo(g.cin); ci < hi(g.cin); ci++ {
+			st.winoInput(wk, g, j.in, j.b0, j.b1, ci)
+		}
+	case phaseGemm:
+		tiles := (j.b1 - j.b0) * g.tw
+		ts := st.c.wino.ts
+		for p := lo(36); p < hi(36); p++ {
+			wk.denseA = engine.Dense{Data: st.wino.u[p*g.cout*g.cin:][:g.cout*g.cin], Stride: g.cin}
+			wk.dense = engine.Dense{Data: st.wino.v[p*g.cin*ts:][:g.cin*ts], Stride: ts}
+			wk.g = engine.Gemm{M: g.cout, N: tiles, K: g.cin, Alpha: 1, A: &wk.denseA, B: &wk.dense,
+				C: st.wino.m[p*g.cout*ts:][:g.cout*ts], Ldc: ts}
+			wk.g.Run(wk.gemm)
+		}
+	case phaseOutput:
+		for co := lo(g.cout); co < hi(g.cout); co++ {
+			j.output(wk, co)
+		}
+	}
+}
+
+// winoInput transforms channel ci of in's bands [b0, b1) into V.
+func (st *callState) winoInput(wk *worker, g *winoGeom, in []float32, b0, b1, ci int) {
+	ts := st.c.wino.ts
+	ld := engine.WinogradBand(g.tw)
+	band := wk.wbandIn[:6*ld]
+	for b := b0; b < b1; b++ {
+		n, ti := b/g.th, b%g.th
+		plane := in[(n*g.cin+ci)*g.h*g.w:][:g.h*g.w]
+		// Input rows 4·ti − top … +5, those outside the plane zero.
+		h0 := 4*ti - g.top
+		r0, r1 := max(0, -h0), min(6, g.h-h0)
+		clear(band[:r0*ld])
+		if r0 < r1 {
+			engine.CopyRows(band[r0*ld:], plane[(h0+r0)*g.w:], r1-r0, ld, g.left, g.left+g.w, ld, g.w)
+		}
+		clear(band[max(r0, r1)*ld:])
+		engine.WinogradInput(st.wino.v[ci*ts+(b-b0)*g.tw:], g.cin*ts, band, ld, g.tw)
+	}
+}
+
+// output transforms channel co of the block's products into out, with
+// the bias and the ReLU. A band whose vectors of tiles cover exactly the
+// plane's full rows is written in place; the others go through the
+// worker's band, which CopyRows trims.
+func (j *winoConvJob) output(wk *worker, co int) {
+	g, ts := j.g, j.st.c.wino.ts
+	ld := 4 * engine.WinogradLanes(g.tw)
+	bias := float32(0)
+	if j.bias != nil {
+		bias = j.bias[co]
+	}
+	for b := j.b0; b < j.b1; b++ {
+		n, ti := b/g.th, b%g.th
+		plane := j.out[(n*g.cout+co)*g.p*g.q:][:g.p*g.q]
+		m := j.st.wino.m[co*ts+(b-j.b0)*g.tw:]
+		rows := min(4, g.p-4*ti)
+		if rows == 4 && ld == g.q {
+			engine.WinogradOutput(plane[4*ti*g.q:], g.q, m, g.cout*ts, g.tw, bias, j.relu)
+			continue
+		}
+		band := wk.wbandOut[:4*ld]
+		engine.WinogradOutput(band, ld, m, g.cout*ts, g.tw, bias, j.relu)
+		engine.CopyRows(plane[4*ti*g.q:], band, rows, g.q, 0, g.q, g.q, ld)
+	}
+}
+
+// winoFilterTransform sets columns [j0, j1) of U's rows, for forward
+// (rotate false), U_p[k][c] = (G w[k][c] Gᵀ)_p, one product of the
+// transform matrix winoGG (36×9) and the filter seen as 9 × K·C; for
+// backward-data, U_p[c][k] = (G rot(w[k][c]) Gᵀ)_p, one such product per
+// input channel c of the rotated matrix and the 9 × K filters of c, with
+// j0, j1 counting channels.
+func (st *callState) winoFilterTransform(wk *worker, w []float32, kn, cn, j0, j1 int, rotate bool) {
+	u := st.wino.u
+	if !rotate {
+		wk.denseA = engine.Dense{Data: winoGG[:], Stride: 9}
+		wk.dense = engine.Dense{Data: w, Stride: 9, Trans: true}
+		wk.g = engine.Gemm{M: 36, N: kn * cn, K: 9, Alpha: 1, A: &wk.denseA, B: &wk.dense, C: u, Ldc: kn * cn}
+		wk.g.RunBlock(wk.gemm, 0, 36, j0, j1)
+		return
+	}
+	for c := j0; c < j1; c++ {
+		wk.denseA = engine.Dense{Data: winoGGRot[:], Stride: 9}
+		wk.dense = engine.Dense{Data: w[c*9:], Stride: cn * 9, Trans: true}
+		wk.g = engine.Gemm{M: 36, N: kn, K: 9, Alpha: 1, A: &wk.denseA, B: &wk.dense, C: u[c*kn:], Ldc: kn * cn}
+		wk.g.Run(wk.gemm)
+	}
+}
+
+// winoGG is G⊗G, 36×9 row-major: row p = 6ξ+ν, column 3r+s holds
+// G[ξ][r]·G[ν][s], so that (G g Gᵀ)_p = Σ winoGG[9p+3r+s]·g[r][s]; the
+// filter gradient's inverse transform, Gᵀ M G, is its transpose.
+// winoGGRot reads g rotated by 180°.
+var winoGG, winoGGRot = func() (gg, rot [36 * 9]float32) {
+	g := [6][3]float64{{1. / 4, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
+		{1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}}
+	for p := range 36 {
+		for t := range 9 {
+			v := float32(g[p/6][t/3] * g[p%6][t%3])
+			gg[9*p+t], rot[9*p+8-t] = v, v
+		}
+	}
+	return gg, rot
+}()
