@@ -14,36 +14,35 @@ import (
 
 // BenchmarkConv2D times every pass of the layer table on every ISA, at one
 // and two threads. FLOPs are 2·N·K·(C/G)·R·S·P·Q for every pass.
-func BenchmarkConv2D(b *testing.B) {
-	for _, l := range layers.Table {
-		for _, pass := range []string{"forward", "backward-data", "backward-filter"} {
-			for _, isa := range simdconv.ISAs() {
-				for _, threads := range []int{1, 2} {
-					b.Run(fmt.Sprintf("layer=%s/pass=%s/isa=%s/threads=%d", l.Name, pass, isa, threads), func(b *testing.B) {
-						benchConv(b, l.Params, pass, isa, threads)
-					})
-				}
-			}
+func BenchmarkConv2D(b *testing.B) { benchLayers(b, layers.Table) }
+
+// BenchmarkConv2DZoo is BenchmarkConv2D on the zoo's layers of real
+// networks (layers.Zoo).
+func BenchmarkConv2DZoo(b *testing.B) { benchLayers(b, layers.Zoo) }
+
+// BenchmarkConv2DWinograd times every pass of the 3×3 stride-1 layers of
+// the layer table and the zoo that Winograd fits, with
+// WithAlgorithm(Winograd), beside BenchmarkConv2D's and
+// BenchmarkConv2DZoo's direct passes. GFLOP/s counts the direct pass's
+// FLOPs, 2·N·K·(C/G)·R·S·P·Q, so the two compare as speeds.
+func BenchmarkConv2DWinograd(b *testing.B) {
+	var fit []layers.Layer
+	for _, l := range append(layers.Table[:len(layers.Table):len(layers.Table)], layers.Zoo...) {
+		if _, err := kernels.NewConv2D(l.Params, kernels.WithAlgorithm(kernels.Winograd)); err == nil {
+			fit = append(fit, l)
 		}
 	}
+	benchLayers(b, fit, kernels.WithAlgorithm(kernels.Winograd))
 }
 
-// BenchmarkConv2DWinograd times every pass of the layer table's 3×3
-// stride-1 layers that Winograd fits (L2 to L5, L8) with
-// WithAlgorithm(Winograd), beside BenchmarkConv2D's direct passes. GFLOP/s
-// counts the direct pass's FLOPs, 2·N·K·(C/G)·R·S·P·Q, so the two compare
-// as speeds.
-func BenchmarkConv2DWinograd(b *testing.B) {
-	for _, l := range layers.Table {
-		c, err := kernels.NewConv2D(l.Params, kernels.WithAlgorithm(kernels.Winograd))
-		if err != nil || c == nil {
-			continue
-		}
+// benchLayers times every pass of ls on every ISA at one and two threads.
+func benchLayers(b *testing.B, ls []layers.Layer, opts ...kernels.Option) {
+	for _, l := range ls {
 		for _, pass := range []string{"forward", "backward-data", "backward-filter"} {
 			for _, isa := range simdconv.ISAs() {
 				for _, threads := range []int{1, 2} {
 					b.Run(fmt.Sprintf("layer=%s/pass=%s/isa=%s/threads=%d", l.Name, pass, isa, threads), func(b *testing.B) {
-						benchConv(b, l.Params, pass, isa, threads, kernels.WithAlgorithm(kernels.Winograd))
+						benchConv(b, l.Params, pass, isa, threads, opts...)
 					})
 				}
 			}

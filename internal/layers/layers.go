@@ -1,6 +1,7 @@
 // Package layers is the benchmark layer table, L1 to L10 (the layers of the
 // README's speed table), shared by kernels' BenchmarkConv2D and the bench
-// program. Its names are stable: the history in results/ depends on them.
+// program, and the zoo of real networks' layers, Z01 to Z32 (zoo.go). Its
+// names are stable: the history in results/ depends on them.
 package layers
 
 import "github.com/simdconv/simdconv/kernels"
