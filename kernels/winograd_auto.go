@@ -5,21 +5,22 @@ import "github.com/simdconv/simdconv/internal/engine"
 // Auto's cost model: each pass's time in flop equivalents of the GEMM
 // engine, the direct pass against the Winograd one, from the shape alone.
 
-// Costs of the Winograd steps bound by memory or by scalar code, in flop
-// equivalents of the direct pass's GEMM: a least-squares fit of the
-// predicted gain to the measured one (in logarithms) over every pass of the
-// 3×3 stride-1 layers of the layer table and the zoo at one thread, the
-// products costed at the direct pass's rate (results/winograd-speed.md
-// has the data and the fit). The transforms were the generic ones; SIMD
-// transforms change winoTransformCost.
+// Costs of the Winograd steps bound by memory, in flop equivalents of the
+// direct pass's GEMM: a least-squares fit of the predicted gain to the
+// measured one (in logarithms) over every pass of the 3×3 stride-1 layers
+// of the layer table and the zoo at one thread, with the SIMD band
+// transforms, the products costed at the direct pass's rate
+// (results/winograd-speed.md has the data and the fit).
 const (
-	// winoTransformCost is per point of a tile and channel: the input,
-	// output and dY transforms with their band copies.
-	winoTransformCost = 440
+	// winoTransformCost is per point of a tile lane and channel: the
+	// input, output and dY transforms with their band copies. The band
+	// kernels compute whole vectors of tiles (engine.WinogradLanes), so a
+	// 16×16 plane's bands of 4 tiles cost what bands of 16 do.
+	winoTransformCost = 20
 	// winoBlockCost is per point of U and block: each block's products
 	// read and pack all of U again, and the filter's transform, once a
 	// call, writes it (the fit leaves no separate cost for that).
-	winoBlockCost = 240
+	winoBlockCost = 130
 )
 
 // winogradGain is the predicted speed-up of Winograd over the direct pass
@@ -31,8 +32,9 @@ func winogradGain(s *shape, g *winoGeom) float64 {
 	direct := 2 * float64(s.N) * float64(s.K) * float64(s.C) * 9 * float64(s.PQ) / engine.DenseTileFit(s.K, s.PQ)
 	k, c := float64(g.cout), float64(g.cin)
 	tiles := float64(g.bands() * g.tw)
+	lanes := float64(g.bands() * engine.WinogradLanes(g.tw))
 	u := 36 * k * c
 	wino := 2*u*tiles/engine.DenseTileFit(g.cout, g.blockBands*g.tw) +
-		winoTransformCost*36*(k+c)*tiles + winoBlockCost*u*float64(g.blocks())
+		winoTransformCost*36*(k+c)*lanes + winoBlockCost*u*float64(g.blocks())
 	return direct / wino
 }
