@@ -23,6 +23,7 @@ func (driver) Tile() (mr, nr int)                         { return mainTile(curr
 func (driver) TileFit(m, n int) float64                   { return tileFit(m, n) }
 func (driver) DenseTileFit(m, n int) float64              { return denseTileFit(m, n) }
 func (driver) ISAError() error                            { return isaErr }
+func (driver) L2() int                                    { return thisCaches.l2.size }
 
 // StencilPlane pads src into pad, runs the stencil into panel and crops
 // panel into dst, calling the kernels directly.

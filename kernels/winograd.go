@@ -80,11 +80,9 @@ type winoGeom struct {
 func (g *winoGeom) bands() int  { return g.n * g.th }
 func (g *winoGeom) blocks() int { return ceilDiv(g.bands(), g.blockBands) }
 
-// winoL2 is the floats of V and M that a block keeps: half of a 1 MiB L2
-// (Zen 4 and 5; Intel's server cores have 2 MiB), the rest left for the
-// filter's rows and the packing. The engine does not expose the cache
-// sizes it measured, so this is a constant that is safe on all of them.
-const winoL2 = 1 << 17
+// winoL2 is the floats of V and M that a block keeps: half of the core's
+// L2, the rest left for the filter's rows and the packing.
+var winoL2 = engine.L2() / 4 / 2
 
 // winoMinTiles is the fewest tiles of a block, whatever the cache: each
 // block's products read all of U, so a block of fewer tiles than a

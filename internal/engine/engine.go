@@ -197,6 +197,11 @@ func Stencil(y, x, w []float32, off []int, n int, bias float32) {
 // holds n rounded up to Slack floats, zero past n.
 func ShiftedDots(d, a, x []float32, off []int, n int) { driver.ShiftedDots(d, a, x, off, n) }
 
+// L2 returns the bytes of L2 cache of one core, as this CPU reports it (or
+// a common size where it does not): the blocks of work that stay in L2,
+// such as Winograd's transformed tiles, are sized from it.
+func L2() int { return driver.L2() }
+
 // StencilRows sets y[k·ldy+i] = bias[k] + Σ_t w[t·m+k]·x[off[t]+i] for
 // k < m and i < n, bias nil meaning zeros: m output channels of a layer
 // with few input channels, whose (channel, tap) pairs are the shifts off
@@ -285,6 +290,7 @@ type Driver interface {
 	WinogradGrad(dst []float32, dstStride int, src []float32, ld, tiles int)
 	StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32)
 	DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int)
+	L2() int
 }
 
 // A Runner is the threaded state behind an Engine.
