@@ -19,7 +19,7 @@ import (
 func TestStencilRowsAndDotsRows(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(11, 12))
-		for _, m := range []int{1, 2, 3, 4, 5, 6, 8, 9, 12, 13, 32} {
+		for _, m := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 32} {
 			for _, n := range []int{1, 15, 16, 17, 48, 100, 300} {
 				for _, taps := range []int{1, 9, 27, 49, 150} {
 					np := roundUp(n, engine.Slack)
