@@ -77,11 +77,20 @@ func (driver) DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int
 		}
 		return
 	}
-	mr, nt, taps := kernelTable[kid].mr, kernelTable[kid].per, len(off)
+	// The taps go in as few calls as the kernel's registers allow, of
+	// sizes that differ by one at most: 9 taps on 6 a call go as 5 and 4,
+	// each enough independent FMA chains, rather than 6 and 3.
+	mr, taps := kernelTable[kid].mr, len(off)
+	calls := (taps + kernelTable[kid].per - 1) / kernelTable[kid].per
 	for k0 := 0; k0 < m; k0 += mr {
 		rows := min(mr, m-k0)
-		for t0 := 0; t0 < taps; t0 += nt {
-			callDotsRows(kid, d[k0*taps+t0:], taps, a[k0*lda:], lda, x, off[t0:min(t0+nt, taps)], np, rows)
+		for c, t0 := 0, 0; c < calls; c++ {
+			t1 := t0 + taps/calls
+			if c < taps%calls {
+				t1++
+			}
+			callDotsRows(kid, d[k0*taps+t0:], taps, a[k0*lda:], lda, x, off[t0:t1], np, rows)
+			t0 = t1
 		}
 	}
 }
