@@ -113,15 +113,18 @@ func TestStencilRowsPanics(t *testing.T) {
 	require.Panics(t, func() { d.DotsRows(dd, a, np, m, x, off, n) }, "a not zero past n")
 }
 
-// rowsShapes are the benchmarks' few-channel layers, as positions on a
-// padded plane of width wp: MNIST's first layer (L8: one channel, 3×3 on
-// 28×28, no padding) and an RGB stem (three channels, 3×3 on 32×32 padded
-// to 34×34), 32 output channels each.
+// rowsShapes are the benchmarks' few-channel layers, as positions on c
+// padded planes of h rows of width wp: MNIST's first layer (L8: one
+// channel, 3×3 on 28×28, no padding), an RGB stem (three channels, 3×3 on
+// 32×32 padded to 34×34), 32 output channels each, and L8's
+// backward-data (32 channels of the output gradient, padded by 2, into
+// one), where a block is a single row.
 var rowsShapes = []struct {
 	m, c, h, wp, r, n int
 }{
 	{m: 32, c: 1, h: 28, wp: 28, r: 3, n: 26 * 28},
 	{m: 32, c: 3, h: 34, wp: 34, r: 3, n: 32 * 34},
+	{m: 1, c: 32, h: 30, wp: 30, r: 3, n: 28 * 30},
 }
 
 // benchRows times, for every ISA and shape, the call that setup returns for
