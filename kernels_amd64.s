@@ -15061,48 +15061,26 @@ skip1x4:
 	JL           skip1x2
 	VBROADCASTSS (R9), Y0
 	VMOVAPS      Y0, Y1
-	MOVQ         SI, R10
-	MOVQ         DX, R11
+	MOVQ         DX, DX
 	PCALIGN      $0x20
 
 taps1x2:
-	MOVQ         (R10), R12
-	VBROADCASTSS (R11), Y2
-	VFMADD231PS  (CX)(R12*4), Y2, Y0
-	VFMADD231PS  32(CX)(R12*4), Y2, Y1
-	ADDQ         BX, R11
-	ADDQ         $0x08, R10
-	CMPQ         R10, DI
+	MOVQ         (SI), R9
+	VBROADCASTSS (DX), Y2
+	VFMADD231PS  (CX)(R9*4), Y2, Y0
+	VFMADD231PS  32(CX)(R9*4), Y2, Y1
+	ADDQ         BX, DX
+	ADDQ         $0x08, SI
+	CMPQ         SI, DI
 	JNE          taps1x2
-	MOVQ         AX, R10
-	VMOVUPS      Y0, (R10)
-	VMOVUPS      Y1, 32(R10)
+	MOVQ         AX, DX
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, 32(DX)
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R8
 
 skip1x2:
-	CMPQ         R8, $0x00000008
-	JL           skip1x1
-	VBROADCASTSS (R9), Y0
-	MOVQ         DX, DX
-	PCALIGN      $0x20
-
-taps1x1:
-	MOVQ         (SI), R9
-	VBROADCASTSS (DX), Y1
-	VFMADD231PS  (CX)(R9*4), Y1, Y0
-	ADDQ         BX, DX
-	ADDQ         $0x08, SI
-	CMPQ         SI, DI
-	JNE          taps1x1
-	MOVQ         AX, DX
-	VMOVUPS      Y0, (DX)
-	ADDQ         $0x00000020, CX
-	ADDQ         $0x00000020, AX
-	SUBQ         $0x00000008, R8
-
-skip1x1:
 	JMP done
 
 rows2:
@@ -15239,62 +15217,34 @@ skip2x4:
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R10), Y2
 	VMOVAPS      Y2, Y3
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         BX, BX
 	PCALIGN      $0x20
 
 taps2x2:
-	MOVQ         (R11), R13
-	VBROADCASTSS (R12), Y4
-	VBROADCASTSS 4(R12), Y5
-	VMOVUPS      (DX)(R13*4), Y6
+	MOVQ         (DI), R10
+	VBROADCASTSS (BX), Y4
+	VBROADCASTSS 4(BX), Y5
+	VMOVUPS      (DX)(R10*4), Y6
 	VFMADD231PS  Y6, Y4, Y0
 	VFMADD231PS  Y6, Y5, Y2
-	VMOVUPS      32(DX)(R13*4), Y6
+	VMOVUPS      32(DX)(R10*4), Y6
 	VFMADD231PS  Y6, Y4, Y1
 	VFMADD231PS  Y6, Y5, Y3
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
 	JNE          taps2x2
-	MOVQ         AX, R11
-	VMOVUPS      Y0, (R11)
-	VMOVUPS      Y1, 32(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y2, (R11)
-	VMOVUPS      Y3, 32(R11)
+	MOVQ         AX, BX
+	VMOVUPS      Y0, (BX)
+	VMOVUPS      Y1, 32(BX)
+	ADDQ         CX, BX
+	VMOVUPS      Y2, (BX)
+	VMOVUPS      Y3, 32(BX)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip2x2:
-	CMPQ         R9, $0x00000008
-	JL           skip2x1
-	VBROADCASTSS (R10), Y0
-	VBROADCASTSS 4(R10), Y1
-	MOVQ         BX, BX
-	PCALIGN      $0x20
-
-taps2x1:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Y2
-	VBROADCASTSS (BX), Y3
-	VFMADD231PS  Y2, Y3, Y0
-	VBROADCASTSS 4(BX), Y3
-	VFMADD231PS  Y2, Y3, Y1
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
-	JNE          taps2x1
-	MOVQ         AX, BX
-	VMOVUPS      Y0, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Y1, (BX)
-	ADDQ         $0x00000020, DX
-	ADDQ         $0x00000020, AX
-	SUBQ         $0x00000008, R9
-
-skip2x1:
 	JMP done
 
 rows3:
@@ -15384,73 +15334,40 @@ tail3:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R10), Y4
 	VMOVAPS      Y4, Y5
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         BX, BX
 	PCALIGN      $0x20
 
 taps3x2:
-	MOVQ         (R11), R13
-	VMOVUPS      (DX)(R13*4), Y6
-	VMOVUPS      32(DX)(R13*4), Y7
-	VBROADCASTSS (R12), Y8
+	MOVQ         (DI), R10
+	VMOVUPS      (DX)(R10*4), Y6
+	VMOVUPS      32(DX)(R10*4), Y7
+	VBROADCASTSS (BX), Y8
 	VFMADD231PS  Y6, Y8, Y0
 	VFMADD231PS  Y7, Y8, Y1
-	VBROADCASTSS 4(R12), Y8
+	VBROADCASTSS 4(BX), Y8
 	VFMADD231PS  Y6, Y8, Y2
 	VFMADD231PS  Y7, Y8, Y3
-	VBROADCASTSS 8(R12), Y8
+	VBROADCASTSS 8(BX), Y8
 	VFMADD231PS  Y6, Y8, Y4
 	VFMADD231PS  Y7, Y8, Y5
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
 	JNE          taps3x2
-	MOVQ         AX, R11
-	VMOVUPS      Y0, (R11)
-	VMOVUPS      Y1, 32(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y2, (R11)
-	VMOVUPS      Y3, 32(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y4, (R11)
-	VMOVUPS      Y5, 32(R11)
+	MOVQ         AX, BX
+	VMOVUPS      Y0, (BX)
+	VMOVUPS      Y1, 32(BX)
+	ADDQ         CX, BX
+	VMOVUPS      Y2, (BX)
+	VMOVUPS      Y3, 32(BX)
+	ADDQ         CX, BX
+	VMOVUPS      Y4, (BX)
+	VMOVUPS      Y5, 32(BX)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip3x2:
-	CMPQ         R9, $0x00000008
-	JL           skip3x1
-	VBROADCASTSS (R10), Y0
-	VBROADCASTSS 4(R10), Y1
-	VBROADCASTSS 8(R10), Y2
-	MOVQ         BX, BX
-	PCALIGN      $0x20
-
-taps3x1:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Y3
-	VBROADCASTSS (BX), Y4
-	VFMADD231PS  Y3, Y4, Y0
-	VBROADCASTSS 4(BX), Y4
-	VFMADD231PS  Y3, Y4, Y1
-	VBROADCASTSS 8(BX), Y4
-	VFMADD231PS  Y3, Y4, Y2
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
-	JNE          taps3x1
-	MOVQ         AX, BX
-	VMOVUPS      Y0, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Y1, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Y2, (BX)
-	ADDQ         $0x00000020, DX
-	ADDQ         $0x00000020, AX
-	SUBQ         $0x00000008, R9
-
-skip3x1:
 	JMP done
 
 rows4:

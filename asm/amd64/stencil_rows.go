@@ -85,7 +85,7 @@ func genStencilRows(name string, ri rowsISA) {
 }
 
 // stencilRowsBody emits the column loop of r rows: passes of nv vectors,
-// then one each of the powers of two below nv for the rest.
+// then at most one each of tailPasses for the rest.
 func stencilRowsBody(r int, ri rowsISA, vec func() VecVirtual, width int) {
 	y := Load(Param("y").Base(), GP64())
 	ldy := Load(Param("ldy"), GP64())
@@ -183,11 +183,7 @@ func stencilRowsBody(r int, ri rowsISA, vec func() VecVirtual, width int) {
 	SUBQ(U32(ri.lanes*nv), n)
 	JMP(LabelRef(block))
 	Label(tail)
-	p := 1
-	for 2*p < nv {
-		p *= 2
-	}
-	for ; p >= 1; p /= 2 {
+	for _, p := range tailPasses(nv, 16/ri.lanes) {
 		skip := fmt.Sprintf("skip%dx%d", r, p)
 		CMPQ(n, U32(ri.lanes*p))
 		JL(LabelRef(skip))
@@ -326,4 +322,22 @@ func dotsRowsBlock(r, nt int, vec func() VecVirtual, width, lanes int, frame Mem
 			VMOVUPS(acc[k][t], frame.Offset(width*(k*nt+t)))
 		}
 	}
+}
+
+// tailPasses is the passes, widest first, that finish a row's vectors
+// after passes of nv: the powers of two in the binary digits of the
+// remainders that vectors in multiples of step leave, so that no pass is
+// emitted that no n reaches.
+func tailPasses(nv, step int) []int {
+	var digits int
+	for v := 0; v < nv*step; v += step {
+		digits |= v % nv
+	}
+	var ps []int
+	for p := 1; p < nv; p <<= 1 {
+		if digits&p != 0 {
+			ps = append([]int{p}, ps...)
+		}
+	}
+	return ps
 }

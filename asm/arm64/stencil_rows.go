@@ -171,11 +171,7 @@ func stencilRowsBodyNEON(e *emitter, name string, r int) {
 	pass(fmt.Sprintf("%s_taps%dx%d", name, r, nv), nv)
 	e.op("B", block)
 	e.label(tail)
-	p := 1
-	for 2*p < nv {
-		p *= 2
-	}
-	for ; p >= 1; p /= 2 {
+	for _, p := range tailPasses(nv, 4) {
 		skip := fmt.Sprintf("%s_skip%dx%d", name, r, p)
 		e.op("CMP", fmt.Sprintf("$%d", 4*p), rn)
 		e.op("BLT", skip)
@@ -284,4 +280,22 @@ func dotsRowsBlockNEON(e *emitter, name string, r, nt int) {
 			e.op("ADD", rn, rd, rd)
 		}
 	}
+}
+
+// tailPasses is the passes, widest first, that finish a row's vectors
+// after passes of nv: the powers of two in the binary digits of the
+// remainders that vectors in multiples of step leave, so that no pass is
+// emitted that no n reaches.
+func tailPasses(nv, step int) []int {
+	var digits int
+	for v := 0; v < nv*step; v += step {
+		digits |= v % nv
+	}
+	var ps []int
+	for p := 1; p < nv; p <<= 1 {
+		if digits&p != 0 {
+			ps = append([]int{p}, ps...)
+		}
+	}
+	return ps
 }
