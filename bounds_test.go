@@ -188,6 +188,11 @@ func TestWrapperBounds(t *testing.T) {
 				{"WinogradOutput srcStride", "simdconv: WinogradOutput: ", func() { driver{}.WinogradOutput(buf, 64, buf, h, 1, 0, false) }},
 				{"WinogradGrad ld", "simdconv: WinogradGrad: ", func() { driver{}.WinogradGrad(buf, 16, buf, h, 1) }},
 				{"WinogradGrad dstStride", "simdconv: WinogradGrad: ", func() { driver{}.WinogradGrad(buf, h, buf, 64, 1) }},
+				{"StencilRows ldy", "simdconv: StencilRows: ", func() { driver{}.StencilRows(buf, h, buf, buf, []int{0}, 4, 2, nil) }},
+				{"StencilRows n", "simdconv: StencilRows: n = ", func() { driver{}.StencilRows(buf, 16, buf, buf, []int{0}, h, 2, nil) }},
+				{"StencilRows m", "simdconv: StencilRows: n = ", func() { driver{}.StencilRows(buf, 16, buf, buf, []int{0}, 4, h, nil) }},
+				{"DotsRows lda", "simdconv: DotsRows: ", func() { driver{}.DotsRows(buf, buf, h, 2, buf, []int{0}, 4) }},
+				{"DotsRows n", "simdconv: DotsRows: n = ", func() { driver{}.DotsRows(buf, buf, 16, 2, buf, []int{0}, h) }},
 				{"StencilPlane Top", "simdconv: StencilPlane: ", func() {
 					p := engine.StencilPlane{H: 1, W: 1, Top: 4, Wp: h, Rows: 1, Cols: 1, Off: []int{0}}
 					driver{}.StencilPlane(&p, buf, buf, buf, 0, false, buf, buf)

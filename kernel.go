@@ -32,6 +32,8 @@ const (
 	famWinogradIn                  // Winograd input transform of a band, nr tiles a vector
 	famWinogradOut                 // Winograd output transform of a band, with bias and ReLU
 	famWinogradGrad                // Winograd transform of an output gradient's band
+	famStencilRows                 // up to mr rows of y = bias + Σ w[t]·x shifted, nr lanes a vector
+	famDotsRows                    // up to mr rows × per taps of dot products with x shifted
 )
 
 // kernelSpec is one row of kernelTable.
@@ -44,7 +46,7 @@ type kernelSpec struct {
 	packs  packing // what a famSgemmPack kernel packs
 	edge   bool    // a narrower tile for a panel's last sliver
 	study  bool    // generated with -study for benchmarks; never dispatched to
-	per    int     // famPeak: flops per iteration; famDots: taps per call
+	per    int     // famPeak: flops per iteration; famDots, famDotsRows: taps per call
 	needs  feature // CPU features it needs
 }
 
@@ -92,6 +94,8 @@ type kernelSet struct {
 	winogradIn       kernelID
 	winogradOut      kernelID
 	winogradGrad     kernelID
+	stencilRows      kernelID
+	dotsRows         kernelID
 	peak             kernelID
 }
 
@@ -171,6 +175,7 @@ func (s *kernelSet) singles() map[family]*kernelID {
 		famPackRows: &s.packRows, famPackSliver: &s.packSliver, famPackTOff: &s.packTOff,
 		famStencil: &s.stencil, famDots: &s.dots, famAddRows: &s.addRows, famPeak: &s.peak,
 		famWinogradIn: &s.winogradIn, famWinogradOut: &s.winogradOut, famWinogradGrad: &s.winogradGrad,
+		famStencilRows: &s.stencilRows, famDotsRows: &s.dotsRows,
 	}
 }
 

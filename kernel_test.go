@@ -111,6 +111,21 @@ func TestKernelSets(t *testing.T) {
 			nr := kernelTable[w.kid].nr
 			require.True(t, nr > 0 && engine.Slack%nr == 0, "%s %s: %d tiles a vector", isaNames[isa], w.what, nr)
 		}
+		// And its own row kernels, whose vectors divide the rounding of n
+		// and whose blocks of rows fit the driver's zero bias.
+		for _, r := range []struct {
+			kid  kernelID
+			fam  family
+			what string
+		}{{s.stencilRows, famStencilRows, "stencilRows"}, {s.dotsRows, famDotsRows, "dotsRows"}} {
+			require.NotEqual(t, noKernel, r.kid, "%s has no %s kernel", isaNames[isa], r.what)
+			check(r.kid, r.fam, r.what)
+			k := kernelTable[r.kid]
+			require.Equal(t, isa, k.isa, "%s %s", isaNames[isa], r.what)
+			require.True(t, k.nr > 0 && engine.Slack%k.nr == 0, "%s %s: %d lanes a vector", isaNames[isa], r.what, k.nr)
+			require.True(t, k.mr >= 1 && k.mr <= maxRowsMR, "%s %s: %d rows a block", isaNames[isa], r.what, k.mr)
+		}
+		require.GreaterOrEqual(t, kernelTable[s.dotsRows].per, 1, "%s dotsRows taps a call", isaNames[isa])
 	}
 }
 

@@ -358,6 +358,54 @@ func dotsAVX512(d []float32, a []float32, x []float32, off []int, n int)
 //go:noescape
 func addRowsAVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
 
+// stencilRowsAVX2 sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i] for
+// k < rows ≤ 4 and i < n, n a multiple of 16 (AVX2), with fused multiply-adds
+// in tap order: an outer product of the rows' weights and vectors of x, up to
+// 4 rows × 3 vectors a pass over the taps.
+//
+// The caller guarantees len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥ (len(off)−1)·ldw + rows,
+// len(y) ≥ (rows−1)·ldy + n, and off[t] ≥ 0 and off[t] + n ≤ len(x) for every t;
+// lengths are not checked.
+//
+//go:noescape
+func stencilRowsAVX2(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32)
+
+// dotsRowsAVX2 sets d[k*ldd+t], for k < rows ≤ 2 and t < len(off) ≤ 6, to the dot
+// product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16 (AVX2): the
+// products are summed in 8 lanes, l taking the indices ≡ l mod 8, and the lanes
+// are then added in a fixed order.
+//
+// The caller guarantees len(off) ≥ 1, len(d) ≥ (rows−1)·ldd + len(off),
+// len(a) ≥ (rows−1)·lda + n, and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are
+// not checked.
+//
+//go:noescape
+func dotsRowsAVX2(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int)
+
+// stencilRowsAVX512 sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i] for
+// k < rows ≤ 8 and i < n, n a multiple of 16 (AVX-512), with fused multiply-adds
+// in tap order: an outer product of the rows' weights and vectors of x, up to
+// 8 rows × 3 vectors a pass over the taps.
+//
+// The caller guarantees len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥ (len(off)−1)·ldw + rows,
+// len(y) ≥ (rows−1)·ldy + n, and off[t] ≥ 0 and off[t] + n ≤ len(x) for every t;
+// lengths are not checked.
+//
+//go:noescape
+func stencilRowsAVX512(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32)
+
+// dotsRowsAVX512 sets d[k*ldd+t], for k < rows ≤ 3 and t < len(off) ≤ 9, to the dot
+// product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16 (AVX-512): the
+// products are summed in 16 lanes, l taking the indices ≡ l mod 16, and the lanes
+// are then added in a fixed order.
+//
+// The caller guarantees len(off) ≥ 1, len(d) ≥ (rows−1)·ldd + len(off),
+// len(a) ≥ (rows−1)·lda + n, and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are
+// not checked.
+//
+//go:noescape
+func dotsRowsAVX512(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int)
+
 // winogradInAVX2 sets dst[p*dstStride+t] = (Bᵀ d B)[p/6][p%6] for t < n and the 6×6 tiles
 // d[i][j] = src[i*ld+4*t+j] (Winograd F(4×4, 3×3)'s input transform),
 // 8 tiles at a time (AVX2). n is a multiple of 8; the caller guarantees

@@ -14952,6 +14952,4738 @@ done:
 	VZEROUPPER
 	RET
 
+// func stencilRowsAVX2(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32)
+// Requires: AVX, FMA3
+TEXT ·stencilRowsAVX2(SB), NOSPLIT, $0-152
+	// register pressure: rows·nv accumulators + min(rows, nv) operands + 1 (4 rows × 3 vectors: 16 of 16); 12 GP
+	MOVQ rows+120(FP), AX
+	CMPQ AX, $0x00000001
+	JE   rows1
+	CMPQ AX, $0x00000002
+	JE   rows2
+	CMPQ AX, $0x00000003
+	JE   rows3
+	CMPQ AX, $0x00000004
+	JE   rows4
+	JMP  done
+
+rows1:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), CX
+	MOVQ w_base+56(FP), DX
+	MOVQ ldw+80(FP), BX
+	SHLQ $0x02, BX
+	MOVQ off_base+88(FP), SI
+	MOVQ off_len+96(FP), DI
+	LEAQ (SI)(DI*8), DI
+	MOVQ n+112(FP), R8
+	MOVQ bias_base+128(FP), R9
+
+block1:
+	CMPQ         R8, $0x00000040
+	JL           tail1
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         SI, R10
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1x8:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (CX)(R12*4), Y8, Y0
+	VFMADD231PS  32(CX)(R12*4), Y8, Y1
+	VFMADD231PS  64(CX)(R12*4), Y8, Y2
+	VFMADD231PS  96(CX)(R12*4), Y8, Y3
+	VFMADD231PS  128(CX)(R12*4), Y8, Y4
+	VFMADD231PS  160(CX)(R12*4), Y8, Y5
+	VFMADD231PS  192(CX)(R12*4), Y8, Y6
+	VFMADD231PS  224(CX)(R12*4), Y8, Y7
+	ADDQ         BX, R11
+	ADDQ         $0x08, R10
+	CMPQ         R10, DI
+	JNE          taps1x8
+	MOVQ         AX, R10
+	VMOVUPS      Y0, (R10)
+	VMOVUPS      Y1, 32(R10)
+	VMOVUPS      Y2, 64(R10)
+	VMOVUPS      Y3, 96(R10)
+	VMOVUPS      Y4, 128(R10)
+	VMOVUPS      Y5, 160(R10)
+	VMOVUPS      Y6, 192(R10)
+	VMOVUPS      Y7, 224(R10)
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000100, AX
+	SUBQ         $0x00000040, R8
+	JMP          block1
+
+tail1:
+	CMPQ         R8, $0x00000020
+	JL           skip1x4
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	MOVQ         SI, R10
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1x4:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R11), Y4
+	VFMADD231PS  (CX)(R12*4), Y4, Y0
+	VFMADD231PS  32(CX)(R12*4), Y4, Y1
+	VFMADD231PS  64(CX)(R12*4), Y4, Y2
+	VFMADD231PS  96(CX)(R12*4), Y4, Y3
+	ADDQ         BX, R11
+	ADDQ         $0x08, R10
+	CMPQ         R10, DI
+	JNE          taps1x4
+	MOVQ         AX, R10
+	VMOVUPS      Y0, (R10)
+	VMOVUPS      Y1, 32(R10)
+	VMOVUPS      Y2, 64(R10)
+	VMOVUPS      Y3, 96(R10)
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R8
+
+skip1x4:
+	CMPQ         R8, $0x00000010
+	JL           skip1x2
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	MOVQ         DX, DX
+	PCALIGN      $0x20
+
+taps1x2:
+	MOVQ         (SI), R9
+	VBROADCASTSS (DX), Y2
+	VFMADD231PS  (CX)(R9*4), Y2, Y0
+	VFMADD231PS  32(CX)(R9*4), Y2, Y1
+	ADDQ         BX, DX
+	ADDQ         $0x08, SI
+	CMPQ         SI, DI
+	JNE          taps1x2
+	MOVQ         AX, DX
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, 32(DX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R8
+
+skip1x2:
+	JMP done
+
+rows2:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), DX
+	MOVQ w_base+56(FP), BX
+	MOVQ ldw+80(FP), SI
+	SHLQ $0x02, SI
+	MOVQ off_base+88(FP), DI
+	MOVQ off_len+96(FP), R8
+	LEAQ (DI)(R8*8), R8
+	MOVQ n+112(FP), R9
+	MOVQ bias_base+128(FP), R10
+
+block2:
+	CMPQ         R9, $0x00000030
+	JL           tail2
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VBROADCASTSS 4(R10), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	VMOVAPS      Y6, Y9
+	VMOVAPS      Y6, Y10
+	VMOVAPS      Y6, Y11
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2x6:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Y12
+	VBROADCASTSS 4(R12), Y13
+	VMOVUPS      (DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y0
+	VFMADD231PS  Y14, Y13, Y6
+	VMOVUPS      32(DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y1
+	VFMADD231PS  Y14, Y13, Y7
+	VMOVUPS      64(DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y2
+	VFMADD231PS  Y14, Y13, Y8
+	VMOVUPS      96(DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y3
+	VFMADD231PS  Y14, Y13, Y9
+	VMOVUPS      128(DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  Y14, Y13, Y10
+	VMOVUPS      160(DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y5
+	VFMADD231PS  Y14, Y13, Y11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps2x6
+	MOVQ         AX, R11
+	VMOVUPS      Y0, (R11)
+	VMOVUPS      Y1, 32(R11)
+	VMOVUPS      Y2, 64(R11)
+	VMOVUPS      Y3, 96(R11)
+	VMOVUPS      Y4, 128(R11)
+	VMOVUPS      Y5, 160(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Y6, (R11)
+	VMOVUPS      Y7, 32(R11)
+	VMOVUPS      Y8, 64(R11)
+	VMOVUPS      Y9, 96(R11)
+	VMOVUPS      Y10, 128(R11)
+	VMOVUPS      Y11, 160(R11)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	SUBQ         $0x00000030, R9
+	JMP          block2
+
+tail2:
+	CMPQ         R9, $0x00000020
+	JL           skip2x4
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VBROADCASTSS 4(R10), Y4
+	VMOVAPS      Y4, Y5
+	VMOVAPS      Y4, Y6
+	VMOVAPS      Y4, Y7
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2x4:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Y8
+	VBROADCASTSS 4(R12), Y9
+	VMOVUPS      (DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y4
+	VMOVUPS      32(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y5
+	VMOVUPS      64(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y6
+	VMOVUPS      96(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps2x4
+	MOVQ         AX, R11
+	VMOVUPS      Y0, (R11)
+	VMOVUPS      Y1, 32(R11)
+	VMOVUPS      Y2, 64(R11)
+	VMOVUPS      Y3, 96(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Y4, (R11)
+	VMOVUPS      Y5, 32(R11)
+	VMOVUPS      Y6, 64(R11)
+	VMOVUPS      Y7, 96(R11)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R9
+
+skip2x4:
+	CMPQ         R9, $0x00000010
+	JL           skip2x2
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R10), Y2
+	VMOVAPS      Y2, Y3
+	MOVQ         BX, BX
+	PCALIGN      $0x20
+
+taps2x2:
+	MOVQ         (DI), R10
+	VBROADCASTSS (BX), Y4
+	VBROADCASTSS 4(BX), Y5
+	VMOVUPS      (DX)(R10*4), Y6
+	VFMADD231PS  Y6, Y4, Y0
+	VFMADD231PS  Y6, Y5, Y2
+	VMOVUPS      32(DX)(R10*4), Y6
+	VFMADD231PS  Y6, Y4, Y1
+	VFMADD231PS  Y6, Y5, Y3
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
+	JNE          taps2x2
+	MOVQ         AX, BX
+	VMOVUPS      Y0, (BX)
+	VMOVUPS      Y1, 32(BX)
+	ADDQ         CX, BX
+	VMOVUPS      Y2, (BX)
+	VMOVUPS      Y3, 32(BX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R9
+
+skip2x2:
+	JMP done
+
+rows3:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), DX
+	MOVQ w_base+56(FP), BX
+	MOVQ ldw+80(FP), SI
+	SHLQ $0x02, SI
+	MOVQ off_base+88(FP), DI
+	MOVQ off_len+96(FP), R8
+	LEAQ (DI)(R8*8), R8
+	MOVQ n+112(FP), R9
+	MOVQ bias_base+128(FP), R10
+
+block3:
+	CMPQ         R9, $0x00000020
+	JL           tail3
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VBROADCASTSS 4(R10), Y4
+	VMOVAPS      Y4, Y5
+	VMOVAPS      Y4, Y6
+	VMOVAPS      Y4, Y7
+	VBROADCASTSS 8(R10), Y8
+	VMOVAPS      Y8, Y9
+	VMOVAPS      Y8, Y10
+	VMOVAPS      Y8, Y11
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3x4:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Y12
+	VBROADCASTSS 4(R12), Y13
+	VBROADCASTSS 8(R12), Y14
+	VMOVUPS      (DX)(R13*4), Y15
+	VFMADD231PS  Y15, Y12, Y0
+	VFMADD231PS  Y15, Y13, Y4
+	VFMADD231PS  Y15, Y14, Y8
+	VMOVUPS      32(DX)(R13*4), Y15
+	VFMADD231PS  Y15, Y12, Y1
+	VFMADD231PS  Y15, Y13, Y5
+	VFMADD231PS  Y15, Y14, Y9
+	VMOVUPS      64(DX)(R13*4), Y15
+	VFMADD231PS  Y15, Y12, Y2
+	VFMADD231PS  Y15, Y13, Y6
+	VFMADD231PS  Y15, Y14, Y10
+	VMOVUPS      96(DX)(R13*4), Y15
+	VFMADD231PS  Y15, Y12, Y3
+	VFMADD231PS  Y15, Y13, Y7
+	VFMADD231PS  Y15, Y14, Y11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps3x4
+	MOVQ         AX, R11
+	VMOVUPS      Y0, (R11)
+	VMOVUPS      Y1, 32(R11)
+	VMOVUPS      Y2, 64(R11)
+	VMOVUPS      Y3, 96(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Y4, (R11)
+	VMOVUPS      Y5, 32(R11)
+	VMOVUPS      Y6, 64(R11)
+	VMOVUPS      Y7, 96(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Y8, (R11)
+	VMOVUPS      Y9, 32(R11)
+	VMOVUPS      Y10, 64(R11)
+	VMOVUPS      Y11, 96(R11)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R9
+	JMP          block3
+
+tail3:
+	CMPQ         R9, $0x00000010
+	JL           skip3x2
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R10), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R10), Y4
+	VMOVAPS      Y4, Y5
+	MOVQ         BX, BX
+	PCALIGN      $0x20
+
+taps3x2:
+	MOVQ         (DI), R10
+	VMOVUPS      (DX)(R10*4), Y6
+	VMOVUPS      32(DX)(R10*4), Y7
+	VBROADCASTSS (BX), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS 4(BX), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS 8(BX), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
+	JNE          taps3x2
+	MOVQ         AX, BX
+	VMOVUPS      Y0, (BX)
+	VMOVUPS      Y1, 32(BX)
+	ADDQ         CX, BX
+	VMOVUPS      Y2, (BX)
+	VMOVUPS      Y3, 32(BX)
+	ADDQ         CX, BX
+	VMOVUPS      Y4, (BX)
+	VMOVUPS      Y5, 32(BX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R9
+
+skip3x2:
+	JMP done
+
+rows4:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), DX
+	MOVQ w_base+56(FP), BX
+	MOVQ ldw+80(FP), SI
+	SHLQ $0x02, SI
+	MOVQ off_base+88(FP), DI
+	MOVQ off_len+96(FP), R8
+	LEAQ (DI)(R8*8), R8
+	MOVQ n+112(FP), R9
+	MOVQ bias_base+128(FP), R10
+
+block4:
+	CMPQ         R9, $0x00000018
+	JL           tail4
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R10), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(R10), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	VBROADCASTSS 12(R10), Y9
+	VMOVAPS      Y9, Y10
+	VMOVAPS      Y9, Y11
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4x3:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Y12
+	VMOVUPS      32(DX)(R13*4), Y13
+	VMOVUPS      64(DX)(R13*4), Y14
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS 8(R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS 12(R12), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps4x3
+	MOVQ         AX, R11
+	VMOVUPS      Y0, (R11)
+	VMOVUPS      Y1, 32(R11)
+	VMOVUPS      Y2, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Y3, (R11)
+	VMOVUPS      Y4, 32(R11)
+	VMOVUPS      Y5, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Y6, (R11)
+	VMOVUPS      Y7, 32(R11)
+	VMOVUPS      Y8, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Y9, (R11)
+	VMOVUPS      Y10, 32(R11)
+	VMOVUPS      Y11, 64(R11)
+	ADDQ         $0x00000060, DX
+	ADDQ         $0x00000060, AX
+	SUBQ         $0x00000018, R9
+	JMP          block4
+
+tail4:
+	CMPQ         R9, $0x00000010
+	JL           skip4x2
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R10), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R10), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R10), Y6
+	VMOVAPS      Y6, Y7
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4x2:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Y8
+	VMOVUPS      32(DX)(R13*4), Y9
+	VBROADCASTSS (R12), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(R12), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(R12), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(R12), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps4x2
+	MOVQ         AX, R11
+	VMOVUPS      Y0, (R11)
+	VMOVUPS      Y1, 32(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Y2, (R11)
+	VMOVUPS      Y3, 32(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Y4, (R11)
+	VMOVUPS      Y5, 32(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Y6, (R11)
+	VMOVUPS      Y7, 32(R11)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R9
+
+skip4x2:
+	CMPQ         R9, $0x00000008
+	JL           skip4x1
+	VBROADCASTSS (R10), Y0
+	VBROADCASTSS 4(R10), Y1
+	VBROADCASTSS 8(R10), Y2
+	VBROADCASTSS 12(R10), Y3
+	MOVQ         BX, BX
+	PCALIGN      $0x20
+
+taps4x1:
+	MOVQ         (DI), R10
+	VMOVUPS      (DX)(R10*4), Y4
+	VBROADCASTSS (BX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 4(BX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 8(BX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 12(BX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
+	JNE          taps4x1
+	MOVQ         AX, BX
+	VMOVUPS      Y0, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Y1, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Y2, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Y3, (BX)
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, AX
+	SUBQ         $0x00000008, R9
+
+skip4x1:
+done:
+	VZEROUPPER
+	RET
+
+// func dotsRowsAVX2(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int)
+// Requires: AVX, FMA3
+TEXT ·dotsRowsAVX2(SB), $384-128
+	// register pressure: rows·taps accumulators + rows of a + 1 of x (2×6: 15 of 16); up to 10 GP
+	MOVQ rows+120(FP), AX
+	MOVQ off_len+96(FP), CX
+	CMPQ AX, $0x00000001
+	JE   rows1
+	CMPQ AX, $0x00000002
+	JE   rows2
+	JMP  done
+
+rows1:
+	CMPQ CX, $0x00000001
+	JE   block1x1
+	CMPQ CX, $0x00000002
+	JE   block1x2
+	CMPQ CX, $0x00000003
+	JE   block1x3
+	CMPQ CX, $0x00000004
+	JE   block1x4
+	CMPQ CX, $0x00000005
+	JE   block1x5
+	CMPQ CX, $0x00000006
+	JE   block1x6
+	JMP  done
+
+rows2:
+	CMPQ CX, $0x00000001
+	JE   block2x1
+	CMPQ CX, $0x00000002
+	JE   block2x2
+	CMPQ CX, $0x00000003
+	JE   block2x3
+	CMPQ CX, $0x00000004
+	JE   block2x4
+	CMPQ CX, $0x00000005
+	JE   block2x5
+	CMPQ CX, $0x00000006
+	JE   block2x6
+	JMP  done
+
+block1x1:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), BX
+	VXORPS  Y0, Y0, Y0
+	PCALIGN $0x20
+
+loop1x1:
+	VMOVUPS     (AX), Y1
+	VFMADD231PS (CX)(BX*4), Y1, Y0
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JNZ         loop1x1
+	VMOVUPS     Y0, (SP)
+	JMP         reduce
+
+block1x2:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), BX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	PCALIGN $0x20
+
+loop1x2:
+	VMOVUPS     (AX), Y2
+	VFMADD231PS (CX)(SI*4), Y2, Y0
+	VFMADD231PS (CX)(BX*4), Y2, Y1
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JNZ         loop1x2
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	JMP         reduce
+
+block1x3:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), BX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	PCALIGN $0x20
+
+loop1x3:
+	VMOVUPS     (AX), Y3
+	VFMADD231PS (CX)(SI*4), Y3, Y0
+	VFMADD231PS (CX)(DI*4), Y3, Y1
+	VFMADD231PS (CX)(BX*4), Y3, Y2
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JNZ         loop1x3
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	VMOVUPS     Y2, 64(SP)
+	JMP         reduce
+
+block1x4:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), R8
+	MOVQ    24(BX), BX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	PCALIGN $0x20
+
+loop1x4:
+	VMOVUPS     (AX), Y4
+	VFMADD231PS (CX)(SI*4), Y4, Y0
+	VFMADD231PS (CX)(DI*4), Y4, Y1
+	VFMADD231PS (CX)(R8*4), Y4, Y2
+	VFMADD231PS (CX)(BX*4), Y4, Y3
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JNZ         loop1x4
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     Y3, 96(SP)
+	JMP         reduce
+
+block1x5:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), R8
+	MOVQ    24(BX), R9
+	MOVQ    32(BX), BX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	PCALIGN $0x20
+
+loop1x5:
+	VMOVUPS     (AX), Y5
+	VFMADD231PS (CX)(SI*4), Y5, Y0
+	VFMADD231PS (CX)(DI*4), Y5, Y1
+	VFMADD231PS (CX)(R8*4), Y5, Y2
+	VFMADD231PS (CX)(R9*4), Y5, Y3
+	VFMADD231PS (CX)(BX*4), Y5, Y4
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JNZ         loop1x5
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     Y3, 96(SP)
+	VMOVUPS     Y4, 128(SP)
+	JMP         reduce
+
+block1x6:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), R8
+	MOVQ    24(BX), R9
+	MOVQ    32(BX), R10
+	MOVQ    40(BX), BX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	PCALIGN $0x20
+
+loop1x6:
+	VMOVUPS     (AX), Y6
+	VFMADD231PS (CX)(SI*4), Y6, Y0
+	VFMADD231PS (CX)(DI*4), Y6, Y1
+	VFMADD231PS (CX)(R8*4), Y6, Y2
+	VFMADD231PS (CX)(R9*4), Y6, Y3
+	VFMADD231PS (CX)(R10*4), Y6, Y4
+	VFMADD231PS (CX)(BX*4), Y6, Y5
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JNZ         loop1x6
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     Y3, 96(SP)
+	VMOVUPS     Y4, 128(SP)
+	VMOVUPS     Y5, 160(SP)
+	JMP         reduce
+
+block2x1:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	PCALIGN $0x20
+
+loop2x1:
+	VMOVUPS     (AX), Y2
+	VMOVUPS     (AX)(CX*1), Y3
+	VMOVUPS     (DX)(SI*4), Y4
+	VFMADD231PS Y4, Y2, Y0
+	VFMADD231PS Y4, Y3, Y1
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JNZ         loop2x1
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	JMP         reduce
+
+block2x2:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	PCALIGN $0x20
+
+loop2x2:
+	VMOVUPS     (AX), Y4
+	VMOVUPS     (AX)(CX*1), Y5
+	VMOVUPS     (DX)(DI*4), Y6
+	VFMADD231PS Y6, Y4, Y0
+	VFMADD231PS Y6, Y5, Y2
+	VMOVUPS     (DX)(SI*4), Y6
+	VFMADD231PS Y6, Y4, Y1
+	VFMADD231PS Y6, Y5, Y3
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JNZ         loop2x2
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     Y3, 96(SP)
+	JMP         reduce
+
+block2x3:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	PCALIGN $0x20
+
+loop2x3:
+	VMOVUPS     (AX), Y6
+	VMOVUPS     (AX)(CX*1), Y7
+	VMOVUPS     (DX)(DI*4), Y8
+	VFMADD231PS Y8, Y6, Y0
+	VFMADD231PS Y8, Y7, Y3
+	VMOVUPS     (DX)(R8*4), Y8
+	VFMADD231PS Y8, Y6, Y1
+	VFMADD231PS Y8, Y7, Y4
+	VMOVUPS     (DX)(SI*4), Y8
+	VFMADD231PS Y8, Y6, Y2
+	VFMADD231PS Y8, Y7, Y5
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JNZ         loop2x3
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     Y3, 96(SP)
+	VMOVUPS     Y4, 128(SP)
+	VMOVUPS     Y5, 160(SP)
+	JMP         reduce
+
+block2x4:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	PCALIGN $0x20
+
+loop2x4:
+	VMOVUPS     (AX), Y8
+	VMOVUPS     (AX)(CX*1), Y9
+	VMOVUPS     (DX)(DI*4), Y10
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VMOVUPS     (DX)(R8*4), Y10
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y10, Y9, Y5
+	VMOVUPS     (DX)(R9*4), Y10
+	VFMADD231PS Y10, Y8, Y2
+	VFMADD231PS Y10, Y9, Y6
+	VMOVUPS     (DX)(SI*4), Y10
+	VFMADD231PS Y10, Y8, Y3
+	VFMADD231PS Y10, Y9, Y7
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JNZ         loop2x4
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     Y3, 96(SP)
+	VMOVUPS     Y4, 128(SP)
+	VMOVUPS     Y5, 160(SP)
+	VMOVUPS     Y6, 192(SP)
+	VMOVUPS     Y7, 224(SP)
+	JMP         reduce
+
+block2x5:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	PCALIGN $0x20
+
+loop2x5:
+	VMOVUPS     (AX), Y10
+	VMOVUPS     (AX)(CX*1), Y11
+	VMOVUPS     (DX)(DI*4), Y12
+	VFMADD231PS Y12, Y10, Y0
+	VFMADD231PS Y12, Y11, Y5
+	VMOVUPS     (DX)(R8*4), Y12
+	VFMADD231PS Y12, Y10, Y1
+	VFMADD231PS Y12, Y11, Y6
+	VMOVUPS     (DX)(R9*4), Y12
+	VFMADD231PS Y12, Y10, Y2
+	VFMADD231PS Y12, Y11, Y7
+	VMOVUPS     (DX)(R10*4), Y12
+	VFMADD231PS Y12, Y10, Y3
+	VFMADD231PS Y12, Y11, Y8
+	VMOVUPS     (DX)(SI*4), Y12
+	VFMADD231PS Y12, Y10, Y4
+	VFMADD231PS Y12, Y11, Y9
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JNZ         loop2x5
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     Y3, 96(SP)
+	VMOVUPS     Y4, 128(SP)
+	VMOVUPS     Y5, 160(SP)
+	VMOVUPS     Y6, 192(SP)
+	VMOVUPS     Y7, 224(SP)
+	VMOVUPS     Y8, 256(SP)
+	VMOVUPS     Y9, 288(SP)
+	JMP         reduce
+
+block2x6:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	PCALIGN $0x20
+
+loop2x6:
+	VMOVUPS     (AX), Y12
+	VMOVUPS     (AX)(CX*1), Y13
+	VMOVUPS     (DX)(DI*4), Y14
+	VFMADD231PS Y14, Y12, Y0
+	VFMADD231PS Y14, Y13, Y6
+	VMOVUPS     (DX)(R8*4), Y14
+	VFMADD231PS Y14, Y12, Y1
+	VFMADD231PS Y14, Y13, Y7
+	VMOVUPS     (DX)(R9*4), Y14
+	VFMADD231PS Y14, Y12, Y2
+	VFMADD231PS Y14, Y13, Y8
+	VMOVUPS     (DX)(R10*4), Y14
+	VFMADD231PS Y14, Y12, Y3
+	VFMADD231PS Y14, Y13, Y9
+	VMOVUPS     (DX)(R11*4), Y14
+	VFMADD231PS Y14, Y12, Y4
+	VFMADD231PS Y14, Y13, Y10
+	VMOVUPS     (DX)(SI*4), Y14
+	VFMADD231PS Y14, Y12, Y5
+	VFMADD231PS Y14, Y13, Y11
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JNZ         loop2x6
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y1, 32(SP)
+	VMOVUPS     Y2, 64(SP)
+	VMOVUPS     Y3, 96(SP)
+	VMOVUPS     Y4, 128(SP)
+	VMOVUPS     Y5, 160(SP)
+	VMOVUPS     Y6, 192(SP)
+	VMOVUPS     Y7, 224(SP)
+	VMOVUPS     Y8, 256(SP)
+	VMOVUPS     Y9, 288(SP)
+	VMOVUPS     Y10, 320(SP)
+	VMOVUPS     Y11, 352(SP)
+
+reduce:
+	MOVQ d_base+0(FP), AX
+	MOVQ ldd+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ rows+120(FP), DX
+	XORQ BX, BX
+
+row:
+	MOVQ off_len+96(FP), DI
+	MOVQ AX, SI
+
+tap:
+	VMOVUPS      (SP)(BX*1), Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (SI)
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000020, BX
+	DECQ         DI
+	JNZ          tap
+	ADDQ         CX, AX
+	DECQ         DX
+	JNZ          row
+
+done:
+	VZEROUPPER
+	RET
+
+// func stencilRowsAVX512(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32)
+// Requires: AVX, AVX512F
+TEXT ·stencilRowsAVX512(SB), NOSPLIT, $0-152
+	// register pressure: rows·nv accumulators + min(rows, nv) operands + 1 (8 rows × 3 vectors: 28 of 32); 12 GP
+	MOVQ rows+120(FP), AX
+	CMPQ AX, $0x00000001
+	JE   rows1
+	CMPQ AX, $0x00000002
+	JE   rows2
+	CMPQ AX, $0x00000003
+	JE   rows3
+	CMPQ AX, $0x00000004
+	JE   rows4
+	CMPQ AX, $0x00000005
+	JE   rows5
+	CMPQ AX, $0x00000006
+	JE   rows6
+	CMPQ AX, $0x00000007
+	JE   rows7
+	CMPQ AX, $0x00000008
+	JE   rows8
+	JMP  done
+
+rows1:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), CX
+	MOVQ w_base+56(FP), DX
+	MOVQ ldw+80(FP), BX
+	SHLQ $0x02, BX
+	MOVQ off_base+88(FP), SI
+	MOVQ off_len+96(FP), DI
+	LEAQ (SI)(DI*8), DI
+	MOVQ n+112(FP), R8
+	MOVQ bias_base+128(FP), R9
+
+block1:
+	CMPQ         R8, $0x00000080
+	JL           tail1
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         SI, R10
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1x8:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R11), Z8
+	VFMADD231PS  (CX)(R12*4), Z8, Z0
+	VFMADD231PS  64(CX)(R12*4), Z8, Z1
+	VFMADD231PS  128(CX)(R12*4), Z8, Z2
+	VFMADD231PS  192(CX)(R12*4), Z8, Z3
+	VFMADD231PS  256(CX)(R12*4), Z8, Z4
+	VFMADD231PS  320(CX)(R12*4), Z8, Z5
+	VFMADD231PS  384(CX)(R12*4), Z8, Z6
+	VFMADD231PS  448(CX)(R12*4), Z8, Z7
+	ADDQ         BX, R11
+	ADDQ         $0x08, R10
+	CMPQ         R10, DI
+	JNE          taps1x8
+	MOVQ         AX, R10
+	VMOVUPS      Z0, (R10)
+	VMOVUPS      Z1, 64(R10)
+	VMOVUPS      Z2, 128(R10)
+	VMOVUPS      Z3, 192(R10)
+	VMOVUPS      Z4, 256(R10)
+	VMOVUPS      Z5, 320(R10)
+	VMOVUPS      Z6, 384(R10)
+	VMOVUPS      Z7, 448(R10)
+	ADDQ         $0x00000200, CX
+	ADDQ         $0x00000200, AX
+	SUBQ         $0x00000080, R8
+	JMP          block1
+
+tail1:
+	CMPQ         R8, $0x00000040
+	JL           skip1x4
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	MOVQ         SI, R10
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1x4:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R11), Z4
+	VFMADD231PS  (CX)(R12*4), Z4, Z0
+	VFMADD231PS  64(CX)(R12*4), Z4, Z1
+	VFMADD231PS  128(CX)(R12*4), Z4, Z2
+	VFMADD231PS  192(CX)(R12*4), Z4, Z3
+	ADDQ         BX, R11
+	ADDQ         $0x08, R10
+	CMPQ         R10, DI
+	JNE          taps1x4
+	MOVQ         AX, R10
+	VMOVUPS      Z0, (R10)
+	VMOVUPS      Z1, 64(R10)
+	VMOVUPS      Z2, 128(R10)
+	VMOVUPS      Z3, 192(R10)
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000100, AX
+	SUBQ         $0x00000040, R8
+
+skip1x4:
+	CMPQ         R8, $0x00000020
+	JL           skip1x2
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	MOVQ         SI, R10
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1x2:
+	MOVQ         (R10), R12
+	VBROADCASTSS (R11), Z2
+	VFMADD231PS  (CX)(R12*4), Z2, Z0
+	VFMADD231PS  64(CX)(R12*4), Z2, Z1
+	ADDQ         BX, R11
+	ADDQ         $0x08, R10
+	CMPQ         R10, DI
+	JNE          taps1x2
+	MOVQ         AX, R10
+	VMOVUPS      Z0, (R10)
+	VMOVUPS      Z1, 64(R10)
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R8
+
+skip1x2:
+	CMPQ         R8, $0x00000010
+	JL           skip1x1
+	VBROADCASTSS (R9), Z0
+	MOVQ         DX, DX
+	PCALIGN      $0x20
+
+taps1x1:
+	MOVQ         (SI), R9
+	VBROADCASTSS (DX), Z1
+	VFMADD231PS  (CX)(R9*4), Z1, Z0
+	ADDQ         BX, DX
+	ADDQ         $0x08, SI
+	CMPQ         SI, DI
+	JNE          taps1x1
+	MOVQ         AX, DX
+	VMOVUPS      Z0, (DX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R8
+
+skip1x1:
+	JMP done
+
+rows2:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), DX
+	MOVQ w_base+56(FP), BX
+	MOVQ ldw+80(FP), SI
+	SHLQ $0x02, SI
+	MOVQ off_base+88(FP), DI
+	MOVQ off_len+96(FP), R8
+	LEAQ (DI)(R8*8), R8
+	MOVQ n+112(FP), R9
+	MOVQ bias_base+128(FP), R10
+
+block2:
+	CMPQ         R9, $0x00000080
+	JL           tail2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VBROADCASTSS 4(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VMOVAPS      Z8, Z12
+	VMOVAPS      Z8, Z13
+	VMOVAPS      Z8, Z14
+	VMOVAPS      Z8, Z15
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2x8:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z16
+	VBROADCASTSS 4(R12), Z17
+	VMOVUPS      (DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z8
+	VMOVUPS      64(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z1
+	VFMADD231PS  Z18, Z17, Z9
+	VMOVUPS      128(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z10
+	VMOVUPS      192(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z3
+	VFMADD231PS  Z18, Z17, Z11
+	VMOVUPS      256(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z12
+	VMOVUPS      320(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z5
+	VFMADD231PS  Z18, Z17, Z13
+	VMOVUPS      384(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z14
+	VMOVUPS      448(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z7
+	VFMADD231PS  Z18, Z17, Z15
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps2x8
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
+	VMOVUPS      Z4, 256(R11)
+	VMOVUPS      Z5, 320(R11)
+	VMOVUPS      Z6, 384(R11)
+	VMOVUPS      Z7, 448(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z8, (R11)
+	VMOVUPS      Z9, 64(R11)
+	VMOVUPS      Z10, 128(R11)
+	VMOVUPS      Z11, 192(R11)
+	VMOVUPS      Z12, 256(R11)
+	VMOVUPS      Z13, 320(R11)
+	VMOVUPS      Z14, 384(R11)
+	VMOVUPS      Z15, 448(R11)
+	ADDQ         $0x00000200, DX
+	ADDQ         $0x00000200, AX
+	SUBQ         $0x00000080, R9
+	JMP          block2
+
+tail2:
+	CMPQ         R9, $0x00000040
+	JL           skip2x4
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2x4:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z8
+	VBROADCASTSS 4(R12), Z9
+	VMOVUPS      (DX)(R13*4), Z10
+	VFMADD231PS  Z10, Z8, Z0
+	VFMADD231PS  Z10, Z9, Z4
+	VMOVUPS      64(DX)(R13*4), Z10
+	VFMADD231PS  Z10, Z8, Z1
+	VFMADD231PS  Z10, Z9, Z5
+	VMOVUPS      128(DX)(R13*4), Z10
+	VFMADD231PS  Z10, Z8, Z2
+	VFMADD231PS  Z10, Z9, Z6
+	VMOVUPS      192(DX)(R13*4), Z10
+	VFMADD231PS  Z10, Z8, Z3
+	VFMADD231PS  Z10, Z9, Z7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps2x4
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	VMOVUPS      Z6, 128(R11)
+	VMOVUPS      Z7, 192(R11)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	SUBQ         $0x00000040, R9
+
+skip2x4:
+	CMPQ         R9, $0x00000020
+	JL           skip2x2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2x2:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z4
+	VBROADCASTSS 4(R12), Z5
+	VMOVUPS      (DX)(R13*4), Z6
+	VFMADD231PS  Z6, Z4, Z0
+	VFMADD231PS  Z6, Z5, Z2
+	VMOVUPS      64(DX)(R13*4), Z6
+	VFMADD231PS  Z6, Z4, Z1
+	VFMADD231PS  Z6, Z5, Z3
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps2x2
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z2, (R11)
+	VMOVUPS      Z3, 64(R11)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R9
+
+skip2x2:
+	CMPQ         R9, $0x00000010
+	JL           skip2x1
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	MOVQ         BX, BX
+	PCALIGN      $0x20
+
+taps2x1:
+	MOVQ         (DI), R10
+	VMOVUPS      (DX)(R10*4), Z2
+	VBROADCASTSS (BX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(BX), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
+	JNE          taps2x1
+	MOVQ         AX, BX
+	VMOVUPS      Z0, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z1, (BX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R9
+
+skip2x1:
+	JMP done
+
+rows3:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), DX
+	MOVQ w_base+56(FP), BX
+	MOVQ ldw+80(FP), SI
+	SHLQ $0x02, SI
+	MOVQ off_base+88(FP), DI
+	MOVQ off_len+96(FP), R8
+	LEAQ (DI)(R8*8), R8
+	MOVQ n+112(FP), R9
+	MOVQ bias_base+128(FP), R10
+
+block3:
+	CMPQ         R9, $0x00000080
+	JL           tail3
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VBROADCASTSS 4(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VMOVAPS      Z8, Z12
+	VMOVAPS      Z8, Z13
+	VMOVAPS      Z8, Z14
+	VMOVAPS      Z8, Z15
+	VBROADCASTSS 8(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	VMOVAPS      Z16, Z20
+	VMOVAPS      Z16, Z21
+	VMOVAPS      Z16, Z22
+	VMOVAPS      Z16, Z23
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3x8:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z24
+	VBROADCASTSS 4(R12), Z25
+	VBROADCASTSS 8(R12), Z26
+	VMOVUPS      (DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z0
+	VFMADD231PS  Z27, Z25, Z8
+	VFMADD231PS  Z27, Z26, Z16
+	VMOVUPS      64(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z1
+	VFMADD231PS  Z27, Z25, Z9
+	VFMADD231PS  Z27, Z26, Z17
+	VMOVUPS      128(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z2
+	VFMADD231PS  Z27, Z25, Z10
+	VFMADD231PS  Z27, Z26, Z18
+	VMOVUPS      192(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z3
+	VFMADD231PS  Z27, Z25, Z11
+	VFMADD231PS  Z27, Z26, Z19
+	VMOVUPS      256(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z4
+	VFMADD231PS  Z27, Z25, Z12
+	VFMADD231PS  Z27, Z26, Z20
+	VMOVUPS      320(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z5
+	VFMADD231PS  Z27, Z25, Z13
+	VFMADD231PS  Z27, Z26, Z21
+	VMOVUPS      384(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z6
+	VFMADD231PS  Z27, Z25, Z14
+	VFMADD231PS  Z27, Z26, Z22
+	VMOVUPS      448(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z7
+	VFMADD231PS  Z27, Z25, Z15
+	VFMADD231PS  Z27, Z26, Z23
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps3x8
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
+	VMOVUPS      Z4, 256(R11)
+	VMOVUPS      Z5, 320(R11)
+	VMOVUPS      Z6, 384(R11)
+	VMOVUPS      Z7, 448(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z8, (R11)
+	VMOVUPS      Z9, 64(R11)
+	VMOVUPS      Z10, 128(R11)
+	VMOVUPS      Z11, 192(R11)
+	VMOVUPS      Z12, 256(R11)
+	VMOVUPS      Z13, 320(R11)
+	VMOVUPS      Z14, 384(R11)
+	VMOVUPS      Z15, 448(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z16, (R11)
+	VMOVUPS      Z17, 64(R11)
+	VMOVUPS      Z18, 128(R11)
+	VMOVUPS      Z19, 192(R11)
+	VMOVUPS      Z20, 256(R11)
+	VMOVUPS      Z21, 320(R11)
+	VMOVUPS      Z22, 384(R11)
+	VMOVUPS      Z23, 448(R11)
+	ADDQ         $0x00000200, DX
+	ADDQ         $0x00000200, AX
+	SUBQ         $0x00000080, R9
+	JMP          block3
+
+tail3:
+	CMPQ         R9, $0x00000040
+	JL           skip3x4
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3x4:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z12
+	VBROADCASTSS 4(R12), Z13
+	VBROADCASTSS 8(R12), Z14
+	VMOVUPS      (DX)(R13*4), Z15
+	VFMADD231PS  Z15, Z12, Z0
+	VFMADD231PS  Z15, Z13, Z4
+	VFMADD231PS  Z15, Z14, Z8
+	VMOVUPS      64(DX)(R13*4), Z15
+	VFMADD231PS  Z15, Z12, Z1
+	VFMADD231PS  Z15, Z13, Z5
+	VFMADD231PS  Z15, Z14, Z9
+	VMOVUPS      128(DX)(R13*4), Z15
+	VFMADD231PS  Z15, Z12, Z2
+	VFMADD231PS  Z15, Z13, Z6
+	VFMADD231PS  Z15, Z14, Z10
+	VMOVUPS      192(DX)(R13*4), Z15
+	VFMADD231PS  Z15, Z12, Z3
+	VFMADD231PS  Z15, Z13, Z7
+	VFMADD231PS  Z15, Z14, Z11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps3x4
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	VMOVUPS      Z6, 128(R11)
+	VMOVUPS      Z7, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z8, (R11)
+	VMOVUPS      Z9, 64(R11)
+	VMOVUPS      Z10, 128(R11)
+	VMOVUPS      Z11, 192(R11)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	SUBQ         $0x00000040, R9
+
+skip3x4:
+	CMPQ         R9, $0x00000020
+	JL           skip3x2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3x2:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Z6
+	VMOVUPS      64(DX)(R13*4), Z7
+	VBROADCASTSS (R12), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 4(R12), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 8(R12), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps3x2
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z2, (R11)
+	VMOVUPS      Z3, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R9
+
+skip3x2:
+	CMPQ         R9, $0x00000010
+	JL           skip3x1
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	MOVQ         BX, BX
+	PCALIGN      $0x20
+
+taps3x1:
+	MOVQ         (DI), R10
+	VMOVUPS      (DX)(R10*4), Z3
+	VBROADCASTSS (BX), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS 4(BX), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS 8(BX), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
+	JNE          taps3x1
+	MOVQ         AX, BX
+	VMOVUPS      Z0, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z1, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z2, (BX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R9
+
+skip3x1:
+	JMP done
+
+rows4:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), DX
+	MOVQ w_base+56(FP), BX
+	MOVQ ldw+80(FP), SI
+	SHLQ $0x02, SI
+	MOVQ off_base+88(FP), DI
+	MOVQ off_len+96(FP), R8
+	LEAQ (DI)(R8*8), R8
+	MOVQ n+112(FP), R9
+	MOVQ bias_base+128(FP), R10
+
+block4:
+	CMPQ         R9, $0x00000060
+	JL           tail4
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	VBROADCASTSS 8(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VMOVAPS      Z12, Z16
+	VMOVAPS      Z12, Z17
+	VBROADCASTSS 12(R10), Z18
+	VMOVAPS      Z18, Z19
+	VMOVAPS      Z18, Z20
+	VMOVAPS      Z18, Z21
+	VMOVAPS      Z18, Z22
+	VMOVAPS      Z18, Z23
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4x6:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z24
+	VBROADCASTSS 4(R12), Z25
+	VBROADCASTSS 8(R12), Z26
+	VBROADCASTSS 12(R12), Z27
+	VMOVUPS      (DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z0
+	VFMADD231PS  Z28, Z25, Z6
+	VFMADD231PS  Z28, Z26, Z12
+	VFMADD231PS  Z28, Z27, Z18
+	VMOVUPS      64(DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z1
+	VFMADD231PS  Z28, Z25, Z7
+	VFMADD231PS  Z28, Z26, Z13
+	VFMADD231PS  Z28, Z27, Z19
+	VMOVUPS      128(DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z2
+	VFMADD231PS  Z28, Z25, Z8
+	VFMADD231PS  Z28, Z26, Z14
+	VFMADD231PS  Z28, Z27, Z20
+	VMOVUPS      192(DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z3
+	VFMADD231PS  Z28, Z25, Z9
+	VFMADD231PS  Z28, Z26, Z15
+	VFMADD231PS  Z28, Z27, Z21
+	VMOVUPS      256(DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z4
+	VFMADD231PS  Z28, Z25, Z10
+	VFMADD231PS  Z28, Z26, Z16
+	VFMADD231PS  Z28, Z27, Z22
+	VMOVUPS      320(DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z5
+	VFMADD231PS  Z28, Z25, Z11
+	VFMADD231PS  Z28, Z26, Z17
+	VFMADD231PS  Z28, Z27, Z23
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps4x6
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
+	VMOVUPS      Z4, 256(R11)
+	VMOVUPS      Z5, 320(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z6, (R11)
+	VMOVUPS      Z7, 64(R11)
+	VMOVUPS      Z8, 128(R11)
+	VMOVUPS      Z9, 192(R11)
+	VMOVUPS      Z10, 256(R11)
+	VMOVUPS      Z11, 320(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z12, (R11)
+	VMOVUPS      Z13, 64(R11)
+	VMOVUPS      Z14, 128(R11)
+	VMOVUPS      Z15, 192(R11)
+	VMOVUPS      Z16, 256(R11)
+	VMOVUPS      Z17, 320(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z18, (R11)
+	VMOVUPS      Z19, 64(R11)
+	VMOVUPS      Z20, 128(R11)
+	VMOVUPS      Z21, 192(R11)
+	VMOVUPS      Z22, 256(R11)
+	VMOVUPS      Z23, 320(R11)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	SUBQ         $0x00000060, R9
+	JMP          block4
+
+tail4:
+	CMPQ         R9, $0x00000040
+	JL           skip4x4
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4x4:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z16
+	VBROADCASTSS 4(R12), Z17
+	VBROADCASTSS 8(R12), Z18
+	VBROADCASTSS 12(R12), Z19
+	VMOVUPS      (DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z0
+	VFMADD231PS  Z20, Z17, Z4
+	VFMADD231PS  Z20, Z18, Z8
+	VFMADD231PS  Z20, Z19, Z12
+	VMOVUPS      64(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z1
+	VFMADD231PS  Z20, Z17, Z5
+	VFMADD231PS  Z20, Z18, Z9
+	VFMADD231PS  Z20, Z19, Z13
+	VMOVUPS      128(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z2
+	VFMADD231PS  Z20, Z17, Z6
+	VFMADD231PS  Z20, Z18, Z10
+	VFMADD231PS  Z20, Z19, Z14
+	VMOVUPS      192(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z3
+	VFMADD231PS  Z20, Z17, Z7
+	VFMADD231PS  Z20, Z18, Z11
+	VFMADD231PS  Z20, Z19, Z15
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps4x4
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	VMOVUPS      Z6, 128(R11)
+	VMOVUPS      Z7, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z8, (R11)
+	VMOVUPS      Z9, 64(R11)
+	VMOVUPS      Z10, 128(R11)
+	VMOVUPS      Z11, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z12, (R11)
+	VMOVUPS      Z13, 64(R11)
+	VMOVUPS      Z14, 128(R11)
+	VMOVUPS      Z15, 192(R11)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	SUBQ         $0x00000040, R9
+
+skip4x4:
+	CMPQ         R9, $0x00000020
+	JL           skip4x2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4x2:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Z8
+	VMOVUPS      64(DX)(R13*4), Z9
+	VBROADCASTSS (R12), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(R12), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(R12), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(R12), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps4x2
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z2, (R11)
+	VMOVUPS      Z3, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z6, (R11)
+	VMOVUPS      Z7, 64(R11)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R9
+
+skip4x2:
+	CMPQ         R9, $0x00000010
+	JL           skip4x1
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	VBROADCASTSS 12(R10), Z3
+	MOVQ         BX, BX
+	PCALIGN      $0x20
+
+taps4x1:
+	MOVQ         (DI), R10
+	VMOVUPS      (DX)(R10*4), Z4
+	VBROADCASTSS (BX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(BX), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(BX), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(BX), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
+	JNE          taps4x1
+	MOVQ         AX, BX
+	VMOVUPS      Z0, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z1, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z2, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z3, (BX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R9
+
+skip4x1:
+	JMP done
+
+rows5:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), DX
+	MOVQ w_base+56(FP), BX
+	MOVQ ldw+80(FP), SI
+	SHLQ $0x02, SI
+	MOVQ off_base+88(FP), DI
+	MOVQ off_len+96(FP), R8
+	LEAQ (DI)(R8*8), R8
+	MOVQ n+112(FP), R9
+	MOVQ bias_base+128(FP), R10
+
+block5:
+	CMPQ         R9, $0x00000050
+	JL           tail5
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	VBROADCASTSS 12(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VMOVAPS      Z15, Z18
+	VMOVAPS      Z15, Z19
+	VBROADCASTSS 16(R10), Z20
+	VMOVAPS      Z20, Z21
+	VMOVAPS      Z20, Z22
+	VMOVAPS      Z20, Z23
+	VMOVAPS      Z20, Z24
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5x5:
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z25
+	VBROADCASTSS 4(R12), Z26
+	VBROADCASTSS 8(R12), Z27
+	VBROADCASTSS 12(R12), Z28
+	VBROADCASTSS 16(R12), Z29
+	VMOVUPS      (DX)(R13*4), Z30
+	VFMADD231PS  Z30, Z25, Z0
+	VFMADD231PS  Z30, Z26, Z5
+	VFMADD231PS  Z30, Z27, Z10
+	VFMADD231PS  Z30, Z28, Z15
+	VFMADD231PS  Z30, Z29, Z20
+	VMOVUPS      64(DX)(R13*4), Z30
+	VFMADD231PS  Z30, Z25, Z1
+	VFMADD231PS  Z30, Z26, Z6
+	VFMADD231PS  Z30, Z27, Z11
+	VFMADD231PS  Z30, Z28, Z16
+	VFMADD231PS  Z30, Z29, Z21
+	VMOVUPS      128(DX)(R13*4), Z30
+	VFMADD231PS  Z30, Z25, Z2
+	VFMADD231PS  Z30, Z26, Z7
+	VFMADD231PS  Z30, Z27, Z12
+	VFMADD231PS  Z30, Z28, Z17
+	VFMADD231PS  Z30, Z29, Z22
+	VMOVUPS      192(DX)(R13*4), Z30
+	VFMADD231PS  Z30, Z25, Z3
+	VFMADD231PS  Z30, Z26, Z8
+	VFMADD231PS  Z30, Z27, Z13
+	VFMADD231PS  Z30, Z28, Z18
+	VFMADD231PS  Z30, Z29, Z23
+	VMOVUPS      256(DX)(R13*4), Z30
+	VFMADD231PS  Z30, Z25, Z4
+	VFMADD231PS  Z30, Z26, Z9
+	VFMADD231PS  Z30, Z27, Z14
+	VFMADD231PS  Z30, Z28, Z19
+	VFMADD231PS  Z30, Z29, Z24
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps5x5
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
+	VMOVUPS      Z4, 256(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z5, (R11)
+	VMOVUPS      Z6, 64(R11)
+	VMOVUPS      Z7, 128(R11)
+	VMOVUPS      Z8, 192(R11)
+	VMOVUPS      Z9, 256(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z10, (R11)
+	VMOVUPS      Z11, 64(R11)
+	VMOVUPS      Z12, 128(R11)
+	VMOVUPS      Z13, 192(R11)
+	VMOVUPS      Z14, 256(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z15, (R11)
+	VMOVUPS      Z16, 64(R11)
+	VMOVUPS      Z17, 128(R11)
+	VMOVUPS      Z18, 192(R11)
+	VMOVUPS      Z19, 256(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z20, (R11)
+	VMOVUPS      Z21, 64(R11)
+	VMOVUPS      Z22, 128(R11)
+	VMOVUPS      Z23, 192(R11)
+	VMOVUPS      Z24, 256(R11)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	SUBQ         $0x00000050, R9
+	JMP          block5
+
+tail5:
+	CMPQ         R9, $0x00000040
+	JL           skip5x4
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VBROADCASTSS 16(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5x4:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Z20
+	VMOVUPS      64(DX)(R13*4), Z21
+	VMOVUPS      128(DX)(R13*4), Z22
+	VMOVUPS      192(DX)(R13*4), Z23
+	VBROADCASTSS (R12), Z24
+	VFMADD231PS  Z20, Z24, Z0
+	VFMADD231PS  Z21, Z24, Z1
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 4(R12), Z24
+	VFMADD231PS  Z20, Z24, Z4
+	VFMADD231PS  Z21, Z24, Z5
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 8(R12), Z24
+	VFMADD231PS  Z20, Z24, Z8
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 12(R12), Z24
+	VFMADD231PS  Z20, Z24, Z12
+	VFMADD231PS  Z21, Z24, Z13
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 16(R12), Z24
+	VFMADD231PS  Z20, Z24, Z16
+	VFMADD231PS  Z21, Z24, Z17
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps5x4
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	VMOVUPS      Z6, 128(R11)
+	VMOVUPS      Z7, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z8, (R11)
+	VMOVUPS      Z9, 64(R11)
+	VMOVUPS      Z10, 128(R11)
+	VMOVUPS      Z11, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z12, (R11)
+	VMOVUPS      Z13, 64(R11)
+	VMOVUPS      Z14, 128(R11)
+	VMOVUPS      Z15, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z16, (R11)
+	VMOVUPS      Z17, 64(R11)
+	VMOVUPS      Z18, 128(R11)
+	VMOVUPS      Z19, 192(R11)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	SUBQ         $0x00000040, R9
+
+skip5x4:
+	CMPQ         R9, $0x00000020
+	JL           skip5x2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5x2:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Z10
+	VMOVUPS      64(DX)(R13*4), Z11
+	VBROADCASTSS (R12), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 4(R12), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 8(R12), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 12(R12), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 16(R12), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps5x2
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z2, (R11)
+	VMOVUPS      Z3, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z6, (R11)
+	VMOVUPS      Z7, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z8, (R11)
+	VMOVUPS      Z9, 64(R11)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R9
+
+skip5x2:
+	CMPQ         R9, $0x00000010
+	JL           skip5x1
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	VBROADCASTSS 12(R10), Z3
+	VBROADCASTSS 16(R10), Z4
+	MOVQ         BX, BX
+	PCALIGN      $0x20
+
+taps5x1:
+	MOVQ         (DI), R10
+	VMOVUPS      (DX)(R10*4), Z5
+	VBROADCASTSS (BX), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS 4(BX), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 8(BX), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS 12(BX), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS 16(BX), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
+	JNE          taps5x1
+	MOVQ         AX, BX
+	VMOVUPS      Z0, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z1, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z2, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z3, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z4, (BX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R9
+
+skip5x1:
+	JMP done
+
+rows6:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), DX
+	MOVQ w_base+56(FP), BX
+	MOVQ ldw+80(FP), SI
+	SHLQ $0x02, SI
+	MOVQ off_base+88(FP), DI
+	MOVQ off_len+96(FP), R8
+	LEAQ (DI)(R8*8), R8
+	MOVQ n+112(FP), R9
+	MOVQ bias_base+128(FP), R10
+
+block6:
+	CMPQ         R9, $0x00000040
+	JL           tail6
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VBROADCASTSS 16(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	VBROADCASTSS 20(R10), Z20
+	VMOVAPS      Z20, Z21
+	VMOVAPS      Z20, Z22
+	VMOVAPS      Z20, Z23
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps6x4:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Z24
+	VMOVUPS      64(DX)(R13*4), Z25
+	VMOVUPS      128(DX)(R13*4), Z26
+	VMOVUPS      192(DX)(R13*4), Z27
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 4(R12), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 8(R12), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 12(R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 16(R12), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 20(R12), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps6x4
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	VMOVUPS      Z6, 128(R11)
+	VMOVUPS      Z7, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z8, (R11)
+	VMOVUPS      Z9, 64(R11)
+	VMOVUPS      Z10, 128(R11)
+	VMOVUPS      Z11, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z12, (R11)
+	VMOVUPS      Z13, 64(R11)
+	VMOVUPS      Z14, 128(R11)
+	VMOVUPS      Z15, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z16, (R11)
+	VMOVUPS      Z17, 64(R11)
+	VMOVUPS      Z18, 128(R11)
+	VMOVUPS      Z19, 192(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z20, (R11)
+	VMOVUPS      Z21, 64(R11)
+	VMOVUPS      Z22, 128(R11)
+	VMOVUPS      Z23, 192(R11)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	SUBQ         $0x00000040, R9
+	JMP          block6
+
+tail6:
+	CMPQ         R9, $0x00000020
+	JL           skip6x2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMOVAPS      Z10, Z11
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps6x2:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Z12
+	VMOVUPS      64(DX)(R13*4), Z13
+	VBROADCASTSS (R12), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(R12), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(R12), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(R12), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 16(R12), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 20(R12), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps6x2
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z2, (R11)
+	VMOVUPS      Z3, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z6, (R11)
+	VMOVUPS      Z7, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z8, (R11)
+	VMOVUPS      Z9, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z10, (R11)
+	VMOVUPS      Z11, 64(R11)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R9
+
+skip6x2:
+	CMPQ         R9, $0x00000010
+	JL           skip6x1
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	VBROADCASTSS 12(R10), Z3
+	VBROADCASTSS 16(R10), Z4
+	VBROADCASTSS 20(R10), Z5
+	MOVQ         BX, BX
+	PCALIGN      $0x20
+
+taps6x1:
+	MOVQ         (DI), R10
+	VMOVUPS      (DX)(R10*4), Z6
+	VBROADCASTSS (BX), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 4(BX), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 8(BX), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 12(BX), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 16(BX), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 20(BX), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
+	JNE          taps6x1
+	MOVQ         AX, BX
+	VMOVUPS      Z0, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z1, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z2, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z3, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z4, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z5, (BX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R9
+
+skip6x1:
+	JMP done
+
+rows7:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), DX
+	MOVQ w_base+56(FP), BX
+	MOVQ ldw+80(FP), SI
+	SHLQ $0x02, SI
+	MOVQ off_base+88(FP), DI
+	MOVQ off_len+96(FP), R8
+	LEAQ (DI)(R8*8), R8
+	MOVQ n+112(FP), R9
+	MOVQ bias_base+128(FP), R10
+
+block7:
+	CMPQ         R9, $0x00000030
+	JL           tail7
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VBROADCASTSS 20(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VBROADCASTSS 24(R10), Z18
+	VMOVAPS      Z18, Z19
+	VMOVAPS      Z18, Z20
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps7x3:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Z21
+	VMOVUPS      64(DX)(R13*4), Z22
+	VMOVUPS      128(DX)(R13*4), Z23
+	VBROADCASTSS (R12), Z24
+	VFMADD231PS  Z21, Z24, Z0
+	VFMADD231PS  Z22, Z24, Z1
+	VFMADD231PS  Z23, Z24, Z2
+	VBROADCASTSS 4(R12), Z24
+	VFMADD231PS  Z21, Z24, Z3
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 8(R12), Z24
+	VFMADD231PS  Z21, Z24, Z6
+	VFMADD231PS  Z22, Z24, Z7
+	VFMADD231PS  Z23, Z24, Z8
+	VBROADCASTSS 12(R12), Z24
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 16(R12), Z24
+	VFMADD231PS  Z21, Z24, Z12
+	VFMADD231PS  Z22, Z24, Z13
+	VFMADD231PS  Z23, Z24, Z14
+	VBROADCASTSS 20(R12), Z24
+	VFMADD231PS  Z21, Z24, Z15
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 24(R12), Z24
+	VFMADD231PS  Z21, Z24, Z18
+	VFMADD231PS  Z22, Z24, Z19
+	VFMADD231PS  Z23, Z24, Z20
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps7x3
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z3, (R11)
+	VMOVUPS      Z4, 64(R11)
+	VMOVUPS      Z5, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z6, (R11)
+	VMOVUPS      Z7, 64(R11)
+	VMOVUPS      Z8, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z9, (R11)
+	VMOVUPS      Z10, 64(R11)
+	VMOVUPS      Z11, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z12, (R11)
+	VMOVUPS      Z13, 64(R11)
+	VMOVUPS      Z14, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z15, (R11)
+	VMOVUPS      Z16, 64(R11)
+	VMOVUPS      Z17, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z18, (R11)
+	VMOVUPS      Z19, 64(R11)
+	VMOVUPS      Z20, 128(R11)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	SUBQ         $0x00000030, R9
+	JMP          block7
+
+tail7:
+	CMPQ         R9, $0x00000020
+	JL           skip7x2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMOVAPS      Z10, Z11
+	VBROADCASTSS 24(R10), Z12
+	VMOVAPS      Z12, Z13
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps7x2:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Z14
+	VMOVUPS      64(DX)(R13*4), Z15
+	VBROADCASTSS (R12), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 4(R12), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(R12), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 12(R12), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 16(R12), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 20(R12), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 24(R12), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps7x2
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z2, (R11)
+	VMOVUPS      Z3, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z6, (R11)
+	VMOVUPS      Z7, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z8, (R11)
+	VMOVUPS      Z9, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z10, (R11)
+	VMOVUPS      Z11, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z12, (R11)
+	VMOVUPS      Z13, 64(R11)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R9
+
+skip7x2:
+	CMPQ         R9, $0x00000010
+	JL           skip7x1
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	VBROADCASTSS 12(R10), Z3
+	VBROADCASTSS 16(R10), Z4
+	VBROADCASTSS 20(R10), Z5
+	VBROADCASTSS 24(R10), Z6
+	MOVQ         BX, BX
+	PCALIGN      $0x20
+
+taps7x1:
+	MOVQ         (DI), R10
+	VMOVUPS      (DX)(R10*4), Z7
+	VBROADCASTSS (BX), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS 4(BX), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 8(BX), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS 12(BX), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 16(BX), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS 20(BX), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS 24(BX), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
+	JNE          taps7x1
+	MOVQ         AX, BX
+	VMOVUPS      Z0, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z1, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z2, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z3, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z4, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z5, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z6, (BX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R9
+
+skip7x1:
+	JMP done
+
+rows8:
+	MOVQ y_base+0(FP), AX
+	MOVQ ldy+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ x_base+32(FP), DX
+	MOVQ w_base+56(FP), BX
+	MOVQ ldw+80(FP), SI
+	SHLQ $0x02, SI
+	MOVQ off_base+88(FP), DI
+	MOVQ off_len+96(FP), R8
+	LEAQ (DI)(R8*8), R8
+	MOVQ n+112(FP), R9
+	MOVQ bias_base+128(FP), R10
+
+block8:
+	CMPQ         R9, $0x00000030
+	JL           tail8
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VBROADCASTSS 20(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VBROADCASTSS 24(R10), Z18
+	VMOVAPS      Z18, Z19
+	VMOVAPS      Z18, Z20
+	VBROADCASTSS 28(R10), Z21
+	VMOVAPS      Z21, Z22
+	VMOVAPS      Z21, Z23
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps8x3:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Z24
+	VMOVUPS      64(DX)(R13*4), Z25
+	VMOVUPS      128(DX)(R13*4), Z26
+	VBROADCASTSS (R12), Z27
+	VFMADD231PS  Z24, Z27, Z0
+	VFMADD231PS  Z25, Z27, Z1
+	VFMADD231PS  Z26, Z27, Z2
+	VBROADCASTSS 4(R12), Z27
+	VFMADD231PS  Z24, Z27, Z3
+	VFMADD231PS  Z25, Z27, Z4
+	VFMADD231PS  Z26, Z27, Z5
+	VBROADCASTSS 8(R12), Z27
+	VFMADD231PS  Z24, Z27, Z6
+	VFMADD231PS  Z25, Z27, Z7
+	VFMADD231PS  Z26, Z27, Z8
+	VBROADCASTSS 12(R12), Z27
+	VFMADD231PS  Z24, Z27, Z9
+	VFMADD231PS  Z25, Z27, Z10
+	VFMADD231PS  Z26, Z27, Z11
+	VBROADCASTSS 16(R12), Z27
+	VFMADD231PS  Z24, Z27, Z12
+	VFMADD231PS  Z25, Z27, Z13
+	VFMADD231PS  Z26, Z27, Z14
+	VBROADCASTSS 20(R12), Z27
+	VFMADD231PS  Z24, Z27, Z15
+	VFMADD231PS  Z25, Z27, Z16
+	VFMADD231PS  Z26, Z27, Z17
+	VBROADCASTSS 24(R12), Z27
+	VFMADD231PS  Z24, Z27, Z18
+	VFMADD231PS  Z25, Z27, Z19
+	VFMADD231PS  Z26, Z27, Z20
+	VBROADCASTSS 28(R12), Z27
+	VFMADD231PS  Z24, Z27, Z21
+	VFMADD231PS  Z25, Z27, Z22
+	VFMADD231PS  Z26, Z27, Z23
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps8x3
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z3, (R11)
+	VMOVUPS      Z4, 64(R11)
+	VMOVUPS      Z5, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z6, (R11)
+	VMOVUPS      Z7, 64(R11)
+	VMOVUPS      Z8, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z9, (R11)
+	VMOVUPS      Z10, 64(R11)
+	VMOVUPS      Z11, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z12, (R11)
+	VMOVUPS      Z13, 64(R11)
+	VMOVUPS      Z14, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z15, (R11)
+	VMOVUPS      Z16, 64(R11)
+	VMOVUPS      Z17, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z18, (R11)
+	VMOVUPS      Z19, 64(R11)
+	VMOVUPS      Z20, 128(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z21, (R11)
+	VMOVUPS      Z22, 64(R11)
+	VMOVUPS      Z23, 128(R11)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	SUBQ         $0x00000030, R9
+	JMP          block8
+
+tail8:
+	CMPQ         R9, $0x00000020
+	JL           skip8x2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMOVAPS      Z10, Z11
+	VBROADCASTSS 24(R10), Z12
+	VMOVAPS      Z12, Z13
+	VBROADCASTSS 28(R10), Z14
+	VMOVAPS      Z14, Z15
+	MOVQ         DI, R11
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps8x2:
+	MOVQ         (R11), R13
+	VMOVUPS      (DX)(R13*4), Z16
+	VMOVUPS      64(DX)(R13*4), Z17
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(R12), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(R12), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(R12), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(R12), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(R12), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(R12), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(R12), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         SI, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, R8
+	JNE          taps8x2
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z2, (R11)
+	VMOVUPS      Z3, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z6, (R11)
+	VMOVUPS      Z7, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z8, (R11)
+	VMOVUPS      Z9, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z10, (R11)
+	VMOVUPS      Z11, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z12, (R11)
+	VMOVUPS      Z13, 64(R11)
+	ADDQ         CX, R11
+	VMOVUPS      Z14, (R11)
+	VMOVUPS      Z15, 64(R11)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R9
+
+skip8x2:
+	CMPQ         R9, $0x00000010
+	JL           skip8x1
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	VBROADCASTSS 12(R10), Z3
+	VBROADCASTSS 16(R10), Z4
+	VBROADCASTSS 20(R10), Z5
+	VBROADCASTSS 24(R10), Z6
+	VBROADCASTSS 28(R10), Z7
+	MOVQ         BX, BX
+	PCALIGN      $0x20
+
+taps8x1:
+	MOVQ         (DI), R10
+	VMOVUPS      (DX)(R10*4), Z8
+	VBROADCASTSS (BX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(BX), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(BX), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(BX), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(BX), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(BX), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(BX), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(BX), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         SI, BX
+	ADDQ         $0x08, DI
+	CMPQ         DI, R8
+	JNE          taps8x1
+	MOVQ         AX, BX
+	VMOVUPS      Z0, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z1, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z2, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z3, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z4, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z5, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z6, (BX)
+	ADDQ         CX, BX
+	VMOVUPS      Z7, (BX)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, R9
+
+skip8x1:
+done:
+	VZEROUPPER
+	RET
+
+// func dotsRowsAVX512(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·dotsRowsAVX512(SB), $1728-128
+	// register pressure: rows·taps accumulators + rows of a + 1 of x (3×9: 31 of 32); up to 13 GP
+	MOVQ rows+120(FP), AX
+	MOVQ off_len+96(FP), CX
+	CMPQ AX, $0x00000001
+	JE   rows1
+	CMPQ AX, $0x00000002
+	JE   rows2
+	CMPQ AX, $0x00000003
+	JE   rows3
+	JMP  done
+
+rows1:
+	CMPQ CX, $0x00000001
+	JE   block1x1
+	CMPQ CX, $0x00000002
+	JE   block1x2
+	CMPQ CX, $0x00000003
+	JE   block1x3
+	CMPQ CX, $0x00000004
+	JE   block1x4
+	CMPQ CX, $0x00000005
+	JE   block1x5
+	CMPQ CX, $0x00000006
+	JE   block1x6
+	CMPQ CX, $0x00000007
+	JE   block1x7
+	CMPQ CX, $0x00000008
+	JE   block1x8
+	CMPQ CX, $0x00000009
+	JE   block1x9
+	JMP  done
+
+rows2:
+	CMPQ CX, $0x00000001
+	JE   block2x1
+	CMPQ CX, $0x00000002
+	JE   block2x2
+	CMPQ CX, $0x00000003
+	JE   block2x3
+	CMPQ CX, $0x00000004
+	JE   block2x4
+	CMPQ CX, $0x00000005
+	JE   block2x5
+	CMPQ CX, $0x00000006
+	JE   block2x6
+	CMPQ CX, $0x00000007
+	JE   block2x7
+	CMPQ CX, $0x00000008
+	JE   block2x8
+	CMPQ CX, $0x00000009
+	JE   block2x9
+	JMP  done
+
+rows3:
+	CMPQ CX, $0x00000001
+	JE   block3x1
+	CMPQ CX, $0x00000002
+	JE   block3x2
+	CMPQ CX, $0x00000003
+	JE   block3x3
+	CMPQ CX, $0x00000004
+	JE   block3x4
+	CMPQ CX, $0x00000005
+	JE   block3x5
+	CMPQ CX, $0x00000006
+	JE   block3x6
+	CMPQ CX, $0x00000007
+	JE   block3x7
+	CMPQ CX, $0x00000008
+	JE   block3x8
+	CMPQ CX, $0x00000009
+	JE   block3x9
+	JMP  done
+
+block1x1:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), BX
+	VPXORD  Z0, Z0, Z0
+	PCALIGN $0x20
+
+loop1x1:
+	VMOVUPS     (AX), Z1
+	VFMADD231PS (CX)(BX*4), Z1, Z0
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JNZ         loop1x1
+	VMOVUPS     Z0, (SP)
+	JMP         reduce
+
+block1x2:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), BX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	PCALIGN $0x20
+
+loop1x2:
+	VMOVUPS     (AX), Z2
+	VFMADD231PS (CX)(SI*4), Z2, Z0
+	VFMADD231PS (CX)(BX*4), Z2, Z1
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JNZ         loop1x2
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	JMP         reduce
+
+block1x3:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), BX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	PCALIGN $0x20
+
+loop1x3:
+	VMOVUPS     (AX), Z3
+	VFMADD231PS (CX)(SI*4), Z3, Z0
+	VFMADD231PS (CX)(DI*4), Z3, Z1
+	VFMADD231PS (CX)(BX*4), Z3, Z2
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JNZ         loop1x3
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	JMP         reduce
+
+block1x4:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), R8
+	MOVQ    24(BX), BX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	PCALIGN $0x20
+
+loop1x4:
+	VMOVUPS     (AX), Z4
+	VFMADD231PS (CX)(SI*4), Z4, Z0
+	VFMADD231PS (CX)(DI*4), Z4, Z1
+	VFMADD231PS (CX)(R8*4), Z4, Z2
+	VFMADD231PS (CX)(BX*4), Z4, Z3
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JNZ         loop1x4
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	JMP         reduce
+
+block1x5:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), R8
+	MOVQ    24(BX), R9
+	MOVQ    32(BX), BX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	PCALIGN $0x20
+
+loop1x5:
+	VMOVUPS     (AX), Z5
+	VFMADD231PS (CX)(SI*4), Z5, Z0
+	VFMADD231PS (CX)(DI*4), Z5, Z1
+	VFMADD231PS (CX)(R8*4), Z5, Z2
+	VFMADD231PS (CX)(R9*4), Z5, Z3
+	VFMADD231PS (CX)(BX*4), Z5, Z4
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JNZ         loop1x5
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	JMP         reduce
+
+block1x6:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), R8
+	MOVQ    24(BX), R9
+	MOVQ    32(BX), R10
+	MOVQ    40(BX), BX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	PCALIGN $0x20
+
+loop1x6:
+	VMOVUPS     (AX), Z6
+	VFMADD231PS (CX)(SI*4), Z6, Z0
+	VFMADD231PS (CX)(DI*4), Z6, Z1
+	VFMADD231PS (CX)(R8*4), Z6, Z2
+	VFMADD231PS (CX)(R9*4), Z6, Z3
+	VFMADD231PS (CX)(R10*4), Z6, Z4
+	VFMADD231PS (CX)(BX*4), Z6, Z5
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JNZ         loop1x6
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	JMP         reduce
+
+block1x7:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), R8
+	MOVQ    24(BX), R9
+	MOVQ    32(BX), R10
+	MOVQ    40(BX), R11
+	MOVQ    48(BX), BX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	PCALIGN $0x20
+
+loop1x7:
+	VMOVUPS     (AX), Z7
+	VFMADD231PS (CX)(SI*4), Z7, Z0
+	VFMADD231PS (CX)(DI*4), Z7, Z1
+	VFMADD231PS (CX)(R8*4), Z7, Z2
+	VFMADD231PS (CX)(R9*4), Z7, Z3
+	VFMADD231PS (CX)(R10*4), Z7, Z4
+	VFMADD231PS (CX)(R11*4), Z7, Z5
+	VFMADD231PS (CX)(BX*4), Z7, Z6
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JNZ         loop1x7
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	JMP         reduce
+
+block1x8:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), R8
+	MOVQ    24(BX), R9
+	MOVQ    32(BX), R10
+	MOVQ    40(BX), R11
+	MOVQ    48(BX), R12
+	MOVQ    56(BX), BX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	PCALIGN $0x20
+
+loop1x8:
+	VMOVUPS     (AX), Z8
+	VFMADD231PS (CX)(SI*4), Z8, Z0
+	VFMADD231PS (CX)(DI*4), Z8, Z1
+	VFMADD231PS (CX)(R8*4), Z8, Z2
+	VFMADD231PS (CX)(R9*4), Z8, Z3
+	VFMADD231PS (CX)(R10*4), Z8, Z4
+	VFMADD231PS (CX)(R11*4), Z8, Z5
+	VFMADD231PS (CX)(R12*4), Z8, Z6
+	VFMADD231PS (CX)(BX*4), Z8, Z7
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JNZ         loop1x8
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	JMP         reduce
+
+block1x9:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), CX
+	MOVQ    n+112(FP), DX
+	MOVQ    off_base+88(FP), BX
+	MOVQ    (BX), SI
+	MOVQ    8(BX), DI
+	MOVQ    16(BX), R8
+	MOVQ    24(BX), R9
+	MOVQ    32(BX), R10
+	MOVQ    40(BX), R11
+	MOVQ    48(BX), R12
+	MOVQ    56(BX), R13
+	MOVQ    64(BX), BX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	PCALIGN $0x20
+
+loop1x9:
+	VMOVUPS     (AX), Z9
+	VFMADD231PS (CX)(SI*4), Z9, Z0
+	VFMADD231PS (CX)(DI*4), Z9, Z1
+	VFMADD231PS (CX)(R8*4), Z9, Z2
+	VFMADD231PS (CX)(R9*4), Z9, Z3
+	VFMADD231PS (CX)(R10*4), Z9, Z4
+	VFMADD231PS (CX)(R11*4), Z9, Z5
+	VFMADD231PS (CX)(R12*4), Z9, Z6
+	VFMADD231PS (CX)(R13*4), Z9, Z7
+	VFMADD231PS (CX)(BX*4), Z9, Z8
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JNZ         loop1x9
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	JMP         reduce
+
+block2x1:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	PCALIGN $0x20
+
+loop2x1:
+	VMOVUPS     (AX), Z2
+	VMOVUPS     (AX)(CX*1), Z3
+	VMOVUPS     (DX)(SI*4), Z4
+	VFMADD231PS Z4, Z2, Z0
+	VFMADD231PS Z4, Z3, Z1
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop2x1
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	JMP         reduce
+
+block2x2:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	PCALIGN $0x20
+
+loop2x2:
+	VMOVUPS     (AX), Z4
+	VMOVUPS     (AX)(CX*1), Z5
+	VMOVUPS     (DX)(DI*4), Z6
+	VFMADD231PS Z6, Z4, Z0
+	VFMADD231PS Z6, Z5, Z2
+	VMOVUPS     (DX)(SI*4), Z6
+	VFMADD231PS Z6, Z4, Z1
+	VFMADD231PS Z6, Z5, Z3
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop2x2
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	JMP         reduce
+
+block2x3:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	PCALIGN $0x20
+
+loop2x3:
+	VMOVUPS     (AX), Z6
+	VMOVUPS     (AX)(CX*1), Z7
+	VMOVUPS     (DX)(DI*4), Z8
+	VFMADD231PS Z8, Z6, Z0
+	VFMADD231PS Z8, Z7, Z3
+	VMOVUPS     (DX)(R8*4), Z8
+	VFMADD231PS Z8, Z6, Z1
+	VFMADD231PS Z8, Z7, Z4
+	VMOVUPS     (DX)(SI*4), Z8
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z5
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop2x3
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	JMP         reduce
+
+block2x4:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	PCALIGN $0x20
+
+loop2x4:
+	VMOVUPS     (AX), Z8
+	VMOVUPS     (AX)(CX*1), Z9
+	VMOVUPS     (DX)(DI*4), Z10
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z10, Z9, Z4
+	VMOVUPS     (DX)(R8*4), Z10
+	VFMADD231PS Z10, Z8, Z1
+	VFMADD231PS Z10, Z9, Z5
+	VMOVUPS     (DX)(R9*4), Z10
+	VFMADD231PS Z10, Z8, Z2
+	VFMADD231PS Z10, Z9, Z6
+	VMOVUPS     (DX)(SI*4), Z10
+	VFMADD231PS Z10, Z8, Z3
+	VFMADD231PS Z10, Z9, Z7
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop2x4
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	JMP         reduce
+
+block2x5:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	PCALIGN $0x20
+
+loop2x5:
+	VMOVUPS     (AX), Z10
+	VMOVUPS     (AX)(CX*1), Z11
+	VMOVUPS     (DX)(DI*4), Z12
+	VFMADD231PS Z12, Z10, Z0
+	VFMADD231PS Z12, Z11, Z5
+	VMOVUPS     (DX)(R8*4), Z12
+	VFMADD231PS Z12, Z10, Z1
+	VFMADD231PS Z12, Z11, Z6
+	VMOVUPS     (DX)(R9*4), Z12
+	VFMADD231PS Z12, Z10, Z2
+	VFMADD231PS Z12, Z11, Z7
+	VMOVUPS     (DX)(R10*4), Z12
+	VFMADD231PS Z12, Z10, Z3
+	VFMADD231PS Z12, Z11, Z8
+	VMOVUPS     (DX)(SI*4), Z12
+	VFMADD231PS Z12, Z10, Z4
+	VFMADD231PS Z12, Z11, Z9
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop2x5
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	JMP         reduce
+
+block2x6:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	PCALIGN $0x20
+
+loop2x6:
+	VMOVUPS     (AX), Z12
+	VMOVUPS     (AX)(CX*1), Z13
+	VMOVUPS     (DX)(DI*4), Z14
+	VFMADD231PS Z14, Z12, Z0
+	VFMADD231PS Z14, Z13, Z6
+	VMOVUPS     (DX)(R8*4), Z14
+	VFMADD231PS Z14, Z12, Z1
+	VFMADD231PS Z14, Z13, Z7
+	VMOVUPS     (DX)(R9*4), Z14
+	VFMADD231PS Z14, Z12, Z2
+	VFMADD231PS Z14, Z13, Z8
+	VMOVUPS     (DX)(R10*4), Z14
+	VFMADD231PS Z14, Z12, Z3
+	VFMADD231PS Z14, Z13, Z9
+	VMOVUPS     (DX)(R11*4), Z14
+	VFMADD231PS Z14, Z12, Z4
+	VFMADD231PS Z14, Z13, Z10
+	VMOVUPS     (DX)(SI*4), Z14
+	VFMADD231PS Z14, Z12, Z5
+	VFMADD231PS Z14, Z13, Z11
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop2x6
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z11, 704(SP)
+	JMP         reduce
+
+block2x7:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	PCALIGN $0x20
+
+loop2x7:
+	VMOVUPS     (AX), Z14
+	VMOVUPS     (AX)(CX*1), Z15
+	VMOVUPS     (DX)(DI*4), Z16
+	VFMADD231PS Z16, Z14, Z0
+	VFMADD231PS Z16, Z15, Z7
+	VMOVUPS     (DX)(R8*4), Z16
+	VFMADD231PS Z16, Z14, Z1
+	VFMADD231PS Z16, Z15, Z8
+	VMOVUPS     (DX)(R9*4), Z16
+	VFMADD231PS Z16, Z14, Z2
+	VFMADD231PS Z16, Z15, Z9
+	VMOVUPS     (DX)(R10*4), Z16
+	VFMADD231PS Z16, Z14, Z3
+	VFMADD231PS Z16, Z15, Z10
+	VMOVUPS     (DX)(R11*4), Z16
+	VFMADD231PS Z16, Z14, Z4
+	VFMADD231PS Z16, Z15, Z11
+	VMOVUPS     (DX)(R12*4), Z16
+	VFMADD231PS Z16, Z14, Z5
+	VFMADD231PS Z16, Z15, Z12
+	VMOVUPS     (DX)(SI*4), Z16
+	VFMADD231PS Z16, Z14, Z6
+	VFMADD231PS Z16, Z15, Z13
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop2x7
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z11, 704(SP)
+	VMOVUPS     Z12, 768(SP)
+	VMOVUPS     Z13, 832(SP)
+	JMP         reduce
+
+block2x8:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), R13
+	MOVQ    56(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	PCALIGN $0x20
+
+loop2x8:
+	VMOVUPS     (AX), Z16
+	VMOVUPS     (AX)(CX*1), Z17
+	VMOVUPS     (DX)(DI*4), Z18
+	VFMADD231PS Z18, Z16, Z0
+	VFMADD231PS Z18, Z17, Z8
+	VMOVUPS     (DX)(R8*4), Z18
+	VFMADD231PS Z18, Z16, Z1
+	VFMADD231PS Z18, Z17, Z9
+	VMOVUPS     (DX)(R9*4), Z18
+	VFMADD231PS Z18, Z16, Z2
+	VFMADD231PS Z18, Z17, Z10
+	VMOVUPS     (DX)(R10*4), Z18
+	VFMADD231PS Z18, Z16, Z3
+	VFMADD231PS Z18, Z17, Z11
+	VMOVUPS     (DX)(R11*4), Z18
+	VFMADD231PS Z18, Z16, Z4
+	VFMADD231PS Z18, Z17, Z12
+	VMOVUPS     (DX)(R12*4), Z18
+	VFMADD231PS Z18, Z16, Z5
+	VFMADD231PS Z18, Z17, Z13
+	VMOVUPS     (DX)(R13*4), Z18
+	VFMADD231PS Z18, Z16, Z6
+	VFMADD231PS Z18, Z17, Z14
+	VMOVUPS     (DX)(SI*4), Z18
+	VFMADD231PS Z18, Z16, Z7
+	VFMADD231PS Z18, Z17, Z15
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop2x8
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z11, 704(SP)
+	VMOVUPS     Z12, 768(SP)
+	VMOVUPS     Z13, 832(SP)
+	VMOVUPS     Z14, 896(SP)
+	VMOVUPS     Z15, 960(SP)
+	JMP         reduce
+
+block2x9:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), R13
+	MOVQ    56(SI), R14
+	MOVQ    64(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	PCALIGN $0x20
+
+loop2x9:
+	VMOVUPS     (AX), Z18
+	VMOVUPS     (AX)(CX*1), Z19
+	VMOVUPS     (DX)(DI*4), Z20
+	VFMADD231PS Z20, Z18, Z0
+	VFMADD231PS Z20, Z19, Z9
+	VMOVUPS     (DX)(R8*4), Z20
+	VFMADD231PS Z20, Z18, Z1
+	VFMADD231PS Z20, Z19, Z10
+	VMOVUPS     (DX)(R9*4), Z20
+	VFMADD231PS Z20, Z18, Z2
+	VFMADD231PS Z20, Z19, Z11
+	VMOVUPS     (DX)(R10*4), Z20
+	VFMADD231PS Z20, Z18, Z3
+	VFMADD231PS Z20, Z19, Z12
+	VMOVUPS     (DX)(R11*4), Z20
+	VFMADD231PS Z20, Z18, Z4
+	VFMADD231PS Z20, Z19, Z13
+	VMOVUPS     (DX)(R12*4), Z20
+	VFMADD231PS Z20, Z18, Z5
+	VFMADD231PS Z20, Z19, Z14
+	VMOVUPS     (DX)(R13*4), Z20
+	VFMADD231PS Z20, Z18, Z6
+	VFMADD231PS Z20, Z19, Z15
+	VMOVUPS     (DX)(R14*4), Z20
+	VFMADD231PS Z20, Z18, Z7
+	VFMADD231PS Z20, Z19, Z16
+	VMOVUPS     (DX)(SI*4), Z20
+	VFMADD231PS Z20, Z18, Z8
+	VFMADD231PS Z20, Z19, Z17
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop2x9
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z11, 704(SP)
+	VMOVUPS     Z12, 768(SP)
+	VMOVUPS     Z13, 832(SP)
+	VMOVUPS     Z14, 896(SP)
+	VMOVUPS     Z15, 960(SP)
+	VMOVUPS     Z16, 1024(SP)
+	VMOVUPS     Z17, 1088(SP)
+	JMP         reduce
+
+block3x1:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	PCALIGN $0x20
+
+loop3x1:
+	VMOVUPS     (AX), Z3
+	VMOVUPS     (AX)(CX*1), Z4
+	VMOVUPS     (AX)(CX*2), Z5
+	VMOVUPS     (DX)(SI*4), Z6
+	VFMADD231PS Z6, Z3, Z0
+	VFMADD231PS Z6, Z4, Z1
+	VFMADD231PS Z6, Z5, Z2
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop3x1
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	JMP         reduce
+
+block3x2:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	PCALIGN $0x20
+
+loop3x2:
+	VMOVUPS     (AX), Z6
+	VMOVUPS     (AX)(CX*1), Z7
+	VMOVUPS     (AX)(CX*2), Z8
+	VMOVUPS     (DX)(DI*4), Z9
+	VFMADD231PS Z9, Z6, Z0
+	VFMADD231PS Z9, Z7, Z2
+	VFMADD231PS Z9, Z8, Z4
+	VMOVUPS     (DX)(SI*4), Z9
+	VFMADD231PS Z9, Z6, Z1
+	VFMADD231PS Z9, Z7, Z3
+	VFMADD231PS Z9, Z8, Z5
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop3x2
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	JMP         reduce
+
+block3x3:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	PCALIGN $0x20
+
+loop3x3:
+	VMOVUPS     (AX), Z9
+	VMOVUPS     (AX)(CX*1), Z10
+	VMOVUPS     (AX)(CX*2), Z11
+	VMOVUPS     (DX)(DI*4), Z12
+	VFMADD231PS Z12, Z9, Z0
+	VFMADD231PS Z12, Z10, Z3
+	VFMADD231PS Z12, Z11, Z6
+	VMOVUPS     (DX)(R8*4), Z12
+	VFMADD231PS Z12, Z9, Z1
+	VFMADD231PS Z12, Z10, Z4
+	VFMADD231PS Z12, Z11, Z7
+	VMOVUPS     (DX)(SI*4), Z12
+	VFMADD231PS Z12, Z9, Z2
+	VFMADD231PS Z12, Z10, Z5
+	VFMADD231PS Z12, Z11, Z8
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop3x3
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	JMP         reduce
+
+block3x4:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	PCALIGN $0x20
+
+loop3x4:
+	VMOVUPS     (AX), Z12
+	VMOVUPS     (AX)(CX*1), Z13
+	VMOVUPS     (AX)(CX*2), Z14
+	VMOVUPS     (DX)(DI*4), Z15
+	VFMADD231PS Z15, Z12, Z0
+	VFMADD231PS Z15, Z13, Z4
+	VFMADD231PS Z15, Z14, Z8
+	VMOVUPS     (DX)(R8*4), Z15
+	VFMADD231PS Z15, Z12, Z1
+	VFMADD231PS Z15, Z13, Z5
+	VFMADD231PS Z15, Z14, Z9
+	VMOVUPS     (DX)(R9*4), Z15
+	VFMADD231PS Z15, Z12, Z2
+	VFMADD231PS Z15, Z13, Z6
+	VFMADD231PS Z15, Z14, Z10
+	VMOVUPS     (DX)(SI*4), Z15
+	VFMADD231PS Z15, Z12, Z3
+	VFMADD231PS Z15, Z13, Z7
+	VFMADD231PS Z15, Z14, Z11
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop3x4
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z11, 704(SP)
+	JMP         reduce
+
+block3x5:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	PCALIGN $0x20
+
+loop3x5:
+	VMOVUPS     (AX), Z15
+	VMOVUPS     (AX)(CX*1), Z16
+	VMOVUPS     (AX)(CX*2), Z17
+	VMOVUPS     (DX)(DI*4), Z18
+	VFMADD231PS Z18, Z15, Z0
+	VFMADD231PS Z18, Z16, Z5
+	VFMADD231PS Z18, Z17, Z10
+	VMOVUPS     (DX)(R8*4), Z18
+	VFMADD231PS Z18, Z15, Z1
+	VFMADD231PS Z18, Z16, Z6
+	VFMADD231PS Z18, Z17, Z11
+	VMOVUPS     (DX)(R9*4), Z18
+	VFMADD231PS Z18, Z15, Z2
+	VFMADD231PS Z18, Z16, Z7
+	VFMADD231PS Z18, Z17, Z12
+	VMOVUPS     (DX)(R10*4), Z18
+	VFMADD231PS Z18, Z15, Z3
+	VFMADD231PS Z18, Z16, Z8
+	VFMADD231PS Z18, Z17, Z13
+	VMOVUPS     (DX)(SI*4), Z18
+	VFMADD231PS Z18, Z15, Z4
+	VFMADD231PS Z18, Z16, Z9
+	VFMADD231PS Z18, Z17, Z14
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop3x5
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z11, 704(SP)
+	VMOVUPS     Z12, 768(SP)
+	VMOVUPS     Z13, 832(SP)
+	VMOVUPS     Z14, 896(SP)
+	JMP         reduce
+
+block3x6:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	PCALIGN $0x20
+
+loop3x6:
+	VMOVUPS     (AX), Z18
+	VMOVUPS     (AX)(CX*1), Z19
+	VMOVUPS     (AX)(CX*2), Z20
+	VMOVUPS     (DX)(DI*4), Z21
+	VFMADD231PS Z21, Z18, Z0
+	VFMADD231PS Z21, Z19, Z6
+	VFMADD231PS Z21, Z20, Z12
+	VMOVUPS     (DX)(R8*4), Z21
+	VFMADD231PS Z21, Z18, Z1
+	VFMADD231PS Z21, Z19, Z7
+	VFMADD231PS Z21, Z20, Z13
+	VMOVUPS     (DX)(R9*4), Z21
+	VFMADD231PS Z21, Z18, Z2
+	VFMADD231PS Z21, Z19, Z8
+	VFMADD231PS Z21, Z20, Z14
+	VMOVUPS     (DX)(R10*4), Z21
+	VFMADD231PS Z21, Z18, Z3
+	VFMADD231PS Z21, Z19, Z9
+	VFMADD231PS Z21, Z20, Z15
+	VMOVUPS     (DX)(R11*4), Z21
+	VFMADD231PS Z21, Z18, Z4
+	VFMADD231PS Z21, Z19, Z10
+	VFMADD231PS Z21, Z20, Z16
+	VMOVUPS     (DX)(SI*4), Z21
+	VFMADD231PS Z21, Z18, Z5
+	VFMADD231PS Z21, Z19, Z11
+	VFMADD231PS Z21, Z20, Z17
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop3x6
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z11, 704(SP)
+	VMOVUPS     Z12, 768(SP)
+	VMOVUPS     Z13, 832(SP)
+	VMOVUPS     Z14, 896(SP)
+	VMOVUPS     Z15, 960(SP)
+	VMOVUPS     Z16, 1024(SP)
+	VMOVUPS     Z17, 1088(SP)
+	JMP         reduce
+
+block3x7:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	PCALIGN $0x20
+
+loop3x7:
+	VMOVUPS     (AX), Z21
+	VMOVUPS     (AX)(CX*1), Z22
+	VMOVUPS     (AX)(CX*2), Z23
+	VMOVUPS     (DX)(DI*4), Z24
+	VFMADD231PS Z24, Z21, Z0
+	VFMADD231PS Z24, Z22, Z7
+	VFMADD231PS Z24, Z23, Z14
+	VMOVUPS     (DX)(R8*4), Z24
+	VFMADD231PS Z24, Z21, Z1
+	VFMADD231PS Z24, Z22, Z8
+	VFMADD231PS Z24, Z23, Z15
+	VMOVUPS     (DX)(R9*4), Z24
+	VFMADD231PS Z24, Z21, Z2
+	VFMADD231PS Z24, Z22, Z9
+	VFMADD231PS Z24, Z23, Z16
+	VMOVUPS     (DX)(R10*4), Z24
+	VFMADD231PS Z24, Z21, Z3
+	VFMADD231PS Z24, Z22, Z10
+	VFMADD231PS Z24, Z23, Z17
+	VMOVUPS     (DX)(R11*4), Z24
+	VFMADD231PS Z24, Z21, Z4
+	VFMADD231PS Z24, Z22, Z11
+	VFMADD231PS Z24, Z23, Z18
+	VMOVUPS     (DX)(R12*4), Z24
+	VFMADD231PS Z24, Z21, Z5
+	VFMADD231PS Z24, Z22, Z12
+	VFMADD231PS Z24, Z23, Z19
+	VMOVUPS     (DX)(SI*4), Z24
+	VFMADD231PS Z24, Z21, Z6
+	VFMADD231PS Z24, Z22, Z13
+	VFMADD231PS Z24, Z23, Z20
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop3x7
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z11, 704(SP)
+	VMOVUPS     Z12, 768(SP)
+	VMOVUPS     Z13, 832(SP)
+	VMOVUPS     Z14, 896(SP)
+	VMOVUPS     Z15, 960(SP)
+	VMOVUPS     Z16, 1024(SP)
+	VMOVUPS     Z17, 1088(SP)
+	VMOVUPS     Z18, 1152(SP)
+	VMOVUPS     Z19, 1216(SP)
+	VMOVUPS     Z20, 1280(SP)
+	JMP         reduce
+
+block3x8:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), R13
+	MOVQ    56(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	PCALIGN $0x20
+
+loop3x8:
+	VMOVUPS     (AX), Z24
+	VMOVUPS     (AX)(CX*1), Z25
+	VMOVUPS     (AX)(CX*2), Z26
+	VMOVUPS     (DX)(DI*4), Z27
+	VFMADD231PS Z27, Z24, Z0
+	VFMADD231PS Z27, Z25, Z8
+	VFMADD231PS Z27, Z26, Z16
+	VMOVUPS     (DX)(R8*4), Z27
+	VFMADD231PS Z27, Z24, Z1
+	VFMADD231PS Z27, Z25, Z9
+	VFMADD231PS Z27, Z26, Z17
+	VMOVUPS     (DX)(R9*4), Z27
+	VFMADD231PS Z27, Z24, Z2
+	VFMADD231PS Z27, Z25, Z10
+	VFMADD231PS Z27, Z26, Z18
+	VMOVUPS     (DX)(R10*4), Z27
+	VFMADD231PS Z27, Z24, Z3
+	VFMADD231PS Z27, Z25, Z11
+	VFMADD231PS Z27, Z26, Z19
+	VMOVUPS     (DX)(R11*4), Z27
+	VFMADD231PS Z27, Z24, Z4
+	VFMADD231PS Z27, Z25, Z12
+	VFMADD231PS Z27, Z26, Z20
+	VMOVUPS     (DX)(R12*4), Z27
+	VFMADD231PS Z27, Z24, Z5
+	VFMADD231PS Z27, Z25, Z13
+	VFMADD231PS Z27, Z26, Z21
+	VMOVUPS     (DX)(R13*4), Z27
+	VFMADD231PS Z27, Z24, Z6
+	VFMADD231PS Z27, Z25, Z14
+	VFMADD231PS Z27, Z26, Z22
+	VMOVUPS     (DX)(SI*4), Z27
+	VFMADD231PS Z27, Z24, Z7
+	VFMADD231PS Z27, Z25, Z15
+	VFMADD231PS Z27, Z26, Z23
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop3x8
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z11, 704(SP)
+	VMOVUPS     Z12, 768(SP)
+	VMOVUPS     Z13, 832(SP)
+	VMOVUPS     Z14, 896(SP)
+	VMOVUPS     Z15, 960(SP)
+	VMOVUPS     Z16, 1024(SP)
+	VMOVUPS     Z17, 1088(SP)
+	VMOVUPS     Z18, 1152(SP)
+	VMOVUPS     Z19, 1216(SP)
+	VMOVUPS     Z20, 1280(SP)
+	VMOVUPS     Z21, 1344(SP)
+	VMOVUPS     Z22, 1408(SP)
+	VMOVUPS     Z23, 1472(SP)
+	JMP         reduce
+
+block3x9:
+	MOVQ    a_base+32(FP), AX
+	MOVQ    lda+56(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    x_base+64(FP), DX
+	MOVQ    n+112(FP), BX
+	MOVQ    off_base+88(FP), SI
+	MOVQ    (SI), DI
+	MOVQ    8(SI), R8
+	MOVQ    16(SI), R9
+	MOVQ    24(SI), R10
+	MOVQ    32(SI), R11
+	MOVQ    40(SI), R12
+	MOVQ    48(SI), R13
+	MOVQ    56(SI), R14
+	MOVQ    64(SI), SI
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	VPXORD  Z24, Z24, Z24
+	VPXORD  Z25, Z25, Z25
+	VPXORD  Z26, Z26, Z26
+	PCALIGN $0x20
+
+loop3x9:
+	VMOVUPS     (AX), Z27
+	VMOVUPS     (AX)(CX*1), Z28
+	VMOVUPS     (AX)(CX*2), Z29
+	VMOVUPS     (DX)(DI*4), Z30
+	VFMADD231PS Z30, Z27, Z0
+	VFMADD231PS Z30, Z28, Z9
+	VFMADD231PS Z30, Z29, Z18
+	VMOVUPS     (DX)(R8*4), Z30
+	VFMADD231PS Z30, Z27, Z1
+	VFMADD231PS Z30, Z28, Z10
+	VFMADD231PS Z30, Z29, Z19
+	VMOVUPS     (DX)(R9*4), Z30
+	VFMADD231PS Z30, Z27, Z2
+	VFMADD231PS Z30, Z28, Z11
+	VFMADD231PS Z30, Z29, Z20
+	VMOVUPS     (DX)(R10*4), Z30
+	VFMADD231PS Z30, Z27, Z3
+	VFMADD231PS Z30, Z28, Z12
+	VFMADD231PS Z30, Z29, Z21
+	VMOVUPS     (DX)(R11*4), Z30
+	VFMADD231PS Z30, Z27, Z4
+	VFMADD231PS Z30, Z28, Z13
+	VFMADD231PS Z30, Z29, Z22
+	VMOVUPS     (DX)(R12*4), Z30
+	VFMADD231PS Z30, Z27, Z5
+	VFMADD231PS Z30, Z28, Z14
+	VFMADD231PS Z30, Z29, Z23
+	VMOVUPS     (DX)(R13*4), Z30
+	VFMADD231PS Z30, Z27, Z6
+	VFMADD231PS Z30, Z28, Z15
+	VFMADD231PS Z30, Z29, Z24
+	VMOVUPS     (DX)(R14*4), Z30
+	VFMADD231PS Z30, Z27, Z7
+	VFMADD231PS Z30, Z28, Z16
+	VFMADD231PS Z30, Z29, Z25
+	VMOVUPS     (DX)(SI*4), Z30
+	VFMADD231PS Z30, Z27, Z8
+	VFMADD231PS Z30, Z28, Z17
+	VFMADD231PS Z30, Z29, Z26
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JNZ         loop3x9
+	VMOVUPS     Z0, (SP)
+	VMOVUPS     Z1, 64(SP)
+	VMOVUPS     Z2, 128(SP)
+	VMOVUPS     Z3, 192(SP)
+	VMOVUPS     Z4, 256(SP)
+	VMOVUPS     Z5, 320(SP)
+	VMOVUPS     Z6, 384(SP)
+	VMOVUPS     Z7, 448(SP)
+	VMOVUPS     Z8, 512(SP)
+	VMOVUPS     Z9, 576(SP)
+	VMOVUPS     Z10, 640(SP)
+	VMOVUPS     Z11, 704(SP)
+	VMOVUPS     Z12, 768(SP)
+	VMOVUPS     Z13, 832(SP)
+	VMOVUPS     Z14, 896(SP)
+	VMOVUPS     Z15, 960(SP)
+	VMOVUPS     Z16, 1024(SP)
+	VMOVUPS     Z17, 1088(SP)
+	VMOVUPS     Z18, 1152(SP)
+	VMOVUPS     Z19, 1216(SP)
+	VMOVUPS     Z20, 1280(SP)
+	VMOVUPS     Z21, 1344(SP)
+	VMOVUPS     Z22, 1408(SP)
+	VMOVUPS     Z23, 1472(SP)
+	VMOVUPS     Z24, 1536(SP)
+	VMOVUPS     Z25, 1600(SP)
+	VMOVUPS     Z26, 1664(SP)
+
+reduce:
+	MOVQ d_base+0(FP), AX
+	MOVQ ldd+24(FP), CX
+	SHLQ $0x02, CX
+	MOVQ rows+120(FP), DX
+	XORQ BX, BX
+
+row:
+	MOVQ off_len+96(FP), DI
+	MOVQ AX, SI
+
+tap:
+	VMOVUPS       (SP)(BX*1), Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (SI)
+	ADDQ          $0x04, SI
+	ADDQ          $0x00000040, BX
+	DECQ          DI
+	JNZ           tap
+	ADDQ          CX, AX
+	DECQ          DX
+	JNZ           row
+
+done:
+	VZEROUPPER
+	RET
+
 DATA winogradEvenAVX512<>+0(SB)/4, $0x00000000
 DATA winogradEvenAVX512<>+4(SB)/4, $0x00000004
 DATA winogradEvenAVX512<>+8(SB)/4, $0x00000008

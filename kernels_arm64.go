@@ -63,6 +63,30 @@ func dotsNEON(d, a, x []float32, off []int, n int)
 //go:noescape
 func addRowsNEON(dst, src []float32, rows, n, dstStride, srcStride int)
 
+// stencilRowsNEON sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i]
+// for k < rows ≤ 8 and i < n, n a multiple of 16, with fused multiply-adds in
+// tap order: an outer product of the rows' weights and vectors of x, up to 8
+// rows × 3 vectors a pass over the taps.
+//
+// The caller guarantees len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥ (len(off)−1)·ldw
+// + rows, len(y) ≥ (rows−1)·ldy + n, and off[t] ≥ 0 and off[t] + n ≤ len(x) for
+// every t; lengths are not checked.
+//
+//go:noescape
+func stencilRowsNEON(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32)
+
+// dotsRowsNEON sets d[k*ldd+t], for k < rows ≤ 3 and t < len(off) ≤ 8, to
+// the dot product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16: the
+// products are summed in 4 lanes, l taking the indices ≡ l mod 4, and the lanes
+// are then added pairwise, (l0+l1) + (l2+l3).
+//
+// The caller guarantees len(off) ≥ 1, len(d) ≥ (rows−1)·ldd + len(off), len(a) ≥
+// (rows−1)·lda + n, and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are not
+// checked.
+//
+//go:noescape
+func dotsRowsNEON(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int)
+
 // winogradInNEON sets dst[p*dstStride+t] = (Bᵀ d B)[p/6][p%6] for t < n and
 // the 6x6 tiles d[i][j] = src[i*ld+4*t+j], 4 tiles at a time (NEON).
 // n is a multiple of 4; the caller guarantees len(src) >= 5*ld+4*n+4

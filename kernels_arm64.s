@@ -1469,6 +1469,3131 @@ addRowsNEON_next:
 addRowsNEON_done:
 	RET	
 
+// func stencilRowsNEON(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32)
+//
+// Register use, for r rows of nv vectors: V0… the weights, then nv of x,
+// V(32−r·nv)-V31 accumulators; R0 y, R1 ldy·4, R2 x, R3 w, R4 ldw·4 less the
+// weights' bytes, R5 off, R6 its end, R7 n, R8 bias, R9-R13 loops.
+TEXT ·stencilRowsNEON(SB), NOSPLIT, $0-152
+	MOVD	rows+120(FP), R9
+	CMP	$1, R9
+	BEQ	stencilRowsNEON_rows1
+	CMP	$2, R9
+	BEQ	stencilRowsNEON_rows2
+	CMP	$3, R9
+	BEQ	stencilRowsNEON_rows3
+	CMP	$4, R9
+	BEQ	stencilRowsNEON_rows4
+	CMP	$5, R9
+	BEQ	stencilRowsNEON_rows5
+	CMP	$6, R9
+	BEQ	stencilRowsNEON_rows6
+	CMP	$7, R9
+	BEQ	stencilRowsNEON_rows7
+	CMP	$8, R9
+	BEQ	stencilRowsNEON_rows8
+	RET	
+stencilRowsNEON_rows1:
+	MOVD	y_base+0(FP), R0
+	MOVD	ldy+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	x_base+32(FP), R2
+	MOVD	w_base+56(FP), R3
+	MOVD	ldw+80(FP), R4
+	LSL	$2, R4, R4
+	SUB	$4, R4, R4
+	MOVD	off_base+88(FP), R5
+	MOVD	off_len+96(FP), R6
+	ADD	R6<<3, R5, R6
+	MOVD	n+112(FP), R7
+	MOVD	bias_base+128(FP), R8
+stencilRowsNEON_block1:
+	CMP	$32, R7
+	BLT	stencilRowsNEON_tail1
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VMOV	V24.B16, V26.B16
+	VMOV	V24.B16, V27.B16
+	VMOV	V24.B16, V28.B16
+	VMOV	V24.B16, V29.B16
+	VMOV	V24.B16, V30.B16
+	VMOV	V24.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps1x8:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1R.P	4(R10), [V0.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V1.S4, V2.S4, V3.S4, V4.S4]
+	VLD1.P	64(R11), [V5.S4, V6.S4, V7.S4, V8.S4]
+	VFMLA	V0.S4, V1.S4, V24.S4
+	VFMLA	V0.S4, V2.S4, V25.S4
+	VFMLA	V0.S4, V3.S4, V26.S4
+	VFMLA	V0.S4, V4.S4, V27.S4
+	VFMLA	V0.S4, V5.S4, V28.S4
+	VFMLA	V0.S4, V6.S4, V29.S4
+	VFMLA	V0.S4, V7.S4, V30.S4
+	VFMLA	V0.S4, V8.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps1x8
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R13)
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R13)
+	ADD	$128, R2, R2
+	ADD	$128, R0, R0
+	SUB	$32, R7, R7
+	B	stencilRowsNEON_block1
+stencilRowsNEON_tail1:
+	CMP	$16, R7
+	BLT	stencilRowsNEON_skip1x4
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VMOV	V28.B16, V30.B16
+	VMOV	V28.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps1x4:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1R.P	4(R10), [V0.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V1.S4, V2.S4, V3.S4, V4.S4]
+	VFMLA	V0.S4, V1.S4, V28.S4
+	VFMLA	V0.S4, V2.S4, V29.S4
+	VFMLA	V0.S4, V3.S4, V30.S4
+	VFMLA	V0.S4, V4.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps1x4
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R13)
+	ADD	$64, R2, R2
+	ADD	$64, R0, R0
+	SUB	$16, R7, R7
+stencilRowsNEON_skip1x4:
+	RET	
+stencilRowsNEON_rows2:
+	MOVD	y_base+0(FP), R0
+	MOVD	ldy+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	x_base+32(FP), R2
+	MOVD	w_base+56(FP), R3
+	MOVD	ldw+80(FP), R4
+	LSL	$2, R4, R4
+	SUB	$8, R4, R4
+	MOVD	off_base+88(FP), R5
+	MOVD	off_len+96(FP), R6
+	ADD	R6<<3, R5, R6
+	MOVD	n+112(FP), R7
+	MOVD	bias_base+128(FP), R8
+stencilRowsNEON_block2:
+	CMP	$32, R7
+	BLT	stencilRowsNEON_tail2
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V16.S4]
+	VMOV	V16.B16, V17.B16
+	VMOV	V16.B16, V18.B16
+	VMOV	V16.B16, V19.B16
+	VMOV	V16.B16, V20.B16
+	VMOV	V16.B16, V21.B16
+	VMOV	V16.B16, V22.B16
+	VMOV	V16.B16, V23.B16
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VMOV	V24.B16, V26.B16
+	VMOV	V24.B16, V27.B16
+	VMOV	V24.B16, V28.B16
+	VMOV	V24.B16, V29.B16
+	VMOV	V24.B16, V30.B16
+	VMOV	V24.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps2x8:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1R.P	4(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V2.S4, V3.S4, V4.S4, V5.S4]
+	VLD1.P	64(R11), [V6.S4, V7.S4, V8.S4, V9.S4]
+	VFMLA	V0.S4, V2.S4, V16.S4
+	VFMLA	V0.S4, V3.S4, V17.S4
+	VFMLA	V0.S4, V4.S4, V18.S4
+	VFMLA	V0.S4, V5.S4, V19.S4
+	VFMLA	V0.S4, V6.S4, V20.S4
+	VFMLA	V0.S4, V7.S4, V21.S4
+	VFMLA	V0.S4, V8.S4, V22.S4
+	VFMLA	V0.S4, V9.S4, V23.S4
+	VFMLA	V1.S4, V2.S4, V24.S4
+	VFMLA	V1.S4, V3.S4, V25.S4
+	VFMLA	V1.S4, V4.S4, V26.S4
+	VFMLA	V1.S4, V5.S4, V27.S4
+	VFMLA	V1.S4, V6.S4, V28.S4
+	VFMLA	V1.S4, V7.S4, V29.S4
+	VFMLA	V1.S4, V8.S4, V30.S4
+	VFMLA	V1.S4, V9.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps2x8
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R13)
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R13)
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R13)
+	ADD	$128, R2, R2
+	ADD	$128, R0, R0
+	SUB	$32, R7, R7
+	B	stencilRowsNEON_block2
+stencilRowsNEON_tail2:
+	CMP	$16, R7
+	BLT	stencilRowsNEON_skip2x4
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VMOV	V24.B16, V26.B16
+	VMOV	V24.B16, V27.B16
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VMOV	V28.B16, V30.B16
+	VMOV	V28.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps2x4:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1R.P	4(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V2.S4, V3.S4, V4.S4, V5.S4]
+	VFMLA	V0.S4, V2.S4, V24.S4
+	VFMLA	V0.S4, V3.S4, V25.S4
+	VFMLA	V0.S4, V4.S4, V26.S4
+	VFMLA	V0.S4, V5.S4, V27.S4
+	VFMLA	V1.S4, V2.S4, V28.S4
+	VFMLA	V1.S4, V3.S4, V29.S4
+	VFMLA	V1.S4, V4.S4, V30.S4
+	VFMLA	V1.S4, V5.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps2x4
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R13)
+	ADD	$64, R2, R2
+	ADD	$64, R0, R0
+	SUB	$16, R7, R7
+stencilRowsNEON_skip2x4:
+	RET	
+stencilRowsNEON_rows3:
+	MOVD	y_base+0(FP), R0
+	MOVD	ldy+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	x_base+32(FP), R2
+	MOVD	w_base+56(FP), R3
+	MOVD	ldw+80(FP), R4
+	LSL	$2, R4, R4
+	SUB	$12, R4, R4
+	MOVD	off_base+88(FP), R5
+	MOVD	off_len+96(FP), R6
+	ADD	R6<<3, R5, R6
+	MOVD	n+112(FP), R7
+	MOVD	bias_base+128(FP), R8
+stencilRowsNEON_block3:
+	CMP	$28, R7
+	BLT	stencilRowsNEON_tail3
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V11.S4]
+	VMOV	V11.B16, V12.B16
+	VMOV	V11.B16, V13.B16
+	VMOV	V11.B16, V14.B16
+	VMOV	V11.B16, V15.B16
+	VMOV	V11.B16, V16.B16
+	VMOV	V11.B16, V17.B16
+	VLD1R.P	4(R13), [V18.S4]
+	VMOV	V18.B16, V19.B16
+	VMOV	V18.B16, V20.B16
+	VMOV	V18.B16, V21.B16
+	VMOV	V18.B16, V22.B16
+	VMOV	V18.B16, V23.B16
+	VMOV	V18.B16, V24.B16
+	VLD1R.P	4(R13), [V25.S4]
+	VMOV	V25.B16, V26.B16
+	VMOV	V25.B16, V27.B16
+	VMOV	V25.B16, V28.B16
+	VMOV	V25.B16, V29.B16
+	VMOV	V25.B16, V30.B16
+	VMOV	V25.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps3x7:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1R.P	4(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	VLD1R.P	4(R10), [V2.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V3.S4, V4.S4, V5.S4, V6.S4]
+	VLD1.P	48(R11), [V7.S4, V8.S4, V9.S4]
+	VFMLA	V0.S4, V3.S4, V11.S4
+	VFMLA	V0.S4, V4.S4, V12.S4
+	VFMLA	V0.S4, V5.S4, V13.S4
+	VFMLA	V0.S4, V6.S4, V14.S4
+	VFMLA	V0.S4, V7.S4, V15.S4
+	VFMLA	V0.S4, V8.S4, V16.S4
+	VFMLA	V0.S4, V9.S4, V17.S4
+	VFMLA	V1.S4, V3.S4, V18.S4
+	VFMLA	V1.S4, V4.S4, V19.S4
+	VFMLA	V1.S4, V5.S4, V20.S4
+	VFMLA	V1.S4, V6.S4, V21.S4
+	VFMLA	V1.S4, V7.S4, V22.S4
+	VFMLA	V1.S4, V8.S4, V23.S4
+	VFMLA	V1.S4, V9.S4, V24.S4
+	VFMLA	V2.S4, V3.S4, V25.S4
+	VFMLA	V2.S4, V4.S4, V26.S4
+	VFMLA	V2.S4, V5.S4, V27.S4
+	VFMLA	V2.S4, V6.S4, V28.S4
+	VFMLA	V2.S4, V7.S4, V29.S4
+	VFMLA	V2.S4, V8.S4, V30.S4
+	VFMLA	V2.S4, V9.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps3x7
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V11.S4, V12.S4, V13.S4, V14.S4], 64(R13)
+	VST1.P	[V15.S4, V16.S4, V17.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V18.S4, V19.S4, V20.S4, V21.S4], 64(R13)
+	VST1.P	[V22.S4, V23.S4, V24.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V25.S4, V26.S4, V27.S4, V28.S4], 64(R13)
+	VST1.P	[V29.S4, V30.S4, V31.S4], 48(R13)
+	ADD	$112, R2, R2
+	ADD	$112, R0, R0
+	SUB	$28, R7, R7
+	B	stencilRowsNEON_block3
+stencilRowsNEON_tail3:
+	CMP	$16, R7
+	BLT	stencilRowsNEON_skip3x4
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VMOV	V20.B16, V22.B16
+	VMOV	V20.B16, V23.B16
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VMOV	V24.B16, V26.B16
+	VMOV	V24.B16, V27.B16
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VMOV	V28.B16, V30.B16
+	VMOV	V28.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps3x4:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1R.P	4(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	VLD1R.P	4(R10), [V2.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V3.S4, V4.S4, V5.S4, V6.S4]
+	VFMLA	V0.S4, V3.S4, V20.S4
+	VFMLA	V0.S4, V4.S4, V21.S4
+	VFMLA	V0.S4, V5.S4, V22.S4
+	VFMLA	V0.S4, V6.S4, V23.S4
+	VFMLA	V1.S4, V3.S4, V24.S4
+	VFMLA	V1.S4, V4.S4, V25.S4
+	VFMLA	V1.S4, V5.S4, V26.S4
+	VFMLA	V1.S4, V6.S4, V27.S4
+	VFMLA	V2.S4, V3.S4, V28.S4
+	VFMLA	V2.S4, V4.S4, V29.S4
+	VFMLA	V2.S4, V5.S4, V30.S4
+	VFMLA	V2.S4, V6.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps3x4
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R13)
+	ADD	$64, R2, R2
+	ADD	$64, R0, R0
+	SUB	$16, R7, R7
+stencilRowsNEON_skip3x4:
+	CMP	$8, R7
+	BLT	stencilRowsNEON_skip3x2
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V26.S4]
+	VMOV	V26.B16, V27.B16
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VLD1R.P	4(R13), [V30.S4]
+	VMOV	V30.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps3x2:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1R.P	4(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	VLD1R.P	4(R10), [V2.S4]
+	ADD	R4, R10, R10
+	VLD1.P	32(R11), [V3.S4, V4.S4]
+	VFMLA	V0.S4, V3.S4, V26.S4
+	VFMLA	V0.S4, V4.S4, V27.S4
+	VFMLA	V1.S4, V3.S4, V28.S4
+	VFMLA	V1.S4, V4.S4, V29.S4
+	VFMLA	V2.S4, V3.S4, V30.S4
+	VFMLA	V2.S4, V4.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps3x2
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V26.S4, V27.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V30.S4, V31.S4], 32(R13)
+	ADD	$32, R2, R2
+	ADD	$32, R0, R0
+	SUB	$8, R7, R7
+stencilRowsNEON_skip3x2:
+	CMP	$4, R7
+	BLT	stencilRowsNEON_skip3x1
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V29.S4]
+	VLD1R.P	4(R13), [V30.S4]
+	VLD1R.P	4(R13), [V31.S4]
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps3x1:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1R.P	4(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	VLD1R.P	4(R10), [V2.S4]
+	ADD	R4, R10, R10
+	VLD1.P	16(R11), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V29.S4
+	VFMLA	V1.S4, V3.S4, V30.S4
+	VFMLA	V2.S4, V3.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps3x1
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V29.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V30.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V31.S4], 16(R13)
+	ADD	$16, R2, R2
+	ADD	$16, R0, R0
+	SUB	$4, R7, R7
+stencilRowsNEON_skip3x1:
+	RET	
+stencilRowsNEON_rows4:
+	MOVD	y_base+0(FP), R0
+	MOVD	ldy+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	x_base+32(FP), R2
+	MOVD	w_base+56(FP), R3
+	MOVD	ldw+80(FP), R4
+	LSL	$2, R4, R4
+	SUB	$16, R4, R4
+	MOVD	off_base+88(FP), R5
+	MOVD	off_len+96(FP), R6
+	ADD	R6<<3, R5, R6
+	MOVD	n+112(FP), R7
+	MOVD	bias_base+128(FP), R8
+stencilRowsNEON_block4:
+	CMP	$24, R7
+	BLT	stencilRowsNEON_tail4
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V8.S4]
+	VMOV	V8.B16, V9.B16
+	VMOV	V8.B16, V10.B16
+	VMOV	V8.B16, V11.B16
+	VMOV	V8.B16, V12.B16
+	VMOV	V8.B16, V13.B16
+	VLD1R.P	4(R13), [V14.S4]
+	VMOV	V14.B16, V15.B16
+	VMOV	V14.B16, V16.B16
+	VMOV	V14.B16, V17.B16
+	VMOV	V14.B16, V18.B16
+	VMOV	V14.B16, V19.B16
+	VLD1R.P	4(R13), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VMOV	V20.B16, V22.B16
+	VMOV	V20.B16, V23.B16
+	VMOV	V20.B16, V24.B16
+	VMOV	V20.B16, V25.B16
+	VLD1R.P	4(R13), [V26.S4]
+	VMOV	V26.B16, V27.B16
+	VMOV	V26.B16, V28.B16
+	VMOV	V26.B16, V29.B16
+	VMOV	V26.B16, V30.B16
+	VMOV	V26.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps4x6:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V1.S4, V2.S4, V3.S4, V4.S4]
+	VLD1.P	32(R11), [V5.S4, V6.S4]
+	WORD	$0x4f801028	// fmla v8.4s, v1.4s, v0.s[0]
+	WORD	$0x4f801049	// fmla v9.4s, v2.4s, v0.s[0]
+	WORD	$0x4f80106a	// fmla v10.4s, v3.4s, v0.s[0]
+	WORD	$0x4f80108b	// fmla v11.4s, v4.4s, v0.s[0]
+	WORD	$0x4f8010ac	// fmla v12.4s, v5.4s, v0.s[0]
+	WORD	$0x4f8010cd	// fmla v13.4s, v6.4s, v0.s[0]
+	WORD	$0x4fa0102e	// fmla v14.4s, v1.4s, v0.s[1]
+	WORD	$0x4fa0104f	// fmla v15.4s, v2.4s, v0.s[1]
+	WORD	$0x4fa01070	// fmla v16.4s, v3.4s, v0.s[1]
+	WORD	$0x4fa01091	// fmla v17.4s, v4.4s, v0.s[1]
+	WORD	$0x4fa010b2	// fmla v18.4s, v5.4s, v0.s[1]
+	WORD	$0x4fa010d3	// fmla v19.4s, v6.4s, v0.s[1]
+	WORD	$0x4f801834	// fmla v20.4s, v1.4s, v0.s[2]
+	WORD	$0x4f801855	// fmla v21.4s, v2.4s, v0.s[2]
+	WORD	$0x4f801876	// fmla v22.4s, v3.4s, v0.s[2]
+	WORD	$0x4f801897	// fmla v23.4s, v4.4s, v0.s[2]
+	WORD	$0x4f8018b8	// fmla v24.4s, v5.4s, v0.s[2]
+	WORD	$0x4f8018d9	// fmla v25.4s, v6.4s, v0.s[2]
+	WORD	$0x4fa0183a	// fmla v26.4s, v1.4s, v0.s[3]
+	WORD	$0x4fa0185b	// fmla v27.4s, v2.4s, v0.s[3]
+	WORD	$0x4fa0187c	// fmla v28.4s, v3.4s, v0.s[3]
+	WORD	$0x4fa0189d	// fmla v29.4s, v4.4s, v0.s[3]
+	WORD	$0x4fa018be	// fmla v30.4s, v5.4s, v0.s[3]
+	WORD	$0x4fa018df	// fmla v31.4s, v6.4s, v0.s[3]
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps4x6
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V8.S4, V9.S4, V10.S4, V11.S4], 64(R13)
+	VST1.P	[V12.S4, V13.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V14.S4, V15.S4, V16.S4, V17.S4], 64(R13)
+	VST1.P	[V18.S4, V19.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R13)
+	VST1.P	[V24.S4, V25.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V26.S4, V27.S4, V28.S4, V29.S4], 64(R13)
+	VST1.P	[V30.S4, V31.S4], 32(R13)
+	ADD	$96, R2, R2
+	ADD	$96, R0, R0
+	SUB	$24, R7, R7
+	B	stencilRowsNEON_block4
+stencilRowsNEON_tail4:
+	CMP	$16, R7
+	BLT	stencilRowsNEON_skip4x4
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V16.S4]
+	VMOV	V16.B16, V17.B16
+	VMOV	V16.B16, V18.B16
+	VMOV	V16.B16, V19.B16
+	VLD1R.P	4(R13), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VMOV	V20.B16, V22.B16
+	VMOV	V20.B16, V23.B16
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VMOV	V24.B16, V26.B16
+	VMOV	V24.B16, V27.B16
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VMOV	V28.B16, V30.B16
+	VMOV	V28.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps4x4:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V1.S4, V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801030	// fmla v16.4s, v1.4s, v0.s[0]
+	WORD	$0x4f801051	// fmla v17.4s, v2.4s, v0.s[0]
+	WORD	$0x4f801072	// fmla v18.4s, v3.4s, v0.s[0]
+	WORD	$0x4f801093	// fmla v19.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa01034	// fmla v20.4s, v1.4s, v0.s[1]
+	WORD	$0x4fa01055	// fmla v21.4s, v2.4s, v0.s[1]
+	WORD	$0x4fa01076	// fmla v22.4s, v3.4s, v0.s[1]
+	WORD	$0x4fa01097	// fmla v23.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801838	// fmla v24.4s, v1.4s, v0.s[2]
+	WORD	$0x4f801859	// fmla v25.4s, v2.4s, v0.s[2]
+	WORD	$0x4f80187a	// fmla v26.4s, v3.4s, v0.s[2]
+	WORD	$0x4f80189b	// fmla v27.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa0183c	// fmla v28.4s, v1.4s, v0.s[3]
+	WORD	$0x4fa0185d	// fmla v29.4s, v2.4s, v0.s[3]
+	WORD	$0x4fa0187e	// fmla v30.4s, v3.4s, v0.s[3]
+	WORD	$0x4fa0189f	// fmla v31.4s, v4.4s, v0.s[3]
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps4x4
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R13)
+	ADD	$64, R2, R2
+	ADD	$64, R0, R0
+	SUB	$16, R7, R7
+stencilRowsNEON_skip4x4:
+	CMP	$8, R7
+	BLT	stencilRowsNEON_skip4x2
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VLD1R.P	4(R13), [V26.S4]
+	VMOV	V26.B16, V27.B16
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VLD1R.P	4(R13), [V30.S4]
+	VMOV	V30.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps4x2:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	ADD	R4, R10, R10
+	VLD1.P	32(R11), [V1.S4, V2.S4]
+	WORD	$0x4f801038	// fmla v24.4s, v1.4s, v0.s[0]
+	WORD	$0x4f801059	// fmla v25.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0103a	// fmla v26.4s, v1.4s, v0.s[1]
+	WORD	$0x4fa0105b	// fmla v27.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80183c	// fmla v28.4s, v1.4s, v0.s[2]
+	WORD	$0x4f80185d	// fmla v29.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa0183e	// fmla v30.4s, v1.4s, v0.s[3]
+	WORD	$0x4fa0185f	// fmla v31.4s, v2.4s, v0.s[3]
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps4x2
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V26.S4, V27.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V30.S4, V31.S4], 32(R13)
+	ADD	$32, R2, R2
+	ADD	$32, R0, R0
+	SUB	$8, R7, R7
+stencilRowsNEON_skip4x2:
+	RET	
+stencilRowsNEON_rows5:
+	MOVD	y_base+0(FP), R0
+	MOVD	ldy+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	x_base+32(FP), R2
+	MOVD	w_base+56(FP), R3
+	MOVD	ldw+80(FP), R4
+	LSL	$2, R4, R4
+	SUB	$20, R4, R4
+	MOVD	off_base+88(FP), R5
+	MOVD	off_len+96(FP), R6
+	ADD	R6<<3, R5, R6
+	MOVD	n+112(FP), R7
+	MOVD	bias_base+128(FP), R8
+stencilRowsNEON_block5:
+	CMP	$20, R7
+	BLT	stencilRowsNEON_tail5
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V7.S4]
+	VMOV	V7.B16, V8.B16
+	VMOV	V7.B16, V9.B16
+	VMOV	V7.B16, V10.B16
+	VMOV	V7.B16, V11.B16
+	VLD1R.P	4(R13), [V12.S4]
+	VMOV	V12.B16, V13.B16
+	VMOV	V12.B16, V14.B16
+	VMOV	V12.B16, V15.B16
+	VMOV	V12.B16, V16.B16
+	VLD1R.P	4(R13), [V17.S4]
+	VMOV	V17.B16, V18.B16
+	VMOV	V17.B16, V19.B16
+	VMOV	V17.B16, V20.B16
+	VMOV	V17.B16, V21.B16
+	VLD1R.P	4(R13), [V22.S4]
+	VMOV	V22.B16, V23.B16
+	VMOV	V22.B16, V24.B16
+	VMOV	V22.B16, V25.B16
+	VMOV	V22.B16, V26.B16
+	VLD1R.P	4(R13), [V27.S4]
+	VMOV	V27.B16, V28.B16
+	VMOV	V27.B16, V29.B16
+	VMOV	V27.B16, V30.B16
+	VMOV	V27.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps5x5:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V2.S4, V3.S4, V4.S4, V5.S4]
+	VLD1.P	16(R11), [V6.S4]
+	WORD	$0x4f801047	// fmla v7.4s, v2.4s, v0.s[0]
+	WORD	$0x4f801068	// fmla v8.4s, v3.4s, v0.s[0]
+	WORD	$0x4f801089	// fmla v9.4s, v4.4s, v0.s[0]
+	WORD	$0x4f8010aa	// fmla v10.4s, v5.4s, v0.s[0]
+	WORD	$0x4f8010cb	// fmla v11.4s, v6.4s, v0.s[0]
+	WORD	$0x4fa0104c	// fmla v12.4s, v2.4s, v0.s[1]
+	WORD	$0x4fa0106d	// fmla v13.4s, v3.4s, v0.s[1]
+	WORD	$0x4fa0108e	// fmla v14.4s, v4.4s, v0.s[1]
+	WORD	$0x4fa010af	// fmla v15.4s, v5.4s, v0.s[1]
+	WORD	$0x4fa010d0	// fmla v16.4s, v6.4s, v0.s[1]
+	WORD	$0x4f801851	// fmla v17.4s, v2.4s, v0.s[2]
+	WORD	$0x4f801872	// fmla v18.4s, v3.4s, v0.s[2]
+	WORD	$0x4f801893	// fmla v19.4s, v4.4s, v0.s[2]
+	WORD	$0x4f8018b4	// fmla v20.4s, v5.4s, v0.s[2]
+	WORD	$0x4f8018d5	// fmla v21.4s, v6.4s, v0.s[2]
+	WORD	$0x4fa01856	// fmla v22.4s, v2.4s, v0.s[3]
+	WORD	$0x4fa01877	// fmla v23.4s, v3.4s, v0.s[3]
+	WORD	$0x4fa01898	// fmla v24.4s, v4.4s, v0.s[3]
+	WORD	$0x4fa018b9	// fmla v25.4s, v5.4s, v0.s[3]
+	WORD	$0x4fa018da	// fmla v26.4s, v6.4s, v0.s[3]
+	VFMLA	V1.S4, V2.S4, V27.S4
+	VFMLA	V1.S4, V3.S4, V28.S4
+	VFMLA	V1.S4, V4.S4, V29.S4
+	VFMLA	V1.S4, V5.S4, V30.S4
+	VFMLA	V1.S4, V6.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps5x5
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V7.S4, V8.S4, V9.S4, V10.S4], 64(R13)
+	VST1.P	[V11.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V12.S4, V13.S4, V14.S4, V15.S4], 64(R13)
+	VST1.P	[V16.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V17.S4, V18.S4, V19.S4, V20.S4], 64(R13)
+	VST1.P	[V21.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V22.S4, V23.S4, V24.S4, V25.S4], 64(R13)
+	VST1.P	[V26.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V27.S4, V28.S4, V29.S4, V30.S4], 64(R13)
+	VST1.P	[V31.S4], 16(R13)
+	ADD	$80, R2, R2
+	ADD	$80, R0, R0
+	SUB	$20, R7, R7
+	B	stencilRowsNEON_block5
+stencilRowsNEON_tail5:
+	CMP	$16, R7
+	BLT	stencilRowsNEON_skip5x4
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V12.S4]
+	VMOV	V12.B16, V13.B16
+	VMOV	V12.B16, V14.B16
+	VMOV	V12.B16, V15.B16
+	VLD1R.P	4(R13), [V16.S4]
+	VMOV	V16.B16, V17.B16
+	VMOV	V16.B16, V18.B16
+	VMOV	V16.B16, V19.B16
+	VLD1R.P	4(R13), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VMOV	V20.B16, V22.B16
+	VMOV	V20.B16, V23.B16
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VMOV	V24.B16, V26.B16
+	VMOV	V24.B16, V27.B16
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VMOV	V28.B16, V30.B16
+	VMOV	V28.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps5x4:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V2.S4, V3.S4, V4.S4, V5.S4]
+	WORD	$0x4f80104c	// fmla v12.4s, v2.4s, v0.s[0]
+	WORD	$0x4f80106d	// fmla v13.4s, v3.4s, v0.s[0]
+	WORD	$0x4f80108e	// fmla v14.4s, v4.4s, v0.s[0]
+	WORD	$0x4f8010af	// fmla v15.4s, v5.4s, v0.s[0]
+	WORD	$0x4fa01050	// fmla v16.4s, v2.4s, v0.s[1]
+	WORD	$0x4fa01071	// fmla v17.4s, v3.4s, v0.s[1]
+	WORD	$0x4fa01092	// fmla v18.4s, v4.4s, v0.s[1]
+	WORD	$0x4fa010b3	// fmla v19.4s, v5.4s, v0.s[1]
+	WORD	$0x4f801854	// fmla v20.4s, v2.4s, v0.s[2]
+	WORD	$0x4f801875	// fmla v21.4s, v3.4s, v0.s[2]
+	WORD	$0x4f801896	// fmla v22.4s, v4.4s, v0.s[2]
+	WORD	$0x4f8018b7	// fmla v23.4s, v5.4s, v0.s[2]
+	WORD	$0x4fa01858	// fmla v24.4s, v2.4s, v0.s[3]
+	WORD	$0x4fa01879	// fmla v25.4s, v3.4s, v0.s[3]
+	WORD	$0x4fa0189a	// fmla v26.4s, v4.4s, v0.s[3]
+	WORD	$0x4fa018bb	// fmla v27.4s, v5.4s, v0.s[3]
+	VFMLA	V1.S4, V2.S4, V28.S4
+	VFMLA	V1.S4, V3.S4, V29.S4
+	VFMLA	V1.S4, V4.S4, V30.S4
+	VFMLA	V1.S4, V5.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps5x4
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V12.S4, V13.S4, V14.S4, V15.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R13)
+	ADD	$64, R2, R2
+	ADD	$64, R0, R0
+	SUB	$16, R7, R7
+stencilRowsNEON_skip5x4:
+	CMP	$8, R7
+	BLT	stencilRowsNEON_skip5x2
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V22.S4]
+	VMOV	V22.B16, V23.B16
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VLD1R.P	4(R13), [V26.S4]
+	VMOV	V26.B16, V27.B16
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VLD1R.P	4(R13), [V30.S4]
+	VMOV	V30.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps5x2:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	ADD	R4, R10, R10
+	VLD1.P	32(R11), [V2.S4, V3.S4]
+	WORD	$0x4f801056	// fmla v22.4s, v2.4s, v0.s[0]
+	WORD	$0x4f801077	// fmla v23.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa01058	// fmla v24.4s, v2.4s, v0.s[1]
+	WORD	$0x4fa01079	// fmla v25.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80185a	// fmla v26.4s, v2.4s, v0.s[2]
+	WORD	$0x4f80187b	// fmla v27.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa0185c	// fmla v28.4s, v2.4s, v0.s[3]
+	WORD	$0x4fa0187d	// fmla v29.4s, v3.4s, v0.s[3]
+	VFMLA	V1.S4, V2.S4, V30.S4
+	VFMLA	V1.S4, V3.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps5x2
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V22.S4, V23.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V26.S4, V27.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V30.S4, V31.S4], 32(R13)
+	ADD	$32, R2, R2
+	ADD	$32, R0, R0
+	SUB	$8, R7, R7
+stencilRowsNEON_skip5x2:
+	CMP	$4, R7
+	BLT	stencilRowsNEON_skip5x1
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V27.S4]
+	VLD1R.P	4(R13), [V28.S4]
+	VLD1R.P	4(R13), [V29.S4]
+	VLD1R.P	4(R13), [V30.S4]
+	VLD1R.P	4(R13), [V31.S4]
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps5x1:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	ADD	R4, R10, R10
+	VLD1.P	16(R11), [V2.S4]
+	WORD	$0x4f80105b	// fmla v27.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0105c	// fmla v28.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80185d	// fmla v29.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa0185e	// fmla v30.4s, v2.4s, v0.s[3]
+	VFMLA	V1.S4, V2.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps5x1
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V27.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V29.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V30.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V31.S4], 16(R13)
+	ADD	$16, R2, R2
+	ADD	$16, R0, R0
+	SUB	$4, R7, R7
+stencilRowsNEON_skip5x1:
+	RET	
+stencilRowsNEON_rows6:
+	MOVD	y_base+0(FP), R0
+	MOVD	ldy+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	x_base+32(FP), R2
+	MOVD	w_base+56(FP), R3
+	MOVD	ldw+80(FP), R4
+	LSL	$2, R4, R4
+	SUB	$24, R4, R4
+	MOVD	off_base+88(FP), R5
+	MOVD	off_len+96(FP), R6
+	ADD	R6<<3, R5, R6
+	MOVD	n+112(FP), R7
+	MOVD	bias_base+128(FP), R8
+stencilRowsNEON_block6:
+	CMP	$16, R7
+	BLT	stencilRowsNEON_tail6
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V8.S4]
+	VMOV	V8.B16, V9.B16
+	VMOV	V8.B16, V10.B16
+	VMOV	V8.B16, V11.B16
+	VLD1R.P	4(R13), [V12.S4]
+	VMOV	V12.B16, V13.B16
+	VMOV	V12.B16, V14.B16
+	VMOV	V12.B16, V15.B16
+	VLD1R.P	4(R13), [V16.S4]
+	VMOV	V16.B16, V17.B16
+	VMOV	V16.B16, V18.B16
+	VMOV	V16.B16, V19.B16
+	VLD1R.P	4(R13), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VMOV	V20.B16, V22.B16
+	VMOV	V20.B16, V23.B16
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VMOV	V24.B16, V26.B16
+	VMOV	V24.B16, V27.B16
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VMOV	V28.B16, V30.B16
+	VMOV	V28.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps6x4:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	VLD1R.P	4(R10), [V2.S4]
+	ADD	R4, R10, R10
+	VLD1.P	64(R11), [V3.S4, V4.S4, V5.S4, V6.S4]
+	WORD	$0x4f801068	// fmla v8.4s, v3.4s, v0.s[0]
+	WORD	$0x4f801089	// fmla v9.4s, v4.4s, v0.s[0]
+	WORD	$0x4f8010aa	// fmla v10.4s, v5.4s, v0.s[0]
+	WORD	$0x4f8010cb	// fmla v11.4s, v6.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4fa010ae	// fmla v14.4s, v5.4s, v0.s[1]
+	WORD	$0x4fa010cf	// fmla v15.4s, v6.4s, v0.s[1]
+	WORD	$0x4f801870	// fmla v16.4s, v3.4s, v0.s[2]
+	WORD	$0x4f801891	// fmla v17.4s, v4.4s, v0.s[2]
+	WORD	$0x4f8018b2	// fmla v18.4s, v5.4s, v0.s[2]
+	WORD	$0x4f8018d3	// fmla v19.4s, v6.4s, v0.s[2]
+	WORD	$0x4fa01874	// fmla v20.4s, v3.4s, v0.s[3]
+	WORD	$0x4fa01895	// fmla v21.4s, v4.4s, v0.s[3]
+	WORD	$0x4fa018b6	// fmla v22.4s, v5.4s, v0.s[3]
+	WORD	$0x4fa018d7	// fmla v23.4s, v6.4s, v0.s[3]
+	VFMLA	V1.S4, V3.S4, V24.S4
+	VFMLA	V1.S4, V4.S4, V25.S4
+	VFMLA	V1.S4, V5.S4, V26.S4
+	VFMLA	V1.S4, V6.S4, V27.S4
+	VFMLA	V2.S4, V3.S4, V28.S4
+	VFMLA	V2.S4, V4.S4, V29.S4
+	VFMLA	V2.S4, V5.S4, V30.S4
+	VFMLA	V2.S4, V6.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps6x4
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V8.S4, V9.S4, V10.S4, V11.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V12.S4, V13.S4, V14.S4, V15.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4, V26.S4, V27.S4], 64(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4, V30.S4, V31.S4], 64(R13)
+	ADD	$64, R2, R2
+	ADD	$64, R0, R0
+	SUB	$16, R7, R7
+	B	stencilRowsNEON_block6
+stencilRowsNEON_tail6:
+	RET	
+stencilRowsNEON_rows7:
+	MOVD	y_base+0(FP), R0
+	MOVD	ldy+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	x_base+32(FP), R2
+	MOVD	w_base+56(FP), R3
+	MOVD	ldw+80(FP), R4
+	LSL	$2, R4, R4
+	SUB	$28, R4, R4
+	MOVD	off_base+88(FP), R5
+	MOVD	off_len+96(FP), R6
+	ADD	R6<<3, R5, R6
+	MOVD	n+112(FP), R7
+	MOVD	bias_base+128(FP), R8
+stencilRowsNEON_block7:
+	CMP	$12, R7
+	BLT	stencilRowsNEON_tail7
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V11.S4]
+	VMOV	V11.B16, V12.B16
+	VMOV	V11.B16, V13.B16
+	VLD1R.P	4(R13), [V14.S4]
+	VMOV	V14.B16, V15.B16
+	VMOV	V14.B16, V16.B16
+	VLD1R.P	4(R13), [V17.S4]
+	VMOV	V17.B16, V18.B16
+	VMOV	V17.B16, V19.B16
+	VLD1R.P	4(R13), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VMOV	V20.B16, V22.B16
+	VLD1R.P	4(R13), [V23.S4]
+	VMOV	V23.B16, V24.B16
+	VMOV	V23.B16, V25.B16
+	VLD1R.P	4(R13), [V26.S4]
+	VMOV	V26.B16, V27.B16
+	VMOV	V26.B16, V28.B16
+	VLD1R.P	4(R13), [V29.S4]
+	VMOV	V29.B16, V30.B16
+	VMOV	V29.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps7x3:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	VLD1R.P	4(R10), [V2.S4]
+	VLD1R.P	4(R10), [V3.S4]
+	ADD	R4, R10, R10
+	VLD1.P	48(R11), [V4.S4, V5.S4, V6.S4]
+	WORD	$0x4f80108b	// fmla v11.4s, v4.4s, v0.s[0]
+	WORD	$0x4f8010ac	// fmla v12.4s, v5.4s, v0.s[0]
+	WORD	$0x4f8010cd	// fmla v13.4s, v6.4s, v0.s[0]
+	WORD	$0x4fa0108e	// fmla v14.4s, v4.4s, v0.s[1]
+	WORD	$0x4fa010af	// fmla v15.4s, v5.4s, v0.s[1]
+	WORD	$0x4fa010d0	// fmla v16.4s, v6.4s, v0.s[1]
+	WORD	$0x4f801891	// fmla v17.4s, v4.4s, v0.s[2]
+	WORD	$0x4f8018b2	// fmla v18.4s, v5.4s, v0.s[2]
+	WORD	$0x4f8018d3	// fmla v19.4s, v6.4s, v0.s[2]
+	WORD	$0x4fa01894	// fmla v20.4s, v4.4s, v0.s[3]
+	WORD	$0x4fa018b5	// fmla v21.4s, v5.4s, v0.s[3]
+	WORD	$0x4fa018d6	// fmla v22.4s, v6.4s, v0.s[3]
+	VFMLA	V1.S4, V4.S4, V23.S4
+	VFMLA	V1.S4, V5.S4, V24.S4
+	VFMLA	V1.S4, V6.S4, V25.S4
+	VFMLA	V2.S4, V4.S4, V26.S4
+	VFMLA	V2.S4, V5.S4, V27.S4
+	VFMLA	V2.S4, V6.S4, V28.S4
+	VFMLA	V3.S4, V4.S4, V29.S4
+	VFMLA	V3.S4, V5.S4, V30.S4
+	VFMLA	V3.S4, V6.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps7x3
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V11.S4, V12.S4, V13.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V14.S4, V15.S4, V16.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V17.S4, V18.S4, V19.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V20.S4, V21.S4, V22.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V23.S4, V24.S4, V25.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V26.S4, V27.S4, V28.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V29.S4, V30.S4, V31.S4], 48(R13)
+	ADD	$48, R2, R2
+	ADD	$48, R0, R0
+	SUB	$12, R7, R7
+	B	stencilRowsNEON_block7
+stencilRowsNEON_tail7:
+	CMP	$8, R7
+	BLT	stencilRowsNEON_skip7x2
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V18.S4]
+	VMOV	V18.B16, V19.B16
+	VLD1R.P	4(R13), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VLD1R.P	4(R13), [V22.S4]
+	VMOV	V22.B16, V23.B16
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VLD1R.P	4(R13), [V26.S4]
+	VMOV	V26.B16, V27.B16
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VLD1R.P	4(R13), [V30.S4]
+	VMOV	V30.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps7x2:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	VLD1R.P	4(R10), [V2.S4]
+	VLD1R.P	4(R10), [V3.S4]
+	ADD	R4, R10, R10
+	VLD1.P	32(R11), [V4.S4, V5.S4]
+	WORD	$0x4f801092	// fmla v18.4s, v4.4s, v0.s[0]
+	WORD	$0x4f8010b3	// fmla v19.4s, v5.4s, v0.s[0]
+	WORD	$0x4fa01094	// fmla v20.4s, v4.4s, v0.s[1]
+	WORD	$0x4fa010b5	// fmla v21.4s, v5.4s, v0.s[1]
+	WORD	$0x4f801896	// fmla v22.4s, v4.4s, v0.s[2]
+	WORD	$0x4f8018b7	// fmla v23.4s, v5.4s, v0.s[2]
+	WORD	$0x4fa01898	// fmla v24.4s, v4.4s, v0.s[3]
+	WORD	$0x4fa018b9	// fmla v25.4s, v5.4s, v0.s[3]
+	VFMLA	V1.S4, V4.S4, V26.S4
+	VFMLA	V1.S4, V5.S4, V27.S4
+	VFMLA	V2.S4, V4.S4, V28.S4
+	VFMLA	V2.S4, V5.S4, V29.S4
+	VFMLA	V3.S4, V4.S4, V30.S4
+	VFMLA	V3.S4, V5.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps7x2
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V18.S4, V19.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V20.S4, V21.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V22.S4, V23.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V26.S4, V27.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V30.S4, V31.S4], 32(R13)
+	ADD	$32, R2, R2
+	ADD	$32, R0, R0
+	SUB	$8, R7, R7
+stencilRowsNEON_skip7x2:
+	CMP	$4, R7
+	BLT	stencilRowsNEON_skip7x1
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V25.S4]
+	VLD1R.P	4(R13), [V26.S4]
+	VLD1R.P	4(R13), [V27.S4]
+	VLD1R.P	4(R13), [V28.S4]
+	VLD1R.P	4(R13), [V29.S4]
+	VLD1R.P	4(R13), [V30.S4]
+	VLD1R.P	4(R13), [V31.S4]
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps7x1:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	16(R10), [V0.S4]
+	VLD1R.P	4(R10), [V1.S4]
+	VLD1R.P	4(R10), [V2.S4]
+	VLD1R.P	4(R10), [V3.S4]
+	ADD	R4, R10, R10
+	VLD1.P	16(R11), [V4.S4]
+	WORD	$0x4f801099	// fmla v25.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0109a	// fmla v26.4s, v4.4s, v0.s[1]
+	WORD	$0x4f80189b	// fmla v27.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa0189c	// fmla v28.4s, v4.4s, v0.s[3]
+	VFMLA	V1.S4, V4.S4, V29.S4
+	VFMLA	V2.S4, V4.S4, V30.S4
+	VFMLA	V3.S4, V4.S4, V31.S4
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps7x1
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V25.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V26.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V27.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V29.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V30.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V31.S4], 16(R13)
+	ADD	$16, R2, R2
+	ADD	$16, R0, R0
+	SUB	$4, R7, R7
+stencilRowsNEON_skip7x1:
+	RET	
+stencilRowsNEON_rows8:
+	MOVD	y_base+0(FP), R0
+	MOVD	ldy+24(FP), R1
+	LSL	$2, R1, R1
+	MOVD	x_base+32(FP), R2
+	MOVD	w_base+56(FP), R3
+	MOVD	ldw+80(FP), R4
+	LSL	$2, R4, R4
+	SUB	$32, R4, R4
+	MOVD	off_base+88(FP), R5
+	MOVD	off_len+96(FP), R6
+	ADD	R6<<3, R5, R6
+	MOVD	n+112(FP), R7
+	MOVD	bias_base+128(FP), R8
+stencilRowsNEON_block8:
+	CMP	$12, R7
+	BLT	stencilRowsNEON_tail8
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V8.S4]
+	VMOV	V8.B16, V9.B16
+	VMOV	V8.B16, V10.B16
+	VLD1R.P	4(R13), [V11.S4]
+	VMOV	V11.B16, V12.B16
+	VMOV	V11.B16, V13.B16
+	VLD1R.P	4(R13), [V14.S4]
+	VMOV	V14.B16, V15.B16
+	VMOV	V14.B16, V16.B16
+	VLD1R.P	4(R13), [V17.S4]
+	VMOV	V17.B16, V18.B16
+	VMOV	V17.B16, V19.B16
+	VLD1R.P	4(R13), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VMOV	V20.B16, V22.B16
+	VLD1R.P	4(R13), [V23.S4]
+	VMOV	V23.B16, V24.B16
+	VMOV	V23.B16, V25.B16
+	VLD1R.P	4(R13), [V26.S4]
+	VMOV	V26.B16, V27.B16
+	VMOV	V26.B16, V28.B16
+	VLD1R.P	4(R13), [V29.S4]
+	VMOV	V29.B16, V30.B16
+	VMOV	V29.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps8x3:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	32(R10), [V0.S4, V1.S4]
+	ADD	R4, R10, R10
+	VLD1.P	48(R11), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	WORD	$0x4f81185a	// fmla v26.4s, v2.4s, v1.s[2]
+	WORD	$0x4f81187b	// fmla v27.4s, v3.4s, v1.s[2]
+	WORD	$0x4f81189c	// fmla v28.4s, v4.4s, v1.s[2]
+	WORD	$0x4fa1185d	// fmla v29.4s, v2.4s, v1.s[3]
+	WORD	$0x4fa1187e	// fmla v30.4s, v3.4s, v1.s[3]
+	WORD	$0x4fa1189f	// fmla v31.4s, v4.4s, v1.s[3]
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps8x3
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V8.S4, V9.S4, V10.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V11.S4, V12.S4, V13.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V14.S4, V15.S4, V16.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V17.S4, V18.S4, V19.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V20.S4, V21.S4, V22.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V23.S4, V24.S4, V25.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V26.S4, V27.S4, V28.S4], 48(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V29.S4, V30.S4, V31.S4], 48(R13)
+	ADD	$48, R2, R2
+	ADD	$48, R0, R0
+	SUB	$12, R7, R7
+	B	stencilRowsNEON_block8
+stencilRowsNEON_tail8:
+	CMP	$8, R7
+	BLT	stencilRowsNEON_skip8x2
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V16.S4]
+	VMOV	V16.B16, V17.B16
+	VLD1R.P	4(R13), [V18.S4]
+	VMOV	V18.B16, V19.B16
+	VLD1R.P	4(R13), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VLD1R.P	4(R13), [V22.S4]
+	VMOV	V22.B16, V23.B16
+	VLD1R.P	4(R13), [V24.S4]
+	VMOV	V24.B16, V25.B16
+	VLD1R.P	4(R13), [V26.S4]
+	VMOV	V26.B16, V27.B16
+	VLD1R.P	4(R13), [V28.S4]
+	VMOV	V28.B16, V29.B16
+	VLD1R.P	4(R13), [V30.S4]
+	VMOV	V30.B16, V31.B16
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps8x2:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	32(R10), [V0.S4, V1.S4]
+	ADD	R4, R10, R10
+	VLD1.P	32(R11), [V2.S4, V3.S4]
+	WORD	$0x4f801050	// fmla v16.4s, v2.4s, v0.s[0]
+	WORD	$0x4f801071	// fmla v17.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa01052	// fmla v18.4s, v2.4s, v0.s[1]
+	WORD	$0x4fa01073	// fmla v19.4s, v3.4s, v0.s[1]
+	WORD	$0x4f801854	// fmla v20.4s, v2.4s, v0.s[2]
+	WORD	$0x4f801875	// fmla v21.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01856	// fmla v22.4s, v2.4s, v0.s[3]
+	WORD	$0x4fa01877	// fmla v23.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811058	// fmla v24.4s, v2.4s, v1.s[0]
+	WORD	$0x4f811079	// fmla v25.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa1105a	// fmla v26.4s, v2.4s, v1.s[1]
+	WORD	$0x4fa1107b	// fmla v27.4s, v3.4s, v1.s[1]
+	WORD	$0x4f81185c	// fmla v28.4s, v2.4s, v1.s[2]
+	WORD	$0x4f81187d	// fmla v29.4s, v3.4s, v1.s[2]
+	WORD	$0x4fa1185e	// fmla v30.4s, v2.4s, v1.s[3]
+	WORD	$0x4fa1187f	// fmla v31.4s, v3.4s, v1.s[3]
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps8x2
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V16.S4, V17.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V18.S4, V19.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V20.S4, V21.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V22.S4, V23.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4, V25.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V26.S4, V27.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4, V29.S4], 32(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V30.S4, V31.S4], 32(R13)
+	ADD	$32, R2, R2
+	ADD	$32, R0, R0
+	SUB	$8, R7, R7
+stencilRowsNEON_skip8x2:
+	CMP	$4, R7
+	BLT	stencilRowsNEON_skip8x1
+	MOVD	R8, R13
+	VLD1R.P	4(R13), [V24.S4]
+	VLD1R.P	4(R13), [V25.S4]
+	VLD1R.P	4(R13), [V26.S4]
+	VLD1R.P	4(R13), [V27.S4]
+	VLD1R.P	4(R13), [V28.S4]
+	VLD1R.P	4(R13), [V29.S4]
+	VLD1R.P	4(R13), [V30.S4]
+	VLD1R.P	4(R13), [V31.S4]
+	MOVD	R5, R9
+	MOVD	R3, R10
+stencilRowsNEON_taps8x1:
+	MOVD.P	8(R9), R11
+	ADD	R11<<2, R2, R11
+	VLD1.P	32(R10), [V0.S4, V1.S4]
+	ADD	R4, R10, R10
+	VLD1.P	16(R11), [V2.S4]
+	WORD	$0x4f801058	// fmla v24.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa01059	// fmla v25.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80185a	// fmla v26.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa0185b	// fmla v27.4s, v2.4s, v0.s[3]
+	WORD	$0x4f81105c	// fmla v28.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa1105d	// fmla v29.4s, v2.4s, v1.s[1]
+	WORD	$0x4f81185e	// fmla v30.4s, v2.4s, v1.s[2]
+	WORD	$0x4fa1185f	// fmla v31.4s, v2.4s, v1.s[3]
+	CMP	R6, R9
+	BNE	stencilRowsNEON_taps8x1
+	MOVD	R0, R12
+	MOVD	R12, R13
+	VST1.P	[V24.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V25.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V26.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V27.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V28.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V29.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V30.S4], 16(R13)
+	ADD	R1, R12, R12
+	MOVD	R12, R13
+	VST1.P	[V31.S4], 16(R13)
+	ADD	$16, R2, R2
+	ADD	$16, R0, R0
+	SUB	$4, R7, R7
+stencilRowsNEON_skip8x1:
+	RET	
+
+// func dotsRowsNEON(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int)
+//
+// Register use, for r rows × nt taps: V0… a, then two of x in turn,
+// V(32−r·nt)-V31 accumulators; R2 x, R3 off, R4 n then ldd·4, R5 lda then
+// d, R6-R8 a's rows, R9-R16 x at each tap's offset, R17 a row of d.
+TEXT ·dotsRowsNEON(SB), NOSPLIT, $0-128
+	MOVD	rows+120(FP), R0
+	MOVD	off_len+96(FP), R1
+	CMP	$1, R0
+	BEQ	dotsRowsNEON_rows1
+	CMP	$2, R0
+	BEQ	dotsRowsNEON_rows2
+	CMP	$3, R0
+	BEQ	dotsRowsNEON_rows3
+	RET	
+dotsRowsNEON_rows1:
+	CMP	$1, R1
+	BEQ	dotsRowsNEON_block1x1
+	CMP	$2, R1
+	BEQ	dotsRowsNEON_block1x2
+	CMP	$3, R1
+	BEQ	dotsRowsNEON_block1x3
+	CMP	$4, R1
+	BEQ	dotsRowsNEON_block1x4
+	CMP	$5, R1
+	BEQ	dotsRowsNEON_block1x5
+	CMP	$6, R1
+	BEQ	dotsRowsNEON_block1x6
+	CMP	$7, R1
+	BEQ	dotsRowsNEON_block1x7
+	CMP	$8, R1
+	BEQ	dotsRowsNEON_block1x8
+	RET	
+dotsRowsNEON_rows2:
+	CMP	$1, R1
+	BEQ	dotsRowsNEON_block2x1
+	CMP	$2, R1
+	BEQ	dotsRowsNEON_block2x2
+	CMP	$3, R1
+	BEQ	dotsRowsNEON_block2x3
+	CMP	$4, R1
+	BEQ	dotsRowsNEON_block2x4
+	CMP	$5, R1
+	BEQ	dotsRowsNEON_block2x5
+	CMP	$6, R1
+	BEQ	dotsRowsNEON_block2x6
+	CMP	$7, R1
+	BEQ	dotsRowsNEON_block2x7
+	CMP	$8, R1
+	BEQ	dotsRowsNEON_block2x8
+	RET	
+dotsRowsNEON_rows3:
+	CMP	$1, R1
+	BEQ	dotsRowsNEON_block3x1
+	CMP	$2, R1
+	BEQ	dotsRowsNEON_block3x2
+	CMP	$3, R1
+	BEQ	dotsRowsNEON_block3x3
+	CMP	$4, R1
+	BEQ	dotsRowsNEON_block3x4
+	CMP	$5, R1
+	BEQ	dotsRowsNEON_block3x5
+	CMP	$6, R1
+	BEQ	dotsRowsNEON_block3x6
+	CMP	$7, R1
+	BEQ	dotsRowsNEON_block3x7
+	CMP	$8, R1
+	BEQ	dotsRowsNEON_block3x8
+	RET	
+dotsRowsNEON_block1x1:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop1x1:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R9), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop1x1
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block1x2:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop1x2:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R9), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V30.S4
+	VLD1.P	16(R10), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop1x2
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block1x3:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop1x3:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R9), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V29.S4
+	VLD1.P	16(R10), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V30.S4
+	VLD1.P	16(R11), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop1x3
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3dd7bd	// faddp v29.4s, v29.4s, v29.4s
+	WORD	$0x2e3dd7bd	// faddp v29.2s, v29.2s, v29.2s
+	FMOVS.P	F29, 4(R17)
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block1x4:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop1x4:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R9), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V28.S4
+	VLD1.P	16(R10), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V29.S4
+	VLD1.P	16(R11), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V30.S4
+	VLD1.P	16(R12), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop1x4
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3dd780	// faddp v0.4s, v28.4s, v29.4s
+	WORD	$0x6e3fd7c1	// faddp v1.4s, v30.4s, v31.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	RET	
+dotsRowsNEON_block1x5:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop1x5:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R9), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V27.S4
+	VLD1.P	16(R10), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V28.S4
+	VLD1.P	16(R11), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V29.S4
+	VLD1.P	16(R12), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V30.S4
+	VLD1.P	16(R13), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop1x5
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3cd760	// faddp v0.4s, v27.4s, v28.4s
+	WORD	$0x6e3ed7a1	// faddp v1.4s, v29.4s, v30.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block1x6:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	40(R3), R14
+	ADD	R14<<2, R2, R14
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop1x6:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R9), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V26.S4
+	VLD1.P	16(R10), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V27.S4
+	VLD1.P	16(R11), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V28.S4
+	VLD1.P	16(R12), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V29.S4
+	VLD1.P	16(R13), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V30.S4
+	VLD1.P	16(R14), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop1x6
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3bd740	// faddp v0.4s, v26.4s, v27.4s
+	WORD	$0x6e3dd781	// faddp v1.4s, v28.4s, v29.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block1x7:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	40(R3), R14
+	ADD	R14<<2, R2, R14
+	MOVD	48(R3), R15
+	ADD	R15<<2, R2, R15
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop1x7:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R9), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V25.S4
+	VLD1.P	16(R10), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V26.S4
+	VLD1.P	16(R11), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V27.S4
+	VLD1.P	16(R12), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V28.S4
+	VLD1.P	16(R13), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V29.S4
+	VLD1.P	16(R14), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V30.S4
+	VLD1.P	16(R15), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop1x7
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3ad720	// faddp v0.4s, v25.4s, v26.4s
+	WORD	$0x6e3cd761	// faddp v1.4s, v27.4s, v28.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3dd7bd	// faddp v29.4s, v29.4s, v29.4s
+	WORD	$0x2e3dd7bd	// faddp v29.2s, v29.2s, v29.2s
+	FMOVS.P	F29, 4(R17)
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block1x8:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	40(R3), R14
+	ADD	R14<<2, R2, R14
+	MOVD	48(R3), R15
+	ADD	R15<<2, R2, R15
+	MOVD	56(R3), R16
+	ADD	R16<<2, R2, R16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop1x8:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R9), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V24.S4
+	VLD1.P	16(R10), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V25.S4
+	VLD1.P	16(R11), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V26.S4
+	VLD1.P	16(R12), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V27.S4
+	VLD1.P	16(R13), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V28.S4
+	VLD1.P	16(R14), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V29.S4
+	VLD1.P	16(R15), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V30.S4
+	VLD1.P	16(R16), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop1x8
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e39d700	// faddp v0.4s, v24.4s, v25.4s
+	WORD	$0x6e3bd741	// faddp v1.4s, v26.4s, v27.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3dd780	// faddp v0.4s, v28.4s, v29.4s
+	WORD	$0x6e3fd7c1	// faddp v1.4s, v30.4s, v31.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	RET	
+dotsRowsNEON_block2x1:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop2x1:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R9), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V30.S4
+	VFMLA	V1.S4, V2.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop2x1
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block2x2:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop2x2:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R9), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V28.S4
+	VFMLA	V1.S4, V2.S4, V30.S4
+	VLD1.P	16(R10), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V29.S4
+	VFMLA	V1.S4, V3.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop2x2
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3cd79c	// faddp v28.4s, v28.4s, v28.4s
+	WORD	$0x2e3cd79c	// faddp v28.2s, v28.2s, v28.2s
+	FMOVS.P	F28, 4(R17)
+	WORD	$0x6e3dd7bd	// faddp v29.4s, v29.4s, v29.4s
+	WORD	$0x2e3dd7bd	// faddp v29.2s, v29.2s, v29.2s
+	FMOVS.P	F29, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block2x3:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop2x3:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R9), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V26.S4
+	VFMLA	V1.S4, V2.S4, V29.S4
+	VLD1.P	16(R10), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V27.S4
+	VFMLA	V1.S4, V3.S4, V30.S4
+	VLD1.P	16(R11), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V28.S4
+	VFMLA	V1.S4, V2.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop2x3
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3ad75a	// faddp v26.4s, v26.4s, v26.4s
+	WORD	$0x2e3ad75a	// faddp v26.2s, v26.2s, v26.2s
+	FMOVS.P	F26, 4(R17)
+	WORD	$0x6e3bd77b	// faddp v27.4s, v27.4s, v27.4s
+	WORD	$0x2e3bd77b	// faddp v27.2s, v27.2s, v27.2s
+	FMOVS.P	F27, 4(R17)
+	WORD	$0x6e3cd79c	// faddp v28.4s, v28.4s, v28.4s
+	WORD	$0x2e3cd79c	// faddp v28.2s, v28.2s, v28.2s
+	FMOVS.P	F28, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3dd7bd	// faddp v29.4s, v29.4s, v29.4s
+	WORD	$0x2e3dd7bd	// faddp v29.2s, v29.2s, v29.2s
+	FMOVS.P	F29, 4(R17)
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block2x4:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop2x4:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R9), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V24.S4
+	VFMLA	V1.S4, V2.S4, V28.S4
+	VLD1.P	16(R10), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V25.S4
+	VFMLA	V1.S4, V3.S4, V29.S4
+	VLD1.P	16(R11), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V26.S4
+	VFMLA	V1.S4, V2.S4, V30.S4
+	VLD1.P	16(R12), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V27.S4
+	VFMLA	V1.S4, V3.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop2x4
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e39d700	// faddp v0.4s, v24.4s, v25.4s
+	WORD	$0x6e3bd741	// faddp v1.4s, v26.4s, v27.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3dd780	// faddp v0.4s, v28.4s, v29.4s
+	WORD	$0x6e3fd7c1	// faddp v1.4s, v30.4s, v31.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	RET	
+dotsRowsNEON_block2x5:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop2x5:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R9), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V22.S4
+	VFMLA	V1.S4, V2.S4, V27.S4
+	VLD1.P	16(R10), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V23.S4
+	VFMLA	V1.S4, V3.S4, V28.S4
+	VLD1.P	16(R11), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V24.S4
+	VFMLA	V1.S4, V2.S4, V29.S4
+	VLD1.P	16(R12), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V25.S4
+	VFMLA	V1.S4, V3.S4, V30.S4
+	VLD1.P	16(R13), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V26.S4
+	VFMLA	V1.S4, V2.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop2x5
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e37d6c0	// faddp v0.4s, v22.4s, v23.4s
+	WORD	$0x6e39d701	// faddp v1.4s, v24.4s, v25.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3ad75a	// faddp v26.4s, v26.4s, v26.4s
+	WORD	$0x2e3ad75a	// faddp v26.2s, v26.2s, v26.2s
+	FMOVS.P	F26, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3cd760	// faddp v0.4s, v27.4s, v28.4s
+	WORD	$0x6e3ed7a1	// faddp v1.4s, v29.4s, v30.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block2x6:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	40(R3), R14
+	ADD	R14<<2, R2, R14
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop2x6:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R9), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V20.S4
+	VFMLA	V1.S4, V2.S4, V26.S4
+	VLD1.P	16(R10), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V21.S4
+	VFMLA	V1.S4, V3.S4, V27.S4
+	VLD1.P	16(R11), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V22.S4
+	VFMLA	V1.S4, V2.S4, V28.S4
+	VLD1.P	16(R12), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V23.S4
+	VFMLA	V1.S4, V3.S4, V29.S4
+	VLD1.P	16(R13), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V24.S4
+	VFMLA	V1.S4, V2.S4, V30.S4
+	VLD1.P	16(R14), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V25.S4
+	VFMLA	V1.S4, V3.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop2x6
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e35d680	// faddp v0.4s, v20.4s, v21.4s
+	WORD	$0x6e37d6c1	// faddp v1.4s, v22.4s, v23.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e38d718	// faddp v24.4s, v24.4s, v24.4s
+	WORD	$0x2e38d718	// faddp v24.2s, v24.2s, v24.2s
+	FMOVS.P	F24, 4(R17)
+	WORD	$0x6e39d739	// faddp v25.4s, v25.4s, v25.4s
+	WORD	$0x2e39d739	// faddp v25.2s, v25.2s, v25.2s
+	FMOVS.P	F25, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3bd740	// faddp v0.4s, v26.4s, v27.4s
+	WORD	$0x6e3dd781	// faddp v1.4s, v28.4s, v29.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block2x7:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	40(R3), R14
+	ADD	R14<<2, R2, R14
+	MOVD	48(R3), R15
+	ADD	R15<<2, R2, R15
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop2x7:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R9), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V18.S4
+	VFMLA	V1.S4, V2.S4, V25.S4
+	VLD1.P	16(R10), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V19.S4
+	VFMLA	V1.S4, V3.S4, V26.S4
+	VLD1.P	16(R11), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V20.S4
+	VFMLA	V1.S4, V2.S4, V27.S4
+	VLD1.P	16(R12), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V21.S4
+	VFMLA	V1.S4, V3.S4, V28.S4
+	VLD1.P	16(R13), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V22.S4
+	VFMLA	V1.S4, V2.S4, V29.S4
+	VLD1.P	16(R14), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V23.S4
+	VFMLA	V1.S4, V3.S4, V30.S4
+	VLD1.P	16(R15), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V24.S4
+	VFMLA	V1.S4, V2.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop2x7
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e33d640	// faddp v0.4s, v18.4s, v19.4s
+	WORD	$0x6e35d681	// faddp v1.4s, v20.4s, v21.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e36d6d6	// faddp v22.4s, v22.4s, v22.4s
+	WORD	$0x2e36d6d6	// faddp v22.2s, v22.2s, v22.2s
+	FMOVS.P	F22, 4(R17)
+	WORD	$0x6e37d6f7	// faddp v23.4s, v23.4s, v23.4s
+	WORD	$0x2e37d6f7	// faddp v23.2s, v23.2s, v23.2s
+	FMOVS.P	F23, 4(R17)
+	WORD	$0x6e38d718	// faddp v24.4s, v24.4s, v24.4s
+	WORD	$0x2e38d718	// faddp v24.2s, v24.2s, v24.2s
+	FMOVS.P	F24, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3ad720	// faddp v0.4s, v25.4s, v26.4s
+	WORD	$0x6e3cd761	// faddp v1.4s, v27.4s, v28.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3dd7bd	// faddp v29.4s, v29.4s, v29.4s
+	WORD	$0x2e3dd7bd	// faddp v29.2s, v29.2s, v29.2s
+	FMOVS.P	F29, 4(R17)
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block2x8:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	40(R3), R14
+	ADD	R14<<2, R2, R14
+	MOVD	48(R3), R15
+	ADD	R15<<2, R2, R15
+	MOVD	56(R3), R16
+	ADD	R16<<2, R2, R16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop2x8:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R9), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V16.S4
+	VFMLA	V1.S4, V2.S4, V24.S4
+	VLD1.P	16(R10), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V17.S4
+	VFMLA	V1.S4, V3.S4, V25.S4
+	VLD1.P	16(R11), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V18.S4
+	VFMLA	V1.S4, V2.S4, V26.S4
+	VLD1.P	16(R12), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V19.S4
+	VFMLA	V1.S4, V3.S4, V27.S4
+	VLD1.P	16(R13), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V20.S4
+	VFMLA	V1.S4, V2.S4, V28.S4
+	VLD1.P	16(R14), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V21.S4
+	VFMLA	V1.S4, V3.S4, V29.S4
+	VLD1.P	16(R15), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V22.S4
+	VFMLA	V1.S4, V2.S4, V30.S4
+	VLD1.P	16(R16), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V23.S4
+	VFMLA	V1.S4, V3.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop2x8
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e31d600	// faddp v0.4s, v16.4s, v17.4s
+	WORD	$0x6e33d641	// faddp v1.4s, v18.4s, v19.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e35d680	// faddp v0.4s, v20.4s, v21.4s
+	WORD	$0x6e37d6c1	// faddp v1.4s, v22.4s, v23.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e39d700	// faddp v0.4s, v24.4s, v25.4s
+	WORD	$0x6e3bd741	// faddp v1.4s, v26.4s, v27.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3dd780	// faddp v0.4s, v28.4s, v29.4s
+	WORD	$0x6e3fd7c1	// faddp v1.4s, v30.4s, v31.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	RET	
+dotsRowsNEON_block3x1:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	ADD	R5<<2, R7, R8
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop3x1:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R8), [V2.S4]
+	VLD1.P	16(R9), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V29.S4
+	VFMLA	V1.S4, V3.S4, V30.S4
+	VFMLA	V2.S4, V3.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop3x1
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3dd7bd	// faddp v29.4s, v29.4s, v29.4s
+	WORD	$0x2e3dd7bd	// faddp v29.2s, v29.2s, v29.2s
+	FMOVS.P	F29, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block3x2:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	ADD	R5<<2, R7, R8
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop3x2:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R8), [V2.S4]
+	VLD1.P	16(R9), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V26.S4
+	VFMLA	V1.S4, V3.S4, V28.S4
+	VFMLA	V2.S4, V3.S4, V30.S4
+	VLD1.P	16(R10), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V27.S4
+	VFMLA	V1.S4, V4.S4, V29.S4
+	VFMLA	V2.S4, V4.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop3x2
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e3ad75a	// faddp v26.4s, v26.4s, v26.4s
+	WORD	$0x2e3ad75a	// faddp v26.2s, v26.2s, v26.2s
+	FMOVS.P	F26, 4(R17)
+	WORD	$0x6e3bd77b	// faddp v27.4s, v27.4s, v27.4s
+	WORD	$0x2e3bd77b	// faddp v27.2s, v27.2s, v27.2s
+	FMOVS.P	F27, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3cd79c	// faddp v28.4s, v28.4s, v28.4s
+	WORD	$0x2e3cd79c	// faddp v28.2s, v28.2s, v28.2s
+	FMOVS.P	F28, 4(R17)
+	WORD	$0x6e3dd7bd	// faddp v29.4s, v29.4s, v29.4s
+	WORD	$0x2e3dd7bd	// faddp v29.2s, v29.2s, v29.2s
+	FMOVS.P	F29, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block3x3:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	ADD	R5<<2, R7, R8
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop3x3:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R8), [V2.S4]
+	VLD1.P	16(R9), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V23.S4
+	VFMLA	V1.S4, V3.S4, V26.S4
+	VFMLA	V2.S4, V3.S4, V29.S4
+	VLD1.P	16(R10), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V24.S4
+	VFMLA	V1.S4, V4.S4, V27.S4
+	VFMLA	V2.S4, V4.S4, V30.S4
+	VLD1.P	16(R11), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V25.S4
+	VFMLA	V1.S4, V3.S4, V28.S4
+	VFMLA	V2.S4, V3.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop3x3
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e37d6f7	// faddp v23.4s, v23.4s, v23.4s
+	WORD	$0x2e37d6f7	// faddp v23.2s, v23.2s, v23.2s
+	FMOVS.P	F23, 4(R17)
+	WORD	$0x6e38d718	// faddp v24.4s, v24.4s, v24.4s
+	WORD	$0x2e38d718	// faddp v24.2s, v24.2s, v24.2s
+	FMOVS.P	F24, 4(R17)
+	WORD	$0x6e39d739	// faddp v25.4s, v25.4s, v25.4s
+	WORD	$0x2e39d739	// faddp v25.2s, v25.2s, v25.2s
+	FMOVS.P	F25, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3ad75a	// faddp v26.4s, v26.4s, v26.4s
+	WORD	$0x2e3ad75a	// faddp v26.2s, v26.2s, v26.2s
+	FMOVS.P	F26, 4(R17)
+	WORD	$0x6e3bd77b	// faddp v27.4s, v27.4s, v27.4s
+	WORD	$0x2e3bd77b	// faddp v27.2s, v27.2s, v27.2s
+	FMOVS.P	F27, 4(R17)
+	WORD	$0x6e3cd79c	// faddp v28.4s, v28.4s, v28.4s
+	WORD	$0x2e3cd79c	// faddp v28.2s, v28.2s, v28.2s
+	FMOVS.P	F28, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3dd7bd	// faddp v29.4s, v29.4s, v29.4s
+	WORD	$0x2e3dd7bd	// faddp v29.2s, v29.2s, v29.2s
+	FMOVS.P	F29, 4(R17)
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block3x4:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	ADD	R5<<2, R7, R8
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop3x4:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R8), [V2.S4]
+	VLD1.P	16(R9), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V20.S4
+	VFMLA	V1.S4, V3.S4, V24.S4
+	VFMLA	V2.S4, V3.S4, V28.S4
+	VLD1.P	16(R10), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V21.S4
+	VFMLA	V1.S4, V4.S4, V25.S4
+	VFMLA	V2.S4, V4.S4, V29.S4
+	VLD1.P	16(R11), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	VFMLA	V1.S4, V3.S4, V26.S4
+	VFMLA	V2.S4, V3.S4, V30.S4
+	VLD1.P	16(R12), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V23.S4
+	VFMLA	V1.S4, V4.S4, V27.S4
+	VFMLA	V2.S4, V4.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop3x4
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e35d680	// faddp v0.4s, v20.4s, v21.4s
+	WORD	$0x6e37d6c1	// faddp v1.4s, v22.4s, v23.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e39d700	// faddp v0.4s, v24.4s, v25.4s
+	WORD	$0x6e3bd741	// faddp v1.4s, v26.4s, v27.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3dd780	// faddp v0.4s, v28.4s, v29.4s
+	WORD	$0x6e3fd7c1	// faddp v1.4s, v30.4s, v31.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	RET	
+dotsRowsNEON_block3x5:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	ADD	R5<<2, R7, R8
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop3x5:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R8), [V2.S4]
+	VLD1.P	16(R9), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V17.S4
+	VFMLA	V1.S4, V3.S4, V22.S4
+	VFMLA	V2.S4, V3.S4, V27.S4
+	VLD1.P	16(R10), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V18.S4
+	VFMLA	V1.S4, V4.S4, V23.S4
+	VFMLA	V2.S4, V4.S4, V28.S4
+	VLD1.P	16(R11), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V19.S4
+	VFMLA	V1.S4, V3.S4, V24.S4
+	VFMLA	V2.S4, V3.S4, V29.S4
+	VLD1.P	16(R12), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V20.S4
+	VFMLA	V1.S4, V4.S4, V25.S4
+	VFMLA	V2.S4, V4.S4, V30.S4
+	VLD1.P	16(R13), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V21.S4
+	VFMLA	V1.S4, V3.S4, V26.S4
+	VFMLA	V2.S4, V3.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop3x5
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e32d620	// faddp v0.4s, v17.4s, v18.4s
+	WORD	$0x6e34d661	// faddp v1.4s, v19.4s, v20.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e35d6b5	// faddp v21.4s, v21.4s, v21.4s
+	WORD	$0x2e35d6b5	// faddp v21.2s, v21.2s, v21.2s
+	FMOVS.P	F21, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e37d6c0	// faddp v0.4s, v22.4s, v23.4s
+	WORD	$0x6e39d701	// faddp v1.4s, v24.4s, v25.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3ad75a	// faddp v26.4s, v26.4s, v26.4s
+	WORD	$0x2e3ad75a	// faddp v26.2s, v26.2s, v26.2s
+	FMOVS.P	F26, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3cd760	// faddp v0.4s, v27.4s, v28.4s
+	WORD	$0x6e3ed7a1	// faddp v1.4s, v29.4s, v30.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block3x6:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	ADD	R5<<2, R7, R8
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	40(R3), R14
+	ADD	R14<<2, R2, R14
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop3x6:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R8), [V2.S4]
+	VLD1.P	16(R9), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V20.S4
+	VFMLA	V2.S4, V3.S4, V26.S4
+	VLD1.P	16(R10), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V15.S4
+	VFMLA	V1.S4, V4.S4, V21.S4
+	VFMLA	V2.S4, V4.S4, V27.S4
+	VLD1.P	16(R11), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V16.S4
+	VFMLA	V1.S4, V3.S4, V22.S4
+	VFMLA	V2.S4, V3.S4, V28.S4
+	VLD1.P	16(R12), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V17.S4
+	VFMLA	V1.S4, V4.S4, V23.S4
+	VFMLA	V2.S4, V4.S4, V29.S4
+	VLD1.P	16(R13), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V18.S4
+	VFMLA	V1.S4, V3.S4, V24.S4
+	VFMLA	V2.S4, V3.S4, V30.S4
+	VLD1.P	16(R14), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V19.S4
+	VFMLA	V1.S4, V4.S4, V25.S4
+	VFMLA	V2.S4, V4.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop3x6
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e2fd5c0	// faddp v0.4s, v14.4s, v15.4s
+	WORD	$0x6e31d601	// faddp v1.4s, v16.4s, v17.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e32d652	// faddp v18.4s, v18.4s, v18.4s
+	WORD	$0x2e32d652	// faddp v18.2s, v18.2s, v18.2s
+	FMOVS.P	F18, 4(R17)
+	WORD	$0x6e33d673	// faddp v19.4s, v19.4s, v19.4s
+	WORD	$0x2e33d673	// faddp v19.2s, v19.2s, v19.2s
+	FMOVS.P	F19, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e35d680	// faddp v0.4s, v20.4s, v21.4s
+	WORD	$0x6e37d6c1	// faddp v1.4s, v22.4s, v23.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e38d718	// faddp v24.4s, v24.4s, v24.4s
+	WORD	$0x2e38d718	// faddp v24.2s, v24.2s, v24.2s
+	FMOVS.P	F24, 4(R17)
+	WORD	$0x6e39d739	// faddp v25.4s, v25.4s, v25.4s
+	WORD	$0x2e39d739	// faddp v25.2s, v25.2s, v25.2s
+	FMOVS.P	F25, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3bd740	// faddp v0.4s, v26.4s, v27.4s
+	WORD	$0x6e3dd781	// faddp v1.4s, v28.4s, v29.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block3x7:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	ADD	R5<<2, R7, R8
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	40(R3), R14
+	ADD	R14<<2, R2, R14
+	MOVD	48(R3), R15
+	ADD	R15<<2, R2, R15
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop3x7:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R8), [V2.S4]
+	VLD1.P	16(R9), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V11.S4
+	VFMLA	V1.S4, V3.S4, V18.S4
+	VFMLA	V2.S4, V3.S4, V25.S4
+	VLD1.P	16(R10), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V12.S4
+	VFMLA	V1.S4, V4.S4, V19.S4
+	VFMLA	V2.S4, V4.S4, V26.S4
+	VLD1.P	16(R11), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V13.S4
+	VFMLA	V1.S4, V3.S4, V20.S4
+	VFMLA	V2.S4, V3.S4, V27.S4
+	VLD1.P	16(R12), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V14.S4
+	VFMLA	V1.S4, V4.S4, V21.S4
+	VFMLA	V2.S4, V4.S4, V28.S4
+	VLD1.P	16(R13), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V15.S4
+	VFMLA	V1.S4, V3.S4, V22.S4
+	VFMLA	V2.S4, V3.S4, V29.S4
+	VLD1.P	16(R14), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V16.S4
+	VFMLA	V1.S4, V4.S4, V23.S4
+	VFMLA	V2.S4, V4.S4, V30.S4
+	VLD1.P	16(R15), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V17.S4
+	VFMLA	V1.S4, V3.S4, V24.S4
+	VFMLA	V2.S4, V3.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop3x7
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e2cd560	// faddp v0.4s, v11.4s, v12.4s
+	WORD	$0x6e2ed5a1	// faddp v1.4s, v13.4s, v14.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e2fd5ef	// faddp v15.4s, v15.4s, v15.4s
+	WORD	$0x2e2fd5ef	// faddp v15.2s, v15.2s, v15.2s
+	FMOVS.P	F15, 4(R17)
+	WORD	$0x6e30d610	// faddp v16.4s, v16.4s, v16.4s
+	WORD	$0x2e30d610	// faddp v16.2s, v16.2s, v16.2s
+	FMOVS.P	F16, 4(R17)
+	WORD	$0x6e31d631	// faddp v17.4s, v17.4s, v17.4s
+	WORD	$0x2e31d631	// faddp v17.2s, v17.2s, v17.2s
+	FMOVS.P	F17, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e33d640	// faddp v0.4s, v18.4s, v19.4s
+	WORD	$0x6e35d681	// faddp v1.4s, v20.4s, v21.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e36d6d6	// faddp v22.4s, v22.4s, v22.4s
+	WORD	$0x2e36d6d6	// faddp v22.2s, v22.2s, v22.2s
+	FMOVS.P	F22, 4(R17)
+	WORD	$0x6e37d6f7	// faddp v23.4s, v23.4s, v23.4s
+	WORD	$0x2e37d6f7	// faddp v23.2s, v23.2s, v23.2s
+	FMOVS.P	F23, 4(R17)
+	WORD	$0x6e38d718	// faddp v24.4s, v24.4s, v24.4s
+	WORD	$0x2e38d718	// faddp v24.2s, v24.2s, v24.2s
+	FMOVS.P	F24, 4(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e3ad720	// faddp v0.4s, v25.4s, v26.4s
+	WORD	$0x6e3cd761	// faddp v1.4s, v27.4s, v28.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3dd7bd	// faddp v29.4s, v29.4s, v29.4s
+	WORD	$0x2e3dd7bd	// faddp v29.2s, v29.2s, v29.2s
+	FMOVS.P	F29, 4(R17)
+	WORD	$0x6e3ed7de	// faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x2e3ed7de	// faddp v30.2s, v30.2s, v30.2s
+	FMOVS.P	F30, 4(R17)
+	WORD	$0x6e3fd7ff	// faddp v31.4s, v31.4s, v31.4s
+	WORD	$0x2e3fd7ff	// faddp v31.2s, v31.2s, v31.2s
+	FMOVS.P	F31, 4(R17)
+	RET	
+dotsRowsNEON_block3x8:
+	MOVD	x_base+64(FP), R2
+	MOVD	off_base+88(FP), R3
+	MOVD	n+112(FP), R4
+	MOVD	a_base+32(FP), R6
+	MOVD	lda+56(FP), R5
+	ADD	R5<<2, R6, R7
+	ADD	R5<<2, R7, R8
+	MOVD	0(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	8(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	16(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	24(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	32(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	40(R3), R14
+	ADD	R14<<2, R2, R14
+	MOVD	48(R3), R15
+	ADD	R15<<2, R2, R15
+	MOVD	56(R3), R16
+	ADD	R16<<2, R2, R16
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+dotsRowsNEON_loop3x8:
+	VLD1.P	16(R6), [V0.S4]
+	VLD1.P	16(R7), [V1.S4]
+	VLD1.P	16(R8), [V2.S4]
+	VLD1.P	16(R9), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V8.S4
+	VFMLA	V1.S4, V3.S4, V16.S4
+	VFMLA	V2.S4, V3.S4, V24.S4
+	VLD1.P	16(R10), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V9.S4
+	VFMLA	V1.S4, V4.S4, V17.S4
+	VFMLA	V2.S4, V4.S4, V25.S4
+	VLD1.P	16(R11), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V10.S4
+	VFMLA	V1.S4, V3.S4, V18.S4
+	VFMLA	V2.S4, V3.S4, V26.S4
+	VLD1.P	16(R12), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V11.S4
+	VFMLA	V1.S4, V4.S4, V19.S4
+	VFMLA	V2.S4, V4.S4, V27.S4
+	VLD1.P	16(R13), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V12.S4
+	VFMLA	V1.S4, V3.S4, V20.S4
+	VFMLA	V2.S4, V3.S4, V28.S4
+	VLD1.P	16(R14), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V13.S4
+	VFMLA	V1.S4, V4.S4, V21.S4
+	VFMLA	V2.S4, V4.S4, V29.S4
+	VLD1.P	16(R15), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V14.S4
+	VFMLA	V1.S4, V3.S4, V22.S4
+	VFMLA	V2.S4, V3.S4, V30.S4
+	VLD1.P	16(R16), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V15.S4
+	VFMLA	V1.S4, V4.S4, V23.S4
+	VFMLA	V2.S4, V4.S4, V31.S4
+	SUBS	$4, R4, R4
+	BNE	dotsRowsNEON_loop3x8
+	MOVD	ldd+24(FP), R4
+	LSL	$2, R4, R4
+	MOVD	d_base+0(FP), R5
+	MOVD	R5, R17
+	WORD	$0x6e29d500	// faddp v0.4s, v8.4s, v9.4s
+	WORD	$0x6e2bd541	// faddp v1.4s, v10.4s, v11.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e2dd580	// faddp v0.4s, v12.4s, v13.4s
+	WORD	$0x6e2fd5c1	// faddp v1.4s, v14.4s, v15.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e31d600	// faddp v0.4s, v16.4s, v17.4s
+	WORD	$0x6e33d641	// faddp v1.4s, v18.4s, v19.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e35d680	// faddp v0.4s, v20.4s, v21.4s
+	WORD	$0x6e37d6c1	// faddp v1.4s, v22.4s, v23.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	ADD	R4, R5, R5
+	MOVD	R5, R17
+	WORD	$0x6e39d700	// faddp v0.4s, v24.4s, v25.4s
+	WORD	$0x6e3bd741	// faddp v1.4s, v26.4s, v27.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	WORD	$0x6e3dd780	// faddp v0.4s, v28.4s, v29.4s
+	WORD	$0x6e3fd7c1	// faddp v1.4s, v30.4s, v31.4s
+	WORD	$0x6e21d400	// faddp v0.4s, v0.4s, v1.4s
+	VST1.P	[V0.S4], 16(R17)
+	RET	
+
 // func winogradInNEON(dst []float32, dstStride int, src []float32, ld, n int)
 //
 // Register use: V0-V17 row i's points ν (or ν−3) in V(3i+ν); V18-V25

@@ -31,8 +31,26 @@ func (driver) StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m 
 		panic(fmt.Sprintf("simdconv: StencilRows: len(w) = %d, len(bias) = %d, want ≥ %d·%d and ≥ %d (or nil bias)",
 			len(w), len(bias), len(off), m, m))
 	}
-	stencilRowsGeneric(y, ldy, x, w, off, n, m, bias)
+	kid := kernelSets[current].stencilRows
+	if kid == noKernel || np == 0 || len(off) == 0 {
+		stencilRowsGeneric(y, ldy, x, w, off, n, m, bias)
+		return
+	}
+	mr := kernelTable[kid].mr
+	var zeros [maxRowsMR]float32 // the bias of a nil bias's blocks
+	for k0 := 0; k0 < m; k0 += mr {
+		rows := min(mr, m-k0)
+		b := zeros[:rows]
+		if bias != nil {
+			b = bias[k0 : k0+rows]
+		}
+		callStencilRows(kid, y[k0*ldy:], ldy, x, w[k0:], m, off, np, rows, b)
+	}
 }
+
+// maxRowsMR bounds the rows of a StencilRows kernel's block
+// (TestKernelSets).
+const maxRowsMR = 16
 
 // DotsRows sets d[k·len(off)+t] = Σ_{i<n} a[k·lda+i]·x[off[t]+i] for k < m
 // and t < len(off). Each row of a must hold n rounded up to engine.Slack
@@ -52,8 +70,28 @@ func (driver) DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int
 			}
 		}
 	}
-	for k := range m {
-		dotsGeneric(d[k*len(off):], a[k*lda:], x, off, n)
+	kid := kernelSets[current].dotsRows
+	if kid == noKernel || np == 0 || len(off) == 0 {
+		for k := range m {
+			dotsGeneric(d[k*len(off):], a[k*lda:], x, off, n)
+		}
+		return
+	}
+	// The taps go in as few calls as the kernel's registers allow, of
+	// sizes that differ by one at most: 9 taps on 6 a call go as 5 and 4,
+	// each enough independent FMA chains, rather than 6 and 3.
+	mr, taps := kernelTable[kid].mr, len(off)
+	calls := (taps + kernelTable[kid].per - 1) / kernelTable[kid].per
+	for k0 := 0; k0 < m; k0 += mr {
+		rows := min(mr, m-k0)
+		for c, t0 := 0, 0; c < calls; c++ {
+			t1 := t0 + taps/calls
+			if c < taps%calls {
+				t1++
+			}
+			callDotsRows(kid, d[k0*taps+t0:], taps, a[k0*lda:], lda, x, off[t0:t1], np, rows)
+			t0 = t1
+		}
 	}
 }
 

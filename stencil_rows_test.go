@@ -19,7 +19,7 @@ import (
 func TestStencilRowsAndDotsRows(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(11, 12))
-		for _, m := range []int{1, 2, 3, 4, 5, 6, 8, 9, 12, 13, 32} {
+		for _, m := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 32} {
 			for _, n := range []int{1, 15, 16, 17, 48, 100, 300} {
 				for _, taps := range []int{1, 9, 27, 49, 150} {
 					np := roundUp(n, engine.Slack)
@@ -38,7 +38,12 @@ func TestStencilRowsAndDotsRows(t *testing.T) {
 					for i := range y {
 						y[i] = float32(math.NaN()) // the gaps between rows stay NaN
 					}
-					driver{}.StencilRows(y, ldy, x, w, off, n, m, bias)
+					if taps == 9 { // nil counts as zeros
+						driver{}.StencilRows(y, ldy, x, w, off, n, m, nil)
+						clear(bias)
+					} else {
+						driver{}.StencilRows(y, ldy, x, w, off, n, m, bias)
+					}
 					gy.Check(t)
 					want := make([]float64, 0, m*n)
 					got := make([]float32, 0, m*n)
@@ -106,4 +111,71 @@ func TestStencilRowsPanics(t *testing.T) {
 	require.Panics(t, func() { d.DotsRows(dd, a, np, m, x[:np+9], off, n) })
 	a[n] = 1
 	require.Panics(t, func() { d.DotsRows(dd, a, np, m, x, off, n) }, "a not zero past n")
+}
+
+// rowsShapes are the benchmarks' few-channel layers, as positions on c
+// padded planes of h rows of width wp: MNIST's first layer (L8: one
+// channel, 3×3 on 28×28, no padding), an RGB stem (three channels, 3×3 on
+// 32×32 padded to 34×34), 32 output channels each, and L8's
+// backward-data (32 channels of the output gradient, padded by 2, into
+// one), where a block is a single row.
+var rowsShapes = []struct {
+	m, c, h, wp, r, n int
+}{
+	{m: 32, c: 1, h: 28, wp: 28, r: 3, n: 26 * 28},
+	{m: 32, c: 3, h: 34, wp: 34, r: 3, n: 32 * 34},
+	{m: 1, c: 32, h: 30, wp: 30, r: 3, n: 28 * 30},
+}
+
+// benchRows times, for every ISA and shape, the call that setup returns for
+// the shape's m, n, planes x and taps off; it does 2·m·taps·n flops.
+func benchRows(b *testing.B, setup func(r *rand.Rand, m, n int, x []float32, off []int) func()) {
+	prev := current
+	defer func() { current = prev }()
+	for _, name := range ISAs() {
+		require.NoError(b, SetISA(name))
+		for _, s := range rowsShapes {
+			var off []int
+			for c := range s.c {
+				for i := range s.r {
+					for j := range s.r {
+						off = append(off, c*s.h*s.wp+i*s.wp+j)
+					}
+				}
+			}
+			b.Run(fmt.Sprintf("isa=%s/m=%d,taps=%d,n=%d", name, s.m, len(off), s.n), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 2))
+				call := setup(r, s.m, s.n, testutil.Rand(r, s.c*s.h*s.wp+2*engine.Slack), off)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					call()
+				}
+				b.ReportMetric(float64(2*s.m*len(off)*s.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkStencilRows times StencilRows on rowsShapes: one image's forward
+// pass.
+func BenchmarkStencilRows(b *testing.B) {
+	benchRows(b, func(r *rand.Rand, m, n int, x []float32, off []int) func() {
+		np := roundUp(n, engine.Slack)
+		w, bias, y := testutil.Rand(r, len(off)*m), testutil.Rand(r, m), make([]float32, m*np)
+		return func() { driver{}.StencilRows(y, np, x, w, off, n, m, bias) }
+	})
+}
+
+// BenchmarkDotsRows times DotsRows on rowsShapes: one image's
+// backward-filter pass, a the output gradient.
+func BenchmarkDotsRows(b *testing.B) {
+	benchRows(b, func(r *rand.Rand, m, n int, x []float32, off []int) func() {
+		np := roundUp(n, engine.Slack)
+		a, d := make([]float32, m*np), make([]float32, m*len(off))
+		for k := range m {
+			copy(a[k*np:], testutil.Rand(r, n))
+		}
+		return func() { driver{}.DotsRows(d, a, np, m, x, off, n) }
+	})
 }

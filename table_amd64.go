@@ -46,6 +46,10 @@ const (
 	kStencilAVX512
 	kDotsAVX512
 	kAddRowsAVX512
+	kStencilRowsAVX2
+	kDotsRowsAVX2
+	kStencilRowsAVX512
+	kDotsRowsAVX512
 	kWinogradInAVX2
 	kWinogradOutAVX2
 	kWinogradGradAVX2
@@ -98,6 +102,10 @@ var kernelTable = [...]kernelSpec{
 	kStencilAVX512:            {name: "stencilAVX512", isa: isaAVX512, family: famStencil, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
 	kDotsAVX512:               {name: "dotsAVX512", isa: isaAVX512, family: famDots, mr: 0, nr: 16, per: 30, needs: featAVX512F | featAVX512VL},
 	kAddRowsAVX512:            {name: "addRowsAVX512", isa: isaAVX512, family: famAddRows, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
+	kStencilRowsAVX2:          {name: "stencilRowsAVX2", isa: isaAVX2, family: famStencilRows, mr: 4, nr: 8, needs: featAVX2 | featFMA},
+	kDotsRowsAVX2:             {name: "dotsRowsAVX2", isa: isaAVX2, family: famDotsRows, mr: 2, nr: 8, per: 6, needs: featAVX2 | featFMA},
+	kStencilRowsAVX512:        {name: "stencilRowsAVX512", isa: isaAVX512, family: famStencilRows, mr: 8, nr: 16, needs: featAVX512F | featAVX512VL},
+	kDotsRowsAVX512:           {name: "dotsRowsAVX512", isa: isaAVX512, family: famDotsRows, mr: 3, nr: 16, per: 9, needs: featAVX512F | featAVX512VL},
 	kWinogradInAVX2:           {name: "winogradInAVX2", isa: isaAVX2, family: famWinogradIn, mr: 0, nr: 8, needs: featAVX2 | featFMA},
 	kWinogradOutAVX2:          {name: "winogradOutAVX2", isa: isaAVX2, family: famWinogradOut, mr: 0, nr: 8, needs: featAVX2 | featFMA},
 	kWinogradGradAVX2:         {name: "winogradGradAVX2", isa: isaAVX2, family: famWinogradGrad, mr: 0, nr: 8, needs: featAVX2 | featFMA},
@@ -313,6 +321,30 @@ func callWinogradOut(id kernelID, dst []float32, ld int, src []float32, srcStrid
 		winogradOutAVX2(dst, ld, src, srcStride, n, bias, relu)
 	case kWinogradOutAVX512:
 		winogradOutAVX512(dst, ld, src, srcStride, n, bias, relu)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callStencilRows calls kernel id, one of signature func(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32).
+func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32) {
+	switch id {
+	case kStencilRowsAVX2:
+		stencilRowsAVX2(y, ldy, x, w, ldw, off, n, rows, bias)
+	case kStencilRowsAVX512:
+		stencilRowsAVX512(y, ldy, x, w, ldw, off, n, rows, bias)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callDotsRows calls kernel id, one of signature func(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int).
+func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int) {
+	switch id {
+	case kDotsRowsAVX2:
+		dotsRowsAVX2(d, ldd, a, lda, x, off, n, rows)
+	case kDotsRowsAVX512:
+		dotsRowsAVX512(d, ldd, a, lda, x, off, n, rows)
 	default:
 		panic(notCallable(id))
 	}

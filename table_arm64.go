@@ -11,6 +11,8 @@ const (
 	kStencilNEON
 	kDotsNEON
 	kAddRowsNEON
+	kStencilRowsNEON
+	kDotsRowsNEON
 	kWinogradInNEON
 	kWinogradOutNEON
 	kWinogradGradNEON
@@ -25,6 +27,8 @@ var kernelTable = [...]kernelSpec{
 	kStencilNEON:      {name: "stencilNEON", isa: isaNEON, family: famStencil, mr: 0, nr: 4},
 	kDotsNEON:         {name: "dotsNEON", isa: isaNEON, family: famDots, mr: 0, nr: 8, per: 12},
 	kAddRowsNEON:      {name: "addRowsNEON", isa: isaNEON, family: famAddRows, mr: 0, nr: 4},
+	kStencilRowsNEON:  {name: "stencilRowsNEON", isa: isaNEON, family: famStencilRows, mr: 8, nr: 4},
+	kDotsRowsNEON:     {name: "dotsRowsNEON", isa: isaNEON, family: famDotsRows, mr: 3, nr: 4, per: 8},
 	kWinogradInNEON:   {name: "winogradInNEON", isa: isaNEON, family: famWinogradIn, mr: 0, nr: 4},
 	kWinogradOutNEON:  {name: "winogradOutNEON", isa: isaNEON, family: famWinogradOut, mr: 0, nr: 4},
 	kWinogradGradNEON: {name: "winogradGradNEON", isa: isaNEON, family: famWinogradGrad, mr: 0, nr: 4},
@@ -137,6 +141,26 @@ func callWinogradOut(id kernelID, dst []float32, ld int, src []float32, srcStrid
 	switch id {
 	case kWinogradOutNEON:
 		winogradOutNEON(dst, ld, src, srcStride, n, bias, relu)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callStencilRows calls kernel id, one of signature func(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32).
+func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32) {
+	switch id {
+	case kStencilRowsNEON:
+		stencilRowsNEON(y, ldy, x, w, ldw, off, n, rows, bias)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callDotsRows calls kernel id, one of signature func(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int).
+func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int) {
+	switch id {
+	case kDotsRowsNEON:
+		dotsRowsNEON(d, ldd, a, lda, x, off, n, rows)
 	default:
 		panic(notCallable(id))
 	}

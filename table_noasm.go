@@ -84,3 +84,13 @@ func callWinogradBand(id kernelID, dst []float32, dstStride int, src []float32, 
 func callWinogradOut(id kernelID, dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool) {
 	panic(notCallable(id))
 }
+
+// callStencilRows calls kernel id, one of signature func(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32).
+func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32) {
+	panic(notCallable(id))
+}
+
+// callDotsRows calls kernel id, one of signature func(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int).
+func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int) {
+	panic(notCallable(id))
+}

@@ -193,6 +193,20 @@ func main() {
 
 	for _, v := range []struct {
 		isa, suffix string
+		ri          rowsISA
+		needs       []string
+	}{
+		{"isaAVX2", "AVX2", rowsAVX2, needsAVX2},
+		{"isaAVX512", "AVX512", rowsAVX512, needsAVX512VL},
+	} {
+		add(table.Kernel{Name: "stencilRows" + v.suffix, ISA: v.isa, Family: table.FamStencilRows, MR: v.ri.mr, NR: v.ri.lanes, Needs: v.needs},
+			func(name string) { genStencilRows(name, v.ri) })
+		add(table.Kernel{Name: "dotsRows" + v.suffix, ISA: v.isa, Family: table.FamDotsRows, MR: v.ri.dotMR, NR: v.ri.lanes, Per: v.ri.dotNT, Needs: v.needs},
+			func(name string) { genDotsRows(name, v.ri) })
+	}
+
+	for _, v := range []struct {
+		isa, suffix string
 		w           winoISA
 		needs       []string
 	}{

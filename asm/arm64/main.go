@@ -93,6 +93,18 @@ func kernels() []kernel {
 			gen:      genAddRowsNEON,
 		},
 		{
+			Kernel:   table.Kernel{Name: "stencilRowsNEON", ISA: "isaNEON", Family: table.FamStencilRows, MR: rowsMR, NR: 4},
+			doc:      stencilRowsDoc("stencilRowsNEON"),
+			noescape: true,
+			gen:      genStencilRowsNEON,
+		},
+		{
+			Kernel:   table.Kernel{Name: "dotsRowsNEON", ISA: "isaNEON", Family: table.FamDotsRows, MR: dotsRowMR, NR: 4, Per: dotsRowNT},
+			doc:      dotsRowsDoc("dotsRowsNEON"),
+			noescape: true,
+			gen:      genDotsRowsNEON,
+		},
+		{
 			Kernel:   table.Kernel{Name: "winogradInNEON", ISA: "isaNEON", Family: table.FamWinogradIn, NR: 4},
 			doc:      winoBandDoc("winogradInNEON", "d", "Bᵀ d B", 6, "+4"),
 			noescape: true,

@@ -41,10 +41,13 @@ var (
 	// The Winograd band transforms; n is the band's tiles rounded up to 16.
 	WinogradBand = &Sig{"callWinogradBand", "dst []float32, dstStride int, src []float32, ld, n int", "dst, dstStride, src, ld, n"}
 	WinogradOut  = &Sig{"callWinogradOut", "dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool", "dst, ld, src, srcStride, n, bias, relu"}
+	// A block of rows ≤ MR of StencilRows and DotsRows; n is rounded up to 16.
+	StencilRows = &Sig{"callStencilRows", "y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32", "y, ldy, x, w, ldw, off, n, rows, bias"}
+	DotsRows    = &Sig{"callDotsRows", "d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int", "d, ldd, a, lda, x, off, n, rows"}
 )
 
 var sigs = []*Sig{Peak, Tile, Pack, Prefetch, Direct, DirectDot, PackRows, PackSliver, PackT, PackTOff, Stencil, Dots, AddRows,
-	WinogradBand, WinogradOut}
+	WinogradBand, WinogradOut, StencilRows, DotsRows}
 
 // A Family is what a kernel computes; Const is its name in package
 // simdconv (a value of type family, declared in kernel.go).
@@ -72,6 +75,8 @@ var (
 	FamWinogradIn    = Family{"famWinogradIn", WinogradBand}
 	FamWinogradOut   = Family{"famWinogradOut", WinogradOut}
 	FamWinogradGrad  = Family{"famWinogradGrad", WinogradBand}
+	FamStencilRows   = Family{"famStencilRows", StencilRows}
+	FamDotsRows      = Family{"famDotsRows", DotsRows}
 )
 
 // A Kernel is one row of the table.
@@ -84,7 +89,7 @@ type Kernel struct {
 	Packs  string // packing constant of a famSgemmPack kernel, e.g. "packingAT"
 	Edge   bool   // a narrower tile for a panel's last sliver
 	Study  bool   // a tile generated for study: benchmarks run it, the driver never does
-	Per    int    // famPeak: flops per iteration; famDots: taps per call
+	Per    int    // famPeak: flops per iteration; famDots, famDotsRows: taps per call
 	Needs  []string
 }
 
