@@ -19,6 +19,10 @@ func (c *Conv2D) Forward(y, x, w, bias []float32) error {
 	}
 	st := c.acquire()
 	defer c.release(st)
+	if c.few != nil && c.few.forward {
+		st.forwardFew(y, x, w, bias)
+		return nil
+	}
 	st.forward = forwardJob{st: st, y: y, x: x, w: w, bias: bias}
 	st.spread(&st.forward)
 	st.forward = forwardJob{}

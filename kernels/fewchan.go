@@ -1,0 +1,355 @@
+package kernels
+
+import "github.com/simdconv/simdconv/internal/engine"
+
+// Layers with few input channels per group (an RGB stem, MNIST's single
+// channel, LeNet's six) have a reduction C/G·R·S too short for the GEMM's
+// register tiles to repay packing and storing them. At stride 1 they run
+// direct instead, over zero-padded planes read at positions p·W'+q as the
+// depthwise stencil does, with a block of output channels sharing each
+// shifted load (engine.StencilRows, engine.DotsRows):
+//
+//   - forward: y_k = bias_k + Σ_{c,r,s} w[k,c,r,s]·xpad_c[(p + r·dh)·W' + q + s·dw];
+//   - backward-data: the same over dY padded by the filter's reach, with
+//     the filter rotated and its channels swapped;
+//   - backward-filter: dot products of dY's rows, zero past column Q, with
+//     the shifted planes, over chunks of the reduction (as in
+//     backward_filter_chunks.go).
+//
+// Each computes the W'−Q positions past a row too and drops them. Bands of
+// output rows keep a band's outputs in L2 and give the threads items
+// within one image. Each pass takes the route where the cost model
+// (fewchan_cost.go) finds it cheaper than the GEMM's.
+
+// fewPlan is the geometry of the few-channel passes.
+type fewPlan struct {
+	forward, data, filter bool // the passes that take the direct route
+
+	// Forward and backward-filter: Cg input planes H'×W' one after the
+	// other, and per (c, r, s) the shift c·H'·W' + r·dh·W' + s·dw.
+	off      []int
+	xLen     int // floats of the padded planes, with the taps' reach past them
+	rows, ld int // forward's output rows a band, and the stride of its rows in a panel
+	bands    int
+	// Backward-filter's bands, at least enough for maxChunks pieces.
+	rowsF, ldF, bandsF int
+	filterTemp         int // Kg·Cg·R·S: one band's dot products
+
+	// Backward-data: Kg planes of dY (H+reachH)×Wd, Wd = W + reachW, dY at
+	// row top and column left of each, and per (k, r', s') of the rotated
+	// filter the shift k·plane + r'·dh·Wd + s'·dw.
+	wd, top, left, plane int
+	offD                 []int
+	dLen                 int
+	rowsD, ldD, bandsD   int
+}
+
+// planFew sets c.few for a stride-1 layer, neither depthwise (which keeps
+// its stencil) nor pointwise (whose GEMM multiplies x in place, without
+// packing), for the passes where the cost model picks the direct route.
+func (c *Conv2D) planFew() {
+	s := &c.s
+	if c.stencil != nil || c.pointwise || s.StrideH != 1 || s.StrideW != 1 {
+		return
+	}
+	cost := c.fewCosts(s.W+s.PadLeft+s.PadRight, s.W+(s.S-1)*s.DilationW)
+	c.useFew(cost.forward < cost.gemmForward, cost.data < cost.gemmData, cost.filter < cost.gemmFilter)
+}
+
+// useFew sets c.few with the passes that take the direct route, if any,
+// for a layer that planFew admits whose copies fit maxCopy. Backward-data
+// takes it only when the forward padding is within the filter's reach, so
+// that dY fits its padded planes; a wider padding keeps the other routes.
+func (c *Conv2D) useFew(forward, data, filter bool) {
+	s := &c.s
+	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
+	data = data && s.PadTop <= reachH && s.PadBottom <= reachH && s.PadLeft <= reachW && s.PadRight <= reachW
+	wp, hp := s.W+s.PadLeft+s.PadRight, s.H+s.PadTop+s.PadBottom
+	f := &fewPlan{forward: forward, data: data, filter: filter,
+		xLen: s.Cg*hp*wp + reachW + engine.Slack,
+		wd:   s.W + reachW, top: reachH - s.PadTop, left: reachW - s.PadLeft,
+	}
+	f.plane = (s.H + reachH) * f.wd
+	f.dLen = s.Kg*f.plane + reachW + engine.Slack
+	if !forward && !data && !filter || f.xLen > maxCopy || f.dLen > maxCopy {
+		return
+	}
+	for ci := range s.Cg {
+		for r := range s.R {
+			for t := range s.S {
+				f.off = append(f.off, ci*hp*wp+r*s.DilationH*wp+t*s.DilationW)
+			}
+		}
+	}
+	for k := range s.Kg {
+		for r := range s.R {
+			for t := range s.S {
+				f.offD = append(f.offD, k*f.plane+r*s.DilationH*f.wd+t*s.DilationW)
+			}
+		}
+	}
+	f.rows, f.ld, f.bands = bands(s.P, wp, s.Kg)
+	f.rowsF, f.ldF, f.bandsF = f.rows, f.ld, f.bands
+	if want := min(s.P, ceilDiv(maxChunks, s.N*s.Groups)); want > f.bands {
+		f.rowsF = ceilDiv(s.P, want)
+		f.ldF, f.bandsF = roundUpSlack(f.rowsF*wp), ceilDiv(s.P, f.rowsF)
+	}
+	f.rowsD, f.ldD, f.bandsD = bands(s.H, f.wd, s.Cg)
+	f.filterTemp = s.Kg * s.CRSg
+	c.few = f
+	c.wpad = wp
+	if f.forward || f.filter {
+		c.xpadLen = max(c.xpadLen, f.xLen)
+	}
+	if f.forward {
+		c.panel = max(c.panel, s.Kg*f.ld)
+	}
+	if f.data {
+		c.dypadLen = max(c.dypadLen, f.dLen)
+		c.panel = max(c.panel, s.Cg*f.ldD)
+	}
+	if f.filter {
+		c.dypadLen = max(c.dypadLen, s.Kg*f.ldF)
+		c.panel = max(c.panel, f.filterTemp)
+		c.chunks = fewChunks(s.N*s.Groups*f.bandsF, s.N*s.Groups*s.P*wp, max(s.Kg, s.CRSg))
+	}
+}
+
+// rowPanel is the floats of a band's panel: it stays in L2. Tests lower
+// it to cut small layers into bands.
+var rowPanel = panelTarget
+
+// bands cuts rows output rows of width w (positions computed per row) for
+// m channels into bands whose panel, m rows at stride ld, stays within
+// rowPanel floats: it returns the rows of a band, ld and the bands.
+func bands(rows, w, m int) (band, ld, n int) {
+	band = min(rows, max(1, rowPanel/(m*w)))
+	return band, roundUpSlack(band * w), ceilDiv(rows, band)
+}
+
+// fewChunks is how many chunks backward-filter's reduction is cut into,
+// from its pieces (bands) and positions: as in planChunks, a chunk keeps a
+// reduction of at least four times dW's longer side.
+func fewChunks(pieces, positions, side int) int {
+	return max(1, min(maxChunks, pieces, positions/(4*side)))
+}
+
+// tapMajor writes w into filt with the weights of each (channel, tap)
+// side by side for a group's output channels, as StencilRows reads them:
+// filt[g·wLen/G + t·Kg + k] = w[g·Kg + k][t], t = (c, r, s).
+func (c *Conv2D) tapMajor(filt, w []float32) {
+	s := &c.s
+	for g := range s.Groups {
+		wg, fg := w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg]
+		for k := range s.Kg {
+			for t, v := range wg[k*s.CRSg:][:s.CRSg] {
+				fg[t*s.Kg+k] = v
+			}
+		}
+	}
+}
+
+// rotatedMajor writes into filt, per group, backward-data's filter: tap
+// (k, r', s') of input channel c is w[k, c, R−1−r', S−1−s'], the Cg
+// channels side by side.
+func (c *Conv2D) rotatedMajor(filt, w []float32) {
+	s := &c.s
+	for g := range s.Groups {
+		wg, fg := w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg]
+		for k := range s.Kg {
+			for ci := range s.Cg {
+				src := wg[(k*s.Cg+ci)*s.RS:][:s.RS]
+				for t := range s.RS {
+					fg[(k*s.RS+t)*s.Cg+ci] = src[s.RS-1-t]
+				}
+			}
+		}
+	}
+}
+
+// resetPads marks every worker's padded copy as holding no image.
+func (st *callState) resetPads() {
+	for i := range st.workers {
+		st.workers[i].xpadImage = -1
+	}
+}
+
+// padFew pads image and group img (n·G + g) of x into wk.xpad, unless it
+// holds it already.
+func (c *Conv2D) padFew(wk *worker, x []float32, img int) []float32 {
+	s := &c.s
+	xp := wk.xpad[:c.few.xLen]
+	if wk.xpadImage != img {
+		c.padInput(xp, x[img*s.Cg*s.HW:][:s.Cg*s.HW])
+		wk.xpadImage = img
+	}
+	return xp
+}
+
+// forwardFew is Forward on the direct route.
+func (st *callState) forwardFew(y, x, w, bias []float32) {
+	st.c.tapMajor(st.filt, w)
+	st.resetPads()
+	st.fewForward = fewForwardJob{st: st, y: y, x: x, bias: bias}
+	st.spread(&st.fewForward)
+	st.fewForward = fewForwardJob{}
+}
+
+// fewForwardJob is a Forward call on the direct route, an item per band
+// of an image and group's output rows.
+type fewForwardJob struct {
+	st         *callState
+	y, x, bias []float32
+}
+
+func (j *fewForwardJob) Do(part int) { j.st.doPart(j, part) }
+
+func (j *fewForwardJob) items() int {
+	s := &j.st.c.s
+	return s.N * s.Groups * j.st.c.few.bands
+}
+
+// item computes one band. Its outputs are its own, so it ignores wide.
+func (j *fewForwardJob) item(wk *worker, _ bool, it int) {
+	c := j.st.c
+	s, f := &c.s, c.few
+	img, b := it/f.bands, it%f.bands
+	g := img % s.Groups
+	xp := c.padFew(wk, j.x, img)
+	p0, p1 := b*f.rows, min(s.P, (b+1)*f.rows)
+	var bias []float32
+	if j.bias != nil {
+		bias = j.bias[g*s.Kg:][:s.Kg]
+	}
+	panel := wk.panel[:s.Kg*f.ld]
+	engine.StencilRows(panel, f.ld, xp[p0*c.wpad:], j.st.filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], f.off,
+		(p1-p0)*c.wpad, s.Kg, bias)
+	// Output channel g·Kg + k of image n is plane img·Kg + k of y.
+	yb := j.y[img*s.Kg*s.PQ:][:s.Kg*s.PQ]
+	for k := range s.Kg {
+		dst := yb[k*s.PQ+p0*s.Q:][:(p1-p0)*s.Q]
+		engine.CopyRows(dst, panel[k*f.ld:], p1-p0, s.Q, 0, s.Q, s.Q, c.wpad)
+		if c.relu {
+			for i, v := range dst {
+				dst[i] = max(v, 0)
+			}
+		}
+	}
+}
+
+// backwardDataFew is BackwardData on the direct route.
+func (st *callState) backwardDataFew(dx, dy, w []float32) {
+	st.c.rotatedMajor(st.filt, w)
+	st.resetPads()
+	st.fewData = fewDataJob{st: st, dx: dx, dy: dy}
+	st.spread(&st.fewData)
+	st.fewData = fewDataJob{}
+}
+
+// fewDataJob is a BackwardData call on the direct route, an item per band
+// of an image and group's dX rows.
+type fewDataJob struct {
+	st     *callState
+	dx, dy []float32
+}
+
+func (j *fewDataJob) Do(part int) { j.st.doPart(j, part) }
+
+func (j *fewDataJob) items() int {
+	s := &j.st.c.s
+	return s.N * s.Groups * j.st.c.few.bandsD
+}
+
+// item computes one band of dX rows. Its outputs are its own, so it
+// ignores wide.
+func (j *fewDataJob) item(wk *worker, _ bool, it int) {
+	c := j.st.c
+	s, f := &c.s, c.few
+	img, b := it/f.bandsD, it%f.bandsD
+	g := img % s.Groups
+	pad := wk.dypad[:f.dLen]
+	if wk.xpadImage != img { // xpad is unused here: the mark is dypad's
+		dyg := j.dy[img*s.Kg*s.PQ:][:s.Kg*s.PQ]
+		for k := range s.Kg {
+			plane := pad[k*f.plane:][:f.plane]
+			clear(plane[:f.top*f.wd])
+			engine.CopyRows(plane[f.top*f.wd:], dyg[k*s.PQ:], s.P, f.wd, f.left, f.left+s.Q, f.wd, s.Q)
+			clear(plane[(f.top+s.P)*f.wd:])
+		}
+		clear(pad[s.Kg*f.plane:])
+		wk.xpadImage = img
+	}
+	i0, i1 := b*f.rowsD, min(s.H, (b+1)*f.rowsD)
+	panel := wk.panel[:s.Cg*f.ldD]
+	engine.StencilRows(panel, f.ldD, pad[i0*f.wd:], j.st.filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], f.offD,
+		(i1-i0)*f.wd, s.Cg, nil)
+	dxb := j.dx[img*s.Cg*s.HW:][:s.Cg*s.HW]
+	for ci := range s.Cg {
+		engine.CopyRows(dxb[ci*s.HW+i0*s.W:], panel[ci*f.ldD:], i1-i0, s.W, 0, s.W, s.W, f.wd)
+	}
+}
+
+// backwardFilterFew is BackwardFilter on the direct route, for an x that
+// is all finite: the zeros past dY's rows meet x's columns past Q. The
+// pieces (an image and group's band of output rows) are cut into c.chunks
+// chunks; each chunk sums its pieces' dot products in order into a
+// partial dW of its own, and the partials are added in chunk order.
+func (st *callState) backwardFilterFew(dw, dy, x []float32) {
+	c := st.c
+	parts := 1
+	if c.parallel() {
+		parts = min(c.threads, c.chunks)
+	}
+	st.fewFilter = fewFilterJob{st: st, dy: dy, x: x, parts: parts}
+	st.group.Run(parts, &st.fewFilter)
+	st.fewFilter = fewFilterJob{}
+	if !c.accumulate {
+		clear(dw)
+	}
+	for ch := range c.chunks {
+		engine.AddRows(dw, st.partials[ch*len(dw):], 1, len(dw), 0, 0)
+	}
+}
+
+// fewFilterJob is BackwardFilter on the direct route: part t takes a
+// contiguous range of the chunks.
+type fewFilterJob struct {
+	st    *callState
+	dy, x []float32
+	parts int
+}
+
+func (j *fewFilterJob) Do(t int) {
+	c := j.st.c
+	s, f, wk := &c.s, c.few, &j.st.workers[t]
+	wk.xpadImage = -1
+	pieces := s.N * s.Groups * f.bandsF
+	for ch := t * c.chunks / j.parts; ch < (t+1)*c.chunks/j.parts; ch++ {
+		part := j.st.partials[ch*s.wLen:][:s.wLen]
+		clear(part)
+		for it := ch * pieces / c.chunks; it < (ch+1)*pieces/c.chunks; it++ {
+			j.piece(wk, it, part)
+		}
+	}
+}
+
+// piece adds band b of image and group img's dot products into part.
+func (j *fewFilterJob) piece(wk *worker, it int, part []float32) {
+	c := j.st.c
+	s, f := &c.s, c.few
+	img, b := it/f.bandsF, it%f.bandsF
+	g := img % s.Groups
+	xp := c.padFew(wk, j.x, img)
+	p0, p1 := b*f.rowsF, min(s.P, (b+1)*f.rowsF)
+	n := (p1 - p0) * c.wpad
+	a := wk.dypad[:s.Kg*f.ldF]
+	dyb := j.dy[img*s.Kg*s.PQ:][:s.Kg*s.PQ]
+	for k := range s.Kg {
+		row := a[k*f.ldF:][:roundUpSlack(n)]
+		engine.CopyRows(row, dyb[k*s.PQ+p0*s.Q:], p1-p0, c.wpad, 0, s.Q, c.wpad, s.Q)
+		clear(row[n:])
+	}
+	d := wk.panel[:f.filterTemp]
+	engine.DotsRows(d, a, f.ldF, s.Kg, xp[p0*c.wpad:], f.off, n)
+	engine.AddRows(part[g*f.filterTemp:], d, 1, f.filterTemp, 0, 0)
+}
