@@ -48,6 +48,12 @@
 //     for gradient accumulation over several batches.
 //   - WithReLU(): Forward applies max(·, 0) to its output.
 //
+// Each pass picks its method from the shape when the plan is made: matrix
+// products packed straight from the tensors; a stencil for depthwise
+// layers; and, at stride 1, for few input channels per group (an RGB stem,
+// MNIST, LeNet), rows of shifted multiply-adds over padded planes, without
+// the products' packing, where a cost model finds them cheaper.
+//
 // # Guarantees
 //
 //   - Validation: NewConv2D rejects a bad shape (a size out of range, a
