@@ -4,14 +4,16 @@ import "github.com/simdconv/simdconv/internal/engine"
 
 // Layers with few input channels per group (an RGB stem, MNIST's single
 // channel, LeNet's six) have a reduction C/G·R·S too short for the GEMM's
-// register tiles to repay packing and storing them. At stride 1 they run
-// direct instead, over zero-padded planes read at positions p·W'+q as the
+// register tiles to repay packing and storing them. They run direct
+// instead, over zero-padded planes read at positions p·W'+q as the
 // depthwise stencil does, with a block of output channels sharing each
-// shifted load (engine.StencilRows, engine.DotsRows):
+// shifted load (engine.StencilRows, engine.DotsRows). At stride sh×sw the
+// planes are the Shifted form's phase planes (planShifted), W' = ⌈(W +
+// PadLeft + PadRight)/sw⌉ wide, in which every tap is a shift too:
 //
-//   - forward: y_k = bias_k + Σ_{c,r,s} w[k,c,r,s]·xpad_c[(p + r·dh)·W' + q + s·dw];
-//   - backward-data: the same over dY padded by the filter's reach, with
-//     the filter rotated and its channels swapped;
+//   - forward: y_k = bias_k + Σ_{c,r,s} w[k,c,r,s]·xpad_c[(p + r·dh)·W' + q + s·dw] at stride 1;
+//   - backward-data, at stride 1: the same over dY padded by the filter's
+//     reach, with the filter rotated and its channels swapped;
 //   - backward-filter: dot products of dY's rows, zero past column Q, with
 //     the shifted planes, over chunks of the reduction (as in
 //     backward_filter_chunks.go).
@@ -25,8 +27,8 @@ import "github.com/simdconv/simdconv/internal/engine"
 type fewPlan struct {
 	forward, data, filter bool // the passes that take the direct route
 
-	// Forward and backward-filter: Cg input planes H'×W' one after the
-	// other, and per (c, r, s) the shift c·H'·W' + r·dh·W' + s·dw.
+	// Forward and backward-filter: the padded input planes, and per (c, r,
+	// s) its shift, c·H'·W' + r·dh·W' + s·dw at stride 1.
 	off      []int
 	xLen     int // floats of the padded planes, with the taps' reach past them
 	rows, ld int // forward's output rows a band, and the stride of its rows in a panel
@@ -44,42 +46,51 @@ type fewPlan struct {
 	rowsD, ldD, bandsD   int
 }
 
-// planFew sets c.few for a stride-1 layer, neither depthwise (which keeps
-// its stencil) nor pointwise (whose GEMM multiplies x in place, without
+// planFew sets c.few for a layer neither depthwise (which keeps its
+// stencil) nor pointwise (whose GEMM multiplies x in place, without
 // packing), for the passes where the cost model picks the direct route.
 func (c *Conv2D) planFew() {
 	s := &c.s
-	if c.stencil != nil || c.pointwise || s.StrideH != 1 || s.StrideW != 1 {
+	if c.stencil != nil || c.pointwise {
 		return
 	}
-	cost := c.fewCosts(s.W+s.PadLeft+s.PadRight, s.W+(s.S-1)*s.DilationW)
+	cost := c.fewCosts(s.W + (s.S-1)*s.DilationW)
 	c.useFew(cost.forward < cost.gemmForward, cost.data < cost.gemmData, cost.filter < cost.gemmFilter)
 }
 
 // useFew sets c.few with the passes that take the direct route, if any,
 // for a layer that planFew admits whose copies fit maxCopy. Backward-data
-// takes it only when the forward padding is within the filter's reach, so
-// that dY fits its padded planes; a wider padding keeps the other routes.
+// takes it only at stride 1 and when the forward padding is within the
+// filter's reach, so that dY fits its padded planes; otherwise it keeps
+// the other routes.
 func (c *Conv2D) useFew(forward, data, filter bool) {
 	s := &c.s
+	sh, sw := s.StrideH, s.StrideW
 	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
-	data = data && s.PadTop <= reachH && s.PadBottom <= reachH && s.PadLeft <= reachW && s.PadRight <= reachW
-	wp, hp := s.W+s.PadLeft+s.PadRight, s.H+s.PadTop+s.PadBottom
+	data = data && sh == 1 && sw == 1 &&
+		s.PadTop <= reachH && s.PadBottom <= reachH && s.PadLeft <= reachW && s.PadRight <= reachW
+	hs, ws := phasePlanes(s)
+	plane := hs * ws
 	f := &fewPlan{forward: forward, data: data, filter: filter,
-		xLen: s.Cg*hp*wp + reachW + engine.Slack,
-		wd:   s.W + reachW, top: reachH - s.PadTop, left: reachW - s.PadLeft,
+		wd: s.W + reachW, top: reachH - s.PadTop, left: reachW - s.PadLeft,
 	}
+	end := s.Cg * sh * sw * plane
+	for ci := range s.Cg {
+		for r := range s.R {
+			a, ur := r*s.DilationH%sh, r*s.DilationH/sh
+			for t := range s.S {
+				b, us := t*s.DilationW%sw, t*s.DilationW/sw
+				o := ((ci*sh+a)*sw+b)*plane + ur*ws + us
+				f.off = append(f.off, o)
+				end = max(end, o+s.P*ws)
+			}
+		}
+	}
+	f.xLen = end + engine.Slack
 	f.plane = (s.H + reachH) * f.wd
 	f.dLen = s.Kg*f.plane + reachW + engine.Slack
 	if !forward && !data && !filter || f.xLen > maxCopy || f.dLen > maxCopy {
 		return
-	}
-	for ci := range s.Cg {
-		for r := range s.R {
-			for t := range s.S {
-				f.off = append(f.off, ci*hp*wp+r*s.DilationH*wp+t*s.DilationW)
-			}
-		}
 	}
 	for k := range s.Kg {
 		for r := range s.R {
@@ -88,17 +99,18 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 			}
 		}
 	}
-	f.rows, f.ld, f.bands = bands(s.P, wp, s.Kg)
+	f.rows, f.ld, f.bands = bands(s.P, ws, s.Kg)
 	f.rowsF, f.ldF, f.bandsF = f.rows, f.ld, f.bands
 	if want := min(s.P, ceilDiv(maxChunks, s.N*s.Groups)); want > f.bands {
 		f.rowsF = ceilDiv(s.P, want)
-		f.ldF, f.bandsF = roundUpSlack(f.rowsF*wp), ceilDiv(s.P, f.rowsF)
+		f.ldF, f.bandsF = roundUpSlack(f.rowsF*ws), ceilDiv(s.P, f.rowsF)
 	}
 	f.rowsD, f.ldD, f.bandsD = bands(s.H, f.wd, s.Cg)
 	f.filterTemp = s.Kg * s.CRSg
 	c.few = f
-	c.wpad = wp
-	if f.forward || f.filter {
+	if f.forward || f.filter { // padInput's planes, as the Shifted form's
+		c.wpad = ws
+		c.shiftedPhases = phasesRead(taps(s.R, s.DilationH, 0), taps(s.S, s.DilationW, 0), sh, sw)
 		c.xpadLen = max(c.xpadLen, f.xLen)
 	}
 	if f.forward {
@@ -111,13 +123,19 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 	if f.filter {
 		c.dypadLen = max(c.dypadLen, s.Kg*f.ldF)
 		c.panel = max(c.panel, f.filterTemp)
-		c.chunks = fewChunks(s.N*s.Groups*f.bandsF, s.N*s.Groups*s.P*wp, max(s.Kg, s.CRSg))
+		c.chunks = fewChunks(s.N*s.Groups*f.bandsF, s.N*s.Groups*s.P*ws, max(s.Kg, s.CRSg))
 	}
 }
 
 // rowPanel is the floats of a band's panel: it stays in L2. Tests lower
 // it to cut small layers into bands.
 var rowPanel = panelTarget
+
+// phasePlanes returns the size of the phase planes of the padded input at
+// the layer's stride: hs×ws, the padded H'×W' at stride 1.
+func phasePlanes(s *shape) (hs, ws int) {
+	return ceilDiv(s.H+s.PadTop+s.PadBottom, s.StrideH), ceilDiv(s.W+s.PadLeft+s.PadRight, s.StrideW)
+}
 
 // bands cuts rows output rows of width w (positions computed per row) for
 // m channels into bands whose panel, m rows at stride ld, stays within

@@ -59,16 +59,16 @@ func gemmCost(m, n, k int, fit float64) float64 {
 	return flops/(gemmPeak*fit)*float64(k+gemmTileSteps)/float64(k) + packCost*float64(k)*float64(n)
 }
 
-// fewCosts estimates each pass, with wp the padded input width W' and wd
-// backward-data's padded dY width.
-func (c *Conv2D) fewCosts(wp, wd int) fewCost {
+// fewCosts estimates each pass, with wd backward-data's padded dY width.
+func (c *Conv2D) fewCosts(wd int) fewCost {
 	s := &c.s
-	hp := s.H + s.PadTop + s.PadBottom
+	hs, wp := phasePlanes(s)
+	planes := s.Cg * s.StrideH * s.StrideW * hs * wp
 	flops := 2 * float64(s.Kg) * float64(s.CRSg)
 	var f fewCost
 	// Forward: Kg rows over P·W' positions, padding x, cropping y.
 	f.forward = flops*float64(s.P*wp)/rowFit(s.Kg) +
-		copyCost*float64(s.Cg*hp*wp+s.Kg*s.PQ)
+		copyCost*float64(planes+s.Kg*s.PQ)
 	f.gemmForward = gemmCost(s.Kg, s.PQ, s.CRSg, engine.DenseTileFit(s.Kg, s.PQ))
 	// Backward-data: Cg rows over H·Wd positions of dY padded to Wd; the
 	// full route is the same product through the GEMM (or transposed),
@@ -82,7 +82,7 @@ func (c *Conv2D) fewCosts(wp, wd int) fewCost {
 	// over P·W' positions; the Shifted form multiplies the same positions
 	// with dW's Kg × Cg·R·S as the tiles, after packing both operands.
 	f.filter = flops*float64(s.P*wp)/rowFit(s.Kg) +
-		copyCost*float64(s.Cg*hp*wp+s.Kg*s.P*wp)
+		copyCost*float64(planes+s.Kg*s.P*wp)
 	f.gemmFilter = flops*float64(s.P*wp)/(gemmPeak*engine.TileFit(s.Kg, s.CRSg)) +
 		packCost*float64((s.Kg+s.CRSg)*s.P*wp)
 	return f
