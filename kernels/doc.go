@@ -50,9 +50,9 @@
 //
 // Each pass picks its method from the shape when the plan is made: matrix
 // products packed straight from the tensors; a stencil for depthwise
-// layers; and, at stride 1, for few input channels per group (an RGB stem,
-// MNIST, LeNet), rows of shifted multiply-adds over padded planes, without
-// the products' packing, where a cost model finds them cheaper.
+// layers; and, for few input channels per group (an RGB stem, MNIST,
+// LeNet), rows of shifted multiply-adds over padded planes, without the
+// products' packing, where a cost model finds them cheaper.
 //
 // # Guarantees
 //

@@ -5,8 +5,7 @@ import "github.com/simdconv/simdconv/internal/engine"
 // The cost model that picks, per pass, the direct route of a layer with
 // few input channels (fewchan.go) or the GEMM's. Costs are flop
 // equivalents of one image and group at the FMA units' peak, from first
-// principles rather than timings, since the row kernels' speed depends on
-// the ISA (see results/ for measurements):
+// principles rather than timings of one machine:
 //
 //   - The GEMM's microkernel runs at gemmPeak of peak on the tiles that hold
 //     real rows and columns (engine.TileFit), and each tile adds its C
@@ -17,9 +16,11 @@ import "github.com/simdconv/simdconv/internal/engine"
 //     rowVectors vectors each. Each (channel, tap) loads rowVectors vectors
 //     of x at a shift, which on 64-byte vectors almost always spans two
 //     cache lines (unalignedLoad slots), and broadcasts a weight per row,
-//     for rowBlock·rowVectors FMAs; two load and two FMA ports, so a block
-//     of one or two channels is bound by loads. They peak lower than the
-//     GEMM, at rowPeak, and compute the W'−Q positions past each row too.
+//     for rowBlock·rowVectors FMAs; with two load and two FMA ports, a
+//     block of one or two channels is bound by loads. DotsRows is the same
+//     with taps in place of vectors: aligned rows of dY, shifted runs of
+//     x. The row kernels peak lower than the GEMM, at rowPeak, and compute
+//     the W'−Q positions past each row too.
 //   - Copies (padding, cropping) cost copyCost an element.
 const (
 	gemmPeak      = 0.92
