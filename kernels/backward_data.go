@@ -18,7 +18,7 @@ const (
 	// as a stencil (depthwise.go).
 	routeStencil
 	// routeFew is the full convolution of a layer with few input channels
-	// as rows of stencils (fewchan.go).
+	// as rows of stencils, per sub-pixel phase (fewchan_data.go).
 	routeFew
 )
 

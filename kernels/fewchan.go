@@ -12,8 +12,8 @@ import "github.com/simdconv/simdconv/internal/engine"
 // PadLeft + PadRight)/sw⌉ wide, in which every tap is a shift too:
 //
 //   - forward: y_k = bias_k + Σ_{c,r,s} w[k,c,r,s]·xpad_c[(p + r·dh)·W' + q + s·dw] at stride 1;
-//   - backward-data, at stride 1: the same over dY padded by the filter's
-//     reach, with the filter rotated and its channels swapped;
+//   - backward-data: the same over padded dY, per sub-pixel phase, with the
+//     channels swapped (fewchan_data.go);
 //   - backward-filter: dot products of dY's rows, zero past column Q, with
 //     the shifted planes, over chunks of the reduction (as in
 //     backward_filter_chunks.go).
@@ -37,43 +37,28 @@ type fewPlan struct {
 	rowsF, ldF, bandsF int
 	filterTemp         int // Kg·Cg·R·S: one band's dot products
 
-	// Backward-data: Kg planes of dY (H+reachH)×Wd, Wd = W + reachW, dY at
-	// row top and column left of each, and per (k, r', s') of the rotated
-	// filter the shift k·plane + r'·dh·Wd + s'·dw.
-	wd, top, left, plane int
-	offD                 []int
-	dLen                 int
-	rowsD, ldD, bandsD   int
+	d *fewData // backward-data's geometry
 }
 
 // planFew sets c.few for a layer neither depthwise (which keeps its
 // stencil) nor pointwise (whose GEMM multiplies x in place, without
 // packing), for the passes where the cost model picks the direct route.
 func (c *Conv2D) planFew() {
-	s := &c.s
 	if c.stencil != nil || c.pointwise {
 		return
 	}
-	cost := c.fewCosts(s.W + (s.S-1)*s.DilationW)
+	cost := c.fewCosts(c.planFewData())
 	c.useFew(cost.forward < cost.gemmForward, cost.data < cost.gemmData, cost.filter < cost.gemmFilter)
 }
 
 // useFew sets c.few with the passes that take the direct route, if any,
-// for a layer that planFew admits whose copies fit maxCopy. Backward-data
-// takes it only at stride 1 and when the forward padding is within the
-// filter's reach, so that dY fits its padded planes; otherwise it keeps
-// the other routes.
+// for a layer that planFew admits, each where its copies fit maxCopy.
 func (c *Conv2D) useFew(forward, data, filter bool) {
 	s := &c.s
 	sh, sw := s.StrideH, s.StrideW
-	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
-	data = data && sh == 1 && sw == 1 &&
-		s.PadTop <= reachH && s.PadBottom <= reachH && s.PadLeft <= reachW && s.PadRight <= reachW
 	hs, ws := phasePlanes(s)
 	plane := hs * ws
-	f := &fewPlan{forward: forward, data: data, filter: filter,
-		wd: s.W + reachW, top: reachH - s.PadTop, left: reachW - s.PadLeft,
-	}
+	f := &fewPlan{d: c.planFewData()}
 	end := s.Cg * sh * sw * plane
 	for ci := range s.Cg {
 		for r := range s.R {
@@ -87,17 +72,11 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 		}
 	}
 	f.xLen = end + engine.Slack
-	f.plane = (s.H + reachH) * f.wd
-	f.dLen = s.Kg*f.plane + reachW + engine.Slack
-	if !forward && !data && !filter || f.xLen > maxCopy || f.dLen > maxCopy {
+	f.forward = forward && f.xLen <= maxCopy
+	f.filter = filter && f.xLen <= maxCopy
+	f.data = data && f.d.end <= maxCopy && f.d.panel <= maxCopy
+	if !f.forward && !f.data && !f.filter {
 		return
-	}
-	for k := range s.Kg {
-		for r := range s.R {
-			for t := range s.S {
-				f.offD = append(f.offD, k*f.plane+r*s.DilationH*f.wd+t*s.DilationW)
-			}
-		}
 	}
 	f.rows, f.ld, f.bands = bands(s.P, ws, s.Kg)
 	f.rowsF, f.ldF, f.bandsF = f.rows, f.ld, f.bands
@@ -105,7 +84,6 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 		f.rowsF = ceilDiv(s.P, want)
 		f.ldF, f.bandsF = roundUpSlack(f.rowsF*ws), ceilDiv(s.P, f.rowsF)
 	}
-	f.rowsD, f.ldD, f.bandsD = bands(s.H, f.wd, s.Cg)
 	f.filterTemp = s.Kg * s.CRSg
 	c.few = f
 	if f.forward || f.filter { // padInput's planes, as the Shifted form's
@@ -117,8 +95,8 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 		c.panel = max(c.panel, s.Kg*f.ld)
 	}
 	if f.data {
-		c.dypadLen = max(c.dypadLen, f.dLen)
-		c.panel = max(c.panel, s.Cg*f.ldD)
+		c.dypadLen = max(c.dypadLen, f.d.end)
+		c.panel = max(c.panel, f.d.panel)
 	}
 	if f.filter {
 		c.dypadLen = max(c.dypadLen, s.Kg*f.ldF)
@@ -162,24 +140,6 @@ func (c *Conv2D) tapMajor(filt, w []float32) {
 		for k := range s.Kg {
 			for t, v := range wg[k*s.CRSg:][:s.CRSg] {
 				fg[t*s.Kg+k] = v
-			}
-		}
-	}
-}
-
-// rotatedMajor writes into filt, per group, backward-data's filter: tap
-// (k, r', s') of input channel c is w[k, c, R−1−r', S−1−s'], the Cg
-// channels side by side.
-func (c *Conv2D) rotatedMajor(filt, w []float32) {
-	s := &c.s
-	for g := range s.Groups {
-		wg, fg := w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg]
-		for k := range s.Kg {
-			for ci := range s.Cg {
-				src := wg[(k*s.Cg+ci)*s.RS:][:s.RS]
-				for t := range s.RS {
-					fg[(k*s.RS+t)*s.Cg+ci] = src[s.RS-1-t]
-				}
 			}
 		}
 	}
@@ -252,58 +212,6 @@ func (j *fewForwardJob) item(wk *worker, _ bool, it int) {
 				dst[i] = max(v, 0)
 			}
 		}
-	}
-}
-
-// backwardDataFew is BackwardData on the direct route.
-func (st *callState) backwardDataFew(dx, dy, w []float32) {
-	st.c.rotatedMajor(st.filt, w)
-	st.resetPads()
-	st.fewData = fewDataJob{st: st, dx: dx, dy: dy}
-	st.spread(&st.fewData)
-	st.fewData = fewDataJob{}
-}
-
-// fewDataJob is a BackwardData call on the direct route, an item per band
-// of an image and group's dX rows.
-type fewDataJob struct {
-	st     *callState
-	dx, dy []float32
-}
-
-func (j *fewDataJob) Do(part int) { j.st.doPart(j, part) }
-
-func (j *fewDataJob) items() int {
-	s := &j.st.c.s
-	return s.N * s.Groups * j.st.c.few.bandsD
-}
-
-// item computes one band of dX rows. Its outputs are its own, so it
-// ignores wide.
-func (j *fewDataJob) item(wk *worker, _ bool, it int) {
-	c := j.st.c
-	s, f := &c.s, c.few
-	img, b := it/f.bandsD, it%f.bandsD
-	g := img % s.Groups
-	pad := wk.dypad[:f.dLen]
-	if wk.xpadImage != img { // xpad is unused here: the mark is dypad's
-		dyg := j.dy[img*s.Kg*s.PQ:][:s.Kg*s.PQ]
-		for k := range s.Kg {
-			plane := pad[k*f.plane:][:f.plane]
-			clear(plane[:f.top*f.wd])
-			engine.CopyRows(plane[f.top*f.wd:], dyg[k*s.PQ:], s.P, f.wd, f.left, f.left+s.Q, f.wd, s.Q)
-			clear(plane[(f.top+s.P)*f.wd:])
-		}
-		clear(pad[s.Kg*f.plane:])
-		wk.xpadImage = img
-	}
-	i0, i1 := b*f.rowsD, min(s.H, (b+1)*f.rowsD)
-	panel := wk.panel[:s.Cg*f.ldD]
-	engine.StencilRows(panel, f.ldD, pad[i0*f.wd:], j.st.filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], f.offD,
-		(i1-i0)*f.wd, s.Cg, nil)
-	dxb := j.dx[img*s.Cg*s.HW:][:s.Cg*s.HW]
-	for ci := range s.Cg {
-		engine.CopyRows(dxb[ci*s.HW+i0*s.W:], panel[ci*f.ldD:], i1-i0, s.W, 0, s.W, s.W, f.wd)
 	}
 }
 

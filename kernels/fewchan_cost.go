@@ -60,8 +60,8 @@ func gemmCost(m, n, k int, fit float64) float64 {
 	return flops/(gemmPeak*fit)*float64(k+gemmTileSteps)/float64(k) + packCost*float64(k)*float64(n)
 }
 
-// fewCosts estimates each pass, with wd backward-data's padded dY width.
-func (c *Conv2D) fewCosts(wd int) fewCost {
+// fewCosts estimates each pass, with d backward-data's geometry.
+func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	s := &c.s
 	hs, wp := phasePlanes(s)
 	planes := s.Cg * s.StrideH * s.StrideW * hs * wp
@@ -71,12 +71,17 @@ func (c *Conv2D) fewCosts(wd int) fewCost {
 	f.forward = flops*float64(s.P*wp)/rowFit(s.Kg) +
 		copyCost*float64(planes+s.Kg*s.PQ)
 	f.gemmForward = gemmCost(s.Kg, s.PQ, s.CRSg, engine.DenseTileFit(s.Kg, s.PQ))
-	// Backward-data: Cg rows over H·Wd positions of dY padded to Wd; the
-	// full route is the same product through the GEMM (or transposed),
-	// the GEMM route adds its column matrix with col2im.
-	f.data = flops*float64(s.H*wd)/rowFit(s.Cg) +
-		copyCost*float64(s.Kg*(s.H+(s.R-1)*s.DilationH)*wd+s.Cg*s.HW)
-	full := gemmCost(s.Cg, s.HW, s.Kg*s.RS, max(engine.DenseTileFit(s.Cg, s.HW), engine.TileFit(s.HW, s.Cg)))
+	// Backward-data: per phase, Cg rows over its rows of Wd positions of
+	// padded dY. The full route is the same products through the GEMM
+	// (at stride 1 possibly transposed), an average phase's times their
+	// number; the GEMM route adds its column matrix with col2im.
+	for _, ph := range d.phases {
+		f.data += 2 * float64(s.Kg*len(ph.taps)*s.Cg*ph.rows*d.wd) / rowFit(s.Cg)
+	}
+	f.data += copyCost * float64(s.Kg*d.plane+s.Cg*s.HW)
+	ph := len(d.phases)
+	pn, pk := max(1, s.HW/ph), max(1, s.Kg*s.RS/ph)
+	full := float64(ph) * gemmCost(s.Cg, pn, pk, max(engine.DenseTileFit(s.Cg, pn), engine.TileFit(pn, s.Cg)))
 	col2im := flops*float64(s.PQ)/(gemmPeak*engine.DenseTileFit(s.CRSg, s.PQ)) + col2imCost*float64(s.CRSg*s.PQ)
 	f.gemmData = min(full, col2im)
 	// Backward-filter: dot products of Kg rows of dY against Cg·R·S shifts
