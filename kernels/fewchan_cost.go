@@ -7,11 +7,11 @@ import "github.com/simdconv/simdconv/internal/engine"
 // equivalents of one image and group at the FMA units' peak, from first
 // principles rather than timings of one machine:
 //
-//   - The GEMM's microkernel runs at gemmPeak of peak on the tiles that hold
-//     real rows and columns (engine.TileFit), and each tile adds its C
-//     update, about gemmTileSteps rank-1 steps, to a reduction C/G·R·S
-//     long: for MNIST's 9 that is a third more. Packing the column matrix
-//     costs packCost an element.
+//   - The GEMM's microkernel runs at gemmPeak of peak (the SGEMM target)
+//     on the tiles that hold real rows and columns (engine.TileFit), and
+//     each tile adds its C update, about gemmTileSteps rank-1 steps, to a
+//     reduction C/G·R·S long: for MNIST's 9 that is a third more. Packing
+//     the column matrix costs packCost an element.
 //   - The row kernels hold a block of rowBlock output rows (channels) of
 //     rowVectors vectors each. Each (channel, tap) loads rowVectors vectors
 //     of x at a shift, which on 64-byte vectors almost always spans two
@@ -19,8 +19,9 @@ import "github.com/simdconv/simdconv/internal/engine"
 //     for rowBlock·rowVectors FMAs; with two load and two FMA ports, a
 //     block of one or two channels is bound by loads. DotsRows is the same
 //     with taps in place of vectors: aligned rows of dY, shifted runs of
-//     x. The row kernels peak lower than the GEMM, at rowPeak, and compute
-//     the W'−Q positions past each row too.
+//     x. The row kernels peak lower than the GEMM, at rowPeak, since each
+//     tap starts a new shifted stream, which the slot count leaves out;
+//     and they compute the W'−Q positions past each row too.
 //   - Copies (padding, cropping) cost copyCost an element.
 const (
 	gemmPeak      = 0.92
