@@ -17,6 +17,9 @@ const (
 	// routeStencil is the full convolution of a depthwise stride-1 layer
 	// as a stencil (depthwise.go).
 	routeStencil
+	// routeFew is the full convolution of a layer with few input channels
+	// as rows of stencils, per sub-pixel phase (fewchan_data.go).
+	routeFew
 )
 
 // phase is one sub-pixel convolution of the full route: the dX positions
@@ -42,6 +45,10 @@ func (c *Conv2D) planBackwardData() {
 	}
 	if c.stencil != nil && c.stencil.data {
 		c.route = routeStencil
+		return
+	}
+	if c.few != nil && c.few.data {
+		c.route = routeFew
 		return
 	}
 	_, nr := engine.Tile()
@@ -137,6 +144,10 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	}
 	if c.route == routeFull {
 		c.rearrangeFilter(st.filt, w)
+	}
+	if c.route == routeFew {
+		st.backwardDataFew(dx, dy, w)
+		return nil
 	}
 	if c.route == routeGemm && c.parallel() && s.N*s.Groups < c.threads && s.PQ >= minRowChunks*c.threads*c.chunk {
 		st.backwardDataRows(dx, dy, w)

@@ -29,6 +29,11 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 		st.winoFilter(dw, dy, x)
 		return nil
 	}
+	// As the Shifted form, the direct route multiplies x by zeros past dY's rows.
+	if c.few != nil && c.few.filter && engine.AllFinite(x) {
+		st.backwardFilterFew(dw, dy, x)
+		return nil
+	}
 	blocks := c.filterBlocks()
 	// The Shifted form multiplies the zeros past dY's rows by x: a NaN or
 	// an infinity there would reach entries of dw that never read it.
@@ -228,8 +233,9 @@ func sumChannels(dst, src []float32, n, plane int, accumulate bool) {
 }
 
 // planShifted sets up the Shifted form of backward-filter's column matrix
-// (not for a pointwise or a depthwise stride-1 layer, which have better
-// ones). The input is zero-padded to H'×W' and, at stride (sh, sw), split
+// (not for a pointwise or a depthwise stride-1 layer, nor one whose
+// backward-filter is direct (fewchan.go): they have better ones). The
+// input is zero-padded to H'×W' and, at stride (sh, sw), split
 // into sh·sw phase planes per channel, plane (a, b) holding the padded rows
 // a, a+sh, … and columns b, b+sw, …, Hs×Ws in size. Output position (p, q)
 // of tap (c, r, s) then reads plane (r·DilationH mod sh, s·DilationW mod
@@ -245,7 +251,7 @@ func (c *Conv2D) planShifted() {
 	// Past a fifth more positions per row, the extra flops cost more than
 	// the contiguous packing saves.
 	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
-	if c.pointwise || c.stencil != nil || 5*ws > 6*s.Q ||
+	if c.pointwise || c.stencil != nil || c.few != nil && c.few.filter || 5*ws > 6*s.Q ||
 		s.Cg*s.StrideH*s.StrideW*hs*ws > maxCopy || s.Kg*s.P*ws > maxCopy {
 		return
 	}

@@ -96,3 +96,25 @@ func BenchmarkDepthwiseStrided(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFewChannels times the layers of ../shared/peers/zoo_shapes.csv
+// with few input channels (LeNet's Z22 and Z23, a CIFAR stem Z27, the
+// stems of VGG, Z18, and MobileNetV2, Z08), every pass, at one thread, on
+// every ISA.
+func BenchmarkFewChannels(b *testing.B) {
+	for _, z := range []struct {
+		name                        string
+		n, c, hw, k, r, stride, pad int
+	}{{"Z22", 64, 1, 28, 6, 5, 1, 2}, {"Z23", 64, 6, 14, 16, 5, 1, 0}, {"Z27", 64, 3, 32, 16, 3, 1, 1},
+		{"Z18", 1, 3, 224, 64, 3, 1, 1}, {"Z08", 1, 3, 224, 32, 3, 2, 1}} {
+		p := kernels.Conv2DParams{N: z.n, C: z.c, H: z.hw, W: z.hw, K: z.k, R: z.r, S: z.r, StrideH: z.stride, StrideW: z.stride,
+			PadTop: z.pad, PadBottom: z.pad, PadLeft: z.pad, PadRight: z.pad}
+		for _, pass := range []string{"forward", "backward-data", "backward-filter"} {
+			for _, isa := range simdconv.ISAs() {
+				b.Run(fmt.Sprintf("layer=%s/pass=%s/isa=%s", z.name, pass, isa), func(b *testing.B) {
+					benchConv(b, p, pass, isa, 1)
+				})
+			}
+		}
+	}
+}

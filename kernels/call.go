@@ -21,7 +21,7 @@ type callState struct {
 	c       *Conv2D     // the plan it serves
 	workers []worker    // per-thread buffers, carved from the workspace
 	slabs   [][]float32 // each worker's GEMM workspace, for engine.Run
-	filt    []float32   // the filter rearranged for backward-data's full route
+	filt    []float32   // the filter rearranged for backward-data's full route or a direct pass (fewchan.go)
 	// partials are the chunked backward-filter's partial dWs.
 	partials []float32
 	engine   engine.Engine
@@ -35,6 +35,9 @@ type callState struct {
 	filterShared filterSharedJob
 	chunk        chunkJob
 	wino         winoState
+	fewForward   fewForwardJob
+	fewData      fewDataJob
+	fewFilter    fewFilterJob
 }
 
 // worker holds what one thread needs during a pass. The structs are kept
@@ -54,7 +57,8 @@ type worker struct {
 	imT     engine.Im2colT
 	dots    []float32 // a depthwise filter gradient's dot products, one a tap
 	// xpadImage is the image that xpad holds on the chunked backward-filter
-	// route, or -1.
+	// route, or the image and group that xpad (dypad on backward-data)
+	// holds on the direct passes (fewchan.go), or -1.
 	xpadImage int
 	// The Winograd passes' bands: 6 rows of input, 4 of output or dY.
 	wbandIn, wbandOut []float32
@@ -115,7 +119,7 @@ func (c *Conv2D) newState(ws []float32) *callState {
 		w.off = make([]int, c.s.R)
 		w.dots = make([]float32, ceilDiv(c.s.RS, cacheLine/4)*cacheLine/4)[:c.s.RS]
 	}
-	if c.fullFilter() {
+	if c.fullFilter() || c.few != nil {
 		st.filt = piece(c.s.wLen)
 	}
 	st.partials = piece(c.chunks * c.s.wLen)

@@ -36,6 +36,7 @@ type Conv2D struct {
 	pointwise  bool         // 1×1, stride 1, no padding: the column matrix is X itself
 	split      *columnSplit // the phase planes of a layer of column stride > 1, or nil
 	stencil    *stencilPlan // a depthwise layer's stencil passes, or nil
+	few        *fewPlan     // the direct passes of a layer with few input channels (fewchan.go), or nil
 	wpad       int          // phase plane width of the Shifted form (W' at stride 1), or the stencil's W'
 
 	// Forward.
@@ -52,7 +53,7 @@ type Conv2D struct {
 	// shiftedPhases marks the phase planes of the Shifted form that a tap reads.
 	shiftedPhases []bool
 	imRows        bool // the column matrix is written out first (planImRows)
-	chunks        int  // chunks of backward-filter's reduction (planChunks), or 0
+	chunks        int  // chunks of backward-filter's reduction (planChunks, planFew), or 0
 
 	// The passes that take Winograd, or nil (winograd.go).
 	wino *winoPlan
@@ -177,6 +178,7 @@ func newPlan(p Conv2DParams, opts []Option) (*Conv2D, error) {
 	c.pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 &&
 		s.PadTop == 0 && s.PadBottom == 0 && s.PadLeft == 0 && s.PadRight == 0
 	c.planStencil()
+	c.planFew()
 	c.planSplit()
 	c.planBackwardData()
 	c.planShifted()
@@ -231,12 +233,12 @@ func transposeFits(m, n, k int) bool {
 
 // WorkspaceSize is the number of float32s of workspace the layer uses: per
 // thread, the GEMM packing buffers, one output panel and backward-filter's
-// padded copies of x and dy; once, the rearranged filter of backward-data;
-// and the Winograd passes' buffers (winoPlan.size).
+// padded copies of x and dy; once, the rearranged filter of backward-data
+// or of the direct passes, and the Winograd passes' buffers (winoPlan.size).
 func (c *Conv2D) WorkspaceSize() int {
 	l := engine.Lines
 	n := c.threads * (l(c.gemmWS) + l(c.panel) + l(c.xpadLen) + l(c.dypadLen))
-	if c.fullFilter() {
+	if c.fullFilter() || c.few != nil {
 		n += l(c.s.wLen)
 	}
 	if c.wino != nil {

@@ -49,9 +49,13 @@ var testShapes = []Conv2DParams{
 	// depthwise whose padding passes the filter's reach, on the GEMM route
 	{N: 1, C: 2, H: 2, W: 100, K: 2, R: 1, S: 100, Groups: 2, PadTop: 1},
 	// a small dW over a long reduction: backward-filter cuts the reduction
-	// into chunks (planChunks), across images and within one
+	// into chunks, across images and within one (planFew at stride 1,
+	// planChunks at stride 2)
 	{N: 3, C: 2, H: 16, W: 16, K: 4, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	{N: 1, C: 3, H: 64, W: 64, K: 8, R: 5, S: 5, StrideH: 2, StrideW: 2, PadTop: 2, PadBottom: 2, PadLeft: 2, PadRight: 2},
+	// few input channels per group at stride 1: the direct passes (fewchan.go)
+	{N: 2, C: 3, H: 13, W: 11, K: 10, R: 3, S: 5, DilationH: 2, PadTop: 2, PadBottom: 1, PadLeft: 3, PadRight: 1},
+	{N: 3, C: 6, H: 9, W: 10, K: 8, R: 3, S: 3, Groups: 2, PadBottom: 2, PadLeft: 1},
 }
 
 func name(p Conv2DParams) string {
@@ -334,6 +338,9 @@ func TestForwardTransposed(t *testing.T) {
 					c, err := NewConv2D(p, WithThreads(threads), WithReLU())
 					require.NoError(t, err)
 					c.forwardT = transposed
+					if c.few != nil {
+						c.few.forward = false
+					}
 					c.panel = max(c.panel, d.s.PQ*d.s.Kg)
 					useDirtyWorkspace(c)
 					y := testutil.NewGuarded(d.s.yLen, nil)
@@ -367,6 +374,9 @@ func TestBackwardFilterShifted(t *testing.T) {
 					c, err := NewConv2D(p, WithThreads(threads), WithAccumulate())
 					require.NoError(t, err)
 					c.shifted, c.chunks = nil, 0
+					if c.few != nil {
+						c.few.filter = false
+					}
 					if shifted {
 						if c.pointwise || c.stencil != nil {
 							continue
@@ -449,15 +459,16 @@ func TestBackwardDataRows(t *testing.T) {
 	})
 }
 
-// TestChunksPlanned pins which layers take the chunked backward-filter
-// route, so that TestBackwardFilterShifted and TestThreadsBitwise run it.
+// TestChunksPlanned pins which layers take a chunked backward-filter
+// route (the Shifted form's or the direct one's, fewchan.go), so that
+// TestBackwardFilterShifted and TestThreadsBitwise run it.
 func TestChunksPlanned(t *testing.T) {
 	for _, tc := range []struct {
 		p      Conv2DParams
 		chunks int
 	}{
-		{testShapes[len(testShapes)-2], maxChunks},
-		{testShapes[len(testShapes)-1], 3},
+		{testShapes[len(testShapes)-4], maxChunks},
+		{testShapes[len(testShapes)-3], 3},
 		{Conv2DParams{N: 1, C: 64, H: 56, W: 56, K: 64, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}, 0},
 	} {
 		c, err := NewConv2D(tc.p)

@@ -53,6 +53,12 @@
 //     that a cost model of the shape predicts faster, and Direct for the
 //     others.
 //
+// Each pass picks its method from the shape when the plan is made: matrix
+// products packed straight from the tensors; a stencil for depthwise
+// layers; and, for few input channels per group (an RGB stem, MNIST,
+// LeNet), rows of shifted multiply-adds over padded planes, without the
+// products' packing, where a cost model finds them cheaper.
+//
 // # Guarantees
 //
 //   - Validation: NewConv2D rejects a bad shape (a size out of range, a

@@ -1,0 +1,96 @@
+package kernels
+
+import "github.com/simdconv/simdconv/internal/engine"
+
+// The cost model that picks, per pass, the direct route of a layer with
+// few input channels (fewchan.go) or the GEMM's. Costs are flop
+// equivalents of one image and group at the FMA units' peak, from first
+// principles rather than timings of one machine:
+//
+//   - The GEMM's microkernel runs at gemmPeak of peak (the SGEMM target)
+//     on the tiles that hold real rows and columns (engine.TileFit), and
+//     each tile adds its C update, about gemmTileSteps rank-1 steps, to a
+//     reduction C/G·R·S long: for MNIST's 9 that is a third more. Packing
+//     the column matrix costs packCost an element.
+//   - The row kernels hold a block of rowBlock output rows (channels) of
+//     rowVectors vectors each. Each (channel, tap) loads rowVectors vectors
+//     of x at a shift, which on 64-byte vectors almost always spans two
+//     cache lines (unalignedLoad slots), and broadcasts a weight per row,
+//     for rowBlock·rowVectors FMAs; with two load and two FMA ports, a
+//     block of one or two channels is bound by loads. DotsRows is the same
+//     with taps in place of vectors: aligned rows of dY, shifted runs of
+//     x. The row kernels peak lower than the GEMM, at rowPeak, since each
+//     tap starts a new shifted stream, which the slot count leaves out;
+//     and they compute the W'−Q positions past each row too.
+//   - Copies (padding, cropping) cost copyCost an element.
+const (
+	gemmPeak      = 0.92
+	gemmTileSteps = 4
+	packCost      = 8
+	rowPeak       = 0.8
+	rowBlock      = 4
+	rowVectors    = 4
+	unalignedLoad = 2
+	copyCost      = 4
+	col2imCost    = 128 // an element added by col2im, as planBackwardData
+)
+
+// fewCost is each pass's cost on both routes.
+type fewCost struct {
+	forward, gemmForward float64
+	data, gemmData       float64
+	filter, gemmFilter   float64
+}
+
+// rowFit is the share of peak that the row kernels reach with m rows:
+// blocks of up to rowBlock rows, each taking the longer of its FMAs and
+// its loads.
+func rowFit(m int) float64 {
+	var useful, slots float64
+	for b := min(m, rowBlock); m > 0; b = min(m, rowBlock) {
+		fma, loads := float64(b*rowVectors), float64(unalignedLoad*rowVectors+b)
+		useful, slots = useful+fma, slots+max(fma, loads)
+		m -= b
+	}
+	return rowPeak * useful / slots
+}
+
+// gemmCost is an m×n product of reduction k whose B (k×n) is packed.
+func gemmCost(m, n, k int, fit float64) float64 {
+	flops := 2 * float64(m) * float64(n) * float64(k)
+	return flops/(gemmPeak*fit)*float64(k+gemmTileSteps)/float64(k) + packCost*float64(k)*float64(n)
+}
+
+// fewCosts estimates each pass, with d backward-data's geometry.
+func (c *Conv2D) fewCosts(d *fewData) fewCost {
+	s := &c.s
+	hs, wp := phasePlanes(s)
+	planes := s.Cg * s.StrideH * s.StrideW * hs * wp
+	flops := 2 * float64(s.Kg) * float64(s.CRSg)
+	var f fewCost
+	// Forward: Kg rows over P·W' positions, padding x, cropping y.
+	f.forward = flops*float64(s.P*wp)/rowFit(s.Kg) +
+		copyCost*float64(planes+s.Kg*s.PQ)
+	f.gemmForward = gemmCost(s.Kg, s.PQ, s.CRSg, engine.DenseTileFit(s.Kg, s.PQ))
+	// Backward-data: per phase, Cg rows over its rows of Wd positions of
+	// padded dY. The full route is the same products through the GEMM
+	// (at stride 1 possibly transposed), an average phase's times their
+	// number; the GEMM route adds its column matrix with col2im.
+	for _, ph := range d.phases {
+		f.data += 2 * float64(s.Kg*len(ph.taps)*s.Cg*ph.rows*d.wd) / rowFit(s.Cg)
+	}
+	f.data += copyCost * float64(s.Kg*d.plane+s.Cg*s.HW)
+	ph := len(d.phases)
+	pn, pk := max(1, s.HW/ph), max(1, s.Kg*s.RS/ph)
+	full := float64(ph) * gemmCost(s.Cg, pn, pk, max(engine.DenseTileFit(s.Cg, pn), engine.TileFit(pn, s.Cg)))
+	col2im := flops*float64(s.PQ)/(gemmPeak*engine.DenseTileFit(s.CRSg, s.PQ)) + col2imCost*float64(s.CRSg*s.PQ)
+	f.gemmData = min(full, col2im)
+	// Backward-filter: dot products of Kg rows of dY against Cg·R·S shifts
+	// over P·W' positions; the Shifted form multiplies the same positions
+	// with dW's Kg × Cg·R·S as the tiles, after packing both operands.
+	f.filter = flops*float64(s.P*wp)/rowFit(s.Kg) +
+		copyCost*float64(planes+s.Kg*s.P*wp)
+	f.gemmFilter = flops*float64(s.P*wp)/(gemmPeak*engine.TileFit(s.Kg, s.CRSg)) +
+		packCost*float64((s.Kg+s.CRSg)*s.P*wp)
+	return f
+}
