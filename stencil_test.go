@@ -139,3 +139,31 @@ func TestAddRows(t *testing.T) {
 		}
 	})
 }
+
+// TestCopyRows checks CopyRows on every ISA, for rows narrower than
+// wideRow (packRows) and wider (copy and clear), against packRowsGeneric,
+// with dst NaN-guarded and the gaps between its rows left as they were.
+func TestCopyRows(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(13, 14))
+		for _, n := range []int{5, 16, 63, 64, 100, 300} {
+			for _, win := range [][2]int{{0, n}, {1, n}, {0, n - 1}, {3, n - 2}, {n / 2, n / 2}, {n, 0}} {
+				lo, hi := win[0], win[1]
+				const rows = 3
+				ds, ss := n+7, max(hi-lo, 0)+3
+				src := testutil.Rand(r, rows*ss)
+				init := testutil.Rand(r, (rows-1)*ds+n)
+				g := testutil.NewGuarded(len(init), init)
+				driver{}.CopyRows(g.Slice(), src, rows, n, lo, hi, ds, ss)
+				g.Check(t)
+				want := append([]float32(nil), init...)
+				packRowsGeneric(want, src, rows, n, lo, hi, ds, ss)
+				require.Equal(t, want, g.Slice(), "n=%d lo=%d hi=%d", n, lo, hi)
+			}
+		}
+	})
+	y := make([]float32, 300)
+	require.Panics(t, func() { driver{}.CopyRows(y, y, 3, 100, 0, 100, 100, 101) }, "src row past its end")
+	require.Panics(t, func() { driver{}.CopyRows(y, y, 3, 100, 0, 100, 101, 100) }, "dst row past its end")
+	require.Panics(t, func() { driver{}.CopyRows(y, y, 2, 100, 0, 101, 100, 100) }, "window past n")
+}
