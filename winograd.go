@@ -27,6 +27,9 @@ import (
 // d of rows src[i·ld:] at columns 4t…4t+5. src must hold 6 rows of
 // engine.WinogradBand(tiles) floats at stride ld, dst 36 rows of
 // WinogradLanes(tiles) at stride dstStride.
+// WinogradNative reports whether the selected ISA has SIMD band kernels.
+func (driver) WinogradNative() bool { return kernelSets[current].winogradIn != noKernel }
+
 func (driver) WinogradInput(dst []float32, dstStride int, src []float32, ld, tiles int) {
 	n := checkWinograd("WinogradInput", tiles)
 	checkBand("WinogradInput", "src", src, 6, ld, 4*n+4)

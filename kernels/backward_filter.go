@@ -106,7 +106,7 @@ func (j *filterJob) item(wk *worker, _ bool, it int) {
 			wk.dense = engine.Dense{Data: xg, Stride: s.HW, Trans: true}
 			wk.g.B = &wk.dense
 		} else {
-			c.setIm2col(wk, (*engine.Im2col)(&wk.imT), xg)
+			c.setIm2col(wk, (*engine.Im2col)(&wk.imT), xg, nil)
 			wk.g.B = &wk.imT
 			if c.imRows {
 				col := wk.panel[:s.CRSg*s.PQ]

@@ -34,6 +34,7 @@ type callState struct {
 	filterPad    filterPadJob
 	filterShared filterSharedJob
 	chunk        chunkJob
+	split        splitJob
 	wino         winoState
 	fewForward   fewForwardJob
 	fewData      fewDataJob

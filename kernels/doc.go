@@ -131,7 +131,8 @@
 // Auto predicts each pass's speed-up from the shape (the flops of both
 // algorithms and the costs of the transforms and of reading the
 // transformed filter, fitted to measurements: results/winograd-speed.md)
-// and takes Winograd where it exceeds 1.
+// and takes Winograd where it exceeds 1, on an ISA with SIMD band
+// transforms only (not on generic).
 //
 // ConvTranspose2D is PyTorch's ConvTranspose2d on the same passes, their
 // roles exchanged: its Forward is a convolution's BackwardData.

@@ -60,8 +60,12 @@ func (j *forwardJob) item(wk *worker, wide bool, it int) {
 		}
 		return
 	}
+	var split *callState // a product that all threads share, its input split by all
+	if wide {
+		split = st
+	}
 	if c.forwardT {
-		c.setIm2col(wk, (*engine.Im2col)(&wk.imT), xg)
+		c.setIm2col(wk, (*engine.Im2col)(&wk.imT), xg, split)
 		var bg []float32
 		if bias != nil {
 			bg = bias[g*s.Kg:][:s.Kg]
@@ -83,7 +87,7 @@ func (j *forwardJob) item(wk *worker, wide bool, it int) {
 		wk.dense = engine.Dense{Data: xg, Stride: s.HW}
 		wk.g.B = &wk.dense
 	} else {
-		c.setIm2col(wk, &wk.im, xg)
+		c.setIm2col(wk, &wk.im, xg, split)
 		wk.g.B = &wk.im
 	}
 	st.gemm(wk, wide)

@@ -40,8 +40,10 @@ func (c *Conv2D) planSplit() {
 
 // setIm2col makes m the column matrix of one image and group x. At column
 // stride sw > 1 it splits x into sw phase planes per channel in wk.xpad
-// first, so that packing reads contiguous runs.
-func (c *Conv2D) setIm2col(wk *worker, m *engine.Im2col, x []float32) {
+// first, so that packing reads contiguous runs; with st set, the threads
+// split a share of the channels each (a product that all threads share
+// would otherwise wait for one thread's copy of its whole input).
+func (c *Conv2D) setIm2col(wk *worker, m *engine.Im2col, x []float32, st *callState) {
 	s := &c.s
 	if c.split == nil {
 		*m = engine.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
@@ -51,10 +53,31 @@ func (c *Conv2D) setIm2col(wk *worker, m *engine.Im2col, x []float32) {
 	sp := c.split
 	plane := s.H * sp.w
 	xs := wk.xpad[:s.Cg*s.StrideW*plane]
-	splitPhases(xs, x, s.Cg, s.H, s.W, 1, s.StrideW, 0, 0, s.H, sp.w, sp.need)
+	if st != nil && s.Cg >= c.threads {
+		st.split = splitJob{c: c, dst: xs, x: x}
+		st.group.Run(c.threads, &st.split)
+		st.split = splitJob{}
+	} else {
+		splitPhases(xs, x, s.Cg, s.H, s.W, 1, s.StrideW, 0, 0, s.H, sp.w, sp.need)
+	}
 	*m = engine.Im2col{X: xs, C: s.Cg, H: s.H, W: sp.w, P: s.P, Q: s.Q,
 		StrideH: s.StrideH, StrideW: 1, OffH: c.offH, OffW: sp.shift,
 		ChanStride: s.StrideW * plane, TapPlane: sp.plane}
+}
+
+// splitJob is setIm2col's split of one image and group x into dst, the
+// channels shared out among the threads.
+type splitJob struct {
+	c      *Conv2D
+	dst, x []float32
+}
+
+func (j *splitJob) Do(part int) {
+	c := j.c
+	s, sp := &c.s, c.split
+	c0, c1 := part*s.Cg/c.threads, (part+1)*s.Cg/c.threads
+	per := s.StrideW * s.H * sp.w
+	splitPhases(j.dst[c0*per:c1*per], j.x[c0*s.HW:c1*s.HW], c1-c0, s.H, s.W, 1, s.StrideW, 0, 0, s.H, sp.w, sp.need)
 }
 
 // splitPhases writes x (c planes of h×w) into dst as sh·sw phase planes per

@@ -28,7 +28,13 @@ const (
 // of s costs its flops over the share of the register tiles that forward's
 // product fills (the three run at about the same rate); Winograd costs its
 // 36 products per block, on the same engine, and the steps above.
+//
+// The constants hold for the SIMD band transforms: an ISA without them
+// (generic) transforms tens of times slower, so there the gain is 0.
 func winogradGain(s *shape, g *winoGeom) float64 {
+	if !engine.WinogradNative() {
+		return 0
+	}
 	direct := 2 * float64(s.N) * float64(s.K) * float64(s.C) * 9 * float64(s.PQ) / engine.DenseTileFit(s.K, s.PQ)
 	k, c := float64(g.cout), float64(g.cin)
 	tiles := float64(g.bands() * g.tw)

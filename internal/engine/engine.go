@@ -244,6 +244,11 @@ func WinogradLanes(tiles int) int { return (tiles + Slack - 1) / Slack * Slack }
 // read, and two more that a vector load may touch.
 func WinogradBand(tiles int) int { return 4*WinogradLanes(tiles) + 4 }
 
+// WinogradNative reports whether the selected ISA runs the Winograd band
+// functions on SIMD kernels rather than the generic Go code, which is tens
+// of times slower.
+func WinogradNative() bool { return driver.WinogradNative() }
+
 // WinogradInput writes the F(4×4, 3×3) input transform Bᵀ d B of each 6×6
 // tile d of a band: tile t is rows src[i·ld:] (i < 6) at columns 4t…4t+5,
 // and point p = 6ξ+ν of it goes to dst[p·dstStride + t]. src holds 6 rows
@@ -288,6 +293,7 @@ type Driver interface {
 	WinogradInput(dst []float32, dstStride int, src []float32, ld, tiles int)
 	WinogradOutput(dst []float32, ld int, src []float32, srcStride, tiles int, bias float32, relu bool)
 	WinogradGrad(dst []float32, dstStride int, src []float32, ld, tiles int)
+	WinogradNative() bool
 	StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32)
 	DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int)
 	L2() int
