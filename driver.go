@@ -99,7 +99,9 @@ func (driver) CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride
 }
 
 // wideRow is the row length, in floats, from which CopyRows moves whole
-// rows with copy and clear: a 224-wide crop ran 1.1–1.5× faster so, while
-// rows of 112 (a stride-2 depthwise layer's) were as fast or faster through
-// packRows, which does a column block of every row per call.
+// rows with copy and clear: past a few vectors a row is cheaper as one
+// memmove than as packRows' column blocks, while shorter rows (a stride-2
+// depthwise layer's 112) go faster through packRows, which does a column
+// block of every row per call. The paired runs behind the threshold are in
+// the commit that set it.
 const wideRow = 192
