@@ -34,6 +34,8 @@ const (
 	famWinogradGrad                // Winograd transform of an output gradient's band
 	famStencilRows                 // up to mr rows of y = bias + Σ w[t]·x shifted, nr lanes a vector
 	famDotsRows                    // up to mr rows × per taps of dot products with x shifted
+	famGather2                     // rows of every second float, whole vectors of nr lanes
+	famScatter2                    // rows into every second float, whole vectors of nr lanes
 )
 
 // kernelSpec is one row of kernelTable.
@@ -96,6 +98,8 @@ type kernelSet struct {
 	winogradGrad     kernelID
 	stencilRows      kernelID
 	dotsRows         kernelID
+	gather2          kernelID
+	scatter2         kernelID
 	peak             kernelID
 }
 
@@ -176,6 +180,7 @@ func (s *kernelSet) singles() map[family]*kernelID {
 		famStencil: &s.stencil, famDots: &s.dots, famAddRows: &s.addRows, famPeak: &s.peak,
 		famWinogradIn: &s.winogradIn, famWinogradOut: &s.winogradOut, famWinogradGrad: &s.winogradGrad,
 		famStencilRows: &s.stencilRows, famDotsRows: &s.dotsRows,
+		famGather2: &s.gather2, famScatter2: &s.scatter2,
 	}
 }
 

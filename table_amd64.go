@@ -349,3 +349,8 @@ func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []f
 		panic(notCallable(id))
 	}
 }
+
+// callStrided2 calls kernel id, one of signature func(dst, src []float32, rows, n, dstStride, srcStride int).
+func callStrided2(id kernelID, dst, src []float32, rows, n, dstStride, srcStride int) {
+	panic(notCallable(id))
+}

@@ -94,3 +94,8 @@ func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int,
 func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int) {
 	panic(notCallable(id))
 }
+
+// callStrided2 calls kernel id, one of signature func(dst, src []float32, rows, n, dstStride, srcStride int).
+func callStrided2(id kernelID, dst, src []float32, rows, n, dstStride, srcStride int) {
+	panic(notCallable(id))
+}

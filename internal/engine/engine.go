@@ -234,6 +234,19 @@ func AddRows(dst, src []float32, rows, n, dstStride, srcStride int) {
 	driver.AddRows(dst, src, rows, n, dstStride, srcStride)
 }
 
+// GatherRows sets dst[r*dstStride+j] = src[r*srcStride+j*step] for r < rows
+// and j < n: rows of every step-th float, as a stride-step layer reads them.
+func GatherRows(dst, src []float32, rows, n, step, dstStride, srcStride int) {
+	driver.GatherRows(dst, src, rows, n, step, dstStride, srcStride)
+}
+
+// ScatterRows sets dst[r*dstStride+j*step] = src[r*srcStride+j] for r < rows
+// and j < n, leaving the floats between as they are. The caller owns them:
+// they may be read and written back.
+func ScatterRows(dst, src []float32, rows, n, step, dstStride, srcStride int) {
+	driver.ScatterRows(dst, src, rows, n, step, dstStride, srcStride)
+}
+
 // WinogradLanes is the tiles that the Winograd band functions read and
 // write for a band of tiles: tiles rounded up to Slack, a whole vector of
 // tiles for every ISA. Transformed bands need rows this long.
@@ -290,6 +303,8 @@ type Driver interface {
 	AllFinite(x []float32) bool
 	CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int)
 	AddRows(dst, src []float32, rows, n, dstStride, srcStride int)
+	GatherRows(dst, src []float32, rows, n, step, dstStride, srcStride int)
+	ScatterRows(dst, src []float32, rows, n, step, dstStride, srcStride int)
 	WinogradInput(dst []float32, dstStride int, src []float32, ld, tiles int)
 	WinogradOutput(dst []float32, ld int, src []float32, srcStride, tiles int, bias float32, relu bool)
 	WinogradGrad(dst []float32, dstStride int, src []float32, ld, tiles int)

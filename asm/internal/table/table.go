@@ -44,10 +44,12 @@ var (
 	// A block of rows ≤ MR of StencilRows and DotsRows; n is rounded up to 16.
 	StencilRows = &Sig{"callStencilRows", "y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32", "y, ldy, x, w, ldw, off, n, rows, bias"}
 	DotsRows    = &Sig{"callDotsRows", "d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int", "d, ldd, a, lda, x, off, n, rows"}
+	// Rows moved between a stride of 2 and a stride of 1; n is a multiple of NR.
+	Strided2 = &Sig{"callStrided2", "dst, src []float32, rows, n, dstStride, srcStride int", "dst, src, rows, n, dstStride, srcStride"}
 )
 
 var sigs = []*Sig{Peak, Tile, Pack, Prefetch, Direct, DirectDot, PackRows, PackSliver, PackT, PackTOff, Stencil, Dots, AddRows,
-	WinogradBand, WinogradOut, StencilRows, DotsRows}
+	WinogradBand, WinogradOut, StencilRows, DotsRows, Strided2}
 
 // A Family is what a kernel computes; Const is its name in package
 // simdconv (a value of type family, declared in kernel.go).
@@ -77,6 +79,8 @@ var (
 	FamWinogradGrad  = Family{"famWinogradGrad", WinogradBand}
 	FamStencilRows   = Family{"famStencilRows", StencilRows}
 	FamDotsRows      = Family{"famDotsRows", DotsRows}
+	FamGather2       = Family{"famGather2", Strided2}
+	FamScatter2      = Family{"famScatter2", Strided2}
 )
 
 // A Kernel is one row of the table.

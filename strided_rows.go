@@ -1,0 +1,98 @@
+package simdconv
+
+import "fmt"
+
+// A stride-2 layer reads every second column of its input and writes its
+// gradient into every second column of dX. GatherRows and ScatterRows move
+// rows between that stride and a stride of 1: into phase planes, out of a
+// stencil computed at every column, back into dX. At a stride of 2 the
+// ISA's kernels deinterleave and interleave whole vectors of a row; the
+// rest of a row, and other strides, are a Go loop.
+
+// GatherRows sets dst[r*dstStride+j] = src[r*srcStride+j*step] for
+// r < rows and j < n. It panics unless dst and src hold what that reads
+// and writes.
+func (driver) GatherRows(dst, src []float32, rows, n, step, dstStride, srcStride int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if step < 1 || !fits(len(dst), rows, dstStride, n) || !fits(len(src), rows, srcStride, (n-1)*step+1) {
+		panic(fmt.Sprintf("simdconv: GatherRows: %d rows of %d at step %d, strides %d, %d outside len(dst) = %d, len(src) = %d",
+			rows, n, step, dstStride, srcStride, len(dst), len(src)))
+	}
+	vr, vn := 0, 0
+	if step == 2 {
+		vr, vn = strided2Kernel(kernelSets[current].gather2, dst, src, rows, n, dstStride, srcStride, len(src))
+	}
+	for r := range rows {
+		j0 := vn
+		if r >= vr {
+			j0 = 0
+		}
+		d, s := dst[r*dstStride:][:n], src[r*srcStride:]
+		for j := j0; j < n; j++ {
+			d[j] = s[j*step]
+		}
+	}
+}
+
+// ScatterRows sets dst[r*dstStride+j*step] = src[r*srcStride+j] for
+// r < rows and j < n. The floats of dst between those keep their values,
+// but a kernel may read and write them back: no other goroutine may write
+// them meanwhile. It panics unless dst and src hold what that reads and
+// writes.
+func (driver) ScatterRows(dst, src []float32, rows, n, step, dstStride, srcStride int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if step < 1 || !fits(len(dst), rows, dstStride, (n-1)*step+1) || !fits(len(src), rows, srcStride, n) {
+		panic(fmt.Sprintf("simdconv: ScatterRows: %d rows of %d at step %d, strides %d, %d outside len(dst) = %d, len(src) = %d",
+			rows, n, step, dstStride, srcStride, len(dst), len(src)))
+	}
+	vr, vn := 0, 0
+	if step == 2 {
+		vr, vn = strided2Kernel(kernelSets[current].scatter2, dst, src, rows, n, dstStride, srcStride, len(dst))
+	}
+	for r := range rows {
+		j0 := vn
+		if r >= vr {
+			j0 = 0
+		}
+		d, s := dst[r*dstStride:], src[r*srcStride:][:n]
+		for j := j0; j < n; j++ {
+			d[j*step] = s[j]
+		}
+	}
+}
+
+// strided2Kernel runs kernel kid (famGather2 or famScatter2) on the whole
+// vectors of the first vr rows, vn floats each, and returns vr and vn. The
+// kernel touches 2·vn floats of a row on the strided side, one past the
+// last that the row needs when n is even; a row whose run would leave that
+// side's wide floats (the last, of a slice that ends at its row) is left
+// to the caller's loop.
+func strided2Kernel(kid kernelID, dst, src []float32, rows, n, dstStride, srcStride, wide int) (vr, vn int) {
+	if kid == noKernel {
+		return 0, 0
+	}
+	vn = n &^ (kernelTable[kid].nr - 1) // a power of two (TestKernelSets)
+	if vn == 0 {
+		return 0, 0
+	}
+	wideStride := srcStride
+	if kernelTable[kid].family == famScatter2 {
+		wideStride = dstStride
+	}
+	switch {
+	case 2*vn > wide:
+		return 0, 0
+	case wideStride == 0:
+		vr = rows
+	default: // (vr−1)·wideStride + 2·vn ≤ wide
+		vr = min(rows, (wide-2*vn)/wideStride+1)
+	}
+	if vr > 0 {
+		callStrided2(kid, dst, src, vr, vn, dstStride, srcStride)
+	}
+	return vr, vn
+}

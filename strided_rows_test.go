@@ -1,0 +1,90 @@
+package simdconv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdconv/simdconv/internal/testutil"
+	"github.com/stretchr/testify/require"
+)
+
+// TestStridedRows checks GatherRows and ScatterRows on every ISA against
+// their definitions, bit for bit: at steps 1 to 3, for row lengths around
+// the kernels' vectors, and with row strides that leave gaps, that leave
+// none, and (the strided side) that end the slice inside a kernel's run.
+// Both operands sit inside NaN guard bands; dst's floats that the call must
+// not change (gaps between rows, the floats between a scatter's) hold
+// values they must keep, and a read outside src brings a NaN into dst.
+func TestStridedRows(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(21, 22))
+		for _, step := range []int{1, 2, 3} {
+			for _, rows := range []int{1, 2, 5} {
+				for _, n := range []int{1, 3, 4, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 47, 48, 49, 64, 100} {
+					for _, gap := range []int{0, 1, 6} {
+						where := fmt.Sprintf("step=%d rows=%d n=%d gap=%d", step, rows, n, gap)
+						wide := (n-1)*step + 1 // a strided row's floats
+						checkGather(t, r, rows, n, step, n+gap, wide+gap, where)
+						checkScatter(t, r, rows, n, step, wide+gap, n+gap, where)
+					}
+				}
+			}
+		}
+	})
+}
+
+func checkGather(t *testing.T, r *rand.Rand, rows, n, step, dstStride, srcStride int, where string) {
+	src := testutil.NewGuarded((rows-1)*srcStride+(n-1)*step+1, nil)
+	copy(src.Slice(), testutil.Rand(r, len(src.Slice())))
+	old := testutil.Rand(r, (rows-1)*dstStride+n)
+	dst := testutil.NewGuarded(len(old), old)
+	want := append([]float32(nil), old...)
+	for i := range rows {
+		for j := range n {
+			want[i*dstStride+j] = src.Slice()[i*srcStride+j*step]
+		}
+	}
+	driver{}.GatherRows(dst.Slice(), src.Slice(), rows, n, step, dstStride, srcStride)
+	dst.Check(t)
+	requireBits(t, want, dst.Slice(), "GatherRows "+where)
+}
+
+func checkScatter(t *testing.T, r *rand.Rand, rows, n, step, dstStride, srcStride int, where string) {
+	src := testutil.NewGuarded((rows-1)*srcStride+n, nil)
+	copy(src.Slice(), testutil.Rand(r, len(src.Slice())))
+	old := testutil.Rand(r, (rows-1)*dstStride+(n-1)*step+1)
+	dst := testutil.NewGuarded(len(old), old)
+	want := append([]float32(nil), old...)
+	for i := range rows {
+		for j := range n {
+			want[i*dstStride+j*step] = src.Slice()[i*srcStride+j]
+		}
+	}
+	driver{}.ScatterRows(dst.Slice(), src.Slice(), rows, n, step, dstStride, srcStride)
+	dst.Check(t)
+	requireBits(t, want, dst.Slice(), "ScatterRows "+where)
+}
+
+func requireBits(t *testing.T, want, got []float32, where string) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+			t.Fatalf("%s: [%d] = %v, want %v", where, i, got[i], want[i])
+		}
+	}
+}
+
+// TestStridedRowsBounds checks that GatherRows and ScatterRows refuse
+// operands too short for what they would touch.
+func TestStridedRowsBounds(t *testing.T) {
+	buf := make([]float32, 64)
+	require.Panics(t, func() { driver{}.GatherRows(buf[:7], buf, 2, 4, 2, 4, 8) }, "dst short")
+	require.Panics(t, func() { driver{}.GatherRows(buf, buf[:14], 2, 4, 2, 8, 8) }, "src short")
+	require.NotPanics(t, func() { driver{}.GatherRows(buf[:8], buf[32:47], 2, 4, 2, 4, 8) }, "exact")
+	require.Panics(t, func() { driver{}.ScatterRows(buf[:14], buf, 2, 4, 2, 8, 4) }, "dst short")
+	require.Panics(t, func() { driver{}.ScatterRows(buf, buf[:7], 2, 4, 2, 8, 4) }, "src short")
+	require.Panics(t, func() { driver{}.ScatterRows(buf, buf, 2, 4, 0, 8, 4) }, "step 0")
+	require.NotPanics(t, func() { driver{}.ScatterRows(buf[:15], buf[32:40], 2, 4, 2, 8, 4) }, "exact")
+}
