@@ -21,7 +21,13 @@ func (driver) GatherRows(dst, src []float32, rows, n, step, dstStride, srcStride
 			rows, n, step, dstStride, srcStride, len(dst), len(src)))
 	}
 	vr, vn := 0, 0
-	if step == 2 {
+	switch step {
+	case 1:
+		for r := range rows {
+			copy(dst[r*dstStride:][:n], src[r*srcStride:][:n])
+		}
+		return
+	case 2:
 		vr, vn = strided2Kernel(kernelSets[current].gather2, dst, src, rows, n, dstStride, srcStride, len(src))
 	}
 	for r := range rows {
@@ -50,7 +56,13 @@ func (driver) ScatterRows(dst, src []float32, rows, n, step, dstStride, srcStrid
 			rows, n, step, dstStride, srcStride, len(dst), len(src)))
 	}
 	vr, vn := 0, 0
-	if step == 2 {
+	switch step {
+	case 1:
+		for r := range rows {
+			copy(dst[r*dstStride:][:n], src[r*srcStride:][:n])
+		}
+		return
+	case 2:
 		vr, vn = strided2Kernel(kernelSets[current].scatter2, dst, src, rows, n, dstStride, srcStride, len(dst))
 	}
 	for r := range rows {

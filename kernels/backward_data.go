@@ -248,14 +248,9 @@ func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg
 		wk.g.N, wk.g.C, wk.g.Ldc = n, wk.panel[:s.Cg*n], n
 		st.gemm(wk, wide)
 		for ci := 0; ci < s.Cg; ci++ {
-			src := wk.panel[ci*n:][:n]
 			plane := dxg[ci*s.HW:][:s.HW]
-			for i := 0; i < rows; i++ {
-				row := plane[(ph.h0+(i0+i)*s.StrideH)*s.W:][:s.W]
-				for j, v := range src[i*ph.cols:][:ph.cols] {
-					row[ph.w0+j*s.StrideW] = v
-				}
-			}
+			engine.ScatterRows(plane[(ph.h0+i0*s.StrideH)*s.W+ph.w0:], wk.panel[ci*n:][:n], rows, ph.cols,
+				s.StrideW, s.StrideH*s.W, ph.cols)
 		}
 	}
 }

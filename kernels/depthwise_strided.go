@@ -113,12 +113,7 @@ func (c *Conv2D) spreadRows(dst, dy []float32, width, col0 int) {
 		return
 	}
 	clear(dst)
-	for p := range s.P {
-		row, src := dst[p*width+col0:], dy[p*s.Q:][:s.Q]
-		for q, v := range src {
-			row[q*s.StrideW] = v
-		}
-	}
+	engine.ScatterRows(dst[col0:], dy, s.P, s.Q, s.StrideW, width, s.Q)
 }
 
 // forwardPhases is forwardStencil at stride above 1.
@@ -126,14 +121,11 @@ func (c *Conv2D) forwardPhases(wk *worker, y, x, w []float32, bias float32) {
 	s, ph := &c.s, c.stencil.phases
 	panel := wk.panel[:roundUpSlack(ph.n)]
 	engine.Stencil(panel, c.splitRows(wk, x), w, ph.off, ph.n, bias)
-	for p := range s.P {
-		row, src := y[p*s.Q:][:s.Q], panel[p*ph.wp:]
-		for q := range row {
-			v := src[q*s.StrideW]
-			if c.relu {
-				v = max(v, 0)
-			}
-			row[q] = v
+	y = y[:s.PQ]
+	engine.GatherRows(y, panel, s.P, s.Q, s.StrideW, s.Q, ph.wp)
+	if c.relu {
+		for i, v := range y {
+			y[i] = max(v, 0)
 		}
 	}
 }

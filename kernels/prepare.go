@@ -101,26 +101,25 @@ func splitPhases(dst, x []float32, c, h, w, sh, sw, top, left, hs, ws int, need 
 					clear(plane)
 					continue
 				}
-				// Columns j in [j0, j1) read x; the others are padding.
+				// Rows [i0, i1) and columns [j0, j1) read x; the others are padding.
+				i0 := min(hs, max(0, ceilDiv(top-a, sh)))
+				i1 := max(i0, min(hs, ceilDiv(h+top-a, sh)))
 				j0 := min(ws, max(0, ceilDiv(left-b, sw)))
 				j1 := max(j0, min(ws, ceilDiv(w+left-b, sw)))
-				for i := 0; i < hs; i++ {
-					row := plane[i*ws:][:ws]
-					y := i*sh + a - top
-					if y < 0 || y >= h {
-						clear(row)
-						continue
-					}
-					clear(row[:j0])
-					clear(row[j1:])
-					if j0 == j1 { // a phase past a narrow row's last column
-						continue
-					}
-					src := x[(ci*h+y)*w+j0*sw+b-left:]
-					for j, k := j0, 0; j < j1; j, k = j+1, k+sw {
-						row[j] = src[k]
+				clear(plane[:i0*ws])
+				clear(plane[i1*ws:])
+				rows := plane[i0*ws : i1*ws]
+				if j0 == j1 || i0 == i1 { // a phase past a narrow plane's last column or row
+					clear(rows)
+					continue
+				}
+				if j0 > 0 || j1 < ws {
+					for i := 0; i < i1-i0; i++ {
+						clear(rows[i*ws:][:j0])
+						clear(rows[i*ws+j1:][:ws-j1])
 					}
 				}
+				engine.GatherRows(rows[j0:], x[(ci*h+i0*sh+a-top)*w+j0*sw+b-left:], i1-i0, j1-j0, sw, ws, sh*w)
 			}
 		}
 	}
