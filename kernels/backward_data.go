@@ -12,7 +12,9 @@ const (
 	// routeGemm computes dXcol = Wᵀ·dY panel by panel and scatters it with
 	// col2im.
 	routeGemm
-	// routeDirect is routeGemm for a pointwise layer, whose dXcol is dX.
+	// routeDirect is routeGemm for a pointwise layer, whose dXcol is dX,
+	// or for a subsampled one (planSubsample), whose dXcol is scattered
+	// into dX at rows p·sh and columns q·sw, zero elsewhere.
 	routeDirect
 	// routeStencil is the full convolution of a depthwise stride-1 layer
 	// as a stencil (depthwise.go).
@@ -41,6 +43,12 @@ func (c *Conv2D) planBackwardData() {
 	s := &c.s
 	if c.pointwise {
 		c.route = routeDirect
+		return
+	}
+	if c.subsample { // panels of whole rows of dY
+		c.route = routeDirect
+		c.chunk = s.Q * min(s.P, max(1, panelTarget/(s.Cg*s.Q)))
+		c.panel = max(c.panel, s.Cg*c.chunk)
 		return
 	}
 	if c.stencil != nil && c.stencil.data {
@@ -181,6 +189,10 @@ func (j *dataJob) item(wk *worker, wide bool, it int) {
 	case routeStencil:
 		c.backwardDataStencil(wk, dxg, dyg, wg)
 	case routeDirect:
+		if c.subsample {
+			st.scatterProduct(wk, wide, wg, dyg, dxg)
+			return
+		}
 		st.transposedProduct(wk, wide, wg, dyg, dxg, s.PQ)
 	case routeGemm:
 		acc := dxg
@@ -212,6 +224,23 @@ func (st *callState) transposedProduct(wk *worker, wide bool, wg, dy, out []floa
 	wk.dense = engine.Dense{Data: dy, Stride: s.PQ}
 	wk.g.B = &wk.dense
 	st.gemm(wk, wide)
+}
+
+// scatterProduct is routeDirect for a subsampled layer: dxg is zero but at
+// rows p·sh and columns q·sw, which take wgᵀ · dyg, a panel of rows of dY
+// at a time.
+func (st *callState) scatterProduct(wk *worker, wide bool, wg, dyg, dxg []float32) {
+	c := st.c
+	s := &c.s
+	clear(dxg)
+	for j0 := 0; j0 < s.PQ; j0 += c.chunk {
+		nc := min(c.chunk, s.PQ-j0)
+		panel := wk.panel[:s.Cg*nc]
+		st.transposedProduct(wk, wide, wg, dyg[j0:], panel, nc)
+		for ci := range s.Cg {
+			engine.ScatterRows(dxg[ci*s.HW+j0/s.Q*s.StrideH*s.W:], panel[ci*nc:], nc/s.Q, s.Q, s.StrideW, s.StrideH*s.W, s.Q)
+		}
+	}
 }
 
 // fullPhase computes one sub-pixel phase of dX for one image and group: a

@@ -102,8 +102,12 @@ func (j *filterJob) item(wk *worker, _ bool, it int) {
 			Beta: beta,
 			C:    dw[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg],
 			Ldc:  s.CRSg}
-		if c.pointwise {
-			wk.dense = engine.Dense{Data: xg, Stride: s.HW, Trans: true}
+		if c.pointwise || c.subsample {
+			xs := xg
+			if c.subsample {
+				xs = c.subsampled(wk, xg, nil)
+			}
+			wk.dense = engine.Dense{Data: xs, Stride: s.PQ, Trans: true}
 			wk.g.B = &wk.dense
 		} else {
 			c.setIm2col(wk, (*engine.Im2col)(&wk.imT), xg, nil)
@@ -251,7 +255,7 @@ func (c *Conv2D) planShifted() {
 	// Past a fifth more positions per row, the extra flops cost more than
 	// the contiguous packing saves.
 	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
-	if c.pointwise || c.stencil != nil || c.few != nil && c.few.filter || 5*ws > 6*s.Q ||
+	if c.pointwise || c.subsample || c.stencil != nil || c.few != nil && c.few.filter || 5*ws > 6*s.Q ||
 		s.Cg*s.StrideH*s.StrideW*hs*ws > maxCopy || s.Kg*s.P*ws > maxCopy {
 		return
 	}
@@ -292,7 +296,7 @@ func (c *Conv2D) useShifted() {
 // way.
 func (c *Conv2D) planImRows() {
 	s := &c.s
-	c.imRows = !c.pointwise && c.stencil == nil && c.shifted == nil && s.CRSg*s.PQ <= maxImRows
+	c.imRows = !c.pointwise && !c.subsample && c.stencil == nil && c.shifted == nil && s.CRSg*s.PQ <= maxImRows
 }
 
 // maxImRows is the most floats of a column matrix that planImRows writes

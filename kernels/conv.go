@@ -34,6 +34,7 @@ type Conv2D struct {
 	// Input preparation, shared by the passes (prepare.go).
 	offH, offW []int        // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
 	pointwise  bool         // 1×1, stride 1, no padding: the column matrix is X itself
+	subsample  bool         // 1×1, stride above 1, no padding: X at rows p·sh and columns q·sw (planSubsample)
 	split      *columnSplit // the phase planes of a layer of column stride > 1, or nil
 	stencil    *stencilPlan // a depthwise layer's stencil passes, or nil
 	few        *fewPlan     // the direct passes of a layer with few input channels (fewchan.go), or nil
@@ -178,6 +179,7 @@ func newPlan(p Conv2DParams, opts []Option) (*Conv2D, error) {
 	c.pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 &&
 		s.PadTop == 0 && s.PadBottom == 0 && s.PadLeft == 0 && s.PadRight == 0
 	c.planStencil()
+	c.planSubsample()
 	c.planFew()
 	c.planSplit()
 	c.planBackwardData()

@@ -48,6 +48,14 @@ var testShapes = []Conv2DParams{
 	{N: 1, C: 2, H: 9, W: 9, K: 6, R: 3, S: 3, Groups: 2, StrideH: 2, StrideW: 2, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	// depthwise whose padding passes the filter's reach, on the GEMM route
 	{N: 1, C: 2, H: 2, W: 100, K: 2, R: 1, S: 100, Groups: 2, PadTop: 1},
+	// stride 2 over rows long enough for the stride-2 row kernels (a
+	// vector and a tail): 1×1 layers that subsample x (planSubsample),
+	// depthwise phase planes, and the phase planes and sub-pixel scatters
+	// of a 3×3 layer
+	{N: 2, C: 5, H: 36, W: 37, K: 7, R: 1, S: 1, StrideH: 2, StrideW: 2},
+	{N: 1, C: 4, H: 9, W: 40, K: 6, R: 1, S: 1, Groups: 2, StrideH: 2},
+	{N: 1, C: 6, H: 11, W: 45, K: 6, R: 3, S: 3, Groups: 6, StrideH: 2, StrideW: 2, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	{N: 1, C: 3, H: 10, W: 41, K: 5, R: 3, S: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadRight: 1},
 	// a small dW over a long reduction: backward-filter cuts the reduction
 	// into chunks, across images and within one (planFew at stride 1,
 	// planChunks at stride 2)
@@ -493,5 +501,26 @@ func TestStencilPlanned(t *testing.T) {
 			n++
 		}
 	}
-	require.Equal(t, 5, n)
+	require.Equal(t, 6, n)
+}
+
+// TestSubsamplePlanned pins that the 1×1 layers of stride above 1 without
+// padding, and only they, gather their subsample (planSubsample), so that
+// the tests above run it.
+func TestSubsamplePlanned(t *testing.T) {
+	n := 0
+	for _, p := range testShapes {
+		c, err := NewConv2D(p)
+		require.NoError(t, err)
+		s := &c.s
+		want := s.R == 1 && s.S == 1 && (s.StrideH > 1 || s.StrideW > 1) &&
+			s.PadTop+s.PadBottom+s.PadLeft+s.PadRight == 0 && c.stencil == nil
+		require.Equal(t, want, c.subsample, name(p))
+		if want {
+			n++
+			require.Equal(t, routeDirect, c.route, name(p))
+			require.Nil(t, c.split, name(p))
+		}
+	}
+	require.Equal(t, 3, n)
 }

@@ -41,10 +41,10 @@ type fewPlan struct {
 }
 
 // planFew sets c.few for a layer neither depthwise (which keeps its
-// stencil) nor pointwise (whose GEMM multiplies x in place, without
-// packing), for the passes where the cost model picks the direct route.
+// stencil) nor 1×1 (whose GEMM multiplies x in place, without packing, or
+// its subsample), for the passes where the cost model picks the direct route.
 func (c *Conv2D) planFew() {
-	if c.stencil != nil || c.pointwise {
+	if c.stencil != nil || c.pointwise || c.subsample {
 		return
 	}
 	cost := c.fewCosts(c.planFewData())

@@ -83,8 +83,12 @@ func (j *forwardJob) item(wk *worker, wide bool, it int) {
 	if bias != nil {
 		wk.g.Bias = bias[g*s.Kg:][:s.Kg]
 	}
-	if c.pointwise {
-		wk.dense = engine.Dense{Data: xg, Stride: s.HW}
+	if c.pointwise || c.subsample {
+		xs := xg
+		if c.subsample {
+			xs = c.subsampled(wk, xg, split)
+		}
+		wk.dense = engine.Dense{Data: xs, Stride: s.PQ}
 		wk.g.B = &wk.dense
 	} else {
 		c.setIm2col(wk, &wk.im, xg, split)

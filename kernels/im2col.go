@@ -46,6 +46,13 @@ func Col2im(x, col []float32, p Conv2DParams) error {
 	}
 	// Col2im of all channels is col2im of one group holding them all.
 	c.s.Cg = s.N * s.C
+	if c.subsample { // each entry lands on its own position
+		clear(x)
+		for ci := range c.s.Cg {
+			engine.ScatterRows(x[ci*s.HW:], col[ci*s.PQ:], s.P, s.Q, s.StrideW, s.StrideH*s.W, s.Q)
+		}
+		return nil
+	}
 	if c.split == nil {
 		clear(x)
 		c.col2im(x, col, 0, s.PQ, 0, s.H)

@@ -20,11 +20,51 @@ type columnSplit struct {
 // so that the workspace never grows with the whole input.
 const maxCopy = 1 << 22
 
+// planSubsample sets c.subsample for a 1×1 layer of stride above 1 without
+// padding, not depthwise (whose stencil it keeps). Its column matrix is x at rows p·sh and columns q·sw: gathered
+// once an image and group, a 1/(sh·sw) share of x, it is then multiplied
+// as a pointwise layer's x is, where phase planes would copy whole rows
+// that no tap reads and im2col would pack from them.
+func (c *Conv2D) planSubsample() {
+	s := &c.s
+	if c.stencil != nil || s.R != 1 || s.S != 1 || s.StrideH == 1 && s.StrideW == 1 ||
+		s.PadTop != 0 || s.PadBottom != 0 || s.PadLeft != 0 || s.PadRight != 0 || s.Cg*s.PQ > maxCopy {
+		return
+	}
+	c.subsample = true
+	c.xpadLen = max(c.xpadLen, s.Cg*s.PQ)
+}
+
+// subsampled gathers one image and group x into wk.xpad as planSubsample
+// describes and returns it, Cg rows of P·Q. With st set, the threads
+// gather a share of the channels each, as setIm2col's do.
+func (c *Conv2D) subsampled(wk *worker, x []float32, st *callState) []float32 {
+	s := &c.s
+	xs := wk.xpad[:s.Cg*s.PQ]
+	if st != nil && s.Cg >= c.threads {
+		st.split = splitJob{c: c, dst: xs, x: x}
+		st.group.Run(c.threads, &st.split)
+		st.split = splitJob{}
+	} else {
+		c.gatherChannels(xs, x, 0, s.Cg)
+	}
+	return xs
+}
+
+// gatherChannels is subsampled for channels [c0, c1) of x into dst, which
+// holds them from channel c0 on.
+func (c *Conv2D) gatherChannels(dst, x []float32, c0, c1 int) {
+	s := &c.s
+	for ci := c0; ci < c1; ci++ {
+		engine.GatherRows(dst[(ci-c0)*s.PQ:], x[ci*s.HW:], s.P, s.Q, s.StrideW, s.Q, s.StrideH*s.W)
+	}
+}
+
 // planSplit sets c.split for a layer of column stride above 1 whose phase
 // planes fit maxCopy.
 func (c *Conv2D) planSplit() {
 	s := &c.s
-	if s.StrideW == 1 || s.Cg*s.StrideW*s.H*((s.W+s.StrideW-1)/s.StrideW) > maxCopy {
+	if s.StrideW == 1 || c.subsample || s.Cg*s.StrideW*s.H*((s.W+s.StrideW-1)/s.StrideW) > maxCopy {
 		return
 	}
 	sp := &columnSplit{w: (s.W + s.StrideW - 1) / s.StrideW}
@@ -45,6 +85,11 @@ func (c *Conv2D) planSplit() {
 // would otherwise wait for one thread's copy of its whole input).
 func (c *Conv2D) setIm2col(wk *worker, m *engine.Im2col, x []float32, st *callState) {
 	s := &c.s
+	if c.subsample { // a 1×1 layer of stride 1 over the subsample
+		*m = engine.Im2col{X: c.subsampled(wk, x, st), C: s.Cg, H: s.P, W: s.Q, P: s.P, Q: s.Q,
+			StrideH: 1, StrideW: 1, OffH: c.offH, OffW: c.offW}
+		return
+	}
 	if c.split == nil {
 		*m = engine.Im2col{X: x, C: s.Cg, H: s.H, W: s.W, P: s.P, Q: s.Q,
 			StrideH: s.StrideH, StrideW: s.StrideW, OffH: c.offH, OffW: c.offW}
@@ -76,6 +121,10 @@ func (j *splitJob) Do(part int) {
 	c := j.c
 	s, sp := &c.s, c.split
 	c0, c1 := part*s.Cg/c.threads, (part+1)*s.Cg/c.threads
+	if c.subsample {
+		c.gatherChannels(j.dst[c0*s.PQ:c1*s.PQ], j.x, c0, c1)
+		return
+	}
 	per := s.StrideW * s.H * sp.w
 	splitPhases(j.dst[c0*per:c1*per], j.x[c0*s.HW:c1*s.HW], c1-c0, s.H, s.W, 1, s.StrideW, 0, 0, s.H, sp.w, sp.need)
 }
