@@ -30,6 +30,7 @@ const (
 type phase struct {
 	h0, rows, w0, cols int
 	rTaps, sTaps       []int
+	taps               []int // r·S + s for r in rTaps and s in sTaps, in order
 	offH, offW         []int
 	filt               int // offset of this phase's rearranged filter in callState.filt
 	rowsPerPanel       int // rows of one output panel when the stride is above 1
@@ -101,6 +102,11 @@ func (c *Conv2D) planPhases() {
 			}
 			ph := phase{h0: h0, rows: rows, w0: w0, cols: cols, rTaps: rTaps, sTaps: sTaps,
 				offH: offH, offW: offW, filt: filt}
+			for _, r := range rTaps {
+				for _, t := range sTaps {
+					ph.taps = append(ph.taps, r*s.S+t)
+				}
+			}
 			filt += s.Groups * s.Cg * s.Kg * len(rTaps) * len(sTaps)
 			if s.StrideH > 1 || s.StrideW > 1 {
 				ph.rowsPerPanel = min(rows, max(1, panelTarget/(s.Cg*cols)))
@@ -248,7 +254,7 @@ func (st *callState) scatterProduct(wk *worker, wide bool, wg, dyg, dxg []float3
 func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []float32) {
 	c := st.c
 	s := &c.s
-	nt := len(ph.rTaps) * len(ph.sTaps)
+	nt := len(ph.taps)
 	kdim := s.Kg * nt
 	wk.denseA = engine.Dense{Data: st.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
 	wk.g = engine.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
@@ -289,27 +295,21 @@ func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg
 func (c *Conv2D) rearrangeFilter(filt, w []float32) {
 	s := &c.s
 	for _, ph := range c.phases {
-		nt := len(ph.rTaps) * len(ph.sTaps)
-		dst := filt[ph.filt:]
+		nt := len(ph.taps)
+		dst := filt[ph.filt:][:s.Groups*s.Cg*s.Kg*nt]
 		// Blocks of 8 input channels: w is read in runs of 8·R·S floats
 		// and dst written along 8 rows at once, where a plain loop over
 		// either index strides through the whole filter.
 		for g := 0; g < s.Groups; g++ {
 			for c0 := 0; c0 < s.Cg; c0 += 8 {
+				c1 := min(c0+8, s.Cg)
 				for k := 0; k < s.Kg; k++ {
-					for ci := c0; ci < min(c0+8, s.Cg); ci++ {
-						src := w[((g*s.Kg+k)*s.Cg+ci)*s.RS:][:s.RS]
+					src := w[((g*s.Kg+k)*s.Cg+c0)*s.RS:][:(c1-c0)*s.RS]
+					for ci := c0; ci < c1; ci++ {
 						row := dst[((g*s.Cg+ci)*s.Kg+k)*nt:][:nt]
-						if nt == s.RS { // stride 1: every tap, in order
-							copy(row, src)
-							continue
-						}
-						i := 0
-						for _, r := range ph.rTaps {
-							for _, t := range ph.sTaps {
-								row[i] = src[r*s.S+t]
-								i++
-							}
+						tap := src[(ci-c0)*s.RS:][:s.RS]
+						for i, t := range ph.taps {
+							row[i] = tap[t]
 						}
 					}
 				}
