@@ -126,6 +126,19 @@ func TestKernelSets(t *testing.T) {
 			require.True(t, k.mr >= 1 && k.mr <= maxRowsMR, "%s %s: %d rows a block", isaNames[isa], r.what, k.mr)
 		}
 		require.GreaterOrEqual(t, kernelTable[s.dotsRows].per, 1, "%s dotsRows taps a call", isaNames[isa])
+		// And its own strided-row kernels, whose vectors are a power of two
+		// (strided2Kernel rounds n down with a mask).
+		for _, r := range []struct {
+			kid  kernelID
+			fam  family
+			what string
+		}{{s.gather2, famGather2, "gather2"}, {s.scatter2, famScatter2, "scatter2"}} {
+			require.NotEqual(t, noKernel, r.kid, "%s has no %s kernel", isaNames[isa], r.what)
+			check(r.kid, r.fam, r.what)
+			k := kernelTable[r.kid]
+			require.Equal(t, isa, k.isa, "%s %s", isaNames[isa], r.what)
+			require.True(t, k.nr > 0 && k.nr&(k.nr-1) == 0, "%s %s: %d lanes is not a power of two", isaNames[isa], r.what, k.nr)
+		}
 	}
 }
 

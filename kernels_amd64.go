@@ -456,5 +456,49 @@ func winogradOutAVX512(dst []float32, ld int, src []float32, srcStride int, n in
 //go:noescape
 func winogradGradAVX512(dst []float32, dstStride int, src []float32, ld int, n int)
 
+// gather2AVX2 sets dst[r*dstStride+j] = src[r*srcStride+2*j] for r < rows and j < n, n a
+// multiple of 8: blocks of 16 floats, then one of 8 as n's remainder needs.
+// It reads src[r*srcStride+i] for i < 2n, one float past the last it needs, and
+// writes dst[r*dstStride+j] for j < n only.
+//
+// The caller guarantees that every touched element is in bounds; lengths are not
+// checked.
+//
+//go:noescape
+func gather2AVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+
+// scatter2AVX2 sets dst[r*dstStride+2*j] = src[r*srcStride+j] for r < rows and j < n, n a
+// multiple of 8: blocks of 16 floats, then one of 8 as n's remainder needs,
+// blending dst's odd floats back in: a whole-vector store of what they held.
+// It touches dst[r*dstStride+i] for i < 2n only, and the odd ones keep their values.
+//
+// The caller guarantees that every touched element is in bounds; lengths are not
+// checked.
+//
+//go:noescape
+func scatter2AVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+
+// gather2AVX512 sets dst[r*dstStride+j] = src[r*srcStride+2*j] for r < rows and j < n, n a
+// multiple of 8: blocks of 32 floats, then one each of 16 and 8 as n's remainder needs.
+// It reads src[r*srcStride+i] for i < 2n, one float past the last it needs, and
+// writes dst[r*dstStride+j] for j < n only.
+//
+// The caller guarantees that every touched element is in bounds; lengths are not
+// checked.
+//
+//go:noescape
+func gather2AVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+
+// scatter2AVX512 sets dst[r*dstStride+2*j] = src[r*srcStride+j] for r < rows and j < n, n a
+// multiple of 8: blocks of 32 floats, then one each of 16 and 8 as n's remainder needs,
+// storing through the mask of even lanes: the odd floats are never read.
+// It touches dst[r*dstStride+i] for i < 2n only, and the odd ones keep their values.
+//
+// The caller guarantees that every touched element is in bounds; lengths are not
+// checked.
+//
+//go:noescape
+func scatter2AVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+
 // cpuid executes CPUID with EAX = leaf and ECX = sub and returns the four registers it sets.
 func cpuid(leaf uint32, sub uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)

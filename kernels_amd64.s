@@ -21767,6 +21767,282 @@ done:
 	VZEROUPPER
 	RET
 
+DATA gather2EvenAVX512<>+0(SB)/4, $0x00000000
+DATA gather2EvenAVX512<>+4(SB)/4, $0x00000002
+DATA gather2EvenAVX512<>+8(SB)/4, $0x00000004
+DATA gather2EvenAVX512<>+12(SB)/4, $0x00000006
+DATA gather2EvenAVX512<>+16(SB)/4, $0x00000008
+DATA gather2EvenAVX512<>+20(SB)/4, $0x0000000a
+DATA gather2EvenAVX512<>+24(SB)/4, $0x0000000c
+DATA gather2EvenAVX512<>+28(SB)/4, $0x0000000e
+DATA gather2EvenAVX512<>+32(SB)/4, $0x00000010
+DATA gather2EvenAVX512<>+36(SB)/4, $0x00000012
+DATA gather2EvenAVX512<>+40(SB)/4, $0x00000014
+DATA gather2EvenAVX512<>+44(SB)/4, $0x00000016
+DATA gather2EvenAVX512<>+48(SB)/4, $0x00000018
+DATA gather2EvenAVX512<>+52(SB)/4, $0x0000001a
+DATA gather2EvenAVX512<>+56(SB)/4, $0x0000001c
+DATA gather2EvenAVX512<>+60(SB)/4, $0x0000001e
+GLOBL gather2EvenAVX512<>(SB), RODATA|NOPTR, $64
+
+// func gather2AVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+// Requires: AVX, AVX2
+TEXT ·gather2AVX2(SB), NOSPLIT, $0-80
+	// register pressure: 1–2 vectors + the index vectors; 8 GP
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  rows+48(FP), DX
+	MOVQ  n+56(FP), BX
+	MOVQ  dstStride+64(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  srcStride+72(FP), DI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, BX
+	TESTQ DX, DX
+	JLE   done
+	TESTQ BX, BX
+	JLE   done
+	MOVQ  BX, R8
+	ANDQ  $0x0000003f, R8
+	SUBQ  R8, BX
+
+row:
+	XORQ    R9, R9
+	TESTQ   BX, BX
+	JZ      pieces
+	PCALIGN $0x20
+
+big:
+	VMOVUPS (CX)(R9*2), Y0
+	VSHUFPS $0x88, 32(CX)(R9*2), Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, (AX)(R9*1)
+	VMOVUPS 64(CX)(R9*2), Y0
+	VSHUFPS $0x88, 96(CX)(R9*2), Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, 32(AX)(R9*1)
+	ADDQ    $0x00000040, R9
+	CMPQ    R9, BX
+	JL      big
+
+pieces:
+	TESTQ   $0x00000020, R8
+	JZ      no8
+	VMOVUPS (CX)(R9*2), Y0
+	VSHUFPS $0x88, 32(CX)(R9*2), Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, (AX)(R9*1)
+	ADDQ    $0x00000020, R9
+
+no8:
+	ADDQ SI, AX
+	ADDQ DI, CX
+	DECQ DX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func scatter2AVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+// Requires: AVX, AVX2
+TEXT ·scatter2AVX2(SB), NOSPLIT, $0-80
+	// register pressure: 1–2 vectors + the store mask; 8 GP
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  rows+48(FP), DX
+	MOVQ  n+56(FP), BX
+	MOVQ  dstStride+64(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  srcStride+72(FP), DI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, BX
+	TESTQ DX, DX
+	JLE   done
+	TESTQ BX, BX
+	JLE   done
+	MOVQ  BX, R8
+	ANDQ  $0x0000003f, R8
+	SUBQ  R8, BX
+
+row:
+	XORQ    R9, R9
+	TESTQ   BX, BX
+	JZ      pieces
+	PCALIGN $0x20
+
+big:
+	VPMOVZXDQ (CX)(R9*1), Y0
+	VBLENDPS  $0xaa, (AX)(R9*2), Y0, Y0
+	VMOVUPS   Y0, (AX)(R9*2)
+	VPMOVZXDQ 16(CX)(R9*1), Y0
+	VBLENDPS  $0xaa, 32(AX)(R9*2), Y0, Y0
+	VMOVUPS   Y0, 32(AX)(R9*2)
+	VPMOVZXDQ 32(CX)(R9*1), Y0
+	VBLENDPS  $0xaa, 64(AX)(R9*2), Y0, Y0
+	VMOVUPS   Y0, 64(AX)(R9*2)
+	VPMOVZXDQ 48(CX)(R9*1), Y0
+	VBLENDPS  $0xaa, 96(AX)(R9*2), Y0, Y0
+	VMOVUPS   Y0, 96(AX)(R9*2)
+	ADDQ      $0x00000040, R9
+	CMPQ      R9, BX
+	JL        big
+
+pieces:
+	TESTQ     $0x00000020, R8
+	JZ        no8
+	VPMOVZXDQ (CX)(R9*1), Y0
+	VBLENDPS  $0xaa, (AX)(R9*2), Y0, Y0
+	VMOVUPS   Y0, (AX)(R9*2)
+	VPMOVZXDQ 16(CX)(R9*1), Y0
+	VBLENDPS  $0xaa, 32(AX)(R9*2), Y0, Y0
+	VMOVUPS   Y0, 32(AX)(R9*2)
+	ADDQ      $0x00000020, R9
+
+no8:
+	ADDQ SI, AX
+	ADDQ DI, CX
+	DECQ DX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func gather2AVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·gather2AVX512(SB), NOSPLIT, $0-80
+	// register pressure: 1–2 vectors + the index vectors; 8 GP
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    src_base+24(FP), CX
+	MOVQ    rows+48(FP), DX
+	MOVQ    n+56(FP), BX
+	MOVQ    dstStride+64(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+72(FP), DI
+	SHLQ    $0x02, DI
+	SHLQ    $0x02, BX
+	TESTQ   DX, DX
+	JLE     done
+	TESTQ   BX, BX
+	JLE     done
+	VMOVUPS gather2EvenAVX512<>+0(SB), Z0
+	VMOVUPS gather2EvenAVX512<>+0(SB), Y1
+	MOVQ    BX, R8
+	ANDQ    $0x0000007f, R8
+	SUBQ    R8, BX
+
+row:
+	XORQ    R9, R9
+	TESTQ   BX, BX
+	JZ      pieces
+	PCALIGN $0x20
+
+big:
+	VMOVUPS   (CX)(R9*2), Z2
+	VPERMT2PS 64(CX)(R9*2), Z0, Z2
+	VMOVUPS   Z2, (AX)(R9*1)
+	VMOVUPS   128(CX)(R9*2), Z2
+	VPERMT2PS 192(CX)(R9*2), Z0, Z2
+	VMOVUPS   Z2, 64(AX)(R9*1)
+	ADDQ      $0x00000080, R9
+	CMPQ      R9, BX
+	JL        big
+
+pieces:
+	TESTQ     $0x00000040, R8
+	JZ        no16
+	VMOVUPS   (CX)(R9*2), Z2
+	VPERMT2PS 64(CX)(R9*2), Z0, Z2
+	VMOVUPS   Z2, (AX)(R9*1)
+	ADDQ      $0x00000040, R9
+
+no16:
+	TESTQ     $0x00000020, R8
+	JZ        no8
+	VMOVUPS   (CX)(R9*2), Y2
+	VPERMT2PS 32(CX)(R9*2), Y1, Y2
+	VMOVUPS   Y2, (AX)(R9*1)
+	ADDQ      $0x00000020, R9
+
+no8:
+	ADDQ SI, AX
+	ADDQ DI, CX
+	DECQ DX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func scatter2AVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+// Requires: AVX, AVX512F
+TEXT ·scatter2AVX512(SB), NOSPLIT, $0-80
+	// register pressure: 1–2 vectors + the store mask; 8 GP
+	MOVQ  dst_base+0(FP), AX
+	MOVQ  src_base+24(FP), CX
+	MOVQ  rows+48(FP), DX
+	MOVQ  n+56(FP), BX
+	MOVQ  dstStride+64(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  srcStride+72(FP), DI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, BX
+	TESTQ DX, DX
+	JLE   done
+	TESTQ BX, BX
+	JLE   done
+	MOVL  $0x00005555, R8
+	KMOVW R8, K1
+	MOVQ  BX, R8
+	ANDQ  $0x0000007f, R8
+	SUBQ  R8, BX
+
+row:
+	XORQ    R9, R9
+	TESTQ   BX, BX
+	JZ      pieces
+	PCALIGN $0x20
+
+big:
+	VPMOVZXDQ (CX)(R9*1), Z0
+	VMOVUPS   Z0, K1, (AX)(R9*2)
+	VPMOVZXDQ 32(CX)(R9*1), Z0
+	VMOVUPS   Z0, K1, 64(AX)(R9*2)
+	VPMOVZXDQ 64(CX)(R9*1), Z0
+	VMOVUPS   Z0, K1, 128(AX)(R9*2)
+	VPMOVZXDQ 96(CX)(R9*1), Z0
+	VMOVUPS   Z0, K1, 192(AX)(R9*2)
+	ADDQ      $0x00000080, R9
+	CMPQ      R9, BX
+	JL        big
+
+pieces:
+	TESTQ     $0x00000040, R8
+	JZ        no16
+	VPMOVZXDQ (CX)(R9*1), Z0
+	VMOVUPS   Z0, K1, (AX)(R9*2)
+	VPMOVZXDQ 32(CX)(R9*1), Z0
+	VMOVUPS   Z0, K1, 64(AX)(R9*2)
+	ADDQ      $0x00000040, R9
+
+no16:
+	TESTQ     $0x00000020, R8
+	JZ        no8
+	VPMOVZXDQ (CX)(R9*1), Z0
+	VMOVUPS   Z0, K1, (AX)(R9*2)
+	ADDQ      $0x00000020, R9
+
+no8:
+	ADDQ SI, AX
+	ADDQ DI, CX
+	DECQ DX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
 // func cpuid(leaf uint32, sub uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)
 // Requires: CPUID
 TEXT ·cpuid(SB), NOSPLIT, $0-24

@@ -63,6 +63,39 @@ func dotsNEON(d, a, x []float32, off []int, n int)
 //go:noescape
 func addRowsNEON(dst, src []float32, rows, n, dstStride, srcStride int)
 
+// gather2NEON sets, for n a multiple of 4,
+//
+//	for r := 0; r < rows; r++ {
+//		for j := 0; j < n; j++ {
+//			dst[r*dstStride+j] = src[r*srcStride+2*j]
+//		}
+//	}
+//
+// 16 floats a step (four LD2 of 8 floats, one ST1 of their even halves),
+// then 4. It reads src[r*srcStride+i] for i < 2n, one float past the last it
+// needs, and writes dst[r*dstStride+j] for j < n only. The caller guarantees
+// that every touched element is in bounds; lengths are not checked.
+//
+//go:noescape
+func gather2NEON(dst, src []float32, rows, n, dstStride, srcStride int)
+
+// scatter2NEON sets, for n a multiple of 4,
+//
+//	for r := 0; r < rows; r++ {
+//		for j := 0; j < n; j++ {
+//			dst[r*dstStride+2*j] = src[r*srcStride+j]
+//		}
+//	}
+//
+// 16 floats a step, then 4: LD2 reads dst's pairs, the even halves are
+// replaced by src, and ST2 writes the pairs back, so dst[r*dstStride+2*j+1]
+// is read and rewritten with the value it held. It touches
+// dst[r*dstStride+i] for i < 2n only. The caller guarantees that every
+// touched element is in bounds; lengths are not checked.
+//
+//go:noescape
+func scatter2NEON(dst, src []float32, rows, n, dstStride, srcStride int)
+
 // stencilRowsNEON sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i]
 // for k < rows ≤ 8 and i < n, n a multiple of 16, with fused multiply-adds in
 // tap order: an outer product of the rows' weights and vectors of x, up to 8

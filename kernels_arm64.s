@@ -1469,6 +1469,109 @@ addRowsNEON_next:
 addRowsNEON_done:
 	RET	
 
+// func gather2NEON(dst, src []float32, rows, n, dstStride, srcStride int)
+//
+// Register use: V0-V4; R0 dst, R1 src, R2 rows, R3 n·4, R4-R5 strides·4,
+// R6-R8 the row's pointers and bytes left.
+TEXT ·gather2NEON(SB), NOSPLIT, $0-80
+	MOVD	dst_base+0(FP), R0
+	MOVD	src_base+24(FP), R1
+	MOVD	rows+48(FP), R2
+	MOVD	n+56(FP), R3
+	MOVD	dstStride+64(FP), R4
+	MOVD	srcStride+72(FP), R5
+	LSL	$2, R3, R3
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	CMP	$0, R2
+	BLE	gather2NEON_done
+	CMP	$0, R3
+	BLE	gather2NEON_done
+gather2NEON_row:
+	MOVD	R0, R6
+	MOVD	R1, R7
+	SUBS	$64, R3, R8
+	BLT	gather2NEON_tail
+gather2NEON_sixteen:
+	VLD2.P	32(R7), [V0.S4, V1.S4]
+	VLD2.P	32(R7), [V1.S4, V2.S4]
+	VLD2.P	32(R7), [V2.S4, V3.S4]
+	VLD2.P	32(R7), [V3.S4, V4.S4]
+	VST1.P	[V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
+	SUBS	$64, R8, R8
+	BGE	gather2NEON_sixteen
+gather2NEON_tail:
+	ADDS	$64, R8, R8
+	BEQ	gather2NEON_next
+gather2NEON_four:
+	VLD2.P	32(R7), [V0.S4, V1.S4]
+	VST1.P	[V0.S4], 16(R6)
+	SUBS	$16, R8, R8
+	BNE	gather2NEON_four
+gather2NEON_next:
+	ADD	R4, R0, R0
+	ADD	R5, R1, R1
+	SUBS	$1, R2, R2
+	BNE	gather2NEON_row
+gather2NEON_done:
+	RET	
+
+// func scatter2NEON(dst, src []float32, rows, n, dstStride, srcStride int)
+//
+// Register use: V0-V7; R0 dst, R1 src, R2 rows, R3 n·4, R4-R5 strides·4,
+// R6-R8 the row's pointers and bytes left, R9 its store pointer.
+TEXT ·scatter2NEON(SB), NOSPLIT, $0-80
+	MOVD	dst_base+0(FP), R0
+	MOVD	src_base+24(FP), R1
+	MOVD	rows+48(FP), R2
+	MOVD	n+56(FP), R3
+	MOVD	dstStride+64(FP), R4
+	MOVD	srcStride+72(FP), R5
+	LSL	$2, R3, R3
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	CMP	$0, R2
+	BLE	scatter2NEON_done
+	CMP	$0, R3
+	BLE	scatter2NEON_done
+scatter2NEON_row:
+	MOVD	R0, R6
+	MOVD	R0, R9
+	MOVD	R1, R7
+	SUBS	$64, R3, R8
+	BLT	scatter2NEON_tail
+scatter2NEON_sixteen:
+	VLD2.P	32(R6), [V0.S4, V1.S4]
+	VLD2.P	32(R6), [V2.S4, V3.S4]
+	VLD2.P	32(R6), [V4.S4, V5.S4]
+	VLD2.P	32(R6), [V6.S4, V7.S4]
+	VLD1.P	16(R7), [V0.S4]
+	VLD1.P	16(R7), [V2.S4]
+	VLD1.P	16(R7), [V4.S4]
+	VLD1.P	16(R7), [V6.S4]
+	VST2.P	[V0.S4, V1.S4], 32(R9)
+	VST2.P	[V2.S4, V3.S4], 32(R9)
+	VST2.P	[V4.S4, V5.S4], 32(R9)
+	VST2.P	[V6.S4, V7.S4], 32(R9)
+	SUBS	$64, R8, R8
+	BGE	scatter2NEON_sixteen
+scatter2NEON_tail:
+	ADDS	$64, R8, R8
+	BEQ	scatter2NEON_next
+scatter2NEON_four:
+	VLD2.P	32(R6), [V0.S4, V1.S4]
+	VLD1.P	16(R7), [V0.S4]
+	VST2.P	[V0.S4, V1.S4], 32(R9)
+	SUBS	$16, R8, R8
+	BNE	scatter2NEON_four
+scatter2NEON_next:
+	ADD	R4, R0, R0
+	ADD	R5, R1, R1
+	SUBS	$1, R2, R2
+	BNE	scatter2NEON_row
+scatter2NEON_done:
+	RET	
+
 // func stencilRowsNEON(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32)
 //
 // Register use, for r rows of nv vectors: V0… the weights, then nv of x,

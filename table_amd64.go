@@ -56,6 +56,10 @@ const (
 	kWinogradInAVX512
 	kWinogradOutAVX512
 	kWinogradGradAVX512
+	kGather2AVX2
+	kScatter2AVX2
+	kGather2AVX512
+	kScatter2AVX512
 )
 
 // kernelTable is every kernel of this build: what it computes, its tile
@@ -112,6 +116,10 @@ var kernelTable = [...]kernelSpec{
 	kWinogradInAVX512:         {name: "winogradInAVX512", isa: isaAVX512, family: famWinogradIn, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
 	kWinogradOutAVX512:        {name: "winogradOutAVX512", isa: isaAVX512, family: famWinogradOut, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
 	kWinogradGradAVX512:       {name: "winogradGradAVX512", isa: isaAVX512, family: famWinogradGrad, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
+	kGather2AVX2:              {name: "gather2AVX2", isa: isaAVX2, family: famGather2, mr: 0, nr: 8, needs: featAVX2 | featFMA},
+	kScatter2AVX2:             {name: "scatter2AVX2", isa: isaAVX2, family: famScatter2, mr: 0, nr: 8, needs: featAVX2 | featFMA},
+	kGather2AVX512:            {name: "gather2AVX512", isa: isaAVX512, family: famGather2, mr: 0, nr: 8, needs: featAVX512F | featAVX512VL},
+	kScatter2AVX512:           {name: "scatter2AVX512", isa: isaAVX512, family: famScatter2, mr: 0, nr: 8, needs: featAVX512F | featAVX512VL},
 }
 
 // callPeak calls kernel id, one of signature func(n int).
@@ -352,5 +360,16 @@ func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []f
 
 // callStrided2 calls kernel id, one of signature func(dst, src []float32, rows, n, dstStride, srcStride int).
 func callStrided2(id kernelID, dst, src []float32, rows, n, dstStride, srcStride int) {
-	panic(notCallable(id))
+	switch id {
+	case kGather2AVX2:
+		gather2AVX2(dst, src, rows, n, dstStride, srcStride)
+	case kScatter2AVX2:
+		scatter2AVX2(dst, src, rows, n, dstStride, srcStride)
+	case kGather2AVX512:
+		gather2AVX512(dst, src, rows, n, dstStride, srcStride)
+	case kScatter2AVX512:
+		scatter2AVX512(dst, src, rows, n, dstStride, srcStride)
+	default:
+		panic(notCallable(id))
+	}
 }

@@ -11,6 +11,8 @@ const (
 	kStencilNEON
 	kDotsNEON
 	kAddRowsNEON
+	kGather2NEON
+	kScatter2NEON
 	kStencilRowsNEON
 	kDotsRowsNEON
 	kWinogradInNEON
@@ -27,6 +29,8 @@ var kernelTable = [...]kernelSpec{
 	kStencilNEON:      {name: "stencilNEON", isa: isaNEON, family: famStencil, mr: 0, nr: 4},
 	kDotsNEON:         {name: "dotsNEON", isa: isaNEON, family: famDots, mr: 0, nr: 8, per: 12},
 	kAddRowsNEON:      {name: "addRowsNEON", isa: isaNEON, family: famAddRows, mr: 0, nr: 4},
+	kGather2NEON:      {name: "gather2NEON", isa: isaNEON, family: famGather2, mr: 0, nr: 4},
+	kScatter2NEON:     {name: "scatter2NEON", isa: isaNEON, family: famScatter2, mr: 0, nr: 4},
 	kStencilRowsNEON:  {name: "stencilRowsNEON", isa: isaNEON, family: famStencilRows, mr: 8, nr: 4},
 	kDotsRowsNEON:     {name: "dotsRowsNEON", isa: isaNEON, family: famDotsRows, mr: 3, nr: 4, per: 8},
 	kWinogradInNEON:   {name: "winogradInNEON", isa: isaNEON, family: famWinogradIn, mr: 0, nr: 4},
@@ -168,5 +172,12 @@ func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []f
 
 // callStrided2 calls kernel id, one of signature func(dst, src []float32, rows, n, dstStride, srcStride int).
 func callStrided2(id kernelID, dst, src []float32, rows, n, dstStride, srcStride int) {
-	panic(notCallable(id))
+	switch id {
+	case kGather2NEON:
+		gather2NEON(dst, src, rows, n, dstStride, srcStride)
+	case kScatter2NEON:
+		scatter2NEON(dst, src, rows, n, dstStride, srcStride)
+	default:
+		panic(notCallable(id))
+	}
 }

@@ -227,6 +227,22 @@ func main() {
 		}
 	}
 
+	// Rows between a stride of 2 and of 1: 8 floats a step on both ISAs,
+	// whose blocks the row loop takes as n's remainder needs.
+	for _, v := range []struct {
+		isa   string
+		s     stridedISA
+		needs []string
+	}{
+		{"isaAVX2", stridedAVX2(), needsAVX2},
+		{"isaAVX512", stridedAVX512(), needsAVX512VL},
+	} {
+		add(table.Kernel{Name: "gather2" + v.s.suffix, ISA: v.isa, Family: table.FamGather2, NR: 8, Needs: v.needs},
+			func(name string) { genGather2(name, v.s) })
+		add(table.Kernel{Name: "scatter2" + v.s.suffix, ISA: v.isa, Family: table.FamScatter2, NR: 8, Needs: v.needs},
+			func(name string) { genScatter2(name, v.s) })
+	}
+
 	genCPUID() // not a kernel: no row in the table
 
 	if *tableOut != "" {

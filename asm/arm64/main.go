@@ -93,6 +93,18 @@ func kernels() []kernel {
 			gen:      genAddRowsNEON,
 		},
 		{
+			Kernel:   table.Kernel{Name: "gather2NEON", ISA: "isaNEON", Family: table.FamGather2, NR: 4},
+			doc:      gather2Doc("gather2NEON"),
+			noescape: true,
+			gen:      genGather2NEON,
+		},
+		{
+			Kernel:   table.Kernel{Name: "scatter2NEON", ISA: "isaNEON", Family: table.FamScatter2, NR: 4},
+			doc:      scatter2Doc("scatter2NEON"),
+			noescape: true,
+			gen:      genScatter2NEON,
+		},
+		{
 			Kernel:   table.Kernel{Name: "stencilRowsNEON", ISA: "isaNEON", Family: table.FamStencilRows, MR: rowsMR, NR: 4},
 			doc:      stencilRowsDoc("stencilRowsNEON"),
 			noescape: true,
