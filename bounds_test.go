@@ -193,13 +193,21 @@ func TestWrapperBounds(t *testing.T) {
 				{"StencilRows m", "simdconv: StencilRows: n = ", func() { driver{}.StencilRows(buf, 16, buf, buf, []int{0}, 4, h, nil) }},
 				{"DotsRows lda", "simdconv: DotsRows: ", func() { driver{}.DotsRows(buf, buf, h, 2, buf, []int{0}, 4) }},
 				{"DotsRows n", "simdconv: DotsRows: n = ", func() { driver{}.DotsRows(buf, buf, 16, 2, buf, []int{0}, h) }},
-				{"StencilPlane Top", "simdconv: StencilPlane: ", func() {
-					p := engine.StencilPlane{H: 1, W: 1, Top: 4, Wp: h, Rows: 1, Cols: 1, Off: []int{0}}
-					driver{}.StencilPlane(&p, buf, buf, buf, 0, false, buf, buf)
+				{"StencilPlane Wp", "simdconv: StencilPlane: ", func() {
+					p := engine.StencilPlane{H: 1, W: 1, Top: 4, Hp: 5, Wp: h, Rows: 1, Cols: 1, Off: []int{0}}
+					driver{}.StencilPlane(&p, buf, buf, buf, nil, 1, false, buf, buf)
+				}},
+				{"StencilPlane Hp", "simdconv: StencilPlane: ", func() {
+					p := engine.StencilPlane{H: 1, W: 1, Hp: h, Wp: 4, Rows: 1, Cols: 1, Off: []int{0}}
+					driver{}.StencilPlane(&p, buf, buf, buf, nil, 1, false, buf, buf)
 				}},
 				{"StencilPlane Rows", "simdconv: StencilPlane: ", func() {
-					p := engine.StencilPlane{H: 1, W: 1, Wp: 4, Rows: h, Cols: 1, Off: []int{0}}
-					driver{}.StencilPlane(&p, buf, buf, buf, 0, false, buf, buf)
+					p := engine.StencilPlane{H: 1, W: 1, Hp: 1, Wp: 4, Rows: h, Cols: 1, Off: []int{0}}
+					driver{}.StencilPlane(&p, buf, buf, buf, nil, 1, false, buf, buf)
+				}},
+				{"StencilPlane planes", "simdconv: StencilPlane: ", func() {
+					p := engine.StencilPlane{H: 1, W: 1, Hp: 1, Wp: 4, Rows: 1, Cols: 1, Off: []int{0}}
+					driver{}.StencilPlane(&p, buf, buf, buf, nil, h, false, buf, buf)
 				}},
 			}
 			if hasPackT(id, mr) {

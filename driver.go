@@ -25,23 +25,45 @@ func (driver) DenseTileFit(m, n int) float64              { return denseTileFit(
 func (driver) ISAError() error                            { return isaErr }
 func (driver) L2() int                                    { return thisCaches.l2.size }
 
-// StencilPlane pads src into pad, runs the stencil into panel and crops
-// panel into dst, calling the kernels directly.
-func (d driver) StencilPlane(p *engine.StencilPlane, dst, src, w []float32, bias float32, relu bool, pad, panel []float32) {
+// StencilPlane pads planes of src into pad, runs the stencil on each into
+// panel and crops panel into dst, calling the kernels directly: planes one
+// after the other, so that one call of each kernel serves them all (the
+// crop's rows are Wp apart in panel across the planes too).
+func (d driver) StencilPlane(p *engine.StencilPlane, dst, src, w, bias []float32, planes int, relu bool, pad, panel []float32) {
+	if planes < 1 || planes > engine.MaxPlanes {
+		panic(fmt.Sprintf("simdconv: StencilPlane: %d planes, want 1 to %d", planes, engine.MaxPlanes))
+	}
+	if bias == nil {
+		bias = zeroBias[:planes]
+	}
 	id := current
-	padPlane(id, p, pad, src)
-	d.Stencil(panel, pad, w, p.Off, planeFloats("panel", panel, p.Rows, p.Wp), bias)
+	plane := planeFloats("pad", pad, p.Hp, p.Wp)
+	in := planeFloats("src", src, p.H, p.W)
+	if !fits(len(pad), planes, plane, plane) || !fits(len(src), planes, in, in) {
+		panic(fmt.Sprintf("simdconv: StencilPlane: %d planes of %d and %d floats outside len(pad) = %d, len(src) = %d",
+			planes, plane, in, len(pad), len(src)))
+	}
+	for c := range planes {
+		padPlane(id, p, pad[c*plane:][:plane], src[c*in:][:in])
+	}
+	clear(pad[planes*plane:])
+	n := planeFloats("panel", panel, p.Rows, p.Wp)
+	d.StencilPlanes(panel, pad, w, p.Off, n, planes, n, plane, len(p.Off), bias)
+	rows := planes * p.Rows
 	if !relu {
-		packRows(id, dst, panel, p.Rows, p.Cols, 0, p.Cols, p.Cols, p.Wp)
+		packRows(id, dst, panel, rows, p.Cols, 0, p.Cols, p.Cols, p.Wp)
 		return
 	}
-	for i := range p.Rows {
+	for i := range rows {
 		row, src := dst[i*p.Cols:][:p.Cols], panel[i*p.Wp:][:p.Cols]
 		for j, v := range src {
 			row[j] = max(v, 0)
 		}
 	}
 }
+
+// zeroBias is StencilPlane's bias when it is given none.
+var zeroBias [engine.MaxPlanes]float32
 
 // StencilDots pads src and dy and takes their shifted dot products.
 func (d driver) StencilDots(p *engine.StencilPlane, dots, src, dy []float32, off []int, pad, dyPad []float32) {

@@ -306,14 +306,15 @@ func packT8AVX2(dst []float32, a []float32, lda int, ldd int, kc int, alpha floa
 //go:noescape
 func packTOff8AVX2(dst []float32, a []float32, offs []int, at int, ldd int, kc int, n int)
 
-// stencilAVX2 sets y[i] = bias + Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of 8
-// (AVX2), 8 vectors at a time, then 4, then one.
+// stencilAVX2 sets, for c < planes, y[c*ldy+i] = bias[c] + Σ_{t<len(off)} w[c*ldw+t]·x[c*ldx+off[t]+i]
+// for i < n, n a multiple of 8 (AVX2): 8 vectors at a time, then 4, then one. The
+// planes run in order, each written whole before the next.
 //
-// The caller guarantees len(w) ≥ len(off) ≥ 1, len(y) ≥ that rounded n, and off[t] ≥ 0 and
-// off[t] + that rounded n ≤ len(x) for every t; lengths are not checked.
+// The caller guarantees len(off) ≥ 1, planes ≥ 1, len(bias) ≥ planes, and that every
+// touched element of y, x and w is in bounds; lengths are not checked.
 //
 //go:noescape
-func stencilAVX2(y []float32, x []float32, w []float32, off []int, n int, bias float32)
+func stencilAVX2(y []float32, x []float32, w []float32, off []int, n int, planes int, ldy int, ldx int, ldw int, bias []float32)
 
 // dotsAVX2 sets d[t], for t < len(off) ≤ 14, to the dot product of a[:n] with
 // x[off[t]:off[t]+n] (AVX2): the products are summed in 8 lanes, l taking
@@ -332,14 +333,15 @@ func dotsAVX2(d []float32, a []float32, x []float32, off []int, n int)
 //go:noescape
 func addRowsAVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
 
-// stencilAVX512 sets y[i] = bias + Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of 16
-// (AVX-512), 8 vectors at a time, then 4, then one.
+// stencilAVX512 sets, for c < planes, y[c*ldy+i] = bias[c] + Σ_{t<len(off)} w[c*ldw+t]·x[c*ldx+off[t]+i]
+// for i < n, n a multiple of 16 (AVX-512): 8 vectors at a time, then 4, then one. The
+// planes run in order, each written whole before the next.
 //
-// The caller guarantees len(w) ≥ len(off) ≥ 1, len(y) ≥ that rounded n, and off[t] ≥ 0 and
-// off[t] + that rounded n ≤ len(x) for every t; lengths are not checked.
+// The caller guarantees len(off) ≥ 1, planes ≥ 1, len(bias) ≥ planes, and that every
+// touched element of y, x and w is in bounds; lengths are not checked.
 //
 //go:noescape
-func stencilAVX512(y []float32, x []float32, w []float32, off []int, n int, bias float32)
+func stencilAVX512(y []float32, x []float32, w []float32, off []int, n int, planes int, ldy int, ldx int, ldw int, bias []float32)
 
 // dotsAVX512 sets d[t], for t < len(off) ≤ 30, to the dot product of a[:n] with
 // x[off[t]:off[t]+n] (AVX-512): the products are summed in 16 lanes, l taking

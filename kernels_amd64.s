@@ -11400,21 +11400,24 @@ done:
 	VZEROUPPER
 	RET
 
-// func stencilAVX2(y []float32, x []float32, w []float32, off []int, n int, bias float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·stencilAVX2(SB), NOSPLIT, $0-108
-	// register pressure: 8 accumulators + 1 weight + 1 bias = 10 vector registers; 8 GP
-	MOVQ         y_base+0(FP), AX
-	MOVQ         x_base+24(FP), CX
-	MOVQ         w_base+48(FP), DX
-	MOVQ         off_base+72(FP), BX
-	MOVQ         off_len+80(FP), SI
-	MOVQ         n+96(FP), DI
-	MOVSS        bias+104(FP), X0
-	VBROADCASTSS X0, Y0
+// func stencilAVX2(y []float32, x []float32, w []float32, off []int, n int, planes int, ldy int, ldx int, ldw int, bias []float32)
+// Requires: AVX, FMA3
+TEXT ·stencilAVX2(SB), NOSPLIT, $0-160
+	// register pressure: 8 accumulators + 1 weight + 1 bias = 10 vector registers; 10 GP
+	MOVQ y_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ w_base+48(FP), DX
+	MOVQ off_base+72(FP), BX
+	MOVQ off_len+80(FP), SI
+	MOVQ planes+104(FP), DI
+	MOVQ bias_base+136(FP), R8
+
+plane:
+	VBROADCASTSS (R8), Y0
+	MOVQ         n+96(FP), R9
 
 blocks:
-	CMPQ    DI, $0x00000040
+	CMPQ    R9, $0x00000040
 	JL      quads
 	VMOVAPS Y0, Y1
 	VMOVAPS Y0, Y2
@@ -11424,22 +11427,22 @@ blocks:
 	VMOVAPS Y0, Y6
 	VMOVAPS Y0, Y7
 	VMOVAPS Y0, Y8
-	XORQ    R8, R8
+	XORQ    R10, R10
 	PCALIGN $0x20
 
 tapsBlock:
-	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Y9
-	VFMADD231PS  (CX)(R9*4), Y9, Y1
-	VFMADD231PS  32(CX)(R9*4), Y9, Y2
-	VFMADD231PS  64(CX)(R9*4), Y9, Y3
-	VFMADD231PS  96(CX)(R9*4), Y9, Y4
-	VFMADD231PS  128(CX)(R9*4), Y9, Y5
-	VFMADD231PS  160(CX)(R9*4), Y9, Y6
-	VFMADD231PS  192(CX)(R9*4), Y9, Y7
-	VFMADD231PS  224(CX)(R9*4), Y9, Y8
-	INCQ         R8
-	CMPQ         R8, SI
+	MOVQ         (BX)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Y9
+	VFMADD231PS  (CX)(R11*4), Y9, Y1
+	VFMADD231PS  32(CX)(R11*4), Y9, Y2
+	VFMADD231PS  64(CX)(R11*4), Y9, Y3
+	VFMADD231PS  96(CX)(R11*4), Y9, Y4
+	VFMADD231PS  128(CX)(R11*4), Y9, Y5
+	VFMADD231PS  160(CX)(R11*4), Y9, Y6
+	VFMADD231PS  192(CX)(R11*4), Y9, Y7
+	VFMADD231PS  224(CX)(R11*4), Y9, Y8
+	INCQ         R10
+	CMPQ         R10, SI
 	JNE          tapsBlock
 	VMOVUPS      Y1, (AX)
 	VMOVUPS      Y2, 32(AX)
@@ -11451,28 +11454,28 @@ tapsBlock:
 	VMOVUPS      Y8, 224(AX)
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000100, AX
-	SUBQ         $0x00000040, DI
+	SUBQ         $0x00000040, R9
 	JMP          blocks
 
 quads:
-	CMPQ    DI, $0x00000020
+	CMPQ    R9, $0x00000020
 	JL      vectors
 	VMOVAPS Y0, Y1
 	VMOVAPS Y0, Y2
 	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
-	XORQ    R8, R8
+	XORQ    R10, R10
 	PCALIGN $0x20
 
 tapsQuad:
-	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Y5
-	VFMADD231PS  (CX)(R9*4), Y5, Y1
-	VFMADD231PS  32(CX)(R9*4), Y5, Y2
-	VFMADD231PS  64(CX)(R9*4), Y5, Y3
-	VFMADD231PS  96(CX)(R9*4), Y5, Y4
-	INCQ         R8
-	CMPQ         R8, SI
+	MOVQ         (BX)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Y5
+	VFMADD231PS  (CX)(R11*4), Y5, Y1
+	VFMADD231PS  32(CX)(R11*4), Y5, Y2
+	VFMADD231PS  64(CX)(R11*4), Y5, Y3
+	VFMADD231PS  96(CX)(R11*4), Y5, Y4
+	INCQ         R10
+	CMPQ         R10, SI
 	JNE          tapsQuad
 	VMOVUPS      Y1, (AX)
 	VMOVUPS      Y2, 32(AX)
@@ -11480,30 +11483,45 @@ tapsQuad:
 	VMOVUPS      Y4, 96(AX)
 	ADDQ         $0x00000080, CX
 	ADDQ         $0x00000080, AX
-	SUBQ         $0x00000020, DI
+	SUBQ         $0x00000020, R9
 	JMP          quads
 
 vectors:
-	TESTQ   DI, DI
-	JLE     done
+	TESTQ   R9, R9
+	JLE     next
 	VMOVAPS Y0, Y1
-	XORQ    R8, R8
+	XORQ    R10, R10
 	PCALIGN $0x20
 
 tapsVector:
-	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Y2
-	VFMADD231PS  (CX)(R9*4), Y2, Y1
-	INCQ         R8
-	CMPQ         R8, SI
+	MOVQ         (BX)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Y2
+	VFMADD231PS  (CX)(R11*4), Y2, Y1
+	INCQ         R10
+	CMPQ         R10, SI
 	JNE          tapsVector
 	VMOVUPS      Y1, (AX)
 	ADDQ         $0x00000020, CX
 	ADDQ         $0x00000020, AX
-	SUBQ         $0x00000008, DI
+	SUBQ         $0x00000008, R9
 	JMP          vectors
 
-done:
+next:
+	ADDQ $0x04, R8
+	MOVQ n+96(FP), R9
+	MOVQ ldy+112(FP), R10
+	SUBQ R9, R10
+	SHLQ $0x02, R10
+	ADDQ R10, AX
+	MOVQ ldx+120(FP), R10
+	SUBQ R9, R10
+	SHLQ $0x02, R10
+	ADDQ R10, CX
+	MOVQ ldw+128(FP), R10
+	SHLQ $0x02, R10
+	ADDQ R10, DX
+	DECQ DI
+	JNZ  plane
 	VZEROUPPER
 	RET
 
@@ -12287,21 +12305,24 @@ done:
 	VZEROUPPER
 	RET
 
-// func stencilAVX512(y []float32, x []float32, w []float32, off []int, n int, bias float32)
-// Requires: AVX, AVX512F, SSE
-TEXT ·stencilAVX512(SB), NOSPLIT, $0-108
-	// register pressure: 8 accumulators + 1 weight + 1 bias = 10 vector registers; 8 GP
-	MOVQ         y_base+0(FP), AX
-	MOVQ         x_base+24(FP), CX
-	MOVQ         w_base+48(FP), DX
-	MOVQ         off_base+72(FP), BX
-	MOVQ         off_len+80(FP), SI
-	MOVQ         n+96(FP), DI
-	MOVSS        bias+104(FP), X0
-	VBROADCASTSS X0, Z0
+// func stencilAVX512(y []float32, x []float32, w []float32, off []int, n int, planes int, ldy int, ldx int, ldw int, bias []float32)
+// Requires: AVX, AVX512F
+TEXT ·stencilAVX512(SB), NOSPLIT, $0-160
+	// register pressure: 8 accumulators + 1 weight + 1 bias = 10 vector registers; 10 GP
+	MOVQ y_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ w_base+48(FP), DX
+	MOVQ off_base+72(FP), BX
+	MOVQ off_len+80(FP), SI
+	MOVQ planes+104(FP), DI
+	MOVQ bias_base+136(FP), R8
+
+plane:
+	VBROADCASTSS (R8), Z0
+	MOVQ         n+96(FP), R9
 
 blocks:
-	CMPQ    DI, $0x00000080
+	CMPQ    R9, $0x00000080
 	JL      quads
 	VMOVAPS Z0, Z1
 	VMOVAPS Z0, Z2
@@ -12311,22 +12332,22 @@ blocks:
 	VMOVAPS Z0, Z6
 	VMOVAPS Z0, Z7
 	VMOVAPS Z0, Z8
-	XORQ    R8, R8
+	XORQ    R10, R10
 	PCALIGN $0x20
 
 tapsBlock:
-	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Z9
-	VFMADD231PS  (CX)(R9*4), Z9, Z1
-	VFMADD231PS  64(CX)(R9*4), Z9, Z2
-	VFMADD231PS  128(CX)(R9*4), Z9, Z3
-	VFMADD231PS  192(CX)(R9*4), Z9, Z4
-	VFMADD231PS  256(CX)(R9*4), Z9, Z5
-	VFMADD231PS  320(CX)(R9*4), Z9, Z6
-	VFMADD231PS  384(CX)(R9*4), Z9, Z7
-	VFMADD231PS  448(CX)(R9*4), Z9, Z8
-	INCQ         R8
-	CMPQ         R8, SI
+	MOVQ         (BX)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Z9
+	VFMADD231PS  (CX)(R11*4), Z9, Z1
+	VFMADD231PS  64(CX)(R11*4), Z9, Z2
+	VFMADD231PS  128(CX)(R11*4), Z9, Z3
+	VFMADD231PS  192(CX)(R11*4), Z9, Z4
+	VFMADD231PS  256(CX)(R11*4), Z9, Z5
+	VFMADD231PS  320(CX)(R11*4), Z9, Z6
+	VFMADD231PS  384(CX)(R11*4), Z9, Z7
+	VFMADD231PS  448(CX)(R11*4), Z9, Z8
+	INCQ         R10
+	CMPQ         R10, SI
 	JNE          tapsBlock
 	VMOVUPS      Z1, (AX)
 	VMOVUPS      Z2, 64(AX)
@@ -12338,28 +12359,28 @@ tapsBlock:
 	VMOVUPS      Z8, 448(AX)
 	ADDQ         $0x00000200, CX
 	ADDQ         $0x00000200, AX
-	SUBQ         $0x00000080, DI
+	SUBQ         $0x00000080, R9
 	JMP          blocks
 
 quads:
-	CMPQ    DI, $0x00000040
+	CMPQ    R9, $0x00000040
 	JL      vectors
 	VMOVAPS Z0, Z1
 	VMOVAPS Z0, Z2
 	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
-	XORQ    R8, R8
+	XORQ    R10, R10
 	PCALIGN $0x20
 
 tapsQuad:
-	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Z5
-	VFMADD231PS  (CX)(R9*4), Z5, Z1
-	VFMADD231PS  64(CX)(R9*4), Z5, Z2
-	VFMADD231PS  128(CX)(R9*4), Z5, Z3
-	VFMADD231PS  192(CX)(R9*4), Z5, Z4
-	INCQ         R8
-	CMPQ         R8, SI
+	MOVQ         (BX)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Z5
+	VFMADD231PS  (CX)(R11*4), Z5, Z1
+	VFMADD231PS  64(CX)(R11*4), Z5, Z2
+	VFMADD231PS  128(CX)(R11*4), Z5, Z3
+	VFMADD231PS  192(CX)(R11*4), Z5, Z4
+	INCQ         R10
+	CMPQ         R10, SI
 	JNE          tapsQuad
 	VMOVUPS      Z1, (AX)
 	VMOVUPS      Z2, 64(AX)
@@ -12367,30 +12388,45 @@ tapsQuad:
 	VMOVUPS      Z4, 192(AX)
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000100, AX
-	SUBQ         $0x00000040, DI
+	SUBQ         $0x00000040, R9
 	JMP          quads
 
 vectors:
-	TESTQ   DI, DI
-	JLE     done
+	TESTQ   R9, R9
+	JLE     next
 	VMOVAPS Z0, Z1
-	XORQ    R8, R8
+	XORQ    R10, R10
 	PCALIGN $0x20
 
 tapsVector:
-	MOVQ         (BX)(R8*8), R9
-	VBROADCASTSS (DX)(R8*4), Z2
-	VFMADD231PS  (CX)(R9*4), Z2, Z1
-	INCQ         R8
-	CMPQ         R8, SI
+	MOVQ         (BX)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Z2
+	VFMADD231PS  (CX)(R11*4), Z2, Z1
+	INCQ         R10
+	CMPQ         R10, SI
 	JNE          tapsVector
 	VMOVUPS      Z1, (AX)
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000040, AX
-	SUBQ         $0x00000010, DI
+	SUBQ         $0x00000010, R9
 	JMP          vectors
 
-done:
+next:
+	ADDQ $0x04, R8
+	MOVQ n+96(FP), R9
+	MOVQ ldy+112(FP), R10
+	SUBQ R9, R10
+	SHLQ $0x02, R10
+	ADDQ R10, AX
+	MOVQ ldx+120(FP), R10
+	SUBQ R9, R10
+	SHLQ $0x02, R10
+	ADDQ R10, CX
+	MOVQ ldw+128(FP), R10
+	SHLQ $0x02, R10
+	ADDQ R10, DX
+	DECQ DI
+	JNZ  plane
 	VZEROUPPER
 	RET
 

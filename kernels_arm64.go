@@ -35,15 +35,16 @@ func peakNEON(n int)
 //go:noescape
 func sgemmNEON(a, b, c []float32, k, ldc int)
 
-// stencilNEON sets y[i] = bias + Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n, n a
-// multiple of 16, in float32 with fused multiply-adds in tap order: 64 outputs
-// a pass over the taps, then 16.
+// stencilNEON sets, for c < planes, y[c*ldy+i] = bias[c] + Σ_{t<len(off)}
+// w[c*ldw+t]·x[c*ldx+off[t]+i] for i < n, n a multiple of 16, in float32 with fused
+// multiply-adds in tap order: 64 outputs a pass over the taps, then 16. The planes
+// run in order, each written whole before the next.
 //
-// The caller guarantees len(w) ≥ len(off) ≥ 1, len(y) ≥ n, and off[t] ≥ 0 and
-// off[t] + n ≤ len(x) for every t; lengths are not checked.
+// The caller guarantees len(off) ≥ 1, planes ≥ 1, len(bias) ≥ planes, and that every
+// touched element of y, x and w is in bounds; lengths are not checked.
 //
 //go:noescape
-func stencilNEON(y, x, w []float32, off []int, n int, bias float32)
+func stencilNEON(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32)
 
 // dotsNEON sets d[t], for t < len(off) ≤ 12, to the dot product of a[:n]
 // with x[off[t]:off[t]+n], n a multiple of 8: the products are summed in 8

@@ -333,19 +333,22 @@ sgemmNEON_store:
 	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
 	RET	
 
-// func stencilNEON(y, x, w []float32, off []int, n int, bias float32)
+// func stencilNEON(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32)
 //
 // Register use: V16-V31 accumulators, V4-V11 x (two sets of four), V2 the
-// tap's weight, V1 bias; R0 y, R1 x, R2 w, R3 off, R4 taps, R5 n, R6-R9 loop.
-TEXT ·stencilNEON(SB), NOSPLIT, $0-108
+// tap's weight, V1 bias; R0 y, R1 x, R2 w, R3 off, R4 taps, R5 n, R6-R9 loop,
+// R10 planes, R11 bias, R12 scratch.
+TEXT ·stencilNEON(SB), NOSPLIT, $0-160
 	MOVD	y_base+0(FP), R0
 	MOVD	x_base+24(FP), R1
 	MOVD	w_base+48(FP), R2
 	MOVD	off_base+72(FP), R3
 	MOVD	off_len+80(FP), R4
+	MOVD	planes+104(FP), R10
+	MOVD	bias_base+136(FP), R11
+stencilNEON_plane:
+	VLD1R.P	4(R11), [V1.S4]
 	MOVD	n+96(FP), R5
-	FMOVS	bias+104(FP), F0
-	VDUP	V0.S[0], V1.S4
 stencilNEON_blocks:
 	CMP	$64, R5
 	BLT	stencilNEON_quads
@@ -402,7 +405,7 @@ stencilNEON_tapsBlock:
 	SUB	$64, R5, R5
 	B	stencilNEON_blocks
 stencilNEON_quads:
-	CBZ	R5, stencilNEON_done
+	CBZ	R5, stencilNEON_next
 	VMOV	V1.B16, V16.B16
 	VMOV	V1.B16, V17.B16
 	VMOV	V1.B16, V18.B16
@@ -425,7 +428,18 @@ stencilNEON_tapsQuad:
 	ADD	$64, R1, R1
 	SUB	$16, R5, R5
 	B	stencilNEON_quads
-stencilNEON_done:
+stencilNEON_next:
+	MOVD	n+96(FP), R5
+	MOVD	ldy+112(FP), R12
+	SUB	R5, R12, R12
+	ADD	R12<<2, R0, R0
+	MOVD	ldx+120(FP), R12
+	SUB	R5, R12, R12
+	ADD	R12<<2, R1, R1
+	MOVD	ldw+128(FP), R12
+	ADD	R12<<2, R2, R2
+	SUBS	$1, R10, R10
+	BNE	stencilNEON_plane
 	RET	
 
 // func dotsNEON(d, a, x []float32, off []int, n int)

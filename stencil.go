@@ -16,25 +16,45 @@ import (
 // up to n rounded up to a multiple of engine.Slack. It panics unless y, w,
 // off and x hold what that reads and writes. The depthwise passes call it
 // once a plane, so the ISA's kernel is called from here, a frame fewer.
-func (driver) Stencil(y, x, w []float32, off []int, n int, bias float32) {
-	if n < 0 || n > len(y) { // before rounding n up, which could overflow
-		panic(fmt.Sprintf("simdconv: Stencil: n = %d, want 0 ≤ n ≤ len(y) = %d", n, len(y)))
+func (d driver) Stencil(y, x, w []float32, off []int, n int, bias float32) {
+	b := [1]float32{bias}
+	d.StencilPlanes(y, x, w, off, n, 1, 0, 0, 0, b[:])
+}
+
+// StencilPlanes is Stencil on planes planes in turn: for c < planes,
+// y[c·ldy+i] = bias[c] + Σ_t w[c·ldw+t]·x[c·ldx+off[t]+i] for i < n. Each
+// plane writes y up to n rounded up to a multiple of engine.Slack, which
+// the next plane overwrites where ldy is shorter; n ≤ ldy keeps every
+// plane's n outputs. It panics unless the operands hold what that reads
+// and writes.
+func (driver) StencilPlanes(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32) {
+	if n < 0 || n > len(y) || planes < 1 || planes > 1 && n > ldy { // before rounding n up, which could overflow
+		panic(fmt.Sprintf("simdconv: Stencil: n = %d, planes = %d, ldy = %d, want 0 ≤ n ≤ len(y) = %d, planes ≥ 1 and n ≤ ldy", n, planes, ldy, len(y)))
 	}
 	np := roundUp(n, engine.Slack)
-	checkShifts("Stencil", x, off, np)
-	if len(w) < len(off) || len(y) < np {
-		panic(fmt.Sprintf("simdconv: Stencil: len(w) = %d, len(y) = %d, want ≥ %d and ≥ %d", len(w), len(y), len(off), np))
+	for _, o := range off {
+		if o < 0 || !fits(len(x), planes, ldx, o+np) {
+			panic(fmt.Sprintf("simdconv: Stencil: offset %d + %d floats in %d planes %d apart is outside x (len %d)", o, np, planes, ldx, len(x)))
+		}
+	}
+	if !fits(len(y), planes, ldy, np) || !fits(len(w), planes, ldw, len(off)) || len(bias) < planes {
+		panic(fmt.Sprintf("simdconv: Stencil: %d planes: len(y) = %d, len(w) = %d, len(bias) = %d, want ≥ %d planes of %d, %d apart; of %d, %d apart; and %d",
+			planes, len(y), len(w), len(bias), planes, np, ldy, len(off), ldw, planes))
 	}
 	switch {
 	case len(off) == 0:
-		for i := range y[:n] {
-			y[i] = bias
+		for c := range planes {
+			for i := range y[c*ldy:][:n] {
+				y[c*ldy+i] = bias[c]
+			}
 		}
 	case np > 0:
 		if kid := kernelSets[current].stencil; kid != noKernel {
-			callStencil(kid, y, x, w, off, np, bias)
-		} else {
-			stencilGeneric(y, x, w, off, np, bias)
+			callStencil(kid, y, x, w, off, np, planes, ldy, ldx, ldw, bias)
+			return
+		}
+		for c := range planes {
+			stencilGeneric(y[c*ldy:], x[c*ldx:], w[c*ldw:], off, np, bias[c])
 		}
 	}
 }

@@ -61,6 +61,52 @@ func TestStencilAndDots(t *testing.T) {
 	})
 }
 
+// TestStencilPlanes checks StencilPlanes on every ISA against a float64
+// reference: planes at strides that leave gaps and, for y, that the next
+// plane's rounded run overlaps (ldy = n), so the planes must run in order.
+// y is NaN-guarded, and its floats past the last plane's rounded run keep
+// their values.
+func TestStencilPlanes(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(11, 12))
+		for _, n := range []int{1, 15, 16, 49, 63, 100} {
+			for _, planes := range []int{1, 2, 5} {
+				for _, taps := range []int{1, 9, 25} {
+					np := roundUp(n, engine.Slack)
+					ldx, ldw := np+2*taps+3, taps+2
+					for _, ldy := range []int{n, np + 5} {
+						off := make([]int, taps)
+						for i := range off {
+							off[i] = r.IntN(2*taps + 4)
+						}
+						x := testutil.Rand(r, (planes-1)*ldx+2*taps+4+np)
+						w := testutil.Rand(r, (planes-1)*ldw+taps)
+						bias := testutil.Rand(r, planes)
+						old := testutil.Rand(r, (planes-1)*ldy+np+7)
+						gy := testutil.NewGuarded(len(old), old)
+						driver{}.StencilPlanes(gy.Slice(), x, w, off, n, planes, ldy, ldx, ldw, bias)
+						gy.Check(t)
+						where := fmt.Sprintf("n=%d planes=%d taps=%d ldy=%d", n, planes, taps, ldy)
+						rt, at := testutil.Tol(taps)
+						for c := range planes {
+							want := make([]float64, n)
+							for i := range want {
+								want[i] = float64(bias[c])
+								for k, o := range off {
+									want[i] += float64(w[c*ldw+k]) * float64(x[c*ldx+o+i])
+								}
+							}
+							testutil.AssertClose(t, want, gy.Slice()[c*ldy:][:n], rt, at, "StencilPlanes ", where, " plane ", c)
+						}
+						end := (planes-1)*ldy + np
+						require.Equal(t, old[end:], gy.Slice()[end:], "past the last plane: %s", where)
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestStencilPanics(t *testing.T) {
 	x, y, w := make([]float32, 40), make([]float32, 16), make([]float32, 2)
 	require.Panics(t, func() { driver{}.Stencil(y, x, w, []int{0, 30}, 10, 0) }, "offset runs past x")
@@ -74,6 +120,14 @@ func TestStencilPanics(t *testing.T) {
 
 	require.NotPanics(t, func() { driver{}.Stencil(y, x, w[:0], nil, 10, 2) }, "no taps")
 	require.Equal(t, float32(2), y[9], "no taps: y is the bias")
+	y2, bias := make([]float32, 24), []float32{0, 0}
+	require.NotPanics(t, func() { driver{}.StencilPlanes(y2, x, w, []int{0}, 8, 2, 8, 16, 1, bias) }, "two planes that fit")
+	require.Panics(t, func() { driver{}.StencilPlanes(y2[:23], x, w, []int{0}, 8, 2, 8, 16, 1, bias) }, "second plane past y")
+	require.Panics(t, func() { driver{}.StencilPlanes(y2, x, w, []int{0}, 10, 2, 8, 16, 1, bias) }, "n past ldy")
+	require.Panics(t, func() { driver{}.StencilPlanes(y2, x, w, []int{0}, 8, 2, 8, 30, 1, bias) }, "second plane past x")
+	require.Panics(t, func() { driver{}.StencilPlanes(y2, x, w, []int{0}, 8, 2, 8, 16, 2, bias) }, "second filter past w")
+	require.Panics(t, func() { driver{}.StencilPlanes(y2, x, w, []int{0}, 8, 2, 8, 16, 1, bias[:1]) }, "one bias for two planes")
+	require.Panics(t, func() { driver{}.StencilPlanes(y2, x, w, []int{0}, 8, 0, 8, 16, 1, bias) }, "no planes")
 	require.Panics(t, func() { driver{}.CopyRows(y, x, 2, 16, 0, 16, -1000, 16) }, "negative dst stride")
 	require.Panics(t, func() { driver{}.AddRows(x[:32], y, 2, 16, 16, -16) }, "negative src stride")
 	require.Panics(t, func() { driver{}.AddRows(x, y, 9, 1, math.MaxInt/4, 1) }, "stride overflowing")

@@ -98,11 +98,11 @@ func callPackTOff(id kernelID, dst, a []float32, offs []int, at, ldd, kc, n int)
 	panic(notCallable(id))
 }
 
-// callStencil calls kernel id, one of signature func(y, x, w []float32, off []int, n int, bias float32).
-func callStencil(id kernelID, y, x, w []float32, off []int, n int, bias float32) {
+// callStencil calls kernel id, one of signature func(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32).
+func callStencil(id kernelID, y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32) {
 	switch id {
 	case kStencilNEON:
-		stencilNEON(y, x, w, off, n, bias)
+		stencilNEON(y, x, w, off, n, planes, ldy, ldx, ldw, bias)
 	default:
 		panic(notCallable(id))
 	}

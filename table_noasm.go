@@ -60,8 +60,8 @@ func callPackTOff(id kernelID, dst, a []float32, offs []int, at, ldd, kc, n int)
 	panic(notCallable(id))
 }
 
-// callStencil calls kernel id, one of signature func(y, x, w []float32, off []int, n int, bias float32).
-func callStencil(id kernelID, y, x, w []float32, off []int, n int, bias float32) {
+// callStencil calls kernel id, one of signature func(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32).
+func callStencil(id kernelID, y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32) {
 	panic(notCallable(id))
 }
 

@@ -159,6 +159,12 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	if c.route == routeFull {
 		c.rearrangeFilter(st.filt, w)
 	}
+	if c.route == routeStencil && c.planes() {
+		st.planes = planesJob{st: st, pl: &c.stencil.backwardData, dst: dx, src: dy, w: w, data: true}
+		st.spread(&st.planes)
+		st.planes = planesJob{}
+		return nil
+	}
 	if c.route == routeFew {
 		st.backwardDataFew(dx, dy, w)
 		return nil

@@ -29,6 +29,7 @@ type callState struct {
 
 	forward      forwardJob
 	data         dataJob
+	planes       planesJob
 	dataRows     dataRowsJob
 	filter       filterJob
 	filterPad    filterPadJob

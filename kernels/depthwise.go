@@ -23,6 +23,7 @@ type stencilPlan struct {
 
 	forward, backwardData engine.StencilPlane // one plane of each pass
 	phases                *phasePlan          // at stride above 1, the phase planes; the rest unset
+	block                 int                 // planes a call at stride 1 without a channel multiplier (planesJob)
 }
 
 // planStencil sets c.stencil for a depthwise layer: one input channel a
@@ -53,29 +54,46 @@ func (c *Conv2D) planStencil() {
 			st.offRot = append(st.offRot, (reachH-r*s.DilationH)*st.wd+reachW-t*s.DilationW)
 		}
 	}
-	st.forward = engine.StencilPlane{H: s.H, W: s.W, Top: s.PadTop, Left: s.PadLeft, Wp: st.wp,
+	hp, hd := s.H+s.PadTop+s.PadBottom, s.H+reachH
+	st.forward = engine.StencilPlane{H: s.H, W: s.W, Top: s.PadTop, Left: s.PadLeft, Hp: hp, Wp: st.wp,
 		Rows: s.P, Cols: s.Q, Off: st.off}
-	st.backwardData = engine.StencilPlane{H: s.P, W: s.Q, Top: reachH - s.PadTop, Left: reachW - s.PadLeft, Wp: st.wd,
+	st.backwardData = engine.StencilPlane{H: s.P, W: s.Q, Top: reachH - s.PadTop, Left: reachW - s.PadLeft, Hp: hd, Wp: st.wd,
 		Rows: s.H, Cols: s.W, Off: st.offRot}
 	c.stencil = st
 	c.wpad = st.wp
-	hp := s.H + s.PadTop + s.PadBottom
-	c.xpadLen = max(c.xpadLen, hp*st.wp+reachW+engine.Slack)
+	// Small planes go a block to a call: the planes of a block, padded,
+	// stay in L1 while the stencil reads them.
+	st.block = 1
+	if s.Kg == 1 {
+		st.block = min(s.C, engine.MaxPlanes, max(1, planesTarget/(hp*st.wp)))
+		if st.data {
+			st.block = min(st.block, max(1, planesTarget/(hd*st.wd)))
+		}
+	}
+	c.xpadLen = max(c.xpadLen, st.block*hp*st.wp+reachW+engine.Slack)
 	c.dypadLen = max(c.dypadLen, s.P*st.wp+engine.Slack)
-	c.panel = max(c.panel, s.P*st.wp+engine.Slack)
+	c.panel = max(c.panel, st.block*s.P*st.wp+engine.Slack)
 	if st.data {
-		c.dypadLen = max(c.dypadLen, (s.H+reachH)*st.wd+reachW+engine.Slack)
-		c.panel = max(c.panel, s.H*st.wd+engine.Slack)
+		c.dypadLen = max(c.dypadLen, st.block*hd*st.wd+reachW+engine.Slack)
+		c.panel = max(c.panel, st.block*s.H*st.wd+engine.Slack)
 	}
 }
 
+// planesTarget is the floats of padded planes a stencil call takes at
+// most: 32 KiB, within any L1d.
+const planesTarget = 1 << 13
+
 // forwardStencil is forwardJob.item for one image and channel x (H×W) into y.
-func (c *Conv2D) forwardStencil(wk *worker, y, x, w []float32, bias float32) {
+func (c *Conv2D) forwardStencil(wk *worker, y, x, w, bias []float32) {
 	if c.stencil.phases != nil {
-		c.forwardPhases(wk, y, x, w, bias)
+		b := float32(0)
+		if bias != nil {
+			b = bias[0]
+		}
+		c.forwardPhases(wk, y, x, w, b)
 		return
 	}
-	c.stencil.forward.Run(y, x, w, bias, c.relu, wk.xpad, wk.panel)
+	c.stencil.forward.Run(y, x, w, bias, 1, c.relu, wk.xpad, wk.panel)
 }
 
 // backwardDataStencil is dataJob.item for one image and channel: dx is
@@ -92,7 +110,7 @@ func (c *Conv2D) backwardDataStencil(wk *worker, dx, dy, w []float32) {
 		if c.stencil.phases != nil {
 			c.backwardDataPhases(wk, out, dyj, wj)
 		} else {
-			c.stencil.backwardData.Run(out, dyj, wj, 0, false, wk.dypad, wk.panel)
+			c.stencil.backwardData.Run(out, dyj, wj, nil, 1, false, wk.dypad, wk.panel)
 		}
 		if j > 0 {
 			engine.AddRows(dx, out, 1, s.HW, s.HW, s.HW)
@@ -142,4 +160,47 @@ func (c *Conv2D) stencilTap(t int, x, dy []float32) float32 {
 		}
 	}
 	return sum
+}
+
+// planesJob is a depthwise pass at stride 1 without a channel multiplier,
+// forward or backward-data: one stencil plane pl per image and channel,
+// from src into dst, a block of channels an item.
+type planesJob struct {
+	st                *callState
+	pl                *engine.StencilPlane
+	dst, src, w, bias []float32
+	relu              bool
+	data              bool // backward-data, whose padded planes go in the worker's dypad
+}
+
+func (j *planesJob) Do(part int) { j.st.doPart(j, part) }
+
+func (j *planesJob) items() int {
+	s, b := &j.st.c.s, j.st.c.stencil.block
+	return s.N * ceilDiv(s.C, b)
+}
+
+func (j *planesJob) item(wk *worker, _ bool, it int) {
+	c := j.st.c
+	s, b, pl := &c.s, c.stencil.block, j.pl
+	blocks := ceilDiv(s.C, b)
+	n, c0 := it/blocks, it%blocks*b
+	nb := min(b, s.C-c0)
+	out, in := pl.Rows*pl.Cols, pl.H*pl.W
+	var bias []float32
+	if j.bias != nil {
+		bias = j.bias[c0:][:nb]
+	}
+	pad := wk.xpad
+	if j.data {
+		pad = wk.dypad
+	}
+	pl.Run(j.dst[(n*s.C+c0)*out:][:nb*out], j.src[(n*s.C+c0)*in:][:nb*in], j.w[c0*s.RS:][:nb*s.RS], bias, nb,
+		j.relu, pad, wk.panel)
+}
+
+// planes reports whether the depthwise passes at stride 1 go a block of
+// channels to a call (planesJob).
+func (c *Conv2D) planes() bool {
+	return c.stencil != nil && c.stencil.phases == nil && c.s.Kg == 1
 }

@@ -28,6 +28,12 @@ func (c *Conv2D) Forward(y, x, w, bias []float32) error {
 		st.forwardFew(y, x, w, bias)
 		return nil
 	}
+	if c.planes() {
+		st.planes = planesJob{st: st, pl: &c.stencil.forward, dst: y, src: x, w: w, bias: bias, relu: c.relu}
+		st.spread(&st.planes)
+		st.planes = planesJob{}
+		return nil
+	}
 	st.forward = forwardJob{st: st, y: y, x: x, w: w, bias: bias}
 	st.spread(&st.forward)
 	st.forward = forwardJob{}
@@ -52,9 +58,9 @@ func (j *forwardJob) item(wk *worker, wide bool, it int) {
 	xg := x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
 	if c.stencil != nil { // C/G = 1: a stencil per output channel of the group
 		for k := g * s.Kg; k < (g+1)*s.Kg; k++ {
-			b := float32(0)
+			var b []float32
 			if bias != nil {
-				b = bias[k]
+				b = bias[k : k+1]
 			}
 			c.forwardStencil(wk, y[(n*s.K+k)*s.PQ:][:s.PQ], xg, w[k*s.RS:][:s.RS], b)
 		}

@@ -23,30 +23,33 @@ import (
 // broadcast weight serves 8 FMAs.
 const stencilAccs = 8
 
-// genStencil emits y[i] = Σ_{t<len(off)} w[t]·x[off[t]+i] for i below n
-// rounded up to whole vectors; lanes is 8 (AVX2, ymm) or 16 (AVX-512, zmm).
+// genStencil emits, for c < planes, y[c·ldy+i] = bias[c] + Σ_{t<len(off)}
+// w[c·ldw+t]·x[c·ldx+off[t]+i] for i below n, a multiple of lanes (8 for
+// AVX2, ymm; 16 for AVX-512, zmm): one stencil per plane of a block of
+// depthwise channels, so that a call serves many small planes.
 func genStencil(name string, lanes int) {
 	vec, isa := vectors(lanes)
 	width := 4 * lanes
-	TEXT(name, NOSPLIT, "func(y, x, w []float32, off []int, n int, bias float32)")
+	TEXT(name, NOSPLIT, "func(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32)")
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s sets y[i] = bias + Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n rounded up to a multiple of %d", name, lanes),
-		fmt.Sprintf("(%s), %d vectors at a time, then 4, then one.", isa, stencilAccs),
+		fmt.Sprintf("%s sets, for c < planes, y[c*ldy+i] = bias[c] + Σ_{t<len(off)} w[c*ldw+t]·x[c*ldx+off[t]+i]", name),
+		fmt.Sprintf("for i < n, n a multiple of %d (%s): %d vectors at a time, then 4, then one. The", lanes, isa, stencilAccs),
+		"planes run in order, each written whole before the next.",
 		"",
-		"The caller guarantees len(w) ≥ len(off) ≥ 1, len(y) ≥ that rounded n, and off[t] ≥ 0 and",
-		"off[t] + that rounded n ≤ len(x) for every t; lengths are not checked.",
+		"The caller guarantees len(off) ≥ 1, planes ≥ 1, len(bias) ≥ planes, and that every",
+		"touched element of y, x and w is in bounds; lengths are not checked.",
 	)
-	Commentf("register pressure: %d accumulators + 1 weight + 1 bias = %d vector registers; 8 GP", stencilAccs, stencilAccs+2)
+	Commentf("register pressure: %d accumulators + 1 weight + 1 bias = %d vector registers; 10 GP", stencilAccs, stencilAccs+2)
 	y := Load(Param("y").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	w := Load(Param("w").Base(), GP64())
 	off := Load(Param("off").Base(), GP64())
 	taps := Load(Param("off").Len(), GP64())
-	n := Load(Param("n"), GP64())
-	t, o := GP64(), GP64()
+	planes := Load(Param("planes"), GP64())
+	bias := Load(Param("bias").Base(), GP64())
+	n, t, o := GP64(), GP64(), GP64()
 	b := vec()
-	VBROADCASTSS(Load(Param("bias"), XMM()), b)
 
 	// pass emits one pass over the taps for nv vectors of outputs at y, x.
 	pass := func(label string, nv int) {
@@ -74,6 +77,10 @@ func genStencil(name string, lanes int) {
 		ADDQ(U32(width*nv), y)
 	}
 
+	Label("plane")
+	VBROADCASTSS(Mem{Base: bias}, b)
+	Load(Param("n"), n)
+
 	Label("blocks")
 	CMPQ(n, U32(lanes*stencilAccs))
 	JL(LabelRef("quads"))
@@ -91,12 +98,29 @@ func genStencil(name string, lanes int) {
 
 	Label("vectors")
 	TESTQ(n, n)
-	JLE(LabelRef("done"))
+	JLE(LabelRef("next"))
 	pass("tapsVector", 1)
 	SUBQ(U32(lanes), n)
 	JMP(LabelRef("vectors"))
 
-	Label("done")
+	// The next plane: y and x have moved on by n floats, w and bias not.
+	Label("next")
+	ADDQ(U8(4), bias)
+	Load(Param("n"), n)
+	Load(Param("ldy"), t)
+	SUBQ(n, t)
+	SHLQ(U8(2), t)
+	ADDQ(t, y)
+	Load(Param("ldx"), t)
+	SUBQ(n, t)
+	SHLQ(U8(2), t)
+	ADDQ(t, x)
+	Load(Param("ldw"), t)
+	SHLQ(U8(2), t)
+	ADDQ(t, w)
+	DECQ(planes)
+	JNZ(LabelRef("plane"))
+
 	VZEROUPPER()
 	RET()
 }

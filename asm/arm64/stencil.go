@@ -19,12 +19,13 @@ const dotsTaps = 12
 
 // stencilDoc, dotsDoc and addRowsDoc are the kernels' reference loops.
 func stencilDoc(name string) string {
-	return fmt.Sprintf(`%s sets y[i] = bias + Σ_{t<len(off)} w[t]·x[off[t]+i] for i < n, n a
-multiple of 16, in float32 with fused multiply-adds in tap order: 64 outputs
-a pass over the taps, then 16.
+	return fmt.Sprintf(`%s sets, for c < planes, y[c*ldy+i] = bias[c] + Σ_{t<len(off)}
+w[c*ldw+t]·x[c*ldx+off[t]+i] for i < n, n a multiple of 16, in float32 with fused
+multiply-adds in tap order: 64 outputs a pass over the taps, then 16. The planes
+run in order, each written whole before the next.
 
-The caller guarantees len(w) ≥ len(off) ≥ 1, len(y) ≥ n, and off[t] ≥ 0 and
-off[t] + n ≤ len(x) for every t; lengths are not checked.`, name)
+The caller guarantees len(off) ≥ 1, planes ≥ 1, len(bias) ≥ planes, and that every
+touched element of y, x and w is in bounds; lengths are not checked.`, name)
 }
 
 func dotsDoc(name string) string {
@@ -43,28 +44,30 @@ j < n, n a multiple of 4. The caller guarantees that every touched element
 is in bounds; lengths are not checked.`, name)
 }
 
-// genStencilNEON emits func name(y, x, w []float32, off []int, n int,
-// bias float32).
+// genStencilNEON emits func name(y, x, w []float32, off []int, n, planes,
+// ldy, ldx, ldw int, bias []float32): a stencil per plane, as genStencil
+// in asm/amd64.
 func genStencilNEON(e *emitter, name string) error {
 	const (
 		ry, rx, rw, roff, rtaps, rn = "R0", "R1", "R2", "R3", "R4", "R5"
 		rt, ro, rp, rwp             = "R6", "R7", "R8", "R9" // taps left, off and x pointers, w pointer
-		bias, wt                    = 1, 2                   // V1 bias, V2 the tap's weight
+		rplanes, rbias, rtmp        = "R10", "R11", "R12"
+		bias, wt                    = 1, 2 // V1 bias, V2 the tap's weight
 		acc                         = 32 - stencilAccs
 	)
-	e.printf("// func %s(y, x, w []float32, off []int, n int, bias float32)\n", name)
+	e.printf("// func %s(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32)\n", name)
 	e.printf("//\n")
 	e.printf("// Register use: V%d-V31 accumulators, V4-V11 x (two sets of four), V2 the\n", acc)
-	e.printf("// tap's weight, V1 bias; R0 y, R1 x, R2 w, R3 off, R4 taps, R5 n, R6-R9 loop.\n")
-	e.printf("TEXT ·%s(SB), NOSPLIT, $0-108\n", name)
+	e.printf("// tap's weight, V1 bias; R0 y, R1 x, R2 w, R3 off, R4 taps, R5 n, R6-R9 loop,\n")
+	e.printf("// R10 planes, R11 bias, R12 scratch.\n")
+	e.printf("TEXT ·%s(SB), NOSPLIT, $0-160\n", name)
 	e.op("MOVD", "y_base+0(FP)", ry)
 	e.op("MOVD", "x_base+24(FP)", rx)
 	e.op("MOVD", "w_base+48(FP)", rw)
 	e.op("MOVD", "off_base+72(FP)", roff)
 	e.op("MOVD", "off_len+80(FP)", rtaps)
-	e.op("MOVD", "n+96(FP)", rn)
-	e.op("FMOVS", "bias+104(FP)", "F0")
-	e.op("VDUP", "V0.S[0]", v(bias))
+	e.op("MOVD", "planes+104(FP)", rplanes)
+	e.op("MOVD", "bias_base+136(FP)", rbias)
 
 	// pass emits one pass over the taps for nacc vectors of outputs.
 	pass := func(label string, nacc int) {
@@ -94,16 +97,31 @@ func genStencilNEON(e *emitter, name string) error {
 		e.op("SUB", fmt.Sprintf("$%d", 4*nacc), rn, rn)
 	}
 
+	e.label(name + "_plane")
+	e.op("VLD1R.P", "4("+rbias+")", "["+v(bias)+"]")
+	e.op("MOVD", "n+96(FP)", rn)
 	e.label(name + "_blocks")
 	e.op("CMP", fmt.Sprintf("$%d", 4*stencilAccs), rn)
 	e.op("BLT", name+"_quads")
 	pass("tapsBlock", stencilAccs)
 	e.op("B", name+"_blocks")
 	e.label(name + "_quads")
-	e.op("CBZ", rn, name+"_done")
+	e.op("CBZ", rn, name+"_next")
 	pass("tapsQuad", 4)
 	e.op("B", name+"_quads")
-	e.label(name + "_done")
+	// The next plane: y and x have moved on by n floats, w not.
+	e.label(name + "_next")
+	e.op("MOVD", "n+96(FP)", rn)
+	e.op("MOVD", "ldy+112(FP)", rtmp)
+	e.op("SUB", rn, rtmp, rtmp)
+	e.op("ADD", rtmp+"<<2", ry, ry)
+	e.op("MOVD", "ldx+120(FP)", rtmp)
+	e.op("SUB", rn, rtmp, rtmp)
+	e.op("ADD", rtmp+"<<2", rx, rx)
+	e.op("MOVD", "ldw+128(FP)", rtmp)
+	e.op("ADD", rtmp+"<<2", rw, rw)
+	e.op("SUBS", "$1", rplanes, rplanes)
+	e.op("BNE", name+"_plane")
 	e.op("RET")
 	e.blank()
 	return nil

@@ -161,21 +161,26 @@ func DenseTileFit(m, n int) float64 { return driver.DenseTileFit(m, n) }
 func ISAError() error { return driver.ISAError() }
 
 // StencilPlane is one plane of a depthwise pass at stride 1: the H×W plane
-// src, placed at row Top and column Left of a zero plane Wp wide, is read
-// at the tap offsets Off; the Rows×Cols result, computed at row stride Wp,
-// is written to dst.
+// src, placed at row Top and column Left of a zero plane Hp×Wp, is read at
+// the tap offsets Off; the Rows×Cols result, computed at row stride Wp, is
+// written to dst.
 type StencilPlane struct {
-	H, W, Top, Left, Wp int
-	Rows, Cols          int
-	Off                 []int
+	H, W, Top, Left, Hp, Wp int
+	Rows, Cols              int
+	Off                     []int
 }
 
-// Run sets dst[i*Cols+j] = bias + Σ_t w[t]·padded[Off[t] + i*Wp + j], then
-// max(·, 0) if relu. pad holds the padded plane and the taps' reach past
-// it, panel Rows·Wp rounded up to Slack; both are overwritten. A depthwise
-// pass calls it once a plane, so it is one call into the driver, not three.
-func (p *StencilPlane) Run(dst, src, w []float32, bias float32, relu bool, pad, panel []float32) {
-	driver.StencilPlane(p, dst, src, w, bias, relu, pad, panel)
+// MaxPlanes bounds the planes of one StencilPlane.Run.
+const MaxPlanes = 256
+
+// Run sets, for c < planes, dst[c·Rows·Cols + i·Cols + j] = bias[c] + Σ_t
+// w[c·len(Off) + t]·padded_c[Off[t] + i·Wp + j], then max(·, 0) if relu:
+// planes ≤ MaxPlanes consecutive planes of src, filters and outputs, in
+// one call into the driver (bias nil: 0). pad holds the padded planes, Hp·Wp
+// floats apart, and the taps' reach past them, panel (planes−1)·Rows·Wp
+// plus Rows·Wp rounded up to Slack; both are overwritten.
+func (p *StencilPlane) Run(dst, src, w, bias []float32, planes int, relu bool, pad, panel []float32) {
+	driver.StencilPlane(p, dst, src, w, bias, planes, relu, pad, panel)
 }
 
 // Dots sets d[t] = Σ_{i<Rows·Wp} dyPadded[i]·padded[off[t]+i] for every
@@ -191,6 +196,14 @@ func (p *StencilPlane) Dots(d, src, dy []float32, off []int, pad, dyPad []float3
 // depthwise layer's phase planes).
 func Stencil(y, x, w []float32, off []int, n int, bias float32) {
 	driver.Stencil(y, x, w, off, n, bias)
+}
+
+// StencilPlanes is Stencil on planes planes in turn, at strides ldy, ldx
+// and ldw in y, x and w and with bias[c] for plane c: one call for many
+// small planes. A plane writes y up to n rounded up to Slack, which the
+// next plane overwrites where ldy is shorter; n ≤ ldy.
+func StencilPlanes(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32) {
+	driver.StencilPlanes(y, x, w, off, n, planes, ldy, ldx, ldw, bias)
 }
 
 // ShiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for t < len(off); a
@@ -296,9 +309,10 @@ type Driver interface {
 	TileFit(m, n int) float64
 	DenseTileFit(m, n int) float64
 	ISAError() error
-	StencilPlane(p *StencilPlane, dst, src, w []float32, bias float32, relu bool, pad, panel []float32)
+	StencilPlane(p *StencilPlane, dst, src, w, bias []float32, planes int, relu bool, pad, panel []float32)
 	StencilDots(p *StencilPlane, d, src, dy []float32, off []int, pad, dyPad []float32)
 	Stencil(y, x, w []float32, off []int, n int, bias float32)
+	StencilPlanes(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32)
 	ShiftedDots(d, a, x []float32, off []int, n int)
 	AllFinite(x []float32) bool
 	CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int)

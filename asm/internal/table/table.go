@@ -35,7 +35,7 @@ var (
 	PackSliver = &Sig{"callPackSliver", "dst, x []float32, tab []int32, kc, t0, taps, segs, c0, chanStride int", "dst, x, tab, kc, t0, taps, segs, c0, chanStride"}
 	PackT      = &Sig{"callPackT", "dst, a []float32, lda, ldd, kc int, alpha float32", "dst, a, lda, ldd, kc, alpha"}
 	PackTOff   = &Sig{"callPackTOff", "dst, a []float32, offs []int, at, ldd, kc, n int", "dst, a, offs, at, ldd, kc, n"}
-	Stencil    = &Sig{"callStencil", "y, x, w []float32, off []int, n int, bias float32", "y, x, w, off, n, bias"}
+	Stencil    = &Sig{"callStencil", "y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32", "y, x, w, off, n, planes, ldy, ldx, ldw, bias"}
 	Dots       = &Sig{"callDots", "d, a, x []float32, off []int, n int", "d, a, x, off, n"}
 	AddRows    = &Sig{"callAddRows", "dst, src []float32, rows, n, dstStride, srcStride int", "dst, src, rows, n, dstStride, srcStride"}
 	// The Winograd band transforms; n is the band's tiles rounded up to 16.
