@@ -202,17 +202,23 @@ func packTOffKernel(id isaID, dst, a []float32, offs []int, at, ldd, kc, n int) 
 	callPackTOff(kernelSets[id].packTOff, dst, a, offs, at, ldd, kc, n)
 }
 
-// dotsKernel is ShiftedDots on id's kernel, a call per group of taps that
-// fits its registers.
-func dotsKernel(id isaID, d, a, x []float32, off []int, n int) {
+// dotsKernel is ShiftedDotsPlanes on id's kernel, a call per group of taps
+// that fits its registers.
+func dotsKernel(id isaID, d, a, x []float32, off []int, n, planes, ldd, lda, ldx int) {
 	kid := kernelSets[id].dots
 	if kid == noKernel {
-		dotsGeneric(d, a, x, off, n)
+		for c := range planes {
+			dotsGeneric(d[c*ldd:], a[c*lda:], x[c*ldx:], off, n)
+		}
 		return
 	}
+	// A call a plane: the kernel's own overhead is small beside the
+	// checks above it, which ShiftedDotsPlanes does once for all planes.
 	per := kernelTable[kid].per
-	for t0 := 0; t0 < len(off); t0 += per {
-		callDots(kid, d[t0:], a, x, off[t0:min(t0+per, len(off))], n)
+	for c := range planes {
+		for t0 := 0; t0 < len(off); t0 += per {
+			callDots(kid, d[c*ldd+t0:], a[c*lda:], x[c*ldx:], off[t0:min(t0+per, len(off))], n)
+		}
 	}
 }
 

@@ -65,15 +65,31 @@ func (d driver) StencilPlane(p *engine.StencilPlane, dst, src, w, bias []float32
 // zeroBias is StencilPlane's bias when it is given none.
 var zeroBias [engine.MaxPlanes]float32
 
-// StencilDots pads src and dy and takes their shifted dot products.
-func (d driver) StencilDots(p *engine.StencilPlane, dots, src, dy []float32, off []int, pad, dyPad []float32) {
+// StencilDots pads planes of src and of dy, one after the other, and takes
+// their shifted dot products in one call of the kernel.
+func (d driver) StencilDots(p *engine.StencilPlane, dots, src, dy []float32, off []int, planes int, pad, dyPad []float32) {
+	if planes < 1 || planes > engine.MaxPlanes {
+		panic(fmt.Sprintf("simdconv: StencilDots: %d planes, want 1 to %d", planes, engine.MaxPlanes))
+	}
 	id := current
-	padPlane(id, p, pad, src)
+	plane := planeFloats("pad", pad, p.Hp, p.Wp)
+	in := planeFloats("src", src, p.H, p.W)
 	n := planeFloats("dyPad", dyPad, p.Rows, p.Wp)
 	np := roundUp(n, engine.Slack)
-	packRows(id, dyPad, dy, p.Rows, p.Wp, 0, p.Cols, p.Wp, p.Cols)
-	clear(dyPad[n:np])
-	d.ShiftedDots(dots, dyPad[:np], pad, off, n)
+	out := planeFloats("dy", dy, p.Rows, p.Cols)
+	if !fits(len(pad), planes, plane, plane) || !fits(len(src), planes, in, in) ||
+		!fits(len(dyPad), planes, np, np) || !fits(len(dy), planes, out, out) {
+		panic(fmt.Sprintf("simdconv: StencilDots: %d planes of %d, %d, %d and %d floats outside len(pad) = %d, len(src) = %d, len(dyPad) = %d, len(dy) = %d",
+			planes, plane, in, np, out, len(pad), len(src), len(dyPad), len(dy)))
+	}
+	for c := range planes {
+		padPlane(id, p, pad[c*plane:][:plane], src[c*in:][:in])
+		a := dyPad[c*np:][:np]
+		packRows(id, a, dy[c*out:], p.Rows, p.Wp, 0, p.Cols, p.Wp, p.Cols)
+		clear(a[n:])
+	}
+	clear(pad[planes*plane:])
+	d.ShiftedDotsPlanes(dots, dyPad, pad, off, n, planes, len(off), np, plane)
 }
 
 // padPlane writes p's input plane src into pad at (Top, Left), zero around.

@@ -62,21 +62,35 @@ func (driver) StencilPlanes(y, x, w []float32, off []int, n, planes, ldy, ldx, l
 // ShiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for t < len(off). a must
 // hold n rounded up to a multiple of engine.Slack floats, zero past n. It panics
 // unless a, d, off and x hold what that reads and writes.
-func (driver) ShiftedDots(d, a, x []float32, off []int, n int) {
-	if n < 0 || n > len(a) { // before rounding n up, which could overflow
-		panic(fmt.Sprintf("simdconv: ShiftedDots: n = %d, want 0 ≤ n ≤ len(a) = %d", n, len(a)))
+func (d driver) ShiftedDots(dots, a, x []float32, off []int, n int) {
+	d.ShiftedDotsPlanes(dots, a, x, off, n, 1, 0, 0, 0)
+}
+
+// ShiftedDotsPlanes is ShiftedDots on planes planes in turn: d[c·ldd+t] =
+// Σ_{i<n} a[c·lda+i]·x[c·ldx+off[t]+i]. Each plane of a holds n rounded up
+// to a multiple of engine.Slack floats, zero past n.
+func (driver) ShiftedDotsPlanes(d, a, x []float32, off []int, n, planes, ldd, lda, ldx int) {
+	if n < 0 || planes < 1 || n > len(a) { // before rounding n up, which could overflow
+		panic(fmt.Sprintf("simdconv: ShiftedDots: n = %d, planes = %d, want 0 ≤ n ≤ len(a) = %d and planes ≥ 1", n, planes, len(a)))
 	}
 	np := roundUp(n, engine.Slack)
-	checkShifts("ShiftedDots", x, off, np)
-	if len(d) < len(off) || len(a) < np {
-		panic(fmt.Sprintf("simdconv: ShiftedDots: len(d) = %d, len(a) = %d, want ≥ %d and ≥ %d", len(d), len(a), len(off), np))
-	}
-	for _, v := range a[n:np] {
-		if v != 0 {
-			panic("simdconv: ShiftedDots: a is not zero past n")
+	for _, o := range off {
+		if o < 0 || !fits(len(x), planes, ldx, o+np) {
+			panic(fmt.Sprintf("simdconv: ShiftedDots: offset %d + %d floats in %d planes %d apart is outside x (len %d)", o, np, planes, ldx, len(x)))
 		}
 	}
-	dotsKernel(current, d, a[:np], x, off, np)
+	if !fits(len(d), planes, ldd, len(off)) || !fits(len(a), planes, lda, np) {
+		panic(fmt.Sprintf("simdconv: ShiftedDots: %d planes: len(d) = %d, len(a) = %d, want ≥ %d planes of %d, %d apart, and of %d, %d apart",
+			planes, len(d), len(a), planes, len(off), ldd, np, lda))
+	}
+	for c := range planes {
+		for _, v := range a[c*lda:][n:np] {
+			if v != 0 {
+				panic("simdconv: ShiftedDots: a is not zero past n")
+			}
+		}
+	}
+	dotsKernel(current, d, a, x, off, np, planes, ldd, lda, ldx)
 }
 
 // AddRows adds src[r*srcStride+j] to dst[r*dstStride+j] for r < rows and

@@ -34,6 +34,12 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 		st.backwardFilterFew(dw, dy, x)
 		return nil
 	}
+	if c.planes() {
+		st.filterPlanes = filterPlanesJob{st: st, dw: dw, dy: dy, x: x}
+		st.spread(&st.filterPlanes)
+		st.filterPlanes = filterPlanesJob{}
+		return nil
+	}
 	blocks := c.filterBlocks()
 	// The Shifted form multiplies the zeros past dY's rows by x: a NaN or
 	// an infinity there would reach entries of dw that never read it.

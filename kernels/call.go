@@ -30,6 +30,7 @@ type callState struct {
 	forward      forwardJob
 	data         dataJob
 	planes       planesJob
+	filterPlanes filterPlanesJob
 	dataRows     dataRowsJob
 	filter       filterJob
 	filterPad    filterPadJob
@@ -119,7 +120,11 @@ func (c *Conv2D) newState(ws []float32) *callState {
 		w.gemm, w.panel, w.xpad, w.dypad = piece(c.gemmWS), piece(c.panel), piece(c.xpadLen), piece(c.dypadLen)
 		st.slabs[t] = w.gemm
 		w.off = make([]int, c.s.R)
-		w.dots = make([]float32, ceilDiv(c.s.RS, cacheLine/4)*cacheLine/4)[:c.s.RS]
+		dots := c.s.RS
+		if c.stencil != nil {
+			dots *= max(1, c.stencil.block) // 0 at stride above 1
+		}
+		w.dots = make([]float32, ceilDiv(dots, cacheLine/4)*cacheLine/4)[:dots]
 	}
 	if c.fullFilter() || c.few != nil {
 		st.filt = piece(c.s.wLen)

@@ -71,7 +71,7 @@ func (c *Conv2D) planStencil() {
 		}
 	}
 	c.xpadLen = max(c.xpadLen, st.block*hp*st.wp+reachW+engine.Slack)
-	c.dypadLen = max(c.dypadLen, s.P*st.wp+engine.Slack)
+	c.dypadLen = max(c.dypadLen, st.block*roundUpSlack(s.P*st.wp)) // backward-filter's dY planes
 	c.panel = max(c.panel, st.block*s.P*st.wp+engine.Slack)
 	if st.data {
 		c.dypadLen = max(c.dypadLen, st.block*hd*st.wd+reachW+engine.Slack)
@@ -129,7 +129,7 @@ func (c *Conv2D) backwardFilterStencil(wk *worker, g, k, j0, j1 int, dw, dy, x [
 		if st.phases != nil {
 			c.dotsPhases(wk, d, xg, dyg, j0, j1)
 		} else {
-			st.forward.Dots(d, xg, dyg, st.off[j0:j1], wk.xpad, wk.dypad)
+			st.forward.Dots(d, xg, dyg, st.off[j0:j1], 1, wk.xpad, wk.dypad)
 		}
 		for t, v := range d {
 			if v-v != 0 {
@@ -203,4 +203,41 @@ func (j *planesJob) item(wk *worker, _ bool, it int) {
 // channels to a call (planesJob).
 func (c *Conv2D) planes() bool {
 	return c.stencil != nil && c.stencil.phases == nil && c.s.Kg == 1
+}
+
+// filterPlanesJob is backward-filter of a depthwise layer at stride 1
+// without a channel multiplier: dw of a block of channels an item, summed
+// over the images in order, so that the result does not depend on the
+// threads.
+type filterPlanesJob struct {
+	st        *callState
+	dw, dy, x []float32
+}
+
+func (j *filterPlanesJob) Do(part int) { j.st.doPart(j, part) }
+
+func (j *filterPlanesJob) items() int { return ceilDiv(j.st.c.s.C, j.st.c.stencil.block) }
+
+func (j *filterPlanesJob) item(wk *worker, _ bool, it int) {
+	c := j.st.c
+	s, st := &c.s, c.stencil
+	c0 := it * st.block
+	nb := min(st.block, s.C-c0)
+	dw, d := j.dw[c0*s.RS:][:nb*s.RS], wk.dots[:nb*s.RS]
+	if !c.accumulate {
+		clear(dw)
+	}
+	for img := range s.N {
+		x, dy := j.x[(img*s.C+c0)*s.HW:][:nb*s.HW], j.dy[(img*s.C+c0)*s.PQ:][:nb*s.PQ]
+		st.forward.Dots(d, x, dy, st.off, nb, wk.xpad, wk.dypad)
+		for i, v := range d {
+			if v-v != 0 {
+				// A NaN or an infinity: the positions past dY's rows
+				// may have multiplied their zeros by one in x.
+				ci := i / s.RS
+				v = c.stencilTap(i%s.RS, x[ci*s.HW:][:s.HW], dy[ci*s.PQ:][:s.PQ])
+			}
+			dw[i] += v
+		}
+	}
 }

@@ -183,12 +183,13 @@ func (p *StencilPlane) Run(dst, src, w, bias []float32, planes int, relu bool, p
 	driver.StencilPlane(p, dst, src, w, bias, planes, relu, pad, panel)
 }
 
-// Dots sets d[t] = Σ_{i<Rows·Wp} dyPadded[i]·padded[off[t]+i] for every
-// t < len(off): the filter gradient of one plane, src padded as Run pads
-// it and dy (Rows×Cols) written at row stride Wp, zero past its columns,
-// into dyPad. pad and dyPad are overwritten.
-func (p *StencilPlane) Dots(d, src, dy []float32, off []int, pad, dyPad []float32) {
-	driver.StencilDots(p, d, src, dy, off, pad, dyPad)
+// Dots sets d[c·len(off)+t] = Σ_{i<Rows·Wp} dyPadded_c[i]·padded_c[off[t]+i]
+// for c < planes and t < len(off): the filter gradients of planes ≤
+// MaxPlanes consecutive planes, src padded as Run pads it and dy (Rows×Cols
+// a plane) written at row stride Wp, zero past its columns, into dyPad,
+// Rows·Wp rounded up to Slack apart. pad and dyPad are overwritten.
+func (p *StencilPlane) Dots(d, src, dy []float32, off []int, planes int, pad, dyPad []float32) {
+	driver.StencilDots(p, d, src, dy, off, planes, pad, dyPad)
 }
 
 // Stencil sets y[i] = bias + Σ_t w[t]·x[off[t]+i] for i < n, writing y up
@@ -196,14 +197,6 @@ func (p *StencilPlane) Dots(d, src, dy []float32, off []int, pad, dyPad []float3
 // depthwise layer's phase planes).
 func Stencil(y, x, w []float32, off []int, n int, bias float32) {
 	driver.Stencil(y, x, w, off, n, bias)
-}
-
-// StencilPlanes is Stencil on planes planes in turn, at strides ldy, ldx
-// and ldw in y, x and w and with bias[c] for plane c: one call for many
-// small planes. A plane writes y up to n rounded up to Slack, which the
-// next plane overwrites where ldy is shorter; n ≤ ldy.
-func StencilPlanes(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32) {
-	driver.StencilPlanes(y, x, w, off, n, planes, ldy, ldx, ldw, bias)
 }
 
 // ShiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for t < len(off); a
@@ -310,9 +303,8 @@ type Driver interface {
 	DenseTileFit(m, n int) float64
 	ISAError() error
 	StencilPlane(p *StencilPlane, dst, src, w, bias []float32, planes int, relu bool, pad, panel []float32)
-	StencilDots(p *StencilPlane, d, src, dy []float32, off []int, pad, dyPad []float32)
+	StencilDots(p *StencilPlane, d, src, dy []float32, off []int, planes int, pad, dyPad []float32)
 	Stencil(y, x, w []float32, off []int, n int, bias float32)
-	StencilPlanes(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32)
 	ShiftedDots(d, a, x []float32, off []int, n int)
 	AllFinite(x []float32) bool
 	CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int)
