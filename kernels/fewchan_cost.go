@@ -11,7 +11,11 @@ import "github.com/simdconv/simdconv/internal/engine"
 //     on the tiles that hold real rows and columns (engine.TileFit), and
 //     each tile adds its C update, about gemmTileSteps rank-1 steps, to a
 //     reduction C/G·R·S long: for MNIST's 9 that is a third more. Packing
-//     the column matrix costs packCost an element.
+//     the column matrix costs packCost an element, and more where its
+//     rows are short: each run of a row that a sliver gathers (Q floats
+//     of an input row, per tap) costs a segment-table entry, masks and a
+//     partial vector, about 3.5 cycles, which at 1/8 cycle a float is the
+//     packing of segFloats floats.
 //   - The row kernels hold a block of rowBlock output rows (channels) of
 //     rowVectors vectors each. Each (channel, tap) loads rowVectors vectors
 //     of x at a shift, which on 64-byte vectors almost always spans two
@@ -32,6 +36,7 @@ const (
 	rowVectors    = 4
 	unalignedLoad = 2
 	copyCost      = 4
+	segFloats     = 28
 	col2imCost    = 128 // an element added by col2im, as planBackwardData
 )
 
@@ -55,10 +60,12 @@ func rowFit(m int) float64 {
 	return rowPeak * useful / slots
 }
 
-// gemmCost is an m×n product of reduction k whose B (k×n) is packed.
-func gemmCost(m, n, k int, fit float64) float64 {
+// gemmCost is an m×n product of reduction k whose B (k×n) is packed from
+// an im2col of rows q floats wide.
+func gemmCost(m, n, k, q int, fit float64) float64 {
 	flops := 2 * float64(m) * float64(n) * float64(k)
-	return flops/(gemmPeak*fit)*float64(k+gemmTileSteps)/float64(k) + packCost*float64(k)*float64(n)
+	pack := packCost * (1 + segFloats/float64(q))
+	return flops/(gemmPeak*fit)*float64(k+gemmTileSteps)/float64(k) + pack*float64(k)*float64(n)
 }
 
 // fewCosts estimates each pass, with d backward-data's geometry.
@@ -71,7 +78,7 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	// Forward: Kg rows over P·W' positions, padding x, cropping y.
 	f.forward = flops*float64(s.P*wp)/rowFit(s.Kg) +
 		copyCost*float64(planes+s.Kg*s.PQ)
-	f.gemmForward = gemmCost(s.Kg, s.PQ, s.CRSg, engine.DenseTileFit(s.Kg, s.PQ))
+	f.gemmForward = gemmCost(s.Kg, s.PQ, s.CRSg, s.Q, engine.DenseTileFit(s.Kg, s.PQ))
 	// Backward-data: per phase, Cg rows over its rows of Wd positions of
 	// padded dY. The full route is the same products through the GEMM
 	// (at stride 1 possibly transposed), an average phase's times their
@@ -82,7 +89,7 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	f.data += copyCost * float64(s.Kg*d.plane+s.Cg*s.HW)
 	ph := len(d.phases)
 	pn, pk := max(1, s.HW/ph), max(1, s.Kg*s.RS/ph)
-	full := float64(ph) * gemmCost(s.Cg, pn, pk, max(engine.DenseTileFit(s.Cg, pn), engine.TileFit(pn, s.Cg)))
+	full := float64(ph) * gemmCost(s.Cg, pn, pk, s.Q, max(engine.DenseTileFit(s.Cg, pn), engine.TileFit(pn, s.Cg)))
 	col2im := flops*float64(s.PQ)/(gemmPeak*engine.DenseTileFit(s.CRSg, s.PQ)) + col2imCost*float64(s.CRSg*s.PQ)
 	f.gemmData = min(full, col2im)
 	// Backward-filter: dot products of Kg rows of dY against Cg·R·S shifts

@@ -173,7 +173,7 @@ func TestFewPlanned(t *testing.T) {
 	}{
 		{"L8", sq(32, 1, 28, 32, 3, 1, 0), "FW", map[string]string{"avx512": "FDW", "neon": "FDW"}},
 		{"Z22", sq(64, 1, 28, 6, 5, 1, 2), "FDW", nil},
-		{"Z23", sq(64, 6, 14, 16, 5, 1, 0), "DW", nil},
+		{"Z23", sq(64, 6, 14, 16, 5, 1, 0), "FDW", nil},
 		{"Z27", sq(64, 3, 32, 16, 3, 1, 1), "FDW", nil},
 		{"Z18", sq(1, 3, 224, 64, 3, 1, 1), "DW", map[string]string{"avx2": "FDW"}},
 		{"L1", sq(1, 3, 224, 64, 7, 2, 3), "D", map[string]string{"avx512": "DW"}},
