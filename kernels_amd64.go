@@ -458,10 +458,10 @@ func winogradOutAVX512(dst []float32, ld int, src []float32, srcStride int, n in
 //go:noescape
 func winogradGradAVX512(dst []float32, dstStride int, src []float32, ld int, n int)
 
-// gather2AVX2 sets dst[r*dstStride+j] = src[r*srcStride+2*j] for r < rows and j < n, n a
-// multiple of 8: blocks of 16 floats, then one of 8 as n's remainder needs.
-// It reads src[r*srcStride+i] for i < 2n, one float past the last it needs, and
-// writes dst[r*dstStride+j] for j < n only.
+// gather2AVX2 sets dst[r*dstStride+j] = src[r*srcStride+2*j] for r < rows and j < n, n a multiple of 8:
+// blocks of 16 floats, then one of 8 as n's remainder needs.
+// It reads src[r*srcStride+i] for i < 2n, at most one float past the last it needs,
+// and writes dst[r*dstStride+j] for j < n only.
 //
 // The caller guarantees that every touched element is in bounds; lengths are not
 // checked.
@@ -469,8 +469,8 @@ func winogradGradAVX512(dst []float32, dstStride int, src []float32, ld int, n i
 //go:noescape
 func gather2AVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
 
-// scatter2AVX2 sets dst[r*dstStride+2*j] = src[r*srcStride+j] for r < rows and j < n, n a
-// multiple of 8: blocks of 16 floats, then one of 8 as n's remainder needs,
+// scatter2AVX2 sets dst[r*dstStride+2*j] = src[r*srcStride+j] for r < rows and j < n, n a multiple of 8:
+// blocks of 16 floats, then one of 8 as n's remainder needs,
 // blending dst's odd floats back in: a whole-vector store of what they held.
 // It touches dst[r*dstStride+i] for i < 2n only, and the odd ones keep their values.
 //
@@ -480,10 +480,10 @@ func gather2AVX2(dst []float32, src []float32, rows int, n int, dstStride int, s
 //go:noescape
 func scatter2AVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
 
-// gather2AVX512 sets dst[r*dstStride+j] = src[r*srcStride+2*j] for r < rows and j < n, n a
-// multiple of 8: blocks of 32 floats, then one each of 16 and 8 as n's remainder needs.
-// It reads src[r*srcStride+i] for i < 2n, one float past the last it needs, and
-// writes dst[r*dstStride+j] for j < n only.
+// gather2AVX512 sets dst[r*dstStride+j] = src[r*srcStride+2*j] for r < rows and j < n, n ≥ 1:
+// blocks of 32 floats, then one each of 16 and 8 as n's remainder needs, then the last n mod 8 through masks.
+// It reads src[r*srcStride+i] for i < 2n, at most one float past the last it needs,
+// and writes dst[r*dstStride+j] for j < n only.
 //
 // The caller guarantees that every touched element is in bounds; lengths are not
 // checked.
@@ -491,8 +491,8 @@ func scatter2AVX2(dst []float32, src []float32, rows int, n int, dstStride int, 
 //go:noescape
 func gather2AVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
 
-// scatter2AVX512 sets dst[r*dstStride+2*j] = src[r*srcStride+j] for r < rows and j < n, n a
-// multiple of 8: blocks of 32 floats, then one each of 16 and 8 as n's remainder needs,
+// scatter2AVX512 sets dst[r*dstStride+2*j] = src[r*srcStride+j] for r < rows and j < n, n ≥ 1:
+// blocks of 32 floats, then one each of 16 and 8 as n's remainder needs, then the last n mod 8 through masks,
 // storing through the mask of even lanes: the odd floats are never read.
 // It touches dst[r*dstStride+i] for i < 2n only, and the odd ones keep their values.
 //

@@ -21821,6 +21821,32 @@ DATA gather2EvenAVX512<>+56(SB)/4, $0x0000001c
 DATA gather2EvenAVX512<>+60(SB)/4, $0x0000001e
 GLOBL gather2EvenAVX512<>(SB), RODATA|NOPTR, $64
 
+DATA strided2TailAVX512<>+0(SB)/2, $0x0000
+DATA strided2TailAVX512<>+2(SB)/2, $0x0001
+DATA strided2TailAVX512<>+4(SB)/2, $0x0003
+DATA strided2TailAVX512<>+6(SB)/2, $0x0007
+DATA strided2TailAVX512<>+8(SB)/2, $0x000f
+DATA strided2TailAVX512<>+10(SB)/2, $0x001f
+DATA strided2TailAVX512<>+12(SB)/2, $0x003f
+DATA strided2TailAVX512<>+14(SB)/2, $0x007f
+DATA strided2TailAVX512<>+16(SB)/2, $0x0000
+DATA strided2TailAVX512<>+18(SB)/2, $0x0003
+DATA strided2TailAVX512<>+20(SB)/2, $0x000f
+DATA strided2TailAVX512<>+22(SB)/2, $0x003f
+DATA strided2TailAVX512<>+24(SB)/2, $0x00ff
+DATA strided2TailAVX512<>+26(SB)/2, $0x03ff
+DATA strided2TailAVX512<>+28(SB)/2, $0x0fff
+DATA strided2TailAVX512<>+30(SB)/2, $0x3fff
+DATA strided2TailAVX512<>+32(SB)/2, $0x0000
+DATA strided2TailAVX512<>+34(SB)/2, $0x0001
+DATA strided2TailAVX512<>+36(SB)/2, $0x0005
+DATA strided2TailAVX512<>+38(SB)/2, $0x0015
+DATA strided2TailAVX512<>+40(SB)/2, $0x0055
+DATA strided2TailAVX512<>+42(SB)/2, $0x0155
+DATA strided2TailAVX512<>+44(SB)/2, $0x0555
+DATA strided2TailAVX512<>+46(SB)/2, $0x1555
+GLOBL strided2TailAVX512<>(SB), RODATA|NOPTR, $48
+
 // func gather2AVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
 // Requires: AVX, AVX2
 TEXT ·gather2AVX2(SB), NOSPLIT, $0-80
@@ -21967,41 +21993,55 @@ TEXT ·gather2AVX512(SB), NOSPLIT, $0-80
 	MOVQ    BX, R8
 	ANDQ    $0x0000007f, R8
 	SUBQ    R8, BX
+	MOVQ    R8, R9
+	SHRQ    $0x02, R9
+	ANDQ    $0x07, R9
+	LEAQ    strided2TailAVX512<>+0(SB), R10
+	KMOVW   (R10)(R9*2), K1
+	KMOVW   16(R10)(R9*2), K2
+	KMOVW   32(R10)(R9*2), K3
 
 row:
-	XORQ    R9, R9
+	XORQ    R10, R10
 	TESTQ   BX, BX
 	JZ      pieces
 	PCALIGN $0x20
 
 big:
-	VMOVUPS   (CX)(R9*2), Z2
-	VPERMT2PS 64(CX)(R9*2), Z0, Z2
-	VMOVUPS   Z2, (AX)(R9*1)
-	VMOVUPS   128(CX)(R9*2), Z2
-	VPERMT2PS 192(CX)(R9*2), Z0, Z2
-	VMOVUPS   Z2, 64(AX)(R9*1)
-	ADDQ      $0x00000080, R9
-	CMPQ      R9, BX
+	VMOVUPS   (CX)(R10*2), Z2
+	VPERMT2PS 64(CX)(R10*2), Z0, Z2
+	VMOVUPS   Z2, (AX)(R10*1)
+	VMOVUPS   128(CX)(R10*2), Z2
+	VPERMT2PS 192(CX)(R10*2), Z0, Z2
+	VMOVUPS   Z2, 64(AX)(R10*1)
+	ADDQ      $0x00000080, R10
+	CMPQ      R10, BX
 	JL        big
 
 pieces:
 	TESTQ     $0x00000040, R8
 	JZ        no16
-	VMOVUPS   (CX)(R9*2), Z2
-	VPERMT2PS 64(CX)(R9*2), Z0, Z2
-	VMOVUPS   Z2, (AX)(R9*1)
-	ADDQ      $0x00000040, R9
+	VMOVUPS   (CX)(R10*2), Z2
+	VPERMT2PS 64(CX)(R10*2), Z0, Z2
+	VMOVUPS   Z2, (AX)(R10*1)
+	ADDQ      $0x00000040, R10
 
 no16:
 	TESTQ     $0x00000020, R8
 	JZ        no8
-	VMOVUPS   (CX)(R9*2), Y2
-	VPERMT2PS 32(CX)(R9*2), Y1, Y2
-	VMOVUPS   Y2, (AX)(R9*1)
-	ADDQ      $0x00000020, R9
+	VMOVUPS   (CX)(R10*2), Y2
+	VPERMT2PS 32(CX)(R10*2), Y1, Y2
+	VMOVUPS   Y2, (AX)(R10*1)
+	ADDQ      $0x00000020, R10
 
 no8:
+	TESTQ     R9, R9
+	JZ        notail
+	VMOVUPS.Z (CX)(R10*2), K2, Z2
+	VPERMPS   Z2, Z0, Z2
+	VMOVUPS   Y2, K1, (AX)(R10*1)
+
+notail:
 	ADDQ SI, AX
 	ADDQ DI, CX
 	DECQ DX
@@ -22012,7 +22052,7 @@ done:
 	RET
 
 // func scatter2AVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, AVX512VL
 TEXT ·scatter2AVX512(SB), NOSPLIT, $0-80
 	// register pressure: 1–2 vectors + the store mask; 8 GP
 	MOVQ  dst_base+0(FP), AX
@@ -22033,43 +22073,57 @@ TEXT ·scatter2AVX512(SB), NOSPLIT, $0-80
 	MOVQ  BX, R8
 	ANDQ  $0x0000007f, R8
 	SUBQ  R8, BX
+	MOVQ  R8, R9
+	SHRQ  $0x02, R9
+	ANDQ  $0x07, R9
+	LEAQ  strided2TailAVX512<>+0(SB), R10
+	KMOVW (R10)(R9*2), K2
+	KMOVW 16(R10)(R9*2), K3
+	KMOVW 32(R10)(R9*2), K3
 
 row:
-	XORQ    R9, R9
+	XORQ    R10, R10
 	TESTQ   BX, BX
 	JZ      pieces
 	PCALIGN $0x20
 
 big:
-	VPMOVZXDQ (CX)(R9*1), Z0
-	VMOVUPS   Z0, K1, (AX)(R9*2)
-	VPMOVZXDQ 32(CX)(R9*1), Z0
-	VMOVUPS   Z0, K1, 64(AX)(R9*2)
-	VPMOVZXDQ 64(CX)(R9*1), Z0
-	VMOVUPS   Z0, K1, 128(AX)(R9*2)
-	VPMOVZXDQ 96(CX)(R9*1), Z0
-	VMOVUPS   Z0, K1, 192(AX)(R9*2)
-	ADDQ      $0x00000080, R9
-	CMPQ      R9, BX
+	VPMOVZXDQ (CX)(R10*1), Z0
+	VMOVUPS   Z0, K1, (AX)(R10*2)
+	VPMOVZXDQ 32(CX)(R10*1), Z0
+	VMOVUPS   Z0, K1, 64(AX)(R10*2)
+	VPMOVZXDQ 64(CX)(R10*1), Z0
+	VMOVUPS   Z0, K1, 128(AX)(R10*2)
+	VPMOVZXDQ 96(CX)(R10*1), Z0
+	VMOVUPS   Z0, K1, 192(AX)(R10*2)
+	ADDQ      $0x00000080, R10
+	CMPQ      R10, BX
 	JL        big
 
 pieces:
 	TESTQ     $0x00000040, R8
 	JZ        no16
-	VPMOVZXDQ (CX)(R9*1), Z0
-	VMOVUPS   Z0, K1, (AX)(R9*2)
-	VPMOVZXDQ 32(CX)(R9*1), Z0
-	VMOVUPS   Z0, K1, 64(AX)(R9*2)
-	ADDQ      $0x00000040, R9
+	VPMOVZXDQ (CX)(R10*1), Z0
+	VMOVUPS   Z0, K1, (AX)(R10*2)
+	VPMOVZXDQ 32(CX)(R10*1), Z0
+	VMOVUPS   Z0, K1, 64(AX)(R10*2)
+	ADDQ      $0x00000040, R10
 
 no16:
 	TESTQ     $0x00000020, R8
 	JZ        no8
-	VPMOVZXDQ (CX)(R9*1), Z0
-	VMOVUPS   Z0, K1, (AX)(R9*2)
-	ADDQ      $0x00000020, R9
+	VPMOVZXDQ (CX)(R10*1), Z0
+	VMOVUPS   Z0, K1, (AX)(R10*2)
+	ADDQ      $0x00000020, R10
 
 no8:
+	TESTQ     R9, R9
+	JZ        notail
+	VMOVUPS.Z (CX)(R10*1), K2, Y0
+	VPMOVZXDQ Y0, Z0
+	VMOVUPS   Z0, K3, (AX)(R10*2)
+
+notail:
 	ADDQ SI, AX
 	ADDQ DI, CX
 	DECQ DX

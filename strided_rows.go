@@ -77,12 +77,13 @@ func (driver) ScatterRows(dst, src []float32, rows, n, step, dstStride, srcStrid
 	}
 }
 
-// strided2Kernel runs kernel kid (famGather2 or famScatter2) on the whole
-// vectors of the first vr rows, vn floats each, and returns vr and vn. The
-// kernel touches 2·vn floats of a row on the strided side, one past the
-// last that the row needs when n is even; a row whose run would leave that
-// side's wide floats (the last, of a slice that ends at its row) is left
-// to the caller's loop.
+// strided2Kernel runs kernel kid (famGather2 or famScatter2) on the first
+// vr rows, vn floats each (n rounded down to the kernel's width: all of n
+// for a kernel of width 1, which does the rest through masks), and returns
+// vr and vn. The kernel touches up to 2·vn floats of a row on the strided
+// side, one past the last that the row needs; a row whose run would leave
+// that side's wide floats (the last, of a slice that ends at its row) is
+// left to the caller's loop.
 func strided2Kernel(kid kernelID, dst, src []float32, rows, n, dstStride, srcStride, wide int) (vr, vn int) {
 	if kid == noKernel {
 		return 0, 0

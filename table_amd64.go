@@ -118,8 +118,8 @@ var kernelTable = [...]kernelSpec{
 	kWinogradGradAVX512:       {name: "winogradGradAVX512", isa: isaAVX512, family: famWinogradGrad, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
 	kGather2AVX2:              {name: "gather2AVX2", isa: isaAVX2, family: famGather2, mr: 0, nr: 8, needs: featAVX2 | featFMA},
 	kScatter2AVX2:             {name: "scatter2AVX2", isa: isaAVX2, family: famScatter2, mr: 0, nr: 8, needs: featAVX2 | featFMA},
-	kGather2AVX512:            {name: "gather2AVX512", isa: isaAVX512, family: famGather2, mr: 0, nr: 8, needs: featAVX512F | featAVX512VL},
-	kScatter2AVX512:           {name: "scatter2AVX512", isa: isaAVX512, family: famScatter2, mr: 0, nr: 8, needs: featAVX512F | featAVX512VL},
+	kGather2AVX512:            {name: "gather2AVX512", isa: isaAVX512, family: famGather2, mr: 0, nr: 1, needs: featAVX512F | featAVX512VL},
+	kScatter2AVX512:           {name: "scatter2AVX512", isa: isaAVX512, family: famScatter2, mr: 0, nr: 1, needs: featAVX512F | featAVX512VL},
 }
 
 // callPeak calls kernel id, one of signature func(n int).

@@ -227,8 +227,8 @@ func main() {
 		}
 	}
 
-	// Rows between a stride of 2 and of 1: 8 floats a step on both ISAs,
-	// whose blocks the row loop takes as n's remainder needs.
+	// Rows between a stride of 2 and of 1: blocks of 8 floats on both ISAs,
+	// as n's remainder needs, and on AVX-512 masks for the rest.
 	for _, v := range []struct {
 		isa   string
 		s     stridedISA
@@ -237,9 +237,9 @@ func main() {
 		{"isaAVX2", stridedAVX2(), needsAVX2},
 		{"isaAVX512", stridedAVX512(), needsAVX512VL},
 	} {
-		add(table.Kernel{Name: "gather2" + v.s.suffix, ISA: v.isa, Family: table.FamGather2, NR: 8, Needs: v.needs},
+		add(table.Kernel{Name: "gather2" + v.s.suffix, ISA: v.isa, Family: table.FamGather2, NR: v.s.nr, Needs: v.needs},
 			func(name string) { genGather2(name, v.s) })
-		add(table.Kernel{Name: "scatter2" + v.s.suffix, ISA: v.isa, Family: table.FamScatter2, NR: 8, Needs: v.needs},
+		add(table.Kernel{Name: "scatter2" + v.s.suffix, ISA: v.isa, Family: table.FamScatter2, NR: v.s.nr, Needs: v.needs},
 			func(name string) { genScatter2(name, v.s) })
 	}
 

@@ -26,6 +26,8 @@ import (
 // j below; the strided side is addressed at 2j. Blocks of `big` floats
 // run while whole ones remain, then one block of each smaller power of two
 // down to 8 that the remainder n mod big holds: the same for every row.
+// AVX-512 then does the last n mod 8 floats through masks, which read and
+// write only the floats of the row; AVX2 leaves them to the caller.
 
 const strided2Signature = "func(dst, src []float32, rows, n, dstStride, srcStride int)"
 
@@ -33,11 +35,16 @@ const strided2Signature = "func(dst, src []float32, rows, n, dstStride, srcStrid
 // sizes, and the emitters of one block of f floats at contiguous offset j.
 type stridedISA struct {
 	suffix string
+	nr     int   // n is a multiple of nr: 8, or 1 where masks do the tail
 	big    int   // floats of the main loop's block
 	pieces []int // the smaller blocks, largest first, down to 8
 	// setup emits the kernel's constants before the row loop.
 	setupGather, setupScatter func()
 	gather, scatter           func(dst, src, j GPVirtual, f int)
+	// tailGather and tailScatter, where set, emit the last t = n mod 8
+	// floats of a row through masks, which setupTail derives from t.
+	setupTail               func(t GPVirtual)
+	tailGather, tailScatter func(dst, src, j GPVirtual)
 }
 
 // stridedAVX512 and stridedAVX2 build the ISAs' block emitters; the AVX-512
@@ -47,9 +54,41 @@ func stridedAVX512() stridedISA {
 	for l := range 16 {
 		DATA(4*l, U32(2*l))
 	}
+	// Per t < 8: the masks of t floats, of 2t floats, and of the even
+	// lanes among those 2t.
+	tails := GLOBL("strided2TailAVX512", RODATA|NOPTR)
+	for i, mask := range []func(t int) int{
+		func(t int) int { return 1<<t - 1 },
+		func(t int) int { return 1<<(2*t) - 1 },
+		func(t int) int { return (1<<(2*t) - 1) & 0x5555 },
+	} {
+		for t := range 8 {
+			DATA(16*i+2*t, U16(mask(t)))
+		}
+	}
 	var idx, idxY VecVirtual
-	var even OpmaskVirtual
-	s := stridedISA{suffix: "AVX512", big: 32, pieces: []int{16, 8}}
+	var even, kt, k2t, kEven OpmaskVirtual
+	s := stridedISA{suffix: "AVX512", nr: 1, big: 32, pieces: []int{16, 8}}
+	s.setupTail = func(t GPVirtual) {
+		kt, k2t, kEven = K(), K(), K()
+		tab := GP64()
+		LEAQ(tails, tab)
+		KMOVW(Mem{Base: tab, Index: t, Scale: 2}, kt)
+		KMOVW(Mem{Base: tab, Index: t, Scale: 2, Disp: 16}, k2t)
+		KMOVW(Mem{Base: tab, Index: t, Scale: 2, Disp: 32}, kEven)
+	}
+	s.tailGather = func(dst, src, j GPVirtual) {
+		z, e := ZMM(), ZMM()
+		VMOVUPS_Z(Mem{Base: src, Index: j, Scale: 2}, k2t, z)
+		VPERMPS(z, idx, e) // lanes 0–7 of the index are 0, 2, …, 14
+		VMOVUPS(e.AsY(), kt, Mem{Base: dst, Index: j, Scale: 1})
+	}
+	s.tailScatter = func(dst, src, j GPVirtual) {
+		y, z := YMM(), ZMM()
+		VMOVUPS_Z(Mem{Base: src, Index: j, Scale: 1}, kt, y)
+		VPMOVZXDQ(y, z)
+		VMOVUPS(z, kEven, Mem{Base: dst, Index: j, Scale: 2})
+	}
 	s.setupGather = func() {
 		// [0, 2, …, 30]: the even floats of two zmm; its first half those
 		// of two ymm.
@@ -89,7 +128,7 @@ func stridedAVX512() stridedISA {
 }
 
 func stridedAVX2() stridedISA {
-	s := stridedISA{suffix: "AVX2", big: 16, pieces: []int{8}, setupGather: func() {}, setupScatter: func() {}}
+	s := stridedISA{suffix: "AVX2", nr: 8, big: 16, pieces: []int{8}, setupGather: func() {}, setupScatter: func() {}}
 	s.gather = func(dst, src, j GPVirtual, f int) {
 		for b := 0; b < f; b += 8 {
 			y := YMM()
@@ -110,6 +149,22 @@ func stridedAVX2() stridedISA {
 		}
 	}
 	return s
+}
+
+// nText and tailText say in a doc comment which n the kernel takes, and
+// how it does the last floats.
+func (s stridedISA) nText() string {
+	if s.nr == 1 {
+		return "n ≥ 1"
+	}
+	return fmt.Sprintf("n a multiple of %d", s.nr)
+}
+
+func (s stridedISA) tailText() string {
+	if s.tailGather == nil {
+		return ""
+	}
+	return ", then the last n mod 8 through masks"
 }
 
 // piecesText names the smaller blocks for a doc comment.
@@ -137,16 +192,16 @@ func genGather2(name string, s stridedISA) {
 	TEXT(name, NOSPLIT, strided2Signature)
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s sets dst[r*dstStride+j] = src[r*srcStride+2*j] for r < rows and j < n, n a", name),
-		fmt.Sprintf("multiple of 8: blocks of %d floats, then %s as n's remainder needs.", s.big, s.piecesText()),
-		"It reads src[r*srcStride+i] for i < 2n, one float past the last it needs, and",
-		"writes dst[r*dstStride+j] for j < n only.",
+		fmt.Sprintf("%s sets dst[r*dstStride+j] = src[r*srcStride+2*j] for r < rows and j < n, %s:", name, s.nText()),
+		fmt.Sprintf("blocks of %d floats, then %s as n's remainder needs%s.", s.big, s.piecesText(), s.tailText()),
+		"It reads src[r*srcStride+i] for i < 2n, at most one float past the last it needs,",
+		"and writes dst[r*dstStride+j] for j < n only.",
 		"",
 		"The caller guarantees that every touched element is in bounds; lengths are not",
 		"checked.",
 	)
 	Commentf("register pressure: 1–2 vectors + the index vectors; 8 GP")
-	stridedRows(s, s.setupGather, s.gather)
+	stridedRows(s, s.setupGather, s.gather, s.tailGather)
 }
 
 // genScatter2 emits dst[r*dstStride+2j] = src[r*srcStride+j] for r < rows
@@ -159,8 +214,8 @@ func genScatter2(name string, s stridedISA) {
 	TEXT(name, NOSPLIT, strided2Signature)
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s sets dst[r*dstStride+2*j] = src[r*srcStride+j] for r < rows and j < n, n a", name),
-		fmt.Sprintf("multiple of 8: blocks of %d floats, then %s as n's remainder needs,", s.big, s.piecesText()),
+		fmt.Sprintf("%s sets dst[r*dstStride+2*j] = src[r*srcStride+j] for r < rows and j < n, %s:", name, s.nText()),
+		fmt.Sprintf("blocks of %d floats, then %s as n's remainder needs%s,", s.big, s.piecesText(), s.tailText()),
 		how+".",
 		"It touches dst[r*dstStride+i] for i < 2n only, and the odd ones keep their values.",
 		"",
@@ -168,11 +223,11 @@ func genScatter2(name string, s stridedISA) {
 		"checked.",
 	)
 	Commentf("register pressure: 1–2 vectors + the store mask; 8 GP")
-	stridedRows(s, s.setupScatter, s.scatter)
+	stridedRows(s, s.setupScatter, s.scatter, s.tailScatter)
 }
 
-// stridedRows emits the row loop around block.
-func stridedRows(s stridedISA, setup func(), block func(dst, src, j GPVirtual, f int)) {
+// stridedRows emits the row loop around block, and tail if set.
+func stridedRows(s stridedISA, setup func(), block func(dst, src, j GPVirtual, f int), tail func(dst, src, j GPVirtual)) {
 	dst := Load(Param("dst").Base(), GP64()).(GPVirtual)
 	src := Load(Param("src").Base(), GP64()).(GPVirtual)
 	rows := Load(Param("rows"), GP64())
@@ -192,6 +247,14 @@ func stridedRows(s stridedISA, setup func(), block func(dst, src, j GPVirtual, f
 	MOVQ(n, rem)
 	ANDQ(U32(4*s.big-1), rem)
 	SUBQ(rem, n)
+	var t GPVirtual // floats past the blocks of 8
+	if tail != nil {
+		t = GP64().(GPVirtual)
+		MOVQ(rem, t)
+		SHRQ(U8(2), t)
+		ANDQ(U8(7), t)
+		s.setupTail(t)
+	}
 	j := GP64().(GPVirtual)
 	Label("row")
 	XORQ(j, j)
@@ -211,6 +274,12 @@ func stridedRows(s stridedISA, setup func(), block func(dst, src, j GPVirtual, f
 		block(dst, src, j, p)
 		ADDQ(U32(4*p), j)
 		Label(skip)
+	}
+	if tail != nil {
+		TESTQ(t, t)
+		JZ(LabelRef("notail"))
+		tail(dst, src, j)
+		Label("notail")
 	}
 	ADDQ(ds, dst)
 	ADDQ(ss, src)
