@@ -22,7 +22,8 @@ func (d driver) Stencil(y, x, w []float32, off []int, n int, bias float32) {
 }
 
 // StencilPlanes is Stencil on planes planes in turn: for c < planes,
-// y[c·ldy+i] = bias[c] + Σ_t w[c·ldw+t]·x[c·ldx+off[t]+i] for i < n. Each
+// y[c·ldy+i] = bias[c] + Σ_t w[c·ldw+t]·x[c·ldx+off[t]+i] for i < n (bias
+// nil: 0, for at most engine.MaxPlanes planes). Each
 // plane writes y up to n rounded up to a multiple of engine.Slack, which
 // the next plane overwrites where ldy is shorter; n ≤ ldy keeps every
 // plane's n outputs. It panics unless the operands hold what that reads
@@ -30,6 +31,9 @@ func (d driver) Stencil(y, x, w []float32, off []int, n int, bias float32) {
 func (driver) StencilPlanes(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32) {
 	if n < 0 || n > len(y) || planes < 1 || planes > 1 && n > ldy { // before rounding n up, which could overflow
 		panic(fmt.Sprintf("simdconv: Stencil: n = %d, planes = %d, ldy = %d, want 0 ≤ n ≤ len(y) = %d, planes ≥ 1 and n ≤ ldy", n, planes, ldy, len(y)))
+	}
+	if bias == nil && planes <= engine.MaxPlanes {
+		bias = zeroBias[:planes]
 	}
 	np := roundUp(n, engine.Slack)
 	for _, o := range off {

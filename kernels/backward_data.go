@@ -159,7 +159,7 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	if c.route == routeFull {
 		c.rearrangeFilter(st.filt, w)
 	}
-	if c.route == routeStencil && c.planes() {
+	if c.route == routeStencil && c.planes() && c.stencil.phases == nil {
 		st.planes = planesJob{st: st, pl: &c.stencil.backwardData, dst: dx, src: dy, w: w, data: true}
 		st.spread(&st.planes)
 		st.planes = planesJob{}

@@ -162,9 +162,10 @@ func (c *Conv2D) stencilTap(t int, x, dy []float32) float32 {
 	return sum
 }
 
-// planesJob is a depthwise pass at stride 1 without a channel multiplier,
-// forward or backward-data: one stencil plane pl per image and channel,
-// from src into dst, a block of channels an item.
+// planesJob is a depthwise pass without a channel multiplier, forward or
+// (at stride 1) backward-data: one stencil plane pl per image and channel,
+// from src into dst, a block of channels an item. At stride above 1,
+// forward runs over phase planes (forwardPhasesBlock).
 type planesJob struct {
 	st                *callState
 	pl                *engine.StencilPlane
@@ -186,10 +187,18 @@ func (j *planesJob) item(wk *worker, _ bool, it int) {
 	blocks := ceilDiv(s.C, b)
 	n, c0 := it/blocks, it%blocks*b
 	nb := min(b, s.C-c0)
-	out, in := pl.Rows*pl.Cols, pl.H*pl.W
+	in, out := s.HW, s.PQ
+	if j.data {
+		in, out = s.PQ, s.HW
+	}
 	var bias []float32
 	if j.bias != nil {
 		bias = j.bias[c0:][:nb]
+	}
+	x, w := j.src[(n*s.C+c0)*in:][:nb*in], j.w[c0*s.RS:][:nb*s.RS]
+	if c.stencil.phases != nil {
+		c.forwardPhasesBlock(wk, j.dst[(n*s.C+c0)*out:], x, w, bias, nb)
+		return
 	}
 	pad := wk.xpad
 	if j.data {
@@ -199,14 +208,15 @@ func (j *planesJob) item(wk *worker, _ bool, it int) {
 		j.relu, pad, wk.panel)
 }
 
-// planes reports whether the depthwise passes at stride 1 go a block of
-// channels to a call (planesJob).
+// planes reports whether the depthwise passes go a block of channels to a
+// call (planesJob, filterPlanesJob): all but backward-data at stride above
+// 1, which goes a channel at a time.
 func (c *Conv2D) planes() bool {
-	return c.stencil != nil && c.stencil.phases == nil && c.s.Kg == 1
+	return c.stencil != nil && c.s.Kg == 1
 }
 
-// filterPlanesJob is backward-filter of a depthwise layer at stride 1
-// without a channel multiplier: dw of a block of channels an item, summed
+// filterPlanesJob is backward-filter of a depthwise layer without a
+// channel multiplier: dw of a block of channels an item, summed
 // over the images in order, so that the result does not depend on the
 // threads.
 type filterPlanesJob struct {
@@ -229,7 +239,11 @@ func (j *filterPlanesJob) item(wk *worker, _ bool, it int) {
 	}
 	for img := range s.N {
 		x, dy := j.x[(img*s.C+c0)*s.HW:][:nb*s.HW], j.dy[(img*s.C+c0)*s.PQ:][:nb*s.PQ]
-		st.forward.Dots(d, x, dy, st.off, nb, wk.xpad, wk.dypad)
+		if st.phases != nil {
+			c.dotsPhasesBlock(wk, d, x, dy, nb)
+		} else {
+			st.forward.Dots(d, x, dy, st.off, nb, wk.xpad, wk.dypad)
+		}
 		for i, v := range d {
 			if v-v != 0 {
 				// A NaN or an infinity: the positions past dY's rows

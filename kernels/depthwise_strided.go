@@ -69,9 +69,15 @@ func (c *Conv2D) planStridedStencil(st *stencilPlan) bool {
 		return false
 	}
 	st.phases, st.data = ph, true
-	c.xpadLen = max(c.xpadLen, ph.end)
-	c.dypadLen = max(c.dypadLen, roundUpSlack(ph.n), ph.dataEnd)
-	c.panel = max(c.panel, roundUpSlack(ph.n), roundUpSlack(hs*ph.wd))
+	// Forward and backward-filter go a block of channels to a call, as
+	// at stride 1 (planesJob, filterPlanesJob).
+	st.block = 1
+	if s.Kg == 1 {
+		st.block = min(s.C, engine.MaxPlanes, max(1, planesTarget/ph.end))
+	}
+	c.xpadLen = max(c.xpadLen, st.block*ph.end)
+	c.dypadLen = max(c.dypadLen, st.block*roundUpSlack(ph.n), ph.dataEnd)
+	c.panel = max(c.panel, st.block*ph.n+engine.Slack, roundUpSlack(hs*ph.wd))
 	return true
 }
 
@@ -79,12 +85,17 @@ func roundUpSlack(n int) int { return ceilDiv(n, engine.Slack) * engine.Slack }
 
 // splitRows writes one channel x (H×W) into wk.xpad as the row phase
 // planes, zero-padded to W' and zero past them, and returns the buffer.
-// A phase that no tap reads is zeroed: the last rows' runs reach into the
-// next plane.
 func (c *Conv2D) splitRows(wk *worker, x []float32) []float32 {
+	buf := wk.xpad[:c.stencil.phases.end]
+	c.splitRowsInto(buf, x)
+	return buf
+}
+
+// splitRowsInto is splitRows into buf, ph.end floats. A phase that no tap
+// reads is zeroed: the last rows' runs reach into the next plane.
+func (c *Conv2D) splitRowsInto(buf, x []float32) {
 	s, ph := &c.s, c.stencil.phases
 	sh := s.StrideH
-	buf := wk.xpad[:ph.end]
 	for a := range sh {
 		plane := buf[a*ph.hs*ph.wp:][:ph.hs*ph.wp]
 		// Plane rows [i0, i1) hold x rows i·sh + a − PadTop.
@@ -100,7 +111,6 @@ func (c *Conv2D) splitRows(wk *worker, x []float32) []float32 {
 		clear(plane[i1*ph.wp:])
 	}
 	clear(buf[sh*ph.hs*ph.wp:])
-	return buf
 }
 
 // spreadRows writes dy (P×Q) into dst, P rows of width wide, at columns q·sw
@@ -128,6 +138,39 @@ func (c *Conv2D) forwardPhases(wk *worker, y, x, w []float32, bias float32) {
 			y[i] = max(v, 0)
 		}
 	}
+}
+
+// forwardPhasesBlock is forwardPhases on nb channels at once, their phase
+// planes one after the other: one stencil call and one gather of the
+// outputs for the block.
+func (c *Conv2D) forwardPhasesBlock(wk *worker, y, x, w, bias []float32, nb int) {
+	s, ph := &c.s, c.stencil.phases
+	buf := wk.xpad[:nb*ph.end]
+	for i := range nb {
+		c.splitRowsInto(buf[i*ph.end:][:ph.end], x[i*s.HW:][:s.HW])
+	}
+	panel := wk.panel[:(nb-1)*ph.n+roundUpSlack(ph.n)]
+	engine.StencilPlanes(panel, buf, w, ph.off, ph.n, nb, ph.n, ph.end, s.RS, bias)
+	y = y[:nb*s.PQ]
+	engine.GatherRows(y, panel, nb*s.P, s.Q, s.StrideW, s.Q, ph.wp) // panel rows are W' apart across the planes too
+	if c.relu {
+		for i, v := range y {
+			y[i] = max(v, 0)
+		}
+	}
+}
+
+// dotsPhasesBlock is dotsPhases on nb channels at once, for every tap:
+// d holds nb·R·S dot products.
+func (c *Conv2D) dotsPhasesBlock(wk *worker, d, x, dy []float32, nb int) {
+	s, ph := &c.s, c.stencil.phases
+	np := roundUpSlack(ph.n)
+	a, buf := wk.dypad[:nb*np], wk.xpad[:nb*ph.end]
+	for i := range nb {
+		c.spreadRows(a[i*np:][:np], dy[i*s.PQ:][:s.PQ], ph.wp, 0)
+		c.splitRowsInto(buf[i*ph.end:][:ph.end], x[i*s.HW:][:s.HW])
+	}
+	engine.ShiftedDotsPlanes(d, a, buf, ph.off, ph.n, nb, s.RS, np, ph.end)
 }
 
 // dotsPhases sets d to the taps ph.off[j0:j1] of one image and channel's

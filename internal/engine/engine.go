@@ -199,9 +199,23 @@ func Stencil(y, x, w []float32, off []int, n int, bias float32) {
 	driver.Stencil(y, x, w, off, n, bias)
 }
 
+// StencilPlanes is Stencil on planes ≤ MaxPlanes planes in turn, at
+// strides ldy, ldx and ldw in y, x and w, with bias[c] for plane c (bias
+// nil: 0). A plane writes y up to n rounded up to Slack, which the next
+// plane overwrites where ldy is shorter; n ≤ ldy.
+func StencilPlanes(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32) {
+	driver.StencilPlanes(y, x, w, off, n, planes, ldy, ldx, ldw, bias)
+}
+
 // ShiftedDots sets d[t] = Σ_{i<n} a[i]·x[off[t]+i] for t < len(off); a
 // holds n rounded up to Slack floats, zero past n.
 func ShiftedDots(d, a, x []float32, off []int, n int) { driver.ShiftedDots(d, a, x, off, n) }
+
+// ShiftedDotsPlanes is ShiftedDots on planes planes in turn, at strides
+// ldd, lda and ldx in d, a and x.
+func ShiftedDotsPlanes(d, a, x []float32, off []int, n, planes, ldd, lda, ldx int) {
+	driver.ShiftedDotsPlanes(d, a, x, off, n, planes, ldd, lda, ldx)
+}
 
 // L2 returns the bytes of L2 cache of one core, as this CPU reports it (or
 // a common size where it does not): the blocks of work that stay in L2,
@@ -306,6 +320,8 @@ type Driver interface {
 	StencilDots(p *StencilPlane, d, src, dy []float32, off []int, planes int, pad, dyPad []float32)
 	Stencil(y, x, w []float32, off []int, n int, bias float32)
 	ShiftedDots(d, a, x []float32, off []int, n int)
+	StencilPlanes(y, x, w []float32, off []int, n, planes, ldy, ldx, ldw int, bias []float32)
+	ShiftedDotsPlanes(d, a, x []float32, off []int, n, planes, ldd, lda, ldx int)
 	AllFinite(x []float32) bool
 	CopyRows(dst, src []float32, rows, n, lo, hi, dstStride, srcStride int)
 	AddRows(dst, src []float32, rows, n, dstStride, srcStride int)
