@@ -23,7 +23,7 @@ type stencilPlan struct {
 
 	forward, backwardData engine.StencilPlane // one plane of each pass
 	phases                *phasePlan          // at stride above 1, the phase planes; the rest unset
-	block                 int                 // planes a call at stride 1 without a channel multiplier (planesJob)
+	block                 int                 // channels a call without a channel multiplier (planesJob, filterPlanesJob)
 }
 
 // planStencil sets c.stencil for a depthwise layer: one input channel a
@@ -204,8 +204,7 @@ func (j *planesJob) item(wk *worker, _ bool, it int) {
 	if j.data {
 		pad = wk.dypad
 	}
-	pl.Run(j.dst[(n*s.C+c0)*out:][:nb*out], j.src[(n*s.C+c0)*in:][:nb*in], j.w[c0*s.RS:][:nb*s.RS], bias, nb,
-		j.relu, pad, wk.panel)
+	pl.Run(j.dst[(n*s.C+c0)*out:][:nb*out], x, w, bias, nb, j.relu, pad, wk.panel)
 }
 
 // planes reports whether the depthwise passes go a block of channels to a
