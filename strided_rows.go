@@ -13,33 +13,7 @@ import "fmt"
 // r < rows and j < n. It panics unless dst and src hold what that reads
 // and writes.
 func (driver) GatherRows(dst, src []float32, rows, n, step, dstStride, srcStride int) {
-	if rows <= 0 || n <= 0 {
-		return
-	}
-	if step < 1 || !fits(len(dst), rows, dstStride, n) || !fits(len(src), rows, srcStride, (n-1)*step+1) {
-		panic(fmt.Sprintf("simdconv: GatherRows: %d rows of %d at step %d, strides %d, %d outside len(dst) = %d, len(src) = %d",
-			rows, n, step, dstStride, srcStride, len(dst), len(src)))
-	}
-	vr, vn := 0, 0
-	switch step {
-	case 1:
-		for r := range rows {
-			copy(dst[r*dstStride:][:n], src[r*srcStride:][:n])
-		}
-		return
-	case 2:
-		vr, vn = strided2Kernel(kernelSets[current].gather2, dst, src, rows, n, dstStride, srcStride, len(src))
-	}
-	for r := range rows {
-		j0 := vn
-		if r >= vr {
-			j0 = 0
-		}
-		d, s := dst[r*dstStride:][:n], src[r*srcStride:]
-		for j := j0; j < n; j++ {
-			d[j] = s[j*step]
-		}
-	}
+	stridedRows("GatherRows", true, dst, src, rows, n, step, dstStride, srcStride)
 }
 
 // ScatterRows sets dst[r*dstStride+j*step] = src[r*srcStride+j] for
@@ -48,12 +22,22 @@ func (driver) GatherRows(dst, src []float32, rows, n, step, dstStride, srcStride
 // them meanwhile. It panics unless dst and src hold what that reads and
 // writes.
 func (driver) ScatterRows(dst, src []float32, rows, n, step, dstStride, srcStride int) {
+	stridedRows("ScatterRows", false, dst, src, rows, n, step, dstStride, srcStride)
+}
+
+// stridedRows is GatherRows (gather) or ScatterRows: the strided side is
+// src or dst.
+func stridedRows(fn string, gather bool, dst, src []float32, rows, n, step, dstStride, srcStride int) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
-	if step < 1 || !fits(len(dst), rows, dstStride, (n-1)*step+1) || !fits(len(src), rows, srcStride, n) {
-		panic(fmt.Sprintf("simdconv: ScatterRows: %d rows of %d at step %d, strides %d, %d outside len(dst) = %d, len(src) = %d",
-			rows, n, step, dstStride, srcStride, len(dst), len(src)))
+	dn, sn, wide, kid := (n-1)*step+1, n, len(dst), kernelSets[current].scatter2
+	if gather {
+		dn, sn, wide, kid = n, (n-1)*step+1, len(src), kernelSets[current].gather2
+	}
+	if step < 1 || !fits(len(dst), rows, dstStride, dn) || !fits(len(src), rows, srcStride, sn) {
+		panic(fmt.Sprintf("simdconv: %s: %d rows of %d at step %d, strides %d, %d outside len(dst) = %d, len(src) = %d",
+			fn, rows, n, step, dstStride, srcStride, len(dst), len(src)))
 	}
 	vr, vn := 0, 0
 	switch step {
@@ -63,16 +47,22 @@ func (driver) ScatterRows(dst, src []float32, rows, n, step, dstStride, srcStrid
 		}
 		return
 	case 2:
-		vr, vn = strided2Kernel(kernelSets[current].scatter2, dst, src, rows, n, dstStride, srcStride, len(dst))
+		vr, vn = strided2Kernel(kid, dst, src, rows, n, dstStride, srcStride, wide)
 	}
 	for r := range rows {
 		j0 := vn
 		if r >= vr {
 			j0 = 0
 		}
-		d, s := dst[r*dstStride:], src[r*srcStride:][:n]
-		for j := j0; j < n; j++ {
-			d[j*step] = s[j]
+		d, s := dst[r*dstStride:], src[r*srcStride:]
+		if gather { // a loop each: one index product a float, not two
+			for j := j0; j < n; j++ {
+				d[j] = s[j*step]
+			}
+		} else {
+			for j := j0; j < n; j++ {
+				d[j*step] = s[j]
+			}
 		}
 	}
 }
