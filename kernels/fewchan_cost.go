@@ -19,9 +19,9 @@ import "github.com/simdconv/simdconv/internal/engine"
 //   - The row kernels hold a block of rowBlock output rows (channels) of
 //     rowVectors vectors each. Each (channel, tap) loads rowVectors vectors
 //     of x at a shift, which on 64-byte vectors almost always spans two
-//     cache lines (unalignedLoad slots), and broadcasts a weight per row,
-//     for rowBlock·rowVectors FMAs; with two load and two FMA ports, a
-//     block of one or two channels is bound by loads. DotsRows is the same
+//     cache lines (unalignedLoad slots), broadcasts a weight per row and
+//     loads the tap's shift, for rowBlock·rowVectors FMAs; with two load
+//     and two FMA ports, a block of one or two channels is bound by loads. DotsRows is the same
 //     with taps in place of vectors: aligned rows of dY, shifted runs of
 //     x. The row kernels peak lower than the GEMM, at rowPeak, since each
 //     tap starts a new shifted stream, which the slot count leaves out;
@@ -53,7 +53,7 @@ type fewCost struct {
 func rowFit(m int) float64 {
 	var useful, slots float64
 	for b := min(m, rowBlock); m > 0; b = min(m, rowBlock) {
-		fma, loads := float64(b*rowVectors), float64(unalignedLoad*rowVectors+b)
+		fma, loads := float64(b*rowVectors), float64(unalignedLoad*rowVectors+b+1)
 		useful, slots = useful+fma, slots+max(fma, loads)
 		m -= b
 	}
