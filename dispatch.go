@@ -133,11 +133,17 @@ func b2i(b bool) int {
 	return 0
 }
 
+// maxDim bounds k and ldc in checkTile: 2⁴⁰ floats is more than any slice
+// holds, and times a tile side of at most maxNR it stays far from overflow.
+const maxDim = 1 << 40
+
 // checkTile panics if an assembly microkernel would read or write outside
 // its operands. The driver never lets that happen; the check is the last
 // line of defence before code that has no bounds checks.
 func checkTile(a, b, c []float32, k, ldc, mr, nr int) {
-	if !fits(len(a), k, mr, mr) || !fits(len(b), k, nr, nr) || ldc < nr || !fits(len(c), mr, ldc, nr) {
+	// Tiles are at most maxNR wide and tall, so below maxDim no product
+	// overflows; written without fits, so that it inlines.
+	if uint(k)|uint(ldc) >= maxDim || k*mr > len(a) || k*nr > len(b) || ldc < nr || (mr-1)*ldc+nr > len(c) {
 		panic("simdconv: microkernel operands out of bounds")
 	}
 }
