@@ -57,7 +57,9 @@
 // products packed straight from the tensors; a stencil for depthwise
 // layers; and, for few input channels per group (an RGB stem, MNIST,
 // LeNet), rows of shifted multiply-adds over padded planes, without the
-// products' packing, where a cost model finds them cheaper.
+// products' packing, where a cost model finds them cheaper. Paths names
+// the method of each pass; go run ./internal/cmd/paths lists them for the
+// benchmark layers on this machine.
 //
 // # Guarantees
 //
