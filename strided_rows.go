@@ -39,6 +39,17 @@ func stridedRows(fn string, gather bool, dst, src []float32, rows, n, step, dstS
 		panic(fmt.Sprintf("simdconv: %s: %d rows of %d at step %d, strides %d, %d outside len(dst) = %d, len(src) = %d",
 			fn, rows, n, step, dstStride, srcStride, len(dst), len(src)))
 	}
+	// Rows that follow on from each other on both sides (a phase plane of
+	// a plane of even width, no padding) are one row: the kernel's blocks
+	// run on past a row's end instead of leaving each short row's rest to
+	// the Go loop.
+	strided, plain := srcStride, dstStride
+	if !gather {
+		strided, plain = dstStride, srcStride
+	}
+	if rows > 1 && plain == n && strided == n*step {
+		rows, n, dstStride, srcStride = 1, rows*n, 0, 0
+	}
 	vr, vn := 0, 0
 	switch step {
 	case 1:
