@@ -238,15 +238,6 @@ func (m *im2col) chanStride() int {
 	return m.H * m.W
 }
 
-// images is how many images the matrix holds side by side.
-func (m *im2col) images() int { return max(1, m.Images) }
-
-// position returns the image n, output row p and column q of column j.
-func (m *im2col) position(j int) (n, p, q int) {
-	pq := m.P * m.Q
-	return j / pq, j % pq / m.Q, j % m.Q
-}
-
 // tapPlane is where tap column s's plane starts within its channel.
 func (m *im2col) tapPlane(s int) int {
 	if m.TapPlane == nil {
@@ -257,20 +248,17 @@ func (m *im2col) tapPlane(s int) int {
 
 func (m *im2col) packB(id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 	var segs [maxNR + 1]segment
-	img, p, q := m.position(j0)
+	p, q := j0/m.Q, j0%m.Q
 	for s := 0; s < nc; s += nr {
-		// Split the sliver's columns into runs that share an output row p
-		// of an image; the split is the same for every row of the sliver.
+		// Split the sliver's columns into runs that share an output row p;
+		// the split is the same for every row of the sliver.
 		ns := 0
 		for off := 0; off < min(nr, nc-s); ns++ {
 			n := min(m.Q-q, nc-s-off, nr-off)
-			segs[ns] = segment{off: off, n: n, ih: p * m.StrideH, iw: q * m.StrideW, x: img * m.ImageStride}
+			segs[ns] = segment{off: off, n: n, ih: p * m.StrideH, iw: q * m.StrideW}
 			off += n
 			if q += n; q == m.Q {
 				p, q = p+1, 0
-				if p == m.P {
-					img, p = img+1, 0
-				}
 			}
 		}
 		sl := dst[s*kc : s*kc+kc*nr]
@@ -299,14 +287,14 @@ func (m *im2col) gatherSliver(dst []float32, nr, k0, kc int, segs []segment) {
 	c, r, s := k0/taps, k0%taps/nw, k0%nw
 	for kk := 0; kk < kc; kk++ {
 		offH, offW := m.OffH[r], m.OffW[s]
-		plane := c*cs + m.tapPlane(s)
+		plane := m.X[c*cs+m.tapPlane(s):][:m.H*m.W]
 		row := dst[kk*nr : kk*nr+nr]
 		for _, sg := range segs {
 			out := row[sg.off : sg.off+sg.n]
 			if ih := sg.ih + offH; ih < 0 || ih >= m.H {
 				clear(out)
 			} else {
-				gatherRow(out, m.X[sg.x+plane+ih*m.W:][:m.W], sg.iw+offW, m.StrideW)
+				gatherRow(out, plane[ih*m.W:(ih+1)*m.W], sg.iw+offW, m.StrideW)
 			}
 		}
 		if s++; s == nw {
@@ -348,7 +336,7 @@ func (m *im2col) packSliver(id isaID, dst []float32, k0, kc int, segs []segment,
 			off, mask := 0, uint64(0)
 			if ih >= 0 && ih < m.H {
 				lo, hi := inside(iw, sg.n, m.W)
-				off, mask = sg.x+m.tapPlane(t%nw)+ih*m.W+iw-sg.off, lanes(sg.off+lo, sg.off+hi)
+				off, mask = m.tapPlane(t%nw)+ih*m.W+iw-sg.off, lanes(sg.off+lo, sg.off+hi)
 			}
 			first, last := bits.TrailingZeros64(mask), 63-bits.LeadingZeros64(mask)
 			if int(int32(off)) != off || mask != 0 && (off+first < 0 || off+last >= room) {
@@ -381,7 +369,7 @@ func (m *im2col) packSegment(id isaID, dst []float32, ld, k0, kc int, sg segment
 		rows := (kc - kk + taps - 1) / taps
 		c := (k0 + kk) / taps
 		ih, iw := sg.ih+m.OffH[t/nw], sg.iw+m.OffW[t%nw]
-		base := sg.x + m.tapPlane(t%nw) + ih*m.W
+		base := m.tapPlane(t%nw) + ih*m.W
 		out := dst[kk*ld+sg.off:]
 		switch {
 		case ih < 0 || ih >= m.H:
@@ -404,11 +392,11 @@ func (m *im2col) packSegment(id isaID, dst []float32, ld, k0, kc int, sg segment
 // maxNR bounds the register tile's width over all ISAs.
 const maxNR = 64
 
-// segment is a run of a sliver's columns that share an output row of an
-// image: n floats at off, read from input row ih + OffH[r] and columns iw +
-// OffW[s] + u·StrideW of the image at X[x:].
+// segment is a run of a sliver's columns that share an output row: n
+// floats at off, read from input row ih + OffH[r] and columns iw + OffW[s]
+// + u·StrideW.
 type segment struct {
-	off, n, ih, iw, x int
+	off, n, ih, iw int
 }
 
 // padSliver zeroes the columns past nc of the last, partial sliver.
@@ -505,20 +493,17 @@ func (m *im2colT) packB(_ isaID, dst []float32, k0, kc, j0, nc, nr int) {
 			col := j0 + s + jj
 			c, t := col/taps, col%taps
 			offH, offW := m.OffH[t/nw], m.OffW[t%nw]
-			plane := c*cs + (*im2col)(m).tapPlane(t%nw)
-			img, p, q := (*im2col)(m).position(k0)
+			plane := m.X[c*cs+(*im2col)(m).tapPlane(t%nw):][:m.H*m.W]
+			p, q := k0/m.Q, k0%m.Q
 			for kk := 0; kk < kc; kk++ {
 				ih, iw := p*m.StrideH+offH, q*m.StrideW+offW
 				v := float32(0)
 				if ih >= 0 && ih < m.H && iw >= 0 && iw < m.W {
-					v = m.X[img*m.ImageStride+plane+ih*m.W+iw]
+					v = plane[ih*m.W+iw]
 				}
 				sl[kk*nr+jj] = v
 				if q++; q == m.Q {
 					p, q = p+1, 0
-					if p == m.P {
-						img, p = img+1, 0
-					}
 				}
 			}
 		}
@@ -529,15 +514,11 @@ func (m *im2colT) packB(_ isaID, dst []float32, k0, kc, j0, nc, nr int) {
 }
 
 // rows writes the whole column matrix, row after row, into dst
-// (C·len(OffH)·len(OffW) × Images·P·Q floats), one output row p of an image
-// at a time.
+// (C·len(OffH)·len(OffW) × P·Q floats), one output row p at a time.
 func (m *im2col) rows(dst []float32) {
 	id := current
-	ld := m.images() * m.P * m.Q
-	for img := range m.images() {
-		for p := range m.P {
-			sg := segment{off: (img*m.P + p) * m.Q, n: m.Q, ih: p * m.StrideH, x: img * m.ImageStride}
-			m.packSegment(id, dst, ld, 0, m.C*len(m.OffH)*len(m.OffW), sg)
-		}
+	for p := range m.P {
+		sg := segment{off: p * m.Q, n: m.Q, ih: p * m.StrideH}
+		m.packSegment(id, dst, m.P*m.Q, 0, m.C*len(m.OffH)*len(m.OffW), sg)
 	}
 }

@@ -77,20 +77,14 @@ type Dense struct {
 // offset of tap s's plane within its channel, W the plane width, OffW[s]
 // the tap's shift in plane columns, and StrideW is 1. ChanStride 0 means
 // H·W and TapPlane nil means 0.
-//
-// With Images > 1 the matrix holds that many images side by side, each
-// ImageStride floats of X after the one before: column n·P·Q + p·Q + q is
-// column p·Q+q of image n. A product of small planes then fills the
-// register tile and packs its other operand once for all of them.
 type Im2col struct {
-	X                   []float32
-	C, H, W             int
-	P, Q                int
-	StrideH, StrideW    int
-	OffH, OffW          []int
-	ChanStride          int
-	TapPlane            []int
-	Images, ImageStride int
+	X                []float32
+	C, H, W          int
+	P, Q             int
+	StrideH, StrideW int
+	OffH, OffW       []int
+	ChanStride       int
+	TapPlane         []int
 }
 
 // Im2colT is the transpose of an Im2col: its rows are the output positions
