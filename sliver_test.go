@@ -207,11 +207,8 @@ func TestSliverIm2col(t *testing.T) {
 func checkSliver(t *testing.T, id isaID, m *im2col, ref [][]float32, c sliverCase) {
 	t.Helper()
 	n := (c.nc + c.nr - 1) / c.nr * c.kc * c.nr
-	gd := testutil.NewGuarded(n, nil)
+	gd := testutil.NewGuarded(n, nanSlice(n))
 	dst := gd.Slice()
-	for i := range dst {
-		dst[i] = float32(math.NaN())
-	}
 	defer func() {
 		if e := recover(); e != nil {
 			t.Fatalf("%v: packB panicked: %v", c, e)
@@ -321,4 +318,53 @@ func checkSliverKernel(t *testing.T, r *rand.Rand, id isaID, nl, taps, segs int)
 	testutil.AssertClose(t, want, gd.Slice(), 0, 0, fmt.Sprintf("taps=%d segs=%d kc=%d t0=%d c0=%d", taps, segs, kc, t0, c0))
 	gd.Check(t)
 	gx.Check(t)
+}
+
+// TestIm2colRowsAndTranspose checks, on every layer of sliverConvs, the
+// column matrix written out whole (rows) and the transpose's packing
+// (im2colT.packB: rows are output positions and columns taps) against the
+// definition, inside NaN guard bands.
+func TestIm2colRowsAndTranspose(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		id := current
+		r := rand.New(rand.NewPCG(13, 14))
+		for i := range sliverConvs {
+			g := &sliverConvs[i]
+			x := testutil.Rand(r, g.c*g.h*g.w)
+			ref := g.columns(x)
+			m, gx := g.im2col(x)
+			k, n := len(ref), len(ref[0])
+
+			gd := testutil.NewGuarded(k*n, nanSlice(k*n))
+			m.rows(gd.Slice())
+			testutil.AssertClose(t, testutil.F64(slices.Concat(ref...)), gd.Slice(), 0, 0, g.name)
+			gd.Check(t)
+
+			const nr = 4
+			for _, b := range [][4]int{{0, n, 0, k}, {1, n - 2, 1, min(k-1, 5)}, {n - 1, 1, k - 1, 1}} {
+				k0, kc, j0, nc := b[0], b[1], b[2], b[3]
+				size := (nc + nr - 1) / nr * kc * nr
+				gd := testutil.NewGuarded(size, nanSlice(size))
+				(*im2colT)(&m).packB(id, gd.Slice(), k0, kc, j0, nc, nr)
+				want := make([]float64, size)
+				for jj := range nc {
+					for kk := range kc {
+						want[jj/nr*kc*nr+kk*nr+jj%nr] = float64(ref[j0+jj][k0+kk])
+					}
+				}
+				testutil.AssertClose(t, want, gd.Slice(), 0, 0, g.name, b)
+				gd.Check(t)
+			}
+			gx.Check(t)
+		}
+	})
+}
+
+// nanSlice is n NaNs: a destination whose every unwritten lane shows.
+func nanSlice(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(math.NaN())
+	}
+	return s
 }
