@@ -62,12 +62,13 @@ func (c *Conv2D) planStencil() {
 	c.stencil = st
 	c.wpad = st.wp
 	// Small planes go a block to a call: the planes of a block, padded,
-	// stay in L1 while the stencil reads them.
+	// and its output panel stay in L1 while the stencil reads and writes
+	// them and the crop reads the panel back.
 	st.block = 1
 	if s.Kg == 1 {
-		st.block = min(s.C, engine.MaxPlanes, max(1, planesTarget/(hp*st.wp)))
+		st.block = min(s.C, engine.MaxPlanes, max(1, planesTarget/((hp+s.P)*st.wp)))
 		if st.data {
-			st.block = min(st.block, max(1, planesTarget/(hd*st.wd)))
+			st.block = min(st.block, max(1, planesTarget/((hd+s.H)*st.wd)))
 		}
 	}
 	c.xpadLen = max(c.xpadLen, st.block*hp*st.wp+reachW+engine.Slack)
@@ -79,8 +80,8 @@ func (c *Conv2D) planStencil() {
 	}
 }
 
-// planesTarget is the floats of padded planes a stencil call takes at
-// most: 32 KiB, within any L1d.
+// planesTarget is the floats of padded planes and output a stencil call
+// takes at most: 32 KiB, within any L1d.
 const planesTarget = 1 << 13
 
 // forwardStencil is forwardJob.item for one image and channel x (H×W) into y.
