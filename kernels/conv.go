@@ -47,6 +47,7 @@ type Conv2D struct {
 	route  route   // backward-data route
 	phases []phase // sub-pixel phases of the full route
 	fullT  bool    // the full route at stride 1 computes dXᵀ, as forwardT
+	dataT  bool    // a 1×1 layer's backward-data computes dXᵀ
 	chunk  int     // columns per col2im panel on the GEMM route
 
 	// BackwardFilter.
@@ -226,9 +227,13 @@ func (c *Conv2D) plan() {
 // columns take 48 + 16 of 8×48 and 8×16 tiles; as rows they fill 49 of 56)
 // and the saving pays for storing the result transposed, which costs about
 // as much as 128 flops an element.
-func transposeFits(m, n, k int) bool {
+func transposeFits(m, n, k int) bool { return transposeGains(m, n, k, engine.DenseTileFit(m, n)) }
+
+// transposeGains is transposeFits for a plain product that fills fit of
+// its tiles.
+func transposeGains(m, n, k int, fit float64) bool {
 	flops := 2 * float64(m) * float64(n) * float64(k)
-	plain := flops / engine.DenseTileFit(m, n)
+	plain := flops / fit
 	transposed := flops/engine.TileFit(n, m) + 128*float64(m)*float64(n)
 	return transposed < 0.95*plain
 }

@@ -136,8 +136,9 @@ func TestPasses(t *testing.T) {
 	})
 }
 
-// TestBackwardDataRoutes runs both backward-data routes on every shape and
-// checks that they agree with each other and with the reference.
+// TestBackwardDataRoutes runs both backward-data routes on every shape, and
+// the full route (or a 1×1 layer's product) transposed, and checks that they
+// agree with each other and with the reference.
 func TestBackwardDataRoutes(t *testing.T) {
 	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
@@ -161,9 +162,15 @@ func TestBackwardDataRoutes(t *testing.T) {
 }
 
 // newConv2DRoute plans p with the backward-data route forced, and on the
-// full route the transposed product at stride 1 set to fullT.
+// full route the transposed product at stride 1 set to fullT. A 1×1 layer
+// keeps its direct route, transposed (dataT) as fullT says.
 func newConv2DRoute(p Conv2DParams, r route, fullT bool, threads int) (*Conv2D, error) {
 	c, err := NewConv2D(p, WithThreads(threads))
+	if err == nil && c.pointwise && c.dataT != fullT {
+		c.dataT = fullT
+		c.panel = max(c.panel, c.s.PQ*c.s.Cg)
+		useDirtyWorkspace(c)
+	}
 	if err != nil || c.route == routeDirect || c.route == r && c.fullT == fullT {
 		return c, err
 	}

@@ -8,8 +8,9 @@ import "fmt"
 //
 //	gemm        a product with the column matrix, packed straight from x
 //	            (forward: W · im2col(x); backward-filter: dY · im2col(x)ᵀ)
-//	gemm-t      forward's product transposed, im2col(x)ᵀ · Wᵀ, where that
-//	            fills the register tile better (small or odd planes)
+//	gemm-t      a product transposed where that fills the register tile
+//	            better (small or odd planes): forward's im2col(x)ᵀ · Wᵀ, a 1×1
+//	            layer's backward-data dYᵀ · W
 //	gemm-x      a 1×1 layer's product with x, or dY, in place: no column matrix
 //	gemm-sub    a strided 1×1 layer's product with x subsampled once
 //	gemm-col2im backward-data as Wᵀ · dY, its columns added into dX (col2im)
@@ -62,6 +63,9 @@ func (c *Conv2D) dataPath() string {
 	case routeFew:
 		return "rows"
 	case routeDirect:
+		if c.dataT {
+			return "gemm-t"
+		}
 		return c.gemmPath()
 	case routeFull:
 		if c.fullT {
