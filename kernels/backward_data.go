@@ -258,12 +258,7 @@ func (st *callState) pointwiseT(wk *worker, wide bool, wg, dyg, dxg []float32) {
 	wk.dense = engine.Dense{Data: wg, Stride: s.Cg}
 	wk.g = engine.Gemm{M: s.PQ, N: s.Cg, K: s.Kg, Alpha: 1, A: &wk.denseA, B: &wk.dense, C: panel, Ldc: s.Cg}
 	st.gemm(wk, wide)
-	for i := range s.Cg {
-		row := dxg[i*s.PQ:][:s.PQ]
-		for j := range row {
-			row[j] = panel[j*s.Cg+i]
-		}
-	}
+	storeT(dxg, panel, s.Cg, s.PQ, nil, false)
 }
 
 // scatterProduct is routeDirect for a subsampled layer: dxg is zero but at

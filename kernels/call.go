@@ -190,6 +190,12 @@ func (st *callState) productT(wk *worker, wide bool, a []float32, m, k, n int, d
 	panel := wk.panel[:n*m]
 	wk.g = engine.Gemm{M: n, N: m, K: k, Alpha: 1, A: &wk.imT, B: &wk.dense, C: panel, Ldc: m}
 	st.gemm(wk, wide)
+	storeT(dst, panel, m, n, bias, relu)
+}
+
+// storeT sets dst (m×n, row stride n) to the transpose of panel (n×m), plus
+// bias per row if it is not nil, then ReLU if asked.
+func storeT(dst, panel []float32, m, n int, bias []float32, relu bool) {
 	for i := range m {
 		b := float32(0)
 		if bias != nil {
