@@ -45,8 +45,8 @@ func (c *Conv2D) planBackwardData() {
 	if c.pointwise {
 		c.route = routeDirect
 		// Its A is the filter transposed, which the direct-A kernels read a
-		// cache line per k step for a few floats of it (Z07's backward-data
-		// ran at 0.57 of its forward's speed on AVX-512): it counts as packed.
+		// cache line per k step for a few floats of it: it counts as packed
+		// (results/2026-12-02-amd64-amd-epyc-f26-m2-zoo-14e6a27.md, Z07).
 		c.dataT = s.PQ*s.Cg <= maxCopy && transposeGains(s.Cg, s.PQ, s.Kg, engine.TileFit(s.Cg, s.PQ))
 		if c.dataT {
 			c.panel = max(c.panel, s.PQ*s.Cg)
