@@ -43,10 +43,7 @@ func (d driver) StencilPlane(p *engine.StencilPlane, dst, src, w, bias []float32
 		panic(fmt.Sprintf("simdconv: StencilPlane: %d planes of %d and %d floats outside len(pad) = %d, len(src) = %d",
 			planes, plane, in, len(pad), len(src)))
 	}
-	for c := range planes {
-		padPlane(id, p, pad[c*plane:][:plane], src[c*in:][:in])
-	}
-	clear(pad[planes*plane:])
+	padPlanes(id, p, pad, src, planes)
 	n := planeFloats("panel", panel, p.Rows, p.Wp)
 	d.StencilPlanes(panel, pad, w, p.Off, n, planes, n, plane, len(p.Off), bias)
 	rows := planes * p.Rows
@@ -82,22 +79,27 @@ func (d driver) StencilDots(p *engine.StencilPlane, dots, src, dy []float32, off
 		panic(fmt.Sprintf("simdconv: StencilDots: %d planes of %d, %d, %d and %d floats outside len(pad) = %d, len(src) = %d, len(dyPad) = %d, len(dy) = %d",
 			planes, plane, in, np, out, len(pad), len(src), len(dyPad), len(dy)))
 	}
+	padPlanes(id, p, pad, src, planes)
+	packPlanes(id, dyPad, dy, planes, np, out, p.Rows, p.Wp, 0, p.Cols, p.Wp, p.Cols)
 	for c := range planes {
-		padPlane(id, p, pad[c*plane:][:plane], src[c*in:][:in])
-		a := dyPad[c*np:][:np]
-		packRows(id, a, dy[c*out:], p.Rows, p.Wp, 0, p.Cols, p.Wp, p.Cols)
-		clear(a[n:])
+		clear(dyPad[c*np+n : (c+1)*np])
 	}
-	clear(pad[planes*plane:])
 	d.ShiftedDotsPlanes(dots, dyPad, pad, off, n, planes, len(off), np, plane)
 }
 
-// padPlane writes p's input plane src into pad at (Top, Left), zero around.
-func padPlane(id isaID, p *engine.StencilPlane, pad, src []float32) {
-	top := planeFloats("pad", pad, p.Top, p.Wp)
+// padPlanes writes planes of p's input, one after the other in src, into
+// pad at (Top, Left) of each Hp×Wp plane, zero around them and past them.
+// The caller has checked that pad and src hold the planes.
+func padPlanes(id isaID, p *engine.StencilPlane, pad, src []float32, planes int) {
+	plane, top := p.Hp*p.Wp, p.Top*p.Wp
+	packPlanes(id, pad[top:], src, planes, plane, p.H*p.W, p.H, p.Wp, p.Left, p.Left+p.W, p.Wp, p.W)
+	// The rows below one plane and above the next are one run.
+	body := p.H * p.Wp
 	clear(pad[:top])
-	packRows(id, pad[top:], src, p.H, p.Wp, p.Left, p.Left+p.W, p.Wp, p.W)
-	clear(pad[top+p.H*p.Wp:])
+	for c := range planes - 1 {
+		clear(pad[c*plane+top+body:][:plane-body])
+	}
+	clear(pad[(planes-1)*plane+top+body:])
 }
 
 // planeFloats returns rows·wp after checking that buf holds that many

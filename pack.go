@@ -56,24 +56,35 @@ func packB(b engine.BSource, id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 // source rows goes through it. It panics unless all it touches lies inside
 // dst and src, since the assembly behind it checks nothing.
 func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
-	if rows <= 0 {
+	packPlanes(id, dst, src, 1, 0, 0, rows, n, lo, hi, dstStride, srcStride)
+}
+
+// packPlanes is packRows on planes blocks of rows in turn, block c from
+// src[c*srcPlane:] into dst[c*dstPlane:]. The depthwise passes pad and
+// crop a few rows a plane: their masks are worked out once for all planes.
+func packPlanes(id isaID, dst, src []float32, planes, dstPlane, srcPlane, rows, n, lo, hi, dstStride, srcStride int) {
+	if rows <= 0 || planes <= 0 {
 		return
 	}
 	if hi <= lo {
 		// Nothing is read, but a masked load whose address is not mapped
 		// (src nil) can cost a microcode assist even with every lane
 		// masked off: point it at dst.
-		lo, hi, src, srcStride = 0, 0, dst, dstStride
+		lo, hi, src, srcStride, srcPlane = 0, 0, dst, dstStride, dstPlane
 	}
 	if lo < 0 || hi > n || !fits(len(dst), rows, dstStride, n) ||
-		hi > lo && !fits(len(src), rows, srcStride, hi-lo) {
+		!fits(len(dst), planes, dstPlane, (rows-1)*dstStride+n) ||
+		hi > lo && (!fits(len(src), rows, srcStride, hi-lo) ||
+			!fits(len(src), planes, srcPlane, (rows-1)*srcStride+hi-lo)) {
 		panic("simdconv: packRows operands out of bounds")
 	}
 	// The ISA's kernel takes rows of up to nr floats: wider rows go
 	// through it in column blocks.
 	kid := kernelSets[id].packRows
 	if kid == noKernel {
-		packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
+		for c := range planes {
+			packRowsGeneric(dst[c*dstPlane:], src[c*srcPlane:], rows, n, lo, hi, dstStride, srcStride)
+		}
 		return
 	}
 	width := kernelTable[kid].nr
@@ -82,13 +93,18 @@ func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStrid
 		w := min(width, n-j0)
 		blo := min(max(lo-j0, 0), w)
 		bhi := max(min(hi-j0, w), blo)
-		d, s, ss := dst[j0:], dst[j0:], dstStride // nothing to read: a mapped address
-		if blo < bhi {
-			s, ss = src[j0+blo-lo:], srcStride
-		} else {
-			blo, bhi = 0, 0
+		load, store, read := lanes(blo, bhi), lanes(0, w), blo < bhi
+		if !read {
+			blo = 0
 		}
-		callPackRows(kid, d, s, rows, blo, dstStride, ss, lanes(blo, bhi), lanes(0, w))
+		for c := range planes {
+			d := dst[c*dstPlane+j0:]
+			s, ss := d, dstStride // nothing to read: a mapped address
+			if read {
+				s, ss = src[c*srcPlane+j0+blo-lo:], srcStride
+			}
+			callPackRows(kid, d, s, rows, blo, dstStride, ss, load, store)
+		}
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 
 // TestPackRows checks the packing primitive of every ISA against its
 // definition for row widths up to the ISA's nr and beyond (which the
-// kernels take in column blocks), zero-padding splits and row counts 0 to 3.
-// dst is NaN everywhere outside the lanes it may write, and src is NaN
+// kernels take in column blocks), zero-padding splits, row counts 0 to 3,
+// and one block of rows or three (packPlanes). dst is NaN everywhere outside the lanes it may write, and src is NaN
 // everywhere outside the lanes it may read, so a stray read shows up as a
 // NaN in the output and a stray write as a missing NaN.
 func TestPackRows(t *testing.T) {
@@ -28,7 +28,9 @@ func TestPackRows(t *testing.T) {
 			for lo := 0; lo <= n; lo += max(1, n/5) {
 				for hi := lo; hi <= n; hi += max(1, n/4) {
 					for rows := range 4 {
-						checkPackRows(t, r, id, rows, n, lo, hi)
+						for _, planes := range []int{1, 3} {
+							checkPackPlanes(t, r, id, planes, rows, n, lo, hi)
+						}
 					}
 				}
 			}
@@ -36,37 +38,46 @@ func TestPackRows(t *testing.T) {
 	})
 }
 
-func checkPackRows(t *testing.T, r *rand.Rand, id isaID, rows, n, lo, hi int) {
+func checkPackPlanes(t *testing.T, r *rand.Rand, id isaID, planes, rows, n, lo, hi int) {
 	t.Helper()
+	// The planes lie a few floats apart, which must stay NaN.
 	dstStride, srcStride := n+3, hi-lo+5
+	dstPlane, srcPlane := rows*dstStride+2, rows*srcStride+1
 	nan := float32(math.NaN())
-	gd := testutil.NewGuarded(max(rows*dstStride, 1), nil)
+	gd := testutil.NewGuarded(max(planes*dstPlane, 1), nil)
 	dst := gd.Slice()
 	for i := range dst {
 		dst[i] = nan
 	}
-	gs := testutil.NewGuarded(max(rows*srcStride, 1), nil)
+	gs := testutil.NewGuarded(max(planes*srcPlane, 1), nil)
 	src := gs.Slice()
 	for i := range src {
 		src[i] = nan
 	}
-	for row := range rows {
-		for j := lo; j < hi; j++ {
-			src[row*srcStride+j-lo] = r.Float32()
+	for c := range planes {
+		for row := range rows {
+			for j := lo; j < hi; j++ {
+				src[c*srcPlane+row*srcStride+j-lo] = r.Float32()
+			}
 		}
 	}
-	packRows(id, dst, src, rows, n, lo, hi, dstStride, srcStride)
+	if planes == 1 {
+		packRows(id, dst, src, rows, n, lo, hi, dstStride, srcStride)
+	} else {
+		packPlanes(id, dst, src, planes, dstPlane, srcPlane, rows, n, lo, hi, dstStride, srcStride)
+	}
 	gd.Check(t)
 	gs.Check(t)
-	where := fmt.Sprintf("rows=%d n=%d lo=%d hi=%d", rows, n, lo, hi)
-	for row := range rows {
-		for j := range dstStride {
-			got := dst[row*dstStride+j]
+	for c := range planes {
+		where := fmt.Sprintf("plane %d of %d, rows=%d n=%d lo=%d hi=%d", c, planes, rows, n, lo, hi)
+		for i := range dstPlane {
+			row, j := i/dstStride, i%dstStride
+			got := dst[c*dstPlane+i]
 			switch {
-			case j >= n:
-				require.True(t, got != got, "%s: lane %d of row %d written", where, j, row)
+			case row >= rows || j >= n:
+				require.True(t, got != got, "%s: float %d past the rows written", where, i)
 			case j >= lo && j < hi:
-				require.Equal(t, src[row*srcStride+j-lo], got, "%s: lane %d of row %d", where, j, row)
+				require.Equal(t, src[c*srcPlane+row*srcStride+j-lo], got, "%s: lane %d of row %d", where, j, row)
 			default:
 				require.Zero(t, got, "%s: padding lane %d of row %d", where, j, row)
 			}
@@ -81,6 +92,9 @@ func TestPackRowsPanics(t *testing.T) {
 	require.Panics(t, func() { packRows(current, dst, src, 1, 5, 0, 6, 5, 5) }, "hi past n")
 	require.Panics(t, func() { packRows(current, dst, src, 1, 5, -1, 3, 5, 5) }, "negative lo")
 	require.NotPanics(t, func() { packRows(current, dst, nil, 2, 10, 0, 0, 10, 99) }, "all padding reads nothing")
+	require.Panics(t, func() { packPlanes(current, dst, src, 2, 11, 5, 1, 10, 0, 5, 10, 5) }, "second dst plane too short")
+	require.Panics(t, func() { packPlanes(current, dst, src, 2, 5, 16, 1, 5, 0, 5, 5, 5) }, "second src plane too short")
+	require.NotPanics(t, func() { packPlanes(current, dst, src, 2, 10, 15, 1, 10, 0, 5, 10, 5) }, "two planes that fit")
 }
 
 // BenchmarkPackRows times one sliver's worth of rows (256) at the widths the
