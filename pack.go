@@ -60,8 +60,8 @@ func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStrid
 }
 
 // packPlanes is packRows on planes blocks of rows in turn, block c from
-// src[c*srcPlane:] into dst[c*dstPlane:]. The depthwise passes pad and
-// crop a few rows a plane: their masks are worked out once for all planes.
+// src[c*srcPlane:] into dst[c*dstPlane:], in one call of the kernel: the
+// depthwise passes pad a block of planes of a few rows each.
 func packPlanes(id isaID, dst, src []float32, planes, dstPlane, srcPlane, rows, n, lo, hi, dstStride, srcStride int) {
 	if rows <= 0 || planes <= 0 {
 		return
@@ -93,18 +93,13 @@ func packPlanes(id isaID, dst, src []float32, planes, dstPlane, srcPlane, rows, 
 		w := min(width, n-j0)
 		blo := min(max(lo-j0, 0), w)
 		bhi := max(min(hi-j0, w), blo)
-		load, store, read := lanes(blo, bhi), lanes(0, w), blo < bhi
-		if !read {
-			blo = 0
+		d, s, ss, sp := dst[j0:], dst[j0:], dstStride, dstPlane // nothing to read: a mapped address
+		if blo < bhi {
+			s, ss, sp = src[j0+blo-lo:], srcStride, srcPlane
+		} else {
+			blo, bhi = 0, 0
 		}
-		for c := range planes {
-			d := dst[c*dstPlane+j0:]
-			s, ss := d, dstStride // nothing to read: a mapped address
-			if read {
-				s, ss = src[c*srcPlane+j0+blo-lo:], srcStride
-			}
-			callPackRows(kid, d, s, rows, blo, dstStride, ss, load, store)
-		}
+		callPackRows(kid, d, s, planes, rows, blo, dstStride, ss, dstPlane, sp, lanes(blo, bhi), lanes(0, w))
 	}
 }
 
