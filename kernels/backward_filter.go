@@ -88,6 +88,10 @@ func (j *filterJob) item(wk *worker, _ bool, it int) {
 		}
 		return
 	}
+	if c.filterT {
+		j.itemT(wk, g, blk)
+		return
+	}
 	beta := float32(0)
 	if c.accumulate {
 		beta = 1
@@ -127,6 +131,37 @@ func (j *filterJob) item(wk *worker, _ bool, it int) {
 		}
 		wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
 		beta = 1
+	}
+}
+
+// itemT is item for a layer planned filterT: block blk of group g's dWᵀ,
+// summed over the images in the worker's panel, then stored transposed.
+func (j *filterJob) itemT(wk *worker, g, blk int) {
+	c := j.st.c
+	s := &c.s
+	i0, i1, j0, j1 := split(s.Cg, s.Kg, j.blocks, blk)
+	panel := wk.panel[:s.Cg*s.Kg]
+	for n := range s.N {
+		xg := j.x[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW]
+		if c.subsample {
+			xg = c.subsampled(wk, xg, nil)
+		}
+		wk.denseA = engine.Dense{Data: xg, Stride: s.PQ}
+		wk.dense = engine.Dense{Data: j.dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ], Stride: s.PQ, Trans: true}
+		wk.g = engine.Gemm{M: s.Cg, N: s.Kg, K: s.PQ, Alpha: 1, A: &wk.denseA, B: &wk.dense,
+			Beta: float32(min(n, 1)), C: panel, Ldc: s.Kg}
+		wk.g.RunBlock(wk.gemm, i0, i1, j0, j1)
+	}
+	dw := j.dw[g*s.Kg*s.Cg:][:s.Kg*s.Cg]
+	for k := j0; k < j1; k++ {
+		row := dw[k*s.Cg:][:s.Cg]
+		for ci := i0; ci < i1; ci++ {
+			v := panel[ci*s.Kg+k]
+			if c.accumulate {
+				v += row[ci]
+			}
+			row[ci] = v
+		}
 	}
 }
 
@@ -303,6 +338,18 @@ func (c *Conv2D) useShifted() {
 func (c *Conv2D) planImRows() {
 	s := &c.s
 	c.imRows = !c.pointwise && !c.subsample && c.stencil == nil && c.shifted == nil && s.CRSg*s.PQ <= maxImRows
+}
+
+// planFilterT sets c.filterT for a 1×1 layer whose dW fills the register
+// tile better transposed: dWᵀ (C/G × K/G) = X · dYᵀ, with both operands
+// read in place, summed over the images in a panel and stored transposed.
+func (c *Conv2D) planFilterT() {
+	s := &c.s
+	c.filterT = (c.pointwise || c.subsample) && s.Kg*s.Cg <= maxCopy &&
+		transposeGains(s.Kg, s.Cg, s.PQ, engine.DenseTileFit(s.Kg, s.Cg))
+	if c.filterT {
+		c.panel = max(c.panel, s.Kg*s.Cg)
+	}
 }
 
 // maxImRows is the most floats of a column matrix that planImRows writes

@@ -55,6 +55,7 @@ type Conv2D struct {
 	// shiftedPhases marks the phase planes of the Shifted form that a tap reads.
 	shiftedPhases []bool
 	imRows        bool // the column matrix is written out first (planImRows)
+	filterT       bool // a 1×1 layer's backward-filter computes dWᵀ (planFilterT)
 	chunks        int  // chunks of backward-filter's reduction (planChunks, planFew), or 0
 
 	// The passes that take Winograd, or nil (winograd.go).
@@ -187,6 +188,7 @@ func newPlan(p Conv2DParams, opts []Option) (*Conv2D, error) {
 	c.planShifted()
 	c.planChunks()
 	c.planImRows()
+	c.planFilterT()
 	c.plan()
 	if err := c.planWinograd(); err != nil {
 		return nil, err

@@ -370,9 +370,9 @@ func TestForwardTransposed(t *testing.T) {
 
 // TestBackwardFilterShifted runs backward-filter with the Shifted column
 // matrix, with im2col(X)ᵀ gathered into the slivers and with it written out
-// first (imRows), on every shape but the pointwise and depthwise ones, with
-// accumulation, at one and two threads, and checks each against the
-// reference.
+// first (imRows), on every shape but the pointwise and depthwise ones, and
+// transposed (filterT) on the 1×1 ones, with accumulation, at one and two
+// threads, and checks each against the reference.
 func TestBackwardFilterShifted(t *testing.T) {
 	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
@@ -383,12 +383,20 @@ func TestBackwardFilterShifted(t *testing.T) {
 				wantW[j] += 1 // accumulated onto ones
 			}
 			rt, at := d.tolFilter()
-			for _, form := range []struct{ shifted, imRows, chunks bool }{{false, false, false}, {true, false, false}, {false, true, false}, {true, false, true}} {
+			forms := []struct{ shifted, imRows, chunks, filterT bool }{
+				{false, false, false, false}, {true, false, false, false}, {false, true, false, false}, {true, false, true, false}, {false, false, false, true}}
+			for _, form := range forms {
 				shifted, imRows := form.shifted, form.imRows
 				for _, threads := range []int{1, 2} {
 					c, err := NewConv2D(p, WithThreads(threads), WithAccumulate())
 					require.NoError(t, err)
-					c.shifted, c.chunks = nil, 0
+					c.shifted, c.chunks, c.filterT = nil, 0, form.filterT
+					if form.filterT {
+						if !c.pointwise && !c.subsample {
+							continue
+						}
+						c.panel = max(c.panel, d.s.Kg*d.s.Cg)
+					}
 					if c.few != nil {
 						c.few.filter = false
 					}
@@ -418,7 +426,7 @@ func TestBackwardFilterShifted(t *testing.T) {
 					require.NoError(t, c.BackwardFilter(dw.Slice(), db.Slice(), d.dy, d.x))
 					dw.Check(t)
 					db.Check(t)
-					testutil.AssertClose(t, wantW, dw.Slice(), rt, at, "shifted=", shifted, " imRows=", imRows, " chunks=", c.chunks, " threads=", threads, " ", name(p))
+					testutil.AssertClose(t, wantW, dw.Slice(), rt, at, "shifted=", shifted, " imRows=", imRows, " chunks=", c.chunks, " filterT=", c.filterT, " threads=", threads, " ", name(p))
 					testutil.AssertClose(t, wantB, db.Slice(), rt, at, "dbias ", name(p))
 				}
 			}

@@ -86,6 +86,8 @@ func (c *Conv2D) filterPath() string {
 		return "stencil"
 	case c.shifted != nil:
 		return "shifted"
+	case c.filterT:
+		return "gemm-t"
 	}
 	return c.gemmPath()
 }
