@@ -36,6 +36,10 @@ const (
 	famDotsRows                    // up to mr rows × per taps of dot products with x shifted
 	famGather2                     // rows of every second float, whole vectors of nr lanes
 	famScatter2                    // rows into every second float, whole vectors of nr lanes
+	famDwcIn                       // nr channel planes' rows into interleaved positions, zero-padded
+	famDwcOut                      // interleaved positions of nr channels back into planes
+	famDwcConv1                    // depthwise convolution of nr interleaved channels, column stride 1
+	famDwcConv2                    // famDwcConv1 at column stride 2
 )
 
 // kernelSpec is one row of kernelTable.
@@ -100,6 +104,8 @@ type kernelSet struct {
 	dotsRows         kernelID
 	gather2          kernelID
 	scatter2         kernelID
+	dwcIn, dwcOut    kernelID
+	dwcConv          [2]kernelID // by column stride − 1
 	peak             kernelID
 }
 
@@ -181,6 +187,7 @@ func (s *kernelSet) singles() map[family]*kernelID {
 		famWinogradIn: &s.winogradIn, famWinogradOut: &s.winogradOut, famWinogradGrad: &s.winogradGrad,
 		famStencilRows: &s.stencilRows, famDotsRows: &s.dotsRows,
 		famGather2: &s.gather2, famScatter2: &s.scatter2,
+		famDwcIn: &s.dwcIn, famDwcOut: &s.dwcOut, famDwcConv1: &s.dwcConv[0], famDwcConv2: &s.dwcConv[1],
 	}
 }
 

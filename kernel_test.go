@@ -139,6 +139,19 @@ func TestKernelSets(t *testing.T) {
 			require.Equal(t, isa, k.isa, "%s %s", isaNames[isa], r.what)
 			require.True(t, k.nr > 0 && k.nr&(k.nr-1) == 0, "%s %s: %d lanes is not a power of two", isaNames[isa], r.what, k.nr)
 		}
+		// And its own channel-interleaved depthwise kernels, all of one
+		// width: a block of channels is one vector in each.
+		for _, r := range []struct {
+			kid  kernelID
+			fam  family
+			what string
+		}{{s.dwcIn, famDwcIn, "dwcIn"}, {s.dwcOut, famDwcOut, "dwcOut"}, {s.dwcConv[0], famDwcConv1, "dwcConv1"}, {s.dwcConv[1], famDwcConv2, "dwcConv2"}} {
+			require.NotEqual(t, noKernel, r.kid, "%s has no %s kernel", isaNames[isa], r.what)
+			check(r.kid, r.fam, r.what)
+			require.Equal(t, isa, kernelTable[r.kid].isa, "%s %s", isaNames[isa], r.what)
+			require.Equal(t, kernelTable[s.dwcConv[0]].nr, kernelTable[r.kid].nr, "%s %s: lanes", isaNames[isa], r.what)
+		}
+		require.GreaterOrEqual(t, kernelTable[s.dwcIn].mr, 1, "%s dwcIn: narrowest row", isaNames[isa])
 	}
 }
 

@@ -335,6 +335,54 @@ func dotsAVX2(d []float32, a []float32, x []float32, off []int, n int)
 //go:noescape
 func addRowsAVX2(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
 
+// dwcInAVX2 sets, for r < rows, j < left+cols+right and l < 8 (AVX2),
+//
+//	dst[r*ldd+j*8+l] = src[l*lds+r*cols+j-left] for left ≤ j < left+cols, else 0:
+//
+// rows of 8 channel planes interleaved, a position a vector, zero-padded on
+// either side. A block of 8 columns is loaded masked and transposed in registers.
+//
+// The caller guarantees that every touched element of dst and src is in bounds;
+// lengths are not checked.
+//
+//go:noescape
+func dwcInAVX2(dst []float32, src []float32, rows int, cols int, lds int, ldd int, left int, right int)
+
+// dwcOutAVX2 sets dst[l*ldd+j] = src[j*8+l] for j < n and l < 8 (AVX2): 8 interleaved
+// channels back into planes, transposed in registers a block at a time.
+//
+// The caller guarantees n ≥ 8 and that every touched element of dst and src is
+// in bounds; lengths are not checked.
+//
+//go:noescape
+func dwcOutAVX2(dst []float32, src []float32, n int, ldd int)
+
+// dwcConv1AVX2 sets, for p < rows, q < cols and l < 8 (AVX2), with i = (p*cols+q)*8+l,
+//
+//	y[i] = bias[l] + Σ_{t<len(off)} w[t*8+l]·x[p*ldx+q*8+off[t]+l], then max(y[i], 0) if relu:
+//
+// a depthwise convolution of 8 interleaved channels at column stride 1, with
+// fused multiply-adds in tap order, 8 output positions a pass over the taps.
+//
+// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
+// bias is in bounds; lengths are not checked.
+//
+//go:noescape
+func dwcConv1AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+
+// dwcConv2AVX2 sets, for p < rows, q < cols and l < 8 (AVX2), with i = (p*cols+q)*8+l,
+//
+//	y[i] = bias[l] + Σ_{t<len(off)} w[t*8+l]·x[p*ldx+q*16+off[t]+l], then max(y[i], 0) if relu:
+//
+// a depthwise convolution of 8 interleaved channels at column stride 2, with
+// fused multiply-adds in tap order, 8 output positions a pass over the taps.
+//
+// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
+// bias is in bounds; lengths are not checked.
+//
+//go:noescape
+func dwcConv2AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+
 // stencilAVX512 sets, for c < planes, y[c*ldy+i] = bias[c] + Σ_{t<len(off)} w[c*ldw+t]·x[c*ldx+off[t]+i]
 // for i < n, n a multiple of 16 (AVX-512): 8 vectors at a time, then 4, then one. The
 // planes run in order, each written whole before the next.
@@ -361,6 +409,54 @@ func dotsAVX512(d []float32, a []float32, x []float32, off []int, n int)
 //
 //go:noescape
 func addRowsAVX512(dst []float32, src []float32, rows int, n int, dstStride int, srcStride int)
+
+// dwcInAVX512 sets, for r < rows, j < left+cols+right and l < 16 (AVX-512),
+//
+//	dst[r*ldd+j*16+l] = src[l*lds+r*cols+j-left] for left ≤ j < left+cols, else 0:
+//
+// rows of 16 channel planes interleaved, a position a vector, zero-padded on
+// either side. A block of 16 columns is loaded masked and transposed in registers.
+//
+// The caller guarantees that every touched element of dst and src is in bounds;
+// lengths are not checked.
+//
+//go:noescape
+func dwcInAVX512(dst []float32, src []float32, rows int, cols int, lds int, ldd int, left int, right int)
+
+// dwcOutAVX512 sets dst[l*ldd+j] = src[j*16+l] for j < n and l < 16 (AVX-512): 16 interleaved
+// channels back into planes, transposed in registers a block at a time.
+//
+// The caller guarantees n ≥ 16 and that every touched element of dst and src is
+// in bounds; lengths are not checked.
+//
+//go:noescape
+func dwcOutAVX512(dst []float32, src []float32, n int, ldd int)
+
+// dwcConv1AVX512 sets, for p < rows, q < cols and l < 16 (AVX-512), with i = (p*cols+q)*16+l,
+//
+//	y[i] = bias[l] + Σ_{t<len(off)} w[t*16+l]·x[p*ldx+q*16+off[t]+l], then max(y[i], 0) if relu:
+//
+// a depthwise convolution of 16 interleaved channels at column stride 1, with
+// fused multiply-adds in tap order, 12 output positions a pass over the taps.
+//
+// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
+// bias is in bounds; lengths are not checked.
+//
+//go:noescape
+func dwcConv1AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+
+// dwcConv2AVX512 sets, for p < rows, q < cols and l < 16 (AVX-512), with i = (p*cols+q)*16+l,
+//
+//	y[i] = bias[l] + Σ_{t<len(off)} w[t*16+l]·x[p*ldx+q*32+off[t]+l], then max(y[i], 0) if relu:
+//
+// a depthwise convolution of 16 interleaved channels at column stride 2, with
+// fused multiply-adds in tap order, 12 output positions a pass over the taps.
+//
+// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
+// bias is in bounds; lengths are not checked.
+//
+//go:noescape
+func dwcConv2AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
 
 // stencilRowsAVX2 sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i] for
 // k < rows ≤ 4 and i < n, n a multiple of 16 (AVX2), with fused multiply-adds

@@ -12567,6 +12567,464 @@ done:
 	VZEROUPPER
 	RET
 
+// func dwcInAVX2(dst []float32, src []float32, rows int, cols int, lds int, ldd int, left int, right int)
+// Requires: AVX
+TEXT ·dwcInAVX2(SB), NOSPLIT, $0-96
+	// register pressure: 8 rows + 8 columns + 1 zero vector; 12 GP
+	MOVQ   dst_base+0(FP), AX
+	MOVQ   src_base+24(FP), CX
+	MOVQ   rows+48(FP), DX
+	MOVQ   cols+56(FP), BX
+	MOVQ   lds+64(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   ldd+72(FP), DI
+	SHLQ   $0x02, DI
+	VXORPS Y0, Y0, Y0
+	TESTQ  DX, DX
+	JLE    done
+
+row:
+	MOVQ AX, R8
+	MOVQ left+80(FP), R12
+
+left:
+	TESTQ   R12, R12
+	JLE     leftDone
+	VMOVUPS Y0, (R8)
+	ADDQ    $0x00000020, R8
+	DECQ    R12
+	JMP     left
+
+leftDone:
+	XORQ R9, R9
+
+block:
+	CMPQ R9, BX
+	JGE  right
+	MOVQ BX, R10
+	SUBQ R9, R10
+	CMPQ R10, $0x00000008
+	JLE  masked
+	MOVQ $0x00000008, R10
+
+masked:
+	LEAQ       (CX)(R9*4), R11
+	MOVQ       $0x00000008, R13
+	SUBQ       R10, R13
+	LEAQ       dwcInAVX2Mask<>+0(SB), R12
+	VMOVDQU    (R12)(R13*4), Y1
+	VMASKMOVPS (R11), Y1, Y2
+	ADDQ       SI, R11
+	VMASKMOVPS (R11), Y1, Y3
+	ADDQ       SI, R11
+	VMASKMOVPS (R11), Y1, Y4
+	ADDQ       SI, R11
+	VMASKMOVPS (R11), Y1, Y5
+	ADDQ       SI, R11
+	VMASKMOVPS (R11), Y1, Y6
+	ADDQ       SI, R11
+	VMASKMOVPS (R11), Y1, Y7
+	ADDQ       SI, R11
+	VMASKMOVPS (R11), Y1, Y8
+	ADDQ       SI, R11
+	VMASKMOVPS (R11), Y1, Y1
+	VUNPCKLPS  Y3, Y2, Y9
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VUNPCKLPS  Y1, Y8, Y7
+	VUNPCKHPS  Y1, Y8, Y1
+	VSHUFPS    $0x44, Y3, Y9, Y8
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y4, Y2, Y9
+	VSHUFPS    $0xee, Y4, Y2, Y2
+	VSHUFPS    $0x44, Y7, Y5, Y4
+	VSHUFPS    $0xee, Y7, Y5, Y5
+	VSHUFPS    $0x44, Y1, Y6, Y7
+	VSHUFPS    $0xee, Y1, Y6, Y1
+	VPERM2F128 $0x20, Y4, Y8, Y6
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x20, Y5, Y3, Y8
+	VPERM2F128 $0x31, Y5, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y9, Y5
+	VPERM2F128 $0x31, Y7, Y9, Y7
+	VPERM2F128 $0x20, Y1, Y2, Y9
+	VPERM2F128 $0x31, Y1, Y2, Y1
+	VMOVUPS    Y6, (R8)
+	CMPQ       R10, $0x00000001
+	JLE        stored
+	VMOVUPS    Y8, 32(R8)
+	CMPQ       R10, $0x00000002
+	JLE        stored
+	VMOVUPS    Y5, 64(R8)
+	CMPQ       R10, $0x00000003
+	JLE        stored
+	VMOVUPS    Y9, 96(R8)
+	CMPQ       R10, $0x00000004
+	JLE        stored
+	VMOVUPS    Y4, 128(R8)
+	CMPQ       R10, $0x00000005
+	JLE        stored
+	VMOVUPS    Y3, 160(R8)
+	CMPQ       R10, $0x00000006
+	JLE        stored
+	VMOVUPS    Y7, 192(R8)
+	CMPQ       R10, $0x00000007
+	JLE        stored
+	VMOVUPS    Y1, 224(R8)
+
+stored:
+	MOVQ R10, R12
+	SHLQ $0x05, R12
+	ADDQ R12, R8
+	ADDQ R10, R9
+	JMP  block
+
+right:
+	MOVQ right+88(FP), R12
+
+rightZeros:
+	TESTQ   R12, R12
+	JLE     rightZerosDone
+	VMOVUPS Y0, (R8)
+	ADDQ    $0x00000020, R8
+	DECQ    R12
+	JMP     rightZeros
+
+rightZerosDone:
+	LEAQ (CX)(BX*4), CX
+	ADDQ DI, AX
+	DECQ DX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA dwcInAVX2Mask<>+0(SB)/4, $0xffffffff
+DATA dwcInAVX2Mask<>+4(SB)/4, $0xffffffff
+DATA dwcInAVX2Mask<>+8(SB)/4, $0xffffffff
+DATA dwcInAVX2Mask<>+12(SB)/4, $0xffffffff
+DATA dwcInAVX2Mask<>+16(SB)/4, $0xffffffff
+DATA dwcInAVX2Mask<>+20(SB)/4, $0xffffffff
+DATA dwcInAVX2Mask<>+24(SB)/4, $0xffffffff
+DATA dwcInAVX2Mask<>+28(SB)/4, $0xffffffff
+DATA dwcInAVX2Mask<>+32(SB)/4, $0x00000000
+DATA dwcInAVX2Mask<>+36(SB)/4, $0x00000000
+DATA dwcInAVX2Mask<>+40(SB)/4, $0x00000000
+DATA dwcInAVX2Mask<>+44(SB)/4, $0x00000000
+DATA dwcInAVX2Mask<>+48(SB)/4, $0x00000000
+DATA dwcInAVX2Mask<>+52(SB)/4, $0x00000000
+DATA dwcInAVX2Mask<>+56(SB)/4, $0x00000000
+DATA dwcInAVX2Mask<>+60(SB)/4, $0x00000000
+GLOBL dwcInAVX2Mask<>(SB), RODATA|NOPTR, $64
+
+// func dwcOutAVX2(dst []float32, src []float32, n int, ldd int)
+// Requires: AVX
+TEXT ·dwcOutAVX2(SB), NOSPLIT, $0-64
+	// register pressure: 8 positions + 8 channels; 7 GP
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ n+48(FP), DX
+	MOVQ ldd+56(FP), BX
+	SHLQ $0x02, BX
+	XORQ SI, SI
+
+block:
+	MOVQ DX, DI
+	SUBQ $0x00000008, DI
+	CMPQ SI, DI
+	JLE  whole
+	MOVQ DI, SI
+
+whole:
+	MOVQ       SI, DI
+	SHLQ       $0x05, DI
+	ADDQ       CX, DI
+	VMOVUPS    (DI), Y0
+	VMOVUPS    32(DI), Y1
+	VMOVUPS    64(DI), Y2
+	VMOVUPS    96(DI), Y3
+	VMOVUPS    128(DI), Y4
+	VMOVUPS    160(DI), Y5
+	VMOVUPS    192(DI), Y6
+	VMOVUPS    224(DI), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	LEAQ       (AX)(SI*4), DI
+	VMOVUPS    Y6, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Y7, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Y3, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Y8, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Y2, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Y1, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Y5, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Y0, (DI)
+	ADDQ       $0x00000008, SI
+	CMPQ       SI, DX
+	JL         block
+	VZEROUPPER
+	RET
+
+// func dwcConv1AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwcConv1AVX2(SB), NOSPLIT, $0-145
+	// register pressure: 8 accumulators + weights + bias + floor; 11 GP
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         off_base+72(FP), DX
+	MOVQ         off_len+80(FP), BX
+	MOVQ         rows+96(FP), SI
+	MOVQ         ldx+112(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         bias_base+120(FP), R8
+	VMOVUPS      (R8), Y0
+	MOVB         relu+144(FP), R8
+	VXORPS       Y1, Y1, Y1
+	TESTB        R8, R8
+	JNZ          floorSet
+	MOVL         $0xff800000, R8
+	VMOVD        R8, X1
+	VBROADCASTSS X1, Y1
+
+floorSet:
+	TESTQ SI, SI
+	JLE   done
+
+row:
+	MOVQ cols+104(FP), R8
+	MOVQ CX, R9
+
+blocks:
+	CMPQ    R8, $0x00000008
+	JL      singles
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y0, Y9
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsBlock:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Y10
+	VFMADD231PS (R11), Y10, Y2
+	VFMADD231PS 32(R11), Y10, Y3
+	VFMADD231PS 64(R11), Y10, Y4
+	VFMADD231PS 96(R11), Y10, Y5
+	VFMADD231PS 128(R11), Y10, Y6
+	VFMADD231PS 160(R11), Y10, Y7
+	VFMADD231PS 192(R11), Y10, Y8
+	VFMADD231PS 224(R11), Y10, Y9
+	ADDQ        $0x00000020, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsBlock
+	VMAXPS      Y2, Y1, Y2
+	VMOVUPS     Y2, (AX)
+	VMAXPS      Y3, Y1, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMAXPS      Y4, Y1, Y4
+	VMOVUPS     Y4, 64(AX)
+	VMAXPS      Y5, Y1, Y5
+	VMOVUPS     Y5, 96(AX)
+	VMAXPS      Y6, Y1, Y6
+	VMOVUPS     Y6, 128(AX)
+	VMAXPS      Y7, Y1, Y7
+	VMOVUPS     Y7, 160(AX)
+	VMAXPS      Y8, Y1, Y8
+	VMOVUPS     Y8, 192(AX)
+	VMAXPS      Y9, Y1, Y9
+	VMOVUPS     Y9, 224(AX)
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, R9
+	SUBQ        $0x00000008, R8
+	JMP         blocks
+
+singles:
+	TESTQ   R8, R8
+	JLE     next
+	VMOVAPS Y0, Y2
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsSingle:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Y3
+	VFMADD231PS (R11), Y3, Y2
+	ADDQ        $0x00000020, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsSingle
+	VMAXPS      Y2, Y1, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, R9
+	DECQ        R8
+	JMP         singles
+
+next:
+	ADDQ DI, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwcConv2AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+// Requires: AVX, AVX2, FMA3
+TEXT ·dwcConv2AVX2(SB), NOSPLIT, $0-145
+	// register pressure: 8 accumulators + weights + bias + floor; 11 GP
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         off_base+72(FP), DX
+	MOVQ         off_len+80(FP), BX
+	MOVQ         rows+96(FP), SI
+	MOVQ         ldx+112(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         bias_base+120(FP), R8
+	VMOVUPS      (R8), Y0
+	MOVB         relu+144(FP), R8
+	VXORPS       Y1, Y1, Y1
+	TESTB        R8, R8
+	JNZ          floorSet
+	MOVL         $0xff800000, R8
+	VMOVD        R8, X1
+	VBROADCASTSS X1, Y1
+
+floorSet:
+	TESTQ SI, SI
+	JLE   done
+
+row:
+	MOVQ cols+104(FP), R8
+	MOVQ CX, R9
+
+blocks:
+	CMPQ    R8, $0x00000008
+	JL      singles
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y0, Y9
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsBlock:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Y10
+	VFMADD231PS (R11), Y10, Y2
+	VFMADD231PS 64(R11), Y10, Y3
+	VFMADD231PS 128(R11), Y10, Y4
+	VFMADD231PS 192(R11), Y10, Y5
+	VFMADD231PS 256(R11), Y10, Y6
+	VFMADD231PS 320(R11), Y10, Y7
+	VFMADD231PS 384(R11), Y10, Y8
+	VFMADD231PS 448(R11), Y10, Y9
+	ADDQ        $0x00000020, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsBlock
+	VMAXPS      Y2, Y1, Y2
+	VMOVUPS     Y2, (AX)
+	VMAXPS      Y3, Y1, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMAXPS      Y4, Y1, Y4
+	VMOVUPS     Y4, 64(AX)
+	VMAXPS      Y5, Y1, Y5
+	VMOVUPS     Y5, 96(AX)
+	VMAXPS      Y6, Y1, Y6
+	VMOVUPS     Y6, 128(AX)
+	VMAXPS      Y7, Y1, Y7
+	VMOVUPS     Y7, 160(AX)
+	VMAXPS      Y8, Y1, Y8
+	VMOVUPS     Y8, 192(AX)
+	VMAXPS      Y9, Y1, Y9
+	VMOVUPS     Y9, 224(AX)
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000200, R9
+	SUBQ        $0x00000008, R8
+	JMP         blocks
+
+singles:
+	TESTQ   R8, R8
+	JLE     next
+	VMOVAPS Y0, Y2
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsSingle:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Y3
+	VFMADD231PS (R11), Y3, Y2
+	ADDQ        $0x00000020, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsSingle
+	VMAXPS      Y2, Y1, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000040, R9
+	DECQ        R8
+	JMP         singles
+
+next:
+	ADDQ DI, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
 // func stencilAVX512(y []float32, x []float32, w []float32, off []int, n int, planes int, ldy int, ldx int, ldw int, bias []float32)
 // Requires: AVX, AVX512F
 TEXT ·stencilAVX512(SB), NOSPLIT, $0-160
@@ -15245,6 +15703,639 @@ vector:
 	ADDQ    DI, CX
 	DECQ    DX
 	JNZ     row
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwcInAVX512(dst []float32, src []float32, rows int, cols int, lds int, ldd int, left int, right int)
+// Requires: AVX, AVX512F
+TEXT ·dwcInAVX512(SB), NOSPLIT, $0-96
+	// register pressure: 16 rows + 16 columns + 1 zero vector; 12 GP
+	MOVQ   dst_base+0(FP), AX
+	MOVQ   src_base+24(FP), CX
+	MOVQ   rows+48(FP), DX
+	MOVQ   cols+56(FP), BX
+	MOVQ   lds+64(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   ldd+72(FP), DI
+	SHLQ   $0x02, DI
+	VPXORD Z0, Z0, Z0
+	TESTQ  DX, DX
+	JLE    done
+
+row:
+	MOVQ AX, R8
+	MOVQ left+80(FP), R12
+
+left:
+	TESTQ   R12, R12
+	JLE     leftDone
+	VMOVUPS Z0, (R8)
+	ADDQ    $0x00000040, R8
+	DECQ    R12
+	JMP     left
+
+leftDone:
+	XORQ R9, R9
+
+block:
+	CMPQ R9, BX
+	JGE  right
+	MOVQ BX, R10
+	SUBQ R9, R10
+	CMPQ R10, $0x00000010
+	JLE  masked
+	MOVQ $0x00000010, R10
+
+masked:
+	LEAQ       (CX)(R9*4), R11
+	LEAQ       dwcInAVX512Mask<>+0(SB), R12
+	KMOVW      (R12)(R10*2), K1
+	VMOVUPS.Z  (R11), K1, Z1
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z2
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z3
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z4
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z5
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z6
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z7
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z8
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z9
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z10
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z11
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z12
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z13
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z14
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z15
+	ADDQ       SI, R11
+	VMOVUPS.Z  (R11), K1, Z16
+	VUNPCKLPS  Z2, Z1, Z17
+	VUNPCKHPS  Z2, Z1, Z1
+	VUNPCKLPS  Z4, Z3, Z2
+	VUNPCKHPS  Z4, Z3, Z3
+	VUNPCKLPS  Z6, Z5, Z4
+	VUNPCKHPS  Z6, Z5, Z5
+	VUNPCKLPS  Z8, Z7, Z6
+	VUNPCKHPS  Z8, Z7, Z7
+	VUNPCKLPS  Z10, Z9, Z8
+	VUNPCKHPS  Z10, Z9, Z9
+	VUNPCKLPS  Z12, Z11, Z10
+	VUNPCKHPS  Z12, Z11, Z11
+	VUNPCKLPS  Z14, Z13, Z12
+	VUNPCKHPS  Z14, Z13, Z13
+	VUNPCKLPS  Z16, Z15, Z14
+	VUNPCKHPS  Z16, Z15, Z15
+	VUNPCKLPD  Z2, Z17, Z16
+	VUNPCKHPD  Z2, Z17, Z2
+	VUNPCKLPD  Z3, Z1, Z17
+	VUNPCKHPD  Z3, Z1, Z1
+	VUNPCKLPD  Z6, Z4, Z3
+	VUNPCKHPD  Z6, Z4, Z4
+	VUNPCKLPD  Z7, Z5, Z6
+	VUNPCKHPD  Z7, Z5, Z5
+	VUNPCKLPD  Z10, Z8, Z7
+	VUNPCKHPD  Z10, Z8, Z8
+	VUNPCKLPD  Z11, Z9, Z10
+	VUNPCKHPD  Z11, Z9, Z9
+	VUNPCKLPD  Z14, Z12, Z11
+	VUNPCKHPD  Z14, Z12, Z12
+	VUNPCKLPD  Z15, Z13, Z14
+	VUNPCKHPD  Z15, Z13, Z13
+	VSHUFF32X4 $0x88, Z3, Z16, Z15
+	VSHUFF32X4 $0xdd, Z3, Z16, Z3
+	VSHUFF32X4 $0x88, Z4, Z2, Z16
+	VSHUFF32X4 $0xdd, Z4, Z2, Z2
+	VSHUFF32X4 $0x88, Z6, Z17, Z4
+	VSHUFF32X4 $0xdd, Z6, Z17, Z6
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0xdd, Z5, Z1, Z1
+	VSHUFF32X4 $0x88, Z11, Z7, Z5
+	VSHUFF32X4 $0xdd, Z11, Z7, Z7
+	VSHUFF32X4 $0x88, Z12, Z8, Z11
+	VSHUFF32X4 $0xdd, Z12, Z8, Z8
+	VSHUFF32X4 $0x88, Z14, Z10, Z12
+	VSHUFF32X4 $0xdd, Z14, Z10, Z10
+	VSHUFF32X4 $0x88, Z13, Z9, Z14
+	VSHUFF32X4 $0xdd, Z13, Z9, Z9
+	VSHUFF32X4 $0x88, Z5, Z15, Z13
+	VSHUFF32X4 $0xdd, Z5, Z15, Z5
+	VSHUFF32X4 $0x88, Z11, Z16, Z15
+	VSHUFF32X4 $0xdd, Z11, Z16, Z11
+	VSHUFF32X4 $0x88, Z12, Z4, Z16
+	VSHUFF32X4 $0xdd, Z12, Z4, Z4
+	VSHUFF32X4 $0x88, Z14, Z17, Z12
+	VSHUFF32X4 $0xdd, Z14, Z17, Z14
+	VSHUFF32X4 $0x88, Z7, Z3, Z17
+	VSHUFF32X4 $0xdd, Z7, Z3, Z3
+	VSHUFF32X4 $0x88, Z8, Z2, Z7
+	VSHUFF32X4 $0xdd, Z8, Z2, Z2
+	VSHUFF32X4 $0x88, Z10, Z6, Z8
+	VSHUFF32X4 $0xdd, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z9, Z1, Z10
+	VSHUFF32X4 $0xdd, Z9, Z1, Z1
+	VMOVUPS    Z13, (R8)
+	CMPQ       R10, $0x00000001
+	JLE        stored
+	VMOVUPS    Z15, 64(R8)
+	CMPQ       R10, $0x00000002
+	JLE        stored
+	VMOVUPS    Z16, 128(R8)
+	CMPQ       R10, $0x00000003
+	JLE        stored
+	VMOVUPS    Z12, 192(R8)
+	CMPQ       R10, $0x00000004
+	JLE        stored
+	VMOVUPS    Z17, 256(R8)
+	CMPQ       R10, $0x00000005
+	JLE        stored
+	VMOVUPS    Z7, 320(R8)
+	CMPQ       R10, $0x00000006
+	JLE        stored
+	VMOVUPS    Z8, 384(R8)
+	CMPQ       R10, $0x00000007
+	JLE        stored
+	VMOVUPS    Z10, 448(R8)
+	CMPQ       R10, $0x00000008
+	JLE        stored
+	VMOVUPS    Z5, 512(R8)
+	CMPQ       R10, $0x00000009
+	JLE        stored
+	VMOVUPS    Z11, 576(R8)
+	CMPQ       R10, $0x0000000a
+	JLE        stored
+	VMOVUPS    Z4, 640(R8)
+	CMPQ       R10, $0x0000000b
+	JLE        stored
+	VMOVUPS    Z14, 704(R8)
+	CMPQ       R10, $0x0000000c
+	JLE        stored
+	VMOVUPS    Z3, 768(R8)
+	CMPQ       R10, $0x0000000d
+	JLE        stored
+	VMOVUPS    Z2, 832(R8)
+	CMPQ       R10, $0x0000000e
+	JLE        stored
+	VMOVUPS    Z6, 896(R8)
+	CMPQ       R10, $0x0000000f
+	JLE        stored
+	VMOVUPS    Z1, 960(R8)
+
+stored:
+	MOVQ R10, R12
+	SHLQ $0x06, R12
+	ADDQ R12, R8
+	ADDQ R10, R9
+	JMP  block
+
+right:
+	MOVQ right+88(FP), R12
+
+rightZeros:
+	TESTQ   R12, R12
+	JLE     rightZerosDone
+	VMOVUPS Z0, (R8)
+	ADDQ    $0x00000040, R8
+	DECQ    R12
+	JMP     rightZeros
+
+rightZerosDone:
+	LEAQ (CX)(BX*4), CX
+	ADDQ DI, AX
+	DECQ DX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA dwcInAVX512Mask<>+0(SB)/2, $0x0000
+DATA dwcInAVX512Mask<>+2(SB)/2, $0x0001
+DATA dwcInAVX512Mask<>+4(SB)/2, $0x0003
+DATA dwcInAVX512Mask<>+6(SB)/2, $0x0007
+DATA dwcInAVX512Mask<>+8(SB)/2, $0x000f
+DATA dwcInAVX512Mask<>+10(SB)/2, $0x001f
+DATA dwcInAVX512Mask<>+12(SB)/2, $0x003f
+DATA dwcInAVX512Mask<>+14(SB)/2, $0x007f
+DATA dwcInAVX512Mask<>+16(SB)/2, $0x00ff
+DATA dwcInAVX512Mask<>+18(SB)/2, $0x01ff
+DATA dwcInAVX512Mask<>+20(SB)/2, $0x03ff
+DATA dwcInAVX512Mask<>+22(SB)/2, $0x07ff
+DATA dwcInAVX512Mask<>+24(SB)/2, $0x0fff
+DATA dwcInAVX512Mask<>+26(SB)/2, $0x1fff
+DATA dwcInAVX512Mask<>+28(SB)/2, $0x3fff
+DATA dwcInAVX512Mask<>+30(SB)/2, $0x7fff
+DATA dwcInAVX512Mask<>+32(SB)/2, $0xffff
+GLOBL dwcInAVX512Mask<>(SB), RODATA|NOPTR, $34
+
+// func dwcOutAVX512(dst []float32, src []float32, n int, ldd int)
+// Requires: AVX, AVX512F
+TEXT ·dwcOutAVX512(SB), NOSPLIT, $0-64
+	// register pressure: 16 positions + 16 channels; 7 GP
+	MOVQ dst_base+0(FP), AX
+	MOVQ src_base+24(FP), CX
+	MOVQ n+48(FP), DX
+	MOVQ ldd+56(FP), BX
+	SHLQ $0x02, BX
+	XORQ SI, SI
+
+block:
+	MOVQ DX, DI
+	SUBQ $0x00000010, DI
+	CMPQ SI, DI
+	JLE  whole
+	MOVQ DI, SI
+
+whole:
+	MOVQ       SI, DI
+	SHLQ       $0x06, DI
+	ADDQ       CX, DI
+	VMOVUPS    (DI), Z0
+	VMOVUPS    64(DI), Z1
+	VMOVUPS    128(DI), Z2
+	VMOVUPS    192(DI), Z3
+	VMOVUPS    256(DI), Z4
+	VMOVUPS    320(DI), Z5
+	VMOVUPS    384(DI), Z6
+	VMOVUPS    448(DI), Z7
+	VMOVUPS    512(DI), Z8
+	VMOVUPS    576(DI), Z9
+	VMOVUPS    640(DI), Z10
+	VMOVUPS    704(DI), Z11
+	VMOVUPS    768(DI), Z12
+	VMOVUPS    832(DI), Z13
+	VMOVUPS    896(DI), Z14
+	VMOVUPS    960(DI), Z15
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z0
+	VUNPCKLPS  Z3, Z2, Z1
+	VUNPCKHPS  Z3, Z2, Z2
+	VUNPCKLPS  Z5, Z4, Z3
+	VUNPCKHPS  Z5, Z4, Z4
+	VUNPCKLPS  Z7, Z6, Z5
+	VUNPCKHPS  Z7, Z6, Z6
+	VUNPCKLPS  Z9, Z8, Z7
+	VUNPCKHPS  Z9, Z8, Z8
+	VUNPCKLPS  Z11, Z10, Z9
+	VUNPCKHPS  Z11, Z10, Z10
+	VUNPCKLPS  Z13, Z12, Z11
+	VUNPCKHPS  Z13, Z12, Z12
+	VUNPCKLPS  Z15, Z14, Z13
+	VUNPCKHPS  Z15, Z14, Z14
+	VUNPCKLPD  Z1, Z16, Z15
+	VUNPCKHPD  Z1, Z16, Z1
+	VUNPCKLPD  Z2, Z0, Z16
+	VUNPCKHPD  Z2, Z0, Z0
+	VUNPCKLPD  Z5, Z3, Z2
+	VUNPCKHPD  Z5, Z3, Z3
+	VUNPCKLPD  Z6, Z4, Z5
+	VUNPCKHPD  Z6, Z4, Z4
+	VUNPCKLPD  Z9, Z7, Z6
+	VUNPCKHPD  Z9, Z7, Z7
+	VUNPCKLPD  Z10, Z8, Z9
+	VUNPCKHPD  Z10, Z8, Z8
+	VUNPCKLPD  Z13, Z11, Z10
+	VUNPCKHPD  Z13, Z11, Z11
+	VUNPCKLPD  Z14, Z12, Z13
+	VUNPCKHPD  Z14, Z12, Z12
+	VSHUFF32X4 $0x88, Z2, Z15, Z14
+	VSHUFF32X4 $0xdd, Z2, Z15, Z2
+	VSHUFF32X4 $0x88, Z3, Z1, Z15
+	VSHUFF32X4 $0xdd, Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z5, Z16, Z3
+	VSHUFF32X4 $0xdd, Z5, Z16, Z5
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z0
+	VSHUFF32X4 $0x88, Z10, Z6, Z4
+	VSHUFF32X4 $0xdd, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z11, Z7, Z10
+	VSHUFF32X4 $0xdd, Z11, Z7, Z7
+	VSHUFF32X4 $0x88, Z13, Z9, Z11
+	VSHUFF32X4 $0xdd, Z13, Z9, Z9
+	VSHUFF32X4 $0x88, Z12, Z8, Z13
+	VSHUFF32X4 $0xdd, Z12, Z8, Z8
+	VSHUFF32X4 $0x88, Z4, Z14, Z12
+	VSHUFF32X4 $0xdd, Z4, Z14, Z4
+	VSHUFF32X4 $0x88, Z10, Z15, Z14
+	VSHUFF32X4 $0xdd, Z10, Z15, Z10
+	VSHUFF32X4 $0x88, Z11, Z3, Z15
+	VSHUFF32X4 $0xdd, Z11, Z3, Z3
+	VSHUFF32X4 $0x88, Z13, Z16, Z11
+	VSHUFF32X4 $0xdd, Z13, Z16, Z13
+	VSHUFF32X4 $0x88, Z6, Z2, Z16
+	VSHUFF32X4 $0xdd, Z6, Z2, Z2
+	VSHUFF32X4 $0x88, Z7, Z1, Z6
+	VSHUFF32X4 $0xdd, Z7, Z1, Z1
+	VSHUFF32X4 $0x88, Z9, Z5, Z7
+	VSHUFF32X4 $0xdd, Z9, Z5, Z5
+	VSHUFF32X4 $0x88, Z8, Z0, Z9
+	VSHUFF32X4 $0xdd, Z8, Z0, Z0
+	LEAQ       (AX)(SI*4), DI
+	VMOVUPS    Z12, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z14, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z15, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z11, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z16, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z6, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z7, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z9, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z4, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z10, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z3, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z13, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z2, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z1, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z5, (DI)
+	ADDQ       BX, DI
+	VMOVUPS    Z0, (DI)
+	ADDQ       $0x00000010, SI
+	CMPQ       SI, DX
+	JL         block
+	VZEROUPPER
+	RET
+
+// func dwcConv1AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+// Requires: AVX, AVX512F
+TEXT ·dwcConv1AVX512(SB), NOSPLIT, $0-145
+	// register pressure: 12 accumulators + weights + bias + floor; 11 GP
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         off_base+72(FP), DX
+	MOVQ         off_len+80(FP), BX
+	MOVQ         rows+96(FP), SI
+	MOVQ         ldx+112(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         bias_base+120(FP), R8
+	VMOVUPS      (R8), Z0
+	MOVB         relu+144(FP), R8
+	VPXORD       Z1, Z1, Z1
+	TESTB        R8, R8
+	JNZ          floorSet
+	MOVL         $0xff800000, R8
+	VMOVD        R8, X1
+	VBROADCASTSS X1, Z1
+
+floorSet:
+	TESTQ SI, SI
+	JLE   done
+
+row:
+	MOVQ cols+104(FP), R8
+	MOVQ CX, R9
+
+blocks:
+	CMPQ    R8, $0x0000000c
+	JL      singles
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z0, Z11
+	VMOVAPS Z0, Z12
+	VMOVAPS Z0, Z13
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsBlock:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Z14
+	VFMADD231PS (R11), Z14, Z2
+	VFMADD231PS 64(R11), Z14, Z3
+	VFMADD231PS 128(R11), Z14, Z4
+	VFMADD231PS 192(R11), Z14, Z5
+	VFMADD231PS 256(R11), Z14, Z6
+	VFMADD231PS 320(R11), Z14, Z7
+	VFMADD231PS 384(R11), Z14, Z8
+	VFMADD231PS 448(R11), Z14, Z9
+	VFMADD231PS 512(R11), Z14, Z10
+	VFMADD231PS 576(R11), Z14, Z11
+	VFMADD231PS 640(R11), Z14, Z12
+	VFMADD231PS 704(R11), Z14, Z13
+	ADDQ        $0x00000040, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsBlock
+	VMAXPS      Z2, Z1, Z2
+	VMOVUPS     Z2, (AX)
+	VMAXPS      Z3, Z1, Z3
+	VMOVUPS     Z3, 64(AX)
+	VMAXPS      Z4, Z1, Z4
+	VMOVUPS     Z4, 128(AX)
+	VMAXPS      Z5, Z1, Z5
+	VMOVUPS     Z5, 192(AX)
+	VMAXPS      Z6, Z1, Z6
+	VMOVUPS     Z6, 256(AX)
+	VMAXPS      Z7, Z1, Z7
+	VMOVUPS     Z7, 320(AX)
+	VMAXPS      Z8, Z1, Z8
+	VMOVUPS     Z8, 384(AX)
+	VMAXPS      Z9, Z1, Z9
+	VMOVUPS     Z9, 448(AX)
+	VMAXPS      Z10, Z1, Z10
+	VMOVUPS     Z10, 512(AX)
+	VMAXPS      Z11, Z1, Z11
+	VMOVUPS     Z11, 576(AX)
+	VMAXPS      Z12, Z1, Z12
+	VMOVUPS     Z12, 640(AX)
+	VMAXPS      Z13, Z1, Z13
+	VMOVUPS     Z13, 704(AX)
+	ADDQ        $0x00000300, AX
+	ADDQ        $0x00000300, R9
+	SUBQ        $0x0000000c, R8
+	JMP         blocks
+
+singles:
+	TESTQ   R8, R8
+	JLE     next
+	VMOVAPS Z0, Z2
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsSingle:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Z3
+	VFMADD231PS (R11), Z3, Z2
+	ADDQ        $0x00000040, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsSingle
+	VMAXPS      Z2, Z1, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, R9
+	DECQ        R8
+	JMP         singles
+
+next:
+	ADDQ DI, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwcConv2AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+// Requires: AVX, AVX512F
+TEXT ·dwcConv2AVX512(SB), NOSPLIT, $0-145
+	// register pressure: 12 accumulators + weights + bias + floor; 11 GP
+	MOVQ         y_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         off_base+72(FP), DX
+	MOVQ         off_len+80(FP), BX
+	MOVQ         rows+96(FP), SI
+	MOVQ         ldx+112(FP), DI
+	SHLQ         $0x02, DI
+	MOVQ         bias_base+120(FP), R8
+	VMOVUPS      (R8), Z0
+	MOVB         relu+144(FP), R8
+	VPXORD       Z1, Z1, Z1
+	TESTB        R8, R8
+	JNZ          floorSet
+	MOVL         $0xff800000, R8
+	VMOVD        R8, X1
+	VBROADCASTSS X1, Z1
+
+floorSet:
+	TESTQ SI, SI
+	JLE   done
+
+row:
+	MOVQ cols+104(FP), R8
+	MOVQ CX, R9
+
+blocks:
+	CMPQ    R8, $0x0000000c
+	JL      singles
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z0, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z0, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z0, Z11
+	VMOVAPS Z0, Z12
+	VMOVAPS Z0, Z13
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsBlock:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Z14
+	VFMADD231PS (R11), Z14, Z2
+	VFMADD231PS 128(R11), Z14, Z3
+	VFMADD231PS 256(R11), Z14, Z4
+	VFMADD231PS 384(R11), Z14, Z5
+	VFMADD231PS 512(R11), Z14, Z6
+	VFMADD231PS 640(R11), Z14, Z7
+	VFMADD231PS 768(R11), Z14, Z8
+	VFMADD231PS 896(R11), Z14, Z9
+	VFMADD231PS 1024(R11), Z14, Z10
+	VFMADD231PS 1152(R11), Z14, Z11
+	VFMADD231PS 1280(R11), Z14, Z12
+	VFMADD231PS 1408(R11), Z14, Z13
+	ADDQ        $0x00000040, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsBlock
+	VMAXPS      Z2, Z1, Z2
+	VMOVUPS     Z2, (AX)
+	VMAXPS      Z3, Z1, Z3
+	VMOVUPS     Z3, 64(AX)
+	VMAXPS      Z4, Z1, Z4
+	VMOVUPS     Z4, 128(AX)
+	VMAXPS      Z5, Z1, Z5
+	VMOVUPS     Z5, 192(AX)
+	VMAXPS      Z6, Z1, Z6
+	VMOVUPS     Z6, 256(AX)
+	VMAXPS      Z7, Z1, Z7
+	VMOVUPS     Z7, 320(AX)
+	VMAXPS      Z8, Z1, Z8
+	VMOVUPS     Z8, 384(AX)
+	VMAXPS      Z9, Z1, Z9
+	VMOVUPS     Z9, 448(AX)
+	VMAXPS      Z10, Z1, Z10
+	VMOVUPS     Z10, 512(AX)
+	VMAXPS      Z11, Z1, Z11
+	VMOVUPS     Z11, 576(AX)
+	VMAXPS      Z12, Z1, Z12
+	VMOVUPS     Z12, 640(AX)
+	VMAXPS      Z13, Z1, Z13
+	VMOVUPS     Z13, 704(AX)
+	ADDQ        $0x00000300, AX
+	ADDQ        $0x00000600, R9
+	SUBQ        $0x0000000c, R8
+	JMP         blocks
+
+singles:
+	TESTQ   R8, R8
+	JLE     next
+	VMOVAPS Z0, Z2
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsSingle:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Z3
+	VFMADD231PS (R11), Z3, Z2
+	ADDQ        $0x00000040, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsSingle
+	VMAXPS      Z2, Z1, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000080, R9
+	DECQ        R8
+	JMP         singles
+
+next:
+	ADDQ DI, CX
+	DECQ SI
+	JNZ  row
 
 done:
 	VZEROUPPER

@@ -121,6 +121,56 @@ func stencilRowsNEON(y []float32, ldy int, x, w []float32, ldw int, off []int, n
 //go:noescape
 func dotsRowsNEON(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int)
 
+// dwcInNEON sets, for r < rows, j < left+cols+right and l < 4,
+//
+//	dst[r*ldd+j*4+l] = src[l*lds+r*cols+j-left] for left ≤ j < left+cols, else 0:
+//
+// rows of 4 channel planes interleaved, a position a vector, zero-padded on
+// either side; ST4 interleaves a block of 4 positions, the last block
+// overlapping the one before.
+//
+// The caller guarantees cols ≥ 4 and that every touched element of dst and src
+// is in bounds; lengths are not checked.
+//
+//go:noescape
+func dwcInNEON(dst, src []float32, rows, cols, lds, ldd, left, right int)
+
+// dwcOutNEON sets dst[l*ldd+j] = src[j*4+l] for j < n and l < 4: 4
+// interleaved channels back into planes, LD4 taking a block of 4 positions
+// apart, the last block overlapping the one before.
+//
+// The caller guarantees n ≥ 4 and that every touched element of dst and src is
+// in bounds; lengths are not checked.
+//
+//go:noescape
+func dwcOutNEON(dst, src []float32, n, ldd int)
+
+// dwcConv1NEON sets, for p < rows, q < cols and l < 4, with i = (p*cols+q)*4+l,
+//
+//	y[i] = bias[l] + Σ_{t<len(off)} w[t*4+l]·x[p*ldx+q*4+off[t]+l], then max(y[i], 0) if relu:
+//
+// a depthwise convolution of 4 interleaved channels at column stride 1, with
+// fused multiply-adds in tap order, 8 output positions a pass over the taps.
+//
+// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w
+// and bias is in bounds; lengths are not checked.
+//
+//go:noescape
+func dwcConv1NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool)
+
+// dwcConv2NEON sets, for p < rows, q < cols and l < 4, with i = (p*cols+q)*4+l,
+//
+//	y[i] = bias[l] + Σ_{t<len(off)} w[t*4+l]·x[p*ldx+q*8+off[t]+l], then max(y[i], 0) if relu:
+//
+// a depthwise convolution of 4 interleaved channels at column stride 2, with
+// fused multiply-adds in tap order, 8 output positions a pass over the taps.
+//
+// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w
+// and bias is in bounds; lengths are not checked.
+//
+//go:noescape
+func dwcConv2NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool)
+
 // winogradInNEON sets dst[p*dstStride+t] = (Bᵀ d B)[p/6][p%6] for t < n and
 // the 6x6 tiles d[i][j] = src[i*ld+4*t+j], 4 tiles at a time (NEON).
 // n is a multiple of 4; the caller guarantees len(src) >= 5*ld+4*n+4

@@ -4711,6 +4711,294 @@ dotsRowsNEON_loop3x8:
 	VST1.P	[V0.S4], 16(R17)
 	RET	
 
+// func dwcInNEON(dst, src []float32, rows, cols, lds, ldd, left, right int)
+//
+// Register use: V0-V3 a block's channel rows, V4 zero; R0 dst, R1 src, R2 rows,
+// R3 cols, R4 lds·4, R5 ldd·4, R6-R12 the row's pointers and counts.
+TEXT ·dwcInNEON(SB), NOSPLIT, $0-96
+	MOVD	dst_base+0(FP), R0
+	MOVD	src_base+24(FP), R1
+	MOVD	rows+48(FP), R2
+	MOVD	cols+56(FP), R3
+	MOVD	lds+64(FP), R4
+	MOVD	ldd+72(FP), R5
+	LSL	$2, R4, R4
+	LSL	$2, R5, R5
+	VEOR	V4.B16, V4.B16, V4.B16
+	CMP	$0, R2
+	BLE	dwcInNEON_done
+dwcInNEON_row:
+	MOVD	R0, R6
+	MOVD	left+80(FP), R9
+dwcInNEON_left:
+	CBZ	R9, dwcInNEON_leftDone
+	VST1.P	[V4.S4], 16(R6)
+	SUB	$1, R9, R9
+	B	dwcInNEON_left
+dwcInNEON_leftDone:
+	MOVD	ZR, R7
+dwcInNEON_block:
+	CMP	R3, R7
+	BGE	dwcInNEON_right
+	SUB	$4, R3, R10
+	CMP	R10, R7
+	CSEL	LT, R7, R10, R10
+	ADD	R10<<2, R1, R8
+	VLD1	(R8), [V0.S4]
+	ADD	R4, R8, R8
+	VLD1	(R8), [V1.S4]
+	ADD	R4, R8, R8
+	VLD1	(R8), [V2.S4]
+	ADD	R4, R8, R8
+	VLD1	(R8), [V3.S4]
+	ADD	R10<<4, R6, R11
+	VST4	[V0.S4, V1.S4, V2.S4, V3.S4], (R11)
+	ADD	$4, R7, R7
+	B	dwcInNEON_block
+dwcInNEON_right:
+	ADD	R3<<4, R6, R6
+	MOVD	right+88(FP), R9
+dwcInNEON_rightZeros:
+	CBZ	R9, dwcInNEON_rightZerosDone
+	VST1.P	[V4.S4], 16(R6)
+	SUB	$1, R9, R9
+	B	dwcInNEON_rightZeros
+dwcInNEON_rightZerosDone:
+	ADD	R3<<2, R1, R1
+	ADD	R5, R0, R0
+	SUBS	$1, R2, R2
+	BNE	dwcInNEON_row
+dwcInNEON_done:
+	RET	
+
+// func dwcOutNEON(dst, src []float32, n, ldd int)
+//
+// Register use: V0-V3 a block's channels; R0 dst, R1 src, R2 n, R3 ldd·4,
+// R4-R7 the block's position, pointer and the last block's start.
+TEXT ·dwcOutNEON(SB), NOSPLIT, $0-64
+	MOVD	dst_base+0(FP), R0
+	MOVD	src_base+24(FP), R1
+	MOVD	n+48(FP), R2
+	MOVD	ldd+56(FP), R3
+	LSL	$2, R3, R3
+	SUB	$4, R2, R7
+	MOVD	ZR, R4
+dwcOutNEON_block:
+	CMP	R7, R4
+	CSEL	LT, R4, R7, R5
+	ADD	R5<<4, R1, R6
+	VLD4	(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	ADD	R5<<2, R0, R6
+	VST1	[V0.S4], (R6)
+	ADD	R3, R6, R6
+	VST1	[V1.S4], (R6)
+	ADD	R3, R6, R6
+	VST1	[V2.S4], (R6)
+	ADD	R3, R6, R6
+	VST1	[V3.S4], (R6)
+	ADD	$4, R4, R4
+	CMP	R2, R4
+	BLT	dwcOutNEON_block
+	RET	
+
+// func dwcConv1NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool)
+//
+// Register use: V16-V23 accumulators, V4-V11 x, V2 the tap's weights, V1 bias,
+// V3 the floor (0 with ReLU, else −∞); R0 y, R1 x's row, R2 off, R3 taps,
+// R4 rows, R5 ldx·4, R6-R12 loop, R13 a position's bytes in x.
+TEXT ·dwcConv1NEON(SB), NOSPLIT, $0-145
+	MOVD	y_base+0(FP), R0
+	MOVD	x_base+24(FP), R1
+	MOVD	off_base+72(FP), R2
+	MOVD	off_len+80(FP), R3
+	MOVD	rows+96(FP), R4
+	MOVD	ldx+112(FP), R5
+	LSL	$2, R5, R5
+	MOVD	bias_base+120(FP), R12
+	VLD1	(R12), [V1.S4]
+	VEOR	V3.B16, V3.B16, V3.B16
+	MOVBU	relu+144(FP), R12
+	CBNZ	R12, dwcConv1NEON_floorSet
+	MOVW	$0xFF800000, R12
+	VDUP	R12, V3.S4
+dwcConv1NEON_floorSet:
+	MOVD	$16, R13
+	CMP	$0, R4
+	BLE	dwcConv1NEON_done
+dwcConv1NEON_row:
+	MOVD	cols+104(FP), R6
+	MOVD	R1, R7
+dwcConv1NEON_blocks:
+	CMP	$8, R6
+	BLT	dwcConv1NEON_singles
+	VMOV	V1.B16, V16.B16
+	VMOV	V1.B16, V17.B16
+	VMOV	V1.B16, V18.B16
+	VMOV	V1.B16, V19.B16
+	VMOV	V1.B16, V20.B16
+	VMOV	V1.B16, V21.B16
+	VMOV	V1.B16, V22.B16
+	VMOV	V1.B16, V23.B16
+	MOVD	R3, R8
+	MOVD	R2, R9
+	MOVD	w_base+48(FP), R11
+dwcConv1NEON_tapsBlock:
+	MOVD.P	8(R9), R10
+	ADD	R10<<2, R7, R10
+	VLD1.P	16(R11), [V2.S4]
+	VLD1.P	64(R10), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1	(R10), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VFMLA	V2.S4, V4.S4, V16.S4
+	VFMLA	V2.S4, V5.S4, V17.S4
+	VFMLA	V2.S4, V6.S4, V18.S4
+	VFMLA	V2.S4, V7.S4, V19.S4
+	VFMLA	V2.S4, V8.S4, V20.S4
+	VFMLA	V2.S4, V9.S4, V21.S4
+	VFMLA	V2.S4, V10.S4, V22.S4
+	VFMLA	V2.S4, V11.S4, V23.S4
+	SUBS	$1, R8, R8
+	BNE	dwcConv1NEON_tapsBlock
+	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
+	WORD	$0x4e23f631	// fmax v17.4s, v17.4s, v3.4s
+	WORD	$0x4e23f652	// fmax v18.4s, v18.4s, v3.4s
+	WORD	$0x4e23f673	// fmax v19.4s, v19.4s, v3.4s
+	WORD	$0x4e23f694	// fmax v20.4s, v20.4s, v3.4s
+	WORD	$0x4e23f6b5	// fmax v21.4s, v21.4s, v3.4s
+	WORD	$0x4e23f6d6	// fmax v22.4s, v22.4s, v3.4s
+	WORD	$0x4e23f6f7	// fmax v23.4s, v23.4s, v3.4s
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R0)
+	ADD	$128, R7, R7
+	SUB	$8, R6, R6
+	B	dwcConv1NEON_blocks
+dwcConv1NEON_singles:
+	CBZ	R6, dwcConv1NEON_next
+	VMOV	V1.B16, V16.B16
+	MOVD	R3, R8
+	MOVD	R2, R9
+	MOVD	w_base+48(FP), R11
+dwcConv1NEON_tapsSingle:
+	MOVD.P	8(R9), R10
+	ADD	R10<<2, R7, R10
+	VLD1.P	16(R11), [V2.S4]
+	VLD1	(R10), [V4.S4]
+	VFMLA	V2.S4, V4.S4, V16.S4
+	SUBS	$1, R8, R8
+	BNE	dwcConv1NEON_tapsSingle
+	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
+	VST1.P	[V16.S4], 16(R0)
+	ADD	$16, R7, R7
+	SUB	$1, R6, R6
+	B	dwcConv1NEON_singles
+dwcConv1NEON_next:
+	ADD	R5, R1, R1
+	SUBS	$1, R4, R4
+	BNE	dwcConv1NEON_row
+dwcConv1NEON_done:
+	RET	
+
+// func dwcConv2NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool)
+//
+// Register use: V16-V23 accumulators, V4-V11 x, V2 the tap's weights, V1 bias,
+// V3 the floor (0 with ReLU, else −∞); R0 y, R1 x's row, R2 off, R3 taps,
+// R4 rows, R5 ldx·4, R6-R12 loop, R13 a position's bytes in x.
+TEXT ·dwcConv2NEON(SB), NOSPLIT, $0-145
+	MOVD	y_base+0(FP), R0
+	MOVD	x_base+24(FP), R1
+	MOVD	off_base+72(FP), R2
+	MOVD	off_len+80(FP), R3
+	MOVD	rows+96(FP), R4
+	MOVD	ldx+112(FP), R5
+	LSL	$2, R5, R5
+	MOVD	bias_base+120(FP), R12
+	VLD1	(R12), [V1.S4]
+	VEOR	V3.B16, V3.B16, V3.B16
+	MOVBU	relu+144(FP), R12
+	CBNZ	R12, dwcConv2NEON_floorSet
+	MOVW	$0xFF800000, R12
+	VDUP	R12, V3.S4
+dwcConv2NEON_floorSet:
+	MOVD	$32, R13
+	CMP	$0, R4
+	BLE	dwcConv2NEON_done
+dwcConv2NEON_row:
+	MOVD	cols+104(FP), R6
+	MOVD	R1, R7
+dwcConv2NEON_blocks:
+	CMP	$8, R6
+	BLT	dwcConv2NEON_singles
+	VMOV	V1.B16, V16.B16
+	VMOV	V1.B16, V17.B16
+	VMOV	V1.B16, V18.B16
+	VMOV	V1.B16, V19.B16
+	VMOV	V1.B16, V20.B16
+	VMOV	V1.B16, V21.B16
+	VMOV	V1.B16, V22.B16
+	VMOV	V1.B16, V23.B16
+	MOVD	R3, R8
+	MOVD	R2, R9
+	MOVD	w_base+48(FP), R11
+dwcConv2NEON_tapsBlock:
+	MOVD.P	8(R9), R10
+	ADD	R10<<2, R7, R10
+	VLD1.P	16(R11), [V2.S4]
+	VLD1.P	(R10)(R13), [V4.S4]
+	VLD1.P	(R10)(R13), [V5.S4]
+	VLD1.P	(R10)(R13), [V6.S4]
+	VLD1.P	(R10)(R13), [V7.S4]
+	VLD1.P	(R10)(R13), [V8.S4]
+	VLD1.P	(R10)(R13), [V9.S4]
+	VLD1.P	(R10)(R13), [V10.S4]
+	VLD1.P	(R10)(R13), [V11.S4]
+	VFMLA	V2.S4, V4.S4, V16.S4
+	VFMLA	V2.S4, V5.S4, V17.S4
+	VFMLA	V2.S4, V6.S4, V18.S4
+	VFMLA	V2.S4, V7.S4, V19.S4
+	VFMLA	V2.S4, V8.S4, V20.S4
+	VFMLA	V2.S4, V9.S4, V21.S4
+	VFMLA	V2.S4, V10.S4, V22.S4
+	VFMLA	V2.S4, V11.S4, V23.S4
+	SUBS	$1, R8, R8
+	BNE	dwcConv2NEON_tapsBlock
+	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
+	WORD	$0x4e23f631	// fmax v17.4s, v17.4s, v3.4s
+	WORD	$0x4e23f652	// fmax v18.4s, v18.4s, v3.4s
+	WORD	$0x4e23f673	// fmax v19.4s, v19.4s, v3.4s
+	WORD	$0x4e23f694	// fmax v20.4s, v20.4s, v3.4s
+	WORD	$0x4e23f6b5	// fmax v21.4s, v21.4s, v3.4s
+	WORD	$0x4e23f6d6	// fmax v22.4s, v22.4s, v3.4s
+	WORD	$0x4e23f6f7	// fmax v23.4s, v23.4s, v3.4s
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R0)
+	ADD	$256, R7, R7
+	SUB	$8, R6, R6
+	B	dwcConv2NEON_blocks
+dwcConv2NEON_singles:
+	CBZ	R6, dwcConv2NEON_next
+	VMOV	V1.B16, V16.B16
+	MOVD	R3, R8
+	MOVD	R2, R9
+	MOVD	w_base+48(FP), R11
+dwcConv2NEON_tapsSingle:
+	MOVD.P	8(R9), R10
+	ADD	R10<<2, R7, R10
+	VLD1.P	16(R11), [V2.S4]
+	VLD1	(R10), [V4.S4]
+	VFMLA	V2.S4, V4.S4, V16.S4
+	SUBS	$1, R8, R8
+	BNE	dwcConv2NEON_tapsSingle
+	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
+	VST1.P	[V16.S4], 16(R0)
+	ADD	$32, R7, R7
+	SUB	$1, R6, R6
+	B	dwcConv2NEON_singles
+dwcConv2NEON_next:
+	ADD	R5, R1, R1
+	SUBS	$1, R4, R4
+	BNE	dwcConv2NEON_row
+dwcConv2NEON_done:
+	RET	
+
 // func winogradInNEON(dst []float32, dstStride int, src []float32, ld, n int)
 //
 // Register use: V0-V17 row i's points ν (or ν−3) in V(3i+ν); V18-V25

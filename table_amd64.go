@@ -43,9 +43,17 @@ const (
 	kStencilAVX2
 	kDotsAVX2
 	kAddRowsAVX2
+	kDwcInAVX2
+	kDwcOutAVX2
+	kDwcConv1AVX2
+	kDwcConv2AVX2
 	kStencilAVX512
 	kDotsAVX512
 	kAddRowsAVX512
+	kDwcInAVX512
+	kDwcOutAVX512
+	kDwcConv1AVX512
+	kDwcConv2AVX512
 	kStencilRowsAVX2
 	kDotsRowsAVX2
 	kStencilRowsAVX512
@@ -103,9 +111,17 @@ var kernelTable = [...]kernelSpec{
 	kStencilAVX2:              {name: "stencilAVX2", isa: isaAVX2, family: famStencil, mr: 0, nr: 8, needs: featAVX2 | featFMA},
 	kDotsAVX2:                 {name: "dotsAVX2", isa: isaAVX2, family: famDots, mr: 0, nr: 8, per: 14, needs: featAVX2 | featFMA},
 	kAddRowsAVX2:              {name: "addRowsAVX2", isa: isaAVX2, family: famAddRows, mr: 0, nr: 8, needs: featAVX2 | featFMA},
+	kDwcInAVX2:                {name: "dwcInAVX2", isa: isaAVX2, family: famDwcIn, mr: 1, nr: 8, needs: featAVX2 | featFMA},
+	kDwcOutAVX2:               {name: "dwcOutAVX2", isa: isaAVX2, family: famDwcOut, mr: 0, nr: 8, needs: featAVX2 | featFMA},
+	kDwcConv1AVX2:             {name: "dwcConv1AVX2", isa: isaAVX2, family: famDwcConv1, mr: 8, nr: 8, needs: featAVX2 | featFMA},
+	kDwcConv2AVX2:             {name: "dwcConv2AVX2", isa: isaAVX2, family: famDwcConv2, mr: 8, nr: 8, needs: featAVX2 | featFMA},
 	kStencilAVX512:            {name: "stencilAVX512", isa: isaAVX512, family: famStencil, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
 	kDotsAVX512:               {name: "dotsAVX512", isa: isaAVX512, family: famDots, mr: 0, nr: 16, per: 30, needs: featAVX512F | featAVX512VL},
 	kAddRowsAVX512:            {name: "addRowsAVX512", isa: isaAVX512, family: famAddRows, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
+	kDwcInAVX512:              {name: "dwcInAVX512", isa: isaAVX512, family: famDwcIn, mr: 1, nr: 16, needs: featAVX512F | featAVX512VL},
+	kDwcOutAVX512:             {name: "dwcOutAVX512", isa: isaAVX512, family: famDwcOut, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
+	kDwcConv1AVX512:           {name: "dwcConv1AVX512", isa: isaAVX512, family: famDwcConv1, mr: 12, nr: 16, needs: featAVX512F | featAVX512VL},
+	kDwcConv2AVX512:           {name: "dwcConv2AVX512", isa: isaAVX512, family: famDwcConv2, mr: 12, nr: 16, needs: featAVX512F | featAVX512VL},
 	kStencilRowsAVX2:          {name: "stencilRowsAVX2", isa: isaAVX2, family: famStencilRows, mr: 4, nr: 8, needs: featAVX2 | featFMA},
 	kDotsRowsAVX2:             {name: "dotsRowsAVX2", isa: isaAVX2, family: famDotsRows, mr: 2, nr: 8, per: 6, needs: featAVX2 | featFMA},
 	kStencilRowsAVX512:        {name: "stencilRowsAVX512", isa: isaAVX512, family: famStencilRows, mr: 8, nr: 16, needs: featAVX512F | featAVX512VL},
@@ -369,6 +385,46 @@ func callStrided2(id kernelID, dst, src []float32, rows, n, dstStride, srcStride
 		gather2AVX512(dst, src, rows, n, dstStride, srcStride)
 	case kScatter2AVX512:
 		scatter2AVX512(dst, src, rows, n, dstStride, srcStride)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callDwcIn calls kernel id, one of signature func(dst, src []float32, rows, cols, lds, ldd, left, right int).
+func callDwcIn(id kernelID, dst, src []float32, rows, cols, lds, ldd, left, right int) {
+	switch id {
+	case kDwcInAVX2:
+		dwcInAVX2(dst, src, rows, cols, lds, ldd, left, right)
+	case kDwcInAVX512:
+		dwcInAVX512(dst, src, rows, cols, lds, ldd, left, right)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callDwcOut calls kernel id, one of signature func(dst, src []float32, n, ldd int).
+func callDwcOut(id kernelID, dst, src []float32, n, ldd int) {
+	switch id {
+	case kDwcOutAVX2:
+		dwcOutAVX2(dst, src, n, ldd)
+	case kDwcOutAVX512:
+		dwcOutAVX512(dst, src, n, ldd)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callDwcConv calls kernel id, one of signature func(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool).
+func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool) {
+	switch id {
+	case kDwcConv1AVX2:
+		dwcConv1AVX2(y, x, w, off, rows, cols, ldx, bias, relu)
+	case kDwcConv2AVX2:
+		dwcConv2AVX2(y, x, w, off, rows, cols, ldx, bias, relu)
+	case kDwcConv1AVX512:
+		dwcConv1AVX512(y, x, w, off, rows, cols, ldx, bias, relu)
+	case kDwcConv2AVX512:
+		dwcConv2AVX512(y, x, w, off, rows, cols, ldx, bias, relu)
 	default:
 		panic(notCallable(id))
 	}

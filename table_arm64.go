@@ -15,6 +15,10 @@ const (
 	kScatter2NEON
 	kStencilRowsNEON
 	kDotsRowsNEON
+	kDwcInNEON
+	kDwcOutNEON
+	kDwcConv1NEON
+	kDwcConv2NEON
 	kWinogradInNEON
 	kWinogradOutNEON
 	kWinogradGradNEON
@@ -33,6 +37,10 @@ var kernelTable = [...]kernelSpec{
 	kScatter2NEON:     {name: "scatter2NEON", isa: isaNEON, family: famScatter2, mr: 0, nr: 4},
 	kStencilRowsNEON:  {name: "stencilRowsNEON", isa: isaNEON, family: famStencilRows, mr: 8, nr: 4},
 	kDotsRowsNEON:     {name: "dotsRowsNEON", isa: isaNEON, family: famDotsRows, mr: 3, nr: 4, per: 8},
+	kDwcInNEON:        {name: "dwcInNEON", isa: isaNEON, family: famDwcIn, mr: 4, nr: 4},
+	kDwcOutNEON:       {name: "dwcOutNEON", isa: isaNEON, family: famDwcOut, mr: 0, nr: 4},
+	kDwcConv1NEON:     {name: "dwcConv1NEON", isa: isaNEON, family: famDwcConv1, mr: 8, nr: 4},
+	kDwcConv2NEON:     {name: "dwcConv2NEON", isa: isaNEON, family: famDwcConv2, mr: 8, nr: 4},
 	kWinogradInNEON:   {name: "winogradInNEON", isa: isaNEON, family: famWinogradIn, mr: 0, nr: 4},
 	kWinogradOutNEON:  {name: "winogradOutNEON", isa: isaNEON, family: famWinogradOut, mr: 0, nr: 4},
 	kWinogradGradNEON: {name: "winogradGradNEON", isa: isaNEON, family: famWinogradGrad, mr: 0, nr: 4},
@@ -177,6 +185,38 @@ func callStrided2(id kernelID, dst, src []float32, rows, n, dstStride, srcStride
 		gather2NEON(dst, src, rows, n, dstStride, srcStride)
 	case kScatter2NEON:
 		scatter2NEON(dst, src, rows, n, dstStride, srcStride)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callDwcIn calls kernel id, one of signature func(dst, src []float32, rows, cols, lds, ldd, left, right int).
+func callDwcIn(id kernelID, dst, src []float32, rows, cols, lds, ldd, left, right int) {
+	switch id {
+	case kDwcInNEON:
+		dwcInNEON(dst, src, rows, cols, lds, ldd, left, right)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callDwcOut calls kernel id, one of signature func(dst, src []float32, n, ldd int).
+func callDwcOut(id kernelID, dst, src []float32, n, ldd int) {
+	switch id {
+	case kDwcOutNEON:
+		dwcOutNEON(dst, src, n, ldd)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callDwcConv calls kernel id, one of signature func(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool).
+func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool) {
+	switch id {
+	case kDwcConv1NEON:
+		dwcConv1NEON(y, x, w, off, rows, cols, ldx, bias, relu)
+	case kDwcConv2NEON:
+		dwcConv2NEON(y, x, w, off, rows, cols, ldx, bias, relu)
 	default:
 		panic(notCallable(id))
 	}

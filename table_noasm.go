@@ -99,3 +99,18 @@ func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []f
 func callStrided2(id kernelID, dst, src []float32, rows, n, dstStride, srcStride int) {
 	panic(notCallable(id))
 }
+
+// callDwcIn calls kernel id, one of signature func(dst, src []float32, rows, cols, lds, ldd, left, right int).
+func callDwcIn(id kernelID, dst, src []float32, rows, cols, lds, ldd, left, right int) {
+	panic(notCallable(id))
+}
+
+// callDwcOut calls kernel id, one of signature func(dst, src []float32, n, ldd int).
+func callDwcOut(id kernelID, dst, src []float32, n, ldd int) {
+	panic(notCallable(id))
+}
+
+// callDwcConv calls kernel id, one of signature func(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool).
+func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool) {
+	panic(notCallable(id))
+}

@@ -189,6 +189,17 @@ func main() {
 			func(name string) { genDots(name, v.lanes) })
 		add(table.Kernel{Name: "addRows" + v.suffix, ISA: v.isa, Family: table.FamAddRows, NR: v.lanes, Needs: v.needs},
 			func(name string) { genAddRows(name, v.lanes) })
+		add(table.Kernel{Name: "dwcIn" + v.suffix, ISA: v.isa, Family: table.FamDwcIn, MR: 1, NR: v.lanes, Needs: v.needs},
+			func(name string) { genDwcIn(name, v.lanes) })
+		add(table.Kernel{Name: "dwcOut" + v.suffix, ISA: v.isa, Family: table.FamDwcOut, NR: v.lanes, Needs: v.needs},
+			func(name string) { genDwcOut(name, v.lanes) })
+		for _, f := range []struct {
+			stride int
+			fam    table.Family
+		}{{1, table.FamDwcConv1}, {2, table.FamDwcConv2}} {
+			add(table.Kernel{Name: fmt.Sprintf("dwcConv%d%s", f.stride, v.suffix), ISA: v.isa, Family: f.fam, MR: dwcBlock(v.lanes), NR: v.lanes, Needs: v.needs},
+				func(name string) { genDwcConv(name, v.lanes, f.stride) })
+		}
 	}
 
 	for _, v := range []struct {

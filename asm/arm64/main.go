@@ -117,6 +117,30 @@ func kernels() []kernel {
 			gen:      genDotsRowsNEON,
 		},
 		{
+			Kernel:   table.Kernel{Name: "dwcInNEON", ISA: "isaNEON", Family: table.FamDwcIn, MR: 4, NR: 4},
+			doc:      dwcInDoc("dwcInNEON"),
+			noescape: true,
+			gen:      genDwcInNEON,
+		},
+		{
+			Kernel:   table.Kernel{Name: "dwcOutNEON", ISA: "isaNEON", Family: table.FamDwcOut, NR: 4},
+			doc:      dwcOutDoc("dwcOutNEON"),
+			noescape: true,
+			gen:      genDwcOutNEON,
+		},
+		{
+			Kernel:   table.Kernel{Name: "dwcConv1NEON", ISA: "isaNEON", Family: table.FamDwcConv1, MR: dwcBlockNEON, NR: 4},
+			doc:      dwcConvDoc("dwcConv1NEON", 1),
+			noescape: true,
+			gen:      func(e *emitter, name string) error { return genDwcConvNEON(e, name, 1) },
+		},
+		{
+			Kernel:   table.Kernel{Name: "dwcConv2NEON", ISA: "isaNEON", Family: table.FamDwcConv2, MR: dwcBlockNEON, NR: 4},
+			doc:      dwcConvDoc("dwcConv2NEON", 2),
+			noescape: true,
+			gen:      func(e *emitter, name string) error { return genDwcConvNEON(e, name, 2) },
+		},
+		{
 			Kernel:   table.Kernel{Name: "winogradInNEON", ISA: "isaNEON", Family: table.FamWinogradIn, NR: 4},
 			doc:      winoBandDoc("winogradInNEON", "d", "Bᵀ d B", 6, "+4"),
 			noescape: true,

@@ -305,6 +305,32 @@ func WinogradGrad(dst []float32, dstStride int, src []float32, ld, tiles int) {
 	driver.WinogradGrad(dst, dstStride, src, ld, tiles)
 }
 
+// DwcLanes is the channels that the selected ISA's channel-interleaved
+// depthwise kernels take a block, or 0 if it has none. A block of L
+// channels lays a plane out position by position, a position's L
+// channels side by side.
+func DwcLanes() int { return driver.DwcLanes() }
+
+// DwcIn writes rows of L channel planes into interleaved rows: for r <
+// rows, row r of dst (ldd floats apart) holds left zero positions, then
+// position j < cols with src[l·lds + r·cols + j] in lane l, then right
+// zero positions, L floats a position.
+func DwcIn(dst, src []float32, rows, cols, lds, ldd, left, right int) {
+	driver.DwcIn(dst, src, rows, cols, lds, ldd, left, right)
+}
+
+// DwcOut writes n ≥ L interleaved positions back into L planes:
+// dst[l·ldd + j] = src[j·L + l].
+func DwcOut(dst, src []float32, n, ldd int) { driver.DwcOut(dst, src, n, ldd) }
+
+// DwcConv is a depthwise convolution of L interleaved channels: for p <
+// rows and q < cols, output position y[(p·cols + q)·L:] is bias + Σ_t
+// w[t·L:]·x[p·ldx + q·stride·L + off[t]:], lane by lane (then max(·, 0)
+// if relu), at column stride 1 or 2.
+func DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride int, bias []float32, relu bool) {
+	driver.DwcConv(y, x, w, off, rows, cols, ldx, stride, bias, relu)
+}
+
 // A Driver runs what this package describes; package simdconv installs
 // the only one.
 type Driver interface {
@@ -334,6 +360,10 @@ type Driver interface {
 	StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32)
 	DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int)
 	L2() int
+	DwcLanes() int
+	DwcIn(dst, src []float32, rows, cols, lds, ldd, left, right int)
+	DwcOut(dst, src []float32, n, ldd int)
+	DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride int, bias []float32, relu bool)
 }
 
 // A Runner is the threaded state behind an Engine.

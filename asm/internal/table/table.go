@@ -44,12 +44,16 @@ var (
 	// A block of rows ≤ MR of StencilRows and DotsRows; n is rounded up to 16.
 	StencilRows = &Sig{"callStencilRows", "y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32", "y, ldy, x, w, ldw, off, n, rows, bias"}
 	DotsRows    = &Sig{"callDotsRows", "d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int", "d, ldd, a, lda, x, off, n, rows"}
+	// The channel-interleaved depthwise kernels (dwc.go in package simdconv).
+	DwcIn   = &Sig{"callDwcIn", "dst, src []float32, rows, cols, lds, ldd, left, right int", "dst, src, rows, cols, lds, ldd, left, right"}
+	DwcOut  = &Sig{"callDwcOut", "dst, src []float32, n, ldd int", "dst, src, n, ldd"}
+	DwcConv = &Sig{"callDwcConv", "y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool", "y, x, w, off, rows, cols, ldx, bias, relu"}
 	// Rows moved between a stride of 2 and a stride of 1; n is a multiple of NR.
 	Strided2 = &Sig{"callStrided2", "dst, src []float32, rows, n, dstStride, srcStride int", "dst, src, rows, n, dstStride, srcStride"}
 )
 
 var sigs = []*Sig{Peak, Tile, Pack, Prefetch, Direct, DirectDot, PackRows, PackSliver, PackT, PackTOff, Stencil, Dots, AddRows,
-	WinogradBand, WinogradOut, StencilRows, DotsRows, Strided2}
+	WinogradBand, WinogradOut, StencilRows, DotsRows, Strided2, DwcIn, DwcOut, DwcConv}
 
 // A Family is what a kernel computes; Const is its name in package
 // simdconv (a value of type family, declared in kernel.go).
@@ -81,6 +85,10 @@ var (
 	FamDotsRows      = Family{"famDotsRows", DotsRows}
 	FamGather2       = Family{"famGather2", Strided2}
 	FamScatter2      = Family{"famScatter2", Strided2}
+	FamDwcIn         = Family{"famDwcIn", DwcIn}
+	FamDwcOut        = Family{"famDwcOut", DwcOut}
+	FamDwcConv1      = Family{"famDwcConv1", DwcConv}
+	FamDwcConv2      = Family{"famDwcConv2", DwcConv}
 )
 
 // A Kernel is one row of the table.
@@ -88,7 +96,7 @@ type Kernel struct {
 	Name   string
 	ISA    string // isaID constant of package simdconv, e.g. "isaAVX512"
 	Family Family
-	MR, NR int    // the register tile; rows and lanes for the packing kernels
+	MR, NR int    // the register tile; rows and lanes for the packing kernels; famDwcIn: the narrowest row
 	Store  bool   // sets its c tile instead of adding to it
 	Packs  string // packing constant of a famSgemmPack kernel, e.g. "packingAT"
 	Edge   bool   // a narrower tile for a panel's last sliver

@@ -1,0 +1,99 @@
+package simdconv
+
+import "fmt"
+
+// The channel-interleaved depthwise kernels: a block of L channels (a
+// vector's lanes) laid out position by position, so that a filter tap is
+// one vector of weights times one vector of inputs per output position,
+// for any plane width, stride or padding. The layout costs a transpose of
+// each plane in and of each result out (DwcIn, DwcOut); it pays where the
+// plane stencils do not: small planes, strides and wide filters.
+
+// DwcLanes is the selected ISA's channels a block, 0 if it has no kernels.
+func (driver) DwcLanes() int {
+	if kid := kernelSets[current].dwcConv[0]; kid != noKernel {
+		return kernelTable[kid].nr
+	}
+	return 0
+}
+
+// dwcKernel returns the selected ISA's kernel of family f and its lanes,
+// or panics: the callers plan the layout only where DwcLanes is not 0.
+func dwcKernel(kid kernelID, fn string) int {
+	if kid == noKernel {
+		panic("simdconv: " + fn + ": no channel-interleaved kernels on this ISA")
+	}
+	return kernelTable[kid].nr
+}
+
+// DwcIn is engine.DwcIn. It panics unless dst and src hold what it reads
+// and writes.
+func (driver) DwcIn(dst, src []float32, rows, cols, lds, ldd, left, right int) {
+	kid := kernelSets[current].dwcIn
+	l := dwcKernel(kid, "DwcIn")
+	if rows <= 0 {
+		return
+	}
+	row := (left + cols + right) * l
+	if cols < 1 || left < 0 || right < 0 || !fits(len(dst), rows, ldd, row) ||
+		!fits(len(src), l, lds, rows*cols) || rows*cols > lds {
+		panic(fmt.Sprintf("simdconv: DwcIn: %d rows of %d+%d+%d positions at %d, from %d planes of %d×%d at %d: outside len(dst) = %d, len(src) = %d",
+			rows, left, cols, right, ldd, l, rows, cols, lds, len(dst), len(src)))
+	}
+	if cols < kernelTable[kid].mr {
+		dwcInGeneric(dst, src, rows, cols, lds, ldd, left, right, l)
+		return
+	}
+	callDwcIn(kid, dst, src, rows, cols, lds, ldd, left, right)
+}
+
+// dwcInGeneric is DwcIn for rows narrower than the ISA's kernel takes
+// (kernelTable's mr: NEON's reads whole blocks of lanes).
+func dwcInGeneric(dst, src []float32, rows, cols, lds, ldd, left, right, l int) {
+	for r := range rows {
+		row := dst[r*ldd:][:(left+cols+right)*l]
+		clear(row)
+		for j := range cols {
+			for c := range l {
+				row[(left+j)*l+c] = src[c*lds+r*cols+j]
+			}
+		}
+	}
+}
+
+// DwcOut is engine.DwcOut. It panics unless n ≥ L and dst and src hold
+// what it reads and writes.
+func (driver) DwcOut(dst, src []float32, n, ldd int) {
+	kid := kernelSets[current].dwcOut
+	l := dwcKernel(kid, "DwcOut")
+	if n < l || n > ldd || !fits(len(dst), l, ldd, n) || !fits(len(src), n, l, l) {
+		panic(fmt.Sprintf("simdconv: DwcOut: %d positions of %d channels into planes %d apart: want n ≥ %d, len(dst) = %d and len(src) = %d enough",
+			n, l, ldd, l, len(dst), len(src)))
+	}
+	callDwcOut(kid, dst, src, n, ldd)
+}
+
+// DwcConv is engine.DwcConv. It panics unless stride is 1 or 2 and y, x,
+// w, off and bias hold what it reads and writes.
+func (driver) DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride int, bias []float32, relu bool) {
+	if stride != 1 && stride != 2 {
+		panic(fmt.Sprintf("simdconv: DwcConv: column stride %d, want 1 or 2", stride))
+	}
+	kid := kernelSets[current].dwcConv[stride-1]
+	l := dwcKernel(kid, "DwcConv")
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if len(off) == 0 || !fits(len(y), rows*cols, l, l) || len(w) < len(off)*l || len(bias) < l || ldx < 0 {
+		panic(fmt.Sprintf("simdconv: DwcConv: %d taps, %d×%d outputs of %d channels: len(y) = %d, len(w) = %d, len(bias) = %d too short",
+			len(off), rows, cols, l, len(y), len(w), len(bias)))
+	}
+	// The last position of the last row reads x up to its furthest tap.
+	end := (cols-1)*stride*l + l
+	for _, o := range off {
+		if o < 0 || !fits(len(x), rows, ldx, o+end) {
+			panic(fmt.Sprintf("simdconv: DwcConv: tap offset %d past x (len %d) for %d rows %d apart of %d floats", o, len(x), rows, ldx, end))
+		}
+	}
+	callDwcConv(kid, y, x, w, off, rows, cols, ldx, bias, relu)
+}
