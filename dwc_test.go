@@ -135,7 +135,7 @@ func TestDwcConv(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))
 		for _, stride := range []int{1, 2} {
 			for _, taps := range []int{1, 4, 9, 25} {
-				for _, cols := range []int{1, 7, 8, 12, 13, 25} {
+				for _, cols := range []int{1, 2, 3, 4, 5, 7, 8, 12, 13, 14, 25} {
 					for _, relu := range []bool{false, true} {
 						checkDwcConv(t, r, l, stride, taps, 3, cols, relu)
 					}

@@ -362,7 +362,8 @@ func dwcOutAVX2(dst []float32, src []float32, n int, ldd int)
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*8+l]·x[p*ldx+q*8+off[t]+l], then max(y[i], 0) if relu:
 //
 // a depthwise convolution of 8 interleaved channels at column stride 1, with
-// fused multiply-adds in tap order, 8 output positions a pass over the taps.
+// fused multiply-adds in tap order, 8 output positions a pass over the taps, then 4
+// (the last 4 of a row moved back over positions already written), then 1.
 //
 // The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
 // bias is in bounds; lengths are not checked.
@@ -375,7 +376,8 @@ func dwcConv1AVX2(y []float32, x []float32, w []float32, off []int, rows int, co
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*8+l]·x[p*ldx+q*16+off[t]+l], then max(y[i], 0) if relu:
 //
 // a depthwise convolution of 8 interleaved channels at column stride 2, with
-// fused multiply-adds in tap order, 8 output positions a pass over the taps.
+// fused multiply-adds in tap order, 8 output positions a pass over the taps, then 4
+// (the last 4 of a row moved back over positions already written), then 1.
 //
 // The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
 // bias is in bounds; lengths are not checked.
@@ -437,7 +439,8 @@ func dwcOutAVX512(dst []float32, src []float32, n int, ldd int)
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*16+l]·x[p*ldx+q*16+off[t]+l], then max(y[i], 0) if relu:
 //
 // a depthwise convolution of 16 interleaved channels at column stride 1, with
-// fused multiply-adds in tap order, 12 output positions a pass over the taps.
+// fused multiply-adds in tap order, 12 output positions a pass over the taps, then 4
+// (the last 4 of a row moved back over positions already written), then 1.
 //
 // The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
 // bias is in bounds; lengths are not checked.
@@ -450,7 +453,8 @@ func dwcConv1AVX512(y []float32, x []float32, w []float32, off []int, rows int, 
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*16+l]·x[p*ldx+q*32+off[t]+l], then max(y[i], 0) if relu:
 //
 // a depthwise convolution of 16 interleaved channels at column stride 2, with
-// fused multiply-adds in tap order, 12 output positions a pass over the taps.
+// fused multiply-adds in tap order, 12 output positions a pass over the taps, then 4
+// (the last 4 of a row moved back over positions already written), then 1.
 //
 // The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
 // bias is in bounds; lengths are not checked.

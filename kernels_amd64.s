@@ -12828,7 +12828,7 @@ row:
 
 blocks:
 	CMPQ    R8, $0x00000008
-	JL      singles
+	JL      quads
 	VMOVAPS Y0, Y2
 	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
@@ -12878,9 +12878,56 @@ tapsBlock:
 	SUBQ        $0x00000008, R8
 	JMP         blocks
 
+quads:
+	TESTQ R8, R8
+	JLE   next
+	CMPQ  R8, $0x00000004
+	JGE   quad
+	MOVQ  cols+104(FP), R11
+	CMPQ  R11, $0x00000004
+	JL    singles
+	MOVQ  $0x00000004, R11
+	SUBQ  R8, R11
+	MOVQ  $0x00000004, R8
+	SHLQ  $0x05, R11
+	SUBQ  R11, AX
+	SUBQ  R11, R9
+
+quad:
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsQuad:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Y6
+	VFMADD231PS (R11), Y6, Y2
+	VFMADD231PS 32(R11), Y6, Y3
+	VFMADD231PS 64(R11), Y6, Y4
+	VFMADD231PS 96(R11), Y6, Y5
+	ADDQ        $0x00000020, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsQuad
+	VMAXPS      Y2, Y1, Y2
+	VMOVUPS     Y2, (AX)
+	VMAXPS      Y3, Y1, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMAXPS      Y4, Y1, Y4
+	VMOVUPS     Y4, 64(AX)
+	VMAXPS      Y5, Y1, Y5
+	VMOVUPS     Y5, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, R9
+	SUBQ        $0x00000004, R8
+	JMP         quads
+
 singles:
-	TESTQ   R8, R8
-	JLE     next
 	VMOVAPS Y0, Y2
 	XORQ    R10, R10
 	MOVQ    w_base+48(FP), R12
@@ -12900,7 +12947,7 @@ tapsSingle:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, R9
 	DECQ        R8
-	JMP         singles
+	JNZ         singles
 
 next:
 	ADDQ DI, CX
@@ -12942,7 +12989,7 @@ row:
 
 blocks:
 	CMPQ    R8, $0x00000008
-	JL      singles
+	JL      quads
 	VMOVAPS Y0, Y2
 	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
@@ -12992,9 +13039,57 @@ tapsBlock:
 	SUBQ        $0x00000008, R8
 	JMP         blocks
 
+quads:
+	TESTQ R8, R8
+	JLE   next
+	CMPQ  R8, $0x00000004
+	JGE   quad
+	MOVQ  cols+104(FP), R11
+	CMPQ  R11, $0x00000004
+	JL    singles
+	MOVQ  $0x00000004, R11
+	SUBQ  R8, R11
+	MOVQ  $0x00000004, R8
+	SHLQ  $0x05, R11
+	SUBQ  R11, AX
+	SUBQ  R11, R9
+	SUBQ  R11, R9
+
+quad:
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsQuad:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Y6
+	VFMADD231PS (R11), Y6, Y2
+	VFMADD231PS 64(R11), Y6, Y3
+	VFMADD231PS 128(R11), Y6, Y4
+	VFMADD231PS 192(R11), Y6, Y5
+	ADDQ        $0x00000020, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsQuad
+	VMAXPS      Y2, Y1, Y2
+	VMOVUPS     Y2, (AX)
+	VMAXPS      Y3, Y1, Y3
+	VMOVUPS     Y3, 32(AX)
+	VMAXPS      Y4, Y1, Y4
+	VMOVUPS     Y4, 64(AX)
+	VMAXPS      Y5, Y1, Y5
+	VMOVUPS     Y5, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000100, R9
+	SUBQ        $0x00000004, R8
+	JMP         quads
+
 singles:
-	TESTQ   R8, R8
-	JLE     next
 	VMOVAPS Y0, Y2
 	XORQ    R10, R10
 	MOVQ    w_base+48(FP), R12
@@ -13014,7 +13109,7 @@ tapsSingle:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000040, R9
 	DECQ        R8
-	JMP         singles
+	JNZ         singles
 
 next:
 	ADDQ DI, CX
@@ -16112,7 +16207,7 @@ row:
 
 blocks:
 	CMPQ    R8, $0x0000000c
-	JL      singles
+	JL      quads
 	VMOVAPS Z0, Z2
 	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
@@ -16178,9 +16273,56 @@ tapsBlock:
 	SUBQ        $0x0000000c, R8
 	JMP         blocks
 
+quads:
+	TESTQ R8, R8
+	JLE   next
+	CMPQ  R8, $0x00000004
+	JGE   quad
+	MOVQ  cols+104(FP), R11
+	CMPQ  R11, $0x00000004
+	JL    singles
+	MOVQ  $0x00000004, R11
+	SUBQ  R8, R11
+	MOVQ  $0x00000004, R8
+	SHLQ  $0x06, R11
+	SUBQ  R11, AX
+	SUBQ  R11, R9
+
+quad:
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsQuad:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Z6
+	VFMADD231PS (R11), Z6, Z2
+	VFMADD231PS 64(R11), Z6, Z3
+	VFMADD231PS 128(R11), Z6, Z4
+	VFMADD231PS 192(R11), Z6, Z5
+	ADDQ        $0x00000040, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsQuad
+	VMAXPS      Z2, Z1, Z2
+	VMOVUPS     Z2, (AX)
+	VMAXPS      Z3, Z1, Z3
+	VMOVUPS     Z3, 64(AX)
+	VMAXPS      Z4, Z1, Z4
+	VMOVUPS     Z4, 128(AX)
+	VMAXPS      Z5, Z1, Z5
+	VMOVUPS     Z5, 192(AX)
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, R9
+	SUBQ        $0x00000004, R8
+	JMP         quads
+
 singles:
-	TESTQ   R8, R8
-	JLE     next
 	VMOVAPS Z0, Z2
 	XORQ    R10, R10
 	MOVQ    w_base+48(FP), R12
@@ -16200,7 +16342,7 @@ tapsSingle:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, R9
 	DECQ        R8
-	JMP         singles
+	JNZ         singles
 
 next:
 	ADDQ DI, CX
@@ -16242,7 +16384,7 @@ row:
 
 blocks:
 	CMPQ    R8, $0x0000000c
-	JL      singles
+	JL      quads
 	VMOVAPS Z0, Z2
 	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
@@ -16308,9 +16450,57 @@ tapsBlock:
 	SUBQ        $0x0000000c, R8
 	JMP         blocks
 
+quads:
+	TESTQ R8, R8
+	JLE   next
+	CMPQ  R8, $0x00000004
+	JGE   quad
+	MOVQ  cols+104(FP), R11
+	CMPQ  R11, $0x00000004
+	JL    singles
+	MOVQ  $0x00000004, R11
+	SUBQ  R8, R11
+	MOVQ  $0x00000004, R8
+	SHLQ  $0x06, R11
+	SUBQ  R11, AX
+	SUBQ  R11, R9
+	SUBQ  R11, R9
+
+quad:
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	XORQ    R10, R10
+	MOVQ    w_base+48(FP), R12
+	PCALIGN $0x20
+
+tapsQuad:
+	MOVQ        (DX)(R10*8), R11
+	LEAQ        (R9)(R11*4), R11
+	VMOVUPS     (R12), Z6
+	VFMADD231PS (R11), Z6, Z2
+	VFMADD231PS 128(R11), Z6, Z3
+	VFMADD231PS 256(R11), Z6, Z4
+	VFMADD231PS 384(R11), Z6, Z5
+	ADDQ        $0x00000040, R12
+	INCQ        R10
+	CMPQ        R10, BX
+	JNE         tapsQuad
+	VMAXPS      Z2, Z1, Z2
+	VMOVUPS     Z2, (AX)
+	VMAXPS      Z3, Z1, Z3
+	VMOVUPS     Z3, 64(AX)
+	VMAXPS      Z4, Z1, Z4
+	VMOVUPS     Z4, 128(AX)
+	VMAXPS      Z5, Z1, Z5
+	VMOVUPS     Z5, 192(AX)
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000200, R9
+	SUBQ        $0x00000004, R8
+	JMP         quads
+
 singles:
-	TESTQ   R8, R8
-	JLE     next
 	VMOVAPS Z0, Z2
 	XORQ    R10, R10
 	MOVQ    w_base+48(FP), R12
@@ -16330,7 +16520,7 @@ tapsSingle:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000080, R9
 	DECQ        R8
-	JMP         singles
+	JNZ         singles
 
 next:
 	ADDQ DI, CX

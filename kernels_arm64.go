@@ -150,7 +150,8 @@ func dwcOutNEON(dst, src []float32, n, ldd int)
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*4+l]·x[p*ldx+q*4+off[t]+l], then max(y[i], 0) if relu:
 //
 // a depthwise convolution of 4 interleaved channels at column stride 1, with
-// fused multiply-adds in tap order, 8 output positions a pass over the taps.
+// fused multiply-adds in tap order, 8 output positions a pass over the taps,
+// then 4 (the last 4 of a row moved back over positions already written), then 1.
 //
 // The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w
 // and bias is in bounds; lengths are not checked.
@@ -163,7 +164,8 @@ func dwcConv1NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []floa
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*4+l]·x[p*ldx+q*8+off[t]+l], then max(y[i], 0) if relu:
 //
 // a depthwise convolution of 4 interleaved channels at column stride 2, with
-// fused multiply-adds in tap order, 8 output positions a pass over the taps.
+// fused multiply-adds in tap order, 8 output positions a pass over the taps,
+// then 4 (the last 4 of a row moved back over positions already written), then 1.
 //
 // The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w
 // and bias is in bounds; lengths are not checked.

@@ -4830,7 +4830,7 @@ dwcConv1NEON_row:
 	MOVD	R1, R7
 dwcConv1NEON_blocks:
 	CMP	$8, R6
-	BLT	dwcConv1NEON_singles
+	BLT	dwcConv1NEON_quads
 	VMOV	V1.B16, V16.B16
 	VMOV	V1.B16, V17.B16
 	VMOV	V1.B16, V18.B16
@@ -4847,7 +4847,7 @@ dwcConv1NEON_tapsBlock:
 	ADD	R10<<2, R7, R10
 	VLD1.P	16(R11), [V2.S4]
 	VLD1.P	64(R10), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VLD1	(R10), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P	64(R10), [V8.S4, V9.S4, V10.S4, V11.S4]
 	VFMLA	V2.S4, V4.S4, V16.S4
 	VFMLA	V2.S4, V5.S4, V17.S4
 	VFMLA	V2.S4, V6.S4, V18.S4
@@ -4871,8 +4871,46 @@ dwcConv1NEON_tapsBlock:
 	ADD	$128, R7, R7
 	SUB	$8, R6, R6
 	B	dwcConv1NEON_blocks
-dwcConv1NEON_singles:
+dwcConv1NEON_quads:
 	CBZ	R6, dwcConv1NEON_next
+	CMP	$4, R6
+	BGE	dwcConv1NEON_quad
+	MOVD	cols+104(FP), R12
+	CMP	$4, R12
+	BLT	dwcConv1NEON_singles
+	MOVD	$4, R12
+	SUB	R6, R12, R12
+	MOVD	$4, R6
+	SUB	R12<<4, R0, R0
+	SUB	R12<<4, R7, R7
+dwcConv1NEON_quad:
+	VMOV	V1.B16, V16.B16
+	VMOV	V1.B16, V17.B16
+	VMOV	V1.B16, V18.B16
+	VMOV	V1.B16, V19.B16
+	MOVD	R3, R8
+	MOVD	R2, R9
+	MOVD	w_base+48(FP), R11
+dwcConv1NEON_tapsQuad:
+	MOVD.P	8(R9), R10
+	ADD	R10<<2, R7, R10
+	VLD1.P	16(R11), [V2.S4]
+	VLD1.P	64(R10), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA	V2.S4, V4.S4, V16.S4
+	VFMLA	V2.S4, V5.S4, V17.S4
+	VFMLA	V2.S4, V6.S4, V18.S4
+	VFMLA	V2.S4, V7.S4, V19.S4
+	SUBS	$1, R8, R8
+	BNE	dwcConv1NEON_tapsQuad
+	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
+	WORD	$0x4e23f631	// fmax v17.4s, v17.4s, v3.4s
+	WORD	$0x4e23f652	// fmax v18.4s, v18.4s, v3.4s
+	WORD	$0x4e23f673	// fmax v19.4s, v19.4s, v3.4s
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	ADD	$64, R7, R7
+	SUB	$4, R6, R6
+	B	dwcConv1NEON_quads
+dwcConv1NEON_singles:
 	VMOV	V1.B16, V16.B16
 	MOVD	R3, R8
 	MOVD	R2, R9
@@ -4888,8 +4926,8 @@ dwcConv1NEON_tapsSingle:
 	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
 	VST1.P	[V16.S4], 16(R0)
 	ADD	$16, R7, R7
-	SUB	$1, R6, R6
-	B	dwcConv1NEON_singles
+	SUBS	$1, R6, R6
+	BNE	dwcConv1NEON_singles
 dwcConv1NEON_next:
 	ADD	R5, R1, R1
 	SUBS	$1, R4, R4
@@ -4926,7 +4964,7 @@ dwcConv2NEON_row:
 	MOVD	R1, R7
 dwcConv2NEON_blocks:
 	CMP	$8, R6
-	BLT	dwcConv2NEON_singles
+	BLT	dwcConv2NEON_quads
 	VMOV	V1.B16, V16.B16
 	VMOV	V1.B16, V17.B16
 	VMOV	V1.B16, V18.B16
@@ -4973,8 +5011,49 @@ dwcConv2NEON_tapsBlock:
 	ADD	$256, R7, R7
 	SUB	$8, R6, R6
 	B	dwcConv2NEON_blocks
-dwcConv2NEON_singles:
+dwcConv2NEON_quads:
 	CBZ	R6, dwcConv2NEON_next
+	CMP	$4, R6
+	BGE	dwcConv2NEON_quad
+	MOVD	cols+104(FP), R12
+	CMP	$4, R12
+	BLT	dwcConv2NEON_singles
+	MOVD	$4, R12
+	SUB	R6, R12, R12
+	MOVD	$4, R6
+	SUB	R12<<4, R0, R0
+	SUB	R12<<5, R7, R7
+dwcConv2NEON_quad:
+	VMOV	V1.B16, V16.B16
+	VMOV	V1.B16, V17.B16
+	VMOV	V1.B16, V18.B16
+	VMOV	V1.B16, V19.B16
+	MOVD	R3, R8
+	MOVD	R2, R9
+	MOVD	w_base+48(FP), R11
+dwcConv2NEON_tapsQuad:
+	MOVD.P	8(R9), R10
+	ADD	R10<<2, R7, R10
+	VLD1.P	16(R11), [V2.S4]
+	VLD1.P	(R10)(R13), [V4.S4]
+	VLD1.P	(R10)(R13), [V5.S4]
+	VLD1.P	(R10)(R13), [V6.S4]
+	VLD1.P	(R10)(R13), [V7.S4]
+	VFMLA	V2.S4, V4.S4, V16.S4
+	VFMLA	V2.S4, V5.S4, V17.S4
+	VFMLA	V2.S4, V6.S4, V18.S4
+	VFMLA	V2.S4, V7.S4, V19.S4
+	SUBS	$1, R8, R8
+	BNE	dwcConv2NEON_tapsQuad
+	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
+	WORD	$0x4e23f631	// fmax v17.4s, v17.4s, v3.4s
+	WORD	$0x4e23f652	// fmax v18.4s, v18.4s, v3.4s
+	WORD	$0x4e23f673	// fmax v19.4s, v19.4s, v3.4s
+	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	ADD	$128, R7, R7
+	SUB	$4, R6, R6
+	B	dwcConv2NEON_quads
+dwcConv2NEON_singles:
 	VMOV	V1.B16, V16.B16
 	MOVD	R3, R8
 	MOVD	R2, R9
@@ -4990,8 +5069,8 @@ dwcConv2NEON_tapsSingle:
 	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
 	VST1.P	[V16.S4], 16(R0)
 	ADD	$32, R7, R7
-	SUB	$1, R6, R6
-	B	dwcConv2NEON_singles
+	SUBS	$1, R6, R6
+	BNE	dwcConv2NEON_singles
 dwcConv2NEON_next:
 	ADD	R5, R1, R1
 	SUBS	$1, R4, R4

@@ -166,6 +166,12 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	if c.route == routeFull {
 		c.rearrangeFilter(st.filt, w)
 	}
+	if c.dwc != nil && c.dwc.data {
+		st.dwc = dwcJob{st: st, dst: dx, src: dy, w: w, data: true}
+		st.spread(&st.dwc)
+		st.dwc = dwcJob{}
+		return nil
+	}
 	if c.route == routeStencil && c.planes() && c.stencil.phases == nil {
 		st.planes = planesJob{st: st, pl: &c.stencil.backwardData, dst: dx, src: dy, w: w, data: true}
 		st.spread(&st.planes)

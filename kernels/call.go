@@ -30,6 +30,7 @@ type callState struct {
 	forward      forwardJob
 	data         dataJob
 	planes       planesJob
+	dwc          dwcJob
 	filterPlanes filterPlanesJob
 	dataRows     dataRowsJob
 	filter       filterJob
@@ -123,6 +124,9 @@ func (c *Conv2D) newState(ws []float32) *callState {
 		dots := c.s.RS
 		if c.stencil != nil {
 			dots *= max(1, c.stencil.block) // 0 at stride above 1
+		}
+		if c.dwc != nil { // a block's filters, interleaved
+			dots = max(dots, c.s.RS*c.dwc.l)
 		}
 		w.dots = make([]float32, ceilDiv(dots, cacheLine/4)*cacheLine/4)[:dots]
 	}

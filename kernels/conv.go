@@ -37,6 +37,7 @@ type Conv2D struct {
 	subsample  bool         // 1×1, stride above 1, no padding: X at rows p·sh and columns q·sw (planSubsample)
 	split      *columnSplit // the phase planes of a layer of column stride > 1, or nil
 	stencil    *stencilPlan // a depthwise layer's stencil passes, or nil
+	dwc        *dwcPlan     // a depthwise layer's channel-interleaved passes, or nil
 	few        *fewPlan     // the direct passes of a layer with few input channels (fewchan.go), or nil
 	wpad       int          // phase plane width of the Shifted form (W' at stride 1), or the stencil's W'
 
@@ -181,6 +182,7 @@ func newPlan(p Conv2DParams, opts []Option) (*Conv2D, error) {
 	c.pointwise = s.R == 1 && s.S == 1 && s.StrideH == 1 && s.StrideW == 1 &&
 		s.PadTop == 0 && s.PadBottom == 0 && s.PadLeft == 0 && s.PadRight == 0
 	c.planStencil()
+	c.planDwc()
 	c.planSubsample()
 	c.planFew()
 	c.planSplit()

@@ -33,6 +33,15 @@ var testShapes = []Conv2DParams{
 	{N: 2, C: 5, H: 9, W: 11, K: 5, R: 3, S: 3, Groups: 5, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	{N: 1, C: 3, H: 12, W: 7, K: 3, R: 5, S: 3, Groups: 3, DilationH: 2, PadTop: 3, PadBottom: 5, PadLeft: 0, PadRight: 2},
 	{N: 1, C: 4, H: 6, W: 6, K: 4, R: 3, S: 3, Groups: 4, PadTop: 3, PadBottom: 1, PadLeft: 1, PadRight: 3},
+	// depthwise in whole blocks of a vector's lanes of channels: the
+	// interleaved passes (dwc), at strides 1, 2 and (3, 1), with padding
+	// past the filter's reach (forward only) and a plane narrower than a
+	// block of columns
+	{N: 2, C: 16, H: 9, W: 11, K: 16, R: 3, S: 3, Groups: 16, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	{N: 1, C: 32, H: 12, W: 7, K: 32, R: 5, S: 3, Groups: 32, DilationH: 2, PadTop: 3, PadBottom: 5, PadLeft: 0, PadRight: 2},
+	{N: 1, C: 16, H: 14, W: 13, K: 16, R: 5, S: 5, Groups: 16, StrideH: 2, StrideW: 2, PadTop: 2, PadBottom: 1, PadLeft: 2, PadRight: 2},
+	{N: 1, C: 16, H: 10, W: 9, K: 16, R: 3, S: 3, Groups: 16, StrideH: 3, StrideW: 1, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	{N: 1, C: 8, H: 6, W: 6, K: 8, R: 3, S: 3, Groups: 8, PadTop: 3, PadBottom: 1, PadLeft: 1, PadRight: 3},
 	// many more output channels than anything else: Forward runs transposed
 	{N: 1, C: 22, H: 3, W: 6, K: 677, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	{N: 1, C: 256, H: 17, W: 1, K: 480, R: 1, S: 1},
@@ -163,7 +172,8 @@ func TestBackwardDataRoutes(t *testing.T) {
 
 // newConv2DRoute plans p with the backward-data route forced, and on the
 // full route the transposed product at stride 1 set to fullT. A 1×1 layer
-// keeps its direct route, transposed (dataT) as fullT says.
+// keeps its direct route, transposed (dataT) as fullT says, and a
+// depthwise layer its interleaved backward-data (dwc).
 func newConv2DRoute(p Conv2DParams, r route, fullT bool, threads int) (*Conv2D, error) {
 	c, err := NewConv2D(p, WithThreads(threads))
 	if err == nil && c.pointwise && c.dataT != fullT {
@@ -171,7 +181,7 @@ func newConv2DRoute(p Conv2DParams, r route, fullT bool, threads int) (*Conv2D, 
 		c.panel = max(c.panel, c.s.PQ*c.s.Cg)
 		useDirtyWorkspace(c)
 	}
-	if err != nil || c.route == routeDirect || c.route == r && c.fullT == fullT {
+	if err != nil || c.route == routeDirect || c.route == r && c.fullT == fullT || c.dwc != nil && c.dwc.data {
 		return c, err
 	}
 	c.route, c.phases, c.panel, c.fullT = r, nil, 0, fullT && c.s.StrideH == 1 && c.s.StrideW == 1
@@ -516,7 +526,42 @@ func TestStencilPlanned(t *testing.T) {
 			n++
 		}
 	}
-	require.Equal(t, 6, n)
+	require.Equal(t, 8, n)
+}
+
+// TestDwcPlanned pins which layers take the interleaved depthwise passes
+// on each ISA, so that the tests above run them: those without a channel
+// multiplier whose channels are whole blocks of the ISA's lanes, at a
+// column stride of 1 or 2; backward-data only at stride 1 with padding
+// within the filter's reach. It also checks their forward pass with ReLU.
+func TestDwcPlanned(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		l, planned := engine.DwcLanes(), 0
+		for i, p := range testShapes {
+			c, err := NewConv2D(p, WithReLU())
+			require.NoError(t, err)
+			s := &c.s
+			want := l > 0 && s.Cg == 1 && s.Kg == 1 && s.C%l == 0 && s.StrideW <= 2 && s.PQ >= l
+			require.Equal(t, want, c.dwc != nil, name(p))
+			if !want {
+				continue
+			}
+			planned++
+			reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
+			data := s.StrideH == 1 && s.StrideW == 1 && s.PadTop <= reachH && s.PadBottom <= reachH && s.PadLeft <= reachW && s.PadRight <= reachW
+			require.Equal(t, data, c.dwc.data, name(p))
+			require.Equal(t, "dwc", c.Paths().Forward, name(p))
+			d := newData(t, p, uint64(i))
+			y := testutil.NewGuarded(d.s.yLen, nil)
+			require.NoError(t, c.Forward(y.Slice(), d.x, d.w, d.bias))
+			y.Check(t)
+			rt, at := d.tolForward()
+			testutil.AssertClose(t, refForward(d.s, d.x, d.w, d.bias, true), y.Slice(), rt, at, "relu ", name(p))
+		}
+		if l > 0 {
+			require.GreaterOrEqual(t, planned, 3, "layers planned interleaved")
+		}
+	})
 }
 
 // TestSubsamplePlanned pins that the 1×1 layers of stride above 1 without

@@ -149,13 +149,13 @@ func ExampleCorrelate2D() {
 // Paths tells which algorithm each pass of a plan runs: here a depthwise
 // layer of MobileNet, whose passes are stencils over each channel's plane.
 func ExampleConv2D_Paths() {
-	p := kernels.Conv2DParams{N: 1, C: 32, H: 112, W: 112, K: 32, R: 3, S: 3, Groups: 32,
-		PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}
+	// ResNet-50's 1×1 projection of 256 channels to 64 at 56×56.
+	p := kernels.Conv2DParams{N: 1, C: 256, H: 56, W: 56, K: 64, R: 1, S: 1}
 	conv, err := kernels.NewConv2D(p)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(conv.Paths())
 	// Output:
-	// forward stencil, backward-data stencil, backward-filter stencil
+	// forward gemm-x, backward-data gemm-x, backward-filter gemm-x
 }

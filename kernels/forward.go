@@ -28,6 +28,12 @@ func (c *Conv2D) Forward(y, x, w, bias []float32) error {
 		st.forwardFew(y, x, w, bias)
 		return nil
 	}
+	if c.dwc != nil && c.dwc.forward {
+		st.dwc = dwcJob{st: st, dst: y, src: x, w: w, bias: bias}
+		st.spread(&st.dwc)
+		st.dwc = dwcJob{}
+		return nil
+	}
 	if c.planes() {
 		st.planes = planesJob{st: st, pl: &c.stencil.forward, dst: y, src: x, w: w, bias: bias, relu: c.relu}
 		st.spread(&st.planes)

@@ -25,6 +25,8 @@ import "fmt"
 //	            (backward-filter: as shifted, for an all-finite x)
 //	stencil     depthwise: a stencil per channel over its padded plane, or
 //	            over the phase planes of a stride of 2
+//	dwc         depthwise: blocks of a vector's lanes of channels,
+//	            interleaved a position at a time, a tap a vector
 //	winograd    F(4×4, 3×3) (WithAlgorithm)
 type Paths struct {
 	Forward, BackwardData, BackwardFilter string
@@ -45,6 +47,8 @@ func (c *Conv2D) forwardPath() string {
 		return "winograd"
 	case c.few != nil && c.few.forward:
 		return "rows"
+	case c.dwc != nil && c.dwc.forward:
+		return "dwc"
 	case c.stencil != nil:
 		return "stencil"
 	case c.forwardT:
@@ -56,6 +60,9 @@ func (c *Conv2D) forwardPath() string {
 func (c *Conv2D) dataPath() string {
 	if c.wino != nil && c.wino.data {
 		return "winograd"
+	}
+	if c.dwc != nil && c.dwc.data {
+		return "dwc"
 	}
 	switch c.route {
 	case routeStencil:

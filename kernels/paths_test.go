@@ -3,6 +3,7 @@ package kernels
 import (
 	"testing"
 
+	"github.com/simdconv/simdconv/internal/engine"
 	"github.com/stretchr/testify/require"
 )
 
@@ -16,23 +17,27 @@ func TestPaths(t *testing.T) {
 	}
 	same := func(p string) Paths { return Paths{p, p, p} }
 	layers := []struct {
-		name string
-		p    Conv2DParams
-		opts []Option
-		want Paths
+		name      string
+		p         Conv2DParams
+		opts      []Option
+		want, dwc Paths // dwc: on an ISA with the interleaved depthwise kernels
 	}{
-		{"pointwise", sq(1, 256, 56, 64, 1, 1, 0, 1), nil, same("gemm-x")},
-		{"strided 1×1", sq(1, 64, 56, 128, 1, 2, 0, 1), nil, same("gemm-sub")},
-		{"depthwise", sq(1, 256, 28, 256, 3, 1, 1, 256), nil, same("stencil")},
-		{"depthwise s2", sq(1, 96, 112, 96, 3, 2, 1, 96), nil, same("stencil")},
-		{"channel multiplier", sq(1, 8, 20, 16, 3, 1, 1, 8), nil, same("stencil")},
-		{"Winograd", sq(1, 64, 56, 64, 3, 1, 1, 1), []Option{WithAlgorithm(Winograd)}, same("winograd")},
+		{"pointwise", sq(1, 256, 56, 64, 1, 1, 0, 1), nil, same("gemm-x"), same("gemm-x")},
+		{"strided 1×1", sq(1, 64, 56, 128, 1, 2, 0, 1), nil, same("gemm-sub"), same("gemm-sub")},
+		{"depthwise", sq(1, 256, 28, 256, 3, 1, 1, 256), nil, same("stencil"), Paths{"dwc", "dwc", "stencil"}},
+		{"depthwise s2", sq(1, 96, 112, 96, 3, 2, 1, 96), nil, same("stencil"), Paths{"dwc", "stencil", "stencil"}},
+		{"channel multiplier", sq(1, 8, 20, 16, 3, 1, 1, 8), nil, same("stencil"), same("stencil")},
+		{"Winograd", sq(1, 64, 56, 64, 3, 1, 1, 1), []Option{WithAlgorithm(Winograd)}, same("winograd"), same("winograd")},
 	}
 	registry.ForEachISA(t, func(t *testing.T) {
 		for _, l := range layers {
 			c, err := NewConv2D(l.p, l.opts...)
 			require.NoError(t, err)
-			require.Equal(t, l.want, c.Paths(), l.name)
+			want := l.want
+			if engine.DwcLanes() > 0 {
+				want = l.dwc
+			}
+			require.Equal(t, want, c.Paths(), l.name)
 		}
 		// The cost models' choices, as the plan records them.
 		c, err := NewConv2D(sq(64, 1, 28, 6, 5, 1, 2, 1)) // LeNet's first layer (Z22)

@@ -318,7 +318,8 @@ func genDwcConv(name string, lanes, stride int) {
 		fmt.Sprintf("	y[i] = bias[l] + Σ_{t<len(off)} w[t*%d+l]·x[p*ldx+q*%d+off[t]+l], then max(y[i], 0) if relu:", lanes, stride*lanes),
 		"",
 		fmt.Sprintf("a depthwise convolution of %d interleaved channels at column stride %d, with", lanes, stride),
-		fmt.Sprintf("fused multiply-adds in tap order, %d output positions a pass over the taps.", block),
+		fmt.Sprintf("fused multiply-adds in tap order, %d output positions a pass over the taps, then 4", block),
+		"(the last 4 of a row moved back over positions already written), then 1.",
 		"",
 		"The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and",
 		"bias is in bounds; lengths are not checked.",
@@ -383,16 +384,37 @@ func genDwcConv(name string, lanes, stride int) {
 	MOVQ(x, xq)
 	Label("blocks")
 	CMPQ(q, U32(block))
-	JL(LabelRef("singles"))
+	JL(LabelRef("quads"))
 	pass("tapsBlock", block)
 	SUBQ(U32(block), q)
 	JMP(LabelRef("blocks"))
-	Label("singles")
+	// The rest of the row in blocks of 4, the last one moved back over
+	// positions already done (it writes the same values again), so that
+	// no position goes alone unless the row is narrower than 4.
+	Label("quads")
 	TESTQ(q, q)
 	JLE(LabelRef("next"))
+	CMPQ(q, U32(4))
+	JGE(LabelRef("quad"))
+	Load(Param("cols"), o)
+	CMPQ(o, U32(4))
+	JL(LabelRef("singles"))
+	MOVQ(U32(4), o)
+	SUBQ(q, o) // positions to move back
+	MOVQ(U32(4), q)
+	SHLQ(U8(2+log2(lanes)), o)
+	SUBQ(o, y)
+	for range stride {
+		SUBQ(o, xq)
+	}
+	Label("quad")
+	pass("tapsQuad", 4)
+	SUBQ(U32(4), q)
+	JMP(LabelRef("quads"))
+	Label("singles")
 	pass("tapsSingle", 1)
 	DECQ(q)
-	JMP(LabelRef("singles"))
+	JNZ(LabelRef("singles"))
 	Label("next")
 	ADDQ(ldx4, x)
 	DECQ(rows)

@@ -38,7 +38,8 @@ func dwcConvDoc(name string, stride int) string {
 	y[i] = bias[l] + Σ_{t<len(off)} w[t*4+l]·x[p*ldx+q*%d+off[t]+l], then max(y[i], 0) if relu:
 
 a depthwise convolution of 4 interleaved channels at column stride %d, with
-fused multiply-adds in tap order, %d output positions a pass over the taps.
+fused multiply-adds in tap order, %d output positions a pass over the taps,
+then 4 (the last 4 of a row moved back over positions already written), then 1.
 
 The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w
 and bias is in bounds; lengths are not checked.`, name, 4*stride, stride, dwcBlockNEON)
@@ -198,8 +199,9 @@ func genDwcConvNEON(e *emitter, name string, stride int) error {
 		case nb == 1:
 			e.op("VLD1", "("+rp+")", vlist(4, 1))
 		case stride == 1:
-			e.op("VLD1.P", "64("+rp+")", vlist(4, 4))
-			e.op("VLD1", "("+rp+")", vlist(8, 4))
+			for i := 0; i < nb; i += 4 {
+				e.op("VLD1.P", "64("+rp+")", vlist(4+i, 4))
+			}
 		default: // a post-index other than the 16 bytes loaded is a register
 			for i := range nb {
 				e.op("VLD1.P", fmt.Sprintf("(%s)(%s)", rp, rstep), vlist(4+i, 1))
@@ -215,9 +217,9 @@ func genDwcConvNEON(e *emitter, name string, stride int) error {
 		}
 		if nb == 1 {
 			e.op("VST1.P", vlist(acc, 1), "16("+ry+")")
-		} else {
-			e.op("VST1.P", vlist(acc, 4), "64("+ry+")")
-			e.op("VST1.P", vlist(acc+4, 4), "64("+ry+")")
+		}
+		for i := 0; i+4 <= nb; i += 4 {
+			e.op("VST1.P", vlist(acc+i, 4), "64("+ry+")")
 		}
 		e.op("ADD", fmt.Sprintf("$%d", 16*stride*nb), rxq, rxq)
 	}
@@ -229,15 +231,33 @@ func genDwcConvNEON(e *emitter, name string, stride int) error {
 	e.op("MOVD", rx, rxq)
 	e.label(name + "_blocks")
 	e.op("CMP", fmt.Sprintf("$%d", dwcBlockNEON), rq)
-	e.op("BLT", name+"_singles")
+	e.op("BLT", name+"_quads")
 	pass("tapsBlock", dwcBlockNEON)
 	e.op("SUB", fmt.Sprintf("$%d", dwcBlockNEON), rq, rq)
 	e.op("B", name+"_blocks")
-	e.label(name + "_singles")
+	// The rest of the row in blocks of 4, the last one moved back over
+	// positions already done (it writes the same values again), so that
+	// no position goes alone unless the row is narrower than 4.
+	e.label(name + "_quads")
 	e.op("CBZ", rq, name+"_next")
+	e.op("CMP", "$4", rq)
+	e.op("BGE", name+"_quad")
+	e.op("MOVD", "cols+104(FP)", rtmp)
+	e.op("CMP", "$4", rtmp)
+	e.op("BLT", name+"_singles")
+	e.op("MOVD", "$4", rtmp)
+	e.op("SUB", rq, rtmp, rtmp) // positions to move back
+	e.op("MOVD", "$4", rq)
+	e.op("SUB", rtmp+"<<4", ry, ry)
+	e.op("SUB", fmt.Sprintf("%s<<%d", rtmp, 3+stride), rxq, rxq)
+	e.label(name + "_quad")
+	pass("tapsQuad", 4)
+	e.op("SUB", "$4", rq, rq)
+	e.op("B", name+"_quads")
+	e.label(name + "_singles")
 	pass("tapsSingle", 1)
-	e.op("SUB", "$1", rq, rq)
-	e.op("B", name+"_singles")
+	e.op("SUBS", "$1", rq, rq)
+	e.op("BNE", name+"_singles")
 	e.label(name + "_next")
 	e.op("ADD", rldx, rx, rx)
 	e.op("SUBS", "$1", rrows, rrows)
