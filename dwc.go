@@ -88,12 +88,37 @@ func (driver) DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride int,
 		panic(fmt.Sprintf("simdconv: DwcConv: %d taps, %d×%d outputs of %d channels: len(y) = %d, len(w) = %d, len(bias) = %d too short",
 			len(off), rows, cols, l, len(y), len(w), len(bias)))
 	}
-	// The last position of the last row reads x up to its furthest tap.
-	end := (cols-1)*stride*l + l
+	checkDwcTaps("DwcConv", x, off, rows, cols, ldx, stride, l)
+	callDwcConv(kid, y, x, w, off, rows, cols, ldx, bias, relu)
+}
+
+// DwcDots is engine.DwcDots, for any number of taps (the kernel takes a
+// few at a time). It panics unless d, a, x and off hold what it reads and
+// writes.
+func (driver) DwcDots(d, a, x []float32, off []int, rows, cols, ldx, stride int) {
+	kid := kernelSets[current].dwcDots
+	l := dwcKernel(kid, "DwcDots")
+	if rows <= 0 || cols <= 0 || len(off) == 0 {
+		return
+	}
+	if stride < 1 || ldx < 0 || !fits(len(d), len(off), l, l) || !fits(len(a), rows*cols, l, l) {
+		panic(fmt.Sprintf("simdconv: DwcDots: %d taps, %d×%d positions of %d channels at stride %d: len(d) = %d, len(a) = %d too short",
+			len(off), rows, cols, l, stride, len(d), len(a)))
+	}
+	checkDwcTaps("DwcDots", x, off, rows, cols, ldx, stride, l)
+	per := kernelTable[kid].per
+	for t0 := 0; t0 < len(off); t0 += per {
+		callDwcDots(kid, d[t0*l:], a, x, off[t0:min(t0+per, len(off))], rows, cols, ldx, stride)
+	}
+}
+
+// checkDwcTaps panics unless every tap's reads of x, rows of cols
+// positions of l floats at a column stride, lie inside it.
+func checkDwcTaps(fn string, x []float32, off []int, rows, cols, ldx, stride, l int) {
+	end := (cols-1)*stride*l + l // a row's last position reads x this far past its tap
 	for _, o := range off {
 		if o < 0 || !fits(len(x), rows, ldx, o+end) {
-			panic(fmt.Sprintf("simdconv: DwcConv: tap offset %d past x (len %d) for %d rows %d apart of %d floats", o, len(x), rows, ldx, end))
+			panic(fmt.Sprintf("simdconv: %s: tap offset %d past x (len %d) for %d rows %d apart of %d floats", fn, o, len(x), rows, ldx, end))
 		}
 	}
-	callDwcConv(kid, y, x, w, off, rows, cols, ldx, bias, relu)
 }

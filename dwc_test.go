@@ -196,3 +196,53 @@ func checkDwcConv(t *testing.T, r *rand.Rand, l, stride, taps, rows, cols int, r
 		}
 	}
 }
+
+// TestDwcDots checks the interleaved filter gradient against a float64
+// reference at column strides 1 and 2, for tap counts up to past one
+// kernel call, added to what d holds, inside NaN guard bands.
+func TestDwcDots(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		l := dwcISA(t)
+		if l == 0 {
+			return
+		}
+		r := rand.New(rand.NewPCG(7, 8))
+		for _, stride := range []int{1, 2} {
+			for _, taps := range []int{1, 3, 9, 25, 30} {
+				for _, cols := range []int{1, 5, 12} {
+					rows := 3
+					k := int(math.Ceil(math.Sqrt(float64(taps))))
+					wx := (cols-1)*stride + k
+					ldx := (k + 1) * wx * l
+					off := make([]int, taps)
+					for t := range taps {
+						off[t] = (t/k*wx + t%k) * l
+					}
+					xlen := (rows-1)*ldx + off[taps-1] + ((cols-1)*stride+1)*l
+					x := testutil.NewGuarded(xlen, testutil.Rand(r, xlen))
+					a := testutil.NewGuarded(rows*cols*l, testutil.Rand(r, rows*cols*l))
+					d := testutil.NewGuarded(taps*l, testutil.Rand(r, taps*l))
+					want := make([]float64, taps*l)
+					for i, v := range d.Slice() {
+						want[i] = float64(v)
+					}
+					driver{}.DwcDots(d.Slice(), a.Slice(), x.Slice(), off, rows, cols, ldx, stride)
+					x.Check(t)
+					a.Check(t)
+					d.Check(t)
+					for tp, o := range off {
+						for c := range l {
+							for p := range rows {
+								for q := range cols {
+									want[tp*l+c] += float64(a.Slice()[(p*cols+q)*l+c]) * float64(x.Slice()[p*ldx+q*stride*l+o+c])
+								}
+							}
+						}
+					}
+					rt, at := testutil.Tol(rows * cols)
+					testutil.AssertClose(t, want, d.Slice(), rt, at, fmt.Sprintf("stride=%d taps=%d cols=%d", stride, taps, cols))
+				}
+			}
+		}
+	})
+}

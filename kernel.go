@@ -40,6 +40,7 @@ const (
 	famDwcOut                      // interleaved positions of nr channels back into planes
 	famDwcConv1                    // depthwise convolution of nr interleaved channels, column stride 1
 	famDwcConv2                    // famDwcConv1 at column stride 2
+	famDwcDots                     // a depthwise filter gradient of nr interleaved channels (per: taps per call)
 )
 
 // kernelSpec is one row of kernelTable.
@@ -106,6 +107,7 @@ type kernelSet struct {
 	scatter2         kernelID
 	dwcIn, dwcOut    kernelID
 	dwcConv          [2]kernelID // by column stride − 1
+	dwcDots          kernelID
 	peak             kernelID
 }
 
@@ -187,7 +189,7 @@ func (s *kernelSet) singles() map[family]*kernelID {
 		famWinogradIn: &s.winogradIn, famWinogradOut: &s.winogradOut, famWinogradGrad: &s.winogradGrad,
 		famStencilRows: &s.stencilRows, famDotsRows: &s.dotsRows,
 		famGather2: &s.gather2, famScatter2: &s.scatter2,
-		famDwcIn: &s.dwcIn, famDwcOut: &s.dwcOut, famDwcConv1: &s.dwcConv[0], famDwcConv2: &s.dwcConv[1],
+		famDwcIn: &s.dwcIn, famDwcOut: &s.dwcOut, famDwcConv1: &s.dwcConv[0], famDwcConv2: &s.dwcConv[1], famDwcDots: &s.dwcDots,
 	}
 }
 

@@ -145,13 +145,14 @@ func TestKernelSets(t *testing.T) {
 			kid  kernelID
 			fam  family
 			what string
-		}{{s.dwcIn, famDwcIn, "dwcIn"}, {s.dwcOut, famDwcOut, "dwcOut"}, {s.dwcConv[0], famDwcConv1, "dwcConv1"}, {s.dwcConv[1], famDwcConv2, "dwcConv2"}} {
+		}{{s.dwcIn, famDwcIn, "dwcIn"}, {s.dwcOut, famDwcOut, "dwcOut"}, {s.dwcConv[0], famDwcConv1, "dwcConv1"}, {s.dwcConv[1], famDwcConv2, "dwcConv2"}, {s.dwcDots, famDwcDots, "dwcDots"}} {
 			require.NotEqual(t, noKernel, r.kid, "%s has no %s kernel", isaNames[isa], r.what)
 			check(r.kid, r.fam, r.what)
 			require.Equal(t, isa, kernelTable[r.kid].isa, "%s %s", isaNames[isa], r.what)
 			require.Equal(t, kernelTable[s.dwcConv[0]].nr, kernelTable[r.kid].nr, "%s %s: lanes", isaNames[isa], r.what)
 		}
 		require.GreaterOrEqual(t, kernelTable[s.dwcIn].mr, 1, "%s dwcIn: narrowest row", isaNames[isa])
+		require.GreaterOrEqual(t, kernelTable[s.dwcDots].per, 1, "%s dwcDots taps a call", isaNames[isa])
 	}
 }
 

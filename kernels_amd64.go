@@ -385,6 +385,18 @@ func dwcConv1AVX2(y []float32, x []float32, w []float32, off []int, rows int, co
 //go:noescape
 func dwcConv2AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
 
+// dwcDotsAVX2 adds, for t < len(off) ≤ 12 and l < 8 (AVX2),
+//
+//	Σ_{p<rows, q<cols} a[(p*cols+q)*8+l]·x[p*ldx+q*stride*8+off[t]+l]
+//
+// to d[t*8+l], with fused multiply-adds position by position in order.
+//
+// The caller guarantees that every touched element of d, a and x is in bounds;
+// lengths are not checked.
+//
+//go:noescape
+func dwcDotsAVX2(d []float32, a []float32, x []float32, off []int, rows int, cols int, ldx int, stride int)
+
 // stencilAVX512 sets, for c < planes, y[c*ldy+i] = bias[c] + Σ_{t<len(off)} w[c*ldw+t]·x[c*ldx+off[t]+i]
 // for i < n, n a multiple of 16 (AVX-512): 8 vectors at a time, then 4, then one. The
 // planes run in order, each written whole before the next.
@@ -461,6 +473,18 @@ func dwcConv1AVX512(y []float32, x []float32, w []float32, off []int, rows int, 
 //
 //go:noescape
 func dwcConv2AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+
+// dwcDotsAVX512 adds, for t < len(off) ≤ 24 and l < 16 (AVX-512),
+//
+//	Σ_{p<rows, q<cols} a[(p*cols+q)*16+l]·x[p*ldx+q*stride*16+off[t]+l]
+//
+// to d[t*16+l], with fused multiply-adds position by position in order.
+//
+// The caller guarantees that every touched element of d, a and x is in bounds;
+// lengths are not checked.
+//
+//go:noescape
+func dwcDotsAVX512(d []float32, a []float32, x []float32, off []int, rows int, cols int, ldx int, stride int)
 
 // stencilRowsAVX2 sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i] for
 // k < rows ≤ 4 and i < n, n a multiple of 16 (AVX2), with fused multiply-adds

@@ -173,6 +173,18 @@ func dwcConv1NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []floa
 //go:noescape
 func dwcConv2NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool)
 
+// dwcDotsNEON adds, for t < len(off) ≤ 12 and l < 4,
+//
+//	Σ_{p<rows, q<cols} a[(p*cols+q)*4+l]·x[p*ldx+q*stride*4+off[t]+l]
+//
+// to d[t*4+l], with fused multiply-adds position by position in order.
+//
+// The caller guarantees that every touched element of d, a and x is in bounds;
+// lengths are not checked.
+//
+//go:noescape
+func dwcDotsNEON(d, a, x []float32, off []int, rows, cols, ldx, stride int)
+
 // winogradInNEON sets dst[p*dstStride+t] = (Bᵀ d B)[p/6][p%6] for t < n and
 // the 6x6 tiles d[i][j] = src[i*ld+4*t+j], 4 tiles at a time (NEON).
 // n is a multiple of 4; the caller guarantees len(src) >= 5*ld+4*n+4

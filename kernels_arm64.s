@@ -5078,6 +5078,864 @@ dwcConv2NEON_next:
 dwcConv2NEON_done:
 	RET	
 
+// func dwcDotsNEON(d, a, x []float32, off []int, rows, cols, ldx, stride int)
+//
+// Register use: V20-V31 an accumulator a tap, V0 a, V1-V4 x in turn; R0 d,
+// R1 a, R2 x's row, R3 off, R4 rows, R5 a position's bytes in x, R6-R17 x
+// at each tap's offset, R19 positions left, R20 ldx·4, R21 taps.
+TEXT ·dwcDotsNEON(SB), NOSPLIT, $0-128
+	MOVD	d_base+0(FP), R0
+	MOVD	a_base+24(FP), R1
+	MOVD	x_base+48(FP), R2
+	MOVD	off_base+72(FP), R3
+	MOVD	off_len+80(FP), R21
+	MOVD	rows+96(FP), R4
+	MOVD	ldx+112(FP), R20
+	LSL	$2, R20, R20
+	MOVD	stride+120(FP), R5
+	LSL	$4, R5, R5
+	CMP	$1, R21
+	BEQ	dwcDotsNEON_taps1
+	CMP	$2, R21
+	BEQ	dwcDotsNEON_taps2
+	CMP	$3, R21
+	BEQ	dwcDotsNEON_taps3
+	CMP	$4, R21
+	BEQ	dwcDotsNEON_taps4
+	CMP	$5, R21
+	BEQ	dwcDotsNEON_taps5
+	CMP	$6, R21
+	BEQ	dwcDotsNEON_taps6
+	CMP	$7, R21
+	BEQ	dwcDotsNEON_taps7
+	CMP	$8, R21
+	BEQ	dwcDotsNEON_taps8
+	CMP	$9, R21
+	BEQ	dwcDotsNEON_taps9
+	CMP	$10, R21
+	BEQ	dwcDotsNEON_taps10
+	CMP	$11, R21
+	BEQ	dwcDotsNEON_taps11
+	CMP	$12, R21
+	BEQ	dwcDotsNEON_taps12
+	RET	
+dwcDotsNEON_taps1:
+	VEOR	V20.B16, V20.B16, V20.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store1
+dwcDotsNEON_row1:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next1
+dwcDotsNEON_pos1:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos1
+dwcDotsNEON_next1:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row1
+dwcDotsNEON_store1:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps2:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store2
+dwcDotsNEON_row2:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next2
+dwcDotsNEON_pos2:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos2
+dwcDotsNEON_next2:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row2
+dwcDotsNEON_store2:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps3:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store3
+dwcDotsNEON_row3:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next3
+dwcDotsNEON_pos3:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	VLD1.P	(R8)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos3
+dwcDotsNEON_next3:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row3
+dwcDotsNEON_store3:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6d6	// fadd v22.4s, v22.4s, v1.4s
+	VST1.P	[V22.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps4:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store4
+dwcDotsNEON_row4:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next4
+dwcDotsNEON_pos4:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	VLD1.P	(R8)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	VLD1.P	(R9)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V23.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos4
+dwcDotsNEON_next4:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row4
+dwcDotsNEON_store4:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6d6	// fadd v22.4s, v22.4s, v1.4s
+	VST1.P	[V22.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6f7	// fadd v23.4s, v23.4s, v1.4s
+	VST1.P	[V23.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps5:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store5
+dwcDotsNEON_row5:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next5
+dwcDotsNEON_pos5:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	VLD1.P	(R8)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	VLD1.P	(R9)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V23.S4
+	VLD1.P	(R10)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V24.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos5
+dwcDotsNEON_next5:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row5
+dwcDotsNEON_store5:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6d6	// fadd v22.4s, v22.4s, v1.4s
+	VST1.P	[V22.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6f7	// fadd v23.4s, v23.4s, v1.4s
+	VST1.P	[V23.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d718	// fadd v24.4s, v24.4s, v1.4s
+	VST1.P	[V24.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps6:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store6
+dwcDotsNEON_row6:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next6
+dwcDotsNEON_pos6:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	VLD1.P	(R8)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	VLD1.P	(R9)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V23.S4
+	VLD1.P	(R10)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V24.S4
+	VLD1.P	(R11)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V25.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos6
+dwcDotsNEON_next6:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row6
+dwcDotsNEON_store6:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6d6	// fadd v22.4s, v22.4s, v1.4s
+	VST1.P	[V22.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6f7	// fadd v23.4s, v23.4s, v1.4s
+	VST1.P	[V23.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d718	// fadd v24.4s, v24.4s, v1.4s
+	VST1.P	[V24.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d739	// fadd v25.4s, v25.4s, v1.4s
+	VST1.P	[V25.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps7:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store7
+dwcDotsNEON_row7:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next7
+dwcDotsNEON_pos7:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	VLD1.P	(R8)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	VLD1.P	(R9)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V23.S4
+	VLD1.P	(R10)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V24.S4
+	VLD1.P	(R11)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V25.S4
+	VLD1.P	(R12)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V26.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos7
+dwcDotsNEON_next7:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row7
+dwcDotsNEON_store7:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6d6	// fadd v22.4s, v22.4s, v1.4s
+	VST1.P	[V22.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6f7	// fadd v23.4s, v23.4s, v1.4s
+	VST1.P	[V23.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d718	// fadd v24.4s, v24.4s, v1.4s
+	VST1.P	[V24.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d739	// fadd v25.4s, v25.4s, v1.4s
+	VST1.P	[V25.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d75a	// fadd v26.4s, v26.4s, v1.4s
+	VST1.P	[V26.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps8:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store8
+dwcDotsNEON_row8:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	56(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next8
+dwcDotsNEON_pos8:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	VLD1.P	(R8)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	VLD1.P	(R9)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V23.S4
+	VLD1.P	(R10)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V24.S4
+	VLD1.P	(R11)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V25.S4
+	VLD1.P	(R12)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V26.S4
+	VLD1.P	(R13)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V27.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos8
+dwcDotsNEON_next8:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row8
+dwcDotsNEON_store8:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6d6	// fadd v22.4s, v22.4s, v1.4s
+	VST1.P	[V22.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6f7	// fadd v23.4s, v23.4s, v1.4s
+	VST1.P	[V23.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d718	// fadd v24.4s, v24.4s, v1.4s
+	VST1.P	[V24.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d739	// fadd v25.4s, v25.4s, v1.4s
+	VST1.P	[V25.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d75a	// fadd v26.4s, v26.4s, v1.4s
+	VST1.P	[V26.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d77b	// fadd v27.4s, v27.4s, v1.4s
+	VST1.P	[V27.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps9:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store9
+dwcDotsNEON_row9:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	56(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	64(R3), R14
+	ADD	R14<<2, R2, R14
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next9
+dwcDotsNEON_pos9:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	VLD1.P	(R8)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	VLD1.P	(R9)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V23.S4
+	VLD1.P	(R10)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V24.S4
+	VLD1.P	(R11)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V25.S4
+	VLD1.P	(R12)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V26.S4
+	VLD1.P	(R13)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V27.S4
+	VLD1.P	(R14)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V28.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos9
+dwcDotsNEON_next9:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row9
+dwcDotsNEON_store9:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6d6	// fadd v22.4s, v22.4s, v1.4s
+	VST1.P	[V22.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6f7	// fadd v23.4s, v23.4s, v1.4s
+	VST1.P	[V23.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d718	// fadd v24.4s, v24.4s, v1.4s
+	VST1.P	[V24.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d739	// fadd v25.4s, v25.4s, v1.4s
+	VST1.P	[V25.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d75a	// fadd v26.4s, v26.4s, v1.4s
+	VST1.P	[V26.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d77b	// fadd v27.4s, v27.4s, v1.4s
+	VST1.P	[V27.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d79c	// fadd v28.4s, v28.4s, v1.4s
+	VST1.P	[V28.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps10:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store10
+dwcDotsNEON_row10:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	56(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	64(R3), R14
+	ADD	R14<<2, R2, R14
+	MOVD	72(R3), R15
+	ADD	R15<<2, R2, R15
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next10
+dwcDotsNEON_pos10:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	VLD1.P	(R8)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	VLD1.P	(R9)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V23.S4
+	VLD1.P	(R10)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V24.S4
+	VLD1.P	(R11)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V25.S4
+	VLD1.P	(R12)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V26.S4
+	VLD1.P	(R13)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V27.S4
+	VLD1.P	(R14)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V28.S4
+	VLD1.P	(R15)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V29.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos10
+dwcDotsNEON_next10:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row10
+dwcDotsNEON_store10:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6d6	// fadd v22.4s, v22.4s, v1.4s
+	VST1.P	[V22.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6f7	// fadd v23.4s, v23.4s, v1.4s
+	VST1.P	[V23.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d718	// fadd v24.4s, v24.4s, v1.4s
+	VST1.P	[V24.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d739	// fadd v25.4s, v25.4s, v1.4s
+	VST1.P	[V25.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d75a	// fadd v26.4s, v26.4s, v1.4s
+	VST1.P	[V26.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d77b	// fadd v27.4s, v27.4s, v1.4s
+	VST1.P	[V27.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d79c	// fadd v28.4s, v28.4s, v1.4s
+	VST1.P	[V28.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d7bd	// fadd v29.4s, v29.4s, v1.4s
+	VST1.P	[V29.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps11:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store11
+dwcDotsNEON_row11:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	56(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	64(R3), R14
+	ADD	R14<<2, R2, R14
+	MOVD	72(R3), R15
+	ADD	R15<<2, R2, R15
+	MOVD	80(R3), R16
+	ADD	R16<<2, R2, R16
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next11
+dwcDotsNEON_pos11:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	VLD1.P	(R8)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	VLD1.P	(R9)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V23.S4
+	VLD1.P	(R10)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V24.S4
+	VLD1.P	(R11)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V25.S4
+	VLD1.P	(R12)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V26.S4
+	VLD1.P	(R13)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V27.S4
+	VLD1.P	(R14)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V28.S4
+	VLD1.P	(R15)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V29.S4
+	VLD1.P	(R16)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V30.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos11
+dwcDotsNEON_next11:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row11
+dwcDotsNEON_store11:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6d6	// fadd v22.4s, v22.4s, v1.4s
+	VST1.P	[V22.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6f7	// fadd v23.4s, v23.4s, v1.4s
+	VST1.P	[V23.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d718	// fadd v24.4s, v24.4s, v1.4s
+	VST1.P	[V24.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d739	// fadd v25.4s, v25.4s, v1.4s
+	VST1.P	[V25.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d75a	// fadd v26.4s, v26.4s, v1.4s
+	VST1.P	[V26.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d77b	// fadd v27.4s, v27.4s, v1.4s
+	VST1.P	[V27.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d79c	// fadd v28.4s, v28.4s, v1.4s
+	VST1.P	[V28.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d7bd	// fadd v29.4s, v29.4s, v1.4s
+	VST1.P	[V29.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d7de	// fadd v30.4s, v30.4s, v1.4s
+	VST1.P	[V30.S4], 16(R0)
+	RET	
+dwcDotsNEON_taps12:
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	VEOR	V30.B16, V30.B16, V30.B16
+	VEOR	V31.B16, V31.B16, V31.B16
+	CMP	$0, R4
+	BLE	dwcDotsNEON_store12
+dwcDotsNEON_row12:
+	MOVD	0(R3), R6
+	ADD	R6<<2, R2, R6
+	MOVD	8(R3), R7
+	ADD	R7<<2, R2, R7
+	MOVD	16(R3), R8
+	ADD	R8<<2, R2, R8
+	MOVD	24(R3), R9
+	ADD	R9<<2, R2, R9
+	MOVD	32(R3), R10
+	ADD	R10<<2, R2, R10
+	MOVD	40(R3), R11
+	ADD	R11<<2, R2, R11
+	MOVD	48(R3), R12
+	ADD	R12<<2, R2, R12
+	MOVD	56(R3), R13
+	ADD	R13<<2, R2, R13
+	MOVD	64(R3), R14
+	ADD	R14<<2, R2, R14
+	MOVD	72(R3), R15
+	ADD	R15<<2, R2, R15
+	MOVD	80(R3), R16
+	ADD	R16<<2, R2, R16
+	MOVD	88(R3), R17
+	ADD	R17<<2, R2, R17
+	MOVD	cols+104(FP), R19
+	CBZ	R19, dwcDotsNEON_next12
+dwcDotsNEON_pos12:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	(R6)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V20.S4
+	VLD1.P	(R7)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V21.S4
+	VLD1.P	(R8)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V22.S4
+	VLD1.P	(R9)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V23.S4
+	VLD1.P	(R10)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V24.S4
+	VLD1.P	(R11)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V25.S4
+	VLD1.P	(R12)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V26.S4
+	VLD1.P	(R13)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V27.S4
+	VLD1.P	(R14)(R5), [V1.S4]
+	VFMLA	V0.S4, V1.S4, V28.S4
+	VLD1.P	(R15)(R5), [V2.S4]
+	VFMLA	V0.S4, V2.S4, V29.S4
+	VLD1.P	(R16)(R5), [V3.S4]
+	VFMLA	V0.S4, V3.S4, V30.S4
+	VLD1.P	(R17)(R5), [V4.S4]
+	VFMLA	V0.S4, V4.S4, V31.S4
+	SUBS	$1, R19, R19
+	BNE	dwcDotsNEON_pos12
+dwcDotsNEON_next12:
+	ADD	R20, R2, R2
+	SUBS	$1, R4, R4
+	BNE	dwcDotsNEON_row12
+dwcDotsNEON_store12:
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d694	// fadd v20.4s, v20.4s, v1.4s
+	VST1.P	[V20.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6b5	// fadd v21.4s, v21.4s, v1.4s
+	VST1.P	[V21.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6d6	// fadd v22.4s, v22.4s, v1.4s
+	VST1.P	[V22.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d6f7	// fadd v23.4s, v23.4s, v1.4s
+	VST1.P	[V23.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d718	// fadd v24.4s, v24.4s, v1.4s
+	VST1.P	[V24.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d739	// fadd v25.4s, v25.4s, v1.4s
+	VST1.P	[V25.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d75a	// fadd v26.4s, v26.4s, v1.4s
+	VST1.P	[V26.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d77b	// fadd v27.4s, v27.4s, v1.4s
+	VST1.P	[V27.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d79c	// fadd v28.4s, v28.4s, v1.4s
+	VST1.P	[V28.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d7bd	// fadd v29.4s, v29.4s, v1.4s
+	VST1.P	[V29.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d7de	// fadd v30.4s, v30.4s, v1.4s
+	VST1.P	[V30.S4], 16(R0)
+	VLD1	(R0), [V1.S4]
+	WORD	$0x4e21d7ff	// fadd v31.4s, v31.4s, v1.4s
+	VST1.P	[V31.S4], 16(R0)
+	RET	
+
 // func winogradInNEON(dst []float32, dstStride int, src []float32, ld, n int)
 //
 // Register use: V0-V17 row i's points ν (or ν−3) in V(3i+ν); V18-V25

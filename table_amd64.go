@@ -47,6 +47,7 @@ const (
 	kDwcOutAVX2
 	kDwcConv1AVX2
 	kDwcConv2AVX2
+	kDwcDotsAVX2
 	kStencilAVX512
 	kDotsAVX512
 	kAddRowsAVX512
@@ -54,6 +55,7 @@ const (
 	kDwcOutAVX512
 	kDwcConv1AVX512
 	kDwcConv2AVX512
+	kDwcDotsAVX512
 	kStencilRowsAVX2
 	kDotsRowsAVX2
 	kStencilRowsAVX512
@@ -115,6 +117,7 @@ var kernelTable = [...]kernelSpec{
 	kDwcOutAVX2:               {name: "dwcOutAVX2", isa: isaAVX2, family: famDwcOut, mr: 0, nr: 8, needs: featAVX2 | featFMA},
 	kDwcConv1AVX2:             {name: "dwcConv1AVX2", isa: isaAVX2, family: famDwcConv1, mr: 8, nr: 8, needs: featAVX2 | featFMA},
 	kDwcConv2AVX2:             {name: "dwcConv2AVX2", isa: isaAVX2, family: famDwcConv2, mr: 8, nr: 8, needs: featAVX2 | featFMA},
+	kDwcDotsAVX2:              {name: "dwcDotsAVX2", isa: isaAVX2, family: famDwcDots, mr: 0, nr: 8, per: 12, needs: featAVX2 | featFMA},
 	kStencilAVX512:            {name: "stencilAVX512", isa: isaAVX512, family: famStencil, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
 	kDotsAVX512:               {name: "dotsAVX512", isa: isaAVX512, family: famDots, mr: 0, nr: 16, per: 30, needs: featAVX512F | featAVX512VL},
 	kAddRowsAVX512:            {name: "addRowsAVX512", isa: isaAVX512, family: famAddRows, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
@@ -122,6 +125,7 @@ var kernelTable = [...]kernelSpec{
 	kDwcOutAVX512:             {name: "dwcOutAVX512", isa: isaAVX512, family: famDwcOut, mr: 0, nr: 16, needs: featAVX512F | featAVX512VL},
 	kDwcConv1AVX512:           {name: "dwcConv1AVX512", isa: isaAVX512, family: famDwcConv1, mr: 12, nr: 16, needs: featAVX512F | featAVX512VL},
 	kDwcConv2AVX512:           {name: "dwcConv2AVX512", isa: isaAVX512, family: famDwcConv2, mr: 12, nr: 16, needs: featAVX512F | featAVX512VL},
+	kDwcDotsAVX512:            {name: "dwcDotsAVX512", isa: isaAVX512, family: famDwcDots, mr: 0, nr: 16, per: 24, needs: featAVX512F | featAVX512VL},
 	kStencilRowsAVX2:          {name: "stencilRowsAVX2", isa: isaAVX2, family: famStencilRows, mr: 4, nr: 8, needs: featAVX2 | featFMA},
 	kDotsRowsAVX2:             {name: "dotsRowsAVX2", isa: isaAVX2, family: famDotsRows, mr: 2, nr: 8, per: 6, needs: featAVX2 | featFMA},
 	kStencilRowsAVX512:        {name: "stencilRowsAVX512", isa: isaAVX512, family: famStencilRows, mr: 8, nr: 16, needs: featAVX512F | featAVX512VL},
@@ -425,6 +429,18 @@ func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx int,
 		dwcConv1AVX512(y, x, w, off, rows, cols, ldx, bias, relu)
 	case kDwcConv2AVX512:
 		dwcConv2AVX512(y, x, w, off, rows, cols, ldx, bias, relu)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callDwcDots calls kernel id, one of signature func(d, a, x []float32, off []int, rows, cols, ldx, stride int).
+func callDwcDots(id kernelID, d, a, x []float32, off []int, rows, cols, ldx, stride int) {
+	switch id {
+	case kDwcDotsAVX2:
+		dwcDotsAVX2(d, a, x, off, rows, cols, ldx, stride)
+	case kDwcDotsAVX512:
+		dwcDotsAVX512(d, a, x, off, rows, cols, ldx, stride)
 	default:
 		panic(notCallable(id))
 	}

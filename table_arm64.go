@@ -19,6 +19,7 @@ const (
 	kDwcOutNEON
 	kDwcConv1NEON
 	kDwcConv2NEON
+	kDwcDotsNEON
 	kWinogradInNEON
 	kWinogradOutNEON
 	kWinogradGradNEON
@@ -41,6 +42,7 @@ var kernelTable = [...]kernelSpec{
 	kDwcOutNEON:       {name: "dwcOutNEON", isa: isaNEON, family: famDwcOut, mr: 0, nr: 4},
 	kDwcConv1NEON:     {name: "dwcConv1NEON", isa: isaNEON, family: famDwcConv1, mr: 8, nr: 4},
 	kDwcConv2NEON:     {name: "dwcConv2NEON", isa: isaNEON, family: famDwcConv2, mr: 8, nr: 4},
+	kDwcDotsNEON:      {name: "dwcDotsNEON", isa: isaNEON, family: famDwcDots, mr: 0, nr: 4, per: 12},
 	kWinogradInNEON:   {name: "winogradInNEON", isa: isaNEON, family: famWinogradIn, mr: 0, nr: 4},
 	kWinogradOutNEON:  {name: "winogradOutNEON", isa: isaNEON, family: famWinogradOut, mr: 0, nr: 4},
 	kWinogradGradNEON: {name: "winogradGradNEON", isa: isaNEON, family: famWinogradGrad, mr: 0, nr: 4},
@@ -217,6 +219,16 @@ func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx int,
 		dwcConv1NEON(y, x, w, off, rows, cols, ldx, bias, relu)
 	case kDwcConv2NEON:
 		dwcConv2NEON(y, x, w, off, rows, cols, ldx, bias, relu)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callDwcDots calls kernel id, one of signature func(d, a, x []float32, off []int, rows, cols, ldx, stride int).
+func callDwcDots(id kernelID, d, a, x []float32, off []int, rows, cols, ldx, stride int) {
+	switch id {
+	case kDwcDotsNEON:
+		dwcDotsNEON(d, a, x, off, rows, cols, ldx, stride)
 	default:
 		panic(notCallable(id))
 	}

@@ -114,3 +114,8 @@ func callDwcOut(id kernelID, dst, src []float32, n, ldd int) {
 func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool) {
 	panic(notCallable(id))
 }
+
+// callDwcDots calls kernel id, one of signature func(d, a, x []float32, off []int, rows, cols, ldx, stride int).
+func callDwcDots(id kernelID, d, a, x []float32, off []int, rows, cols, ldx, stride int) {
+	panic(notCallable(id))
+}

@@ -34,6 +34,12 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 		st.backwardFilterFew(dw, dy, x)
 		return nil
 	}
+	if c.dwc != nil && c.dwc.forward {
+		st.dwcFilter = dwcFilterJob{st: st, dw: dw, dy: dy, x: x}
+		st.spread(&st.dwcFilter)
+		st.dwcFilter = dwcFilterJob{}
+		return nil
+	}
 	if c.planes() {
 		st.filterPlanes = filterPlanesJob{st: st, dw: dw, dy: dy, x: x}
 		st.spread(&st.filterPlanes)

@@ -31,6 +31,7 @@ type callState struct {
 	data         dataJob
 	planes       planesJob
 	dwc          dwcJob
+	dwcFilter    dwcFilterJob
 	filterPlanes filterPlanesJob
 	dataRows     dataRowsJob
 	filter       filterJob

@@ -532,8 +532,8 @@ func TestStencilPlanned(t *testing.T) {
 // TestDwcPlanned pins which layers take the interleaved depthwise passes
 // on each ISA, so that the tests above run them: those without a channel
 // multiplier whose channels are whole blocks of the ISA's lanes, at a
-// column stride of 1 or 2; backward-data only at stride 1 with padding
-// within the filter's reach. It also checks their forward pass with ReLU.
+// column stride of 1 or 2, forward and backward-filter; backward-data only
+// at stride 1 with padding within the filter's reach. It also checks their forward pass with ReLU.
 func TestDwcPlanned(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		l, planned := engine.DwcLanes(), 0
@@ -551,6 +551,7 @@ func TestDwcPlanned(t *testing.T) {
 			data := s.StrideH == 1 && s.StrideW == 1 && s.PadTop <= reachH && s.PadBottom <= reachH && s.PadLeft <= reachW && s.PadRight <= reachW
 			require.Equal(t, data, c.dwc.data, name(p))
 			require.Equal(t, "dwc", c.Paths().Forward, name(p))
+			require.Equal(t, "dwc", c.Paths().BackwardFilter, name(p))
 			d := newData(t, p, uint64(i))
 			y := testutil.NewGuarded(d.s.yLen, nil)
 			require.NoError(t, c.Forward(y.Slice(), d.x, d.w, d.bias))

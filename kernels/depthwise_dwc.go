@@ -104,3 +104,45 @@ func (j *dwcJob) item(wk *worker, _ bool, it int) {
 	engine.DwcConv(y, xp, w, off, rows, cols, ldx, stride, bias, relu)
 	engine.DwcOut(j.dst[(n*s.C+c0)*out:][:l*out], y, out, out)
 }
+
+// dwcFilterJob is BackwardFilter on the interleaved layout: an item is a
+// block of l channels, its filter gradient summed over the images in
+// order, so that the result does not depend on the threads.
+type dwcFilterJob struct {
+	st        *callState
+	dw, dy, x []float32
+}
+
+func (j *dwcFilterJob) Do(part int) { j.st.doPart(j, part) }
+
+func (j *dwcFilterJob) items() int { return j.st.c.s.C / j.st.c.dwc.l }
+
+func (j *dwcFilterJob) item(wk *worker, _ bool, it int) {
+	c := j.st.c
+	s, d := &c.s, c.dwc
+	l, c0 := d.l, it*d.l
+	sum := wk.dots[:s.RS*l]
+	clear(sum)
+	xp, a := wk.xpad[:d.hp*d.wp*l], wk.panel[:s.PQ*l]
+	top := s.PadTop * d.wp * l
+	for n := range s.N {
+		clear(xp[:top])
+		engine.DwcIn(xp[top:], j.x[(n*s.C+c0)*s.HW:][:l*s.HW], s.H, s.W, s.HW, d.wp*l, s.PadLeft, s.PadRight)
+		clear(xp[top+s.H*d.wp*l:])
+		engine.DwcIn(a, j.dy[(n*s.C+c0)*s.PQ:][:l*s.PQ], s.P, s.Q, s.PQ, s.Q*l, 0, 0)
+		engine.DwcDots(sum, a, xp, d.off, s.P, s.Q, s.StrideH*d.wp*l, s.StrideW)
+	}
+	// Back to a filter a channel: every term of the sums is a product of
+	// dY with x or its zero padding, as by definition, so a NaN or an
+	// infinity reaches exactly the taps that read it.
+	for ci := range l {
+		row := j.dw[(c0+ci)*s.RS:][:s.RS]
+		for t := range row {
+			v := sum[t*l+ci]
+			if c.accumulate {
+				v += row[t]
+			}
+			row[t] = v
+		}
+	}
+}

@@ -89,6 +89,8 @@ func (c *Conv2D) filterPath() string {
 		return "winograd"
 	case c.few != nil && c.few.filter:
 		return "rows"
+	case c.dwc != nil && c.dwc.forward:
+		return "dwc"
 	case c.stencil != nil:
 		return "stencil"
 	case c.shifted != nil:

@@ -423,3 +423,106 @@ func genDwcConv(name string, lanes, stride int) {
 	VZEROUPPER()
 	RET()
 }
+
+// dwcDotsTaps is the most taps one dwcDots call takes: an accumulator each,
+// beside a's vector.
+func dwcDotsTaps(lanes int) int {
+	if lanes == 16 {
+		return 24
+	}
+	return 12
+}
+
+// dwcRegTaps is how many taps' offsets genDwcDots keeps in GP registers;
+// the others are loaded again at each position.
+const dwcRegTaps = 5
+
+// genDwcDots emits dwcDots: for t < len(off) and l < lanes, d[t*lanes+l] +=
+// Σ_{p<rows, q<cols} a[(p*cols+q)*lanes+l]·x[p*ldx+q*stride*lanes+off[t]+l]:
+// a depthwise filter gradient of interleaved channels, one accumulator a
+// tap, summed position by position in order. One loop per tap count, so
+// that the accumulators stay in registers.
+func genDwcDots(name string, lanes int) {
+	vec, isa := vectors(lanes)
+	width := 4 * lanes
+	maxTaps := dwcDotsTaps(lanes)
+	TEXT(name, 0, "func("+table.DwcDots.Params+")")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s adds, for t < len(off) ≤ %d and l < %d (%s),", name, maxTaps, lanes, isa),
+		"",
+		fmt.Sprintf("\tΣ_{p<rows, q<cols} a[(p*cols+q)*%d+l]·x[p*ldx+q*stride*%d+off[t]+l]", lanes, lanes),
+		"",
+		fmt.Sprintf("to d[t*%d+l], with fused multiply-adds position by position in order.", lanes),
+		"",
+		"The caller guarantees that every touched element of d, a and x is in bounds;",
+		"lengths are not checked.",
+	)
+	Commentf("register pressure: up to %d tap accumulators (unrolled by tap count) + 1 a vector; up to %d GP", maxTaps, 9+dwcRegTaps)
+	taps := Load(Param("off").Len(), GP64())
+	for nt := 1; nt <= maxTaps; nt++ {
+		CMPQ(taps, U32(nt))
+		JE(LabelRef(fmt.Sprintf("taps%d", nt)))
+	}
+	JMP(LabelRef("done"))
+	for nt := 1; nt <= maxTaps; nt++ {
+		sfx := fmt.Sprint(nt)
+		Label("taps" + sfx)
+		a := Load(Param("a").Base(), GP64())
+		xrow := Load(Param("x").Base(), GP64())
+		off := Load(Param("off").Base(), GP64())
+		rows := Load(Param("rows"), GP64())
+		step := Load(Param("stride"), GP64())
+		SHLQ(U8(2+log2(lanes)), step)
+		acc := make([]VecVirtual, nt)
+		for i := range acc {
+			acc[i] = vec()
+			zero(acc[i])
+		}
+		var o []GPVirtual
+		for t := range min(nt, dwcRegTaps) {
+			o = append(o, GP64())
+			MOVQ(Mem{Base: off, Disp: 8 * t}, o[t])
+		}
+		xq, q, tmp := GP64(), GP64(), GP64()
+		TESTQ(rows, rows)
+		JLE(LabelRef("store" + sfx))
+		Label("row" + sfx)
+		MOVQ(xrow, xq)
+		Load(Param("cols"), q)
+		TESTQ(q, q)
+		JLE(LabelRef("next" + sfx))
+		alignLoop()
+		Label("pos" + sfx)
+		av := vec()
+		VMOVUPS(Mem{Base: a}, av)
+		for t := range acc {
+			ot := tmp
+			if t < len(o) {
+				ot = o[t]
+			} else {
+				MOVQ(Mem{Base: off, Disp: 8 * t}, tmp)
+			}
+			VFMADD231PS(Mem{Base: xq, Index: ot, Scale: 4}, av, acc[t])
+		}
+		ADDQ(U32(width), a)
+		ADDQ(step, xq)
+		DECQ(q)
+		JNZ(LabelRef("pos" + sfx))
+		Label("next" + sfx)
+		Load(Param("ldx"), tmp)
+		LEAQ(Mem{Base: xrow, Index: tmp, Scale: 4}, xrow)
+		DECQ(rows)
+		JNZ(LabelRef("row" + sfx))
+		Label("store" + sfx)
+		d := Load(Param("d").Base(), GP64())
+		for t := range acc {
+			VADDPS(Mem{Base: d, Disp: width * t}, acc[t], acc[t])
+			VMOVUPS(acc[t], Mem{Base: d, Disp: width * t})
+		}
+		JMP(LabelRef("done"))
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
+}

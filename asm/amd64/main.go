@@ -200,6 +200,8 @@ func main() {
 			add(table.Kernel{Name: fmt.Sprintf("dwcConv%d%s", f.stride, v.suffix), ISA: v.isa, Family: f.fam, MR: dwcBlock(v.lanes), NR: v.lanes, Needs: v.needs},
 				func(name string) { genDwcConv(name, v.lanes, f.stride) })
 		}
+		add(table.Kernel{Name: "dwcDots" + v.suffix, ISA: v.isa, Family: table.FamDwcDots, NR: v.lanes, Per: dwcDotsTaps(v.lanes), Needs: v.needs},
+			func(name string) { genDwcDots(name, v.lanes) })
 	}
 
 	for _, v := range []struct {

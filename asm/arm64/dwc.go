@@ -267,3 +267,90 @@ func genDwcConvNEON(e *emitter, name string, stride int) error {
 	e.blank()
 	return nil
 }
+
+// dwcDotsTapsNEON is the most taps one dwcDots call takes: an accumulator
+// and an x pointer each.
+const dwcDotsTapsNEON = 12
+
+func dwcDotsDoc(name string) string {
+	return fmt.Sprintf(`%s adds, for t < len(off) ≤ %d and l < 4,
+
+	Σ_{p<rows, q<cols} a[(p*cols+q)*4+l]·x[p*ldx+q*stride*4+off[t]+l]
+
+to d[t*4+l], with fused multiply-adds position by position in order.
+
+The caller guarantees that every touched element of d, a and x is in bounds;
+lengths are not checked.`, name, dwcDotsTapsNEON)
+}
+
+// genDwcDotsNEON emits func name(d, a, x []float32, off []int, rows, cols,
+// ldx, stride int): one loop per tap count, each tap with its accumulator
+// and its pointer into x, advanced by a post-indexed load.
+func genDwcDotsNEON(e *emitter, name string) error {
+	const (
+		rd, ra, rx, roff, rrows, rstep = "R0", "R1", "R2", "R3", "R4", "R5"
+		rq, rldx, rtaps                = "R19", "R20", "R21"
+		acc                            = 32 - dwcDotsTapsNEON // tap t: V(acc+t)
+	)
+	ptr := func(t int) string { return fmt.Sprintf("R%d", 6+t) } // R6-R17
+	e.printf("// func %s(d, a, x []float32, off []int, rows, cols, ldx, stride int)\n", name)
+	e.printf("//\n")
+	e.printf("// Register use: V%d-V31 an accumulator a tap, V0 a, V1-V4 x in turn; R0 d,\n", acc)
+	e.printf("// R1 a, R2 x's row, R3 off, R4 rows, R5 a position's bytes in x, R6-R17 x\n")
+	e.printf("// at each tap's offset, R19 positions left, R20 ldx·4, R21 taps.\n")
+	e.printf("TEXT ·%s(SB), NOSPLIT, $0-128\n", name)
+	e.op("MOVD", "d_base+0(FP)", rd)
+	e.op("MOVD", "a_base+24(FP)", ra)
+	e.op("MOVD", "x_base+48(FP)", rx)
+	e.op("MOVD", "off_base+72(FP)", roff)
+	e.op("MOVD", "off_len+80(FP)", rtaps)
+	e.op("MOVD", "rows+96(FP)", rrows)
+	e.op("MOVD", "ldx+112(FP)", rldx)
+	e.op("LSL", "$2", rldx, rldx)
+	e.op("MOVD", "stride+120(FP)", rstep)
+	e.op("LSL", "$4", rstep, rstep)
+	for nt := 1; nt <= dwcDotsTapsNEON; nt++ {
+		e.op("CMP", fmt.Sprintf("$%d", nt), rtaps)
+		e.op("BEQ", fmt.Sprintf("%s_taps%d", name, nt))
+	}
+	e.op("RET")
+	for nt := 1; nt <= dwcDotsTapsNEON; nt++ {
+		l := func(s string) string { return fmt.Sprintf("%s_%s%d", name, s, nt) }
+		e.label(l("taps"))
+		for t := range nt {
+			b := fmt.Sprintf("V%d.B16", acc+t)
+			e.op("VEOR", b, b, b)
+		}
+		e.op("CMP", "$0", rrows)
+		e.op("BLE", l("store"))
+		e.label(l("row"))
+		for t := range nt {
+			e.op("MOVD", fmt.Sprintf("%d(%s)", 8*t, roff), ptr(t))
+			e.op("ADD", ptr(t)+"<<2", rx, ptr(t))
+		}
+		e.op("MOVD", "cols+104(FP)", rq)
+		e.op("CBZ", rq, l("next"))
+		e.label(l("pos"))
+		e.op("VLD1.P", "16("+ra+")", vlist(0, 1))
+		for t := range nt {
+			xs := 1 + t%4
+			e.op("VLD1.P", fmt.Sprintf("(%s)(%s)", ptr(t), rstep), vlist(xs, 1))
+			e.op("VFMLA", v(0), v(xs), v(acc+t))
+		}
+		e.op("SUBS", "$1", rq, rq)
+		e.op("BNE", l("pos"))
+		e.label(l("next"))
+		e.op("ADD", rldx, rx, rx)
+		e.op("SUBS", "$1", rrows, rrows)
+		e.op("BNE", l("row"))
+		e.label(l("store"))
+		for t := range nt {
+			e.op("VLD1", "("+rd+")", vlist(1, 1))
+			e.inst(faddVec(vreg(acc+t), vreg(acc+t), 1, s4))
+			e.op("VST1.P", vlist(acc+t, 1), "16("+rd+")")
+		}
+		e.op("RET")
+	}
+	e.blank()
+	return nil
+}

@@ -141,6 +141,12 @@ func kernels() []kernel {
 			gen:      func(e *emitter, name string) error { return genDwcConvNEON(e, name, 2) },
 		},
 		{
+			Kernel:   table.Kernel{Name: "dwcDotsNEON", ISA: "isaNEON", Family: table.FamDwcDots, NR: 4, Per: dwcDotsTapsNEON},
+			doc:      dwcDotsDoc("dwcDotsNEON"),
+			noescape: true,
+			gen:      genDwcDotsNEON,
+		},
+		{
 			Kernel:   table.Kernel{Name: "winogradInNEON", ISA: "isaNEON", Family: table.FamWinogradIn, NR: 4},
 			doc:      winoBandDoc("winogradInNEON", "d", "Bᵀ d B", 6, "+4"),
 			noescape: true,

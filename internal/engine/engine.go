@@ -331,6 +331,13 @@ func DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride int, bias []f
 	driver.DwcConv(y, x, w, off, rows, cols, ldx, stride, bias, relu)
 }
 
+// DwcDots adds to d[t·L:], for each tap t, Σ_{p<rows, q<cols}
+// a[(p·cols + q)·L:]·x[p·ldx + q·stride·L + off[t]:], lane by lane: the
+// filter gradient of L interleaved channels, a the output gradient.
+func DwcDots(d, a, x []float32, off []int, rows, cols, ldx, stride int) {
+	driver.DwcDots(d, a, x, off, rows, cols, ldx, stride)
+}
+
 // A Driver runs what this package describes; package simdconv installs
 // the only one.
 type Driver interface {
@@ -364,6 +371,7 @@ type Driver interface {
 	DwcIn(dst, src []float32, rows, cols, lds, ldd, left, right int)
 	DwcOut(dst, src []float32, n, ldd int)
 	DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride int, bias []float32, relu bool)
+	DwcDots(d, a, x []float32, off []int, rows, cols, ldx, stride int)
 }
 
 // A Runner is the threaded state behind an Engine.

@@ -48,12 +48,13 @@ var (
 	DwcIn   = &Sig{"callDwcIn", "dst, src []float32, rows, cols, lds, ldd, left, right int", "dst, src, rows, cols, lds, ldd, left, right"}
 	DwcOut  = &Sig{"callDwcOut", "dst, src []float32, n, ldd int", "dst, src, n, ldd"}
 	DwcConv = &Sig{"callDwcConv", "y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool", "y, x, w, off, rows, cols, ldx, bias, relu"}
+	DwcDots = &Sig{"callDwcDots", "d, a, x []float32, off []int, rows, cols, ldx, stride int", "d, a, x, off, rows, cols, ldx, stride"}
 	// Rows moved between a stride of 2 and a stride of 1; n is a multiple of NR.
 	Strided2 = &Sig{"callStrided2", "dst, src []float32, rows, n, dstStride, srcStride int", "dst, src, rows, n, dstStride, srcStride"}
 )
 
 var sigs = []*Sig{Peak, Tile, Pack, Prefetch, Direct, DirectDot, PackRows, PackSliver, PackT, PackTOff, Stencil, Dots, AddRows,
-	WinogradBand, WinogradOut, StencilRows, DotsRows, Strided2, DwcIn, DwcOut, DwcConv}
+	WinogradBand, WinogradOut, StencilRows, DotsRows, Strided2, DwcIn, DwcOut, DwcConv, DwcDots}
 
 // A Family is what a kernel computes; Const is its name in package
 // simdconv (a value of type family, declared in kernel.go).
@@ -89,6 +90,7 @@ var (
 	FamDwcOut        = Family{"famDwcOut", DwcOut}
 	FamDwcConv1      = Family{"famDwcConv1", DwcConv}
 	FamDwcConv2      = Family{"famDwcConv2", DwcConv}
+	FamDwcDots       = Family{"famDwcDots", DwcDots}
 )
 
 // A Kernel is one row of the table.
@@ -101,7 +103,7 @@ type Kernel struct {
 	Packs  string // packing constant of a famSgemmPack kernel, e.g. "packingAT"
 	Edge   bool   // a narrower tile for a panel's last sliver
 	Study  bool   // a tile generated for study: benchmarks run it, the driver never does
-	Per    int    // famPeak: flops per iteration; famDots, famDotsRows: taps per call
+	Per    int    // famPeak: flops per iteration; famDots, famDotsRows, famDwcDots: taps per call
 	Needs  []string
 }
 
