@@ -565,6 +565,51 @@ func TestDwcPlanned(t *testing.T) {
 	})
 }
 
+// TestDwcBands runs the interleaved depthwise passes with a band of a few
+// result rows a call (as a plane larger than dwcTarget goes), at one and
+// two threads, against the reference, inside guard bands.
+func TestDwcBands(t *testing.T) {
+	allParallel(t)
+	prev := dwcTarget
+	dwcTarget = 1
+	t.Cleanup(func() { dwcTarget = prev })
+	registry.ForEachISA(t, func(t *testing.T) {
+		banded := 0
+		for i, p := range testShapes {
+			for _, threads := range []int{1, 2} {
+				c, err := NewConv2D(p, WithThreads(threads))
+				require.NoError(t, err)
+				if c.dwc == nil {
+					continue
+				}
+				if c.dwc.fwd.band < c.dwc.fwd.rows {
+					banded++
+				}
+				d := newData(t, p, uint64(i))
+				y := testutil.NewGuarded(d.s.yLen, nil)
+				require.NoError(t, c.Forward(y.Slice(), d.x, d.w, d.bias))
+				y.Check(t)
+				rt, at := d.tolForward()
+				testutil.AssertClose(t, refForward(d.s, d.x, d.w, d.bias, false), y.Slice(), rt, at, "forward ", name(p))
+				dx := testutil.NewGuarded(d.s.xLen, nil)
+				require.NoError(t, c.BackwardData(dx.Slice(), d.dy, d.w))
+				dx.Check(t)
+				rt, at = d.tolData()
+				testutil.AssertClose(t, refBackwardData(d.s, d.dy, d.w), dx.Slice(), rt, at, "backward-data ", name(p))
+				dw := testutil.NewGuarded(d.s.wLen, nil)
+				require.NoError(t, c.BackwardFilter(dw.Slice(), nil, d.dy, d.x))
+				dw.Check(t)
+				wantW, _ := refBackwardFilter(d.s, d.dy, d.x)
+				rt, at = d.tolFilter()
+				testutil.AssertClose(t, wantW, dw.Slice(), rt, at, "backward-filter ", name(p))
+			}
+		}
+		if engine.DwcLanes() > 0 {
+			require.Positive(t, banded, "no layer went in bands")
+		}
+	})
+}
+
 // TestSubsamplePlanned pins that the 1×1 layers of stride above 1 without
 // padding, and only they, gather their subsample (planSubsample), so that
 // the tests above run it.
