@@ -73,9 +73,9 @@ func (driver) DwcOut(dst, src []float32, n, ldd int) {
 	callDwcOut(kid, dst, src, n, ldd)
 }
 
-// DwcConv is engine.DwcConv. It panics unless stride is 1 or 2 and y, x,
-// w, off and bias hold what it reads and writes.
-func (driver) DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride int, bias []float32, relu bool) {
+// DwcConv is engine.DwcConv. It panics unless stride is 1 or 2, ystep at
+// least 1, and y, x, w, off and bias hold what it reads and writes.
+func (driver) DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool) {
 	if stride != 1 && stride != 2 {
 		panic(fmt.Sprintf("simdconv: DwcConv: column stride %d, want 1 or 2", stride))
 	}
@@ -84,12 +84,12 @@ func (driver) DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride int,
 	if rows <= 0 || cols <= 0 {
 		return
 	}
-	if len(off) == 0 || !fits(len(y), rows*cols, l, l) || len(w) < len(off)*l || len(bias) < l || ldx < 0 {
-		panic(fmt.Sprintf("simdconv: DwcConv: %d taps, %d×%d outputs of %d channels: len(y) = %d, len(w) = %d, len(bias) = %d too short",
-			len(off), rows, cols, l, len(y), len(w), len(bias)))
+	if len(off) == 0 || ystep < 1 || !fits(len(y), rows, ldy, ((cols-1)*ystep+1)*l) || len(w) < len(off)*l || len(bias) < l || ldx < 0 {
+		panic(fmt.Sprintf("simdconv: DwcConv: %d taps, %d×%d outputs of %d channels at %d, step %d: len(y) = %d, len(w) = %d, len(bias) = %d too short",
+			len(off), rows, cols, l, ldy, ystep, len(y), len(w), len(bias)))
 	}
 	checkDwcTaps("DwcConv", x, off, rows, cols, ldx, stride, l)
-	callDwcConv(kid, y, x, w, off, rows, cols, ldx, bias, relu)
+	callDwcConv(kid, y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu)
 }
 
 // DwcDots is engine.DwcDots, for any number of taps (the kernel takes a

@@ -123,9 +123,10 @@ func TestDwcOut(t *testing.T) {
 
 // TestDwcConv checks the interleaved convolution against a float64
 // reference at both column strides, for taps 1 to 25, widths around the
-// kernel's block of positions, with and without ReLU, inside NaN guard
-// bands; a NaN in one input position must reach only the outputs that
-// read it.
+// kernel's block of positions, with and without ReLU, writing its outputs
+// one and two positions apart, inside NaN guard bands and with the
+// positions between left alone; a NaN in one input position must reach
+// only the outputs that read it.
 func TestDwcConv(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		l := dwcISA(t)
@@ -137,15 +138,16 @@ func TestDwcConv(t *testing.T) {
 			for _, taps := range []int{1, 4, 9, 25} {
 				for _, cols := range []int{1, 2, 3, 4, 5, 7, 8, 12, 13, 14, 25} {
 					for _, relu := range []bool{false, true} {
-						checkDwcConv(t, r, l, stride, taps, 3, cols, relu)
+						checkDwcConv(t, r, l, stride, taps, 3, cols, 1, relu)
 					}
+					checkDwcConv(t, r, l, stride, taps, 3, cols, 2, false)
 				}
 			}
 		}
 	})
 }
 
-func checkDwcConv(t *testing.T, r *rand.Rand, l, stride, taps, rows, cols int, relu bool) {
+func checkDwcConv(t *testing.T, r *rand.Rand, l, stride, taps, rows, cols, ystep int, relu bool) {
 	t.Helper()
 	// Taps in a k×k square over rows of width wx positions.
 	k := int(math.Ceil(math.Sqrt(float64(taps))))
@@ -165,14 +167,19 @@ func checkDwcConv(t *testing.T, r *rand.Rand, l, stride, taps, rows, cols int, r
 	}
 	w := testutil.NewGuarded(taps*l, testutil.Rand(r, taps*l))
 	bias := testutil.NewGuarded(l, testutil.Rand(r, l))
-	y := testutil.NewGuarded(rows*cols*l, nil)
-	driver{}.DwcConv(y.Slice(), x.Slice(), w.Slice(), off, rows, cols, ldx, stride, bias.Slice(), relu)
+	ldy := (cols*ystep + 1) * l
+	y := testutil.NewGuarded((rows-1)*ldy+((cols-1)*ystep+1)*l, nil)
+	for i := range y.Slice() {
+		y.Slice()[i] = float32(math.NaN())
+	}
+	driver{}.DwcConv(y.Slice(), x.Slice(), w.Slice(), off, rows, cols, ldx, stride, ldy, ystep, bias.Slice(), relu)
 	x.Check(t)
 	w.Check(t)
 	bias.Check(t)
 	y.Check(t)
-	rt, at := testutil.Tol(taps)
-	where := fmt.Sprintf("stride=%d taps=%d cols=%d relu=%v", stride, taps, cols, relu)
+	rt, atol := testutil.Tol(taps)
+	where := fmt.Sprintf("stride=%d taps=%d cols=%d ystep=%d relu=%v", stride, taps, cols, ystep, relu)
+	written := map[int]bool{}
 	for p := range rows {
 		for q := range cols {
 			for c := range l {
@@ -185,14 +192,21 @@ func checkDwcConv(t *testing.T, r *rand.Rand, l, stride, taps, rows, cols int, r
 				if relu && !reads {
 					want = max(want, 0)
 				}
-				got := y.Slice()[(p*cols+q)*l+c]
+				at := p*ldy + q*ystep*l + c
+				written[at] = true
+				got := y.Slice()[at]
 				if reads {
 					require.True(t, got != got, "%s: (%d, %d) lane %d reads the NaN", where, p, q, c)
 					continue
 				}
 				require.False(t, got != got, "%s: (%d, %d) lane %d: a NaN it does not read", where, p, q, c)
-				require.InDelta(t, want, float64(got), at+rt*math.Abs(want), "%s: (%d, %d) lane %d", where, p, q, c)
+				require.InDelta(t, want, float64(got), atol+rt*math.Abs(want), "%s: (%d, %d) lane %d", where, p, q, c)
 			}
+		}
+	}
+	for i, v := range y.Slice() {
+		if !written[i] {
+			require.True(t, v != v, "%s: float %d of y between the outputs written", where, i)
 		}
 	}
 }

@@ -357,7 +357,7 @@ func dwcInAVX2(dst []float32, src []float32, rows int, cols int, lds int, ldd in
 //go:noescape
 func dwcOutAVX2(dst []float32, src []float32, n int, ldd int)
 
-// dwcConv1AVX2 sets, for p < rows, q < cols and l < 8 (AVX2), with i = (p*cols+q)*8+l,
+// dwcConv1AVX2 sets, for p < rows, q < cols and l < 8 (AVX2), with i = p*ldy+q*ystep*8+l,
 //
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*8+l]·x[p*ldx+q*8+off[t]+l], then max(y[i], 0) if relu:
 //
@@ -365,13 +365,13 @@ func dwcOutAVX2(dst []float32, src []float32, n int, ldd int)
 // fused multiply-adds in tap order, 8 output positions a pass over the taps, then 4
 // (the last 4 of a row moved back over positions already written), then 1.
 //
-// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
-// bias is in bounds; lengths are not checked.
+// The caller guarantees len(off) ≥ 1, ystep ≥ 1 and that every touched element of y,
+// x, w and bias is in bounds; lengths are not checked.
 //
 //go:noescape
-func dwcConv1AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+func dwcConv1AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, ldy int, ystep int, bias []float32, relu bool)
 
-// dwcConv2AVX2 sets, for p < rows, q < cols and l < 8 (AVX2), with i = (p*cols+q)*8+l,
+// dwcConv2AVX2 sets, for p < rows, q < cols and l < 8 (AVX2), with i = p*ldy+q*ystep*8+l,
 //
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*8+l]·x[p*ldx+q*16+off[t]+l], then max(y[i], 0) if relu:
 //
@@ -379,11 +379,11 @@ func dwcConv1AVX2(y []float32, x []float32, w []float32, off []int, rows int, co
 // fused multiply-adds in tap order, 8 output positions a pass over the taps, then 4
 // (the last 4 of a row moved back over positions already written), then 1.
 //
-// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
-// bias is in bounds; lengths are not checked.
+// The caller guarantees len(off) ≥ 1, ystep ≥ 1 and that every touched element of y,
+// x, w and bias is in bounds; lengths are not checked.
 //
 //go:noescape
-func dwcConv2AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+func dwcConv2AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, ldy int, ystep int, bias []float32, relu bool)
 
 // dwcDotsAVX2 adds, for t < len(off) ≤ 12 and l < 8 (AVX2),
 //
@@ -446,7 +446,7 @@ func dwcInAVX512(dst []float32, src []float32, rows int, cols int, lds int, ldd 
 //go:noescape
 func dwcOutAVX512(dst []float32, src []float32, n int, ldd int)
 
-// dwcConv1AVX512 sets, for p < rows, q < cols and l < 16 (AVX-512), with i = (p*cols+q)*16+l,
+// dwcConv1AVX512 sets, for p < rows, q < cols and l < 16 (AVX-512), with i = p*ldy+q*ystep*16+l,
 //
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*16+l]·x[p*ldx+q*16+off[t]+l], then max(y[i], 0) if relu:
 //
@@ -454,13 +454,13 @@ func dwcOutAVX512(dst []float32, src []float32, n int, ldd int)
 // fused multiply-adds in tap order, 12 output positions a pass over the taps, then 4
 // (the last 4 of a row moved back over positions already written), then 1.
 //
-// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
-// bias is in bounds; lengths are not checked.
+// The caller guarantees len(off) ≥ 1, ystep ≥ 1 and that every touched element of y,
+// x, w and bias is in bounds; lengths are not checked.
 //
 //go:noescape
-func dwcConv1AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+func dwcConv1AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, ldy int, ystep int, bias []float32, relu bool)
 
-// dwcConv2AVX512 sets, for p < rows, q < cols and l < 16 (AVX-512), with i = (p*cols+q)*16+l,
+// dwcConv2AVX512 sets, for p < rows, q < cols and l < 16 (AVX-512), with i = p*ldy+q*ystep*16+l,
 //
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*16+l]·x[p*ldx+q*32+off[t]+l], then max(y[i], 0) if relu:
 //
@@ -468,11 +468,11 @@ func dwcConv1AVX512(y []float32, x []float32, w []float32, off []int, rows int, 
 // fused multiply-adds in tap order, 12 output positions a pass over the taps, then 4
 // (the last 4 of a row moved back over positions already written), then 1.
 //
-// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and
-// bias is in bounds; lengths are not checked.
+// The caller guarantees len(off) ≥ 1, ystep ≥ 1 and that every touched element of y,
+// x, w and bias is in bounds; lengths are not checked.
 //
 //go:noescape
-func dwcConv2AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+func dwcConv2AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, ldy int, ystep int, bias []float32, relu bool)
 
 // dwcDotsAVX512 adds, for t < len(off) ≤ 24 and l < 16 (AVX-512),
 //

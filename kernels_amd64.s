@@ -12797,20 +12797,20 @@ whole:
 	VZEROUPPER
 	RET
 
-// func dwcConv1AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+// func dwcConv1AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, ldy int, ystep int, bias []float32, relu bool)
 // Requires: AVX, AVX2, FMA3
-TEXT ·dwcConv1AVX2(SB), NOSPLIT, $0-145
-	// register pressure: 8 accumulators + weights + bias + floor; 11 GP
+TEXT ·dwcConv1AVX2(SB), NOSPLIT, $0-161
+	// register pressure: 8 accumulators + weights + bias + floor; 12 GP
 	MOVQ         y_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         off_base+72(FP), DX
 	MOVQ         off_len+80(FP), BX
 	MOVQ         rows+96(FP), SI
-	MOVQ         ldx+112(FP), DI
-	SHLQ         $0x02, DI
-	MOVQ         bias_base+120(FP), R8
+	MOVQ         ystep+128(FP), DI
+	SHLQ         $0x05, DI
+	MOVQ         bias_base+136(FP), R8
 	VMOVUPS      (R8), Y0
-	MOVB         relu+144(FP), R8
+	MOVB         relu+160(FP), R8
 	VXORPS       Y1, Y1, Y1
 	TESTB        R8, R8
 	JNZ          floorSet
@@ -12825,6 +12825,7 @@ floorSet:
 row:
 	MOVQ cols+104(FP), R8
 	MOVQ CX, R9
+	MOVQ AX, R10
 
 blocks:
 	CMPQ    R8, $0x00000008
@@ -12837,120 +12838,172 @@ blocks:
 	VMOVAPS Y0, Y7
 	VMOVAPS Y0, Y8
 	VMOVAPS Y0, Y9
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsBlock:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Y10
-	VFMADD231PS (R11), Y10, Y2
-	VFMADD231PS 32(R11), Y10, Y3
-	VFMADD231PS 64(R11), Y10, Y4
-	VFMADD231PS 96(R11), Y10, Y5
-	VFMADD231PS 128(R11), Y10, Y6
-	VFMADD231PS 160(R11), Y10, Y7
-	VFMADD231PS 192(R11), Y10, Y8
-	VFMADD231PS 224(R11), Y10, Y9
-	ADDQ        $0x00000020, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Y10
+	VFMADD231PS (R12), Y10, Y2
+	VFMADD231PS 32(R12), Y10, Y3
+	VFMADD231PS 64(R12), Y10, Y4
+	VFMADD231PS 96(R12), Y10, Y5
+	VFMADD231PS 128(R12), Y10, Y6
+	VFMADD231PS 160(R12), Y10, Y7
+	VFMADD231PS 192(R12), Y10, Y8
+	VFMADD231PS 224(R12), Y10, Y9
+	ADDQ        $0x00000020, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsBlock
 	VMAXPS      Y2, Y1, Y2
-	VMOVUPS     Y2, (AX)
 	VMAXPS      Y3, Y1, Y3
-	VMOVUPS     Y3, 32(AX)
 	VMAXPS      Y4, Y1, Y4
-	VMOVUPS     Y4, 64(AX)
 	VMAXPS      Y5, Y1, Y5
-	VMOVUPS     Y5, 96(AX)
 	VMAXPS      Y6, Y1, Y6
-	VMOVUPS     Y6, 128(AX)
 	VMAXPS      Y7, Y1, Y7
-	VMOVUPS     Y7, 160(AX)
 	VMAXPS      Y8, Y1, Y8
-	VMOVUPS     Y8, 192(AX)
 	VMAXPS      Y9, Y1, Y9
-	VMOVUPS     Y9, 224(AX)
-	ADDQ        $0x00000100, AX
-	ADDQ        $0x00000100, R9
-	SUBQ        $0x00000008, R8
-	JMP         blocks
+	CMPQ        DI, $0x00000020
+	JNE         tapsBlockSpread
+	VMOVUPS     Y2, (R10)
+	VMOVUPS     Y3, 32(R10)
+	VMOVUPS     Y4, 64(R10)
+	VMOVUPS     Y5, 96(R10)
+	VMOVUPS     Y6, 128(R10)
+	VMOVUPS     Y7, 160(R10)
+	VMOVUPS     Y8, 192(R10)
+	VMOVUPS     Y9, 224(R10)
+	ADDQ        $0x00000100, R10
+	JMP         tapsBlockStored
+
+tapsBlockSpread:
+	VMOVUPS Y2, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y3, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y4, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y5, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y6, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y7, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y8, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y9, (R10)
+	ADDQ    DI, R10
+
+tapsBlockStored:
+	ADDQ $0x00000100, R9
+	SUBQ $0x00000008, R8
+	JMP  blocks
 
 quads:
 	TESTQ R8, R8
 	JLE   next
 	CMPQ  R8, $0x00000004
 	JGE   quad
-	MOVQ  cols+104(FP), R11
-	CMPQ  R11, $0x00000004
+	MOVQ  cols+104(FP), R12
+	CMPQ  R12, $0x00000004
 	JL    singles
-	MOVQ  $0x00000004, R11
-	SUBQ  R8, R11
+	MOVQ  $0x00000004, R12
+	SUBQ  R8, R12
 	MOVQ  $0x00000004, R8
-	SHLQ  $0x05, R11
-	SUBQ  R11, AX
-	SUBQ  R11, R9
+	MOVQ  R12, R11
+	IMULQ DI, R11
+	SUBQ  R11, R10
+	SHLQ  $0x05, R12
+	SUBQ  R12, R9
 
 quad:
 	VMOVAPS Y0, Y2
 	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
 	VMOVAPS Y0, Y5
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsQuad:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Y6
-	VFMADD231PS (R11), Y6, Y2
-	VFMADD231PS 32(R11), Y6, Y3
-	VFMADD231PS 64(R11), Y6, Y4
-	VFMADD231PS 96(R11), Y6, Y5
-	ADDQ        $0x00000020, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Y6
+	VFMADD231PS (R12), Y6, Y2
+	VFMADD231PS 32(R12), Y6, Y3
+	VFMADD231PS 64(R12), Y6, Y4
+	VFMADD231PS 96(R12), Y6, Y5
+	ADDQ        $0x00000020, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsQuad
 	VMAXPS      Y2, Y1, Y2
-	VMOVUPS     Y2, (AX)
 	VMAXPS      Y3, Y1, Y3
-	VMOVUPS     Y3, 32(AX)
 	VMAXPS      Y4, Y1, Y4
-	VMOVUPS     Y4, 64(AX)
 	VMAXPS      Y5, Y1, Y5
-	VMOVUPS     Y5, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, R9
-	SUBQ        $0x00000004, R8
-	JMP         quads
+	CMPQ        DI, $0x00000020
+	JNE         tapsQuadSpread
+	VMOVUPS     Y2, (R10)
+	VMOVUPS     Y3, 32(R10)
+	VMOVUPS     Y4, 64(R10)
+	VMOVUPS     Y5, 96(R10)
+	ADDQ        $0x00000080, R10
+	JMP         tapsQuadStored
+
+tapsQuadSpread:
+	VMOVUPS Y2, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y3, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y4, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y5, (R10)
+	ADDQ    DI, R10
+
+tapsQuadStored:
+	ADDQ $0x00000080, R9
+	SUBQ $0x00000004, R8
+	JMP  quads
 
 singles:
 	VMOVAPS Y0, Y2
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsSingle:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Y3
-	VFMADD231PS (R11), Y3, Y2
-	ADDQ        $0x00000020, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Y3
+	VFMADD231PS (R12), Y3, Y2
+	ADDQ        $0x00000020, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsSingle
 	VMAXPS      Y2, Y1, Y2
-	VMOVUPS     Y2, (AX)
-	ADDQ        $0x00000020, AX
-	ADDQ        $0x00000020, R9
-	DECQ        R8
-	JNZ         singles
+	CMPQ        DI, $0x00000020
+	JNE         tapsSingleSpread
+	VMOVUPS     Y2, (R10)
+	ADDQ        $0x00000020, R10
+	JMP         tapsSingleStored
+
+tapsSingleSpread:
+	VMOVUPS Y2, (R10)
+	ADDQ    DI, R10
+
+tapsSingleStored:
+	ADDQ $0x00000020, R9
+	DECQ R8
+	JNZ  singles
 
 next:
-	ADDQ DI, CX
+	MOVQ ldx+112(FP), R12
+	LEAQ (CX)(R12*4), CX
+	MOVQ ldy+120(FP), R12
+	LEAQ (AX)(R12*4), AX
 	DECQ SI
 	JNZ  row
 
@@ -12958,20 +13011,20 @@ done:
 	VZEROUPPER
 	RET
 
-// func dwcConv2AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+// func dwcConv2AVX2(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, ldy int, ystep int, bias []float32, relu bool)
 // Requires: AVX, AVX2, FMA3
-TEXT ·dwcConv2AVX2(SB), NOSPLIT, $0-145
-	// register pressure: 8 accumulators + weights + bias + floor; 11 GP
+TEXT ·dwcConv2AVX2(SB), NOSPLIT, $0-161
+	// register pressure: 8 accumulators + weights + bias + floor; 12 GP
 	MOVQ         y_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         off_base+72(FP), DX
 	MOVQ         off_len+80(FP), BX
 	MOVQ         rows+96(FP), SI
-	MOVQ         ldx+112(FP), DI
-	SHLQ         $0x02, DI
-	MOVQ         bias_base+120(FP), R8
+	MOVQ         ystep+128(FP), DI
+	SHLQ         $0x05, DI
+	MOVQ         bias_base+136(FP), R8
 	VMOVUPS      (R8), Y0
-	MOVB         relu+144(FP), R8
+	MOVB         relu+160(FP), R8
 	VXORPS       Y1, Y1, Y1
 	TESTB        R8, R8
 	JNZ          floorSet
@@ -12986,6 +13039,7 @@ floorSet:
 row:
 	MOVQ cols+104(FP), R8
 	MOVQ CX, R9
+	MOVQ AX, R10
 
 blocks:
 	CMPQ    R8, $0x00000008
@@ -12998,121 +13052,173 @@ blocks:
 	VMOVAPS Y0, Y7
 	VMOVAPS Y0, Y8
 	VMOVAPS Y0, Y9
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsBlock:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Y10
-	VFMADD231PS (R11), Y10, Y2
-	VFMADD231PS 64(R11), Y10, Y3
-	VFMADD231PS 128(R11), Y10, Y4
-	VFMADD231PS 192(R11), Y10, Y5
-	VFMADD231PS 256(R11), Y10, Y6
-	VFMADD231PS 320(R11), Y10, Y7
-	VFMADD231PS 384(R11), Y10, Y8
-	VFMADD231PS 448(R11), Y10, Y9
-	ADDQ        $0x00000020, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Y10
+	VFMADD231PS (R12), Y10, Y2
+	VFMADD231PS 64(R12), Y10, Y3
+	VFMADD231PS 128(R12), Y10, Y4
+	VFMADD231PS 192(R12), Y10, Y5
+	VFMADD231PS 256(R12), Y10, Y6
+	VFMADD231PS 320(R12), Y10, Y7
+	VFMADD231PS 384(R12), Y10, Y8
+	VFMADD231PS 448(R12), Y10, Y9
+	ADDQ        $0x00000020, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsBlock
 	VMAXPS      Y2, Y1, Y2
-	VMOVUPS     Y2, (AX)
 	VMAXPS      Y3, Y1, Y3
-	VMOVUPS     Y3, 32(AX)
 	VMAXPS      Y4, Y1, Y4
-	VMOVUPS     Y4, 64(AX)
 	VMAXPS      Y5, Y1, Y5
-	VMOVUPS     Y5, 96(AX)
 	VMAXPS      Y6, Y1, Y6
-	VMOVUPS     Y6, 128(AX)
 	VMAXPS      Y7, Y1, Y7
-	VMOVUPS     Y7, 160(AX)
 	VMAXPS      Y8, Y1, Y8
-	VMOVUPS     Y8, 192(AX)
 	VMAXPS      Y9, Y1, Y9
-	VMOVUPS     Y9, 224(AX)
-	ADDQ        $0x00000100, AX
-	ADDQ        $0x00000200, R9
-	SUBQ        $0x00000008, R8
-	JMP         blocks
+	CMPQ        DI, $0x00000020
+	JNE         tapsBlockSpread
+	VMOVUPS     Y2, (R10)
+	VMOVUPS     Y3, 32(R10)
+	VMOVUPS     Y4, 64(R10)
+	VMOVUPS     Y5, 96(R10)
+	VMOVUPS     Y6, 128(R10)
+	VMOVUPS     Y7, 160(R10)
+	VMOVUPS     Y8, 192(R10)
+	VMOVUPS     Y9, 224(R10)
+	ADDQ        $0x00000100, R10
+	JMP         tapsBlockStored
+
+tapsBlockSpread:
+	VMOVUPS Y2, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y3, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y4, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y5, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y6, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y7, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y8, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y9, (R10)
+	ADDQ    DI, R10
+
+tapsBlockStored:
+	ADDQ $0x00000200, R9
+	SUBQ $0x00000008, R8
+	JMP  blocks
 
 quads:
 	TESTQ R8, R8
 	JLE   next
 	CMPQ  R8, $0x00000004
 	JGE   quad
-	MOVQ  cols+104(FP), R11
-	CMPQ  R11, $0x00000004
+	MOVQ  cols+104(FP), R12
+	CMPQ  R12, $0x00000004
 	JL    singles
-	MOVQ  $0x00000004, R11
-	SUBQ  R8, R11
+	MOVQ  $0x00000004, R12
+	SUBQ  R8, R12
 	MOVQ  $0x00000004, R8
-	SHLQ  $0x05, R11
-	SUBQ  R11, AX
-	SUBQ  R11, R9
-	SUBQ  R11, R9
+	MOVQ  R12, R11
+	IMULQ DI, R11
+	SUBQ  R11, R10
+	SHLQ  $0x05, R12
+	SUBQ  R12, R9
+	SUBQ  R12, R9
 
 quad:
 	VMOVAPS Y0, Y2
 	VMOVAPS Y0, Y3
 	VMOVAPS Y0, Y4
 	VMOVAPS Y0, Y5
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsQuad:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Y6
-	VFMADD231PS (R11), Y6, Y2
-	VFMADD231PS 64(R11), Y6, Y3
-	VFMADD231PS 128(R11), Y6, Y4
-	VFMADD231PS 192(R11), Y6, Y5
-	ADDQ        $0x00000020, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Y6
+	VFMADD231PS (R12), Y6, Y2
+	VFMADD231PS 64(R12), Y6, Y3
+	VFMADD231PS 128(R12), Y6, Y4
+	VFMADD231PS 192(R12), Y6, Y5
+	ADDQ        $0x00000020, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsQuad
 	VMAXPS      Y2, Y1, Y2
-	VMOVUPS     Y2, (AX)
 	VMAXPS      Y3, Y1, Y3
-	VMOVUPS     Y3, 32(AX)
 	VMAXPS      Y4, Y1, Y4
-	VMOVUPS     Y4, 64(AX)
 	VMAXPS      Y5, Y1, Y5
-	VMOVUPS     Y5, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000100, R9
-	SUBQ        $0x00000004, R8
-	JMP         quads
+	CMPQ        DI, $0x00000020
+	JNE         tapsQuadSpread
+	VMOVUPS     Y2, (R10)
+	VMOVUPS     Y3, 32(R10)
+	VMOVUPS     Y4, 64(R10)
+	VMOVUPS     Y5, 96(R10)
+	ADDQ        $0x00000080, R10
+	JMP         tapsQuadStored
+
+tapsQuadSpread:
+	VMOVUPS Y2, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y3, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y4, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Y5, (R10)
+	ADDQ    DI, R10
+
+tapsQuadStored:
+	ADDQ $0x00000100, R9
+	SUBQ $0x00000004, R8
+	JMP  quads
 
 singles:
 	VMOVAPS Y0, Y2
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsSingle:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Y3
-	VFMADD231PS (R11), Y3, Y2
-	ADDQ        $0x00000020, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Y3
+	VFMADD231PS (R12), Y3, Y2
+	ADDQ        $0x00000020, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsSingle
 	VMAXPS      Y2, Y1, Y2
-	VMOVUPS     Y2, (AX)
-	ADDQ        $0x00000020, AX
-	ADDQ        $0x00000040, R9
-	DECQ        R8
-	JNZ         singles
+	CMPQ        DI, $0x00000020
+	JNE         tapsSingleSpread
+	VMOVUPS     Y2, (R10)
+	ADDQ        $0x00000020, R10
+	JMP         tapsSingleStored
+
+tapsSingleSpread:
+	VMOVUPS Y2, (R10)
+	ADDQ    DI, R10
+
+tapsSingleStored:
+	ADDQ $0x00000040, R9
+	DECQ R8
+	JNZ  singles
 
 next:
-	ADDQ DI, CX
+	MOVQ ldx+112(FP), R12
+	LEAQ (CX)(R12*4), CX
+	MOVQ ldy+120(FP), R12
+	LEAQ (AX)(R12*4), AX
 	DECQ SI
 	JNZ  row
 
@@ -17008,20 +17114,20 @@ whole:
 	VZEROUPPER
 	RET
 
-// func dwcConv1AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+// func dwcConv1AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, ldy int, ystep int, bias []float32, relu bool)
 // Requires: AVX, AVX512F
-TEXT ·dwcConv1AVX512(SB), NOSPLIT, $0-145
-	// register pressure: 12 accumulators + weights + bias + floor; 11 GP
+TEXT ·dwcConv1AVX512(SB), NOSPLIT, $0-161
+	// register pressure: 12 accumulators + weights + bias + floor; 12 GP
 	MOVQ         y_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         off_base+72(FP), DX
 	MOVQ         off_len+80(FP), BX
 	MOVQ         rows+96(FP), SI
-	MOVQ         ldx+112(FP), DI
-	SHLQ         $0x02, DI
-	MOVQ         bias_base+120(FP), R8
+	MOVQ         ystep+128(FP), DI
+	SHLQ         $0x06, DI
+	MOVQ         bias_base+136(FP), R8
 	VMOVUPS      (R8), Z0
-	MOVB         relu+144(FP), R8
+	MOVB         relu+160(FP), R8
 	VPXORD       Z1, Z1, Z1
 	TESTB        R8, R8
 	JNZ          floorSet
@@ -17036,6 +17142,7 @@ floorSet:
 row:
 	MOVQ cols+104(FP), R8
 	MOVQ CX, R9
+	MOVQ AX, R10
 
 blocks:
 	CMPQ    R8, $0x0000000c
@@ -17052,132 +17159,192 @@ blocks:
 	VMOVAPS Z0, Z11
 	VMOVAPS Z0, Z12
 	VMOVAPS Z0, Z13
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsBlock:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Z14
-	VFMADD231PS (R11), Z14, Z2
-	VFMADD231PS 64(R11), Z14, Z3
-	VFMADD231PS 128(R11), Z14, Z4
-	VFMADD231PS 192(R11), Z14, Z5
-	VFMADD231PS 256(R11), Z14, Z6
-	VFMADD231PS 320(R11), Z14, Z7
-	VFMADD231PS 384(R11), Z14, Z8
-	VFMADD231PS 448(R11), Z14, Z9
-	VFMADD231PS 512(R11), Z14, Z10
-	VFMADD231PS 576(R11), Z14, Z11
-	VFMADD231PS 640(R11), Z14, Z12
-	VFMADD231PS 704(R11), Z14, Z13
-	ADDQ        $0x00000040, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Z14
+	VFMADD231PS (R12), Z14, Z2
+	VFMADD231PS 64(R12), Z14, Z3
+	VFMADD231PS 128(R12), Z14, Z4
+	VFMADD231PS 192(R12), Z14, Z5
+	VFMADD231PS 256(R12), Z14, Z6
+	VFMADD231PS 320(R12), Z14, Z7
+	VFMADD231PS 384(R12), Z14, Z8
+	VFMADD231PS 448(R12), Z14, Z9
+	VFMADD231PS 512(R12), Z14, Z10
+	VFMADD231PS 576(R12), Z14, Z11
+	VFMADD231PS 640(R12), Z14, Z12
+	VFMADD231PS 704(R12), Z14, Z13
+	ADDQ        $0x00000040, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsBlock
 	VMAXPS      Z2, Z1, Z2
-	VMOVUPS     Z2, (AX)
 	VMAXPS      Z3, Z1, Z3
-	VMOVUPS     Z3, 64(AX)
 	VMAXPS      Z4, Z1, Z4
-	VMOVUPS     Z4, 128(AX)
 	VMAXPS      Z5, Z1, Z5
-	VMOVUPS     Z5, 192(AX)
 	VMAXPS      Z6, Z1, Z6
-	VMOVUPS     Z6, 256(AX)
 	VMAXPS      Z7, Z1, Z7
-	VMOVUPS     Z7, 320(AX)
 	VMAXPS      Z8, Z1, Z8
-	VMOVUPS     Z8, 384(AX)
 	VMAXPS      Z9, Z1, Z9
-	VMOVUPS     Z9, 448(AX)
 	VMAXPS      Z10, Z1, Z10
-	VMOVUPS     Z10, 512(AX)
 	VMAXPS      Z11, Z1, Z11
-	VMOVUPS     Z11, 576(AX)
 	VMAXPS      Z12, Z1, Z12
-	VMOVUPS     Z12, 640(AX)
 	VMAXPS      Z13, Z1, Z13
-	VMOVUPS     Z13, 704(AX)
-	ADDQ        $0x00000300, AX
-	ADDQ        $0x00000300, R9
-	SUBQ        $0x0000000c, R8
-	JMP         blocks
+	CMPQ        DI, $0x00000040
+	JNE         tapsBlockSpread
+	VMOVUPS     Z2, (R10)
+	VMOVUPS     Z3, 64(R10)
+	VMOVUPS     Z4, 128(R10)
+	VMOVUPS     Z5, 192(R10)
+	VMOVUPS     Z6, 256(R10)
+	VMOVUPS     Z7, 320(R10)
+	VMOVUPS     Z8, 384(R10)
+	VMOVUPS     Z9, 448(R10)
+	VMOVUPS     Z10, 512(R10)
+	VMOVUPS     Z11, 576(R10)
+	VMOVUPS     Z12, 640(R10)
+	VMOVUPS     Z13, 704(R10)
+	ADDQ        $0x00000300, R10
+	JMP         tapsBlockStored
+
+tapsBlockSpread:
+	VMOVUPS Z2, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z3, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z4, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z5, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z6, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z7, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z8, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z9, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z10, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z11, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z12, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z13, (R10)
+	ADDQ    DI, R10
+
+tapsBlockStored:
+	ADDQ $0x00000300, R9
+	SUBQ $0x0000000c, R8
+	JMP  blocks
 
 quads:
 	TESTQ R8, R8
 	JLE   next
 	CMPQ  R8, $0x00000004
 	JGE   quad
-	MOVQ  cols+104(FP), R11
-	CMPQ  R11, $0x00000004
+	MOVQ  cols+104(FP), R12
+	CMPQ  R12, $0x00000004
 	JL    singles
-	MOVQ  $0x00000004, R11
-	SUBQ  R8, R11
+	MOVQ  $0x00000004, R12
+	SUBQ  R8, R12
 	MOVQ  $0x00000004, R8
-	SHLQ  $0x06, R11
-	SUBQ  R11, AX
-	SUBQ  R11, R9
+	MOVQ  R12, R11
+	IMULQ DI, R11
+	SUBQ  R11, R10
+	SHLQ  $0x06, R12
+	SUBQ  R12, R9
 
 quad:
 	VMOVAPS Z0, Z2
 	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
 	VMOVAPS Z0, Z5
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsQuad:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Z6
-	VFMADD231PS (R11), Z6, Z2
-	VFMADD231PS 64(R11), Z6, Z3
-	VFMADD231PS 128(R11), Z6, Z4
-	VFMADD231PS 192(R11), Z6, Z5
-	ADDQ        $0x00000040, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Z6
+	VFMADD231PS (R12), Z6, Z2
+	VFMADD231PS 64(R12), Z6, Z3
+	VFMADD231PS 128(R12), Z6, Z4
+	VFMADD231PS 192(R12), Z6, Z5
+	ADDQ        $0x00000040, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsQuad
 	VMAXPS      Z2, Z1, Z2
-	VMOVUPS     Z2, (AX)
 	VMAXPS      Z3, Z1, Z3
-	VMOVUPS     Z3, 64(AX)
 	VMAXPS      Z4, Z1, Z4
-	VMOVUPS     Z4, 128(AX)
 	VMAXPS      Z5, Z1, Z5
-	VMOVUPS     Z5, 192(AX)
-	ADDQ        $0x00000100, AX
-	ADDQ        $0x00000100, R9
-	SUBQ        $0x00000004, R8
-	JMP         quads
+	CMPQ        DI, $0x00000040
+	JNE         tapsQuadSpread
+	VMOVUPS     Z2, (R10)
+	VMOVUPS     Z3, 64(R10)
+	VMOVUPS     Z4, 128(R10)
+	VMOVUPS     Z5, 192(R10)
+	ADDQ        $0x00000100, R10
+	JMP         tapsQuadStored
+
+tapsQuadSpread:
+	VMOVUPS Z2, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z3, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z4, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z5, (R10)
+	ADDQ    DI, R10
+
+tapsQuadStored:
+	ADDQ $0x00000100, R9
+	SUBQ $0x00000004, R8
+	JMP  quads
 
 singles:
 	VMOVAPS Z0, Z2
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsSingle:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Z3
-	VFMADD231PS (R11), Z3, Z2
-	ADDQ        $0x00000040, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Z3
+	VFMADD231PS (R12), Z3, Z2
+	ADDQ        $0x00000040, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsSingle
 	VMAXPS      Z2, Z1, Z2
-	VMOVUPS     Z2, (AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000040, R9
-	DECQ        R8
-	JNZ         singles
+	CMPQ        DI, $0x00000040
+	JNE         tapsSingleSpread
+	VMOVUPS     Z2, (R10)
+	ADDQ        $0x00000040, R10
+	JMP         tapsSingleStored
+
+tapsSingleSpread:
+	VMOVUPS Z2, (R10)
+	ADDQ    DI, R10
+
+tapsSingleStored:
+	ADDQ $0x00000040, R9
+	DECQ R8
+	JNZ  singles
 
 next:
-	ADDQ DI, CX
+	MOVQ ldx+112(FP), R12
+	LEAQ (CX)(R12*4), CX
+	MOVQ ldy+120(FP), R12
+	LEAQ (AX)(R12*4), AX
 	DECQ SI
 	JNZ  row
 
@@ -17185,20 +17352,20 @@ done:
 	VZEROUPPER
 	RET
 
-// func dwcConv2AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, bias []float32, relu bool)
+// func dwcConv2AVX512(y []float32, x []float32, w []float32, off []int, rows int, cols int, ldx int, ldy int, ystep int, bias []float32, relu bool)
 // Requires: AVX, AVX512F
-TEXT ·dwcConv2AVX512(SB), NOSPLIT, $0-145
-	// register pressure: 12 accumulators + weights + bias + floor; 11 GP
+TEXT ·dwcConv2AVX512(SB), NOSPLIT, $0-161
+	// register pressure: 12 accumulators + weights + bias + floor; 12 GP
 	MOVQ         y_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         off_base+72(FP), DX
 	MOVQ         off_len+80(FP), BX
 	MOVQ         rows+96(FP), SI
-	MOVQ         ldx+112(FP), DI
-	SHLQ         $0x02, DI
-	MOVQ         bias_base+120(FP), R8
+	MOVQ         ystep+128(FP), DI
+	SHLQ         $0x06, DI
+	MOVQ         bias_base+136(FP), R8
 	VMOVUPS      (R8), Z0
-	MOVB         relu+144(FP), R8
+	MOVB         relu+160(FP), R8
 	VPXORD       Z1, Z1, Z1
 	TESTB        R8, R8
 	JNZ          floorSet
@@ -17213,6 +17380,7 @@ floorSet:
 row:
 	MOVQ cols+104(FP), R8
 	MOVQ CX, R9
+	MOVQ AX, R10
 
 blocks:
 	CMPQ    R8, $0x0000000c
@@ -17229,133 +17397,193 @@ blocks:
 	VMOVAPS Z0, Z11
 	VMOVAPS Z0, Z12
 	VMOVAPS Z0, Z13
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsBlock:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Z14
-	VFMADD231PS (R11), Z14, Z2
-	VFMADD231PS 128(R11), Z14, Z3
-	VFMADD231PS 256(R11), Z14, Z4
-	VFMADD231PS 384(R11), Z14, Z5
-	VFMADD231PS 512(R11), Z14, Z6
-	VFMADD231PS 640(R11), Z14, Z7
-	VFMADD231PS 768(R11), Z14, Z8
-	VFMADD231PS 896(R11), Z14, Z9
-	VFMADD231PS 1024(R11), Z14, Z10
-	VFMADD231PS 1152(R11), Z14, Z11
-	VFMADD231PS 1280(R11), Z14, Z12
-	VFMADD231PS 1408(R11), Z14, Z13
-	ADDQ        $0x00000040, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Z14
+	VFMADD231PS (R12), Z14, Z2
+	VFMADD231PS 128(R12), Z14, Z3
+	VFMADD231PS 256(R12), Z14, Z4
+	VFMADD231PS 384(R12), Z14, Z5
+	VFMADD231PS 512(R12), Z14, Z6
+	VFMADD231PS 640(R12), Z14, Z7
+	VFMADD231PS 768(R12), Z14, Z8
+	VFMADD231PS 896(R12), Z14, Z9
+	VFMADD231PS 1024(R12), Z14, Z10
+	VFMADD231PS 1152(R12), Z14, Z11
+	VFMADD231PS 1280(R12), Z14, Z12
+	VFMADD231PS 1408(R12), Z14, Z13
+	ADDQ        $0x00000040, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsBlock
 	VMAXPS      Z2, Z1, Z2
-	VMOVUPS     Z2, (AX)
 	VMAXPS      Z3, Z1, Z3
-	VMOVUPS     Z3, 64(AX)
 	VMAXPS      Z4, Z1, Z4
-	VMOVUPS     Z4, 128(AX)
 	VMAXPS      Z5, Z1, Z5
-	VMOVUPS     Z5, 192(AX)
 	VMAXPS      Z6, Z1, Z6
-	VMOVUPS     Z6, 256(AX)
 	VMAXPS      Z7, Z1, Z7
-	VMOVUPS     Z7, 320(AX)
 	VMAXPS      Z8, Z1, Z8
-	VMOVUPS     Z8, 384(AX)
 	VMAXPS      Z9, Z1, Z9
-	VMOVUPS     Z9, 448(AX)
 	VMAXPS      Z10, Z1, Z10
-	VMOVUPS     Z10, 512(AX)
 	VMAXPS      Z11, Z1, Z11
-	VMOVUPS     Z11, 576(AX)
 	VMAXPS      Z12, Z1, Z12
-	VMOVUPS     Z12, 640(AX)
 	VMAXPS      Z13, Z1, Z13
-	VMOVUPS     Z13, 704(AX)
-	ADDQ        $0x00000300, AX
-	ADDQ        $0x00000600, R9
-	SUBQ        $0x0000000c, R8
-	JMP         blocks
+	CMPQ        DI, $0x00000040
+	JNE         tapsBlockSpread
+	VMOVUPS     Z2, (R10)
+	VMOVUPS     Z3, 64(R10)
+	VMOVUPS     Z4, 128(R10)
+	VMOVUPS     Z5, 192(R10)
+	VMOVUPS     Z6, 256(R10)
+	VMOVUPS     Z7, 320(R10)
+	VMOVUPS     Z8, 384(R10)
+	VMOVUPS     Z9, 448(R10)
+	VMOVUPS     Z10, 512(R10)
+	VMOVUPS     Z11, 576(R10)
+	VMOVUPS     Z12, 640(R10)
+	VMOVUPS     Z13, 704(R10)
+	ADDQ        $0x00000300, R10
+	JMP         tapsBlockStored
+
+tapsBlockSpread:
+	VMOVUPS Z2, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z3, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z4, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z5, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z6, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z7, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z8, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z9, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z10, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z11, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z12, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z13, (R10)
+	ADDQ    DI, R10
+
+tapsBlockStored:
+	ADDQ $0x00000600, R9
+	SUBQ $0x0000000c, R8
+	JMP  blocks
 
 quads:
 	TESTQ R8, R8
 	JLE   next
 	CMPQ  R8, $0x00000004
 	JGE   quad
-	MOVQ  cols+104(FP), R11
-	CMPQ  R11, $0x00000004
+	MOVQ  cols+104(FP), R12
+	CMPQ  R12, $0x00000004
 	JL    singles
-	MOVQ  $0x00000004, R11
-	SUBQ  R8, R11
+	MOVQ  $0x00000004, R12
+	SUBQ  R8, R12
 	MOVQ  $0x00000004, R8
-	SHLQ  $0x06, R11
-	SUBQ  R11, AX
-	SUBQ  R11, R9
-	SUBQ  R11, R9
+	MOVQ  R12, R11
+	IMULQ DI, R11
+	SUBQ  R11, R10
+	SHLQ  $0x06, R12
+	SUBQ  R12, R9
+	SUBQ  R12, R9
 
 quad:
 	VMOVAPS Z0, Z2
 	VMOVAPS Z0, Z3
 	VMOVAPS Z0, Z4
 	VMOVAPS Z0, Z5
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsQuad:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Z6
-	VFMADD231PS (R11), Z6, Z2
-	VFMADD231PS 128(R11), Z6, Z3
-	VFMADD231PS 256(R11), Z6, Z4
-	VFMADD231PS 384(R11), Z6, Z5
-	ADDQ        $0x00000040, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Z6
+	VFMADD231PS (R12), Z6, Z2
+	VFMADD231PS 128(R12), Z6, Z3
+	VFMADD231PS 256(R12), Z6, Z4
+	VFMADD231PS 384(R12), Z6, Z5
+	ADDQ        $0x00000040, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsQuad
 	VMAXPS      Z2, Z1, Z2
-	VMOVUPS     Z2, (AX)
 	VMAXPS      Z3, Z1, Z3
-	VMOVUPS     Z3, 64(AX)
 	VMAXPS      Z4, Z1, Z4
-	VMOVUPS     Z4, 128(AX)
 	VMAXPS      Z5, Z1, Z5
-	VMOVUPS     Z5, 192(AX)
-	ADDQ        $0x00000100, AX
-	ADDQ        $0x00000200, R9
-	SUBQ        $0x00000004, R8
-	JMP         quads
+	CMPQ        DI, $0x00000040
+	JNE         tapsQuadSpread
+	VMOVUPS     Z2, (R10)
+	VMOVUPS     Z3, 64(R10)
+	VMOVUPS     Z4, 128(R10)
+	VMOVUPS     Z5, 192(R10)
+	ADDQ        $0x00000100, R10
+	JMP         tapsQuadStored
+
+tapsQuadSpread:
+	VMOVUPS Z2, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z3, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z4, (R10)
+	ADDQ    DI, R10
+	VMOVUPS Z5, (R10)
+	ADDQ    DI, R10
+
+tapsQuadStored:
+	ADDQ $0x00000200, R9
+	SUBQ $0x00000004, R8
+	JMP  quads
 
 singles:
 	VMOVAPS Z0, Z2
-	XORQ    R10, R10
-	MOVQ    w_base+48(FP), R12
+	XORQ    R11, R11
+	MOVQ    w_base+48(FP), R13
 	PCALIGN $0x20
 
 tapsSingle:
-	MOVQ        (DX)(R10*8), R11
-	LEAQ        (R9)(R11*4), R11
-	VMOVUPS     (R12), Z3
-	VFMADD231PS (R11), Z3, Z2
-	ADDQ        $0x00000040, R12
-	INCQ        R10
-	CMPQ        R10, BX
+	MOVQ        (DX)(R11*8), R12
+	LEAQ        (R9)(R12*4), R12
+	VMOVUPS     (R13), Z3
+	VFMADD231PS (R12), Z3, Z2
+	ADDQ        $0x00000040, R13
+	INCQ        R11
+	CMPQ        R11, BX
 	JNE         tapsSingle
 	VMAXPS      Z2, Z1, Z2
-	VMOVUPS     Z2, (AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000080, R9
-	DECQ        R8
-	JNZ         singles
+	CMPQ        DI, $0x00000040
+	JNE         tapsSingleSpread
+	VMOVUPS     Z2, (R10)
+	ADDQ        $0x00000040, R10
+	JMP         tapsSingleStored
+
+tapsSingleSpread:
+	VMOVUPS Z2, (R10)
+	ADDQ    DI, R10
+
+tapsSingleStored:
+	ADDQ $0x00000080, R9
+	DECQ R8
+	JNZ  singles
 
 next:
-	ADDQ DI, CX
+	MOVQ ldx+112(FP), R12
+	LEAQ (CX)(R12*4), CX
+	MOVQ ldy+120(FP), R12
+	LEAQ (AX)(R12*4), AX
 	DECQ SI
 	JNZ  row
 

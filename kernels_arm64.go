@@ -145,7 +145,7 @@ func dwcInNEON(dst, src []float32, rows, cols, lds, ldd, left, right int)
 //go:noescape
 func dwcOutNEON(dst, src []float32, n, ldd int)
 
-// dwcConv1NEON sets, for p < rows, q < cols and l < 4, with i = (p*cols+q)*4+l,
+// dwcConv1NEON sets, for p < rows, q < cols and l < 4, with i = p*ldy+q*ystep*4+l,
 //
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*4+l]·x[p*ldx+q*4+off[t]+l], then max(y[i], 0) if relu:
 //
@@ -153,13 +153,13 @@ func dwcOutNEON(dst, src []float32, n, ldd int)
 // fused multiply-adds in tap order, 8 output positions a pass over the taps,
 // then 4 (the last 4 of a row moved back over positions already written), then 1.
 //
-// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w
-// and bias is in bounds; lengths are not checked.
+// The caller guarantees len(off) ≥ 1, ystep ≥ 1 and that every touched element
+// of y, x, w and bias is in bounds; lengths are not checked.
 //
 //go:noescape
-func dwcConv1NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool)
+func dwcConv1NEON(y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool)
 
-// dwcConv2NEON sets, for p < rows, q < cols and l < 4, with i = (p*cols+q)*4+l,
+// dwcConv2NEON sets, for p < rows, q < cols and l < 4, with i = p*ldy+q*ystep*4+l,
 //
 //	y[i] = bias[l] + Σ_{t<len(off)} w[t*4+l]·x[p*ldx+q*8+off[t]+l], then max(y[i], 0) if relu:
 //
@@ -167,11 +167,11 @@ func dwcConv1NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []floa
 // fused multiply-adds in tap order, 8 output positions a pass over the taps,
 // then 4 (the last 4 of a row moved back over positions already written), then 1.
 //
-// The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w
-// and bias is in bounds; lengths are not checked.
+// The caller guarantees len(off) ≥ 1, ystep ≥ 1 and that every touched element
+// of y, x, w and bias is in bounds; lengths are not checked.
 //
 //go:noescape
-func dwcConv2NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool)
+func dwcConv2NEON(y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool)
 
 // dwcDotsNEON adds, for t < len(off) ≤ 12 and l < 4,
 //

@@ -4801,12 +4801,13 @@ dwcOutNEON_block:
 	BLT	dwcOutNEON_block
 	RET	
 
-// func dwcConv1NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool)
+// func dwcConv1NEON(y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool)
 //
 // Register use: V16-V23 accumulators, V4-V11 x, V2 the tap's weights, V1 bias,
-// V3 the floor (0 with ReLU, else −∞); R0 y, R1 x's row, R2 off, R3 taps,
-// R4 rows, R5 ldx·4, R6-R12 loop, R13 a position's bytes in x.
-TEXT ·dwcConv1NEON(SB), NOSPLIT, $0-145
+// V3 the floor (0 with ReLU, else −∞); R0 y's row, R1 x's row, R2 off, R3 taps,
+// R4 rows, R5 ldx·4, R6-R12 loop, R13 a position's bytes in x, R14 y, R15 an
+// output position's bytes, R16 ldy·4.
+TEXT ·dwcConv1NEON(SB), NOSPLIT, $0-161
 	MOVD	y_base+0(FP), R0
 	MOVD	x_base+24(FP), R1
 	MOVD	off_base+72(FP), R2
@@ -4814,10 +4815,14 @@ TEXT ·dwcConv1NEON(SB), NOSPLIT, $0-145
 	MOVD	rows+96(FP), R4
 	MOVD	ldx+112(FP), R5
 	LSL	$2, R5, R5
-	MOVD	bias_base+120(FP), R12
+	MOVD	ldy+120(FP), R16
+	LSL	$2, R16, R16
+	MOVD	ystep+128(FP), R15
+	LSL	$4, R15, R15
+	MOVD	bias_base+136(FP), R12
 	VLD1	(R12), [V1.S4]
 	VEOR	V3.B16, V3.B16, V3.B16
-	MOVBU	relu+144(FP), R12
+	MOVBU	relu+160(FP), R12
 	CBNZ	R12, dwcConv1NEON_floorSet
 	MOVW	$0xFF800000, R12
 	VDUP	R12, V3.S4
@@ -4828,6 +4833,7 @@ dwcConv1NEON_floorSet:
 dwcConv1NEON_row:
 	MOVD	cols+104(FP), R6
 	MOVD	R1, R7
+	MOVD	R0, R14
 dwcConv1NEON_blocks:
 	CMP	$8, R6
 	BLT	dwcConv1NEON_quads
@@ -4859,15 +4865,21 @@ dwcConv1NEON_tapsBlock:
 	SUBS	$1, R8, R8
 	BNE	dwcConv1NEON_tapsBlock
 	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
+	VST1.P	[V16.S4], (R14)(R15)
 	WORD	$0x4e23f631	// fmax v17.4s, v17.4s, v3.4s
+	VST1.P	[V17.S4], (R14)(R15)
 	WORD	$0x4e23f652	// fmax v18.4s, v18.4s, v3.4s
+	VST1.P	[V18.S4], (R14)(R15)
 	WORD	$0x4e23f673	// fmax v19.4s, v19.4s, v3.4s
+	VST1.P	[V19.S4], (R14)(R15)
 	WORD	$0x4e23f694	// fmax v20.4s, v20.4s, v3.4s
+	VST1.P	[V20.S4], (R14)(R15)
 	WORD	$0x4e23f6b5	// fmax v21.4s, v21.4s, v3.4s
+	VST1.P	[V21.S4], (R14)(R15)
 	WORD	$0x4e23f6d6	// fmax v22.4s, v22.4s, v3.4s
+	VST1.P	[V22.S4], (R14)(R15)
 	WORD	$0x4e23f6f7	// fmax v23.4s, v23.4s, v3.4s
-	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
-	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R0)
+	VST1.P	[V23.S4], (R14)(R15)
 	ADD	$128, R7, R7
 	SUB	$8, R6, R6
 	B	dwcConv1NEON_blocks
@@ -4881,8 +4893,9 @@ dwcConv1NEON_quads:
 	MOVD	$4, R12
 	SUB	R6, R12, R12
 	MOVD	$4, R6
-	SUB	R12<<4, R0, R0
 	SUB	R12<<4, R7, R7
+	MUL	R15, R12, R12
+	SUB	R12, R14, R14
 dwcConv1NEON_quad:
 	VMOV	V1.B16, V16.B16
 	VMOV	V1.B16, V17.B16
@@ -4903,10 +4916,13 @@ dwcConv1NEON_tapsQuad:
 	SUBS	$1, R8, R8
 	BNE	dwcConv1NEON_tapsQuad
 	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
+	VST1.P	[V16.S4], (R14)(R15)
 	WORD	$0x4e23f631	// fmax v17.4s, v17.4s, v3.4s
+	VST1.P	[V17.S4], (R14)(R15)
 	WORD	$0x4e23f652	// fmax v18.4s, v18.4s, v3.4s
+	VST1.P	[V18.S4], (R14)(R15)
 	WORD	$0x4e23f673	// fmax v19.4s, v19.4s, v3.4s
-	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	VST1.P	[V19.S4], (R14)(R15)
 	ADD	$64, R7, R7
 	SUB	$4, R6, R6
 	B	dwcConv1NEON_quads
@@ -4924,23 +4940,25 @@ dwcConv1NEON_tapsSingle:
 	SUBS	$1, R8, R8
 	BNE	dwcConv1NEON_tapsSingle
 	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
-	VST1.P	[V16.S4], 16(R0)
+	VST1.P	[V16.S4], (R14)(R15)
 	ADD	$16, R7, R7
 	SUBS	$1, R6, R6
 	BNE	dwcConv1NEON_singles
 dwcConv1NEON_next:
 	ADD	R5, R1, R1
+	ADD	R16, R0, R0
 	SUBS	$1, R4, R4
 	BNE	dwcConv1NEON_row
 dwcConv1NEON_done:
 	RET	
 
-// func dwcConv2NEON(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool)
+// func dwcConv2NEON(y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool)
 //
 // Register use: V16-V23 accumulators, V4-V11 x, V2 the tap's weights, V1 bias,
-// V3 the floor (0 with ReLU, else −∞); R0 y, R1 x's row, R2 off, R3 taps,
-// R4 rows, R5 ldx·4, R6-R12 loop, R13 a position's bytes in x.
-TEXT ·dwcConv2NEON(SB), NOSPLIT, $0-145
+// V3 the floor (0 with ReLU, else −∞); R0 y's row, R1 x's row, R2 off, R3 taps,
+// R4 rows, R5 ldx·4, R6-R12 loop, R13 a position's bytes in x, R14 y, R15 an
+// output position's bytes, R16 ldy·4.
+TEXT ·dwcConv2NEON(SB), NOSPLIT, $0-161
 	MOVD	y_base+0(FP), R0
 	MOVD	x_base+24(FP), R1
 	MOVD	off_base+72(FP), R2
@@ -4948,10 +4966,14 @@ TEXT ·dwcConv2NEON(SB), NOSPLIT, $0-145
 	MOVD	rows+96(FP), R4
 	MOVD	ldx+112(FP), R5
 	LSL	$2, R5, R5
-	MOVD	bias_base+120(FP), R12
+	MOVD	ldy+120(FP), R16
+	LSL	$2, R16, R16
+	MOVD	ystep+128(FP), R15
+	LSL	$4, R15, R15
+	MOVD	bias_base+136(FP), R12
 	VLD1	(R12), [V1.S4]
 	VEOR	V3.B16, V3.B16, V3.B16
-	MOVBU	relu+144(FP), R12
+	MOVBU	relu+160(FP), R12
 	CBNZ	R12, dwcConv2NEON_floorSet
 	MOVW	$0xFF800000, R12
 	VDUP	R12, V3.S4
@@ -4962,6 +4984,7 @@ dwcConv2NEON_floorSet:
 dwcConv2NEON_row:
 	MOVD	cols+104(FP), R6
 	MOVD	R1, R7
+	MOVD	R0, R14
 dwcConv2NEON_blocks:
 	CMP	$8, R6
 	BLT	dwcConv2NEON_quads
@@ -4999,15 +5022,21 @@ dwcConv2NEON_tapsBlock:
 	SUBS	$1, R8, R8
 	BNE	dwcConv2NEON_tapsBlock
 	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
+	VST1.P	[V16.S4], (R14)(R15)
 	WORD	$0x4e23f631	// fmax v17.4s, v17.4s, v3.4s
+	VST1.P	[V17.S4], (R14)(R15)
 	WORD	$0x4e23f652	// fmax v18.4s, v18.4s, v3.4s
+	VST1.P	[V18.S4], (R14)(R15)
 	WORD	$0x4e23f673	// fmax v19.4s, v19.4s, v3.4s
+	VST1.P	[V19.S4], (R14)(R15)
 	WORD	$0x4e23f694	// fmax v20.4s, v20.4s, v3.4s
+	VST1.P	[V20.S4], (R14)(R15)
 	WORD	$0x4e23f6b5	// fmax v21.4s, v21.4s, v3.4s
+	VST1.P	[V21.S4], (R14)(R15)
 	WORD	$0x4e23f6d6	// fmax v22.4s, v22.4s, v3.4s
+	VST1.P	[V22.S4], (R14)(R15)
 	WORD	$0x4e23f6f7	// fmax v23.4s, v23.4s, v3.4s
-	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
-	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R0)
+	VST1.P	[V23.S4], (R14)(R15)
 	ADD	$256, R7, R7
 	SUB	$8, R6, R6
 	B	dwcConv2NEON_blocks
@@ -5021,8 +5050,9 @@ dwcConv2NEON_quads:
 	MOVD	$4, R12
 	SUB	R6, R12, R12
 	MOVD	$4, R6
-	SUB	R12<<4, R0, R0
 	SUB	R12<<5, R7, R7
+	MUL	R15, R12, R12
+	SUB	R12, R14, R14
 dwcConv2NEON_quad:
 	VMOV	V1.B16, V16.B16
 	VMOV	V1.B16, V17.B16
@@ -5046,10 +5076,13 @@ dwcConv2NEON_tapsQuad:
 	SUBS	$1, R8, R8
 	BNE	dwcConv2NEON_tapsQuad
 	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
+	VST1.P	[V16.S4], (R14)(R15)
 	WORD	$0x4e23f631	// fmax v17.4s, v17.4s, v3.4s
+	VST1.P	[V17.S4], (R14)(R15)
 	WORD	$0x4e23f652	// fmax v18.4s, v18.4s, v3.4s
+	VST1.P	[V18.S4], (R14)(R15)
 	WORD	$0x4e23f673	// fmax v19.4s, v19.4s, v3.4s
-	VST1.P	[V16.S4, V17.S4, V18.S4, V19.S4], 64(R0)
+	VST1.P	[V19.S4], (R14)(R15)
 	ADD	$128, R7, R7
 	SUB	$4, R6, R6
 	B	dwcConv2NEON_quads
@@ -5067,12 +5100,13 @@ dwcConv2NEON_tapsSingle:
 	SUBS	$1, R8, R8
 	BNE	dwcConv2NEON_tapsSingle
 	WORD	$0x4e23f610	// fmax v16.4s, v16.4s, v3.4s
-	VST1.P	[V16.S4], 16(R0)
+	VST1.P	[V16.S4], (R14)(R15)
 	ADD	$32, R7, R7
 	SUBS	$1, R6, R6
 	BNE	dwcConv2NEON_singles
 dwcConv2NEON_next:
 	ADD	R5, R1, R1
+	ADD	R16, R0, R0
 	SUBS	$1, R4, R4
 	BNE	dwcConv2NEON_row
 dwcConv2NEON_done:

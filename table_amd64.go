@@ -418,17 +418,17 @@ func callDwcOut(id kernelID, dst, src []float32, n, ldd int) {
 	}
 }
 
-// callDwcConv calls kernel id, one of signature func(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool).
-func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool) {
+// callDwcConv calls kernel id, one of signature func(y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool).
+func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool) {
 	switch id {
 	case kDwcConv1AVX2:
-		dwcConv1AVX2(y, x, w, off, rows, cols, ldx, bias, relu)
+		dwcConv1AVX2(y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu)
 	case kDwcConv2AVX2:
-		dwcConv2AVX2(y, x, w, off, rows, cols, ldx, bias, relu)
+		dwcConv2AVX2(y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu)
 	case kDwcConv1AVX512:
-		dwcConv1AVX512(y, x, w, off, rows, cols, ldx, bias, relu)
+		dwcConv1AVX512(y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu)
 	case kDwcConv2AVX512:
-		dwcConv2AVX512(y, x, w, off, rows, cols, ldx, bias, relu)
+		dwcConv2AVX512(y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu)
 	default:
 		panic(notCallable(id))
 	}

@@ -212,13 +212,13 @@ func callDwcOut(id kernelID, dst, src []float32, n, ldd int) {
 	}
 }
 
-// callDwcConv calls kernel id, one of signature func(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool).
-func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool) {
+// callDwcConv calls kernel id, one of signature func(y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool).
+func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool) {
 	switch id {
 	case kDwcConv1NEON:
-		dwcConv1NEON(y, x, w, off, rows, cols, ldx, bias, relu)
+		dwcConv1NEON(y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu)
 	case kDwcConv2NEON:
-		dwcConv2NEON(y, x, w, off, rows, cols, ldx, bias, relu)
+		dwcConv2NEON(y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu)
 	default:
 		panic(notCallable(id))
 	}

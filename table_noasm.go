@@ -110,8 +110,8 @@ func callDwcOut(id kernelID, dst, src []float32, n, ldd int) {
 	panic(notCallable(id))
 }
 
-// callDwcConv calls kernel id, one of signature func(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool).
-func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool) {
+// callDwcConv calls kernel id, one of signature func(y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool).
+func callDwcConv(id kernelID, y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool) {
 	panic(notCallable(id))
 }
 

@@ -22,6 +22,9 @@ const (
 	// routeFew is the full convolution of a layer with few input channels
 	// as rows of stencils, per sub-pixel phase (fewchan_data.go).
 	routeFew
+	// routeDwc is the full convolution of a depthwise layer on interleaved
+	// channels (depthwise_dwc.go).
+	routeDwc
 )
 
 // phase is one sub-pixel convolution of the full route: the dX positions
@@ -42,6 +45,10 @@ const panelTarget = 1 << 15
 // planBackwardData picks the route by estimated cost and sizes its panels.
 func (c *Conv2D) planBackwardData() {
 	s := &c.s
+	if c.dwc != nil && c.dwc.data {
+		c.route = routeDwc
+		return
+	}
 	if c.pointwise {
 		c.route = routeDirect
 		// Its A is the filter transposed, which the direct-A kernels read a
@@ -166,7 +173,7 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	if c.route == routeFull {
 		c.rearrangeFilter(st.filt, w)
 	}
-	if c.dwc != nil && c.dwc.data {
+	if c.route == routeDwc {
 		st.dwc = dwcJob{st: st, dst: dx, src: dy, w: w, data: true}
 		st.spread(&st.dwc)
 		st.dwc = dwcJob{}

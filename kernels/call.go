@@ -126,8 +126,8 @@ func (c *Conv2D) newState(ws []float32) *callState {
 		if c.stencil != nil {
 			dots *= max(1, c.stencil.block) // 0 at stride above 1
 		}
-		if c.dwc != nil { // a block's filters, interleaved
-			dots = max(dots, c.s.RS*c.dwc.l)
+		if c.dwc != nil { // a block's filters, interleaved, and a phase's
+			dots = max(dots, 2*c.s.RS*c.dwc.l)
 		}
 		w.dots = make([]float32, ceilDiv(dots, cacheLine/4)*cacheLine/4)[:dots]
 	}

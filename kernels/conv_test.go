@@ -181,7 +181,7 @@ func newConv2DRoute(p Conv2DParams, r route, fullT bool, threads int) (*Conv2D, 
 		c.panel = max(c.panel, c.s.PQ*c.s.Cg)
 		useDirtyWorkspace(c)
 	}
-	if err != nil || c.route == routeDirect || c.route == r && c.fullT == fullT || c.dwc != nil && c.dwc.data {
+	if err != nil || c.route == routeDirect || c.route == r && c.fullT == fullT || c.route == routeDwc {
 		return c, err
 	}
 	c.route, c.phases, c.panel, c.fullT = r, nil, 0, fullT && c.s.StrideH == 1 && c.s.StrideW == 1
@@ -532,8 +532,8 @@ func TestStencilPlanned(t *testing.T) {
 // TestDwcPlanned pins which layers take the interleaved depthwise passes
 // on each ISA, so that the tests above run them: those without a channel
 // multiplier whose channels are whole blocks of the ISA's lanes, at a
-// column stride of 1 or 2, forward and backward-filter; backward-data only
-// at stride 1 with padding within the filter's reach. It also checks their forward pass with ReLU.
+// column stride of 1 or 2, all three passes; backward-data by sub-pixel
+// phases but at stride 1 with padding within the filter's reach. It also checks their forward pass with ReLU.
 func TestDwcPlanned(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		l, planned := engine.DwcLanes(), 0
@@ -548,8 +548,10 @@ func TestDwcPlanned(t *testing.T) {
 			}
 			planned++
 			reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
-			data := s.StrideH == 1 && s.StrideW == 1 && s.PadTop <= reachH && s.PadBottom <= reachH && s.PadLeft <= reachW && s.PadRight <= reachW
-			require.Equal(t, data, c.dwc.data, name(p))
+			stride1 := s.StrideH == 1 && s.StrideW == 1 && s.PadTop <= reachH && s.PadBottom <= reachH && s.PadLeft <= reachW && s.PadRight <= reachW
+			require.True(t, c.dwc.data, name(p))
+			require.Equal(t, stride1, c.dwc.phases == nil, name(p))
+			require.Equal(t, "dwc", c.Paths().BackwardData, name(p))
 			require.Equal(t, "dwc", c.Paths().Forward, name(p))
 			require.Equal(t, "dwc", c.Paths().BackwardFilter, name(p))
 			d := newData(t, p, uint64(i))

@@ -14,11 +14,12 @@ import "github.com/simdconv/simdconv/internal/engine"
 
 // dwcPlan is the geometry of the interleaved passes.
 type dwcPlan struct {
-	l        int       // lanes: channels a block
-	fwd, dat dwcPass   // forward (and backward-filter's) and backward-data's geometry
-	forward  bool      // Forward and BackwardFilter run interleaved
-	data     bool      // BackwardData runs interleaved: stride 1, padding within the filter's reach
-	zeros    []float32 // the bias of a call without one
+	l        int        // lanes: channels a block
+	fwd, dat dwcPass    // forward (and backward-filter's) and backward-data's geometry
+	forward  bool       // Forward and BackwardFilter run interleaved
+	data     bool       // BackwardData runs interleaved: at stride 1 with padding within the filter's reach as dat, else by phases
+	phases   *dwcPhases // backward-data's sub-pixel phases, where dat does not serve
+	zeros    []float32  // the bias of a call without one
 }
 
 // dwcPass is one pass's geometry over a block: its input plane, padded,
@@ -64,6 +65,13 @@ func (c *Conv2D) planDwc() {
 		g.band = g.bandRows(l)
 		c.xpadLen = max(c.xpadLen, g.padRows(g.band)*g.wp*l)
 		c.panel = max(c.panel, g.band*g.cols*l)
+	}
+	if !d.data {
+		if d.phases = c.planDwcPhases(l); d.phases != nil {
+			d.data = true
+			c.xpadLen = max(c.xpadLen, d.phases.hp*d.phases.wp*l)
+			c.panel = max(c.panel, s.HW*l)
+		}
 	}
 	c.dwc = d
 }
@@ -129,13 +137,21 @@ func (j *dwcJob) pass() *dwcPass {
 
 func (j *dwcJob) items() int {
 	s, g := &j.st.c.s, j.pass()
-	return s.N * s.C / j.st.c.dwc.l * ceilDiv(g.rows, g.band)
+	return s.N * s.C / j.st.c.dwc.l * j.bands(g)
+}
+
+// bands is the bands of result rows that a block goes in: one by phases.
+func (j *dwcJob) bands(g *dwcPass) int {
+	if j.data && j.st.c.dwc.phases != nil {
+		return 1
+	}
+	return ceilDiv(g.rows, g.band)
 }
 
 func (j *dwcJob) item(wk *worker, _ bool, it int) {
 	c := j.st.c
 	s, d, g := &c.s, c.dwc, j.pass()
-	l, bands := d.l, ceilDiv(g.rows, g.band)
+	l, bands := d.l, j.bands(g)
 	it, r0 := it/bands, it%bands*g.band
 	r1 := min(r0+g.band, g.rows)
 	blocks := s.C / l
@@ -148,10 +164,14 @@ func (j *dwcJob) item(wk *worker, _ bool, it int) {
 	if j.bias != nil {
 		bias = j.bias[c0:][:l]
 	}
+	if j.data && d.phases != nil {
+		j.dataPhases(wk, n, c0, w)
+		return
+	}
 	in, out := g.h*g.w, g.rows*g.cols
 	xp, y := wk.xpad, wk.panel[:(r1-r0)*g.cols*l]
 	g.pad(xp, j.src[(n*s.C+c0)*in:][:l*in], in, l, r0, r1)
-	engine.DwcConv(y, xp, w, g.off, r1-r0, g.cols, g.sh*g.wp*l, g.sw, bias, relu)
+	engine.DwcConv(y, xp, w, g.off, r1-r0, g.cols, g.sh*g.wp*l, g.sw, g.cols*l, 1, bias, relu)
 	engine.DwcOut(j.dst[(n*s.C+c0)*out+r0*g.cols:][:(l-1)*out+(r1-r0)*g.cols], y, (r1-r0)*g.cols, out)
 }
 

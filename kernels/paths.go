@@ -61,14 +61,13 @@ func (c *Conv2D) dataPath() string {
 	if c.wino != nil && c.wino.data {
 		return "winograd"
 	}
-	if c.dwc != nil && c.dwc.data {
-		return "dwc"
-	}
 	switch c.route {
 	case routeStencil:
 		return "stencil"
 	case routeFew:
 		return "rows"
+	case routeDwc:
+		return "dwc"
 	case routeDirect:
 		if c.dataT {
 			return "gemm-t"

@@ -25,7 +25,7 @@ func TestPaths(t *testing.T) {
 		{"pointwise", sq(1, 256, 56, 64, 1, 1, 0, 1), nil, same("gemm-x"), same("gemm-x")},
 		{"strided 1×1", sq(1, 64, 56, 128, 1, 2, 0, 1), nil, same("gemm-sub"), same("gemm-sub")},
 		{"depthwise", sq(1, 256, 28, 256, 3, 1, 1, 256), nil, same("stencil"), same("dwc")},
-		{"depthwise s2", sq(1, 96, 112, 96, 3, 2, 1, 96), nil, same("stencil"), Paths{"dwc", "stencil", "dwc"}},
+		{"depthwise s2", sq(1, 96, 112, 96, 3, 2, 1, 96), nil, same("stencil"), same("dwc")},
 		{"channel multiplier", sq(1, 8, 20, 16, 3, 1, 1, 8), nil, same("stencil"), same("stencil")},
 		{"Winograd", sq(1, 64, 56, 64, 3, 1, 1, 1), []Option{WithAlgorithm(Winograd)}, same("winograd"), same("winograd")},
 	}

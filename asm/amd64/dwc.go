@@ -304,8 +304,9 @@ func genDwcOut(name string, lanes int) {
 }
 
 // genDwcConv emits dwcConv at column stride stride: for p < rows and
-// q < cols, the output position y[(p*cols+q)*lanes:] is max(floor, bias +
-// Σ_t w[t*lanes:]·x[p*ldx+q*stride*lanes+off[t]:]), lane by lane.
+// q < cols, the output position y[p*ldy+q*ystep*lanes:] is max(floor, bias
+// + Σ_t w[t*lanes:]·x[p*ldx+q*stride*lanes+off[t]:]), lane by lane. An
+// ystep above 1 writes one phase of a strided layer's backward-data.
 func genDwcConv(name string, lanes, stride int) {
 	vec, isa := vectors(lanes)
 	width := 4 * lanes
@@ -313,25 +314,25 @@ func genDwcConv(name string, lanes, stride int) {
 	TEXT(name, NOSPLIT, "func("+table.DwcConv.Params+")")
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s sets, for p < rows, q < cols and l < %d (%s), with i = (p*cols+q)*%d+l,", name, lanes, isa, lanes),
+		fmt.Sprintf("%s sets, for p < rows, q < cols and l < %d (%s), with i = p*ldy+q*ystep*%d+l,", name, lanes, isa, lanes),
 		"",
-		fmt.Sprintf("	y[i] = bias[l] + Σ_{t<len(off)} w[t*%d+l]·x[p*ldx+q*%d+off[t]+l], then max(y[i], 0) if relu:", lanes, stride*lanes),
+		fmt.Sprintf("\ty[i] = bias[l] + Σ_{t<len(off)} w[t*%d+l]·x[p*ldx+q*%d+off[t]+l], then max(y[i], 0) if relu:", lanes, stride*lanes),
 		"",
 		fmt.Sprintf("a depthwise convolution of %d interleaved channels at column stride %d, with", lanes, stride),
 		fmt.Sprintf("fused multiply-adds in tap order, %d output positions a pass over the taps, then 4", block),
 		"(the last 4 of a row moved back over positions already written), then 1.",
 		"",
-		"The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w and",
-		"bias is in bounds; lengths are not checked.",
+		"The caller guarantees len(off) ≥ 1, ystep ≥ 1 and that every touched element of y,",
+		"x, w and bias is in bounds; lengths are not checked.",
 	)
-	Commentf("register pressure: %d accumulators + weights + bias + floor; 11 GP", block)
-	y := Load(Param("y").Base(), GP64())
+	Commentf("register pressure: %d accumulators + weights + bias + floor; 12 GP", block)
+	yrow := Load(Param("y").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	off := Load(Param("off").Base(), GP64())
 	taps := Load(Param("off").Len(), GP64())
 	rows := Load(Param("rows"), GP64())
-	ldx4 := Load(Param("ldx"), GP64())
-	SHLQ(U8(2), ldx4)
+	ystep := Load(Param("ystep"), GP64())
+	SHLQ(U8(2+log2(lanes)), ystep) // bytes from one output position to the next
 	bias, floor := vec(), vec()
 	VMOVUPS(Mem{Base: Load(Param("bias").Base(), GP64())}, bias)
 	// The floor is 0 with ReLU, else −∞; max(floor, y) keeps a NaN of y
@@ -345,9 +346,9 @@ func genDwcConv(name string, lanes, stride int) {
 	VMOVD(ninf, floor.AsX())
 	VBROADCASTSS(floor.AsX(), floor)
 	Label("floorSet")
-	q, xq, t, o, wp := GP64(), GP64(), GP64(), GP64(), GP64()
+	q, xq, yq, t, o, wp := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
 
-	// pass emits one pass over the taps for nb output positions at xq, y.
+	// pass emits one pass over the taps for nb output positions at xq, yq.
 	pass := func(label string, nb int) {
 		acc := make([]VecVirtual, nb)
 		for i := range acc {
@@ -371,9 +372,22 @@ func genDwcConv(name string, lanes, stride int) {
 		JNE(LabelRef(label))
 		for i := range acc {
 			VMAXPS(acc[i], floor, acc[i])
-			VMOVUPS(acc[i], Mem{Base: y, Disp: width * i})
 		}
-		ADDQ(U32(width*nb), y)
+		// Contiguous outputs (every pass but a strided backward-data's
+		// phases) store at displacements from one pointer.
+		CMPQ(ystep, U32(width))
+		JNE(LabelRef(label + "Spread"))
+		for i := range acc {
+			VMOVUPS(acc[i], Mem{Base: yq, Disp: width * i})
+		}
+		ADDQ(U32(width*nb), yq)
+		JMP(LabelRef(label + "Stored"))
+		Label(label + "Spread")
+		for i := range acc {
+			VMOVUPS(acc[i], Mem{Base: yq})
+			ADDQ(ystep, yq)
+		}
+		Label(label + "Stored")
 		ADDQ(U32(width*stride*nb), xq)
 	}
 
@@ -382,6 +396,7 @@ func genDwcConv(name string, lanes, stride int) {
 	Label("row")
 	Load(Param("cols"), q)
 	MOVQ(x, xq)
+	MOVQ(yrow, yq)
 	Label("blocks")
 	CMPQ(q, U32(block))
 	JL(LabelRef("quads"))
@@ -402,8 +417,10 @@ func genDwcConv(name string, lanes, stride int) {
 	MOVQ(U32(4), o)
 	SUBQ(q, o) // positions to move back
 	MOVQ(U32(4), q)
+	MOVQ(o, t)
+	IMULQ(ystep, t)
+	SUBQ(t, yq)
 	SHLQ(U8(2+log2(lanes)), o)
-	SUBQ(o, y)
 	for range stride {
 		SUBQ(o, xq)
 	}
@@ -416,7 +433,10 @@ func genDwcConv(name string, lanes, stride int) {
 	DECQ(q)
 	JNZ(LabelRef("singles"))
 	Label("next")
-	ADDQ(ldx4, x)
+	Load(Param("ldx"), o)
+	LEAQ(Mem{Base: x, Index: o, Scale: 4}, x)
+	Load(Param("ldy"), o)
+	LEAQ(Mem{Base: yrow, Index: o, Scale: 4}, yrow)
 	DECQ(rows)
 	JNZ(LabelRef("row"))
 	Label("done")

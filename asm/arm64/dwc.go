@@ -33,7 +33,7 @@ in bounds; lengths are not checked.`, name)
 }
 
 func dwcConvDoc(name string, stride int) string {
-	return fmt.Sprintf(`%s sets, for p < rows, q < cols and l < 4, with i = (p*cols+q)*4+l,
+	return fmt.Sprintf(`%s sets, for p < rows, q < cols and l < 4, with i = p*ldy+q*ystep*4+l,
 
 	y[i] = bias[l] + Σ_{t<len(off)} w[t*4+l]·x[p*ldx+q*%d+off[t]+l], then max(y[i], 0) if relu:
 
@@ -41,8 +41,8 @@ a depthwise convolution of 4 interleaved channels at column stride %d, with
 fused multiply-adds in tap order, %d output positions a pass over the taps,
 then 4 (the last 4 of a row moved back over positions already written), then 1.
 
-The caller guarantees len(off) ≥ 1 and that every touched element of y, x, w
-and bias is in bounds; lengths are not checked.`, name, 4*stride, stride, dwcBlockNEON)
+The caller guarantees len(off) ≥ 1, ystep ≥ 1 and that every touched element
+of y, x, w and bias is in bounds; lengths are not checked.`, name, 4*stride, stride, dwcBlockNEON)
 }
 
 // genDwcInNEON emits func name(dst, src []float32, rows, cols, lds, ldd,
@@ -156,16 +156,17 @@ func genDwcConvNEON(e *emitter, name string, stride int) error {
 	const (
 		ry, rx, roff, rtaps, rrows, rldx = "R0", "R1", "R2", "R3", "R4", "R5"
 		rq, rxq, rt, ro, rp, rwp         = "R6", "R7", "R8", "R9", "R10", "R11"
-		rtmp, rstep                      = "R12", "R13"
+		rtmp, rstep, ryq, rystep, rldy   = "R12", "R13", "R14", "R15", "R16"
 		bias, wt, floor                  = 1, 2, 3
 		acc                              = 16 // V16-V23
 	)
-	e.printf("// func %s(y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool)\n", name)
+	e.printf("// func %s(y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool)\n", name)
 	e.printf("//\n")
 	e.printf("// Register use: V16-V23 accumulators, V4-V11 x, V2 the tap's weights, V1 bias,\n")
-	e.printf("// V3 the floor (0 with ReLU, else −∞); R0 y, R1 x's row, R2 off, R3 taps,\n")
-	e.printf("// R4 rows, R5 ldx·4, R6-R12 loop, R13 a position's bytes in x.\n")
-	e.printf("TEXT ·%s(SB), NOSPLIT, $0-145\n", name)
+	e.printf("// V3 the floor (0 with ReLU, else −∞); R0 y's row, R1 x's row, R2 off, R3 taps,\n")
+	e.printf("// R4 rows, R5 ldx·4, R6-R12 loop, R13 a position's bytes in x, R14 y, R15 an\n")
+	e.printf("// output position's bytes, R16 ldy·4.\n")
+	e.printf("TEXT ·%s(SB), NOSPLIT, $0-161\n", name)
 	e.op("MOVD", "y_base+0(FP)", ry)
 	e.op("MOVD", "x_base+24(FP)", rx)
 	e.op("MOVD", "off_base+72(FP)", roff)
@@ -173,11 +174,15 @@ func genDwcConvNEON(e *emitter, name string, stride int) error {
 	e.op("MOVD", "rows+96(FP)", rrows)
 	e.op("MOVD", "ldx+112(FP)", rldx)
 	e.op("LSL", "$2", rldx, rldx)
-	e.op("MOVD", "bias_base+120(FP)", rtmp)
+	e.op("MOVD", "ldy+120(FP)", rldy)
+	e.op("LSL", "$2", rldy, rldy)
+	e.op("MOVD", "ystep+128(FP)", rystep)
+	e.op("LSL", "$4", rystep, rystep)
+	e.op("MOVD", "bias_base+136(FP)", rtmp)
 	e.op("VLD1", "("+rtmp+")", "["+v(bias)+"]")
 	// The floor: FMAX keeps a NaN, so max(−∞, y) is y.
 	e.op("VEOR", fmt.Sprintf("V%d.B16", floor), fmt.Sprintf("V%d.B16", floor), fmt.Sprintf("V%d.B16", floor))
-	e.op("MOVBU", "relu+144(FP)", rtmp)
+	e.op("MOVBU", "relu+160(FP)", rtmp)
 	e.op("CBNZ", rtmp, name+"_floorSet")
 	e.op("MOVW", "$0xFF800000", rtmp)
 	e.op("VDUP", rtmp, v(floor))
@@ -214,12 +219,7 @@ func genDwcConvNEON(e *emitter, name string, stride int) error {
 		e.op("BNE", name+"_"+label)
 		for i := range nb {
 			e.inst(fmaxVec(vreg(acc+i), vreg(acc+i), floor, s4))
-		}
-		if nb == 1 {
-			e.op("VST1.P", vlist(acc, 1), "16("+ry+")")
-		}
-		for i := 0; i+4 <= nb; i += 4 {
-			e.op("VST1.P", vlist(acc+i, 4), "64("+ry+")")
+			e.op("VST1.P", vlist(acc+i, 1), fmt.Sprintf("(%s)(%s)", ryq, rystep))
 		}
 		e.op("ADD", fmt.Sprintf("$%d", 16*stride*nb), rxq, rxq)
 	}
@@ -229,6 +229,7 @@ func genDwcConvNEON(e *emitter, name string, stride int) error {
 	e.label(name + "_row")
 	e.op("MOVD", "cols+104(FP)", rq)
 	e.op("MOVD", rx, rxq)
+	e.op("MOVD", ry, ryq)
 	e.label(name + "_blocks")
 	e.op("CMP", fmt.Sprintf("$%d", dwcBlockNEON), rq)
 	e.op("BLT", name+"_quads")
@@ -248,8 +249,9 @@ func genDwcConvNEON(e *emitter, name string, stride int) error {
 	e.op("MOVD", "$4", rtmp)
 	e.op("SUB", rq, rtmp, rtmp) // positions to move back
 	e.op("MOVD", "$4", rq)
-	e.op("SUB", rtmp+"<<4", ry, ry)
 	e.op("SUB", fmt.Sprintf("%s<<%d", rtmp, 3+stride), rxq, rxq)
+	e.op("MUL", rystep, rtmp, rtmp)
+	e.op("SUB", rtmp, ryq, ryq)
 	e.label(name + "_quad")
 	pass("tapsQuad", 4)
 	e.op("SUB", "$4", rq, rq)
@@ -260,6 +262,7 @@ func genDwcConvNEON(e *emitter, name string, stride int) error {
 	e.op("BNE", name+"_singles")
 	e.label(name + "_next")
 	e.op("ADD", rldx, rx, rx)
+	e.op("ADD", rldy, ry, ry)
 	e.op("SUBS", "$1", rrows, rrows)
 	e.op("BNE", name+"_row")
 	e.label(name + "_done")

@@ -324,11 +324,11 @@ func DwcIn(dst, src []float32, rows, cols, lds, ldd, left, right int) {
 func DwcOut(dst, src []float32, n, ldd int) { driver.DwcOut(dst, src, n, ldd) }
 
 // DwcConv is a depthwise convolution of L interleaved channels: for p <
-// rows and q < cols, output position y[(p·cols + q)·L:] is bias + Σ_t
+// rows and q < cols, output position y[p·ldy + q·ystep·L:] is bias + Σ_t
 // w[t·L:]·x[p·ldx + q·stride·L + off[t]:], lane by lane (then max(·, 0)
 // if relu), at column stride 1 or 2.
-func DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride int, bias []float32, relu bool) {
-	driver.DwcConv(y, x, w, off, rows, cols, ldx, stride, bias, relu)
+func DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool) {
+	driver.DwcConv(y, x, w, off, rows, cols, ldx, stride, ldy, ystep, bias, relu)
 }
 
 // DwcDots adds to d[t·L:], for each tap t, Σ_{p<rows, q<cols}
@@ -370,7 +370,7 @@ type Driver interface {
 	DwcLanes() int
 	DwcIn(dst, src []float32, rows, cols, lds, ldd, left, right int)
 	DwcOut(dst, src []float32, n, ldd int)
-	DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride int, bias []float32, relu bool)
+	DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool)
 	DwcDots(d, a, x []float32, off []int, rows, cols, ldx, stride int)
 }
 

@@ -47,7 +47,7 @@ var (
 	// The channel-interleaved depthwise kernels (dwc.go in package simdconv).
 	DwcIn   = &Sig{"callDwcIn", "dst, src []float32, rows, cols, lds, ldd, left, right int", "dst, src, rows, cols, lds, ldd, left, right"}
 	DwcOut  = &Sig{"callDwcOut", "dst, src []float32, n, ldd int", "dst, src, n, ldd"}
-	DwcConv = &Sig{"callDwcConv", "y, x, w []float32, off []int, rows, cols, ldx int, bias []float32, relu bool", "y, x, w, off, rows, cols, ldx, bias, relu"}
+	DwcConv = &Sig{"callDwcConv", "y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool", "y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu"}
 	DwcDots = &Sig{"callDwcDots", "d, a, x []float32, off []int, rows, cols, ldx, stride int", "d, a, x, off, rows, cols, ldx, stride"}
 	// Rows moved between a stride of 2 and a stride of 1; n is a multiple of NR.
 	Strided2 = &Sig{"callStrided2", "dst, src []float32, rows, n, dstStride, srcStride int", "dst, src, rows, n, dstStride, srcStride"}
