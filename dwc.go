@@ -9,28 +9,35 @@ import "fmt"
 // each plane in and of each result out (DwcIn, DwcOut); it pays where the
 // plane stencils do not: small planes, strides and wide filters.
 
-// DwcLanes is the selected ISA's channels a block, 0 if it has no kernels.
-func (driver) DwcLanes() int {
-	if kid := kernelSets[current].dwcConv[0]; kid != noKernel {
-		return kernelTable[kid].nr
+// DwcLanes is the channels a block for a layer of the given channels: the
+// widest of the selected ISA's kernels, or of its fallback's (AVX-512 runs
+// AVX2's 8-lane kernels where 16 does not divide the channels), whose
+// lanes divide them; 0 if none does.
+func (driver) DwcLanes(channels int) int {
+	for isa := current; isa != isaGeneric; isa = isaFallback[isa] {
+		if kid := kernelSets[isa].dwcConv[0]; kid != noKernel && channels%kernelTable[kid].nr == 0 {
+			return kernelTable[kid].nr
+		}
 	}
 	return 0
 }
 
-// dwcKernel returns the selected ISA's kernel of family f and its lanes,
-// or panics: the callers plan the layout only where DwcLanes is not 0.
-func dwcKernel(kid kernelID, fn string) int {
-	if kid == noKernel {
-		panic("simdconv: " + fn + ": no channel-interleaved kernels on this ISA")
+// dwcSet returns the kernel set, the selected ISA's or its fallback's,
+// whose interleaved kernels have l lanes, or panics: the callers plan the
+// layout only with what DwcLanes returned.
+func dwcSet(l int, fn string) *kernelSet {
+	for isa := current; isa != isaGeneric; isa = isaFallback[isa] {
+		if kid := kernelSets[isa].dwcConv[0]; kid != noKernel && kernelTable[kid].nr == l {
+			return &kernelSets[isa]
+		}
 	}
-	return kernelTable[kid].nr
+	panic(fmt.Sprintf("simdconv: %s: no channel-interleaved kernels of %d lanes on this ISA", fn, l))
 }
 
 // DwcIn is engine.DwcIn. It panics unless dst and src hold what it reads
 // and writes.
-func (driver) DwcIn(dst, src []float32, rows, cols, lds, ldd, left, right int) {
-	kid := kernelSets[current].dwcIn
-	l := dwcKernel(kid, "DwcIn")
+func (driver) DwcIn(l int, dst, src []float32, rows, cols, lds, ldd, left, right int) {
+	kid := dwcSet(l, "DwcIn").dwcIn
 	if rows <= 0 {
 		return
 	}
@@ -63,9 +70,8 @@ func dwcInGeneric(dst, src []float32, rows, cols, lds, ldd, left, right, l int) 
 
 // DwcOut is engine.DwcOut. It panics unless n ≥ L and dst and src hold
 // what it reads and writes.
-func (driver) DwcOut(dst, src []float32, n, ldd int) {
-	kid := kernelSets[current].dwcOut
-	l := dwcKernel(kid, "DwcOut")
+func (driver) DwcOut(l int, dst, src []float32, n, ldd int) {
+	kid := dwcSet(l, "DwcOut").dwcOut
 	if n < l || n > ldd || !fits(len(dst), l, ldd, n) || !fits(len(src), n, l, l) {
 		panic(fmt.Sprintf("simdconv: DwcOut: %d positions of %d channels into planes %d apart: want n ≥ %d, len(dst) = %d and len(src) = %d enough",
 			n, l, ldd, l, len(dst), len(src)))
@@ -75,12 +81,11 @@ func (driver) DwcOut(dst, src []float32, n, ldd int) {
 
 // DwcConv is engine.DwcConv. It panics unless stride is 1 or 2, ystep at
 // least 1, and y, x, w, off and bias hold what it reads and writes.
-func (driver) DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool) {
+func (driver) DwcConv(l int, y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool) {
 	if stride != 1 && stride != 2 {
 		panic(fmt.Sprintf("simdconv: DwcConv: column stride %d, want 1 or 2", stride))
 	}
-	kid := kernelSets[current].dwcConv[stride-1]
-	l := dwcKernel(kid, "DwcConv")
+	kid := dwcSet(l, "DwcConv").dwcConv[stride-1]
 	if rows <= 0 || cols <= 0 {
 		return
 	}
@@ -95,9 +100,8 @@ func (driver) DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride, ldy
 // DwcDots is engine.DwcDots, for any number of taps (the kernel takes a
 // few at a time). It panics unless d, a, x and off hold what it reads and
 // writes.
-func (driver) DwcDots(d, a, x []float32, off []int, rows, cols, ldx, stride int) {
-	kid := kernelSets[current].dwcDots
-	l := dwcKernel(kid, "DwcDots")
+func (driver) DwcDots(l int, d, a, x []float32, off []int, rows, cols, ldx, stride int) {
+	kid := dwcSet(l, "DwcDots").dwcDots
 	if rows <= 0 || cols <= 0 || len(off) == 0 {
 		return
 	}

@@ -10,17 +10,39 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// dwcISA returns the selected ISA's lanes, failing t if an ISA with SIMD
-// kernels has none: every such ISA must have the channel-interleaved family.
+// dwcISA returns the lanes of the selected ISA's own kernels, failing t if
+// an ISA with SIMD kernels has none: every such ISA must have the
+// channel-interleaved family.
 func dwcISA(t *testing.T) int {
-	l := driver{}.DwcLanes()
+	kid := kernelSets[current].dwcConv[0]
 	if current == isaGeneric {
-		require.Zero(t, l, "the generic ISA has no channel-interleaved kernels")
-		require.Panics(t, func() { driver{}.DwcOut(make([]float32, 64), make([]float32, 64), 8, 8) })
-	} else {
-		require.NotZero(t, l, "%s has no channel-interleaved kernels", isaNames[current])
+		require.Equal(t, noKernel, kid, "the generic ISA has no channel-interleaved kernels")
+		require.Zero(t, driver{}.DwcLanes(16))
+		require.Panics(t, func() { driver{}.DwcOut(8, make([]float32, 64), make([]float32, 64), 8, 8) })
+		return 0
 	}
-	return l
+	require.NotEqual(t, noKernel, kid, "%s has no channel-interleaved kernels", isaNames[current])
+	return kernelTable[kid].nr
+}
+
+// TestDwcLanes checks the block width chosen for a layer's channels: the
+// ISA's own lanes where they divide the channels, else its fallback's
+// (AVX-512 takes AVX2's 8), else none.
+func TestDwcLanes(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		l := dwcISA(t)
+		if l == 0 {
+			return
+		}
+		require.Equal(t, l, driver{}.DwcLanes(l))
+		require.Equal(t, l, driver{}.DwcLanes(3*l))
+		require.Zero(t, driver{}.DwcLanes(3))
+		if fb := isaFallback[current]; fb != isaGeneric {
+			half := kernelTable[kernelSets[fb].dwcConv[0]].nr
+			require.Equal(t, half, driver{}.DwcLanes(l+half), "a block of %s's lanes", isaNames[fb])
+			require.NotPanics(t, func() { dwcSet(half, "test") })
+		}
+	})
 }
 
 // TestDwcIn checks the transpose into padded interleaved rows against its
@@ -55,7 +77,7 @@ func TestDwcIn(t *testing.T) {
 					for i := range d {
 						d[i] = float32(math.NaN())
 					}
-					driver{}.DwcIn(d, s, rows, cols, lds, ldd, left, right)
+					driver{}.DwcIn(l, d, s, rows, cols, lds, ldd, left, right)
 					src.Check(t)
 					dst.Check(t)
 					where := fmt.Sprintf("rows=%d cols=%d left=%d right=%d", rows, cols, left, right)
@@ -100,7 +122,7 @@ func TestDwcOut(t *testing.T) {
 			for i := range d {
 				d[i] = float32(math.NaN())
 			}
-			driver{}.DwcOut(d, src.Slice(), n, ldd)
+			driver{}.DwcOut(l, d, src.Slice(), n, ldd)
 			src.Check(t)
 			dst.Check(t)
 			for c := range l {
@@ -117,7 +139,7 @@ func TestDwcOut(t *testing.T) {
 				}
 			}
 		}
-		require.Panics(t, func() { driver{}.DwcOut(make([]float32, l*l), make([]float32, l*l), l-1, l) }, "n below the lanes")
+		require.Panics(t, func() { driver{}.DwcOut(l, make([]float32, l*l), make([]float32, l*l), l-1, l) }, "n below the lanes")
 	})
 }
 
@@ -172,7 +194,7 @@ func checkDwcConv(t *testing.T, r *rand.Rand, l, stride, taps, rows, cols, ystep
 	for i := range y.Slice() {
 		y.Slice()[i] = float32(math.NaN())
 	}
-	driver{}.DwcConv(y.Slice(), x.Slice(), w.Slice(), off, rows, cols, ldx, stride, ldy, ystep, bias.Slice(), relu)
+	driver{}.DwcConv(l, y.Slice(), x.Slice(), w.Slice(), off, rows, cols, ldx, stride, ldy, ystep, bias.Slice(), relu)
 	x.Check(t)
 	w.Check(t)
 	bias.Check(t)
@@ -240,7 +262,7 @@ func TestDwcDots(t *testing.T) {
 					for i, v := range d.Slice() {
 						want[i] = float64(v)
 					}
-					driver{}.DwcDots(d.Slice(), a.Slice(), x.Slice(), off, rows, cols, ldx, stride)
+					driver{}.DwcDots(l, d.Slice(), a.Slice(), x.Slice(), off, rows, cols, ldx, stride)
 					x.Check(t)
 					a.Check(t)
 					d.Check(t)

@@ -39,8 +39,8 @@ type dwcPass struct {
 // stride of 1 or 2.
 func (c *Conv2D) planDwc() {
 	s := &c.s
-	l := engine.DwcLanes()
-	if l == 0 || s.Cg != 1 || s.Kg != 1 || s.C%l != 0 || s.StrideW > 2 || s.PQ < l {
+	l := engine.DwcLanes(s.C)
+	if l == 0 || s.Cg != 1 || s.Kg != 1 || s.StrideW > 2 || s.PQ < l {
 		return
 	}
 	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
@@ -114,7 +114,7 @@ func (g *dwcPass) pad(xp, src []float32, in, l, r0, r1 int) {
 	}
 	z := lo + g.top - p0 // zero rows above the first input row
 	clear(xp[:z*row])
-	engine.DwcIn(xp[z*row:], src[lo*g.w:], hi-lo, g.w, in, row, g.left, g.right)
+	engine.DwcIn(l, xp[z*row:], src[lo*g.w:], hi-lo, g.w, in, row, g.left, g.right)
 	clear(xp[(z+hi-lo)*row:])
 }
 
@@ -159,7 +159,7 @@ func (j *dwcJob) item(wk *worker, _ bool, it int) {
 	// The block's filters tap by tap, a tap's l weights a vector: the
 	// filters are l rows of R·S, transposed as one row of a plane.
 	w := wk.dots[:s.RS*l]
-	engine.DwcIn(w, j.w[c0*s.RS:][:l*s.RS], 1, s.RS, s.RS, s.RS*l, 0, 0)
+	engine.DwcIn(l, w, j.w[c0*s.RS:][:l*s.RS], 1, s.RS, s.RS, s.RS*l, 0, 0)
 	bias, relu := d.zeros, c.relu && !j.data
 	if j.bias != nil {
 		bias = j.bias[c0:][:l]
@@ -171,8 +171,8 @@ func (j *dwcJob) item(wk *worker, _ bool, it int) {
 	in, out := g.h*g.w, g.rows*g.cols
 	xp, y := wk.xpad, wk.panel[:(r1-r0)*g.cols*l]
 	g.pad(xp, j.src[(n*s.C+c0)*in:][:l*in], in, l, r0, r1)
-	engine.DwcConv(y, xp, w, g.off, r1-r0, g.cols, g.sh*g.wp*l, g.sw, g.cols*l, 1, bias, relu)
-	engine.DwcOut(j.dst[(n*s.C+c0)*out+r0*g.cols:][:(l-1)*out+(r1-r0)*g.cols], y, (r1-r0)*g.cols, out)
+	engine.DwcConv(l, y, xp, w, g.off, r1-r0, g.cols, g.sh*g.wp*l, g.sw, g.cols*l, 1, bias, relu)
+	engine.DwcOut(l, j.dst[(n*s.C+c0)*out+r0*g.cols:][:(l-1)*out+(r1-r0)*g.cols], y, (r1-r0)*g.cols, out)
 }
 
 // dwcFilterJob is BackwardFilter on the interleaved layout: an item is a
@@ -199,8 +199,8 @@ func (j *dwcFilterJob) item(wk *worker, _ bool, it int) {
 			r1 := min(r0+g.band, s.P)
 			a := wk.panel[:(r1-r0)*s.Q*l]
 			g.pad(wk.xpad, x, s.HW, l, r0, r1)
-			engine.DwcIn(a, dy[r0*s.Q:], r1-r0, s.Q, s.PQ, s.Q*l, 0, 0)
-			engine.DwcDots(sum, a, wk.xpad, g.off, r1-r0, s.Q, g.sh*g.wp*l, g.sw)
+			engine.DwcIn(l, a, dy[r0*s.Q:], r1-r0, s.Q, s.PQ, s.Q*l, 0, 0)
+			engine.DwcDots(l, sum, a, wk.xpad, g.off, r1-r0, s.Q, g.sh*g.wp*l, g.sw)
 		}
 	}
 	// Back to a filter a channel: every term of the sums is a product of

@@ -92,7 +92,7 @@ func (j *dwcJob) dataPhases(wk *worker, n, c0 int, w []float32) {
 	row := ph.wp * l
 	xp := wk.xpad[:ph.hp*row]
 	clear(xp[:ph.top*row])
-	engine.DwcIn(xp[ph.top*row:], j.src[(n*s.C+c0)*s.PQ:][:l*s.PQ], s.P, s.Q, s.PQ, row, ph.left, ph.right)
+	engine.DwcIn(l, xp[ph.top*row:], j.src[(n*s.C+c0)*s.PQ:][:l*s.PQ], s.P, s.Q, s.PQ, row, ph.left, ph.right)
 	clear(xp[(ph.top+s.P)*row:])
 	dx := wk.panel[:s.HW*l]
 	if ph.gaps {
@@ -103,7 +103,7 @@ func (j *dwcJob) dataPhases(wk *worker, n, c0 int, w []float32) {
 		for k, t := range p.taps {
 			copy(wp[k*l:][:l], w[t*l:])
 		}
-		engine.DwcConv(dx[p.y0:], xp, wp, p.off, p.rows, p.cols, row, 1, s.StrideH*s.W*l, s.StrideW, d.zeros, false)
+		engine.DwcConv(l, dx[p.y0:], xp, wp, p.off, p.rows, p.cols, row, 1, s.StrideH*s.W*l, s.StrideW, d.zeros, false)
 	}
-	engine.DwcOut(j.dst[(n*s.C+c0)*s.HW:][:l*s.HW], dx, s.HW, s.HW)
+	engine.DwcOut(l, j.dst[(n*s.C+c0)*s.HW:][:l*s.HW], dx, s.HW, s.HW)
 }

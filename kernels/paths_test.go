@@ -34,7 +34,7 @@ func TestPaths(t *testing.T) {
 			c, err := NewConv2D(l.p, l.opts...)
 			require.NoError(t, err)
 			want := l.want
-			if engine.DwcLanes() > 0 {
+			if engine.DwcLanes(l.p.C) > 0 {
 				want = l.dwc
 			}
 			require.Equal(t, want, c.Paths(), l.name)

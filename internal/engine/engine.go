@@ -305,37 +305,38 @@ func WinogradGrad(dst []float32, dstStride int, src []float32, ld, tiles int) {
 	driver.WinogradGrad(dst, dstStride, src, ld, tiles)
 }
 
-// DwcLanes is the channels that the selected ISA's channel-interleaved
-// depthwise kernels take a block, or 0 if it has none. A block of L
-// channels lays a plane out position by position, a position's L
-// channels side by side.
-func DwcLanes() int { return driver.DwcLanes() }
+// DwcLanes is the channels a block of the channel-interleaved depthwise
+// kernels for a layer of the given channels, a multiple of it, or 0 if the
+// selected ISA has none that fit. A block of L channels lays a plane out
+// position by position, a position's L channels side by side. The Dwc
+// functions take L first.
+func DwcLanes(channels int) int { return driver.DwcLanes(channels) }
 
 // DwcIn writes rows of L channel planes into interleaved rows: for r <
 // rows, row r of dst (ldd floats apart) holds left zero positions, then
 // position j < cols with src[l·lds + r·cols + j] in lane l, then right
 // zero positions, L floats a position.
-func DwcIn(dst, src []float32, rows, cols, lds, ldd, left, right int) {
-	driver.DwcIn(dst, src, rows, cols, lds, ldd, left, right)
+func DwcIn(l int, dst, src []float32, rows, cols, lds, ldd, left, right int) {
+	driver.DwcIn(l, dst, src, rows, cols, lds, ldd, left, right)
 }
 
 // DwcOut writes n ≥ L interleaved positions back into L planes:
 // dst[l·ldd + j] = src[j·L + l].
-func DwcOut(dst, src []float32, n, ldd int) { driver.DwcOut(dst, src, n, ldd) }
+func DwcOut(l int, dst, src []float32, n, ldd int) { driver.DwcOut(l, dst, src, n, ldd) }
 
 // DwcConv is a depthwise convolution of L interleaved channels: for p <
 // rows and q < cols, output position y[p·ldy + q·ystep·L:] is bias + Σ_t
 // w[t·L:]·x[p·ldx + q·stride·L + off[t]:], lane by lane (then max(·, 0)
 // if relu), at column stride 1 or 2.
-func DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool) {
-	driver.DwcConv(y, x, w, off, rows, cols, ldx, stride, ldy, ystep, bias, relu)
+func DwcConv(l int, y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool) {
+	driver.DwcConv(l, y, x, w, off, rows, cols, ldx, stride, ldy, ystep, bias, relu)
 }
 
 // DwcDots adds to d[t·L:], for each tap t, Σ_{p<rows, q<cols}
 // a[(p·cols + q)·L:]·x[p·ldx + q·stride·L + off[t]:], lane by lane: the
 // filter gradient of L interleaved channels, a the output gradient.
-func DwcDots(d, a, x []float32, off []int, rows, cols, ldx, stride int) {
-	driver.DwcDots(d, a, x, off, rows, cols, ldx, stride)
+func DwcDots(l int, d, a, x []float32, off []int, rows, cols, ldx, stride int) {
+	driver.DwcDots(l, d, a, x, off, rows, cols, ldx, stride)
 }
 
 // A Driver runs what this package describes; package simdconv installs
@@ -367,11 +368,11 @@ type Driver interface {
 	StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32)
 	DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int)
 	L2() int
-	DwcLanes() int
-	DwcIn(dst, src []float32, rows, cols, lds, ldd, left, right int)
-	DwcOut(dst, src []float32, n, ldd int)
-	DwcConv(y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool)
-	DwcDots(d, a, x []float32, off []int, rows, cols, ldx, stride int)
+	DwcLanes(channels int) int
+	DwcIn(l int, dst, src []float32, rows, cols, lds, ldd, left, right int)
+	DwcOut(l int, dst, src []float32, n, ldd int)
+	DwcConv(l int, y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool)
+	DwcDots(l int, d, a, x []float32, off []int, rows, cols, ldx, stride int)
 }
 
 // A Runner is the threaded state behind an Engine.
