@@ -34,7 +34,7 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 		st.backwardFilterFew(dw, dy, x)
 		return nil
 	}
-	if c.dwc != nil && c.dwc.forward {
+	if c.dwc != nil {
 		st.dwcFilter = dwcFilterJob{st: st, dw: dw, dy: dy, x: x}
 		st.spread(&st.dwcFilter)
 		st.dwcFilter = dwcFilterJob{}

@@ -2,8 +2,10 @@ package kernels
 
 import "github.com/simdconv/simdconv/internal/engine"
 
-// Depthwise layers (one input and one output channel per group) run without
-// a matrix product (at stride above 1, see depthwise_strided.go). At stride
+// Depthwise layers (one input and one output channel per group) run on
+// interleaved channels where the ISA's kernels take their channel count
+// (depthwise_dwc.go); the others, a channel multiplier among them, run
+// without a matrix product (at stride above 1, see depthwise_strided.go). At stride
 // 1, over a zero-padded plane read at positions p·W'+q, every tap is a
 // shift of the plane, so forward and backward-data
 // are a stencil and backward-filter is one dot product per tap

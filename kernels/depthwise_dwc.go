@@ -12,11 +12,11 @@ import "github.com/simdconv/simdconv/internal/engine"
 // layout computes no padding and takes strides and any plane width alike,
 // at the cost of the transposes.
 
-// dwcPlan is the geometry of the interleaved passes.
+// dwcPlan is the geometry of the interleaved passes. Forward and
+// backward-filter always take them; backward-data where data is set.
 type dwcPlan struct {
 	l        int        // lanes: channels a block
 	fwd, dat dwcPass    // forward (and backward-filter's) and backward-data's geometry
-	forward  bool       // Forward and BackwardFilter run interleaved
 	data     bool       // BackwardData runs interleaved: at stride 1 with padding within the filter's reach as dat, else by phases
 	phases   *dwcPhases // backward-data's sub-pixel phases, where dat does not serve
 	zeros    []float32  // the bias of a call without one
@@ -44,7 +44,7 @@ func (c *Conv2D) planDwc() {
 		return
 	}
 	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
-	d := &dwcPlan{l: l, zeros: make([]float32, l), forward: true}
+	d := &dwcPlan{l: l, zeros: make([]float32, l)}
 	d.fwd = dwcPass{h: s.H, w: s.W, top: s.PadTop, left: s.PadLeft, right: s.PadRight, wp: s.W + s.PadLeft + s.PadRight,
 		rows: s.P, cols: s.Q, sh: s.StrideH, sw: s.StrideW, reach: reachH}
 	d.dat = dwcPass{h: s.P, w: s.Q, top: reachH - s.PadTop, left: reachW - s.PadLeft, right: reachW - s.PadRight, wp: s.Q + reachW,

@@ -54,8 +54,10 @@
 //     others.
 //
 // Each pass picks its method from the shape when the plan is made: matrix
-// products packed straight from the tensors; a stencil for depthwise
-// layers; and, for few input channels per group (an RGB stem, MNIST,
+// products packed straight from the tensors; for depthwise layers, blocks
+// of a vector's lanes of channels interleaved position by position (a
+// stencil per plane where the ISA has no such kernels); and, for few
+// input channels per group (an RGB stem, MNIST,
 // LeNet), rows of shifted multiply-adds over padded planes, without the
 // products' packing, where a cost model finds them cheaper. Paths names
 // the method of each pass; go run ./internal/cmd/paths lists them for the

@@ -28,7 +28,7 @@ func (c *Conv2D) Forward(y, x, w, bias []float32) error {
 		st.forwardFew(y, x, w, bias)
 		return nil
 	}
-	if c.dwc != nil && c.dwc.forward {
+	if c.dwc != nil {
 		st.dwc = dwcJob{st: st, dst: y, src: x, w: w, bias: bias}
 		st.spread(&st.dwc)
 		st.dwc = dwcJob{}

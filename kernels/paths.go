@@ -47,7 +47,7 @@ func (c *Conv2D) forwardPath() string {
 		return "winograd"
 	case c.few != nil && c.few.forward:
 		return "rows"
-	case c.dwc != nil && c.dwc.forward:
+	case c.dwc != nil:
 		return "dwc"
 	case c.stencil != nil:
 		return "stencil"
@@ -88,7 +88,7 @@ func (c *Conv2D) filterPath() string {
 		return "winograd"
 	case c.few != nil && c.few.filter:
 		return "rows"
-	case c.dwc != nil && c.dwc.forward:
+	case c.dwc != nil:
 		return "dwc"
 	case c.stencil != nil:
 		return "stencil"
