@@ -5,15 +5,14 @@ import "github.com/simdconv/simdconv/internal/engine"
 // Depthwise layers (one input and one output channel per group) run on
 // interleaved channels where the ISA's kernels take their channel count
 // (depthwise_dwc.go); the others, a channel multiplier among them, run
-// without a matrix product (at stride above 1, see depthwise_strided.go). At stride
-// 1, over a zero-padded plane read at positions p·W'+q, every tap is a
-// shift of the plane, so forward and backward-data
-// are a stencil and backward-filter is one dot product per tap
-// (engine.StencilPlane). As in backward-filter's Shifted form, the W'−Q
-// positions past each row are computed too: forward and backward-data drop
-// them, backward-filter multiplies them by zeros in dY, and recomputes a
-// tap by its definition (stencilTap) where that may have met a NaN or an
-// infinity of x.
+// without a matrix product (at stride above 1, see depthwise_strided.go).
+// At stride 1, over a zero-padded plane read at positions p·W'+q, every
+// tap is a shift of the plane, so forward and backward-data are a stencil
+// and backward-filter is one dot product per tap (engine.StencilPlane). As
+// in backward-filter's Shifted form, the W'−Q positions past each row are
+// computed too: forward and backward-data drop them, backward-filter
+// multiplies them by zeros in dY, and recomputes a tap by its definition
+// (stencilTap) where that may have met a NaN or an infinity of x.
 
 // stencilPlan is the geometry of the stencil passes.
 type stencilPlan struct {
