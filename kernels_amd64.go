@@ -249,27 +249,25 @@ func sgemmDirectDotRowsAVX512(a []float32, rs int, ks int, b []float32, d []floa
 //go:noescape
 func sgemmDirectDotColsAVX512(a []float32, rs int, ks int, b []float32, d []float32, c []float32, k int, ldc int, lanes uint64)
 
-// packRowsAVX2 sets, for c < planes ≥ 1, r < rows and j < n ≤ 16, where store holds the
-// bits [0, n),
+// packRowsAVX2 sets, for r < rows and j < n ≤ 16, where store holds the bits [0, n),
 //
-//	dst[c*dstPlane+r*dstStride+j] = src[c*srcPlane+r*srcStride+j-lo] if load bit j is set, else 0.
+//	dst[r*dstStride+j] = src[r*srcStride+j-lo] if load bit j is set, else 0.
 //
 // The load bits must lie in [lo, n). The caller guarantees that every touched
 // element of dst and src is in bounds; lengths are not checked.
 //
 //go:noescape
-func packRowsAVX2(dst []float32, src []float32, planes int, rows int, lo int, dstStride int, srcStride int, dstPlane int, srcPlane int, load uint64, store uint64)
+func packRowsAVX2(dst []float32, src []float32, rows int, lo int, dstStride int, srcStride int, load uint64, store uint64)
 
-// packRowsAVX512 sets, for c < planes ≥ 1, r < rows and j < n ≤ 48, where store holds the
-// bits [0, n),
+// packRowsAVX512 sets, for r < rows and j < n ≤ 48, where store holds the bits [0, n),
 //
-//	dst[c*dstPlane+r*dstStride+j] = src[c*srcPlane+r*srcStride+j-lo] if load bit j is set, else 0.
+//	dst[r*dstStride+j] = src[r*srcStride+j-lo] if load bit j is set, else 0.
 //
 // The load bits must lie in [lo, n). The caller guarantees that every touched
 // element of dst and src is in bounds; lengths are not checked.
 //
 //go:noescape
-func packRowsAVX512(dst []float32, src []float32, planes int, rows int, lo int, dstStride int, srcStride int, dstPlane int, srcPlane int, load uint64, store uint64)
+func packRowsAVX512(dst []float32, src []float32, rows int, lo int, dstStride int, srcStride int, load uint64, store uint64)
 
 // packSliverAVX512 sets, for kk < kc, with t = (t0+kk) mod taps and c = c0 + (t0+kk)/taps,
 //

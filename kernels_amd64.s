@@ -10611,696 +10611,434 @@ DATA packRowsAVX2LaneBits<>+24(SB)/4, $0x00000040
 DATA packRowsAVX2LaneBits<>+28(SB)/4, $0x00000080
 GLOBL packRowsAVX2LaneBits<>(SB), RODATA|NOPTR, $32
 
-// func packRowsAVX2(dst []float32, src []float32, planes int, rows int, lo int, dstStride int, srcStride int, dstPlane int, srcPlane int, load uint64, store uint64)
+// func packRowsAVX2(dst []float32, src []float32, rows int, lo int, dstStride int, srcStride int, load uint64, store uint64)
 // Requires: AVX, AVX2, POPCNT
-TEXT ·packRowsAVX2(SB), NOSPLIT, $0-120
-	// register pressure: 2 ymm masks + 2 data + 1 lane-bit constant + 1 piece of 16 ymm; 14 GP
-	MOVQ  dst_base+0(FP), AX
-	MOVQ  src_base+24(FP), CX
-	MOVQ  planes+48(FP), DX
-	MOVQ  rows+56(FP), BX
-	MOVQ  lo+64(FP), SI
-	SHLQ  $0x02, SI
-	SUBQ  SI, CX
-	MOVQ  dstStride+72(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  srcStride+80(FP), DI
-	SHLQ  $0x02, DI
-	MOVQ  load+104(FP), R8
-	MOVQ  store+112(FP), R9
-	MOVQ  $0x000000000000ffff, R10
-	CMPQ  R8, R10
-	JNE   masked
-	CMPQ  R9, R10
-	JNE   masked
-	TESTQ BX, BX
-	JLE   done
-
-fullplane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+TEXT ·packRowsAVX2(SB), NOSPLIT, $0-96
+	// register pressure: 2 ymm masks + 2 data + 1 lane-bit constant + 1 piece of 16 ymm; 8 GP
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    src_base+24(FP), CX
+	MOVQ    rows+48(FP), DX
+	MOVQ    lo+56(FP), BX
+	SHLQ    $0x02, BX
+	SUBQ    BX, CX
+	MOVQ    dstStride+64(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    srcStride+72(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    load+80(FP), DI
+	MOVQ    store+88(FP), R8
+	MOVQ    $0x000000000000ffff, R9
+	CMPQ    DI, R9
+	JNE     masked
+	CMPQ    R8, R9
+	JNE     masked
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 full:
-	VMOVUPS (R9), Y0
-	VMOVUPS Y0, (R8)
-	VMOVUPS 32(R9), Y0
-	VMOVUPS Y0, 32(R8)
-	ADDQ    DI, R9
-	ADDQ    SI, R8
-	DECQ    R10
-	JNZ     full
-	MOVQ    dstPlane+88(FP), R8
-	SHLQ    $0x02, R8
-	ADDQ    R8, AX
-	MOVQ    srcPlane+96(FP), R8
-	SHLQ    $0x02, R8
-	ADDQ    R8, CX
+	VMOVUPS (CX), Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 32(CX), Y0
+	VMOVUPS Y0, 32(AX)
+	ADDQ    SI, CX
+	ADDQ    BX, AX
 	DECQ    DX
-	JNZ     fullplane
+	JNZ     full
 	JMP     done
 
 masked:
 	VMOVDQU      packRowsAVX2LaneBits<>+0(SB), Y0
-	VMOVD        R8, X1
+	VMOVD        DI, X1
 	VPBROADCASTD X1, Y1
 	VPAND        Y0, Y1, Y1
 	VPCMPEQD     Y0, Y1, Y1
-	SHRQ         $0x08, R8
-	VMOVD        R8, X2
+	SHRQ         $0x08, DI
+	VMOVD        DI, X2
 	VPBROADCASTD X2, Y2
 	VPAND        Y0, Y2, Y2
 	VPCMPEQD     Y0, Y2, Y2
-	POPCNTQ      R9, R8
-	CMPQ         R8, $0x00000001
+	POPCNTQ      R8, DI
+	CMPQ         DI, $0x00000001
 	JE           v1m1
-	CMPQ         R8, $0x00000002
+	CMPQ         DI, $0x00000002
 	JE           v1m2
-	CMPQ         R8, $0x00000003
+	CMPQ         DI, $0x00000003
 	JE           v1m3
-	CMPQ         R8, $0x00000004
+	CMPQ         DI, $0x00000004
 	JE           v1m4
-	CMPQ         R8, $0x00000005
+	CMPQ         DI, $0x00000005
 	JE           v1m5
-	CMPQ         R8, $0x00000006
+	CMPQ         DI, $0x00000006
 	JE           v1m6
-	CMPQ         R8, $0x00000007
+	CMPQ         DI, $0x00000007
 	JE           v1m7
-	CMPQ         R8, $0x00000008
+	CMPQ         DI, $0x00000008
 	JE           v1m8
-	CMPQ         R8, $0x00000009
+	CMPQ         DI, $0x00000009
 	JE           v2m1
-	CMPQ         R8, $0x0000000a
+	CMPQ         DI, $0x0000000a
 	JE           v2m2
-	CMPQ         R8, $0x0000000b
+	CMPQ         DI, $0x0000000b
 	JE           v2m3
-	CMPQ         R8, $0x0000000c
+	CMPQ         DI, $0x0000000c
 	JE           v2m4
-	CMPQ         R8, $0x0000000d
+	CMPQ         DI, $0x0000000d
 	JE           v2m5
-	CMPQ         R8, $0x0000000e
+	CMPQ         DI, $0x0000000e
 	JE           v2m6
-	CMPQ         R8, $0x0000000f
+	CMPQ         DI, $0x0000000f
 	JE           v2m7
-	CMPQ         R8, $0x00000010
+	CMPQ         DI, $0x00000010
 	JE           v2m8
 	JMP          done
 
 v1m1:
-	TESTQ BX, BX
-	JLE   done
-
-rows1x1plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows1x1:
-	VMASKMOVPS (R9), Y1, Y0
-	VMOVSS     X0, (R8)
-	ADDQ       DI, R9
-	ADDQ       SI, R8
-	DECQ       R10
-	JNZ        rows1x1
-	MOVQ       dstPlane+88(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, AX
-	MOVQ       srcPlane+96(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, CX
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVSS     X0, (AX)
+	ADDQ       SI, CX
+	ADDQ       BX, AX
 	DECQ       DX
-	JNZ        rows1x1plane
+	JNZ        rows1x1
 	JMP        done
 
 v1m2:
-	TESTQ BX, BX
-	JLE   done
-
-rows1x2plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows1x2:
-	VMASKMOVPS (R9), Y1, Y0
-	VMOVLPS    X0, (R8)
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVLPS    X0, (AX)
 	VMOVHLPS   X0, X0, X0
-	ADDQ       DI, R9
-	ADDQ       SI, R8
-	DECQ       R10
-	JNZ        rows1x2
-	MOVQ       dstPlane+88(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, AX
-	MOVQ       srcPlane+96(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, CX
+	ADDQ       SI, CX
+	ADDQ       BX, AX
 	DECQ       DX
-	JNZ        rows1x2plane
+	JNZ        rows1x2
 	JMP        done
 
 v1m3:
-	TESTQ BX, BX
-	JLE   done
-
-rows1x3plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows1x3:
-	VMASKMOVPS (R9), Y1, Y0
-	VMOVLPS    X0, (R8)
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVLPS    X0, (AX)
 	VMOVHLPS   X0, X0, X0
-	VMOVSS     X0, 8(R8)
-	ADDQ       DI, R9
-	ADDQ       SI, R8
-	DECQ       R10
-	JNZ        rows1x3
-	MOVQ       dstPlane+88(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, AX
-	MOVQ       srcPlane+96(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, CX
+	VMOVSS     X0, 8(AX)
+	ADDQ       SI, CX
+	ADDQ       BX, AX
 	DECQ       DX
-	JNZ        rows1x3plane
+	JNZ        rows1x3
 	JMP        done
 
 v1m4:
-	TESTQ BX, BX
-	JLE   done
-
-rows1x4plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows1x4:
-	VMASKMOVPS   (R9), Y1, Y0
-	VMOVUPS      X0, (R8)
+	VMASKMOVPS   (CX), Y1, Y0
+	VMOVUPS      X0, (AX)
 	VEXTRACTF128 $0x01, Y0, X0
-	ADDQ         DI, R9
-	ADDQ         SI, R8
-	DECQ         R10
-	JNZ          rows1x4
-	MOVQ         dstPlane+88(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, AX
-	MOVQ         srcPlane+96(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, CX
+	ADDQ         SI, CX
+	ADDQ         BX, AX
 	DECQ         DX
-	JNZ          rows1x4plane
+	JNZ          rows1x4
 	JMP          done
 
 v1m5:
-	TESTQ BX, BX
-	JLE   done
-
-rows1x5plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows1x5:
-	VMASKMOVPS   (R9), Y1, Y0
-	VMOVUPS      X0, (R8)
+	VMASKMOVPS   (CX), Y1, Y0
+	VMOVUPS      X0, (AX)
 	VEXTRACTF128 $0x01, Y0, X0
-	VMOVSS       X0, 16(R8)
-	ADDQ         DI, R9
-	ADDQ         SI, R8
-	DECQ         R10
-	JNZ          rows1x5
-	MOVQ         dstPlane+88(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, AX
-	MOVQ         srcPlane+96(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, CX
+	VMOVSS       X0, 16(AX)
+	ADDQ         SI, CX
+	ADDQ         BX, AX
 	DECQ         DX
-	JNZ          rows1x5plane
+	JNZ          rows1x5
 	JMP          done
 
 v1m6:
-	TESTQ BX, BX
-	JLE   done
-
-rows1x6plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows1x6:
-	VMASKMOVPS   (R9), Y1, Y0
-	VMOVUPS      X0, (R8)
+	VMASKMOVPS   (CX), Y1, Y0
+	VMOVUPS      X0, (AX)
 	VEXTRACTF128 $0x01, Y0, X0
-	VMOVLPS      X0, 16(R8)
+	VMOVLPS      X0, 16(AX)
 	VMOVHLPS     X0, X0, X0
-	ADDQ         DI, R9
-	ADDQ         SI, R8
-	DECQ         R10
-	JNZ          rows1x6
-	MOVQ         dstPlane+88(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, AX
-	MOVQ         srcPlane+96(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, CX
+	ADDQ         SI, CX
+	ADDQ         BX, AX
 	DECQ         DX
-	JNZ          rows1x6plane
+	JNZ          rows1x6
 	JMP          done
 
 v1m7:
-	TESTQ BX, BX
-	JLE   done
-
-rows1x7plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows1x7:
-	VMASKMOVPS   (R9), Y1, Y0
-	VMOVUPS      X0, (R8)
+	VMASKMOVPS   (CX), Y1, Y0
+	VMOVUPS      X0, (AX)
 	VEXTRACTF128 $0x01, Y0, X0
-	VMOVLPS      X0, 16(R8)
+	VMOVLPS      X0, 16(AX)
 	VMOVHLPS     X0, X0, X0
-	VMOVSS       X0, 24(R8)
-	ADDQ         DI, R9
-	ADDQ         SI, R8
-	DECQ         R10
-	JNZ          rows1x7
-	MOVQ         dstPlane+88(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, AX
-	MOVQ         srcPlane+96(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, CX
+	VMOVSS       X0, 24(AX)
+	ADDQ         SI, CX
+	ADDQ         BX, AX
 	DECQ         DX
-	JNZ          rows1x7plane
+	JNZ          rows1x7
 	JMP          done
 
 v1m8:
-	TESTQ BX, BX
-	JLE   done
-
-rows1x8plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows1x8:
-	VMASKMOVPS (R9), Y1, Y0
-	VMOVUPS    Y0, (R8)
-	ADDQ       DI, R9
-	ADDQ       SI, R8
-	DECQ       R10
-	JNZ        rows1x8
-	MOVQ       dstPlane+88(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, AX
-	MOVQ       srcPlane+96(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, CX
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVUPS    Y0, (AX)
+	ADDQ       SI, CX
+	ADDQ       BX, AX
 	DECQ       DX
-	JNZ        rows1x8plane
+	JNZ        rows1x8
 	JMP        done
 
 v2m1:
-	TESTQ BX, BX
-	JLE   done
-
-rows2x1plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows2x1:
-	VMASKMOVPS (R9), Y1, Y0
-	VMOVUPS    Y0, (R8)
-	VMASKMOVPS 32(R9), Y2, Y0
-	VMOVSS     X0, 32(R8)
-	ADDQ       DI, R9
-	ADDQ       SI, R8
-	DECQ       R10
-	JNZ        rows2x1
-	MOVQ       dstPlane+88(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, AX
-	MOVQ       srcPlane+96(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, CX
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVUPS    Y0, (AX)
+	VMASKMOVPS 32(CX), Y2, Y0
+	VMOVSS     X0, 32(AX)
+	ADDQ       SI, CX
+	ADDQ       BX, AX
 	DECQ       DX
-	JNZ        rows2x1plane
+	JNZ        rows2x1
 	JMP        done
 
 v2m2:
-	TESTQ BX, BX
-	JLE   done
-
-rows2x2plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows2x2:
-	VMASKMOVPS (R9), Y1, Y0
-	VMOVUPS    Y0, (R8)
-	VMASKMOVPS 32(R9), Y2, Y0
-	VMOVLPS    X0, 32(R8)
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVUPS    Y0, (AX)
+	VMASKMOVPS 32(CX), Y2, Y0
+	VMOVLPS    X0, 32(AX)
 	VMOVHLPS   X0, X0, X0
-	ADDQ       DI, R9
-	ADDQ       SI, R8
-	DECQ       R10
-	JNZ        rows2x2
-	MOVQ       dstPlane+88(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, AX
-	MOVQ       srcPlane+96(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, CX
+	ADDQ       SI, CX
+	ADDQ       BX, AX
 	DECQ       DX
-	JNZ        rows2x2plane
+	JNZ        rows2x2
 	JMP        done
 
 v2m3:
-	TESTQ BX, BX
-	JLE   done
-
-rows2x3plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows2x3:
-	VMASKMOVPS (R9), Y1, Y0
-	VMOVUPS    Y0, (R8)
-	VMASKMOVPS 32(R9), Y2, Y0
-	VMOVLPS    X0, 32(R8)
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVUPS    Y0, (AX)
+	VMASKMOVPS 32(CX), Y2, Y0
+	VMOVLPS    X0, 32(AX)
 	VMOVHLPS   X0, X0, X0
-	VMOVSS     X0, 40(R8)
-	ADDQ       DI, R9
-	ADDQ       SI, R8
-	DECQ       R10
-	JNZ        rows2x3
-	MOVQ       dstPlane+88(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, AX
-	MOVQ       srcPlane+96(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, CX
+	VMOVSS     X0, 40(AX)
+	ADDQ       SI, CX
+	ADDQ       BX, AX
 	DECQ       DX
-	JNZ        rows2x3plane
+	JNZ        rows2x3
 	JMP        done
 
 v2m4:
-	TESTQ BX, BX
-	JLE   done
-
-rows2x4plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows2x4:
-	VMASKMOVPS   (R9), Y1, Y0
-	VMOVUPS      Y0, (R8)
-	VMASKMOVPS   32(R9), Y2, Y0
-	VMOVUPS      X0, 32(R8)
+	VMASKMOVPS   (CX), Y1, Y0
+	VMOVUPS      Y0, (AX)
+	VMASKMOVPS   32(CX), Y2, Y0
+	VMOVUPS      X0, 32(AX)
 	VEXTRACTF128 $0x01, Y0, X0
-	ADDQ         DI, R9
-	ADDQ         SI, R8
-	DECQ         R10
-	JNZ          rows2x4
-	MOVQ         dstPlane+88(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, AX
-	MOVQ         srcPlane+96(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, CX
+	ADDQ         SI, CX
+	ADDQ         BX, AX
 	DECQ         DX
-	JNZ          rows2x4plane
+	JNZ          rows2x4
 	JMP          done
 
 v2m5:
-	TESTQ BX, BX
-	JLE   done
-
-rows2x5plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows2x5:
-	VMASKMOVPS   (R9), Y1, Y0
-	VMOVUPS      Y0, (R8)
-	VMASKMOVPS   32(R9), Y2, Y0
-	VMOVUPS      X0, 32(R8)
+	VMASKMOVPS   (CX), Y1, Y0
+	VMOVUPS      Y0, (AX)
+	VMASKMOVPS   32(CX), Y2, Y0
+	VMOVUPS      X0, 32(AX)
 	VEXTRACTF128 $0x01, Y0, X0
-	VMOVSS       X0, 48(R8)
-	ADDQ         DI, R9
-	ADDQ         SI, R8
-	DECQ         R10
-	JNZ          rows2x5
-	MOVQ         dstPlane+88(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, AX
-	MOVQ         srcPlane+96(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, CX
+	VMOVSS       X0, 48(AX)
+	ADDQ         SI, CX
+	ADDQ         BX, AX
 	DECQ         DX
-	JNZ          rows2x5plane
+	JNZ          rows2x5
 	JMP          done
 
 v2m6:
-	TESTQ BX, BX
-	JLE   done
-
-rows2x6plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows2x6:
-	VMASKMOVPS   (R9), Y1, Y0
-	VMOVUPS      Y0, (R8)
-	VMASKMOVPS   32(R9), Y2, Y0
-	VMOVUPS      X0, 32(R8)
+	VMASKMOVPS   (CX), Y1, Y0
+	VMOVUPS      Y0, (AX)
+	VMASKMOVPS   32(CX), Y2, Y0
+	VMOVUPS      X0, 32(AX)
 	VEXTRACTF128 $0x01, Y0, X0
-	VMOVLPS      X0, 48(R8)
+	VMOVLPS      X0, 48(AX)
 	VMOVHLPS     X0, X0, X0
-	ADDQ         DI, R9
-	ADDQ         SI, R8
-	DECQ         R10
-	JNZ          rows2x6
-	MOVQ         dstPlane+88(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, AX
-	MOVQ         srcPlane+96(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, CX
+	ADDQ         SI, CX
+	ADDQ         BX, AX
 	DECQ         DX
-	JNZ          rows2x6plane
+	JNZ          rows2x6
 	JMP          done
 
 v2m7:
-	TESTQ BX, BX
-	JLE   done
-
-rows2x7plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows2x7:
-	VMASKMOVPS   (R9), Y1, Y0
-	VMOVUPS      Y0, (R8)
-	VMASKMOVPS   32(R9), Y2, Y0
-	VMOVUPS      X0, 32(R8)
+	VMASKMOVPS   (CX), Y1, Y0
+	VMOVUPS      Y0, (AX)
+	VMASKMOVPS   32(CX), Y2, Y0
+	VMOVUPS      X0, 32(AX)
 	VEXTRACTF128 $0x01, Y0, X0
-	VMOVLPS      X0, 48(R8)
+	VMOVLPS      X0, 48(AX)
 	VMOVHLPS     X0, X0, X0
-	VMOVSS       X0, 56(R8)
-	ADDQ         DI, R9
-	ADDQ         SI, R8
-	DECQ         R10
-	JNZ          rows2x7
-	MOVQ         dstPlane+88(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, AX
-	MOVQ         srcPlane+96(FP), R8
-	SHLQ         $0x02, R8
-	ADDQ         R8, CX
+	VMOVSS       X0, 56(AX)
+	ADDQ         SI, CX
+	ADDQ         BX, AX
 	DECQ         DX
-	JNZ          rows2x7plane
+	JNZ          rows2x7
 	JMP          done
 
 v2m8:
-	TESTQ BX, BX
-	JLE   done
-
-rows2x8plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows2x8:
-	VMASKMOVPS (R9), Y1, Y0
-	VMOVUPS    Y0, (R8)
-	VMASKMOVPS 32(R9), Y2, Y0
-	VMOVUPS    Y0, 32(R8)
-	ADDQ       DI, R9
-	ADDQ       SI, R8
-	DECQ       R10
-	JNZ        rows2x8
-	MOVQ       dstPlane+88(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, AX
-	MOVQ       srcPlane+96(FP), R8
-	SHLQ       $0x02, R8
-	ADDQ       R8, CX
+	VMASKMOVPS (CX), Y1, Y0
+	VMOVUPS    Y0, (AX)
+	VMASKMOVPS 32(CX), Y2, Y0
+	VMOVUPS    Y0, 32(AX)
+	ADDQ       SI, CX
+	ADDQ       BX, AX
 	DECQ       DX
-	JNZ        rows2x8plane
+	JNZ        rows2x8
 
 done:
 	VZEROUPPER
 	RET
 
-// func packRowsAVX512(dst []float32, src []float32, planes int, rows int, lo int, dstStride int, srcStride int, dstPlane int, srcPlane int, load uint64, store uint64)
+// func packRowsAVX512(dst []float32, src []float32, rows int, lo int, dstStride int, srcStride int, load uint64, store uint64)
 // Requires: AVX, AVX512F, POPCNT
-TEXT ·packRowsAVX512(SB), NOSPLIT, $0-120
-	// register pressure: 3 zmm + 4 of 7 opmask registers; 13 GP
+TEXT ·packRowsAVX512(SB), NOSPLIT, $0-96
+	// register pressure: 3 zmm + 4 of 7 opmask registers; 8 GP
 	MOVQ    dst_base+0(FP), AX
 	MOVQ    src_base+24(FP), CX
-	MOVQ    planes+48(FP), DX
-	MOVQ    rows+56(FP), BX
-	MOVQ    lo+64(FP), SI
+	MOVQ    rows+48(FP), DX
+	MOVQ    lo+56(FP), BX
+	SHLQ    $0x02, BX
+	SUBQ    BX, CX
+	MOVQ    dstStride+64(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    srcStride+72(FP), SI
 	SHLQ    $0x02, SI
-	SUBQ    SI, CX
-	MOVQ    dstStride+72(FP), SI
-	SHLQ    $0x02, SI
-	MOVQ    srcStride+80(FP), DI
-	SHLQ    $0x02, DI
-	MOVQ    load+104(FP), R8
-	KMOVW   R8, K1
-	SHRQ    $0x10, R8
-	KMOVW   R8, K2
-	SHRQ    $0x10, R8
-	KMOVW   R8, K3
-	MOVQ    store+112(FP), R8
-	POPCNTQ R8, R9
-	CMPQ    R9, $0x00000010
+	MOVQ    load+80(FP), DI
+	KMOVW   DI, K1
+	SHRQ    $0x10, DI
+	KMOVW   DI, K2
+	SHRQ    $0x10, DI
+	KMOVW   DI, K3
+	MOVQ    store+88(FP), DI
+	POPCNTQ DI, R8
+	CMPQ    R8, $0x00000010
 	JA      try2
-	KMOVW   R8, K4
-	TESTQ   BX, BX
+	KMOVW   DI, K4
+	TESTQ   DX, DX
 	JLE     done
-
-rows1plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
 	PCALIGN $0x20
 
 rows1:
-	VMOVUPS.Z (R9), K1, Z0
-	VMOVUPS   Z0, K4, (R8)
-	ADDQ      DI, R9
-	ADDQ      SI, R8
-	DECQ      R10
-	JNZ       rows1
-	MOVQ      dstPlane+88(FP), R8
-	SHLQ      $0x02, R8
-	ADDQ      R8, AX
-	MOVQ      srcPlane+96(FP), R8
-	SHLQ      $0x02, R8
-	ADDQ      R8, CX
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS   Z0, K4, (AX)
+	ADDQ      SI, CX
+	ADDQ      BX, AX
 	DECQ      DX
-	JNZ       rows1plane
+	JNZ       rows1
 	JMP       done
 
 try2:
-	CMPQ  R9, $0x00000020
-	JA    try3
-	SHRQ  $0x10, R8
-	KMOVW R8, K4
-	TESTQ BX, BX
-	JLE   done
-
-rows2plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	CMPQ    R8, $0x00000020
+	JA      try3
+	SHRQ    $0x10, DI
+	KMOVW   DI, K4
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows2:
-	VMOVUPS.Z (R9), K1, Z0
-	VMOVUPS   Z0, (R8)
-	VMOVUPS.Z 64(R9), K2, Z0
-	VMOVUPS   Z0, K4, 64(R8)
-	ADDQ      DI, R9
-	ADDQ      SI, R8
-	DECQ      R10
-	JNZ       rows2
-	MOVQ      dstPlane+88(FP), R8
-	SHLQ      $0x02, R8
-	ADDQ      R8, AX
-	MOVQ      srcPlane+96(FP), R8
-	SHLQ      $0x02, R8
-	ADDQ      R8, CX
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS   Z0, (AX)
+	VMOVUPS.Z 64(CX), K2, Z0
+	VMOVUPS   Z0, K4, 64(AX)
+	ADDQ      SI, CX
+	ADDQ      BX, AX
 	DECQ      DX
-	JNZ       rows2plane
+	JNZ       rows2
 	JMP       done
 
 try3:
-	CMPQ  R9, $0x00000030
-	SHRQ  $0x20, R8
-	KMOVW R8, K4
-	TESTQ BX, BX
-	JLE   done
-
-rows3plane:
-	MOVQ    AX, R8
-	MOVQ    CX, R9
-	MOVQ    BX, R10
+	CMPQ    R8, $0x00000030
+	SHRQ    $0x20, DI
+	KMOVW   DI, K4
+	TESTQ   DX, DX
+	JLE     done
 	PCALIGN $0x20
 
 rows3:
-	VMOVUPS.Z (R9), K1, Z0
-	VMOVUPS   Z0, (R8)
-	VMOVUPS.Z 64(R9), K2, Z0
-	VMOVUPS   Z0, 64(R8)
-	VMOVUPS.Z 128(R9), K3, Z0
-	VMOVUPS   Z0, K4, 128(R8)
-	ADDQ      DI, R9
-	ADDQ      SI, R8
-	DECQ      R10
-	JNZ       rows3
-	MOVQ      dstPlane+88(FP), R8
-	SHLQ      $0x02, R8
-	ADDQ      R8, AX
-	MOVQ      srcPlane+96(FP), R8
-	SHLQ      $0x02, R8
-	ADDQ      R8, CX
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS   Z0, (AX)
+	VMOVUPS.Z 64(CX), K2, Z0
+	VMOVUPS   Z0, 64(AX)
+	VMOVUPS.Z 128(CX), K3, Z0
+	VMOVUPS   Z0, K4, 128(AX)
+	ADDQ      SI, CX
+	ADDQ      BX, AX
 	DECQ      DX
-	JNZ       rows3plane
+	JNZ       rows3
 
 done:
 	VZEROUPPER

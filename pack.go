@@ -56,35 +56,24 @@ func packB(b engine.BSource, id isaID, dst []float32, k0, kc, j0, nc, nr int) {
 // source rows goes through it. It panics unless all it touches lies inside
 // dst and src, since the assembly behind it checks nothing.
 func packRows(id isaID, dst, src []float32, rows, n, lo, hi, dstStride, srcStride int) {
-	packPlanes(id, dst, src, 1, 0, 0, rows, n, lo, hi, dstStride, srcStride)
-}
-
-// packPlanes is packRows on planes blocks of rows in turn, block c from
-// src[c*srcPlane:] into dst[c*dstPlane:], in one call of the kernel: the
-// depthwise passes pad a block of planes of a few rows each.
-func packPlanes(id isaID, dst, src []float32, planes, dstPlane, srcPlane, rows, n, lo, hi, dstStride, srcStride int) {
-	if rows <= 0 || planes <= 0 {
+	if rows <= 0 {
 		return
 	}
 	if hi <= lo {
 		// Nothing is read, but a masked load whose address is not mapped
 		// (src nil) can cost a microcode assist even with every lane
 		// masked off: point it at dst.
-		lo, hi, src, srcStride, srcPlane = 0, 0, dst, dstStride, dstPlane
+		lo, hi, src, srcStride = 0, 0, dst, dstStride
 	}
 	if lo < 0 || hi > n || !fits(len(dst), rows, dstStride, n) ||
-		!fits(len(dst), planes, dstPlane, (rows-1)*dstStride+n) ||
-		hi > lo && (!fits(len(src), rows, srcStride, hi-lo) ||
-			!fits(len(src), planes, srcPlane, (rows-1)*srcStride+hi-lo)) {
+		hi > lo && !fits(len(src), rows, srcStride, hi-lo) {
 		panic("simdconv: packRows operands out of bounds")
 	}
 	// The ISA's kernel takes rows of up to nr floats: wider rows go
 	// through it in column blocks.
 	kid := kernelSets[id].packRows
 	if kid == noKernel {
-		for c := range planes {
-			packRowsGeneric(dst[c*dstPlane:], src[c*srcPlane:], rows, n, lo, hi, dstStride, srcStride)
-		}
+		packRowsGeneric(dst, src, rows, n, lo, hi, dstStride, srcStride)
 		return
 	}
 	width := kernelTable[kid].nr
@@ -93,13 +82,32 @@ func packPlanes(id isaID, dst, src []float32, planes, dstPlane, srcPlane, rows, 
 		w := min(width, n-j0)
 		blo := min(max(lo-j0, 0), w)
 		bhi := max(min(hi-j0, w), blo)
-		d, s, ss, sp := dst[j0:], dst[j0:], dstStride, dstPlane // nothing to read: a mapped address
+		d, s, ss := dst[j0:], dst[j0:], dstStride // nothing to read: a mapped address
 		if blo < bhi {
-			s, ss, sp = src[j0+blo-lo:], srcStride, srcPlane
+			s, ss = src[j0+blo-lo:], srcStride
 		} else {
 			blo, bhi = 0, 0
 		}
-		callPackRows(kid, d, s, planes, rows, blo, dstStride, ss, dstPlane, sp, lanes(blo, bhi), lanes(0, w))
+		callPackRows(kid, d, s, rows, blo, dstStride, ss, lanes(blo, bhi), lanes(0, w))
+	}
+}
+
+// packPlanes is packRows on planes blocks of rows in turn, block c from
+// src[c*srcPlane:] into dst[c*dstPlane:] (a depthwise stencil's block of
+// padded planes).
+func packPlanes(id isaID, dst, src []float32, planes, dstPlane, srcPlane, rows, n, lo, hi, dstStride, srcStride int) {
+	if planes <= 0 || rows <= 0 {
+		return
+	}
+	if !fits(len(dst), planes, dstPlane, 0) || hi > lo && !fits(len(src), planes, srcPlane, 0) {
+		panic("simdconv: packPlanes operands out of bounds")
+	}
+	for c := range planes {
+		s := src
+		if hi > lo {
+			s = src[c*srcPlane:]
+		}
+		packRows(id, dst[c*dstPlane:], s, rows, n, lo, hi, dstStride, srcStride)
 	}
 }
 

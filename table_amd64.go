@@ -246,13 +246,13 @@ func callDirectDot(id kernelID, a []float32, rs, ks int, b, d, c []float32, k, l
 	}
 }
 
-// callPackRows calls kernel id, one of signature func(dst, src []float32, planes, rows, lo, dstStride, srcStride, dstPlane, srcPlane int, load, store uint64).
-func callPackRows(id kernelID, dst, src []float32, planes, rows, lo, dstStride, srcStride, dstPlane, srcPlane int, load, store uint64) {
+// callPackRows calls kernel id, one of signature func(dst, src []float32, rows, lo, dstStride, srcStride int, load, store uint64).
+func callPackRows(id kernelID, dst, src []float32, rows, lo, dstStride, srcStride int, load, store uint64) {
 	switch id {
 	case kPackRowsAVX2:
-		packRowsAVX2(dst, src, planes, rows, lo, dstStride, srcStride, dstPlane, srcPlane, load, store)
+		packRowsAVX2(dst, src, rows, lo, dstStride, srcStride, load, store)
 	case kPackRowsAVX512:
-		packRowsAVX512(dst, src, planes, rows, lo, dstStride, srcStride, dstPlane, srcPlane, load, store)
+		packRowsAVX512(dst, src, rows, lo, dstStride, srcStride, load, store)
 	default:
 		panic(notCallable(id))
 	}

@@ -40,8 +40,8 @@ func callDirectDot(id kernelID, a []float32, rs, ks int, b, d, c []float32, k, l
 	panic(notCallable(id))
 }
 
-// callPackRows calls kernel id, one of signature func(dst, src []float32, planes, rows, lo, dstStride, srcStride, dstPlane, srcPlane int, load, store uint64).
-func callPackRows(id kernelID, dst, src []float32, planes, rows, lo, dstStride, srcStride, dstPlane, srcPlane int, load, store uint64) {
+// callPackRows calls kernel id, one of signature func(dst, src []float32, rows, lo, dstStride, srcStride int, load, store uint64).
+func callPackRows(id kernelID, dst, src []float32, rows, lo, dstStride, srcStride int, load, store uint64) {
 	panic(notCallable(id))
 }
 

@@ -22,10 +22,9 @@ var packRowsSignature = "func(" + table.PackRows.Params + ")"
 
 func packRowsDoc(name string, lanes int) []string {
 	return []string{
-		fmt.Sprintf("%s sets, for c < planes ≥ 1, r < rows and j < n ≤ %d, where store holds the", name, lanes),
-		"bits [0, n),",
+		fmt.Sprintf("%s sets, for r < rows and j < n ≤ %d, where store holds the bits [0, n),", name, lanes),
 		"",
-		"\tdst[c*dstPlane+r*dstStride+j] = src[c*srcPlane+r*srcStride+j-lo] if load bit j is set, else 0.",
+		"\tdst[r*dstStride+j] = src[r*srcStride+j-lo] if load bit j is set, else 0.",
 		"",
 		"The load bits must lie in [lo, n). The caller guarantees that every touched",
 		"element of dst and src is in bounds; lengths are not checked.",
@@ -33,55 +32,37 @@ func packRowsDoc(name string, lanes int) []string {
 }
 
 // packArgs loads the arguments; the strides are returned in bytes, and src
-// is moved back by lo floats so that lane j reads src+4j. dst and src step
-// through a plane's rows; dstPlane and srcPlane hold where the plane starts.
+// is moved back by lo floats so that lane j reads src+4j.
 type packArgs struct {
 	dst, src, rows, dstStride, srcStride GPVirtual
-	dstPlane, srcPlane, planes, left     GPVirtual
 }
 
 func loadPackArgs() packArgs {
 	var r packArgs
-	r.dstPlane = Load(Param("dst").Base(), GP64()).(GPVirtual)
-	r.srcPlane = Load(Param("src").Base(), GP64()).(GPVirtual)
-	r.planes = Load(Param("planes"), GP64()).(GPVirtual)
+	r.dst = Load(Param("dst").Base(), GP64()).(GPVirtual)
+	r.src = Load(Param("src").Base(), GP64()).(GPVirtual)
 	r.rows = Load(Param("rows"), GP64()).(GPVirtual)
 	lo := Load(Param("lo"), GP64())
 	SHLQ(U8(2), lo)
-	SUBQ(lo, r.srcPlane)
+	SUBQ(lo, r.src)
 	r.dstStride = Load(Param("dstStride"), GP64()).(GPVirtual)
 	SHLQ(U8(2), r.dstStride)
 	r.srcStride = Load(Param("srcStride"), GP64()).(GPVirtual)
 	SHLQ(U8(2), r.srcStride)
-	r.dst, r.src, r.left = GP64(), GP64(), GP64()
 	return r
 }
 
-// rowLoop emits the loops over planes and their rows around body, which
-// copies one row.
+// rowLoop emits the loop over rows around body, which copies one row.
 func rowLoop(r packArgs, label string, body func()) {
 	TESTQ(r.rows, r.rows)
 	JLE(LabelRef("done"))
-	Label(label + "plane")
-	MOVQ(r.dstPlane, r.dst)
-	MOVQ(r.srcPlane, r.src)
-	MOVQ(r.rows, r.left)
 	alignLoop()
 	Label(label)
 	body()
 	ADDQ(r.srcStride, r.src)
 	ADDQ(r.dstStride, r.dst)
-	DECQ(r.left)
+	DECQ(r.rows)
 	JNZ(LabelRef(label))
-	step := GP64()
-	Load(Param("dstPlane"), step)
-	SHLQ(U8(2), step)
-	ADDQ(step, r.dstPlane)
-	Load(Param("srcPlane"), step)
-	SHLQ(U8(2), step)
-	ADDQ(step, r.srcPlane)
-	DECQ(r.planes)
-	JNZ(LabelRef(label + "plane"))
 }
 
 // genPackRowsAVX512 emits the AVX-512 packing primitive for rows of up to
@@ -94,7 +75,7 @@ func genPackRowsAVX512(name string, lanes int) {
 	TEXT(name, NOSPLIT, packRowsSignature)
 	Pragma("noescape")
 	Doc(packRowsDoc(name, lanes)...)
-	Commentf("register pressure: %d zmm + %d of 7 opmask registers; 13 GP", nv, nv+1)
+	Commentf("register pressure: %d zmm + %d of 7 opmask registers; 8 GP", nv, nv+1)
 	r := loadPackArgs()
 	load := make([]OpmaskVirtual, nv)
 	bits := Load(Param("load"), GP64()).(GPVirtual)
@@ -155,7 +136,7 @@ func genPackRowsAVX2(name string, lanes int) {
 	TEXT(name, NOSPLIT, packRowsSignature)
 	Pragma("noescape")
 	Doc(packRowsDoc(name, lanes)...)
-	Commentf("register pressure: %d ymm masks + %d data + 1 lane-bit constant + 1 piece of 16 ymm; 14 GP", nv, nv)
+	Commentf("register pressure: %d ymm masks + %d data + 1 lane-bit constant + 1 piece of 16 ymm; 8 GP", nv, nv)
 	r := loadPackArgs()
 	load := Load(Param("load"), GP64()).(GPVirtual)
 	store := Load(Param("store"), GP64()).(GPVirtual)

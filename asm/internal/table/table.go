@@ -31,7 +31,7 @@ var (
 	Prefetch   = &Sig{"callPrefetch", "a, b, c []float32, k, ldc int, pf []float32, lds, rows int", "a, b, c, k, ldc, pf, lds, rows"}
 	Direct     = &Sig{"callDirect", "a []float32, rs, ks int, b, c []float32, k, ldc int, lanes uint64", "a, rs, ks, b, c, k, ldc, lanes"}
 	DirectDot  = &Sig{"callDirectDot", "a []float32, rs, ks int, b, d, c []float32, k, ldc int, lanes uint64", "a, rs, ks, b, d, c, k, ldc, lanes"}
-	PackRows   = &Sig{"callPackRows", "dst, src []float32, planes, rows, lo, dstStride, srcStride, dstPlane, srcPlane int, load, store uint64", "dst, src, planes, rows, lo, dstStride, srcStride, dstPlane, srcPlane, load, store"}
+	PackRows   = &Sig{"callPackRows", "dst, src []float32, rows, lo, dstStride, srcStride int, load, store uint64", "dst, src, rows, lo, dstStride, srcStride, load, store"}
 	PackSliver = &Sig{"callPackSliver", "dst, x []float32, tab []int32, kc, t0, taps, segs, c0, chanStride int", "dst, x, tab, kc, t0, taps, segs, c0, chanStride"}
 	PackT      = &Sig{"callPackT", "dst, a []float32, lda, ldd, kc int, alpha float32", "dst, a, lda, ldd, kc, alpha"}
 	PackTOff   = &Sig{"callPackTOff", "dst, a []float32, offs []int, at, ldd, kc, n int", "dst, a, offs, at, ldd, kc, n"}
