@@ -51,10 +51,10 @@ func WithAlgorithm(a Algorithm) Option {
 // tiling of each.
 //
 // A pass is a 3×3 stride-1 correlation of an input of cin planes into
-// cout planes, computed on blocks of tiles. The tiles of every image
-// form one sequence of bands (a band is one row of tiles of one image),
-// and a block is a run of whole bands, so that the small planes of a
-// batch fill the products. For each block: the input transform of all
+// cout planes, computed on blocks of tiles. A band is one row of tiles of
+// fold images side by side (winoGeom), the bands of a batch form one
+// sequence, and a block is a run of whole bands, so that the small planes
+// of a batch fill the products. For each block: the input transform of all
 // channels into V (36 points × cin × tiles), one product per point M_p =
 // U_p · V_p into M (36 × cout × tiles), and the output transform. U (36
 // × cout × cin) is the filter's transform, made once a call.
@@ -62,23 +62,59 @@ type winoPlan struct {
 	forward, data, filter bool // the passes that take Winograd
 	fwd, bwd              winoGeom
 	ts                    int // row stride of V and M: a block's tiles and a vector's reach
-	bandIn, bandOut       int // floats of a worker's input band (6 rows) and output band (4 rows)
+	bandIn, bandOut       int // floats of a worker's input and output strips
 }
 
 // winoGeom is the tiling of one correlation: an input of cin planes
 // h×w, read with padding top and left, into cout planes p×q.
+//
+// The band transforms compute whole vectors of tiles, so a plane a few
+// tiles wide would leave most lanes idle. Its bands then hold the same
+// row of tiles of fold images side by side, each image in a run of seg =
+// tw + 1 tiles: the last tile of an image reads two columns past its
+// 4·tw, so every run ends in a spare tile whose outputs are never stored.
+// fold is the cheapest by the cost model (cost), spare tiles and idle
+// lanes against each other.
 type winoGeom struct {
 	n, cin, cout int
 	h, w         int
 	top, left    int
 	p, q         int
 	th, tw       int // tiles down and across a plane
+	fold, seg    int // images a band, tiles an image's run
 	blockBands   int // bands of a block
 }
 
-// bands is the bands of all images; blocks the blocks they make.
-func (g *winoGeom) bands() int  { return g.n * g.th }
-func (g *winoGeom) blocks() int { return ceilDiv(g.bands(), g.blockBands) }
+// bandTiles is the tiles of a band; bands is the bands of all images,
+// blocks the blocks they make.
+func (g *winoGeom) bandTiles() int { return g.fold * g.seg }
+func (g *winoGeom) bands() int     { return ceilDiv(g.n, g.fold) * g.th }
+func (g *winoGeom) blocks() int    { return ceilDiv(g.bands(), g.blockBands) }
+
+// strips calls f for each run of the bands [b0, b1) in one group of
+// images: images [n0, n1), rows of tiles [t0, t1), the run's first band the
+// block's i-th. A run's rows are copied and transformed as one strip.
+func (g *winoGeom) strips(b0, b1 int, f func(n0, n1, t0, t1, i int)) {
+	for b := b0; b < b1; {
+		group := b / g.th
+		end := min(b1, (group+1)*g.th)
+		n0 := group * g.fold
+		f(n0, min(g.n, n0+g.fold), b%g.th, b%g.th+end-b, b-b0)
+		b = end
+	}
+}
+
+// stripBands is the most bands of a strip.
+func (g *winoGeom) stripBands() int { return min(g.blockBands, g.th) }
+
+// runWidth is the floats of image i's run in a band row of ld floats: 4·seg,
+// the last image's run reaching to the row's end.
+func (g *winoGeom) runWidth(i, images, ld int) int {
+	if i == images-1 {
+		return ld - i*4*g.seg
+	}
+	return 4 * g.seg
+}
 
 // winoL2 is the floats of V and M that a block keeps: half of the core's
 // L2, the rest left for the filter's rows and the packing.
@@ -89,12 +125,25 @@ var winoL2 = engine.L2() / 4 / 2
 // register tile's width or so streams U from memory for little work.
 const winoMinTiles = 64
 
+// winoMaxBand bounds a band's tiles when images are folded into it.
+const winoMaxBand = 4 * engine.Slack
+
 func newWinoGeom(n, cin, cout, h, w, top, left, p, q int) winoGeom {
 	g := winoGeom{n: n, cin: cin, cout: cout, h: h, w: w, top: top, left: left, p: p, q: q,
 		th: ceilDiv(p, 4), tw: ceilDiv(q, 4)}
-	tiles := max(winoMinTiles, winoL2/(36*(cin+cout)))
-	g.blockBands = min(g.bands(), max(1, tiles/g.tw))
-	return g
+	best, cost := g, 0.0
+	for fold := 1; fold <= n && (fold == 1 || fold*(g.tw+1) <= winoMaxBand); fold++ {
+		g.fold, g.seg = fold, g.tw
+		if fold > 1 {
+			g.seg = g.tw + 1
+		}
+		tiles := max(winoMinTiles, winoL2/(36*(cin+cout)))
+		g.blockBands = min(g.bands(), max(1, tiles/g.bandTiles()))
+		if c := g.cost(); fold == 1 || c < cost {
+			best, cost = g, c
+		}
+	}
+	return best
 }
 
 // winogradFits returns why Winograd cannot compute s, or nil.
@@ -151,13 +200,13 @@ func (c *Conv2D) useWinograd(wp *winoPlan, forward, data, filter bool) error {
 		return nil
 	}
 	wp.forward, wp.data, wp.filter = forward, data, filter
-	tiles, tw := 0, max(wp.fwd.tw, wp.bwd.tw)
+	tiles := 0
 	for _, g := range []*winoGeom{&wp.fwd, &wp.bwd} {
-		tiles = max(tiles, g.blockBands*g.tw)
+		tiles = max(tiles, g.blockBands*g.bandTiles())
+		wp.bandIn = max(wp.bandIn, (4*g.stripBands()+2)*engine.WinogradBand(g.bandTiles()))
+		wp.bandOut = max(wp.bandOut, 4*g.stripBands()*4*engine.WinogradLanes(g.bandTiles()))
 	}
 	wp.ts = engine.Lines(tiles + engine.Slack)
-	wp.bandIn = 6 * engine.WinogradBand(tw)
-	wp.bandOut = 4 * 4 * engine.WinogradLanes(tw)
 	if 36*max(s.C, s.K)*wp.ts > limit || 36*s.K*s.C > limit {
 		return fmt.Errorf("kernels: WithAlgorithm(Winograd): the transformed operands of %d×%d channels overflow", s.C, s.K)
 	}

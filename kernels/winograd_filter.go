@@ -65,7 +65,7 @@ func (j *winoFilterJob) Do(part int) {
 		for p := lo(36); p < hi(36); p++ {
 			wk.denseA = engine.Dense{Data: st.wino.m[p*s.K*ts:][:s.K*ts], Stride: ts}
 			wk.dense = engine.Dense{Data: st.wino.v[p*s.C*ts:][:s.C*ts], Stride: ts, Trans: true}
-			wk.g = engine.Gemm{M: s.K, N: s.C, K: (j.b1 - j.b0) * g.tw, Alpha: 1, A: &wk.denseA, B: &wk.dense,
+			wk.g = engine.Gemm{M: s.K, N: s.C, K: (j.b1 - j.b0) * g.bandTiles(), Alpha: 1, A: &wk.denseA, B: &wk.dense,
 				Beta: beta, C: st.wino.u[p*s.K*s.C:][:s.K*s.C], Ldc: s.C}
 			wk.g.Run(wk.gemm)
 		}
@@ -74,18 +74,25 @@ func (j *winoFilterJob) Do(part int) {
 	}
 }
 
-// grad transforms dY's channel k of the block's bands into E.
+// grad transforms dY's channel k of the block's bands into E. The spare
+// tile of an image's run reads zeros, so its E is zero and adds nothing to
+// the sums.
 func (j *winoFilterJob) grad(wk *worker, k int) {
 	g, ts := &j.st.c.wino.fwd, j.st.c.wino.ts
-	ld := 4 * engine.WinogradLanes(g.tw)
-	band := wk.wbandOut[:4*ld]
-	for b := j.b0; b < j.b1; b++ {
-		n, ti := b/g.th, b%g.th
-		rows := min(4, g.p-4*ti)
-		engine.CopyRows(band, j.dy[((n*g.cout+k)*g.p+4*ti)*g.q:], rows, ld, 0, g.q, ld, g.q)
-		clear(band[rows*ld:])
-		engine.WinogradGrad(j.st.wino.m[k*ts+(b-j.b0)*g.tw:], g.cout*ts, band, ld, g.tw)
-	}
+	bt := g.bandTiles()
+	ld := 4 * engine.WinogradLanes(bt)
+	g.strips(j.b0, j.b1, func(n0, n1, t0, t1, i int) {
+		strip := wk.wbandOut[:4*(t1-t0)*ld]
+		rows := min(4*t1, g.p) - 4*t0
+		for n := n0; n < n1; n++ {
+			engine.CopyRows(strip[(n-n0)*4*g.seg:], j.dy[((n*g.cout+k)*g.p+4*t0)*g.q:], rows,
+				g.runWidth(n-n0, n1-n0, ld), 0, g.q, ld, g.q)
+		}
+		clear(strip[rows*ld:])
+		for t := t0; t < t1; t++ {
+			engine.WinogradGrad(j.st.wino.m[k*ts+(i+t-t0)*bt:], g.cout*ts, strip[4*(t-t0)*ld:], ld, bt)
+		}
+	})
 }
 
 // winoFilterInverse sets, or adds to with accumulate, rows [i0, i1) of dw

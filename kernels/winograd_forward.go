@@ -65,7 +65,7 @@ func (j *winoConvJob) Do(part int) {
 			st.winoInput(wk, g, j.in, j.b0, j.b1, ci)
 		}
 	case phaseGemm:
-		tiles := (j.b1 - j.b0) * g.tw
+		tiles := (j.b1 - j.b0) * g.bandTiles()
 		ts := st.c.wino.ts
 		for p := lo(36); p < hi(36); p++ {
 			wk.denseA = engine.Dense{Data: st.wino.u[p*g.cout*g.cin:][:g.cout*g.cin], Stride: g.cin}
@@ -83,48 +83,57 @@ func (j *winoConvJob) Do(part int) {
 
 // winoInput transforms channel ci of in's bands [b0, b1) into V.
 func (st *callState) winoInput(wk *worker, g *winoGeom, in []float32, b0, b1, ci int) {
-	ts := st.c.wino.ts
-	ld := engine.WinogradBand(g.tw)
-	band := wk.wbandIn[:6*ld]
-	for b := b0; b < b1; b++ {
-		n, ti := b/g.th, b%g.th
-		plane := in[(n*g.cin+ci)*g.h*g.w:][:g.h*g.w]
-		// Input rows 4·ti − top … +5, those outside the plane zero.
-		h0 := 4*ti - g.top
-		r0, r1 := max(0, -h0), min(6, g.h-h0)
-		clear(band[:r0*ld])
-		if r0 < r1 {
-			engine.CopyRows(band[r0*ld:], plane[(h0+r0)*g.w:], r1-r0, ld, g.left, g.left+g.w, ld, g.w)
+	ts, bt := st.c.wino.ts, g.bandTiles()
+	ld := engine.WinogradBand(bt)
+	g.strips(b0, b1, func(n0, n1, t0, t1, i int) {
+		// Input rows 4·t0 − top … 4·t1 + 1 − top, those outside the plane zero.
+		rows := 4*(t1-t0) + 2
+		strip := wk.wbandIn[:rows*ld]
+		h0 := 4*t0 - g.top
+		r0, r1 := max(0, -h0), min(rows, g.h-h0)
+		clear(strip[:r0*ld])
+		for n := n0; n < n1 && r0 < r1; n++ {
+			plane := in[(n*g.cin+ci)*g.h*g.w:][:g.h*g.w]
+			engine.CopyRows(strip[r0*ld+(n-n0)*4*g.seg:], plane[(h0+r0)*g.w:], r1-r0,
+				g.runWidth(n-n0, n1-n0, ld), g.left, g.left+g.w, ld, g.w)
 		}
-		clear(band[max(r0, r1)*ld:])
-		engine.WinogradInput(st.wino.v[ci*ts+(b-b0)*g.tw:], g.cin*ts, band, ld, g.tw)
-	}
+		clear(strip[max(r0, r1)*ld:])
+		for t := t0; t < t1; t++ {
+			engine.WinogradInput(st.wino.v[ci*ts+(i+t-t0)*bt:], g.cin*ts, strip[4*(t-t0)*ld:], ld, bt)
+		}
+	})
 }
 
 // output transforms channel co of the block's products into out, with
-// the bias and the ReLU. A band whose vectors of tiles cover exactly the
-// plane's full rows is written in place; the others go through the
-// worker's band, which CopyRows trims.
+// the bias and the ReLU. The bands of one image whose vectors of tiles
+// cover exactly the plane's full rows are written in place; the others go
+// through the worker's strip, which CopyRows trims.
 func (j *winoConvJob) output(wk *worker, co int) {
-	g, ts := j.g, j.st.c.wino.ts
-	ld := 4 * engine.WinogradLanes(g.tw)
+	g, ts, bt := j.g, j.st.c.wino.ts, j.g.bandTiles()
+	ld := 4 * engine.WinogradLanes(bt)
 	bias := float32(0)
 	if j.bias != nil {
 		bias = j.bias[co]
 	}
-	for b := j.b0; b < j.b1; b++ {
-		n, ti := b/g.th, b%g.th
-		plane := j.out[(n*g.cout+co)*g.p*g.q:][:g.p*g.q]
-		m := j.st.wino.m[co*ts+(b-j.b0)*g.tw:]
-		rows := min(4, g.p-4*ti)
-		if rows == 4 && ld == g.q {
-			engine.WinogradOutput(plane[4*ti*g.q:], g.q, m, g.cout*ts, g.tw, bias, j.relu)
-			continue
+	inPlace := g.fold == 1 && ld == g.q
+	g.strips(j.b0, j.b1, func(n0, n1, t0, t1, i int) {
+		via := t0 // the bands [via, t1) go through the strip
+		for t := t0; t < t1; t++ {
+			m := j.st.wino.m[co*ts+(i+t-t0)*bt:]
+			if inPlace && 4*t+4 <= g.p {
+				plane := j.out[(n0*g.cout+co)*g.p*g.q:][:g.p*g.q]
+				engine.WinogradOutput(plane[4*t*g.q:], g.q, m, g.cout*ts, bt, bias, j.relu)
+				via = t + 1
+				continue
+			}
+			engine.WinogradOutput(wk.wbandOut[4*(t-via)*ld:], ld, m, g.cout*ts, bt, bias, j.relu)
 		}
-		band := wk.wbandOut[:4*ld]
-		engine.WinogradOutput(band, ld, m, g.cout*ts, g.tw, bias, j.relu)
-		engine.CopyRows(plane[4*ti*g.q:], band, rows, g.q, 0, g.q, g.q, ld)
-	}
+		rows := min(4*t1, g.p) - 4*via
+		for n := n0; n < n1 && rows > 0; n++ {
+			plane := j.out[(n*g.cout+co)*g.p*g.q:][:g.p*g.q]
+			engine.CopyRows(plane[4*via*g.q:], wk.wbandOut[(n-n0)*4*g.seg:], rows, g.q, 0, g.q, g.q, ld)
+		}
+	})
 }
 
 // winoFilterTransform sets columns [j0, j1) of U's rows, for forward
