@@ -1,6 +1,10 @@
 package kernels
 
-import "github.com/simdconv/simdconv/internal/engine"
+import (
+	"slices"
+
+	"github.com/simdconv/simdconv/internal/engine"
+)
 
 // route is how BackwardData computes dX.
 type route uint8
@@ -129,8 +133,63 @@ func (c *Conv2D) planPhases() {
 			c.phases = append(c.phases, ph)
 		}
 	}
+	// The phases of one row of the stride take the same panels of rows
+	// (planPanels).
+	for i := range c.phases {
+		for j := range c.phases {
+			if c.phases[j].h0 == c.phases[i].h0 {
+				c.phases[i].rowsPerPanel = min(c.phases[i].rowsPerPanel, c.phases[j].rowsPerPanel)
+			}
+		}
+	}
 	if c.fullT {
 		c.panel = max(c.panel, s.HW*s.Cg)
+	}
+	c.planPanels()
+}
+
+// panelItem is a panel of the strided phases [first, last), which share
+// their dX rows: rows [i0, i0+rows) of each, and the thread that computes
+// them in backwardDataPanels. The phases of one row of the stride go to
+// one thread, as ScatterRows may write back the columns between its own.
+type panelItem struct{ first, last, i0, rows, part int }
+
+// planPanels lists the panels of the strided phases and deals them to the
+// threads, the largest first, each to the least loaded one. They are the
+// panels of one thread, so every thread count computes the same products.
+func (c *Conv2D) planPanels() {
+	s := &c.s
+	c.panels = nil
+	if c.threads < 2 || s.StrideH == 1 && s.StrideW == 1 {
+		return
+	}
+	var work []int
+	for first := 0; first < len(c.phases); {
+		last := first + 1
+		for last < len(c.phases) && c.phases[last].h0 == c.phases[first].h0 {
+			last++
+		}
+		ph := &c.phases[first]
+		for i0 := 0; i0 < ph.rows; i0 += ph.rowsPerPanel {
+			it := panelItem{first: first, last: last, i0: i0, rows: min(ph.rowsPerPanel, ph.rows-i0)}
+			w := 0
+			for _, q := range c.phases[first:last] { // a phase without taps still scatters its zeros
+				w += max(1, len(q.taps)) * it.rows * q.cols
+			}
+			c.panels, work = append(c.panels, it), append(work, w)
+		}
+		first = last
+	}
+	order := make([]int, len(c.panels))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return work[b] - work[a] })
+	load := make([]int, c.threads)
+	for _, i := range order {
+		t := slices.Index(load, slices.Min(load))
+		c.panels[i].part = t
+		load[t] += work[i]
 	}
 }
 
@@ -171,7 +230,13 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 		return nil
 	}
 	if c.route == routeFull {
-		c.rearrangeFilter(st.filt, w)
+		if c.parallel() {
+			st.rearrange = rearrangeJob{st: st, w: w}
+			st.group.Run(c.threads, &st.rearrange)
+			st.rearrange = rearrangeJob{}
+		} else {
+			c.rearrangeFilter(st.filt, w, 0, s.Cg)
+		}
 	}
 	if c.route == routeDwc {
 		st.dwc = dwcJob{st: st, dst: dx, src: dy, w: w, data: true}
@@ -187,6 +252,10 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 	}
 	if c.route == routeFew {
 		st.backwardDataFew(dx, dy, w)
+		return nil
+	}
+	if c.route == routeFull && c.panels != nil && c.parallel() && s.N*s.Groups < c.threads {
+		st.backwardDataPanels(dx, dy)
 		return nil
 	}
 	if c.route == routeGemm && c.parallel() && s.N*s.Groups < c.threads && s.PQ >= minRowChunks*c.threads*c.chunk {
@@ -296,19 +365,13 @@ func (st *callState) scatterProduct(wk *worker, wide bool, wg, dyg, dxg []float3
 func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg []float32) {
 	c := st.c
 	s := &c.s
-	nt := len(ph.taps)
-	kdim := s.Kg * nt
-	wk.denseA = engine.Dense{Data: st.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
-	wk.g = engine.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
-	wk.im = engine.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
-		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
-	wk.g.B = &wk.im
+	st.setFull(wk, ph, g, dyg)
 	if ph.rowsPerPanel == 0 { // stride 1: the phase is all of dX
 		copy(wk.off, ph.offH)
 		wk.im.P = ph.rows
 		if c.fullT {
 			wk.imT = engine.Im2colT(wk.im)
-			st.productT(wk, wide, wk.denseA.Data, s.Cg, kdim, s.HW, dxg, nil, false)
+			st.productT(wk, wide, wk.denseA.Data, s.Cg, wk.g.K, s.HW, dxg, nil, false)
 			return
 		}
 		wk.g.N, wk.g.C, wk.g.Ldc = s.HW, dxg, s.HW
@@ -316,48 +379,79 @@ func (st *callState) fullPhase(wk *worker, wide bool, ph *phase, g int, dxg, dyg
 		return
 	}
 	for i0 := 0; i0 < ph.rows; i0 += ph.rowsPerPanel {
-		rows := min(ph.rowsPerPanel, ph.rows-i0)
-		for i, o := range ph.offH {
-			wk.off[i] = o + i0
-		}
-		n := rows * ph.cols
-		wk.im.P = rows
-		wk.g.N, wk.g.C, wk.g.Ldc = n, wk.panel[:s.Cg*n], n
-		st.gemm(wk, wide)
-		for ci := 0; ci < s.Cg; ci++ {
-			plane := dxg[ci*s.HW:][:s.HW]
-			engine.ScatterRows(plane[(ph.h0+i0*s.StrideH)*s.W+ph.w0:], wk.panel[ci*n:][:n], rows, ph.cols,
-				s.StrideW, s.StrideH*s.W, ph.cols)
-		}
+		st.fullPanel(wk, wide, ph, dxg, i0, min(ph.rowsPerPanel, ph.rows-i0))
 	}
 }
 
-// rearrangeFilter writes into filt, for each phase and group, the matrix
-// A[c][(k, r, s)] = w[k][c][r][s] over the phase's taps.
-func (c *Conv2D) rearrangeFilter(filt, w []float32) {
+// setFull sets the worker's product to phase ph of group g: A the phase's
+// rearranged filter, B dY read at the phase's taps.
+func (st *callState) setFull(wk *worker, ph *phase, g int, dyg []float32) {
+	s := &st.c.s
+	kdim := s.Kg * len(ph.taps)
+	wk.denseA = engine.Dense{Data: st.filt[ph.filt+g*s.Cg*kdim:][:s.Cg*kdim], Stride: kdim}
+	wk.g = engine.Gemm{M: s.Cg, K: kdim, Alpha: 1, A: &wk.denseA}
+	wk.im = engine.Im2col{X: dyg, C: s.Kg, H: s.P, W: s.Q, Q: ph.cols,
+		StrideH: 1, StrideW: 1, OffH: wk.off[:len(ph.offH)], OffW: ph.offW}
+	wk.g.B = &wk.im
+}
+
+// fullPanel computes the rows [i0, i0+rows) of a strided phase that setFull
+// set up: their product into the worker's panel, scattered into dX's rows
+// h0 + i·StrideH.
+func (st *callState) fullPanel(wk *worker, wide bool, ph *phase, dxg []float32, i0, rows int) {
+	s := &st.c.s
+	for i, o := range ph.offH {
+		wk.off[i] = o + i0
+	}
+	n := rows * ph.cols
+	wk.im.P = rows
+	wk.g.N, wk.g.C, wk.g.Ldc = n, wk.panel[:s.Cg*n], n
+	st.gemm(wk, wide)
+	for ci := 0; ci < s.Cg; ci++ {
+		plane := dxg[ci*s.HW:][:s.HW]
+		engine.ScatterRows(plane[(ph.h0+i0*s.StrideH)*s.W+ph.w0:], wk.panel[ci*n:][:n], rows, ph.cols,
+			s.StrideW, s.StrideH*s.W, ph.cols)
+	}
+}
+
+// rearrangeFilter writes into filt, for each phase and group, the rows
+// [c0, c1) of the matrix A[c][(k, r, s)] = w[k][c][r][s] over the phase's
+// taps, in one pass over w.
+func (c *Conv2D) rearrangeFilter(filt, w []float32, c0, c1 int) {
 	s := &c.s
-	for _, ph := range c.phases {
-		nt := len(ph.taps)
-		dst := filt[ph.filt:][:s.Groups*s.Cg*s.Kg*nt]
-		// Blocks of 8 input channels: w is read in runs of 8·R·S floats
-		// and dst written along 8 rows at once, where a plain loop over
-		// either index strides through the whole filter.
-		for g := 0; g < s.Groups; g++ {
-			for c0 := 0; c0 < s.Cg; c0 += 8 {
-				c1 := min(c0+8, s.Cg)
-				for k := 0; k < s.Kg; k++ {
-					src := w[((g*s.Kg+k)*s.Cg+c0)*s.RS:][:(c1-c0)*s.RS]
-					for ci := c0; ci < c1; ci++ {
-						row := dst[((g*s.Cg+ci)*s.Kg+k)*nt:][:nt]
-						tap := src[(ci-c0)*s.RS:][:s.RS]
-						for i, t := range ph.taps {
-							row[i] = tap[t]
+	// Blocks of 8 input by 16 output channels: w is read in runs of 8·R·S
+	// floats and each row of a phase written in runs of 16·taps, where a
+	// plain loop over k or c strides through the whole filter.
+	for g := range s.Groups {
+		for b0 := c0; b0 < c1; b0 += 8 {
+			b1 := min(b0+8, c1)
+			for k0 := 0; k0 < s.Kg; k0 += 16 {
+				for ci := b0; ci < b1; ci++ {
+					for k := k0; k < min(k0+16, s.Kg); k++ {
+						tap := w[((g*s.Kg+k)*s.Cg+ci)*s.RS:][:s.RS]
+						for i := range c.phases {
+							ph := &c.phases[i]
+							row := filt[ph.filt+((g*s.Cg+ci)*s.Kg+k)*len(ph.taps):][:len(ph.taps)]
+							for j, t := range ph.taps {
+								row[j] = tap[t]
+							}
 						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// rearrangeJob is rearrangeFilter split over the threads by input channel.
+type rearrangeJob struct {
+	st *callState
+	w  []float32
+}
+
+func (j *rearrangeJob) Do(t int) {
+	c := j.st.c
+	c.rearrangeFilter(j.st.filt, j.w, t*c.s.Cg/c.threads, (t+1)*c.s.Cg/c.threads)
 }
 
 // col2im adds columns [j0, j0+cols) of a column matrix (rows (c, r, s)) into
@@ -485,6 +579,46 @@ func (j *dataRowsJob) Do(t int) {
 	}
 	if c.split != nil {
 		c.mergePhases(dxg, acc, h0, h1)
+	}
+}
+
+// backwardDataPanels is the strided full route on fewer images and groups
+// than threads: rather than spread each panel's product over the threads,
+// which would each pack all of its filter and leave the others idle during
+// its scatter, each thread computes whole panels (planPanels), writing dX
+// rows that no other thread writes.
+func (st *callState) backwardDataPanels(dx, dy []float32) {
+	c := st.c
+	s := &c.s
+	for it := range s.N * s.Groups {
+		n, g := it/s.Groups, it%s.Groups
+		st.dataPanels = dataPanelsJob{st: st, g: g, dx: dx[(n*s.C+g*s.Cg)*s.HW:][:s.Cg*s.HW],
+			dy: dy[(n*s.K+g*s.Kg)*s.PQ:][:s.Kg*s.PQ]}
+		st.group.Run(c.threads, &st.dataPanels)
+	}
+	st.dataPanels = dataPanelsJob{}
+}
+
+// dataPanelsJob is one image and group of backwardDataPanels. Part t
+// computes the panels dealt to thread t.
+type dataPanelsJob struct {
+	st     *callState
+	g      int
+	dx, dy []float32 // the image and group's dX and dY
+}
+
+func (j *dataPanelsJob) Do(t int) {
+	st := j.st
+	wk := &st.workers[t]
+	for _, p := range st.c.panels {
+		if p.part != t {
+			continue
+		}
+		for i := p.first; i < p.last; i++ {
+			ph := &st.c.phases[i]
+			st.setFull(wk, ph, j.g, j.dy)
+			st.fullPanel(wk, false, ph, j.dx, p.i0, p.rows)
+		}
 	}
 }
 

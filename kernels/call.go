@@ -34,6 +34,8 @@ type callState struct {
 	dwcFilter    dwcFilterJob
 	filterPlanes filterPlanesJob
 	dataRows     dataRowsJob
+	dataPanels   dataPanelsJob
+	rearrange    rearrangeJob
 	filter       filterJob
 	filterPad    filterPadJob
 	filterShared filterSharedJob

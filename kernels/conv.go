@@ -45,11 +45,12 @@ type Conv2D struct {
 	forwardT bool // Forward computes Yᵀ, which fits the register tile better
 
 	// BackwardData.
-	route  route   // backward-data route
-	phases []phase // sub-pixel phases of the full route
-	fullT  bool    // the full route at stride 1 computes dXᵀ, as forwardT
-	dataT  bool    // a 1×1 layer's backward-data computes dXᵀ
-	chunk  int     // columns per col2im panel on the GEMM route
+	route  route       // backward-data route
+	phases []phase     // sub-pixel phases of the full route
+	panels []panelItem // the strided phases' panels, dealt to the threads (planPanels)
+	fullT  bool        // the full route at stride 1 computes dXᵀ, as forwardT
+	dataT  bool        // a 1×1 layer's backward-data computes dXᵀ
+	chunk  int         // columns per col2im panel on the GEMM route
 
 	// BackwardFilter.
 	shifted []int // tap offsets of the Shifted column matrix, or nil
