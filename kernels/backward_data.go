@@ -308,10 +308,10 @@ func (j *dataJob) item(wk *worker, wide bool, it int) {
 		for j0 := 0; j0 < s.PQ; j0 += c.chunk {
 			nc := min(c.chunk, s.PQ-j0)
 			st.transposedProduct(wk, wide, wg, dyg[j0:], wk.panel[:s.CRSg*nc], nc)
-			c.col2im(acc, wk.panel[:s.CRSg*nc], j0, nc, 0, s.H)
+			st.col2imRows(wide, col2imJob{acc: acc, col: wk.panel[:s.CRSg*nc], j0: j0, cols: nc})
 		}
 		if c.split != nil {
-			c.mergePhases(dxg, acc, 0, s.H)
+			st.col2imRows(wide, col2imJob{acc: acc, dx: dxg})
 		}
 	case routeFull:
 		for i := range c.phases {
@@ -523,6 +523,41 @@ func (c *Conv2D) mergePhases(dx, buf []float32, h0, h1 int) {
 			}
 		}
 	}
+}
+
+// col2imJob is a col2im of a chunk's columns into acc, or, with dx set,
+// the merge of acc's phase planes into dx: part t of parts does a band of
+// dX's rows.
+type col2imJob struct {
+	st       *callState
+	parts    int
+	acc, col []float32
+	j0, cols int
+	dx       []float32
+}
+
+// col2imRows does j over all threads when wide (the product before it was
+// spread over them too), else on this one.
+func (st *callState) col2imRows(wide bool, j col2imJob) {
+	j.st, j.parts = st, 1
+	if !wide || st.c.threads == 1 {
+		j.Do(0)
+		return
+	}
+	j.parts = st.c.threads
+	st.col2im = j
+	st.group.Run(j.parts, &st.col2im)
+	st.col2im = col2imJob{}
+}
+
+func (j *col2imJob) Do(t int) {
+	c := j.st.c
+	h0, h1 := t*c.s.H/j.parts, (t+1)*c.s.H/j.parts
+	if j.dx != nil {
+		c.mergePhases(j.dx, j.acc, h0, h1)
+		return
+	}
+	c.col2im(j.acc, j.col, j.j0, j.cols, h0, h1)
 }
 
 // minRowChunks is how many column chunks per thread backwardDataRows needs:

@@ -34,6 +34,7 @@ type callState struct {
 	dwcFilter    dwcFilterJob
 	filterPlanes filterPlanesJob
 	dataRows     dataRowsJob
+	col2im       col2imJob
 	dataPanels   dataPanelsJob
 	rearrange    rearrangeJob
 	filter       filterJob
