@@ -312,26 +312,42 @@ func (c *Conv2D) planShifted() {
 // useShifted builds the Shifted form.
 func (c *Conv2D) useShifted() {
 	s := &c.s
-	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
-	c.wpad = (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
-	plane := hs * c.wpad
-	c.shifted = make([]int, 0, s.CRSg)
-	end := 0
-	for ci := 0; ci < s.Cg; ci++ {
-		for r := 0; r < s.R; r++ {
+	var end int
+	c.shifted, end = shiftedOffsets(s)
+	c.usePadded(end)
+	c.dypadLen = max(c.dypadLen, s.Kg*s.P*c.wpad)
+}
+
+// usePadded makes padInput write the padded phase planes of planShifted,
+// into an xpad of at least n floats.
+func (c *Conv2D) usePadded(n int) {
+	s := &c.s
+	_, c.wpad = phasePlanes(s)
+	// In padded coordinates tap r reads row phase r·DilationH mod sh.
+	c.shiftedPhases = phasesRead(taps(s.R, s.DilationH, 0), taps(s.S, s.DilationW, 0), s.StrideH, s.StrideW)
+	c.xpadLen = max(c.xpadLen, n)
+}
+
+// shiftedOffsets returns where each tap (c, r, s)'s run starts in the
+// padded phase planes of one image and group (planShifted), and the end
+// of the furthest run, P·W' positions long.
+func shiftedOffsets(s *shape) (off []int, end int) {
+	hs, ws := phasePlanes(s)
+	plane := hs * ws
+	off = make([]int, 0, s.CRSg)
+	end = s.Cg * s.StrideH * s.StrideW * plane
+	for ci := range s.Cg {
+		for r := range s.R {
 			a, ur := r*s.DilationH%s.StrideH, r*s.DilationH/s.StrideH
-			for t := 0; t < s.S; t++ {
+			for t := range s.S {
 				b, us := t*s.DilationW%s.StrideW, t*s.DilationW/s.StrideW
-				off := ((ci*s.StrideH+a)*s.StrideW+b)*plane + ur*c.wpad + us
-				c.shifted = append(c.shifted, off)
-				end = max(end, off+s.P*c.wpad)
+				o := ((ci*s.StrideH+a)*s.StrideW+b)*plane + ur*ws + us
+				off = append(off, o)
+				end = max(end, o+s.P*ws)
 			}
 		}
 	}
-	// In padded coordinates tap r reads row phase r·DilationH mod sh.
-	c.shiftedPhases = phasesRead(taps(s.R, s.DilationH, 0), taps(s.S, s.DilationW, 0), s.StrideH, s.StrideW)
-	c.xpadLen = max(c.xpadLen, end, s.Cg*s.StrideH*s.StrideW*plane)
-	c.dypadLen = max(c.dypadLen, s.Kg*s.P*c.wpad)
+	return off, end
 }
 
 // planImRows sets c.imRows for a layer whose backward-filter multiplies by

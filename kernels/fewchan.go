@@ -55,22 +55,10 @@ func (c *Conv2D) planFew() {
 // for a layer that planFew admits, each where its copies fit maxCopy.
 func (c *Conv2D) useFew(forward, data, filter bool) {
 	s := &c.s
-	sh, sw := s.StrideH, s.StrideW
-	hs, ws := phasePlanes(s)
-	plane := hs * ws
+	_, ws := phasePlanes(s)
 	f := &fewPlan{d: c.planFewData()}
-	end := s.Cg * sh * sw * plane
-	for ci := range s.Cg {
-		for r := range s.R {
-			a, ur := r*s.DilationH%sh, r*s.DilationH/sh
-			for t := range s.S {
-				b, us := t*s.DilationW%sw, t*s.DilationW/sw
-				o := ((ci*sh+a)*sw+b)*plane + ur*ws + us
-				f.off = append(f.off, o)
-				end = max(end, o+s.P*ws)
-			}
-		}
-	}
+	var end int
+	f.off, end = shiftedOffsets(s)
 	f.xLen = end + engine.Slack
 	f.forward = forward && f.xLen <= maxCopy
 	f.filter = filter && f.xLen <= maxCopy
@@ -86,10 +74,8 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 	}
 	f.filterTemp = s.Kg * s.CRSg
 	c.few = f
-	if f.forward || f.filter { // padInput's planes, as the Shifted form's
-		c.wpad = ws
-		c.shiftedPhases = phasesRead(taps(s.R, s.DilationH, 0), taps(s.S, s.DilationW, 0), sh, sw)
-		c.xpadLen = max(c.xpadLen, f.xLen)
+	if f.forward || f.filter {
+		c.usePadded(f.xLen)
 	}
 	if f.forward {
 		c.panel = max(c.panel, s.Kg*f.ld)
