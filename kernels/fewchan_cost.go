@@ -26,7 +26,12 @@ import "github.com/simdconv/simdconv/internal/engine"
 //     x. The row kernels peak lower than the GEMM, at rowPeak, since each
 //     tap starts a new shifted stream, which the slot count leaves out;
 //     and they compute the W'−Q positions past each row too.
-//   - Copies (padding, cropping) cost copyCost an element.
+//   - Copies (padding, cropping) cost copyCost an element. At a column
+//     stride above 1 the input is gathered into phase planes instead
+//     (splitPhases), which costs far more a float: gatherCost where the
+//     kernel's vectors run along whole rows, scalarGather where a phase
+//     plane's rows are shorter than a vector and the gather goes a float at
+//     a time (7 cycles a float on a 7-wide plane of Zen 4, 1.6 on long rows).
 const (
 	gemmPeak      = 0.92
 	gemmTileSteps = 4
@@ -38,6 +43,8 @@ const (
 	copyCost      = 4
 	segFloats     = 28
 	col2imCost    = 128 // an element added by col2im, as planBackwardData
+	gatherCost    = 100
+	scalarGather  = 448
 )
 
 // fewCost is each pass's cost on both routes.
@@ -76,9 +83,12 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	flops := 2 * float64(s.Kg) * float64(s.CRSg)
 	var f fewCost
 	// Forward: Kg rows over P·W' positions, padding x, cropping y.
+	// The direct route gathers x into padded phase planes W' wide; the
+	// GEMM's split has no padding, so its short rows run on as one.
 	f.forward = flops*float64(s.P*wp)/rowFit(s.Kg) +
-		copyCost*float64(planes+s.Kg*s.PQ)
-	f.gemmForward = gemmCost(s.Kg, s.PQ, s.CRSg, s.Q, engine.DenseTileFit(s.Kg, s.PQ))
+		copyCost*float64(planes+s.Kg*s.PQ) + splitCost(s.StrideW, wp)*float64(s.Cg*s.HW)
+	f.gemmForward = gemmCost(s.Kg, s.PQ, s.CRSg, s.Q, engine.DenseTileFit(s.Kg, s.PQ)) +
+		splitCost(s.StrideW, engine.Slack)*float64(s.Cg*s.HW)
 	// Backward-data: per phase, Cg rows over its rows of Wd positions of
 	// padded dY. The full route is the same products through the GEMM
 	// (at stride 1 possibly transposed), an average phase's times their
@@ -100,4 +110,17 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	f.gemmFilter = flops*float64(s.P*wp)/(gemmPeak*engine.TileFit(s.Kg, s.CRSg)) +
 		packCost*float64((s.Kg+s.CRSg)*s.P*wp)
 	return f
+}
+
+// splitCost is the cost of gathering a float of x into phase planes of
+// column stride sw whose rows are w floats wide: none at stride 1, where
+// the planes are copies (costed as such).
+func splitCost(sw, w int) float64 {
+	switch {
+	case sw == 1:
+		return 0
+	case w < engine.Slack:
+		return scalarGather
+	}
+	return gatherCost
 }
