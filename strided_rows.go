@@ -60,7 +60,12 @@ func stridedRows(fn string, gather bool, dst, src []float32, rows, n, step, dstS
 	case 2:
 		vr, vn = strided2Kernel(kid, dst, src, rows, n, dstStride, srcStride, wide)
 	}
-	for r := range rows {
+	// The rows the kernel did hold vn floats; those past vr none.
+	first := 0
+	if vn == n {
+		first = vr
+	}
+	for r := first; r < rows; r++ {
 		j0 := vn
 		if r >= vr {
 			j0 = 0

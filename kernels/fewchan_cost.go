@@ -28,10 +28,10 @@ import "github.com/simdconv/simdconv/internal/engine"
 //     and they compute the W'−Q positions past each row too.
 //   - Copies (padding, cropping) cost copyCost an element. At a column
 //     stride above 1 the input is gathered into phase planes instead
-//     (splitPhases), which costs far more a float: gatherCost where the
-//     kernel's vectors run along whole rows, scalarGather where a phase
-//     plane's rows are shorter than a vector and the gather goes a float at
-//     a time (7 cycles a float on a 7-wide plane of Zen 4, 1.6 on long rows).
+//     (splitPhases), which costs more a float: gatherCost (a cycle) where
+//     the kernel's vectors run along the rows, scalarGather (3 cycles)
+//     where a padded phase plane's rows are shorter than a vector and the
+//     gather goes a float at a time.
 const (
 	gemmPeak      = 0.92
 	gemmTileSteps = 4
@@ -43,8 +43,8 @@ const (
 	copyCost      = 4
 	segFloats     = 28
 	col2imCost    = 128 // an element added by col2im, as planBackwardData
-	gatherCost    = 100
-	scalarGather  = 448
+	gatherCost    = 64
+	scalarGather  = 192
 )
 
 // fewCost is each pass's cost on both routes.
