@@ -60,7 +60,8 @@ func stridedRows(fn string, gather bool, dst, src []float32, rows, n, step, dstS
 	case 2:
 		vr, vn = strided2Kernel(kid, dst, src, rows, n, dstStride, srcStride, wide)
 	}
-	// The rows the kernel did hold vn floats; those past vr none.
+	// The kernel did the first vn floats of rows [0, vr): when that is
+	// all of n, the loop starts past those rows.
 	first := 0
 	if vn == n {
 		first = vr

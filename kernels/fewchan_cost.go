@@ -28,10 +28,11 @@ import "github.com/simdconv/simdconv/internal/engine"
 //     and they compute the W'−Q positions past each row too.
 //   - Copies (padding, cropping) cost copyCost an element. At a column
 //     stride above 1 the input is gathered into phase planes instead
-//     (splitPhases), which costs more a float: gatherCost (a cycle) where
-//     the kernel's vectors run along the rows, scalarGather (3 cycles)
-//     where a padded phase plane's rows are shorter than a vector and the
-//     gather goes a float at a time.
+//     (splitPhases), which costs more a float: gatherCost, a cycle (64
+//     flop equivalents, the rate packCost assumes), where the kernel's
+//     vectors run along the rows; scalarGather, 3 cycles, where a padded
+//     phase plane's rows are shorter than a vector and the gather goes a
+//     float at a time.
 const (
 	gemmPeak      = 0.92
 	gemmTileSteps = 4
