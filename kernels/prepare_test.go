@@ -24,6 +24,15 @@ func TestSplitPhases(t *testing.T) {
 		{1, 7, 3, 1, 3, 0, 4, 0},
 		{2, 3, 10, 2, 4, 0, 1, 3},
 		{2, 13, 1, 1, 3, 0, 0, 0}, // phases 1 and 2 of a one-column row are empty
+		// column stride 2 with padding on either side, on rows shorter
+		// than a vector (left to the Go loop) and on rows the kernels
+		// take (64 wide)
+		{3, 14, 14, 2, 2, 1, 1, 0},
+		{2, 9, 11, 2, 2, 2, 0, 1},
+		{2, 8, 13, 3, 2, 0, 3, 0},
+		{1, 5, 1, 1, 2, 0, 1, 2},
+		{2, 6, 64, 2, 2, 1, 1, 0},
+		{1, 4, 63, 1, 2, 0, 0, 0},
 	} {
 		c, h, w, sh, sw, top, left, extra := tc[0], tc[1], tc[2], tc[3], tc[4], tc[5], tc[6], tc[7]
 		hs := (h + top + sh - 1) / sh
