@@ -173,8 +173,8 @@ func TestWrapperBounds(t *testing.T) {
 			}
 			const tile = "simdconv: microkernel operands out of bounds"
 			checks := []check{
-				{"checkTile ldc", tile, func() { checkTile(a, b, c, k, h, mr, nr) }},
-				{"checkTile k", tile, func() { checkTile(a, b, c, h, nr, mr, nr) }},
+				{"checkTile ldc", tile, func() { checkTile(a, b, c, k, h, mr, mr, nr) }},
+				{"checkTile k", tile, func() { checkTile(a, b, c, h, nr, mr, mr, nr) }},
 				{"packRows dstStride", "simdconv: packRows operands out of bounds", func() { packRows(id, buf, buf, 3, 4, 0, 4, h, 4) }},
 				{"packRows srcStride", "simdconv: packRows operands out of bounds", func() { packRows(id, buf, buf, 3, 4, 0, 4, 4, h) }},
 				{"AddRows", "simdconv: AddRows: ", func() { driver{}.AddRows(buf, buf, 3, 4, 4, h) }},
@@ -253,17 +253,20 @@ func TestWrapperBounds(t *testing.T) {
 }
 
 // TestCheckTileBoundary checks checkTile at the exact lengths of a, b and
-// c (ldc > nr): they pass, and one float less in any fails.
+// c (ldc > nr), for a whole tile and a row edge of 4 of its rows: they
+// pass, and one float less in any fails.
 func TestCheckTileBoundary(t *testing.T) {
 	const k, mr, nr, ldc = 5, 6, 16, 19
-	a, b, c := make([]float32, k*mr), make([]float32, k*nr), make([]float32, (mr-1)*ldc+nr)
-	require.NotPanics(t, func() { checkTile(a, b, c, k, ldc, mr, nr) })
-	for name, f := range map[string]func(){
-		"a": func() { checkTile(a[1:], b, c, k, ldc, mr, nr) },
-		"b": func() { checkTile(a, b[1:], c, k, ldc, mr, nr) },
-		"c": func() { checkTile(a, b, c[1:], k, ldc, mr, nr) },
-	} {
-		require.PanicsWithValue(t, "simdconv: microkernel operands out of bounds", f, "%s one float short", name)
+	for _, h := range []int{mr, 4} {
+		a, b, c := make([]float32, k*mr), make([]float32, k*nr), make([]float32, (h-1)*ldc+nr)
+		require.NotPanics(t, func() { checkTile(a, b, c, k, ldc, mr, h, nr) }, "h=%d", h)
+		for name, f := range map[string]func(){
+			"a": func() { checkTile(a[1:], b, c, k, ldc, mr, h, nr) },
+			"b": func() { checkTile(a, b[1:], c, k, ldc, mr, h, nr) },
+			"c": func() { checkTile(a, b, c[1:], k, ldc, mr, h, nr) },
+		} {
+			require.PanicsWithValue(t, "simdconv: microkernel operands out of bounds", f, "h=%d: %s one float short", h, name)
+		}
 	}
 }
 

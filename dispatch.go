@@ -30,6 +30,21 @@ func widthKernel(id isaID, nr int) kernelID {
 	panic("simdconv: no kernel of that width")
 }
 
+// rowEdge is id's kernel for the first rows rows of an nr-wide tile, or
+// noKernel if it has none: only the main tile has row edges. With store,
+// the kernel sets the rows if the ISA has a storing form, else it adds to
+// them and clearFirst says so.
+func rowEdge(id isaID, rows, nr int, store bool) (kid kernelID, clearFirst bool) {
+	s := &kernelSets[id]
+	if rows >= len(s.rowEdges) || nr != kernelTable[s.main].nr {
+		return noKernel, false
+	}
+	if e := s.rowEdges[rows]; store && e[1] != noKernel {
+		return e[1], false
+	}
+	return s.rowEdges[rows][0], store
+}
+
 // storeWidthKernel is id's kernel that sets an nr-wide tile instead of
 // adding to it, or noKernel if it has none of that width.
 func storeWidthKernel(id isaID, nr int) kernelID {
@@ -42,13 +57,14 @@ func storeWidthKernel(id isaID, nr int) kernelID {
 
 // runTile runs kernel kid, or the generic kernel for noKernel, after
 // checking its operands against kid's tile. The generic kernel computes
-// only the tile's first rows rows, the assembly kernels all of them.
+// only the tile's first rows rows, the assembly kernels all of theirs.
 func runTile(kid kernelID, a, b, c []float32, k, ldc, rows int) {
 	if kid == noKernel {
 		sgemmGeneric(a, b, c, k, ldc, rows)
 		return
 	}
-	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, kernelTable[kid].nr)
+	kk := &kernelTable[kid]
+	checkTile(a, b, c, k, ldc, kk.mr, kk.height(), kk.nr)
 	callTile(kid, a, b, c, k, ldc)
 }
 
@@ -81,7 +97,7 @@ func mainTile(id isaID) (mr, nr int) {
 func packKernel(id isaID, p packing, a, b, c []float32, k, ldc int, src []float32, lds int, store bool) {
 	kid := kernelSets[id].pack[p][b2i(store)]
 	mr, nr := kernelTable[kid].mr, kernelTable[kid].nr
-	checkTile(a, b, c, k, ldc, mr, nr)
+	checkTile(a, b, c, k, ldc, mr, mr, nr)
 	rows, width, minLd := mr, k, 0 // src's rows read, floats of each, least lds
 	switch p {
 	case packingAT:
@@ -100,7 +116,7 @@ func packKernel(id isaID, p packing, a, b, c []float32, k, ldc int, src []float3
 // floats of pf, row stride lds (at most one per 4 k steps).
 func prefetchTile(kid kernelID, a, b, c []float32, k, ldc int, pf []float32, lds, rows int) {
 	nr := kernelTable[kid].nr
-	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, nr)
+	checkTile(a, b, c, k, ldc, kernelTable[kid].mr, kernelTable[kid].mr, nr)
 	if rows != 0 && (lds < nr || !fits(len(pf), rows, lds, nr)) {
 		panic("simdconv: prefetchKernel rows out of bounds")
 	}
@@ -138,12 +154,13 @@ func b2i(b bool) int {
 const maxDim = 1 << 40
 
 // checkTile panics if an assembly microkernel would read or write outside
-// its operands. The driver never lets that happen; the check is the last
-// line of defence before code that has no bounds checks.
-func checkTile(a, b, c []float32, k, ldc, mr, nr int) {
+// its operands: k steps of mr floats of a and nr of b, h rows of nr floats
+// of c. The driver never lets that happen; the check is the last line of
+// defence before code that has no bounds checks.
+func checkTile(a, b, c []float32, k, ldc, mr, h, nr int) {
 	// Tiles are at most maxNR wide and tall, so below maxDim no product
 	// overflows; written without fits, so that it inlines.
-	if uint(k)|uint(ldc) >= maxDim || k*mr > len(a) || k*nr > len(b) || ldc < nr || (mr-1)*ldc+nr > len(c) {
+	if uint(k)|uint(ldc) >= maxDim || k*mr > len(a) || k*nr > len(b) || ldc < nr || (h-1)*ldc+nr > len(c) {
 		panic("simdconv: microkernel operands out of bounds")
 	}
 }

@@ -285,8 +285,10 @@ func (f onTheFly) rows(i int) []float32 {
 
 // block multiplies a packed mc×kc block of A by a packed kc×nc panel of B
 // into C[ic:, jc:], one register tile at a time; the panel's last sliver
-// may be an edge kernel's narrower one. Tiles cut by the edge of C go
-// through tmp, so the microkernel never writes outside C's block. With
+// may be an edge kernel's narrower one. A block's last rows, fewer than a
+// tile, take a row edge kernel where the ISA has one for the sliver's
+// width; other tiles cut by the edge of C go through tmp, so the
+// microkernel never writes outside C's block. With
 // store set it sets C to the product instead of adding to it: the ISA's
 // storing kernel where it has one for the tile, else C cleared first, which
 // costs a product with one k block a pass over C.
@@ -352,6 +354,16 @@ func (g *gemm) block(id isaID, b blocking, aBuf, bBuf, tmp []float32, ic, mc, jc
 					}
 				}
 				runTile(add, as, bs, c, kc, g.Ldc, mr)
+				continue
+			}
+			if re, clearFirst := rowEdge(id, rows, w, store); re != noKernel && cols == w {
+				c := g.C[off : off+(rows-1)*g.Ldc+w]
+				if clearFirst {
+					for i := range rows {
+						clear(c[i*g.Ldc : i*g.Ldc+w])
+					}
+				}
+				runTile(re, as, bs, c, kc, g.Ldc, rows)
 				continue
 			}
 			t := tmp[:mr*w]

@@ -52,6 +52,7 @@ type kernelSpec struct {
 	store  bool    // sets its c tile instead of adding to it
 	packs  packing // what a famSgemmPack kernel packs
 	edge   bool    // a narrower tile for a panel's last sliver
+	rows   int     // famSgemm row edge: only the tile's first rows rows (A still mr a k step)
 	study  bool    // generated with -study for benchmarks; never dispatched to
 	per    int     // famPeak: flops per iteration; famDots, famDotsRows: taps per call
 	needs  feature // CPU features it needs
@@ -88,6 +89,7 @@ func notCallable(id kernelID) string {
 type kernelSet struct {
 	main, store      kernelID       // famSgemm at the ISA's tile: adding, storing
 	edges            []kernelID     // famSgemm edge tiles, narrowest first
+	rowEdges         [][2]kernelID  // famSgemm row edges of the main tile, by rows, then store; nil if none
 	pack             [4][2]kernelID // famSgemmPack by packing, then store
 	prefetch         [2]kernelID    // famSgemmPrefetch by store
 	direct           kernelID
@@ -126,7 +128,7 @@ func buildKernelSets() (sets [numISA]kernelSet) {
 		s := &sets[isa]
 		if fb := isaFallback[isa]; fb != isaGeneric {
 			*s = sets[fb]
-			s.main, s.store, s.edges = noKernel, noKernel, nil
+			s.main, s.store, s.edges, s.rowEdges = noKernel, noKernel, nil, nil
 			s.pack, s.prefetch = [4][2]kernelID{}, [2]kernelID{}
 			s.packT = append([]kernelID(nil), s.packT...)
 		}
@@ -145,6 +147,11 @@ func buildKernelSets() (sets [numISA]kernelSet) {
 				switch {
 				case k.edge:
 					s.edges = insertByWidth(s.edges, id)
+				case k.rows > 0:
+					if s.rowEdges == nil {
+						s.rowEdges = make([][2]kernelID, k.mr)
+					}
+					s.rowEdges[k.rows][st] = id
 				case k.store:
 					s.store = id
 				default:
@@ -162,6 +169,14 @@ func buildKernelSets() (sets [numISA]kernelSet) {
 		}
 	}
 	return sets
+}
+
+// height is the number of rows of c that a tile kernel computes.
+func (k *kernelSpec) height() int {
+	if k.rows > 0 {
+		return k.rows
+	}
+	return k.mr
 }
 
 // ofTile reports whether k is of main tile t (any tile if t is zero): a

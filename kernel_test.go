@@ -66,6 +66,23 @@ func TestKernelSets(t *testing.T) {
 			require.Less(t, kernelTable[e].nr, b.nr, "edge %s", kernelTable[e].name)
 			require.Equal(t, b.mr, kernelTable[e].mr, "edge %s", kernelTable[e].name)
 		}
+		// Every height below the main tile's has its row edge, on every
+		// ISA with kernels: the driver computes a block's last rows with it.
+		// A storing form is optional: the driver clears the rows instead.
+		require.Len(t, s.rowEdges, b.mr, "%s row edges", isaNames[isa])
+		for rows, forms := range s.rowEdges[1:] {
+			require.NotEqual(t, noKernel, forms[0], "%s: no adding row edge of %d rows", isaNames[isa], rows+1)
+			for st, kid := range forms {
+				if kid == noKernel {
+					continue
+				}
+				check(kid, famSgemm, "row edge")
+				k := kernelTable[kid]
+				require.Equal(t, [3]int{b.mr, b.nr, rows + 1}, [3]int{k.mr, k.nr, k.rows}, "%s row edge %s", isaNames[isa], k.name)
+				require.Equal(t, st == 1, k.store, "%s row edge %s", isaNames[isa], k.name)
+				require.False(t, k.edge, "%s row edge %s", isaNames[isa], k.name)
+			}
+		}
 		for p, forms := range s.pack {
 			for st, kid := range forms {
 				check(kid, famSgemmPack, "pack")
@@ -156,20 +173,20 @@ func TestKernelSets(t *testing.T) {
 	}
 }
 
-// TestKernelSgemm checks every tile kernel (main, store, edge and study
-// forms) against its definition, for k on both sides of the point where
+// TestKernelSgemm checks every tile kernel (main, store, edge, row edge
+// and study forms) against its definition, for k on both sides of the point where
 // the k loop splits to prefetch the c tile, with NaN guard bands around a,
 // b and the c tile and in c's ldc gaps.
 func TestKernelSgemm(t *testing.T) {
 	forEachKernel(t, func(t *testing.T, id kernelID, kk kernelSpec) {
-		mr, nr := kk.mr, kk.nr
+		mr, nr, h := kk.mr, kk.nr, kk.height()
 		for _, k := range []int{0, 1, 2, 3, 4, 5, 7, 16, 17, 20, 23, 24, 27, 64, 68, 71, 72, 75, 257} {
 			for _, ldc := range []int{nr, nr + 3} {
 				r := rand.New(rand.NewPCG(uint64(k), uint64(ldc)))
 				// a and b sit between NaN bands too: a k step too many (or
 				// too few floats per step) would pull a NaN into c.
 				ga, gb := testutil.NewGuarded(k*mr, testutil.Rand(r, k*mr)), testutil.NewGuarded(k*nr, testutil.Rand(r, k*nr))
-				gc := testutil.NewGuarded((mr-1)*ldc+nr, nil)
+				gc := testutil.NewGuarded((h-1)*ldc+nr, nil)
 				c := gc.Slice()
 				for i := range c {
 					c[i] = float32(math.NaN())
@@ -187,7 +204,7 @@ func TestKernelSgemm(t *testing.T) {
 						require.Truef(t, math.IsNaN(float64(v)), "k=%d ldc=%d: ldc gap c[%d] written", k, ldc, i)
 					}
 				}
-				checkTileProduct(t, ga.Slice(), gb.Slice(), c0, c, k, ldc, mr, nr, kk.store)
+				checkTileProduct(t, ga.Slice(), gb.Slice(), c0, c, k, ldc, mr, h, nr, kk.store)
 			}
 		}
 		// Small integers sum without rounding: each (i, j) must be wired to
@@ -200,9 +217,9 @@ func TestKernelSgemm(t *testing.T) {
 		for i := range b {
 			b[i] = float32(i%5 - 2)
 		}
-		c := make([]float32, mr*nr)
+		c := make([]float32, h*nr)
 		runKernelTile(id, a, b, c, k, nr)
-		for i := range mr {
+		for i := range h {
 			for j := range nr {
 				var want float32
 				for p := range k {
@@ -214,12 +231,13 @@ func TestKernelSgemm(t *testing.T) {
 	}, famSgemm)
 }
 
-// checkTileProduct checks that c is c0 (or 0, if store) plus a·b for packed
-// slivers a and b of k steps, with a tolerance that grows with k.
-func checkTileProduct(t *testing.T, a, b, c0, c []float32, k, ldc, mr, nr int, store bool) {
+// checkTileProduct checks that the first h rows of c are c0 (or 0, if
+// store) plus a·b for packed slivers a and b of k steps, with a tolerance
+// that grows with k.
+func checkTileProduct(t *testing.T, a, b, c0, c []float32, k, ldc, mr, h, nr int, store bool) {
 	t.Helper()
 	tol := 1e-6 * float64(k+1)
-	for i := 0; i < mr; i++ {
+	for i := 0; i < h; i++ {
 		for j := 0; j < nr; j++ {
 			want := float64(c0[i*ldc+j])
 			if store {
@@ -275,7 +293,7 @@ func TestKernelSgemmForms(t *testing.T) {
 			}
 			require.Equal(t, a, ga.Slice(), "k=%d: the packed A sliver", k)
 			require.Equal(t, b, gb.Slice(), "k=%d: the packed B sliver", k)
-			checkTileProduct(t, a, b, c0, c, k, ldc, mr, nr, kk.store)
+			checkTileProduct(t, a, b, c0, c, k, ldc, mr, mr, nr, kk.store)
 			for i, v := range c {
 				if i%ldc >= nr {
 					require.Equalf(t, c0[i], v, "k=%d: c[%d], outside the tile, was written", k, i)
@@ -331,7 +349,7 @@ func BenchmarkMicrokernel(b *testing.B) {
 		for b.Loop() {
 			runKernelTile(id, a, bb, c, k, kk.nr)
 		}
-		b.ReportMetric(2*float64(kk.mr*kk.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		b.ReportMetric(2*float64(kk.height()*kk.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 }
 
@@ -351,18 +369,22 @@ func BenchmarkMicrokernelL2(b *testing.B) {
 				runKernelTile(id, a[s*k*kk.mr:], bb, c[s*kk.mr*kk.nr:], k, kk.nr)
 			}
 		}
-		b.ReportMetric(2*float64(slivers*kk.mr*kk.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		b.ReportMetric(2*float64(slivers*kk.height()*kk.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 }
 
 // forEachKernelB runs f for every adding famSgemm kernel this CPU runs,
-// the generic tile first.
+// the generic tile first; a row edge's tile reads "3of6x16".
 func forEachKernelB(b *testing.B, f func(b *testing.B, id kernelID, k kernelSpec)) {
 	for i, k := range tileKernels() {
 		if k.family != famSgemm || k.store || cpuFeatures()&k.needs != k.needs {
 			continue
 		}
-		b.Run(fmt.Sprintf("isa=%s/tile=%dx%d", isaNames[k.isa], k.mr, k.nr), func(b *testing.B) { f(b, kernelID(i), k) })
+		name := fmt.Sprintf("isa=%s/tile=%dx%d", isaNames[k.isa], k.mr, k.nr)
+		if k.rows > 0 {
+			name = fmt.Sprintf("isa=%s/tile=%dof%dx%d", isaNames[k.isa], k.rows, k.mr, k.nr)
+		}
+		b.Run(name, func(b *testing.B) { f(b, kernelID(i), k) })
 	}
 }
 
@@ -381,6 +403,44 @@ func runKernelTile(id kernelID, a, b, c []float32, k, ldc int) {
 		return
 	}
 	callTile(id, a, b, c, k, ldc)
+}
+
+// TestKernelRowEdges checks that each row edge computes its rows bitwise
+// as its main tile (of the same form, adding or storing) does, and leaves
+// c's rows past them alone: the driver takes either for a block's rows, as
+// the split over threads falls.
+func TestKernelRowEdges(t *testing.T) {
+	for id := range numISA {
+		s := &kernelSets[id]
+		if !available[id] || s.rowEdges == nil {
+			continue
+		}
+		main := kernelTable[s.main]
+		mr, nr, ldc := main.mr, main.nr, main.nr+5
+		for st, whole := range []kernelID{s.main, s.store} {
+			if whole == noKernel {
+				continue
+			}
+			for _, k := range []int{0, 1, 5, 17, 64, 67} {
+				r := rand.New(rand.NewPCG(uint64(k), 12))
+				a, b := testutil.Rand(r, k*mr), testutil.Rand(r, k*nr)
+				c0 := testutil.Rand(r, mr*ldc)
+				want := slices.Clone(c0)
+				runTile(whole, a, b, want, k, ldc, mr)
+				for rows := 1; rows < mr; rows++ {
+					kid := s.rowEdges[rows][st]
+					if kid == noKernel {
+						continue
+					}
+					c := slices.Clone(c0)
+					runTile(kid, a, b, c, k, ldc, rows)
+					end, name := (rows-1)*ldc+nr, kernelTable[kid].name
+					require.Equal(t, want[:end], c[:end], "%s k=%d", name, k)
+					require.Equal(t, c0[end:], c[end:], "%s k=%d: c past its rows written", name, k)
+				}
+			}
+		}
+	}
 }
 
 // TestGenericRows checks that the generic kernel limited to its first rows

@@ -217,6 +217,174 @@ func sgemm8x16AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 // guarantees len(a) ≥ k*8, len(b) ≥ k*32 and len(c) ≥ 7*ldc+32; lengths are not checked.
 func sgemm8x32AVX512(a []float32, b []float32, c []float32, k int, ldc int)
 
+// sgemm1of6x16AVX2 computes, for i < 1, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 0*ldc+16; lengths are not checked.
+func sgemm1of6x16AVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm2of6x16AVX2 computes, for i < 2, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 1*ldc+16; lengths are not checked.
+func sgemm2of6x16AVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm3of6x16AVX2 computes, for i < 3, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 2*ldc+16; lengths are not checked.
+func sgemm3of6x16AVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm4of6x16AVX2 computes, for i < 4, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 3*ldc+16; lengths are not checked.
+func sgemm4of6x16AVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm5of6x16AVX2 computes, for i < 5, j < 16: c[i*ldc+j] += Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 4*ldc+16; lengths are not checked.
+func sgemm5of6x16AVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm1of8x48AVX512 computes, for i < 1, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 0*ldc+48; lengths are not checked.
+func sgemm1of8x48AVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm2of8x48AVX512 computes, for i < 2, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 1*ldc+48; lengths are not checked.
+func sgemm2of8x48AVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm3of8x48AVX512 computes, for i < 3, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 2*ldc+48; lengths are not checked.
+func sgemm3of8x48AVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm4of8x48AVX512 computes, for i < 4, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 3*ldc+48; lengths are not checked.
+func sgemm4of8x48AVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm5of8x48AVX512 computes, for i < 5, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 4*ldc+48; lengths are not checked.
+func sgemm5of8x48AVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm6of8x48AVX512 computes, for i < 6, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 5*ldc+48; lengths are not checked.
+func sgemm6of8x48AVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm7of8x48AVX512 computes, for i < 7, j < 48: c[i*ldc+j] += Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 6*ldc+48; lengths are not checked.
+func sgemm7of8x48AVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm1of6x16StoreAVX2 computes, for i < 1, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 0*ldc+16; lengths are not checked.
+func sgemm1of6x16StoreAVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm2of6x16StoreAVX2 computes, for i < 2, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 1*ldc+16; lengths are not checked.
+func sgemm2of6x16StoreAVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm3of6x16StoreAVX2 computes, for i < 3, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 2*ldc+16; lengths are not checked.
+func sgemm3of6x16StoreAVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm4of6x16StoreAVX2 computes, for i < 4, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 3*ldc+16; lengths are not checked.
+func sgemm4of6x16StoreAVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm5of6x16StoreAVX2 computes, for i < 5, j < 16: c[i*ldc+j] = Σ_{p<k} a[p*6+i]·b[p*16+j]
+//
+// a is a packed A sliver (k steps of 6 floats), b a packed B sliver (k steps
+// of 16 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*6, len(b) ≥ k*16 and len(c) ≥ 4*ldc+16; lengths are not checked.
+func sgemm5of6x16StoreAVX2(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm1of8x48StoreAVX512 computes, for i < 1, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 0*ldc+48; lengths are not checked.
+func sgemm1of8x48StoreAVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm2of8x48StoreAVX512 computes, for i < 2, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 1*ldc+48; lengths are not checked.
+func sgemm2of8x48StoreAVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm3of8x48StoreAVX512 computes, for i < 3, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 2*ldc+48; lengths are not checked.
+func sgemm3of8x48StoreAVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm4of8x48StoreAVX512 computes, for i < 4, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 3*ldc+48; lengths are not checked.
+func sgemm4of8x48StoreAVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm5of8x48StoreAVX512 computes, for i < 5, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 4*ldc+48; lengths are not checked.
+func sgemm5of8x48StoreAVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm6of8x48StoreAVX512 computes, for i < 6, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 5*ldc+48; lengths are not checked.
+func sgemm6of8x48StoreAVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
+// sgemm7of8x48StoreAVX512 computes, for i < 7, j < 48: c[i*ldc+j] = Σ_{p<k} a[p*8+i]·b[p*48+j]
+//
+// a is a packed A sliver (k steps of 8 floats), b a packed B sliver (k steps
+// of 48 floats) and c is row-major with row stride ldc floats. The caller
+// guarantees len(a) ≥ k*8, len(b) ≥ k*48 and len(c) ≥ 6*ldc+48; lengths are not checked.
+func sgemm7of8x48StoreAVX512(a []float32, b []float32, c []float32, k int, ldc int)
+
 // sgemmDirectAVX512 computes, for i < 3 and the columns j < 64 whose bit is set in lanes:
 // c[i*ldc+j] += Σ_{p<k} a(i, p)·b(p, j)
 //

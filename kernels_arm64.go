@@ -209,3 +209,143 @@ func winogradOutNEON(dst []float32, ld int, src []float32, srcStride, n int, bia
 //
 //go:noescape
 func winogradGradNEON(dst []float32, dstStride int, src []float32, ld, n int)
+
+// sgemm1of8x12NEON adds the product of a packed A sliver (k steps of
+// 8 floats) and a packed B sliver (k steps of 12 floats) to the 1x12
+// block of row-major c with row stride ldc. It computes
+//
+//	for i := 0; i < 1; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += a[p*8+i] * b[p*12+j] // fused multiply-add
+//			}
+//			c[i*ldc+j] += s
+//		}
+//	}
+//
+// The caller guarantees len(a) >= k*8, len(b) >= k*12 and
+// len(c) >= 0*ldc+12; k may be 0. Nothing else is read or written.
+//
+//go:noescape
+func sgemm1of8x12NEON(a, b, c []float32, k, ldc int)
+
+// sgemm2of8x12NEON adds the product of a packed A sliver (k steps of
+// 8 floats) and a packed B sliver (k steps of 12 floats) to the 2x12
+// block of row-major c with row stride ldc. It computes
+//
+//	for i := 0; i < 2; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += a[p*8+i] * b[p*12+j] // fused multiply-add
+//			}
+//			c[i*ldc+j] += s
+//		}
+//	}
+//
+// The caller guarantees len(a) >= k*8, len(b) >= k*12 and
+// len(c) >= 1*ldc+12; k may be 0. Nothing else is read or written.
+//
+//go:noescape
+func sgemm2of8x12NEON(a, b, c []float32, k, ldc int)
+
+// sgemm3of8x12NEON adds the product of a packed A sliver (k steps of
+// 8 floats) and a packed B sliver (k steps of 12 floats) to the 3x12
+// block of row-major c with row stride ldc. It computes
+//
+//	for i := 0; i < 3; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += a[p*8+i] * b[p*12+j] // fused multiply-add
+//			}
+//			c[i*ldc+j] += s
+//		}
+//	}
+//
+// The caller guarantees len(a) >= k*8, len(b) >= k*12 and
+// len(c) >= 2*ldc+12; k may be 0. Nothing else is read or written.
+//
+//go:noescape
+func sgemm3of8x12NEON(a, b, c []float32, k, ldc int)
+
+// sgemm4of8x12NEON adds the product of a packed A sliver (k steps of
+// 8 floats) and a packed B sliver (k steps of 12 floats) to the 4x12
+// block of row-major c with row stride ldc. It computes
+//
+//	for i := 0; i < 4; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += a[p*8+i] * b[p*12+j] // fused multiply-add
+//			}
+//			c[i*ldc+j] += s
+//		}
+//	}
+//
+// The caller guarantees len(a) >= k*8, len(b) >= k*12 and
+// len(c) >= 3*ldc+12; k may be 0. Nothing else is read or written.
+//
+//go:noescape
+func sgemm4of8x12NEON(a, b, c []float32, k, ldc int)
+
+// sgemm5of8x12NEON adds the product of a packed A sliver (k steps of
+// 8 floats) and a packed B sliver (k steps of 12 floats) to the 5x12
+// block of row-major c with row stride ldc. It computes
+//
+//	for i := 0; i < 5; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += a[p*8+i] * b[p*12+j] // fused multiply-add
+//			}
+//			c[i*ldc+j] += s
+//		}
+//	}
+//
+// The caller guarantees len(a) >= k*8, len(b) >= k*12 and
+// len(c) >= 4*ldc+12; k may be 0. Nothing else is read or written.
+//
+//go:noescape
+func sgemm5of8x12NEON(a, b, c []float32, k, ldc int)
+
+// sgemm6of8x12NEON adds the product of a packed A sliver (k steps of
+// 8 floats) and a packed B sliver (k steps of 12 floats) to the 6x12
+// block of row-major c with row stride ldc. It computes
+//
+//	for i := 0; i < 6; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += a[p*8+i] * b[p*12+j] // fused multiply-add
+//			}
+//			c[i*ldc+j] += s
+//		}
+//	}
+//
+// The caller guarantees len(a) >= k*8, len(b) >= k*12 and
+// len(c) >= 5*ldc+12; k may be 0. Nothing else is read or written.
+//
+//go:noescape
+func sgemm6of8x12NEON(a, b, c []float32, k, ldc int)
+
+// sgemm7of8x12NEON adds the product of a packed A sliver (k steps of
+// 8 floats) and a packed B sliver (k steps of 12 floats) to the 7x12
+// block of row-major c with row stride ldc. It computes
+//
+//	for i := 0; i < 7; i++ {
+//		for j := 0; j < 12; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += a[p*8+i] * b[p*12+j] // fused multiply-add
+//			}
+//			c[i*ldc+j] += s
+//		}
+//	}
+//
+// The caller guarantees len(a) >= k*8, len(b) >= k*12 and
+// len(c) >= 6*ldc+12; k may be 0. Nothing else is read or written.
+//
+//go:noescape
+func sgemm7of8x12NEON(a, b, c []float32, k, ldc int)

@@ -71,7 +71,7 @@ peakNEON_done:
 
 // func sgemmNEON(a, b, c []float32, k, ldc int)
 //
-// Tile 8x12, k unrolled by 4. Register use:
+// Tile 8x12, rows 0-7, k unrolled by 4. Register use:
 //   V8-V31  accumulators (24): row i, columns 4j..4j+3 in V(8+3*i+j)
 //   V0-V1   A, 8 floats of one k step (lane i%4 of V0+i/4)
 //   V2-V4   B, 12 floats of one k step
@@ -6746,5 +6746,1125 @@ winogradGradNEON_group:
 	SUBS	$4, R4, R4
 	BNE	winogradGradNEON_group
 winogradGradNEON_done:
+	RET	
+
+// func sgemm1of8x12NEON(a, b, c []float32, k, ldc int)
+//
+// Tile 8x12, rows 0-0, k unrolled by 4. Register use:
+//   V8-V31  accumulators (24): row i, columns 4j..4j+3 in V(8+3*i+j)
+//   V0-V1   A, 8 floats of one k step (lane i%4 of V0+i/4)
+//   V2-V4   B, 12 floats of one k step
+//   V5-V7   unused in the loop (3)
+//   V0-V5   epilogue: c rows loaded, summed and stored
+//   R0 a, R1 b, R2 c, R3 k (then k%4), R4 ldc*4, R5 k/4, R6/R7 c load/store row
+//   29 of 32 V registers live in the loop; no R18, R26-R30.
+TEXT ·sgemm1of8x12NEON(SB), NOSPLIT, $0-88
+	MOVD	a_base+0(FP), R0
+	MOVD	b_base+24(FP), R1
+	MOVD	c_base+48(FP), R2
+	MOVD	k+72(FP), R3
+	MOVD	ldc+80(FP), R4
+	LSL	$2, R4, R4
+	// Prefetch the 1 rows of c for writing.
+	MOVD	R2, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	// Zero the accumulators.
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	LSR	$2, R3, R5
+	AND	$3, R3, R3
+	CBZ	R5, sgemm1of8x12NEON_tail
+
+sgemm1of8x12NEON_loop:
+	// 4 k steps: 12 FMLA, 8 loads.
+	PRFM	256(R0), PLDL1KEEP
+	PRFM	320(R0), PLDL1KEEP
+	PRFM	384(R1), PLDL1KEEP
+	PRFM	448(R1), PLDL1KEEP
+	PRFM	512(R1), PLDL1KEEP
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	SUBS	$1, R5, R5
+	BNE	sgemm1of8x12NEON_loop
+
+sgemm1of8x12NEON_tail:
+	CBZ	R3, sgemm1of8x12NEON_store
+sgemm1of8x12NEON_tailloop:
+	// One k step.
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	SUBS	$1, R3, R3
+	BNE	sgemm1of8x12NEON_tailloop
+
+sgemm1of8x12NEON_store:
+	// c row i += accumulators of row i.
+	MOVD	R2, R6
+	MOVD	R2, R7
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e28d400	// fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e29d421	// fadd v1.4s, v1.4s, v9.4s
+	WORD	$0x4e2ad442	// fadd v2.4s, v2.4s, v10.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	RET	
+
+// func sgemm2of8x12NEON(a, b, c []float32, k, ldc int)
+//
+// Tile 8x12, rows 0-1, k unrolled by 4. Register use:
+//   V8-V31  accumulators (24): row i, columns 4j..4j+3 in V(8+3*i+j)
+//   V0-V1   A, 8 floats of one k step (lane i%4 of V0+i/4)
+//   V2-V4   B, 12 floats of one k step
+//   V5-V7   unused in the loop (3)
+//   V0-V5   epilogue: c rows loaded, summed and stored
+//   R0 a, R1 b, R2 c, R3 k (then k%4), R4 ldc*4, R5 k/4, R6/R7 c load/store row
+//   29 of 32 V registers live in the loop; no R18, R26-R30.
+TEXT ·sgemm2of8x12NEON(SB), NOSPLIT, $0-88
+	MOVD	a_base+0(FP), R0
+	MOVD	b_base+24(FP), R1
+	MOVD	c_base+48(FP), R2
+	MOVD	k+72(FP), R3
+	MOVD	ldc+80(FP), R4
+	LSL	$2, R4, R4
+	// Prefetch the 2 rows of c for writing.
+	MOVD	R2, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	// Zero the accumulators.
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	LSR	$2, R3, R5
+	AND	$3, R3, R3
+	CBZ	R5, sgemm2of8x12NEON_tail
+
+sgemm2of8x12NEON_loop:
+	// 4 k steps: 24 FMLA, 8 loads.
+	PRFM	256(R0), PLDL1KEEP
+	PRFM	320(R0), PLDL1KEEP
+	PRFM	384(R1), PLDL1KEEP
+	PRFM	448(R1), PLDL1KEEP
+	PRFM	512(R1), PLDL1KEEP
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	SUBS	$1, R5, R5
+	BNE	sgemm2of8x12NEON_loop
+
+sgemm2of8x12NEON_tail:
+	CBZ	R3, sgemm2of8x12NEON_store
+sgemm2of8x12NEON_tailloop:
+	// One k step.
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	SUBS	$1, R3, R3
+	BNE	sgemm2of8x12NEON_tailloop
+
+sgemm2of8x12NEON_store:
+	// c row i += accumulators of row i.
+	MOVD	R2, R6
+	MOVD	R2, R7
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e28d400	// fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e29d421	// fadd v1.4s, v1.4s, v9.4s
+	WORD	$0x4e2ad442	// fadd v2.4s, v2.4s, v10.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e2bd463	// fadd v3.4s, v3.4s, v11.4s
+	WORD	$0x4e2cd484	// fadd v4.4s, v4.4s, v12.4s
+	WORD	$0x4e2dd4a5	// fadd v5.4s, v5.4s, v13.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	RET	
+
+// func sgemm3of8x12NEON(a, b, c []float32, k, ldc int)
+//
+// Tile 8x12, rows 0-2, k unrolled by 4. Register use:
+//   V8-V31  accumulators (24): row i, columns 4j..4j+3 in V(8+3*i+j)
+//   V0-V1   A, 8 floats of one k step (lane i%4 of V0+i/4)
+//   V2-V4   B, 12 floats of one k step
+//   V5-V7   unused in the loop (3)
+//   V0-V5   epilogue: c rows loaded, summed and stored
+//   R0 a, R1 b, R2 c, R3 k (then k%4), R4 ldc*4, R5 k/4, R6/R7 c load/store row
+//   29 of 32 V registers live in the loop; no R18, R26-R30.
+TEXT ·sgemm3of8x12NEON(SB), NOSPLIT, $0-88
+	MOVD	a_base+0(FP), R0
+	MOVD	b_base+24(FP), R1
+	MOVD	c_base+48(FP), R2
+	MOVD	k+72(FP), R3
+	MOVD	ldc+80(FP), R4
+	LSL	$2, R4, R4
+	// Prefetch the 3 rows of c for writing.
+	MOVD	R2, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	// Zero the accumulators.
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	LSR	$2, R3, R5
+	AND	$3, R3, R3
+	CBZ	R5, sgemm3of8x12NEON_tail
+
+sgemm3of8x12NEON_loop:
+	// 4 k steps: 36 FMLA, 8 loads.
+	PRFM	256(R0), PLDL1KEEP
+	PRFM	320(R0), PLDL1KEEP
+	PRFM	384(R1), PLDL1KEEP
+	PRFM	448(R1), PLDL1KEEP
+	PRFM	512(R1), PLDL1KEEP
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	SUBS	$1, R5, R5
+	BNE	sgemm3of8x12NEON_loop
+
+sgemm3of8x12NEON_tail:
+	CBZ	R3, sgemm3of8x12NEON_store
+sgemm3of8x12NEON_tailloop:
+	// One k step.
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	SUBS	$1, R3, R3
+	BNE	sgemm3of8x12NEON_tailloop
+
+sgemm3of8x12NEON_store:
+	// c row i += accumulators of row i.
+	MOVD	R2, R6
+	MOVD	R2, R7
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e28d400	// fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e29d421	// fadd v1.4s, v1.4s, v9.4s
+	WORD	$0x4e2ad442	// fadd v2.4s, v2.4s, v10.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e2bd463	// fadd v3.4s, v3.4s, v11.4s
+	WORD	$0x4e2cd484	// fadd v4.4s, v4.4s, v12.4s
+	WORD	$0x4e2dd4a5	// fadd v5.4s, v5.4s, v13.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e2ed400	// fadd v0.4s, v0.4s, v14.4s
+	WORD	$0x4e2fd421	// fadd v1.4s, v1.4s, v15.4s
+	WORD	$0x4e30d442	// fadd v2.4s, v2.4s, v16.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	RET	
+
+// func sgemm4of8x12NEON(a, b, c []float32, k, ldc int)
+//
+// Tile 8x12, rows 0-3, k unrolled by 4. Register use:
+//   V8-V31  accumulators (24): row i, columns 4j..4j+3 in V(8+3*i+j)
+//   V0-V1   A, 8 floats of one k step (lane i%4 of V0+i/4)
+//   V2-V4   B, 12 floats of one k step
+//   V5-V7   unused in the loop (3)
+//   V0-V5   epilogue: c rows loaded, summed and stored
+//   R0 a, R1 b, R2 c, R3 k (then k%4), R4 ldc*4, R5 k/4, R6/R7 c load/store row
+//   29 of 32 V registers live in the loop; no R18, R26-R30.
+TEXT ·sgemm4of8x12NEON(SB), NOSPLIT, $0-88
+	MOVD	a_base+0(FP), R0
+	MOVD	b_base+24(FP), R1
+	MOVD	c_base+48(FP), R2
+	MOVD	k+72(FP), R3
+	MOVD	ldc+80(FP), R4
+	LSL	$2, R4, R4
+	// Prefetch the 4 rows of c for writing.
+	MOVD	R2, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	// Zero the accumulators.
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	LSR	$2, R3, R5
+	AND	$3, R3, R3
+	CBZ	R5, sgemm4of8x12NEON_tail
+
+sgemm4of8x12NEON_loop:
+	// 4 k steps: 48 FMLA, 8 loads.
+	PRFM	256(R0), PLDL1KEEP
+	PRFM	320(R0), PLDL1KEEP
+	PRFM	384(R1), PLDL1KEEP
+	PRFM	448(R1), PLDL1KEEP
+	PRFM	512(R1), PLDL1KEEP
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	SUBS	$1, R5, R5
+	BNE	sgemm4of8x12NEON_loop
+
+sgemm4of8x12NEON_tail:
+	CBZ	R3, sgemm4of8x12NEON_store
+sgemm4of8x12NEON_tailloop:
+	// One k step.
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	SUBS	$1, R3, R3
+	BNE	sgemm4of8x12NEON_tailloop
+
+sgemm4of8x12NEON_store:
+	// c row i += accumulators of row i.
+	MOVD	R2, R6
+	MOVD	R2, R7
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e28d400	// fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e29d421	// fadd v1.4s, v1.4s, v9.4s
+	WORD	$0x4e2ad442	// fadd v2.4s, v2.4s, v10.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e2bd463	// fadd v3.4s, v3.4s, v11.4s
+	WORD	$0x4e2cd484	// fadd v4.4s, v4.4s, v12.4s
+	WORD	$0x4e2dd4a5	// fadd v5.4s, v5.4s, v13.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e2ed400	// fadd v0.4s, v0.4s, v14.4s
+	WORD	$0x4e2fd421	// fadd v1.4s, v1.4s, v15.4s
+	WORD	$0x4e30d442	// fadd v2.4s, v2.4s, v16.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e31d463	// fadd v3.4s, v3.4s, v17.4s
+	WORD	$0x4e32d484	// fadd v4.4s, v4.4s, v18.4s
+	WORD	$0x4e33d4a5	// fadd v5.4s, v5.4s, v19.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	RET	
+
+// func sgemm5of8x12NEON(a, b, c []float32, k, ldc int)
+//
+// Tile 8x12, rows 0-4, k unrolled by 4. Register use:
+//   V8-V31  accumulators (24): row i, columns 4j..4j+3 in V(8+3*i+j)
+//   V0-V1   A, 8 floats of one k step (lane i%4 of V0+i/4)
+//   V2-V4   B, 12 floats of one k step
+//   V5-V7   unused in the loop (3)
+//   V0-V5   epilogue: c rows loaded, summed and stored
+//   R0 a, R1 b, R2 c, R3 k (then k%4), R4 ldc*4, R5 k/4, R6/R7 c load/store row
+//   29 of 32 V registers live in the loop; no R18, R26-R30.
+TEXT ·sgemm5of8x12NEON(SB), NOSPLIT, $0-88
+	MOVD	a_base+0(FP), R0
+	MOVD	b_base+24(FP), R1
+	MOVD	c_base+48(FP), R2
+	MOVD	k+72(FP), R3
+	MOVD	ldc+80(FP), R4
+	LSL	$2, R4, R4
+	// Prefetch the 5 rows of c for writing.
+	MOVD	R2, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	// Zero the accumulators.
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	LSR	$2, R3, R5
+	AND	$3, R3, R3
+	CBZ	R5, sgemm5of8x12NEON_tail
+
+sgemm5of8x12NEON_loop:
+	// 4 k steps: 60 FMLA, 8 loads.
+	PRFM	256(R0), PLDL1KEEP
+	PRFM	320(R0), PLDL1KEEP
+	PRFM	384(R1), PLDL1KEEP
+	PRFM	448(R1), PLDL1KEEP
+	PRFM	512(R1), PLDL1KEEP
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	SUBS	$1, R5, R5
+	BNE	sgemm5of8x12NEON_loop
+
+sgemm5of8x12NEON_tail:
+	CBZ	R3, sgemm5of8x12NEON_store
+sgemm5of8x12NEON_tailloop:
+	// One k step.
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	SUBS	$1, R3, R3
+	BNE	sgemm5of8x12NEON_tailloop
+
+sgemm5of8x12NEON_store:
+	// c row i += accumulators of row i.
+	MOVD	R2, R6
+	MOVD	R2, R7
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e28d400	// fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e29d421	// fadd v1.4s, v1.4s, v9.4s
+	WORD	$0x4e2ad442	// fadd v2.4s, v2.4s, v10.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e2bd463	// fadd v3.4s, v3.4s, v11.4s
+	WORD	$0x4e2cd484	// fadd v4.4s, v4.4s, v12.4s
+	WORD	$0x4e2dd4a5	// fadd v5.4s, v5.4s, v13.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e2ed400	// fadd v0.4s, v0.4s, v14.4s
+	WORD	$0x4e2fd421	// fadd v1.4s, v1.4s, v15.4s
+	WORD	$0x4e30d442	// fadd v2.4s, v2.4s, v16.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e31d463	// fadd v3.4s, v3.4s, v17.4s
+	WORD	$0x4e32d484	// fadd v4.4s, v4.4s, v18.4s
+	WORD	$0x4e33d4a5	// fadd v5.4s, v5.4s, v19.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e34d400	// fadd v0.4s, v0.4s, v20.4s
+	WORD	$0x4e35d421	// fadd v1.4s, v1.4s, v21.4s
+	WORD	$0x4e36d442	// fadd v2.4s, v2.4s, v22.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	RET	
+
+// func sgemm6of8x12NEON(a, b, c []float32, k, ldc int)
+//
+// Tile 8x12, rows 0-5, k unrolled by 4. Register use:
+//   V8-V31  accumulators (24): row i, columns 4j..4j+3 in V(8+3*i+j)
+//   V0-V1   A, 8 floats of one k step (lane i%4 of V0+i/4)
+//   V2-V4   B, 12 floats of one k step
+//   V5-V7   unused in the loop (3)
+//   V0-V5   epilogue: c rows loaded, summed and stored
+//   R0 a, R1 b, R2 c, R3 k (then k%4), R4 ldc*4, R5 k/4, R6/R7 c load/store row
+//   29 of 32 V registers live in the loop; no R18, R26-R30.
+TEXT ·sgemm6of8x12NEON(SB), NOSPLIT, $0-88
+	MOVD	a_base+0(FP), R0
+	MOVD	b_base+24(FP), R1
+	MOVD	c_base+48(FP), R2
+	MOVD	k+72(FP), R3
+	MOVD	ldc+80(FP), R4
+	LSL	$2, R4, R4
+	// Prefetch the 6 rows of c for writing.
+	MOVD	R2, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	// Zero the accumulators.
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	LSR	$2, R3, R5
+	AND	$3, R3, R3
+	CBZ	R5, sgemm6of8x12NEON_tail
+
+sgemm6of8x12NEON_loop:
+	// 4 k steps: 72 FMLA, 8 loads.
+	PRFM	256(R0), PLDL1KEEP
+	PRFM	320(R0), PLDL1KEEP
+	PRFM	384(R1), PLDL1KEEP
+	PRFM	448(R1), PLDL1KEEP
+	PRFM	512(R1), PLDL1KEEP
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	SUBS	$1, R5, R5
+	BNE	sgemm6of8x12NEON_loop
+
+sgemm6of8x12NEON_tail:
+	CBZ	R3, sgemm6of8x12NEON_store
+sgemm6of8x12NEON_tailloop:
+	// One k step.
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	SUBS	$1, R3, R3
+	BNE	sgemm6of8x12NEON_tailloop
+
+sgemm6of8x12NEON_store:
+	// c row i += accumulators of row i.
+	MOVD	R2, R6
+	MOVD	R2, R7
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e28d400	// fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e29d421	// fadd v1.4s, v1.4s, v9.4s
+	WORD	$0x4e2ad442	// fadd v2.4s, v2.4s, v10.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e2bd463	// fadd v3.4s, v3.4s, v11.4s
+	WORD	$0x4e2cd484	// fadd v4.4s, v4.4s, v12.4s
+	WORD	$0x4e2dd4a5	// fadd v5.4s, v5.4s, v13.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e2ed400	// fadd v0.4s, v0.4s, v14.4s
+	WORD	$0x4e2fd421	// fadd v1.4s, v1.4s, v15.4s
+	WORD	$0x4e30d442	// fadd v2.4s, v2.4s, v16.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e31d463	// fadd v3.4s, v3.4s, v17.4s
+	WORD	$0x4e32d484	// fadd v4.4s, v4.4s, v18.4s
+	WORD	$0x4e33d4a5	// fadd v5.4s, v5.4s, v19.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e34d400	// fadd v0.4s, v0.4s, v20.4s
+	WORD	$0x4e35d421	// fadd v1.4s, v1.4s, v21.4s
+	WORD	$0x4e36d442	// fadd v2.4s, v2.4s, v22.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e37d463	// fadd v3.4s, v3.4s, v23.4s
+	WORD	$0x4e38d484	// fadd v4.4s, v4.4s, v24.4s
+	WORD	$0x4e39d4a5	// fadd v5.4s, v5.4s, v25.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	RET	
+
+// func sgemm7of8x12NEON(a, b, c []float32, k, ldc int)
+//
+// Tile 8x12, rows 0-6, k unrolled by 4. Register use:
+//   V8-V31  accumulators (24): row i, columns 4j..4j+3 in V(8+3*i+j)
+//   V0-V1   A, 8 floats of one k step (lane i%4 of V0+i/4)
+//   V2-V4   B, 12 floats of one k step
+//   V5-V7   unused in the loop (3)
+//   V0-V5   epilogue: c rows loaded, summed and stored
+//   R0 a, R1 b, R2 c, R3 k (then k%4), R4 ldc*4, R5 k/4, R6/R7 c load/store row
+//   29 of 32 V registers live in the loop; no R18, R26-R30.
+TEXT ·sgemm7of8x12NEON(SB), NOSPLIT, $0-88
+	MOVD	a_base+0(FP), R0
+	MOVD	b_base+24(FP), R1
+	MOVD	c_base+48(FP), R2
+	MOVD	k+72(FP), R3
+	MOVD	ldc+80(FP), R4
+	LSL	$2, R4, R4
+	// Prefetch the 7 rows of c for writing.
+	MOVD	R2, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	ADD	R4, R6, R6
+	PRFM	(R6), PSTL1KEEP
+	PRFM	40(R6), PSTL1KEEP
+	// Zero the accumulators.
+	VEOR	V8.B16, V8.B16, V8.B16
+	VEOR	V9.B16, V9.B16, V9.B16
+	VEOR	V10.B16, V10.B16, V10.B16
+	VEOR	V11.B16, V11.B16, V11.B16
+	VEOR	V12.B16, V12.B16, V12.B16
+	VEOR	V13.B16, V13.B16, V13.B16
+	VEOR	V14.B16, V14.B16, V14.B16
+	VEOR	V15.B16, V15.B16, V15.B16
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+	VEOR	V24.B16, V24.B16, V24.B16
+	VEOR	V25.B16, V25.B16, V25.B16
+	VEOR	V26.B16, V26.B16, V26.B16
+	VEOR	V27.B16, V27.B16, V27.B16
+	VEOR	V28.B16, V28.B16, V28.B16
+	LSR	$2, R3, R5
+	AND	$3, R3, R3
+	CBZ	R5, sgemm7of8x12NEON_tail
+
+sgemm7of8x12NEON_loop:
+	// 4 k steps: 84 FMLA, 8 loads.
+	PRFM	256(R0), PLDL1KEEP
+	PRFM	320(R0), PLDL1KEEP
+	PRFM	384(R1), PLDL1KEEP
+	PRFM	448(R1), PLDL1KEEP
+	PRFM	512(R1), PLDL1KEEP
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4f81185a	// fmla v26.4s, v2.4s, v1.s[2]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4f81187b	// fmla v27.4s, v3.4s, v1.s[2]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	WORD	$0x4f81189c	// fmla v28.4s, v4.4s, v1.s[2]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4f81185a	// fmla v26.4s, v2.4s, v1.s[2]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4f81187b	// fmla v27.4s, v3.4s, v1.s[2]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	WORD	$0x4f81189c	// fmla v28.4s, v4.4s, v1.s[2]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4f81185a	// fmla v26.4s, v2.4s, v1.s[2]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4f81187b	// fmla v27.4s, v3.4s, v1.s[2]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	WORD	$0x4f81189c	// fmla v28.4s, v4.4s, v1.s[2]
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4f81185a	// fmla v26.4s, v2.4s, v1.s[2]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4f81187b	// fmla v27.4s, v3.4s, v1.s[2]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	WORD	$0x4f81189c	// fmla v28.4s, v4.4s, v1.s[2]
+	SUBS	$1, R5, R5
+	BNE	sgemm7of8x12NEON_loop
+
+sgemm7of8x12NEON_tail:
+	CBZ	R3, sgemm7of8x12NEON_store
+sgemm7of8x12NEON_tailloop:
+	// One k step.
+	VLD1.P	32(R0), [V0.S4, V1.S4]
+	VLD1.P	48(R1), [V2.S4, V3.S4, V4.S4]
+	WORD	$0x4f801048	// fmla v8.4s, v2.4s, v0.s[0]
+	WORD	$0x4fa0104b	// fmla v11.4s, v2.4s, v0.s[1]
+	WORD	$0x4f80184e	// fmla v14.4s, v2.4s, v0.s[2]
+	WORD	$0x4fa01851	// fmla v17.4s, v2.4s, v0.s[3]
+	WORD	$0x4f811054	// fmla v20.4s, v2.4s, v1.s[0]
+	WORD	$0x4fa11057	// fmla v23.4s, v2.4s, v1.s[1]
+	WORD	$0x4f81185a	// fmla v26.4s, v2.4s, v1.s[2]
+	WORD	$0x4f801069	// fmla v9.4s, v3.4s, v0.s[0]
+	WORD	$0x4fa0106c	// fmla v12.4s, v3.4s, v0.s[1]
+	WORD	$0x4f80186f	// fmla v15.4s, v3.4s, v0.s[2]
+	WORD	$0x4fa01872	// fmla v18.4s, v3.4s, v0.s[3]
+	WORD	$0x4f811075	// fmla v21.4s, v3.4s, v1.s[0]
+	WORD	$0x4fa11078	// fmla v24.4s, v3.4s, v1.s[1]
+	WORD	$0x4f81187b	// fmla v27.4s, v3.4s, v1.s[2]
+	WORD	$0x4f80108a	// fmla v10.4s, v4.4s, v0.s[0]
+	WORD	$0x4fa0108d	// fmla v13.4s, v4.4s, v0.s[1]
+	WORD	$0x4f801890	// fmla v16.4s, v4.4s, v0.s[2]
+	WORD	$0x4fa01893	// fmla v19.4s, v4.4s, v0.s[3]
+	WORD	$0x4f811096	// fmla v22.4s, v4.4s, v1.s[0]
+	WORD	$0x4fa11099	// fmla v25.4s, v4.4s, v1.s[1]
+	WORD	$0x4f81189c	// fmla v28.4s, v4.4s, v1.s[2]
+	SUBS	$1, R3, R3
+	BNE	sgemm7of8x12NEON_tailloop
+
+sgemm7of8x12NEON_store:
+	// c row i += accumulators of row i.
+	MOVD	R2, R6
+	MOVD	R2, R7
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e28d400	// fadd v0.4s, v0.4s, v8.4s
+	WORD	$0x4e29d421	// fadd v1.4s, v1.4s, v9.4s
+	WORD	$0x4e2ad442	// fadd v2.4s, v2.4s, v10.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e2bd463	// fadd v3.4s, v3.4s, v11.4s
+	WORD	$0x4e2cd484	// fadd v4.4s, v4.4s, v12.4s
+	WORD	$0x4e2dd4a5	// fadd v5.4s, v5.4s, v13.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e2ed400	// fadd v0.4s, v0.4s, v14.4s
+	WORD	$0x4e2fd421	// fadd v1.4s, v1.4s, v15.4s
+	WORD	$0x4e30d442	// fadd v2.4s, v2.4s, v16.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e31d463	// fadd v3.4s, v3.4s, v17.4s
+	WORD	$0x4e32d484	// fadd v4.4s, v4.4s, v18.4s
+	WORD	$0x4e33d4a5	// fadd v5.4s, v5.4s, v19.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e34d400	// fadd v0.4s, v0.4s, v20.4s
+	WORD	$0x4e35d421	// fadd v1.4s, v1.4s, v21.4s
+	WORD	$0x4e36d442	// fadd v2.4s, v2.4s, v22.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V3.S4, V4.S4, V5.S4]
+	WORD	$0x4e37d463	// fadd v3.4s, v3.4s, v23.4s
+	WORD	$0x4e38d484	// fadd v4.4s, v4.4s, v24.4s
+	WORD	$0x4e39d4a5	// fadd v5.4s, v5.4s, v25.4s
+	VST1.P	[V3.S4, V4.S4, V5.S4], (R7)(R4)
+	VLD1.P	(R6)(R4), [V0.S4, V1.S4, V2.S4]
+	WORD	$0x4e3ad400	// fadd v0.4s, v0.4s, v26.4s
+	WORD	$0x4e3bd421	// fadd v1.4s, v1.4s, v27.4s
+	WORD	$0x4e3cd442	// fadd v2.4s, v2.4s, v28.4s
+	VST1.P	[V0.S4, V1.S4, V2.S4], (R7)(R4)
 	RET	
 

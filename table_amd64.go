@@ -31,6 +31,30 @@ const (
 	kSgemm6x8AVX2
 	kSgemm8x16AVX512
 	kSgemm8x32AVX512
+	kSgemm1of6x16AVX2
+	kSgemm2of6x16AVX2
+	kSgemm3of6x16AVX2
+	kSgemm4of6x16AVX2
+	kSgemm5of6x16AVX2
+	kSgemm1of8x48AVX512
+	kSgemm2of8x48AVX512
+	kSgemm3of8x48AVX512
+	kSgemm4of8x48AVX512
+	kSgemm5of8x48AVX512
+	kSgemm6of8x48AVX512
+	kSgemm7of8x48AVX512
+	kSgemm1of6x16StoreAVX2
+	kSgemm2of6x16StoreAVX2
+	kSgemm3of6x16StoreAVX2
+	kSgemm4of6x16StoreAVX2
+	kSgemm5of6x16StoreAVX2
+	kSgemm1of8x48StoreAVX512
+	kSgemm2of8x48StoreAVX512
+	kSgemm3of8x48StoreAVX512
+	kSgemm4of8x48StoreAVX512
+	kSgemm5of8x48StoreAVX512
+	kSgemm6of8x48StoreAVX512
+	kSgemm7of8x48StoreAVX512
 	kSgemmDirectAVX512
 	kSgemmDirectDotRowsAVX512
 	kSgemmDirectDotColsAVX512
@@ -101,6 +125,30 @@ var kernelTable = [...]kernelSpec{
 	kSgemm6x8AVX2:             {name: "sgemm6x8AVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 8, edge: true, needs: featAVX2 | featFMA},
 	kSgemm8x16AVX512:          {name: "sgemm8x16AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 16, edge: true, needs: featAVX512F},
 	kSgemm8x32AVX512:          {name: "sgemm8x32AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 32, edge: true, needs: featAVX512F},
+	kSgemm1of6x16AVX2:         {name: "sgemm1of6x16AVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 16, rows: 1, needs: featAVX2 | featFMA},
+	kSgemm2of6x16AVX2:         {name: "sgemm2of6x16AVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 16, rows: 2, needs: featAVX2 | featFMA},
+	kSgemm3of6x16AVX2:         {name: "sgemm3of6x16AVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 16, rows: 3, needs: featAVX2 | featFMA},
+	kSgemm4of6x16AVX2:         {name: "sgemm4of6x16AVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 16, rows: 4, needs: featAVX2 | featFMA},
+	kSgemm5of6x16AVX2:         {name: "sgemm5of6x16AVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 16, rows: 5, needs: featAVX2 | featFMA},
+	kSgemm1of8x48AVX512:       {name: "sgemm1of8x48AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, rows: 1, needs: featAVX512F},
+	kSgemm2of8x48AVX512:       {name: "sgemm2of8x48AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, rows: 2, needs: featAVX512F},
+	kSgemm3of8x48AVX512:       {name: "sgemm3of8x48AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, rows: 3, needs: featAVX512F},
+	kSgemm4of8x48AVX512:       {name: "sgemm4of8x48AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, rows: 4, needs: featAVX512F},
+	kSgemm5of8x48AVX512:       {name: "sgemm5of8x48AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, rows: 5, needs: featAVX512F},
+	kSgemm6of8x48AVX512:       {name: "sgemm6of8x48AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, rows: 6, needs: featAVX512F},
+	kSgemm7of8x48AVX512:       {name: "sgemm7of8x48AVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, rows: 7, needs: featAVX512F},
+	kSgemm1of6x16StoreAVX2:    {name: "sgemm1of6x16StoreAVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 16, store: true, rows: 1, needs: featAVX2 | featFMA},
+	kSgemm2of6x16StoreAVX2:    {name: "sgemm2of6x16StoreAVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 16, store: true, rows: 2, needs: featAVX2 | featFMA},
+	kSgemm3of6x16StoreAVX2:    {name: "sgemm3of6x16StoreAVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 16, store: true, rows: 3, needs: featAVX2 | featFMA},
+	kSgemm4of6x16StoreAVX2:    {name: "sgemm4of6x16StoreAVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 16, store: true, rows: 4, needs: featAVX2 | featFMA},
+	kSgemm5of6x16StoreAVX2:    {name: "sgemm5of6x16StoreAVX2", isa: isaAVX2, family: famSgemm, mr: 6, nr: 16, store: true, rows: 5, needs: featAVX2 | featFMA},
+	kSgemm1of8x48StoreAVX512:  {name: "sgemm1of8x48StoreAVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, store: true, rows: 1, needs: featAVX512F},
+	kSgemm2of8x48StoreAVX512:  {name: "sgemm2of8x48StoreAVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, store: true, rows: 2, needs: featAVX512F},
+	kSgemm3of8x48StoreAVX512:  {name: "sgemm3of8x48StoreAVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, store: true, rows: 3, needs: featAVX512F},
+	kSgemm4of8x48StoreAVX512:  {name: "sgemm4of8x48StoreAVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, store: true, rows: 4, needs: featAVX512F},
+	kSgemm5of8x48StoreAVX512:  {name: "sgemm5of8x48StoreAVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, store: true, rows: 5, needs: featAVX512F},
+	kSgemm6of8x48StoreAVX512:  {name: "sgemm6of8x48StoreAVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, store: true, rows: 6, needs: featAVX512F},
+	kSgemm7of8x48StoreAVX512:  {name: "sgemm7of8x48StoreAVX512", isa: isaAVX512, family: famSgemm, mr: 8, nr: 48, store: true, rows: 7, needs: featAVX512F},
 	kSgemmDirectAVX512:        {name: "sgemmDirectAVX512", isa: isaAVX512, family: famDirect, mr: 3, nr: 64, needs: featAVX512F | featAVX512VL},
 	kSgemmDirectDotRowsAVX512: {name: "sgemmDirectDotRowsAVX512", isa: isaAVX512, family: famDirectDotRows, mr: 3, nr: 49, needs: featAVX512F | featAVX512VL},
 	kSgemmDirectDotColsAVX512: {name: "sgemmDirectDotColsAVX512", isa: isaAVX512, family: famDirectDotCols, mr: 3, nr: 49, needs: featAVX512F | featAVX512VL},
@@ -171,6 +219,54 @@ func callTile(id kernelID, a, b, c []float32, k, ldc int) {
 		sgemm8x16AVX512(a, b, c, k, ldc)
 	case kSgemm8x32AVX512:
 		sgemm8x32AVX512(a, b, c, k, ldc)
+	case kSgemm1of6x16AVX2:
+		sgemm1of6x16AVX2(a, b, c, k, ldc)
+	case kSgemm2of6x16AVX2:
+		sgemm2of6x16AVX2(a, b, c, k, ldc)
+	case kSgemm3of6x16AVX2:
+		sgemm3of6x16AVX2(a, b, c, k, ldc)
+	case kSgemm4of6x16AVX2:
+		sgemm4of6x16AVX2(a, b, c, k, ldc)
+	case kSgemm5of6x16AVX2:
+		sgemm5of6x16AVX2(a, b, c, k, ldc)
+	case kSgemm1of8x48AVX512:
+		sgemm1of8x48AVX512(a, b, c, k, ldc)
+	case kSgemm2of8x48AVX512:
+		sgemm2of8x48AVX512(a, b, c, k, ldc)
+	case kSgemm3of8x48AVX512:
+		sgemm3of8x48AVX512(a, b, c, k, ldc)
+	case kSgemm4of8x48AVX512:
+		sgemm4of8x48AVX512(a, b, c, k, ldc)
+	case kSgemm5of8x48AVX512:
+		sgemm5of8x48AVX512(a, b, c, k, ldc)
+	case kSgemm6of8x48AVX512:
+		sgemm6of8x48AVX512(a, b, c, k, ldc)
+	case kSgemm7of8x48AVX512:
+		sgemm7of8x48AVX512(a, b, c, k, ldc)
+	case kSgemm1of6x16StoreAVX2:
+		sgemm1of6x16StoreAVX2(a, b, c, k, ldc)
+	case kSgemm2of6x16StoreAVX2:
+		sgemm2of6x16StoreAVX2(a, b, c, k, ldc)
+	case kSgemm3of6x16StoreAVX2:
+		sgemm3of6x16StoreAVX2(a, b, c, k, ldc)
+	case kSgemm4of6x16StoreAVX2:
+		sgemm4of6x16StoreAVX2(a, b, c, k, ldc)
+	case kSgemm5of6x16StoreAVX2:
+		sgemm5of6x16StoreAVX2(a, b, c, k, ldc)
+	case kSgemm1of8x48StoreAVX512:
+		sgemm1of8x48StoreAVX512(a, b, c, k, ldc)
+	case kSgemm2of8x48StoreAVX512:
+		sgemm2of8x48StoreAVX512(a, b, c, k, ldc)
+	case kSgemm3of8x48StoreAVX512:
+		sgemm3of8x48StoreAVX512(a, b, c, k, ldc)
+	case kSgemm4of8x48StoreAVX512:
+		sgemm4of8x48StoreAVX512(a, b, c, k, ldc)
+	case kSgemm5of8x48StoreAVX512:
+		sgemm5of8x48StoreAVX512(a, b, c, k, ldc)
+	case kSgemm6of8x48StoreAVX512:
+		sgemm6of8x48StoreAVX512(a, b, c, k, ldc)
+	case kSgemm7of8x48StoreAVX512:
+		sgemm7of8x48StoreAVX512(a, b, c, k, ldc)
 	default:
 		panic(notCallable(id))
 	}

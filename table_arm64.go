@@ -23,6 +23,13 @@ const (
 	kWinogradInNEON
 	kWinogradOutNEON
 	kWinogradGradNEON
+	kSgemm1of8x12NEON
+	kSgemm2of8x12NEON
+	kSgemm3of8x12NEON
+	kSgemm4of8x12NEON
+	kSgemm5of8x12NEON
+	kSgemm6of8x12NEON
+	kSgemm7of8x12NEON
 )
 
 // kernelTable is every kernel of this build: what it computes, its tile
@@ -46,6 +53,13 @@ var kernelTable = [...]kernelSpec{
 	kWinogradInNEON:   {name: "winogradInNEON", isa: isaNEON, family: famWinogradIn, mr: 0, nr: 4},
 	kWinogradOutNEON:  {name: "winogradOutNEON", isa: isaNEON, family: famWinogradOut, mr: 0, nr: 4},
 	kWinogradGradNEON: {name: "winogradGradNEON", isa: isaNEON, family: famWinogradGrad, mr: 0, nr: 4},
+	kSgemm1of8x12NEON: {name: "sgemm1of8x12NEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12, rows: 1},
+	kSgemm2of8x12NEON: {name: "sgemm2of8x12NEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12, rows: 2},
+	kSgemm3of8x12NEON: {name: "sgemm3of8x12NEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12, rows: 3},
+	kSgemm4of8x12NEON: {name: "sgemm4of8x12NEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12, rows: 4},
+	kSgemm5of8x12NEON: {name: "sgemm5of8x12NEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12, rows: 5},
+	kSgemm6of8x12NEON: {name: "sgemm6of8x12NEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12, rows: 6},
+	kSgemm7of8x12NEON: {name: "sgemm7of8x12NEON", isa: isaNEON, family: famSgemm, mr: 8, nr: 12, rows: 7},
 }
 
 // callPeak calls kernel id, one of signature func(n int).
@@ -63,6 +77,20 @@ func callTile(id kernelID, a, b, c []float32, k, ldc int) {
 	switch id {
 	case kSgemmNEON:
 		sgemmNEON(a, b, c, k, ldc)
+	case kSgemm1of8x12NEON:
+		sgemm1of8x12NEON(a, b, c, k, ldc)
+	case kSgemm2of8x12NEON:
+		sgemm2of8x12NEON(a, b, c, k, ldc)
+	case kSgemm3of8x12NEON:
+		sgemm3of8x12NEON(a, b, c, k, ldc)
+	case kSgemm4of8x12NEON:
+		sgemm4of8x12NEON(a, b, c, k, ldc)
+	case kSgemm5of8x12NEON:
+		sgemm5of8x12NEON(a, b, c, k, ldc)
+	case kSgemm6of8x12NEON:
+		sgemm6of8x12NEON(a, b, c, k, ldc)
+	case kSgemm7of8x12NEON:
+		sgemm7of8x12NEON(a, b, c, k, ldc)
 	default:
 		panic(notCallable(id))
 	}

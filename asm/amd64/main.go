@@ -66,6 +66,13 @@ var (
 	avx512Edges = []tile{{avx512Tile.mr, 16}, {avx512Tile.mr, 32}}
 )
 
+// Row edges: for rows below mr, a kernel of the main tile that computes
+// only the first rows rows, for a block's last rows. Without them M = 9
+// (a 3×3 filter of one channel, backward-data's Wᵀ·dY) runs 6 + 3 rows on
+// AVX2 as two whole tiles, and 8 + 1 on AVX-512, the second tile at a
+// ninth of its FMAs' worth. Adding and storing forms, as for the main
+// tile (NEON has no storing kernels: its products clear c first).
+
 // Peak-FLOPS loops: independent accumulator chains. Two FMA pipes with a
 // 4-cycle latency need at least 8 chains to stay busy.
 const (
@@ -95,6 +102,16 @@ func add(k table.Kernel, gen func(name string)) {
 }
 
 func sgemmName(t tile, isa string) string { return fmt.Sprintf("sgemm%s%s", t, isa) }
+
+// rowEdgeName names the row edge computing the first rows rows of tile t:
+// sgemm3of6x16AVX2, sgemm3of6x16StoreAVX2.
+func rowEdgeName(rows int, t tile, store bool, isa string) string {
+	form := ""
+	if store {
+		form = "Store"
+	}
+	return fmt.Sprintf("sgemm%dof%s%s%s", rows, t, form, isa)
+}
 
 func main() {
 	flag.Parse()
@@ -137,6 +154,18 @@ func main() {
 	for _, t := range avx512Edges {
 		add(table.Kernel{Name: sgemmName(t, "AVX512"), ISA: "isaAVX512", Family: table.FamSgemm, MR: t.mr, NR: t.nr, Edge: true, Needs: needsAVX512},
 			func(name string) { genSgemmAVX512(name, t.mr, t.nr, sgemmForm{}) })
+	}
+	for _, store := range []bool{false, true} {
+		for rows := 1; rows < avx2Tile.mr; rows++ {
+			add(table.Kernel{Name: rowEdgeName(rows, avx2Tile, store, "AVX2"), ISA: "isaAVX2", Family: table.FamSgemm, MR: avx2Tile.mr, NR: avx2Tile.nr, Rows: rows, Store: store, Needs: needsAVX2},
+				func(name string) { genSgemmAVX2(name, avx2Tile.mr, avx2Tile.nr, sgemmForm{rows: rows, store: store}) })
+		}
+		for rows := 1; rows < avx512Tile.mr; rows++ {
+			add(table.Kernel{Name: rowEdgeName(rows, avx512Tile, store, "AVX512"), ISA: "isaAVX512", Family: table.FamSgemm, MR: avx512Tile.mr, NR: avx512Tile.nr, Rows: rows, Store: store, Needs: needsAVX512},
+				func(name string) {
+					genSgemmAVX512(name, avx512Tile.mr, avx512Tile.nr, sgemmForm{rows: rows, store: store})
+				})
+		}
 	}
 	if *study {
 		for _, t := range avx512Study {

@@ -34,6 +34,20 @@ type sgemmForm struct {
 	// the run of mr floats src[p*lds:], which it copies to a whole and
 	// broadcasts from.
 	packAT bool
+	// rows, if set, limits an adding kernel to the tile's first rows rows
+	// (a row edge): a block's last rows, fewer than mr, computed without
+	// the FMAs of the rows past them or a detour through a scratch tile.
+	// A's packed sliver is still mr floats a k step.
+	rows int
+}
+
+// height is the number of rows of c a kernel of form f and tile height mr
+// computes.
+func (f sgemmForm) height(mr int) int {
+	if f.rows > 0 {
+		return f.rows
+	}
+	return mr
 }
 
 // gpRegs is the number of general-purpose registers a kernel of form f uses.
@@ -64,12 +78,13 @@ func sgemmDoc(name string, mr, nr int, f sgemmForm) []string {
 	if f.store {
 		op = "="
 	}
+	h := f.height(mr)
 	doc := []string{
-		fmt.Sprintf("%s computes, for i < %d, j < %d: c[i*ldc+j] %s Σ_{p<k} a[p*%d+i]·b[p*%d+j]", name, mr, nr, op, mr, nr),
+		fmt.Sprintf("%s computes, for i < %d, j < %d: c[i*ldc+j] %s Σ_{p<k} a[p*%d+i]·b[p*%d+j]", name, h, nr, op, mr, nr),
 		"",
 		fmt.Sprintf("a is a packed A sliver (k steps of %d floats), b a packed B sliver (k steps", mr),
 		fmt.Sprintf("of %d floats) and c is row-major with row stride ldc floats. The caller", nr),
-		fmt.Sprintf("guarantees len(a) ≥ k*%d, len(b) ≥ k*%d and len(c) ≥ %d*ldc+%d; lengths are not checked.", mr, nr, mr-1, nr),
+		fmt.Sprintf("guarantees len(a) ≥ k*%d, len(b) ≥ k*%d and len(c) ≥ %d*ldc+%d; lengths are not checked.", mr, nr, h-1, nr),
 	}
 	switch {
 	case f.packB:
@@ -313,12 +328,17 @@ func prefetchRows(c, ldc4 GPVirtual, mr, nr int, every bool) {
 // but a long k loop streams enough a and b through L1 to evict it again.
 const lateCycles = 400
 
+// fmaLatency is the cycles of a dependent FMA on the cores of uarch.go:
+// a k step of a tile with few accumulators takes at least that long.
+const fmaLatency = 4
+
 // kLoop emits the k loop: the body step(u) for one k step at offset u (in k
 // steps) from the a and b pointers, unrolled kUnroll times, then a remainder
 // loop. The pointers advance by mr resp. nr floats per step. The unrolled
-// loop runs in two parts with prefetchTile between them, the second at
-// least lateCycles long at stepCycles per k step.
-func kLoop(r sgemmArgs, mr, nr, stepCycles int, step func(u int)) {
+// loop runs in two parts with prefetchTile of the tile's rows rows of c
+// between them, the second at least lateCycles long at stepCycles per k
+// step.
+func kLoop(r sgemmArgs, mr, nr, rows, stepCycles int, step func(u int)) {
 	late := (lateCycles/stepCycles + kUnroll) / kUnroll // unrolled iterations
 	body := func(label string, n GPVirtual) {
 		Label(label)
@@ -338,7 +358,7 @@ func kLoop(r sgemmArgs, mr, nr, stepCycles int, step func(u int)) {
 	JBE(LabelRef("last"))
 	SUBQ(U32(late), n)
 	body("loop4", n)
-	prefetchTile(r.c, r.ldc4, mr, nr)
+	prefetchTile(r.c, r.ldc4, rows, nr)
 	MOVQ(U32(late), n)
 	body("last", n)
 
@@ -395,8 +415,8 @@ func genSgemmAVX2(name string, mr, nr int, f sgemmForm) {
 	if nr%8 != 0 {
 		panic("genSgemmAVX2: nr must be a multiple of 8")
 	}
-	nv := nr / 8
-	nacc := mr * nv
+	nv, h := nr/8, f.height(mr)
+	nacc := h * nv
 	if nacc+nv+1 > 16 {
 		panic(fmt.Sprintf("genSgemmAVX2 %dx%d: needs %d ymm registers, only 16 exist", mr, nr, nacc+nv+1))
 	}
@@ -407,14 +427,15 @@ func genSgemmAVX2(name string, mr, nr int, f sgemmForm) {
 
 	r := loadSgemmArgs()
 	x := loadFormArgs(f, mr)
-	prefetchC(r.c, r.ldc4, mr, nr)
-	acc := newAccumulators(mr, nv, YMM)
-	// The prefetch distance counts two ymm FMAs a cycle (two FMA pipes).
-	kLoop(r, mr, nr, max(1, nacc/2), func(u int) {
+	prefetchC(r.c, r.ldc4, h, nr)
+	acc := newAccumulators(h, nv, YMM)
+	// The prefetch distance counts two ymm FMAs a cycle (two FMA pipes),
+	// and a k step no shorter than an FMA's latency.
+	kLoop(r, mr, nr, h, max(fmaLatency, nacc/2), func(u int) {
 		prefetchSource(f, x, u, nr)
 		bv := loadB(f, r, x, u, nr, 32, YMM)
 		copyAT(f, r, x, u, mr)
-		for i := 0; i < mr; i++ {
+		for i := 0; i < h; i++ {
 			t := loadA(f, r, x, u, mr, i, YMM)
 			for v := range bv {
 				VFMADD231PS(bv[v], t, acc[i][v])
@@ -438,8 +459,8 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 	if nr%16 != 0 {
 		panic("genSgemmAVX512: nr must be a multiple of 16")
 	}
-	nv := nr / 16
-	nacc := mr * nv
+	nv, h := nr/16, f.height(mr)
+	nacc := h * nv
 	regA := f.packA || nv > 1 && !f.packAT
 	need := nacc + nv
 	if regA || f.packAT {
@@ -462,15 +483,15 @@ func genSgemmAVX512(name string, mr, nr int, f sgemmForm) {
 
 	r := loadSgemmArgs()
 	x := loadFormArgs(f, mr)
-	prefetchC(r.c, r.ldc4, mr, nr)
-	acc := newAccumulators(mr, nv, ZMM)
+	prefetchC(r.c, r.ldc4, h, nr)
+	acc := newAccumulators(h, nv, ZMM)
 	// The prefetch distance counts one zmm FMA a cycle, the rate of a
 	// 256-bit datapath (Zen 4); cores with two 512-bit pipes run ahead of it.
-	kLoop(r, mr, nr, nacc, func(u int) {
+	kLoop(r, mr, nr, h, max(fmaLatency, nacc), func(u int) {
 		prefetchSource(f, x, u, nr)
 		bv := loadB(f, r, x, u, nr, 64, ZMM)
 		copyAT(f, r, x, u, mr)
-		for i := 0; i < mr; i++ {
+		for i := 0; i < h; i++ {
 			if f.packAT {
 				for v := range bv {
 					VFMADD231PS_BCST(Mem{Base: x.src, Disp: 4 * i}, bv[v], acc[i][v])

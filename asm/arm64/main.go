@@ -58,6 +58,29 @@ type kernel struct {
 }
 
 func kernels() []kernel {
+	return append(baseKernels(), rowEdges()...)
+}
+
+// rowEdges are the kernels of the sgemm tile that compute only its first
+// rows rows, rows < mr, for a block's last rows (M = 9 would otherwise
+// run 8 + 1 rows as two whole tiles).
+func rowEdges() []kernel {
+	var ks []kernel
+	for rows := 1; rows < tileMR; rows++ {
+		name := fmt.Sprintf("sgemm%dof%dx%dNEON", rows, tileMR, tileNR)
+		ks = append(ks, kernel{
+			Kernel:   table.Kernel{Name: name, ISA: "isaNEON", Family: table.FamSgemm, MR: tileMR, NR: tileNR, Rows: rows},
+			doc:      sgemmDoc(name, tileMR, tileNR, rows),
+			noescape: true,
+			gen: func(e *emitter, name string) error {
+				return genSgemmNEON(e, name, tileMR, tileNR, rows)
+			},
+		})
+	}
+	return ks
+}
+
+func baseKernels() []kernel {
 	return []kernel{
 		{
 			Kernel: table.Kernel{Name: "peakNEON", ISA: "isaNEON", Family: table.FamPeak, Per: peakFlops},
@@ -68,10 +91,10 @@ func kernels() []kernel {
 		},
 		{
 			Kernel:   table.Kernel{Name: "sgemmNEON", ISA: "isaNEON", Family: table.FamSgemm, MR: tileMR, NR: tileNR},
-			doc:      sgemmDoc("sgemmNEON", tileMR, tileNR),
+			doc:      sgemmDoc("sgemmNEON", tileMR, tileNR, tileMR),
 			noescape: true,
 			gen: func(e *emitter, name string) error {
-				return genSgemmNEON(e, name, tileMR, tileNR)
+				return genSgemmNEON(e, name, tileMR, tileNR, tileMR)
 			},
 		},
 		{
@@ -167,12 +190,12 @@ func kernels() []kernel {
 	}
 }
 
-func sgemmDoc(name string, mr, nr int) string {
+func sgemmDoc(name string, mr, nr, rows int) string {
 	return fmt.Sprintf(`%[1]s adds the product of a packed A sliver (k steps of
-%[2]d floats) and a packed B sliver (k steps of %[3]d floats) to the %[2]dx%[3]d
+%[2]d floats) and a packed B sliver (k steps of %[3]d floats) to the %[5]dx%[3]d
 block of row-major c with row stride ldc. It computes
 
-	for i := 0; i < %[2]d; i++ {
+	for i := 0; i < %[5]d; i++ {
 		for j := 0; j < %[3]d; j++ {
 			var s float32
 			for p := 0; p < k; p++ {
@@ -183,7 +206,7 @@ block of row-major c with row stride ldc. It computes
 	}
 
 The caller guarantees len(a) >= k*%[2]d, len(b) >= k*%[3]d and
-len(c) >= %[4]d*ldc+%[3]d; k may be 0. Nothing else is read or written.`, name, mr, nr, mr-1)
+len(c) >= %[4]d*ldc+%[3]d; k may be 0. Nothing else is read or written.`, name, mr, nr, rows-1, rows)
 }
 
 func peakDoc(name string, chains int) string {

@@ -61,11 +61,16 @@ func (p sgemmRegs) accReg(i, j int) vreg { return vreg(p.acc + i*p.nB + j) }
 
 // genSgemmNEON emits func name(a, b, c []float32, k, ldc int), which adds
 // the product of a packed mr-wide A sliver and a packed nr-wide B sliver
-// (k steps each) to the mr×nr block of row-major c with row stride ldc.
-func genSgemmNEON(e *emitter, name string, mr, nr int) error {
+// (k steps each) to the rows×nr block of row-major c with row stride ldc:
+// rows is mr for the tile, less for a row edge, which computes only the
+// tile's first rows rows (a block's last ones).
+func genSgemmNEON(e *emitter, name string, mr, nr, rows int) error {
 	p, err := planSgemm(mr, nr)
 	if err != nil {
 		return err
+	}
+	if rows < 1 || rows > mr {
+		return fmt.Errorf("sgemm tile %dx%d: %d rows", mr, nr, rows)
 	}
 	const (
 		ra   = "R0" // a, advanced by VLD1.P
@@ -81,7 +86,7 @@ func genSgemmNEON(e *emitter, name string, mr, nr int) error {
 
 	e.printf("// func %s(%s)\n", name, table.Tile.Params)
 	e.printf("//\n")
-	e.printf("// Tile %dx%d, k unrolled by %d. Register use:\n", mr, nr, sgemmUnroll)
+	e.printf("// Tile %dx%d, rows 0-%d, k unrolled by %d. Register use:\n", mr, nr, rows-1, sgemmUnroll)
 	e.printf("//   V%d-V%d  accumulators (%d): row i, columns 4j..4j+3 in V(%d+%d*i+j)\n",
 		p.acc, 31, mr*nr/4, p.acc, p.nB)
 	e.printf("//   V%d-V%d   A, %d floats of one k step (lane i%%4 of V%d+i/4)\n", p.a, p.a+p.nA-1, mr, p.a)
@@ -101,18 +106,18 @@ func genSgemmNEON(e *emitter, name string, mr, nr int) error {
 	e.op("MOVD", "ldc+80(FP)", rldc)
 	e.op("LSL", "$2", rldc, rldc)
 
-	e.comment("Prefetch the %d rows of c for writing.", mr)
+	e.comment("Prefetch the %d rows of c for writing.", rows)
 	e.op("MOVD", rc, rld)
-	for i := 0; i < mr; i++ {
+	for i := 0; i < rows; i++ {
 		e.op("PRFM", "("+rld+")", "PSTL1KEEP")
 		e.op("PRFM", fmt.Sprintf("%d(%s)", (nr-1)*4/8*8, rld), "PSTL1KEEP")
-		if i < mr-1 {
+		if i < rows-1 {
 			e.op("ADD", rldc, rld, rld)
 		}
 	}
 
 	e.comment("Zero the accumulators.")
-	for r := p.acc; r < 32; r++ {
+	for r := p.acc; r < int(p.accReg(rows, 0)); r++ {
 		b := fmt.Sprintf("V%d.B16", r)
 		e.op("VEOR", b, b, b)
 	}
@@ -123,7 +128,7 @@ func genSgemmNEON(e *emitter, name string, mr, nr int) error {
 		// Column block outermost: consecutive FMLAs reuse one B register
 		// and write different accumulators.
 		for j := 0; j < p.nB; j++ {
-			for i := 0; i < mr; i++ {
+			for i := 0; i < rows; i++ {
 				e.inst(fmlaElem(p.accReg(i, j), vreg(p.b+j), vreg(p.a+i/4), s4, i%4))
 			}
 		}
@@ -134,7 +139,7 @@ func genSgemmNEON(e *emitter, name string, mr, nr int) error {
 	e.op("CBZ", rn, name+"_tail")
 	e.blank()
 	e.label(name + "_loop")
-	e.comment("%d k steps: %d FMLA, %d loads.", sgemmUnroll, sgemmUnroll*mr*p.nB, sgemmUnroll*2)
+	e.comment("%d k steps: %d FMLA, %d loads.", sgemmUnroll, sgemmUnroll*rows*p.nB, sgemmUnroll*2)
 	// One pass reads sgemmUnroll*aBytes of a and *bBytes of b; prefetch the
 	// lines of the pass after next. PRFM never faults, even past the end.
 	for off := 0; off < sgemmUnroll*aBytes; off += 64 {
@@ -161,7 +166,7 @@ func genSgemmNEON(e *emitter, name string, mr, nr int) error {
 	e.comment("c row i += accumulators of row i.")
 	e.op("MOVD", rc, rld)
 	e.op("MOVD", rc, rst)
-	for i := 0; i < mr; i++ {
+	for i := 0; i < rows; i++ {
 		t := p.tmp[i%2]
 		e.op("VLD1.P", fmt.Sprintf("(%s)(%s)", rld, rldc), vlist(t, p.nB))
 		for j := 0; j < p.nB; j++ {

@@ -102,6 +102,7 @@ type Kernel struct {
 	Store  bool   // sets its c tile instead of adding to it
 	Packs  string // packing constant of a famSgemmPack kernel, e.g. "packingAT"
 	Edge   bool   // a narrower tile for a panel's last sliver
+	Rows   int    // famSgemm row edge: only the first Rows rows of the MR×NR tile, A still MR floats a k step
 	Study  bool   // a tile generated for study: benchmarks run it, the driver never does
 	Per    int    // famPeak: flops per iteration; famDots, famDotsRows, famDwcDots: taps per call
 	Needs  []string
@@ -174,6 +175,9 @@ func (k Kernel) fields() string {
 	}
 	if k.Edge {
 		f = append(f, "edge: true")
+	}
+	if k.Rows != 0 {
+		f = append(f, fmt.Sprintf("rows: %d", k.Rows))
 	}
 	if k.Study {
 		f = append(f, "study: true")
