@@ -288,10 +288,10 @@ func (f onTheFly) rows(i int) []float32 {
 // may be an edge kernel's narrower one. A block's last rows, fewer than a
 // tile, take a row edge kernel where the ISA has one for the sliver's
 // width; other tiles cut by the edge of C go through tmp, so the
-// microkernel never writes outside C's block. With
-// store set it sets C to the product instead of adding to it: the ISA's
-// storing kernel where it has one for the tile, else C cleared first, which
-// costs a product with one k block a pass over C.
+// microkernel never writes outside C's block. With store set it sets C to
+// the product instead of adding to it: the ISA's storing kernel where it
+// has one for the tile, else C cleared first, which costs a product with
+// one k block a pass over C.
 //
 // With f set it packs as it goes (onTheFly). With f.a, the tiles of the
 // first sliver pack A's whole slivers, and the caller packs that sliver
