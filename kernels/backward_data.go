@@ -85,7 +85,7 @@ func (c *Conv2D) planBackwardData() {
 	// The full route multiplies by the taps that reach each dX position; at
 	// stride 1 that includes the zeros around dY.
 	fullUtil := util(s.Cg, s.HW/(s.StrideH*s.StrideW))
-	c.fullT = s.StrideH == 1 && s.StrideW == 1 && s.HW*s.Cg <= maxCopy && transposeFits(s.Cg, s.HW, s.Kg*s.RS)
+	c.fullT = s.StrideH == 1 && s.StrideW == 1 && s.HW*s.Cg <= maxCopy && transposeFits(s.Cg, s.HW, s.Kg*s.RS, s.Q)
 	if c.fullT {
 		fullUtil = engine.TileFit(s.HW, s.Cg)
 	}

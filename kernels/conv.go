@@ -217,7 +217,7 @@ func (c *Conv2D) plan() {
 	n := m
 	k := max(s.CRSg, s.Kg*s.RS, s.PQ, s.P*c.wpad)
 	c.gemmWS = engine.Workspace(m, n, k)
-	c.forwardT = s.PQ*s.Kg <= maxCopy && transposeFits(s.Kg, s.PQ, s.CRSg)
+	c.forwardT = s.PQ*s.Kg <= maxCopy && transposeFits(s.Kg, s.PQ, s.CRSg, s.Q)
 	if c.forwardT {
 		c.panel = max(c.panel, s.PQ*s.Kg)
 	}
@@ -226,13 +226,26 @@ func (c *Conv2D) plan() {
 	}
 }
 
-// transposeFits reports whether an m×n product with reduction length k is
-// better computed as its n×m transpose: when the transpose wastes clearly
-// less of the register tiles at the edges (for a 7×7 layer on AVX-512, 49
-// columns take 48 + 16 of 8×48 and 8×16 tiles; as rows they fill 49 of 56)
-// and the saving pays for storing the result transposed, which costs about
-// as much as 128 flops an element.
-func transposeFits(m, n, k int) bool { return transposeGains(m, n, k, engine.DenseTileFit(m, n)) }
+// transposeFits reports whether an m×n product with reduction length k,
+// whose B is an im2col of rows q floats long, is better computed as its n×m
+// transpose: when the transpose wastes clearly less of the register tiles
+// at the edges (for a 7×7 layer on AVX-512, 49 columns take 48 + 16 of 8×48
+// and 8×16 tiles; as rows they fill 49 of 56) and the saving pays for
+// storing the result transposed, about 128 flops an element, and for
+// packing the im2col as A slivers mr wide rather than B slivers nr wide,
+// whose runs of each row are shorter (imPackCost).
+func transposeFits(m, n, k, q int) bool {
+	mr, nr := engine.Tile()
+	flops := 2 * float64(m) * float64(n) * float64(k)
+	plain := flops/engine.DenseTileFit(m, n) + imPackCost(nr, q)*float64(k)*float64(n)
+	transposed := flops/engine.TileFit(n, m) + 128*float64(m)*float64(n) + imPackCost(mr, q)*float64(k)*float64(n)
+	return transposed < 0.95*plain
+}
+
+// imPackCost is the cost of packing an element of an im2col of rows q
+// floats long into slivers w wide, in flop equivalents: packCost, and a
+// segment's worth (segFloats) for each run, at most w and q floats long.
+func imPackCost(w, q int) float64 { return packCost * (1 + segFloats/float64(min(w, q))) }
 
 // transposeGains is transposeFits for a plain product that fills fit of
 // its tiles.

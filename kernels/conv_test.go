@@ -379,6 +379,23 @@ func TestForwardTransposed(t *testing.T) {
 	})
 }
 
+// TestTransposeFitsPacking checks the packing term of transposeFits: a
+// sliver gathers runs of at most its width and the im2col's row, so a
+// narrower one costs more an element, and L7's backward-data, whose 32
+// rows fit AVX2's 6-row tiles a little worse than its 784 columns do,
+// keeps the untransposed full route on every ISA (transposed, its im2col
+// packs into 6-wide A slivers and the pass ran 1.5× slower on Zen 4).
+func TestTransposeFitsPacking(t *testing.T) {
+	require.Greater(t, imPackCost(6, 28), imPackCost(16, 28))
+	require.Equal(t, imPackCost(16, 7), imPackCost(48, 7))
+	registry.ForEachISA(t, func(t *testing.T) {
+		c, err := NewConv2D(Conv2DParams{N: 8, C: 32, H: 28, W: 28, K: 64, R: 5, S: 5, StrideH: 1, StrideW: 1})
+		require.NoError(t, err)
+		require.Equal(t, routeFull, c.route)
+		require.False(t, c.fullT)
+	})
+}
+
 // TestBackwardFilterShifted runs backward-filter with the Shifted column
 // matrix, with im2col(X)ᵀ gathered into the slivers and with it written out
 // first (imRows), on every shape but the pointwise and depthwise ones, and
