@@ -39,10 +39,11 @@ func rowEdge(id isaID, rows, nr int, store bool) (kid kernelID, clearFirst bool)
 	if rows >= len(s.rowEdges) || nr != kernelTable[s.main].nr {
 		return noKernel, false
 	}
-	if e := s.rowEdges[rows]; store && e[1] != noKernel {
+	e := s.rowEdges[rows]
+	if store && e[1] != noKernel {
 		return e[1], false
 	}
-	return s.rowEdges[rows][0], store
+	return e[0], store
 }
 
 // storeWidthKernel is id's kernel that sets an nr-wide tile instead of
