@@ -62,6 +62,7 @@ type winoPlan struct {
 	forward, data, filter bool // the passes that take Winograd
 	fwd, bwd              winoGeom
 	ts                    int // row stride of V and M: a block's tiles and a vector's reach
+	us                    int // point stride of U: K·C and a cache line (point)
 	bandIn, bandOut       int // floats of a worker's input and output strips
 }
 
@@ -207,7 +208,8 @@ func (c *Conv2D) useWinograd(wp *winoPlan, forward, data, filter bool) error {
 		wp.bandOut = max(wp.bandOut, 4*g.stripBands()*4*engine.WinogradLanes(g.bandTiles()))
 	}
 	wp.ts = engine.Lines(tiles + engine.Slack)
-	if 36*max(s.C, s.K)*wp.ts > limit || 36*s.K*s.C > limit {
+	wp.us = point(s.K*s.C, 1)
+	if 36*wp.point(max(s.C, s.K)) > limit || 36*wp.us > limit {
 		return fmt.Errorf("kernels: WithAlgorithm(Winograd): the transformed operands of %d×%d channels overflow", s.C, s.K)
 	}
 	c.wino = wp
@@ -231,8 +233,20 @@ func (c *Conv2D) directPasses() bool {
 // the workers' GEMM buffers: U, V and M once, and each worker's bands.
 func (wp *winoPlan) size(s *shape, threads int) int {
 	l := engine.Lines
-	return l(36*s.K*s.C) + 2*l(36*max(s.C, s.K)*wp.ts) + threads*(l(wp.bandIn)+l(wp.bandOut))
+	return l(36*wp.us) + 2*l(36*wp.point(max(s.C, s.K))) + threads*(l(wp.bandIn)+l(wp.bandOut))
 }
+
+// point is the floats from one point's matrix of V or M, rows channels of
+// ts floats, to the next.
+func (wp *winoPlan) point(rows int) int { return point(rows, wp.ts) }
+
+// point is the stride of 36 matrices of rows × cols floats, stored one
+// after another: their size and a cache line. A transform reads or writes
+// a value of each, one stride apart; without the line, the stride of a
+// layer whose channels and tiles are multiples of 16 is a multiple of
+// 4 KiB, and the 36 streams fall into one set of the L1 cache, 8 or 12
+// ways deep.
+func point(rows, cols int) int { return rows*cols + engine.Line }
 
 // winoState is a call's share of the Winograd buffers.
 type winoState struct {
@@ -244,9 +258,9 @@ type winoState struct {
 
 // carve takes the state's buffers from piece.
 func (ws *winoState) carve(wp *winoPlan, s *shape, piece func(int) []float32) {
-	ws.u = piece(36 * s.K * s.C)
-	ws.v = piece(36 * max(s.C, s.K) * wp.ts)
-	ws.m = piece(36 * max(s.C, s.K) * wp.ts)
+	ws.u = piece(36 * wp.us)
+	ws.v = piece(36 * wp.point(max(s.C, s.K)))
+	ws.m = piece(36 * wp.point(max(s.C, s.K)))
 }
 
 // winoParts is how many threads a Winograd phase runs on.

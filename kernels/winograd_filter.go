@@ -45,7 +45,8 @@ func (st *callState) winoFilter(dw, dy, x []float32) {
 func (j *winoFilterJob) Do(part int) {
 	st := j.st
 	c, wk := st.c, &st.workers[part]
-	s, g, ts := &c.s, &c.wino.fwd, c.wino.ts
+	s, g, wp := &c.s, &c.wino.fwd, c.wino
+	ts := wp.ts
 	lo := func(n int) int { return part * n / j.parts }
 	hi := func(n int) int { return (part + 1) * n / j.parts }
 	switch j.phase {
@@ -63,10 +64,10 @@ func (j *winoFilterJob) Do(part int) {
 			beta = 0
 		}
 		for p := lo(36); p < hi(36); p++ {
-			wk.denseA = engine.Dense{Data: st.wino.m[p*s.K*ts:][:s.K*ts], Stride: ts}
-			wk.dense = engine.Dense{Data: st.wino.v[p*s.C*ts:][:s.C*ts], Stride: ts, Trans: true}
+			wk.denseA = engine.Dense{Data: st.wino.m[p*wp.point(s.K):][:s.K*ts], Stride: ts}
+			wk.dense = engine.Dense{Data: st.wino.v[p*wp.point(s.C):][:s.C*ts], Stride: ts, Trans: true}
 			wk.g = engine.Gemm{M: s.K, N: s.C, K: (j.b1 - j.b0) * g.bandTiles(), Alpha: 1, A: &wk.denseA, B: &wk.dense,
-				Beta: beta, C: st.wino.u[p*s.K*s.C:][:s.K*s.C], Ldc: s.C}
+				Beta: beta, C: st.wino.u[p*wp.us:][:s.K*s.C], Ldc: s.C}
 			wk.g.Run(wk.gemm)
 		}
 	case phaseOutput:
@@ -90,20 +91,21 @@ func (j *winoFilterJob) grad(wk *worker, k int) {
 		}
 		clear(strip[rows*ld:])
 		for t := t0; t < t1; t++ {
-			engine.WinogradGrad(j.st.wino.m[k*ts+(i+t-t0)*bt:], g.cout*ts, strip[4*(t-t0)*ld:], ld, bt)
+			engine.WinogradGrad(j.st.wino.m[k*ts+(i+t-t0)*bt:], j.st.c.wino.point(g.cout), strip[4*(t-t0)*ld:], ld, bt)
 		}
 	})
 }
 
 // winoFilterInverse sets, or adds to with accumulate, rows [i0, i1) of dw
 // seen as K·C × 9: dw[k][c] = Gᵀ M[k][c] G, which is Mᵀ (K·C × 36, from
-// the sums M_p at m[p·K·C:]) times winoGG (36×9).
+// the sums M_p at u[p·us:]) times winoGG (36×9).
 func (st *callState) winoFilterInverse(wk *worker, dw []float32, kc, i0, i1 int) {
 	beta := float32(0)
 	if st.c.accumulate {
 		beta = 1
 	}
-	wk.denseA = engine.Dense{Data: st.wino.u[:36*kc], Stride: kc, Trans: true}
+	us := st.c.wino.us
+	wk.denseA = engine.Dense{Data: st.wino.u[:36*us], Stride: us, Trans: true}
 	wk.dense = engine.Dense{Data: winoGG[:], Stride: 9}
 	wk.g = engine.Gemm{M: kc, N: 9, K: 36, Alpha: 1, A: &wk.denseA, B: &wk.dense, Beta: beta, C: dw, Ldc: 9}
 	wk.g.RunBlock(wk.gemm, i0, i1, 0, 9)

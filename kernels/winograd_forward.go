@@ -66,12 +66,13 @@ func (j *winoConvJob) Do(part int) {
 		}
 	case phaseGemm:
 		tiles := (j.b1 - j.b0) * g.bandTiles()
-		ts := st.c.wino.ts
+		wp := st.c.wino
+		ts, vs, ms := wp.ts, wp.point(g.cin), wp.point(g.cout)
 		for p := lo(36); p < hi(36); p++ {
-			wk.denseA = engine.Dense{Data: st.wino.u[p*g.cout*g.cin:][:g.cout*g.cin], Stride: g.cin}
-			wk.dense = engine.Dense{Data: st.wino.v[p*g.cin*ts:][:g.cin*ts], Stride: ts}
+			wk.denseA = engine.Dense{Data: st.wino.u[p*wp.us:][:g.cout*g.cin], Stride: g.cin}
+			wk.dense = engine.Dense{Data: st.wino.v[p*vs:][:g.cin*ts], Stride: ts}
 			wk.g = engine.Gemm{M: g.cout, N: tiles, K: g.cin, Alpha: 1, A: &wk.denseA, B: &wk.dense,
-				C: st.wino.m[p*g.cout*ts:][:g.cout*ts], Ldc: ts}
+				C: st.wino.m[p*ms:][:g.cout*ts], Ldc: ts}
 			wk.g.Run(wk.gemm)
 		}
 	case phaseOutput:
@@ -99,7 +100,7 @@ func (st *callState) winoInput(wk *worker, g *winoGeom, in []float32, b0, b1, ci
 		}
 		clear(strip[max(r0, r1)*ld:])
 		for t := t0; t < t1; t++ {
-			engine.WinogradInput(st.wino.v[ci*ts+(i+t-t0)*bt:], g.cin*ts, strip[4*(t-t0)*ld:], ld, bt)
+			engine.WinogradInput(st.wino.v[ci*ts+(i+t-t0)*bt:], st.c.wino.point(g.cin), strip[4*(t-t0)*ld:], ld, bt)
 		}
 	})
 }
@@ -110,6 +111,7 @@ func (st *callState) winoInput(wk *worker, g *winoGeom, in []float32, b0, b1, ci
 // through the worker's strip, which CopyRows trims.
 func (j *winoConvJob) output(wk *worker, co int) {
 	g, ts, bt := j.g, j.st.c.wino.ts, j.g.bandTiles()
+	ms := j.st.c.wino.point(g.cout)
 	ld := 4 * engine.WinogradLanes(bt)
 	bias := float32(0)
 	if j.bias != nil {
@@ -122,11 +124,11 @@ func (j *winoConvJob) output(wk *worker, co int) {
 			m := j.st.wino.m[co*ts+(i+t-t0)*bt:]
 			if inPlace && 4*t+4 <= g.p {
 				plane := j.out[(n0*g.cout+co)*g.p*g.q:][:g.p*g.q]
-				engine.WinogradOutput(plane[4*t*g.q:], g.q, m, g.cout*ts, bt, bias, j.relu)
+				engine.WinogradOutput(plane[4*t*g.q:], g.q, m, ms, bt, bias, j.relu)
 				via = t + 1
 				continue
 			}
-			engine.WinogradOutput(wk.wbandOut[4*(t-via)*ld:], ld, m, g.cout*ts, bt, bias, j.relu)
+			engine.WinogradOutput(wk.wbandOut[4*(t-via)*ld:], ld, m, ms, bt, bias, j.relu)
 		}
 		rows := min(4*t1, g.p) - 4*via
 		for n := n0; n < n1 && rows > 0; n++ {
@@ -143,18 +145,18 @@ func (j *winoConvJob) output(wk *worker, co int) {
 // input channel c of the rotated matrix and the 9 × K filters of c, with
 // j0, j1 counting channels.
 func (st *callState) winoFilterTransform(wk *worker, w []float32, kn, cn, j0, j1 int, rotate bool) {
-	u := st.wino.u
+	u, us := st.wino.u, st.c.wino.us
 	if !rotate {
 		wk.denseA = engine.Dense{Data: winoGG[:], Stride: 9}
 		wk.dense = engine.Dense{Data: w, Stride: 9, Trans: true}
-		wk.g = engine.Gemm{M: 36, N: kn * cn, K: 9, Alpha: 1, A: &wk.denseA, B: &wk.dense, C: u, Ldc: kn * cn}
+		wk.g = engine.Gemm{M: 36, N: kn * cn, K: 9, Alpha: 1, A: &wk.denseA, B: &wk.dense, C: u, Ldc: us}
 		wk.g.RunBlock(wk.gemm, 0, 36, j0, j1)
 		return
 	}
 	for c := j0; c < j1; c++ {
 		wk.denseA = engine.Dense{Data: winoGGRot[:], Stride: 9}
 		wk.dense = engine.Dense{Data: w[c*9:], Stride: cn * 9, Trans: true}
-		wk.g = engine.Gemm{M: 36, N: kn, K: 9, Alpha: 1, A: &wk.denseA, B: &wk.dense, C: u[c*kn:], Ldc: kn * cn}
+		wk.g = engine.Gemm{M: 36, N: kn, K: 9, Alpha: 1, A: &wk.denseA, B: &wk.dense, C: u[c*kn:], Ldc: us}
 		wk.g.Run(wk.gemm)
 	}
 }

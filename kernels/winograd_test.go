@@ -247,6 +247,26 @@ func TestWinogradPlanned(t *testing.T) {
 	require.Nil(t, d.wino, "Direct is the default")
 }
 
+// TestWinogradPointStride checks that no two points' matrices of U, V or M
+// start a multiple of 4 KiB apart on layers whose channels and tiles are
+// multiples of 16, where the transforms' 36 streams would otherwise share
+// one set of the L1 cache.
+func TestWinogradPointStride(t *testing.T) {
+	for _, p := range []Conv2DParams{
+		{N: 1, C: 128, H: 28, W: 28, K: 128, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+		{N: 32, C: 16, H: 32, W: 32, K: 16, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
+	} {
+		c, err := NewConv2D(p, WithAlgorithm(Winograd))
+		require.NoError(t, err)
+		wp := c.wino
+		for _, stride := range []int{wp.us, wp.point(p.C), wp.point(p.K)} {
+			for d := 1; d < 36; d++ {
+				require.NotZero(t, d*stride*4%4096, "%v: points %d apart at stride %d floats", p, d, stride)
+			}
+		}
+	}
+}
+
 // TestWinogradAccumulate checks WithAccumulate on Winograd's BackwardFilter.
 func TestWinogradAccumulate(t *testing.T) {
 	p := winoShapes[3]
