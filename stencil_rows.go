@@ -48,6 +48,14 @@ func (driver) StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m 
 	}
 }
 
+// RowsLanes is engine.RowsLanes.
+func (driver) RowsLanes() int {
+	if kid := kernelSets[current].stencilRows; kid != noKernel {
+		return kernelTable[kid].nr
+	}
+	return 0
+}
+
 // maxRowsMR bounds the rows of a StencilRows kernel's block
 // (TestKernelSets).
 const maxRowsMR = 16

@@ -30,8 +30,9 @@ type fewPlan struct {
 	// Forward and backward-filter: the padded input planes, and per (c, r,
 	// s) its shift, c·H'·W' + r·dh·W' + s·dw at stride 1.
 	off      []int
-	xLen     int // floats of the padded planes, with the taps' reach past them
-	rows, ld int // forward's output rows a band, and the stride of its rows in a panel
+	groups   []int // forward's tap groups of off (tapGroups)
+	xLen     int   // floats of the padded planes, with the taps' reach past them
+	rows, ld int   // forward's output rows a band, and the stride of its rows in a panel
 	bands    int
 	// Backward-filter's bands, at least enough for maxChunks pieces.
 	rowsF, ldF, bandsF int
@@ -67,6 +68,7 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 		return
 	}
 	f.rows, f.ld, f.bands = bands(s.P, ws, s.Kg)
+	f.groups = tapGroups(f.off, ws, f.rows*ws)
 	f.rowsF, f.ldF, f.bandsF = f.rows, f.ld, f.bands
 	if want := min(s.P, ceilDiv(maxChunks, s.N*s.Groups)); want > f.bands {
 		f.rowsF = ceilDiv(s.P, want)
@@ -78,7 +80,7 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 		c.usePadded(f.xLen)
 	}
 	if f.forward {
-		c.panel = max(c.panel, s.Kg*f.ld)
+		c.panel = max(c.panel, groupPanels(f.groups, s.Kg*f.ld))
 	}
 	if f.data {
 		c.dypadLen = max(c.dypadLen, f.d.end)
@@ -185,8 +187,8 @@ func (j *fewForwardJob) item(wk *worker, _ bool, it int) {
 	if j.bias != nil {
 		bias = j.bias[g*s.Kg:][:s.Kg]
 	}
-	panel := wk.panel[:s.Kg*f.ld]
-	engine.StencilRows(panel, f.ld, xp[p0*c.wpad:], j.st.filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], f.off,
+	panel, tmp := wk.panel[:s.Kg*f.ld], wk.panel[s.Kg*f.ld:]
+	stencilGroups(panel, tmp, f.ld, xp[p0*c.wpad:], j.st.filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], f.off, f.groups,
 		(p1-p0)*c.wpad, s.Kg, bias)
 	// Output channel g·Kg + k of image n is plane img·Kg + k of y.
 	yb := j.y[img*s.Kg*s.PQ:][:s.Kg*s.PQ]

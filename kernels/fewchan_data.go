@@ -28,6 +28,7 @@ type fewPhase struct {
 	i0, rows, j0, cols int
 	taps               []int // the filter taps r·S + s it receives
 	off                []int // per (k, tap), k major: the shift in padded dY
+	groups             []int // off's tap groups (tapGroups)
 	filt               int   // its weights' offset in a group's rearranged filter
 	band, ld, bands    int
 }
@@ -85,8 +86,9 @@ func (c *Conv2D) planFewData() *fewData {
 			}
 			filt += s.Kg * len(ph.taps) * s.Cg
 			ph.band, ph.ld, ph.bands = bands(ph.rows, d.wd, s.Cg)
+			ph.groups = tapGroups(ph.off, d.wd, ph.band*d.wd)
 			d.items += ph.bands
-			d.panel = max(d.panel, s.Cg*ph.ld)
+			d.panel = max(d.panel, groupPanels(ph.groups, s.Cg*ph.ld))
 			d.phases = append(d.phases, ph)
 		}
 	}
@@ -151,9 +153,9 @@ func (j *fewDataJob) item(wk *worker, _ bool, it int) {
 	u0, u1 := b*ph.band, min(ph.rows, (b+1)*ph.band)
 	nt := len(ph.taps)
 	g := img % s.Groups
-	panel := wk.panel[:s.Cg*ph.ld]
-	engine.StencilRows(panel, ph.ld, pad[u0*d.wd:], j.st.filt[g*s.Kg*s.CRSg+ph.filt:][:s.Kg*nt*s.Cg],
-		ph.off, (u1-u0)*d.wd, s.Cg, nil)
+	panel, tmp := wk.panel[:s.Cg*ph.ld], wk.panel[s.Cg*ph.ld:]
+	stencilGroups(panel, tmp, ph.ld, pad[u0*d.wd:], j.st.filt[g*s.Kg*s.CRSg+ph.filt:][:s.Kg*nt*s.Cg],
+		ph.off, ph.groups, (u1-u0)*d.wd, s.Cg, nil)
 	dxb := j.dx[img*s.Cg*s.HW:][:s.Cg*s.HW]
 	for ci := range s.Cg {
 		plane, src := dxb[ci*s.HW:][:s.HW], panel[ci*ph.ld:]

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/simdconv/simdconv"
+	"github.com/simdconv/simdconv/internal/engine"
 	"github.com/simdconv/simdconv/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
@@ -22,6 +23,9 @@ var fewShapes = []Conv2DParams{
 	{N: 1, C: 4, H: 12, W: 13, K: 6, R: 3, S: 4, Groups: 2, StrideH: 3, StrideW: 2, PadTop: 1, PadLeft: 2, PadRight: 1},
 	{N: 1, C: 2, H: 6, W: 5, K: 3, R: 3, S: 3, PadTop: 4, PadRight: 3},
 	{N: 2, C: 2, H: 11, W: 10, K: 5, R: 2, S: 1, StrideH: 3, StrideW: 3, PadTop: 1, PadBottom: 2},
+	// Taps in more rows than a group holds: forward's 6 planes × 5 rows,
+	// backward-data's 12 × 5 (tapGroups).
+	{N: 1, C: 6, H: 9, W: 11, K: 12, R: 5, S: 3, PadTop: 2, PadBottom: 2, PadLeft: 1, PadRight: 1},
 }
 
 // newFew plans p with every pass that the direct route admits on it,
@@ -40,12 +44,12 @@ func newFew(t testing.TB, p Conv2DParams, opts ...Option) *Conv2D {
 	return c
 }
 
-// fewBands lowers rowPanel for the rest of t, so that the small layers are
-// cut into bands of a few rows.
+// fewBands lowers rowPanel and groupFloats for the rest of t, so that the
+// small layers are cut into bands of a few rows and their taps into groups.
 func fewBands(t testing.TB) {
-	prev := rowPanel
-	rowPanel = 16
-	t.Cleanup(func() { rowPanel = prev })
+	prev, prevGroup, prevLanes := rowPanel, groupFloats, groupLanes
+	rowPanel, groupFloats, groupLanes = 16, 0, 64
+	t.Cleanup(func() { rowPanel, groupFloats, groupLanes = prev, prevGroup, prevLanes })
 }
 
 // TestFewPasses runs every pass of the direct route against the reference,
@@ -102,6 +106,53 @@ func checkAccumulate(t *testing.T, c *Conv2D, d data) {
 	}
 	rt, at := d.tolFilter()
 	testutil.AssertClose(t, want, dw.Slice(), rt, at, "accumulated dw ", name(s.Conv2DParams))
+}
+
+// TestTapGroups checks that the tap groups cover the taps in order, each
+// reading at most maxStreams rows and every one but the last full, and
+// that the last of fewShapes takes several groups on both passes that use
+// them.
+func TestTapGroups(t *testing.T) {
+	for _, tc := range []struct {
+		off  []int
+		ld   int
+		want []int
+	}{
+		{[]int{0, 1, 2}, 10, []int{0, 3}},
+		{nil, 10, []int{0, 0}},
+	} {
+		require.Equal(t, tc.want, tapGroups(tc.off, tc.ld, 1))
+	}
+	var off []int
+	for r := range 60 {
+		off = append(off, r*7, r*7+1, (r%3)*7) // 60 rows, each first met at tap 3r
+	}
+	fewBands(t)
+	groupFloats = 60 * 100
+	require.Equal(t, []int{0, len(off)}, tapGroups(off, 7, 100), "a band that fits half of L2")
+	groupFloats = 0
+	if l := engine.RowsLanes(); l > 0 {
+		groupLanes = l
+		require.Equal(t, []int{0, len(off)}, tapGroups(off, 7, 1), "passes as wide as groupLanes")
+		groupLanes = 64
+	}
+	g := tapGroups(off, 7, 1)
+	require.Equal(t, 0, g[0])
+	require.Equal(t, len(off), g[len(g)-1])
+	for i := 0; i+1 < len(g); i++ {
+		rows := map[int]bool{}
+		for _, o := range off[g[i]:g[i+1]] {
+			rows[o/7] = true
+		}
+		require.LessOrEqual(t, len(rows), maxStreams, "group %d", i)
+		if i+2 < len(g) {
+			require.Less(t, maxStreams, len(rows)+1, "group %d not full", i)
+			require.False(t, rows[off[g[i+1]]/7], "group %d could take tap %d", i, g[i+1])
+		}
+	}
+	c := newFew(t, fewShapes[len(fewShapes)-1])
+	require.Greater(t, len(c.few.groups), 2, "forward in groups")
+	require.Greater(t, len(c.few.d.phases[0].groups), 3, "backward-data in groups")
 }
 
 // TestFewSpecialValues plants a NaN or an infinity in x or dy, inside and

@@ -222,6 +222,10 @@ func ShiftedDotsPlanes(d, a, x []float32, off []int, n, planes, ldd, lda, ldx in
 // such as Winograd's transformed tiles, are sized from it.
 func L2() int { return driver.L2() }
 
+// RowsLanes is the lanes of the selected ISA's StencilRows kernel's
+// vectors, 0 where StencilRows runs in Go.
+func RowsLanes() int { return driver.RowsLanes() }
+
 // StencilRows sets y[k·ldy+i] = bias[k] + Σ_t w[t·m+k]·x[off[t]+i] for
 // k < m and i < n, bias nil meaning zeros: m output channels of a layer
 // with few input channels, whose (channel, tap) pairs are the shifts off
@@ -366,6 +370,7 @@ type Driver interface {
 	WinogradGrad(dst []float32, dstStride int, src []float32, ld, tiles int)
 	WinogradNative() bool
 	StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32)
+	RowsLanes() int
 	DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int)
 	L2() int
 	DwcLanes(channels int) int
