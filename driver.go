@@ -24,6 +24,7 @@ func (driver) TileFit(m, n int) float64                   { return tileFit(m, n)
 func (driver) DenseTileFit(m, n int) float64              { return denseTileFit(m, n) }
 func (driver) ISAError() error                            { return isaErr }
 func (driver) L2() int                                    { return thisCaches.l2.size }
+func (driver) Native() bool                               { return current != isaGeneric }
 
 // StencilPlane pads planes of src into pad, runs the stencil on each into
 // panel and crops panel into dst, calling the kernels directly: planes one

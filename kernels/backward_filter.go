@@ -299,10 +299,19 @@ func sumChannels(dst, src []float32, n, plane int, accumulate bool) {
 func (c *Conv2D) planShifted() {
 	s := &c.s
 	ws := (s.W + s.PadLeft + s.PadRight + s.StrideW - 1) / s.StrideW
-	// Past a fifth more positions per row, the extra flops cost more than
-	// the contiguous packing saves.
 	hs := (s.H + s.PadTop + s.PadBottom + s.StrideH - 1) / s.StrideH
-	if c.pointwise || c.subsample || c.stencil != nil || c.few != nil && c.few.filter || 5*ws > 6*s.Q ||
+	// Past a fifth more positions per row, the extra flops cost more than
+	// the contiguous packing saves, unless a SIMD GEMM would gather its
+	// column matrix a float at a time (too large to write out first:
+	// planImRows), scalarGather an element, against 2·Kg·(W'−Q)/Q extra
+	// flops an element here (DeepLab's atrous 3×3, Z29: 128 extra flops,
+	// 1.13–1.21× faster; on the generic kernels, whose flops are scalar
+	// too, 0.81–0.88×).
+	wide := 5*ws > 6*s.Q
+	if wide && engine.Native() && s.CRSg*s.PQ > maxImRows {
+		wide = 2*float64(s.Kg)*float64(ws-s.Q)/float64(s.Q) > scalarGather
+	}
+	if c.pointwise || c.subsample || c.stencil != nil || c.few != nil && c.few.filter || wide ||
 		s.Cg*s.StrideH*s.StrideW*hs*ws > maxCopy || s.Kg*s.P*ws > maxCopy {
 		return
 	}

@@ -59,3 +59,23 @@ func TestPaths(t *testing.T) {
 	})
 	require.Equal(t, "forward gemm, backward-data full, backward-filter shifted", Paths{"gemm", "full", "shifted"}.String())
 }
+
+// TestShiftedWide checks planShifted's rule for rows padded by more than a
+// fifth: the Shifted form for DeepLab's atrous layer (Z29), whose column
+// matrix a SIMD GEMM would gather a float at a time (the generic one keeps
+// the GEMM), and the GEMM for a 7×7 ResNet layer (L5), whose column matrix
+// it writes out first.
+func TestShiftedWide(t *testing.T) {
+	atrous := Conv2DParams{N: 1, C: 256, H: 32, W: 32, K: 256, R: 3, S: 3, DilationH: 4, DilationW: 4,
+		PadTop: 4, PadBottom: 4, PadLeft: 4, PadRight: 4}
+	registry.ForEachISA(t, func(t *testing.T) {
+		c, err := NewConv2D(atrous)
+		require.NoError(t, err)
+		require.Equal(t, engine.Native(), c.shifted != nil, "atrous")
+	})
+	small := Conv2DParams{N: 1, C: 512, H: 7, W: 7, K: 512, R: 3, S: 3, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1}
+	c, err := NewConv2D(small)
+	require.NoError(t, err)
+	require.Nil(t, c.shifted, "7×7")
+	require.True(t, c.imRows, "7×7")
+}

@@ -222,6 +222,10 @@ func ShiftedDotsPlanes(d, a, x []float32, off []int, n, planes, ldd, lda, ldx in
 // such as Winograd's transformed tiles, are sized from it.
 func L2() int { return driver.L2() }
 
+// Native reports whether the selected ISA runs SIMD kernels, rather than
+// the generic Go ones, whose multiply-adds are scalar.
+func Native() bool { return driver.Native() }
+
 // RowsLanes is the lanes of the selected ISA's StencilRows kernel's
 // vectors, 0 where StencilRows runs in Go.
 func RowsLanes() int { return driver.RowsLanes() }
@@ -371,6 +375,7 @@ type Driver interface {
 	WinogradNative() bool
 	StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32)
 	RowsLanes() int
+	Native() bool
 	DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int)
 	L2() int
 	DwcLanes(channels int) int
