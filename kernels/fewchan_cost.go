@@ -38,14 +38,20 @@ const (
 	gemmTileSteps = 4
 	packCost      = 8
 	rowPeak       = 0.8
-	rowBlock      = 4
-	rowVectors    = 4
-	unalignedLoad = 2
-	copyCost      = 4
-	segFloats     = 28
-	col2imCost    = 128 // an element added by col2im, as planBackwardData
-	gatherCost    = 64
-	scalarGather  = 192
+	// genericRowPeak is stencilFit on the generic kernels, whose
+	// StencilRows is a Go loop of a load, a multiply-add and a store of y
+	// per term, against the generic GEMM's register block of 2×4
+	// accumulators: measured 2.2–2.4 GFLOP/s against 6 (LeNet's Z23
+	// forward, Zen 4). Their DotsRows sums in a register and keeps rowFit.
+	genericRowPeak = 0.35
+	rowBlock       = 4
+	rowVectors     = 4
+	unalignedLoad  = 2
+	copyCost       = 4
+	segFloats      = 28
+	col2imCost     = 128 // an element added by col2im, as planBackwardData
+	gatherCost     = 64
+	scalarGather   = 192
 )
 
 // fewCost is each pass's cost on both routes.
@@ -68,6 +74,15 @@ func rowFit(m int) float64 {
 	return rowPeak * useful / slots
 }
 
+// stencilFit is rowFit for StencilRows, the forward and backward-data row
+// kernels.
+func stencilFit(m int) float64 {
+	if !engine.Native() {
+		return genericRowPeak
+	}
+	return rowFit(m)
+}
+
 // gemmCost is an m×n product of reduction k whose B (k×n) is packed from
 // an im2col of rows q floats wide.
 func gemmCost(m, n, k, q int, fit float64) float64 {
@@ -86,7 +101,7 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	// Forward: Kg rows over P·W' positions, padding x, cropping y.
 	// The direct route gathers x into padded phase planes W' wide; the
 	// GEMM's split has no padding, so its short rows run on as one.
-	f.forward = flops*float64(s.P*wp)/rowFit(s.Kg) +
+	f.forward = flops*float64(s.P*wp)/stencilFit(s.Kg) +
 		copyCost*float64(planes+s.Kg*s.PQ) + splitCost(s.StrideW, wp)*float64(s.Cg*s.HW)
 	f.gemmForward = gemmCost(s.Kg, s.PQ, s.CRSg, s.Q, engine.DenseTileFit(s.Kg, s.PQ)) +
 		splitCost(s.StrideW, engine.Slack)*float64(s.Cg*s.HW)
@@ -95,7 +110,7 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	// (at stride 1 possibly transposed), an average phase's times their
 	// number; the GEMM route adds its column matrix with col2im.
 	for _, ph := range d.phases {
-		f.data += 2 * float64(s.Kg*len(ph.taps)*s.Cg*ph.rows*d.wd) / rowFit(s.Cg)
+		f.data += 2 * float64(s.Kg*len(ph.taps)*s.Cg*ph.rows*d.wd) / stencilFit(s.Cg)
 	}
 	f.data += copyCost * float64(s.Kg*d.plane+s.Cg*s.HW)
 	ph := len(d.phases)

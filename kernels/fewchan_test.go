@@ -209,7 +209,8 @@ func TestFewSpecialValues(t *testing.T) {
 
 // TestFewPlanned pins which passes of the calibration layers take the
 // direct route (F forward, D backward-data, W backward-filter) on every
-// ISA, whose tiles the GEMM's costs depend on, and that the shared test
+// ISA, whose tiles the GEMM's costs depend on (and on generic, whose
+// StencilRows is scalar Go: genericRowPeak), and that the shared test
 // shapes run every direct pass.
 func TestFewPlanned(t *testing.T) {
 	sq := func(n, c, hw, k, rs, stride, pad int) Conv2DParams {
@@ -222,17 +223,17 @@ func TestFewPlanned(t *testing.T) {
 		want string            // on every ISA but those in isa
 		isa  map[string]string // where an ISA's tiles tip a close call
 	}{
-		{"L8", sq(32, 1, 28, 32, 3, 1, 0), "FW", nil},
-		{"Z22", sq(64, 1, 28, 6, 5, 1, 2), "FDW", nil},
-		{"Z23", sq(64, 6, 14, 16, 5, 1, 0), "FDW", nil},
-		{"Z27", sq(64, 3, 32, 16, 3, 1, 1), "FDW", nil},
-		{"Z18", sq(1, 3, 224, 64, 3, 1, 1), "DW", map[string]string{"avx2": "FDW"}},
-		{"L1", sq(1, 3, 224, 64, 7, 2, 3), "D", map[string]string{"avx512": "DW"}},
-		{"Z08", sq(1, 3, 224, 32, 3, 2, 1), "FDW", nil},
+		{"L8", sq(32, 1, 28, 32, 3, 1, 0), "FW", map[string]string{"generic": "W"}},
+		{"Z22", sq(64, 1, 28, 6, 5, 1, 2), "FDW", map[string]string{"generic": "DW"}},
+		{"Z23", sq(64, 6, 14, 16, 5, 1, 0), "FDW", map[string]string{"generic": "W"}},
+		{"Z27", sq(64, 3, 32, 16, 3, 1, 1), "FDW", map[string]string{"generic": "DW"}},
+		{"Z18", sq(1, 3, 224, 64, 3, 1, 1), "DW", map[string]string{"avx2": "FDW", "generic": "W"}},
+		{"L1", sq(1, 3, 224, 64, 7, 2, 3), "D", map[string]string{"avx512": "DW", "generic": ""}},
+		{"Z08", sq(1, 3, 224, 32, 3, 2, 1), "FDW", map[string]string{"generic": "DW"}},
 		// stride 2 on small planes: the padded phase rows of Z32 are
 		// shorter than a vector, which the forward GEMM's split avoids
-		{"Z25", sq(32, 16, 32, 32, 3, 2, 1), "FD", map[string]string{"avx2": "FDW"}},
-		{"Z32", sq(8, 64, 14, 64, 3, 2, 1), "D", nil},
+		{"Z25", sq(32, 16, 32, 32, 3, 2, 1), "FD", map[string]string{"avx2": "FDW", "generic": ""}},
+		{"Z32", sq(8, 64, 14, 64, 3, 2, 1), "D", map[string]string{"generic": ""}},
 		{"L2", sq(1, 64, 56, 64, 3, 1, 1), "", nil}, // many channels
 	}
 	registry.ForEachISA(t, func(t *testing.T) {
