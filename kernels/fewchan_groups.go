@@ -1,6 +1,10 @@
 package kernels
 
-import "github.com/simdconv/simdconv/internal/engine"
+import (
+	"slices"
+
+	"github.com/simdconv/simdconv/internal/engine"
+)
 
 // Tap groups of the row kernels. A StencilRows pass holds a few vectors of
 // outputs and walks every tap, each a shifted run of one row of a padded
@@ -50,11 +54,7 @@ func tapGroups(off []int, ld, n int) []int {
 	var rows []int
 	for t, o := range off {
 		r := o / ld
-		seen := false
-		for _, q := range rows {
-			seen = seen || q == r
-		}
-		if seen {
+		if slices.Contains(rows, r) {
 			continue
 		}
 		if len(rows) == maxStreams {
