@@ -38,12 +38,15 @@ const (
 	gemmTileSteps = 4
 	packCost      = 8
 	rowPeak       = 0.8
-	// genericRowPeak is stencilFit on the generic kernels, whose
-	// StencilRows is a Go loop of a load, a multiply-add and a store of y
-	// per term, against the generic GEMM's register block of 2×4
-	// accumulators: measured 2.2–2.4 GFLOP/s against 6 (LeNet's Z23
-	// forward, Zen 4). Their DotsRows sums in a register and keeps rowFit.
-	genericRowPeak = 0.35
+	// genericRowPeak is stencilFit on the generic kernels, from their
+	// instructions per term at one issue rate: StencilRows is a Go loop of
+	// 7 a term (loads of x and y, a multiply, an add, a store of y, the
+	// index step and the branch), the GEMM's register block of 2×4
+	// accumulators 23 per 8 terms (6 loads, 8 multiplies, 8 adds, the
+	// step). On Zen 4, LeNet's Z23 forward ran 2.2–2.4 GFLOP/s on the rows
+	// against 6 on the GEMM. Their DotsRows sums in a register and keeps
+	// rowFit.
+	genericRowPeak = gemmPeak * 23 / 8 / 7
 	rowBlock       = 4
 	rowVectors     = 4
 	unalignedLoad  = 2
@@ -87,7 +90,7 @@ func stencilFit(m int) float64 {
 // an im2col of rows q floats wide.
 func gemmCost(m, n, k, q int, fit float64) float64 {
 	flops := 2 * float64(m) * float64(n) * float64(k)
-	pack := packCost * (1 + segFloats/float64(q))
+	pack := imPackCost(q, q)
 	return flops/(gemmPeak*fit)*float64(k+gemmTileSteps)/float64(k) + pack*float64(k)*float64(n)
 }
 
