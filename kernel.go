@@ -41,6 +41,7 @@ const (
 	famDwcConv1                    // depthwise convolution of nr interleaved channels, column stride 1
 	famDwcConv2                    // famDwcConv1 at column stride 2
 	famDwcDots                     // a depthwise filter gradient of nr interleaved channels (per: taps per call)
+	famIndirect                    // mr positions × up to per vectors of nr channels, x read through pointers
 )
 
 // kernelSpec is one row of kernelTable.
@@ -110,6 +111,7 @@ type kernelSet struct {
 	dwcIn, dwcOut    kernelID
 	dwcConv          [2]kernelID // by column stride − 1
 	dwcDots          kernelID
+	indirect         kernelID
 	peak             kernelID
 }
 
@@ -205,6 +207,7 @@ func (s *kernelSet) singles() map[family]*kernelID {
 		famStencilRows: &s.stencilRows, famDotsRows: &s.dotsRows,
 		famGather2: &s.gather2, famScatter2: &s.scatter2,
 		famDwcIn: &s.dwcIn, famDwcOut: &s.dwcOut, famDwcConv1: &s.dwcConv[0], famDwcConv2: &s.dwcConv[1], famDwcDots: &s.dwcDots,
+		famIndirect: &s.indirect,
 	}
 }
 

@@ -5970,6 +5970,535 @@ dwcDotsNEON_store12:
 	VST1.P	[V31.S4], 16(R0)
 	RET	
 
+// func indirectNEON(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool)
+//
+// Register use: R13 the tile's first position, R14 the block's first
+// vector; in a block R4-R7 the filter's vectors, R8 off's end, R15 its
+// walk, R16 the step's offset, R19-R24 the positions in x, R9-R12 and
+// R17 scratch; V0-V3 the filter, V4-V7 x, V8-V31 accumulators.
+TEXT ·indirectNEON(SB), NOSPLIT, $0-170
+	MOVD	ZR, R13
+indirectNEON_tile:
+	MOVD	pos_len+64(FP), R9
+	CMP	R9, R13
+	BGE	indirectNEON_done
+	MOVD	ZR, R14
+indirectNEON_block:
+	MOVD	nv+136(FP), R9
+	SUB	R14, R9, R9
+	CMP	$4, R9
+	BGE	indirectNEON_nv4
+	CMP	$3, R9
+	BEQ	indirectNEON_nv3
+	CMP	$2, R9
+	BEQ	indirectNEON_nv2
+	CMP	$1, R9
+	BEQ	indirectNEON_nv1
+	ADD	$6, R13, R13
+	B	indirectNEON_tile
+indirectNEON_nv1:
+	MOVD	pos_base+56(FP), R9
+	ADD	R13<<3, R9, R9
+	MOVD	x_base+32(FP), R10
+	MOVD	0(R9), R11
+	ADD	R11<<2, R10, R19
+	MOVD	8(R9), R11
+	ADD	R11<<2, R10, R20
+	MOVD	16(R9), R11
+	ADD	R11<<2, R10, R21
+	MOVD	24(R9), R11
+	ADD	R11<<2, R10, R22
+	MOVD	32(R9), R11
+	ADD	R11<<2, R10, R23
+	MOVD	40(R9), R11
+	ADD	R11<<2, R10, R24
+	MOVD	lda+104(FP), R9
+	LSL	$2, R9, R9
+	MUL	R14, R9, R10
+	MOVD	a_base+80(FP), R4
+	ADD	R10, R4, R4
+	MOVD	off_base+112(FP), R15
+	MOVD	off_len+120(FP), R8
+	ADD	R8<<3, R15, R8
+	MOVBU	add+168(FP), R9
+	CBNZ	R9, indirectNEON_load1
+	MOVD	bias_base+144(FP), R9
+	ADD	R14<<4, R9, R9
+	VLD1.P	16(R9), [V8.S4]
+	VMOV	V8.B16, V9.B16
+	VMOV	V8.B16, V10.B16
+	VMOV	V8.B16, V11.B16
+	VMOV	V8.B16, V12.B16
+	VMOV	V8.B16, V13.B16
+	B	indirectNEON_taps1
+indirectNEON_load1:
+	MOVD	ldy+24(FP), R9
+	MUL	R14, R9, R10
+	ADD	R13<<2, R10, R10
+	MOVD	y_base+0(FP), R12
+	ADD	R10<<2, R12, R12
+	LSL	$2, R9, R9
+	MOVD	R12, R11
+	VLD1.P	64(R11), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P	32(R11), [V12.S4, V13.S4]
+indirectNEON_taps1:
+	MOVD.P	8(R15), R16
+	VLD1.P	16(R4), [V0.S4]
+	FMOVS	(R19)(R16<<2), F4
+	WORD	$0x4f841008	// fmla v8.4s, v0.4s, v4.s[0]
+	FMOVS	(R20)(R16<<2), F5
+	WORD	$0x4f851009	// fmla v9.4s, v0.4s, v5.s[0]
+	FMOVS	(R21)(R16<<2), F6
+	WORD	$0x4f86100a	// fmla v10.4s, v0.4s, v6.s[0]
+	FMOVS	(R22)(R16<<2), F7
+	WORD	$0x4f87100b	// fmla v11.4s, v0.4s, v7.s[0]
+	FMOVS	(R23)(R16<<2), F4
+	WORD	$0x4f84100c	// fmla v12.4s, v0.4s, v4.s[0]
+	FMOVS	(R24)(R16<<2), F5
+	WORD	$0x4f85100d	// fmla v13.4s, v0.4s, v5.s[0]
+	CMP	R8, R15
+	BNE	indirectNEON_taps1
+	MOVBU	relu+169(FP), R9
+	CBZ	R9, indirectNEON_store1
+	VEOR	V4.B16, V4.B16, V4.B16
+	WORD	$0x4e24f508	// fmax v8.4s, v8.4s, v4.4s
+	WORD	$0x4e24f529	// fmax v9.4s, v9.4s, v4.4s
+	WORD	$0x4e24f54a	// fmax v10.4s, v10.4s, v4.4s
+	WORD	$0x4e24f56b	// fmax v11.4s, v11.4s, v4.4s
+	WORD	$0x4e24f58c	// fmax v12.4s, v12.4s, v4.4s
+	WORD	$0x4e24f5ad	// fmax v13.4s, v13.4s, v4.4s
+indirectNEON_store1:
+	MOVD	ldy+24(FP), R9
+	MUL	R14, R9, R10
+	ADD	R13<<2, R10, R10
+	MOVD	y_base+0(FP), R12
+	ADD	R10<<2, R12, R12
+	LSL	$2, R9, R9
+	MOVD	R12, R11
+	VST1.P	[V8.S4, V9.S4, V10.S4, V11.S4], 64(R11)
+	VST1.P	[V12.S4, V13.S4], 32(R11)
+	ADD	$1, R14, R14
+	B	indirectNEON_block
+indirectNEON_nv2:
+	MOVD	pos_base+56(FP), R9
+	ADD	R13<<3, R9, R9
+	MOVD	x_base+32(FP), R10
+	MOVD	0(R9), R11
+	ADD	R11<<2, R10, R19
+	MOVD	8(R9), R11
+	ADD	R11<<2, R10, R20
+	MOVD	16(R9), R11
+	ADD	R11<<2, R10, R21
+	MOVD	24(R9), R11
+	ADD	R11<<2, R10, R22
+	MOVD	32(R9), R11
+	ADD	R11<<2, R10, R23
+	MOVD	40(R9), R11
+	ADD	R11<<2, R10, R24
+	MOVD	lda+104(FP), R9
+	LSL	$2, R9, R9
+	MUL	R14, R9, R10
+	MOVD	a_base+80(FP), R4
+	ADD	R10, R4, R4
+	ADD	R9, R4, R5
+	MOVD	off_base+112(FP), R15
+	MOVD	off_len+120(FP), R8
+	ADD	R8<<3, R15, R8
+	MOVBU	add+168(FP), R9
+	CBNZ	R9, indirectNEON_load2
+	MOVD	bias_base+144(FP), R9
+	ADD	R14<<4, R9, R9
+	VLD1.P	16(R9), [V8.S4]
+	VMOV	V8.B16, V9.B16
+	VMOV	V8.B16, V10.B16
+	VMOV	V8.B16, V11.B16
+	VMOV	V8.B16, V12.B16
+	VMOV	V8.B16, V13.B16
+	VLD1.P	16(R9), [V14.S4]
+	VMOV	V14.B16, V15.B16
+	VMOV	V14.B16, V16.B16
+	VMOV	V14.B16, V17.B16
+	VMOV	V14.B16, V18.B16
+	VMOV	V14.B16, V19.B16
+	B	indirectNEON_taps2
+indirectNEON_load2:
+	MOVD	ldy+24(FP), R9
+	MUL	R14, R9, R10
+	ADD	R13<<2, R10, R10
+	MOVD	y_base+0(FP), R12
+	ADD	R10<<2, R12, R12
+	LSL	$2, R9, R9
+	MOVD	R12, R11
+	VLD1.P	64(R11), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P	32(R11), [V12.S4, V13.S4]
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VLD1.P	64(R11), [V14.S4, V15.S4, V16.S4, V17.S4]
+	VLD1.P	32(R11), [V18.S4, V19.S4]
+indirectNEON_taps2:
+	MOVD.P	8(R15), R16
+	VLD1.P	16(R4), [V0.S4]
+	VLD1.P	16(R5), [V1.S4]
+	FMOVS	(R19)(R16<<2), F4
+	WORD	$0x4f841008	// fmla v8.4s, v0.4s, v4.s[0]
+	WORD	$0x4f84102e	// fmla v14.4s, v1.4s, v4.s[0]
+	FMOVS	(R20)(R16<<2), F5
+	WORD	$0x4f851009	// fmla v9.4s, v0.4s, v5.s[0]
+	WORD	$0x4f85102f	// fmla v15.4s, v1.4s, v5.s[0]
+	FMOVS	(R21)(R16<<2), F6
+	WORD	$0x4f86100a	// fmla v10.4s, v0.4s, v6.s[0]
+	WORD	$0x4f861030	// fmla v16.4s, v1.4s, v6.s[0]
+	FMOVS	(R22)(R16<<2), F7
+	WORD	$0x4f87100b	// fmla v11.4s, v0.4s, v7.s[0]
+	WORD	$0x4f871031	// fmla v17.4s, v1.4s, v7.s[0]
+	FMOVS	(R23)(R16<<2), F4
+	WORD	$0x4f84100c	// fmla v12.4s, v0.4s, v4.s[0]
+	WORD	$0x4f841032	// fmla v18.4s, v1.4s, v4.s[0]
+	FMOVS	(R24)(R16<<2), F5
+	WORD	$0x4f85100d	// fmla v13.4s, v0.4s, v5.s[0]
+	WORD	$0x4f851033	// fmla v19.4s, v1.4s, v5.s[0]
+	CMP	R8, R15
+	BNE	indirectNEON_taps2
+	MOVBU	relu+169(FP), R9
+	CBZ	R9, indirectNEON_store2
+	VEOR	V4.B16, V4.B16, V4.B16
+	WORD	$0x4e24f508	// fmax v8.4s, v8.4s, v4.4s
+	WORD	$0x4e24f529	// fmax v9.4s, v9.4s, v4.4s
+	WORD	$0x4e24f54a	// fmax v10.4s, v10.4s, v4.4s
+	WORD	$0x4e24f56b	// fmax v11.4s, v11.4s, v4.4s
+	WORD	$0x4e24f58c	// fmax v12.4s, v12.4s, v4.4s
+	WORD	$0x4e24f5ad	// fmax v13.4s, v13.4s, v4.4s
+	WORD	$0x4e24f5ce	// fmax v14.4s, v14.4s, v4.4s
+	WORD	$0x4e24f5ef	// fmax v15.4s, v15.4s, v4.4s
+	WORD	$0x4e24f610	// fmax v16.4s, v16.4s, v4.4s
+	WORD	$0x4e24f631	// fmax v17.4s, v17.4s, v4.4s
+	WORD	$0x4e24f652	// fmax v18.4s, v18.4s, v4.4s
+	WORD	$0x4e24f673	// fmax v19.4s, v19.4s, v4.4s
+indirectNEON_store2:
+	MOVD	ldy+24(FP), R9
+	MUL	R14, R9, R10
+	ADD	R13<<2, R10, R10
+	MOVD	y_base+0(FP), R12
+	ADD	R10<<2, R12, R12
+	LSL	$2, R9, R9
+	MOVD	R12, R11
+	VST1.P	[V8.S4, V9.S4, V10.S4, V11.S4], 64(R11)
+	VST1.P	[V12.S4, V13.S4], 32(R11)
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VST1.P	[V14.S4, V15.S4, V16.S4, V17.S4], 64(R11)
+	VST1.P	[V18.S4, V19.S4], 32(R11)
+	ADD	$2, R14, R14
+	B	indirectNEON_block
+indirectNEON_nv3:
+	MOVD	pos_base+56(FP), R9
+	ADD	R13<<3, R9, R9
+	MOVD	x_base+32(FP), R10
+	MOVD	0(R9), R11
+	ADD	R11<<2, R10, R19
+	MOVD	8(R9), R11
+	ADD	R11<<2, R10, R20
+	MOVD	16(R9), R11
+	ADD	R11<<2, R10, R21
+	MOVD	24(R9), R11
+	ADD	R11<<2, R10, R22
+	MOVD	32(R9), R11
+	ADD	R11<<2, R10, R23
+	MOVD	40(R9), R11
+	ADD	R11<<2, R10, R24
+	MOVD	lda+104(FP), R9
+	LSL	$2, R9, R9
+	MUL	R14, R9, R10
+	MOVD	a_base+80(FP), R4
+	ADD	R10, R4, R4
+	ADD	R9, R4, R5
+	ADD	R9, R5, R6
+	MOVD	off_base+112(FP), R15
+	MOVD	off_len+120(FP), R8
+	ADD	R8<<3, R15, R8
+	MOVBU	add+168(FP), R9
+	CBNZ	R9, indirectNEON_load3
+	MOVD	bias_base+144(FP), R9
+	ADD	R14<<4, R9, R9
+	VLD1.P	16(R9), [V8.S4]
+	VMOV	V8.B16, V9.B16
+	VMOV	V8.B16, V10.B16
+	VMOV	V8.B16, V11.B16
+	VMOV	V8.B16, V12.B16
+	VMOV	V8.B16, V13.B16
+	VLD1.P	16(R9), [V14.S4]
+	VMOV	V14.B16, V15.B16
+	VMOV	V14.B16, V16.B16
+	VMOV	V14.B16, V17.B16
+	VMOV	V14.B16, V18.B16
+	VMOV	V14.B16, V19.B16
+	VLD1.P	16(R9), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VMOV	V20.B16, V22.B16
+	VMOV	V20.B16, V23.B16
+	VMOV	V20.B16, V24.B16
+	VMOV	V20.B16, V25.B16
+	B	indirectNEON_taps3
+indirectNEON_load3:
+	MOVD	ldy+24(FP), R9
+	MUL	R14, R9, R10
+	ADD	R13<<2, R10, R10
+	MOVD	y_base+0(FP), R12
+	ADD	R10<<2, R12, R12
+	LSL	$2, R9, R9
+	MOVD	R12, R11
+	VLD1.P	64(R11), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P	32(R11), [V12.S4, V13.S4]
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VLD1.P	64(R11), [V14.S4, V15.S4, V16.S4, V17.S4]
+	VLD1.P	32(R11), [V18.S4, V19.S4]
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VLD1.P	64(R11), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	32(R11), [V24.S4, V25.S4]
+indirectNEON_taps3:
+	MOVD.P	8(R15), R16
+	VLD1.P	16(R4), [V0.S4]
+	VLD1.P	16(R5), [V1.S4]
+	VLD1.P	16(R6), [V2.S4]
+	FMOVS	(R19)(R16<<2), F4
+	WORD	$0x4f841008	// fmla v8.4s, v0.4s, v4.s[0]
+	WORD	$0x4f84102e	// fmla v14.4s, v1.4s, v4.s[0]
+	WORD	$0x4f841054	// fmla v20.4s, v2.4s, v4.s[0]
+	FMOVS	(R20)(R16<<2), F5
+	WORD	$0x4f851009	// fmla v9.4s, v0.4s, v5.s[0]
+	WORD	$0x4f85102f	// fmla v15.4s, v1.4s, v5.s[0]
+	WORD	$0x4f851055	// fmla v21.4s, v2.4s, v5.s[0]
+	FMOVS	(R21)(R16<<2), F6
+	WORD	$0x4f86100a	// fmla v10.4s, v0.4s, v6.s[0]
+	WORD	$0x4f861030	// fmla v16.4s, v1.4s, v6.s[0]
+	WORD	$0x4f861056	// fmla v22.4s, v2.4s, v6.s[0]
+	FMOVS	(R22)(R16<<2), F7
+	WORD	$0x4f87100b	// fmla v11.4s, v0.4s, v7.s[0]
+	WORD	$0x4f871031	// fmla v17.4s, v1.4s, v7.s[0]
+	WORD	$0x4f871057	// fmla v23.4s, v2.4s, v7.s[0]
+	FMOVS	(R23)(R16<<2), F4
+	WORD	$0x4f84100c	// fmla v12.4s, v0.4s, v4.s[0]
+	WORD	$0x4f841032	// fmla v18.4s, v1.4s, v4.s[0]
+	WORD	$0x4f841058	// fmla v24.4s, v2.4s, v4.s[0]
+	FMOVS	(R24)(R16<<2), F5
+	WORD	$0x4f85100d	// fmla v13.4s, v0.4s, v5.s[0]
+	WORD	$0x4f851033	// fmla v19.4s, v1.4s, v5.s[0]
+	WORD	$0x4f851059	// fmla v25.4s, v2.4s, v5.s[0]
+	CMP	R8, R15
+	BNE	indirectNEON_taps3
+	MOVBU	relu+169(FP), R9
+	CBZ	R9, indirectNEON_store3
+	VEOR	V4.B16, V4.B16, V4.B16
+	WORD	$0x4e24f508	// fmax v8.4s, v8.4s, v4.4s
+	WORD	$0x4e24f529	// fmax v9.4s, v9.4s, v4.4s
+	WORD	$0x4e24f54a	// fmax v10.4s, v10.4s, v4.4s
+	WORD	$0x4e24f56b	// fmax v11.4s, v11.4s, v4.4s
+	WORD	$0x4e24f58c	// fmax v12.4s, v12.4s, v4.4s
+	WORD	$0x4e24f5ad	// fmax v13.4s, v13.4s, v4.4s
+	WORD	$0x4e24f5ce	// fmax v14.4s, v14.4s, v4.4s
+	WORD	$0x4e24f5ef	// fmax v15.4s, v15.4s, v4.4s
+	WORD	$0x4e24f610	// fmax v16.4s, v16.4s, v4.4s
+	WORD	$0x4e24f631	// fmax v17.4s, v17.4s, v4.4s
+	WORD	$0x4e24f652	// fmax v18.4s, v18.4s, v4.4s
+	WORD	$0x4e24f673	// fmax v19.4s, v19.4s, v4.4s
+	WORD	$0x4e24f694	// fmax v20.4s, v20.4s, v4.4s
+	WORD	$0x4e24f6b5	// fmax v21.4s, v21.4s, v4.4s
+	WORD	$0x4e24f6d6	// fmax v22.4s, v22.4s, v4.4s
+	WORD	$0x4e24f6f7	// fmax v23.4s, v23.4s, v4.4s
+	WORD	$0x4e24f718	// fmax v24.4s, v24.4s, v4.4s
+	WORD	$0x4e24f739	// fmax v25.4s, v25.4s, v4.4s
+indirectNEON_store3:
+	MOVD	ldy+24(FP), R9
+	MUL	R14, R9, R10
+	ADD	R13<<2, R10, R10
+	MOVD	y_base+0(FP), R12
+	ADD	R10<<2, R12, R12
+	LSL	$2, R9, R9
+	MOVD	R12, R11
+	VST1.P	[V8.S4, V9.S4, V10.S4, V11.S4], 64(R11)
+	VST1.P	[V12.S4, V13.S4], 32(R11)
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VST1.P	[V14.S4, V15.S4, V16.S4, V17.S4], 64(R11)
+	VST1.P	[V18.S4, V19.S4], 32(R11)
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R11)
+	VST1.P	[V24.S4, V25.S4], 32(R11)
+	ADD	$3, R14, R14
+	B	indirectNEON_block
+indirectNEON_nv4:
+	MOVD	pos_base+56(FP), R9
+	ADD	R13<<3, R9, R9
+	MOVD	x_base+32(FP), R10
+	MOVD	0(R9), R11
+	ADD	R11<<2, R10, R19
+	MOVD	8(R9), R11
+	ADD	R11<<2, R10, R20
+	MOVD	16(R9), R11
+	ADD	R11<<2, R10, R21
+	MOVD	24(R9), R11
+	ADD	R11<<2, R10, R22
+	MOVD	32(R9), R11
+	ADD	R11<<2, R10, R23
+	MOVD	40(R9), R11
+	ADD	R11<<2, R10, R24
+	MOVD	lda+104(FP), R9
+	LSL	$2, R9, R9
+	MUL	R14, R9, R10
+	MOVD	a_base+80(FP), R4
+	ADD	R10, R4, R4
+	ADD	R9, R4, R5
+	ADD	R9, R5, R6
+	ADD	R9, R6, R7
+	MOVD	off_base+112(FP), R15
+	MOVD	off_len+120(FP), R8
+	ADD	R8<<3, R15, R8
+	MOVBU	add+168(FP), R9
+	CBNZ	R9, indirectNEON_load4
+	MOVD	bias_base+144(FP), R9
+	ADD	R14<<4, R9, R9
+	VLD1.P	16(R9), [V8.S4]
+	VMOV	V8.B16, V9.B16
+	VMOV	V8.B16, V10.B16
+	VMOV	V8.B16, V11.B16
+	VMOV	V8.B16, V12.B16
+	VMOV	V8.B16, V13.B16
+	VLD1.P	16(R9), [V14.S4]
+	VMOV	V14.B16, V15.B16
+	VMOV	V14.B16, V16.B16
+	VMOV	V14.B16, V17.B16
+	VMOV	V14.B16, V18.B16
+	VMOV	V14.B16, V19.B16
+	VLD1.P	16(R9), [V20.S4]
+	VMOV	V20.B16, V21.B16
+	VMOV	V20.B16, V22.B16
+	VMOV	V20.B16, V23.B16
+	VMOV	V20.B16, V24.B16
+	VMOV	V20.B16, V25.B16
+	VLD1.P	16(R9), [V26.S4]
+	VMOV	V26.B16, V27.B16
+	VMOV	V26.B16, V28.B16
+	VMOV	V26.B16, V29.B16
+	VMOV	V26.B16, V30.B16
+	VMOV	V26.B16, V31.B16
+	B	indirectNEON_taps4
+indirectNEON_load4:
+	MOVD	ldy+24(FP), R9
+	MUL	R14, R9, R10
+	ADD	R13<<2, R10, R10
+	MOVD	y_base+0(FP), R12
+	ADD	R10<<2, R12, R12
+	LSL	$2, R9, R9
+	MOVD	R12, R11
+	VLD1.P	64(R11), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P	32(R11), [V12.S4, V13.S4]
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VLD1.P	64(R11), [V14.S4, V15.S4, V16.S4, V17.S4]
+	VLD1.P	32(R11), [V18.S4, V19.S4]
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VLD1.P	64(R11), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	32(R11), [V24.S4, V25.S4]
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VLD1.P	64(R11), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1.P	32(R11), [V30.S4, V31.S4]
+indirectNEON_taps4:
+	MOVD.P	8(R15), R16
+	VLD1.P	16(R4), [V0.S4]
+	VLD1.P	16(R5), [V1.S4]
+	VLD1.P	16(R6), [V2.S4]
+	VLD1.P	16(R7), [V3.S4]
+	FMOVS	(R19)(R16<<2), F4
+	WORD	$0x4f841008	// fmla v8.4s, v0.4s, v4.s[0]
+	WORD	$0x4f84102e	// fmla v14.4s, v1.4s, v4.s[0]
+	WORD	$0x4f841054	// fmla v20.4s, v2.4s, v4.s[0]
+	WORD	$0x4f84107a	// fmla v26.4s, v3.4s, v4.s[0]
+	FMOVS	(R20)(R16<<2), F5
+	WORD	$0x4f851009	// fmla v9.4s, v0.4s, v5.s[0]
+	WORD	$0x4f85102f	// fmla v15.4s, v1.4s, v5.s[0]
+	WORD	$0x4f851055	// fmla v21.4s, v2.4s, v5.s[0]
+	WORD	$0x4f85107b	// fmla v27.4s, v3.4s, v5.s[0]
+	FMOVS	(R21)(R16<<2), F6
+	WORD	$0x4f86100a	// fmla v10.4s, v0.4s, v6.s[0]
+	WORD	$0x4f861030	// fmla v16.4s, v1.4s, v6.s[0]
+	WORD	$0x4f861056	// fmla v22.4s, v2.4s, v6.s[0]
+	WORD	$0x4f86107c	// fmla v28.4s, v3.4s, v6.s[0]
+	FMOVS	(R22)(R16<<2), F7
+	WORD	$0x4f87100b	// fmla v11.4s, v0.4s, v7.s[0]
+	WORD	$0x4f871031	// fmla v17.4s, v1.4s, v7.s[0]
+	WORD	$0x4f871057	// fmla v23.4s, v2.4s, v7.s[0]
+	WORD	$0x4f87107d	// fmla v29.4s, v3.4s, v7.s[0]
+	FMOVS	(R23)(R16<<2), F4
+	WORD	$0x4f84100c	// fmla v12.4s, v0.4s, v4.s[0]
+	WORD	$0x4f841032	// fmla v18.4s, v1.4s, v4.s[0]
+	WORD	$0x4f841058	// fmla v24.4s, v2.4s, v4.s[0]
+	WORD	$0x4f84107e	// fmla v30.4s, v3.4s, v4.s[0]
+	FMOVS	(R24)(R16<<2), F5
+	WORD	$0x4f85100d	// fmla v13.4s, v0.4s, v5.s[0]
+	WORD	$0x4f851033	// fmla v19.4s, v1.4s, v5.s[0]
+	WORD	$0x4f851059	// fmla v25.4s, v2.4s, v5.s[0]
+	WORD	$0x4f85107f	// fmla v31.4s, v3.4s, v5.s[0]
+	CMP	R8, R15
+	BNE	indirectNEON_taps4
+	MOVBU	relu+169(FP), R9
+	CBZ	R9, indirectNEON_store4
+	VEOR	V4.B16, V4.B16, V4.B16
+	WORD	$0x4e24f508	// fmax v8.4s, v8.4s, v4.4s
+	WORD	$0x4e24f529	// fmax v9.4s, v9.4s, v4.4s
+	WORD	$0x4e24f54a	// fmax v10.4s, v10.4s, v4.4s
+	WORD	$0x4e24f56b	// fmax v11.4s, v11.4s, v4.4s
+	WORD	$0x4e24f58c	// fmax v12.4s, v12.4s, v4.4s
+	WORD	$0x4e24f5ad	// fmax v13.4s, v13.4s, v4.4s
+	WORD	$0x4e24f5ce	// fmax v14.4s, v14.4s, v4.4s
+	WORD	$0x4e24f5ef	// fmax v15.4s, v15.4s, v4.4s
+	WORD	$0x4e24f610	// fmax v16.4s, v16.4s, v4.4s
+	WORD	$0x4e24f631	// fmax v17.4s, v17.4s, v4.4s
+	WORD	$0x4e24f652	// fmax v18.4s, v18.4s, v4.4s
+	WORD	$0x4e24f673	// fmax v19.4s, v19.4s, v4.4s
+	WORD	$0x4e24f694	// fmax v20.4s, v20.4s, v4.4s
+	WORD	$0x4e24f6b5	// fmax v21.4s, v21.4s, v4.4s
+	WORD	$0x4e24f6d6	// fmax v22.4s, v22.4s, v4.4s
+	WORD	$0x4e24f6f7	// fmax v23.4s, v23.4s, v4.4s
+	WORD	$0x4e24f718	// fmax v24.4s, v24.4s, v4.4s
+	WORD	$0x4e24f739	// fmax v25.4s, v25.4s, v4.4s
+	WORD	$0x4e24f75a	// fmax v26.4s, v26.4s, v4.4s
+	WORD	$0x4e24f77b	// fmax v27.4s, v27.4s, v4.4s
+	WORD	$0x4e24f79c	// fmax v28.4s, v28.4s, v4.4s
+	WORD	$0x4e24f7bd	// fmax v29.4s, v29.4s, v4.4s
+	WORD	$0x4e24f7de	// fmax v30.4s, v30.4s, v4.4s
+	WORD	$0x4e24f7ff	// fmax v31.4s, v31.4s, v4.4s
+indirectNEON_store4:
+	MOVD	ldy+24(FP), R9
+	MUL	R14, R9, R10
+	ADD	R13<<2, R10, R10
+	MOVD	y_base+0(FP), R12
+	ADD	R10<<2, R12, R12
+	LSL	$2, R9, R9
+	MOVD	R12, R11
+	VST1.P	[V8.S4, V9.S4, V10.S4, V11.S4], 64(R11)
+	VST1.P	[V12.S4, V13.S4], 32(R11)
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VST1.P	[V14.S4, V15.S4, V16.S4, V17.S4], 64(R11)
+	VST1.P	[V18.S4, V19.S4], 32(R11)
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VST1.P	[V20.S4, V21.S4, V22.S4, V23.S4], 64(R11)
+	VST1.P	[V24.S4, V25.S4], 32(R11)
+	ADD	R9, R12, R12
+	MOVD	R12, R11
+	VST1.P	[V26.S4, V27.S4, V28.S4, V29.S4], 64(R11)
+	VST1.P	[V30.S4, V31.S4], 32(R11)
+	ADD	$4, R14, R14
+	B	indirectNEON_block
+indirectNEON_done:
+	RET	
+
 // func winogradInNEON(dst []float32, dstStride int, src []float32, ld, n int)
 //
 // Register use: V0-V17 row i's points ν (or ν−3) in V(3i+ν); V18-V25

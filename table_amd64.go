@@ -94,6 +94,8 @@ const (
 	kScatter2AVX2
 	kGather2AVX512
 	kScatter2AVX512
+	kIndirectAVX2
+	kIndirectAVX512
 )
 
 // kernelTable is every kernel of this build: what it computes, its tile
@@ -188,6 +190,8 @@ var kernelTable = [...]kernelSpec{
 	kScatter2AVX2:             {name: "scatter2AVX2", isa: isaAVX2, family: famScatter2, mr: 0, nr: 8, needs: featAVX2 | featFMA},
 	kGather2AVX512:            {name: "gather2AVX512", isa: isaAVX512, family: famGather2, mr: 0, nr: 1, needs: featAVX512F | featAVX512VL},
 	kScatter2AVX512:           {name: "scatter2AVX512", isa: isaAVX512, family: famScatter2, mr: 0, nr: 1, needs: featAVX512F | featAVX512VL},
+	kIndirectAVX2:             {name: "indirectAVX2", isa: isaAVX2, family: famIndirect, mr: 6, nr: 8, per: 2, needs: featAVX2 | featFMA},
+	kIndirectAVX512:           {name: "indirectAVX512", isa: isaAVX512, family: famIndirect, mr: 6, nr: 16, per: 4, needs: featAVX512F},
 }
 
 // callPeak calls kernel id, one of signature func(n int).
@@ -537,6 +541,18 @@ func callDwcDots(id kernelID, d, a, x []float32, off []int, rows, cols, ldx, str
 		dwcDotsAVX2(d, a, x, off, rows, cols, ldx, stride)
 	case kDwcDotsAVX512:
 		dwcDotsAVX512(d, a, x, off, rows, cols, ldx, stride)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callIndirect calls kernel id, one of signature func(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool).
+func callIndirect(id kernelID, y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool) {
+	switch id {
+	case kIndirectAVX2:
+		indirectAVX2(y, ldy, x, pos, a, lda, off, nv, bias, add, relu)
+	case kIndirectAVX512:
+		indirectAVX512(y, ldy, x, pos, a, lda, off, nv, bias, add, relu)
 	default:
 		panic(notCallable(id))
 	}

@@ -20,6 +20,7 @@ const (
 	kDwcConv1NEON
 	kDwcConv2NEON
 	kDwcDotsNEON
+	kIndirectNEON
 	kWinogradInNEON
 	kWinogradOutNEON
 	kWinogradGradNEON
@@ -50,6 +51,7 @@ var kernelTable = [...]kernelSpec{
 	kDwcConv1NEON:     {name: "dwcConv1NEON", isa: isaNEON, family: famDwcConv1, mr: 8, nr: 4},
 	kDwcConv2NEON:     {name: "dwcConv2NEON", isa: isaNEON, family: famDwcConv2, mr: 8, nr: 4},
 	kDwcDotsNEON:      {name: "dwcDotsNEON", isa: isaNEON, family: famDwcDots, mr: 0, nr: 4, per: 12},
+	kIndirectNEON:     {name: "indirectNEON", isa: isaNEON, family: famIndirect, mr: 6, nr: 4, per: 4},
 	kWinogradInNEON:   {name: "winogradInNEON", isa: isaNEON, family: famWinogradIn, mr: 0, nr: 4},
 	kWinogradOutNEON:  {name: "winogradOutNEON", isa: isaNEON, family: famWinogradOut, mr: 0, nr: 4},
 	kWinogradGradNEON: {name: "winogradGradNEON", isa: isaNEON, family: famWinogradGrad, mr: 0, nr: 4},
@@ -257,6 +259,16 @@ func callDwcDots(id kernelID, d, a, x []float32, off []int, rows, cols, ldx, str
 	switch id {
 	case kDwcDotsNEON:
 		dwcDotsNEON(d, a, x, off, rows, cols, ldx, stride)
+	default:
+		panic(notCallable(id))
+	}
+}
+
+// callIndirect calls kernel id, one of signature func(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool).
+func callIndirect(id kernelID, y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool) {
+	switch id {
+	case kIndirectNEON:
+		indirectNEON(y, ldy, x, pos, a, lda, off, nv, bias, add, relu)
 	default:
 		panic(notCallable(id))
 	}

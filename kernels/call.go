@@ -46,6 +46,8 @@ type callState struct {
 	fewForward   fewForwardJob
 	fewData      fewDataJob
 	fewFilter    fewFilterJob
+	indForward   indirectForwardJob
+	biasPad      []float32 // the indirect route's bias, lanes-padded per group, in filt
 }
 
 // worker holds what one thread needs during a pass. The structs are kept
@@ -134,9 +136,7 @@ func (c *Conv2D) newState(ws []float32) *callState {
 		}
 		w.dots = make([]float32, ceilDiv(dots, cacheLine/4)*cacheLine/4)[:dots]
 	}
-	if c.fullFilter() || c.few != nil {
-		st.filt = piece(c.s.wLen)
-	}
+	st.filt = piece(c.filtLen())
 	st.partials = piece(c.chunks * c.s.wLen)
 	if wp := c.wino; wp != nil {
 		for t := range st.workers {

@@ -32,14 +32,15 @@ type Conv2D struct {
 	free   []*callState
 
 	// Input preparation, shared by the passes (prepare.go).
-	offH, offW []int        // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
-	pointwise  bool         // 1×1, stride 1, no padding: the column matrix is X itself
-	subsample  bool         // 1×1, stride above 1, no padding: X at rows p·sh and columns q·sw (planSubsample)
-	split      *columnSplit // the phase planes of a layer of column stride > 1, or nil
-	stencil    *stencilPlan // a depthwise layer's stencil passes, or nil
-	dwc        *dwcPlan     // a depthwise layer's channel-interleaved passes, or nil
-	few        *fewPlan     // the direct passes of a layer with few input channels (fewchan.go), or nil
-	wpad       int          // phase plane width of the Shifted form (W' at stride 1), or the stencil's W'
+	offH, offW []int         // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
+	pointwise  bool          // 1×1, stride 1, no padding: the column matrix is X itself
+	subsample  bool          // 1×1, stride above 1, no padding: X at rows p·sh and columns q·sw (planSubsample)
+	split      *columnSplit  // the phase planes of a layer of column stride > 1, or nil
+	stencil    *stencilPlan  // a depthwise layer's stencil passes, or nil
+	dwc        *dwcPlan      // a depthwise layer's channel-interleaved passes, or nil
+	few        *fewPlan      // the direct passes of a layer with few input channels (fewchan.go), or nil
+	ind        *indirectPlan // forward on the indirect route (indirect.go), or nil
+	wpad       int           // phase plane width of the Shifted form (W' at stride 1), or the stencil's W'
 
 	// Forward.
 	forwardT bool // Forward computes Yᵀ, which fits the register tile better
@@ -186,6 +187,7 @@ func newPlan(p Conv2DParams, opts []Option) (*Conv2D, error) {
 	c.planDwc()
 	c.planSubsample()
 	c.planFew()
+	c.planIndirect()
 	c.planSplit()
 	c.planBackwardData()
 	c.planShifted()
@@ -263,14 +265,26 @@ func transposeGains(m, n, k int, fit float64) bool {
 func (c *Conv2D) WorkspaceSize() int {
 	l := engine.Lines
 	n := c.threads * (l(c.gemmWS) + l(c.panel) + l(c.xpadLen) + l(c.dypadLen))
-	if c.fullFilter() || c.few != nil {
-		n += l(c.s.wLen)
-	}
+	n += l(c.filtLen())
 	if c.wino != nil {
 		n += c.wino.size(&c.s, c.threads)
 	}
 	// newState starts on a cache line, up to a line less one in.
 	return n + l(c.chunks*c.s.wLen) + engine.Line - 1
+}
+
+// filtLen is the floats of the filter rearranged for a pass: backward-
+// data's full route, the few-channel passes or the indirect route, with
+// its padded bias.
+func (c *Conv2D) filtLen() int {
+	n := 0
+	if c.fullFilter() || c.few != nil {
+		n = c.s.wLen
+	}
+	if c.ind != nil && (c.wino == nil || !c.wino.forward) {
+		n = max(n, c.s.Groups*(c.s.CRSg+1)*c.ind.vecs*c.ind.lanes)
+	}
+	return n
 }
 
 // fullFilter reports whether backward-data runs the full route, which

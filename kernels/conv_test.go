@@ -66,6 +66,11 @@ var testShapes = []Conv2DParams{
 	{N: 1, C: 4, H: 9, W: 40, K: 6, R: 1, S: 1, Groups: 2, StrideH: 2},
 	{N: 1, C: 6, H: 11, W: 45, K: 6, R: 3, S: 3, Groups: 6, StrideH: 2, StrideW: 2, PadTop: 1, PadBottom: 1, PadLeft: 1, PadRight: 1},
 	{N: 1, C: 3, H: 10, W: 41, K: 5, R: 3, S: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadLeft: 1, PadRight: 1},
+	// many channels over small planes: forward on the indirect route, its
+	// output channels not whole vectors; at stride 2 and in two groups
+	// with dilation
+	{N: 3, C: 24, H: 9, W: 8, K: 40, R: 3, S: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadBottom: 1, PadLeft: 1},
+	{N: 2, C: 32, H: 7, W: 7, K: 44, R: 3, S: 3, Groups: 2, DilationH: 2, PadTop: 2, PadBottom: 2, PadLeft: 1, PadRight: 1},
 	// a small dW over a long reduction: backward-filter cuts the reduction
 	// into chunks, across images and within one (planFew at stride 1,
 	// planChunks at stride 2)

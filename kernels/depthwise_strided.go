@@ -81,7 +81,10 @@ func (c *Conv2D) planStridedStencil(st *stencilPlan) bool {
 	return true
 }
 
-func roundUpSlack(n int) int { return ceilDiv(n, engine.Slack) * engine.Slack }
+func roundUpSlack(n int) int { return roundUp(n, engine.Slack) }
+
+// roundUp rounds n up to a multiple of m.
+func roundUp(n, m int) int { return ceilDiv(n, m) * m }
 
 // splitRows writes one channel x (H×W) into wk.xpad as the row phase
 // planes, zero-padded to W' and zero past them, and returns the buffer.

@@ -119,15 +119,19 @@ func fewChunks(pieces, positions, side int) int {
 }
 
 // tapMajor writes w into filt with the weights of each (channel, tap)
-// side by side for a group's output channels, as StencilRows reads them:
-// filt[g·wLen/G + t·Kg + k] = w[g·Kg + k][t], t = (c, r, s).
-func (c *Conv2D) tapMajor(filt, w []float32) {
+// side by side for a group's output channels, ld ≥ Kg apart, as
+// StencilRows and Indirect read them: filt[g·CRSg·ld + t·ld + k] =
+// w[g·Kg + k][t], t = (c, r, s), and zero for Kg ≤ k < ld.
+func (c *Conv2D) tapMajor(filt, w []float32, ld int) {
 	s := &c.s
 	for g := range s.Groups {
-		wg, fg := w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg]
+		wg, fg := w[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], filt[g*s.CRSg*ld:][:s.CRSg*ld]
+		for t := range s.CRSg {
+			clear(fg[t*ld+s.Kg : (t+1)*ld])
+		}
 		for k := range s.Kg {
 			for t, v := range wg[k*s.CRSg:][:s.CRSg] {
-				fg[t*s.Kg+k] = v
+				fg[t*ld+k] = v
 			}
 		}
 	}
@@ -154,7 +158,7 @@ func (c *Conv2D) padFew(wk *worker, x []float32, img int) []float32 {
 
 // forwardFew is Forward on the direct route.
 func (st *callState) forwardFew(y, x, w, bias []float32) {
-	st.c.tapMajor(st.filt, w)
+	st.c.tapMajor(st.filt, w, st.c.s.Kg)
 	st.resetPads()
 	st.fewForward = fewForwardJob{st: st, y: y, x: x, bias: bias}
 	st.spread(&st.fewForward)

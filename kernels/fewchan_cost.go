@@ -94,6 +94,14 @@ func gemmCost(m, n, k, q int, fit float64) float64 {
 	return flops/(gemmPeak*fit)*float64(k+gemmTileSteps)/float64(k) + pack*float64(k)*float64(n)
 }
 
+// gemmForwardCost is the GEMM's forward pass: its product, and at a
+// column stride above 1 the split of x into phase planes.
+func (c *Conv2D) gemmForwardCost() float64 {
+	s := &c.s
+	return gemmCost(s.Kg, s.PQ, s.CRSg, s.Q, engine.DenseTileFit(s.Kg, s.PQ)) +
+		splitCost(s.StrideW, engine.Slack)*float64(s.Cg*s.HW)
+}
+
 // fewCosts estimates each pass, with d backward-data's geometry.
 func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	s := &c.s
@@ -106,8 +114,7 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	// GEMM's split has no padding, so its short rows run on as one.
 	f.forward = flops*float64(s.P*wp)/stencilFit(s.Kg) +
 		copyCost*float64(planes+s.Kg*s.PQ) + splitCost(s.StrideW, wp)*float64(s.Cg*s.HW)
-	f.gemmForward = gemmCost(s.Kg, s.PQ, s.CRSg, s.Q, engine.DenseTileFit(s.Kg, s.PQ)) +
-		splitCost(s.StrideW, engine.Slack)*float64(s.Cg*s.HW)
+	f.gemmForward = c.gemmForwardCost()
 	// Backward-data: per phase, Cg rows over its rows of Wd positions of
 	// padded dY. The full route is the same products through the GEMM
 	// (at stride 1 possibly transposed), an average phase's times their

@@ -24,6 +24,10 @@ func (c *Conv2D) Forward(y, x, w, bias []float32) error {
 		st.winoConv(&c.wino.fwd, y, x, w, bias, false, c.relu)
 		return nil
 	}
+	if c.ind != nil {
+		st.forwardIndirect(y, x, w, bias)
+		return nil
+	}
 	if c.few != nil && c.few.forward {
 		st.forwardFew(y, x, w, bias)
 		return nil

@@ -23,6 +23,8 @@ import "fmt"
 //	rows        direct row kernels for layers with few input channels:
 //	            outputs of a block of channels per shifted load
 //	            (backward-filter: as shifted, for an all-finite x)
+//	indirect    tiles of output positions × channels, x read in place
+//	            through an offset per position and per (channel, tap)
 //	stencil     depthwise: a stencil per channel over its padded plane, or
 //	            over the phase planes of a stride of 2
 //	dwc         depthwise: blocks of a vector's lanes of channels,
@@ -47,6 +49,8 @@ func (c *Conv2D) forwardPath() string {
 		return "winograd"
 	case c.few != nil && c.few.forward:
 		return "rows"
+	case c.ind != nil:
+		return "indirect"
 	case c.dwc != nil:
 		return "dwc"
 	case c.stencil != nil:

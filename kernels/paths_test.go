@@ -50,11 +50,15 @@ func TestPaths(t *testing.T) {
 			got := c.Paths()
 			seen["F "+got.Forward], seen["D "+got.BackwardData], seen["W "+got.BackwardFilter] = true, true, true
 			require.Equal(t, c.few != nil && c.few.forward, got.Forward == "rows", p)
+			require.Equal(t, c.ind != nil, got.Forward == "indirect", p)
 			require.Equal(t, c.route == routeFull, got.BackwardData == "full" || got.BackwardData == "full-t", p)
 			require.Equal(t, c.forwardT && c.stencil == nil && (c.few == nil || !c.few.forward), got.Forward == "gemm-t", p)
 		}
 		for _, want := range []string{"F gemm", "F rows", "D full", "D gemm-col2im", "D rows", "W gemm", "W rows"} {
 			require.True(t, seen[want], "no test shape takes %s", want)
+		}
+		if mr, _, _ := engine.IndirectTile(); mr > 0 && engine.Native() {
+			require.True(t, seen["F indirect"], "no test shape takes F indirect")
 		}
 	})
 	require.Equal(t, "forward gemm, backward-data full, backward-filter shifted", Paths{"gemm", "full", "shifted"}.String())

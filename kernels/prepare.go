@@ -205,13 +205,19 @@ func (c *Conv2D) padChannels(xp, xg []float32, c0, c1 int) int {
 		splitPhases(dst, src, c1-c0, s.H, s.W, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, hs, c.wpad, c.shiftedPhases)
 		return c1 * chanLen
 	}
-	for ci := 0; ci < c1-c0; ci++ {
-		plane := dst[ci*chanLen:][:chanLen]
-		clear(plane[:s.PadTop*c.wpad])
-		engine.CopyRows(plane[s.PadTop*c.wpad:], src[ci*s.HW:], s.H, c.wpad, s.PadLeft, s.PadLeft+s.W, c.wpad, s.W)
-		clear(plane[(s.PadTop+s.H)*c.wpad:])
-	}
+	padPlanes(dst, src, c1-c0, s.H, s.W, s.PadTop, s.PadLeft, hs, c.wpad)
 	return c1 * chanLen
+}
+
+// padPlanes writes planes planes of h×w floats from src into dst as hp×wp
+// planes, each with its h rows at row top and column left, zero around.
+func padPlanes(dst, src []float32, planes, h, w, top, left, hp, wp int) {
+	for ci := range planes {
+		plane := dst[ci*hp*wp:][:hp*wp]
+		clear(plane[:top*wp])
+		engine.CopyRows(plane[top*wp:], src[ci*h*w:], h, wp, left, left+w, wp, w)
+		clear(plane[(top+h)*wp:])
+	}
 }
 
 // padGradient writes dY's rows at stride W', zero past column Q.

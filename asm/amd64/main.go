@@ -285,6 +285,18 @@ func main() {
 			func(name string) { genScatter2(name, v.s) })
 	}
 
+	for _, v := range []struct {
+		isa, suffix string
+		ii          indirectISA
+		needs       []string
+	}{
+		{"isaAVX2", "AVX2", indirectAVX2, needsAVX2},
+		{"isaAVX512", "AVX512", indirectAVX512, needsAVX512},
+	} {
+		add(table.Kernel{Name: "indirect" + v.suffix, ISA: v.isa, Family: table.FamIndirect, MR: v.ii.mr, NR: v.ii.lanes, Per: v.ii.nv, Needs: v.needs},
+			func(name string) { genIndirect(name, v.ii) })
+	}
+
 	genCPUID() // not a kernel: no row in the table
 
 	if *tableOut != "" {

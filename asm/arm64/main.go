@@ -170,6 +170,12 @@ func baseKernels() []kernel {
 			gen:      genDwcDotsNEON,
 		},
 		{
+			Kernel:   table.Kernel{Name: "indirectNEON", ISA: "isaNEON", Family: table.FamIndirect, MR: indirectMR, NR: 4, Per: indirectNV},
+			doc:      indirectDoc("indirectNEON"),
+			noescape: true,
+			gen:      genIndirectNEON,
+		},
+		{
 			Kernel:   table.Kernel{Name: "winogradInNEON", ISA: "isaNEON", Family: table.FamWinogradIn, NR: 4},
 			doc:      winoBandDoc("winogradInNEON", "d", "Bᵀ d B", 6, "+4"),
 			noescape: true,

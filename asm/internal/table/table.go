@@ -49,12 +49,14 @@ var (
 	DwcOut  = &Sig{"callDwcOut", "dst, src []float32, n, ldd int", "dst, src, n, ldd"}
 	DwcConv = &Sig{"callDwcConv", "y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool", "y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu"}
 	DwcDots = &Sig{"callDwcDots", "d, a, x []float32, off []int, rows, cols, ldx, stride int", "d, a, x, off, rows, cols, ldx, stride"}
+	// Tiles of output positions × channels from x through pointers (indirect.go in package simdconv).
+	Indirect = &Sig{"callIndirect", "y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool", "y, ldy, x, pos, a, lda, off, nv, bias, add, relu"}
 	// Rows moved between a stride of 2 and a stride of 1; n is a multiple of NR.
 	Strided2 = &Sig{"callStrided2", "dst, src []float32, rows, n, dstStride, srcStride int", "dst, src, rows, n, dstStride, srcStride"}
 )
 
 var sigs = []*Sig{Peak, Tile, Pack, Prefetch, Direct, DirectDot, PackRows, PackSliver, PackT, PackTOff, Stencil, Dots, AddRows,
-	WinogradBand, WinogradOut, StencilRows, DotsRows, Strided2, DwcIn, DwcOut, DwcConv, DwcDots}
+	WinogradBand, WinogradOut, StencilRows, DotsRows, Strided2, DwcIn, DwcOut, DwcConv, DwcDots, Indirect}
 
 // A Family is what a kernel computes; Const is its name in package
 // simdconv (a value of type family, declared in kernel.go).
@@ -91,6 +93,7 @@ var (
 	FamDwcConv1      = Family{"famDwcConv1", DwcConv}
 	FamDwcConv2      = Family{"famDwcConv2", DwcConv}
 	FamDwcDots       = Family{"famDwcDots", DwcDots}
+	FamIndirect      = Family{"famIndirect", Indirect}
 )
 
 // A Kernel is one row of the table.
@@ -104,7 +107,7 @@ type Kernel struct {
 	Edge   bool   // a narrower tile for a panel's last sliver
 	Rows   int    // famSgemm row edge: only the first Rows rows of the MR×NR tile, A still MR floats a k step
 	Study  bool   // a tile generated for study: benchmarks run it, the driver never does
-	Per    int    // famPeak: flops per iteration; famDots, famDotsRows, famDwcDots: taps per call
+	Per    int    // famPeak: flops per iteration; famDots, famDotsRows, famDwcDots: taps per call; famIndirect: most vectors
 	Needs  []string
 }
 

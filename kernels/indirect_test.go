@@ -1,0 +1,86 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/simdconv/simdconv/internal/engine"
+	"github.com/stretchr/testify/require"
+)
+
+// indirectShapes are layers whose forward pass the tests run on the
+// indirect route whatever the cost model picks: few channels and many, at
+// strides 1 to 3 with asymmetric padding and dilation, in groups, with
+// output channels that are not whole vectors (3, 40, 22 a group), and
+// images whose positions are not whole tiles.
+var indirectShapes = []Conv2DParams{
+	{N: 3, C: 24, H: 9, W: 8, K: 40, R: 3, S: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadBottom: 1, PadLeft: 1},
+	{N: 2, C: 32, H: 7, W: 7, K: 44, R: 3, S: 3, Groups: 2, DilationH: 2, PadTop: 2, PadBottom: 2, PadLeft: 1, PadRight: 1},
+	{N: 1, C: 3, H: 23, W: 23, K: 16, R: 7, S: 7, StrideH: 2, StrideW: 2, PadTop: 3, PadBottom: 3, PadLeft: 3, PadRight: 3},
+	{N: 2, C: 4, H: 12, W: 10, K: 3, R: 3, S: 2, StrideH: 3, StrideW: 1, PadTop: 2, PadLeft: 1, PadRight: 3},
+}
+
+// newIndirect plans p with the forward pass on the indirect route, or
+// returns nil on an ISA without the kernel.
+func newIndirect(t testing.TB, p Conv2DParams, opts ...Option) *Conv2D {
+	c, err := NewConv2D(p, opts...)
+	require.NoError(t, err)
+	if c.few != nil {
+		c.few.forward = false
+	}
+	g := c.indirectGeometry()
+	if g == nil {
+		return nil
+	}
+	c.useIndirect(g)
+	c.plan()
+	useDirtyWorkspace(c)
+	return c
+}
+
+// indirectBlocks lowers rowPanel and the filter's share of L2 for the rest
+// of t, so that the small layers are cut into bands of a few tiles and
+// their reductions into blocks of a few steps, each carried on by the next.
+func indirectBlocks(t testing.TB) {
+	prevPanel, prevShare := rowPanel, filterShare
+	rowPanel, filterShare = 16, engine.L2()/256
+	t.Cleanup(func() { rowPanel, filterShare = prevPanel, prevShare })
+}
+
+// TestIndirectForward runs Forward on the indirect route against the
+// reference, whole and cut into bands and blocks of steps, with bias and
+// ReLU, and checks that 1, 2 and 3 threads give the same bits and that a
+// call allocates nothing.
+func TestIndirectForward(t *testing.T) {
+	allParallel(t)
+	registry.ForEachISA(t, func(t *testing.T) {
+		if mr, _, _ := engine.IndirectTile(); mr == 0 {
+			require.Nil(t, newIndirect(t, indirectShapes[0]), "a route without its kernel")
+			return
+		}
+		for _, blocked := range []bool{false, true} {
+			if blocked {
+				indirectBlocks(t)
+			}
+			for i, p := range indirectShapes {
+				d := newData(t, p, uint64(i))
+				var one []float32
+				for _, threads := range []int{1, 2, 3} {
+					where := fmt.Sprintf("shape %d blocked=%v threads=%d", i, blocked, threads)
+					c := newIndirect(t, p, WithThreads(threads), WithReLU())
+					require.Equal(t, "indirect", c.Paths().Forward, where)
+					require.Equal(t, blocked, c.ind.bands > 1 && c.ind.steps < d.s.CRSg, where)
+					runPasses(t, c, d)
+					y := make([]float32, d.s.yLen)
+					require.NoError(t, c.Forward(y, d.x, d.w, d.bias))
+					if threads == 1 {
+						one = y
+					} else {
+						require.Equal(t, one, y, where)
+					}
+					require.Zero(t, testing.AllocsPerRun(3, func() { _ = c.Forward(y, d.x, d.w, d.bias) }), where)
+				}
+			}
+		}
+	})
+}
