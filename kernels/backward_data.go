@@ -29,6 +29,9 @@ const (
 	// routeDwc is the full convolution of a depthwise layer on interleaved
 	// channels (depthwise_dwc.go).
 	routeDwc
+	// routeIndirect is the full convolution at stride 1 on the indirect
+	// kernels (indirect.go).
+	routeIndirect
 )
 
 // phase is one sub-pixel convolution of the full route: the dX positions
@@ -97,6 +100,13 @@ func (c *Conv2D) planBackwardData() {
 	// moves.
 	gemm := flops/util(s.CRSg, chunk) + 128*float64(s.CRSg)*float64(s.PQ)
 	full += 150 * float64(s.wLen) / float64(s.N*s.Groups)
+	if d, ok := dataConv(s); ok && engine.Native() {
+		if p := indirectGeometry(d); p != nil && p.cost(s, col2imCost) < min(gemm, full)/gemmPeak {
+			c.route = routeIndirect
+			c.indData = c.useIndirect(p)
+			return
+		}
+	}
 	// col2im adds rows of a column stride above 1 into the phase planes.
 	if gemm < full && (s.StrideW == 1 || c.split != nil) {
 		c.route = routeGemm
@@ -237,6 +247,10 @@ func (c *Conv2D) BackwardData(dx, dy, w []float32) error {
 		} else {
 			c.rearrangeFilter(st.filt, w, 0, s.Cg)
 		}
+	}
+	if c.route == routeIndirect {
+		st.backwardDataIndirect(dx, dy, w)
+		return nil
 	}
 	if c.route == routeDwc {
 		st.dwc = dwcJob{st: st, dst: dx, src: dy, w: w, data: true}

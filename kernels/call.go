@@ -46,7 +46,7 @@ type callState struct {
 	fewForward   fewForwardJob
 	fewData      fewDataJob
 	fewFilter    fewFilterJob
-	indForward   indirectForwardJob
+	indirect     indirectJob
 	biasPad      []float32 // the indirect route's bias, lanes-padded per group, in filt
 }
 

@@ -40,6 +40,7 @@ type Conv2D struct {
 	dwc        *dwcPlan      // a depthwise layer's channel-interleaved passes, or nil
 	few        *fewPlan      // the direct passes of a layer with few input channels (fewchan.go), or nil
 	ind        *indirectPlan // forward on the indirect route (indirect.go), or nil
+	indData    *indirectPlan // backward-data on the indirect route, or nil
 	wpad       int           // phase plane width of the Shifted form (W' at stride 1), or the stencil's W'
 
 	// Forward.
@@ -282,7 +283,10 @@ func (c *Conv2D) filtLen() int {
 		n = c.s.wLen
 	}
 	if c.ind != nil && (c.wino == nil || !c.wino.forward) {
-		n = max(n, c.s.Groups*(c.s.CRSg+1)*c.ind.vecs*c.ind.lanes)
+		n = max(n, c.ind.filtLen(c.s.Groups))
+	}
+	if c.route == routeIndirect && (c.wino == nil || !c.wino.data) {
+		n = max(n, c.indData.filtLen(c.s.Groups))
 	}
 	return n
 }

@@ -21,14 +21,44 @@ import "github.com/simdconv/simdconv/internal/engine"
 // the filter takes. Tests raise it to cut small filters into blocks.
 var filterShare = 4
 
-// indirectPlan is the geometry of the forward pass on the indirect route.
+// indirectConv is a correlation that the indirect route computes per
+// image and group: in planes of h×w padded by top, left, bottom and right,
+// out planes of p×q, r×s taps at a dilation and a stride. Forward is the
+// layer itself; backward-data at stride 1 is the correlation of dY with the
+// rotated filter, padded by the filter's reach less the layer's padding.
+type indirectConv struct {
+	in, h, w, out, p, q      int
+	r, s, dh, dw, sh, sw     int
+	top, left, bottom, right int
+}
+
+// forwardConv is the layer's forward pass as an indirectConv.
+func forwardConv(s *shape) indirectConv {
+	return indirectConv{in: s.Cg, h: s.H, w: s.W, out: s.Kg, p: s.P, q: s.Q, r: s.R, s: s.S,
+		dh: s.DilationH, dw: s.DilationW, sh: s.StrideH, sw: s.StrideW,
+		top: s.PadTop, left: s.PadLeft, bottom: s.PadBottom, right: s.PadRight}
+}
+
+// dataConv is backward-data as an indirectConv, if it is one: at stride 1,
+// with no padding past the filter's reach.
+func dataConv(s *shape) (indirectConv, bool) {
+	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
+	d := indirectConv{in: s.Kg, h: s.P, w: s.Q, out: s.Cg, p: s.H, q: s.W, r: s.R, s: s.S,
+		dh: s.DilationH, dw: s.DilationW, sh: 1, sw: 1,
+		top: reachH - s.PadTop, left: reachW - s.PadLeft, bottom: reachH - s.PadBottom, right: reachW - s.PadRight}
+	ok := s.StrideH == 1 && s.StrideW == 1 && min(d.top, d.left, d.bottom, d.right) >= 0
+	return d, ok
+}
+
+// indirectPlan is the geometry of a pass on the indirect route.
 type indirectPlan struct {
+	indirectConv
 	mr, lanes, nv int   // the kernel's tile: positions, lanes, vectors at a time
-	vecs          int   // vectors of Kg channels
+	vecs          int   // vectors of out channels
 	steps         int   // (channel, tap) steps a call: the filter's share of them stays in L2
 	hp, wp        int   // the padded planes
 	off           []int // per (c, r, s): c·hp·wp + r·dh·wp + s·dw
-	pos           []int // per output position p·Q+q: p·sh·wp + q·sw; then repeats of the last to a whole tile
+	pos           []int // per output position p·q+q: p·sh·wp + q·sw; then repeats of the last to a whole tile
 	band, bands   int   // positions an item (a multiple of mr), and items an image and group
 	xLen          int   // floats of an image and group's padded planes
 }
@@ -41,150 +71,199 @@ func (c *Conv2D) planIndirect() {
 	if c.stencil != nil || c.dwc != nil || c.pointwise || c.subsample || c.few != nil && c.few.forward || !engine.Native() {
 		return
 	}
-	if p := c.indirectGeometry(); p != nil && c.indirectGains(p) {
-		c.useIndirect(p)
+	if p := indirectGeometry(forwardConv(&c.s)); p != nil && p.cost(&c.s, streamCost) < c.gemmForwardCost() {
+		c.ind = c.useIndirect(p)
 	}
 }
 
-// indirectGeometry returns the route's plan for the layer, or nil if the
-// ISA has no indirect kernel, or its padded input overflows maxCopy.
-func (c *Conv2D) indirectGeometry() *indirectPlan {
-	s := &c.s
+// indirectGeometry returns the route's plan for a correlation, or nil if
+// the ISA has no indirect kernel, or the padded input overflows maxCopy.
+func indirectGeometry(ic indirectConv) *indirectPlan {
 	mr, lanes, nv := engine.IndirectTile()
 	if mr == 0 || engine.DwcLanes(lanes) != lanes {
 		return nil
 	}
-	p := &indirectPlan{mr: mr, lanes: lanes, nv: nv, vecs: ceilDiv(s.Kg, lanes),
-		hp: s.H + s.PadTop + s.PadBottom, wp: s.W + s.PadLeft + s.PadRight}
+	p := &indirectPlan{indirectConv: ic, mr: mr, lanes: lanes, nv: nv, vecs: ceilDiv(ic.out, lanes),
+		hp: ic.h + ic.top + ic.bottom, wp: ic.w + ic.left + ic.right}
 	p.steps = max(1, engine.L2()/filterShare/(4*p.vecs*lanes))
-	p.xLen = s.Cg * p.hp * p.wp
+	p.xLen = ic.in * p.hp * p.wp
 	if p.xLen > maxCopy {
 		return nil
 	}
 	return p
 }
 
-// useIndirect completes p and takes the indirect route with it.
-func (c *Conv2D) useIndirect(p *indirectPlan) {
+// useIndirect completes p for the plan's threads and sizes its buffers.
+func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
 	s := &c.s
-	mr := p.mr
-	for ci := range s.Cg {
-		for r := range s.R {
-			for t := range s.S {
-				p.off = append(p.off, (ci*p.hp+r*s.DilationH)*p.wp+t*s.DilationW)
+	mr, pq := p.mr, p.p*p.q
+	for ci := range p.in {
+		for r := range p.r {
+			for t := range p.s {
+				p.off = append(p.off, (ci*p.hp+r*p.dh)*p.wp+t*p.dw)
 			}
 		}
 	}
-	for i := range roundUp(s.PQ, mr) {
-		i = min(i, s.PQ-1)
-		p.pos = append(p.pos, i/s.Q*s.StrideH*p.wp+i%s.Q*s.StrideW)
+	for i := range roundUp(pq, mr) {
+		i = min(i, pq-1)
+		p.pos = append(p.pos, i/p.q*p.sh*p.wp+i%p.q*p.sw)
 	}
 	// Bands keep an item's interleaved outputs in L2 (rowPanel) and give
 	// each thread two items at least.
-	p.band = roundUp(max(mr, min(s.PQ, rowPanel/(p.vecs*p.lanes))), mr)
+	p.band = roundUp(max(mr, min(pq, rowPanel/(p.vecs*p.lanes))), mr)
 	if items := s.N * s.Groups; items < 2*c.threads {
-		p.band = min(p.band, roundUp(ceilDiv(s.PQ, ceilDiv(2*c.threads, items)), mr))
+		p.band = min(p.band, roundUp(ceilDiv(pq, ceilDiv(2*c.threads, items)), mr))
 	}
-	p.bands = ceilDiv(s.PQ, p.band)
-	c.ind = p
+	p.bands = ceilDiv(pq, p.band)
 	c.xpadLen = max(c.xpadLen, p.xLen)
 	c.panel = max(c.panel, p.vecs*p.lanes*p.band)
+	return p
+}
+
+// filtLen is the floats of the interleaved filter of all groups, and its
+// padded bias.
+func (p *indirectPlan) filtLen(groups int) int {
+	return groups * (p.in*p.r*p.s + 1) * p.vecs * p.lanes
 }
 
 // The indirect route's cost model, in fewchan_cost.go's flop equivalents:
 //
 //   - A tile runs at gemmPeak of the slots that its step takes: mr·nv
 //     FMAs, or its loads if more (nv vectors of the filter, the offset and
-//     a broadcast per position). A tile does all its vectors before the
-//     next, so its positions' lines of x stay in L1 across them.
+//     a broadcast per position). A broadcast reads x's lines, a row of
+//     each channel per tile, where the GEMM's step reads a packed panel
+//     that stays in L1; it counts 16/lanes slots, as on 32-byte vectors it
+//     feeds half the flops of a 64-byte one, and there the GEMM keeps the
+//     layers whose packing costs little. A tile does all its vectors
+//     before the next, so its positions' lines of x stay in L1 across them.
 //   - Each tile's start and end (bias in, outputs out) costs about
 //     tileSteps steps.
-//   - The outputs are written back into planes, and the filter interleaved
+//   - The outputs are written back into planes, and the filter laid out
 //     once a call, as streams that do not overlap the FMAs: streamCost a
-//     float. x is padded at copyCost.
+//     float, and for backward-data's rotated filter, which Go code moves a
+//     float at a time, col2imCost. x is padded at copyCost.
 const (
 	tileSteps  = 3
 	streamCost = 32
 )
 
-// indirectGains reports whether the indirect route's forward pass costs
-// less than the GEMM's, for one image and group.
-func (c *Conv2D) indirectGains(p *indirectPlan) bool {
-	s := &c.s
+// cost is the route's cost for one image and group of a layer of N
+// images: the filter is laid out once a call, at filterCost a float.
+func (p *indirectPlan) cost(s *shape, filterCost float64) float64 {
 	var slots float64 // FMA-slot equivalents of one step over every block of vectors
 	for v := p.vecs; v > 0; v -= p.nv {
 		nv := min(v, p.nv)
-		slots += max(float64(p.mr*nv), float64(nv+1+p.mr))
+		slots += max(float64(p.mr*nv), float64(nv+1+p.mr*16/p.lanes))
 	}
-	fit := float64(s.Kg*s.PQ) / (slots * float64(p.lanes*roundUp(s.PQ, p.mr)) / float64(p.mr))
-	flops := 2 * float64(s.Kg) * float64(s.CRSg) * float64(s.PQ)
-	ind := flops/(gemmPeak*fit)*float64(s.CRSg+tileSteps)/float64(s.CRSg) +
-		copyCost*float64(p.xLen) + streamCost*float64(s.Kg*s.PQ+s.Kg*s.CRSg/s.N)
-	return ind < c.gemmForwardCost()
+	pq, steps := p.p*p.q, p.in*p.r*p.s
+	fit := float64(p.out*pq) / (slots * float64(p.lanes*roundUp(pq, p.mr)) / float64(p.mr))
+	flops := 2 * float64(p.out) * float64(steps) * float64(pq)
+	return flops/(gemmPeak*fit)*float64(steps+tileSteps)/float64(steps) +
+		copyCost*float64(p.xLen) + streamCost*float64(p.out*pq) + filterCost*float64(p.out*steps)/float64(s.N)
 }
 
 // forwardIndirect is Forward on the indirect route.
 func (st *callState) forwardIndirect(y, x, w, bias []float32) {
-	c := st.c
-	s, p := &c.s, c.ind
-	ld := p.vecs * p.lanes
+	s, p := &st.c.s, st.c.ind
 	interleaveFilter(st.filt, w, s.Groups, s.Kg, s.CRSg, p.lanes)
-	st.biasPad = st.filt[s.Groups*s.CRSg*ld:][:s.Groups*ld]
+	st.runIndirect(p, y, x, bias, st.c.relu)
+}
+
+// backwardDataIndirect is BackwardData on the indirect route.
+func (st *callState) backwardDataIndirect(dx, dy, w []float32) {
+	p := st.c.indData
+	st.rotateFilter(w, p.lanes)
+	st.runIndirect(p, dx, dy, nil, false)
+}
+
+// runIndirect computes dst from src on p with the filter that st.filt
+// holds, bias added (nil: none) and then ReLU if asked.
+func (st *callState) runIndirect(p *indirectPlan, dst, src, bias []float32, relu bool) {
+	s := &st.c.s
+	ld := p.vecs * p.lanes
+	st.biasPad = st.filt[s.Groups*p.in*p.r*p.s*ld:][:s.Groups*ld]
 	clear(st.biasPad)
 	if bias != nil {
 		for g := range s.Groups {
-			copy(st.biasPad[g*ld:], bias[g*s.Kg:][:s.Kg])
+			copy(st.biasPad[g*ld:], bias[g*p.out:][:p.out])
 		}
 	}
 	st.resetPads()
-	st.indForward = indirectForwardJob{st: st, y: y, x: x}
-	st.spread(&st.indForward)
-	st.indForward = indirectForwardJob{}
+	st.indirect = indirectJob{st: st, p: p, dst: dst, src: src, relu: relu}
+	st.spread(&st.indirect)
+	st.indirect = indirectJob{}
 }
 
-// indirectForwardJob is a Forward call on the indirect route, an item per
-// band of an image and group's output positions.
-type indirectForwardJob struct {
-	st   *callState
-	y, x []float32
+// indirectJob is a pass on the indirect route, an item per band of an
+// image and group's output positions.
+type indirectJob struct {
+	st       *callState
+	p        *indirectPlan
+	dst, src []float32
+	relu     bool
 }
 
-func (j *indirectForwardJob) Do(part int) { j.st.doPart(j, part) }
+func (j *indirectJob) Do(part int) { j.st.doPart(j, part) }
 
-func (j *indirectForwardJob) items() int {
-	s := &j.st.c.s
-	return s.N * s.Groups * j.st.c.ind.bands
-}
+func (j *indirectJob) items() int { return j.st.c.s.N * j.st.c.s.Groups * j.p.bands }
 
 // item computes one band. Its outputs are its own, so it ignores wide.
-func (j *indirectForwardJob) item(wk *worker, _ bool, it int) {
-	st, c := j.st, j.st.c
-	s, p := &c.s, c.ind
+func (j *indirectJob) item(wk *worker, _ bool, it int) {
+	st, p := j.st, j.p
 	img, b := it/p.bands, it%p.bands
-	g := img % s.Groups
+	g := img % st.c.s.Groups
+	hw, pq, steps := p.h*p.w, p.p*p.q, p.in*p.r*p.s
 	xp := wk.xpad[:p.xLen]
 	if wk.xpadImage != img {
-		padPlanes(xp, j.x[img*s.Cg*s.HW:][:s.Cg*s.HW], s.Cg, s.H, s.W, s.PadTop, s.PadLeft, p.hp, p.wp)
+		padPlanes(xp, j.src[img*p.in*hw:][:p.in*hw], p.in, p.h, p.w, p.top, p.left, p.hp, p.wp)
 		wk.xpadImage = img
 	}
 	i0 := b * p.band
-	n := min(p.band, s.PQ-i0)
+	n := min(p.band, pq-i0)
 	pos := p.pos[i0:][:roundUp(n, p.mr)]
 	ldy := len(pos) * p.lanes
-	lda := s.CRSg * p.lanes // a vector's filter
+	lda := steps * p.lanes // a vector's filter
 	filt, bias := st.filt[g*p.vecs*lda:][:p.vecs*lda], st.biasPad[g*p.vecs*p.lanes:][:p.vecs*p.lanes]
 	panel := wk.panel[:p.vecs*ldy]
 	// Blocks of steps whose filter stays in L2 while the tiles pass over
 	// it, each block's sums carried on by the next.
-	for t0 := 0; t0 < s.CRSg; t0 += p.steps {
-		t1 := min(t0+p.steps, s.CRSg)
-		engine.Indirect(panel, ldy, xp, pos, filt[t0*p.lanes:], lda, p.off[t0:t1], p.vecs, bias, t0 > 0, c.relu && t1 == s.CRSg)
+	for t0 := 0; t0 < steps; t0 += p.steps {
+		t1 := min(t0+p.steps, steps)
+		engine.Indirect(panel, ldy, xp, pos, filt[t0*p.lanes:], lda, p.off[t0:t1], p.vecs, bias, t0 > 0, j.relu && t1 == steps)
 	}
-	// Output channel g·Kg + k of image n is plane img·Kg + k of y.
-	yb := j.y[img*s.Kg*s.PQ:][:s.Kg*s.PQ]
+	// Out channel g·out + k of image n is plane img·out + k of dst.
+	ob := j.dst[img*p.out*pq:][:p.out*pq]
 	for v := range p.vecs {
 		k0 := v * p.lanes
-		unblock(yb[k0*s.PQ+i0:], panel[v*ldy:], min(p.lanes, s.Kg-k0), n, s.PQ, p.lanes)
+		unblock(ob[k0*pq+i0:], panel[v*ldy:], min(p.lanes, p.out-k0), n, pq, p.lanes)
+	}
+}
+
+// rotateFilter writes into st.filt the filter of backward-data's
+// correlation as interleaveFilter lays it out: per group, vectors of l
+// input channels, each step (k, r', s') the weights w[k][c][R−1−r'][S−1−s'].
+func (st *callState) rotateFilter(w []float32, l int) {
+	s := &st.c.s
+	vecs := ceilDiv(s.Cg, l)
+	steps := s.Kg * s.RS
+	// In the order it writes: a vector's l channels of one k are l·RS
+	// floats of w in a row.
+	for g := range s.Groups {
+		for cv := range vecs {
+			rows := min(l, s.Cg-cv*l)
+			for k := range s.Kg {
+				src := w[((g*s.Kg+k)*s.Cg+cv*l)*s.RS:][:rows*s.RS]
+				dst := st.filt[((g*vecs+cv)*steps+k*s.RS)*l:][:s.RS*l]
+				if rows < l {
+					clear(dst)
+				}
+				for i := range rows {
+					for t, v := range src[i*s.RS:][:s.RS] {
+						dst[(s.RS-1-t)*l+i] = v
+					}
+				}
+			}
+		}
 	}
 }
 

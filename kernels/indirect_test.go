@@ -8,31 +8,37 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// indirectShapes are layers whose forward pass the tests run on the
-// indirect route whatever the cost model picks: few channels and many, at
-// strides 1 to 3 with asymmetric padding and dilation, in groups, with
-// output channels that are not whole vectors (3, 40, 22 a group), and
+// indirectShapes are layers whose forward pass, and backward-data at
+// stride 1, the tests run on the indirect route whatever the cost model
+// picks: few channels and many, at strides 1 to 3 with asymmetric padding
+// and dilation, in groups, with output channels that are not whole
+// vectors (3, 40, 22 a group; backward-data's 16 a group and 20), and
 // images whose positions are not whole tiles.
 var indirectShapes = []Conv2DParams{
 	{N: 3, C: 24, H: 9, W: 8, K: 40, R: 3, S: 3, StrideH: 2, StrideW: 2, PadTop: 1, PadBottom: 1, PadLeft: 1},
 	{N: 2, C: 32, H: 7, W: 7, K: 44, R: 3, S: 3, Groups: 2, DilationH: 2, PadTop: 2, PadBottom: 2, PadLeft: 1, PadRight: 1},
 	{N: 1, C: 3, H: 23, W: 23, K: 16, R: 7, S: 7, StrideH: 2, StrideW: 2, PadTop: 3, PadBottom: 3, PadLeft: 3, PadRight: 3},
 	{N: 2, C: 4, H: 12, W: 10, K: 3, R: 3, S: 2, StrideH: 3, StrideW: 1, PadTop: 2, PadLeft: 1, PadRight: 3},
+	{N: 2, C: 20, H: 6, W: 9, K: 24, R: 3, S: 5, PadBottom: 2, PadLeft: 3, PadRight: 1},
 }
 
-// newIndirect plans p with the forward pass on the indirect route, or
-// returns nil on an ISA without the kernel.
+// newIndirect plans p with the forward pass on the indirect route, and
+// backward-data too where it is a correlation at stride 1, or returns nil
+// on an ISA without the kernel.
 func newIndirect(t testing.TB, p Conv2DParams, opts ...Option) *Conv2D {
 	c, err := NewConv2D(p, opts...)
 	require.NoError(t, err)
 	if c.few != nil {
 		c.few.forward = false
 	}
-	g := c.indirectGeometry()
+	g := indirectGeometry(forwardConv(&c.s))
 	if g == nil {
 		return nil
 	}
-	c.useIndirect(g)
+	c.ind = c.useIndirect(g)
+	if d, ok := dataConv(&c.s); ok {
+		c.route, c.indData = routeIndirect, c.useIndirect(indirectGeometry(d))
+	}
 	c.plan()
 	useDirtyWorkspace(c)
 	return c
@@ -47,10 +53,10 @@ func indirectBlocks(t testing.TB) {
 	t.Cleanup(func() { rowPanel, filterShare = prevPanel, prevShare })
 }
 
-// TestIndirectForward runs Forward on the indirect route against the
-// reference, whole and cut into bands and blocks of steps, with bias and
-// ReLU, and checks that 1, 2 and 3 threads give the same bits and that a
-// call allocates nothing.
+// TestIndirectForward runs every pass, Forward and backward-data on the
+// indirect route, against the reference, whole and cut into bands and
+// blocks of steps, with bias and ReLU, and checks that 1, 2 and 3 threads
+// give the same bits and that a call allocates nothing.
 func TestIndirectForward(t *testing.T) {
 	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
@@ -64,21 +70,28 @@ func TestIndirectForward(t *testing.T) {
 			}
 			for i, p := range indirectShapes {
 				d := newData(t, p, uint64(i))
-				var one []float32
+				var one outputs
 				for _, threads := range []int{1, 2, 3} {
 					where := fmt.Sprintf("shape %d blocked=%v threads=%d", i, blocked, threads)
 					c := newIndirect(t, p, WithThreads(threads), WithReLU())
 					require.Equal(t, "indirect", c.Paths().Forward, where)
+					_, data := dataConv(&d.s)
+					require.Equal(t, data, c.Paths().BackwardData == "indirect", where)
 					require.Equal(t, blocked, c.ind.bands > 1 && c.ind.steps < d.s.CRSg, where)
-					runPasses(t, c, d)
-					y := make([]float32, d.s.yLen)
-					require.NoError(t, c.Forward(y, d.x, d.w, d.bias))
-					if threads == 1 {
-						one = y
-					} else {
-						require.Equal(t, one, y, where)
+					if data {
+						require.Equal(t, blocked, c.indData.bands > 1 && c.indData.steps < d.s.Kg*d.s.RS, where)
 					}
-					require.Zero(t, testing.AllocsPerRun(3, func() { _ = c.Forward(y, d.x, d.w, d.bias) }), where)
+					runPasses(t, c, d)
+					o := runAll(t, c, d)
+					if threads == 1 {
+						one = o
+					} else {
+						require.Equal(t, one, o, where)
+					}
+					require.Zero(t, testing.AllocsPerRun(3, func() {
+						_ = c.Forward(o.y, d.x, d.w, d.bias)
+						_ = c.BackwardData(o.dx, d.dy, d.w)
+					}), where)
 				}
 			}
 		}

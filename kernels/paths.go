@@ -25,6 +25,7 @@ import "fmt"
 //	            (backward-filter: as shifted, for an all-finite x)
 //	indirect    tiles of output positions × channels, x read in place
 //	            through an offset per position and per (channel, tap)
+//	            (backward-data: dY, at stride 1, with the rotated filter)
 //	stencil     depthwise: a stencil per channel over its padded plane, or
 //	            over the phase planes of a stride of 2
 //	dwc         depthwise: blocks of a vector's lanes of channels,
@@ -72,6 +73,8 @@ func (c *Conv2D) dataPath() string {
 		return "rows"
 	case routeDwc:
 		return "dwc"
+	case routeIndirect:
+		return "indirect"
 	case routeDirect:
 		if c.dataT {
 			return "gemm-t"
