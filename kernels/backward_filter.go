@@ -34,6 +34,10 @@ func (c *Conv2D) BackwardFilter(dw, dbias, dy, x []float32) error {
 		st.backwardFilterFew(dw, dy, x)
 		return nil
 	}
+	if c.indFilter != nil {
+		st.backwardFilterIndirect(dw, dy, x)
+		return nil
+	}
 	if c.dwc != nil {
 		st.dwcFilter = dwcFilterJob{st: st, dw: dw, dy: dy, x: x}
 		st.spread(&st.dwcFilter)

@@ -47,6 +47,8 @@ type callState struct {
 	fewData      fewDataJob
 	fewFilter    fewFilterJob
 	indirect     indirectJob
+	indFilter    indirectFilterJob
+	ind          []float32 // backward-filter's padded images and interleaved dY on the indirect route
 	biasPad      []float32 // the indirect route's bias, lanes-padded per group, in filt
 }
 
@@ -137,6 +139,7 @@ func (c *Conv2D) newState(ws []float32) *callState {
 		w.dots = make([]float32, ceilDiv(dots, cacheLine/4)*cacheLine/4)[:dots]
 	}
 	st.filt = piece(c.filtLen())
+	st.ind = piece(c.filterCopies())
 	st.partials = piece(c.chunks * c.s.wLen)
 	if wp := c.wino; wp != nil {
 		for t := range st.workers {

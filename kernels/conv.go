@@ -32,16 +32,18 @@ type Conv2D struct {
 	free   []*callState
 
 	// Input preparation, shared by the passes (prepare.go).
-	offH, offW []int         // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
-	pointwise  bool          // 1×1, stride 1, no padding: the column matrix is X itself
-	subsample  bool          // 1×1, stride above 1, no padding: X at rows p·sh and columns q·sw (planSubsample)
-	split      *columnSplit  // the phase planes of a layer of column stride > 1, or nil
-	stencil    *stencilPlan  // a depthwise layer's stencil passes, or nil
-	dwc        *dwcPlan      // a depthwise layer's channel-interleaved passes, or nil
-	few        *fewPlan      // the direct passes of a layer with few input channels (fewchan.go), or nil
-	ind        *indirectPlan // forward on the indirect route (indirect.go), or nil
-	indData    *indirectPlan // backward-data on the indirect route, or nil
-	wpad       int           // phase plane width of the Shifted form (W' at stride 1), or the stencil's W'
+	offH, offW []int               // forward taps: r·DilationH − PadTop, s·DilationW − PadLeft
+	pointwise  bool                // 1×1, stride 1, no padding: the column matrix is X itself
+	subsample  bool                // 1×1, stride above 1, no padding: X at rows p·sh and columns q·sw (planSubsample)
+	split      *columnSplit        // the phase planes of a layer of column stride > 1, or nil
+	stencil    *stencilPlan        // a depthwise layer's stencil passes, or nil
+	dwc        *dwcPlan            // a depthwise layer's channel-interleaved passes, or nil
+	few        *fewPlan            // the direct passes of a layer with few input channels (fewchan.go), or nil
+	ind        *indirectPlan       // forward on the indirect route (indirect.go), or nil
+	indData    *indirectPlan       // backward-data on the indirect route, or nil
+	indFilter  *indirectFilterPlan // backward-filter on the indirect route, or nil
+	indLen     int                 // callState.ind
+	wpad       int                 // phase plane width of the Shifted form (W' at stride 1), or the stencil's W'
 
 	// Forward.
 	forwardT bool // Forward computes Yᵀ, which fits the register tile better
@@ -195,6 +197,7 @@ func newPlan(p Conv2DParams, opts []Option) (*Conv2D, error) {
 	c.planChunks()
 	c.planImRows()
 	c.planFilterT()
+	c.planIndirectFilter()
 	c.plan()
 	if err := c.planWinograd(); err != nil {
 		return nil, err
@@ -266,12 +269,21 @@ func transposeGains(m, n, k int, fit float64) bool {
 func (c *Conv2D) WorkspaceSize() int {
 	l := engine.Lines
 	n := c.threads * (l(c.gemmWS) + l(c.panel) + l(c.xpadLen) + l(c.dypadLen))
-	n += l(c.filtLen())
+	n += l(c.filtLen()) + l(c.filterCopies())
 	if c.wino != nil {
 		n += c.wino.size(&c.s, c.threads)
 	}
 	// newState starts on a cache line, up to a line less one in.
 	return n + l(c.chunks*c.s.wLen) + engine.Line - 1
+}
+
+// filterCopies is the floats of callState.ind: backward-filter's copies on
+// the indirect route, unless Winograd takes the pass.
+func (c *Conv2D) filterCopies() int {
+	if c.wino != nil && c.wino.filter {
+		return 0
+	}
+	return c.indLen
 }
 
 // filtLen is the floats of the filter rearranged for a pass: backward-

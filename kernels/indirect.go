@@ -93,10 +93,9 @@ func indirectGeometry(ic indirectConv) *indirectPlan {
 	return p
 }
 
-// useIndirect completes p for the plan's threads and sizes its buffers.
-func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
-	s := &c.s
-	mr, pq := p.mr, p.p*p.q
+// tables fills p's offsets of the steps and the positions.
+func (p *indirectPlan) tables() *indirectPlan {
+	pq := p.p * p.q
 	for ci := range p.in {
 		for r := range p.r {
 			for t := range p.s {
@@ -104,10 +103,18 @@ func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
 			}
 		}
 	}
-	for i := range roundUp(pq, mr) {
+	for i := range roundUp(pq, p.mr) {
 		i = min(i, pq-1)
 		p.pos = append(p.pos, i/p.q*p.sh*p.wp+i%p.q*p.sw)
 	}
+	return p
+}
+
+// useIndirect completes p for the plan's threads and sizes its buffers.
+func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
+	s := &c.s
+	mr, pq := p.mr, p.p*p.q
+	p.tables()
 	// Bands keep an item's interleaved outputs in L2 (rowPanel) and give
 	// each thread two items at least.
 	p.band = roundUp(max(mr, min(pq, rowPanel/(p.vecs*p.lanes))), mr)

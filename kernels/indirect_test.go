@@ -22,9 +22,9 @@ var indirectShapes = []Conv2DParams{
 	{N: 2, C: 20, H: 6, W: 9, K: 24, R: 3, S: 5, PadBottom: 2, PadLeft: 3, PadRight: 1},
 }
 
-// newIndirect plans p with the forward pass on the indirect route, and
-// backward-data too where it is a correlation at stride 1, or returns nil
-// on an ISA without the kernel.
+// newIndirect plans p with the forward and backward-filter passes on the
+// indirect route, and backward-data too where it is a correlation at
+// stride 1, or returns nil on an ISA without the kernel.
 func newIndirect(t testing.TB, p Conv2DParams, opts ...Option) *Conv2D {
 	c, err := NewConv2D(p, opts...)
 	require.NoError(t, err)
@@ -39,6 +39,10 @@ func newIndirect(t testing.TB, p Conv2DParams, opts ...Option) *Conv2D {
 	if d, ok := dataConv(&c.s); ok {
 		c.route, c.indData = routeIndirect, c.useIndirect(indirectGeometry(d))
 	}
+	if c.few != nil {
+		c.few.filter = false
+	}
+	c.useIndirectFilter(indirectGeometry(forwardConv(&c.s)))
 	c.plan()
 	useDirtyWorkspace(c)
 	return c
@@ -53,11 +57,12 @@ func indirectBlocks(t testing.TB) {
 	t.Cleanup(func() { rowPanel, filterShare = prevPanel, prevShare })
 }
 
-// TestIndirectForward runs every pass, Forward and backward-data on the
-// indirect route, against the reference, whole and cut into bands and
-// blocks of steps, with bias and ReLU, and checks that 1, 2 and 3 threads
-// give the same bits and that a call allocates nothing.
-func TestIndirectForward(t *testing.T) {
+// TestIndirectPasses runs every pass on the indirect route (backward-data
+// at stride 1) against the reference, whole and cut into bands and blocks
+// of steps, with bias and ReLU, and checks that 1, 2 and 3 threads give
+// the same bits, that a call allocates nothing and that backward-filter
+// adds to dw and dbias under WithAccumulate.
+func TestIndirectPasses(t *testing.T) {
 	allParallel(t)
 	registry.ForEachISA(t, func(t *testing.T) {
 		if mr, _, _ := engine.IndirectTile(); mr == 0 {
@@ -75,6 +80,8 @@ func TestIndirectForward(t *testing.T) {
 					where := fmt.Sprintf("shape %d blocked=%v threads=%d", i, blocked, threads)
 					c := newIndirect(t, p, WithThreads(threads), WithReLU())
 					require.Equal(t, "indirect", c.Paths().Forward, where)
+					require.Equal(t, "indirect", c.Paths().BackwardFilter, where)
+					require.Equal(t, blocked, c.indFilter.bands > 1 && c.indFilter.indirectPlan.steps < d.s.N*d.s.PQ, where)
 					_, data := dataConv(&d.s)
 					require.Equal(t, data, c.Paths().BackwardData == "indirect", where)
 					require.Equal(t, blocked, c.ind.bands > 1 && c.ind.steps < d.s.CRSg, where)
@@ -91,8 +98,10 @@ func TestIndirectForward(t *testing.T) {
 					require.Zero(t, testing.AllocsPerRun(3, func() {
 						_ = c.Forward(o.y, d.x, d.w, d.bias)
 						_ = c.BackwardData(o.dx, d.dy, d.w)
+						_ = c.BackwardFilter(o.dw, o.db, d.dy, d.x)
 					}), where)
 				}
+				checkAccumulate(t, newIndirect(t, p, WithThreads(2), WithAccumulate()), d)
 			}
 		}
 	})

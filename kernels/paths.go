@@ -95,6 +95,8 @@ func (c *Conv2D) filterPath() string {
 		return "winograd"
 	case c.few != nil && c.few.filter:
 		return "rows"
+	case c.indFilter != nil:
+		return "indirect"
 	case c.dwc != nil:
 		return "dwc"
 	case c.stencil != nil:
