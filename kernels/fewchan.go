@@ -43,13 +43,21 @@ type fewPlan struct {
 
 // planFew sets c.few for a layer neither depthwise (which keeps its
 // stencil) nor 1×1 (whose GEMM multiplies x in place, without packing, or
-// its subsample), for the passes where the cost model picks the direct route.
+// its subsample), for the passes where the cost model picks the direct
+// route over the GEMM's and, for forward and backward-filter, over the
+// indirect route's.
 func (c *Conv2D) planFew() {
 	if c.stencil != nil || c.pointwise || c.subsample {
 		return
 	}
+	s := &c.s
 	cost := c.fewCosts(c.planFewData())
-	c.useFew(cost.forward < cost.gemmForward, cost.data < cost.gemmData, cost.filter < cost.gemmFilter)
+	forward, filter := cost.forward < cost.gemmForward, cost.filter < cost.gemmFilter
+	if p := indirectGeometry(forwardConv(s)); p != nil && engine.Native() {
+		forward = forward && cost.forward < p.cost(s, streamCost)
+		filter = filter && cost.filter < p.filterCost(s)
+	}
+	c.useFew(forward, cost.data < cost.gemmData, filter)
 }
 
 // useFew sets c.few with the passes that take the direct route, if any,
