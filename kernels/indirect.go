@@ -157,16 +157,22 @@ const (
 // cost is the route's cost for one image and group of a layer of N
 // images: the filter is laid out once a call, at filterCost a float.
 func (p *indirectPlan) cost(s *shape, filterCost float64) float64 {
+	pq, steps := p.p*p.q, p.in*p.r*p.s
+	flops := 2 * float64(p.out) * float64(steps) * float64(pq)
+	return flops/(gemmPeak*p.fit(p.out, pq))*float64(steps+tileSteps)/float64(steps) +
+		copyCost*float64(p.xLen) + streamCost*float64(p.out*pq) + filterCost*float64(p.out*steps)/float64(s.N)
+}
+
+// fit is the share of peak of tiles over n positions of m channels (m
+// rounded up to vectors of p's lanes): the useful FMAs over the slots
+// their steps take, FMAs or loads.
+func (p *indirectPlan) fit(m, n int) float64 {
 	var slots float64 // FMA-slot equivalents of one step over every block of vectors
-	for v := p.vecs; v > 0; v -= p.nv {
+	for v := ceilDiv(m, p.lanes); v > 0; v -= p.nv {
 		nv := min(v, p.nv)
 		slots += max(float64(p.mr*nv), float64(nv+1+p.mr*16/p.lanes))
 	}
-	pq, steps := p.p*p.q, p.in*p.r*p.s
-	fit := float64(p.out*pq) / (slots * float64(p.lanes*roundUp(pq, p.mr)) / float64(p.mr))
-	flops := 2 * float64(p.out) * float64(steps) * float64(pq)
-	return flops/(gemmPeak*fit)*float64(steps+tileSteps)/float64(steps) +
-		copyCost*float64(p.xLen) + streamCost*float64(p.out*pq) + filterCost*float64(p.out*steps)/float64(s.N)
+	return float64(m*n) / (slots * float64(p.lanes*roundUp(n, p.mr)) / float64(p.mr))
 }
 
 // forwardIndirect is Forward on the indirect route.

@@ -64,14 +64,8 @@ func (c *Conv2D) useIndirectFilter(p *indirectPlan) {
 // route's, x padded and dY interleaved at copyCost, and dW written back
 // once a call.
 func (p *indirectPlan) filterCost(s *shape) float64 {
-	var slots float64
-	for v := p.vecs; v > 0; v -= p.nv {
-		nv := min(v, p.nv)
-		slots += max(float64(p.mr*nv), float64(nv+1+p.mr*16/p.lanes))
-	}
-	fit := float64(s.Kg*s.CRSg) / (slots * float64(p.lanes*roundUp(s.CRSg, p.mr)) / float64(p.mr))
 	flops := 2 * float64(s.Kg) * float64(s.CRSg) * float64(s.PQ)
-	return flops/(gemmPeak*fit) + copyCost*float64(p.xLen+s.Kg*s.PQ) + streamCost*float64(s.Kg*s.CRSg)/float64(s.N)
+	return flops/(gemmPeak*p.fit(s.Kg, s.CRSg)) + copyCost*float64(p.xLen+s.Kg*s.PQ) + streamCost*float64(s.Kg*s.CRSg)/float64(s.N)
 }
 
 // directFilterCost is backward-filter's cost for one image and group on
