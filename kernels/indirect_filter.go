@@ -15,7 +15,7 @@ import "github.com/simdconv/simdconv/internal/engine"
 type indirectFilterPlan struct {
 	*indirectPlan       // forward's geometry: hp, wp, xLen, its tables
 	taps          []int // the kernel's positions: forward's off, then repeats of the last to a whole tile
-	steps         []int // per image and output position: n·xLen + forward's pos
+	outs          []int // the kernel's steps, per image and output position: n·xLen + forward's pos
 	band, bands   int   // pairs an item (a multiple of mr), and items a group
 	lda           int   // floats of dY a vector of channels: N·P·Q·lanes
 }
@@ -48,7 +48,7 @@ func (c *Conv2D) useIndirectFilter(p *indirectPlan) {
 	}
 	for n := range s.N {
 		for _, o := range p.pos[:s.PQ] {
-			f.steps = append(f.steps, n*p.xLen+o)
+			f.outs = append(f.outs, n*p.xLen+o)
 		}
 	}
 	f.lda = s.N * s.PQ * p.lanes
@@ -146,9 +146,9 @@ func (j *indirectFilterJob) item(wk *worker, _ bool, it int) {
 			block(panel[v*ldy:][:n*f.lanes], dwg[v*f.lanes*s.CRSg+i0:], min(f.lanes, s.Kg-v*f.lanes), n, s.CRSg, f.lanes)
 		}
 	}
-	for t0 := 0; t0 < len(f.steps); t0 += f.indirectPlan.steps {
-		t1 := min(t0+f.indirectPlan.steps, len(f.steps))
-		engine.Indirect(panel, ldy, xall, taps, a[t0*f.lanes:], f.lda, f.steps[t0:t1], f.vecs, zeros, t0 > 0 || c.accumulate, false)
+	for t0 := 0; t0 < len(f.outs); t0 += f.steps {
+		t1 := min(t0+f.steps, len(f.outs))
+		engine.Indirect(panel, ldy, xall, taps, a[t0*f.lanes:], f.lda, f.outs[t0:t1], f.vecs, zeros, t0 > 0 || c.accumulate, false)
 	}
 	for v := range f.vecs {
 		k0 := v * f.lanes

@@ -81,7 +81,7 @@ func TestIndirectPasses(t *testing.T) {
 					c := newIndirect(t, p, WithThreads(threads), WithReLU())
 					require.Equal(t, "indirect", c.Paths().Forward, where)
 					require.Equal(t, "indirect", c.Paths().BackwardFilter, where)
-					require.Equal(t, blocked, c.indFilter.bands > 1 && c.indFilter.indirectPlan.steps < d.s.N*d.s.PQ, where)
+					require.Equal(t, blocked, c.indFilter.bands > 1 && c.indFilter.steps < d.s.N*d.s.PQ, where)
 					_, data := dataConv(&d.s)
 					require.Equal(t, data, c.Paths().BackwardData == "indirect", where)
 					require.Equal(t, blocked, c.ind.bands > 1 && c.ind.steps < d.s.CRSg, where)
