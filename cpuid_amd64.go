@@ -2,7 +2,7 @@
 
 package simdconv
 
-// readCPU reads the vendor, family, model and caches with CPUID (the
+// readCPU reads the vendor, family, model, AMX and caches with CPUID (the
 // generated stub cpuid): Intel's leaf 4, AMD's leaf 0x8000001D where
 // CPUID 0x80000001 ECX bit 22 (topology extensions) says it exists, else
 // AMD's legacy leaves 0x80000005 and 0x80000006.
@@ -12,6 +12,10 @@ func readCPU() cpuInfo {
 	if maxLeaf >= 1 {
 		eax, _, _, _ := cpuid(1, 0)
 		c.family, c.model, c.stepping = decodeSignature(eax)
+	}
+	if maxLeaf >= 7 {
+		_, _, _, edx7 := cpuid(7, 0)
+		c.amx = edx7&(1<<24) != 0 // AMX-TILE
 	}
 	maxExt, _, _, _ := cpuid(0x80000000, 0)
 	switch {

@@ -9,6 +9,7 @@ type cpuInfo struct {
 	family, model, stepping int    // CPUID's, with the extended family and model folded in
 	arch                    string // GOARCH
 	avx512                  bool   // the CPU and OS run AVX-512F (as isa_*.go's cpuFeatures says)
+	amx                     bool   // CPUID reports AMX tiles, which only Intel's server cores have
 	caches                  caches
 	source                  string // where the caches were read; "" if nowhere
 }

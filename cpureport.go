@@ -29,6 +29,9 @@ func writeCPUInfo(b *strings.Builder, c cpuInfo, u *uarch, used caches) {
 	if c.avx512 {
 		ext = ", AVX-512"
 	}
+	if c.amx {
+		ext += ", AMX"
+	}
 	fmt.Fprintf(b, "cpu: %s%s\n", id, ext)
 	fmt.Fprintf(b, "uarch: %s: %v; matched: %s\n", u.name, u.fma, u.rule)
 	if c.source == "" {

@@ -41,8 +41,15 @@ func (f fmaModel) String() string {
 // intelServer are the Intel server cores with two 512-bit FMA ports:
 // Skylake-SP, Cascade and Cooper Lake; Ice Lake-SP and -D; Sapphire,
 // Emerald and Granite Rapids. (Model 0x55 also covers Core X and Xeon W
-// parts, some with one port; CPUID does not tell them apart.)
+// parts, some with one port; CPUID does not tell them apart.) A
+// hypervisor may report another model: one Xeon here reported 0xA7
+// (Rocket Lake, a client core) with AMX, 2 MiB of L2 and BenchmarkPeak at
+// two ports. AMX marks Sapphire Rapids and later whatever the model says.
 var intelServer = []int{0x55, 0x6a, 0x6c, 0x8f, 0xcf, 0xad, 0xae}
+
+func (c cpuInfo) intelServer() bool {
+	return c.avx512 && (c.intel(6, intelServer) || c.vendor == "GenuineIntel" && c.amx)
+}
 
 // zen5Mobile reports the Zen 5 models with a 256-bit FP datapath (Strix
 // Point, Krackan Point).
@@ -57,9 +64,9 @@ func zen5Mobile(model int) bool {
 var uarchs = []uarch{
 	// Two zmm FMAs a cycle need 0.9 loads a cycle of the tile, within two
 	// load ports; the 2 MiB L2 of the later ones doubles mc.
-	{name: "Intel Xeon, two 512-bit FMA ports", rule: "GenuineIntel family 6 model 0x55/0x6A/0x6C/0x8F/0xCF/0xAD/0xAE, AVX-512",
+	{name: "Intel Xeon, two 512-bit FMA ports", rule: "GenuineIntel family 6 model 0x55/0x6A/0x6C/0x8F/0xCF/0xAD/0xAE, or AMX; AVX-512",
 		fma: fmaModel{2, 512}, tile512: tile{8, 48}, l2Part: 2, l3Part: 1,
-		match: func(c cpuInfo) bool { return c.intel(6, intelServer) && c.avx512 }},
+		match: cpuInfo.intelServer},
 	// Zen 5 mobile splits each zmm FMA in two, like Zen 4: 0.5 loads a
 	// cycle.
 	{name: "AMD Zen 5, 256-bit datapath", rule: "AuthenticAMD family 0x1A model 0x20-0x2F/0x60-0x6F, AVX-512",

@@ -15,6 +15,7 @@ func TestUarchOf(t *testing.T) {
 	amd := func(family, model int, avx512 bool) cpuInfo {
 		return cpuInfo{vendor: "AuthenticAMD", family: family, model: model, arch: "amd64", avx512: avx512}
 	}
+	amx := func(c cpuInfo) cpuInfo { c.amx = true; return c }
 	for _, tc := range []struct {
 		cpu  cpuInfo
 		want string
@@ -25,9 +26,12 @@ func TestUarchOf(t *testing.T) {
 		{intel(0x8f, true), "Intel Xeon, two 512-bit FMA ports", fmaModel{2, 512}},
 		{intel(0xcf, true), "Intel Xeon, two 512-bit FMA ports", fmaModel{2, 512}},
 		{intel(0xad, true), "Intel Xeon, two 512-bit FMA ports", fmaModel{2, 512}},
-		{intel(0x8c, true), "Intel client, one 512-bit FMA port", fmaModel{1, 512}}, // Tiger Lake
-		{intel(0xcf, false), "x86 with AVX2, no AVX-512", fmaModel{2, 256}},         // GODEBUG=cpu.avx512=off
-		{intel(0x97, false), "x86 with AVX2, no AVX-512", fmaModel{2, 256}},         // Alder Lake
+		{intel(0x8c, true), "Intel client, one 512-bit FMA port", fmaModel{1, 512}},     // Tiger Lake
+		{intel(0xa7, true), "Intel client, one 512-bit FMA port", fmaModel{1, 512}},     // Rocket Lake
+		{amx(intel(0xa7, true)), "Intel Xeon, two 512-bit FMA ports", fmaModel{2, 512}}, // a Xeon under KVM
+		{amx(intel(0xa7, false)), "x86 with AVX2, no AVX-512", fmaModel{2, 256}},
+		{intel(0xcf, false), "x86 with AVX2, no AVX-512", fmaModel{2, 256}}, // GODEBUG=cpu.avx512=off
+		{intel(0x97, false), "x86 with AVX2, no AVX-512", fmaModel{2, 256}}, // Alder Lake
 		{amd(0x1a, 0x02, true), "AMD Zen 5", fmaModel{2, 512}},
 		{amd(0x1a, 0x44, true), "AMD Zen 5", fmaModel{2, 512}},
 		{amd(0x1a, 0x24, true), "AMD Zen 5, 256-bit datapath", fmaModel{2, 256}}, // Strix Point
