@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/simdconv/simdconv/internal/testutil"
@@ -13,15 +14,15 @@ import (
 // TestIndirect checks Indirect on every ISA that has it against a float64
 // reference: every vector count, one to three tiles, reductions from one
 // step to a 3×3 filter over 64 channels, vectors up to two blocks and one
-// more, each of storing, adding and ReLU.
-// y is NaN-guarded around, and NaN between its vectors' rows past the
-// positions, which must stay NaN.
+// more, each of storing, adding and ReLU. The positions land at places
+// shuffled among twice as many: y is NaN-guarded around and NaN at the
+// other places and between its vectors' rows, which must stay NaN.
 func TestIndirect(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		d := driver{}
 		mr, l, maxNV := d.IndirectTile()
 		if mr == 0 {
-			require.Panics(t, func() { d.Indirect(nil, 0, nil, nil, nil, 0, []int{0}, 1, nil, false, false) })
+			require.Panics(t, func() { d.Indirect(nil, 0, nil, nil, nil, nil, 0, []int{0}, 1, nil, false, false) })
 			return
 		}
 		r := rand.New(rand.NewPCG(21, 22))
@@ -42,24 +43,28 @@ func TestIndirect(t *testing.T) {
 						lda := steps*l + 3
 						a := testutil.Rand(r, (nv-1)*lda+steps*l)
 						bias := testutil.Rand(r, width)
-						ldy := len(pos)*l + 7
-						gy := testutil.NewGuarded((nv-1)*ldy+len(pos)*l, nil)
+						places := 2 * len(pos)
+						ypos := r.Perm(places)[:len(pos)]
+						ldy := places*l + 7
+						gy := testutil.NewGuarded((nv-1)*ldy+places*l, nil)
 						y := gy.Slice()
 						old := testutil.Rand(r, len(y))
 						for i := range y {
 							y[i] = float32(math.NaN())
 						}
 						for v := range nv {
-							copy(y[v*ldy:][:len(pos)*l], old[v*ldy:])
+							for _, at := range ypos {
+								copy(y[v*ldy+at*l:][:l], old[v*ldy+at*l:])
+							}
 						}
-						d.Indirect(y, ldy, x, pos, a, lda, off, nv, bias, mode == "add", mode == "relu")
+						d.Indirect(y, ldy, ypos, x, pos, a, lda, off, nv, bias, mode == "add", mode == "relu")
 						gy.Check(t)
 						var want []float64
 						var got []float32
 						for v := range nv {
 							for j := range pos {
 								for ln := range l {
-									k, at := v*l+ln, v*ldy+j*l+ln
+									k, at := v*l+ln, v*ldy+ypos[j]*l+ln
 									s := float64(bias[k])
 									if mode == "add" {
 										s = float64(old[at])
@@ -71,11 +76,12 @@ func TestIndirect(t *testing.T) {
 										s = max(s, 0)
 									}
 									want, got = append(want, s), append(got, y[at])
+									y[at] = float32(math.NaN()) // checked
 								}
 							}
-							for _, g := range y[v*ldy+len(pos)*l : min(len(y), (v+1)*ldy)] {
-								require.True(t, math.IsNaN(float64(g)), "Indirect wrote between rows, %s", where)
-							}
+						}
+						for i, g := range y {
+							require.True(t, math.IsNaN(float64(g)), "Indirect wrote y[%d] off its places, %s", i, where)
 						}
 						rt, at := testutil.Tol(steps + 1)
 						testutil.AssertClose(t, want, got, rt, at, "Indirect ", where)
@@ -93,7 +99,7 @@ func TestIndirectPanics(t *testing.T) {
 		d := driver{}
 		mr, l, _ := d.IndirectTile()
 		if mr == 0 {
-			require.Panics(t, func() { d.Indirect(nil, 0, nil, nil, nil, 0, []int{0}, 1, nil, false, false) })
+			require.Panics(t, func() { d.Indirect(nil, 0, nil, nil, nil, nil, 0, []int{0}, 1, nil, false, false) })
 			return
 		}
 		x := make([]float32, 100)
@@ -102,21 +108,33 @@ func TestIndirectPanics(t *testing.T) {
 			pos[j] = 2 * j
 		}
 		a, bias := make([]float32, 2*l), make([]float32, l)
-		y := make([]float32, mr*l)
-		call := func(y, x []float32, pos []int, a []float32, off []int, nv int, bias []float32, add bool) func() {
-			return func() { d.Indirect(y, mr*l, x, pos, a, 2*l, off, nv, bias, add, false) }
+		y, ypos := make([]float32, mr*l), make([]int, mr)
+		for j := range ypos {
+			ypos[j] = mr - 1 - j
 		}
-		require.NotPanics(t, call(y, x, pos, a, off, 1, bias, false))
-		require.NotPanics(t, call(y, x, pos, a, off, 1, nil, true))
-		require.Panics(t, call(y, x, pos, a, off, 1, nil, false), "no bias to store")
-		require.Panics(t, call(y[:len(y)-1], x, pos, a, off, 1, bias, false), "short y")
-		require.Panics(t, call(y, x, pos, a[:2*l-1], off, 1, bias, false), "short a")
-		require.Panics(t, call(y, x, pos[:mr-1], a, off, 1, bias, false), "part of a tile")
-		require.Panics(t, call(y, x, pos, a, nil, 1, bias, false), "no steps")
-		require.Panics(t, call(y, x, pos, a, off, 0, bias, false), "no vectors")
-		require.Panics(t, call(y, x[:10+2*(mr-1)], pos, a, off, 1, bias, false), "reads past x")
-		require.Panics(t, call(y, x, pos, a, []int{-1, 10}, 1, bias, false), "reads before x")
-		require.Panics(t, call(y, x, pos, a, []int{0, math.MaxInt - 5}, 1, bias, false), "offsets that wrap")
+		at := func(j, place int) []int {
+			ypos := slices.Clone(ypos)
+			ypos[j] = place
+			return ypos
+		}
+		call := func(y []float32, ypos []int, x []float32, pos []int, a []float32, off []int, nv int, bias []float32, add bool) func() {
+			return func() { d.Indirect(y, mr*l, ypos, x, pos, a, 2*l, off, nv, bias, add, false) }
+		}
+		require.NotPanics(t, call(y, ypos, x, pos, a, off, 1, bias, false))
+		require.NotPanics(t, call(y, ypos, x, pos, a, off, 1, nil, true))
+		require.Panics(t, call(y, ypos, x, pos, a, off, 1, nil, false), "no bias to store")
+		require.Panics(t, call(y[:len(y)-1], ypos, x, pos, a, off, 1, bias, false), "short y")
+		require.Panics(t, call(y, ypos[1:], x, pos, a, off, 1, bias, false), "a place short")
+		require.Panics(t, call(y, at(2, mr), x, pos, a, off, 1, bias, false), "a place past ldy")
+		require.Panics(t, call(y, at(0, -1), x, pos, a, off, 1, bias, false), "a place before y")
+		require.Panics(t, call(y, at(1, math.MaxInt/2), x, pos, a, off, 1, bias, false), "a place that wraps")
+		require.Panics(t, call(y, ypos, x, pos, a[:2*l-1], off, 1, bias, false), "short a")
+		require.Panics(t, call(y, ypos[:mr-1], x, pos[:mr-1], a, off, 1, bias, false), "part of a tile")
+		require.Panics(t, call(y, ypos, x, pos, a, nil, 1, bias, false), "no steps")
+		require.Panics(t, call(y, ypos, x, pos, a, off, 0, bias, false), "no vectors")
+		require.Panics(t, call(y, ypos, x[:10+2*(mr-1)], pos, a, off, 1, bias, false), "reads past x")
+		require.Panics(t, call(y, ypos, x, pos, a, []int{-1, 10}, 1, bias, false), "reads before x")
+		require.Panics(t, call(y, ypos, x, pos, a, []int{0, math.MaxInt - 5}, 1, bias, false), "offsets that wrap")
 	})
 }
 
@@ -158,9 +176,13 @@ func benchIndirect(b *testing.B, isa string) {
 		r := rand.New(rand.NewPCG(1, 2))
 		x, a := testutil.Rand(r, c*hw*hw), testutil.Rand(r, len(off)*nv*l)
 		y, bias := make([]float32, nv*len(pos)*l), make([]float32, nv*l)
+		ypos := make([]int, len(pos))
+		for j := range ypos {
+			ypos[j] = j
+		}
 		b.ResetTimer()
 		for range b.N {
-			d.Indirect(y, len(pos)*l, x, pos, a, len(off)*l, off, nv, bias, false, false)
+			d.Indirect(y, len(pos)*l, ypos, x, pos, a, len(off)*l, off, nv, bias, false, false)
 		}
 		b.ReportMetric(2*float64(real*len(off)*nv*l)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	}

@@ -797,34 +797,32 @@ func scatter2AVX512(dst []float32, src []float32, rows int, n int, dstStride int
 // indirectAVX2 computes, for each tile of 6 positions (len(pos) a multiple of 6),
 // j < 6, v < nv and lane l < 8 (AVX2):
 //
-//	y[v*ldy + j*8 + l] = s + Σ_{t<len(off)} a[v*lda + t*8 + l]·x[pos[j] + off[t]]
+//	y[v*ldy + ypos[j]*8 + l] = s + Σ_{t<len(off)} a[v*lda + t*8 + l]·x[pos[j] + off[t]]
 //
 // with s the old y if add, else bias[v*8 + l], by fused multiply-adds in tap
-// order, then max(·, 0) if relu. A tile does its vectors 2 at a time; tile i
-// writes y from i·mr·L on.
+// order, then max(·, 0) if relu. A tile does its vectors 2 at a time.
 //
 // The caller guarantees nv ≥ 1, len(off) ≥ 1, len(bias) ≥ nv·L, len(a) ≥ (nv−1)·lda +
-// len(off)·L, len(y) ≥ (nv−1)·ldy + len(pos)·L, and 0 ≤ pos[j] + off[t] < len(x);
-// lengths are not checked.
+// len(off)·L, len(ypos) = len(pos), 0 ≤ ypos[j] and (ypos[j]+1)·L ≤ ldy, len(y) ≥
+// (nv−1)·ldy + (ypos[j]+1)·L, and 0 ≤ pos[j] + off[t] < len(x); lengths are not checked.
 //
 //go:noescape
-func indirectAVX2(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add bool, relu bool)
+func indirectAVX2(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add bool, relu bool)
 
 // indirectAVX512 computes, for each tile of 6 positions (len(pos) a multiple of 6),
 // j < 6, v < nv and lane l < 16 (AVX-512):
 //
-//	y[v*ldy + j*16 + l] = s + Σ_{t<len(off)} a[v*lda + t*16 + l]·x[pos[j] + off[t]]
+//	y[v*ldy + ypos[j]*16 + l] = s + Σ_{t<len(off)} a[v*lda + t*16 + l]·x[pos[j] + off[t]]
 //
 // with s the old y if add, else bias[v*16 + l], by fused multiply-adds in tap
-// order, then max(·, 0) if relu. A tile does its vectors 4 at a time; tile i
-// writes y from i·mr·L on.
+// order, then max(·, 0) if relu. A tile does its vectors 4 at a time.
 //
 // The caller guarantees nv ≥ 1, len(off) ≥ 1, len(bias) ≥ nv·L, len(a) ≥ (nv−1)·lda +
-// len(off)·L, len(y) ≥ (nv−1)·ldy + len(pos)·L, and 0 ≤ pos[j] + off[t] < len(x);
-// lengths are not checked.
+// len(off)·L, len(ypos) = len(pos), 0 ≤ ypos[j] and (ypos[j]+1)·L ≤ ldy, len(y) ≥
+// (nv−1)·ldy + (ypos[j]+1)·L, and 0 ≤ pos[j] + off[t] < len(x); lengths are not checked.
 //
 //go:noescape
-func indirectAVX512(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add bool, relu bool)
+func indirectAVX512(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add bool, relu bool)
 
 // cpuid executes CPUID with EAX = leaf and ECX = sub and returns the four registers it sets.
 func cpuid(leaf uint32, sub uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)

@@ -32668,9 +32668,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func indirectAVX2(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add bool, relu bool)
+// func indirectAVX2(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add bool, relu bool)
 // Requires: AVX, FMA3
-TEXT ·indirectAVX2(SB), NOSPLIT, $32-170
+TEXT ·indirectAVX2(SB), NOSPLIT, $32-194
 	// register pressure: 6·n accumulators + n of A + 1 broadcast (n = 2: 15 vectors); 6 positions + 5 GP
 	MOVL $0x00000000, 24(SP)
 	XORQ AX, AX
@@ -32678,14 +32678,14 @@ TEXT ·indirectAVX2(SB), NOSPLIT, $32-170
 
 tile:
 	MOVQ (SP), AX
-	MOVQ pos_len+64(FP), CX
+	MOVQ pos_len+88(FP), CX
 	CMPQ AX, CX
 	JGE  done
 	XORQ AX, AX
 	MOVQ AX, 8(SP)
 
 block:
-	MOVQ nv+136(FP), AX
+	MOVQ nv+160(FP), AX
 	SUBQ 8(SP), AX
 	CMPQ AX, $0x00000002
 	JGE  nv2
@@ -32697,10 +32697,10 @@ block:
 	JMP  tile
 
 nv1:
-	MOVB    add+168(FP), AL
+	MOVB    add+192(FP), AL
 	TESTB   AL, AL
 	JNZ     load1
-	MOVQ    bias_base+144(FP), AX
+	MOVQ    bias_base+168(FP), AX
 	MOVQ    8(SP), CX
 	SHLQ    $0x03, CX
 	LEAQ    (AX)(CX*4), AX
@@ -32715,34 +32715,46 @@ nv1:
 load1:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x03, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS (AX), Y0
-	VMOVUPS 32(AX), Y1
-	VMOVUPS 64(AX), Y2
-	VMOVUPS 96(AX), Y3
-	VMOVUPS 128(AX), Y4
-	VMOVUPS 160(AX), Y5
+	MOVQ    ypos_base+32(FP), CX
+	MOVQ    (SP), DX
+	LEAQ    (CX)(DX*8), CX
+	MOVQ    (CX), DX
+	SHLQ    $0x03, DX
+	MOVQ    8(CX), BX
+	SHLQ    $0x03, BX
+	MOVQ    16(CX), SI
+	SHLQ    $0x03, SI
+	MOVQ    24(CX), DI
+	SHLQ    $0x03, DI
+	MOVQ    32(CX), R8
+	SHLQ    $0x03, R8
+	MOVQ    40(CX), CX
+	SHLQ    $0x03, CX
+	VMOVUPS (AX)(DX*4), Y0
+	VMOVUPS (AX)(BX*4), Y1
+	VMOVUPS (AX)(SI*4), Y2
+	VMOVUPS (AX)(DI*4), Y3
+	VMOVUPS (AX)(R8*4), Y4
+	VMOVUPS (AX)(CX*4), Y5
 
 taps1:
-	MOVQ         a_base+80(FP), AX
-	MOVQ         lda+104(FP), CX
+	MOVQ         a_base+104(FP), AX
+	MOVQ         lda+128(FP), CX
 	MOVQ         8(SP), DX
 	IMULQ        CX, DX
 	LEAQ         (AX)(DX*4), AX
 	SHLQ         $0x02, CX
 	LEAQ         (AX)(CX*2), CX
-	MOVQ         off_base+112(FP), CX
-	MOVQ         off_len+120(FP), DX
+	MOVQ         off_base+136(FP), CX
+	MOVQ         off_len+144(FP), DX
 	LEAQ         (CX)(DX*8), DX
 	MOVQ         DX, 16(SP)
-	MOVQ         pos_base+56(FP), DX
-	MOVQ         x_base+32(FP), BX
+	MOVQ         pos_base+80(FP), DX
+	MOVQ         x_base+56(FP), BX
 	MOVQ         (SP), SI
 	LEAQ         (DX)(SI*8), DX
 	MOVQ         (DX), SI
@@ -32757,7 +32769,7 @@ taps1:
 	LEAQ         (BX)(R10*4), R10
 	MOVQ         40(DX), DX
 	LEAQ         (BX)(DX*4), DX
-	MOVQ         off_len+120(FP), BX
+	MOVQ         off_len+144(FP), BX
 	TESTQ        $0x00000001, BX
 	JZ           pairs1
 	MOVQ         (CX), BX
@@ -32816,7 +32828,7 @@ tap1:
 	JNE          tap1
 
 relu1:
-	MOVB         relu+169(FP), AL
+	MOVB         relu+193(FP), AL
 	TESTB        AL, AL
 	JZ           store1
 	VBROADCASTSS 24(SP), Y6
@@ -32830,29 +32842,41 @@ relu1:
 store1:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x03, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	VMOVUPS Y2, 64(AX)
-	VMOVUPS Y3, 96(AX)
-	VMOVUPS Y4, 128(AX)
-	VMOVUPS Y5, 160(AX)
+	MOVQ    ypos_base+32(FP), CX
+	MOVQ    (SP), DX
+	LEAQ    (CX)(DX*8), CX
+	MOVQ    (CX), DX
+	SHLQ    $0x03, DX
+	MOVQ    8(CX), BX
+	SHLQ    $0x03, BX
+	MOVQ    16(CX), SI
+	SHLQ    $0x03, SI
+	MOVQ    24(CX), DI
+	SHLQ    $0x03, DI
+	MOVQ    32(CX), R8
+	SHLQ    $0x03, R8
+	MOVQ    40(CX), CX
+	SHLQ    $0x03, CX
+	VMOVUPS Y0, (AX)(DX*4)
+	VMOVUPS Y1, (AX)(BX*4)
+	VMOVUPS Y2, (AX)(SI*4)
+	VMOVUPS Y3, (AX)(DI*4)
+	VMOVUPS Y4, (AX)(R8*4)
+	VMOVUPS Y5, (AX)(CX*4)
 	MOVQ    8(SP), AX
 	ADDQ    $0x01, AX
 	MOVQ    AX, 8(SP)
 	JMP     block
 
 nv2:
-	MOVB    add+168(FP), AL
+	MOVB    add+192(FP), AL
 	TESTB   AL, AL
 	JNZ     load2
-	MOVQ    bias_base+144(FP), AX
+	MOVQ    bias_base+168(FP), AX
 	MOVQ    8(SP), CX
 	SHLQ    $0x03, CX
 	LEAQ    (AX)(CX*4), AX
@@ -32873,41 +32897,53 @@ nv2:
 load2:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x03, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS (AX), Y0
-	VMOVUPS 32(AX), Y2
-	VMOVUPS 64(AX), Y4
-	VMOVUPS 96(AX), Y6
-	VMOVUPS 128(AX), Y8
-	VMOVUPS 160(AX), Y10
+	MOVQ    ypos_base+32(FP), DX
+	MOVQ    (SP), BX
+	LEAQ    (DX)(BX*8), DX
+	MOVQ    (DX), BX
+	SHLQ    $0x03, BX
+	MOVQ    8(DX), SI
+	SHLQ    $0x03, SI
+	MOVQ    16(DX), DI
+	SHLQ    $0x03, DI
+	MOVQ    24(DX), R8
+	SHLQ    $0x03, R8
+	MOVQ    32(DX), R9
+	SHLQ    $0x03, R9
+	MOVQ    40(DX), DX
+	SHLQ    $0x03, DX
+	VMOVUPS (AX)(BX*4), Y0
+	VMOVUPS (AX)(SI*4), Y2
+	VMOVUPS (AX)(DI*4), Y4
+	VMOVUPS (AX)(R8*4), Y6
+	VMOVUPS (AX)(R9*4), Y8
+	VMOVUPS (AX)(DX*4), Y10
 	ADDQ    CX, AX
-	VMOVUPS (AX), Y1
-	VMOVUPS 32(AX), Y3
-	VMOVUPS 64(AX), Y5
-	VMOVUPS 96(AX), Y7
-	VMOVUPS 128(AX), Y9
-	VMOVUPS 160(AX), Y11
+	VMOVUPS (AX)(BX*4), Y1
+	VMOVUPS (AX)(SI*4), Y3
+	VMOVUPS (AX)(DI*4), Y5
+	VMOVUPS (AX)(R8*4), Y7
+	VMOVUPS (AX)(R9*4), Y9
+	VMOVUPS (AX)(DX*4), Y11
 
 taps2:
-	MOVQ         a_base+80(FP), AX
-	MOVQ         lda+104(FP), CX
+	MOVQ         a_base+104(FP), AX
+	MOVQ         lda+128(FP), CX
 	MOVQ         8(SP), DX
 	IMULQ        CX, DX
 	LEAQ         (AX)(DX*4), AX
 	SHLQ         $0x02, CX
 	LEAQ         (AX)(CX*2), DX
-	MOVQ         off_base+112(FP), DX
-	MOVQ         off_len+120(FP), BX
+	MOVQ         off_base+136(FP), DX
+	MOVQ         off_len+144(FP), BX
 	LEAQ         (DX)(BX*8), BX
 	MOVQ         BX, 16(SP)
-	MOVQ         pos_base+56(FP), BX
-	MOVQ         x_base+32(FP), SI
+	MOVQ         pos_base+80(FP), BX
+	MOVQ         x_base+56(FP), SI
 	MOVQ         (SP), DI
 	LEAQ         (BX)(DI*8), BX
 	MOVQ         (BX), DI
@@ -32922,7 +32958,7 @@ taps2:
 	LEAQ         (SI)(R11*4), R11
 	MOVQ         40(BX), BX
 	LEAQ         (SI)(BX*4), BX
-	MOVQ         off_len+120(FP), SI
+	MOVQ         off_len+144(FP), SI
 	TESTQ        $0x00000001, SI
 	JZ           pairs2
 	MOVQ         (DX), SI
@@ -33002,7 +33038,7 @@ tap2:
 	JNE          tap2
 
 relu2:
-	MOVB         relu+169(FP), AL
+	MOVB         relu+193(FP), AL
 	TESTB        AL, AL
 	JZ           store2
 	VBROADCASTSS 24(SP), Y12
@@ -33022,26 +33058,38 @@ relu2:
 store2:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x03, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y2, 32(AX)
-	VMOVUPS Y4, 64(AX)
-	VMOVUPS Y6, 96(AX)
-	VMOVUPS Y8, 128(AX)
-	VMOVUPS Y10, 160(AX)
+	MOVQ    ypos_base+32(FP), DX
+	MOVQ    (SP), BX
+	LEAQ    (DX)(BX*8), DX
+	MOVQ    (DX), BX
+	SHLQ    $0x03, BX
+	MOVQ    8(DX), SI
+	SHLQ    $0x03, SI
+	MOVQ    16(DX), DI
+	SHLQ    $0x03, DI
+	MOVQ    24(DX), R8
+	SHLQ    $0x03, R8
+	MOVQ    32(DX), R9
+	SHLQ    $0x03, R9
+	MOVQ    40(DX), DX
+	SHLQ    $0x03, DX
+	VMOVUPS Y0, (AX)(BX*4)
+	VMOVUPS Y2, (AX)(SI*4)
+	VMOVUPS Y4, (AX)(DI*4)
+	VMOVUPS Y6, (AX)(R8*4)
+	VMOVUPS Y8, (AX)(R9*4)
+	VMOVUPS Y10, (AX)(DX*4)
 	ADDQ    CX, AX
-	VMOVUPS Y1, (AX)
-	VMOVUPS Y3, 32(AX)
-	VMOVUPS Y5, 64(AX)
-	VMOVUPS Y7, 96(AX)
-	VMOVUPS Y9, 128(AX)
-	VMOVUPS Y11, 160(AX)
+	VMOVUPS Y1, (AX)(BX*4)
+	VMOVUPS Y3, (AX)(SI*4)
+	VMOVUPS Y5, (AX)(DI*4)
+	VMOVUPS Y7, (AX)(R8*4)
+	VMOVUPS Y9, (AX)(R9*4)
+	VMOVUPS Y11, (AX)(DX*4)
 	MOVQ    8(SP), AX
 	ADDQ    $0x02, AX
 	MOVQ    AX, 8(SP)
@@ -33051,9 +33099,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func indirectAVX512(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add bool, relu bool)
+// func indirectAVX512(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add bool, relu bool)
 // Requires: AVX, AVX512F
-TEXT ·indirectAVX512(SB), NOSPLIT, $32-170
+TEXT ·indirectAVX512(SB), NOSPLIT, $32-194
 	// register pressure: 6·n accumulators + n of A + 1 broadcast (n = 4: 29 vectors); 6 positions + 5 GP
 	MOVL $0x00000000, 24(SP)
 	XORQ AX, AX
@@ -33061,14 +33109,14 @@ TEXT ·indirectAVX512(SB), NOSPLIT, $32-170
 
 tile:
 	MOVQ (SP), AX
-	MOVQ pos_len+64(FP), CX
+	MOVQ pos_len+88(FP), CX
 	CMPQ AX, CX
 	JGE  done
 	XORQ AX, AX
 	MOVQ AX, 8(SP)
 
 block:
-	MOVQ nv+136(FP), AX
+	MOVQ nv+160(FP), AX
 	SUBQ 8(SP), AX
 	CMPQ AX, $0x00000004
 	JGE  nv4
@@ -33084,10 +33132,10 @@ block:
 	JMP  tile
 
 nv1:
-	MOVB    add+168(FP), AL
+	MOVB    add+192(FP), AL
 	TESTB   AL, AL
 	JNZ     load1
-	MOVQ    bias_base+144(FP), AX
+	MOVQ    bias_base+168(FP), AX
 	MOVQ    8(SP), CX
 	SHLQ    $0x04, CX
 	LEAQ    (AX)(CX*4), AX
@@ -33102,34 +33150,46 @@ nv1:
 load1:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x04, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z1
-	VMOVUPS 128(AX), Z2
-	VMOVUPS 192(AX), Z3
-	VMOVUPS 256(AX), Z4
-	VMOVUPS 320(AX), Z5
+	MOVQ    ypos_base+32(FP), CX
+	MOVQ    (SP), DX
+	LEAQ    (CX)(DX*8), CX
+	MOVQ    (CX), DX
+	SHLQ    $0x04, DX
+	MOVQ    8(CX), BX
+	SHLQ    $0x04, BX
+	MOVQ    16(CX), SI
+	SHLQ    $0x04, SI
+	MOVQ    24(CX), DI
+	SHLQ    $0x04, DI
+	MOVQ    32(CX), R8
+	SHLQ    $0x04, R8
+	MOVQ    40(CX), CX
+	SHLQ    $0x04, CX
+	VMOVUPS (AX)(DX*4), Z0
+	VMOVUPS (AX)(BX*4), Z1
+	VMOVUPS (AX)(SI*4), Z2
+	VMOVUPS (AX)(DI*4), Z3
+	VMOVUPS (AX)(R8*4), Z4
+	VMOVUPS (AX)(CX*4), Z5
 
 taps1:
-	MOVQ         a_base+80(FP), AX
-	MOVQ         lda+104(FP), CX
+	MOVQ         a_base+104(FP), AX
+	MOVQ         lda+128(FP), CX
 	MOVQ         8(SP), DX
 	IMULQ        CX, DX
 	LEAQ         (AX)(DX*4), AX
 	SHLQ         $0x02, CX
 	LEAQ         (AX)(CX*2), CX
-	MOVQ         off_base+112(FP), CX
-	MOVQ         off_len+120(FP), DX
+	MOVQ         off_base+136(FP), CX
+	MOVQ         off_len+144(FP), DX
 	LEAQ         (CX)(DX*8), DX
 	MOVQ         DX, 16(SP)
-	MOVQ         pos_base+56(FP), DX
-	MOVQ         x_base+32(FP), BX
+	MOVQ         pos_base+80(FP), DX
+	MOVQ         x_base+56(FP), BX
 	MOVQ         (SP), SI
 	LEAQ         (DX)(SI*8), DX
 	MOVQ         (DX), SI
@@ -33144,7 +33204,7 @@ taps1:
 	LEAQ         (BX)(R10*4), R10
 	MOVQ         40(DX), DX
 	LEAQ         (BX)(DX*4), DX
-	MOVQ         off_len+120(FP), BX
+	MOVQ         off_len+144(FP), BX
 	TESTQ        $0x00000001, BX
 	JZ           pairs1
 	MOVQ         (CX), BX
@@ -33203,7 +33263,7 @@ tap1:
 	JNE          tap1
 
 relu1:
-	MOVB         relu+169(FP), AL
+	MOVB         relu+193(FP), AL
 	TESTB        AL, AL
 	JZ           store1
 	VBROADCASTSS 24(SP), Z6
@@ -33217,29 +33277,41 @@ relu1:
 store1:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x04, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z1, 64(AX)
-	VMOVUPS Z2, 128(AX)
-	VMOVUPS Z3, 192(AX)
-	VMOVUPS Z4, 256(AX)
-	VMOVUPS Z5, 320(AX)
+	MOVQ    ypos_base+32(FP), CX
+	MOVQ    (SP), DX
+	LEAQ    (CX)(DX*8), CX
+	MOVQ    (CX), DX
+	SHLQ    $0x04, DX
+	MOVQ    8(CX), BX
+	SHLQ    $0x04, BX
+	MOVQ    16(CX), SI
+	SHLQ    $0x04, SI
+	MOVQ    24(CX), DI
+	SHLQ    $0x04, DI
+	MOVQ    32(CX), R8
+	SHLQ    $0x04, R8
+	MOVQ    40(CX), CX
+	SHLQ    $0x04, CX
+	VMOVUPS Z0, (AX)(DX*4)
+	VMOVUPS Z1, (AX)(BX*4)
+	VMOVUPS Z2, (AX)(SI*4)
+	VMOVUPS Z3, (AX)(DI*4)
+	VMOVUPS Z4, (AX)(R8*4)
+	VMOVUPS Z5, (AX)(CX*4)
 	MOVQ    8(SP), AX
 	ADDQ    $0x01, AX
 	MOVQ    AX, 8(SP)
 	JMP     block
 
 nv2:
-	MOVB    add+168(FP), AL
+	MOVB    add+192(FP), AL
 	TESTB   AL, AL
 	JNZ     load2
-	MOVQ    bias_base+144(FP), AX
+	MOVQ    bias_base+168(FP), AX
 	MOVQ    8(SP), CX
 	SHLQ    $0x04, CX
 	LEAQ    (AX)(CX*4), AX
@@ -33260,41 +33332,53 @@ nv2:
 load2:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x04, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z2
-	VMOVUPS 128(AX), Z4
-	VMOVUPS 192(AX), Z6
-	VMOVUPS 256(AX), Z8
-	VMOVUPS 320(AX), Z10
+	MOVQ    ypos_base+32(FP), DX
+	MOVQ    (SP), BX
+	LEAQ    (DX)(BX*8), DX
+	MOVQ    (DX), BX
+	SHLQ    $0x04, BX
+	MOVQ    8(DX), SI
+	SHLQ    $0x04, SI
+	MOVQ    16(DX), DI
+	SHLQ    $0x04, DI
+	MOVQ    24(DX), R8
+	SHLQ    $0x04, R8
+	MOVQ    32(DX), R9
+	SHLQ    $0x04, R9
+	MOVQ    40(DX), DX
+	SHLQ    $0x04, DX
+	VMOVUPS (AX)(BX*4), Z0
+	VMOVUPS (AX)(SI*4), Z2
+	VMOVUPS (AX)(DI*4), Z4
+	VMOVUPS (AX)(R8*4), Z6
+	VMOVUPS (AX)(R9*4), Z8
+	VMOVUPS (AX)(DX*4), Z10
 	ADDQ    CX, AX
-	VMOVUPS (AX), Z1
-	VMOVUPS 64(AX), Z3
-	VMOVUPS 128(AX), Z5
-	VMOVUPS 192(AX), Z7
-	VMOVUPS 256(AX), Z9
-	VMOVUPS 320(AX), Z11
+	VMOVUPS (AX)(BX*4), Z1
+	VMOVUPS (AX)(SI*4), Z3
+	VMOVUPS (AX)(DI*4), Z5
+	VMOVUPS (AX)(R8*4), Z7
+	VMOVUPS (AX)(R9*4), Z9
+	VMOVUPS (AX)(DX*4), Z11
 
 taps2:
-	MOVQ         a_base+80(FP), AX
-	MOVQ         lda+104(FP), CX
+	MOVQ         a_base+104(FP), AX
+	MOVQ         lda+128(FP), CX
 	MOVQ         8(SP), DX
 	IMULQ        CX, DX
 	LEAQ         (AX)(DX*4), AX
 	SHLQ         $0x02, CX
 	LEAQ         (AX)(CX*2), DX
-	MOVQ         off_base+112(FP), DX
-	MOVQ         off_len+120(FP), BX
+	MOVQ         off_base+136(FP), DX
+	MOVQ         off_len+144(FP), BX
 	LEAQ         (DX)(BX*8), BX
 	MOVQ         BX, 16(SP)
-	MOVQ         pos_base+56(FP), BX
-	MOVQ         x_base+32(FP), SI
+	MOVQ         pos_base+80(FP), BX
+	MOVQ         x_base+56(FP), SI
 	MOVQ         (SP), DI
 	LEAQ         (BX)(DI*8), BX
 	MOVQ         (BX), DI
@@ -33309,7 +33393,7 @@ taps2:
 	LEAQ         (SI)(R11*4), R11
 	MOVQ         40(BX), BX
 	LEAQ         (SI)(BX*4), BX
-	MOVQ         off_len+120(FP), SI
+	MOVQ         off_len+144(FP), SI
 	TESTQ        $0x00000001, SI
 	JZ           pairs2
 	MOVQ         (DX), SI
@@ -33389,7 +33473,7 @@ tap2:
 	JNE          tap2
 
 relu2:
-	MOVB         relu+169(FP), AL
+	MOVB         relu+193(FP), AL
 	TESTB        AL, AL
 	JZ           store2
 	VBROADCASTSS 24(SP), Z12
@@ -33409,36 +33493,48 @@ relu2:
 store2:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x04, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z2, 64(AX)
-	VMOVUPS Z4, 128(AX)
-	VMOVUPS Z6, 192(AX)
-	VMOVUPS Z8, 256(AX)
-	VMOVUPS Z10, 320(AX)
+	MOVQ    ypos_base+32(FP), DX
+	MOVQ    (SP), BX
+	LEAQ    (DX)(BX*8), DX
+	MOVQ    (DX), BX
+	SHLQ    $0x04, BX
+	MOVQ    8(DX), SI
+	SHLQ    $0x04, SI
+	MOVQ    16(DX), DI
+	SHLQ    $0x04, DI
+	MOVQ    24(DX), R8
+	SHLQ    $0x04, R8
+	MOVQ    32(DX), R9
+	SHLQ    $0x04, R9
+	MOVQ    40(DX), DX
+	SHLQ    $0x04, DX
+	VMOVUPS Z0, (AX)(BX*4)
+	VMOVUPS Z2, (AX)(SI*4)
+	VMOVUPS Z4, (AX)(DI*4)
+	VMOVUPS Z6, (AX)(R8*4)
+	VMOVUPS Z8, (AX)(R9*4)
+	VMOVUPS Z10, (AX)(DX*4)
 	ADDQ    CX, AX
-	VMOVUPS Z1, (AX)
-	VMOVUPS Z3, 64(AX)
-	VMOVUPS Z5, 128(AX)
-	VMOVUPS Z7, 192(AX)
-	VMOVUPS Z9, 256(AX)
-	VMOVUPS Z11, 320(AX)
+	VMOVUPS Z1, (AX)(BX*4)
+	VMOVUPS Z3, (AX)(SI*4)
+	VMOVUPS Z5, (AX)(DI*4)
+	VMOVUPS Z7, (AX)(R8*4)
+	VMOVUPS Z9, (AX)(R9*4)
+	VMOVUPS Z11, (AX)(DX*4)
 	MOVQ    8(SP), AX
 	ADDQ    $0x02, AX
 	MOVQ    AX, 8(SP)
 	JMP     block
 
 nv3:
-	MOVB    add+168(FP), AL
+	MOVB    add+192(FP), AL
 	TESTB   AL, AL
 	JNZ     load3
-	MOVQ    bias_base+144(FP), AX
+	MOVQ    bias_base+168(FP), AX
 	MOVQ    8(SP), CX
 	SHLQ    $0x04, CX
 	LEAQ    (AX)(CX*4), AX
@@ -33465,48 +33561,60 @@ nv3:
 load3:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x04, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z3
-	VMOVUPS 128(AX), Z6
-	VMOVUPS 192(AX), Z9
-	VMOVUPS 256(AX), Z12
-	VMOVUPS 320(AX), Z15
+	MOVQ    ypos_base+32(FP), DX
+	MOVQ    (SP), BX
+	LEAQ    (DX)(BX*8), DX
+	MOVQ    (DX), BX
+	SHLQ    $0x04, BX
+	MOVQ    8(DX), SI
+	SHLQ    $0x04, SI
+	MOVQ    16(DX), DI
+	SHLQ    $0x04, DI
+	MOVQ    24(DX), R8
+	SHLQ    $0x04, R8
+	MOVQ    32(DX), R9
+	SHLQ    $0x04, R9
+	MOVQ    40(DX), DX
+	SHLQ    $0x04, DX
+	VMOVUPS (AX)(BX*4), Z0
+	VMOVUPS (AX)(SI*4), Z3
+	VMOVUPS (AX)(DI*4), Z6
+	VMOVUPS (AX)(R8*4), Z9
+	VMOVUPS (AX)(R9*4), Z12
+	VMOVUPS (AX)(DX*4), Z15
 	ADDQ    CX, AX
-	VMOVUPS (AX), Z1
-	VMOVUPS 64(AX), Z4
-	VMOVUPS 128(AX), Z7
-	VMOVUPS 192(AX), Z10
-	VMOVUPS 256(AX), Z13
-	VMOVUPS 320(AX), Z16
+	VMOVUPS (AX)(BX*4), Z1
+	VMOVUPS (AX)(SI*4), Z4
+	VMOVUPS (AX)(DI*4), Z7
+	VMOVUPS (AX)(R8*4), Z10
+	VMOVUPS (AX)(R9*4), Z13
+	VMOVUPS (AX)(DX*4), Z16
 	ADDQ    CX, AX
-	VMOVUPS (AX), Z2
-	VMOVUPS 64(AX), Z5
-	VMOVUPS 128(AX), Z8
-	VMOVUPS 192(AX), Z11
-	VMOVUPS 256(AX), Z14
-	VMOVUPS 320(AX), Z17
+	VMOVUPS (AX)(BX*4), Z2
+	VMOVUPS (AX)(SI*4), Z5
+	VMOVUPS (AX)(DI*4), Z8
+	VMOVUPS (AX)(R8*4), Z11
+	VMOVUPS (AX)(R9*4), Z14
+	VMOVUPS (AX)(DX*4), Z17
 
 taps3:
-	MOVQ         a_base+80(FP), AX
-	MOVQ         lda+104(FP), CX
+	MOVQ         a_base+104(FP), AX
+	MOVQ         lda+128(FP), CX
 	MOVQ         8(SP), DX
 	IMULQ        CX, DX
 	LEAQ         (AX)(DX*4), AX
 	SHLQ         $0x02, CX
 	LEAQ         (AX)(CX*2), DX
-	MOVQ         off_base+112(FP), BX
-	MOVQ         off_len+120(FP), SI
+	MOVQ         off_base+136(FP), BX
+	MOVQ         off_len+144(FP), SI
 	LEAQ         (BX)(SI*8), SI
 	MOVQ         SI, 16(SP)
-	MOVQ         pos_base+56(FP), SI
-	MOVQ         x_base+32(FP), DI
+	MOVQ         pos_base+80(FP), SI
+	MOVQ         x_base+56(FP), DI
 	MOVQ         (SP), R8
 	LEAQ         (SI)(R8*8), SI
 	MOVQ         (SI), R8
@@ -33521,7 +33629,7 @@ taps3:
 	LEAQ         (DI)(R12*4), R12
 	MOVQ         40(SI), SI
 	LEAQ         (DI)(SI*4), SI
-	MOVQ         off_len+120(FP), DI
+	MOVQ         off_len+144(FP), DI
 	TESTQ        $0x00000001, DI
 	JZ           pairs3
 	MOVQ         (BX), DI
@@ -33625,7 +33733,7 @@ tap3:
 	JNE          tap3
 
 relu3:
-	MOVB         relu+169(FP), AL
+	MOVB         relu+193(FP), AL
 	TESTB        AL, AL
 	JZ           store3
 	VBROADCASTSS 24(SP), Z18
@@ -33651,43 +33759,55 @@ relu3:
 store3:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x04, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z3, 64(AX)
-	VMOVUPS Z6, 128(AX)
-	VMOVUPS Z9, 192(AX)
-	VMOVUPS Z12, 256(AX)
-	VMOVUPS Z15, 320(AX)
+	MOVQ    ypos_base+32(FP), DX
+	MOVQ    (SP), BX
+	LEAQ    (DX)(BX*8), DX
+	MOVQ    (DX), BX
+	SHLQ    $0x04, BX
+	MOVQ    8(DX), SI
+	SHLQ    $0x04, SI
+	MOVQ    16(DX), DI
+	SHLQ    $0x04, DI
+	MOVQ    24(DX), R8
+	SHLQ    $0x04, R8
+	MOVQ    32(DX), R9
+	SHLQ    $0x04, R9
+	MOVQ    40(DX), DX
+	SHLQ    $0x04, DX
+	VMOVUPS Z0, (AX)(BX*4)
+	VMOVUPS Z3, (AX)(SI*4)
+	VMOVUPS Z6, (AX)(DI*4)
+	VMOVUPS Z9, (AX)(R8*4)
+	VMOVUPS Z12, (AX)(R9*4)
+	VMOVUPS Z15, (AX)(DX*4)
 	ADDQ    CX, AX
-	VMOVUPS Z1, (AX)
-	VMOVUPS Z4, 64(AX)
-	VMOVUPS Z7, 128(AX)
-	VMOVUPS Z10, 192(AX)
-	VMOVUPS Z13, 256(AX)
-	VMOVUPS Z16, 320(AX)
+	VMOVUPS Z1, (AX)(BX*4)
+	VMOVUPS Z4, (AX)(SI*4)
+	VMOVUPS Z7, (AX)(DI*4)
+	VMOVUPS Z10, (AX)(R8*4)
+	VMOVUPS Z13, (AX)(R9*4)
+	VMOVUPS Z16, (AX)(DX*4)
 	ADDQ    CX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z5, 64(AX)
-	VMOVUPS Z8, 128(AX)
-	VMOVUPS Z11, 192(AX)
-	VMOVUPS Z14, 256(AX)
-	VMOVUPS Z17, 320(AX)
+	VMOVUPS Z2, (AX)(BX*4)
+	VMOVUPS Z5, (AX)(SI*4)
+	VMOVUPS Z8, (AX)(DI*4)
+	VMOVUPS Z11, (AX)(R8*4)
+	VMOVUPS Z14, (AX)(R9*4)
+	VMOVUPS Z17, (AX)(DX*4)
 	MOVQ    8(SP), AX
 	ADDQ    $0x03, AX
 	MOVQ    AX, 8(SP)
 	JMP     block
 
 nv4:
-	MOVB    add+168(FP), AL
+	MOVB    add+192(FP), AL
 	TESTB   AL, AL
 	JNZ     load4
-	MOVQ    bias_base+144(FP), AX
+	MOVQ    bias_base+168(FP), AX
 	MOVQ    8(SP), CX
 	SHLQ    $0x04, CX
 	LEAQ    (AX)(CX*4), AX
@@ -33720,55 +33840,67 @@ nv4:
 load4:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x04, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z4
-	VMOVUPS 128(AX), Z8
-	VMOVUPS 192(AX), Z12
-	VMOVUPS 256(AX), Z16
-	VMOVUPS 320(AX), Z20
+	MOVQ    ypos_base+32(FP), DX
+	MOVQ    (SP), BX
+	LEAQ    (DX)(BX*8), DX
+	MOVQ    (DX), BX
+	SHLQ    $0x04, BX
+	MOVQ    8(DX), SI
+	SHLQ    $0x04, SI
+	MOVQ    16(DX), DI
+	SHLQ    $0x04, DI
+	MOVQ    24(DX), R8
+	SHLQ    $0x04, R8
+	MOVQ    32(DX), R9
+	SHLQ    $0x04, R9
+	MOVQ    40(DX), DX
+	SHLQ    $0x04, DX
+	VMOVUPS (AX)(BX*4), Z0
+	VMOVUPS (AX)(SI*4), Z4
+	VMOVUPS (AX)(DI*4), Z8
+	VMOVUPS (AX)(R8*4), Z12
+	VMOVUPS (AX)(R9*4), Z16
+	VMOVUPS (AX)(DX*4), Z20
 	ADDQ    CX, AX
-	VMOVUPS (AX), Z1
-	VMOVUPS 64(AX), Z5
-	VMOVUPS 128(AX), Z9
-	VMOVUPS 192(AX), Z13
-	VMOVUPS 256(AX), Z17
-	VMOVUPS 320(AX), Z21
+	VMOVUPS (AX)(BX*4), Z1
+	VMOVUPS (AX)(SI*4), Z5
+	VMOVUPS (AX)(DI*4), Z9
+	VMOVUPS (AX)(R8*4), Z13
+	VMOVUPS (AX)(R9*4), Z17
+	VMOVUPS (AX)(DX*4), Z21
 	ADDQ    CX, AX
-	VMOVUPS (AX), Z2
-	VMOVUPS 64(AX), Z6
-	VMOVUPS 128(AX), Z10
-	VMOVUPS 192(AX), Z14
-	VMOVUPS 256(AX), Z18
-	VMOVUPS 320(AX), Z22
+	VMOVUPS (AX)(BX*4), Z2
+	VMOVUPS (AX)(SI*4), Z6
+	VMOVUPS (AX)(DI*4), Z10
+	VMOVUPS (AX)(R8*4), Z14
+	VMOVUPS (AX)(R9*4), Z18
+	VMOVUPS (AX)(DX*4), Z22
 	ADDQ    CX, AX
-	VMOVUPS (AX), Z3
-	VMOVUPS 64(AX), Z7
-	VMOVUPS 128(AX), Z11
-	VMOVUPS 192(AX), Z15
-	VMOVUPS 256(AX), Z19
-	VMOVUPS 320(AX), Z23
+	VMOVUPS (AX)(BX*4), Z3
+	VMOVUPS (AX)(SI*4), Z7
+	VMOVUPS (AX)(DI*4), Z11
+	VMOVUPS (AX)(R8*4), Z15
+	VMOVUPS (AX)(R9*4), Z19
+	VMOVUPS (AX)(DX*4), Z23
 
 taps4:
-	MOVQ         a_base+80(FP), AX
-	MOVQ         lda+104(FP), CX
+	MOVQ         a_base+104(FP), AX
+	MOVQ         lda+128(FP), CX
 	MOVQ         8(SP), DX
 	IMULQ        CX, DX
 	LEAQ         (AX)(DX*4), AX
 	SHLQ         $0x02, CX
 	LEAQ         (AX)(CX*2), DX
-	MOVQ         off_base+112(FP), BX
-	MOVQ         off_len+120(FP), SI
+	MOVQ         off_base+136(FP), BX
+	MOVQ         off_len+144(FP), SI
 	LEAQ         (BX)(SI*8), SI
 	MOVQ         SI, 16(SP)
-	MOVQ         pos_base+56(FP), SI
-	MOVQ         x_base+32(FP), DI
+	MOVQ         pos_base+80(FP), SI
+	MOVQ         x_base+56(FP), DI
 	MOVQ         (SP), R8
 	LEAQ         (SI)(R8*8), SI
 	MOVQ         (SI), R8
@@ -33783,7 +33915,7 @@ taps4:
 	LEAQ         (DI)(R12*4), R12
 	MOVQ         40(SI), SI
 	LEAQ         (DI)(SI*4), SI
-	MOVQ         off_len+120(FP), DI
+	MOVQ         off_len+144(FP), DI
 	TESTQ        $0x00000001, DI
 	JZ           pairs4
 	MOVQ         (BX), DI
@@ -33908,7 +34040,7 @@ tap4:
 	JNE          tap4
 
 relu4:
-	MOVB         relu+169(FP), AL
+	MOVB         relu+193(FP), AL
 	TESTB        AL, AL
 	JZ           store4
 	VBROADCASTSS 24(SP), Z24
@@ -33940,40 +34072,52 @@ relu4:
 store4:
 	MOVQ    y_base+0(FP), AX
 	MOVQ    ldy+24(FP), CX
-	MOVQ    (SP), DX
-	SHLQ    $0x04, DX
-	LEAQ    (AX)(DX*4), AX
 	MOVQ    8(SP), DX
 	IMULQ   CX, DX
 	LEAQ    (AX)(DX*4), AX
 	SHLQ    $0x02, CX
-	VMOVUPS Z0, (AX)
-	VMOVUPS Z4, 64(AX)
-	VMOVUPS Z8, 128(AX)
-	VMOVUPS Z12, 192(AX)
-	VMOVUPS Z16, 256(AX)
-	VMOVUPS Z20, 320(AX)
+	MOVQ    ypos_base+32(FP), DX
+	MOVQ    (SP), BX
+	LEAQ    (DX)(BX*8), DX
+	MOVQ    (DX), BX
+	SHLQ    $0x04, BX
+	MOVQ    8(DX), SI
+	SHLQ    $0x04, SI
+	MOVQ    16(DX), DI
+	SHLQ    $0x04, DI
+	MOVQ    24(DX), R8
+	SHLQ    $0x04, R8
+	MOVQ    32(DX), R9
+	SHLQ    $0x04, R9
+	MOVQ    40(DX), DX
+	SHLQ    $0x04, DX
+	VMOVUPS Z0, (AX)(BX*4)
+	VMOVUPS Z4, (AX)(SI*4)
+	VMOVUPS Z8, (AX)(DI*4)
+	VMOVUPS Z12, (AX)(R8*4)
+	VMOVUPS Z16, (AX)(R9*4)
+	VMOVUPS Z20, (AX)(DX*4)
 	ADDQ    CX, AX
-	VMOVUPS Z1, (AX)
-	VMOVUPS Z5, 64(AX)
-	VMOVUPS Z9, 128(AX)
-	VMOVUPS Z13, 192(AX)
-	VMOVUPS Z17, 256(AX)
-	VMOVUPS Z21, 320(AX)
+	VMOVUPS Z1, (AX)(BX*4)
+	VMOVUPS Z5, (AX)(SI*4)
+	VMOVUPS Z9, (AX)(DI*4)
+	VMOVUPS Z13, (AX)(R8*4)
+	VMOVUPS Z17, (AX)(R9*4)
+	VMOVUPS Z21, (AX)(DX*4)
 	ADDQ    CX, AX
-	VMOVUPS Z2, (AX)
-	VMOVUPS Z6, 64(AX)
-	VMOVUPS Z10, 128(AX)
-	VMOVUPS Z14, 192(AX)
-	VMOVUPS Z18, 256(AX)
-	VMOVUPS Z22, 320(AX)
+	VMOVUPS Z2, (AX)(BX*4)
+	VMOVUPS Z6, (AX)(SI*4)
+	VMOVUPS Z10, (AX)(DI*4)
+	VMOVUPS Z14, (AX)(R8*4)
+	VMOVUPS Z18, (AX)(R9*4)
+	VMOVUPS Z22, (AX)(DX*4)
 	ADDQ    CX, AX
-	VMOVUPS Z3, (AX)
-	VMOVUPS Z7, 64(AX)
-	VMOVUPS Z11, 128(AX)
-	VMOVUPS Z15, 192(AX)
-	VMOVUPS Z19, 256(AX)
-	VMOVUPS Z23, 320(AX)
+	VMOVUPS Z3, (AX)(BX*4)
+	VMOVUPS Z7, (AX)(SI*4)
+	VMOVUPS Z11, (AX)(DI*4)
+	VMOVUPS Z15, (AX)(R8*4)
+	VMOVUPS Z19, (AX)(R9*4)
+	VMOVUPS Z23, (AX)(DX*4)
 	MOVQ    8(SP), AX
 	ADDQ    $0x04, AX
 	MOVQ    AX, 8(SP)

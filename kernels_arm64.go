@@ -188,18 +188,17 @@ func dwcDotsNEON(d, a, x []float32, off []int, rows, cols, ldx, stride int)
 // indirectNEON computes, for each tile of 6 positions (len(pos) a multiple of 6),
 // j < 6, v < nv and lane l < 4:
 //
-//	y[v*ldy + j*4 + l] = s + Σ_{t<len(off)} a[v*lda + t*4 + l]·x[pos[j] + off[t]]
+//	y[v*ldy + ypos[j]*4 + l] = s + Σ_{t<len(off)} a[v*lda + t*4 + l]·x[pos[j] + off[t]]
 //
 // with s the old y if add, else bias[v*4 + l], by fused multiply-adds in tap
-// order, then max(·, 0) if relu. A tile does its vectors 4 at a time; tile i
-// writes y from i·mr·4 on.
+// order, then max(·, 0) if relu. A tile does its vectors 4 at a time.
 //
 // The caller guarantees nv ≥ 1, len(off) ≥ 1, len(bias) ≥ nv·4, len(a) ≥ (nv−1)·lda +
-// len(off)·4, len(y) ≥ (nv−1)·ldy + len(pos)·4, and 0 ≤ pos[j] + off[t] < len(x);
-// lengths are not checked.
+// len(off)·4, len(ypos) = len(pos), 0 ≤ ypos[j] and (ypos[j]+1)·4 ≤ ldy, len(y) ≥
+// (nv−1)·ldy + (ypos[j]+1)·4, and 0 ≤ pos[j] + off[t] < len(x); lengths are not checked.
 //
 //go:noescape
-func indirectNEON(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool)
+func indirectNEON(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool)
 
 // winogradInNEON sets dst[p*dstStride+t] = (Bᵀ d B)[p/6][p%6] for t < n and
 // the 6x6 tiles d[i][j] = src[i*ld+4*t+j], 4 tiles at a time (NEON).

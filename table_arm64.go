@@ -264,11 +264,11 @@ func callDwcDots(id kernelID, d, a, x []float32, off []int, rows, cols, ldx, str
 	}
 }
 
-// callIndirect calls kernel id, one of signature func(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool).
-func callIndirect(id kernelID, y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool) {
+// callIndirect calls kernel id, one of signature func(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool).
+func callIndirect(id kernelID, y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool) {
 	switch id {
 	case kIndirectNEON:
-		indirectNEON(y, ldy, x, pos, a, lda, off, nv, bias, add, relu)
+		indirectNEON(y, ldy, ypos, x, pos, a, lda, off, nv, bias, add, relu)
 	default:
 		panic(notCallable(id))
 	}

@@ -120,7 +120,7 @@ func callDwcDots(id kernelID, d, a, x []float32, off []int, rows, cols, ldx, str
 	panic(notCallable(id))
 }
 
-// callIndirect calls kernel id, one of signature func(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool).
-func callIndirect(id kernelID, y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool) {
+// callIndirect calls kernel id, one of signature func(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool).
+func callIndirect(id kernelID, y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool) {
 	panic(notCallable(id))
 }

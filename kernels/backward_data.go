@@ -29,8 +29,8 @@ const (
 	// routeDwc is the full convolution of a depthwise layer on interleaved
 	// channels (depthwise_dwc.go).
 	routeDwc
-	// routeIndirect is the full convolution at stride 1 on the indirect
-	// kernels (indirect.go).
+	// routeIndirect is the full convolution on the indirect kernels, one
+	// sub-pixel phase at a time (indirect_data.go).
 	routeIndirect
 )
 
@@ -97,18 +97,27 @@ func (c *Conv2D) planBackwardData() {
 	// Steps bound by memory are costed in flop equivalents: col2im 128
 	// per element it adds, the full route's per-call rearrangement of the
 	// filter (spread over the N·G images and groups) 150 per element it
-	// moves.
-	gemm := flops/util(s.CRSg, chunk) + 128*float64(s.CRSg)*float64(s.PQ)
-	full += 150 * float64(s.wLen) / float64(s.N*s.Groups)
-	if d, ok := dataConv(s); ok && engine.Native() {
-		if p := indirectGeometry(d); p != nil && p.cost(s, col2imCost) < min(gemm, full)/gemmPeak {
-			c.route = routeIndirect
-			c.indData = c.useIndirect(p)
-			return
-		}
-	}
+	// moves, and packing B as gemmCost: dY for the GEMM route, the full
+	// route's im2col of padded dY, taps times positions over its phases.
+	// (Without the packing, the full route was costed below the indirect
+	// one on layers where it ran 1.1–1.3× slower on Zen 5 and on an Intel
+	// Xeon: results/2026-12-04-amd64-indirect-data.md.)
+	gemm := flops/util(s.CRSg, chunk) + 128*float64(s.CRSg)*float64(s.PQ) +
+		gemmPeak*packCost*float64(s.Kg*s.PQ)
+	full += 150*float64(s.wLen)/float64(s.N*s.Groups) +
+		gemmPeak*imPackCost(s.Q, s.Q)*float64(s.Kg*s.RS)*float64(s.HW)/float64(s.StrideH*s.StrideW)
 	// col2im adds rows of a column stride above 1 into the phase planes.
-	if gemm < full && (s.StrideW == 1 || c.split != nil) {
+	useGemm := gemm < full && (s.StrideW == 1 || c.split != nil)
+	alt := full
+	if useGemm {
+		alt = gemm
+	}
+	if p := dataGeometry(s); p != nil && engine.Native() && p.cost(s, col2imCost) < alt/gemmPeak {
+		c.route = routeIndirect
+		c.indData = c.useIndirect(p)
+		return
+	}
+	if useGemm {
 		c.route = routeGemm
 		c.chunk = chunk
 		c.panel = max(c.panel, s.CRSg*c.chunk)

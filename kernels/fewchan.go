@@ -53,11 +53,15 @@ func (c *Conv2D) planFew() {
 	s := &c.s
 	cost := c.fewCosts(c.planFewData())
 	forward, filter := cost.forward < cost.gemmForward, cost.filter < cost.gemmFilter
+	data := cost.data < cost.gemmData
 	if p := indirectGeometry(forwardConv(s)); p != nil && engine.Native() {
 		forward = forward && cost.forward < p.cost(s, streamCost)
 		filter = filter && cost.filter < p.filterCost(s)
 	}
-	c.useFew(forward, cost.data < cost.gemmData, filter)
+	if p := dataGeometry(s); p != nil && engine.Native() {
+		data = data && cost.data < p.cost(s, col2imCost)
+	}
+	c.useFew(forward, data, filter)
 }
 
 // useFew sets c.few with the passes that take the direct route, if any,

@@ -24,8 +24,8 @@ var filterShare = 4
 // indirectConv is a correlation that the indirect route computes per
 // image and group: in planes of h×w padded by top, left, bottom and right,
 // out planes of p×q, r×s taps at a dilation and a stride. Forward is the
-// layer itself; backward-data at stride 1 is the correlation of dY with the
-// rotated filter, padded by the filter's reach less the layer's padding.
+// layer itself; backward-data is dY's planes, padded so that every
+// sub-pixel phase reads inside them (indirect_data.go).
 type indirectConv struct {
 	in, h, w, out, p, q      int
 	r, s, dh, dw, sh, sw     int
@@ -39,28 +39,28 @@ func forwardConv(s *shape) indirectConv {
 		top: s.PadTop, left: s.PadLeft, bottom: s.PadBottom, right: s.PadRight}
 }
 
-// dataConv is backward-data as an indirectConv, if it is one: at stride 1,
-// with no padding past the filter's reach.
-func dataConv(s *shape) (indirectConv, bool) {
-	reachH, reachW := (s.R-1)*s.DilationH, (s.S-1)*s.DilationW
-	d := indirectConv{in: s.Kg, h: s.P, w: s.Q, out: s.Cg, p: s.H, q: s.W, r: s.R, s: s.S,
-		dh: s.DilationH, dw: s.DilationW, sh: 1, sw: 1,
-		top: reachH - s.PadTop, left: reachW - s.PadLeft, bottom: reachH - s.PadBottom, right: reachW - s.PadRight}
-	ok := s.StrideH == 1 && s.StrideW == 1 && min(d.top, d.left, d.bottom, d.right) >= 0
-	return d, ok
-}
-
 // indirectPlan is the geometry of a pass on the indirect route.
 type indirectPlan struct {
 	indirectConv
-	mr, lanes, nv int   // the kernel's tile: positions, lanes, vectors at a time
-	vecs          int   // vectors of out channels
-	steps         int   // (channel, tap) steps a call: the filter's share of them stays in L2
-	hp, wp        int   // the padded planes
-	off           []int // per (c, r, s): c·hp·wp + r·dh·wp + s·dw
-	pos           []int // per output position p·q+q: p·sh·wp + q·sw; then repeats of the last to a whole tile
-	band, bands   int   // positions an item (a multiple of mr), and items an image and group
-	xLen          int   // floats of an image and group's padded planes
+	mr, lanes, nv int            // the kernel's tile: positions, lanes, vectors at a time
+	vecs          int            // vectors of out channels
+	steps         int            // (channel, tap) steps a call: the filter's share of them stays in L2
+	hp, wp        int            // the padded planes
+	phases        []phase        // backward-data's sub-pixel phases; nil for forward's one correlation
+	off           []int          // per step: forward's (c, r, s) at c·hp·wp + r·dh·wp + s·dw, or the phases' (indirect_data.go)
+	pos           []int          // forward's, per output position p·q+q: p·sh·wp + q·sw; then repeats of the last to a whole tile
+	parts         []indirectPart // forward's correlation, or the phases
+	band, bands   int            // output positions an item (a multiple of mr), and items an image and group
+	xLen          int            // floats of an image and group's padded planes
+}
+
+// indirectPart is one correlation of a pass, steps [t0, t1) of its plan's,
+// and per band the kernel's tables: its outputs' positions in the padded
+// planes, repeats of the last to a whole tile, and their places among the
+// band's outputs.
+type indirectPart struct {
+	t0, t1    int
+	pos, ypos [][]int
 }
 
 // planIndirect sets c.ind where the cost model prefers the indirect route
@@ -93,8 +93,12 @@ func indirectGeometry(ic indirectConv) *indirectPlan {
 	return p
 }
 
-// tables fills p's offsets of the steps and the positions.
+// tables fills p's offsets of the steps and forward's positions.
 func (p *indirectPlan) tables() *indirectPlan {
+	if p.phases != nil {
+		p.phaseOffsets()
+		return p
+	}
 	pq := p.p * p.q
 	for ci := range p.in {
 		for r := range p.r {
@@ -122,15 +126,35 @@ func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
 		p.band = min(p.band, roundUp(ceilDiv(pq, ceilDiv(2*c.threads, items)), mr))
 	}
 	p.bands = ceilDiv(pq, p.band)
+	if p.phases != nil {
+		p.phaseParts()
+	} else {
+		ident := identity(p.band)
+		pt := indirectPart{t0: 0, t1: len(p.off)}
+		for i0 := 0; i0 < pq; i0 += p.band {
+			pos := p.pos[i0:][:roundUp(min(p.band, pq-i0), mr)]
+			pt.pos, pt.ypos = append(pt.pos, pos), append(pt.ypos, ident[:len(pos)])
+		}
+		p.parts = []indirectPart{pt}
+	}
 	c.xpadLen = max(c.xpadLen, p.xLen)
 	c.panel = max(c.panel, p.vecs*p.lanes*p.band)
 	return p
 }
 
+// identity is 0, 1, …, n−1: the places of positions in order.
+func identity(n int) []int {
+	ident := make([]int, n)
+	for i := range ident {
+		ident[i] = i
+	}
+	return ident
+}
+
 // filtLen is the floats of the interleaved filter of all groups, and its
 // padded bias.
 func (p *indirectPlan) filtLen(groups int) int {
-	return groups * (p.in*p.r*p.s + 1) * p.vecs * p.lanes
+	return groups * (len(p.off) + 1) * p.vecs * p.lanes
 }
 
 // The indirect route's cost model, in fewchan_cost.go's flop equivalents:
@@ -157,10 +181,21 @@ const (
 // cost is the route's cost for one image and group of a layer of N
 // images: the filter is laid out once a call, at filterCost a float.
 func (p *indirectPlan) cost(s *shape, filterCost float64) float64 {
-	pq, steps := p.p*p.q, p.in*p.r*p.s
-	flops := 2 * float64(p.out) * float64(steps) * float64(pq)
-	return flops/(gemmPeak*p.fit(p.out, pq))*float64(steps+tileSteps)/float64(steps) +
-		copyCost*float64(p.xLen) + streamCost*float64(p.out*pq) + filterCost*float64(p.out*steps)/float64(s.N)
+	pq := p.p * p.q
+	c := copyCost*float64(p.xLen) + streamCost*float64(p.out*pq)
+	total := 0
+	tile := func(steps, n int) {
+		flops := 2 * float64(p.out) * float64(steps) * float64(n)
+		c += flops / (gemmPeak * p.fit(p.out, n)) * float64(steps+tileSteps) / float64(steps)
+		total += steps
+	}
+	if p.phases == nil {
+		tile(p.in*p.r*p.s, pq)
+	}
+	for _, ph := range p.phases {
+		tile(p.in*len(ph.taps), ph.rows*ph.cols)
+	}
+	return c + filterCost*float64(p.out*total)/float64(s.N)
 }
 
 // fit is the share of peak of tiles over n positions of m channels (m
@@ -182,19 +217,12 @@ func (st *callState) forwardIndirect(y, x, w, bias []float32) {
 	st.runIndirect(p, y, x, bias, st.c.relu)
 }
 
-// backwardDataIndirect is BackwardData on the indirect route.
-func (st *callState) backwardDataIndirect(dx, dy, w []float32) {
-	p := st.c.indData
-	st.rotateFilter(w, p.lanes)
-	st.runIndirect(p, dx, dy, nil, false)
-}
-
 // runIndirect computes dst from src on p with the filter that st.filt
 // holds, bias added (nil: none) and then ReLU if asked.
 func (st *callState) runIndirect(p *indirectPlan, dst, src, bias []float32, relu bool) {
 	s := &st.c.s
 	ld := p.vecs * p.lanes
-	st.biasPad = st.filt[s.Groups*p.in*p.r*p.s*ld:][:s.Groups*ld]
+	st.biasPad = st.filt[s.Groups*len(p.off)*ld:][:s.Groups*ld]
 	clear(st.biasPad)
 	if bias != nil {
 		for g := range s.Groups {
@@ -225,7 +253,7 @@ func (j *indirectJob) item(wk *worker, _ bool, it int) {
 	st, p := j.st, j.p
 	img, b := it/p.bands, it%p.bands
 	g := img % st.c.s.Groups
-	hw, pq, steps := p.h*p.w, p.p*p.q, p.in*p.r*p.s
+	hw, pq := p.h*p.w, p.p*p.q
 	xp := wk.xpad[:p.xLen]
 	if wk.xpadImage != img {
 		padPlanes(xp, j.src[img*p.in*hw:][:p.in*hw], p.in, p.h, p.w, p.top, p.left, p.hp, p.wp)
@@ -233,50 +261,25 @@ func (j *indirectJob) item(wk *worker, _ bool, it int) {
 	}
 	i0 := b * p.band
 	n := min(p.band, pq-i0)
-	pos := p.pos[i0:][:roundUp(n, p.mr)]
-	ldy := len(pos) * p.lanes
-	lda := steps * p.lanes // a vector's filter
+	ldy := roundUp(n, p.mr) * p.lanes
+	lda := len(p.off) * p.lanes // a vector's filter
 	filt, bias := st.filt[g*p.vecs*lda:][:p.vecs*lda], st.biasPad[g*p.vecs*p.lanes:][:p.vecs*p.lanes]
 	panel := wk.panel[:p.vecs*ldy]
-	// Blocks of steps whose filter stays in L2 while the tiles pass over
-	// it, each block's sums carried on by the next.
-	for t0 := 0; t0 < steps; t0 += p.steps {
-		t1 := min(t0+p.steps, steps)
-		engine.Indirect(panel, ldy, xp, pos, filt[t0*p.lanes:], lda, p.off[t0:t1], p.vecs, bias, t0 > 0, j.relu && t1 == steps)
+	// Each part's outputs in blocks of steps whose filter stays in L2
+	// while the tiles pass over it, each block's sums carried on by the
+	// next.
+	for _, pt := range p.parts {
+		pos, ypos := pt.pos[b], pt.ypos[b]
+		for t0 := pt.t0; t0 < pt.t1 && len(pos) > 0; t0 += p.steps {
+			t1 := min(t0+p.steps, pt.t1)
+			engine.Indirect(panel, ldy, ypos, xp, pos, filt[t0*p.lanes:], lda, p.off[t0:t1], p.vecs, bias, t0 > pt.t0, j.relu && t1 == pt.t1)
+		}
 	}
 	// Out channel g·out + k of image n is plane img·out + k of dst.
 	ob := j.dst[img*p.out*pq:][:p.out*pq]
 	for v := range p.vecs {
 		k0 := v * p.lanes
 		unblock(ob[k0*pq+i0:], panel[v*ldy:], min(p.lanes, p.out-k0), n, pq, p.lanes)
-	}
-}
-
-// rotateFilter writes into st.filt the filter of backward-data's
-// correlation as interleaveFilter lays it out: per group, vectors of l
-// input channels, each step (k, r', s') the weights w[k][c][R−1−r'][S−1−s'].
-func (st *callState) rotateFilter(w []float32, l int) {
-	s := &st.c.s
-	vecs := ceilDiv(s.Cg, l)
-	steps := s.Kg * s.RS
-	// In the order it writes: a vector's l channels of one k are l·RS
-	// floats of w in a row.
-	for g := range s.Groups {
-		for cv := range vecs {
-			rows := min(l, s.Cg-cv*l)
-			for k := range s.Kg {
-				src := w[((g*s.Kg+k)*s.Cg+cv*l)*s.RS:][:rows*s.RS]
-				dst := st.filt[((g*vecs+cv)*steps+k*s.RS)*l:][:s.RS*l]
-				if rows < l {
-					clear(dst)
-				}
-				for i := range rows {
-					for t, v := range src[i*s.RS:][:s.RS] {
-						dst[(s.RS-1-t)*l+i] = v
-					}
-				}
-			}
-		}
 	}
 }
 

@@ -18,6 +18,7 @@ type indirectFilterPlan struct {
 	outs          []int // the kernel's steps, per image and output position: n·xLen + forward's pos
 	band, bands   int   // pairs an item (a multiple of mr), and items a group
 	lda           int   // floats of dY a vector of channels: N·P·Q·lanes
+	ident         []int // the places of a band's pairs: in order
 }
 
 // planIndirectFilter sets c.indFilter where the cost model prefers the
@@ -54,6 +55,7 @@ func (c *Conv2D) useIndirectFilter(p *indirectPlan) {
 	f.lda = s.N * s.PQ * p.lanes
 	f.band = roundUp(max(p.mr, min(ceilDiv(s.CRSg, 2*c.threads), rowPanel/(p.vecs*p.lanes))), p.mr)
 	f.bands = ceilDiv(s.CRSg, f.band)
+	f.ident = identity(f.band)
 	c.indFilter = f
 	c.panel = max(c.panel, p.vecs*p.lanes*f.band)
 	c.indLen = s.N*p.xLen + p.vecs*f.lda + p.vecs*p.lanes
@@ -148,7 +150,7 @@ func (j *indirectFilterJob) item(wk *worker, _ bool, it int) {
 	}
 	for t0 := 0; t0 < len(f.outs); t0 += f.steps {
 		t1 := min(t0+f.steps, len(f.outs))
-		engine.Indirect(panel, ldy, xall, taps, a[t0*f.lanes:], f.lda, f.outs[t0:t1], f.vecs, zeros, t0 > 0 || c.accumulate, false)
+		engine.Indirect(panel, ldy, f.ident[:len(taps)], xall, taps, a[t0*f.lanes:], f.lda, f.outs[t0:t1], f.vecs, zeros, t0 > 0 || c.accumulate, false)
 	}
 	for v := range f.vecs {
 		k0 := v * f.lanes

@@ -25,7 +25,8 @@ import "fmt"
 //	            (backward-filter: as shifted, for an all-finite x)
 //	indirect    tiles of output positions × channels, x read in place
 //	            through an offset per position and per (channel, tap)
-//	            (backward-data: dY, at stride 1, with the rotated filter)
+//	            (backward-data: dY with the taps of each sub-pixel phase
+//	            of the stride, the phases' outputs interleaved)
 //	stencil     depthwise: a stencil per channel over its padded plane, or
 //	            over the phase planes of a stride of 2
 //	dwc         depthwise: blocks of a vector's lanes of channels,

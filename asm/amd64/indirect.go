@@ -31,12 +31,12 @@ var (
 	indirectAVX2   = indirectISA{lanes: 8, mr: 6, nv: 2}
 )
 
-const indirectSignature = "func(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool)"
+const indirectSignature = "func(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool)"
 
 // genIndirect emits, for each tile of mr positions (len(pos) a multiple
 // of mr), j < mr, v < nv and lane l:
 //
-//	y[v·ldy + j·L + l] = (add ? y[…] : bias[v·L + l]) + Σ_t a[v·lda + t·L + l]·x[pos[j] + off[t]]
+//	y[v·ldy + ypos[j]·L + l] = (add ? y[…] : bias[v·L + l]) + Σ_t a[v·lda + t·L + l]·x[pos[j] + off[t]]
 //
 // then max(·, 0) if relu. A tile computes all nv vectors, ii.nv at a time,
 // before the next tile: its positions' lines of x stay in L1 for them.
@@ -48,15 +48,14 @@ func genIndirect(name string, ii indirectISA) {
 		fmt.Sprintf("%s computes, for each tile of %d positions (len(pos) a multiple of %d),", name, ii.mr, ii.mr),
 		fmt.Sprintf("j < %d, v < nv and lane l < %d (%s):", ii.mr, ii.lanes, isa),
 		"",
-		fmt.Sprintf("\ty[v*ldy + j*%d + l] = s + Σ_{t<len(off)} a[v*lda + t*%d + l]·x[pos[j] + off[t]]", ii.lanes, ii.lanes),
+		fmt.Sprintf("\ty[v*ldy + ypos[j]*%d + l] = s + Σ_{t<len(off)} a[v*lda + t*%d + l]·x[pos[j] + off[t]]", ii.lanes, ii.lanes),
 		"",
 		fmt.Sprintf("with s the old y if add, else bias[v*%d + l], by fused multiply-adds in tap", ii.lanes),
-		fmt.Sprintf("order, then max(·, 0) if relu. A tile does its vectors %d at a time; tile i", ii.nv),
-		"writes y from i·mr·L on.",
+		fmt.Sprintf("order, then max(·, 0) if relu. A tile does its vectors %d at a time.", ii.nv),
 		"",
 		"The caller guarantees nv ≥ 1, len(off) ≥ 1, len(bias) ≥ nv·L, len(a) ≥ (nv−1)·lda +",
-		"len(off)·L, len(y) ≥ (nv−1)·ldy + len(pos)·L, and 0 ≤ pos[j] + off[t] < len(x);",
-		"lengths are not checked.",
+		"len(off)·L, len(ypos) = len(pos), 0 ≤ ypos[j] and (ypos[j]+1)·L ≤ ldy, len(y) ≥",
+		"(nv−1)·ldy + (ypos[j]+1)·L, and 0 ≤ pos[j] + off[t] < len(x); lengths are not checked.",
 	)
 	Commentf("register pressure: %d·n accumulators + n of A + 1 broadcast (n = %d: %d vectors); %d positions + 5 GP",
 		ii.mr, ii.nv, ii.mr*ii.nv+ii.nv+1, ii.mr)
@@ -117,18 +116,26 @@ func indirectBody(nv int, ii indirectISA, vec func() VecVirtual, tileAt, vecAt, 
 			acc[j][v] = vec()
 		}
 	}
-	// The block's outputs at y + i·L + v·ldy floats.
-	yRow := func() (Register, Register) {
+	// The block's outputs: vector v of position j at y + v·ldy +
+	// ypos[i + j]·L floats; yAt returns y + v0·ldy, ldy and the positions'
+	// ypos[i + j]·L.
+	yAt := func() (Register, Register, []GPVirtual) {
 		y, ldy := Load(Param("y").Base(), GP64()), Load(Param("ldy"), GP64())
-		i, v := GP64(), GP64()
-		MOVQ(tileAt, i)
-		SHLQ(U8(laneShift(ii.lanes)), i)
-		LEAQ(Mem{Base: y, Index: i, Scale: 4}, y)
+		v := GP64()
 		MOVQ(vecAt, v)
 		IMULQ(ldy, v)
 		LEAQ(Mem{Base: y, Index: v, Scale: 4}, y)
 		SHLQ(U8(2), ldy)
-		return y, ldy
+		yp, i := Load(Param("ypos").Base(), GP64()), GP64()
+		MOVQ(tileAt, i)
+		LEAQ(Mem{Base: yp, Index: i, Scale: 8}, yp)
+		at := make([]GPVirtual, ii.mr)
+		for j := range at {
+			at[j] = GP64()
+			MOVQ(Mem{Base: yp, Disp: 8 * j}, at[j])
+			SHLQ(U8(laneShift(ii.lanes)), at[j])
+		}
+		return y, ldy, at
 	}
 	add := Load(Param("add"), GP8())
 	TESTB(add, add)
@@ -146,10 +153,10 @@ func indirectBody(nv int, ii indirectISA, vec func() VecVirtual, tileAt, vecAt, 
 	JMP(LabelRef(fmt.Sprintf("taps%d", nv)))
 	Label(fmt.Sprintf("load%d", nv))
 	{
-		y, ldy := yRow()
+		y, ldy, at := yAt()
 		for v := range nv {
 			for j := range ii.mr {
-				VMOVUPS(Mem{Base: y, Disp: width * j}, acc[j][v])
+				VMOVUPS(Mem{Base: y, Index: at[j], Scale: 4}, acc[j][v])
 			}
 			if v < nv-1 {
 				ADDQ(ldy, y)
@@ -244,10 +251,10 @@ func indirectBody(nv int, ii indirectISA, vec func() VecVirtual, tileAt, vecAt, 
 		}
 	}
 	Label(fmt.Sprintf("store%d", nv))
-	y, ldy := yRow()
+	y, ldy, at := yAt()
 	for v := range nv {
 		for j := range ii.mr {
-			VMOVUPS(acc[j][v], Mem{Base: y, Disp: width * j})
+			VMOVUPS(acc[j][v], Mem{Base: y, Index: at[j], Scale: 4})
 		}
 		if v < nv-1 {
 			ADDQ(ldy, y)

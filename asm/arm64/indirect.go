@@ -10,8 +10,8 @@ import "fmt"
 // multiplies by element.
 
 // The NEON tile: 6 positions × 4 vectors of 4 channels, 24 accumulators
-// (V8-V31, vector-major so that a vector's positions store as one run),
-// 4 of the filter (V0-V3), 4 of x in turn (V4-V7).
+// (V8-V31), 4 of the filter (V0-V3), 4 of x in turn (V4-V7). Outputs load
+// and store a vector at a time, each position at its own place in y.
 const (
 	indirectMR = 6
 	indirectNV = 4
@@ -21,18 +21,17 @@ func indirectDoc(name string) string {
 	return fmt.Sprintf(`%s computes, for each tile of %d positions (len(pos) a multiple of %d),
 j < %d, v < nv and lane l < 4:
 
-	y[v*ldy + j*4 + l] = s + Σ_{t<len(off)} a[v*lda + t*4 + l]·x[pos[j] + off[t]]
+	y[v*ldy + ypos[j]*4 + l] = s + Σ_{t<len(off)} a[v*lda + t*4 + l]·x[pos[j] + off[t]]
 
 with s the old y if add, else bias[v*4 + l], by fused multiply-adds in tap
-order, then max(·, 0) if relu. A tile does its vectors %d at a time; tile i
-writes y from i·mr·4 on.
+order, then max(·, 0) if relu. A tile does its vectors %d at a time.
 
 The caller guarantees nv ≥ 1, len(off) ≥ 1, len(bias) ≥ nv·4, len(a) ≥ (nv−1)·lda +
-len(off)·4, len(y) ≥ (nv−1)·ldy + len(pos)·4, and 0 ≤ pos[j] + off[t] < len(x);
-lengths are not checked.`, name, indirectMR, indirectMR, indirectMR, indirectNV)
+len(off)·4, len(ypos) = len(pos), 0 ≤ ypos[j] and (ypos[j]+1)·4 ≤ ldy, len(y) ≥
+(nv−1)·ldy + (ypos[j]+1)·4, and 0 ≤ pos[j] + off[t] < len(x); lengths are not checked.`, name, indirectMR, indirectMR, indirectMR, indirectNV)
 }
 
-// genIndirectNEON emits func name(y []float32, ldy int, x []float32, pos
+// genIndirectNEON emits func name(y []float32, ldy int, ypos []int, x []float32, pos
 // []int, a []float32, lda int, off []int, nv int, bias []float32, add,
 // relu bool): the tile loop, and per tile the blocks of up to 4 vectors,
 // a body per block size.
@@ -40,21 +39,22 @@ func genIndirectNEON(e *emitter, name string) error {
 	const (
 		ri, rv, rrem = "R13", "R14", "R9"
 	)
-	e.printf("// func %s(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool)\n", name)
+	e.printf("// func %s(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool)\n", name)
 	e.printf("//\n")
 	e.printf("// Register use: R13 the tile's first position, R14 the block's first\n")
 	e.printf("// vector; in a block R4-R7 the filter's vectors, R8 off's end, R15 its\n")
-	e.printf("// walk, R16 the step's offset, R19-R24 the positions in x, R9-R12 and\n")
-	e.printf("// R17 scratch; V0-V3 the filter, V4-V7 x, V8-V31 accumulators.\n")
-	e.printf("TEXT ·%s(SB), NOSPLIT, $0-170\n", name)
+	e.printf("// walk, R16 the step's offset, R19-R24 the positions in x (in y when\n")
+	e.printf("// loading and storing), R9-R12 and R17 scratch; V0-V3 the filter, V4-V7\n")
+	e.printf("// x, V8-V31 accumulators.\n")
+	e.printf("TEXT ·%s(SB), NOSPLIT, $0-194\n", name)
 	e.op("MOVD", "ZR", ri)
 	e.label(name + "_tile")
-	e.op("MOVD", "pos_len+64(FP)", rrem)
+	e.op("MOVD", "pos_len+88(FP)", rrem)
 	e.op("CMP", rrem, ri)
 	e.op("BGE", name+"_done")
 	e.op("MOVD", "ZR", rv)
 	e.label(name + "_block")
-	e.op("MOVD", "nv+136(FP)", rrem)
+	e.op("MOVD", "nv+160(FP)", rrem)
 	e.op("SUB", rv, rrem, rrem)
 	e.op("CMP", fmt.Sprintf("$%d", indirectNV), rrem)
 	e.op("BGE", fmt.Sprintf("%s_nv%d", name, indirectNV))
@@ -89,47 +89,30 @@ func indirectBodyNEON(e *emitter, name string, n int) error {
 	acc := func(j, v int) int { return 8 + v*indirectMR + j }
 	label := func(s string) string { return fmt.Sprintf("%s_%s%d", name, s, n) }
 
-	// The positions' pointers: x + 4·pos[i + j].
-	e.op("MOVD", "pos_base+56(FP)", t0)
-	e.op("ADD", ri+"<<3", t0, t0)
-	e.op("MOVD", "x_base+32(FP)", t1)
-	for j := range indirectMR {
-		e.op("MOVD", fmt.Sprintf("%d(%s)", 8*j, t0), t2)
-		e.op("ADD", t2+"<<2", t1, pReg(j))
-	}
-	// The block's vectors of the filter: a + (v0 + v)·lda.
-	e.op("MOVD", "lda+104(FP)", t0)
-	e.op("LSL", "$2", t0, t0)
-	e.op("MUL", rv, t0, t1)
-	e.op("MOVD", "a_base+80(FP)", aReg(0))
-	e.op("ADD", t1, aReg(0), aReg(0))
-	for v := 1; v < n; v++ {
-		e.op("ADD", t0, aReg(v-1), aReg(v))
-	}
-	e.op("MOVD", "off_base+112(FP)", rop)
-	e.op("MOVD", "off_len+120(FP)", rend)
-	e.op("ADD", rend+"<<3", rop, rend)
-
-	// yAt sets t3 to the block's outputs, y + 4·(i·4 + v0·ldy), and t0
-	// to ldy·4.
+	// yAt sets t3 to the block's outputs, y + 4·v0·ldy, t0 to ldy·4, and
+	// the positions' registers to their outputs' offsets, 16·ypos[i + j].
 	yAt := func() {
 		e.op("MOVD", "ldy+24(FP)", t0)
 		e.op("MUL", rv, t0, t1)
-		e.op("ADD", ri+"<<2", t1, t1)
 		e.op("MOVD", "y_base+0(FP)", t3)
 		e.op("ADD", t1+"<<2", t3, t3)
 		e.op("LSL", "$2", t0, t0)
+		e.op("MOVD", "ypos_base+32(FP)", t1)
+		e.op("ADD", ri+"<<3", t1, t1)
+		for j := range indirectMR {
+			e.op("MOVD", fmt.Sprintf("%d(%s)", 8*j, t1), pReg(j))
+			e.op("LSL", "$4", pReg(j), pReg(j))
+		}
 	}
-	// rows runs op (VLD1.P or VST1.P) over each vector's run of positions.
+	// rows loads or stores each vector's accumulators at its positions.
 	rows := func(load bool) {
 		for v := range n {
-			e.op("MOVD", t3, t2)
-			for g := 0; g < indirectMR; g += 4 {
-				c := min(4, indirectMR-g)
+			for j := range indirectMR {
+				e.op("ADD", pReg(j), t3, t2)
 				if load {
-					e.op("VLD1.P", fmt.Sprintf("%d(%s)", 16*c, t2), vlist(acc(g, v), c))
+					e.op("VLD1", "("+t2+")", fmt.Sprintf("[V%d.S4]", acc(j, v)))
 				} else {
-					e.op("VST1.P", vlist(acc(g, v), c), fmt.Sprintf("%d(%s)", 16*c, t2))
+					e.op("VST1", fmt.Sprintf("[V%d.S4]", acc(j, v)), "("+t2+")")
 				}
 			}
 			if v < n-1 {
@@ -138,9 +121,9 @@ func indirectBodyNEON(e *emitter, name string, n int) error {
 		}
 	}
 
-	e.op("MOVBU", "add+168(FP)", t0)
+	e.op("MOVBU", "add+192(FP)", t0)
 	e.op("CBNZ", t0, label("load"))
-	e.op("MOVD", "bias_base+144(FP)", t0)
+	e.op("MOVD", "bias_base+168(FP)", t0)
 	e.op("ADD", rv+"<<4", t0, t0)
 	for v := range n {
 		e.op("VLD1.P", "16("+t0+")", fmt.Sprintf("[V%d.S4]", acc(0, v)))
@@ -148,10 +131,32 @@ func indirectBodyNEON(e *emitter, name string, n int) error {
 			e.op("VMOV", fmt.Sprintf("V%d.B16", acc(0, v)), fmt.Sprintf("V%d.B16", acc(j, v)))
 		}
 	}
-	e.op("B", label("taps"))
+	e.op("B", label("start"))
 	e.label(label("load"))
 	yAt()
 	rows(true)
+
+	e.label(label("start"))
+	// The positions' pointers: x + 4·pos[i + j].
+	e.op("MOVD", "pos_base+80(FP)", t0)
+	e.op("ADD", ri+"<<3", t0, t0)
+	e.op("MOVD", "x_base+56(FP)", t1)
+	for j := range indirectMR {
+		e.op("MOVD", fmt.Sprintf("%d(%s)", 8*j, t0), t2)
+		e.op("ADD", t2+"<<2", t1, pReg(j))
+	}
+	// The block's vectors of the filter: a + (v0 + v)·lda.
+	e.op("MOVD", "lda+128(FP)", t0)
+	e.op("LSL", "$2", t0, t0)
+	e.op("MUL", rv, t0, t1)
+	e.op("MOVD", "a_base+104(FP)", aReg(0))
+	e.op("ADD", t1, aReg(0), aReg(0))
+	for v := 1; v < n; v++ {
+		e.op("ADD", t0, aReg(v-1), aReg(v))
+	}
+	e.op("MOVD", "off_base+136(FP)", rop)
+	e.op("MOVD", "off_len+144(FP)", rend)
+	e.op("ADD", rend+"<<3", rop, rend)
 
 	e.label(label("taps"))
 	e.op("MOVD.P", "8("+rop+")", ro)
@@ -168,7 +173,7 @@ func indirectBodyNEON(e *emitter, name string, n int) error {
 	e.op("CMP", rend, rop)
 	e.op("BNE", label("taps"))
 
-	e.op("MOVBU", "relu+169(FP)", t0)
+	e.op("MOVBU", "relu+193(FP)", t0)
 	e.op("CBZ", t0, label("store"))
 	e.op("VEOR", "V4.B16", "V4.B16", "V4.B16")
 	for v := range n {

@@ -384,7 +384,7 @@ type Driver interface {
 	DwcConv(l int, y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool)
 	DwcDots(l int, d, a, x []float32, off []int, rows, cols, ldx, stride int)
 	IndirectTile() (mr, lanes, nv int)
-	Indirect(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool)
+	Indirect(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool)
 }
 
 // IndirectTile is the tile of the selected ISA's indirect kernel: mr
@@ -396,15 +396,17 @@ func IndirectTile() (mr, lanes, nv int) { return driver.IndirectTile() }
 // read through pointers, a GEMM whose B is never packed. For j <
 // len(pos) (a multiple of mr), k < nv·lanes and L = lanes:
 //
-//	y[(k/L)·ldy + j·L + k%L] = s + Σ_t a[(k/L)·lda + t·L + k%L]·x[pos[j] + off[t]]
+//	y[(k/L)·ldy + ypos[j]·L + k%L] = s + Σ_t a[(k/L)·lda + t·L + k%L]·x[pos[j] + off[t]]
 //
 // with s the old value if add, else bias[k], the terms added by fused
 // multiply-adds in step order, then max(·, 0) if relu. Each tile of mr
 // positions computes all its vectors, nv at a time, before the next. The
-// outputs are channel-interleaved, as DwcOut reads them. It panics unless the ISA has
-// the kernel and the slices hold what it reads and writes.
-func Indirect(y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool) {
-	driver.Indirect(y, ldy, x, pos, a, lda, off, nv, bias, add, relu)
+// outputs are channel-interleaved, as DwcOut reads them, each position at
+// its ypos, so that the positions of a strided layer's sub-pixel phase
+// land among the others'. It panics unless the ISA has the kernel and the
+// slices hold what it reads and writes.
+func Indirect(y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool) {
+	driver.Indirect(y, ldy, ypos, x, pos, a, lda, off, nv, bias, add, relu)
 }
 
 // A Runner is the threaded state behind an Engine.

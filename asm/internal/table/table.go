@@ -50,7 +50,7 @@ var (
 	DwcConv = &Sig{"callDwcConv", "y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool", "y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu"}
 	DwcDots = &Sig{"callDwcDots", "d, a, x []float32, off []int, rows, cols, ldx, stride int", "d, a, x, off, rows, cols, ldx, stride"}
 	// Tiles of output positions × channels from x through pointers (indirect.go in package simdconv).
-	Indirect = &Sig{"callIndirect", "y []float32, ldy int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool", "y, ldy, x, pos, a, lda, off, nv, bias, add, relu"}
+	Indirect = &Sig{"callIndirect", "y []float32, ldy int, ypos []int, x []float32, pos []int, a []float32, lda int, off []int, nv int, bias []float32, add, relu bool", "y, ldy, ypos, x, pos, a, lda, off, nv, bias, add, relu"}
 	// Rows moved between a stride of 2 and a stride of 1; n is a multiple of NR.
 	Strided2 = &Sig{"callStrided2", "dst, src []float32, rows, n, dstStride, srcStride int", "dst, src, rows, n, dstStride, srcStride"}
 )

@@ -1,0 +1,128 @@
+package kernels
+
+// Backward-data on the indirect route: per sub-pixel phase of the stride
+// (a residue of dX's rows and columns), the correlation of dY with the
+// taps that reach that phase, each a step of the kernel; at stride 1 the
+// one phase is the full convolution with every tap. The phases' outputs
+// are dX positions a stride apart, which the kernel writes at their
+// places among a band's (ypos), so that a band comes out as one
+// interleaved panel, as forward's does.
+
+// dataGeometry returns backward-data's plan on the indirect route, or nil
+// if the ISA has no indirect kernel, dY's padded planes overflow maxCopy,
+// or a phase has positions but no taps (a stride past the filter's reach),
+// whose zeros the kernel would not write.
+func dataGeometry(s *shape) *indirectPlan {
+	var phases []phase
+	top, left, bottom, right := 0, 0, 0, 0
+	for a := range s.StrideH {
+		h0, rows, rTaps, offH := phaseTaps(a, s.H, s.R, s.StrideH, s.DilationH, s.PadTop)
+		for b := range s.StrideW {
+			w0, cols, sTaps, offW := phaseTaps(b, s.W, s.S, s.StrideW, s.DilationW, s.PadLeft)
+			if rows == 0 || cols == 0 {
+				continue
+			}
+			if len(rTaps) == 0 || len(sTaps) == 0 {
+				return nil
+			}
+			ph := phase{h0: h0, rows: rows, w0: w0, cols: cols, rTaps: rTaps, sTaps: sTaps, offH: offH, offW: offW}
+			for _, r := range rTaps {
+				for _, t := range sTaps {
+					ph.taps = append(ph.taps, r*s.S+t)
+				}
+			}
+			phases = append(phases, ph)
+			// Phase row i reads dY's rows i + offH[u]: pad dY to hold them.
+			top, bottom = max(top, -offH[len(offH)-1]), max(bottom, rows-1+offH[0]-(s.P-1))
+			left, right = max(left, -offW[len(offW)-1]), max(right, cols-1+offW[0]-(s.Q-1))
+		}
+	}
+	p := indirectGeometry(indirectConv{in: s.Kg, h: s.P, w: s.Q, out: s.Cg, p: s.H, q: s.W, r: s.R, s: s.S,
+		dh: s.DilationH, dw: s.DilationW, sh: s.StrideH, sw: s.StrideW,
+		top: top, left: left, bottom: bottom, right: right})
+	if p != nil {
+		p.phases = phases
+	}
+	return p
+}
+
+// phaseOffsets fills p.off with the phases' steps, phase by phase, each
+// (k, u, v) at k·hp·wp + offH[u]·wp + offW[v]: the phase's positions
+// carry the padding.
+func (p *indirectPlan) phaseOffsets() {
+	for _, ph := range p.phases {
+		for k := range p.in {
+			for _, dr := range ph.offH {
+				for _, dc := range ph.offW {
+					p.off = append(p.off, (k*p.hp+dr)*p.wp+dc)
+				}
+			}
+		}
+	}
+}
+
+// phaseParts fills p.parts, a part per phase: per band of dX positions
+// [i0, i0+band), the phase's positions among them, in order, each at
+// (i + top)·wp + j + left for phase row i and column j.
+func (p *indirectPlan) phaseParts() {
+	pq := p.p * p.q
+	t := 0
+	for _, ph := range p.phases {
+		pt := indirectPart{t0: t, t1: t + p.in*len(ph.taps)}
+		t = pt.t1
+		for i0 := 0; i0 < pq; i0 += p.band {
+			var pos, ypos []int
+			for at := i0; at < min(i0+p.band, pq); at++ {
+				h, w := at/p.q-ph.h0, at%p.q-ph.w0
+				if h < 0 || w < 0 || h%p.sh != 0 || w%p.sw != 0 {
+					continue
+				}
+				pos = append(pos, (h/p.sh+p.top)*p.wp+w/p.sw+p.left)
+				ypos = append(ypos, at-i0)
+			}
+			for len(pos)%p.mr != 0 {
+				pos, ypos = append(pos, pos[len(pos)-1]), append(ypos, ypos[len(ypos)-1])
+			}
+			pt.pos, pt.ypos = append(pt.pos, pos), append(pt.ypos, ypos)
+		}
+		p.parts = append(p.parts, pt)
+	}
+}
+
+// backwardDataIndirect is BackwardData on the indirect route.
+func (st *callState) backwardDataIndirect(dx, dy, w []float32) {
+	p := st.c.indData
+	st.phaseFilter(w, p)
+	st.runIndirect(p, dx, dy, nil, false)
+}
+
+// phaseFilter writes into st.filt the filter of p's phases as
+// interleaveFilter lays it out: per group, vectors of l input channels,
+// each step (phase, k, tap) the weights w[k][c][tap], zero past Cg.
+func (st *callState) phaseFilter(w []float32, p *indirectPlan) {
+	s := &st.c.s
+	l, steps := p.lanes, len(p.off)
+	for g := range s.Groups {
+		for cv := range p.vecs {
+			rows := min(l, s.Cg-cv*l)
+			dst := st.filt[(g*p.vecs+cv)*steps*l:][:steps*l]
+			if rows < l {
+				clear(dst)
+			}
+			t := 0
+			for _, ph := range p.phases {
+				for k := range s.Kg {
+					// A vector's channels of one k are rows·RS floats of w in a row.
+					src := w[((g*s.Kg+k)*s.Cg+cv*l)*s.RS:][:rows*s.RS]
+					for _, tap := range ph.taps {
+						row := dst[t*l:][:rows]
+						for i := range row {
+							row[i] = src[i*s.RS+tap]
+						}
+						t++
+					}
+				}
+			}
+		}
+	}
+}
