@@ -1,6 +1,10 @@
 package kernels
 
-import "github.com/simdconv/simdconv/internal/engine"
+import (
+	"slices"
+
+	"github.com/simdconv/simdconv/internal/engine"
+)
 
 // The indirect route (engine.Indirect): the GEMM of a pass with B read
 // straight from a zero-padded copy of its input, never packed. Each output
@@ -46,12 +50,14 @@ type indirectPlan struct {
 	vecs          int            // vectors of out channels
 	steps         int            // (channel, tap) steps a call: the filter's share of them stays in L2
 	hp, wp        int            // the padded planes
+	hc            int            // rows of a channel's copy: hp, or the rows of a band's window
+	lo            []int          // per band, the padded row its window starts at; nil: one copy of the whole planes
 	phases        []phase        // backward-data's sub-pixel phases; nil for forward's one correlation
 	off           []int          // per step: forward's (c, r, s) at c·hp·wp + r·dh·wp + s·dw, or the phases' (indirect_data.go)
 	pos           []int          // forward's, per output position p·q+q: p·sh·wp + q·sw; then repeats of the last to a whole tile
 	parts         []indirectPart // forward's correlation, or the phases
 	band, bands   int            // output positions an item (a multiple of mr), and items an image and group
-	xLen          int            // floats of an image and group's padded planes
+	xLen          int            // floats of a copy: an image and group's padded planes, or a window
 }
 
 // indirectPart is one correlation of a pass, steps [t0, t1) of its plan's,
@@ -85,6 +91,7 @@ func indirectGeometry(ic indirectConv) *indirectPlan {
 	}
 	p := &indirectPlan{indirectConv: ic, mr: mr, lanes: lanes, nv: nv, vecs: ceilDiv(ic.out, lanes),
 		hp: ic.h + ic.top + ic.bottom, wp: ic.w + ic.left + ic.right}
+	p.hc = p.hp
 	p.steps = max(1, engine.L2()/filterShare/(4*p.vecs*lanes))
 	p.xLen = ic.in * p.hp * p.wp
 	if p.xLen > maxCopy {
@@ -95,23 +102,32 @@ func indirectGeometry(ic indirectConv) *indirectPlan {
 
 // tables fills p's offsets of the steps and forward's positions.
 func (p *indirectPlan) tables() *indirectPlan {
+	p.offsets()
 	if p.phases != nil {
-		p.phaseOffsets()
 		return p
 	}
 	pq := p.p * p.q
-	for ci := range p.in {
-		for r := range p.r {
-			for t := range p.s {
-				p.off = append(p.off, (ci*p.hp+r*p.dh)*p.wp+t*p.dw)
-			}
-		}
-	}
 	for i := range roundUp(pq, p.mr) {
 		i = min(i, pq-1)
 		p.pos = append(p.pos, i/p.q*p.sh*p.wp+i%p.q*p.sw)
 	}
 	return p
+}
+
+// offsets fills p.off: forward's (c, r, s) at c·hc·wp + r·dh·wp + s·dw,
+// or the phases' steps (phaseOffsets).
+func (p *indirectPlan) offsets() {
+	if p.phases != nil {
+		p.phaseOffsets()
+		return
+	}
+	for ci := range p.in {
+		for r := range p.r {
+			for t := range p.s {
+				p.off = append(p.off, (ci*p.hc+r*p.dh)*p.wp+t*p.dw)
+			}
+		}
+	}
 }
 
 // useIndirect completes p for the plan's threads and sizes its buffers.
@@ -137,9 +153,53 @@ func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
 		}
 		p.parts = []indirectPart{pt}
 	}
+	p.window()
 	c.xpadLen = max(c.xpadLen, p.xLen)
 	c.panel = max(c.panel, p.vecs*p.lanes*p.band)
 	return p
+}
+
+// window gives each band a copy of only the padded rows that it reads,
+// where those are fewer than the planes': the copy is then written and
+// read in L2, where one of a large image's whole planes goes out to
+// memory before its bands read it back. (On Z28, 256×256 planes of 32
+// channels, backward-data ran 0.85–0.88× the full route with whole
+// copies: results/2026-12-04-amd64-indirect-data.md.)
+func (p *indirectPlan) window() {
+	drLo, drHi := 0, (p.r-1)*p.dh // the rows a step reads past its position's
+	if p.phases != nil {
+		drLo, drHi = p.phases[0].offH[0], p.phases[0].offH[0]
+		for _, ph := range p.phases {
+			drLo, drHi = min(drLo, slices.Min(ph.offH)), max(drHi, slices.Max(ph.offH))
+		}
+	}
+	lo, hc := make([]int, p.bands), 0
+	for b := range p.bands {
+		first, last := p.hp, 0
+		for _, pt := range p.parts {
+			for _, o := range pt.pos[b] {
+				first, last = min(first, o/p.wp), max(last, o/p.wp)
+			}
+		}
+		lo[b] = max(0, first+drLo)
+		hc = max(hc, last+drHi+1-lo[b])
+	}
+	if hc >= p.hp {
+		return
+	}
+	p.hc, p.lo, p.xLen = hc, lo, p.in*hc*p.wp
+	for i := range p.parts {
+		pt := &p.parts[i]
+		for b, pos := range pt.pos {
+			rebased := make([]int, len(pos)) // forward's alias p.pos
+			for j, o := range pos {
+				rebased[j] = o - lo[b]*p.wp
+			}
+			pt.pos[b] = rebased
+		}
+	}
+	p.off = p.off[:0]
+	p.offsets()
 }
 
 // identity is 0, 1, …, n−1: the places of positions in order.
@@ -254,10 +314,14 @@ func (j *indirectJob) item(wk *worker, _ bool, it int) {
 	img, b := it/p.bands, it%p.bands
 	g := img % st.c.s.Groups
 	hw, pq := p.h*p.w, p.p*p.q
-	xp := wk.xpad[:p.xLen]
-	if wk.xpadImage != img {
-		padPlanes(xp, j.src[img*p.in*hw:][:p.in*hw], p.in, p.h, p.w, p.top, p.left, p.hp, p.wp)
-		wk.xpadImage = img
+	// A copy of the whole planes serves the image's every band.
+	xp, copied, lo := wk.xpad[:p.xLen], img, 0
+	if p.lo != nil {
+		copied, lo = it, p.lo[b]
+	}
+	if wk.xpadImage != copied {
+		padWindow(xp, j.src[img*p.in*hw:][:p.in*hw], p.in, p.h, p.w, p.top, p.left, lo, p.hc, p.wp)
+		wk.xpadImage = copied
 	}
 	i0 := b * p.band
 	n := min(p.band, pq-i0)

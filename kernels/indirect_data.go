@@ -47,14 +47,14 @@ func dataGeometry(s *shape) *indirectPlan {
 }
 
 // phaseOffsets fills p.off with the phases' steps, phase by phase, each
-// (k, u, v) at k·hp·wp + offH[u]·wp + offW[v]: the phase's positions
+// (k, u, v) at k·hc·wp + offH[u]·wp + offW[v]: the phase's positions
 // carry the padding.
 func (p *indirectPlan) phaseOffsets() {
 	for _, ph := range p.phases {
 		for k := range p.in {
 			for _, dr := range ph.offH {
 				for _, dc := range ph.offW {
-					p.off = append(p.off, (k*p.hp+dr)*p.wp+dc)
+					p.off = append(p.off, (k*p.hc+dr)*p.wp+dc)
 				}
 			}
 		}

@@ -56,8 +56,8 @@ func indirectBlocks(t testing.TB) {
 }
 
 // TestIndirectPasses runs every pass on the indirect route against the
-// reference, whole and cut into bands and blocks
-// of steps, with bias and ReLU, and checks that 1, 2 and 3 threads give
+// reference, whole and cut into bands (each with a window of the padded
+// rows) and blocks of steps, with bias and ReLU, and checks that 1, 2 and 3 threads give
 // the same bits, that a call allocates nothing and that backward-filter
 // adds to dw and dbias under WithAccumulate.
 func TestIndirectPasses(t *testing.T) {
@@ -87,6 +87,9 @@ func TestIndirectPasses(t *testing.T) {
 						longest = max(longest, pt.t1-pt.t0)
 					}
 					require.Equal(t, blocked, c.indData.bands > 1 && c.indData.steps < longest, where)
+					if blocked { // bands of a tile read a window of the padded rows each
+						require.True(t, c.ind.lo != nil && c.indData.lo != nil, where)
+					}
 					runPasses(t, c, d)
 					o := runAll(t, c, d)
 					if threads == 1 {

@@ -212,11 +212,21 @@ func (c *Conv2D) padChannels(xp, xg []float32, c0, c1 int) int {
 // padPlanes writes planes planes of h×w floats from src into dst as hp×wp
 // planes, each with its h rows at row top and column left, zero around.
 func padPlanes(dst, src []float32, planes, h, w, top, left, hp, wp int) {
+	padWindow(dst, src, planes, h, w, top, left, 0, hp, wp)
+}
+
+// padWindow is padPlanes for rows [lo, lo+hc) of the padded planes only,
+// hc×wp a plane in dst.
+func padWindow(dst, src []float32, planes, h, w, top, left, lo, hc, wp int) {
+	r0 := min(max(top-lo, 0), hc) // the window's rows above x's first
+	r1 := min(max(top+h-lo, r0), hc)
 	for ci := range planes {
-		plane := dst[ci*hp*wp:][:hp*wp]
-		clear(plane[:top*wp])
-		engine.CopyRows(plane[top*wp:], src[ci*h*w:], h, wp, left, left+w, wp, w)
-		clear(plane[(top+h)*wp:])
+		plane := dst[ci*hc*wp:][:hc*wp]
+		clear(plane[:r0*wp])
+		if r1 > r0 {
+			engine.CopyRows(plane[r0*wp:], src[ci*h*w+(lo+r0-top)*w:], r1-r0, wp, left, left+w, wp, w)
+		}
+		clear(plane[r1*wp:])
 	}
 }
 
