@@ -106,6 +106,9 @@ func (c *Conv2D) planBackwardData() {
 		gemmPeak*packCost*float64(s.Kg*s.PQ)
 	full += 150*float64(s.wLen)/float64(s.N*s.Groups) +
 		gemmPeak*imPackCost(s.Q, s.Q)*float64(s.Kg*s.RS)*float64(s.HW)/float64(s.StrideH*s.StrideW)
+	if s.StrideW > 1 { // ScatterRows writes the phases into dX, as a gather reads
+		full += gemmPeak * gatherCost * float64(s.Cg*s.HW)
+	}
 	// col2im adds rows of a column stride above 1 into the phase planes.
 	useGemm := gemm < full && (s.StrideW == 1 || c.split != nil)
 	alt := full

@@ -122,7 +122,13 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	for _, ph := range d.phases {
 		f.data += 2 * float64(s.Kg*len(ph.taps)*s.Cg*ph.rows*d.wd) / stencilFit(s.Cg)
 	}
-	f.data += copyCost * float64(s.Kg*d.plane+s.Cg*s.HW)
+	// dX's rows come back from the panel as copies at column stride 1,
+	// else a float at a time (fewchan_data.go).
+	back := float64(copyCost)
+	if s.StrideW > 1 {
+		back = scalarGather
+	}
+	f.data += copyCost*float64(s.Kg*d.plane) + back*float64(s.Cg*s.HW)
 	ph := len(d.phases)
 	pn, pk := max(1, s.HW/ph), max(1, s.Kg*s.RS/ph)
 	full := float64(ph) * gemmCost(s.Cg, pn, pk, s.Q, max(engine.DenseTileFit(s.Cg, pn), engine.TileFit(pn, s.Cg)))

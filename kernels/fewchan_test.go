@@ -231,11 +231,12 @@ func TestFewPlanned(t *testing.T) {
 		{"Z27", sq(64, 3, 32, 16, 3, 1, 1), "FDW", map[string]string{"generic": "DW"}},
 		{"Z18", sq(1, 3, 224, 64, 3, 1, 1), "D", map[string]string{"avx2": "FDW", "neon": "DW", "generic": "W"}},
 		{"L1", sq(1, 3, 224, 64, 7, 2, 3), "D", map[string]string{"generic": ""}},
-		{"Z08", sq(1, 3, 224, 32, 3, 2, 1), "FD", map[string]string{"avx2": "FDW", "neon": "FDW", "generic": "DW"}},
-		// stride 2 on small planes: the padded phase rows of Z32 are
-		// shorter than a vector, which the forward GEMM's split avoids
-		{"Z25", sq(32, 16, 32, 32, 3, 2, 1), "D", map[string]string{"avx2": "DW", "generic": ""}},
-		{"Z32", sq(8, 64, 14, 64, 3, 2, 1), "D", map[string]string{"generic": ""}},
+		{"Z08", sq(1, 3, 224, 32, 3, 2, 1), "FD", map[string]string{"avx2": "FDW", "neon": "FDW", "generic": "W"}},
+		// stride 2 on small planes of more channels: the direct route
+		// writes dX's phases a float at a time, where the indirect one
+		// interleaves them in its tiles (1.15–1.7× on an Intel Xeon)
+		{"Z25", sq(32, 16, 32, 32, 3, 2, 1), "", map[string]string{"avx2": "W"}},
+		{"Z32", sq(8, 64, 14, 64, 3, 2, 1), "", nil},
 		{"L2", sq(1, 64, 56, 64, 3, 1, 1), "", nil}, // many channels
 	}
 	registry.ForEachISA(t, func(t *testing.T) {
