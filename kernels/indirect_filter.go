@@ -102,8 +102,9 @@ func (st *callState) backwardFilterIndirect(dw, dy, x []float32) {
 }
 
 // indirectFilterJob is one group of a BackwardFilter call on the indirect
-// route: with prep, an item per image (its padded planes and dY
-// interleaved into st.ind), else an item per band of dW's pairs.
+// route: with prep, an item per part of an image (a share of its padded
+// planes and of its positions of dY interleaved into st.ind), else an
+// item per band of dW's pairs.
 type indirectFilterJob struct {
 	st        *callState
 	dw, dy, x []float32
@@ -115,10 +116,15 @@ func (j *indirectFilterJob) Do(part int) { j.st.doPart(j, part) }
 
 func (j *indirectFilterJob) items() int {
 	if j.prep {
-		return j.st.c.s.N
+		return j.st.c.s.N * j.prepParts()
 	}
 	return j.st.c.indFilter.bands
 }
+
+// prepParts is the parts an image's prep is cut into: one, or enough for
+// every thread where the images are fewer (at batch 1 the prep ran on one
+// thread, a third of Z08's pass).
+func (j *indirectFilterJob) prepParts() int { return ceilDiv(j.st.c.threads, j.st.c.s.N) }
 
 // item does one image or band. Its outputs are its own, so it ignores
 // wide.
@@ -129,11 +135,14 @@ func (j *indirectFilterJob) item(wk *worker, _ bool, it int) {
 	a := st.ind[len(xall):][:f.vecs*f.lda]
 	zeros := st.ind[len(xall)+len(a):][:f.vecs*f.lanes]
 	if j.prep {
-		n := it
-		padPlanes(xall[n*f.xLen:], j.x[(n*s.C+j.g*s.Cg)*s.HW:][:s.Cg*s.HW], s.Cg, s.H, s.W, s.PadTop, s.PadLeft, f.hp, f.wp)
+		parts := j.prepParts()
+		n, part := it/parts, it%parts
+		c0, c1 := part*s.Cg/parts, (part+1)*s.Cg/parts
+		q0, q1 := part*s.PQ/parts, (part+1)*s.PQ/parts
+		padPlanes(xall[n*f.xLen+c0*f.hp*f.wp:], j.x[(n*s.C+j.g*s.Cg+c0)*s.HW:][:(c1-c0)*s.HW], c1-c0, s.H, s.W, s.PadTop, s.PadLeft, f.hp, f.wp)
 		dyn := j.dy[(n*s.K+j.g*s.Kg)*s.PQ:][:s.Kg*s.PQ]
 		for v := range f.vecs {
-			block(a[v*f.lda+n*s.PQ*f.lanes:][:s.PQ*f.lanes], dyn[v*f.lanes*s.PQ:], min(f.lanes, s.Kg-v*f.lanes), s.PQ, s.PQ, f.lanes)
+			block(a[v*f.lda+(n*s.PQ+q0)*f.lanes:][:(q1-q0)*f.lanes], dyn[v*f.lanes*s.PQ+q0:], min(f.lanes, s.Kg-v*f.lanes), q1-q0, s.PQ, f.lanes)
 		}
 		return
 	}
