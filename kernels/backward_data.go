@@ -99,9 +99,9 @@ func (c *Conv2D) planBackwardData() {
 	// filter (spread over the N·G images and groups) 150 per element it
 	// moves, and packing B as gemmCost: dY for the GEMM route, the full
 	// route's im2col of padded dY, taps times positions over its phases.
-	// (Without the packing, the full route was costed below the indirect
+	// Without the packing, the full route was costed below the indirect
 	// one on layers where it ran 1.1–1.3× slower on Zen 5 and on an Intel
-	// Xeon: results/2026-12-04-amd64-indirect-data.md.)
+	// Xeon (results/, 2026-12-04, indirect-data.md).
 	gemm := flops/util(s.CRSg, chunk) + 128*float64(s.CRSg)*float64(s.PQ) +
 		gemmPeak*packCost*float64(s.Kg*s.PQ)
 	full += 150*float64(s.wLen)/float64(s.N*s.Groups) +
