@@ -90,12 +90,19 @@ func stridedRows(fn string, gather bool, dst, src []float32, rows, n, step, dstS
 // vr and vn. The kernel touches up to 2·vn floats of a row on the strided
 // side, one past the last that the row needs; a row whose run would leave
 // that side's wide floats (the last, of a slice that ends at its row) is
-// left to the caller's loop.
+// left to the caller's loop. A scatter writes back the floats it touches,
+// so it stops a block short of n: the float past a row's last is the
+// start of a row that another thread may be writing (backward-data's
+// phases of a stride of 3×2 on NEON lost a float of dX that way).
 func strided2Kernel(kid kernelID, dst, src []float32, rows, n, dstStride, srcStride, wide int) (vr, vn int) {
 	if kid == noKernel {
 		return 0, 0
 	}
-	vn = n &^ (kernelTable[kid].nr - 1) // a power of two (TestKernelSets)
+	last := n
+	if kernelTable[kid].family == famScatter2 {
+		last = n - 1
+	}
+	vn = last &^ (kernelTable[kid].nr - 1) // a power of two (TestKernelSets)
 	if vn == 0 {
 		return 0, 0
 	}

@@ -76,6 +76,25 @@ func requireBits(t *testing.T, want, got []float32, where string) {
 	}
 }
 
+// TestScatterStaysInRows checks that ScatterRows' kernel at step 2 never
+// touches the float past a row's last, which it writes back: that float
+// starts a row that another thread may be writing (values cannot show
+// it, as the write-back stores what it read).
+func TestScatterStaysInRows(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		kid := kernelSets[current].scatter2
+		if kid == noKernel { // the Go loop touches only the row's floats
+			require.Equal(t, isaGeneric, current)
+			return
+		}
+		for n := 1; n <= 40; n++ {
+			dst, src := make([]float32, 4*n), make([]float32, n)
+			_, vn := strided2Kernel(kid, dst, src, 1, n, 0, 0, len(dst))
+			require.LessOrEqual(t, 2*vn, 2*(n-1)+1, "n=%d", n)
+		}
+	})
+}
+
 // TestStridedRowsBounds checks that GatherRows and ScatterRows refuse
 // operands too short for what they would touch.
 func TestStridedRowsBounds(t *testing.T) {
