@@ -119,6 +119,18 @@ func indirectBody(nv int, ii indirectISA, vec func() VecVirtual, tileAt, vecAt, 
 	// The block's outputs: vector v of position j at y + v·ldy +
 	// ypos[i + j]·L floats; yAt returns y + v0·ldy, ldy and the positions'
 	// ypos[i + j]·L.
+	// entries loads the tile's mr entries of the []int parameter param.
+	entries := func(param string) []GPVirtual {
+		base, i := Load(Param(param).Base(), GP64()), GP64()
+		MOVQ(tileAt, i)
+		LEAQ(Mem{Base: base, Index: i, Scale: 8}, base)
+		e := make([]GPVirtual, ii.mr)
+		for j := range e {
+			e[j] = GP64()
+			MOVQ(Mem{Base: base, Disp: 8 * j}, e[j])
+		}
+		return e
+	}
 	yAt := func() (Register, Register, []GPVirtual) {
 		y, ldy := Load(Param("y").Base(), GP64()), Load(Param("ldy"), GP64())
 		v := GP64()
@@ -126,14 +138,9 @@ func indirectBody(nv int, ii indirectISA, vec func() VecVirtual, tileAt, vecAt, 
 		IMULQ(ldy, v)
 		LEAQ(Mem{Base: y, Index: v, Scale: 4}, y)
 		SHLQ(U8(2), ldy)
-		yp, i := Load(Param("ypos").Base(), GP64()), GP64()
-		MOVQ(tileAt, i)
-		LEAQ(Mem{Base: yp, Index: i, Scale: 8}, yp)
-		at := make([]GPVirtual, ii.mr)
-		for j := range at {
-			at[j] = GP64()
-			MOVQ(Mem{Base: yp, Disp: 8 * j}, at[j])
-			SHLQ(U8(laneShift(ii.lanes)), at[j])
+		at := entries("ypos")
+		for _, r := range at {
+			SHLQ(U8(laneShift(ii.lanes)), r)
 		}
 		return y, ldy, at
 	}
@@ -190,15 +197,9 @@ func indirectBody(nv int, ii indirectISA, vec func() VecVirtual, tileAt, vecAt, 
 	LEAQ(Mem{Base: op, Index: n, Scale: 8}, end)
 	MOVQ(end, offEnd)
 	// The positions' pointers: p_j = x + 4·pos[i + j].
-	pos, x := Load(Param("pos").Base(), GP64()), Load(Param("x").Base(), GP64())
-	pi := GP64()
-	MOVQ(tileAt, pi)
-	LEAQ(Mem{Base: pos, Index: pi, Scale: 8}, pos)
-	p := make([]GPVirtual, ii.mr)
-	for j := range p {
-		p[j] = GP64()
-		MOVQ(Mem{Base: pos, Disp: 8 * j}, p[j])
-		LEAQ(Mem{Base: x, Index: p[j], Scale: 4}, p[j])
+	p, x := entries("pos"), Load(Param("x").Base(), GP64())
+	for _, r := range p {
+		LEAQ(Mem{Base: x, Index: r, Scale: 4}, r)
 	}
 	// step emits the reduction step t + u.
 	step := func(u int) {
