@@ -115,9 +115,10 @@ func (c *Conv2D) planBackwardData() {
 	if useGemm {
 		alt = gemm
 	}
-	if p := dataGeometry(s); p != nil && engine.Native() && p.cost(s, col2imCost) < alt/gemmPeak {
+	if p := dataGeometry(s); p != nil && engine.Native() && p.cost(s, p.layoutCost()) < alt/gemmPeak {
 		c.route = routeIndirect
 		c.indData = c.useIndirect(p)
+		c.panel = max(c.panel, s.RS*p.lanes) // phaseFilter's transposed taps
 		return
 	}
 	if useGemm {

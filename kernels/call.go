@@ -47,6 +47,7 @@ type callState struct {
 	fewData      fewDataJob
 	fewFilter    fewFilterJob
 	indirect     indirectJob
+	layout       layoutJob
 	indFilter    indirectFilterJob
 	ind          []float32 // backward-filter's padded images and interleaved dY on the indirect route
 	biasPad      []float32 // the indirect route's bias, lanes-padded per group, in filt

@@ -59,7 +59,7 @@ func (c *Conv2D) planFew() {
 		filter = filter && cost.filter < p.filterCost(s)
 	}
 	if p := dataGeometry(s); p != nil && engine.Native() {
-		data = data && cost.data < p.cost(s, col2imCost)
+		data = data && cost.data < p.cost(s, p.layoutCost())
 	}
 	c.useFew(forward, data, filter)
 }

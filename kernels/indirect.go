@@ -56,7 +56,9 @@ type indirectPlan struct {
 	off           []int          // per step: forward's (c, r, s) at c·hp·wp + r·dh·wp + s·dw, or the phases' (indirect_data.go)
 	pos           []int          // forward's, per output position p·q+q: p·sh·wp + q·sw; then repeats of the last to a whole tile
 	parts         []indirectPart // forward's correlation, or the phases
-	band, bands   int            // output positions an item (a multiple of mr), and items an image and group
+	band, bands   int            // output positions an item (a multiple of mr), and bands an image and group
+	vblock        int            // vectors of out channels an item (a multiple of nv, or vecs)
+	vblocks       int            // items a band: ⌈vecs/vblock⌉
 	xLen          int            // floats of a copy: an image and group's padded planes, or a window
 }
 
@@ -135,10 +137,21 @@ func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
 	s := &c.s
 	mr, pq := p.mr, p.p*p.q
 	p.tables()
-	// Bands keep an item's interleaved outputs in L2 (rowPanel) and give
-	// each thread two items at least.
+	// Bands keep an item's interleaved outputs in L2 (rowPanel). Each
+	// thread gets two items at least: blocks of the out channels' vectors
+	// where the filter overflows its share of L2, as each band streams it
+	// again (L4 and L5, 2.4 and 9.4 MB, took 1.1–1.6× as long on an Intel
+	// Xeon when cut into bands: results/, 2026-12-04, phase-filter.md), and
+	// else narrower bands.
 	p.band = roundUp(max(mr, min(pq, rowPanel/(p.vecs*p.lanes))), mr)
-	if items := s.N * s.Groups; items < 2*c.threads {
+	p.vblock = p.vecs
+	items := s.N * s.Groups * ceilDiv(pq, p.band)
+	if items < 2*c.threads && len(p.off) > p.steps {
+		p.vblock = roundUp(ceilDiv(p.vecs, ceilDiv(2*c.threads, items)), p.nv)
+		p.steps = max(1, engine.L2()/filterShare/(4*p.vblock*p.lanes))
+	}
+	p.vblocks = ceilDiv(p.vecs, p.vblock)
+	if items *= p.vblocks; items < 2*c.threads {
 		p.band = min(p.band, roundUp(ceilDiv(pq, ceilDiv(2*c.threads, items)), mr))
 	}
 	p.bands = ceilDiv(pq, p.band)
@@ -231,8 +244,8 @@ func (p *indirectPlan) filtLen(groups int) int {
 //     tileSteps steps.
 //   - The outputs are written back into planes, and the filter laid out
 //     once a call, as streams that do not overlap the FMAs: streamCost a
-//     float, and for backward-data's rotated filter, which Go code moves a
-//     float at a time, col2imCost. x is padded at copyCost.
+//     float, and for backward-data's rotated filter, which takes a call a
+//     few taps, layoutCost. x is padded at copyCost.
 const (
 	tileSteps  = 3
 	streamCost = 32
@@ -272,8 +285,8 @@ func (p *indirectPlan) fit(m, n int) float64 {
 
 // forwardIndirect is Forward on the indirect route.
 func (st *callState) forwardIndirect(y, x, w, bias []float32) {
-	s, p := &st.c.s, st.c.ind
-	interleaveFilter(st.filt, w, s.Groups, s.Kg, s.CRSg, p.lanes)
+	p := st.c.ind
+	st.layoutFilter(p, w)
 	st.runIndirect(p, y, x, bias, st.c.relu)
 }
 
@@ -306,18 +319,20 @@ type indirectJob struct {
 
 func (j *indirectJob) Do(part int) { j.st.doPart(j, part) }
 
-func (j *indirectJob) items() int { return j.st.c.s.N * j.st.c.s.Groups * j.p.bands }
+func (j *indirectJob) items() int { return j.st.c.s.N * j.st.c.s.Groups * j.p.vblocks * j.p.bands }
 
-// item computes one band. Its outputs are its own, so it ignores wide.
+// item computes one band of a block of vectors, the bands of a block one
+// after the other, so that a thread's consecutive items share their
+// filter. Its outputs are its own, so it ignores wide.
 func (j *indirectJob) item(wk *worker, _ bool, it int) {
 	st, p := j.st, j.p
-	img, b := it/p.bands, it%p.bands
+	img, vb, b := it/(p.vblocks*p.bands), it/p.bands%p.vblocks, it%p.bands
 	g := img % st.c.s.Groups
 	hw, pq := p.h*p.w, p.p*p.q
 	// A copy of the whole planes serves the image's every band.
 	xp, copied, lo := wk.xpad[:p.xLen], img, 0
 	if p.lo != nil {
-		copied, lo = it, p.lo[b]
+		copied, lo = img*p.bands+b, p.lo[b]
 	}
 	if wk.xpadImage != copied {
 		padWindow(xp, j.src[img*p.in*hw:][:p.in*hw], p.in, p.h, p.w, p.top, p.left, lo, p.hc, p.wp)
@@ -327,8 +342,11 @@ func (j *indirectJob) item(wk *worker, _ bool, it int) {
 	n := min(p.band, pq-i0)
 	ldy := roundUp(n, p.mr) * p.lanes
 	lda := len(p.off) * p.lanes // a vector's filter
-	filt, bias := st.filt[g*p.vecs*lda:][:p.vecs*lda], st.biasPad[g*p.vecs*p.lanes:][:p.vecs*p.lanes]
-	panel := wk.panel[:p.vecs*ldy]
+	v0 := vb * p.vblock
+	vecs := min(p.vblock, p.vecs-v0)
+	filt := st.filt[(g*p.vecs+v0)*lda:][:vecs*lda]
+	bias := st.biasPad[(g*p.vecs+v0)*p.lanes:][:vecs*p.lanes]
+	panel := wk.panel[:vecs*ldy]
 	// Each part's outputs in blocks of steps whose filter stays in L2
 	// while the tiles pass over it, each block's sums carried on by the
 	// next.
@@ -336,38 +354,64 @@ func (j *indirectJob) item(wk *worker, _ bool, it int) {
 		pos, ypos := pt.pos[b], pt.ypos[b]
 		for t0 := pt.t0; t0 < pt.t1 && len(pos) > 0; t0 += p.steps {
 			t1 := min(t0+p.steps, pt.t1)
-			engine.Indirect(panel, ldy, ypos, xp, pos, filt[t0*p.lanes:], lda, p.off[t0:t1], p.vecs, bias, t0 > pt.t0, j.relu && t1 == pt.t1)
+			engine.Indirect(panel, ldy, ypos, xp, pos, filt[t0*p.lanes:], lda, p.off[t0:t1], vecs, bias, t0 > pt.t0, j.relu && t1 == pt.t1)
 		}
 	}
 	// Out channel g·out + k of image n is plane img·out + k of dst.
 	ob := j.dst[img*p.out*pq:][:p.out*pq]
-	for v := range p.vecs {
-		k0 := v * p.lanes
+	for v := range vecs {
+		k0 := (v0 + v) * p.lanes
 		unblock(ob[k0*pq+i0:], panel[v*ldy:], min(p.lanes, p.out-k0), n, pq, p.lanes)
 	}
 }
 
-// interleaveFilter writes w (groups × kg × steps) into filt as vectors of
-// l output channels, each the channels' weights interleaved step by step:
-// filt[((g·⌈kg/l⌉ + v)·steps + t)·l + i] = w[g·kg + v·l + i][t], zero past kg.
-func interleaveFilter(filt, w []float32, groups, kg, steps, l int) {
-	vecs := ceilDiv(kg, l)
-	for g := range groups {
-		for v := range vecs {
-			dst := filt[(g*vecs+v)*steps*l:][:steps*l]
-			src := w[(g*kg+v*l)*steps:]
-			if rows := kg - v*l; rows < l {
-				clear(dst)
-				for i := range rows {
-					for t, x := range src[i*steps:][:steps] {
-						dst[t*l+i] = x
-					}
-				}
-				continue
-			}
-			engine.DwcIn(l, dst, src, 1, steps, steps, steps*l, 0, 0)
-		}
+// layoutJob lays out an indirect pass's filter into st.filt, an item per
+// vector of a group's channels, so that the threads share it: on L5 (a
+// 9.4 MB filter, 49 positions) one thread's layout took as long as the
+// product on two (results/, 2026-12-04, phase-filter.md).
+type layoutJob struct {
+	st *callState
+	p  *indirectPlan
+	w  []float32
+}
+
+func (j *layoutJob) Do(part int) { j.st.doPart(j, part) }
+
+func (j *layoutJob) items() int { return j.st.c.s.Groups * j.p.vecs }
+
+func (j *layoutJob) item(wk *worker, _ bool, it int) {
+	s, p := &j.st.c.s, j.p
+	g, v := it/p.vecs, it%p.vecs
+	if p.phases != nil {
+		j.st.phaseFilter(wk, j.w, p, g, v)
+		return
 	}
+	interleaveFilter(j.st.filt, j.w, g, v, s.Kg, s.CRSg, p.lanes)
+}
+
+// layoutFilter lays out w as p's filter in st.filt.
+func (st *callState) layoutFilter(p *indirectPlan, w []float32) {
+	st.layout = layoutJob{st: st, p: p, w: w}
+	st.spread(&st.layout)
+	st.layout = layoutJob{}
+}
+
+// interleaveFilter writes vector v of group g of w (groups × kg × steps)
+// into filt, l output channels interleaved step by step:
+// filt[((g·⌈kg/l⌉ + v)·steps + t)·l + i] = w[g·kg + v·l + i][t], zero past kg.
+func interleaveFilter(filt, w []float32, g, v, kg, steps, l int) {
+	dst := filt[(g*ceilDiv(kg, l)+v)*steps*l:][:steps*l]
+	src := w[(g*kg+v*l)*steps:]
+	if rows := kg - v*l; rows < l {
+		clear(dst)
+		for i := range rows {
+			for t, x := range src[i*steps:][:steps] {
+				dst[t*l+i] = x
+			}
+		}
+		return
+	}
+	engine.DwcIn(l, dst, src, 1, steps, steps, steps*l, 0, 0)
 }
 
 // unblock writes n positions of rows ≤ l channels, interleaved l to a

@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/simdconv/simdconv/internal/engine"
+
 // Backward-data on the indirect route: per sub-pixel phase of the stride
 // (a residue of dX's rows and columns), the correlation of dY with the
 // taps that reach that phase, each a step of the kernel; at stride 1 the
@@ -44,6 +46,18 @@ func dataGeometry(s *shape) *indirectPlan {
 		p.phases = phases
 	}
 	return p
+}
+
+// layoutCost is the cost a float of phaseFilter's layout: a cycle
+// (gatherCost) where one phase takes every tap in order and DwcIn writes
+// them in place, two (col2imCost) where the phases copy their taps out of
+// a transposed block a vector at a time. On an Intel Xeon these took 0.28
+// and 0.55 ns a float (results/, 2026-12-04, phase-filter.md).
+func (p *indirectPlan) layoutCost() float64 {
+	if len(p.phases) == 1 && p.sh == 1 && p.sw == 1 {
+		return gatherCost
+	}
+	return col2imCost
 }
 
 // phaseOffsets fills p.off with the phases' steps, phase by phase, each
@@ -92,37 +106,53 @@ func (p *indirectPlan) phaseParts() {
 // backwardDataIndirect is BackwardData on the indirect route.
 func (st *callState) backwardDataIndirect(dx, dy, w []float32) {
 	p := st.c.indData
-	st.phaseFilter(w, p)
+	st.layoutFilter(p, w)
 	st.runIndirect(p, dx, dy, nil, false)
 }
 
-// phaseFilter writes into st.filt the filter of p's phases as
-// interleaveFilter lays it out: per group, vectors of l input channels,
-// each step (phase, k, tap) the weights w[k][c][tap], zero past Cg.
-func (st *callState) phaseFilter(w []float32, p *indirectPlan) {
+// phaseFilter writes into st.filt vector v of group g of the filter of
+// p's phases, as interleaveFilter lays it out: l input channels, each
+// step (phase, k, tap) the weights w[k][c][tap], zero past Cg. The
+// vector's weights of one k are l rows of RS taps, which DwcIn transposes
+// in registers: straight into place where one phase takes every tap in
+// order (stride 1), else into wk's panel, from which each phase copies its
+// taps. A float at a time, as a gather, cost 1.4–2.6 times as much on an
+// Intel Xeon (results/, 2026-12-04, phase-filter.md).
+func (st *callState) phaseFilter(wk *worker, w []float32, p *indirectPlan, g, v int) {
 	s := &st.c.s
 	l, steps := p.lanes, len(p.off)
-	for g := range s.Groups {
-		for cv := range p.vecs {
-			rows := min(l, s.Cg-cv*l)
-			dst := st.filt[(g*p.vecs+cv)*steps*l:][:steps*l]
-			if rows < l {
-				clear(dst)
-			}
-			t := 0
-			for _, ph := range p.phases {
-				for k := range s.Kg {
-					// A vector's channels of one k are rows·RS floats of w in a row.
-					src := w[((g*s.Kg+k)*s.Cg+cv*l)*s.RS:][:rows*s.RS]
-					for _, tap := range ph.taps {
-						row := dst[t*l:][:rows]
-						for i := range row {
-							row[i] = src[i*s.RS+tap]
-						}
-						t++
-					}
+	whole := len(p.phases) == 1 && len(p.phases[0].taps) == s.RS
+	for i, tap := range p.phases[0].taps {
+		whole = whole && tap == i
+	}
+	tmp := wk.panel[:s.RS*l]
+	rows := min(l, s.Cg-v*l)
+	dst := st.filt[(g*p.vecs+v)*steps*l:][:steps*l]
+	if rows < l {
+		clear(dst)
+	}
+	for k := range s.Kg {
+		src := w[((g*s.Kg+k)*s.Cg+v*l)*s.RS:][:rows*s.RS]
+		if rows == l && whole {
+			engine.DwcIn(l, dst[k*s.RS*l:], src, 1, s.RS, s.RS, s.RS*l, 0, 0)
+			continue
+		}
+		if rows == l {
+			engine.DwcIn(l, tmp, src, 1, s.RS, s.RS, s.RS*l, 0, 0)
+		}
+		t := 0 // the phase's first step
+		for _, ph := range p.phases {
+			for i, tap := range ph.taps {
+				row := dst[(t+k*len(ph.taps)+i)*l:][:l]
+				if rows == l {
+					copy(row, tmp[tap*l:][:l])
+					continue
+				}
+				for c := range rows {
+					row[c] = src[c*s.RS+tap]
 				}
 			}
+			t += s.Kg * len(ph.taps)
 		}
 	}
 }
