@@ -145,9 +145,9 @@ func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
 	// else narrower bands.
 	p.band = roundUp(max(mr, min(pq, rowPanel/(p.vecs*p.lanes))), mr)
 	p.vblock = p.vecs
-	items := s.N * s.Groups * ceilDiv(pq, p.band)
-	if items < 2*c.threads && len(p.off) > p.steps {
-		p.vblock = roundUp(ceilDiv(p.vecs, ceilDiv(2*c.threads, items)), p.nv)
+	items := s.N * s.Groups
+	if bands := items * ceilDiv(pq, p.band); bands < 2*c.threads && len(p.off) > p.steps {
+		p.vblock = roundUp(ceilDiv(p.vecs, ceilDiv(2*c.threads, bands)), p.nv)
 		p.steps = max(1, engine.L2()/filterShare/(4*p.vblock*p.lanes))
 	}
 	p.vblocks = ceilDiv(p.vecs, p.vblock)
