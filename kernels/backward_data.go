@@ -102,8 +102,14 @@ func (c *Conv2D) planBackwardData() {
 	// Without the packing, the full route was costed below the indirect
 	// one on layers where it ran 1.1–1.3× slower on Zen 5 and on an Intel
 	// Xeon (results/, 2026-12-04, indirect-data.md).
+	// The GEMM's A is the filter transposed, which the direct-A kernels
+	// read in place for every image, a cache line per k step for a few
+	// floats of it: it costs as a gather, as phaseFilter's transpose does.
+	// Without it the model put L5's GEMM at its tiles' 0.92 of peak, where
+	// it ran at 0.36 on an Intel Xeon, and the indirect route at 0.48
+	// (results/, 2026-12-04, phase-filter.md).
 	gemm := flops/util(s.CRSg, chunk) + 128*float64(s.CRSg)*float64(s.PQ) +
-		gemmPeak*packCost*float64(s.Kg*s.PQ)
+		gemmPeak*(packCost*float64(s.Kg*s.PQ)+gatherCost*float64(s.Kg*s.CRSg))
 	full += 150*float64(s.wLen)/float64(s.N*s.Groups) +
 		gemmPeak*imPackCost(s.Q, s.Q)*float64(s.Kg*s.RS)*float64(s.HW)/float64(s.StrideH*s.StrideW)
 	if s.StrideW > 1 { // ScatterRows writes the phases into dX, as a gather reads
@@ -118,7 +124,6 @@ func (c *Conv2D) planBackwardData() {
 	if p := dataGeometry(s); p != nil && engine.Native() && p.cost(s, p.layoutCost()) < alt/gemmPeak {
 		c.route = routeIndirect
 		c.indData = c.useIndirect(p)
-		c.panel = max(c.panel, s.RS*p.lanes) // phaseFilter's transposed taps
 		return
 	}
 	if useGemm {

@@ -66,6 +66,7 @@ type worker struct {
 	shifted engine.Shifted
 	xpad    []float32 // input copies: padded (Shifted form, stencil), split into phase planes (column stride > 1), or col2im's phase planes
 	dypad   []float32 // dY copies: at the padded row stride (Shifted form, stencil) or padded for backward-data's stencil
+	block   []float32 // the indirect route's block of the filter (fused), or phaseFilter's transposed taps
 	im      engine.Im2col
 	imT     engine.Im2colT
 	dots    []float32 // a depthwise filter gradient's dot products, one a tap
@@ -128,6 +129,7 @@ func (c *Conv2D) newState(ws []float32) *callState {
 	for t := range st.workers {
 		w := &st.workers[t]
 		w.gemm, w.panel, w.xpad, w.dypad = piece(c.gemmWS), piece(c.panel), piece(c.xpadLen), piece(c.dypadLen)
+		w.block = piece(c.blockLen)
 		st.slabs[t] = w.gemm
 		w.off = make([]int, c.s.R)
 		dots := c.s.RS

@@ -71,6 +71,7 @@ type Conv2D struct {
 	gemmWS   int // GEMM packing
 	panel    int // worker.panel
 	xpadLen  int // worker.xpad
+	blockLen int // worker.block
 	dypadLen int // worker.dypad
 }
 
@@ -268,7 +269,7 @@ func transposeGains(m, n, k int, fit float64) bool {
 // or of the direct passes, and the Winograd passes' buffers (winoPlan.size).
 func (c *Conv2D) WorkspaceSize() int {
 	l := engine.Lines
-	n := c.threads * (l(c.gemmWS) + l(c.panel) + l(c.xpadLen) + l(c.dypadLen))
+	n := c.threads * (l(c.gemmWS) + l(c.panel) + l(c.xpadLen) + l(c.dypadLen) + l(c.blockLen))
 	n += l(c.filtLen()) + l(c.filterCopies())
 	if c.wino != nil {
 		n += c.wino.size(&c.s, c.threads)

@@ -59,6 +59,7 @@ type indirectPlan struct {
 	band, bands   int            // output positions an item (a multiple of mr), and bands an image and group
 	vblock        int            // vectors of out channels an item (a multiple of nv, or vecs)
 	vblocks       int            // items a band: ⌈vecs/vblock⌉
+	fused         bool           // each item lays out its blocks of the filter as it reads them (fuse)
 	xLen          int            // floats of a copy: an image and group's padded planes, or a window
 }
 
@@ -140,19 +141,22 @@ func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
 	// Bands keep an item's interleaved outputs in L2 (rowPanel). Each
 	// thread gets two items at least: blocks of the out channels' vectors
 	// where the filter overflows its share of L2, as each band streams it
-	// again (L4 and L5, 2.4 and 9.4 MB, took 1.1–1.6× as long on an Intel
-	// Xeon when cut into bands: results/, 2026-12-04, phase-filter.md), and
-	// else narrower bands.
-	p.band = roundUp(max(mr, min(pq, rowPanel/(p.vecs*p.lanes))), mr)
-	p.vblock = p.vecs
-	items := s.N * s.Groups
-	if bands := items * ceilDiv(pq, p.band); bands < 2*c.threads && len(p.off) > p.steps {
-		p.vblock = roundUp(ceilDiv(p.vecs, ceilDiv(2*c.threads, bands)), p.nv)
-		p.steps = max(1, engine.L2()/filterShare/(4*p.vblock*p.lanes))
-	}
-	p.vblocks = ceilDiv(p.vecs, p.vblock)
-	if items *= p.vblocks; items < 2*c.threads {
-		p.band = min(p.band, roundUp(ceilDiv(pq, ceilDiv(2*c.threads, items)), mr))
+	// again (L4's forward at 2 threads, a 2.4 MB filter, ran 1.37× faster
+	// on an Intel Xeon in two blocks of vectors than in four bands, before
+	// fuse took it: results/, 2026-12-04, phase-filter.md), and else
+	// narrower bands.
+	if !c.fuse(p) {
+		p.band = roundUp(max(mr, min(pq, rowPanel/(p.vecs*p.lanes))), mr)
+		p.vblock = p.vecs
+		items := s.N * s.Groups
+		if bands := items * ceilDiv(pq, p.band); bands < 2*c.threads && len(p.off) > p.steps {
+			p.vblock = roundUp(ceilDiv(p.vecs, ceilDiv(2*c.threads, bands)), p.nv)
+			p.steps = max(1, engine.L2()/filterShare/(4*p.vblock*p.lanes))
+		}
+		p.vblocks = ceilDiv(p.vecs, p.vblock)
+		if items *= p.vblocks; items < 2*c.threads {
+			p.band = min(p.band, roundUp(ceilDiv(pq, ceilDiv(2*c.threads, items)), mr))
+		}
 	}
 	p.bands = ceilDiv(pq, p.band)
 	if p.phases != nil {
@@ -168,8 +172,56 @@ func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
 	}
 	p.window()
 	c.xpadLen = max(c.xpadLen, p.xLen)
-	c.panel = max(c.panel, p.vecs*p.lanes*p.band)
+	c.panel = max(c.panel, p.vblock*p.lanes*p.band)
+	if p.fused {
+		c.blockLen = max(c.blockLen, p.vblock*p.lanes*p.steps)
+	}
+	if !p.wholeTaps(s.RS) {
+		c.blockLen = max(c.blockLen, s.RS*p.lanes) // phaseFilter's transposed taps
+	}
 	return p
+}
+
+// fuse sets p up to lay out its filter a block of steps at a time, in the
+// item that reads the block, and reports whether it did. That pays on one
+// image (N = 1) whose filter overflows its share of L2: laid out once a
+// call, the filter goes out to memory and each item reads it back; fused,
+// it is read from memory once, as the GEMM's packing reads it. An item is
+// then a block of vectors over all the positions, whose panel stays in
+// L2 (rowPanel); two items a thread at least where the vectors allow. On
+// an Intel Xeon, L5's backward-data (a 9.4 MB filter) ran 1.18× faster
+// fused at 1 and 2 threads (results/, 2026-12-04, phase-filter.md).
+// Backward-data fuses at stride 1 only, whose one phase takes every tap
+// in order.
+func (c *Conv2D) fuse(p *indirectPlan) bool {
+	s := &c.s
+	pq := roundUp(p.p*p.q, p.mr)
+	if s.N > 1 || len(p.off) <= p.steps || p.nv*p.lanes*pq > rowPanel || !p.wholeTaps(s.RS) {
+		return false
+	}
+	fit := rowPanel / (p.lanes * pq) / p.nv * p.nv
+	need := ceilDiv(2*c.threads, s.Groups) // items an image and group
+	p.vblock = min(p.vecs, fit, roundUp(ceilDiv(p.vecs, need), p.nv))
+	p.vblocks = ceilDiv(p.vecs, p.vblock)
+	p.band, p.fused = pq, true
+	p.steps = max(1, engine.L2()/filterShare/(4*p.vblock*p.lanes))
+	if p.phases != nil { // blocks of whole k's
+		p.steps = roundUp(p.steps, s.RS)
+	}
+	return true
+}
+
+// wholeTaps reports whether p is forward's, or backward-data's of one
+// phase that takes all rs taps in order.
+func (p *indirectPlan) wholeTaps(rs int) bool {
+	if p.phases == nil {
+		return true
+	}
+	whole := len(p.phases) == 1 && len(p.phases[0].taps) == rs
+	for i, tap := range p.phases[0].taps {
+		whole = whole && tap == i
+	}
+	return whole
 }
 
 // window gives each band a copy of only the padded rows that it reads,
@@ -227,7 +279,16 @@ func identity(n int) []int {
 // filtLen is the floats of the interleaved filter of all groups, and its
 // padded bias.
 func (p *indirectPlan) filtLen(groups int) int {
-	return groups * (len(p.off) + 1) * p.vecs * p.lanes
+	return groups * (p.laidOut() + 1) * p.vecs * p.lanes
+}
+
+// laidOut is the steps of the filter laid out once a call: none when
+// fused.
+func (p *indirectPlan) laidOut() int {
+	if p.fused {
+		return 0
+	}
+	return len(p.off)
 }
 
 // The indirect route's cost model, in fewchan_cost.go's flop equivalents:
@@ -287,15 +348,15 @@ func (p *indirectPlan) fit(m, n int) float64 {
 func (st *callState) forwardIndirect(y, x, w, bias []float32) {
 	p := st.c.ind
 	st.layoutFilter(p, w)
-	st.runIndirect(p, y, x, bias, st.c.relu)
+	st.runIndirect(p, y, x, w, bias, st.c.relu)
 }
 
-// runIndirect computes dst from src on p with the filter that st.filt
-// holds, bias added (nil: none) and then ReLU if asked.
-func (st *callState) runIndirect(p *indirectPlan, dst, src, bias []float32, relu bool) {
+// runIndirect computes dst from src on p with the filter w, laid out in
+// st.filt unless p is fused, bias added (nil: none) and then ReLU if asked.
+func (st *callState) runIndirect(p *indirectPlan, dst, src, w, bias []float32, relu bool) {
 	s := &st.c.s
 	ld := p.vecs * p.lanes
-	st.biasPad = st.filt[s.Groups*len(p.off)*ld:][:s.Groups*ld]
+	st.biasPad = st.filt[s.Groups*p.laidOut()*ld:][:s.Groups*ld]
 	clear(st.biasPad)
 	if bias != nil {
 		for g := range s.Groups {
@@ -303,7 +364,7 @@ func (st *callState) runIndirect(p *indirectPlan, dst, src, bias []float32, relu
 		}
 	}
 	st.resetPads()
-	st.indirect = indirectJob{st: st, p: p, dst: dst, src: src, relu: relu}
+	st.indirect = indirectJob{st: st, p: p, dst: dst, src: src, w: w, relu: relu}
 	st.spread(&st.indirect)
 	st.indirect = indirectJob{}
 }
@@ -311,10 +372,10 @@ func (st *callState) runIndirect(p *indirectPlan, dst, src, bias []float32, relu
 // indirectJob is a pass on the indirect route, an item per band of an
 // image and group's output positions.
 type indirectJob struct {
-	st       *callState
-	p        *indirectPlan
-	dst, src []float32
-	relu     bool
+	st          *callState
+	p           *indirectPlan
+	dst, src, w []float32
+	relu        bool
 }
 
 func (j *indirectJob) Do(part int) { j.st.doPart(j, part) }
@@ -341,10 +402,8 @@ func (j *indirectJob) item(wk *worker, _ bool, it int) {
 	i0 := b * p.band
 	n := min(p.band, pq-i0)
 	ldy := roundUp(n, p.mr) * p.lanes
-	lda := len(p.off) * p.lanes // a vector's filter
 	v0 := vb * p.vblock
 	vecs := min(p.vblock, p.vecs-v0)
-	filt := st.filt[(g*p.vecs+v0)*lda:][:vecs*lda]
 	bias := st.biasPad[(g*p.vecs+v0)*p.lanes:][:vecs*p.lanes]
 	panel := wk.panel[:vecs*ldy]
 	// Each part's outputs in blocks of steps whose filter stays in L2
@@ -354,7 +413,15 @@ func (j *indirectJob) item(wk *worker, _ bool, it int) {
 		pos, ypos := pt.pos[b], pt.ypos[b]
 		for t0 := pt.t0; t0 < pt.t1 && len(pos) > 0; t0 += p.steps {
 			t1 := min(t0+p.steps, pt.t1)
-			engine.Indirect(panel, ldy, ypos, xp, pos, filt[t0*p.lanes:], lda, p.off[t0:t1], vecs, bias, t0 > pt.t0, j.relu && t1 == pt.t1)
+			f, ld := wk.block, (t1-t0)*p.lanes
+			if p.fused {
+				for v := range vecs {
+					st.layoutSteps(f[v*ld:][:ld], j.w, p, g, v0+v, t0, t1)
+				}
+			} else {
+				f, ld = st.filt[((g*p.vecs+v0)*len(p.off)+t0)*p.lanes:], len(p.off)*p.lanes
+			}
+			engine.Indirect(panel, ldy, ypos, xp, pos, f, ld, p.off[t0:t1], vecs, bias, t0 > pt.t0, j.relu && t1 == pt.t1)
 		}
 	}
 	// Out channel g·out + k of image n is plane img·out + k of dst.
@@ -382,36 +449,57 @@ func (j *layoutJob) items() int { return j.st.c.s.Groups * j.p.vecs }
 func (j *layoutJob) item(wk *worker, _ bool, it int) {
 	s, p := &j.st.c.s, j.p
 	g, v := it/p.vecs, it%p.vecs
-	if p.phases != nil {
-		j.st.phaseFilter(wk, j.w, p, g, v)
+	dst := j.st.filt[(g*p.vecs+v)*len(p.off)*p.lanes:][:len(p.off)*p.lanes]
+	if p.phases != nil && !p.wholeTaps(s.RS) {
+		j.st.phaseFilter(wk, dst, j.w, p, g, v)
 		return
 	}
-	interleaveFilter(j.st.filt, j.w, g, v, s.Kg, s.CRSg, p.lanes)
+	j.st.layoutSteps(dst, j.w, p, g, v, 0, len(p.off))
 }
 
-// layoutFilter lays out w as p's filter in st.filt.
+// layoutSteps writes steps [t0, t1) of vector v of group g of p's filter,
+// which takes every tap in order (wholeTaps), into dst: forward's rows of
+// w (kg × steps) interleaved step by step, dst[(t−t0)·l + i] =
+// w[g·kg + v·l + i][t]; backward-data's per k the channels' RS taps,
+// dst[((k−k0)·RS + tap)·l + i] = w[g·Kg + k][v·l + i][tap] for the whole
+// k's of the steps. Zero past the channels.
+func (st *callState) layoutSteps(dst, w []float32, p *indirectPlan, g, v, t0, t1 int) {
+	s, l := &st.c.s, p.lanes
+	if p.phases == nil {
+		interleaveSteps(dst, w[(g*s.Kg+v*l)*s.CRSg+t0:], min(l, s.Kg-v*l), s.CRSg, t1-t0, l)
+		return
+	}
+	for k := t0 / s.RS; k < t1/s.RS; k++ {
+		src := w[((g*s.Kg+k)*s.Cg+v*l)*s.RS:]
+		interleaveSteps(dst[(k-t0/s.RS)*s.RS*l:], src, min(l, s.Cg-v*l), s.RS, s.RS, l)
+	}
+}
+
+// layoutFilter lays out w as p's filter in st.filt, unless p is fused.
 func (st *callState) layoutFilter(p *indirectPlan, w []float32) {
+	if p.fused {
+		return
+	}
 	st.layout = layoutJob{st: st, p: p, w: w}
 	st.spread(&st.layout)
 	st.layout = layoutJob{}
 }
 
-// interleaveFilter writes vector v of group g of w (groups × kg × steps)
-// into filt, l output channels interleaved step by step:
-// filt[((g·⌈kg/l⌉ + v)·steps + t)·l + i] = w[g·kg + v·l + i][t], zero past kg.
-func interleaveFilter(filt, w []float32, g, v, kg, steps, l int) {
-	dst := filt[(g*ceilDiv(kg, l)+v)*steps*l:][:steps*l]
-	src := w[(g*kg+v*l)*steps:]
-	if rows := kg - v*l; rows < l {
+// interleaveSteps writes n steps of rows ≤ l rows of src, lds apart, into
+// dst interleaved step by step, dst[t·l + i] = src[i·lds + t], zero past
+// the rows.
+func interleaveSteps(dst, src []float32, rows, lds, n, l int) {
+	dst = dst[:n*l]
+	if rows < l {
 		clear(dst)
 		for i := range rows {
-			for t, x := range src[i*steps:][:steps] {
+			for t, x := range src[i*lds:][:n] {
 				dst[t*l+i] = x
 			}
 		}
 		return
 	}
-	engine.DwcIn(l, dst, src, 1, steps, steps, steps*l, 0, 0)
+	engine.DwcIn(l, dst, src, 1, n, lds, n*l, 0, 0)
 }
 
 // unblock writes n positions of rows ≤ l channels, interleaved l to a

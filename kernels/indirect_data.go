@@ -107,36 +107,26 @@ func (p *indirectPlan) phaseParts() {
 func (st *callState) backwardDataIndirect(dx, dy, w []float32) {
 	p := st.c.indData
 	st.layoutFilter(p, w)
-	st.runIndirect(p, dx, dy, nil, false)
+	st.runIndirect(p, dx, dy, w, nil, false)
 }
 
-// phaseFilter writes into st.filt vector v of group g of the filter of
-// p's phases, as interleaveFilter lays it out: l input channels, each
-// step (phase, k, tap) the weights w[k][c][tap], zero past Cg. The
-// vector's weights of one k are l rows of RS taps, which DwcIn transposes
-// in registers: straight into place where one phase takes every tap in
-// order (stride 1), else into wk's panel, from which each phase copies its
-// taps. A float at a time, as a gather, cost 1.4–2.6 times as much on an
-// Intel Xeon (results/, 2026-12-04, phase-filter.md).
-func (st *callState) phaseFilter(wk *worker, w []float32, p *indirectPlan, g, v int) {
+// phaseFilter writes into dst vector v of group g of the filter of p's
+// phases, as layoutSteps lays out one phase of every tap: l input
+// channels, each step (phase, k, tap) the weights w[k][c][tap], zero past
+// Cg. The vector's weights of one k are l rows of RS taps, which DwcIn
+// transposes into wk's block, from which each phase copies its taps. A
+// float at a time, as a gather, took 1.3–1.5 times as long on an Intel
+// Xeon (results/, 2026-12-04, phase-filter.md).
+func (st *callState) phaseFilter(wk *worker, dst, w []float32, p *indirectPlan, g, v int) {
 	s := &st.c.s
-	l, steps := p.lanes, len(p.off)
-	whole := len(p.phases) == 1 && len(p.phases[0].taps) == s.RS
-	for i, tap := range p.phases[0].taps {
-		whole = whole && tap == i
-	}
-	tmp := wk.panel[:s.RS*l]
+	l := p.lanes
+	tmp := wk.block[:s.RS*l]
 	rows := min(l, s.Cg-v*l)
-	dst := st.filt[(g*p.vecs+v)*steps*l:][:steps*l]
 	if rows < l {
 		clear(dst)
 	}
 	for k := range s.Kg {
 		src := w[((g*s.Kg+k)*s.Cg+v*l)*s.RS:][:rows*s.RS]
-		if rows == l && whole {
-			engine.DwcIn(l, dst[k*s.RS*l:], src, 1, s.RS, s.RS, s.RS*l, 0, 0)
-			continue
-		}
 		if rows == l {
 			engine.DwcIn(l, tmp, src, 1, s.RS, s.RS, s.RS*l, 0, 0)
 		}
