@@ -187,19 +187,21 @@ func (c *Conv2D) useIndirect(p *indirectPlan) *indirectPlan {
 // image (N = 1) whose filter overflows its share of L2: laid out once a
 // call, the filter goes out to memory and each item reads it back; fused,
 // it is read from memory once, as the GEMM's packing reads it. An item is
-// then a block of vectors over all the positions, whose panel stays in
-// L2 (rowPanel); two items a thread at least where the vectors allow. On
-// an Intel Xeon, L5's backward-data (a 9.4 MB filter) ran 1.18× faster
-// fused at 1 and 2 threads (results/, 2026-12-04, phase-filter.md).
-// Backward-data fuses at stride 1 only, whose one phase takes every tap
-// in order.
+// then a block of vectors over all the positions, whose panel takes a
+// quarter of L2 at most (and 4 rowPanels, which tests lower to turn this
+// off); two items a thread at least where the vectors allow. On an Intel
+// Xeon, L5's backward-data (a 9.4 MB filter) ran 1.18× faster fused at 1
+// and 2 threads, and Z29's forward (2.4 MB, 32×32) 1.06 and 1.15×
+// (results/, 2026-12-04, phase-filter.md). Backward-data fuses at
+// stride 1 only, whose one phase takes every tap in order.
 func (c *Conv2D) fuse(p *indirectPlan) bool {
 	s := &c.s
 	pq := roundUp(p.p*p.q, p.mr)
-	if s.N > 1 || len(p.off) <= p.steps || p.nv*p.lanes*pq > rowPanel || !p.wholeTaps(s.RS) {
+	panel := min(4*rowPanel, engine.L2()/16) // floats
+	if s.N > 1 || len(p.off) <= p.steps || p.nv*p.lanes*pq > panel || !p.wholeTaps(s.RS) {
 		return false
 	}
-	fit := rowPanel / (p.lanes * pq) / p.nv * p.nv
+	fit := panel / (p.lanes * pq) / p.nv * p.nv
 	need := ceilDiv(2*c.threads, s.Groups) // items an image and group
 	p.vblock = min(p.vecs, fit, roundUp(ceilDiv(p.vecs, need), p.nv))
 	p.vblocks = ceilDiv(p.vecs, p.vblock)
