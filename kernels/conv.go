@@ -324,8 +324,22 @@ func (c *Conv2D) Params() Conv2DParams { return c.s.Conv2DParams }
 // saves. Tests lower it to run their small shapes threaded.
 var minParallelFlops = 1 << 20
 
-// parallel reports whether a pass of this layer runs on several threads.
+// depthwiseSlow is how many times longer a flop of the depthwise routes
+// (dwc, stencil) takes than one of the GEMM's, where each FMA loads its
+// own x: 4–10 on an Intel Xeon (Z11, Z12 and L9 at 19–49 GFLOP/s against
+// 160–200 for the dense layers).
+const depthwiseSlow = 8
+
+// parallel reports whether a pass of this layer runs on several threads:
+// where its flops, weighted by how slowly its route runs them, reach
+// minParallelFlops. Unweighted, Z11 and Z12 (0.7 and 0.8 MFLOP) ran on one
+// thread, and ran 1.5–1.75× faster on two (results/, 2026-12-04,
+// depthwise-threads.md).
 func (c *Conv2D) parallel() bool {
 	s := &c.s
-	return c.threads > 1 && 2*float64(s.N)*float64(s.K)*float64(s.CRSg)*float64(s.PQ) >= float64(minParallelFlops)
+	work := 2 * float64(s.N) * float64(s.K) * float64(s.CRSg) * float64(s.PQ)
+	if c.dwc != nil || c.stencil != nil {
+		work *= depthwiseSlow
+	}
+	return c.threads > 1 && work >= float64(minParallelFlops)
 }
