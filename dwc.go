@@ -36,33 +36,33 @@ func dwcSet(l int, fn string) *kernelSet {
 
 // DwcIn is engine.DwcIn. It panics unless dst and src hold what it reads
 // and writes.
-func (driver) DwcIn(l int, dst, src []float32, rows, cols, lds, ldd, left, right int) {
+func (driver) DwcIn(l int, dst, src []float32, rows, cols, ldr, lds, ldd, left, right int) {
 	kid := dwcSet(l, "DwcIn").dwcIn
 	if rows <= 0 {
 		return
 	}
 	row := (left + cols + right) * l
-	if cols < 1 || left < 0 || right < 0 || !fits(len(dst), rows, ldd, row) ||
-		!fits(len(src), l, lds, rows*cols) || rows*cols > lds {
-		panic(fmt.Sprintf("simdconv: DwcIn: %d rows of %d+%d+%d positions at %d, from %d planes of %d×%d at %d: outside len(dst) = %d, len(src) = %d",
-			rows, left, cols, right, ldd, l, rows, cols, lds, len(dst), len(src)))
+	if cols < 1 || ldr < 0 || lds < 0 || left < 0 || right < 0 || !fits(len(dst), rows, ldd, row) ||
+		!fits(len(src), l, lds, (rows-1)*ldr+cols) {
+		panic(fmt.Sprintf("simdconv: DwcIn: %d rows of %d+%d+%d positions at %d, from %d planes of %d rows of %d, %d apart, at %d: outside len(dst) = %d, len(src) = %d",
+			rows, left, cols, right, ldd, l, rows, cols, ldr, lds, len(dst), len(src)))
 	}
 	if cols < kernelTable[kid].mr {
-		dwcInGeneric(dst, src, rows, cols, lds, ldd, left, right, l)
+		dwcInGeneric(dst, src, rows, cols, ldr, lds, ldd, left, right, l)
 		return
 	}
-	callDwcIn(kid, dst, src, rows, cols, lds, ldd, left, right)
+	callDwcIn(kid, dst, src, rows, cols, ldr, lds, ldd, left, right)
 }
 
 // dwcInGeneric is DwcIn for rows narrower than the ISA's kernel takes
 // (kernelTable's mr: NEON's reads whole blocks of lanes).
-func dwcInGeneric(dst, src []float32, rows, cols, lds, ldd, left, right, l int) {
+func dwcInGeneric(dst, src []float32, rows, cols, ldr, lds, ldd, left, right, l int) {
 	for r := range rows {
 		row := dst[r*ldd:][:(left+cols+right)*l]
 		clear(row)
 		for j := range cols {
 			for c := range l {
-				row[(left+j)*l+c] = src[c*lds+r*cols+j]
+				row[(left+j)*l+c] = src[c*lds+r*ldr+j]
 			}
 		}
 	}

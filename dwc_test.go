@@ -46,9 +46,10 @@ func TestDwcLanes(t *testing.T) {
 }
 
 // TestDwcIn checks the transpose into padded interleaved rows against its
-// definition, for widths below, at and past a block of lanes, with NaN
-// everywhere around what it may read and write (and in the gaps between
-// rows of dst and planes of src).
+// definition, for widths below, at and past a block of lanes, rows of src
+// back to back and further apart, with NaN everywhere around what it may
+// read and write (and in the gaps between rows of dst, rows of src and
+// planes of src).
 func TestDwcIn(t *testing.T) {
 	registry.ForEachISA(t, func(t *testing.T) {
 		l := dwcISA(t)
@@ -58,9 +59,10 @@ func TestDwcIn(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
 		for _, cols := range []int{1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 56} {
 			for _, pad := range [][2]int{{0, 0}, {1, 1}, {3, 0}, {0, 2}} {
-				for _, rows := range []int{1, 3} {
+				for _, rr := range [][2]int{{1, 0}, {3, 0}, {3, 2}} {
+					rows, ldr := rr[0], cols+rr[1]
 					left, right := pad[0], pad[1]
-					lds := rows*cols + 3
+					lds := (rows-1)*ldr + cols + 3
 					ldd := (left+cols+right)*l + 5
 					src := testutil.NewGuarded(l*lds, nil)
 					s := src.Slice()
@@ -68,8 +70,10 @@ func TestDwcIn(t *testing.T) {
 						s[i] = float32(math.NaN())
 					}
 					for c := range l {
-						for i := range rows * cols {
-							s[c*lds+i] = r.Float32()
+						for row := range rows {
+							for j := range cols {
+								s[c*lds+row*ldr+j] = r.Float32()
+							}
 						}
 					}
 					dst := testutil.NewGuarded((rows-1)*ldd+(left+cols+right)*l, nil)
@@ -77,10 +81,10 @@ func TestDwcIn(t *testing.T) {
 					for i := range d {
 						d[i] = float32(math.NaN())
 					}
-					driver{}.DwcIn(l, d, s, rows, cols, lds, ldd, left, right)
+					driver{}.DwcIn(l, d, s, rows, cols, ldr, lds, ldd, left, right)
 					src.Check(t)
 					dst.Check(t)
-					where := fmt.Sprintf("rows=%d cols=%d left=%d right=%d", rows, cols, left, right)
+					where := fmt.Sprintf("rows=%d cols=%d ldr=%d left=%d right=%d", rows, cols, ldr, left, right)
 					for row := range rows {
 						for i := range ldd {
 							if row == rows-1 && i >= (left+cols+right)*l {
@@ -94,7 +98,7 @@ func TestDwcIn(t *testing.T) {
 							case j < left || j >= left+cols:
 								require.Zero(t, got, "%s: row %d padding position %d lane %d", where, row, j, c)
 							default:
-								require.Equal(t, s[c*lds+row*cols+j-left], got, "%s: row %d position %d lane %d", where, row, j, c)
+								require.Equal(t, s[c*lds+row*ldr+j-left], got, "%s: row %d position %d lane %d", where, row, j, c)
 							}
 						}
 					}

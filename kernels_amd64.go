@@ -503,7 +503,7 @@ func addRowsAVX2(dst []float32, src []float32, rows int, n int, dstStride int, s
 
 // dwcInAVX2 sets, for r < rows, j < left+cols+right and l < 8 (AVX2),
 //
-//	dst[r*ldd+j*8+l] = src[l*lds+r*cols+j-left] for left ≤ j < left+cols, else 0:
+//	dst[r*ldd+j*8+l] = src[l*lds+r*ldr+j-left] for left ≤ j < left+cols, else 0:
 //
 // rows of 8 channel planes interleaved, a position a vector, zero-padded on
 // either side. A block of 8 columns is loaded masked and transposed in registers.
@@ -512,7 +512,7 @@ func addRowsAVX2(dst []float32, src []float32, rows int, n int, dstStride int, s
 // lengths are not checked.
 //
 //go:noescape
-func dwcInAVX2(dst []float32, src []float32, rows int, cols int, lds int, ldd int, left int, right int)
+func dwcInAVX2(dst []float32, src []float32, rows int, cols int, ldr int, lds int, ldd int, left int, right int)
 
 // dwcOutAVX2 sets dst[l*ldd+j] = src[j*8+l] for j < n and l < 8 (AVX2): 8 interleaved
 // channels back into planes, transposed in registers a block at a time.
@@ -592,7 +592,7 @@ func addRowsAVX512(dst []float32, src []float32, rows int, n int, dstStride int,
 
 // dwcInAVX512 sets, for r < rows, j < left+cols+right and l < 16 (AVX-512),
 //
-//	dst[r*ldd+j*16+l] = src[l*lds+r*cols+j-left] for left ≤ j < left+cols, else 0:
+//	dst[r*ldd+j*16+l] = src[l*lds+r*ldr+j-left] for left ≤ j < left+cols, else 0:
 //
 // rows of 16 channel planes interleaved, a position a vector, zero-padded on
 // either side. A block of 16 columns is loaded masked and transposed in registers.
@@ -601,7 +601,7 @@ func addRowsAVX512(dst []float32, src []float32, rows int, n int, dstStride int,
 // lengths are not checked.
 //
 //go:noescape
-func dwcInAVX512(dst []float32, src []float32, rows int, cols int, lds int, ldd int, left int, right int)
+func dwcInAVX512(dst []float32, src []float32, rows int, cols int, ldr int, lds int, ldd int, left int, right int)
 
 // dwcOutAVX512 sets dst[l*ldd+j] = src[j*16+l] for j < n and l < 16 (AVX-512): 16 interleaved
 // channels back into planes, transposed in registers a block at a time.

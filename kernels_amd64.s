@@ -18125,17 +18125,17 @@ done:
 	VZEROUPPER
 	RET
 
-// func dwcInAVX2(dst []float32, src []float32, rows int, cols int, lds int, ldd int, left int, right int)
+// func dwcInAVX2(dst []float32, src []float32, rows int, cols int, ldr int, lds int, ldd int, left int, right int)
 // Requires: AVX
-TEXT ·dwcInAVX2(SB), NOSPLIT, $0-96
+TEXT ·dwcInAVX2(SB), NOSPLIT, $0-104
 	// register pressure: 8 rows + 8 columns + 1 zero vector; 12 GP
 	MOVQ   dst_base+0(FP), AX
 	MOVQ   src_base+24(FP), CX
 	MOVQ   rows+48(FP), DX
 	MOVQ   cols+56(FP), BX
-	MOVQ   lds+64(FP), SI
+	MOVQ   lds+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   ldd+72(FP), DI
+	MOVQ   ldd+80(FP), DI
 	SHLQ   $0x02, DI
 	VXORPS Y0, Y0, Y0
 	TESTQ  DX, DX
@@ -18143,7 +18143,7 @@ TEXT ·dwcInAVX2(SB), NOSPLIT, $0-96
 
 row:
 	MOVQ AX, R8
-	MOVQ left+80(FP), R12
+	MOVQ left+88(FP), R12
 
 left:
 	TESTQ   R12, R12
@@ -18241,7 +18241,7 @@ stored:
 	JMP  block
 
 right:
-	MOVQ right+88(FP), R12
+	MOVQ right+96(FP), R12
 
 rightZeros:
 	TESTQ   R12, R12
@@ -18252,7 +18252,8 @@ rightZeros:
 	JMP     rightZeros
 
 rightZerosDone:
-	LEAQ (CX)(BX*4), CX
+	MOVQ ldr+64(FP), R12
+	LEAQ (CX)(R12*4), CX
 	ADDQ DI, AX
 	DECQ DX
 	JNZ  row
@@ -22299,17 +22300,17 @@ done:
 	VZEROUPPER
 	RET
 
-// func dwcInAVX512(dst []float32, src []float32, rows int, cols int, lds int, ldd int, left int, right int)
+// func dwcInAVX512(dst []float32, src []float32, rows int, cols int, ldr int, lds int, ldd int, left int, right int)
 // Requires: AVX, AVX512F
-TEXT ·dwcInAVX512(SB), NOSPLIT, $0-96
+TEXT ·dwcInAVX512(SB), NOSPLIT, $0-104
 	// register pressure: 16 rows + 16 columns + 1 zero vector; 12 GP
 	MOVQ   dst_base+0(FP), AX
 	MOVQ   src_base+24(FP), CX
 	MOVQ   rows+48(FP), DX
 	MOVQ   cols+56(FP), BX
-	MOVQ   lds+64(FP), SI
+	MOVQ   lds+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   ldd+72(FP), DI
+	MOVQ   ldd+80(FP), DI
 	SHLQ   $0x02, DI
 	VPXORD Z0, Z0, Z0
 	TESTQ  DX, DX
@@ -22317,7 +22318,7 @@ TEXT ·dwcInAVX512(SB), NOSPLIT, $0-96
 
 row:
 	MOVQ AX, R8
-	MOVQ left+80(FP), R12
+	MOVQ left+88(FP), R12
 
 left:
 	TESTQ   R12, R12
@@ -22493,7 +22494,7 @@ stored:
 	JMP  block
 
 right:
-	MOVQ right+88(FP), R12
+	MOVQ right+96(FP), R12
 
 rightZeros:
 	TESTQ   R12, R12
@@ -22504,7 +22505,8 @@ rightZeros:
 	JMP     rightZeros
 
 rightZerosDone:
-	LEAQ (CX)(BX*4), CX
+	MOVQ ldr+64(FP), R12
+	LEAQ (CX)(R12*4), CX
 	ADDQ DI, AX
 	DECQ DX
 	JNZ  row

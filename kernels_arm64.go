@@ -123,7 +123,7 @@ func dotsRowsNEON(d []float32, ldd int, a []float32, lda int, x []float32, off [
 
 // dwcInNEON sets, for r < rows, j < left+cols+right and l < 4,
 //
-//	dst[r*ldd+j*4+l] = src[l*lds+r*cols+j-left] for left ≤ j < left+cols, else 0:
+//	dst[r*ldd+j*4+l] = src[l*lds+r*ldr+j-left] for left ≤ j < left+cols, else 0:
 //
 // rows of 4 channel planes interleaved, a position a vector, zero-padded on
 // either side; ST4 interleaves a block of 4 positions, the last block
@@ -133,7 +133,7 @@ func dotsRowsNEON(d []float32, ldd int, a []float32, lda int, x []float32, off [
 // is in bounds; lengths are not checked.
 //
 //go:noescape
-func dwcInNEON(dst, src []float32, rows, cols, lds, ldd, left, right int)
+func dwcInNEON(dst, src []float32, rows, cols, ldr, lds, ldd, left, right int)
 
 // dwcOutNEON sets dst[l*ldd+j] = src[j*4+l] for j < n and l < 4: 4
 // interleaved channels back into planes, LD4 taking a block of 4 positions

@@ -4711,17 +4711,17 @@ dotsRowsNEON_loop3x8:
 	VST1.P	[V0.S4], 16(R17)
 	RET	
 
-// func dwcInNEON(dst, src []float32, rows, cols, lds, ldd, left, right int)
+// func dwcInNEON(dst, src []float32, rows, cols, ldr, lds, ldd, left, right int)
 //
 // Register use: V0-V3 a block's channel rows, V4 zero; R0 dst, R1 src, R2 rows,
-// R3 cols, R4 lds·4, R5 ldd·4, R6-R12 the row's pointers and counts.
-TEXT ·dwcInNEON(SB), NOSPLIT, $0-96
+// R3 cols, R4 lds·4, R5 ldd·4, R6-R11 the row's pointers and counts.
+TEXT ·dwcInNEON(SB), NOSPLIT, $0-104
 	MOVD	dst_base+0(FP), R0
 	MOVD	src_base+24(FP), R1
 	MOVD	rows+48(FP), R2
 	MOVD	cols+56(FP), R3
-	MOVD	lds+64(FP), R4
-	MOVD	ldd+72(FP), R5
+	MOVD	lds+72(FP), R4
+	MOVD	ldd+80(FP), R5
 	LSL	$2, R4, R4
 	LSL	$2, R5, R5
 	VEOR	V4.B16, V4.B16, V4.B16
@@ -4729,7 +4729,7 @@ TEXT ·dwcInNEON(SB), NOSPLIT, $0-96
 	BLE	dwcInNEON_done
 dwcInNEON_row:
 	MOVD	R0, R6
-	MOVD	left+80(FP), R9
+	MOVD	left+88(FP), R9
 dwcInNEON_left:
 	CBZ	R9, dwcInNEON_leftDone
 	VST1.P	[V4.S4], 16(R6)
@@ -4757,14 +4757,15 @@ dwcInNEON_block:
 	B	dwcInNEON_block
 dwcInNEON_right:
 	ADD	R3<<4, R6, R6
-	MOVD	right+88(FP), R9
+	MOVD	right+96(FP), R9
 dwcInNEON_rightZeros:
 	CBZ	R9, dwcInNEON_rightZerosDone
 	VST1.P	[V4.S4], 16(R6)
 	SUB	$1, R9, R9
 	B	dwcInNEON_rightZeros
 dwcInNEON_rightZerosDone:
-	ADD	R3<<2, R1, R1
+	MOVD	ldr+64(FP), R11
+	ADD	R11<<2, R1, R1
 	ADD	R5, R0, R0
 	SUBS	$1, R2, R2
 	BNE	dwcInNEON_row

@@ -494,13 +494,13 @@ func callStrided2(id kernelID, dst, src []float32, rows, n, dstStride, srcStride
 	}
 }
 
-// callDwcIn calls kernel id, one of signature func(dst, src []float32, rows, cols, lds, ldd, left, right int).
-func callDwcIn(id kernelID, dst, src []float32, rows, cols, lds, ldd, left, right int) {
+// callDwcIn calls kernel id, one of signature func(dst, src []float32, rows, cols, ldr, lds, ldd, left, right int).
+func callDwcIn(id kernelID, dst, src []float32, rows, cols, ldr, lds, ldd, left, right int) {
 	switch id {
 	case kDwcInAVX2:
-		dwcInAVX2(dst, src, rows, cols, lds, ldd, left, right)
+		dwcInAVX2(dst, src, rows, cols, ldr, lds, ldd, left, right)
 	case kDwcInAVX512:
-		dwcInAVX512(dst, src, rows, cols, lds, ldd, left, right)
+		dwcInAVX512(dst, src, rows, cols, ldr, lds, ldd, left, right)
 	default:
 		panic(notCallable(id))
 	}

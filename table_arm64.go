@@ -222,11 +222,11 @@ func callStrided2(id kernelID, dst, src []float32, rows, n, dstStride, srcStride
 	}
 }
 
-// callDwcIn calls kernel id, one of signature func(dst, src []float32, rows, cols, lds, ldd, left, right int).
-func callDwcIn(id kernelID, dst, src []float32, rows, cols, lds, ldd, left, right int) {
+// callDwcIn calls kernel id, one of signature func(dst, src []float32, rows, cols, ldr, lds, ldd, left, right int).
+func callDwcIn(id kernelID, dst, src []float32, rows, cols, ldr, lds, ldd, left, right int) {
 	switch id {
 	case kDwcInNEON:
-		dwcInNEON(dst, src, rows, cols, lds, ldd, left, right)
+		dwcInNEON(dst, src, rows, cols, ldr, lds, ldd, left, right)
 	default:
 		panic(notCallable(id))
 	}

@@ -100,8 +100,8 @@ func callStrided2(id kernelID, dst, src []float32, rows, n, dstStride, srcStride
 	panic(notCallable(id))
 }
 
-// callDwcIn calls kernel id, one of signature func(dst, src []float32, rows, cols, lds, ldd, left, right int).
-func callDwcIn(id kernelID, dst, src []float32, rows, cols, lds, ldd, left, right int) {
+// callDwcIn calls kernel id, one of signature func(dst, src []float32, rows, cols, ldr, lds, ldd, left, right int).
+func callDwcIn(id kernelID, dst, src []float32, rows, cols, ldr, lds, ldd, left, right int) {
 	panic(notCallable(id))
 }
 

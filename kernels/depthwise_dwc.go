@@ -114,7 +114,7 @@ func (g *dwcPass) pad(xp, src []float32, in, l, r0, r1 int) {
 	}
 	z := lo + g.top - p0 // zero rows above the first input row
 	clear(xp[:z*row])
-	engine.DwcIn(l, xp[z*row:], src[lo*g.w:], hi-lo, g.w, in, row, g.left, g.right)
+	engine.DwcIn(l, xp[z*row:], src[lo*g.w:], hi-lo, g.w, g.w, in, row, g.left, g.right)
 	clear(xp[(z+hi-lo)*row:])
 }
 
@@ -159,7 +159,7 @@ func (j *dwcJob) item(wk *worker, _ bool, it int) {
 	// The block's filters tap by tap, a tap's l weights a vector: the
 	// filters are l rows of R·S, transposed as one row of a plane.
 	w := wk.dots[:s.RS*l]
-	engine.DwcIn(l, w, j.w[c0*s.RS:][:l*s.RS], 1, s.RS, s.RS, s.RS*l, 0, 0)
+	engine.DwcIn(l, w, j.w[c0*s.RS:][:l*s.RS], 1, s.RS, s.RS, s.RS, s.RS*l, 0, 0)
 	bias, relu := d.zeros, c.relu && !j.data
 	if j.bias != nil {
 		bias = j.bias[c0:][:l]
@@ -199,7 +199,7 @@ func (j *dwcFilterJob) item(wk *worker, _ bool, it int) {
 			r1 := min(r0+g.band, s.P)
 			a := wk.panel[:(r1-r0)*s.Q*l]
 			g.pad(wk.xpad, x, s.HW, l, r0, r1)
-			engine.DwcIn(l, a, dy[r0*s.Q:], r1-r0, s.Q, s.PQ, s.Q*l, 0, 0)
+			engine.DwcIn(l, a, dy[r0*s.Q:], r1-r0, s.Q, s.Q, s.PQ, s.Q*l, 0, 0)
 			engine.DwcDots(l, sum, a, wk.xpad, g.off, r1-r0, s.Q, g.sh*g.wp*l, g.sw)
 		}
 	}

@@ -92,7 +92,7 @@ func (j *dwcJob) dataPhases(wk *worker, n, c0 int, w []float32) {
 	row := ph.wp * l
 	xp := wk.xpad[:ph.hp*row]
 	clear(xp[:ph.top*row])
-	engine.DwcIn(l, xp[ph.top*row:], j.src[(n*s.C+c0)*s.PQ:][:l*s.PQ], s.P, s.Q, s.PQ, row, ph.left, ph.right)
+	engine.DwcIn(l, xp[ph.top*row:], j.src[(n*s.C+c0)*s.PQ:][:l*s.PQ], s.P, s.Q, s.Q, s.PQ, row, ph.left, ph.right)
 	clear(xp[(ph.top+s.P)*row:])
 	dx := wk.panel[:s.HW*l]
 	if ph.gaps {

@@ -471,9 +471,16 @@ func (st *callState) layoutSteps(dst, w []float32, p *indirectPlan, g, v, t0, t1
 		interleaveSteps(dst, w[(g*s.Kg+v*l)*s.CRSg+t0:], min(l, s.Kg-v*l), s.CRSg, t1-t0, l)
 		return
 	}
-	for k := t0 / s.RS; k < t1/s.RS; k++ {
-		src := w[((g*s.Kg+k)*s.Cg+v*l)*s.RS:]
-		interleaveSteps(dst[(k-t0/s.RS)*s.RS*l:], src, min(l, s.Cg-v*l), s.RS, s.RS, l)
+	// Per k, the vector's channels are l rows of RS taps, RS apart; the
+	// next k's are Cg·RS further on.
+	k0, k1 := t0/s.RS, t1/s.RS
+	src, rows := w[((g*s.Kg+k0)*s.Cg+v*l)*s.RS:], min(l, s.Cg-v*l)
+	if rows == l {
+		engine.DwcIn(l, dst, src, k1-k0, s.RS, s.Cg*s.RS, s.RS, s.RS*l, 0, 0)
+		return
+	}
+	for k := range k1 - k0 {
+		interleaveSteps(dst[k*s.RS*l:], src[k*s.Cg*s.RS:], rows, s.RS, s.RS, l)
 	}
 }
 
@@ -501,7 +508,7 @@ func interleaveSteps(dst, src []float32, rows, lds, n, l int) {
 		}
 		return
 	}
-	engine.DwcIn(l, dst, src, 1, n, lds, n*l, 0, 0)
+	engine.DwcIn(l, dst, src, 1, n, n, lds, n*l, 0, 0)
 }
 
 // unblock writes n positions of rows ≤ l channels, interleaved l to a

@@ -128,7 +128,7 @@ func (st *callState) phaseFilter(wk *worker, dst, w []float32, p *indirectPlan, 
 	for k := range s.Kg {
 		src := w[((g*s.Kg+k)*s.Cg+v*l)*s.RS:][:rows*s.RS]
 		if rows == l {
-			engine.DwcIn(l, tmp, src, 1, s.RS, s.RS, s.RS*l, 0, 0)
+			engine.DwcIn(l, tmp, src, 1, s.RS, s.RS, s.RS, s.RS*l, 0, 0)
 		}
 		t := 0 // the phase's first step
 		for _, ph := range p.phases {

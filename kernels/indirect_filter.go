@@ -275,7 +275,7 @@ func (j *indirectFilterJob) store(panel []float32, b int) {
 // rows of src, ldd apart, into dst, l floats a position, zero past rows.
 func block(dst, src []float32, rows, n, lds, l int) {
 	if rows == l {
-		engine.DwcIn(l, dst, src, 1, n, lds, n*l, 0, 0)
+		engine.DwcIn(l, dst, src, 1, n, n, lds, n*l, 0, 0)
 		return
 	}
 	clear(dst[:n*l])

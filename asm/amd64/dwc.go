@@ -109,7 +109,7 @@ func transpose16(r []VecVirtual) []VecVirtual {
 }
 
 // genDwcIn emits dwcIn: for r < rows, row r of dst (ldd floats apart) is
-// left zero positions, then positions j < cols holding src[l*lds+r*cols+j]
+// left zero positions, then positions j < cols holding src[l*lds+r*ldr+j]
 // in lane l, then right zero positions; a position is lanes floats.
 func genDwcIn(name string, lanes int) {
 	vec, isa := vectors(lanes)
@@ -119,7 +119,7 @@ func genDwcIn(name string, lanes int) {
 	Doc(
 		fmt.Sprintf("%s sets, for r < rows, j < left+cols+right and l < %d (%s),", name, lanes, isa),
 		"",
-		fmt.Sprintf("\tdst[r*ldd+j*%d+l] = src[l*lds+r*cols+j-left] for left ≤ j < left+cols, else 0:", lanes),
+		fmt.Sprintf("\tdst[r*ldd+j*%d+l] = src[l*lds+r*ldr+j-left] for left ≤ j < left+cols, else 0:", lanes),
 		"",
 		fmt.Sprintf("rows of %d channel planes interleaved, a position a vector, zero-padded on", lanes),
 		fmt.Sprintf("either side. A block of %d columns is loaded masked and transposed in registers.", lanes),
@@ -229,7 +229,8 @@ func genDwcIn(name string, lanes int) {
 	JMP(LabelRef("block"))
 	Label("right")
 	zeros("rightZeros", "right")
-	LEAQ(Mem{Base: src, Index: cols, Scale: 4}, src)
+	Load(Param("ldr"), n)
+	LEAQ(Mem{Base: src, Index: n, Scale: 4}, src)
 	ADDQ(ldd4, dst)
 	DECQ(rows)
 	JNZ(LabelRef("row"))

@@ -13,7 +13,7 @@ const dwcBlockNEON = 8
 func dwcInDoc(name string) string {
 	return fmt.Sprintf(`%s sets, for r < rows, j < left+cols+right and l < 4,
 
-	dst[r*ldd+j*4+l] = src[l*lds+r*cols+j-left] for left ≤ j < left+cols, else 0:
+	dst[r*ldd+j*4+l] = src[l*lds+r*ldr+j-left] for left ≤ j < left+cols, else 0:
 
 rows of 4 channel planes interleaved, a position a vector, zero-padded on
 either side; ST4 interleaves a block of 4 positions, the last block
@@ -45,24 +45,24 @@ The caller guarantees len(off) ≥ 1, ystep ≥ 1 and that every touched element
 of y, x, w and bias is in bounds; lengths are not checked.`, name, 4*stride, stride, dwcBlockNEON)
 }
 
-// genDwcInNEON emits func name(dst, src []float32, rows, cols, lds, ldd,
-// left, right int).
+// genDwcInNEON emits func name(dst, src []float32, rows, cols, ldr, lds,
+// ldd, left, right int).
 func genDwcInNEON(e *emitter, name string) error {
 	const (
 		rdst, rsrc, rrows, rcols, rlds, rldd = "R0", "R1", "R2", "R3", "R4", "R5"
 		rd, rj, rp, rn, rjj, rt              = "R6", "R7", "R8", "R9", "R10", "R11"
 	)
-	e.printf("// func %s(dst, src []float32, rows, cols, lds, ldd, left, right int)\n", name)
+	e.printf("// func %s(dst, src []float32, rows, cols, ldr, lds, ldd, left, right int)\n", name)
 	e.printf("//\n")
 	e.printf("// Register use: V0-V3 a block's channel rows, V4 zero; R0 dst, R1 src, R2 rows,\n")
-	e.printf("// R3 cols, R4 lds·4, R5 ldd·4, R6-R12 the row's pointers and counts.\n")
-	e.printf("TEXT ·%s(SB), NOSPLIT, $0-96\n", name)
+	e.printf("// R3 cols, R4 lds·4, R5 ldd·4, R6-R11 the row's pointers and counts.\n")
+	e.printf("TEXT ·%s(SB), NOSPLIT, $0-104\n", name)
 	e.op("MOVD", "dst_base+0(FP)", rdst)
 	e.op("MOVD", "src_base+24(FP)", rsrc)
 	e.op("MOVD", "rows+48(FP)", rrows)
 	e.op("MOVD", "cols+56(FP)", rcols)
-	e.op("MOVD", "lds+64(FP)", rlds)
-	e.op("MOVD", "ldd+72(FP)", rldd)
+	e.op("MOVD", "lds+72(FP)", rlds)
+	e.op("MOVD", "ldd+80(FP)", rldd)
 	e.op("LSL", "$2", rlds, rlds)
 	e.op("LSL", "$2", rldd, rldd)
 	e.op("VEOR", "V4.B16", "V4.B16", "V4.B16")
@@ -79,7 +79,7 @@ func genDwcInNEON(e *emitter, name string) error {
 		e.op("B", name+"_"+label)
 		e.label(name + "_" + label + "Done")
 	}
-	zeros("left", "left+80(FP)")
+	zeros("left", "left+88(FP)")
 	// Block j covers positions [jj, jj+4), jj = min(j, cols−4), written
 	// from rd + jj·16.
 	e.op("MOVD", "ZR", rj)
@@ -101,8 +101,9 @@ func genDwcInNEON(e *emitter, name string) error {
 	e.op("B", name+"_block")
 	e.label(name + "_right")
 	e.op("ADD", rcols+"<<4", rd, rd)
-	zeros("rightZeros", "right+88(FP)")
-	e.op("ADD", rcols+"<<2", rsrc, rsrc)
+	zeros("rightZeros", "right+96(FP)")
+	e.op("MOVD", "ldr+64(FP)", rt)
+	e.op("ADD", rt+"<<2", rsrc, rsrc)
 	e.op("ADD", rldd, rdst, rdst)
 	e.op("SUBS", "$1", rrows, rrows)
 	e.op("BNE", name+"_row")

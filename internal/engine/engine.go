@@ -322,10 +322,12 @@ func DwcLanes(channels int) int { return driver.DwcLanes(channels) }
 
 // DwcIn writes rows of L channel planes into interleaved rows: for r <
 // rows, row r of dst (ldd floats apart) holds left zero positions, then
-// position j < cols with src[l·lds + r·cols + j] in lane l, then right
-// zero positions, L floats a position.
-func DwcIn(l int, dst, src []float32, rows, cols, lds, ldd, left, right int) {
-	driver.DwcIn(l, dst, src, rows, cols, lds, ldd, left, right)
+// position j < cols with src[l·lds + r·ldr + j] in lane l, then right
+// zero positions, L floats a position. A plane's rows are ldr apart: cols
+// for a plane of rows·cols, more for rows of a longer one (a filter's
+// taps of one channel for each output channel).
+func DwcIn(l int, dst, src []float32, rows, cols, ldr, lds, ldd, left, right int) {
+	driver.DwcIn(l, dst, src, rows, cols, ldr, lds, ldd, left, right)
 }
 
 // DwcOut writes n ≥ L interleaved positions back into L planes:
@@ -379,7 +381,7 @@ type Driver interface {
 	DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int)
 	L2() int
 	DwcLanes(channels int) int
-	DwcIn(l int, dst, src []float32, rows, cols, lds, ldd, left, right int)
+	DwcIn(l int, dst, src []float32, rows, cols, ldr, lds, ldd, left, right int)
 	DwcOut(l int, dst, src []float32, n, ldd int)
 	DwcConv(l int, y, x, w []float32, off []int, rows, cols, ldx, stride, ldy, ystep int, bias []float32, relu bool)
 	DwcDots(l int, d, a, x []float32, off []int, rows, cols, ldx, stride int)

@@ -45,7 +45,7 @@ var (
 	StencilRows = &Sig{"callStencilRows", "y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32", "y, ldy, x, w, ldw, off, n, rows, bias"}
 	DotsRows    = &Sig{"callDotsRows", "d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int", "d, ldd, a, lda, x, off, n, rows"}
 	// The channel-interleaved depthwise kernels (dwc.go in package simdconv).
-	DwcIn   = &Sig{"callDwcIn", "dst, src []float32, rows, cols, lds, ldd, left, right int", "dst, src, rows, cols, lds, ldd, left, right"}
+	DwcIn   = &Sig{"callDwcIn", "dst, src []float32, rows, cols, ldr, lds, ldd, left, right int", "dst, src, rows, cols, ldr, lds, ldd, left, right"}
 	DwcOut  = &Sig{"callDwcOut", "dst, src []float32, n, ldd int", "dst, src, n, ldd"}
 	DwcConv = &Sig{"callDwcConv", "y, x, w []float32, off []int, rows, cols, ldx, ldy, ystep int, bias []float32, relu bool", "y, x, w, off, rows, cols, ldx, ldy, ystep, bias, relu"}
 	DwcDots = &Sig{"callDwcDots", "d, a, x []float32, off []int, rows, cols, ldx, stride int", "d, a, x, off, rows, cols, ldx, stride"}
