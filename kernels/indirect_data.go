@@ -48,14 +48,15 @@ func dataGeometry(s *shape) *indirectPlan {
 	return p
 }
 
-// layoutCost is the cost a float of phaseFilter's layout: a cycle
-// (gatherCost) where one phase takes every tap in order and DwcIn writes
-// them in place, two (col2imCost) where the phases copy their taps out of
-// a transposed block a vector at a time. On an Intel Xeon these took 0.28
-// and 0.55 ns a float (results/, 2026-12-04, phase-filter.md).
+// layoutCost is the cost a float of backward-data's filter layout: a
+// stream (streamCost), as forward's, where one phase takes every tap in
+// order and one DwcIn a vector writes them in place; two cycles
+// (col2imCost) where the phases copy their taps out of a transposed block
+// a vector at a time (phaseFilter), 0.55 ns a float on an Intel Xeon
+// (results/, 2026-12-04, phase-filter.md).
 func (p *indirectPlan) layoutCost() float64 {
-	if len(p.phases) == 1 && p.sh == 1 && p.sw == 1 {
-		return gatherCost
+	if p.wholeTaps(p.r * p.s) {
+		return streamCost
 	}
 	return col2imCost
 }
