@@ -652,17 +652,18 @@ func dwcConv2AVX512(y []float32, x []float32, w []float32, off []int, rows int, 
 //go:noescape
 func dwcDotsAVX512(d []float32, a []float32, x []float32, off []int, rows int, cols int, ldx int, stride int)
 
-// stencilRowsAVX2 sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i] for
-// k < rows ≤ 4 and i < n, n a multiple of 16 (AVX2), with fused multiply-adds
-// in tap order: an outer product of the rows' weights and vectors of x, up to
-// 4 rows × 3 vectors a pass over the taps.
+// stencilRowsAVX2 sets y[k*ldy+j*ldyl+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+j*ldxl+i]
+// for k < rows ≤ 4, j < lines and i < n, n a multiple of 16 (AVX2), with fused
+// multiply-adds in tap order: an outer product of the rows' weights and vectors of x,
+// up to 4 rows × 3 vectors a pass over the taps. Lines go in order, each
+// stored whole before the next, so a line's n may run into the next one's start.
 //
-// The caller guarantees len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥ (len(off)−1)·ldw + rows,
-// len(y) ≥ (rows−1)·ldy + n, and off[t] ≥ 0 and off[t] + n ≤ len(x) for every t;
-// lengths are not checked.
+// The caller guarantees lines ≥ 1, len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥
+// (len(off)−1)·ldw + rows, len(y) ≥ (rows−1)·ldy + (lines−1)·ldyl + n, and off[t] ≥ 0
+// and off[t] + (lines−1)·ldxl + n ≤ len(x) for every t; lengths are not checked.
 //
 //go:noescape
-func stencilRowsAVX2(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32)
+func stencilRowsAVX2(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32, lines int, ldxl int, ldyl int)
 
 // dotsRowsAVX2 sets d[k*ldd+t], for k < rows ≤ 2 and t < len(off) ≤ 6, to the dot
 // product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16 (AVX2): the
@@ -676,17 +677,18 @@ func stencilRowsAVX2(y []float32, ldy int, x []float32, w []float32, ldw int, of
 //go:noescape
 func dotsRowsAVX2(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int)
 
-// stencilRowsAVX512 sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i] for
-// k < rows ≤ 8 and i < n, n a multiple of 16 (AVX-512), with fused multiply-adds
-// in tap order: an outer product of the rows' weights and vectors of x, up to
-// 8 rows × 3 vectors a pass over the taps.
+// stencilRowsAVX512 sets y[k*ldy+j*ldyl+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+j*ldxl+i]
+// for k < rows ≤ 8, j < lines and i < n, n a multiple of 16 (AVX-512), with fused
+// multiply-adds in tap order: an outer product of the rows' weights and vectors of x,
+// up to 8 rows × 3 vectors a pass over the taps. Lines go in order, each
+// stored whole before the next, so a line's n may run into the next one's start.
 //
-// The caller guarantees len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥ (len(off)−1)·ldw + rows,
-// len(y) ≥ (rows−1)·ldy + n, and off[t] ≥ 0 and off[t] + n ≤ len(x) for every t;
-// lengths are not checked.
+// The caller guarantees lines ≥ 1, len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥
+// (len(off)−1)·ldw + rows, len(y) ≥ (rows−1)·ldy + (lines−1)·ldyl + n, and off[t] ≥ 0
+// and off[t] + (lines−1)·ldxl + n ≤ len(x) for every t; lengths are not checked.
 //
 //go:noescape
-func stencilRowsAVX512(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32)
+func stencilRowsAVX512(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32, lines int, ldxl int, ldyl int)
 
 // dotsRowsAVX512 sets d[k*ldd+t], for k < rows ≤ 3 and t < len(off) ≤ 9, to the dot
 // product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16 (AVX-512): the

@@ -25525,10 +25525,10 @@ done:
 	VZEROUPPER
 	RET
 
-// func stencilRowsAVX2(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32)
+// func stencilRowsAVX2(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32, lines int, ldxl int, ldyl int)
 // Requires: AVX, FMA3
-TEXT ·stencilRowsAVX2(SB), NOSPLIT, $0-152
-	// register pressure: rows·nv accumulators + min(rows, nv) operands + 1 (4 rows × 3 vectors: 16 of 16); 12 GP
+TEXT ·stencilRowsAVX2(SB), NOSPLIT, $0-176
+	// register pressure: rows·nv accumulators + min(rows, nv) operands + 1 (4 rows × 3 vectors: 16 of 16); 13 GP
 	MOVQ rows+120(FP), AX
 	CMPQ AX, $0x00000001
 	JE   rows1
@@ -25553,10 +25553,12 @@ rows1:
 	LEAQ (SI)(DI*8), DI
 	MOVQ n+112(FP), R8
 	MOVQ bias_base+128(FP), R9
+	MOVQ lines+152(FP), R10
 
+line1:
 block1:
-	CMPQ         R8, $0x00000040
-	JL           tail1
+	CMPQ         R8, $0x00000080
+	JL           split1
 	VBROADCASTSS (R9), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
@@ -25565,12 +25567,461 @@ block1:
 	VMOVAPS      Y0, Y5
 	VMOVAPS      Y0, Y6
 	VMOVAPS      Y0, Y7
-	MOVQ         SI, R10
-	MOVQ         DX, R11
+	MOVQ         SI, R11
+	MOVQ         DX, R12
 	PCALIGN      $0x20
 
 taps1x8:
-	MOVQ         (R10), R12
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Y8
+	VFMADD231PS  (CX)(R13*4), Y8, Y0
+	VFMADD231PS  32(CX)(R13*4), Y8, Y1
+	VFMADD231PS  64(CX)(R13*4), Y8, Y2
+	VFMADD231PS  96(CX)(R13*4), Y8, Y3
+	VFMADD231PS  128(CX)(R13*4), Y8, Y4
+	VFMADD231PS  160(CX)(R13*4), Y8, Y5
+	VFMADD231PS  192(CX)(R13*4), Y8, Y6
+	VFMADD231PS  224(CX)(R13*4), Y8, Y7
+	ADDQ         BX, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, DI
+	JNE          taps1x8
+	MOVQ         AX, R11
+	VMOVUPS      Y0, (R11)
+	VMOVUPS      Y1, 32(R11)
+	VMOVUPS      Y2, 64(R11)
+	VMOVUPS      Y3, 96(R11)
+	VMOVUPS      Y4, 128(R11)
+	VMOVUPS      Y5, 160(R11)
+	VMOVUPS      Y6, 192(R11)
+	VMOVUPS      Y7, 224(R11)
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000100, AX
+	SUBQ         $0x00000040, R8
+	JMP          block1
+
+split1:
+	CMPQ         R8, $0x00000048
+	JNE          split1v9
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v9a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y5
+	VFMADD231PS  (CX)(R12*4), Y5, Y0
+	VFMADD231PS  32(CX)(R12*4), Y5, Y1
+	VFMADD231PS  64(CX)(R12*4), Y5, Y2
+	VFMADD231PS  96(CX)(R12*4), Y5, Y3
+	VFMADD231PS  128(CX)(R12*4), Y5, Y4
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v9a
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	ADDQ         $0x000000a0, CX
+	ADDQ         $0x000000a0, AX
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v9b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y4
+	VFMADD231PS  (CX)(R12*4), Y4, Y0
+	VFMADD231PS  32(CX)(R12*4), Y4, Y1
+	VFMADD231PS  64(CX)(R12*4), Y4, Y2
+	VFMADD231PS  96(CX)(R12*4), Y4, Y3
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v9b
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, AX
+	JMP          next1
+
+split1v9:
+	CMPQ         R8, $0x00000050
+	JNE          split1v10
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v10a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y5
+	VFMADD231PS  (CX)(R12*4), Y5, Y0
+	VFMADD231PS  32(CX)(R12*4), Y5, Y1
+	VFMADD231PS  64(CX)(R12*4), Y5, Y2
+	VFMADD231PS  96(CX)(R12*4), Y5, Y3
+	VFMADD231PS  128(CX)(R12*4), Y5, Y4
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v10a
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	ADDQ         $0x000000a0, CX
+	ADDQ         $0x000000a0, AX
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v10b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y5
+	VFMADD231PS  (CX)(R12*4), Y5, Y0
+	VFMADD231PS  32(CX)(R12*4), Y5, Y1
+	VFMADD231PS  64(CX)(R12*4), Y5, Y2
+	VFMADD231PS  96(CX)(R12*4), Y5, Y3
+	VFMADD231PS  128(CX)(R12*4), Y5, Y4
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v10b
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	ADDQ         $0x000000a0, CX
+	ADDQ         $0x000000a0, AX
+	JMP          next1
+
+split1v10:
+	CMPQ         R8, $0x00000058
+	JNE          split1v11
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v11a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y6
+	VFMADD231PS  (CX)(R12*4), Y6, Y0
+	VFMADD231PS  32(CX)(R12*4), Y6, Y1
+	VFMADD231PS  64(CX)(R12*4), Y6, Y2
+	VFMADD231PS  96(CX)(R12*4), Y6, Y3
+	VFMADD231PS  128(CX)(R12*4), Y6, Y4
+	VFMADD231PS  160(CX)(R12*4), Y6, Y5
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v11a
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	VMOVUPS      Y5, 160(R8)
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, AX
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v11b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y5
+	VFMADD231PS  (CX)(R12*4), Y5, Y0
+	VFMADD231PS  32(CX)(R12*4), Y5, Y1
+	VFMADD231PS  64(CX)(R12*4), Y5, Y2
+	VFMADD231PS  96(CX)(R12*4), Y5, Y3
+	VFMADD231PS  128(CX)(R12*4), Y5, Y4
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v11b
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	ADDQ         $0x000000a0, CX
+	ADDQ         $0x000000a0, AX
+	JMP          next1
+
+split1v11:
+	CMPQ         R8, $0x00000060
+	JNE          split1v12
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v12a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y6
+	VFMADD231PS  (CX)(R12*4), Y6, Y0
+	VFMADD231PS  32(CX)(R12*4), Y6, Y1
+	VFMADD231PS  64(CX)(R12*4), Y6, Y2
+	VFMADD231PS  96(CX)(R12*4), Y6, Y3
+	VFMADD231PS  128(CX)(R12*4), Y6, Y4
+	VFMADD231PS  160(CX)(R12*4), Y6, Y5
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v12a
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	VMOVUPS      Y5, 160(R8)
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, AX
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v12b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y6
+	VFMADD231PS  (CX)(R12*4), Y6, Y0
+	VFMADD231PS  32(CX)(R12*4), Y6, Y1
+	VFMADD231PS  64(CX)(R12*4), Y6, Y2
+	VFMADD231PS  96(CX)(R12*4), Y6, Y3
+	VFMADD231PS  128(CX)(R12*4), Y6, Y4
+	VFMADD231PS  160(CX)(R12*4), Y6, Y5
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v12b
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	VMOVUPS      Y5, 160(R8)
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, AX
+	JMP          next1
+
+split1v12:
+	CMPQ         R8, $0x00000068
+	JNE          split1v13
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v13a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y7
+	VFMADD231PS  (CX)(R12*4), Y7, Y0
+	VFMADD231PS  32(CX)(R12*4), Y7, Y1
+	VFMADD231PS  64(CX)(R12*4), Y7, Y2
+	VFMADD231PS  96(CX)(R12*4), Y7, Y3
+	VFMADD231PS  128(CX)(R12*4), Y7, Y4
+	VFMADD231PS  160(CX)(R12*4), Y7, Y5
+	VFMADD231PS  192(CX)(R12*4), Y7, Y6
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v13a
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	VMOVUPS      Y5, 160(R8)
+	VMOVUPS      Y6, 192(R8)
+	ADDQ         $0x000000e0, CX
+	ADDQ         $0x000000e0, AX
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v13b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y6
+	VFMADD231PS  (CX)(R12*4), Y6, Y0
+	VFMADD231PS  32(CX)(R12*4), Y6, Y1
+	VFMADD231PS  64(CX)(R12*4), Y6, Y2
+	VFMADD231PS  96(CX)(R12*4), Y6, Y3
+	VFMADD231PS  128(CX)(R12*4), Y6, Y4
+	VFMADD231PS  160(CX)(R12*4), Y6, Y5
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v13b
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	VMOVUPS      Y5, 160(R8)
+	ADDQ         $0x000000c0, CX
+	ADDQ         $0x000000c0, AX
+	JMP          next1
+
+split1v13:
+	CMPQ         R8, $0x00000070
+	JNE          split1v14
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v14a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y7
+	VFMADD231PS  (CX)(R12*4), Y7, Y0
+	VFMADD231PS  32(CX)(R12*4), Y7, Y1
+	VFMADD231PS  64(CX)(R12*4), Y7, Y2
+	VFMADD231PS  96(CX)(R12*4), Y7, Y3
+	VFMADD231PS  128(CX)(R12*4), Y7, Y4
+	VFMADD231PS  160(CX)(R12*4), Y7, Y5
+	VFMADD231PS  192(CX)(R12*4), Y7, Y6
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v14a
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	VMOVUPS      Y5, 160(R8)
+	VMOVUPS      Y6, 192(R8)
+	ADDQ         $0x000000e0, CX
+	ADDQ         $0x000000e0, AX
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v14b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y7
+	VFMADD231PS  (CX)(R12*4), Y7, Y0
+	VFMADD231PS  32(CX)(R12*4), Y7, Y1
+	VFMADD231PS  64(CX)(R12*4), Y7, Y2
+	VFMADD231PS  96(CX)(R12*4), Y7, Y3
+	VFMADD231PS  128(CX)(R12*4), Y7, Y4
+	VFMADD231PS  160(CX)(R12*4), Y7, Y5
+	VFMADD231PS  192(CX)(R12*4), Y7, Y6
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v14b
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	VMOVUPS      Y5, 160(R8)
+	VMOVUPS      Y6, 192(R8)
+	ADDQ         $0x000000e0, CX
+	ADDQ         $0x000000e0, AX
+	JMP          next1
+
+split1v14:
+	CMPQ         R8, $0x00000078
+	JNE          split1v15
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v15a:
+	MOVQ         (R8), R12
 	VBROADCASTSS (R11), Y8
 	VFMADD231PS  (CX)(R12*4), Y8, Y0
 	VFMADD231PS  32(CX)(R12*4), Y8, Y1
@@ -25581,22 +26032,99 @@ taps1x8:
 	VFMADD231PS  192(CX)(R12*4), Y8, Y6
 	VFMADD231PS  224(CX)(R12*4), Y8, Y7
 	ADDQ         BX, R11
-	ADDQ         $0x08, R10
-	CMPQ         R10, DI
-	JNE          taps1x8
-	MOVQ         AX, R10
-	VMOVUPS      Y0, (R10)
-	VMOVUPS      Y1, 32(R10)
-	VMOVUPS      Y2, 64(R10)
-	VMOVUPS      Y3, 96(R10)
-	VMOVUPS      Y4, 128(R10)
-	VMOVUPS      Y5, 160(R10)
-	VMOVUPS      Y6, 192(R10)
-	VMOVUPS      Y7, 224(R10)
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v15a
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	VMOVUPS      Y5, 160(R8)
+	VMOVUPS      Y6, 192(R8)
+	VMOVUPS      Y7, 224(R8)
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000100, AX
-	SUBQ         $0x00000040, R8
-	JMP          block1
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v15b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y7
+	VFMADD231PS  (CX)(R12*4), Y7, Y0
+	VFMADD231PS  32(CX)(R12*4), Y7, Y1
+	VFMADD231PS  64(CX)(R12*4), Y7, Y2
+	VFMADD231PS  96(CX)(R12*4), Y7, Y3
+	VFMADD231PS  128(CX)(R12*4), Y7, Y4
+	VFMADD231PS  160(CX)(R12*4), Y7, Y5
+	VFMADD231PS  192(CX)(R12*4), Y7, Y6
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v15b
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	VMOVUPS      Y5, 160(R8)
+	VMOVUPS      Y6, 192(R8)
+	ADDQ         $0x000000e0, CX
+	ADDQ         $0x000000e0, AX
+	JMP          next1
+
+split1v15:
+	CMPQ         R8, $0x00000040
+	JL           tail1
+	VBROADCASTSS (R9), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VMOVAPS      Y0, Y6
+	VMOVAPS      Y0, Y7
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1x8last:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Y8
+	VFMADD231PS  (CX)(R12*4), Y8, Y0
+	VFMADD231PS  32(CX)(R12*4), Y8, Y1
+	VFMADD231PS  64(CX)(R12*4), Y8, Y2
+	VFMADD231PS  96(CX)(R12*4), Y8, Y3
+	VFMADD231PS  128(CX)(R12*4), Y8, Y4
+	VFMADD231PS  160(CX)(R12*4), Y8, Y5
+	VFMADD231PS  192(CX)(R12*4), Y8, Y6
+	VFMADD231PS  224(CX)(R12*4), Y8, Y7
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1x8last
+	MOVQ         AX, R8
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 64(R8)
+	VMOVUPS      Y3, 96(R8)
+	VMOVUPS      Y4, 128(R8)
+	VMOVUPS      Y5, 160(R8)
+	VMOVUPS      Y6, 192(R8)
+	VMOVUPS      Y7, 224(R8)
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000100, AX
+	JMP          next1
 
 tail1:
 	CMPQ         R8, $0x00000020
@@ -25605,26 +26133,26 @@ tail1:
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
 	VMOVAPS      Y0, Y3
-	MOVQ         SI, R10
-	MOVQ         DX, R11
+	MOVQ         SI, R11
+	MOVQ         DX, R12
 	PCALIGN      $0x20
 
 taps1x4:
-	MOVQ         (R10), R12
-	VBROADCASTSS (R11), Y4
-	VFMADD231PS  (CX)(R12*4), Y4, Y0
-	VFMADD231PS  32(CX)(R12*4), Y4, Y1
-	VFMADD231PS  64(CX)(R12*4), Y4, Y2
-	VFMADD231PS  96(CX)(R12*4), Y4, Y3
-	ADDQ         BX, R11
-	ADDQ         $0x08, R10
-	CMPQ         R10, DI
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Y4
+	VFMADD231PS  (CX)(R13*4), Y4, Y0
+	VFMADD231PS  32(CX)(R13*4), Y4, Y1
+	VFMADD231PS  64(CX)(R13*4), Y4, Y2
+	VFMADD231PS  96(CX)(R13*4), Y4, Y3
+	ADDQ         BX, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, DI
 	JNE          taps1x4
-	MOVQ         AX, R10
-	VMOVUPS      Y0, (R10)
-	VMOVUPS      Y1, 32(R10)
-	VMOVUPS      Y2, 64(R10)
-	VMOVUPS      Y3, 96(R10)
+	MOVQ         AX, R11
+	VMOVUPS      Y0, (R11)
+	VMOVUPS      Y1, 32(R11)
+	VMOVUPS      Y2, 64(R11)
+	VMOVUPS      Y3, 96(R11)
 	ADDQ         $0x00000080, CX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, R8
@@ -25634,26 +26162,42 @@ skip1x4:
 	JL           skip1x2
 	VBROADCASTSS (R9), Y0
 	VMOVAPS      Y0, Y1
-	MOVQ         DX, DX
+	MOVQ         SI, R11
+	MOVQ         DX, R12
 	PCALIGN      $0x20
 
 taps1x2:
-	MOVQ         (SI), R9
-	VBROADCASTSS (DX), Y2
-	VFMADD231PS  (CX)(R9*4), Y2, Y0
-	VFMADD231PS  32(CX)(R9*4), Y2, Y1
-	ADDQ         BX, DX
-	ADDQ         $0x08, SI
-	CMPQ         SI, DI
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Y2
+	VFMADD231PS  (CX)(R13*4), Y2, Y0
+	VFMADD231PS  32(CX)(R13*4), Y2, Y1
+	ADDQ         BX, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, DI
 	JNE          taps1x2
-	MOVQ         AX, DX
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
+	MOVQ         AX, R11
+	VMOVUPS      Y0, (R11)
+	VMOVUPS      Y1, 32(R11)
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R8
 
 skip1x2:
+next1:
+	DECQ R10
+	JZ   end1
+	MOVQ n+112(FP), R8
+	MOVQ ldxl+160(FP), R11
+	SUBQ R8, R11
+	SHLQ $0x02, R11
+	ADDQ R11, CX
+	MOVQ ldyl+168(FP), R11
+	SUBQ R8, R11
+	SHLQ $0x02, R11
+	ADDQ R11, AX
+	JMP  line1
+
+end1:
 	JMP done
 
 rows2:
@@ -25669,10 +26213,12 @@ rows2:
 	LEAQ (DI)(R8*8), R8
 	MOVQ n+112(FP), R9
 	MOVQ bias_base+128(FP), R10
+	MOVQ lines+152(FP), R11
 
+line2:
 block2:
-	CMPQ         R9, $0x00000030
-	JL           tail2
+	CMPQ         R9, $0x00000060
+	JL           split2
 	VBROADCASTSS (R10), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
@@ -25685,12 +26231,462 @@ block2:
 	VMOVAPS      Y6, Y9
 	VMOVAPS      Y6, Y10
 	VMOVAPS      Y6, Y11
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps2x6:
-	MOVQ         (R11), R13
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMOVUPS      (DX)(R14*4), Y14
+	VFMADD231PS  Y14, Y12, Y0
+	VFMADD231PS  Y14, Y13, Y6
+	VMOVUPS      32(DX)(R14*4), Y14
+	VFMADD231PS  Y14, Y12, Y1
+	VFMADD231PS  Y14, Y13, Y7
+	VMOVUPS      64(DX)(R14*4), Y14
+	VFMADD231PS  Y14, Y12, Y2
+	VFMADD231PS  Y14, Y13, Y8
+	VMOVUPS      96(DX)(R14*4), Y14
+	VFMADD231PS  Y14, Y12, Y3
+	VFMADD231PS  Y14, Y13, Y9
+	VMOVUPS      128(DX)(R14*4), Y14
+	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  Y14, Y13, Y10
+	VMOVUPS      160(DX)(R14*4), Y14
+	VFMADD231PS  Y14, Y12, Y5
+	VFMADD231PS  Y14, Y13, Y11
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
+	JNE          taps2x6
+	MOVQ         AX, R12
+	VMOVUPS      Y0, (R12)
+	VMOVUPS      Y1, 32(R12)
+	VMOVUPS      Y2, 64(R12)
+	VMOVUPS      Y3, 96(R12)
+	VMOVUPS      Y4, 128(R12)
+	VMOVUPS      Y5, 160(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y6, (R12)
+	VMOVUPS      Y7, 32(R12)
+	VMOVUPS      Y8, 64(R12)
+	VMOVUPS      Y9, 96(R12)
+	VMOVUPS      Y10, 128(R12)
+	VMOVUPS      Y11, 160(R12)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	SUBQ         $0x00000030, R9
+	JMP          block2
+
+split2:
+	CMPQ         R9, $0x00000038
+	JNE          split2v7
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VBROADCASTSS 4(R10), Y4
+	VMOVAPS      Y4, Y5
+	VMOVAPS      Y4, Y6
+	VMOVAPS      Y4, Y7
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v7a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y8
+	VBROADCASTSS 4(R12), Y9
+	VMOVUPS      (DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y4
+	VMOVUPS      32(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y5
+	VMOVUPS      64(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y6
+	VMOVUPS      96(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v7a
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y4, (R9)
+	VMOVUPS      Y5, 32(R9)
+	VMOVUPS      Y6, 64(R9)
+	VMOVUPS      Y7, 96(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R10), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v7b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y6
+	VBROADCASTSS 4(R12), Y7
+	VMOVUPS      (DX)(R13*4), Y8
+	VFMADD231PS  Y8, Y6, Y0
+	VFMADD231PS  Y8, Y7, Y3
+	VMOVUPS      32(DX)(R13*4), Y8
+	VFMADD231PS  Y8, Y6, Y1
+	VFMADD231PS  Y8, Y7, Y4
+	VMOVUPS      64(DX)(R13*4), Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VFMADD231PS  Y8, Y7, Y5
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v7b
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y3, (R9)
+	VMOVUPS      Y4, 32(R9)
+	VMOVUPS      Y5, 64(R9)
+	ADDQ         $0x00000060, DX
+	ADDQ         $0x00000060, AX
+	JMP          next2
+
+split2v7:
+	CMPQ         R9, $0x00000040
+	JNE          split2v8
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VBROADCASTSS 4(R10), Y4
+	VMOVAPS      Y4, Y5
+	VMOVAPS      Y4, Y6
+	VMOVAPS      Y4, Y7
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v8a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y8
+	VBROADCASTSS 4(R12), Y9
+	VMOVUPS      (DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y4
+	VMOVUPS      32(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y5
+	VMOVUPS      64(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y6
+	VMOVUPS      96(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v8a
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y4, (R9)
+	VMOVUPS      Y5, 32(R9)
+	VMOVUPS      Y6, 64(R9)
+	VMOVUPS      Y7, 96(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VBROADCASTSS 4(R10), Y4
+	VMOVAPS      Y4, Y5
+	VMOVAPS      Y4, Y6
+	VMOVAPS      Y4, Y7
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v8b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y8
+	VBROADCASTSS 4(R12), Y9
+	VMOVUPS      (DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y4
+	VMOVUPS      32(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y5
+	VMOVUPS      64(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y6
+	VMOVUPS      96(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v8b
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y4, (R9)
+	VMOVUPS      Y5, 32(R9)
+	VMOVUPS      Y6, 64(R9)
+	VMOVUPS      Y7, 96(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	JMP          next2
+
+split2v8:
+	CMPQ         R9, $0x00000048
+	JNE          split2v9
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VBROADCASTSS 4(R10), Y5
+	VMOVAPS      Y5, Y6
+	VMOVAPS      Y5, Y7
+	VMOVAPS      Y5, Y8
+	VMOVAPS      Y5, Y9
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v9a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y10
+	VBROADCASTSS 4(R12), Y11
+	VMOVUPS      (DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y0
+	VFMADD231PS  Y12, Y11, Y5
+	VMOVUPS      32(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y1
+	VFMADD231PS  Y12, Y11, Y6
+	VMOVUPS      64(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y2
+	VFMADD231PS  Y12, Y11, Y7
+	VMOVUPS      96(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y12, Y11, Y8
+	VMOVUPS      128(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y4
+	VFMADD231PS  Y12, Y11, Y9
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v9a
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	VMOVUPS      Y4, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y5, (R9)
+	VMOVUPS      Y6, 32(R9)
+	VMOVUPS      Y7, 64(R9)
+	VMOVUPS      Y8, 96(R9)
+	VMOVUPS      Y9, 128(R9)
+	ADDQ         $0x000000a0, DX
+	ADDQ         $0x000000a0, AX
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VBROADCASTSS 4(R10), Y4
+	VMOVAPS      Y4, Y5
+	VMOVAPS      Y4, Y6
+	VMOVAPS      Y4, Y7
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v9b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y8
+	VBROADCASTSS 4(R12), Y9
+	VMOVUPS      (DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y4
+	VMOVUPS      32(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VFMADD231PS  Y10, Y9, Y5
+	VMOVUPS      64(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y6
+	VMOVUPS      96(DX)(R13*4), Y10
+	VFMADD231PS  Y10, Y8, Y3
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v9b
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y4, (R9)
+	VMOVUPS      Y5, 32(R9)
+	VMOVUPS      Y6, 64(R9)
+	VMOVUPS      Y7, 96(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	JMP          next2
+
+split2v9:
+	CMPQ         R9, $0x00000050
+	JNE          split2v10
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VBROADCASTSS 4(R10), Y5
+	VMOVAPS      Y5, Y6
+	VMOVAPS      Y5, Y7
+	VMOVAPS      Y5, Y8
+	VMOVAPS      Y5, Y9
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v10a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y10
+	VBROADCASTSS 4(R12), Y11
+	VMOVUPS      (DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y0
+	VFMADD231PS  Y12, Y11, Y5
+	VMOVUPS      32(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y1
+	VFMADD231PS  Y12, Y11, Y6
+	VMOVUPS      64(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y2
+	VFMADD231PS  Y12, Y11, Y7
+	VMOVUPS      96(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y12, Y11, Y8
+	VMOVUPS      128(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y4
+	VFMADD231PS  Y12, Y11, Y9
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v10a
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	VMOVUPS      Y4, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y5, (R9)
+	VMOVUPS      Y6, 32(R9)
+	VMOVUPS      Y7, 64(R9)
+	VMOVUPS      Y8, 96(R9)
+	VMOVUPS      Y9, 128(R9)
+	ADDQ         $0x000000a0, DX
+	ADDQ         $0x000000a0, AX
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VBROADCASTSS 4(R10), Y5
+	VMOVAPS      Y5, Y6
+	VMOVAPS      Y5, Y7
+	VMOVAPS      Y5, Y8
+	VMOVAPS      Y5, Y9
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v10b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y10
+	VBROADCASTSS 4(R12), Y11
+	VMOVUPS      (DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y0
+	VFMADD231PS  Y12, Y11, Y5
+	VMOVUPS      32(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y1
+	VFMADD231PS  Y12, Y11, Y6
+	VMOVUPS      64(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y2
+	VFMADD231PS  Y12, Y11, Y7
+	VMOVUPS      96(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y12, Y11, Y8
+	VMOVUPS      128(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y4
+	VFMADD231PS  Y12, Y11, Y9
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v10b
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	VMOVUPS      Y4, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y5, (R9)
+	VMOVUPS      Y6, 32(R9)
+	VMOVUPS      Y7, 64(R9)
+	VMOVUPS      Y8, 96(R9)
+	VMOVUPS      Y9, 128(R9)
+	ADDQ         $0x000000a0, DX
+	ADDQ         $0x000000a0, AX
+	JMP          next2
+
+split2v10:
+	CMPQ         R9, $0x00000058
+	JNE          split2v11
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VBROADCASTSS 4(R10), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	VMOVAPS      Y6, Y9
+	VMOVAPS      Y6, Y10
+	VMOVAPS      Y6, Y11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v11a:
+	MOVQ         (R9), R13
 	VBROADCASTSS (R12), Y12
 	VBROADCASTSS 4(R12), Y13
 	VMOVUPS      (DX)(R13*4), Y14
@@ -25712,27 +26708,140 @@ taps2x6:
 	VFMADD231PS  Y14, Y12, Y5
 	VFMADD231PS  Y14, Y13, Y11
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
-	JNE          taps2x6
-	MOVQ         AX, R11
-	VMOVUPS      Y0, (R11)
-	VMOVUPS      Y1, 32(R11)
-	VMOVUPS      Y2, 64(R11)
-	VMOVUPS      Y3, 96(R11)
-	VMOVUPS      Y4, 128(R11)
-	VMOVUPS      Y5, 160(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y6, (R11)
-	VMOVUPS      Y7, 32(R11)
-	VMOVUPS      Y8, 64(R11)
-	VMOVUPS      Y9, 96(R11)
-	VMOVUPS      Y10, 128(R11)
-	VMOVUPS      Y11, 160(R11)
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v11a
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	VMOVUPS      Y4, 128(R9)
+	VMOVUPS      Y5, 160(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	VMOVUPS      Y8, 64(R9)
+	VMOVUPS      Y9, 96(R9)
+	VMOVUPS      Y10, 128(R9)
+	VMOVUPS      Y11, 160(R9)
 	ADDQ         $0x000000c0, DX
 	ADDQ         $0x000000c0, AX
-	SUBQ         $0x00000030, R9
-	JMP          block2
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VBROADCASTSS 4(R10), Y5
+	VMOVAPS      Y5, Y6
+	VMOVAPS      Y5, Y7
+	VMOVAPS      Y5, Y8
+	VMOVAPS      Y5, Y9
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v11b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y10
+	VBROADCASTSS 4(R12), Y11
+	VMOVUPS      (DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y0
+	VFMADD231PS  Y12, Y11, Y5
+	VMOVUPS      32(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y1
+	VFMADD231PS  Y12, Y11, Y6
+	VMOVUPS      64(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y2
+	VFMADD231PS  Y12, Y11, Y7
+	VMOVUPS      96(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y12, Y11, Y8
+	VMOVUPS      128(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y10, Y4
+	VFMADD231PS  Y12, Y11, Y9
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v11b
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	VMOVUPS      Y4, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y5, (R9)
+	VMOVUPS      Y6, 32(R9)
+	VMOVUPS      Y7, 64(R9)
+	VMOVUPS      Y8, 96(R9)
+	VMOVUPS      Y9, 128(R9)
+	ADDQ         $0x000000a0, DX
+	ADDQ         $0x000000a0, AX
+	JMP          next2
+
+split2v11:
+	CMPQ         R9, $0x00000030
+	JL           tail2
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	VMOVAPS      Y0, Y5
+	VBROADCASTSS 4(R10), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	VMOVAPS      Y6, Y9
+	VMOVAPS      Y6, Y10
+	VMOVAPS      Y6, Y11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2x6last:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y12
+	VBROADCASTSS 4(R12), Y13
+	VMOVUPS      (DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y0
+	VFMADD231PS  Y14, Y13, Y6
+	VMOVUPS      32(DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y1
+	VFMADD231PS  Y14, Y13, Y7
+	VMOVUPS      64(DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y2
+	VFMADD231PS  Y14, Y13, Y8
+	VMOVUPS      96(DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y3
+	VFMADD231PS  Y14, Y13, Y9
+	VMOVUPS      128(DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  Y14, Y13, Y10
+	VMOVUPS      160(DX)(R13*4), Y14
+	VFMADD231PS  Y14, Y12, Y5
+	VFMADD231PS  Y14, Y13, Y11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2x6last
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	VMOVUPS      Y4, 128(R9)
+	VMOVUPS      Y5, 160(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	VMOVUPS      Y8, 64(R9)
+	VMOVUPS      Y9, 96(R9)
+	VMOVUPS      Y10, 128(R9)
+	VMOVUPS      Y11, 160(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	JMP          next2
 
 tail2:
 	CMPQ         R9, $0x00000020
@@ -25745,40 +26854,40 @@ tail2:
 	VMOVAPS      Y4, Y5
 	VMOVAPS      Y4, Y6
 	VMOVAPS      Y4, Y7
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps2x4:
-	MOVQ         (R11), R13
-	VBROADCASTSS (R12), Y8
-	VBROADCASTSS 4(R12), Y9
-	VMOVUPS      (DX)(R13*4), Y10
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Y8
+	VBROADCASTSS 4(R13), Y9
+	VMOVUPS      (DX)(R14*4), Y10
 	VFMADD231PS  Y10, Y8, Y0
 	VFMADD231PS  Y10, Y9, Y4
-	VMOVUPS      32(DX)(R13*4), Y10
+	VMOVUPS      32(DX)(R14*4), Y10
 	VFMADD231PS  Y10, Y8, Y1
 	VFMADD231PS  Y10, Y9, Y5
-	VMOVUPS      64(DX)(R13*4), Y10
+	VMOVUPS      64(DX)(R14*4), Y10
 	VFMADD231PS  Y10, Y8, Y2
 	VFMADD231PS  Y10, Y9, Y6
-	VMOVUPS      96(DX)(R13*4), Y10
+	VMOVUPS      96(DX)(R14*4), Y10
 	VFMADD231PS  Y10, Y8, Y3
 	VFMADD231PS  Y10, Y9, Y7
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps2x4
-	MOVQ         AX, R11
-	VMOVUPS      Y0, (R11)
-	VMOVUPS      Y1, 32(R11)
-	VMOVUPS      Y2, 64(R11)
-	VMOVUPS      Y3, 96(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y4, (R11)
-	VMOVUPS      Y5, 32(R11)
-	VMOVUPS      Y6, 64(R11)
-	VMOVUPS      Y7, 96(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Y0, (R12)
+	VMOVUPS      Y1, 32(R12)
+	VMOVUPS      Y2, 64(R12)
+	VMOVUPS      Y3, 96(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y4, (R12)
+	VMOVUPS      Y5, 32(R12)
+	VMOVUPS      Y6, 64(R12)
+	VMOVUPS      Y7, 96(R12)
 	ADDQ         $0x00000080, DX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, R9
@@ -25790,34 +26899,50 @@ skip2x4:
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R10), Y2
 	VMOVAPS      Y2, Y3
-	MOVQ         BX, BX
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps2x2:
-	MOVQ         (DI), R10
-	VBROADCASTSS (BX), Y4
-	VBROADCASTSS 4(BX), Y5
-	VMOVUPS      (DX)(R10*4), Y6
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Y4
+	VBROADCASTSS 4(R13), Y5
+	VMOVUPS      (DX)(R14*4), Y6
 	VFMADD231PS  Y6, Y4, Y0
 	VFMADD231PS  Y6, Y5, Y2
-	VMOVUPS      32(DX)(R10*4), Y6
+	VMOVUPS      32(DX)(R14*4), Y6
 	VFMADD231PS  Y6, Y4, Y1
 	VFMADD231PS  Y6, Y5, Y3
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps2x2
-	MOVQ         AX, BX
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      Y1, 32(BX)
-	ADDQ         CX, BX
-	VMOVUPS      Y2, (BX)
-	VMOVUPS      Y3, 32(BX)
+	MOVQ         AX, R12
+	VMOVUPS      Y0, (R12)
+	VMOVUPS      Y1, 32(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y2, (R12)
+	VMOVUPS      Y3, 32(R12)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip2x2:
+next2:
+	DECQ R11
+	JZ   end2
+	MOVQ n+112(FP), R9
+	MOVQ ldxl+160(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, DX
+	MOVQ ldyl+168(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, AX
+	JMP  line2
+
+end2:
 	JMP done
 
 rows3:
@@ -25833,10 +26958,12 @@ rows3:
 	LEAQ (DI)(R8*8), R8
 	MOVQ n+112(FP), R9
 	MOVQ bias_base+128(FP), R10
+	MOVQ lines+152(FP), R11
 
+line3:
 block3:
-	CMPQ         R9, $0x00000020
-	JL           tail3
+	CMPQ         R9, $0x00000040
+	JL           split3
 	VBROADCASTSS (R10), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
@@ -25849,12 +26976,268 @@ block3:
 	VMOVAPS      Y8, Y9
 	VMOVAPS      Y8, Y10
 	VMOVAPS      Y8, Y11
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps3x4:
-	MOVQ         (R11), R13
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VBROADCASTSS 8(R13), Y14
+	VMOVUPS      (DX)(R14*4), Y15
+	VFMADD231PS  Y15, Y12, Y0
+	VFMADD231PS  Y15, Y13, Y4
+	VFMADD231PS  Y15, Y14, Y8
+	VMOVUPS      32(DX)(R14*4), Y15
+	VFMADD231PS  Y15, Y12, Y1
+	VFMADD231PS  Y15, Y13, Y5
+	VFMADD231PS  Y15, Y14, Y9
+	VMOVUPS      64(DX)(R14*4), Y15
+	VFMADD231PS  Y15, Y12, Y2
+	VFMADD231PS  Y15, Y13, Y6
+	VFMADD231PS  Y15, Y14, Y10
+	VMOVUPS      96(DX)(R14*4), Y15
+	VFMADD231PS  Y15, Y12, Y3
+	VFMADD231PS  Y15, Y13, Y7
+	VFMADD231PS  Y15, Y14, Y11
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
+	JNE          taps3x4
+	MOVQ         AX, R12
+	VMOVUPS      Y0, (R12)
+	VMOVUPS      Y1, 32(R12)
+	VMOVUPS      Y2, 64(R12)
+	VMOVUPS      Y3, 96(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y4, (R12)
+	VMOVUPS      Y5, 32(R12)
+	VMOVUPS      Y6, 64(R12)
+	VMOVUPS      Y7, 96(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y8, (R12)
+	VMOVUPS      Y9, 32(R12)
+	VMOVUPS      Y10, 64(R12)
+	VMOVUPS      Y11, 96(R12)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000020, R9
+	JMP          block3
+
+split3:
+	CMPQ         R9, $0x00000028
+	JNE          split3v5
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R10), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(R10), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v5a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y9
+	VBROADCASTSS 4(R12), Y10
+	VBROADCASTSS 8(R12), Y11
+	VMOVUPS      (DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y0
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y12, Y11, Y6
+	VMOVUPS      32(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y1
+	VFMADD231PS  Y12, Y10, Y4
+	VFMADD231PS  Y12, Y11, Y7
+	VMOVUPS      64(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	VFMADD231PS  Y12, Y10, Y5
+	VFMADD231PS  Y12, Y11, Y8
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v5a
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y3, (R9)
+	VMOVUPS      Y4, 32(R9)
+	VMOVUPS      Y5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	VMOVUPS      Y8, 64(R9)
+	ADDQ         $0x00000060, DX
+	ADDQ         $0x00000060, AX
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R10), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R10), Y4
+	VMOVAPS      Y4, Y5
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v5b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Y6
+	VMOVUPS      32(DX)(R13*4), Y7
+	VBROADCASTSS (R12), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS 4(R12), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS 8(R12), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v5b
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y2, (R9)
+	VMOVUPS      Y3, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y4, (R9)
+	VMOVUPS      Y5, 32(R9)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	JMP          next3
+
+split3v5:
+	CMPQ         R9, $0x00000030
+	JNE          split3v6
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R10), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(R10), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v6a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y9
+	VBROADCASTSS 4(R12), Y10
+	VBROADCASTSS 8(R12), Y11
+	VMOVUPS      (DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y0
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y12, Y11, Y6
+	VMOVUPS      32(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y1
+	VFMADD231PS  Y12, Y10, Y4
+	VFMADD231PS  Y12, Y11, Y7
+	VMOVUPS      64(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	VFMADD231PS  Y12, Y10, Y5
+	VFMADD231PS  Y12, Y11, Y8
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v6a
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y3, (R9)
+	VMOVUPS      Y4, 32(R9)
+	VMOVUPS      Y5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	VMOVUPS      Y8, 64(R9)
+	ADDQ         $0x00000060, DX
+	ADDQ         $0x00000060, AX
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R10), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(R10), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v6b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y9
+	VBROADCASTSS 4(R12), Y10
+	VBROADCASTSS 8(R12), Y11
+	VMOVUPS      (DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y0
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y12, Y11, Y6
+	VMOVUPS      32(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y1
+	VFMADD231PS  Y12, Y10, Y4
+	VFMADD231PS  Y12, Y11, Y7
+	VMOVUPS      64(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	VFMADD231PS  Y12, Y10, Y5
+	VFMADD231PS  Y12, Y11, Y8
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v6b
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y3, (R9)
+	VMOVUPS      Y4, 32(R9)
+	VMOVUPS      Y5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	VMOVUPS      Y8, 64(R9)
+	ADDQ         $0x00000060, DX
+	ADDQ         $0x00000060, AX
+	JMP          next3
+
+split3v6:
+	CMPQ         R9, $0x00000038
+	JNE          split3v7
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VBROADCASTSS 4(R10), Y4
+	VMOVAPS      Y4, Y5
+	VMOVAPS      Y4, Y6
+	VMOVAPS      Y4, Y7
+	VBROADCASTSS 8(R10), Y8
+	VMOVAPS      Y8, Y9
+	VMOVAPS      Y8, Y10
+	VMOVAPS      Y8, Y11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v7a:
+	MOVQ         (R9), R13
 	VBROADCASTSS (R12), Y12
 	VBROADCASTSS 4(R12), Y13
 	VBROADCASTSS 8(R12), Y14
@@ -25875,28 +27258,138 @@ taps3x4:
 	VFMADD231PS  Y15, Y13, Y7
 	VFMADD231PS  Y15, Y14, Y11
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
-	JNE          taps3x4
-	MOVQ         AX, R11
-	VMOVUPS      Y0, (R11)
-	VMOVUPS      Y1, 32(R11)
-	VMOVUPS      Y2, 64(R11)
-	VMOVUPS      Y3, 96(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y4, (R11)
-	VMOVUPS      Y5, 32(R11)
-	VMOVUPS      Y6, 64(R11)
-	VMOVUPS      Y7, 96(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y8, (R11)
-	VMOVUPS      Y9, 32(R11)
-	VMOVUPS      Y10, 64(R11)
-	VMOVUPS      Y11, 96(R11)
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v7a
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y4, (R9)
+	VMOVUPS      Y5, 32(R9)
+	VMOVUPS      Y6, 64(R9)
+	VMOVUPS      Y7, 96(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y8, (R9)
+	VMOVUPS      Y9, 32(R9)
+	VMOVUPS      Y10, 64(R9)
+	VMOVUPS      Y11, 96(R9)
 	ADDQ         $0x00000080, DX
 	ADDQ         $0x00000080, AX
-	SUBQ         $0x00000020, R9
-	JMP          block3
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R10), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(R10), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v7b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y9
+	VBROADCASTSS 4(R12), Y10
+	VBROADCASTSS 8(R12), Y11
+	VMOVUPS      (DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y0
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y12, Y11, Y6
+	VMOVUPS      32(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y1
+	VFMADD231PS  Y12, Y10, Y4
+	VFMADD231PS  Y12, Y11, Y7
+	VMOVUPS      64(DX)(R13*4), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	VFMADD231PS  Y12, Y10, Y5
+	VFMADD231PS  Y12, Y11, Y8
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v7b
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y3, (R9)
+	VMOVUPS      Y4, 32(R9)
+	VMOVUPS      Y5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	VMOVUPS      Y8, 64(R9)
+	ADDQ         $0x00000060, DX
+	ADDQ         $0x00000060, AX
+	JMP          next3
+
+split3v7:
+	CMPQ         R9, $0x00000020
+	JL           tail3
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VBROADCASTSS 4(R10), Y4
+	VMOVAPS      Y4, Y5
+	VMOVAPS      Y4, Y6
+	VMOVAPS      Y4, Y7
+	VBROADCASTSS 8(R10), Y8
+	VMOVAPS      Y8, Y9
+	VMOVAPS      Y8, Y10
+	VMOVAPS      Y8, Y11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3x4last:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Y12
+	VBROADCASTSS 4(R12), Y13
+	VBROADCASTSS 8(R12), Y14
+	VMOVUPS      (DX)(R13*4), Y15
+	VFMADD231PS  Y15, Y12, Y0
+	VFMADD231PS  Y15, Y13, Y4
+	VFMADD231PS  Y15, Y14, Y8
+	VMOVUPS      32(DX)(R13*4), Y15
+	VFMADD231PS  Y15, Y12, Y1
+	VFMADD231PS  Y15, Y13, Y5
+	VFMADD231PS  Y15, Y14, Y9
+	VMOVUPS      64(DX)(R13*4), Y15
+	VFMADD231PS  Y15, Y12, Y2
+	VFMADD231PS  Y15, Y13, Y6
+	VFMADD231PS  Y15, Y14, Y10
+	VMOVUPS      96(DX)(R13*4), Y15
+	VFMADD231PS  Y15, Y12, Y3
+	VFMADD231PS  Y15, Y13, Y7
+	VFMADD231PS  Y15, Y14, Y11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3x4last
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, 96(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y4, (R9)
+	VMOVUPS      Y5, 32(R9)
+	VMOVUPS      Y6, 64(R9)
+	VMOVUPS      Y7, 96(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y8, (R9)
+	VMOVUPS      Y9, 32(R9)
+	VMOVUPS      Y10, 64(R9)
+	VMOVUPS      Y11, 96(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	JMP          next3
 
 tail3:
 	CMPQ         R9, $0x00000010
@@ -25907,40 +27400,56 @@ tail3:
 	VMOVAPS      Y2, Y3
 	VBROADCASTSS 8(R10), Y4
 	VMOVAPS      Y4, Y5
-	MOVQ         BX, BX
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps3x2:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Y6
-	VMOVUPS      32(DX)(R10*4), Y7
-	VBROADCASTSS (BX), Y8
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Y6
+	VMOVUPS      32(DX)(R14*4), Y7
+	VBROADCASTSS (R13), Y8
 	VFMADD231PS  Y6, Y8, Y0
 	VFMADD231PS  Y7, Y8, Y1
-	VBROADCASTSS 4(BX), Y8
+	VBROADCASTSS 4(R13), Y8
 	VFMADD231PS  Y6, Y8, Y2
 	VFMADD231PS  Y7, Y8, Y3
-	VBROADCASTSS 8(BX), Y8
+	VBROADCASTSS 8(R13), Y8
 	VFMADD231PS  Y6, Y8, Y4
 	VFMADD231PS  Y7, Y8, Y5
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps3x2
-	MOVQ         AX, BX
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      Y1, 32(BX)
-	ADDQ         CX, BX
-	VMOVUPS      Y2, (BX)
-	VMOVUPS      Y3, 32(BX)
-	ADDQ         CX, BX
-	VMOVUPS      Y4, (BX)
-	VMOVUPS      Y5, 32(BX)
+	MOVQ         AX, R12
+	VMOVUPS      Y0, (R12)
+	VMOVUPS      Y1, 32(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y2, (R12)
+	VMOVUPS      Y3, 32(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y4, (R12)
+	VMOVUPS      Y5, 32(R12)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip3x2:
+next3:
+	DECQ R11
+	JZ   end3
+	MOVQ n+112(FP), R9
+	MOVQ ldxl+160(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, DX
+	MOVQ ldyl+168(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, AX
+	JMP  line3
+
+end3:
 	JMP done
 
 rows4:
@@ -25956,10 +27465,12 @@ rows4:
 	LEAQ (DI)(R8*8), R8
 	MOVQ n+112(FP), R9
 	MOVQ bias_base+128(FP), R10
+	MOVQ lines+152(FP), R11
 
+line4:
 block4:
-	CMPQ         R9, $0x00000018
-	JL           tail4
+	CMPQ         R9, $0x00000030
+	JL           split4
 	VBROADCASTSS (R10), Y0
 	VMOVAPS      Y0, Y1
 	VMOVAPS      Y0, Y2
@@ -25972,12 +27483,174 @@ block4:
 	VBROADCASTSS 12(R10), Y9
 	VMOVAPS      Y9, Y10
 	VMOVAPS      Y9, Y11
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps4x3:
-	MOVQ         (R11), R13
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Y12
+	VMOVUPS      32(DX)(R14*4), Y13
+	VMOVUPS      64(DX)(R14*4), Y14
+	VBROADCASTSS (R13), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(R13), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS 8(R13), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS 12(R13), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
+	JNE          taps4x3
+	MOVQ         AX, R12
+	VMOVUPS      Y0, (R12)
+	VMOVUPS      Y1, 32(R12)
+	VMOVUPS      Y2, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y3, (R12)
+	VMOVUPS      Y4, 32(R12)
+	VMOVUPS      Y5, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y6, (R12)
+	VMOVUPS      Y7, 32(R12)
+	VMOVUPS      Y8, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y9, (R12)
+	VMOVUPS      Y10, 32(R12)
+	VMOVUPS      Y11, 64(R12)
+	ADDQ         $0x00000060, DX
+	ADDQ         $0x00000060, AX
+	SUBQ         $0x00000018, R9
+	JMP          block4
+
+split4:
+	CMPQ         R9, $0x00000020
+	JNE          split4v4
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R10), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R10), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R10), Y6
+	VMOVAPS      Y6, Y7
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v4a:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Y8
+	VMOVUPS      32(DX)(R13*4), Y9
+	VBROADCASTSS (R12), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(R12), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(R12), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(R12), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v4a
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y2, (R9)
+	VMOVUPS      Y3, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y4, (R9)
+	VMOVUPS      Y5, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R10), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R10), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R10), Y6
+	VMOVAPS      Y6, Y7
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v4b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Y8
+	VMOVUPS      32(DX)(R13*4), Y9
+	VBROADCASTSS (R12), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(R12), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(R12), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(R12), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v4b
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y2, (R9)
+	VMOVUPS      Y3, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y4, (R9)
+	VMOVUPS      Y5, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	JMP          next4
+
+split4v4:
+	CMPQ         R9, $0x00000028
+	JNE          split4v5
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R10), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(R10), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	VBROADCASTSS 12(R10), Y9
+	VMOVAPS      Y9, Y10
+	VMOVAPS      Y9, Y11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v5a:
+	MOVQ         (R9), R13
 	VMOVUPS      (DX)(R13*4), Y12
 	VMOVUPS      32(DX)(R13*4), Y13
 	VMOVUPS      64(DX)(R13*4), Y14
@@ -25998,33 +27671,27 @@ taps4x3:
 	VFMADD231PS  Y13, Y15, Y10
 	VFMADD231PS  Y14, Y15, Y11
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
-	JNE          taps4x3
-	MOVQ         AX, R11
-	VMOVUPS      Y0, (R11)
-	VMOVUPS      Y1, 32(R11)
-	VMOVUPS      Y2, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y3, (R11)
-	VMOVUPS      Y4, 32(R11)
-	VMOVUPS      Y5, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y6, (R11)
-	VMOVUPS      Y7, 32(R11)
-	VMOVUPS      Y8, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y9, (R11)
-	VMOVUPS      Y10, 32(R11)
-	VMOVUPS      Y11, 64(R11)
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v5a
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y3, (R9)
+	VMOVUPS      Y4, 32(R9)
+	VMOVUPS      Y5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	VMOVUPS      Y8, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y9, (R9)
+	VMOVUPS      Y10, 32(R9)
+	VMOVUPS      Y11, 64(R9)
 	ADDQ         $0x00000060, DX
 	ADDQ         $0x00000060, AX
-	SUBQ         $0x00000018, R9
-	JMP          block4
-
-tail4:
-	CMPQ         R9, $0x00000010
-	JL           skip4x2
 	VBROADCASTSS (R10), Y0
 	VMOVAPS      Y0, Y1
 	VBROADCASTSS 4(R10), Y2
@@ -26033,12 +27700,12 @@ tail4:
 	VMOVAPS      Y4, Y5
 	VBROADCASTSS 12(R10), Y6
 	VMOVAPS      Y6, Y7
-	MOVQ         DI, R11
+	MOVQ         DI, R9
 	MOVQ         BX, R12
 	PCALIGN      $0x20
 
-taps4x2:
-	MOVQ         (R11), R13
+taps4v5b:
+	MOVQ         (R9), R13
 	VMOVUPS      (DX)(R13*4), Y8
 	VMOVUPS      32(DX)(R13*4), Y9
 	VBROADCASTSS (R12), Y10
@@ -26054,21 +27721,136 @@ taps4x2:
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v5b
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y2, (R9)
+	VMOVUPS      Y3, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y4, (R9)
+	VMOVUPS      Y5, 32(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, AX
+	JMP          next4
+
+split4v5:
+	CMPQ         R9, $0x00000018
+	JL           tail4
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(R10), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(R10), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	VBROADCASTSS 12(R10), Y9
+	VMOVAPS      Y9, Y10
+	VMOVAPS      Y9, Y11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4x3last:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Y12
+	VMOVUPS      32(DX)(R13*4), Y13
+	VMOVUPS      64(DX)(R13*4), Y14
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS 8(R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS 12(R12), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4x3last
+	MOVQ         AX, R9
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y3, (R9)
+	VMOVUPS      Y4, 32(R9)
+	VMOVUPS      Y5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y6, (R9)
+	VMOVUPS      Y7, 32(R9)
+	VMOVUPS      Y8, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Y9, (R9)
+	VMOVUPS      Y10, 32(R9)
+	VMOVUPS      Y11, 64(R9)
+	ADDQ         $0x00000060, DX
+	ADDQ         $0x00000060, AX
+	JMP          next4
+
+tail4:
+	CMPQ         R9, $0x00000010
+	JL           skip4x2
+	VBROADCASTSS (R10), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R10), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R10), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R10), Y6
+	VMOVAPS      Y6, Y7
+	MOVQ         DI, R12
+	MOVQ         BX, R13
+	PCALIGN      $0x20
+
+taps4x2:
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Y8
+	VMOVUPS      32(DX)(R14*4), Y9
+	VBROADCASTSS (R13), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(R13), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(R13), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(R13), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps4x2
-	MOVQ         AX, R11
-	VMOVUPS      Y0, (R11)
-	VMOVUPS      Y1, 32(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y2, (R11)
-	VMOVUPS      Y3, 32(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y4, (R11)
-	VMOVUPS      Y5, 32(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Y6, (R11)
-	VMOVUPS      Y7, 32(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Y0, (R12)
+	VMOVUPS      Y1, 32(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y2, (R12)
+	VMOVUPS      Y3, 32(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y4, (R12)
+	VMOVUPS      Y5, 32(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y6, (R12)
+	VMOVUPS      Y7, 32(R12)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
@@ -26080,37 +27862,53 @@ skip4x2:
 	VBROADCASTSS 4(R10), Y1
 	VBROADCASTSS 8(R10), Y2
 	VBROADCASTSS 12(R10), Y3
-	MOVQ         BX, BX
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps4x1:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Y4
-	VBROADCASTSS (BX), Y5
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Y4
+	VBROADCASTSS (R13), Y5
 	VFMADD231PS  Y4, Y5, Y0
-	VBROADCASTSS 4(BX), Y5
+	VBROADCASTSS 4(R13), Y5
 	VFMADD231PS  Y4, Y5, Y1
-	VBROADCASTSS 8(BX), Y5
+	VBROADCASTSS 8(R13), Y5
 	VFMADD231PS  Y4, Y5, Y2
-	VBROADCASTSS 12(BX), Y5
+	VBROADCASTSS 12(R13), Y5
 	VFMADD231PS  Y4, Y5, Y3
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps4x1
-	MOVQ         AX, BX
-	VMOVUPS      Y0, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Y1, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Y2, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Y3, (BX)
+	MOVQ         AX, R12
+	VMOVUPS      Y0, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y1, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y2, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Y3, (R12)
 	ADDQ         $0x00000020, DX
 	ADDQ         $0x00000020, AX
 	SUBQ         $0x00000008, R9
 
 skip4x1:
+next4:
+	DECQ R11
+	JZ   end4
+	MOVQ n+112(FP), R9
+	MOVQ ldxl+160(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, DX
+	MOVQ ldyl+168(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, AX
+	JMP  line4
+
+end4:
 done:
 	VZEROUPPER
 	RET
@@ -26650,10 +28448,10 @@ done:
 	VZEROUPPER
 	RET
 
-// func stencilRowsAVX512(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32)
+// func stencilRowsAVX512(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32, lines int, ldxl int, ldyl int)
 // Requires: AVX, AVX512F
-TEXT ·stencilRowsAVX512(SB), NOSPLIT, $0-152
-	// register pressure: rows·nv accumulators + min(rows, nv) operands + 1 (8 rows × 3 vectors: 28 of 32); 12 GP
+TEXT ·stencilRowsAVX512(SB), NOSPLIT, $0-176
+	// register pressure: rows·nv accumulators + min(rows, nv) operands + 1 (8 rows × 3 vectors: 28 of 32); 13 GP
 	MOVQ rows+120(FP), AX
 	CMPQ AX, $0x00000001
 	JE   rows1
@@ -26686,10 +28484,12 @@ rows1:
 	LEAQ (SI)(DI*8), DI
 	MOVQ n+112(FP), R8
 	MOVQ bias_base+128(FP), R9
+	MOVQ lines+152(FP), R10
 
+line1:
 block1:
-	CMPQ         R8, $0x00000080
-	JL           tail1
+	CMPQ         R8, $0x00000100
+	JL           split1
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
@@ -26698,12 +28498,461 @@ block1:
 	VMOVAPS      Z0, Z5
 	VMOVAPS      Z0, Z6
 	VMOVAPS      Z0, Z7
-	MOVQ         SI, R10
-	MOVQ         DX, R11
+	MOVQ         SI, R11
+	MOVQ         DX, R12
 	PCALIGN      $0x20
 
 taps1x8:
-	MOVQ         (R10), R12
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z8
+	VFMADD231PS  (CX)(R13*4), Z8, Z0
+	VFMADD231PS  64(CX)(R13*4), Z8, Z1
+	VFMADD231PS  128(CX)(R13*4), Z8, Z2
+	VFMADD231PS  192(CX)(R13*4), Z8, Z3
+	VFMADD231PS  256(CX)(R13*4), Z8, Z4
+	VFMADD231PS  320(CX)(R13*4), Z8, Z5
+	VFMADD231PS  384(CX)(R13*4), Z8, Z6
+	VFMADD231PS  448(CX)(R13*4), Z8, Z7
+	ADDQ         BX, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, DI
+	JNE          taps1x8
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
+	VMOVUPS      Z4, 256(R11)
+	VMOVUPS      Z5, 320(R11)
+	VMOVUPS      Z6, 384(R11)
+	VMOVUPS      Z7, 448(R11)
+	ADDQ         $0x00000200, CX
+	ADDQ         $0x00000200, AX
+	SUBQ         $0x00000080, R8
+	JMP          block1
+
+split1:
+	CMPQ         R8, $0x00000090
+	JNE          split1v9
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v9a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z5
+	VFMADD231PS  (CX)(R12*4), Z5, Z0
+	VFMADD231PS  64(CX)(R12*4), Z5, Z1
+	VFMADD231PS  128(CX)(R12*4), Z5, Z2
+	VFMADD231PS  192(CX)(R12*4), Z5, Z3
+	VFMADD231PS  256(CX)(R12*4), Z5, Z4
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v9a
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	ADDQ         $0x00000140, CX
+	ADDQ         $0x00000140, AX
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v9b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z4
+	VFMADD231PS  (CX)(R12*4), Z4, Z0
+	VFMADD231PS  64(CX)(R12*4), Z4, Z1
+	VFMADD231PS  128(CX)(R12*4), Z4, Z2
+	VFMADD231PS  192(CX)(R12*4), Z4, Z3
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v9b
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000100, AX
+	JMP          next1
+
+split1v9:
+	CMPQ         R8, $0x000000a0
+	JNE          split1v10
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v10a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z5
+	VFMADD231PS  (CX)(R12*4), Z5, Z0
+	VFMADD231PS  64(CX)(R12*4), Z5, Z1
+	VFMADD231PS  128(CX)(R12*4), Z5, Z2
+	VFMADD231PS  192(CX)(R12*4), Z5, Z3
+	VFMADD231PS  256(CX)(R12*4), Z5, Z4
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v10a
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	ADDQ         $0x00000140, CX
+	ADDQ         $0x00000140, AX
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v10b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z5
+	VFMADD231PS  (CX)(R12*4), Z5, Z0
+	VFMADD231PS  64(CX)(R12*4), Z5, Z1
+	VFMADD231PS  128(CX)(R12*4), Z5, Z2
+	VFMADD231PS  192(CX)(R12*4), Z5, Z3
+	VFMADD231PS  256(CX)(R12*4), Z5, Z4
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v10b
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	ADDQ         $0x00000140, CX
+	ADDQ         $0x00000140, AX
+	JMP          next1
+
+split1v10:
+	CMPQ         R8, $0x000000b0
+	JNE          split1v11
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v11a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z6
+	VFMADD231PS  (CX)(R12*4), Z6, Z0
+	VFMADD231PS  64(CX)(R12*4), Z6, Z1
+	VFMADD231PS  128(CX)(R12*4), Z6, Z2
+	VFMADD231PS  192(CX)(R12*4), Z6, Z3
+	VFMADD231PS  256(CX)(R12*4), Z6, Z4
+	VFMADD231PS  320(CX)(R12*4), Z6, Z5
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v11a
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	VMOVUPS      Z5, 320(R8)
+	ADDQ         $0x00000180, CX
+	ADDQ         $0x00000180, AX
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v11b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z5
+	VFMADD231PS  (CX)(R12*4), Z5, Z0
+	VFMADD231PS  64(CX)(R12*4), Z5, Z1
+	VFMADD231PS  128(CX)(R12*4), Z5, Z2
+	VFMADD231PS  192(CX)(R12*4), Z5, Z3
+	VFMADD231PS  256(CX)(R12*4), Z5, Z4
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v11b
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	ADDQ         $0x00000140, CX
+	ADDQ         $0x00000140, AX
+	JMP          next1
+
+split1v11:
+	CMPQ         R8, $0x000000c0
+	JNE          split1v12
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v12a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z6
+	VFMADD231PS  (CX)(R12*4), Z6, Z0
+	VFMADD231PS  64(CX)(R12*4), Z6, Z1
+	VFMADD231PS  128(CX)(R12*4), Z6, Z2
+	VFMADD231PS  192(CX)(R12*4), Z6, Z3
+	VFMADD231PS  256(CX)(R12*4), Z6, Z4
+	VFMADD231PS  320(CX)(R12*4), Z6, Z5
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v12a
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	VMOVUPS      Z5, 320(R8)
+	ADDQ         $0x00000180, CX
+	ADDQ         $0x00000180, AX
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v12b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z6
+	VFMADD231PS  (CX)(R12*4), Z6, Z0
+	VFMADD231PS  64(CX)(R12*4), Z6, Z1
+	VFMADD231PS  128(CX)(R12*4), Z6, Z2
+	VFMADD231PS  192(CX)(R12*4), Z6, Z3
+	VFMADD231PS  256(CX)(R12*4), Z6, Z4
+	VFMADD231PS  320(CX)(R12*4), Z6, Z5
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v12b
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	VMOVUPS      Z5, 320(R8)
+	ADDQ         $0x00000180, CX
+	ADDQ         $0x00000180, AX
+	JMP          next1
+
+split1v12:
+	CMPQ         R8, $0x000000d0
+	JNE          split1v13
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v13a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z7
+	VFMADD231PS  (CX)(R12*4), Z7, Z0
+	VFMADD231PS  64(CX)(R12*4), Z7, Z1
+	VFMADD231PS  128(CX)(R12*4), Z7, Z2
+	VFMADD231PS  192(CX)(R12*4), Z7, Z3
+	VFMADD231PS  256(CX)(R12*4), Z7, Z4
+	VFMADD231PS  320(CX)(R12*4), Z7, Z5
+	VFMADD231PS  384(CX)(R12*4), Z7, Z6
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v13a
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	VMOVUPS      Z5, 320(R8)
+	VMOVUPS      Z6, 384(R8)
+	ADDQ         $0x000001c0, CX
+	ADDQ         $0x000001c0, AX
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v13b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z6
+	VFMADD231PS  (CX)(R12*4), Z6, Z0
+	VFMADD231PS  64(CX)(R12*4), Z6, Z1
+	VFMADD231PS  128(CX)(R12*4), Z6, Z2
+	VFMADD231PS  192(CX)(R12*4), Z6, Z3
+	VFMADD231PS  256(CX)(R12*4), Z6, Z4
+	VFMADD231PS  320(CX)(R12*4), Z6, Z5
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v13b
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	VMOVUPS      Z5, 320(R8)
+	ADDQ         $0x00000180, CX
+	ADDQ         $0x00000180, AX
+	JMP          next1
+
+split1v13:
+	CMPQ         R8, $0x000000e0
+	JNE          split1v14
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v14a:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z7
+	VFMADD231PS  (CX)(R12*4), Z7, Z0
+	VFMADD231PS  64(CX)(R12*4), Z7, Z1
+	VFMADD231PS  128(CX)(R12*4), Z7, Z2
+	VFMADD231PS  192(CX)(R12*4), Z7, Z3
+	VFMADD231PS  256(CX)(R12*4), Z7, Z4
+	VFMADD231PS  320(CX)(R12*4), Z7, Z5
+	VFMADD231PS  384(CX)(R12*4), Z7, Z6
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v14a
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	VMOVUPS      Z5, 320(R8)
+	VMOVUPS      Z6, 384(R8)
+	ADDQ         $0x000001c0, CX
+	ADDQ         $0x000001c0, AX
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v14b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z7
+	VFMADD231PS  (CX)(R12*4), Z7, Z0
+	VFMADD231PS  64(CX)(R12*4), Z7, Z1
+	VFMADD231PS  128(CX)(R12*4), Z7, Z2
+	VFMADD231PS  192(CX)(R12*4), Z7, Z3
+	VFMADD231PS  256(CX)(R12*4), Z7, Z4
+	VFMADD231PS  320(CX)(R12*4), Z7, Z5
+	VFMADD231PS  384(CX)(R12*4), Z7, Z6
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v14b
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	VMOVUPS      Z5, 320(R8)
+	VMOVUPS      Z6, 384(R8)
+	ADDQ         $0x000001c0, CX
+	ADDQ         $0x000001c0, AX
+	JMP          next1
+
+split1v14:
+	CMPQ         R8, $0x000000f0
+	JNE          split1v15
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v15a:
+	MOVQ         (R8), R12
 	VBROADCASTSS (R11), Z8
 	VFMADD231PS  (CX)(R12*4), Z8, Z0
 	VFMADD231PS  64(CX)(R12*4), Z8, Z1
@@ -26714,22 +28963,99 @@ taps1x8:
 	VFMADD231PS  384(CX)(R12*4), Z8, Z6
 	VFMADD231PS  448(CX)(R12*4), Z8, Z7
 	ADDQ         BX, R11
-	ADDQ         $0x08, R10
-	CMPQ         R10, DI
-	JNE          taps1x8
-	MOVQ         AX, R10
-	VMOVUPS      Z0, (R10)
-	VMOVUPS      Z1, 64(R10)
-	VMOVUPS      Z2, 128(R10)
-	VMOVUPS      Z3, 192(R10)
-	VMOVUPS      Z4, 256(R10)
-	VMOVUPS      Z5, 320(R10)
-	VMOVUPS      Z6, 384(R10)
-	VMOVUPS      Z7, 448(R10)
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v15a
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	VMOVUPS      Z5, 320(R8)
+	VMOVUPS      Z6, 384(R8)
+	VMOVUPS      Z7, 448(R8)
 	ADDQ         $0x00000200, CX
 	ADDQ         $0x00000200, AX
-	SUBQ         $0x00000080, R8
-	JMP          block1
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1v15b:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z7
+	VFMADD231PS  (CX)(R12*4), Z7, Z0
+	VFMADD231PS  64(CX)(R12*4), Z7, Z1
+	VFMADD231PS  128(CX)(R12*4), Z7, Z2
+	VFMADD231PS  192(CX)(R12*4), Z7, Z3
+	VFMADD231PS  256(CX)(R12*4), Z7, Z4
+	VFMADD231PS  320(CX)(R12*4), Z7, Z5
+	VFMADD231PS  384(CX)(R12*4), Z7, Z6
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1v15b
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	VMOVUPS      Z5, 320(R8)
+	VMOVUPS      Z6, 384(R8)
+	ADDQ         $0x000001c0, CX
+	ADDQ         $0x000001c0, AX
+	JMP          next1
+
+split1v15:
+	CMPQ         R8, $0x00000080
+	JL           tail1
+	VBROADCASTSS (R9), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	MOVQ         SI, R8
+	MOVQ         DX, R11
+	PCALIGN      $0x20
+
+taps1x8last:
+	MOVQ         (R8), R12
+	VBROADCASTSS (R11), Z8
+	VFMADD231PS  (CX)(R12*4), Z8, Z0
+	VFMADD231PS  64(CX)(R12*4), Z8, Z1
+	VFMADD231PS  128(CX)(R12*4), Z8, Z2
+	VFMADD231PS  192(CX)(R12*4), Z8, Z3
+	VFMADD231PS  256(CX)(R12*4), Z8, Z4
+	VFMADD231PS  320(CX)(R12*4), Z8, Z5
+	VFMADD231PS  384(CX)(R12*4), Z8, Z6
+	VFMADD231PS  448(CX)(R12*4), Z8, Z7
+	ADDQ         BX, R11
+	ADDQ         $0x08, R8
+	CMPQ         R8, DI
+	JNE          taps1x8last
+	MOVQ         AX, R8
+	VMOVUPS      Z0, (R8)
+	VMOVUPS      Z1, 64(R8)
+	VMOVUPS      Z2, 128(R8)
+	VMOVUPS      Z3, 192(R8)
+	VMOVUPS      Z4, 256(R8)
+	VMOVUPS      Z5, 320(R8)
+	VMOVUPS      Z6, 384(R8)
+	VMOVUPS      Z7, 448(R8)
+	ADDQ         $0x00000200, CX
+	ADDQ         $0x00000200, AX
+	JMP          next1
 
 tail1:
 	CMPQ         R8, $0x00000040
@@ -26738,26 +29064,26 @@ tail1:
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
-	MOVQ         SI, R10
-	MOVQ         DX, R11
+	MOVQ         SI, R11
+	MOVQ         DX, R12
 	PCALIGN      $0x20
 
 taps1x4:
-	MOVQ         (R10), R12
-	VBROADCASTSS (R11), Z4
-	VFMADD231PS  (CX)(R12*4), Z4, Z0
-	VFMADD231PS  64(CX)(R12*4), Z4, Z1
-	VFMADD231PS  128(CX)(R12*4), Z4, Z2
-	VFMADD231PS  192(CX)(R12*4), Z4, Z3
-	ADDQ         BX, R11
-	ADDQ         $0x08, R10
-	CMPQ         R10, DI
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z4
+	VFMADD231PS  (CX)(R13*4), Z4, Z0
+	VFMADD231PS  64(CX)(R13*4), Z4, Z1
+	VFMADD231PS  128(CX)(R13*4), Z4, Z2
+	VFMADD231PS  192(CX)(R13*4), Z4, Z3
+	ADDQ         BX, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, DI
 	JNE          taps1x4
-	MOVQ         AX, R10
-	VMOVUPS      Z0, (R10)
-	VMOVUPS      Z1, 64(R10)
-	VMOVUPS      Z2, 128(R10)
-	VMOVUPS      Z3, 192(R10)
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
+	VMOVUPS      Z2, 128(R11)
+	VMOVUPS      Z3, 192(R11)
 	ADDQ         $0x00000100, CX
 	ADDQ         $0x00000100, AX
 	SUBQ         $0x00000040, R8
@@ -26767,22 +29093,22 @@ skip1x4:
 	JL           skip1x2
 	VBROADCASTSS (R9), Z0
 	VMOVAPS      Z0, Z1
-	MOVQ         SI, R10
-	MOVQ         DX, R11
+	MOVQ         SI, R11
+	MOVQ         DX, R12
 	PCALIGN      $0x20
 
 taps1x2:
-	MOVQ         (R10), R12
-	VBROADCASTSS (R11), Z2
-	VFMADD231PS  (CX)(R12*4), Z2, Z0
-	VFMADD231PS  64(CX)(R12*4), Z2, Z1
-	ADDQ         BX, R11
-	ADDQ         $0x08, R10
-	CMPQ         R10, DI
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z2
+	VFMADD231PS  (CX)(R13*4), Z2, Z0
+	VFMADD231PS  64(CX)(R13*4), Z2, Z1
+	ADDQ         BX, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, DI
 	JNE          taps1x2
-	MOVQ         AX, R10
-	VMOVUPS      Z0, (R10)
-	VMOVUPS      Z1, 64(R10)
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
+	VMOVUPS      Z1, 64(R11)
 	ADDQ         $0x00000080, CX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, R8
@@ -26791,24 +29117,40 @@ skip1x2:
 	CMPQ         R8, $0x00000010
 	JL           skip1x1
 	VBROADCASTSS (R9), Z0
-	MOVQ         DX, DX
+	MOVQ         SI, R11
+	MOVQ         DX, R12
 	PCALIGN      $0x20
 
 taps1x1:
-	MOVQ         (SI), R9
-	VBROADCASTSS (DX), Z1
-	VFMADD231PS  (CX)(R9*4), Z1, Z0
-	ADDQ         BX, DX
-	ADDQ         $0x08, SI
-	CMPQ         SI, DI
+	MOVQ         (R11), R13
+	VBROADCASTSS (R12), Z1
+	VFMADD231PS  (CX)(R13*4), Z1, Z0
+	ADDQ         BX, R12
+	ADDQ         $0x08, R11
+	CMPQ         R11, DI
 	JNE          taps1x1
-	MOVQ         AX, DX
-	VMOVUPS      Z0, (DX)
+	MOVQ         AX, R11
+	VMOVUPS      Z0, (R11)
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R8
 
 skip1x1:
+next1:
+	DECQ R10
+	JZ   end1
+	MOVQ n+112(FP), R8
+	MOVQ ldxl+160(FP), R11
+	SUBQ R8, R11
+	SHLQ $0x02, R11
+	ADDQ R11, CX
+	MOVQ ldyl+168(FP), R11
+	SUBQ R8, R11
+	SHLQ $0x02, R11
+	ADDQ R11, AX
+	JMP  line1
+
+end1:
 	JMP done
 
 rows2:
@@ -26824,10 +29166,12 @@ rows2:
 	LEAQ (DI)(R8*8), R8
 	MOVQ n+112(FP), R9
 	MOVQ bias_base+128(FP), R10
+	MOVQ lines+152(FP), R11
 
+line2:
 block2:
-	CMPQ         R9, $0x00000080
-	JL           tail2
+	CMPQ         R9, $0x00000100
+	JL           split2
 	VBROADCASTSS (R10), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
@@ -26844,12 +29188,795 @@ block2:
 	VMOVAPS      Z8, Z13
 	VMOVAPS      Z8, Z14
 	VMOVAPS      Z8, Z15
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps2x8:
-	MOVQ         (R11), R13
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Z16
+	VBROADCASTSS 4(R13), Z17
+	VMOVUPS      (DX)(R14*4), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z8
+	VMOVUPS      64(DX)(R14*4), Z18
+	VFMADD231PS  Z18, Z16, Z1
+	VFMADD231PS  Z18, Z17, Z9
+	VMOVUPS      128(DX)(R14*4), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z10
+	VMOVUPS      192(DX)(R14*4), Z18
+	VFMADD231PS  Z18, Z16, Z3
+	VFMADD231PS  Z18, Z17, Z11
+	VMOVUPS      256(DX)(R14*4), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z12
+	VMOVUPS      320(DX)(R14*4), Z18
+	VFMADD231PS  Z18, Z16, Z5
+	VFMADD231PS  Z18, Z17, Z13
+	VMOVUPS      384(DX)(R14*4), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z14
+	VMOVUPS      448(DX)(R14*4), Z18
+	VFMADD231PS  Z18, Z16, Z7
+	VFMADD231PS  Z18, Z17, Z15
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
+	JNE          taps2x8
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	VMOVUPS      Z3, 192(R12)
+	VMOVUPS      Z4, 256(R12)
+	VMOVUPS      Z5, 320(R12)
+	VMOVUPS      Z6, 384(R12)
+	VMOVUPS      Z7, 448(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z8, (R12)
+	VMOVUPS      Z9, 64(R12)
+	VMOVUPS      Z10, 128(R12)
+	VMOVUPS      Z11, 192(R12)
+	VMOVUPS      Z12, 256(R12)
+	VMOVUPS      Z13, 320(R12)
+	VMOVUPS      Z14, 384(R12)
+	VMOVUPS      Z15, 448(R12)
+	ADDQ         $0x00000200, DX
+	ADDQ         $0x00000200, AX
+	SUBQ         $0x00000080, R9
+	JMP          block2
+
+split2:
+	CMPQ         R9, $0x00000090
+	JNE          split2v9
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v9a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z10
+	VBROADCASTSS 4(R12), Z11
+	VMOVUPS      (DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z0
+	VFMADD231PS  Z12, Z11, Z5
+	VMOVUPS      64(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z1
+	VFMADD231PS  Z12, Z11, Z6
+	VMOVUPS      128(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z2
+	VFMADD231PS  Z12, Z11, Z7
+	VMOVUPS      192(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z3
+	VFMADD231PS  Z12, Z11, Z8
+	VMOVUPS      256(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z4
+	VFMADD231PS  Z12, Z11, Z9
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v9a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v9b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z8
+	VBROADCASTSS 4(R12), Z9
+	VMOVUPS      (DX)(R13*4), Z10
+	VFMADD231PS  Z10, Z8, Z0
+	VFMADD231PS  Z10, Z9, Z4
+	VMOVUPS      64(DX)(R13*4), Z10
+	VFMADD231PS  Z10, Z8, Z1
+	VFMADD231PS  Z10, Z9, Z5
+	VMOVUPS      128(DX)(R13*4), Z10
+	VFMADD231PS  Z10, Z8, Z2
+	VFMADD231PS  Z10, Z9, Z6
+	VMOVUPS      192(DX)(R13*4), Z10
+	VFMADD231PS  Z10, Z8, Z3
+	VFMADD231PS  Z10, Z9, Z7
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v9b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	JMP          next2
+
+split2v9:
+	CMPQ         R9, $0x000000a0
+	JNE          split2v10
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v10a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z10
+	VBROADCASTSS 4(R12), Z11
+	VMOVUPS      (DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z0
+	VFMADD231PS  Z12, Z11, Z5
+	VMOVUPS      64(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z1
+	VFMADD231PS  Z12, Z11, Z6
+	VMOVUPS      128(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z2
+	VFMADD231PS  Z12, Z11, Z7
+	VMOVUPS      192(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z3
+	VFMADD231PS  Z12, Z11, Z8
+	VMOVUPS      256(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z4
+	VFMADD231PS  Z12, Z11, Z9
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v10a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v10b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z10
+	VBROADCASTSS 4(R12), Z11
+	VMOVUPS      (DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z0
+	VFMADD231PS  Z12, Z11, Z5
+	VMOVUPS      64(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z1
+	VFMADD231PS  Z12, Z11, Z6
+	VMOVUPS      128(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z2
+	VFMADD231PS  Z12, Z11, Z7
+	VMOVUPS      192(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z3
+	VFMADD231PS  Z12, Z11, Z8
+	VMOVUPS      256(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z4
+	VFMADD231PS  Z12, Z11, Z9
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v10b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	JMP          next2
+
+split2v10:
+	CMPQ         R9, $0x000000b0
+	JNE          split2v11
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v11a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z12
+	VBROADCASTSS 4(R12), Z13
+	VMOVUPS      (DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z0
+	VFMADD231PS  Z14, Z13, Z6
+	VMOVUPS      64(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z1
+	VFMADD231PS  Z14, Z13, Z7
+	VMOVUPS      128(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z2
+	VFMADD231PS  Z14, Z13, Z8
+	VMOVUPS      192(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z3
+	VFMADD231PS  Z14, Z13, Z9
+	VMOVUPS      256(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z4
+	VFMADD231PS  Z14, Z13, Z10
+	VMOVUPS      320(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z5
+	VFMADD231PS  Z14, Z13, Z11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v11a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      Z11, 320(R9)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v11b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z10
+	VBROADCASTSS 4(R12), Z11
+	VMOVUPS      (DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z0
+	VFMADD231PS  Z12, Z11, Z5
+	VMOVUPS      64(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z1
+	VFMADD231PS  Z12, Z11, Z6
+	VMOVUPS      128(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z2
+	VFMADD231PS  Z12, Z11, Z7
+	VMOVUPS      192(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z3
+	VFMADD231PS  Z12, Z11, Z8
+	VMOVUPS      256(DX)(R13*4), Z12
+	VFMADD231PS  Z12, Z10, Z4
+	VFMADD231PS  Z12, Z11, Z9
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v11b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	JMP          next2
+
+split2v11:
+	CMPQ         R9, $0x000000c0
+	JNE          split2v12
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v12a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z12
+	VBROADCASTSS 4(R12), Z13
+	VMOVUPS      (DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z0
+	VFMADD231PS  Z14, Z13, Z6
+	VMOVUPS      64(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z1
+	VFMADD231PS  Z14, Z13, Z7
+	VMOVUPS      128(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z2
+	VFMADD231PS  Z14, Z13, Z8
+	VMOVUPS      192(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z3
+	VFMADD231PS  Z14, Z13, Z9
+	VMOVUPS      256(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z4
+	VFMADD231PS  Z14, Z13, Z10
+	VMOVUPS      320(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z5
+	VFMADD231PS  Z14, Z13, Z11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v12a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      Z11, 320(R9)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v12b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z12
+	VBROADCASTSS 4(R12), Z13
+	VMOVUPS      (DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z0
+	VFMADD231PS  Z14, Z13, Z6
+	VMOVUPS      64(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z1
+	VFMADD231PS  Z14, Z13, Z7
+	VMOVUPS      128(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z2
+	VFMADD231PS  Z14, Z13, Z8
+	VMOVUPS      192(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z3
+	VFMADD231PS  Z14, Z13, Z9
+	VMOVUPS      256(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z4
+	VFMADD231PS  Z14, Z13, Z10
+	VMOVUPS      320(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z5
+	VFMADD231PS  Z14, Z13, Z11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v12b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      Z11, 320(R9)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	JMP          next2
+
+split2v12:
+	CMPQ         R9, $0x000000d0
+	JNE          split2v13
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VBROADCASTSS 4(R10), Z7
+	VMOVAPS      Z7, Z8
+	VMOVAPS      Z7, Z9
+	VMOVAPS      Z7, Z10
+	VMOVAPS      Z7, Z11
+	VMOVAPS      Z7, Z12
+	VMOVAPS      Z7, Z13
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v13a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z14
+	VBROADCASTSS 4(R12), Z15
+	VMOVUPS      (DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z0
+	VFMADD231PS  Z16, Z15, Z7
+	VMOVUPS      64(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z1
+	VFMADD231PS  Z16, Z15, Z8
+	VMOVUPS      128(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z2
+	VFMADD231PS  Z16, Z15, Z9
+	VMOVUPS      192(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z3
+	VFMADD231PS  Z16, Z15, Z10
+	VMOVUPS      256(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z4
+	VFMADD231PS  Z16, Z15, Z11
+	VMOVUPS      320(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z5
+	VFMADD231PS  Z16, Z15, Z12
+	VMOVUPS      384(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z6
+	VFMADD231PS  Z16, Z15, Z13
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v13a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z7, (R9)
+	VMOVUPS      Z8, 64(R9)
+	VMOVUPS      Z9, 128(R9)
+	VMOVUPS      Z10, 192(R9)
+	VMOVUPS      Z11, 256(R9)
+	VMOVUPS      Z12, 320(R9)
+	VMOVUPS      Z13, 384(R9)
+	ADDQ         $0x000001c0, DX
+	ADDQ         $0x000001c0, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v13b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z12
+	VBROADCASTSS 4(R12), Z13
+	VMOVUPS      (DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z0
+	VFMADD231PS  Z14, Z13, Z6
+	VMOVUPS      64(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z1
+	VFMADD231PS  Z14, Z13, Z7
+	VMOVUPS      128(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z2
+	VFMADD231PS  Z14, Z13, Z8
+	VMOVUPS      192(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z3
+	VFMADD231PS  Z14, Z13, Z9
+	VMOVUPS      256(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z4
+	VFMADD231PS  Z14, Z13, Z10
+	VMOVUPS      320(DX)(R13*4), Z14
+	VFMADD231PS  Z14, Z12, Z5
+	VFMADD231PS  Z14, Z13, Z11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v13b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      Z11, 320(R9)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	JMP          next2
+
+split2v13:
+	CMPQ         R9, $0x000000e0
+	JNE          split2v14
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VBROADCASTSS 4(R10), Z7
+	VMOVAPS      Z7, Z8
+	VMOVAPS      Z7, Z9
+	VMOVAPS      Z7, Z10
+	VMOVAPS      Z7, Z11
+	VMOVAPS      Z7, Z12
+	VMOVAPS      Z7, Z13
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v14a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z14
+	VBROADCASTSS 4(R12), Z15
+	VMOVUPS      (DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z0
+	VFMADD231PS  Z16, Z15, Z7
+	VMOVUPS      64(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z1
+	VFMADD231PS  Z16, Z15, Z8
+	VMOVUPS      128(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z2
+	VFMADD231PS  Z16, Z15, Z9
+	VMOVUPS      192(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z3
+	VFMADD231PS  Z16, Z15, Z10
+	VMOVUPS      256(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z4
+	VFMADD231PS  Z16, Z15, Z11
+	VMOVUPS      320(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z5
+	VFMADD231PS  Z16, Z15, Z12
+	VMOVUPS      384(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z6
+	VFMADD231PS  Z16, Z15, Z13
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v14a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z7, (R9)
+	VMOVUPS      Z8, 64(R9)
+	VMOVUPS      Z9, 128(R9)
+	VMOVUPS      Z10, 192(R9)
+	VMOVUPS      Z11, 256(R9)
+	VMOVUPS      Z12, 320(R9)
+	VMOVUPS      Z13, 384(R9)
+	ADDQ         $0x000001c0, DX
+	ADDQ         $0x000001c0, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VBROADCASTSS 4(R10), Z7
+	VMOVAPS      Z7, Z8
+	VMOVAPS      Z7, Z9
+	VMOVAPS      Z7, Z10
+	VMOVAPS      Z7, Z11
+	VMOVAPS      Z7, Z12
+	VMOVAPS      Z7, Z13
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v14b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z14
+	VBROADCASTSS 4(R12), Z15
+	VMOVUPS      (DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z0
+	VFMADD231PS  Z16, Z15, Z7
+	VMOVUPS      64(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z1
+	VFMADD231PS  Z16, Z15, Z8
+	VMOVUPS      128(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z2
+	VFMADD231PS  Z16, Z15, Z9
+	VMOVUPS      192(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z3
+	VFMADD231PS  Z16, Z15, Z10
+	VMOVUPS      256(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z4
+	VFMADD231PS  Z16, Z15, Z11
+	VMOVUPS      320(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z5
+	VFMADD231PS  Z16, Z15, Z12
+	VMOVUPS      384(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z6
+	VFMADD231PS  Z16, Z15, Z13
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v14b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z7, (R9)
+	VMOVUPS      Z8, 64(R9)
+	VMOVUPS      Z9, 128(R9)
+	VMOVUPS      Z10, 192(R9)
+	VMOVUPS      Z11, 256(R9)
+	VMOVUPS      Z12, 320(R9)
+	VMOVUPS      Z13, 384(R9)
+	ADDQ         $0x000001c0, DX
+	ADDQ         $0x000001c0, AX
+	JMP          next2
+
+split2v14:
+	CMPQ         R9, $0x000000f0
+	JNE          split2v15
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VBROADCASTSS 4(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VMOVAPS      Z8, Z12
+	VMOVAPS      Z8, Z13
+	VMOVAPS      Z8, Z14
+	VMOVAPS      Z8, Z15
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v15a:
+	MOVQ         (R9), R13
 	VBROADCASTSS (R12), Z16
 	VBROADCASTSS 4(R12), Z17
 	VMOVUPS      (DX)(R13*4), Z18
@@ -26877,31 +30004,172 @@ taps2x8:
 	VFMADD231PS  Z18, Z16, Z7
 	VFMADD231PS  Z18, Z17, Z15
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
-	JNE          taps2x8
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	VMOVUPS      Z3, 192(R11)
-	VMOVUPS      Z4, 256(R11)
-	VMOVUPS      Z5, 320(R11)
-	VMOVUPS      Z6, 384(R11)
-	VMOVUPS      Z7, 448(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z8, (R11)
-	VMOVUPS      Z9, 64(R11)
-	VMOVUPS      Z10, 128(R11)
-	VMOVUPS      Z11, 192(R11)
-	VMOVUPS      Z12, 256(R11)
-	VMOVUPS      Z13, 320(R11)
-	VMOVUPS      Z14, 384(R11)
-	VMOVUPS      Z15, 448(R11)
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v15a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	VMOVUPS      Z7, 448(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	VMOVUPS      Z12, 256(R9)
+	VMOVUPS      Z13, 320(R9)
+	VMOVUPS      Z14, 384(R9)
+	VMOVUPS      Z15, 448(R9)
 	ADDQ         $0x00000200, DX
 	ADDQ         $0x00000200, AX
-	SUBQ         $0x00000080, R9
-	JMP          block2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VBROADCASTSS 4(R10), Z7
+	VMOVAPS      Z7, Z8
+	VMOVAPS      Z7, Z9
+	VMOVAPS      Z7, Z10
+	VMOVAPS      Z7, Z11
+	VMOVAPS      Z7, Z12
+	VMOVAPS      Z7, Z13
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2v15b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z14
+	VBROADCASTSS 4(R12), Z15
+	VMOVUPS      (DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z0
+	VFMADD231PS  Z16, Z15, Z7
+	VMOVUPS      64(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z1
+	VFMADD231PS  Z16, Z15, Z8
+	VMOVUPS      128(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z2
+	VFMADD231PS  Z16, Z15, Z9
+	VMOVUPS      192(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z3
+	VFMADD231PS  Z16, Z15, Z10
+	VMOVUPS      256(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z4
+	VFMADD231PS  Z16, Z15, Z11
+	VMOVUPS      320(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z5
+	VFMADD231PS  Z16, Z15, Z12
+	VMOVUPS      384(DX)(R13*4), Z16
+	VFMADD231PS  Z16, Z14, Z6
+	VFMADD231PS  Z16, Z15, Z13
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2v15b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z7, (R9)
+	VMOVUPS      Z8, 64(R9)
+	VMOVUPS      Z9, 128(R9)
+	VMOVUPS      Z10, 192(R9)
+	VMOVUPS      Z11, 256(R9)
+	VMOVUPS      Z12, 320(R9)
+	VMOVUPS      Z13, 384(R9)
+	ADDQ         $0x000001c0, DX
+	ADDQ         $0x000001c0, AX
+	JMP          next2
+
+split2v15:
+	CMPQ         R9, $0x00000080
+	JL           tail2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VBROADCASTSS 4(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VMOVAPS      Z8, Z12
+	VMOVAPS      Z8, Z13
+	VMOVAPS      Z8, Z14
+	VMOVAPS      Z8, Z15
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps2x8last:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z16
+	VBROADCASTSS 4(R12), Z17
+	VMOVUPS      (DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z8
+	VMOVUPS      64(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z1
+	VFMADD231PS  Z18, Z17, Z9
+	VMOVUPS      128(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z10
+	VMOVUPS      192(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z3
+	VFMADD231PS  Z18, Z17, Z11
+	VMOVUPS      256(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z12
+	VMOVUPS      320(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z5
+	VFMADD231PS  Z18, Z17, Z13
+	VMOVUPS      384(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z14
+	VMOVUPS      448(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z16, Z7
+	VFMADD231PS  Z18, Z17, Z15
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps2x8last
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	VMOVUPS      Z7, 448(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	VMOVUPS      Z12, 256(R9)
+	VMOVUPS      Z13, 320(R9)
+	VMOVUPS      Z14, 384(R9)
+	VMOVUPS      Z15, 448(R9)
+	ADDQ         $0x00000200, DX
+	ADDQ         $0x00000200, AX
+	JMP          next2
 
 tail2:
 	CMPQ         R9, $0x00000040
@@ -26914,40 +30182,40 @@ tail2:
 	VMOVAPS      Z4, Z5
 	VMOVAPS      Z4, Z6
 	VMOVAPS      Z4, Z7
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps2x4:
-	MOVQ         (R11), R13
-	VBROADCASTSS (R12), Z8
-	VBROADCASTSS 4(R12), Z9
-	VMOVUPS      (DX)(R13*4), Z10
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Z8
+	VBROADCASTSS 4(R13), Z9
+	VMOVUPS      (DX)(R14*4), Z10
 	VFMADD231PS  Z10, Z8, Z0
 	VFMADD231PS  Z10, Z9, Z4
-	VMOVUPS      64(DX)(R13*4), Z10
+	VMOVUPS      64(DX)(R14*4), Z10
 	VFMADD231PS  Z10, Z8, Z1
 	VFMADD231PS  Z10, Z9, Z5
-	VMOVUPS      128(DX)(R13*4), Z10
+	VMOVUPS      128(DX)(R14*4), Z10
 	VFMADD231PS  Z10, Z8, Z2
 	VFMADD231PS  Z10, Z9, Z6
-	VMOVUPS      192(DX)(R13*4), Z10
+	VMOVUPS      192(DX)(R14*4), Z10
 	VFMADD231PS  Z10, Z8, Z3
 	VFMADD231PS  Z10, Z9, Z7
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps2x4
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	VMOVUPS      Z3, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
-	VMOVUPS      Z6, 128(R11)
-	VMOVUPS      Z7, 192(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	VMOVUPS      Z3, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
+	VMOVUPS      Z6, 128(R12)
+	VMOVUPS      Z7, 192(R12)
 	ADDQ         $0x00000100, DX
 	ADDQ         $0x00000100, AX
 	SUBQ         $0x00000040, R9
@@ -26959,30 +30227,30 @@ skip2x4:
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R10), Z2
 	VMOVAPS      Z2, Z3
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps2x2:
-	MOVQ         (R11), R13
-	VBROADCASTSS (R12), Z4
-	VBROADCASTSS 4(R12), Z5
-	VMOVUPS      (DX)(R13*4), Z6
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Z4
+	VBROADCASTSS 4(R13), Z5
+	VMOVUPS      (DX)(R14*4), Z6
 	VFMADD231PS  Z6, Z4, Z0
 	VFMADD231PS  Z6, Z5, Z2
-	VMOVUPS      64(DX)(R13*4), Z6
+	VMOVUPS      64(DX)(R14*4), Z6
 	VFMADD231PS  Z6, Z4, Z1
 	VFMADD231PS  Z6, Z5, Z3
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps2x2
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z2, (R11)
-	VMOVUPS      Z3, 64(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	VMOVUPS      Z3, 64(R12)
 	ADDQ         $0x00000080, DX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, R9
@@ -26992,29 +30260,45 @@ skip2x2:
 	JL           skip2x1
 	VBROADCASTSS (R10), Z0
 	VBROADCASTSS 4(R10), Z1
-	MOVQ         BX, BX
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps2x1:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Z2
-	VBROADCASTSS (BX), Z3
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z2
+	VBROADCASTSS (R13), Z3
 	VFMADD231PS  Z2, Z3, Z0
-	VBROADCASTSS 4(BX), Z3
+	VBROADCASTSS 4(R13), Z3
 	VFMADD231PS  Z2, Z3, Z1
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps2x1
-	MOVQ         AX, BX
-	VMOVUPS      Z0, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z1, (BX)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z1, (R12)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip2x1:
+next2:
+	DECQ R11
+	JZ   end2
+	MOVQ n+112(FP), R9
+	MOVQ ldxl+160(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, DX
+	MOVQ ldyl+168(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, AX
+	JMP  line2
+
+end2:
 	JMP done
 
 rows3:
@@ -27030,10 +30314,12 @@ rows3:
 	LEAQ (DI)(R8*8), R8
 	MOVQ n+112(FP), R9
 	MOVQ bias_base+128(FP), R10
+	MOVQ lines+152(FP), R11
 
+line3:
 block3:
-	CMPQ         R9, $0x00000080
-	JL           tail3
+	CMPQ         R9, $0x00000100
+	JL           split3
 	VBROADCASTSS (R10), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
@@ -27058,12 +30344,1052 @@ block3:
 	VMOVAPS      Z16, Z21
 	VMOVAPS      Z16, Z22
 	VMOVAPS      Z16, Z23
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps3x8:
-	MOVQ         (R11), R13
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Z24
+	VBROADCASTSS 4(R13), Z25
+	VBROADCASTSS 8(R13), Z26
+	VMOVUPS      (DX)(R14*4), Z27
+	VFMADD231PS  Z27, Z24, Z0
+	VFMADD231PS  Z27, Z25, Z8
+	VFMADD231PS  Z27, Z26, Z16
+	VMOVUPS      64(DX)(R14*4), Z27
+	VFMADD231PS  Z27, Z24, Z1
+	VFMADD231PS  Z27, Z25, Z9
+	VFMADD231PS  Z27, Z26, Z17
+	VMOVUPS      128(DX)(R14*4), Z27
+	VFMADD231PS  Z27, Z24, Z2
+	VFMADD231PS  Z27, Z25, Z10
+	VFMADD231PS  Z27, Z26, Z18
+	VMOVUPS      192(DX)(R14*4), Z27
+	VFMADD231PS  Z27, Z24, Z3
+	VFMADD231PS  Z27, Z25, Z11
+	VFMADD231PS  Z27, Z26, Z19
+	VMOVUPS      256(DX)(R14*4), Z27
+	VFMADD231PS  Z27, Z24, Z4
+	VFMADD231PS  Z27, Z25, Z12
+	VFMADD231PS  Z27, Z26, Z20
+	VMOVUPS      320(DX)(R14*4), Z27
+	VFMADD231PS  Z27, Z24, Z5
+	VFMADD231PS  Z27, Z25, Z13
+	VFMADD231PS  Z27, Z26, Z21
+	VMOVUPS      384(DX)(R14*4), Z27
+	VFMADD231PS  Z27, Z24, Z6
+	VFMADD231PS  Z27, Z25, Z14
+	VFMADD231PS  Z27, Z26, Z22
+	VMOVUPS      448(DX)(R14*4), Z27
+	VFMADD231PS  Z27, Z24, Z7
+	VFMADD231PS  Z27, Z25, Z15
+	VFMADD231PS  Z27, Z26, Z23
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
+	JNE          taps3x8
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	VMOVUPS      Z3, 192(R12)
+	VMOVUPS      Z4, 256(R12)
+	VMOVUPS      Z5, 320(R12)
+	VMOVUPS      Z6, 384(R12)
+	VMOVUPS      Z7, 448(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z8, (R12)
+	VMOVUPS      Z9, 64(R12)
+	VMOVUPS      Z10, 128(R12)
+	VMOVUPS      Z11, 192(R12)
+	VMOVUPS      Z12, 256(R12)
+	VMOVUPS      Z13, 320(R12)
+	VMOVUPS      Z14, 384(R12)
+	VMOVUPS      Z15, 448(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z16, (R12)
+	VMOVUPS      Z17, 64(R12)
+	VMOVUPS      Z18, 128(R12)
+	VMOVUPS      Z19, 192(R12)
+	VMOVUPS      Z20, 256(R12)
+	VMOVUPS      Z21, 320(R12)
+	VMOVUPS      Z22, 384(R12)
+	VMOVUPS      Z23, 448(R12)
+	ADDQ         $0x00000200, DX
+	ADDQ         $0x00000200, AX
+	SUBQ         $0x00000080, R9
+	JMP          block3
+
+split3:
+	CMPQ         R9, $0x00000090
+	JNE          split3v9
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v9a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z15
+	VBROADCASTSS 4(R12), Z16
+	VBROADCASTSS 8(R12), Z17
+	VMOVUPS      (DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z0
+	VFMADD231PS  Z18, Z16, Z5
+	VFMADD231PS  Z18, Z17, Z10
+	VMOVUPS      64(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z1
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z11
+	VMOVUPS      128(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z2
+	VFMADD231PS  Z18, Z16, Z7
+	VFMADD231PS  Z18, Z17, Z12
+	VMOVUPS      192(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z3
+	VFMADD231PS  Z18, Z16, Z8
+	VFMADD231PS  Z18, Z17, Z13
+	VMOVUPS      256(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z4
+	VFMADD231PS  Z18, Z16, Z9
+	VFMADD231PS  Z18, Z17, Z14
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v9a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      Z13, 192(R9)
+	VMOVUPS      Z14, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v9b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z12
+	VBROADCASTSS 4(R12), Z13
+	VBROADCASTSS 8(R12), Z14
+	VMOVUPS      (DX)(R13*4), Z15
+	VFMADD231PS  Z15, Z12, Z0
+	VFMADD231PS  Z15, Z13, Z4
+	VFMADD231PS  Z15, Z14, Z8
+	VMOVUPS      64(DX)(R13*4), Z15
+	VFMADD231PS  Z15, Z12, Z1
+	VFMADD231PS  Z15, Z13, Z5
+	VFMADD231PS  Z15, Z14, Z9
+	VMOVUPS      128(DX)(R13*4), Z15
+	VFMADD231PS  Z15, Z12, Z2
+	VFMADD231PS  Z15, Z13, Z6
+	VFMADD231PS  Z15, Z14, Z10
+	VMOVUPS      192(DX)(R13*4), Z15
+	VFMADD231PS  Z15, Z12, Z3
+	VFMADD231PS  Z15, Z13, Z7
+	VFMADD231PS  Z15, Z14, Z11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v9b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	JMP          next3
+
+split3v9:
+	CMPQ         R9, $0x000000a0
+	JNE          split3v10
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v10a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z15
+	VBROADCASTSS 4(R12), Z16
+	VBROADCASTSS 8(R12), Z17
+	VMOVUPS      (DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z0
+	VFMADD231PS  Z18, Z16, Z5
+	VFMADD231PS  Z18, Z17, Z10
+	VMOVUPS      64(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z1
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z11
+	VMOVUPS      128(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z2
+	VFMADD231PS  Z18, Z16, Z7
+	VFMADD231PS  Z18, Z17, Z12
+	VMOVUPS      192(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z3
+	VFMADD231PS  Z18, Z16, Z8
+	VFMADD231PS  Z18, Z17, Z13
+	VMOVUPS      256(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z4
+	VFMADD231PS  Z18, Z16, Z9
+	VFMADD231PS  Z18, Z17, Z14
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v10a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      Z13, 192(R9)
+	VMOVUPS      Z14, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v10b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z15
+	VBROADCASTSS 4(R12), Z16
+	VBROADCASTSS 8(R12), Z17
+	VMOVUPS      (DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z0
+	VFMADD231PS  Z18, Z16, Z5
+	VFMADD231PS  Z18, Z17, Z10
+	VMOVUPS      64(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z1
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z11
+	VMOVUPS      128(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z2
+	VFMADD231PS  Z18, Z16, Z7
+	VFMADD231PS  Z18, Z17, Z12
+	VMOVUPS      192(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z3
+	VFMADD231PS  Z18, Z16, Z8
+	VFMADD231PS  Z18, Z17, Z13
+	VMOVUPS      256(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z4
+	VFMADD231PS  Z18, Z16, Z9
+	VFMADD231PS  Z18, Z17, Z14
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v10b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      Z13, 192(R9)
+	VMOVUPS      Z14, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	JMP          next3
+
+split3v10:
+	CMPQ         R9, $0x000000b0
+	JNE          split3v11
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	VBROADCASTSS 8(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VMOVAPS      Z12, Z16
+	VMOVAPS      Z12, Z17
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v11a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z18
+	VBROADCASTSS 4(R12), Z19
+	VBROADCASTSS 8(R12), Z20
+	VMOVUPS      (DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z0
+	VFMADD231PS  Z21, Z19, Z6
+	VFMADD231PS  Z21, Z20, Z12
+	VMOVUPS      64(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z1
+	VFMADD231PS  Z21, Z19, Z7
+	VFMADD231PS  Z21, Z20, Z13
+	VMOVUPS      128(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z2
+	VFMADD231PS  Z21, Z19, Z8
+	VFMADD231PS  Z21, Z20, Z14
+	VMOVUPS      192(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z3
+	VFMADD231PS  Z21, Z19, Z9
+	VFMADD231PS  Z21, Z20, Z15
+	VMOVUPS      256(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z4
+	VFMADD231PS  Z21, Z19, Z10
+	VFMADD231PS  Z21, Z20, Z16
+	VMOVUPS      320(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z5
+	VFMADD231PS  Z21, Z19, Z11
+	VFMADD231PS  Z21, Z20, Z17
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v11a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      Z11, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	VMOVUPS      Z16, 256(R9)
+	VMOVUPS      Z17, 320(R9)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v11b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z15
+	VBROADCASTSS 4(R12), Z16
+	VBROADCASTSS 8(R12), Z17
+	VMOVUPS      (DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z0
+	VFMADD231PS  Z18, Z16, Z5
+	VFMADD231PS  Z18, Z17, Z10
+	VMOVUPS      64(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z1
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z11
+	VMOVUPS      128(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z2
+	VFMADD231PS  Z18, Z16, Z7
+	VFMADD231PS  Z18, Z17, Z12
+	VMOVUPS      192(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z3
+	VFMADD231PS  Z18, Z16, Z8
+	VFMADD231PS  Z18, Z17, Z13
+	VMOVUPS      256(DX)(R13*4), Z18
+	VFMADD231PS  Z18, Z15, Z4
+	VFMADD231PS  Z18, Z16, Z9
+	VFMADD231PS  Z18, Z17, Z14
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v11b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      Z13, 192(R9)
+	VMOVUPS      Z14, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	JMP          next3
+
+split3v11:
+	CMPQ         R9, $0x000000c0
+	JNE          split3v12
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	VBROADCASTSS 8(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VMOVAPS      Z12, Z16
+	VMOVAPS      Z12, Z17
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v12a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z18
+	VBROADCASTSS 4(R12), Z19
+	VBROADCASTSS 8(R12), Z20
+	VMOVUPS      (DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z0
+	VFMADD231PS  Z21, Z19, Z6
+	VFMADD231PS  Z21, Z20, Z12
+	VMOVUPS      64(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z1
+	VFMADD231PS  Z21, Z19, Z7
+	VFMADD231PS  Z21, Z20, Z13
+	VMOVUPS      128(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z2
+	VFMADD231PS  Z21, Z19, Z8
+	VFMADD231PS  Z21, Z20, Z14
+	VMOVUPS      192(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z3
+	VFMADD231PS  Z21, Z19, Z9
+	VFMADD231PS  Z21, Z20, Z15
+	VMOVUPS      256(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z4
+	VFMADD231PS  Z21, Z19, Z10
+	VFMADD231PS  Z21, Z20, Z16
+	VMOVUPS      320(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z5
+	VFMADD231PS  Z21, Z19, Z11
+	VFMADD231PS  Z21, Z20, Z17
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v12a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      Z11, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	VMOVUPS      Z16, 256(R9)
+	VMOVUPS      Z17, 320(R9)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	VBROADCASTSS 8(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VMOVAPS      Z12, Z16
+	VMOVAPS      Z12, Z17
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v12b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z18
+	VBROADCASTSS 4(R12), Z19
+	VBROADCASTSS 8(R12), Z20
+	VMOVUPS      (DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z0
+	VFMADD231PS  Z21, Z19, Z6
+	VFMADD231PS  Z21, Z20, Z12
+	VMOVUPS      64(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z1
+	VFMADD231PS  Z21, Z19, Z7
+	VFMADD231PS  Z21, Z20, Z13
+	VMOVUPS      128(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z2
+	VFMADD231PS  Z21, Z19, Z8
+	VFMADD231PS  Z21, Z20, Z14
+	VMOVUPS      192(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z3
+	VFMADD231PS  Z21, Z19, Z9
+	VFMADD231PS  Z21, Z20, Z15
+	VMOVUPS      256(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z4
+	VFMADD231PS  Z21, Z19, Z10
+	VFMADD231PS  Z21, Z20, Z16
+	VMOVUPS      320(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z5
+	VFMADD231PS  Z21, Z19, Z11
+	VFMADD231PS  Z21, Z20, Z17
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v12b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      Z11, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	VMOVUPS      Z16, 256(R9)
+	VMOVUPS      Z17, 320(R9)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	JMP          next3
+
+split3v12:
+	CMPQ         R9, $0x000000d0
+	JNE          split3v13
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VBROADCASTSS 4(R10), Z7
+	VMOVAPS      Z7, Z8
+	VMOVAPS      Z7, Z9
+	VMOVAPS      Z7, Z10
+	VMOVAPS      Z7, Z11
+	VMOVAPS      Z7, Z12
+	VMOVAPS      Z7, Z13
+	VBROADCASTSS 8(R10), Z14
+	VMOVAPS      Z14, Z15
+	VMOVAPS      Z14, Z16
+	VMOVAPS      Z14, Z17
+	VMOVAPS      Z14, Z18
+	VMOVAPS      Z14, Z19
+	VMOVAPS      Z14, Z20
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v13a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z21
+	VBROADCASTSS 4(R12), Z22
+	VBROADCASTSS 8(R12), Z23
+	VMOVUPS      (DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z0
+	VFMADD231PS  Z24, Z22, Z7
+	VFMADD231PS  Z24, Z23, Z14
+	VMOVUPS      64(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z1
+	VFMADD231PS  Z24, Z22, Z8
+	VFMADD231PS  Z24, Z23, Z15
+	VMOVUPS      128(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z2
+	VFMADD231PS  Z24, Z22, Z9
+	VFMADD231PS  Z24, Z23, Z16
+	VMOVUPS      192(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z3
+	VFMADD231PS  Z24, Z22, Z10
+	VFMADD231PS  Z24, Z23, Z17
+	VMOVUPS      256(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z4
+	VFMADD231PS  Z24, Z22, Z11
+	VFMADD231PS  Z24, Z23, Z18
+	VMOVUPS      320(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z5
+	VFMADD231PS  Z24, Z22, Z12
+	VFMADD231PS  Z24, Z23, Z19
+	VMOVUPS      384(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z6
+	VFMADD231PS  Z24, Z22, Z13
+	VFMADD231PS  Z24, Z23, Z20
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v13a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z7, (R9)
+	VMOVUPS      Z8, 64(R9)
+	VMOVUPS      Z9, 128(R9)
+	VMOVUPS      Z10, 192(R9)
+	VMOVUPS      Z11, 256(R9)
+	VMOVUPS      Z12, 320(R9)
+	VMOVUPS      Z13, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z14, (R9)
+	VMOVUPS      Z15, 64(R9)
+	VMOVUPS      Z16, 128(R9)
+	VMOVUPS      Z17, 192(R9)
+	VMOVUPS      Z18, 256(R9)
+	VMOVUPS      Z19, 320(R9)
+	VMOVUPS      Z20, 384(R9)
+	ADDQ         $0x000001c0, DX
+	ADDQ         $0x000001c0, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	VBROADCASTSS 8(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VMOVAPS      Z12, Z16
+	VMOVAPS      Z12, Z17
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v13b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z18
+	VBROADCASTSS 4(R12), Z19
+	VBROADCASTSS 8(R12), Z20
+	VMOVUPS      (DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z0
+	VFMADD231PS  Z21, Z19, Z6
+	VFMADD231PS  Z21, Z20, Z12
+	VMOVUPS      64(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z1
+	VFMADD231PS  Z21, Z19, Z7
+	VFMADD231PS  Z21, Z20, Z13
+	VMOVUPS      128(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z2
+	VFMADD231PS  Z21, Z19, Z8
+	VFMADD231PS  Z21, Z20, Z14
+	VMOVUPS      192(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z3
+	VFMADD231PS  Z21, Z19, Z9
+	VFMADD231PS  Z21, Z20, Z15
+	VMOVUPS      256(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z4
+	VFMADD231PS  Z21, Z19, Z10
+	VFMADD231PS  Z21, Z20, Z16
+	VMOVUPS      320(DX)(R13*4), Z21
+	VFMADD231PS  Z21, Z18, Z5
+	VFMADD231PS  Z21, Z19, Z11
+	VFMADD231PS  Z21, Z20, Z17
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v13b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      Z11, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	VMOVUPS      Z16, 256(R9)
+	VMOVUPS      Z17, 320(R9)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	JMP          next3
+
+split3v13:
+	CMPQ         R9, $0x000000e0
+	JNE          split3v14
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VBROADCASTSS 4(R10), Z7
+	VMOVAPS      Z7, Z8
+	VMOVAPS      Z7, Z9
+	VMOVAPS      Z7, Z10
+	VMOVAPS      Z7, Z11
+	VMOVAPS      Z7, Z12
+	VMOVAPS      Z7, Z13
+	VBROADCASTSS 8(R10), Z14
+	VMOVAPS      Z14, Z15
+	VMOVAPS      Z14, Z16
+	VMOVAPS      Z14, Z17
+	VMOVAPS      Z14, Z18
+	VMOVAPS      Z14, Z19
+	VMOVAPS      Z14, Z20
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v14a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z21
+	VBROADCASTSS 4(R12), Z22
+	VBROADCASTSS 8(R12), Z23
+	VMOVUPS      (DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z0
+	VFMADD231PS  Z24, Z22, Z7
+	VFMADD231PS  Z24, Z23, Z14
+	VMOVUPS      64(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z1
+	VFMADD231PS  Z24, Z22, Z8
+	VFMADD231PS  Z24, Z23, Z15
+	VMOVUPS      128(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z2
+	VFMADD231PS  Z24, Z22, Z9
+	VFMADD231PS  Z24, Z23, Z16
+	VMOVUPS      192(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z3
+	VFMADD231PS  Z24, Z22, Z10
+	VFMADD231PS  Z24, Z23, Z17
+	VMOVUPS      256(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z4
+	VFMADD231PS  Z24, Z22, Z11
+	VFMADD231PS  Z24, Z23, Z18
+	VMOVUPS      320(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z5
+	VFMADD231PS  Z24, Z22, Z12
+	VFMADD231PS  Z24, Z23, Z19
+	VMOVUPS      384(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z6
+	VFMADD231PS  Z24, Z22, Z13
+	VFMADD231PS  Z24, Z23, Z20
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v14a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z7, (R9)
+	VMOVUPS      Z8, 64(R9)
+	VMOVUPS      Z9, 128(R9)
+	VMOVUPS      Z10, 192(R9)
+	VMOVUPS      Z11, 256(R9)
+	VMOVUPS      Z12, 320(R9)
+	VMOVUPS      Z13, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z14, (R9)
+	VMOVUPS      Z15, 64(R9)
+	VMOVUPS      Z16, 128(R9)
+	VMOVUPS      Z17, 192(R9)
+	VMOVUPS      Z18, 256(R9)
+	VMOVUPS      Z19, 320(R9)
+	VMOVUPS      Z20, 384(R9)
+	ADDQ         $0x000001c0, DX
+	ADDQ         $0x000001c0, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VBROADCASTSS 4(R10), Z7
+	VMOVAPS      Z7, Z8
+	VMOVAPS      Z7, Z9
+	VMOVAPS      Z7, Z10
+	VMOVAPS      Z7, Z11
+	VMOVAPS      Z7, Z12
+	VMOVAPS      Z7, Z13
+	VBROADCASTSS 8(R10), Z14
+	VMOVAPS      Z14, Z15
+	VMOVAPS      Z14, Z16
+	VMOVAPS      Z14, Z17
+	VMOVAPS      Z14, Z18
+	VMOVAPS      Z14, Z19
+	VMOVAPS      Z14, Z20
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v14b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z21
+	VBROADCASTSS 4(R12), Z22
+	VBROADCASTSS 8(R12), Z23
+	VMOVUPS      (DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z0
+	VFMADD231PS  Z24, Z22, Z7
+	VFMADD231PS  Z24, Z23, Z14
+	VMOVUPS      64(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z1
+	VFMADD231PS  Z24, Z22, Z8
+	VFMADD231PS  Z24, Z23, Z15
+	VMOVUPS      128(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z2
+	VFMADD231PS  Z24, Z22, Z9
+	VFMADD231PS  Z24, Z23, Z16
+	VMOVUPS      192(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z3
+	VFMADD231PS  Z24, Z22, Z10
+	VFMADD231PS  Z24, Z23, Z17
+	VMOVUPS      256(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z4
+	VFMADD231PS  Z24, Z22, Z11
+	VFMADD231PS  Z24, Z23, Z18
+	VMOVUPS      320(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z5
+	VFMADD231PS  Z24, Z22, Z12
+	VFMADD231PS  Z24, Z23, Z19
+	VMOVUPS      384(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z6
+	VFMADD231PS  Z24, Z22, Z13
+	VFMADD231PS  Z24, Z23, Z20
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v14b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z7, (R9)
+	VMOVUPS      Z8, 64(R9)
+	VMOVUPS      Z9, 128(R9)
+	VMOVUPS      Z10, 192(R9)
+	VMOVUPS      Z11, 256(R9)
+	VMOVUPS      Z12, 320(R9)
+	VMOVUPS      Z13, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z14, (R9)
+	VMOVUPS      Z15, 64(R9)
+	VMOVUPS      Z16, 128(R9)
+	VMOVUPS      Z17, 192(R9)
+	VMOVUPS      Z18, 256(R9)
+	VMOVUPS      Z19, 320(R9)
+	VMOVUPS      Z20, 384(R9)
+	ADDQ         $0x000001c0, DX
+	ADDQ         $0x000001c0, AX
+	JMP          next3
+
+split3v14:
+	CMPQ         R9, $0x000000f0
+	JNE          split3v15
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VBROADCASTSS 4(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VMOVAPS      Z8, Z12
+	VMOVAPS      Z8, Z13
+	VMOVAPS      Z8, Z14
+	VMOVAPS      Z8, Z15
+	VBROADCASTSS 8(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	VMOVAPS      Z16, Z20
+	VMOVAPS      Z16, Z21
+	VMOVAPS      Z16, Z22
+	VMOVAPS      Z16, Z23
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v15a:
+	MOVQ         (R9), R13
 	VBROADCASTSS (R12), Z24
 	VBROADCASTSS 4(R12), Z25
 	VBROADCASTSS 8(R12), Z26
@@ -27100,40 +31426,230 @@ taps3x8:
 	VFMADD231PS  Z27, Z25, Z15
 	VFMADD231PS  Z27, Z26, Z23
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
-	JNE          taps3x8
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	VMOVUPS      Z3, 192(R11)
-	VMOVUPS      Z4, 256(R11)
-	VMOVUPS      Z5, 320(R11)
-	VMOVUPS      Z6, 384(R11)
-	VMOVUPS      Z7, 448(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z8, (R11)
-	VMOVUPS      Z9, 64(R11)
-	VMOVUPS      Z10, 128(R11)
-	VMOVUPS      Z11, 192(R11)
-	VMOVUPS      Z12, 256(R11)
-	VMOVUPS      Z13, 320(R11)
-	VMOVUPS      Z14, 384(R11)
-	VMOVUPS      Z15, 448(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z16, (R11)
-	VMOVUPS      Z17, 64(R11)
-	VMOVUPS      Z18, 128(R11)
-	VMOVUPS      Z19, 192(R11)
-	VMOVUPS      Z20, 256(R11)
-	VMOVUPS      Z21, 320(R11)
-	VMOVUPS      Z22, 384(R11)
-	VMOVUPS      Z23, 448(R11)
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v15a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	VMOVUPS      Z7, 448(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	VMOVUPS      Z12, 256(R9)
+	VMOVUPS      Z13, 320(R9)
+	VMOVUPS      Z14, 384(R9)
+	VMOVUPS      Z15, 448(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, 64(R9)
+	VMOVUPS      Z18, 128(R9)
+	VMOVUPS      Z19, 192(R9)
+	VMOVUPS      Z20, 256(R9)
+	VMOVUPS      Z21, 320(R9)
+	VMOVUPS      Z22, 384(R9)
+	VMOVUPS      Z23, 448(R9)
 	ADDQ         $0x00000200, DX
 	ADDQ         $0x00000200, AX
-	SUBQ         $0x00000080, R9
-	JMP          block3
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VBROADCASTSS 4(R10), Z7
+	VMOVAPS      Z7, Z8
+	VMOVAPS      Z7, Z9
+	VMOVAPS      Z7, Z10
+	VMOVAPS      Z7, Z11
+	VMOVAPS      Z7, Z12
+	VMOVAPS      Z7, Z13
+	VBROADCASTSS 8(R10), Z14
+	VMOVAPS      Z14, Z15
+	VMOVAPS      Z14, Z16
+	VMOVAPS      Z14, Z17
+	VMOVAPS      Z14, Z18
+	VMOVAPS      Z14, Z19
+	VMOVAPS      Z14, Z20
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3v15b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z21
+	VBROADCASTSS 4(R12), Z22
+	VBROADCASTSS 8(R12), Z23
+	VMOVUPS      (DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z0
+	VFMADD231PS  Z24, Z22, Z7
+	VFMADD231PS  Z24, Z23, Z14
+	VMOVUPS      64(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z1
+	VFMADD231PS  Z24, Z22, Z8
+	VFMADD231PS  Z24, Z23, Z15
+	VMOVUPS      128(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z2
+	VFMADD231PS  Z24, Z22, Z9
+	VFMADD231PS  Z24, Z23, Z16
+	VMOVUPS      192(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z3
+	VFMADD231PS  Z24, Z22, Z10
+	VFMADD231PS  Z24, Z23, Z17
+	VMOVUPS      256(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z4
+	VFMADD231PS  Z24, Z22, Z11
+	VFMADD231PS  Z24, Z23, Z18
+	VMOVUPS      320(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z5
+	VFMADD231PS  Z24, Z22, Z12
+	VFMADD231PS  Z24, Z23, Z19
+	VMOVUPS      384(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z21, Z6
+	VFMADD231PS  Z24, Z22, Z13
+	VFMADD231PS  Z24, Z23, Z20
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3v15b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z7, (R9)
+	VMOVUPS      Z8, 64(R9)
+	VMOVUPS      Z9, 128(R9)
+	VMOVUPS      Z10, 192(R9)
+	VMOVUPS      Z11, 256(R9)
+	VMOVUPS      Z12, 320(R9)
+	VMOVUPS      Z13, 384(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z14, (R9)
+	VMOVUPS      Z15, 64(R9)
+	VMOVUPS      Z16, 128(R9)
+	VMOVUPS      Z17, 192(R9)
+	VMOVUPS      Z18, 256(R9)
+	VMOVUPS      Z19, 320(R9)
+	VMOVUPS      Z20, 384(R9)
+	ADDQ         $0x000001c0, DX
+	ADDQ         $0x000001c0, AX
+	JMP          next3
+
+split3v15:
+	CMPQ         R9, $0x00000080
+	JL           tail3
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VMOVAPS      Z0, Z6
+	VMOVAPS      Z0, Z7
+	VBROADCASTSS 4(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VMOVAPS      Z8, Z12
+	VMOVAPS      Z8, Z13
+	VMOVAPS      Z8, Z14
+	VMOVAPS      Z8, Z15
+	VBROADCASTSS 8(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	VMOVAPS      Z16, Z20
+	VMOVAPS      Z16, Z21
+	VMOVAPS      Z16, Z22
+	VMOVAPS      Z16, Z23
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps3x8last:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z24
+	VBROADCASTSS 4(R12), Z25
+	VBROADCASTSS 8(R12), Z26
+	VMOVUPS      (DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z0
+	VFMADD231PS  Z27, Z25, Z8
+	VFMADD231PS  Z27, Z26, Z16
+	VMOVUPS      64(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z1
+	VFMADD231PS  Z27, Z25, Z9
+	VFMADD231PS  Z27, Z26, Z17
+	VMOVUPS      128(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z2
+	VFMADD231PS  Z27, Z25, Z10
+	VFMADD231PS  Z27, Z26, Z18
+	VMOVUPS      192(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z3
+	VFMADD231PS  Z27, Z25, Z11
+	VFMADD231PS  Z27, Z26, Z19
+	VMOVUPS      256(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z4
+	VFMADD231PS  Z27, Z25, Z12
+	VFMADD231PS  Z27, Z26, Z20
+	VMOVUPS      320(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z5
+	VFMADD231PS  Z27, Z25, Z13
+	VFMADD231PS  Z27, Z26, Z21
+	VMOVUPS      384(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z6
+	VFMADD231PS  Z27, Z25, Z14
+	VFMADD231PS  Z27, Z26, Z22
+	VMOVUPS      448(DX)(R13*4), Z27
+	VFMADD231PS  Z27, Z24, Z7
+	VFMADD231PS  Z27, Z25, Z15
+	VFMADD231PS  Z27, Z26, Z23
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps3x8last
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	VMOVUPS      Z6, 384(R9)
+	VMOVUPS      Z7, 448(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	VMOVUPS      Z12, 256(R9)
+	VMOVUPS      Z13, 320(R9)
+	VMOVUPS      Z14, 384(R9)
+	VMOVUPS      Z15, 448(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, 64(R9)
+	VMOVUPS      Z18, 128(R9)
+	VMOVUPS      Z19, 192(R9)
+	VMOVUPS      Z20, 256(R9)
+	VMOVUPS      Z21, 320(R9)
+	VMOVUPS      Z22, 384(R9)
+	VMOVUPS      Z23, 448(R9)
+	ADDQ         $0x00000200, DX
+	ADDQ         $0x00000200, AX
+	JMP          next3
 
 tail3:
 	CMPQ         R9, $0x00000040
@@ -27150,50 +31666,50 @@ tail3:
 	VMOVAPS      Z8, Z9
 	VMOVAPS      Z8, Z10
 	VMOVAPS      Z8, Z11
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps3x4:
-	MOVQ         (R11), R13
-	VBROADCASTSS (R12), Z12
-	VBROADCASTSS 4(R12), Z13
-	VBROADCASTSS 8(R12), Z14
-	VMOVUPS      (DX)(R13*4), Z15
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Z12
+	VBROADCASTSS 4(R13), Z13
+	VBROADCASTSS 8(R13), Z14
+	VMOVUPS      (DX)(R14*4), Z15
 	VFMADD231PS  Z15, Z12, Z0
 	VFMADD231PS  Z15, Z13, Z4
 	VFMADD231PS  Z15, Z14, Z8
-	VMOVUPS      64(DX)(R13*4), Z15
+	VMOVUPS      64(DX)(R14*4), Z15
 	VFMADD231PS  Z15, Z12, Z1
 	VFMADD231PS  Z15, Z13, Z5
 	VFMADD231PS  Z15, Z14, Z9
-	VMOVUPS      128(DX)(R13*4), Z15
+	VMOVUPS      128(DX)(R14*4), Z15
 	VFMADD231PS  Z15, Z12, Z2
 	VFMADD231PS  Z15, Z13, Z6
 	VFMADD231PS  Z15, Z14, Z10
-	VMOVUPS      192(DX)(R13*4), Z15
+	VMOVUPS      192(DX)(R14*4), Z15
 	VFMADD231PS  Z15, Z12, Z3
 	VFMADD231PS  Z15, Z13, Z7
 	VFMADD231PS  Z15, Z14, Z11
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps3x4
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	VMOVUPS      Z3, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
-	VMOVUPS      Z6, 128(R11)
-	VMOVUPS      Z7, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z8, (R11)
-	VMOVUPS      Z9, 64(R11)
-	VMOVUPS      Z10, 128(R11)
-	VMOVUPS      Z11, 192(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	VMOVUPS      Z3, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
+	VMOVUPS      Z6, 128(R12)
+	VMOVUPS      Z7, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z8, (R12)
+	VMOVUPS      Z9, 64(R12)
+	VMOVUPS      Z10, 128(R12)
+	VMOVUPS      Z11, 192(R12)
 	ADDQ         $0x00000100, DX
 	ADDQ         $0x00000100, AX
 	SUBQ         $0x00000040, R9
@@ -27207,36 +31723,36 @@ skip3x4:
 	VMOVAPS      Z2, Z3
 	VBROADCASTSS 8(R10), Z4
 	VMOVAPS      Z4, Z5
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps3x2:
-	MOVQ         (R11), R13
-	VMOVUPS      (DX)(R13*4), Z6
-	VMOVUPS      64(DX)(R13*4), Z7
-	VBROADCASTSS (R12), Z8
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z6
+	VMOVUPS      64(DX)(R14*4), Z7
+	VBROADCASTSS (R13), Z8
 	VFMADD231PS  Z6, Z8, Z0
 	VFMADD231PS  Z7, Z8, Z1
-	VBROADCASTSS 4(R12), Z8
+	VBROADCASTSS 4(R13), Z8
 	VFMADD231PS  Z6, Z8, Z2
 	VFMADD231PS  Z7, Z8, Z3
-	VBROADCASTSS 8(R12), Z8
+	VBROADCASTSS 8(R13), Z8
 	VFMADD231PS  Z6, Z8, Z4
 	VFMADD231PS  Z7, Z8, Z5
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps3x2
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z2, (R11)
-	VMOVUPS      Z3, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	VMOVUPS      Z3, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
 	ADDQ         $0x00000080, DX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, R9
@@ -27247,33 +31763,49 @@ skip3x2:
 	VBROADCASTSS (R10), Z0
 	VBROADCASTSS 4(R10), Z1
 	VBROADCASTSS 8(R10), Z2
-	MOVQ         BX, BX
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps3x1:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Z3
-	VBROADCASTSS (BX), Z4
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z3
+	VBROADCASTSS (R13), Z4
 	VFMADD231PS  Z3, Z4, Z0
-	VBROADCASTSS 4(BX), Z4
+	VBROADCASTSS 4(R13), Z4
 	VFMADD231PS  Z3, Z4, Z1
-	VBROADCASTSS 8(BX), Z4
+	VBROADCASTSS 8(R13), Z4
 	VFMADD231PS  Z3, Z4, Z2
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps3x1
-	MOVQ         AX, BX
-	VMOVUPS      Z0, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z1, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z2, (BX)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z1, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip3x1:
+next3:
+	DECQ R11
+	JZ   end3
+	MOVQ n+112(FP), R9
+	MOVQ ldxl+160(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, DX
+	MOVQ ldyl+168(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, AX
+	JMP  line3
+
+end3:
 	JMP done
 
 rows4:
@@ -27289,10 +31821,12 @@ rows4:
 	LEAQ (DI)(R8*8), R8
 	MOVQ n+112(FP), R9
 	MOVQ bias_base+128(FP), R10
+	MOVQ lines+152(FP), R11
 
+line4:
 block4:
-	CMPQ         R9, $0x00000060
-	JL           tail4
+	CMPQ         R9, $0x000000c0
+	JL           split4
 	VBROADCASTSS (R10), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
@@ -27317,12 +31851,738 @@ block4:
 	VMOVAPS      Z18, Z21
 	VMOVAPS      Z18, Z22
 	VMOVAPS      Z18, Z23
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps4x6:
-	MOVQ         (R11), R13
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Z24
+	VBROADCASTSS 4(R13), Z25
+	VBROADCASTSS 8(R13), Z26
+	VBROADCASTSS 12(R13), Z27
+	VMOVUPS      (DX)(R14*4), Z28
+	VFMADD231PS  Z28, Z24, Z0
+	VFMADD231PS  Z28, Z25, Z6
+	VFMADD231PS  Z28, Z26, Z12
+	VFMADD231PS  Z28, Z27, Z18
+	VMOVUPS      64(DX)(R14*4), Z28
+	VFMADD231PS  Z28, Z24, Z1
+	VFMADD231PS  Z28, Z25, Z7
+	VFMADD231PS  Z28, Z26, Z13
+	VFMADD231PS  Z28, Z27, Z19
+	VMOVUPS      128(DX)(R14*4), Z28
+	VFMADD231PS  Z28, Z24, Z2
+	VFMADD231PS  Z28, Z25, Z8
+	VFMADD231PS  Z28, Z26, Z14
+	VFMADD231PS  Z28, Z27, Z20
+	VMOVUPS      192(DX)(R14*4), Z28
+	VFMADD231PS  Z28, Z24, Z3
+	VFMADD231PS  Z28, Z25, Z9
+	VFMADD231PS  Z28, Z26, Z15
+	VFMADD231PS  Z28, Z27, Z21
+	VMOVUPS      256(DX)(R14*4), Z28
+	VFMADD231PS  Z28, Z24, Z4
+	VFMADD231PS  Z28, Z25, Z10
+	VFMADD231PS  Z28, Z26, Z16
+	VFMADD231PS  Z28, Z27, Z22
+	VMOVUPS      320(DX)(R14*4), Z28
+	VFMADD231PS  Z28, Z24, Z5
+	VFMADD231PS  Z28, Z25, Z11
+	VFMADD231PS  Z28, Z26, Z17
+	VFMADD231PS  Z28, Z27, Z23
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
+	JNE          taps4x6
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	VMOVUPS      Z3, 192(R12)
+	VMOVUPS      Z4, 256(R12)
+	VMOVUPS      Z5, 320(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z6, (R12)
+	VMOVUPS      Z7, 64(R12)
+	VMOVUPS      Z8, 128(R12)
+	VMOVUPS      Z9, 192(R12)
+	VMOVUPS      Z10, 256(R12)
+	VMOVUPS      Z11, 320(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z12, (R12)
+	VMOVUPS      Z13, 64(R12)
+	VMOVUPS      Z14, 128(R12)
+	VMOVUPS      Z15, 192(R12)
+	VMOVUPS      Z16, 256(R12)
+	VMOVUPS      Z17, 320(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z18, (R12)
+	VMOVUPS      Z19, 64(R12)
+	VMOVUPS      Z20, 128(R12)
+	VMOVUPS      Z21, 192(R12)
+	VMOVUPS      Z22, 256(R12)
+	VMOVUPS      Z23, 320(R12)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	SUBQ         $0x00000060, R9
+	JMP          block4
+
+split4:
+	CMPQ         R9, $0x00000070
+	JNE          split4v7
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v7a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z16
+	VBROADCASTSS 4(R12), Z17
+	VBROADCASTSS 8(R12), Z18
+	VBROADCASTSS 12(R12), Z19
+	VMOVUPS      (DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z0
+	VFMADD231PS  Z20, Z17, Z4
+	VFMADD231PS  Z20, Z18, Z8
+	VFMADD231PS  Z20, Z19, Z12
+	VMOVUPS      64(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z1
+	VFMADD231PS  Z20, Z17, Z5
+	VFMADD231PS  Z20, Z18, Z9
+	VFMADD231PS  Z20, Z19, Z13
+	VMOVUPS      128(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z2
+	VFMADD231PS  Z20, Z17, Z6
+	VFMADD231PS  Z20, Z18, Z10
+	VFMADD231PS  Z20, Z19, Z14
+	VMOVUPS      192(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z3
+	VFMADD231PS  Z20, Z17, Z7
+	VFMADD231PS  Z20, Z18, Z11
+	VFMADD231PS  Z20, Z19, Z15
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v7a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v7b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z12
+	VMOVUPS      64(DX)(R13*4), Z13
+	VMOVUPS      128(DX)(R13*4), Z14
+	VBROADCASTSS (R12), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 4(R12), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 8(R12), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 12(R12), Z15
+	VFMADD231PS  Z12, Z15, Z9
+	VFMADD231PS  Z13, Z15, Z10
+	VFMADD231PS  Z14, Z15, Z11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v7b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	JMP          next4
+
+split4v7:
+	CMPQ         R9, $0x00000080
+	JNE          split4v8
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v8a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z16
+	VBROADCASTSS 4(R12), Z17
+	VBROADCASTSS 8(R12), Z18
+	VBROADCASTSS 12(R12), Z19
+	VMOVUPS      (DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z0
+	VFMADD231PS  Z20, Z17, Z4
+	VFMADD231PS  Z20, Z18, Z8
+	VFMADD231PS  Z20, Z19, Z12
+	VMOVUPS      64(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z1
+	VFMADD231PS  Z20, Z17, Z5
+	VFMADD231PS  Z20, Z18, Z9
+	VFMADD231PS  Z20, Z19, Z13
+	VMOVUPS      128(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z2
+	VFMADD231PS  Z20, Z17, Z6
+	VFMADD231PS  Z20, Z18, Z10
+	VFMADD231PS  Z20, Z19, Z14
+	VMOVUPS      192(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z3
+	VFMADD231PS  Z20, Z17, Z7
+	VFMADD231PS  Z20, Z18, Z11
+	VFMADD231PS  Z20, Z19, Z15
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v8a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v8b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z16
+	VBROADCASTSS 4(R12), Z17
+	VBROADCASTSS 8(R12), Z18
+	VBROADCASTSS 12(R12), Z19
+	VMOVUPS      (DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z0
+	VFMADD231PS  Z20, Z17, Z4
+	VFMADD231PS  Z20, Z18, Z8
+	VFMADD231PS  Z20, Z19, Z12
+	VMOVUPS      64(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z1
+	VFMADD231PS  Z20, Z17, Z5
+	VFMADD231PS  Z20, Z18, Z9
+	VFMADD231PS  Z20, Z19, Z13
+	VMOVUPS      128(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z2
+	VFMADD231PS  Z20, Z17, Z6
+	VFMADD231PS  Z20, Z18, Z10
+	VFMADD231PS  Z20, Z19, Z14
+	VMOVUPS      192(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z3
+	VFMADD231PS  Z20, Z17, Z7
+	VFMADD231PS  Z20, Z18, Z11
+	VFMADD231PS  Z20, Z19, Z15
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v8b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	JMP          next4
+
+split4v8:
+	CMPQ         R9, $0x00000090
+	JNE          split4v9
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	VBROADCASTSS 12(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VMOVAPS      Z15, Z18
+	VMOVAPS      Z15, Z19
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v9a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z20
+	VBROADCASTSS 4(R12), Z21
+	VBROADCASTSS 8(R12), Z22
+	VBROADCASTSS 12(R12), Z23
+	VMOVUPS      (DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z0
+	VFMADD231PS  Z24, Z21, Z5
+	VFMADD231PS  Z24, Z22, Z10
+	VFMADD231PS  Z24, Z23, Z15
+	VMOVUPS      64(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z1
+	VFMADD231PS  Z24, Z21, Z6
+	VFMADD231PS  Z24, Z22, Z11
+	VFMADD231PS  Z24, Z23, Z16
+	VMOVUPS      128(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z2
+	VFMADD231PS  Z24, Z21, Z7
+	VFMADD231PS  Z24, Z22, Z12
+	VFMADD231PS  Z24, Z23, Z17
+	VMOVUPS      192(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z3
+	VFMADD231PS  Z24, Z21, Z8
+	VFMADD231PS  Z24, Z22, Z13
+	VFMADD231PS  Z24, Z23, Z18
+	VMOVUPS      256(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z4
+	VFMADD231PS  Z24, Z21, Z9
+	VFMADD231PS  Z24, Z22, Z14
+	VFMADD231PS  Z24, Z23, Z19
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v9a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      Z13, 192(R9)
+	VMOVUPS      Z14, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	VMOVUPS      Z18, 192(R9)
+	VMOVUPS      Z19, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v9b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z16
+	VBROADCASTSS 4(R12), Z17
+	VBROADCASTSS 8(R12), Z18
+	VBROADCASTSS 12(R12), Z19
+	VMOVUPS      (DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z0
+	VFMADD231PS  Z20, Z17, Z4
+	VFMADD231PS  Z20, Z18, Z8
+	VFMADD231PS  Z20, Z19, Z12
+	VMOVUPS      64(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z1
+	VFMADD231PS  Z20, Z17, Z5
+	VFMADD231PS  Z20, Z18, Z9
+	VFMADD231PS  Z20, Z19, Z13
+	VMOVUPS      128(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z2
+	VFMADD231PS  Z20, Z17, Z6
+	VFMADD231PS  Z20, Z18, Z10
+	VFMADD231PS  Z20, Z19, Z14
+	VMOVUPS      192(DX)(R13*4), Z20
+	VFMADD231PS  Z20, Z16, Z3
+	VFMADD231PS  Z20, Z17, Z7
+	VFMADD231PS  Z20, Z18, Z11
+	VFMADD231PS  Z20, Z19, Z15
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v9b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	JMP          next4
+
+split4v9:
+	CMPQ         R9, $0x000000a0
+	JNE          split4v10
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	VBROADCASTSS 12(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VMOVAPS      Z15, Z18
+	VMOVAPS      Z15, Z19
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v10a:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z20
+	VBROADCASTSS 4(R12), Z21
+	VBROADCASTSS 8(R12), Z22
+	VBROADCASTSS 12(R12), Z23
+	VMOVUPS      (DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z0
+	VFMADD231PS  Z24, Z21, Z5
+	VFMADD231PS  Z24, Z22, Z10
+	VFMADD231PS  Z24, Z23, Z15
+	VMOVUPS      64(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z1
+	VFMADD231PS  Z24, Z21, Z6
+	VFMADD231PS  Z24, Z22, Z11
+	VFMADD231PS  Z24, Z23, Z16
+	VMOVUPS      128(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z2
+	VFMADD231PS  Z24, Z21, Z7
+	VFMADD231PS  Z24, Z22, Z12
+	VFMADD231PS  Z24, Z23, Z17
+	VMOVUPS      192(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z3
+	VFMADD231PS  Z24, Z21, Z8
+	VFMADD231PS  Z24, Z22, Z13
+	VFMADD231PS  Z24, Z23, Z18
+	VMOVUPS      256(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z4
+	VFMADD231PS  Z24, Z21, Z9
+	VFMADD231PS  Z24, Z22, Z14
+	VFMADD231PS  Z24, Z23, Z19
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v10a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      Z13, 192(R9)
+	VMOVUPS      Z14, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	VMOVUPS      Z18, 192(R9)
+	VMOVUPS      Z19, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	VBROADCASTSS 12(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VMOVAPS      Z15, Z18
+	VMOVAPS      Z15, Z19
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v10b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z20
+	VBROADCASTSS 4(R12), Z21
+	VBROADCASTSS 8(R12), Z22
+	VBROADCASTSS 12(R12), Z23
+	VMOVUPS      (DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z0
+	VFMADD231PS  Z24, Z21, Z5
+	VFMADD231PS  Z24, Z22, Z10
+	VFMADD231PS  Z24, Z23, Z15
+	VMOVUPS      64(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z1
+	VFMADD231PS  Z24, Z21, Z6
+	VFMADD231PS  Z24, Z22, Z11
+	VFMADD231PS  Z24, Z23, Z16
+	VMOVUPS      128(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z2
+	VFMADD231PS  Z24, Z21, Z7
+	VFMADD231PS  Z24, Z22, Z12
+	VFMADD231PS  Z24, Z23, Z17
+	VMOVUPS      192(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z3
+	VFMADD231PS  Z24, Z21, Z8
+	VFMADD231PS  Z24, Z22, Z13
+	VFMADD231PS  Z24, Z23, Z18
+	VMOVUPS      256(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z4
+	VFMADD231PS  Z24, Z21, Z9
+	VFMADD231PS  Z24, Z22, Z14
+	VFMADD231PS  Z24, Z23, Z19
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v10b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      Z13, 192(R9)
+	VMOVUPS      Z14, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	VMOVUPS      Z18, 192(R9)
+	VMOVUPS      Z19, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	JMP          next4
+
+split4v10:
+	CMPQ         R9, $0x000000b0
+	JNE          split4v11
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	VBROADCASTSS 8(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VMOVAPS      Z12, Z16
+	VMOVAPS      Z12, Z17
+	VBROADCASTSS 12(R10), Z18
+	VMOVAPS      Z18, Z19
+	VMOVAPS      Z18, Z20
+	VMOVAPS      Z18, Z21
+	VMOVAPS      Z18, Z22
+	VMOVAPS      Z18, Z23
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v11a:
+	MOVQ         (R9), R13
 	VBROADCASTSS (R12), Z24
 	VBROADCASTSS 4(R12), Z25
 	VBROADCASTSS 8(R12), Z26
@@ -27358,41 +32618,228 @@ taps4x6:
 	VFMADD231PS  Z28, Z26, Z17
 	VFMADD231PS  Z28, Z27, Z23
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
-	JNE          taps4x6
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	VMOVUPS      Z3, 192(R11)
-	VMOVUPS      Z4, 256(R11)
-	VMOVUPS      Z5, 320(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z6, (R11)
-	VMOVUPS      Z7, 64(R11)
-	VMOVUPS      Z8, 128(R11)
-	VMOVUPS      Z9, 192(R11)
-	VMOVUPS      Z10, 256(R11)
-	VMOVUPS      Z11, 320(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z12, (R11)
-	VMOVUPS      Z13, 64(R11)
-	VMOVUPS      Z14, 128(R11)
-	VMOVUPS      Z15, 192(R11)
-	VMOVUPS      Z16, 256(R11)
-	VMOVUPS      Z17, 320(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z18, (R11)
-	VMOVUPS      Z19, 64(R11)
-	VMOVUPS      Z20, 128(R11)
-	VMOVUPS      Z21, 192(R11)
-	VMOVUPS      Z22, 256(R11)
-	VMOVUPS      Z23, 320(R11)
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v11a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      Z11, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	VMOVUPS      Z16, 256(R9)
+	VMOVUPS      Z17, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      Z19, 64(R9)
+	VMOVUPS      Z20, 128(R9)
+	VMOVUPS      Z21, 192(R9)
+	VMOVUPS      Z22, 256(R9)
+	VMOVUPS      Z23, 320(R9)
 	ADDQ         $0x00000180, DX
 	ADDQ         $0x00000180, AX
-	SUBQ         $0x00000060, R9
-	JMP          block4
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	VBROADCASTSS 12(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VMOVAPS      Z15, Z18
+	VMOVAPS      Z15, Z19
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4v11b:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z20
+	VBROADCASTSS 4(R12), Z21
+	VBROADCASTSS 8(R12), Z22
+	VBROADCASTSS 12(R12), Z23
+	VMOVUPS      (DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z0
+	VFMADD231PS  Z24, Z21, Z5
+	VFMADD231PS  Z24, Z22, Z10
+	VFMADD231PS  Z24, Z23, Z15
+	VMOVUPS      64(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z1
+	VFMADD231PS  Z24, Z21, Z6
+	VFMADD231PS  Z24, Z22, Z11
+	VFMADD231PS  Z24, Z23, Z16
+	VMOVUPS      128(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z2
+	VFMADD231PS  Z24, Z21, Z7
+	VFMADD231PS  Z24, Z22, Z12
+	VFMADD231PS  Z24, Z23, Z17
+	VMOVUPS      192(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z3
+	VFMADD231PS  Z24, Z21, Z8
+	VFMADD231PS  Z24, Z22, Z13
+	VFMADD231PS  Z24, Z23, Z18
+	VMOVUPS      256(DX)(R13*4), Z24
+	VFMADD231PS  Z24, Z20, Z4
+	VFMADD231PS  Z24, Z21, Z9
+	VFMADD231PS  Z24, Z22, Z14
+	VFMADD231PS  Z24, Z23, Z19
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4v11b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      Z13, 192(R9)
+	VMOVUPS      Z14, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	VMOVUPS      Z18, 192(R9)
+	VMOVUPS      Z19, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	JMP          next4
+
+split4v11:
+	CMPQ         R9, $0x00000060
+	JL           tail4
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VBROADCASTSS 4(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VMOVAPS      Z6, Z9
+	VMOVAPS      Z6, Z10
+	VMOVAPS      Z6, Z11
+	VBROADCASTSS 8(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VMOVAPS      Z12, Z16
+	VMOVAPS      Z12, Z17
+	VBROADCASTSS 12(R10), Z18
+	VMOVAPS      Z18, Z19
+	VMOVAPS      Z18, Z20
+	VMOVAPS      Z18, Z21
+	VMOVAPS      Z18, Z22
+	VMOVAPS      Z18, Z23
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps4x6last:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z24
+	VBROADCASTSS 4(R12), Z25
+	VBROADCASTSS 8(R12), Z26
+	VBROADCASTSS 12(R12), Z27
+	VMOVUPS      (DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z0
+	VFMADD231PS  Z28, Z25, Z6
+	VFMADD231PS  Z28, Z26, Z12
+	VFMADD231PS  Z28, Z27, Z18
+	VMOVUPS      64(DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z1
+	VFMADD231PS  Z28, Z25, Z7
+	VFMADD231PS  Z28, Z26, Z13
+	VFMADD231PS  Z28, Z27, Z19
+	VMOVUPS      128(DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z2
+	VFMADD231PS  Z28, Z25, Z8
+	VFMADD231PS  Z28, Z26, Z14
+	VFMADD231PS  Z28, Z27, Z20
+	VMOVUPS      192(DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z3
+	VFMADD231PS  Z28, Z25, Z9
+	VFMADD231PS  Z28, Z26, Z15
+	VFMADD231PS  Z28, Z27, Z21
+	VMOVUPS      256(DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z4
+	VFMADD231PS  Z28, Z25, Z10
+	VFMADD231PS  Z28, Z26, Z16
+	VFMADD231PS  Z28, Z27, Z22
+	VMOVUPS      320(DX)(R13*4), Z28
+	VFMADD231PS  Z28, Z24, Z5
+	VFMADD231PS  Z28, Z25, Z11
+	VFMADD231PS  Z28, Z26, Z17
+	VFMADD231PS  Z28, Z27, Z23
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps4x6last
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	VMOVUPS      Z5, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      Z11, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	VMOVUPS      Z16, 256(R9)
+	VMOVUPS      Z17, 320(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      Z19, 64(R9)
+	VMOVUPS      Z20, 128(R9)
+	VMOVUPS      Z21, 192(R9)
+	VMOVUPS      Z22, 256(R9)
+	VMOVUPS      Z23, 320(R9)
+	ADDQ         $0x00000180, DX
+	ADDQ         $0x00000180, AX
+	JMP          next4
 
 tail4:
 	CMPQ         R9, $0x00000040
@@ -27413,60 +32860,60 @@ tail4:
 	VMOVAPS      Z12, Z13
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps4x4:
-	MOVQ         (R11), R13
-	VBROADCASTSS (R12), Z16
-	VBROADCASTSS 4(R12), Z17
-	VBROADCASTSS 8(R12), Z18
-	VBROADCASTSS 12(R12), Z19
-	VMOVUPS      (DX)(R13*4), Z20
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Z16
+	VBROADCASTSS 4(R13), Z17
+	VBROADCASTSS 8(R13), Z18
+	VBROADCASTSS 12(R13), Z19
+	VMOVUPS      (DX)(R14*4), Z20
 	VFMADD231PS  Z20, Z16, Z0
 	VFMADD231PS  Z20, Z17, Z4
 	VFMADD231PS  Z20, Z18, Z8
 	VFMADD231PS  Z20, Z19, Z12
-	VMOVUPS      64(DX)(R13*4), Z20
+	VMOVUPS      64(DX)(R14*4), Z20
 	VFMADD231PS  Z20, Z16, Z1
 	VFMADD231PS  Z20, Z17, Z5
 	VFMADD231PS  Z20, Z18, Z9
 	VFMADD231PS  Z20, Z19, Z13
-	VMOVUPS      128(DX)(R13*4), Z20
+	VMOVUPS      128(DX)(R14*4), Z20
 	VFMADD231PS  Z20, Z16, Z2
 	VFMADD231PS  Z20, Z17, Z6
 	VFMADD231PS  Z20, Z18, Z10
 	VFMADD231PS  Z20, Z19, Z14
-	VMOVUPS      192(DX)(R13*4), Z20
+	VMOVUPS      192(DX)(R14*4), Z20
 	VFMADD231PS  Z20, Z16, Z3
 	VFMADD231PS  Z20, Z17, Z7
 	VFMADD231PS  Z20, Z18, Z11
 	VFMADD231PS  Z20, Z19, Z15
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps4x4
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	VMOVUPS      Z3, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
-	VMOVUPS      Z6, 128(R11)
-	VMOVUPS      Z7, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z8, (R11)
-	VMOVUPS      Z9, 64(R11)
-	VMOVUPS      Z10, 128(R11)
-	VMOVUPS      Z11, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z12, (R11)
-	VMOVUPS      Z13, 64(R11)
-	VMOVUPS      Z14, 128(R11)
-	VMOVUPS      Z15, 192(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	VMOVUPS      Z3, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
+	VMOVUPS      Z6, 128(R12)
+	VMOVUPS      Z7, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z8, (R12)
+	VMOVUPS      Z9, 64(R12)
+	VMOVUPS      Z10, 128(R12)
+	VMOVUPS      Z11, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z12, (R12)
+	VMOVUPS      Z13, 64(R12)
+	VMOVUPS      Z14, 128(R12)
+	VMOVUPS      Z15, 192(R12)
 	ADDQ         $0x00000100, DX
 	ADDQ         $0x00000100, AX
 	SUBQ         $0x00000040, R9
@@ -27482,42 +32929,42 @@ skip4x4:
 	VMOVAPS      Z4, Z5
 	VBROADCASTSS 12(R10), Z6
 	VMOVAPS      Z6, Z7
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps4x2:
-	MOVQ         (R11), R13
-	VMOVUPS      (DX)(R13*4), Z8
-	VMOVUPS      64(DX)(R13*4), Z9
-	VBROADCASTSS (R12), Z10
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z8
+	VMOVUPS      64(DX)(R14*4), Z9
+	VBROADCASTSS (R13), Z10
 	VFMADD231PS  Z8, Z10, Z0
 	VFMADD231PS  Z9, Z10, Z1
-	VBROADCASTSS 4(R12), Z10
+	VBROADCASTSS 4(R13), Z10
 	VFMADD231PS  Z8, Z10, Z2
 	VFMADD231PS  Z9, Z10, Z3
-	VBROADCASTSS 8(R12), Z10
+	VBROADCASTSS 8(R13), Z10
 	VFMADD231PS  Z8, Z10, Z4
 	VFMADD231PS  Z9, Z10, Z5
-	VBROADCASTSS 12(R12), Z10
+	VBROADCASTSS 12(R13), Z10
 	VFMADD231PS  Z8, Z10, Z6
 	VFMADD231PS  Z9, Z10, Z7
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps4x2
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z2, (R11)
-	VMOVUPS      Z3, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z6, (R11)
-	VMOVUPS      Z7, 64(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	VMOVUPS      Z3, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z6, (R12)
+	VMOVUPS      Z7, 64(R12)
 	ADDQ         $0x00000080, DX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, R9
@@ -27529,37 +32976,53 @@ skip4x2:
 	VBROADCASTSS 4(R10), Z1
 	VBROADCASTSS 8(R10), Z2
 	VBROADCASTSS 12(R10), Z3
-	MOVQ         BX, BX
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps4x1:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Z4
-	VBROADCASTSS (BX), Z5
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z4
+	VBROADCASTSS (R13), Z5
 	VFMADD231PS  Z4, Z5, Z0
-	VBROADCASTSS 4(BX), Z5
+	VBROADCASTSS 4(R13), Z5
 	VFMADD231PS  Z4, Z5, Z1
-	VBROADCASTSS 8(BX), Z5
+	VBROADCASTSS 8(R13), Z5
 	VFMADD231PS  Z4, Z5, Z2
-	VBROADCASTSS 12(BX), Z5
+	VBROADCASTSS 12(R13), Z5
 	VFMADD231PS  Z4, Z5, Z3
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps4x1
-	MOVQ         AX, BX
-	VMOVUPS      Z0, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z1, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z2, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z3, (BX)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z1, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z3, (R12)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip4x1:
+next4:
+	DECQ R11
+	JZ   end4
+	MOVQ n+112(FP), R9
+	MOVQ ldxl+160(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, DX
+	MOVQ ldyl+168(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, AX
+	JMP  line4
+
+end4:
 	JMP done
 
 rows5:
@@ -27575,10 +33038,12 @@ rows5:
 	LEAQ (DI)(R8*8), R8
 	MOVQ n+112(FP), R9
 	MOVQ bias_base+128(FP), R10
+	MOVQ lines+152(FP), R11
 
+line5:
 block5:
-	CMPQ         R9, $0x00000050
-	JL           tail5
+	CMPQ         R9, $0x000000a0
+	JL           split5
 	VBROADCASTSS (R10), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
@@ -27604,12 +33069,603 @@ block5:
 	VMOVAPS      Z20, Z22
 	VMOVAPS      Z20, Z23
 	VMOVAPS      Z20, Z24
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps5x5:
-	MOVQ         (R11), R13
+	MOVQ         (R12), R14
+	VBROADCASTSS (R13), Z25
+	VBROADCASTSS 4(R13), Z26
+	VBROADCASTSS 8(R13), Z27
+	VBROADCASTSS 12(R13), Z28
+	VBROADCASTSS 16(R13), Z29
+	VMOVUPS      (DX)(R14*4), Z30
+	VFMADD231PS  Z30, Z25, Z0
+	VFMADD231PS  Z30, Z26, Z5
+	VFMADD231PS  Z30, Z27, Z10
+	VFMADD231PS  Z30, Z28, Z15
+	VFMADD231PS  Z30, Z29, Z20
+	VMOVUPS      64(DX)(R14*4), Z30
+	VFMADD231PS  Z30, Z25, Z1
+	VFMADD231PS  Z30, Z26, Z6
+	VFMADD231PS  Z30, Z27, Z11
+	VFMADD231PS  Z30, Z28, Z16
+	VFMADD231PS  Z30, Z29, Z21
+	VMOVUPS      128(DX)(R14*4), Z30
+	VFMADD231PS  Z30, Z25, Z2
+	VFMADD231PS  Z30, Z26, Z7
+	VFMADD231PS  Z30, Z27, Z12
+	VFMADD231PS  Z30, Z28, Z17
+	VFMADD231PS  Z30, Z29, Z22
+	VMOVUPS      192(DX)(R14*4), Z30
+	VFMADD231PS  Z30, Z25, Z3
+	VFMADD231PS  Z30, Z26, Z8
+	VFMADD231PS  Z30, Z27, Z13
+	VFMADD231PS  Z30, Z28, Z18
+	VFMADD231PS  Z30, Z29, Z23
+	VMOVUPS      256(DX)(R14*4), Z30
+	VFMADD231PS  Z30, Z25, Z4
+	VFMADD231PS  Z30, Z26, Z9
+	VFMADD231PS  Z30, Z27, Z14
+	VFMADD231PS  Z30, Z28, Z19
+	VFMADD231PS  Z30, Z29, Z24
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
+	JNE          taps5x5
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	VMOVUPS      Z3, 192(R12)
+	VMOVUPS      Z4, 256(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z5, (R12)
+	VMOVUPS      Z6, 64(R12)
+	VMOVUPS      Z7, 128(R12)
+	VMOVUPS      Z8, 192(R12)
+	VMOVUPS      Z9, 256(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z10, (R12)
+	VMOVUPS      Z11, 64(R12)
+	VMOVUPS      Z12, 128(R12)
+	VMOVUPS      Z13, 192(R12)
+	VMOVUPS      Z14, 256(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z15, (R12)
+	VMOVUPS      Z16, 64(R12)
+	VMOVUPS      Z17, 128(R12)
+	VMOVUPS      Z18, 192(R12)
+	VMOVUPS      Z19, 256(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z20, (R12)
+	VMOVUPS      Z21, 64(R12)
+	VMOVUPS      Z22, 128(R12)
+	VMOVUPS      Z23, 192(R12)
+	VMOVUPS      Z24, 256(R12)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	SUBQ         $0x00000050, R9
+	JMP          block5
+
+split5:
+	CMPQ         R9, $0x00000060
+	JNE          split5v6
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5v6a:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z15
+	VMOVUPS      64(DX)(R13*4), Z16
+	VMOVUPS      128(DX)(R13*4), Z17
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z15, Z18, Z0
+	VFMADD231PS  Z16, Z18, Z1
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSS 4(R12), Z18
+	VFMADD231PS  Z15, Z18, Z3
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 8(R12), Z18
+	VFMADD231PS  Z15, Z18, Z6
+	VFMADD231PS  Z16, Z18, Z7
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSS 12(R12), Z18
+	VFMADD231PS  Z15, Z18, Z9
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 16(R12), Z18
+	VFMADD231PS  Z15, Z18, Z12
+	VFMADD231PS  Z16, Z18, Z13
+	VFMADD231PS  Z17, Z18, Z14
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps5v6a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5v6b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z15
+	VMOVUPS      64(DX)(R13*4), Z16
+	VMOVUPS      128(DX)(R13*4), Z17
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z15, Z18, Z0
+	VFMADD231PS  Z16, Z18, Z1
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSS 4(R12), Z18
+	VFMADD231PS  Z15, Z18, Z3
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 8(R12), Z18
+	VFMADD231PS  Z15, Z18, Z6
+	VFMADD231PS  Z16, Z18, Z7
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSS 12(R12), Z18
+	VFMADD231PS  Z15, Z18, Z9
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 16(R12), Z18
+	VFMADD231PS  Z15, Z18, Z12
+	VFMADD231PS  Z16, Z18, Z13
+	VFMADD231PS  Z17, Z18, Z14
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps5v6b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	JMP          next5
+
+split5v6:
+	CMPQ         R9, $0x00000070
+	JNE          split5v7
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VBROADCASTSS 16(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5v7a:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z20
+	VMOVUPS      64(DX)(R13*4), Z21
+	VMOVUPS      128(DX)(R13*4), Z22
+	VMOVUPS      192(DX)(R13*4), Z23
+	VBROADCASTSS (R12), Z24
+	VFMADD231PS  Z20, Z24, Z0
+	VFMADD231PS  Z21, Z24, Z1
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 4(R12), Z24
+	VFMADD231PS  Z20, Z24, Z4
+	VFMADD231PS  Z21, Z24, Z5
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 8(R12), Z24
+	VFMADD231PS  Z20, Z24, Z8
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 12(R12), Z24
+	VFMADD231PS  Z20, Z24, Z12
+	VFMADD231PS  Z21, Z24, Z13
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 16(R12), Z24
+	VFMADD231PS  Z20, Z24, Z16
+	VFMADD231PS  Z21, Z24, Z17
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps5v7a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, 64(R9)
+	VMOVUPS      Z18, 128(R9)
+	VMOVUPS      Z19, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5v7b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z15
+	VMOVUPS      64(DX)(R13*4), Z16
+	VMOVUPS      128(DX)(R13*4), Z17
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z15, Z18, Z0
+	VFMADD231PS  Z16, Z18, Z1
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSS 4(R12), Z18
+	VFMADD231PS  Z15, Z18, Z3
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 8(R12), Z18
+	VFMADD231PS  Z15, Z18, Z6
+	VFMADD231PS  Z16, Z18, Z7
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSS 12(R12), Z18
+	VFMADD231PS  Z15, Z18, Z9
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 16(R12), Z18
+	VFMADD231PS  Z15, Z18, Z12
+	VFMADD231PS  Z16, Z18, Z13
+	VFMADD231PS  Z17, Z18, Z14
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps5v7b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	JMP          next5
+
+split5v7:
+	CMPQ         R9, $0x00000080
+	JNE          split5v8
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VBROADCASTSS 16(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5v8a:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z20
+	VMOVUPS      64(DX)(R13*4), Z21
+	VMOVUPS      128(DX)(R13*4), Z22
+	VMOVUPS      192(DX)(R13*4), Z23
+	VBROADCASTSS (R12), Z24
+	VFMADD231PS  Z20, Z24, Z0
+	VFMADD231PS  Z21, Z24, Z1
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 4(R12), Z24
+	VFMADD231PS  Z20, Z24, Z4
+	VFMADD231PS  Z21, Z24, Z5
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 8(R12), Z24
+	VFMADD231PS  Z20, Z24, Z8
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 12(R12), Z24
+	VFMADD231PS  Z20, Z24, Z12
+	VFMADD231PS  Z21, Z24, Z13
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 16(R12), Z24
+	VFMADD231PS  Z20, Z24, Z16
+	VFMADD231PS  Z21, Z24, Z17
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps5v8a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, 64(R9)
+	VMOVUPS      Z18, 128(R9)
+	VMOVUPS      Z19, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VBROADCASTSS 16(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5v8b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z20
+	VMOVUPS      64(DX)(R13*4), Z21
+	VMOVUPS      128(DX)(R13*4), Z22
+	VMOVUPS      192(DX)(R13*4), Z23
+	VBROADCASTSS (R12), Z24
+	VFMADD231PS  Z20, Z24, Z0
+	VFMADD231PS  Z21, Z24, Z1
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 4(R12), Z24
+	VFMADD231PS  Z20, Z24, Z4
+	VFMADD231PS  Z21, Z24, Z5
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 8(R12), Z24
+	VFMADD231PS  Z20, Z24, Z8
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 12(R12), Z24
+	VFMADD231PS  Z20, Z24, Z12
+	VFMADD231PS  Z21, Z24, Z13
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 16(R12), Z24
+	VFMADD231PS  Z20, Z24, Z16
+	VFMADD231PS  Z21, Z24, Z17
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps5v8b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, 64(R9)
+	VMOVUPS      Z18, 128(R9)
+	VMOVUPS      Z19, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	JMP          next5
+
+split5v8:
+	CMPQ         R9, $0x00000090
+	JNE          split5v9
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	VBROADCASTSS 12(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VMOVAPS      Z15, Z18
+	VMOVAPS      Z15, Z19
+	VBROADCASTSS 16(R10), Z20
+	VMOVAPS      Z20, Z21
+	VMOVAPS      Z20, Z22
+	VMOVAPS      Z20, Z23
+	VMOVAPS      Z20, Z24
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5v9a:
+	MOVQ         (R9), R13
 	VBROADCASTSS (R12), Z25
 	VBROADCASTSS 4(R12), Z26
 	VBROADCASTSS 8(R12), Z27
@@ -27646,47 +33702,41 @@ taps5x5:
 	VFMADD231PS  Z30, Z28, Z19
 	VFMADD231PS  Z30, Z29, Z24
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
-	JNE          taps5x5
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	VMOVUPS      Z3, 192(R11)
-	VMOVUPS      Z4, 256(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z5, (R11)
-	VMOVUPS      Z6, 64(R11)
-	VMOVUPS      Z7, 128(R11)
-	VMOVUPS      Z8, 192(R11)
-	VMOVUPS      Z9, 256(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z10, (R11)
-	VMOVUPS      Z11, 64(R11)
-	VMOVUPS      Z12, 128(R11)
-	VMOVUPS      Z13, 192(R11)
-	VMOVUPS      Z14, 256(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z15, (R11)
-	VMOVUPS      Z16, 64(R11)
-	VMOVUPS      Z17, 128(R11)
-	VMOVUPS      Z18, 192(R11)
-	VMOVUPS      Z19, 256(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z20, (R11)
-	VMOVUPS      Z21, 64(R11)
-	VMOVUPS      Z22, 128(R11)
-	VMOVUPS      Z23, 192(R11)
-	VMOVUPS      Z24, 256(R11)
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps5v9a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      Z13, 192(R9)
+	VMOVUPS      Z14, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	VMOVUPS      Z18, 192(R9)
+	VMOVUPS      Z19, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z20, (R9)
+	VMOVUPS      Z21, 64(R9)
+	VMOVUPS      Z22, 128(R9)
+	VMOVUPS      Z23, 192(R9)
+	VMOVUPS      Z24, 256(R9)
 	ADDQ         $0x00000140, DX
 	ADDQ         $0x00000140, AX
-	SUBQ         $0x00000050, R9
-	JMP          block5
-
-tail5:
-	CMPQ         R9, $0x00000040
-	JL           skip5x4
 	VBROADCASTSS (R10), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
@@ -27707,12 +33757,12 @@ tail5:
 	VMOVAPS      Z16, Z17
 	VMOVAPS      Z16, Z18
 	VMOVAPS      Z16, Z19
-	MOVQ         DI, R11
+	MOVQ         DI, R9
 	MOVQ         BX, R12
 	PCALIGN      $0x20
 
-taps5x4:
-	MOVQ         (R11), R13
+taps5v9b:
+	MOVQ         (R9), R13
 	VMOVUPS      (DX)(R13*4), Z20
 	VMOVUPS      64(DX)(R13*4), Z21
 	VMOVUPS      128(DX)(R13*4), Z22
@@ -27743,34 +33793,232 @@ taps5x4:
 	VFMADD231PS  Z22, Z24, Z18
 	VFMADD231PS  Z23, Z24, Z19
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps5v9b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, 64(R9)
+	VMOVUPS      Z18, 128(R9)
+	VMOVUPS      Z19, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	JMP          next5
+
+split5v9:
+	CMPQ         R9, $0x00000050
+	JL           tail5
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VBROADCASTSS 4(R10), Z5
+	VMOVAPS      Z5, Z6
+	VMOVAPS      Z5, Z7
+	VMOVAPS      Z5, Z8
+	VMOVAPS      Z5, Z9
+	VBROADCASTSS 8(R10), Z10
+	VMOVAPS      Z10, Z11
+	VMOVAPS      Z10, Z12
+	VMOVAPS      Z10, Z13
+	VMOVAPS      Z10, Z14
+	VBROADCASTSS 12(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VMOVAPS      Z15, Z18
+	VMOVAPS      Z15, Z19
+	VBROADCASTSS 16(R10), Z20
+	VMOVAPS      Z20, Z21
+	VMOVAPS      Z20, Z22
+	VMOVAPS      Z20, Z23
+	VMOVAPS      Z20, Z24
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps5x5last:
+	MOVQ         (R9), R13
+	VBROADCASTSS (R12), Z25
+	VBROADCASTSS 4(R12), Z26
+	VBROADCASTSS 8(R12), Z27
+	VBROADCASTSS 12(R12), Z28
+	VBROADCASTSS 16(R12), Z29
+	VMOVUPS      (DX)(R13*4), Z30
+	VFMADD231PS  Z30, Z25, Z0
+	VFMADD231PS  Z30, Z26, Z5
+	VFMADD231PS  Z30, Z27, Z10
+	VFMADD231PS  Z30, Z28, Z15
+	VFMADD231PS  Z30, Z29, Z20
+	VMOVUPS      64(DX)(R13*4), Z30
+	VFMADD231PS  Z30, Z25, Z1
+	VFMADD231PS  Z30, Z26, Z6
+	VFMADD231PS  Z30, Z27, Z11
+	VFMADD231PS  Z30, Z28, Z16
+	VFMADD231PS  Z30, Z29, Z21
+	VMOVUPS      128(DX)(R13*4), Z30
+	VFMADD231PS  Z30, Z25, Z2
+	VFMADD231PS  Z30, Z26, Z7
+	VFMADD231PS  Z30, Z27, Z12
+	VFMADD231PS  Z30, Z28, Z17
+	VFMADD231PS  Z30, Z29, Z22
+	VMOVUPS      192(DX)(R13*4), Z30
+	VFMADD231PS  Z30, Z25, Z3
+	VFMADD231PS  Z30, Z26, Z8
+	VFMADD231PS  Z30, Z27, Z13
+	VFMADD231PS  Z30, Z28, Z18
+	VFMADD231PS  Z30, Z29, Z23
+	VMOVUPS      256(DX)(R13*4), Z30
+	VFMADD231PS  Z30, Z25, Z4
+	VFMADD231PS  Z30, Z26, Z9
+	VFMADD231PS  Z30, Z27, Z14
+	VFMADD231PS  Z30, Z28, Z19
+	VFMADD231PS  Z30, Z29, Z24
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps5x5last
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	VMOVUPS      Z4, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z5, (R9)
+	VMOVUPS      Z6, 64(R9)
+	VMOVUPS      Z7, 128(R9)
+	VMOVUPS      Z8, 192(R9)
+	VMOVUPS      Z9, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      Z13, 192(R9)
+	VMOVUPS      Z14, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	VMOVUPS      Z18, 192(R9)
+	VMOVUPS      Z19, 256(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z20, (R9)
+	VMOVUPS      Z21, 64(R9)
+	VMOVUPS      Z22, 128(R9)
+	VMOVUPS      Z23, 192(R9)
+	VMOVUPS      Z24, 256(R9)
+	ADDQ         $0x00000140, DX
+	ADDQ         $0x00000140, AX
+	JMP          next5
+
+tail5:
+	CMPQ         R9, $0x00000040
+	JL           skip5x4
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VBROADCASTSS 16(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	MOVQ         DI, R12
+	MOVQ         BX, R13
+	PCALIGN      $0x20
+
+taps5x4:
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z20
+	VMOVUPS      64(DX)(R14*4), Z21
+	VMOVUPS      128(DX)(R14*4), Z22
+	VMOVUPS      192(DX)(R14*4), Z23
+	VBROADCASTSS (R13), Z24
+	VFMADD231PS  Z20, Z24, Z0
+	VFMADD231PS  Z21, Z24, Z1
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 4(R13), Z24
+	VFMADD231PS  Z20, Z24, Z4
+	VFMADD231PS  Z21, Z24, Z5
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 8(R13), Z24
+	VFMADD231PS  Z20, Z24, Z8
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 12(R13), Z24
+	VFMADD231PS  Z20, Z24, Z12
+	VFMADD231PS  Z21, Z24, Z13
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 16(R13), Z24
+	VFMADD231PS  Z20, Z24, Z16
+	VFMADD231PS  Z21, Z24, Z17
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps5x4
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	VMOVUPS      Z3, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
-	VMOVUPS      Z6, 128(R11)
-	VMOVUPS      Z7, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z8, (R11)
-	VMOVUPS      Z9, 64(R11)
-	VMOVUPS      Z10, 128(R11)
-	VMOVUPS      Z11, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z12, (R11)
-	VMOVUPS      Z13, 64(R11)
-	VMOVUPS      Z14, 128(R11)
-	VMOVUPS      Z15, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z16, (R11)
-	VMOVUPS      Z17, 64(R11)
-	VMOVUPS      Z18, 128(R11)
-	VMOVUPS      Z19, 192(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	VMOVUPS      Z3, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
+	VMOVUPS      Z6, 128(R12)
+	VMOVUPS      Z7, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z8, (R12)
+	VMOVUPS      Z9, 64(R12)
+	VMOVUPS      Z10, 128(R12)
+	VMOVUPS      Z11, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z12, (R12)
+	VMOVUPS      Z13, 64(R12)
+	VMOVUPS      Z14, 128(R12)
+	VMOVUPS      Z15, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z16, (R12)
+	VMOVUPS      Z17, 64(R12)
+	VMOVUPS      Z18, 128(R12)
+	VMOVUPS      Z19, 192(R12)
 	ADDQ         $0x00000100, DX
 	ADDQ         $0x00000100, AX
 	SUBQ         $0x00000040, R9
@@ -27788,48 +34036,48 @@ skip5x4:
 	VMOVAPS      Z6, Z7
 	VBROADCASTSS 16(R10), Z8
 	VMOVAPS      Z8, Z9
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps5x2:
-	MOVQ         (R11), R13
-	VMOVUPS      (DX)(R13*4), Z10
-	VMOVUPS      64(DX)(R13*4), Z11
-	VBROADCASTSS (R12), Z12
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z10
+	VMOVUPS      64(DX)(R14*4), Z11
+	VBROADCASTSS (R13), Z12
 	VFMADD231PS  Z10, Z12, Z0
 	VFMADD231PS  Z11, Z12, Z1
-	VBROADCASTSS 4(R12), Z12
+	VBROADCASTSS 4(R13), Z12
 	VFMADD231PS  Z10, Z12, Z2
 	VFMADD231PS  Z11, Z12, Z3
-	VBROADCASTSS 8(R12), Z12
+	VBROADCASTSS 8(R13), Z12
 	VFMADD231PS  Z10, Z12, Z4
 	VFMADD231PS  Z11, Z12, Z5
-	VBROADCASTSS 12(R12), Z12
+	VBROADCASTSS 12(R13), Z12
 	VFMADD231PS  Z10, Z12, Z6
 	VFMADD231PS  Z11, Z12, Z7
-	VBROADCASTSS 16(R12), Z12
+	VBROADCASTSS 16(R13), Z12
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps5x2
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z2, (R11)
-	VMOVUPS      Z3, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z6, (R11)
-	VMOVUPS      Z7, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z8, (R11)
-	VMOVUPS      Z9, 64(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	VMOVUPS      Z3, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z6, (R12)
+	VMOVUPS      Z7, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z8, (R12)
+	VMOVUPS      Z9, 64(R12)
 	ADDQ         $0x00000080, DX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, R9
@@ -27842,41 +34090,57 @@ skip5x2:
 	VBROADCASTSS 8(R10), Z2
 	VBROADCASTSS 12(R10), Z3
 	VBROADCASTSS 16(R10), Z4
-	MOVQ         BX, BX
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps5x1:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Z5
-	VBROADCASTSS (BX), Z6
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z5
+	VBROADCASTSS (R13), Z6
 	VFMADD231PS  Z5, Z6, Z0
-	VBROADCASTSS 4(BX), Z6
+	VBROADCASTSS 4(R13), Z6
 	VFMADD231PS  Z5, Z6, Z1
-	VBROADCASTSS 8(BX), Z6
+	VBROADCASTSS 8(R13), Z6
 	VFMADD231PS  Z5, Z6, Z2
-	VBROADCASTSS 12(BX), Z6
+	VBROADCASTSS 12(R13), Z6
 	VFMADD231PS  Z5, Z6, Z3
-	VBROADCASTSS 16(BX), Z6
+	VBROADCASTSS 16(R13), Z6
 	VFMADD231PS  Z5, Z6, Z4
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps5x1
-	MOVQ         AX, BX
-	VMOVUPS      Z0, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z1, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z2, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z3, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z4, (BX)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z1, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z3, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip5x1:
+next5:
+	DECQ R11
+	JZ   end5
+	MOVQ n+112(FP), R9
+	MOVQ ldxl+160(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, DX
+	MOVQ ldyl+168(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, AX
+	JMP  line5
+
+end5:
 	JMP done
 
 rows6:
@@ -27892,10 +34156,12 @@ rows6:
 	LEAQ (DI)(R8*8), R8
 	MOVQ n+112(FP), R9
 	MOVQ bias_base+128(FP), R10
+	MOVQ lines+152(FP), R11
 
+line6:
 block6:
-	CMPQ         R9, $0x00000040
-	JL           tail6
+	CMPQ         R9, $0x00000080
+	JL           split6
 	VBROADCASTSS (R10), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
@@ -27920,12 +34186,433 @@ block6:
 	VMOVAPS      Z20, Z21
 	VMOVAPS      Z20, Z22
 	VMOVAPS      Z20, Z23
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps6x4:
-	MOVQ         (R11), R13
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z24
+	VMOVUPS      64(DX)(R14*4), Z25
+	VMOVUPS      128(DX)(R14*4), Z26
+	VMOVUPS      192(DX)(R14*4), Z27
+	VBROADCASTSS (R13), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 4(R13), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 8(R13), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 12(R13), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 16(R13), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 20(R13), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
+	JNE          taps6x4
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	VMOVUPS      Z3, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
+	VMOVUPS      Z6, 128(R12)
+	VMOVUPS      Z7, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z8, (R12)
+	VMOVUPS      Z9, 64(R12)
+	VMOVUPS      Z10, 128(R12)
+	VMOVUPS      Z11, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z12, (R12)
+	VMOVUPS      Z13, 64(R12)
+	VMOVUPS      Z14, 128(R12)
+	VMOVUPS      Z15, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z16, (R12)
+	VMOVUPS      Z17, 64(R12)
+	VMOVUPS      Z18, 128(R12)
+	VMOVUPS      Z19, 192(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z20, (R12)
+	VMOVUPS      Z21, 64(R12)
+	VMOVUPS      Z22, 128(R12)
+	VMOVUPS      Z23, 192(R12)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	SUBQ         $0x00000040, R9
+	JMP          block6
+
+split6:
+	CMPQ         R9, $0x00000050
+	JNE          split6v5
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VBROADCASTSS 20(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps6v5a:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z18
+	VMOVUPS      64(DX)(R13*4), Z19
+	VMOVUPS      128(DX)(R13*4), Z20
+	VBROADCASTSS (R12), Z21
+	VFMADD231PS  Z18, Z21, Z0
+	VFMADD231PS  Z19, Z21, Z1
+	VFMADD231PS  Z20, Z21, Z2
+	VBROADCASTSS 4(R12), Z21
+	VFMADD231PS  Z18, Z21, Z3
+	VFMADD231PS  Z19, Z21, Z4
+	VFMADD231PS  Z20, Z21, Z5
+	VBROADCASTSS 8(R12), Z21
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z20, Z21, Z8
+	VBROADCASTSS 12(R12), Z21
+	VFMADD231PS  Z18, Z21, Z9
+	VFMADD231PS  Z19, Z21, Z10
+	VFMADD231PS  Z20, Z21, Z11
+	VBROADCASTSS 16(R12), Z21
+	VFMADD231PS  Z18, Z21, Z12
+	VFMADD231PS  Z19, Z21, Z13
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS 20(R12), Z21
+	VFMADD231PS  Z18, Z21, Z15
+	VFMADD231PS  Z19, Z21, Z16
+	VFMADD231PS  Z20, Z21, Z17
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps6v5a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMOVAPS      Z10, Z11
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps6v5b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z12
+	VMOVUPS      64(DX)(R13*4), Z13
+	VBROADCASTSS (R12), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(R12), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(R12), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(R12), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 16(R12), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 20(R12), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps6v5b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	JMP          next6
+
+split6v5:
+	CMPQ         R9, $0x00000060
+	JNE          split6v6
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VBROADCASTSS 20(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps6v6a:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z18
+	VMOVUPS      64(DX)(R13*4), Z19
+	VMOVUPS      128(DX)(R13*4), Z20
+	VBROADCASTSS (R12), Z21
+	VFMADD231PS  Z18, Z21, Z0
+	VFMADD231PS  Z19, Z21, Z1
+	VFMADD231PS  Z20, Z21, Z2
+	VBROADCASTSS 4(R12), Z21
+	VFMADD231PS  Z18, Z21, Z3
+	VFMADD231PS  Z19, Z21, Z4
+	VFMADD231PS  Z20, Z21, Z5
+	VBROADCASTSS 8(R12), Z21
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z20, Z21, Z8
+	VBROADCASTSS 12(R12), Z21
+	VFMADD231PS  Z18, Z21, Z9
+	VFMADD231PS  Z19, Z21, Z10
+	VFMADD231PS  Z20, Z21, Z11
+	VBROADCASTSS 16(R12), Z21
+	VFMADD231PS  Z18, Z21, Z12
+	VFMADD231PS  Z19, Z21, Z13
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS 20(R12), Z21
+	VFMADD231PS  Z18, Z21, Z15
+	VFMADD231PS  Z19, Z21, Z16
+	VFMADD231PS  Z20, Z21, Z17
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps6v6a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VBROADCASTSS 20(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps6v6b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z18
+	VMOVUPS      64(DX)(R13*4), Z19
+	VMOVUPS      128(DX)(R13*4), Z20
+	VBROADCASTSS (R12), Z21
+	VFMADD231PS  Z18, Z21, Z0
+	VFMADD231PS  Z19, Z21, Z1
+	VFMADD231PS  Z20, Z21, Z2
+	VBROADCASTSS 4(R12), Z21
+	VFMADD231PS  Z18, Z21, Z3
+	VFMADD231PS  Z19, Z21, Z4
+	VFMADD231PS  Z20, Z21, Z5
+	VBROADCASTSS 8(R12), Z21
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z20, Z21, Z8
+	VBROADCASTSS 12(R12), Z21
+	VFMADD231PS  Z18, Z21, Z9
+	VFMADD231PS  Z19, Z21, Z10
+	VFMADD231PS  Z20, Z21, Z11
+	VBROADCASTSS 16(R12), Z21
+	VFMADD231PS  Z18, Z21, Z12
+	VFMADD231PS  Z19, Z21, Z13
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS 20(R12), Z21
+	VFMADD231PS  Z18, Z21, Z15
+	VFMADD231PS  Z19, Z21, Z16
+	VFMADD231PS  Z20, Z21, Z17
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps6v6b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	JMP          next6
+
+split6v6:
+	CMPQ         R9, $0x00000070
+	JNE          split6v7
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VBROADCASTSS 16(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	VBROADCASTSS 20(R10), Z20
+	VMOVAPS      Z20, Z21
+	VMOVAPS      Z20, Z22
+	VMOVAPS      Z20, Z23
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps6v7a:
+	MOVQ         (R9), R13
 	VMOVUPS      (DX)(R13*4), Z24
 	VMOVUPS      64(DX)(R13*4), Z25
 	VMOVUPS      128(DX)(R13*4), Z26
@@ -27961,43 +34648,228 @@ taps6x4:
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
-	JNE          taps6x4
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	VMOVUPS      Z3, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
-	VMOVUPS      Z6, 128(R11)
-	VMOVUPS      Z7, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z8, (R11)
-	VMOVUPS      Z9, 64(R11)
-	VMOVUPS      Z10, 128(R11)
-	VMOVUPS      Z11, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z12, (R11)
-	VMOVUPS      Z13, 64(R11)
-	VMOVUPS      Z14, 128(R11)
-	VMOVUPS      Z15, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z16, (R11)
-	VMOVUPS      Z17, 64(R11)
-	VMOVUPS      Z18, 128(R11)
-	VMOVUPS      Z19, 192(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z20, (R11)
-	VMOVUPS      Z21, 64(R11)
-	VMOVUPS      Z22, 128(R11)
-	VMOVUPS      Z23, 192(R11)
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps6v7a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, 64(R9)
+	VMOVUPS      Z18, 128(R9)
+	VMOVUPS      Z19, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z20, (R9)
+	VMOVUPS      Z21, 64(R9)
+	VMOVUPS      Z22, 128(R9)
+	VMOVUPS      Z23, 192(R9)
 	ADDQ         $0x00000100, DX
 	ADDQ         $0x00000100, AX
-	SUBQ         $0x00000040, R9
-	JMP          block6
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VBROADCASTSS 20(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps6v7b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z18
+	VMOVUPS      64(DX)(R13*4), Z19
+	VMOVUPS      128(DX)(R13*4), Z20
+	VBROADCASTSS (R12), Z21
+	VFMADD231PS  Z18, Z21, Z0
+	VFMADD231PS  Z19, Z21, Z1
+	VFMADD231PS  Z20, Z21, Z2
+	VBROADCASTSS 4(R12), Z21
+	VFMADD231PS  Z18, Z21, Z3
+	VFMADD231PS  Z19, Z21, Z4
+	VFMADD231PS  Z20, Z21, Z5
+	VBROADCASTSS 8(R12), Z21
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z20, Z21, Z8
+	VBROADCASTSS 12(R12), Z21
+	VFMADD231PS  Z18, Z21, Z9
+	VFMADD231PS  Z19, Z21, Z10
+	VFMADD231PS  Z20, Z21, Z11
+	VBROADCASTSS 16(R12), Z21
+	VFMADD231PS  Z18, Z21, Z12
+	VFMADD231PS  Z19, Z21, Z13
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS 20(R12), Z21
+	VFMADD231PS  Z18, Z21, Z15
+	VFMADD231PS  Z19, Z21, Z16
+	VFMADD231PS  Z20, Z21, Z17
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps6v7b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	JMP          next6
+
+split6v7:
+	CMPQ         R9, $0x00000040
+	JL           tail6
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VBROADCASTSS 4(R10), Z4
+	VMOVAPS      Z4, Z5
+	VMOVAPS      Z4, Z6
+	VMOVAPS      Z4, Z7
+	VBROADCASTSS 8(R10), Z8
+	VMOVAPS      Z8, Z9
+	VMOVAPS      Z8, Z10
+	VMOVAPS      Z8, Z11
+	VBROADCASTSS 12(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VMOVAPS      Z12, Z15
+	VBROADCASTSS 16(R10), Z16
+	VMOVAPS      Z16, Z17
+	VMOVAPS      Z16, Z18
+	VMOVAPS      Z16, Z19
+	VBROADCASTSS 20(R10), Z20
+	VMOVAPS      Z20, Z21
+	VMOVAPS      Z20, Z22
+	VMOVAPS      Z20, Z23
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps6x4last:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z24
+	VMOVUPS      64(DX)(R13*4), Z25
+	VMOVUPS      128(DX)(R13*4), Z26
+	VMOVUPS      192(DX)(R13*4), Z27
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 4(R12), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 8(R12), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 12(R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 16(R12), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 20(R12), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps6x4last
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	VMOVUPS      Z3, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	VMOVUPS      Z6, 128(R9)
+	VMOVUPS      Z7, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      Z11, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      Z15, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      Z17, 64(R9)
+	VMOVUPS      Z18, 128(R9)
+	VMOVUPS      Z19, 192(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z20, (R9)
+	VMOVUPS      Z21, 64(R9)
+	VMOVUPS      Z22, 128(R9)
+	VMOVUPS      Z23, 192(R9)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	JMP          next6
 
 tail6:
 	CMPQ         R9, $0x00000020
@@ -28014,54 +34886,54 @@ tail6:
 	VMOVAPS      Z8, Z9
 	VBROADCASTSS 20(R10), Z10
 	VMOVAPS      Z10, Z11
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps6x2:
-	MOVQ         (R11), R13
-	VMOVUPS      (DX)(R13*4), Z12
-	VMOVUPS      64(DX)(R13*4), Z13
-	VBROADCASTSS (R12), Z14
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z12
+	VMOVUPS      64(DX)(R14*4), Z13
+	VBROADCASTSS (R13), Z14
 	VFMADD231PS  Z12, Z14, Z0
 	VFMADD231PS  Z13, Z14, Z1
-	VBROADCASTSS 4(R12), Z14
+	VBROADCASTSS 4(R13), Z14
 	VFMADD231PS  Z12, Z14, Z2
 	VFMADD231PS  Z13, Z14, Z3
-	VBROADCASTSS 8(R12), Z14
+	VBROADCASTSS 8(R13), Z14
 	VFMADD231PS  Z12, Z14, Z4
 	VFMADD231PS  Z13, Z14, Z5
-	VBROADCASTSS 12(R12), Z14
+	VBROADCASTSS 12(R13), Z14
 	VFMADD231PS  Z12, Z14, Z6
 	VFMADD231PS  Z13, Z14, Z7
-	VBROADCASTSS 16(R12), Z14
+	VBROADCASTSS 16(R13), Z14
 	VFMADD231PS  Z12, Z14, Z8
 	VFMADD231PS  Z13, Z14, Z9
-	VBROADCASTSS 20(R12), Z14
+	VBROADCASTSS 20(R13), Z14
 	VFMADD231PS  Z12, Z14, Z10
 	VFMADD231PS  Z13, Z14, Z11
-	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps6x2
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z2, (R11)
-	VMOVUPS      Z3, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z6, (R11)
-	VMOVUPS      Z7, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z8, (R11)
-	VMOVUPS      Z9, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z10, (R11)
-	VMOVUPS      Z11, 64(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	VMOVUPS      Z3, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z6, (R12)
+	VMOVUPS      Z7, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z8, (R12)
+	VMOVUPS      Z9, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z10, (R12)
+	VMOVUPS      Z11, 64(R12)
 	ADDQ         $0x00000080, DX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, R9
@@ -28075,45 +34947,61 @@ skip6x2:
 	VBROADCASTSS 12(R10), Z3
 	VBROADCASTSS 16(R10), Z4
 	VBROADCASTSS 20(R10), Z5
-	MOVQ         BX, BX
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps6x1:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Z6
-	VBROADCASTSS (BX), Z7
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z6
+	VBROADCASTSS (R13), Z7
 	VFMADD231PS  Z6, Z7, Z0
-	VBROADCASTSS 4(BX), Z7
+	VBROADCASTSS 4(R13), Z7
 	VFMADD231PS  Z6, Z7, Z1
-	VBROADCASTSS 8(BX), Z7
+	VBROADCASTSS 8(R13), Z7
 	VFMADD231PS  Z6, Z7, Z2
-	VBROADCASTSS 12(BX), Z7
+	VBROADCASTSS 12(R13), Z7
 	VFMADD231PS  Z6, Z7, Z3
-	VBROADCASTSS 16(BX), Z7
+	VBROADCASTSS 16(R13), Z7
 	VFMADD231PS  Z6, Z7, Z4
-	VBROADCASTSS 20(BX), Z7
+	VBROADCASTSS 20(R13), Z7
 	VFMADD231PS  Z6, Z7, Z5
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps6x1
-	MOVQ         AX, BX
-	VMOVUPS      Z0, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z1, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z2, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z3, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z4, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z5, (BX)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z1, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z3, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z5, (R12)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip6x1:
+next6:
+	DECQ R11
+	JZ   end6
+	MOVQ n+112(FP), R9
+	MOVQ ldxl+160(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, DX
+	MOVQ ldyl+168(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, AX
+	JMP  line6
+
+end6:
 	JMP done
 
 rows7:
@@ -28129,10 +35017,12 @@ rows7:
 	LEAQ (DI)(R8*8), R8
 	MOVQ n+112(FP), R9
 	MOVQ bias_base+128(FP), R10
+	MOVQ lines+152(FP), R11
 
+line7:
 block7:
-	CMPQ         R9, $0x00000030
-	JL           tail7
+	CMPQ         R9, $0x00000060
+	JL           split7
 	VBROADCASTSS (R10), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
@@ -28154,12 +35044,255 @@ block7:
 	VBROADCASTSS 24(R10), Z18
 	VMOVAPS      Z18, Z19
 	VMOVAPS      Z18, Z20
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps7x3:
-	MOVQ         (R11), R13
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z21
+	VMOVUPS      64(DX)(R14*4), Z22
+	VMOVUPS      128(DX)(R14*4), Z23
+	VBROADCASTSS (R13), Z24
+	VFMADD231PS  Z21, Z24, Z0
+	VFMADD231PS  Z22, Z24, Z1
+	VFMADD231PS  Z23, Z24, Z2
+	VBROADCASTSS 4(R13), Z24
+	VFMADD231PS  Z21, Z24, Z3
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 8(R13), Z24
+	VFMADD231PS  Z21, Z24, Z6
+	VFMADD231PS  Z22, Z24, Z7
+	VFMADD231PS  Z23, Z24, Z8
+	VBROADCASTSS 12(R13), Z24
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 16(R13), Z24
+	VFMADD231PS  Z21, Z24, Z12
+	VFMADD231PS  Z22, Z24, Z13
+	VFMADD231PS  Z23, Z24, Z14
+	VBROADCASTSS 20(R13), Z24
+	VFMADD231PS  Z21, Z24, Z15
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 24(R13), Z24
+	VFMADD231PS  Z21, Z24, Z18
+	VFMADD231PS  Z22, Z24, Z19
+	VFMADD231PS  Z23, Z24, Z20
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
+	JNE          taps7x3
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z3, (R12)
+	VMOVUPS      Z4, 64(R12)
+	VMOVUPS      Z5, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z6, (R12)
+	VMOVUPS      Z7, 64(R12)
+	VMOVUPS      Z8, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z9, (R12)
+	VMOVUPS      Z10, 64(R12)
+	VMOVUPS      Z11, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z12, (R12)
+	VMOVUPS      Z13, 64(R12)
+	VMOVUPS      Z14, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z15, (R12)
+	VMOVUPS      Z16, 64(R12)
+	VMOVUPS      Z17, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z18, (R12)
+	VMOVUPS      Z19, 64(R12)
+	VMOVUPS      Z20, 128(R12)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	SUBQ         $0x00000030, R9
+	JMP          block7
+
+split7:
+	CMPQ         R9, $0x00000040
+	JNE          split7v4
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMOVAPS      Z10, Z11
+	VBROADCASTSS 24(R10), Z12
+	VMOVAPS      Z12, Z13
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps7v4a:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z14
+	VMOVUPS      64(DX)(R13*4), Z15
+	VBROADCASTSS (R12), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 4(R12), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(R12), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 12(R12), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 16(R12), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 20(R12), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 24(R12), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps7v4a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMOVAPS      Z10, Z11
+	VBROADCASTSS 24(R10), Z12
+	VMOVAPS      Z12, Z13
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps7v4b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z14
+	VMOVUPS      64(DX)(R13*4), Z15
+	VBROADCASTSS (R12), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 4(R12), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(R12), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 12(R12), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 16(R12), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 20(R12), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 24(R12), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps7v4b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	JMP          next7
+
+split7v4:
+	CMPQ         R9, $0x00000050
+	JNE          split7v5
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VBROADCASTSS 20(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VBROADCASTSS 24(R10), Z18
+	VMOVAPS      Z18, Z19
+	VMOVAPS      Z18, Z20
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps7v5a:
+	MOVQ         (R9), R13
 	VMOVUPS      (DX)(R13*4), Z21
 	VMOVUPS      64(DX)(R13*4), Z22
 	VMOVUPS      128(DX)(R13*4), Z23
@@ -28192,45 +35325,39 @@ taps7x3:
 	VFMADD231PS  Z22, Z24, Z19
 	VFMADD231PS  Z23, Z24, Z20
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
-	JNE          taps7x3
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z3, (R11)
-	VMOVUPS      Z4, 64(R11)
-	VMOVUPS      Z5, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z6, (R11)
-	VMOVUPS      Z7, 64(R11)
-	VMOVUPS      Z8, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z9, (R11)
-	VMOVUPS      Z10, 64(R11)
-	VMOVUPS      Z11, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z12, (R11)
-	VMOVUPS      Z13, 64(R11)
-	VMOVUPS      Z14, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z15, (R11)
-	VMOVUPS      Z16, 64(R11)
-	VMOVUPS      Z17, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z18, (R11)
-	VMOVUPS      Z19, 64(R11)
-	VMOVUPS      Z20, 128(R11)
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps7v5a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      Z19, 64(R9)
+	VMOVUPS      Z20, 128(R9)
 	ADDQ         $0x000000c0, DX
 	ADDQ         $0x000000c0, AX
-	SUBQ         $0x00000030, R9
-	JMP          block7
-
-tail7:
-	CMPQ         R9, $0x00000020
-	JL           skip7x2
 	VBROADCASTSS (R10), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R10), Z2
@@ -28245,12 +35372,12 @@ tail7:
 	VMOVAPS      Z10, Z11
 	VBROADCASTSS 24(R10), Z12
 	VMOVAPS      Z12, Z13
-	MOVQ         DI, R11
+	MOVQ         DI, R9
 	MOVQ         BX, R12
 	PCALIGN      $0x20
 
-taps7x2:
-	MOVQ         (R11), R13
+taps7v5b:
+	MOVQ         (R9), R13
 	VMOVUPS      (DX)(R13*4), Z14
 	VMOVUPS      64(DX)(R13*4), Z15
 	VBROADCASTSS (R12), Z16
@@ -28275,30 +35402,202 @@ taps7x2:
 	VFMADD231PS  Z14, Z16, Z12
 	VFMADD231PS  Z15, Z16, Z13
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps7v5b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	JMP          next7
+
+split7v5:
+	CMPQ         R9, $0x00000030
+	JL           tail7
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VBROADCASTSS 20(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VBROADCASTSS 24(R10), Z18
+	VMOVAPS      Z18, Z19
+	VMOVAPS      Z18, Z20
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps7x3last:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z21
+	VMOVUPS      64(DX)(R13*4), Z22
+	VMOVUPS      128(DX)(R13*4), Z23
+	VBROADCASTSS (R12), Z24
+	VFMADD231PS  Z21, Z24, Z0
+	VFMADD231PS  Z22, Z24, Z1
+	VFMADD231PS  Z23, Z24, Z2
+	VBROADCASTSS 4(R12), Z24
+	VFMADD231PS  Z21, Z24, Z3
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 8(R12), Z24
+	VFMADD231PS  Z21, Z24, Z6
+	VFMADD231PS  Z22, Z24, Z7
+	VFMADD231PS  Z23, Z24, Z8
+	VBROADCASTSS 12(R12), Z24
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 16(R12), Z24
+	VFMADD231PS  Z21, Z24, Z12
+	VFMADD231PS  Z22, Z24, Z13
+	VFMADD231PS  Z23, Z24, Z14
+	VBROADCASTSS 20(R12), Z24
+	VFMADD231PS  Z21, Z24, Z15
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 24(R12), Z24
+	VFMADD231PS  Z21, Z24, Z18
+	VFMADD231PS  Z22, Z24, Z19
+	VFMADD231PS  Z23, Z24, Z20
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps7x3last
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      Z19, 64(R9)
+	VMOVUPS      Z20, 128(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	JMP          next7
+
+tail7:
+	CMPQ         R9, $0x00000020
+	JL           skip7x2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMOVAPS      Z10, Z11
+	VBROADCASTSS 24(R10), Z12
+	VMOVAPS      Z12, Z13
+	MOVQ         DI, R12
+	MOVQ         BX, R13
+	PCALIGN      $0x20
+
+taps7x2:
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z14
+	VMOVUPS      64(DX)(R14*4), Z15
+	VBROADCASTSS (R13), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 4(R13), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(R13), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 12(R13), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 16(R13), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 20(R13), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 24(R13), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps7x2
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z2, (R11)
-	VMOVUPS      Z3, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z6, (R11)
-	VMOVUPS      Z7, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z8, (R11)
-	VMOVUPS      Z9, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z10, (R11)
-	VMOVUPS      Z11, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z12, (R11)
-	VMOVUPS      Z13, 64(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	VMOVUPS      Z3, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z6, (R12)
+	VMOVUPS      Z7, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z8, (R12)
+	VMOVUPS      Z9, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z10, (R12)
+	VMOVUPS      Z11, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z12, (R12)
+	VMOVUPS      Z13, 64(R12)
 	ADDQ         $0x00000080, DX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, R9
@@ -28313,49 +35612,65 @@ skip7x2:
 	VBROADCASTSS 16(R10), Z4
 	VBROADCASTSS 20(R10), Z5
 	VBROADCASTSS 24(R10), Z6
-	MOVQ         BX, BX
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps7x1:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Z7
-	VBROADCASTSS (BX), Z8
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z7
+	VBROADCASTSS (R13), Z8
 	VFMADD231PS  Z7, Z8, Z0
-	VBROADCASTSS 4(BX), Z8
+	VBROADCASTSS 4(R13), Z8
 	VFMADD231PS  Z7, Z8, Z1
-	VBROADCASTSS 8(BX), Z8
+	VBROADCASTSS 8(R13), Z8
 	VFMADD231PS  Z7, Z8, Z2
-	VBROADCASTSS 12(BX), Z8
+	VBROADCASTSS 12(R13), Z8
 	VFMADD231PS  Z7, Z8, Z3
-	VBROADCASTSS 16(BX), Z8
+	VBROADCASTSS 16(R13), Z8
 	VFMADD231PS  Z7, Z8, Z4
-	VBROADCASTSS 20(BX), Z8
+	VBROADCASTSS 20(R13), Z8
 	VFMADD231PS  Z7, Z8, Z5
-	VBROADCASTSS 24(BX), Z8
+	VBROADCASTSS 24(R13), Z8
 	VFMADD231PS  Z7, Z8, Z6
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps7x1
-	MOVQ         AX, BX
-	VMOVUPS      Z0, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z1, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z2, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z3, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z4, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z5, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z6, (BX)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z1, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z3, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z5, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z6, (R12)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip7x1:
+next7:
+	DECQ R11
+	JZ   end7
+	MOVQ n+112(FP), R9
+	MOVQ ldxl+160(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, DX
+	MOVQ ldyl+168(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, AX
+	JMP  line7
+
+end7:
 	JMP done
 
 rows8:
@@ -28371,10 +35686,12 @@ rows8:
 	LEAQ (DI)(R8*8), R8
 	MOVQ n+112(FP), R9
 	MOVQ bias_base+128(FP), R10
+	MOVQ lines+152(FP), R11
 
+line8:
 block8:
-	CMPQ         R9, $0x00000030
-	JL           tail8
+	CMPQ         R9, $0x00000060
+	JL           split8
 	VBROADCASTSS (R10), Z0
 	VMOVAPS      Z0, Z1
 	VMOVAPS      Z0, Z2
@@ -28399,12 +35716,282 @@ block8:
 	VBROADCASTSS 28(R10), Z21
 	VMOVAPS      Z21, Z22
 	VMOVAPS      Z21, Z23
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps8x3:
-	MOVQ         (R11), R13
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z24
+	VMOVUPS      64(DX)(R14*4), Z25
+	VMOVUPS      128(DX)(R14*4), Z26
+	VBROADCASTSS (R13), Z27
+	VFMADD231PS  Z24, Z27, Z0
+	VFMADD231PS  Z25, Z27, Z1
+	VFMADD231PS  Z26, Z27, Z2
+	VBROADCASTSS 4(R13), Z27
+	VFMADD231PS  Z24, Z27, Z3
+	VFMADD231PS  Z25, Z27, Z4
+	VFMADD231PS  Z26, Z27, Z5
+	VBROADCASTSS 8(R13), Z27
+	VFMADD231PS  Z24, Z27, Z6
+	VFMADD231PS  Z25, Z27, Z7
+	VFMADD231PS  Z26, Z27, Z8
+	VBROADCASTSS 12(R13), Z27
+	VFMADD231PS  Z24, Z27, Z9
+	VFMADD231PS  Z25, Z27, Z10
+	VFMADD231PS  Z26, Z27, Z11
+	VBROADCASTSS 16(R13), Z27
+	VFMADD231PS  Z24, Z27, Z12
+	VFMADD231PS  Z25, Z27, Z13
+	VFMADD231PS  Z26, Z27, Z14
+	VBROADCASTSS 20(R13), Z27
+	VFMADD231PS  Z24, Z27, Z15
+	VFMADD231PS  Z25, Z27, Z16
+	VFMADD231PS  Z26, Z27, Z17
+	VBROADCASTSS 24(R13), Z27
+	VFMADD231PS  Z24, Z27, Z18
+	VFMADD231PS  Z25, Z27, Z19
+	VFMADD231PS  Z26, Z27, Z20
+	VBROADCASTSS 28(R13), Z27
+	VFMADD231PS  Z24, Z27, Z21
+	VFMADD231PS  Z25, Z27, Z22
+	VFMADD231PS  Z26, Z27, Z23
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
+	JNE          taps8x3
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	VMOVUPS      Z2, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z3, (R12)
+	VMOVUPS      Z4, 64(R12)
+	VMOVUPS      Z5, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z6, (R12)
+	VMOVUPS      Z7, 64(R12)
+	VMOVUPS      Z8, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z9, (R12)
+	VMOVUPS      Z10, 64(R12)
+	VMOVUPS      Z11, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z12, (R12)
+	VMOVUPS      Z13, 64(R12)
+	VMOVUPS      Z14, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z15, (R12)
+	VMOVUPS      Z16, 64(R12)
+	VMOVUPS      Z17, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z18, (R12)
+	VMOVUPS      Z19, 64(R12)
+	VMOVUPS      Z20, 128(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z21, (R12)
+	VMOVUPS      Z22, 64(R12)
+	VMOVUPS      Z23, 128(R12)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	SUBQ         $0x00000030, R9
+	JMP          block8
+
+split8:
+	CMPQ         R9, $0x00000040
+	JNE          split8v4
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMOVAPS      Z10, Z11
+	VBROADCASTSS 24(R10), Z12
+	VMOVAPS      Z12, Z13
+	VBROADCASTSS 28(R10), Z14
+	VMOVAPS      Z14, Z15
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps8v4a:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z16
+	VMOVUPS      64(DX)(R13*4), Z17
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(R12), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(R12), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(R12), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(R12), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(R12), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(R12), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(R12), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps8v4a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z14, (R9)
+	VMOVUPS      Z15, 64(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMOVAPS      Z10, Z11
+	VBROADCASTSS 24(R10), Z12
+	VMOVAPS      Z12, Z13
+	VBROADCASTSS 28(R10), Z14
+	VMOVAPS      Z14, Z15
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps8v4b:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z16
+	VMOVUPS      64(DX)(R13*4), Z17
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(R12), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(R12), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(R12), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(R12), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(R12), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(R12), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(R12), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps8v4b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z14, (R9)
+	VMOVUPS      Z15, 64(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	JMP          next8
+
+split8v4:
+	CMPQ         R9, $0x00000050
+	JNE          split8v5
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VBROADCASTSS 20(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VBROADCASTSS 24(R10), Z18
+	VMOVAPS      Z18, Z19
+	VMOVAPS      Z18, Z20
+	VBROADCASTSS 28(R10), Z21
+	VMOVAPS      Z21, Z22
+	VMOVAPS      Z21, Z23
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps8v5a:
+	MOVQ         (R9), R13
 	VMOVUPS      (DX)(R13*4), Z24
 	VMOVUPS      64(DX)(R13*4), Z25
 	VMOVUPS      128(DX)(R13*4), Z26
@@ -28441,49 +36028,43 @@ taps8x3:
 	VFMADD231PS  Z25, Z27, Z22
 	VFMADD231PS  Z26, Z27, Z23
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
-	JNE          taps8x3
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	VMOVUPS      Z2, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z3, (R11)
-	VMOVUPS      Z4, 64(R11)
-	VMOVUPS      Z5, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z6, (R11)
-	VMOVUPS      Z7, 64(R11)
-	VMOVUPS      Z8, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z9, (R11)
-	VMOVUPS      Z10, 64(R11)
-	VMOVUPS      Z11, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z12, (R11)
-	VMOVUPS      Z13, 64(R11)
-	VMOVUPS      Z14, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z15, (R11)
-	VMOVUPS      Z16, 64(R11)
-	VMOVUPS      Z17, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z18, (R11)
-	VMOVUPS      Z19, 64(R11)
-	VMOVUPS      Z20, 128(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z21, (R11)
-	VMOVUPS      Z22, 64(R11)
-	VMOVUPS      Z23, 128(R11)
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps8v5a
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      Z19, 64(R9)
+	VMOVUPS      Z20, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z21, (R9)
+	VMOVUPS      Z22, 64(R9)
+	VMOVUPS      Z23, 128(R9)
 	ADDQ         $0x000000c0, DX
 	ADDQ         $0x000000c0, AX
-	SUBQ         $0x00000030, R9
-	JMP          block8
-
-tail8:
-	CMPQ         R9, $0x00000020
-	JL           skip8x2
 	VBROADCASTSS (R10), Z0
 	VMOVAPS      Z0, Z1
 	VBROADCASTSS 4(R10), Z2
@@ -28500,12 +36081,12 @@ tail8:
 	VMOVAPS      Z12, Z13
 	VBROADCASTSS 28(R10), Z14
 	VMOVAPS      Z14, Z15
-	MOVQ         DI, R11
+	MOVQ         DI, R9
 	MOVQ         BX, R12
 	PCALIGN      $0x20
 
-taps8x2:
-	MOVQ         (R11), R13
+taps8v5b:
+	MOVQ         (R9), R13
 	VMOVUPS      (DX)(R13*4), Z16
 	VMOVUPS      64(DX)(R13*4), Z17
 	VBROADCASTSS (R12), Z18
@@ -28533,33 +36114,224 @@ taps8x2:
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
 	ADDQ         SI, R12
-	ADDQ         $0x08, R11
-	CMPQ         R11, R8
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps8v5b
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z2, (R9)
+	VMOVUPS      Z3, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z4, (R9)
+	VMOVUPS      Z5, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      Z9, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      Z11, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z14, (R9)
+	VMOVUPS      Z15, 64(R9)
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, AX
+	JMP          next8
+
+split8v5:
+	CMPQ         R9, $0x00000030
+	JL           tail8
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VBROADCASTSS 4(R10), Z3
+	VMOVAPS      Z3, Z4
+	VMOVAPS      Z3, Z5
+	VBROADCASTSS 8(R10), Z6
+	VMOVAPS      Z6, Z7
+	VMOVAPS      Z6, Z8
+	VBROADCASTSS 12(R10), Z9
+	VMOVAPS      Z9, Z10
+	VMOVAPS      Z9, Z11
+	VBROADCASTSS 16(R10), Z12
+	VMOVAPS      Z12, Z13
+	VMOVAPS      Z12, Z14
+	VBROADCASTSS 20(R10), Z15
+	VMOVAPS      Z15, Z16
+	VMOVAPS      Z15, Z17
+	VBROADCASTSS 24(R10), Z18
+	VMOVAPS      Z18, Z19
+	VMOVAPS      Z18, Z20
+	VBROADCASTSS 28(R10), Z21
+	VMOVAPS      Z21, Z22
+	VMOVAPS      Z21, Z23
+	MOVQ         DI, R9
+	MOVQ         BX, R12
+	PCALIGN      $0x20
+
+taps8x3last:
+	MOVQ         (R9), R13
+	VMOVUPS      (DX)(R13*4), Z24
+	VMOVUPS      64(DX)(R13*4), Z25
+	VMOVUPS      128(DX)(R13*4), Z26
+	VBROADCASTSS (R12), Z27
+	VFMADD231PS  Z24, Z27, Z0
+	VFMADD231PS  Z25, Z27, Z1
+	VFMADD231PS  Z26, Z27, Z2
+	VBROADCASTSS 4(R12), Z27
+	VFMADD231PS  Z24, Z27, Z3
+	VFMADD231PS  Z25, Z27, Z4
+	VFMADD231PS  Z26, Z27, Z5
+	VBROADCASTSS 8(R12), Z27
+	VFMADD231PS  Z24, Z27, Z6
+	VFMADD231PS  Z25, Z27, Z7
+	VFMADD231PS  Z26, Z27, Z8
+	VBROADCASTSS 12(R12), Z27
+	VFMADD231PS  Z24, Z27, Z9
+	VFMADD231PS  Z25, Z27, Z10
+	VFMADD231PS  Z26, Z27, Z11
+	VBROADCASTSS 16(R12), Z27
+	VFMADD231PS  Z24, Z27, Z12
+	VFMADD231PS  Z25, Z27, Z13
+	VFMADD231PS  Z26, Z27, Z14
+	VBROADCASTSS 20(R12), Z27
+	VFMADD231PS  Z24, Z27, Z15
+	VFMADD231PS  Z25, Z27, Z16
+	VFMADD231PS  Z26, Z27, Z17
+	VBROADCASTSS 24(R12), Z27
+	VFMADD231PS  Z24, Z27, Z18
+	VFMADD231PS  Z25, Z27, Z19
+	VFMADD231PS  Z26, Z27, Z20
+	VBROADCASTSS 28(R12), Z27
+	VFMADD231PS  Z24, Z27, Z21
+	VFMADD231PS  Z25, Z27, Z22
+	VFMADD231PS  Z26, Z27, Z23
+	ADDQ         SI, R12
+	ADDQ         $0x08, R9
+	CMPQ         R9, R8
+	JNE          taps8x3last
+	MOVQ         AX, R9
+	VMOVUPS      Z0, (R9)
+	VMOVUPS      Z1, 64(R9)
+	VMOVUPS      Z2, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z3, (R9)
+	VMOVUPS      Z4, 64(R9)
+	VMOVUPS      Z5, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z6, (R9)
+	VMOVUPS      Z7, 64(R9)
+	VMOVUPS      Z8, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      Z11, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      Z14, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      Z17, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      Z19, 64(R9)
+	VMOVUPS      Z20, 128(R9)
+	ADDQ         CX, R9
+	VMOVUPS      Z21, (R9)
+	VMOVUPS      Z22, 64(R9)
+	VMOVUPS      Z23, 128(R9)
+	ADDQ         $0x000000c0, DX
+	ADDQ         $0x000000c0, AX
+	JMP          next8
+
+tail8:
+	CMPQ         R9, $0x00000020
+	JL           skip8x2
+	VBROADCASTSS (R10), Z0
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS 4(R10), Z2
+	VMOVAPS      Z2, Z3
+	VBROADCASTSS 8(R10), Z4
+	VMOVAPS      Z4, Z5
+	VBROADCASTSS 12(R10), Z6
+	VMOVAPS      Z6, Z7
+	VBROADCASTSS 16(R10), Z8
+	VMOVAPS      Z8, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMOVAPS      Z10, Z11
+	VBROADCASTSS 24(R10), Z12
+	VMOVAPS      Z12, Z13
+	VBROADCASTSS 28(R10), Z14
+	VMOVAPS      Z14, Z15
+	MOVQ         DI, R12
+	MOVQ         BX, R13
+	PCALIGN      $0x20
+
+taps8x2:
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z16
+	VMOVUPS      64(DX)(R14*4), Z17
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(R13), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(R13), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(R13), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(R13), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(R13), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(R13), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(R13), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps8x2
-	MOVQ         AX, R11
-	VMOVUPS      Z0, (R11)
-	VMOVUPS      Z1, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z2, (R11)
-	VMOVUPS      Z3, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z4, (R11)
-	VMOVUPS      Z5, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z6, (R11)
-	VMOVUPS      Z7, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z8, (R11)
-	VMOVUPS      Z9, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z10, (R11)
-	VMOVUPS      Z11, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z12, (R11)
-	VMOVUPS      Z13, 64(R11)
-	ADDQ         CX, R11
-	VMOVUPS      Z14, (R11)
-	VMOVUPS      Z15, 64(R11)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	VMOVUPS      Z1, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	VMOVUPS      Z3, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	VMOVUPS      Z5, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z6, (R12)
+	VMOVUPS      Z7, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z8, (R12)
+	VMOVUPS      Z9, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z10, (R12)
+	VMOVUPS      Z11, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z12, (R12)
+	VMOVUPS      Z13, 64(R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z14, (R12)
+	VMOVUPS      Z15, 64(R12)
 	ADDQ         $0x00000080, DX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000020, R9
@@ -28575,53 +36347,69 @@ skip8x2:
 	VBROADCASTSS 20(R10), Z5
 	VBROADCASTSS 24(R10), Z6
 	VBROADCASTSS 28(R10), Z7
-	MOVQ         BX, BX
+	MOVQ         DI, R12
+	MOVQ         BX, R13
 	PCALIGN      $0x20
 
 taps8x1:
-	MOVQ         (DI), R10
-	VMOVUPS      (DX)(R10*4), Z8
-	VBROADCASTSS (BX), Z9
+	MOVQ         (R12), R14
+	VMOVUPS      (DX)(R14*4), Z8
+	VBROADCASTSS (R13), Z9
 	VFMADD231PS  Z8, Z9, Z0
-	VBROADCASTSS 4(BX), Z9
+	VBROADCASTSS 4(R13), Z9
 	VFMADD231PS  Z8, Z9, Z1
-	VBROADCASTSS 8(BX), Z9
+	VBROADCASTSS 8(R13), Z9
 	VFMADD231PS  Z8, Z9, Z2
-	VBROADCASTSS 12(BX), Z9
+	VBROADCASTSS 12(R13), Z9
 	VFMADD231PS  Z8, Z9, Z3
-	VBROADCASTSS 16(BX), Z9
+	VBROADCASTSS 16(R13), Z9
 	VFMADD231PS  Z8, Z9, Z4
-	VBROADCASTSS 20(BX), Z9
+	VBROADCASTSS 20(R13), Z9
 	VFMADD231PS  Z8, Z9, Z5
-	VBROADCASTSS 24(BX), Z9
+	VBROADCASTSS 24(R13), Z9
 	VFMADD231PS  Z8, Z9, Z6
-	VBROADCASTSS 28(BX), Z9
+	VBROADCASTSS 28(R13), Z9
 	VFMADD231PS  Z8, Z9, Z7
-	ADDQ         SI, BX
-	ADDQ         $0x08, DI
-	CMPQ         DI, R8
+	ADDQ         SI, R13
+	ADDQ         $0x08, R12
+	CMPQ         R12, R8
 	JNE          taps8x1
-	MOVQ         AX, BX
-	VMOVUPS      Z0, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z1, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z2, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z3, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z4, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z5, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z6, (BX)
-	ADDQ         CX, BX
-	VMOVUPS      Z7, (BX)
+	MOVQ         AX, R12
+	VMOVUPS      Z0, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z1, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z2, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z3, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z4, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z5, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z6, (R12)
+	ADDQ         CX, R12
+	VMOVUPS      Z7, (R12)
 	ADDQ         $0x00000040, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000010, R9
 
 skip8x1:
+next8:
+	DECQ R11
+	JZ   end8
+	MOVQ n+112(FP), R9
+	MOVQ ldxl+160(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, DX
+	MOVQ ldyl+168(FP), R12
+	SUBQ R9, R12
+	SHLQ $0x02, R12
+	ADDQ R12, AX
+	JMP  line8
+
+end8:
 done:
 	VZEROUPPER
 	RET

@@ -97,17 +97,19 @@ func gather2NEON(dst, src []float32, rows, n, dstStride, srcStride int)
 //go:noescape
 func scatter2NEON(dst, src []float32, rows, n, dstStride, srcStride int)
 
-// stencilRowsNEON sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i]
-// for k < rows ≤ 8 and i < n, n a multiple of 16, with fused multiply-adds in
-// tap order: an outer product of the rows' weights and vectors of x, up to 8
-// rows × 3 vectors a pass over the taps.
+// stencilRowsNEON sets y[k*ldy+j*ldyl+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+j*ldxl+i]
+// for k < rows ≤ 8, j < lines and i < n, n a multiple of 16, with fused
+// multiply-adds in tap order: an outer product of the rows' weights and vectors
+// of x, up to 8 rows × 3 vectors a pass over the taps. Lines go in order, each
+// stored whole before the next, so a line's n may run into the next one's start.
 //
-// The caller guarantees len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥ (len(off)−1)·ldw
-// + rows, len(y) ≥ (rows−1)·ldy + n, and off[t] ≥ 0 and off[t] + n ≤ len(x) for
-// every t; lengths are not checked.
+// The caller guarantees lines ≥ 1, len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥
+// (len(off)−1)·ldw + rows, len(y) ≥ (rows−1)·ldy + (lines−1)·ldyl + n, and off[t]
+// ≥ 0 and off[t] + (lines−1)·ldxl + n ≤ len(x) for every t; lengths are not
+// checked.
 //
 //go:noescape
-func stencilRowsNEON(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32)
+func stencilRowsNEON(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int)
 
 // dotsRowsNEON sets d[k*ldd+t], for k < rows ≤ 3 and t < len(off) ≤ 8, to
 // the dot product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16: the

@@ -21,19 +21,40 @@ import (
 // up to n rounded up to engine.Slack. It panics unless y, w, bias, off and
 // x hold what that reads and writes.
 func (driver) StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32) {
-	np := checkRows("StencilRows", n, m)
-	checkShifts("StencilRows", x, off, np)
-	if ldy < np || !fits(len(y), m, ldy, np) {
-		panic(fmt.Sprintf("simdconv: StencilRows: %d rows of %d floats at stride %d, want them in len(y) = %d without overlap",
-			m, np, ldy, len(y)))
+	stencilLines("StencilRows", y, ldy, 0, x, 0, w, off, n, 1, m, bias)
+}
+
+// StencilLines is StencilRows on lines of n outputs, ldyl apart in each
+// row of y, from x ldxl further on a line: y[k·ldy+j·ldyl+i] = bias[k] +
+// Σ_t w[t·m+k]·x[off[t]+j·ldxl+i] for j < lines. Lines are written in
+// order, each up to n rounded up to engine.Slack, so a line may run into
+// the next one's start, which that line then overwrites: a direct pass's
+// output rows, Q apart, from padded rows W' ≥ Q apart, without a panel.
+func (driver) StencilLines(y []float32, ldy, ldyl int, x []float32, ldxl int, w []float32, off []int, n, lines, m int, bias []float32) {
+	stencilLines("StencilLines", y, ldy, ldyl, x, ldxl, w, off, n, lines, m, bias)
+}
+
+func stencilLines(fn string, y []float32, ldy, ldyl int, x []float32, ldxl int, w []float32, off []int, n, lines, m int, bias []float32) {
+	np := checkRows(fn, n, m)
+	if lines < 1 || lines > 1<<20 || ldyl < 0 || ldxl < 0 || ldyl > 1<<30 || ldxl > 1<<30 {
+		panic(fmt.Sprintf("simdconv: %s: %d lines %d apart in y and %d in x, want 1 ≤ lines ≤ 2²⁰ and strides in [0, 2³⁰]",
+			fn, lines, ldyl, ldxl))
+	}
+	xrun, yrun := (lines-1)*ldxl+np, (lines-1)*ldyl+np // a row's reach in x and y
+	checkShifts(fn, x, off, xrun)
+	if ldy < yrun || !fits(len(y), m, ldy, yrun) {
+		panic(fmt.Sprintf("simdconv: %s: %d rows of %d floats at stride %d, want them in len(y) = %d without overlap",
+			fn, m, yrun, ldy, len(y)))
 	}
 	if len(w) < len(off)*m || bias != nil && len(bias) < m {
-		panic(fmt.Sprintf("simdconv: StencilRows: len(w) = %d, len(bias) = %d, want ≥ %d·%d and ≥ %d (or nil bias)",
-			len(w), len(bias), len(off), m, m))
+		panic(fmt.Sprintf("simdconv: %s: len(w) = %d, len(bias) = %d, want ≥ %d·%d and ≥ %d (or nil bias)",
+			fn, len(w), len(bias), len(off), m, m))
 	}
 	kid := kernelSets[current].stencilRows
 	if kid == noKernel || np == 0 || len(off) == 0 {
-		stencilRowsGeneric(y, ldy, x, w, off, n, m, bias)
+		for j := range lines {
+			stencilRowsGeneric(y[j*ldyl:], ldy, x[j*ldxl:], w, off, n, m, bias)
+		}
 		return
 	}
 	mr := kernelTable[kid].mr
@@ -44,7 +65,7 @@ func (driver) StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m 
 		if bias != nil {
 			b = bias[k0 : k0+rows]
 		}
-		callStencilRows(kid, y[k0*ldy:], ldy, x, w[k0:], m, off, np, rows, b)
+		callStencilRows(kid, y[k0*ldy:], ldy, x, w[k0:], m, off, np, rows, b, lines, ldxl, ldyl)
 	}
 }
 

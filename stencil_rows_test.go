@@ -86,6 +86,63 @@ func TestStencilRowsAndDotsRows(t *testing.T) {
 	})
 }
 
+// TestStencilLines checks StencilLines on every ISA against a float64
+// reference: lines of q outputs q apart in y (each line running into the
+// next) from lines ldxl ≥ q apart in x, as a direct pass writes output
+// rows. y is NaN-guarded, and stays NaN past each row's last line and its
+// rounding.
+func TestStencilLines(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(13, 14))
+		for _, m := range []int{1, 3, 8, 9, 17} {
+			for _, q := range []int{8, 15, 16, 26, 33} {
+				for _, lines := range []int{1, 2, 5} {
+					for _, taps := range []int{1, 9, 27} {
+						ldxl := q + r.IntN(8)
+						np := roundUp(q, engine.Slack)
+						xrun := (lines-1)*ldxl + np
+						x := testutil.Rand(r, xrun+100)
+						off := make([]int, taps)
+						for i := range off {
+							off[i] = r.IntN(len(x) - xrun + 1)
+						}
+						w, bias := testutil.Rand(r, taps*m), testutil.Rand(r, m)
+						where := fmt.Sprintf("m=%d q=%d lines=%d taps=%d ldxl=%d", m, q, lines, taps, ldxl)
+
+						yrun := (lines-1)*q + np
+						ldy := yrun + 3
+						gy := testutil.NewGuarded((m-1)*ldy+yrun, nil)
+						y := gy.Slice()
+						for i := range y {
+							y[i] = float32(math.NaN())
+						}
+						driver{}.StencilLines(y, ldy, q, x, ldxl, w, off, q, lines, m, bias)
+						gy.Check(t)
+						var want []float64
+						var got []float32
+						for k := range m {
+							for j := range lines {
+								for i := range q {
+									v := float64(bias[k])
+									for tt, o := range off {
+										v += float64(w[tt*m+k]) * float64(x[o+j*ldxl+i])
+									}
+									want, got = append(want, v), append(got, y[k*ldy+j*q+i])
+								}
+							}
+							for _, v := range y[k*ldy+yrun : min(len(y), (k+1)*ldy)] {
+								require.True(t, math.IsNaN(float64(v)), "StencilLines wrote between rows, %s", where)
+							}
+						}
+						rt, at := testutil.Tol(taps)
+						testutil.AssertClose(t, want, got, rt, at, "StencilLines ", where)
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestStencilRowsPanics checks that both functions refuse operands shorter
 // than their contracts before touching memory.
 func TestStencilRowsPanics(t *testing.T) {
@@ -103,6 +160,15 @@ func TestStencilRowsPanics(t *testing.T) {
 	require.Panics(t, func() { d.StencilRows(y, np, x, w, off, n, m, bias[:m-1]) })
 	require.Panics(t, func() { d.StencilRows(y, np, x, w, []int{-1}, n, m, bias) })
 	require.Panics(t, func() { d.StencilRows(y, np, x, w, off, n, 0, bias) })
+	// Two lines of n, n apart in y and np in x: each row reaches n + np in
+	// y and np + np + 10 (off's last) in x.
+	yl, xl := make([]float32, 2*(n+np)+n+np), make([]float32, 2*np+10)
+	require.NotPanics(t, func() { d.StencilLines(yl, n+np, n, xl, np, w, off, n, 2, m, bias) })
+	require.Panics(t, func() { d.StencilLines(yl[:len(yl)-1], n+np, n, xl, np, w, off, n, 2, m, bias) })
+	require.Panics(t, func() { d.StencilLines(yl, n+np-1, n, xl, np, w, off, n, 2, m, bias) })
+	require.Panics(t, func() { d.StencilLines(yl, n+np, n, xl[:len(xl)-1], np, w, off, n, 2, m, bias) })
+	require.Panics(t, func() { d.StencilLines(yl, n+np, n, xl, np, w, off, n, 0, m, bias) })
+	require.Panics(t, func() { d.StencilLines(yl, n+np, -1, xl, np, w, off, n, 2, m, bias) })
 
 	a, dd := make([]float32, 3*np), make([]float32, m*len(off))
 	require.NotPanics(t, func() { d.DotsRows(dd, a, np, m, x, off, n) })

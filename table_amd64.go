@@ -454,13 +454,13 @@ func callWinogradOut(id kernelID, dst []float32, ld int, src []float32, srcStrid
 	}
 }
 
-// callStencilRows calls kernel id, one of signature func(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32).
-func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32) {
+// callStencilRows calls kernel id, one of signature func(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int).
+func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int) {
 	switch id {
 	case kStencilRowsAVX2:
-		stencilRowsAVX2(y, ldy, x, w, ldw, off, n, rows, bias)
+		stencilRowsAVX2(y, ldy, x, w, ldw, off, n, rows, bias, lines, ldxl, ldyl)
 	case kStencilRowsAVX512:
-		stencilRowsAVX512(y, ldy, x, w, ldw, off, n, rows, bias)
+		stencilRowsAVX512(y, ldy, x, w, ldw, off, n, rows, bias, lines, ldxl, ldyl)
 	default:
 		panic(notCallable(id))
 	}

@@ -190,11 +190,11 @@ func callWinogradOut(id kernelID, dst []float32, ld int, src []float32, srcStrid
 	}
 }
 
-// callStencilRows calls kernel id, one of signature func(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32).
-func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32) {
+// callStencilRows calls kernel id, one of signature func(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int).
+func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int) {
 	switch id {
 	case kStencilRowsNEON:
-		stencilRowsNEON(y, ldy, x, w, ldw, off, n, rows, bias)
+		stencilRowsNEON(y, ldy, x, w, ldw, off, n, rows, bias, lines, ldxl, ldyl)
 	default:
 		panic(notCallable(id))
 	}

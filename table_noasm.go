@@ -85,8 +85,8 @@ func callWinogradOut(id kernelID, dst []float32, ld int, src []float32, srcStrid
 	panic(notCallable(id))
 }
 
-// callStencilRows calls kernel id, one of signature func(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32).
-func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32) {
+// callStencilRows calls kernel id, one of signature func(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int).
+func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int) {
 	panic(notCallable(id))
 }
 

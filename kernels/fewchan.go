@@ -29,10 +29,14 @@ type fewPlan struct {
 
 	// Forward and backward-filter: the padded input planes, and per (c, r,
 	// s) its shift, c·H'·W' + r·dh·W' + s·dw at stride 1.
-	off      []int
-	groups   []int // forward's tap groups of off (tapGroups)
-	xLen     int   // floats of the padded planes, with the taps' reach past them
-	rows, ld int   // forward's output rows a band, and the stride of its rows in a panel
+	off    []int
+	groups []int // forward's tap groups of off (tapGroups)
+	// lines: forward writes a band's rows but its last straight into y
+	// (engine.StencilLines), Q outputs a row rounded up to Slack in place
+	// of W' and a copy; only with one tap group.
+	lines    bool
+	xLen     int // floats of the padded planes, with the taps' reach past them
+	rows, ld int // forward's output rows a band, and the stride of its rows in a panel
 	bands    int
 	// Backward-filter's bands, at least enough for maxChunks pieces.
 	rowsF, ldF, bandsF int
@@ -82,6 +86,11 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 	f.rows, f.ld, f.bands = bands(s.P, ws, s.Kg)
 	f.groups = tapGroups(f.off, ws, f.rows*ws)
 	f.rowsF, f.ldF, f.bandsF = f.rows, f.ld, f.bands
+	f.lines = len(f.groups) == 2 && linesFit(s) && c.fewForwardCost(true) < c.fewForwardCost(false)
+	if f.lines { // the panel holds a band's last row only
+		f.rows, f.bands = c.linesBands()
+		f.ld = roundUpSlack(ws)
+	}
 	if want := min(s.P, ceilDiv(maxChunks, s.N*s.Groups)); want > f.bands {
 		f.rowsF = ceilDiv(s.P, want)
 		f.ldF, f.bandsF = roundUpSlack(f.rowsF*ws), ceilDiv(s.P, f.rowsF)
@@ -108,6 +117,19 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 // rowPanel is the floats of a band's panel: it stays in L2. Tests lower
 // it to cut small layers into bands.
 var rowPanel = panelTarget
+
+// linesBands is forward's bands on lines (fewPlan.lines): as many rows as
+// keep a band's input planes within rowPanel floats, since its outputs go
+// straight to y, but at least two items a thread where the images allow.
+func (c *Conv2D) linesBands() (rows, n int) {
+	s := &c.s
+	_, ws := phasePlanes(s)
+	rows = min(s.P, max(1, rowPanel/(s.Cg*s.StrideH*s.StrideW*ws)))
+	if per := ceilDiv(2*c.threads, s.N*s.Groups); per > 1 {
+		rows = min(rows, ceilDiv(s.P, per))
+	}
+	return rows, ceilDiv(s.P, rows)
+}
 
 // phasePlanes returns the size of the phase planes of the padded input at
 // the layer's stride: hs×ws, the padded H'×W' at stride 1.
@@ -203,15 +225,30 @@ func (j *fewForwardJob) item(wk *worker, _ bool, it int) {
 	if j.bias != nil {
 		bias = j.bias[g*s.Kg:][:s.Kg]
 	}
-	panel, tmp := wk.panel[:s.Kg*f.ld], wk.panel[s.Kg*f.ld:]
-	stencilGroups(panel, tmp, f.ld, xp[p0*c.wpad:], j.st.filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg], f.off, f.groups,
-		(p1-p0)*c.wpad, s.Kg, bias)
+	w := j.st.filt[g*s.Kg*s.CRSg:][:s.Kg*s.CRSg]
 	// Output channel g·Kg + k of image n is plane img·Kg + k of y.
 	yb := j.y[img*s.Kg*s.PQ:][:s.Kg*s.PQ]
+	// Lines: every row but the last straight into y, each running into
+	// the next row's start; the last through the panel, whose overhang
+	// would land in the next band's first row.
+	last := p0
+	if f.lines {
+		last = p1 - 1
+	}
+	if last > p0 {
+		engine.StencilLines(yb[p0*s.Q:], s.PQ, s.Q, xp[p0*c.wpad:], c.wpad, w, f.off, s.Q, last-p0, s.Kg, bias)
+	}
+	panel, tmp := wk.panel[:s.Kg*f.ld], wk.panel[s.Kg*f.ld:]
+	stencilGroups(panel, tmp, f.ld, xp[last*c.wpad:], w, f.off, f.groups, (p1-last)*c.wpad, s.Kg, bias)
+	if p1-last == 1 { // one row of each channel: one call
+		engine.CopyRows(yb[last*s.Q:], panel, s.Kg, s.Q, 0, s.Q, s.PQ, f.ld)
+	}
 	for k := range s.Kg {
-		dst := yb[k*s.PQ+p0*s.Q:][:(p1-p0)*s.Q]
-		engine.CopyRows(dst, panel[k*f.ld:], p1-p0, s.Q, 0, s.Q, s.Q, c.wpad)
+		if p1-last > 1 {
+			engine.CopyRows(yb[k*s.PQ+last*s.Q:], panel[k*f.ld:], p1-last, s.Q, 0, s.Q, s.Q, c.wpad)
+		}
 		if c.relu {
+			dst := yb[k*s.PQ+p0*s.Q:][:(p1-p0)*s.Q]
 			for i, v := range dst {
 				dst[i] = max(v, 0)
 			}

@@ -109,11 +109,13 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	planes := s.Cg * s.StrideH * s.StrideW * hs * wp
 	flops := 2 * float64(s.Kg) * float64(s.CRSg)
 	var f fewCost
-	// Forward: Kg rows over P·W' positions, padding x, cropping y.
-	// The direct route gathers x into padded phase planes W' wide; the
-	// GEMM's split has no padding, so its short rows run on as one.
-	f.forward = flops*float64(s.P*wp)/stencilFit(s.Kg) +
-		copyCost*float64(planes+s.Kg*s.PQ) + splitCost(s.StrideW, wp)*float64(s.Cg*s.HW)
+	// Forward: the direct route gathers x into padded phase planes W'
+	// wide; the GEMM's split has no padding, so its short rows run on as
+	// one.
+	f.forward = c.fewForwardCost(false)
+	if linesFit(s) {
+		f.forward = min(f.forward, c.fewForwardCost(true))
+	}
 	f.gemmForward = c.gemmForwardCost()
 	// Backward-data: per phase, Cg rows over its rows of Wd positions of
 	// padded dY. The full route is the same products through the GEMM
@@ -142,6 +144,29 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	f.gemmFilter = flops*float64(s.P*wp)/(gemmPeak*engine.TileFit(s.Kg, s.CRSg)) +
 		packCost*float64((s.Kg+s.CRSg)*s.P*wp)
 	return f
+}
+
+// linesFit reports whether forward's output rows can go straight into y
+// (fewPlan.lines): a row rounded up to Slack reaches at most into the
+// next.
+func linesFit(s *shape) bool { return roundUpSlack(s.Q) <= 2*s.Q }
+
+// fewForwardCost is the direct route's forward pass, its rows written
+// straight into y (lines) or through a panel, Kg rows over P·W' positions
+// cropped into y's rows as a stream (the indirect route's streamCost).
+// Lines compute Q positions a row rounded up to Slack, and crop a band's
+// last row only.
+func (c *Conv2D) fewForwardCost(lines bool) float64 {
+	s := &c.s
+	hs, wp := phasePlanes(s)
+	planes := s.Cg * s.StrideH * s.StrideW * hs * wp
+	flops := 2 * float64(s.Kg) * float64(s.CRSg)
+	pad := copyCost*float64(planes) + splitCost(s.StrideW, wp)*float64(s.Cg*s.HW)
+	if !lines {
+		return flops*float64(s.P*wp)/stencilFit(s.Kg) + streamCost*float64(s.Kg*s.PQ) + pad
+	}
+	_, n := c.linesBands()
+	return flops*float64(s.P*roundUpSlack(s.Q))/stencilFit(s.Kg) + streamCost*float64(s.Kg*s.Q*n) + pad
 }
 
 // splitCost is the cost of gathering a float of x into phase planes of

@@ -6,6 +6,8 @@ import (
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
+
+	"github.com/simdconv/simdconv/asm/internal/table"
 )
 
 // StencilRows and DotsRows (stencil_rows.go in package simdconv) serve
@@ -49,24 +51,25 @@ func (ri rowsISA) stencilNV(r int) int {
 	return nv
 }
 
-// genStencilRows emits y[k·ldy+i] = bias[k] + Σ_t w[t·ldw+k]·x[off[t]+i]
-// for k < rows ≤ ri.mr and i < n, n a multiple of 16.
+// genStencilRows emits y[k·ldy+j·ldyl+i] = bias[k] + Σ_t w[t·ldw+k]·x[off[t]+j·ldxl+i]
+// for k < rows ≤ ri.mr, j < lines and i < n, n a multiple of 16.
 func genStencilRows(name string, ri rowsISA) {
 	vec, isa := vectors(ri.lanes)
 	width := 4 * ri.lanes
-	TEXT(name, NOSPLIT, "func(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32)")
+	TEXT(name, NOSPLIT, "func("+table.StencilRows.Params+")")
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i] for", name),
-		fmt.Sprintf("k < rows ≤ %d and i < n, n a multiple of 16 (%s), with fused multiply-adds", ri.mr, isa),
-		"in tap order: an outer product of the rows' weights and vectors of x, up to",
-		fmt.Sprintf("%d rows × %d vectors a pass over the taps.", ri.mr, ri.stencilNV(ri.mr)),
+		fmt.Sprintf("%s sets y[k*ldy+j*ldyl+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+j*ldxl+i]", name),
+		fmt.Sprintf("for k < rows ≤ %d, j < lines and i < n, n a multiple of 16 (%s), with fused", ri.mr, isa),
+		"multiply-adds in tap order: an outer product of the rows' weights and vectors of x,",
+		fmt.Sprintf("up to %d rows × %d vectors a pass over the taps. Lines go in order, each", ri.mr, ri.stencilNV(ri.mr)),
+		"stored whole before the next, so a line's n may run into the next one's start.",
 		"",
-		"The caller guarantees len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥ (len(off)−1)·ldw + rows,",
-		"len(y) ≥ (rows−1)·ldy + n, and off[t] ≥ 0 and off[t] + n ≤ len(x) for every t;",
-		"lengths are not checked.",
+		"The caller guarantees lines ≥ 1, len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥",
+		"(len(off)−1)·ldw + rows, len(y) ≥ (rows−1)·ldy + (lines−1)·ldyl + n, and off[t] ≥ 0",
+		"and off[t] + (lines−1)·ldxl + n ≤ len(x) for every t; lengths are not checked.",
 	)
-	Commentf("register pressure: rows·nv accumulators + min(rows, nv) operands + 1 (%d rows × %d vectors: %d of %d); 12 GP",
+	Commentf("register pressure: rows·nv accumulators + min(rows, nv) operands + 1 (%d rows × %d vectors: %d of %d); 13 GP",
 		ri.mr, ri.stencilNV(ri.mr), ri.mr*ri.stencilNV(ri.mr)+min(ri.mr, ri.stencilNV(ri.mr))+1, ri.regs)
 	rows := Load(Param("rows"), GP64())
 	for r := 1; r <= ri.mr; r++ {
@@ -84,8 +87,9 @@ func genStencilRows(name string, ri rowsISA) {
 	RET()
 }
 
-// stencilRowsBody emits the column loop of r rows: passes of nv vectors,
-// then at most one each of tailPasses for the rest.
+// stencilRowsBody emits the line loop of r rows, and in it the column
+// loop: passes of nv vectors, then at most one each of tailPasses for the
+// rest.
 func stencilRowsBody(r int, ri rowsISA, vec func() VecVirtual, width int) {
 	y := Load(Param("y").Base(), GP64())
 	ldy := Load(Param("ldy"), GP64())
@@ -99,6 +103,9 @@ func stencilRowsBody(r int, ri rowsISA, vec func() VecVirtual, width int) {
 	LEAQ(Mem{Base: off, Index: offEnd, Scale: 8}, offEnd)
 	n := Load(Param("n"), GP64())
 	bias := Load(Param("bias").Base(), GP64())
+	lines := Load(Param("lines"), GP64())
+	line, end := fmt.Sprintf("line%d", r), fmt.Sprintf("end%d", r)
+	Label(line)
 
 	// pass emits one pass over the taps for nv vectors of outputs at y, x.
 	pass := func(label string, nv int) {
@@ -175,13 +182,27 @@ func stencilRowsBody(r int, ri rowsISA, vec func() VecVirtual, width int) {
 	}
 
 	nv := ri.stencilNV(r)
-	block, tail := fmt.Sprintf("block%d", r), fmt.Sprintf("tail%d", r)
+	block, tail, next := fmt.Sprintf("block%d", r), fmt.Sprintf("tail%d", r), fmt.Sprintf("next%d", r)
 	Label(block)
-	CMPQ(n, U32(ri.lanes*nv))
-	JL(LabelRef(tail))
+	CMPQ(n, U32(ri.lanes*2*nv))
+	JL(LabelRef(fmt.Sprintf("split%d", r)))
 	pass(fmt.Sprintf("taps%dx%d", r, nv), nv)
 	SUBQ(U32(ri.lanes*nv), n)
 	JMP(LabelRef(block))
+	Label(fmt.Sprintf("split%d", r))
+	for _, sp := range splitPasses(nv) {
+		skip := fmt.Sprintf("split%dv%d", r, sp[0]+sp[1])
+		CMPQ(n, U32(ri.lanes*(sp[0]+sp[1])))
+		JNE(LabelRef(skip))
+		pass(fmt.Sprintf("taps%dv%da", r, sp[0]+sp[1]), sp[0])
+		pass(fmt.Sprintf("taps%dv%db", r, sp[0]+sp[1]), sp[1])
+		JMP(LabelRef(next))
+		Label(skip)
+	}
+	CMPQ(n, U32(ri.lanes*nv))
+	JL(LabelRef(tail))
+	pass(fmt.Sprintf("taps%dx%dlast", r, nv), nv)
+	JMP(LabelRef(next))
 	Label(tail)
 	for _, p := range tailPasses(nv, 16/ri.lanes) {
 		skip := fmt.Sprintf("skip%dx%d", r, p)
@@ -191,6 +212,21 @@ func stencilRowsBody(r int, ri rowsISA, vec func() VecVirtual, width int) {
 		SUBQ(U32(ri.lanes*p), n)
 		Label(skip)
 	}
+	Label(next)
+	// The next line: x and y have moved n floats along this one.
+	DECQ(lines)
+	JZ(LabelRef(end))
+	Load(Param("n"), n)
+	step := Load(Param("ldxl"), GP64())
+	SUBQ(n, step)
+	SHLQ(U8(2), step)
+	ADDQ(step, x)
+	Load(Param("ldyl"), step)
+	SUBQ(n, step)
+	SHLQ(U8(2), step)
+	ADDQ(step, y)
+	JMP(LabelRef(line))
+	Label(end)
 }
 
 // genDotsRows emits d[k·ldd+t] = Σ_{i<n} a[k·lda+i]·x[off[t]+i] for
@@ -322,6 +358,17 @@ func dotsRowsBlock(r, nt int, vec func() VecVirtual, width, lanes int, frame Mem
 			VMOVUPS(acc[k][t], frame.Offset(width*(k*nt+t)))
 		}
 	}
+}
+
+// splitPasses is the pairs of passes that take the v vectors left at the
+// end of a row, nv < v < 2·nv: two of about v/2 each, where a pass of nv
+// would leave a narrow one, whose few FMAs a load are bound by the loads.
+func splitPasses(nv int) [][2]int {
+	var ps [][2]int
+	for v := nv + 1; v < 2*nv; v++ {
+		ps = append(ps, [2]int{(v + 1) / 2, v / 2})
+	}
+	return ps
 }
 
 // tailPasses is the passes, widest first, that finish a row's vectors

@@ -1,6 +1,10 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/simdconv/simdconv/asm/internal/table"
+)
 
 // StencilRows and DotsRows, as on amd64 (asm/amd64/stencil_rows.go): a
 // block of output channels shares each shifted load of x. stencilRows is
@@ -19,14 +23,16 @@ const (
 )
 
 func stencilRowsDoc(name string) string {
-	return fmt.Sprintf(`%s sets y[k*ldy+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+i]
-for k < rows ≤ %d and i < n, n a multiple of 16, with fused multiply-adds in
-tap order: an outer product of the rows' weights and vectors of x, up to %d
-rows × %d vectors a pass over the taps.
+	return fmt.Sprintf(`%s sets y[k*ldy+j*ldyl+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+j*ldxl+i]
+for k < rows ≤ %d, j < lines and i < n, n a multiple of 16, with fused
+multiply-adds in tap order: an outer product of the rows' weights and vectors
+of x, up to %d rows × %d vectors a pass over the taps. Lines go in order, each
+stored whole before the next, so a line's n may run into the next one's start.
 
-The caller guarantees len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥ (len(off)−1)·ldw
-+ rows, len(y) ≥ (rows−1)·ldy + n, and off[t] ≥ 0 and off[t] + n ≤ len(x) for
-every t; lengths are not checked.`, name, rowsMR, rowsMR, stencilRowsNV(rowsMR))
+The caller guarantees lines ≥ 1, len(off) ≥ 1, len(bias) ≥ rows, len(w) ≥
+(len(off)−1)·ldw + rows, len(y) ≥ (rows−1)·ldy + (lines−1)·ldyl + n, and off[t]
+≥ 0 and off[t] + (lines−1)·ldxl + n ≤ len(x) for every t; lengths are not
+checked.`, name, rowsMR, rowsMR, stencilRowsNV(rowsMR))
 }
 
 func dotsRowsDoc(name string) string {
@@ -73,15 +79,17 @@ func st1(e *emitter, ptr string, first, count int) {
 }
 
 // genStencilRowsNEON emits func name(y []float32, ldy int, x, w []float32,
-// ldw int, off []int, n, rows int, bias []float32): a body per row count.
+// ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int):
+// a body per row count.
 func genStencilRowsNEON(e *emitter, name string) error {
 	const rrows = "R9"
-	e.printf("// func %s(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32)\n", name)
+	e.printf("// func %s(%s)\n", name, table.StencilRows.Params)
 	e.printf("//\n")
 	e.printf("// Register use, for r rows of nv vectors: V0… the weights, then nv of x,\n")
 	e.printf("// V(32−r·nv)-V31 accumulators; R0 y, R1 ldy·4, R2 x, R3 w, R4 ldw·4 less the\n")
-	e.printf("// weights' bytes, R5 off, R6 its end, R7 n, R8 bias, R9-R13 loops.\n")
-	e.printf("TEXT ·%s(SB), NOSPLIT, $0-152\n", name)
+	e.printf("// weights' bytes, R5 off, R6 its end, R7 n, R8 bias, R9-R13 loops, R14 lines\n")
+	e.printf("// left, R15 and R16 the steps from a line's end in x and y to the next's start.\n")
+	e.printf("TEXT ·%s(SB), NOSPLIT, $0-176\n", name)
 	e.op("MOVD", "rows+120(FP)", rrows)
 	for r := 1; r <= rowsMR; r++ {
 		e.op("CMP", fmt.Sprintf("$%d", r), rrows)
@@ -101,6 +109,7 @@ func stencilRowsBodyNEON(e *emitter, name string, r int) {
 	const (
 		ry, rldy, rx, rw, rstep, roff, rend, rn, rbias = "R0", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"
 		rop, rwp, rxp, rrow, rp                        = "R9", "R10", "R11", "R12", "R13"
+		rlines, rxstep, rystep                         = "R14", "R15", "R16"
 	)
 	e.op("MOVD", "y_base+0(FP)", ry)
 	e.op("MOVD", "ldy+24(FP)", rldy)
@@ -115,6 +124,14 @@ func stencilRowsBodyNEON(e *emitter, name string, r int) {
 	e.op("ADD", rend+"<<3", roff, rend)
 	e.op("MOVD", "n+112(FP)", rn)
 	e.op("MOVD", "bias_base+128(FP)", rbias)
+	e.op("MOVD", "lines+152(FP)", rlines)
+	for _, st := range [][2]string{{"ldxl+160(FP)", rxstep}, {"ldyl+168(FP)", rystep}} {
+		e.op("MOVD", st[0], st[1])
+		e.op("SUB", rn, st[1], st[1])
+		e.op("LSL", "$2", st[1], st[1])
+	}
+	line, end := fmt.Sprintf("%s_line%d", name, r), fmt.Sprintf("%s_end%d", name, r)
+	e.label(line)
 
 	quads := r / 4
 	wregs := weightRegs(r)
@@ -165,11 +182,27 @@ func stencilRowsBodyNEON(e *emitter, name string, r int) {
 
 	nv := stencilRowsNV(r)
 	block, tail := fmt.Sprintf("%s_block%d", name, r), fmt.Sprintf("%s_tail%d", name, r)
+	split, next := fmt.Sprintf("%s_split%d", name, r), fmt.Sprintf("%s_next%d", name, r)
 	e.label(block)
-	e.op("CMP", fmt.Sprintf("$%d", 4*nv), rn)
-	e.op("BLT", tail)
+	e.op("CMP", fmt.Sprintf("$%d", 4*2*nv), rn)
+	e.op("BLT", split)
 	pass(fmt.Sprintf("%s_taps%dx%d", name, r, nv), nv)
 	e.op("B", block)
+	e.label(split)
+	for _, sp := range splitPasses(nv) {
+		v := sp[0] + sp[1]
+		skip := fmt.Sprintf("%s_split%dv%d", name, r, v)
+		e.op("CMP", fmt.Sprintf("$%d", 4*v), rn)
+		e.op("BNE", skip)
+		pass(fmt.Sprintf("%s_taps%dv%da", name, r, v), sp[0])
+		pass(fmt.Sprintf("%s_taps%dv%db", name, r, v), sp[1])
+		e.op("B", next)
+		e.label(skip)
+	}
+	e.op("CMP", fmt.Sprintf("$%d", 4*nv), rn)
+	e.op("BLT", tail)
+	pass(fmt.Sprintf("%s_taps%dx%dlast", name, r, nv), nv)
+	e.op("B", next)
 	e.label(tail)
 	for _, p := range tailPasses(nv, 4) {
 		skip := fmt.Sprintf("%s_skip%dx%d", name, r, p)
@@ -178,6 +211,15 @@ func stencilRowsBodyNEON(e *emitter, name string, r int) {
 		pass(fmt.Sprintf("%s_taps%dx%d", name, r, p), p)
 		e.label(skip)
 	}
+	e.label(next)
+	// The next line: x and y have moved n floats along this one.
+	e.op("SUBS", "$1", rlines, rlines)
+	e.op("BEQ", end)
+	e.op("MOVD", "n+112(FP)", rn)
+	e.op("ADD", rxstep, rx, rx)
+	e.op("ADD", rystep, ry, ry)
+	e.op("B", line)
+	e.label(end)
 }
 
 // genDotsRowsNEON emits func name(d []float32, ldd int, a []float32, lda
@@ -280,6 +322,17 @@ func dotsRowsBlockNEON(e *emitter, name string, r, nt int) {
 			e.op("ADD", rn, rd, rd)
 		}
 	}
+}
+
+// splitPasses is the pairs of passes that take the v vectors left at the
+// end of a row, nv < v < 2·nv: two of about v/2 each, where a pass of nv
+// would leave a narrow one, as on amd64.
+func splitPasses(nv int) [][2]int {
+	var ps [][2]int
+	for v := nv + 1; v < 2*nv; v++ {
+		ps = append(ps, [2]int{(v + 1) / 2, v / 2})
+	}
+	return ps
 }
 
 // tailPasses is the passes, widest first, that finish a row's vectors

@@ -240,6 +240,16 @@ func StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias
 	driver.StencilRows(y, ldy, x, w, off, n, m, bias)
 }
 
+// StencilLines is StencilRows on lines of n outputs, ldyl apart in each
+// row of y, from x ldxl further on a line: y[k·ldy+j·ldyl+i] = bias[k] +
+// Σ_t w[t·m+k]·x[off[t]+j·ldxl+i] for j < lines. Lines are written in
+// order, each up to n rounded up to Slack, so a line may run into the
+// next one's start, which that line overwrites: a layer's output rows, Q
+// apart, straight from padded rows W' ≥ Q apart.
+func StencilLines(y []float32, ldy, ldyl int, x []float32, ldxl int, w []float32, off []int, n, lines, m int, bias []float32) {
+	driver.StencilLines(y, ldy, ldyl, x, ldxl, w, off, n, lines, m, bias)
+}
+
 // DotsRows sets d[k·len(off)+t] = Σ_{i<n} a[k·lda+i]·x[off[t]+i] for k < m
 // and t < len(off): the filter gradient of m output channels over the
 // shifts off, with a the output gradient's rows at row stride lda, each
@@ -376,6 +386,7 @@ type Driver interface {
 	WinogradGrad(dst []float32, dstStride int, src []float32, ld, tiles int)
 	WinogradNative() bool
 	StencilRows(y []float32, ldy int, x, w []float32, off []int, n, m int, bias []float32)
+	StencilLines(y []float32, ldy, ldyl int, x []float32, ldxl int, w []float32, off []int, n, lines, m int, bias []float32)
 	RowsLanes() int
 	Native() bool
 	DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int)

@@ -42,7 +42,8 @@ var (
 	WinogradBand = &Sig{"callWinogradBand", "dst []float32, dstStride int, src []float32, ld, n int", "dst, dstStride, src, ld, n"}
 	WinogradOut  = &Sig{"callWinogradOut", "dst []float32, ld int, src []float32, srcStride, n int, bias float32, relu bool", "dst, ld, src, srcStride, n, bias, relu"}
 	// A block of rows ≤ MR of StencilRows and DotsRows; n is rounded up to 16.
-	StencilRows = &Sig{"callStencilRows", "y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32", "y, ldy, x, w, ldw, off, n, rows, bias"}
+	// StencilRows does lines of n outputs, ldyl apart in y and ldxl in x.
+	StencilRows = &Sig{"callStencilRows", "y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int", "y, ldy, x, w, ldw, off, n, rows, bias, lines, ldxl, ldyl"}
 	DotsRows    = &Sig{"callDotsRows", "d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int", "d, ldd, a, lda, x, off, n, rows"}
 	// The channel-interleaved depthwise kernels (dwc.go in package simdconv).
 	DwcIn   = &Sig{"callDwcIn", "dst, src []float32, rows, cols, ldr, lds, ldd, left, right int", "dst, src, rows, cols, ldr, lds, ldd, left, right"}
