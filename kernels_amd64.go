@@ -665,17 +665,19 @@ func dwcDotsAVX512(d []float32, a []float32, x []float32, off []int, rows int, c
 //go:noescape
 func stencilRowsAVX2(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32, lines int, ldxl int, ldyl int)
 
-// dotsRowsAVX2 sets d[k*ldd+t], for k < rows ≤ 2 and t < len(off) ≤ 6, to the dot
-// product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16 (AVX2): the
-// products are summed in 8 lanes, l taking the indices ≡ l mod 8, and the lanes
-// are then added in a fixed order.
+// dotsRowsAVX2 sets d[k*ldd+t], for k < rows ≤ 2 and t < len(off) ≤ 6, to the sum over
+// lines j < lines of the dot products of a[k*lda+j*ldal:][:n] with x[off[t]+j*ldxl:][:n]
+// (AVX2): the products are summed in 8 lanes and the lanes then added in a fixed
+// order. A line's last n mod 8 floats are a vector ending at the line's end, whose
+// lanes before them mask zeroes: mask holds the vector's lanes, all bits clear or set.
 //
-// The caller guarantees len(off) ≥ 1, len(d) ≥ (rows−1)·ldd + len(off),
-// len(a) ≥ (rows−1)·lda + n, and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are
-// not checked.
+// The caller guarantees lines ≥ 1, n ≥ 8 unless n is a multiple of 8, len(off) ≥ 1,
+// len(d) ≥ (rows−1)·ldd + len(off), len(a) ≥ (rows−1)·lda + (lines−1)·ldal + n, and off[t] ≥ 0
+// and off[t] + (lines−1)·ldxl + n ≤ len(x), and that x is finite where it meets a masked lane;
+// lengths are not checked.
 //
 //go:noescape
-func dotsRowsAVX2(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int)
+func dotsRowsAVX2(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int, lines int, ldal int, ldxl int, mask []float32)
 
 // stencilRowsAVX512 sets y[k*ldy+j*ldyl+i] = bias[k] + Σ_{t<len(off)} w[t*ldw+k]·x[off[t]+j*ldxl+i]
 // for k < rows ≤ 8, j < lines and i < n, n a multiple of 16 (AVX-512), with fused
@@ -690,17 +692,19 @@ func dotsRowsAVX2(d []float32, ldd int, a []float32, lda int, x []float32, off [
 //go:noescape
 func stencilRowsAVX512(y []float32, ldy int, x []float32, w []float32, ldw int, off []int, n int, rows int, bias []float32, lines int, ldxl int, ldyl int)
 
-// dotsRowsAVX512 sets d[k*ldd+t], for k < rows ≤ 3 and t < len(off) ≤ 9, to the dot
-// product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16 (AVX-512): the
-// products are summed in 16 lanes, l taking the indices ≡ l mod 16, and the lanes
-// are then added in a fixed order.
+// dotsRowsAVX512 sets d[k*ldd+t], for k < rows ≤ 3 and t < len(off) ≤ 9, to the sum over
+// lines j < lines of the dot products of a[k*lda+j*ldal:][:n] with x[off[t]+j*ldxl:][:n]
+// (AVX-512): the products are summed in 16 lanes and the lanes then added in a fixed
+// order. A line's last n mod 16 floats are a vector ending at the line's end, whose
+// lanes before them mask zeroes: mask holds the vector's lanes, all bits clear or set.
 //
-// The caller guarantees len(off) ≥ 1, len(d) ≥ (rows−1)·ldd + len(off),
-// len(a) ≥ (rows−1)·lda + n, and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are
-// not checked.
+// The caller guarantees lines ≥ 1, n ≥ 16 unless n is a multiple of 16, len(off) ≥ 1,
+// len(d) ≥ (rows−1)·ldd + len(off), len(a) ≥ (rows−1)·lda + (lines−1)·ldal + n, and off[t] ≥ 0
+// and off[t] + (lines−1)·ldxl + n ≤ len(x), and that x is finite where it meets a masked lane;
+// lengths are not checked.
 //
 //go:noescape
-func dotsRowsAVX512(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int)
+func dotsRowsAVX512(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int, lines int, ldal int, ldxl int, mask []float32)
 
 // winogradInAVX2 sets dst[p*dstStride+t] = (Bᵀ d B)[p/6][p%6] for t < n and the 6×6 tiles
 // d[i][j] = src[i*ld+4*t+j] (Winograd F(4×4, 3×3)'s input transform),

@@ -27913,9 +27913,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func dotsRowsAVX2(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int)
+// func dotsRowsAVX2(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int, lines int, ldal int, ldxl int, mask []float32)
 // Requires: AVX, FMA3
-TEXT ·dotsRowsAVX2(SB), $384-128
+TEXT ·dotsRowsAVX2(SB), $408-176
 	// register pressure: rows·taps accumulators + rows of a + 1 of x (2×6: 15 of 16); up to 10 GP
 	MOVQ rows+120(FP), AX
 	MOVQ off_len+96(FP), CX
@@ -27956,465 +27956,957 @@ rows2:
 	JMP  done
 
 block1x1:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), BX
-	VXORPS  Y0, Y0, Y0
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), DX
+	MOVQ   lines+128(FP), BX
+	MOVQ   BX, 32(SP)
+	VXORPS Y0, Y0, Y0
+
+line1x1:
+	MOVQ    AX, 40(SP)
+	MOVQ    CX, 48(SP)
+	MOVQ    n+112(FP), BX
+	ANDQ    $-8, BX
+	JZ      tail1x1
 	PCALIGN $0x20
 
 loop1x1:
 	VMOVUPS     (AX), Y1
-	VFMADD231PS (CX)(BX*4), Y1, Y0
+	VFMADD231PS (CX)(DX*4), Y1, Y0
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
-	SUBQ        $0x00000008, DX
+	SUBQ        $0x00000008, BX
 	JNZ         loop1x1
-	VMOVUPS     Y0, (SP)
-	JMP         reduce
+
+tail1x1:
+	MOVQ        n+112(FP), BX
+	ANDQ        $0x00000007, BX
+	JZ          next1x1
+	SUBQ        $0x00000008, BX
+	SHLQ        $0x02, BX
+	ADDQ        BX, AX
+	ADDQ        BX, CX
+	MOVQ        mask_base+152(FP), BX
+	VMOVUPS     (AX), Y1
+	VANDPS      (BX), Y1, Y1
+	VFMADD231PS (CX)(DX*4), Y1, Y0
+
+next1x1:
+	DECQ 32(SP)
+	JZ   stored1x1
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 40(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 48(SP), CX
+	JMP  line1x1
+
+stored1x1:
+	VMOVUPS Y0, (SP)
+	JMP     reduce
 
 block1x2:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), BX
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), DX
+	MOVQ   lines+128(FP), SI
+	MOVQ   SI, 64(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+line1x2:
+	MOVQ    AX, 72(SP)
+	MOVQ    CX, 80(SP)
+	MOVQ    n+112(FP), SI
+	ANDQ    $-8, SI
+	JZ      tail1x2
 	PCALIGN $0x20
 
 loop1x2:
 	VMOVUPS     (AX), Y2
-	VFMADD231PS (CX)(SI*4), Y2, Y0
-	VFMADD231PS (CX)(BX*4), Y2, Y1
+	VFMADD231PS (CX)(BX*4), Y2, Y0
+	VFMADD231PS (CX)(DX*4), Y2, Y1
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
-	SUBQ        $0x00000008, DX
+	SUBQ        $0x00000008, SI
 	JNZ         loop1x2
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	JMP         reduce
+
+tail1x2:
+	MOVQ        n+112(FP), SI
+	ANDQ        $0x00000007, SI
+	JZ          next1x2
+	SUBQ        $0x00000008, SI
+	SHLQ        $0x02, SI
+	ADDQ        SI, AX
+	ADDQ        SI, CX
+	MOVQ        mask_base+152(FP), SI
+	VMOVUPS     (AX), Y2
+	VANDPS      (SI), Y2, Y2
+	VFMADD231PS (CX)(BX*4), Y2, Y0
+	VFMADD231PS (CX)(DX*4), Y2, Y1
+
+next1x2:
+	DECQ 64(SP)
+	JZ   stored1x2
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 72(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 80(SP), CX
+	JMP  line1x2
+
+stored1x2:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	JMP     reduce
 
 block1x3:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), BX
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DX
+	MOVQ   lines+128(FP), DI
+	MOVQ   DI, 96(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+
+line1x3:
+	MOVQ    AX, 104(SP)
+	MOVQ    CX, 112(SP)
+	MOVQ    n+112(FP), DI
+	ANDQ    $-8, DI
+	JZ      tail1x3
 	PCALIGN $0x20
 
 loop1x3:
 	VMOVUPS     (AX), Y3
-	VFMADD231PS (CX)(SI*4), Y3, Y0
-	VFMADD231PS (CX)(DI*4), Y3, Y1
-	VFMADD231PS (CX)(BX*4), Y3, Y2
+	VFMADD231PS (CX)(BX*4), Y3, Y0
+	VFMADD231PS (CX)(SI*4), Y3, Y1
+	VFMADD231PS (CX)(DX*4), Y3, Y2
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
-	SUBQ        $0x00000008, DX
+	SUBQ        $0x00000008, DI
 	JNZ         loop1x3
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	VMOVUPS     Y2, 64(SP)
-	JMP         reduce
+
+tail1x3:
+	MOVQ        n+112(FP), DI
+	ANDQ        $0x00000007, DI
+	JZ          next1x3
+	SUBQ        $0x00000008, DI
+	SHLQ        $0x02, DI
+	ADDQ        DI, AX
+	ADDQ        DI, CX
+	MOVQ        mask_base+152(FP), DI
+	VMOVUPS     (AX), Y3
+	VANDPS      (DI), Y3, Y3
+	VFMADD231PS (CX)(BX*4), Y3, Y0
+	VFMADD231PS (CX)(SI*4), Y3, Y1
+	VFMADD231PS (CX)(DX*4), Y3, Y2
+
+next1x3:
+	DECQ 96(SP)
+	JZ   stored1x3
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 104(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 112(SP), CX
+	JMP  line1x3
+
+stored1x3:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	JMP     reduce
 
 block1x4:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), R8
-	MOVQ    24(BX), BX
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DI
+	MOVQ   24(DX), DX
+	MOVQ   lines+128(FP), R8
+	MOVQ   R8, 128(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+line1x4:
+	MOVQ    AX, 136(SP)
+	MOVQ    CX, 144(SP)
+	MOVQ    n+112(FP), R8
+	ANDQ    $-8, R8
+	JZ      tail1x4
 	PCALIGN $0x20
 
 loop1x4:
 	VMOVUPS     (AX), Y4
-	VFMADD231PS (CX)(SI*4), Y4, Y0
-	VFMADD231PS (CX)(DI*4), Y4, Y1
-	VFMADD231PS (CX)(R8*4), Y4, Y2
-	VFMADD231PS (CX)(BX*4), Y4, Y3
+	VFMADD231PS (CX)(BX*4), Y4, Y0
+	VFMADD231PS (CX)(SI*4), Y4, Y1
+	VFMADD231PS (CX)(DI*4), Y4, Y2
+	VFMADD231PS (CX)(DX*4), Y4, Y3
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
-	SUBQ        $0x00000008, DX
+	SUBQ        $0x00000008, R8
 	JNZ         loop1x4
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	VMOVUPS     Y2, 64(SP)
-	VMOVUPS     Y3, 96(SP)
-	JMP         reduce
+
+tail1x4:
+	MOVQ        n+112(FP), R8
+	ANDQ        $0x00000007, R8
+	JZ          next1x4
+	SUBQ        $0x00000008, R8
+	SHLQ        $0x02, R8
+	ADDQ        R8, AX
+	ADDQ        R8, CX
+	MOVQ        mask_base+152(FP), R8
+	VMOVUPS     (AX), Y4
+	VANDPS      (R8), Y4, Y4
+	VFMADD231PS (CX)(BX*4), Y4, Y0
+	VFMADD231PS (CX)(SI*4), Y4, Y1
+	VFMADD231PS (CX)(DI*4), Y4, Y2
+	VFMADD231PS (CX)(DX*4), Y4, Y3
+
+next1x4:
+	DECQ 128(SP)
+	JZ   stored1x4
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 136(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 144(SP), CX
+	JMP  line1x4
+
+stored1x4:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	JMP     reduce
 
 block1x5:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), R8
-	MOVQ    24(BX), R9
-	MOVQ    32(BX), BX
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DI
+	MOVQ   24(DX), R8
+	MOVQ   32(DX), DX
+	MOVQ   lines+128(FP), R9
+	MOVQ   R9, 160(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+
+line1x5:
+	MOVQ    AX, 168(SP)
+	MOVQ    CX, 176(SP)
+	MOVQ    n+112(FP), R9
+	ANDQ    $-8, R9
+	JZ      tail1x5
 	PCALIGN $0x20
 
 loop1x5:
 	VMOVUPS     (AX), Y5
-	VFMADD231PS (CX)(SI*4), Y5, Y0
-	VFMADD231PS (CX)(DI*4), Y5, Y1
-	VFMADD231PS (CX)(R8*4), Y5, Y2
-	VFMADD231PS (CX)(R9*4), Y5, Y3
-	VFMADD231PS (CX)(BX*4), Y5, Y4
+	VFMADD231PS (CX)(BX*4), Y5, Y0
+	VFMADD231PS (CX)(SI*4), Y5, Y1
+	VFMADD231PS (CX)(DI*4), Y5, Y2
+	VFMADD231PS (CX)(R8*4), Y5, Y3
+	VFMADD231PS (CX)(DX*4), Y5, Y4
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
-	SUBQ        $0x00000008, DX
+	SUBQ        $0x00000008, R9
 	JNZ         loop1x5
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	VMOVUPS     Y2, 64(SP)
-	VMOVUPS     Y3, 96(SP)
-	VMOVUPS     Y4, 128(SP)
-	JMP         reduce
+
+tail1x5:
+	MOVQ        n+112(FP), R9
+	ANDQ        $0x00000007, R9
+	JZ          next1x5
+	SUBQ        $0x00000008, R9
+	SHLQ        $0x02, R9
+	ADDQ        R9, AX
+	ADDQ        R9, CX
+	MOVQ        mask_base+152(FP), R9
+	VMOVUPS     (AX), Y5
+	VANDPS      (R9), Y5, Y5
+	VFMADD231PS (CX)(BX*4), Y5, Y0
+	VFMADD231PS (CX)(SI*4), Y5, Y1
+	VFMADD231PS (CX)(DI*4), Y5, Y2
+	VFMADD231PS (CX)(R8*4), Y5, Y3
+	VFMADD231PS (CX)(DX*4), Y5, Y4
+
+next1x5:
+	DECQ 160(SP)
+	JZ   stored1x5
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 168(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 176(SP), CX
+	JMP  line1x5
+
+stored1x5:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	JMP     reduce
 
 block1x6:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), R8
-	MOVQ    24(BX), R9
-	MOVQ    32(BX), R10
-	MOVQ    40(BX), BX
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DI
+	MOVQ   24(DX), R8
+	MOVQ   32(DX), R9
+	MOVQ   40(DX), DX
+	MOVQ   lines+128(FP), R10
+	MOVQ   R10, 192(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+line1x6:
+	MOVQ    AX, 200(SP)
+	MOVQ    CX, 208(SP)
+	MOVQ    n+112(FP), R10
+	ANDQ    $-8, R10
+	JZ      tail1x6
 	PCALIGN $0x20
 
 loop1x6:
 	VMOVUPS     (AX), Y6
-	VFMADD231PS (CX)(SI*4), Y6, Y0
-	VFMADD231PS (CX)(DI*4), Y6, Y1
-	VFMADD231PS (CX)(R8*4), Y6, Y2
-	VFMADD231PS (CX)(R9*4), Y6, Y3
-	VFMADD231PS (CX)(R10*4), Y6, Y4
-	VFMADD231PS (CX)(BX*4), Y6, Y5
+	VFMADD231PS (CX)(BX*4), Y6, Y0
+	VFMADD231PS (CX)(SI*4), Y6, Y1
+	VFMADD231PS (CX)(DI*4), Y6, Y2
+	VFMADD231PS (CX)(R8*4), Y6, Y3
+	VFMADD231PS (CX)(R9*4), Y6, Y4
+	VFMADD231PS (CX)(DX*4), Y6, Y5
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
-	SUBQ        $0x00000008, DX
+	SUBQ        $0x00000008, R10
 	JNZ         loop1x6
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	VMOVUPS     Y2, 64(SP)
-	VMOVUPS     Y3, 96(SP)
-	VMOVUPS     Y4, 128(SP)
-	VMOVUPS     Y5, 160(SP)
-	JMP         reduce
+
+tail1x6:
+	MOVQ        n+112(FP), R10
+	ANDQ        $0x00000007, R10
+	JZ          next1x6
+	SUBQ        $0x00000008, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, AX
+	ADDQ        R10, CX
+	MOVQ        mask_base+152(FP), R10
+	VMOVUPS     (AX), Y6
+	VANDPS      (R10), Y6, Y6
+	VFMADD231PS (CX)(BX*4), Y6, Y0
+	VFMADD231PS (CX)(SI*4), Y6, Y1
+	VFMADD231PS (CX)(DI*4), Y6, Y2
+	VFMADD231PS (CX)(R8*4), Y6, Y3
+	VFMADD231PS (CX)(R9*4), Y6, Y4
+	VFMADD231PS (CX)(DX*4), Y6, Y5
+
+next1x6:
+	DECQ 192(SP)
+	JZ   stored1x6
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 200(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 208(SP), CX
+	JMP  line1x6
+
+stored1x6:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	JMP     reduce
 
 block2x1:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), SI
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), BX
+	MOVQ   lines+128(FP), SI
+	MOVQ   SI, 64(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+line2x1:
+	MOVQ    AX, 72(SP)
+	MOVQ    DX, 80(SP)
+	MOVQ    n+112(FP), SI
+	ANDQ    $-8, SI
+	JZ      tail2x1
 	PCALIGN $0x20
 
 loop2x1:
 	VMOVUPS     (AX), Y2
 	VMOVUPS     (AX)(CX*1), Y3
-	VMOVUPS     (DX)(SI*4), Y4
+	VMOVUPS     (DX)(BX*4), Y4
 	VFMADD231PS Y4, Y2, Y0
 	VFMADD231PS Y4, Y3, Y1
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, DX
-	SUBQ        $0x00000008, BX
+	SUBQ        $0x00000008, SI
 	JNZ         loop2x1
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	JMP         reduce
+
+tail2x1:
+	MOVQ        n+112(FP), SI
+	ANDQ        $0x00000007, SI
+	JZ          next2x1
+	SUBQ        $0x00000008, SI
+	SHLQ        $0x02, SI
+	ADDQ        SI, AX
+	ADDQ        SI, DX
+	MOVQ        mask_base+152(FP), SI
+	VMOVUPS     (AX), Y2
+	VANDPS      (SI), Y2, Y2
+	VMOVUPS     (AX)(CX*1), Y3
+	VANDPS      (SI), Y3, Y3
+	VMOVUPS     (DX)(BX*4), Y4
+	VFMADD231PS Y4, Y2, Y0
+	VFMADD231PS Y4, Y3, Y1
+
+next2x1:
+	DECQ 64(SP)
+	JZ   stored2x1
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 72(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 80(SP), DX
+	JMP  line2x1
+
+stored2x1:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	JMP     reduce
 
 block2x2:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), SI
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), BX
+	MOVQ   lines+128(FP), DI
+	MOVQ   DI, 128(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+line2x2:
+	MOVQ    AX, 136(SP)
+	MOVQ    DX, 144(SP)
+	MOVQ    n+112(FP), DI
+	ANDQ    $-8, DI
+	JZ      tail2x2
 	PCALIGN $0x20
 
 loop2x2:
 	VMOVUPS     (AX), Y4
 	VMOVUPS     (AX)(CX*1), Y5
-	VMOVUPS     (DX)(DI*4), Y6
+	VMOVUPS     (DX)(SI*4), Y6
 	VFMADD231PS Y6, Y4, Y0
 	VFMADD231PS Y6, Y5, Y2
-	VMOVUPS     (DX)(SI*4), Y6
+	VMOVUPS     (DX)(BX*4), Y6
 	VFMADD231PS Y6, Y4, Y1
 	VFMADD231PS Y6, Y5, Y3
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, DX
-	SUBQ        $0x00000008, BX
+	SUBQ        $0x00000008, DI
 	JNZ         loop2x2
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	VMOVUPS     Y2, 64(SP)
-	VMOVUPS     Y3, 96(SP)
-	JMP         reduce
+
+tail2x2:
+	MOVQ        n+112(FP), DI
+	ANDQ        $0x00000007, DI
+	JZ          next2x2
+	SUBQ        $0x00000008, DI
+	SHLQ        $0x02, DI
+	ADDQ        DI, AX
+	ADDQ        DI, DX
+	MOVQ        mask_base+152(FP), DI
+	VMOVUPS     (AX), Y4
+	VANDPS      (DI), Y4, Y4
+	VMOVUPS     (AX)(CX*1), Y5
+	VANDPS      (DI), Y5, Y5
+	VMOVUPS     (DX)(SI*4), Y6
+	VFMADD231PS Y6, Y4, Y0
+	VFMADD231PS Y6, Y5, Y2
+	VMOVUPS     (DX)(BX*4), Y6
+	VFMADD231PS Y6, Y4, Y1
+	VFMADD231PS Y6, Y5, Y3
+
+next2x2:
+	DECQ 128(SP)
+	JZ   stored2x2
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 136(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 144(SP), DX
+	JMP  line2x2
+
+stored2x2:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	JMP     reduce
 
 block2x3:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), SI
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), BX
+	MOVQ   lines+128(FP), R8
+	MOVQ   R8, 192(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+line2x3:
+	MOVQ    AX, 200(SP)
+	MOVQ    DX, 208(SP)
+	MOVQ    n+112(FP), R8
+	ANDQ    $-8, R8
+	JZ      tail2x3
 	PCALIGN $0x20
 
 loop2x3:
 	VMOVUPS     (AX), Y6
 	VMOVUPS     (AX)(CX*1), Y7
-	VMOVUPS     (DX)(DI*4), Y8
+	VMOVUPS     (DX)(SI*4), Y8
 	VFMADD231PS Y8, Y6, Y0
 	VFMADD231PS Y8, Y7, Y3
-	VMOVUPS     (DX)(R8*4), Y8
+	VMOVUPS     (DX)(DI*4), Y8
 	VFMADD231PS Y8, Y6, Y1
 	VFMADD231PS Y8, Y7, Y4
-	VMOVUPS     (DX)(SI*4), Y8
+	VMOVUPS     (DX)(BX*4), Y8
 	VFMADD231PS Y8, Y6, Y2
 	VFMADD231PS Y8, Y7, Y5
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, DX
-	SUBQ        $0x00000008, BX
+	SUBQ        $0x00000008, R8
 	JNZ         loop2x3
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	VMOVUPS     Y2, 64(SP)
-	VMOVUPS     Y3, 96(SP)
-	VMOVUPS     Y4, 128(SP)
-	VMOVUPS     Y5, 160(SP)
-	JMP         reduce
+
+tail2x3:
+	MOVQ        n+112(FP), R8
+	ANDQ        $0x00000007, R8
+	JZ          next2x3
+	SUBQ        $0x00000008, R8
+	SHLQ        $0x02, R8
+	ADDQ        R8, AX
+	ADDQ        R8, DX
+	MOVQ        mask_base+152(FP), R8
+	VMOVUPS     (AX), Y6
+	VANDPS      (R8), Y6, Y6
+	VMOVUPS     (AX)(CX*1), Y7
+	VANDPS      (R8), Y7, Y7
+	VMOVUPS     (DX)(SI*4), Y8
+	VFMADD231PS Y8, Y6, Y0
+	VFMADD231PS Y8, Y7, Y3
+	VMOVUPS     (DX)(DI*4), Y8
+	VFMADD231PS Y8, Y6, Y1
+	VFMADD231PS Y8, Y7, Y4
+	VMOVUPS     (DX)(BX*4), Y8
+	VFMADD231PS Y8, Y6, Y2
+	VFMADD231PS Y8, Y7, Y5
+
+next2x3:
+	DECQ 192(SP)
+	JZ   stored2x3
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 200(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 208(SP), DX
+	JMP  line2x3
+
+stored2x3:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	JMP     reduce
 
 block2x4:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), SI
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), BX
+	MOVQ   lines+128(FP), R9
+	MOVQ   R9, 256(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+line2x4:
+	MOVQ    AX, 264(SP)
+	MOVQ    DX, 272(SP)
+	MOVQ    n+112(FP), R9
+	ANDQ    $-8, R9
+	JZ      tail2x4
 	PCALIGN $0x20
 
 loop2x4:
 	VMOVUPS     (AX), Y8
 	VMOVUPS     (AX)(CX*1), Y9
-	VMOVUPS     (DX)(DI*4), Y10
+	VMOVUPS     (DX)(SI*4), Y10
 	VFMADD231PS Y10, Y8, Y0
 	VFMADD231PS Y10, Y9, Y4
-	VMOVUPS     (DX)(R8*4), Y10
+	VMOVUPS     (DX)(DI*4), Y10
 	VFMADD231PS Y10, Y8, Y1
 	VFMADD231PS Y10, Y9, Y5
-	VMOVUPS     (DX)(R9*4), Y10
+	VMOVUPS     (DX)(R8*4), Y10
 	VFMADD231PS Y10, Y8, Y2
 	VFMADD231PS Y10, Y9, Y6
-	VMOVUPS     (DX)(SI*4), Y10
+	VMOVUPS     (DX)(BX*4), Y10
 	VFMADD231PS Y10, Y8, Y3
 	VFMADD231PS Y10, Y9, Y7
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, DX
-	SUBQ        $0x00000008, BX
+	SUBQ        $0x00000008, R9
 	JNZ         loop2x4
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	VMOVUPS     Y2, 64(SP)
-	VMOVUPS     Y3, 96(SP)
-	VMOVUPS     Y4, 128(SP)
-	VMOVUPS     Y5, 160(SP)
-	VMOVUPS     Y6, 192(SP)
-	VMOVUPS     Y7, 224(SP)
-	JMP         reduce
+
+tail2x4:
+	MOVQ        n+112(FP), R9
+	ANDQ        $0x00000007, R9
+	JZ          next2x4
+	SUBQ        $0x00000008, R9
+	SHLQ        $0x02, R9
+	ADDQ        R9, AX
+	ADDQ        R9, DX
+	MOVQ        mask_base+152(FP), R9
+	VMOVUPS     (AX), Y8
+	VANDPS      (R9), Y8, Y8
+	VMOVUPS     (AX)(CX*1), Y9
+	VANDPS      (R9), Y9, Y9
+	VMOVUPS     (DX)(SI*4), Y10
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VMOVUPS     (DX)(DI*4), Y10
+	VFMADD231PS Y10, Y8, Y1
+	VFMADD231PS Y10, Y9, Y5
+	VMOVUPS     (DX)(R8*4), Y10
+	VFMADD231PS Y10, Y8, Y2
+	VFMADD231PS Y10, Y9, Y6
+	VMOVUPS     (DX)(BX*4), Y10
+	VFMADD231PS Y10, Y8, Y3
+	VFMADD231PS Y10, Y9, Y7
+
+next2x4:
+	DECQ 256(SP)
+	JZ   stored2x4
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 264(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 272(SP), DX
+	JMP  line2x4
+
+stored2x4:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VMOVUPS Y6, 192(SP)
+	VMOVUPS Y7, 224(SP)
+	JMP     reduce
 
 block2x5:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), SI
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-	VXORPS  Y8, Y8, Y8
-	VXORPS  Y9, Y9, Y9
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), BX
+	MOVQ   lines+128(FP), R10
+	MOVQ   R10, 320(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+
+line2x5:
+	MOVQ    AX, 328(SP)
+	MOVQ    DX, 336(SP)
+	MOVQ    n+112(FP), R10
+	ANDQ    $-8, R10
+	JZ      tail2x5
 	PCALIGN $0x20
 
 loop2x5:
 	VMOVUPS     (AX), Y10
 	VMOVUPS     (AX)(CX*1), Y11
-	VMOVUPS     (DX)(DI*4), Y12
+	VMOVUPS     (DX)(SI*4), Y12
 	VFMADD231PS Y12, Y10, Y0
 	VFMADD231PS Y12, Y11, Y5
-	VMOVUPS     (DX)(R8*4), Y12
+	VMOVUPS     (DX)(DI*4), Y12
 	VFMADD231PS Y12, Y10, Y1
 	VFMADD231PS Y12, Y11, Y6
-	VMOVUPS     (DX)(R9*4), Y12
+	VMOVUPS     (DX)(R8*4), Y12
 	VFMADD231PS Y12, Y10, Y2
 	VFMADD231PS Y12, Y11, Y7
-	VMOVUPS     (DX)(R10*4), Y12
+	VMOVUPS     (DX)(R9*4), Y12
 	VFMADD231PS Y12, Y10, Y3
 	VFMADD231PS Y12, Y11, Y8
-	VMOVUPS     (DX)(SI*4), Y12
+	VMOVUPS     (DX)(BX*4), Y12
 	VFMADD231PS Y12, Y10, Y4
 	VFMADD231PS Y12, Y11, Y9
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, DX
-	SUBQ        $0x00000008, BX
+	SUBQ        $0x00000008, R10
 	JNZ         loop2x5
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	VMOVUPS     Y2, 64(SP)
-	VMOVUPS     Y3, 96(SP)
-	VMOVUPS     Y4, 128(SP)
-	VMOVUPS     Y5, 160(SP)
-	VMOVUPS     Y6, 192(SP)
-	VMOVUPS     Y7, 224(SP)
-	VMOVUPS     Y8, 256(SP)
-	VMOVUPS     Y9, 288(SP)
-	JMP         reduce
+
+tail2x5:
+	MOVQ        n+112(FP), R10
+	ANDQ        $0x00000007, R10
+	JZ          next2x5
+	SUBQ        $0x00000008, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, AX
+	ADDQ        R10, DX
+	MOVQ        mask_base+152(FP), R10
+	VMOVUPS     (AX), Y10
+	VANDPS      (R10), Y10, Y10
+	VMOVUPS     (AX)(CX*1), Y11
+	VANDPS      (R10), Y11, Y11
+	VMOVUPS     (DX)(SI*4), Y12
+	VFMADD231PS Y12, Y10, Y0
+	VFMADD231PS Y12, Y11, Y5
+	VMOVUPS     (DX)(DI*4), Y12
+	VFMADD231PS Y12, Y10, Y1
+	VFMADD231PS Y12, Y11, Y6
+	VMOVUPS     (DX)(R8*4), Y12
+	VFMADD231PS Y12, Y10, Y2
+	VFMADD231PS Y12, Y11, Y7
+	VMOVUPS     (DX)(R9*4), Y12
+	VFMADD231PS Y12, Y10, Y3
+	VFMADD231PS Y12, Y11, Y8
+	VMOVUPS     (DX)(BX*4), Y12
+	VFMADD231PS Y12, Y10, Y4
+	VFMADD231PS Y12, Y11, Y9
+
+next2x5:
+	DECQ 320(SP)
+	JZ   stored2x5
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 328(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 336(SP), DX
+	JMP  line2x5
+
+stored2x5:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VMOVUPS Y6, 192(SP)
+	VMOVUPS Y7, 224(SP)
+	VMOVUPS Y8, 256(SP)
+	VMOVUPS Y9, 288(SP)
+	JMP     reduce
 
 block2x6:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), R11
-	MOVQ    40(SI), SI
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-	VXORPS  Y8, Y8, Y8
-	VXORPS  Y9, Y9, Y9
-	VXORPS  Y10, Y10, Y10
-	VXORPS  Y11, Y11, Y11
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), R10
+	MOVQ   40(BX), BX
+	MOVQ   lines+128(FP), R11
+	MOVQ   R11, 384(SP)
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+line2x6:
+	MOVQ    AX, 392(SP)
+	MOVQ    DX, 400(SP)
+	MOVQ    n+112(FP), R11
+	ANDQ    $-8, R11
+	JZ      tail2x6
 	PCALIGN $0x20
 
 loop2x6:
 	VMOVUPS     (AX), Y12
 	VMOVUPS     (AX)(CX*1), Y13
-	VMOVUPS     (DX)(DI*4), Y14
+	VMOVUPS     (DX)(SI*4), Y14
 	VFMADD231PS Y14, Y12, Y0
 	VFMADD231PS Y14, Y13, Y6
-	VMOVUPS     (DX)(R8*4), Y14
+	VMOVUPS     (DX)(DI*4), Y14
 	VFMADD231PS Y14, Y12, Y1
 	VFMADD231PS Y14, Y13, Y7
-	VMOVUPS     (DX)(R9*4), Y14
+	VMOVUPS     (DX)(R8*4), Y14
 	VFMADD231PS Y14, Y12, Y2
 	VFMADD231PS Y14, Y13, Y8
-	VMOVUPS     (DX)(R10*4), Y14
+	VMOVUPS     (DX)(R9*4), Y14
 	VFMADD231PS Y14, Y12, Y3
 	VFMADD231PS Y14, Y13, Y9
-	VMOVUPS     (DX)(R11*4), Y14
+	VMOVUPS     (DX)(R10*4), Y14
 	VFMADD231PS Y14, Y12, Y4
 	VFMADD231PS Y14, Y13, Y10
-	VMOVUPS     (DX)(SI*4), Y14
+	VMOVUPS     (DX)(BX*4), Y14
 	VFMADD231PS Y14, Y12, Y5
 	VFMADD231PS Y14, Y13, Y11
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, DX
-	SUBQ        $0x00000008, BX
+	SUBQ        $0x00000008, R11
 	JNZ         loop2x6
-	VMOVUPS     Y0, (SP)
-	VMOVUPS     Y1, 32(SP)
-	VMOVUPS     Y2, 64(SP)
-	VMOVUPS     Y3, 96(SP)
-	VMOVUPS     Y4, 128(SP)
-	VMOVUPS     Y5, 160(SP)
-	VMOVUPS     Y6, 192(SP)
-	VMOVUPS     Y7, 224(SP)
-	VMOVUPS     Y8, 256(SP)
-	VMOVUPS     Y9, 288(SP)
-	VMOVUPS     Y10, 320(SP)
-	VMOVUPS     Y11, 352(SP)
+
+tail2x6:
+	MOVQ        n+112(FP), R11
+	ANDQ        $0x00000007, R11
+	JZ          next2x6
+	SUBQ        $0x00000008, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, AX
+	ADDQ        R11, DX
+	MOVQ        mask_base+152(FP), R11
+	VMOVUPS     (AX), Y12
+	VANDPS      (R11), Y12, Y12
+	VMOVUPS     (AX)(CX*1), Y13
+	VANDPS      (R11), Y13, Y13
+	VMOVUPS     (DX)(SI*4), Y14
+	VFMADD231PS Y14, Y12, Y0
+	VFMADD231PS Y14, Y13, Y6
+	VMOVUPS     (DX)(DI*4), Y14
+	VFMADD231PS Y14, Y12, Y1
+	VFMADD231PS Y14, Y13, Y7
+	VMOVUPS     (DX)(R8*4), Y14
+	VFMADD231PS Y14, Y12, Y2
+	VFMADD231PS Y14, Y13, Y8
+	VMOVUPS     (DX)(R9*4), Y14
+	VFMADD231PS Y14, Y12, Y3
+	VFMADD231PS Y14, Y13, Y9
+	VMOVUPS     (DX)(R10*4), Y14
+	VFMADD231PS Y14, Y12, Y4
+	VFMADD231PS Y14, Y13, Y10
+	VMOVUPS     (DX)(BX*4), Y14
+	VFMADD231PS Y14, Y12, Y5
+	VFMADD231PS Y14, Y13, Y11
+
+next2x6:
+	DECQ 384(SP)
+	JZ   stored2x6
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 392(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 400(SP), DX
+	JMP  line2x6
+
+stored2x6:
+	VMOVUPS Y0, (SP)
+	VMOVUPS Y1, 32(SP)
+	VMOVUPS Y2, 64(SP)
+	VMOVUPS Y3, 96(SP)
+	VMOVUPS Y4, 128(SP)
+	VMOVUPS Y5, 160(SP)
+	VMOVUPS Y6, 192(SP)
+	VMOVUPS Y7, 224(SP)
+	VMOVUPS Y8, 256(SP)
+	VMOVUPS Y9, 288(SP)
+	VMOVUPS Y10, 320(SP)
+	VMOVUPS Y11, 352(SP)
 
 reduce:
 	MOVQ d_base+0(FP), AX
@@ -36414,9 +36906,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func dotsRowsAVX512(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int)
+// func dotsRowsAVX512(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n int, rows int, lines int, ldal int, ldxl int, mask []float32)
 // Requires: AVX, AVX512F, AVX512VL
-TEXT ·dotsRowsAVX512(SB), $1728-128
+TEXT ·dotsRowsAVX512(SB), $1752-176
 	// register pressure: rows·taps accumulators + rows of a + 1 of x (3×9: 31 of 32); up to 13 GP
 	MOVQ rows+120(FP), AX
 	MOVQ off_len+96(FP), CX
@@ -36492,1524 +36984,2829 @@ rows3:
 	JMP  done
 
 block1x1:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), BX
-	VPXORD  Z0, Z0, Z0
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), DX
+	MOVQ   lines+128(FP), BX
+	MOVQ   BX, 64(SP)
+	VPXORD Z0, Z0, Z0
+
+line1x1:
+	MOVQ    AX, 72(SP)
+	MOVQ    CX, 80(SP)
+	MOVQ    n+112(FP), BX
+	ANDQ    $-16, BX
+	JZ      tail1x1
 	PCALIGN $0x20
 
 loop1x1:
 	VMOVUPS     (AX), Z1
-	VFMADD231PS (CX)(BX*4), Z1, Z0
+	VFMADD231PS (CX)(DX*4), Z1, Z0
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
+	SUBQ        $0x00000010, BX
 	JNZ         loop1x1
-	VMOVUPS     Z0, (SP)
-	JMP         reduce
+
+tail1x1:
+	MOVQ        n+112(FP), BX
+	ANDQ        $0x0000000f, BX
+	JZ          next1x1
+	SUBQ        $0x00000010, BX
+	SHLQ        $0x02, BX
+	ADDQ        BX, AX
+	ADDQ        BX, CX
+	MOVQ        mask_base+152(FP), BX
+	VMOVUPS     (AX), Z1
+	VPANDD      (BX), Z1, Z1
+	VFMADD231PS (CX)(DX*4), Z1, Z0
+
+next1x1:
+	DECQ 64(SP)
+	JZ   stored1x1
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 72(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 80(SP), CX
+	JMP  line1x1
+
+stored1x1:
+	VMOVUPS Z0, (SP)
+	JMP     reduce
 
 block1x2:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), BX
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), DX
+	MOVQ   lines+128(FP), SI
+	MOVQ   SI, 128(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+line1x2:
+	MOVQ    AX, 136(SP)
+	MOVQ    CX, 144(SP)
+	MOVQ    n+112(FP), SI
+	ANDQ    $-16, SI
+	JZ      tail1x2
 	PCALIGN $0x20
 
 loop1x2:
 	VMOVUPS     (AX), Z2
-	VFMADD231PS (CX)(SI*4), Z2, Z0
-	VFMADD231PS (CX)(BX*4), Z2, Z1
+	VFMADD231PS (CX)(BX*4), Z2, Z0
+	VFMADD231PS (CX)(DX*4), Z2, Z1
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
+	SUBQ        $0x00000010, SI
 	JNZ         loop1x2
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	JMP         reduce
+
+tail1x2:
+	MOVQ        n+112(FP), SI
+	ANDQ        $0x0000000f, SI
+	JZ          next1x2
+	SUBQ        $0x00000010, SI
+	SHLQ        $0x02, SI
+	ADDQ        SI, AX
+	ADDQ        SI, CX
+	MOVQ        mask_base+152(FP), SI
+	VMOVUPS     (AX), Z2
+	VPANDD      (SI), Z2, Z2
+	VFMADD231PS (CX)(BX*4), Z2, Z0
+	VFMADD231PS (CX)(DX*4), Z2, Z1
+
+next1x2:
+	DECQ 128(SP)
+	JZ   stored1x2
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 136(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 144(SP), CX
+	JMP  line1x2
+
+stored1x2:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	JMP     reduce
 
 block1x3:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), BX
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DX
+	MOVQ   lines+128(FP), DI
+	MOVQ   DI, 192(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+
+line1x3:
+	MOVQ    AX, 200(SP)
+	MOVQ    CX, 208(SP)
+	MOVQ    n+112(FP), DI
+	ANDQ    $-16, DI
+	JZ      tail1x3
 	PCALIGN $0x20
 
 loop1x3:
 	VMOVUPS     (AX), Z3
-	VFMADD231PS (CX)(SI*4), Z3, Z0
-	VFMADD231PS (CX)(DI*4), Z3, Z1
-	VFMADD231PS (CX)(BX*4), Z3, Z2
+	VFMADD231PS (CX)(BX*4), Z3, Z0
+	VFMADD231PS (CX)(SI*4), Z3, Z1
+	VFMADD231PS (CX)(DX*4), Z3, Z2
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
+	SUBQ        $0x00000010, DI
 	JNZ         loop1x3
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	JMP         reduce
+
+tail1x3:
+	MOVQ        n+112(FP), DI
+	ANDQ        $0x0000000f, DI
+	JZ          next1x3
+	SUBQ        $0x00000010, DI
+	SHLQ        $0x02, DI
+	ADDQ        DI, AX
+	ADDQ        DI, CX
+	MOVQ        mask_base+152(FP), DI
+	VMOVUPS     (AX), Z3
+	VPANDD      (DI), Z3, Z3
+	VFMADD231PS (CX)(BX*4), Z3, Z0
+	VFMADD231PS (CX)(SI*4), Z3, Z1
+	VFMADD231PS (CX)(DX*4), Z3, Z2
+
+next1x3:
+	DECQ 192(SP)
+	JZ   stored1x3
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 200(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 208(SP), CX
+	JMP  line1x3
+
+stored1x3:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	JMP     reduce
 
 block1x4:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), R8
-	MOVQ    24(BX), BX
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DI
+	MOVQ   24(DX), DX
+	MOVQ   lines+128(FP), R8
+	MOVQ   R8, 256(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+line1x4:
+	MOVQ    AX, 264(SP)
+	MOVQ    CX, 272(SP)
+	MOVQ    n+112(FP), R8
+	ANDQ    $-16, R8
+	JZ      tail1x4
 	PCALIGN $0x20
 
 loop1x4:
 	VMOVUPS     (AX), Z4
-	VFMADD231PS (CX)(SI*4), Z4, Z0
-	VFMADD231PS (CX)(DI*4), Z4, Z1
-	VFMADD231PS (CX)(R8*4), Z4, Z2
-	VFMADD231PS (CX)(BX*4), Z4, Z3
+	VFMADD231PS (CX)(BX*4), Z4, Z0
+	VFMADD231PS (CX)(SI*4), Z4, Z1
+	VFMADD231PS (CX)(DI*4), Z4, Z2
+	VFMADD231PS (CX)(DX*4), Z4, Z3
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
+	SUBQ        $0x00000010, R8
 	JNZ         loop1x4
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	JMP         reduce
+
+tail1x4:
+	MOVQ        n+112(FP), R8
+	ANDQ        $0x0000000f, R8
+	JZ          next1x4
+	SUBQ        $0x00000010, R8
+	SHLQ        $0x02, R8
+	ADDQ        R8, AX
+	ADDQ        R8, CX
+	MOVQ        mask_base+152(FP), R8
+	VMOVUPS     (AX), Z4
+	VPANDD      (R8), Z4, Z4
+	VFMADD231PS (CX)(BX*4), Z4, Z0
+	VFMADD231PS (CX)(SI*4), Z4, Z1
+	VFMADD231PS (CX)(DI*4), Z4, Z2
+	VFMADD231PS (CX)(DX*4), Z4, Z3
+
+next1x4:
+	DECQ 256(SP)
+	JZ   stored1x4
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 264(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 272(SP), CX
+	JMP  line1x4
+
+stored1x4:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	JMP     reduce
 
 block1x5:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), R8
-	MOVQ    24(BX), R9
-	MOVQ    32(BX), BX
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DI
+	MOVQ   24(DX), R8
+	MOVQ   32(DX), DX
+	MOVQ   lines+128(FP), R9
+	MOVQ   R9, 320(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+
+line1x5:
+	MOVQ    AX, 328(SP)
+	MOVQ    CX, 336(SP)
+	MOVQ    n+112(FP), R9
+	ANDQ    $-16, R9
+	JZ      tail1x5
 	PCALIGN $0x20
 
 loop1x5:
 	VMOVUPS     (AX), Z5
-	VFMADD231PS (CX)(SI*4), Z5, Z0
-	VFMADD231PS (CX)(DI*4), Z5, Z1
-	VFMADD231PS (CX)(R8*4), Z5, Z2
-	VFMADD231PS (CX)(R9*4), Z5, Z3
-	VFMADD231PS (CX)(BX*4), Z5, Z4
+	VFMADD231PS (CX)(BX*4), Z5, Z0
+	VFMADD231PS (CX)(SI*4), Z5, Z1
+	VFMADD231PS (CX)(DI*4), Z5, Z2
+	VFMADD231PS (CX)(R8*4), Z5, Z3
+	VFMADD231PS (CX)(DX*4), Z5, Z4
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
+	SUBQ        $0x00000010, R9
 	JNZ         loop1x5
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	JMP         reduce
+
+tail1x5:
+	MOVQ        n+112(FP), R9
+	ANDQ        $0x0000000f, R9
+	JZ          next1x5
+	SUBQ        $0x00000010, R9
+	SHLQ        $0x02, R9
+	ADDQ        R9, AX
+	ADDQ        R9, CX
+	MOVQ        mask_base+152(FP), R9
+	VMOVUPS     (AX), Z5
+	VPANDD      (R9), Z5, Z5
+	VFMADD231PS (CX)(BX*4), Z5, Z0
+	VFMADD231PS (CX)(SI*4), Z5, Z1
+	VFMADD231PS (CX)(DI*4), Z5, Z2
+	VFMADD231PS (CX)(R8*4), Z5, Z3
+	VFMADD231PS (CX)(DX*4), Z5, Z4
+
+next1x5:
+	DECQ 320(SP)
+	JZ   stored1x5
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 328(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 336(SP), CX
+	JMP  line1x5
+
+stored1x5:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	JMP     reduce
 
 block1x6:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), R8
-	MOVQ    24(BX), R9
-	MOVQ    32(BX), R10
-	MOVQ    40(BX), BX
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DI
+	MOVQ   24(DX), R8
+	MOVQ   32(DX), R9
+	MOVQ   40(DX), DX
+	MOVQ   lines+128(FP), R10
+	MOVQ   R10, 384(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+line1x6:
+	MOVQ    AX, 392(SP)
+	MOVQ    CX, 400(SP)
+	MOVQ    n+112(FP), R10
+	ANDQ    $-16, R10
+	JZ      tail1x6
 	PCALIGN $0x20
 
 loop1x6:
 	VMOVUPS     (AX), Z6
-	VFMADD231PS (CX)(SI*4), Z6, Z0
-	VFMADD231PS (CX)(DI*4), Z6, Z1
-	VFMADD231PS (CX)(R8*4), Z6, Z2
-	VFMADD231PS (CX)(R9*4), Z6, Z3
-	VFMADD231PS (CX)(R10*4), Z6, Z4
-	VFMADD231PS (CX)(BX*4), Z6, Z5
+	VFMADD231PS (CX)(BX*4), Z6, Z0
+	VFMADD231PS (CX)(SI*4), Z6, Z1
+	VFMADD231PS (CX)(DI*4), Z6, Z2
+	VFMADD231PS (CX)(R8*4), Z6, Z3
+	VFMADD231PS (CX)(R9*4), Z6, Z4
+	VFMADD231PS (CX)(DX*4), Z6, Z5
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
+	SUBQ        $0x00000010, R10
 	JNZ         loop1x6
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	JMP         reduce
+
+tail1x6:
+	MOVQ        n+112(FP), R10
+	ANDQ        $0x0000000f, R10
+	JZ          next1x6
+	SUBQ        $0x00000010, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, AX
+	ADDQ        R10, CX
+	MOVQ        mask_base+152(FP), R10
+	VMOVUPS     (AX), Z6
+	VPANDD      (R10), Z6, Z6
+	VFMADD231PS (CX)(BX*4), Z6, Z0
+	VFMADD231PS (CX)(SI*4), Z6, Z1
+	VFMADD231PS (CX)(DI*4), Z6, Z2
+	VFMADD231PS (CX)(R8*4), Z6, Z3
+	VFMADD231PS (CX)(R9*4), Z6, Z4
+	VFMADD231PS (CX)(DX*4), Z6, Z5
+
+next1x6:
+	DECQ 384(SP)
+	JZ   stored1x6
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 392(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 400(SP), CX
+	JMP  line1x6
+
+stored1x6:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	JMP     reduce
 
 block1x7:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), R8
-	MOVQ    24(BX), R9
-	MOVQ    32(BX), R10
-	MOVQ    40(BX), R11
-	MOVQ    48(BX), BX
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DI
+	MOVQ   24(DX), R8
+	MOVQ   32(DX), R9
+	MOVQ   40(DX), R10
+	MOVQ   48(DX), DX
+	MOVQ   lines+128(FP), R11
+	MOVQ   R11, 448(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+
+line1x7:
+	MOVQ    AX, 456(SP)
+	MOVQ    CX, 464(SP)
+	MOVQ    n+112(FP), R11
+	ANDQ    $-16, R11
+	JZ      tail1x7
 	PCALIGN $0x20
 
 loop1x7:
 	VMOVUPS     (AX), Z7
-	VFMADD231PS (CX)(SI*4), Z7, Z0
-	VFMADD231PS (CX)(DI*4), Z7, Z1
-	VFMADD231PS (CX)(R8*4), Z7, Z2
-	VFMADD231PS (CX)(R9*4), Z7, Z3
-	VFMADD231PS (CX)(R10*4), Z7, Z4
-	VFMADD231PS (CX)(R11*4), Z7, Z5
-	VFMADD231PS (CX)(BX*4), Z7, Z6
+	VFMADD231PS (CX)(BX*4), Z7, Z0
+	VFMADD231PS (CX)(SI*4), Z7, Z1
+	VFMADD231PS (CX)(DI*4), Z7, Z2
+	VFMADD231PS (CX)(R8*4), Z7, Z3
+	VFMADD231PS (CX)(R9*4), Z7, Z4
+	VFMADD231PS (CX)(R10*4), Z7, Z5
+	VFMADD231PS (CX)(DX*4), Z7, Z6
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
+	SUBQ        $0x00000010, R11
 	JNZ         loop1x7
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	JMP         reduce
+
+tail1x7:
+	MOVQ        n+112(FP), R11
+	ANDQ        $0x0000000f, R11
+	JZ          next1x7
+	SUBQ        $0x00000010, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, AX
+	ADDQ        R11, CX
+	MOVQ        mask_base+152(FP), R11
+	VMOVUPS     (AX), Z7
+	VPANDD      (R11), Z7, Z7
+	VFMADD231PS (CX)(BX*4), Z7, Z0
+	VFMADD231PS (CX)(SI*4), Z7, Z1
+	VFMADD231PS (CX)(DI*4), Z7, Z2
+	VFMADD231PS (CX)(R8*4), Z7, Z3
+	VFMADD231PS (CX)(R9*4), Z7, Z4
+	VFMADD231PS (CX)(R10*4), Z7, Z5
+	VFMADD231PS (CX)(DX*4), Z7, Z6
+
+next1x7:
+	DECQ 448(SP)
+	JZ   stored1x7
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 456(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 464(SP), CX
+	JMP  line1x7
+
+stored1x7:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	JMP     reduce
 
 block1x8:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), R8
-	MOVQ    24(BX), R9
-	MOVQ    32(BX), R10
-	MOVQ    40(BX), R11
-	MOVQ    48(BX), R12
-	MOVQ    56(BX), BX
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DI
+	MOVQ   24(DX), R8
+	MOVQ   32(DX), R9
+	MOVQ   40(DX), R10
+	MOVQ   48(DX), R11
+	MOVQ   56(DX), DX
+	MOVQ   lines+128(FP), R12
+	MOVQ   R12, 512(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+line1x8:
+	MOVQ    AX, 520(SP)
+	MOVQ    CX, 528(SP)
+	MOVQ    n+112(FP), R12
+	ANDQ    $-16, R12
+	JZ      tail1x8
 	PCALIGN $0x20
 
 loop1x8:
 	VMOVUPS     (AX), Z8
-	VFMADD231PS (CX)(SI*4), Z8, Z0
-	VFMADD231PS (CX)(DI*4), Z8, Z1
-	VFMADD231PS (CX)(R8*4), Z8, Z2
-	VFMADD231PS (CX)(R9*4), Z8, Z3
-	VFMADD231PS (CX)(R10*4), Z8, Z4
-	VFMADD231PS (CX)(R11*4), Z8, Z5
-	VFMADD231PS (CX)(R12*4), Z8, Z6
-	VFMADD231PS (CX)(BX*4), Z8, Z7
+	VFMADD231PS (CX)(BX*4), Z8, Z0
+	VFMADD231PS (CX)(SI*4), Z8, Z1
+	VFMADD231PS (CX)(DI*4), Z8, Z2
+	VFMADD231PS (CX)(R8*4), Z8, Z3
+	VFMADD231PS (CX)(R9*4), Z8, Z4
+	VFMADD231PS (CX)(R10*4), Z8, Z5
+	VFMADD231PS (CX)(R11*4), Z8, Z6
+	VFMADD231PS (CX)(DX*4), Z8, Z7
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
+	SUBQ        $0x00000010, R12
 	JNZ         loop1x8
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	JMP         reduce
+
+tail1x8:
+	MOVQ        n+112(FP), R12
+	ANDQ        $0x0000000f, R12
+	JZ          next1x8
+	SUBQ        $0x00000010, R12
+	SHLQ        $0x02, R12
+	ADDQ        R12, AX
+	ADDQ        R12, CX
+	MOVQ        mask_base+152(FP), R12
+	VMOVUPS     (AX), Z8
+	VPANDD      (R12), Z8, Z8
+	VFMADD231PS (CX)(BX*4), Z8, Z0
+	VFMADD231PS (CX)(SI*4), Z8, Z1
+	VFMADD231PS (CX)(DI*4), Z8, Z2
+	VFMADD231PS (CX)(R8*4), Z8, Z3
+	VFMADD231PS (CX)(R9*4), Z8, Z4
+	VFMADD231PS (CX)(R10*4), Z8, Z5
+	VFMADD231PS (CX)(R11*4), Z8, Z6
+	VFMADD231PS (CX)(DX*4), Z8, Z7
+
+next1x8:
+	DECQ 512(SP)
+	JZ   stored1x8
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 520(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 528(SP), CX
+	JMP  line1x8
+
+stored1x8:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	JMP     reduce
 
 block1x9:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), CX
-	MOVQ    n+112(FP), DX
-	MOVQ    off_base+88(FP), BX
-	MOVQ    (BX), SI
-	MOVQ    8(BX), DI
-	MOVQ    16(BX), R8
-	MOVQ    24(BX), R9
-	MOVQ    32(BX), R10
-	MOVQ    40(BX), R11
-	MOVQ    48(BX), R12
-	MOVQ    56(BX), R13
-	MOVQ    64(BX), BX
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), CX
+	MOVQ   off_base+88(FP), DX
+	MOVQ   (DX), BX
+	MOVQ   8(DX), SI
+	MOVQ   16(DX), DI
+	MOVQ   24(DX), R8
+	MOVQ   32(DX), R9
+	MOVQ   40(DX), R10
+	MOVQ   48(DX), R11
+	MOVQ   56(DX), R12
+	MOVQ   64(DX), DX
+	MOVQ   lines+128(FP), R13
+	MOVQ   R13, 576(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+
+line1x9:
+	MOVQ    AX, 584(SP)
+	MOVQ    CX, 592(SP)
+	MOVQ    n+112(FP), R13
+	ANDQ    $-16, R13
+	JZ      tail1x9
 	PCALIGN $0x20
 
 loop1x9:
 	VMOVUPS     (AX), Z9
-	VFMADD231PS (CX)(SI*4), Z9, Z0
-	VFMADD231PS (CX)(DI*4), Z9, Z1
-	VFMADD231PS (CX)(R8*4), Z9, Z2
-	VFMADD231PS (CX)(R9*4), Z9, Z3
-	VFMADD231PS (CX)(R10*4), Z9, Z4
-	VFMADD231PS (CX)(R11*4), Z9, Z5
-	VFMADD231PS (CX)(R12*4), Z9, Z6
-	VFMADD231PS (CX)(R13*4), Z9, Z7
-	VFMADD231PS (CX)(BX*4), Z9, Z8
+	VFMADD231PS (CX)(BX*4), Z9, Z0
+	VFMADD231PS (CX)(SI*4), Z9, Z1
+	VFMADD231PS (CX)(DI*4), Z9, Z2
+	VFMADD231PS (CX)(R8*4), Z9, Z3
+	VFMADD231PS (CX)(R9*4), Z9, Z4
+	VFMADD231PS (CX)(R10*4), Z9, Z5
+	VFMADD231PS (CX)(R11*4), Z9, Z6
+	VFMADD231PS (CX)(R12*4), Z9, Z7
+	VFMADD231PS (CX)(DX*4), Z9, Z8
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
+	SUBQ        $0x00000010, R13
 	JNZ         loop1x9
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	JMP         reduce
+
+tail1x9:
+	MOVQ        n+112(FP), R13
+	ANDQ        $0x0000000f, R13
+	JZ          next1x9
+	SUBQ        $0x00000010, R13
+	SHLQ        $0x02, R13
+	ADDQ        R13, AX
+	ADDQ        R13, CX
+	MOVQ        mask_base+152(FP), R13
+	VMOVUPS     (AX), Z9
+	VPANDD      (R13), Z9, Z9
+	VFMADD231PS (CX)(BX*4), Z9, Z0
+	VFMADD231PS (CX)(SI*4), Z9, Z1
+	VFMADD231PS (CX)(DI*4), Z9, Z2
+	VFMADD231PS (CX)(R8*4), Z9, Z3
+	VFMADD231PS (CX)(R9*4), Z9, Z4
+	VFMADD231PS (CX)(R10*4), Z9, Z5
+	VFMADD231PS (CX)(R11*4), Z9, Z6
+	VFMADD231PS (CX)(R12*4), Z9, Z7
+	VFMADD231PS (CX)(DX*4), Z9, Z8
+
+next1x9:
+	DECQ 576(SP)
+	JZ   stored1x9
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 584(SP), AX
+	MOVQ ldxl+144(FP), CX
+	SHLQ $0x02, CX
+	ADDQ 592(SP), CX
+	JMP  line1x9
+
+stored1x9:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	JMP     reduce
 
 block2x1:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), BX
+	MOVQ   lines+128(FP), SI
+	MOVQ   SI, 128(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+line2x1:
+	MOVQ    AX, 136(SP)
+	MOVQ    DX, 144(SP)
+	MOVQ    n+112(FP), SI
+	ANDQ    $-16, SI
+	JZ      tail2x1
 	PCALIGN $0x20
 
 loop2x1:
 	VMOVUPS     (AX), Z2
 	VMOVUPS     (AX)(CX*1), Z3
-	VMOVUPS     (DX)(SI*4), Z4
+	VMOVUPS     (DX)(BX*4), Z4
 	VFMADD231PS Z4, Z2, Z0
 	VFMADD231PS Z4, Z3, Z1
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, SI
 	JNZ         loop2x1
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	JMP         reduce
+
+tail2x1:
+	MOVQ        n+112(FP), SI
+	ANDQ        $0x0000000f, SI
+	JZ          next2x1
+	SUBQ        $0x00000010, SI
+	SHLQ        $0x02, SI
+	ADDQ        SI, AX
+	ADDQ        SI, DX
+	MOVQ        mask_base+152(FP), SI
+	VMOVUPS     (AX), Z2
+	VPANDD      (SI), Z2, Z2
+	VMOVUPS     (AX)(CX*1), Z3
+	VPANDD      (SI), Z3, Z3
+	VMOVUPS     (DX)(BX*4), Z4
+	VFMADD231PS Z4, Z2, Z0
+	VFMADD231PS Z4, Z3, Z1
+
+next2x1:
+	DECQ 128(SP)
+	JZ   stored2x1
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 136(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 144(SP), DX
+	JMP  line2x1
+
+stored2x1:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	JMP     reduce
 
 block2x2:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), BX
+	MOVQ   lines+128(FP), DI
+	MOVQ   DI, 256(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+line2x2:
+	MOVQ    AX, 264(SP)
+	MOVQ    DX, 272(SP)
+	MOVQ    n+112(FP), DI
+	ANDQ    $-16, DI
+	JZ      tail2x2
 	PCALIGN $0x20
 
 loop2x2:
 	VMOVUPS     (AX), Z4
 	VMOVUPS     (AX)(CX*1), Z5
-	VMOVUPS     (DX)(DI*4), Z6
+	VMOVUPS     (DX)(SI*4), Z6
 	VFMADD231PS Z6, Z4, Z0
 	VFMADD231PS Z6, Z5, Z2
-	VMOVUPS     (DX)(SI*4), Z6
+	VMOVUPS     (DX)(BX*4), Z6
 	VFMADD231PS Z6, Z4, Z1
 	VFMADD231PS Z6, Z5, Z3
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, DI
 	JNZ         loop2x2
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	JMP         reduce
+
+tail2x2:
+	MOVQ        n+112(FP), DI
+	ANDQ        $0x0000000f, DI
+	JZ          next2x2
+	SUBQ        $0x00000010, DI
+	SHLQ        $0x02, DI
+	ADDQ        DI, AX
+	ADDQ        DI, DX
+	MOVQ        mask_base+152(FP), DI
+	VMOVUPS     (AX), Z4
+	VPANDD      (DI), Z4, Z4
+	VMOVUPS     (AX)(CX*1), Z5
+	VPANDD      (DI), Z5, Z5
+	VMOVUPS     (DX)(SI*4), Z6
+	VFMADD231PS Z6, Z4, Z0
+	VFMADD231PS Z6, Z5, Z2
+	VMOVUPS     (DX)(BX*4), Z6
+	VFMADD231PS Z6, Z4, Z1
+	VFMADD231PS Z6, Z5, Z3
+
+next2x2:
+	DECQ 256(SP)
+	JZ   stored2x2
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 264(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 272(SP), DX
+	JMP  line2x2
+
+stored2x2:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	JMP     reduce
 
 block2x3:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), BX
+	MOVQ   lines+128(FP), R8
+	MOVQ   R8, 384(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+line2x3:
+	MOVQ    AX, 392(SP)
+	MOVQ    DX, 400(SP)
+	MOVQ    n+112(FP), R8
+	ANDQ    $-16, R8
+	JZ      tail2x3
 	PCALIGN $0x20
 
 loop2x3:
 	VMOVUPS     (AX), Z6
 	VMOVUPS     (AX)(CX*1), Z7
-	VMOVUPS     (DX)(DI*4), Z8
+	VMOVUPS     (DX)(SI*4), Z8
 	VFMADD231PS Z8, Z6, Z0
 	VFMADD231PS Z8, Z7, Z3
-	VMOVUPS     (DX)(R8*4), Z8
+	VMOVUPS     (DX)(DI*4), Z8
 	VFMADD231PS Z8, Z6, Z1
 	VFMADD231PS Z8, Z7, Z4
-	VMOVUPS     (DX)(SI*4), Z8
+	VMOVUPS     (DX)(BX*4), Z8
 	VFMADD231PS Z8, Z6, Z2
 	VFMADD231PS Z8, Z7, Z5
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R8
 	JNZ         loop2x3
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	JMP         reduce
+
+tail2x3:
+	MOVQ        n+112(FP), R8
+	ANDQ        $0x0000000f, R8
+	JZ          next2x3
+	SUBQ        $0x00000010, R8
+	SHLQ        $0x02, R8
+	ADDQ        R8, AX
+	ADDQ        R8, DX
+	MOVQ        mask_base+152(FP), R8
+	VMOVUPS     (AX), Z6
+	VPANDD      (R8), Z6, Z6
+	VMOVUPS     (AX)(CX*1), Z7
+	VPANDD      (R8), Z7, Z7
+	VMOVUPS     (DX)(SI*4), Z8
+	VFMADD231PS Z8, Z6, Z0
+	VFMADD231PS Z8, Z7, Z3
+	VMOVUPS     (DX)(DI*4), Z8
+	VFMADD231PS Z8, Z6, Z1
+	VFMADD231PS Z8, Z7, Z4
+	VMOVUPS     (DX)(BX*4), Z8
+	VFMADD231PS Z8, Z6, Z2
+	VFMADD231PS Z8, Z7, Z5
+
+next2x3:
+	DECQ 384(SP)
+	JZ   stored2x3
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 392(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 400(SP), DX
+	JMP  line2x3
+
+stored2x3:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	JMP     reduce
 
 block2x4:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), BX
+	MOVQ   lines+128(FP), R9
+	MOVQ   R9, 512(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+line2x4:
+	MOVQ    AX, 520(SP)
+	MOVQ    DX, 528(SP)
+	MOVQ    n+112(FP), R9
+	ANDQ    $-16, R9
+	JZ      tail2x4
 	PCALIGN $0x20
 
 loop2x4:
 	VMOVUPS     (AX), Z8
 	VMOVUPS     (AX)(CX*1), Z9
-	VMOVUPS     (DX)(DI*4), Z10
+	VMOVUPS     (DX)(SI*4), Z10
 	VFMADD231PS Z10, Z8, Z0
 	VFMADD231PS Z10, Z9, Z4
-	VMOVUPS     (DX)(R8*4), Z10
+	VMOVUPS     (DX)(DI*4), Z10
 	VFMADD231PS Z10, Z8, Z1
 	VFMADD231PS Z10, Z9, Z5
-	VMOVUPS     (DX)(R9*4), Z10
+	VMOVUPS     (DX)(R8*4), Z10
 	VFMADD231PS Z10, Z8, Z2
 	VFMADD231PS Z10, Z9, Z6
-	VMOVUPS     (DX)(SI*4), Z10
+	VMOVUPS     (DX)(BX*4), Z10
 	VFMADD231PS Z10, Z8, Z3
 	VFMADD231PS Z10, Z9, Z7
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R9
 	JNZ         loop2x4
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	JMP         reduce
+
+tail2x4:
+	MOVQ        n+112(FP), R9
+	ANDQ        $0x0000000f, R9
+	JZ          next2x4
+	SUBQ        $0x00000010, R9
+	SHLQ        $0x02, R9
+	ADDQ        R9, AX
+	ADDQ        R9, DX
+	MOVQ        mask_base+152(FP), R9
+	VMOVUPS     (AX), Z8
+	VPANDD      (R9), Z8, Z8
+	VMOVUPS     (AX)(CX*1), Z9
+	VPANDD      (R9), Z9, Z9
+	VMOVUPS     (DX)(SI*4), Z10
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z10, Z9, Z4
+	VMOVUPS     (DX)(DI*4), Z10
+	VFMADD231PS Z10, Z8, Z1
+	VFMADD231PS Z10, Z9, Z5
+	VMOVUPS     (DX)(R8*4), Z10
+	VFMADD231PS Z10, Z8, Z2
+	VFMADD231PS Z10, Z9, Z6
+	VMOVUPS     (DX)(BX*4), Z10
+	VFMADD231PS Z10, Z8, Z3
+	VFMADD231PS Z10, Z9, Z7
+
+next2x4:
+	DECQ 512(SP)
+	JZ   stored2x4
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 520(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 528(SP), DX
+	JMP  line2x4
+
+stored2x4:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	JMP     reduce
 
 block2x5:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), BX
+	MOVQ   lines+128(FP), R10
+	MOVQ   R10, 640(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+line2x5:
+	MOVQ    AX, 648(SP)
+	MOVQ    DX, 656(SP)
+	MOVQ    n+112(FP), R10
+	ANDQ    $-16, R10
+	JZ      tail2x5
 	PCALIGN $0x20
 
 loop2x5:
 	VMOVUPS     (AX), Z10
 	VMOVUPS     (AX)(CX*1), Z11
-	VMOVUPS     (DX)(DI*4), Z12
+	VMOVUPS     (DX)(SI*4), Z12
 	VFMADD231PS Z12, Z10, Z0
 	VFMADD231PS Z12, Z11, Z5
-	VMOVUPS     (DX)(R8*4), Z12
+	VMOVUPS     (DX)(DI*4), Z12
 	VFMADD231PS Z12, Z10, Z1
 	VFMADD231PS Z12, Z11, Z6
-	VMOVUPS     (DX)(R9*4), Z12
+	VMOVUPS     (DX)(R8*4), Z12
 	VFMADD231PS Z12, Z10, Z2
 	VFMADD231PS Z12, Z11, Z7
-	VMOVUPS     (DX)(R10*4), Z12
+	VMOVUPS     (DX)(R9*4), Z12
 	VFMADD231PS Z12, Z10, Z3
 	VFMADD231PS Z12, Z11, Z8
-	VMOVUPS     (DX)(SI*4), Z12
+	VMOVUPS     (DX)(BX*4), Z12
 	VFMADD231PS Z12, Z10, Z4
 	VFMADD231PS Z12, Z11, Z9
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R10
 	JNZ         loop2x5
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	JMP         reduce
+
+tail2x5:
+	MOVQ        n+112(FP), R10
+	ANDQ        $0x0000000f, R10
+	JZ          next2x5
+	SUBQ        $0x00000010, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, AX
+	ADDQ        R10, DX
+	MOVQ        mask_base+152(FP), R10
+	VMOVUPS     (AX), Z10
+	VPANDD      (R10), Z10, Z10
+	VMOVUPS     (AX)(CX*1), Z11
+	VPANDD      (R10), Z11, Z11
+	VMOVUPS     (DX)(SI*4), Z12
+	VFMADD231PS Z12, Z10, Z0
+	VFMADD231PS Z12, Z11, Z5
+	VMOVUPS     (DX)(DI*4), Z12
+	VFMADD231PS Z12, Z10, Z1
+	VFMADD231PS Z12, Z11, Z6
+	VMOVUPS     (DX)(R8*4), Z12
+	VFMADD231PS Z12, Z10, Z2
+	VFMADD231PS Z12, Z11, Z7
+	VMOVUPS     (DX)(R9*4), Z12
+	VFMADD231PS Z12, Z10, Z3
+	VFMADD231PS Z12, Z11, Z8
+	VMOVUPS     (DX)(BX*4), Z12
+	VFMADD231PS Z12, Z10, Z4
+	VFMADD231PS Z12, Z11, Z9
+
+next2x5:
+	DECQ 640(SP)
+	JZ   stored2x5
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 648(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 656(SP), DX
+	JMP  line2x5
+
+stored2x5:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	JMP     reduce
 
 block2x6:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), R11
-	MOVQ    40(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), R10
+	MOVQ   40(BX), BX
+	MOVQ   lines+128(FP), R11
+	MOVQ   R11, 768(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+line2x6:
+	MOVQ    AX, 776(SP)
+	MOVQ    DX, 784(SP)
+	MOVQ    n+112(FP), R11
+	ANDQ    $-16, R11
+	JZ      tail2x6
 	PCALIGN $0x20
 
 loop2x6:
 	VMOVUPS     (AX), Z12
 	VMOVUPS     (AX)(CX*1), Z13
-	VMOVUPS     (DX)(DI*4), Z14
+	VMOVUPS     (DX)(SI*4), Z14
 	VFMADD231PS Z14, Z12, Z0
 	VFMADD231PS Z14, Z13, Z6
-	VMOVUPS     (DX)(R8*4), Z14
+	VMOVUPS     (DX)(DI*4), Z14
 	VFMADD231PS Z14, Z12, Z1
 	VFMADD231PS Z14, Z13, Z7
-	VMOVUPS     (DX)(R9*4), Z14
+	VMOVUPS     (DX)(R8*4), Z14
 	VFMADD231PS Z14, Z12, Z2
 	VFMADD231PS Z14, Z13, Z8
-	VMOVUPS     (DX)(R10*4), Z14
+	VMOVUPS     (DX)(R9*4), Z14
 	VFMADD231PS Z14, Z12, Z3
 	VFMADD231PS Z14, Z13, Z9
-	VMOVUPS     (DX)(R11*4), Z14
+	VMOVUPS     (DX)(R10*4), Z14
 	VFMADD231PS Z14, Z12, Z4
 	VFMADD231PS Z14, Z13, Z10
-	VMOVUPS     (DX)(SI*4), Z14
+	VMOVUPS     (DX)(BX*4), Z14
 	VFMADD231PS Z14, Z12, Z5
 	VFMADD231PS Z14, Z13, Z11
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R11
 	JNZ         loop2x6
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	VMOVUPS     Z10, 640(SP)
-	VMOVUPS     Z11, 704(SP)
-	JMP         reduce
+
+tail2x6:
+	MOVQ        n+112(FP), R11
+	ANDQ        $0x0000000f, R11
+	JZ          next2x6
+	SUBQ        $0x00000010, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, AX
+	ADDQ        R11, DX
+	MOVQ        mask_base+152(FP), R11
+	VMOVUPS     (AX), Z12
+	VPANDD      (R11), Z12, Z12
+	VMOVUPS     (AX)(CX*1), Z13
+	VPANDD      (R11), Z13, Z13
+	VMOVUPS     (DX)(SI*4), Z14
+	VFMADD231PS Z14, Z12, Z0
+	VFMADD231PS Z14, Z13, Z6
+	VMOVUPS     (DX)(DI*4), Z14
+	VFMADD231PS Z14, Z12, Z1
+	VFMADD231PS Z14, Z13, Z7
+	VMOVUPS     (DX)(R8*4), Z14
+	VFMADD231PS Z14, Z12, Z2
+	VFMADD231PS Z14, Z13, Z8
+	VMOVUPS     (DX)(R9*4), Z14
+	VFMADD231PS Z14, Z12, Z3
+	VFMADD231PS Z14, Z13, Z9
+	VMOVUPS     (DX)(R10*4), Z14
+	VFMADD231PS Z14, Z12, Z4
+	VFMADD231PS Z14, Z13, Z10
+	VMOVUPS     (DX)(BX*4), Z14
+	VFMADD231PS Z14, Z12, Z5
+	VFMADD231PS Z14, Z13, Z11
+
+next2x6:
+	DECQ 768(SP)
+	JZ   stored2x6
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 776(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 784(SP), DX
+	JMP  line2x6
+
+stored2x6:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	VMOVUPS Z10, 640(SP)
+	VMOVUPS Z11, 704(SP)
+	JMP     reduce
 
 block2x7:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), R11
-	MOVQ    40(SI), R12
-	MOVQ    48(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), R10
+	MOVQ   40(BX), R11
+	MOVQ   48(BX), BX
+	MOVQ   lines+128(FP), R12
+	MOVQ   R12, 896(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+line2x7:
+	MOVQ    AX, 904(SP)
+	MOVQ    DX, 912(SP)
+	MOVQ    n+112(FP), R12
+	ANDQ    $-16, R12
+	JZ      tail2x7
 	PCALIGN $0x20
 
 loop2x7:
 	VMOVUPS     (AX), Z14
 	VMOVUPS     (AX)(CX*1), Z15
-	VMOVUPS     (DX)(DI*4), Z16
+	VMOVUPS     (DX)(SI*4), Z16
 	VFMADD231PS Z16, Z14, Z0
 	VFMADD231PS Z16, Z15, Z7
-	VMOVUPS     (DX)(R8*4), Z16
+	VMOVUPS     (DX)(DI*4), Z16
 	VFMADD231PS Z16, Z14, Z1
 	VFMADD231PS Z16, Z15, Z8
-	VMOVUPS     (DX)(R9*4), Z16
+	VMOVUPS     (DX)(R8*4), Z16
 	VFMADD231PS Z16, Z14, Z2
 	VFMADD231PS Z16, Z15, Z9
-	VMOVUPS     (DX)(R10*4), Z16
+	VMOVUPS     (DX)(R9*4), Z16
 	VFMADD231PS Z16, Z14, Z3
 	VFMADD231PS Z16, Z15, Z10
-	VMOVUPS     (DX)(R11*4), Z16
+	VMOVUPS     (DX)(R10*4), Z16
 	VFMADD231PS Z16, Z14, Z4
 	VFMADD231PS Z16, Z15, Z11
-	VMOVUPS     (DX)(R12*4), Z16
+	VMOVUPS     (DX)(R11*4), Z16
 	VFMADD231PS Z16, Z14, Z5
 	VFMADD231PS Z16, Z15, Z12
-	VMOVUPS     (DX)(SI*4), Z16
+	VMOVUPS     (DX)(BX*4), Z16
 	VFMADD231PS Z16, Z14, Z6
 	VFMADD231PS Z16, Z15, Z13
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R12
 	JNZ         loop2x7
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	VMOVUPS     Z10, 640(SP)
-	VMOVUPS     Z11, 704(SP)
-	VMOVUPS     Z12, 768(SP)
-	VMOVUPS     Z13, 832(SP)
-	JMP         reduce
+
+tail2x7:
+	MOVQ        n+112(FP), R12
+	ANDQ        $0x0000000f, R12
+	JZ          next2x7
+	SUBQ        $0x00000010, R12
+	SHLQ        $0x02, R12
+	ADDQ        R12, AX
+	ADDQ        R12, DX
+	MOVQ        mask_base+152(FP), R12
+	VMOVUPS     (AX), Z14
+	VPANDD      (R12), Z14, Z14
+	VMOVUPS     (AX)(CX*1), Z15
+	VPANDD      (R12), Z15, Z15
+	VMOVUPS     (DX)(SI*4), Z16
+	VFMADD231PS Z16, Z14, Z0
+	VFMADD231PS Z16, Z15, Z7
+	VMOVUPS     (DX)(DI*4), Z16
+	VFMADD231PS Z16, Z14, Z1
+	VFMADD231PS Z16, Z15, Z8
+	VMOVUPS     (DX)(R8*4), Z16
+	VFMADD231PS Z16, Z14, Z2
+	VFMADD231PS Z16, Z15, Z9
+	VMOVUPS     (DX)(R9*4), Z16
+	VFMADD231PS Z16, Z14, Z3
+	VFMADD231PS Z16, Z15, Z10
+	VMOVUPS     (DX)(R10*4), Z16
+	VFMADD231PS Z16, Z14, Z4
+	VFMADD231PS Z16, Z15, Z11
+	VMOVUPS     (DX)(R11*4), Z16
+	VFMADD231PS Z16, Z14, Z5
+	VFMADD231PS Z16, Z15, Z12
+	VMOVUPS     (DX)(BX*4), Z16
+	VFMADD231PS Z16, Z14, Z6
+	VFMADD231PS Z16, Z15, Z13
+
+next2x7:
+	DECQ 896(SP)
+	JZ   stored2x7
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 904(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 912(SP), DX
+	JMP  line2x7
+
+stored2x7:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	VMOVUPS Z10, 640(SP)
+	VMOVUPS Z11, 704(SP)
+	VMOVUPS Z12, 768(SP)
+	VMOVUPS Z13, 832(SP)
+	JMP     reduce
 
 block2x8:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), R11
-	MOVQ    40(SI), R12
-	MOVQ    48(SI), R13
-	MOVQ    56(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), R10
+	MOVQ   40(BX), R11
+	MOVQ   48(BX), R12
+	MOVQ   56(BX), BX
+	MOVQ   lines+128(FP), R13
+	MOVQ   R13, 1024(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+line2x8:
+	MOVQ    AX, 1032(SP)
+	MOVQ    DX, 1040(SP)
+	MOVQ    n+112(FP), R13
+	ANDQ    $-16, R13
+	JZ      tail2x8
 	PCALIGN $0x20
 
 loop2x8:
 	VMOVUPS     (AX), Z16
 	VMOVUPS     (AX)(CX*1), Z17
-	VMOVUPS     (DX)(DI*4), Z18
+	VMOVUPS     (DX)(SI*4), Z18
 	VFMADD231PS Z18, Z16, Z0
 	VFMADD231PS Z18, Z17, Z8
-	VMOVUPS     (DX)(R8*4), Z18
+	VMOVUPS     (DX)(DI*4), Z18
 	VFMADD231PS Z18, Z16, Z1
 	VFMADD231PS Z18, Z17, Z9
-	VMOVUPS     (DX)(R9*4), Z18
+	VMOVUPS     (DX)(R8*4), Z18
 	VFMADD231PS Z18, Z16, Z2
 	VFMADD231PS Z18, Z17, Z10
-	VMOVUPS     (DX)(R10*4), Z18
+	VMOVUPS     (DX)(R9*4), Z18
 	VFMADD231PS Z18, Z16, Z3
 	VFMADD231PS Z18, Z17, Z11
-	VMOVUPS     (DX)(R11*4), Z18
+	VMOVUPS     (DX)(R10*4), Z18
 	VFMADD231PS Z18, Z16, Z4
 	VFMADD231PS Z18, Z17, Z12
-	VMOVUPS     (DX)(R12*4), Z18
+	VMOVUPS     (DX)(R11*4), Z18
 	VFMADD231PS Z18, Z16, Z5
 	VFMADD231PS Z18, Z17, Z13
-	VMOVUPS     (DX)(R13*4), Z18
+	VMOVUPS     (DX)(R12*4), Z18
 	VFMADD231PS Z18, Z16, Z6
 	VFMADD231PS Z18, Z17, Z14
-	VMOVUPS     (DX)(SI*4), Z18
+	VMOVUPS     (DX)(BX*4), Z18
 	VFMADD231PS Z18, Z16, Z7
 	VFMADD231PS Z18, Z17, Z15
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R13
 	JNZ         loop2x8
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	VMOVUPS     Z10, 640(SP)
-	VMOVUPS     Z11, 704(SP)
-	VMOVUPS     Z12, 768(SP)
-	VMOVUPS     Z13, 832(SP)
-	VMOVUPS     Z14, 896(SP)
-	VMOVUPS     Z15, 960(SP)
-	JMP         reduce
+
+tail2x8:
+	MOVQ        n+112(FP), R13
+	ANDQ        $0x0000000f, R13
+	JZ          next2x8
+	SUBQ        $0x00000010, R13
+	SHLQ        $0x02, R13
+	ADDQ        R13, AX
+	ADDQ        R13, DX
+	MOVQ        mask_base+152(FP), R13
+	VMOVUPS     (AX), Z16
+	VPANDD      (R13), Z16, Z16
+	VMOVUPS     (AX)(CX*1), Z17
+	VPANDD      (R13), Z17, Z17
+	VMOVUPS     (DX)(SI*4), Z18
+	VFMADD231PS Z18, Z16, Z0
+	VFMADD231PS Z18, Z17, Z8
+	VMOVUPS     (DX)(DI*4), Z18
+	VFMADD231PS Z18, Z16, Z1
+	VFMADD231PS Z18, Z17, Z9
+	VMOVUPS     (DX)(R8*4), Z18
+	VFMADD231PS Z18, Z16, Z2
+	VFMADD231PS Z18, Z17, Z10
+	VMOVUPS     (DX)(R9*4), Z18
+	VFMADD231PS Z18, Z16, Z3
+	VFMADD231PS Z18, Z17, Z11
+	VMOVUPS     (DX)(R10*4), Z18
+	VFMADD231PS Z18, Z16, Z4
+	VFMADD231PS Z18, Z17, Z12
+	VMOVUPS     (DX)(R11*4), Z18
+	VFMADD231PS Z18, Z16, Z5
+	VFMADD231PS Z18, Z17, Z13
+	VMOVUPS     (DX)(R12*4), Z18
+	VFMADD231PS Z18, Z16, Z6
+	VFMADD231PS Z18, Z17, Z14
+	VMOVUPS     (DX)(BX*4), Z18
+	VFMADD231PS Z18, Z16, Z7
+	VFMADD231PS Z18, Z17, Z15
+
+next2x8:
+	DECQ 1024(SP)
+	JZ   stored2x8
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 1032(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 1040(SP), DX
+	JMP  line2x8
+
+stored2x8:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	VMOVUPS Z10, 640(SP)
+	VMOVUPS Z11, 704(SP)
+	VMOVUPS Z12, 768(SP)
+	VMOVUPS Z13, 832(SP)
+	VMOVUPS Z14, 896(SP)
+	VMOVUPS Z15, 960(SP)
+	JMP     reduce
 
 block2x9:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), R11
-	MOVQ    40(SI), R12
-	MOVQ    48(SI), R13
-	MOVQ    56(SI), R14
-	MOVQ    64(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), R10
+	MOVQ   40(BX), R11
+	MOVQ   48(BX), R12
+	MOVQ   56(BX), R13
+	MOVQ   64(BX), BX
+	MOVQ   lines+128(FP), R14
+	MOVQ   R14, 1152(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+
+line2x9:
+	MOVQ    AX, 1160(SP)
+	MOVQ    DX, 1168(SP)
+	MOVQ    n+112(FP), R14
+	ANDQ    $-16, R14
+	JZ      tail2x9
 	PCALIGN $0x20
 
 loop2x9:
 	VMOVUPS     (AX), Z18
 	VMOVUPS     (AX)(CX*1), Z19
-	VMOVUPS     (DX)(DI*4), Z20
+	VMOVUPS     (DX)(SI*4), Z20
 	VFMADD231PS Z20, Z18, Z0
 	VFMADD231PS Z20, Z19, Z9
-	VMOVUPS     (DX)(R8*4), Z20
+	VMOVUPS     (DX)(DI*4), Z20
 	VFMADD231PS Z20, Z18, Z1
 	VFMADD231PS Z20, Z19, Z10
-	VMOVUPS     (DX)(R9*4), Z20
+	VMOVUPS     (DX)(R8*4), Z20
 	VFMADD231PS Z20, Z18, Z2
 	VFMADD231PS Z20, Z19, Z11
-	VMOVUPS     (DX)(R10*4), Z20
+	VMOVUPS     (DX)(R9*4), Z20
 	VFMADD231PS Z20, Z18, Z3
 	VFMADD231PS Z20, Z19, Z12
-	VMOVUPS     (DX)(R11*4), Z20
+	VMOVUPS     (DX)(R10*4), Z20
 	VFMADD231PS Z20, Z18, Z4
 	VFMADD231PS Z20, Z19, Z13
-	VMOVUPS     (DX)(R12*4), Z20
+	VMOVUPS     (DX)(R11*4), Z20
 	VFMADD231PS Z20, Z18, Z5
 	VFMADD231PS Z20, Z19, Z14
-	VMOVUPS     (DX)(R13*4), Z20
+	VMOVUPS     (DX)(R12*4), Z20
 	VFMADD231PS Z20, Z18, Z6
 	VFMADD231PS Z20, Z19, Z15
-	VMOVUPS     (DX)(R14*4), Z20
+	VMOVUPS     (DX)(R13*4), Z20
 	VFMADD231PS Z20, Z18, Z7
 	VFMADD231PS Z20, Z19, Z16
-	VMOVUPS     (DX)(SI*4), Z20
+	VMOVUPS     (DX)(BX*4), Z20
 	VFMADD231PS Z20, Z18, Z8
 	VFMADD231PS Z20, Z19, Z17
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R14
 	JNZ         loop2x9
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	VMOVUPS     Z10, 640(SP)
-	VMOVUPS     Z11, 704(SP)
-	VMOVUPS     Z12, 768(SP)
-	VMOVUPS     Z13, 832(SP)
-	VMOVUPS     Z14, 896(SP)
-	VMOVUPS     Z15, 960(SP)
-	VMOVUPS     Z16, 1024(SP)
-	VMOVUPS     Z17, 1088(SP)
-	JMP         reduce
+
+tail2x9:
+	MOVQ        n+112(FP), R14
+	ANDQ        $0x0000000f, R14
+	JZ          next2x9
+	SUBQ        $0x00000010, R14
+	SHLQ        $0x02, R14
+	ADDQ        R14, AX
+	ADDQ        R14, DX
+	MOVQ        mask_base+152(FP), R14
+	VMOVUPS     (AX), Z18
+	VPANDD      (R14), Z18, Z18
+	VMOVUPS     (AX)(CX*1), Z19
+	VPANDD      (R14), Z19, Z19
+	VMOVUPS     (DX)(SI*4), Z20
+	VFMADD231PS Z20, Z18, Z0
+	VFMADD231PS Z20, Z19, Z9
+	VMOVUPS     (DX)(DI*4), Z20
+	VFMADD231PS Z20, Z18, Z1
+	VFMADD231PS Z20, Z19, Z10
+	VMOVUPS     (DX)(R8*4), Z20
+	VFMADD231PS Z20, Z18, Z2
+	VFMADD231PS Z20, Z19, Z11
+	VMOVUPS     (DX)(R9*4), Z20
+	VFMADD231PS Z20, Z18, Z3
+	VFMADD231PS Z20, Z19, Z12
+	VMOVUPS     (DX)(R10*4), Z20
+	VFMADD231PS Z20, Z18, Z4
+	VFMADD231PS Z20, Z19, Z13
+	VMOVUPS     (DX)(R11*4), Z20
+	VFMADD231PS Z20, Z18, Z5
+	VFMADD231PS Z20, Z19, Z14
+	VMOVUPS     (DX)(R12*4), Z20
+	VFMADD231PS Z20, Z18, Z6
+	VFMADD231PS Z20, Z19, Z15
+	VMOVUPS     (DX)(R13*4), Z20
+	VFMADD231PS Z20, Z18, Z7
+	VFMADD231PS Z20, Z19, Z16
+	VMOVUPS     (DX)(BX*4), Z20
+	VFMADD231PS Z20, Z18, Z8
+	VFMADD231PS Z20, Z19, Z17
+
+next2x9:
+	DECQ 1152(SP)
+	JZ   stored2x9
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 1160(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 1168(SP), DX
+	JMP  line2x9
+
+stored2x9:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	VMOVUPS Z10, 640(SP)
+	VMOVUPS Z11, 704(SP)
+	VMOVUPS Z12, 768(SP)
+	VMOVUPS Z13, 832(SP)
+	VMOVUPS Z14, 896(SP)
+	VMOVUPS Z15, 960(SP)
+	VMOVUPS Z16, 1024(SP)
+	VMOVUPS Z17, 1088(SP)
+	JMP     reduce
 
 block3x1:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), BX
+	MOVQ   lines+128(FP), SI
+	MOVQ   SI, 192(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+
+line3x1:
+	MOVQ    AX, 200(SP)
+	MOVQ    DX, 208(SP)
+	MOVQ    n+112(FP), SI
+	ANDQ    $-16, SI
+	JZ      tail3x1
 	PCALIGN $0x20
 
 loop3x1:
 	VMOVUPS     (AX), Z3
 	VMOVUPS     (AX)(CX*1), Z4
 	VMOVUPS     (AX)(CX*2), Z5
-	VMOVUPS     (DX)(SI*4), Z6
+	VMOVUPS     (DX)(BX*4), Z6
 	VFMADD231PS Z6, Z3, Z0
 	VFMADD231PS Z6, Z4, Z1
 	VFMADD231PS Z6, Z5, Z2
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, SI
 	JNZ         loop3x1
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	JMP         reduce
+
+tail3x1:
+	MOVQ        n+112(FP), SI
+	ANDQ        $0x0000000f, SI
+	JZ          next3x1
+	SUBQ        $0x00000010, SI
+	SHLQ        $0x02, SI
+	ADDQ        SI, AX
+	ADDQ        SI, DX
+	MOVQ        mask_base+152(FP), SI
+	VMOVUPS     (AX), Z3
+	VPANDD      (SI), Z3, Z3
+	VMOVUPS     (AX)(CX*1), Z4
+	VPANDD      (SI), Z4, Z4
+	VMOVUPS     (AX)(CX*2), Z5
+	VPANDD      (SI), Z5, Z5
+	VMOVUPS     (DX)(BX*4), Z6
+	VFMADD231PS Z6, Z3, Z0
+	VFMADD231PS Z6, Z4, Z1
+	VFMADD231PS Z6, Z5, Z2
+
+next3x1:
+	DECQ 192(SP)
+	JZ   stored3x1
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 200(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 208(SP), DX
+	JMP  line3x1
+
+stored3x1:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	JMP     reduce
 
 block3x2:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), BX
+	MOVQ   lines+128(FP), DI
+	MOVQ   DI, 384(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+
+line3x2:
+	MOVQ    AX, 392(SP)
+	MOVQ    DX, 400(SP)
+	MOVQ    n+112(FP), DI
+	ANDQ    $-16, DI
+	JZ      tail3x2
 	PCALIGN $0x20
 
 loop3x2:
 	VMOVUPS     (AX), Z6
 	VMOVUPS     (AX)(CX*1), Z7
 	VMOVUPS     (AX)(CX*2), Z8
-	VMOVUPS     (DX)(DI*4), Z9
+	VMOVUPS     (DX)(SI*4), Z9
 	VFMADD231PS Z9, Z6, Z0
 	VFMADD231PS Z9, Z7, Z2
 	VFMADD231PS Z9, Z8, Z4
-	VMOVUPS     (DX)(SI*4), Z9
+	VMOVUPS     (DX)(BX*4), Z9
 	VFMADD231PS Z9, Z6, Z1
 	VFMADD231PS Z9, Z7, Z3
 	VFMADD231PS Z9, Z8, Z5
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, DI
 	JNZ         loop3x2
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	JMP         reduce
+
+tail3x2:
+	MOVQ        n+112(FP), DI
+	ANDQ        $0x0000000f, DI
+	JZ          next3x2
+	SUBQ        $0x00000010, DI
+	SHLQ        $0x02, DI
+	ADDQ        DI, AX
+	ADDQ        DI, DX
+	MOVQ        mask_base+152(FP), DI
+	VMOVUPS     (AX), Z6
+	VPANDD      (DI), Z6, Z6
+	VMOVUPS     (AX)(CX*1), Z7
+	VPANDD      (DI), Z7, Z7
+	VMOVUPS     (AX)(CX*2), Z8
+	VPANDD      (DI), Z8, Z8
+	VMOVUPS     (DX)(SI*4), Z9
+	VFMADD231PS Z9, Z6, Z0
+	VFMADD231PS Z9, Z7, Z2
+	VFMADD231PS Z9, Z8, Z4
+	VMOVUPS     (DX)(BX*4), Z9
+	VFMADD231PS Z9, Z6, Z1
+	VFMADD231PS Z9, Z7, Z3
+	VFMADD231PS Z9, Z8, Z5
+
+next3x2:
+	DECQ 384(SP)
+	JZ   stored3x2
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 392(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 400(SP), DX
+	JMP  line3x2
+
+stored3x2:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	JMP     reduce
 
 block3x3:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), BX
+	MOVQ   lines+128(FP), R8
+	MOVQ   R8, 576(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+
+line3x3:
+	MOVQ    AX, 584(SP)
+	MOVQ    DX, 592(SP)
+	MOVQ    n+112(FP), R8
+	ANDQ    $-16, R8
+	JZ      tail3x3
 	PCALIGN $0x20
 
 loop3x3:
 	VMOVUPS     (AX), Z9
 	VMOVUPS     (AX)(CX*1), Z10
 	VMOVUPS     (AX)(CX*2), Z11
-	VMOVUPS     (DX)(DI*4), Z12
+	VMOVUPS     (DX)(SI*4), Z12
 	VFMADD231PS Z12, Z9, Z0
 	VFMADD231PS Z12, Z10, Z3
 	VFMADD231PS Z12, Z11, Z6
-	VMOVUPS     (DX)(R8*4), Z12
+	VMOVUPS     (DX)(DI*4), Z12
 	VFMADD231PS Z12, Z9, Z1
 	VFMADD231PS Z12, Z10, Z4
 	VFMADD231PS Z12, Z11, Z7
-	VMOVUPS     (DX)(SI*4), Z12
+	VMOVUPS     (DX)(BX*4), Z12
 	VFMADD231PS Z12, Z9, Z2
 	VFMADD231PS Z12, Z10, Z5
 	VFMADD231PS Z12, Z11, Z8
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R8
 	JNZ         loop3x3
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	JMP         reduce
+
+tail3x3:
+	MOVQ        n+112(FP), R8
+	ANDQ        $0x0000000f, R8
+	JZ          next3x3
+	SUBQ        $0x00000010, R8
+	SHLQ        $0x02, R8
+	ADDQ        R8, AX
+	ADDQ        R8, DX
+	MOVQ        mask_base+152(FP), R8
+	VMOVUPS     (AX), Z9
+	VPANDD      (R8), Z9, Z9
+	VMOVUPS     (AX)(CX*1), Z10
+	VPANDD      (R8), Z10, Z10
+	VMOVUPS     (AX)(CX*2), Z11
+	VPANDD      (R8), Z11, Z11
+	VMOVUPS     (DX)(SI*4), Z12
+	VFMADD231PS Z12, Z9, Z0
+	VFMADD231PS Z12, Z10, Z3
+	VFMADD231PS Z12, Z11, Z6
+	VMOVUPS     (DX)(DI*4), Z12
+	VFMADD231PS Z12, Z9, Z1
+	VFMADD231PS Z12, Z10, Z4
+	VFMADD231PS Z12, Z11, Z7
+	VMOVUPS     (DX)(BX*4), Z12
+	VFMADD231PS Z12, Z9, Z2
+	VFMADD231PS Z12, Z10, Z5
+	VFMADD231PS Z12, Z11, Z8
+
+next3x3:
+	DECQ 576(SP)
+	JZ   stored3x3
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 584(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 592(SP), DX
+	JMP  line3x3
+
+stored3x3:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	JMP     reduce
 
 block3x4:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), BX
+	MOVQ   lines+128(FP), R9
+	MOVQ   R9, 768(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+line3x4:
+	MOVQ    AX, 776(SP)
+	MOVQ    DX, 784(SP)
+	MOVQ    n+112(FP), R9
+	ANDQ    $-16, R9
+	JZ      tail3x4
 	PCALIGN $0x20
 
 loop3x4:
 	VMOVUPS     (AX), Z12
 	VMOVUPS     (AX)(CX*1), Z13
 	VMOVUPS     (AX)(CX*2), Z14
-	VMOVUPS     (DX)(DI*4), Z15
+	VMOVUPS     (DX)(SI*4), Z15
 	VFMADD231PS Z15, Z12, Z0
 	VFMADD231PS Z15, Z13, Z4
 	VFMADD231PS Z15, Z14, Z8
-	VMOVUPS     (DX)(R8*4), Z15
+	VMOVUPS     (DX)(DI*4), Z15
 	VFMADD231PS Z15, Z12, Z1
 	VFMADD231PS Z15, Z13, Z5
 	VFMADD231PS Z15, Z14, Z9
-	VMOVUPS     (DX)(R9*4), Z15
+	VMOVUPS     (DX)(R8*4), Z15
 	VFMADD231PS Z15, Z12, Z2
 	VFMADD231PS Z15, Z13, Z6
 	VFMADD231PS Z15, Z14, Z10
-	VMOVUPS     (DX)(SI*4), Z15
+	VMOVUPS     (DX)(BX*4), Z15
 	VFMADD231PS Z15, Z12, Z3
 	VFMADD231PS Z15, Z13, Z7
 	VFMADD231PS Z15, Z14, Z11
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R9
 	JNZ         loop3x4
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	VMOVUPS     Z10, 640(SP)
-	VMOVUPS     Z11, 704(SP)
-	JMP         reduce
+
+tail3x4:
+	MOVQ        n+112(FP), R9
+	ANDQ        $0x0000000f, R9
+	JZ          next3x4
+	SUBQ        $0x00000010, R9
+	SHLQ        $0x02, R9
+	ADDQ        R9, AX
+	ADDQ        R9, DX
+	MOVQ        mask_base+152(FP), R9
+	VMOVUPS     (AX), Z12
+	VPANDD      (R9), Z12, Z12
+	VMOVUPS     (AX)(CX*1), Z13
+	VPANDD      (R9), Z13, Z13
+	VMOVUPS     (AX)(CX*2), Z14
+	VPANDD      (R9), Z14, Z14
+	VMOVUPS     (DX)(SI*4), Z15
+	VFMADD231PS Z15, Z12, Z0
+	VFMADD231PS Z15, Z13, Z4
+	VFMADD231PS Z15, Z14, Z8
+	VMOVUPS     (DX)(DI*4), Z15
+	VFMADD231PS Z15, Z12, Z1
+	VFMADD231PS Z15, Z13, Z5
+	VFMADD231PS Z15, Z14, Z9
+	VMOVUPS     (DX)(R8*4), Z15
+	VFMADD231PS Z15, Z12, Z2
+	VFMADD231PS Z15, Z13, Z6
+	VFMADD231PS Z15, Z14, Z10
+	VMOVUPS     (DX)(BX*4), Z15
+	VFMADD231PS Z15, Z12, Z3
+	VFMADD231PS Z15, Z13, Z7
+	VFMADD231PS Z15, Z14, Z11
+
+next3x4:
+	DECQ 768(SP)
+	JZ   stored3x4
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 776(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 784(SP), DX
+	JMP  line3x4
+
+stored3x4:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	VMOVUPS Z10, 640(SP)
+	VMOVUPS Z11, 704(SP)
+	JMP     reduce
 
 block3x5:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), BX
+	MOVQ   lines+128(FP), R10
+	MOVQ   R10, 960(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+
+line3x5:
+	MOVQ    AX, 968(SP)
+	MOVQ    DX, 976(SP)
+	MOVQ    n+112(FP), R10
+	ANDQ    $-16, R10
+	JZ      tail3x5
 	PCALIGN $0x20
 
 loop3x5:
 	VMOVUPS     (AX), Z15
 	VMOVUPS     (AX)(CX*1), Z16
 	VMOVUPS     (AX)(CX*2), Z17
-	VMOVUPS     (DX)(DI*4), Z18
+	VMOVUPS     (DX)(SI*4), Z18
 	VFMADD231PS Z18, Z15, Z0
 	VFMADD231PS Z18, Z16, Z5
 	VFMADD231PS Z18, Z17, Z10
-	VMOVUPS     (DX)(R8*4), Z18
+	VMOVUPS     (DX)(DI*4), Z18
 	VFMADD231PS Z18, Z15, Z1
 	VFMADD231PS Z18, Z16, Z6
 	VFMADD231PS Z18, Z17, Z11
-	VMOVUPS     (DX)(R9*4), Z18
+	VMOVUPS     (DX)(R8*4), Z18
 	VFMADD231PS Z18, Z15, Z2
 	VFMADD231PS Z18, Z16, Z7
 	VFMADD231PS Z18, Z17, Z12
-	VMOVUPS     (DX)(R10*4), Z18
+	VMOVUPS     (DX)(R9*4), Z18
 	VFMADD231PS Z18, Z15, Z3
 	VFMADD231PS Z18, Z16, Z8
 	VFMADD231PS Z18, Z17, Z13
-	VMOVUPS     (DX)(SI*4), Z18
+	VMOVUPS     (DX)(BX*4), Z18
 	VFMADD231PS Z18, Z15, Z4
 	VFMADD231PS Z18, Z16, Z9
 	VFMADD231PS Z18, Z17, Z14
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R10
 	JNZ         loop3x5
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	VMOVUPS     Z10, 640(SP)
-	VMOVUPS     Z11, 704(SP)
-	VMOVUPS     Z12, 768(SP)
-	VMOVUPS     Z13, 832(SP)
-	VMOVUPS     Z14, 896(SP)
-	JMP         reduce
+
+tail3x5:
+	MOVQ        n+112(FP), R10
+	ANDQ        $0x0000000f, R10
+	JZ          next3x5
+	SUBQ        $0x00000010, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, AX
+	ADDQ        R10, DX
+	MOVQ        mask_base+152(FP), R10
+	VMOVUPS     (AX), Z15
+	VPANDD      (R10), Z15, Z15
+	VMOVUPS     (AX)(CX*1), Z16
+	VPANDD      (R10), Z16, Z16
+	VMOVUPS     (AX)(CX*2), Z17
+	VPANDD      (R10), Z17, Z17
+	VMOVUPS     (DX)(SI*4), Z18
+	VFMADD231PS Z18, Z15, Z0
+	VFMADD231PS Z18, Z16, Z5
+	VFMADD231PS Z18, Z17, Z10
+	VMOVUPS     (DX)(DI*4), Z18
+	VFMADD231PS Z18, Z15, Z1
+	VFMADD231PS Z18, Z16, Z6
+	VFMADD231PS Z18, Z17, Z11
+	VMOVUPS     (DX)(R8*4), Z18
+	VFMADD231PS Z18, Z15, Z2
+	VFMADD231PS Z18, Z16, Z7
+	VFMADD231PS Z18, Z17, Z12
+	VMOVUPS     (DX)(R9*4), Z18
+	VFMADD231PS Z18, Z15, Z3
+	VFMADD231PS Z18, Z16, Z8
+	VFMADD231PS Z18, Z17, Z13
+	VMOVUPS     (DX)(BX*4), Z18
+	VFMADD231PS Z18, Z15, Z4
+	VFMADD231PS Z18, Z16, Z9
+	VFMADD231PS Z18, Z17, Z14
+
+next3x5:
+	DECQ 960(SP)
+	JZ   stored3x5
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 968(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 976(SP), DX
+	JMP  line3x5
+
+stored3x5:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	VMOVUPS Z10, 640(SP)
+	VMOVUPS Z11, 704(SP)
+	VMOVUPS Z12, 768(SP)
+	VMOVUPS Z13, 832(SP)
+	VMOVUPS Z14, 896(SP)
+	JMP     reduce
 
 block3x6:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), R11
-	MOVQ    40(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), R10
+	MOVQ   40(BX), BX
+	MOVQ   lines+128(FP), R11
+	MOVQ   R11, 1152(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+
+line3x6:
+	MOVQ    AX, 1160(SP)
+	MOVQ    DX, 1168(SP)
+	MOVQ    n+112(FP), R11
+	ANDQ    $-16, R11
+	JZ      tail3x6
 	PCALIGN $0x20
 
 loop3x6:
 	VMOVUPS     (AX), Z18
 	VMOVUPS     (AX)(CX*1), Z19
 	VMOVUPS     (AX)(CX*2), Z20
-	VMOVUPS     (DX)(DI*4), Z21
+	VMOVUPS     (DX)(SI*4), Z21
 	VFMADD231PS Z21, Z18, Z0
 	VFMADD231PS Z21, Z19, Z6
 	VFMADD231PS Z21, Z20, Z12
-	VMOVUPS     (DX)(R8*4), Z21
+	VMOVUPS     (DX)(DI*4), Z21
 	VFMADD231PS Z21, Z18, Z1
 	VFMADD231PS Z21, Z19, Z7
 	VFMADD231PS Z21, Z20, Z13
-	VMOVUPS     (DX)(R9*4), Z21
+	VMOVUPS     (DX)(R8*4), Z21
 	VFMADD231PS Z21, Z18, Z2
 	VFMADD231PS Z21, Z19, Z8
 	VFMADD231PS Z21, Z20, Z14
-	VMOVUPS     (DX)(R10*4), Z21
+	VMOVUPS     (DX)(R9*4), Z21
 	VFMADD231PS Z21, Z18, Z3
 	VFMADD231PS Z21, Z19, Z9
 	VFMADD231PS Z21, Z20, Z15
-	VMOVUPS     (DX)(R11*4), Z21
+	VMOVUPS     (DX)(R10*4), Z21
 	VFMADD231PS Z21, Z18, Z4
 	VFMADD231PS Z21, Z19, Z10
 	VFMADD231PS Z21, Z20, Z16
-	VMOVUPS     (DX)(SI*4), Z21
+	VMOVUPS     (DX)(BX*4), Z21
 	VFMADD231PS Z21, Z18, Z5
 	VFMADD231PS Z21, Z19, Z11
 	VFMADD231PS Z21, Z20, Z17
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R11
 	JNZ         loop3x6
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	VMOVUPS     Z10, 640(SP)
-	VMOVUPS     Z11, 704(SP)
-	VMOVUPS     Z12, 768(SP)
-	VMOVUPS     Z13, 832(SP)
-	VMOVUPS     Z14, 896(SP)
-	VMOVUPS     Z15, 960(SP)
-	VMOVUPS     Z16, 1024(SP)
-	VMOVUPS     Z17, 1088(SP)
-	JMP         reduce
+
+tail3x6:
+	MOVQ        n+112(FP), R11
+	ANDQ        $0x0000000f, R11
+	JZ          next3x6
+	SUBQ        $0x00000010, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, AX
+	ADDQ        R11, DX
+	MOVQ        mask_base+152(FP), R11
+	VMOVUPS     (AX), Z18
+	VPANDD      (R11), Z18, Z18
+	VMOVUPS     (AX)(CX*1), Z19
+	VPANDD      (R11), Z19, Z19
+	VMOVUPS     (AX)(CX*2), Z20
+	VPANDD      (R11), Z20, Z20
+	VMOVUPS     (DX)(SI*4), Z21
+	VFMADD231PS Z21, Z18, Z0
+	VFMADD231PS Z21, Z19, Z6
+	VFMADD231PS Z21, Z20, Z12
+	VMOVUPS     (DX)(DI*4), Z21
+	VFMADD231PS Z21, Z18, Z1
+	VFMADD231PS Z21, Z19, Z7
+	VFMADD231PS Z21, Z20, Z13
+	VMOVUPS     (DX)(R8*4), Z21
+	VFMADD231PS Z21, Z18, Z2
+	VFMADD231PS Z21, Z19, Z8
+	VFMADD231PS Z21, Z20, Z14
+	VMOVUPS     (DX)(R9*4), Z21
+	VFMADD231PS Z21, Z18, Z3
+	VFMADD231PS Z21, Z19, Z9
+	VFMADD231PS Z21, Z20, Z15
+	VMOVUPS     (DX)(R10*4), Z21
+	VFMADD231PS Z21, Z18, Z4
+	VFMADD231PS Z21, Z19, Z10
+	VFMADD231PS Z21, Z20, Z16
+	VMOVUPS     (DX)(BX*4), Z21
+	VFMADD231PS Z21, Z18, Z5
+	VFMADD231PS Z21, Z19, Z11
+	VFMADD231PS Z21, Z20, Z17
+
+next3x6:
+	DECQ 1152(SP)
+	JZ   stored3x6
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 1160(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 1168(SP), DX
+	JMP  line3x6
+
+stored3x6:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	VMOVUPS Z10, 640(SP)
+	VMOVUPS Z11, 704(SP)
+	VMOVUPS Z12, 768(SP)
+	VMOVUPS Z13, 832(SP)
+	VMOVUPS Z14, 896(SP)
+	VMOVUPS Z15, 960(SP)
+	VMOVUPS Z16, 1024(SP)
+	VMOVUPS Z17, 1088(SP)
+	JMP     reduce
 
 block3x7:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), R11
-	MOVQ    40(SI), R12
-	MOVQ    48(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
-	VPXORD  Z18, Z18, Z18
-	VPXORD  Z19, Z19, Z19
-	VPXORD  Z20, Z20, Z20
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), R10
+	MOVQ   40(BX), R11
+	MOVQ   48(BX), BX
+	MOVQ   lines+128(FP), R12
+	MOVQ   R12, 1344(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+
+line3x7:
+	MOVQ    AX, 1352(SP)
+	MOVQ    DX, 1360(SP)
+	MOVQ    n+112(FP), R12
+	ANDQ    $-16, R12
+	JZ      tail3x7
 	PCALIGN $0x20
 
 loop3x7:
 	VMOVUPS     (AX), Z21
 	VMOVUPS     (AX)(CX*1), Z22
 	VMOVUPS     (AX)(CX*2), Z23
-	VMOVUPS     (DX)(DI*4), Z24
+	VMOVUPS     (DX)(SI*4), Z24
 	VFMADD231PS Z24, Z21, Z0
 	VFMADD231PS Z24, Z22, Z7
 	VFMADD231PS Z24, Z23, Z14
-	VMOVUPS     (DX)(R8*4), Z24
+	VMOVUPS     (DX)(DI*4), Z24
 	VFMADD231PS Z24, Z21, Z1
 	VFMADD231PS Z24, Z22, Z8
 	VFMADD231PS Z24, Z23, Z15
-	VMOVUPS     (DX)(R9*4), Z24
+	VMOVUPS     (DX)(R8*4), Z24
 	VFMADD231PS Z24, Z21, Z2
 	VFMADD231PS Z24, Z22, Z9
 	VFMADD231PS Z24, Z23, Z16
-	VMOVUPS     (DX)(R10*4), Z24
+	VMOVUPS     (DX)(R9*4), Z24
 	VFMADD231PS Z24, Z21, Z3
 	VFMADD231PS Z24, Z22, Z10
 	VFMADD231PS Z24, Z23, Z17
-	VMOVUPS     (DX)(R11*4), Z24
+	VMOVUPS     (DX)(R10*4), Z24
 	VFMADD231PS Z24, Z21, Z4
 	VFMADD231PS Z24, Z22, Z11
 	VFMADD231PS Z24, Z23, Z18
-	VMOVUPS     (DX)(R12*4), Z24
+	VMOVUPS     (DX)(R11*4), Z24
 	VFMADD231PS Z24, Z21, Z5
 	VFMADD231PS Z24, Z22, Z12
 	VFMADD231PS Z24, Z23, Z19
-	VMOVUPS     (DX)(SI*4), Z24
+	VMOVUPS     (DX)(BX*4), Z24
 	VFMADD231PS Z24, Z21, Z6
 	VFMADD231PS Z24, Z22, Z13
 	VFMADD231PS Z24, Z23, Z20
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R12
 	JNZ         loop3x7
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	VMOVUPS     Z10, 640(SP)
-	VMOVUPS     Z11, 704(SP)
-	VMOVUPS     Z12, 768(SP)
-	VMOVUPS     Z13, 832(SP)
-	VMOVUPS     Z14, 896(SP)
-	VMOVUPS     Z15, 960(SP)
-	VMOVUPS     Z16, 1024(SP)
-	VMOVUPS     Z17, 1088(SP)
-	VMOVUPS     Z18, 1152(SP)
-	VMOVUPS     Z19, 1216(SP)
-	VMOVUPS     Z20, 1280(SP)
-	JMP         reduce
+
+tail3x7:
+	MOVQ        n+112(FP), R12
+	ANDQ        $0x0000000f, R12
+	JZ          next3x7
+	SUBQ        $0x00000010, R12
+	SHLQ        $0x02, R12
+	ADDQ        R12, AX
+	ADDQ        R12, DX
+	MOVQ        mask_base+152(FP), R12
+	VMOVUPS     (AX), Z21
+	VPANDD      (R12), Z21, Z21
+	VMOVUPS     (AX)(CX*1), Z22
+	VPANDD      (R12), Z22, Z22
+	VMOVUPS     (AX)(CX*2), Z23
+	VPANDD      (R12), Z23, Z23
+	VMOVUPS     (DX)(SI*4), Z24
+	VFMADD231PS Z24, Z21, Z0
+	VFMADD231PS Z24, Z22, Z7
+	VFMADD231PS Z24, Z23, Z14
+	VMOVUPS     (DX)(DI*4), Z24
+	VFMADD231PS Z24, Z21, Z1
+	VFMADD231PS Z24, Z22, Z8
+	VFMADD231PS Z24, Z23, Z15
+	VMOVUPS     (DX)(R8*4), Z24
+	VFMADD231PS Z24, Z21, Z2
+	VFMADD231PS Z24, Z22, Z9
+	VFMADD231PS Z24, Z23, Z16
+	VMOVUPS     (DX)(R9*4), Z24
+	VFMADD231PS Z24, Z21, Z3
+	VFMADD231PS Z24, Z22, Z10
+	VFMADD231PS Z24, Z23, Z17
+	VMOVUPS     (DX)(R10*4), Z24
+	VFMADD231PS Z24, Z21, Z4
+	VFMADD231PS Z24, Z22, Z11
+	VFMADD231PS Z24, Z23, Z18
+	VMOVUPS     (DX)(R11*4), Z24
+	VFMADD231PS Z24, Z21, Z5
+	VFMADD231PS Z24, Z22, Z12
+	VFMADD231PS Z24, Z23, Z19
+	VMOVUPS     (DX)(BX*4), Z24
+	VFMADD231PS Z24, Z21, Z6
+	VFMADD231PS Z24, Z22, Z13
+	VFMADD231PS Z24, Z23, Z20
+
+next3x7:
+	DECQ 1344(SP)
+	JZ   stored3x7
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 1352(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 1360(SP), DX
+	JMP  line3x7
+
+stored3x7:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	VMOVUPS Z10, 640(SP)
+	VMOVUPS Z11, 704(SP)
+	VMOVUPS Z12, 768(SP)
+	VMOVUPS Z13, 832(SP)
+	VMOVUPS Z14, 896(SP)
+	VMOVUPS Z15, 960(SP)
+	VMOVUPS Z16, 1024(SP)
+	VMOVUPS Z17, 1088(SP)
+	VMOVUPS Z18, 1152(SP)
+	VMOVUPS Z19, 1216(SP)
+	VMOVUPS Z20, 1280(SP)
+	JMP     reduce
 
 block3x8:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), R11
-	MOVQ    40(SI), R12
-	MOVQ    48(SI), R13
-	MOVQ    56(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
-	VPXORD  Z18, Z18, Z18
-	VPXORD  Z19, Z19, Z19
-	VPXORD  Z20, Z20, Z20
-	VPXORD  Z21, Z21, Z21
-	VPXORD  Z22, Z22, Z22
-	VPXORD  Z23, Z23, Z23
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), R10
+	MOVQ   40(BX), R11
+	MOVQ   48(BX), R12
+	MOVQ   56(BX), BX
+	MOVQ   lines+128(FP), R13
+	MOVQ   R13, 1536(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+line3x8:
+	MOVQ    AX, 1544(SP)
+	MOVQ    DX, 1552(SP)
+	MOVQ    n+112(FP), R13
+	ANDQ    $-16, R13
+	JZ      tail3x8
 	PCALIGN $0x20
 
 loop3x8:
 	VMOVUPS     (AX), Z24
 	VMOVUPS     (AX)(CX*1), Z25
 	VMOVUPS     (AX)(CX*2), Z26
-	VMOVUPS     (DX)(DI*4), Z27
+	VMOVUPS     (DX)(SI*4), Z27
 	VFMADD231PS Z27, Z24, Z0
 	VFMADD231PS Z27, Z25, Z8
 	VFMADD231PS Z27, Z26, Z16
-	VMOVUPS     (DX)(R8*4), Z27
+	VMOVUPS     (DX)(DI*4), Z27
 	VFMADD231PS Z27, Z24, Z1
 	VFMADD231PS Z27, Z25, Z9
 	VFMADD231PS Z27, Z26, Z17
-	VMOVUPS     (DX)(R9*4), Z27
+	VMOVUPS     (DX)(R8*4), Z27
 	VFMADD231PS Z27, Z24, Z2
 	VFMADD231PS Z27, Z25, Z10
 	VFMADD231PS Z27, Z26, Z18
-	VMOVUPS     (DX)(R10*4), Z27
+	VMOVUPS     (DX)(R9*4), Z27
 	VFMADD231PS Z27, Z24, Z3
 	VFMADD231PS Z27, Z25, Z11
 	VFMADD231PS Z27, Z26, Z19
-	VMOVUPS     (DX)(R11*4), Z27
+	VMOVUPS     (DX)(R10*4), Z27
 	VFMADD231PS Z27, Z24, Z4
 	VFMADD231PS Z27, Z25, Z12
 	VFMADD231PS Z27, Z26, Z20
-	VMOVUPS     (DX)(R12*4), Z27
+	VMOVUPS     (DX)(R11*4), Z27
 	VFMADD231PS Z27, Z24, Z5
 	VFMADD231PS Z27, Z25, Z13
 	VFMADD231PS Z27, Z26, Z21
-	VMOVUPS     (DX)(R13*4), Z27
+	VMOVUPS     (DX)(R12*4), Z27
 	VFMADD231PS Z27, Z24, Z6
 	VFMADD231PS Z27, Z25, Z14
 	VFMADD231PS Z27, Z26, Z22
-	VMOVUPS     (DX)(SI*4), Z27
+	VMOVUPS     (DX)(BX*4), Z27
 	VFMADD231PS Z27, Z24, Z7
 	VFMADD231PS Z27, Z25, Z15
 	VFMADD231PS Z27, Z26, Z23
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R13
 	JNZ         loop3x8
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	VMOVUPS     Z10, 640(SP)
-	VMOVUPS     Z11, 704(SP)
-	VMOVUPS     Z12, 768(SP)
-	VMOVUPS     Z13, 832(SP)
-	VMOVUPS     Z14, 896(SP)
-	VMOVUPS     Z15, 960(SP)
-	VMOVUPS     Z16, 1024(SP)
-	VMOVUPS     Z17, 1088(SP)
-	VMOVUPS     Z18, 1152(SP)
-	VMOVUPS     Z19, 1216(SP)
-	VMOVUPS     Z20, 1280(SP)
-	VMOVUPS     Z21, 1344(SP)
-	VMOVUPS     Z22, 1408(SP)
-	VMOVUPS     Z23, 1472(SP)
-	JMP         reduce
+
+tail3x8:
+	MOVQ        n+112(FP), R13
+	ANDQ        $0x0000000f, R13
+	JZ          next3x8
+	SUBQ        $0x00000010, R13
+	SHLQ        $0x02, R13
+	ADDQ        R13, AX
+	ADDQ        R13, DX
+	MOVQ        mask_base+152(FP), R13
+	VMOVUPS     (AX), Z24
+	VPANDD      (R13), Z24, Z24
+	VMOVUPS     (AX)(CX*1), Z25
+	VPANDD      (R13), Z25, Z25
+	VMOVUPS     (AX)(CX*2), Z26
+	VPANDD      (R13), Z26, Z26
+	VMOVUPS     (DX)(SI*4), Z27
+	VFMADD231PS Z27, Z24, Z0
+	VFMADD231PS Z27, Z25, Z8
+	VFMADD231PS Z27, Z26, Z16
+	VMOVUPS     (DX)(DI*4), Z27
+	VFMADD231PS Z27, Z24, Z1
+	VFMADD231PS Z27, Z25, Z9
+	VFMADD231PS Z27, Z26, Z17
+	VMOVUPS     (DX)(R8*4), Z27
+	VFMADD231PS Z27, Z24, Z2
+	VFMADD231PS Z27, Z25, Z10
+	VFMADD231PS Z27, Z26, Z18
+	VMOVUPS     (DX)(R9*4), Z27
+	VFMADD231PS Z27, Z24, Z3
+	VFMADD231PS Z27, Z25, Z11
+	VFMADD231PS Z27, Z26, Z19
+	VMOVUPS     (DX)(R10*4), Z27
+	VFMADD231PS Z27, Z24, Z4
+	VFMADD231PS Z27, Z25, Z12
+	VFMADD231PS Z27, Z26, Z20
+	VMOVUPS     (DX)(R11*4), Z27
+	VFMADD231PS Z27, Z24, Z5
+	VFMADD231PS Z27, Z25, Z13
+	VFMADD231PS Z27, Z26, Z21
+	VMOVUPS     (DX)(R12*4), Z27
+	VFMADD231PS Z27, Z24, Z6
+	VFMADD231PS Z27, Z25, Z14
+	VFMADD231PS Z27, Z26, Z22
+	VMOVUPS     (DX)(BX*4), Z27
+	VFMADD231PS Z27, Z24, Z7
+	VFMADD231PS Z27, Z25, Z15
+	VFMADD231PS Z27, Z26, Z23
+
+next3x8:
+	DECQ 1536(SP)
+	JZ   stored3x8
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 1544(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 1552(SP), DX
+	JMP  line3x8
+
+stored3x8:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	VMOVUPS Z10, 640(SP)
+	VMOVUPS Z11, 704(SP)
+	VMOVUPS Z12, 768(SP)
+	VMOVUPS Z13, 832(SP)
+	VMOVUPS Z14, 896(SP)
+	VMOVUPS Z15, 960(SP)
+	VMOVUPS Z16, 1024(SP)
+	VMOVUPS Z17, 1088(SP)
+	VMOVUPS Z18, 1152(SP)
+	VMOVUPS Z19, 1216(SP)
+	VMOVUPS Z20, 1280(SP)
+	VMOVUPS Z21, 1344(SP)
+	VMOVUPS Z22, 1408(SP)
+	VMOVUPS Z23, 1472(SP)
+	JMP     reduce
 
 block3x9:
-	MOVQ    a_base+32(FP), AX
-	MOVQ    lda+56(FP), CX
-	SHLQ    $0x02, CX
-	MOVQ    x_base+64(FP), DX
-	MOVQ    n+112(FP), BX
-	MOVQ    off_base+88(FP), SI
-	MOVQ    (SI), DI
-	MOVQ    8(SI), R8
-	MOVQ    16(SI), R9
-	MOVQ    24(SI), R10
-	MOVQ    32(SI), R11
-	MOVQ    40(SI), R12
-	MOVQ    48(SI), R13
-	MOVQ    56(SI), R14
-	MOVQ    64(SI), SI
-	VPXORD  Z0, Z0, Z0
-	VPXORD  Z1, Z1, Z1
-	VPXORD  Z2, Z2, Z2
-	VPXORD  Z3, Z3, Z3
-	VPXORD  Z4, Z4, Z4
-	VPXORD  Z5, Z5, Z5
-	VPXORD  Z6, Z6, Z6
-	VPXORD  Z7, Z7, Z7
-	VPXORD  Z8, Z8, Z8
-	VPXORD  Z9, Z9, Z9
-	VPXORD  Z10, Z10, Z10
-	VPXORD  Z11, Z11, Z11
-	VPXORD  Z12, Z12, Z12
-	VPXORD  Z13, Z13, Z13
-	VPXORD  Z14, Z14, Z14
-	VPXORD  Z15, Z15, Z15
-	VPXORD  Z16, Z16, Z16
-	VPXORD  Z17, Z17, Z17
-	VPXORD  Z18, Z18, Z18
-	VPXORD  Z19, Z19, Z19
-	VPXORD  Z20, Z20, Z20
-	VPXORD  Z21, Z21, Z21
-	VPXORD  Z22, Z22, Z22
-	VPXORD  Z23, Z23, Z23
-	VPXORD  Z24, Z24, Z24
-	VPXORD  Z25, Z25, Z25
-	VPXORD  Z26, Z26, Z26
+	MOVQ   a_base+32(FP), AX
+	MOVQ   lda+56(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x_base+64(FP), DX
+	MOVQ   off_base+88(FP), BX
+	MOVQ   (BX), SI
+	MOVQ   8(BX), DI
+	MOVQ   16(BX), R8
+	MOVQ   24(BX), R9
+	MOVQ   32(BX), R10
+	MOVQ   40(BX), R11
+	MOVQ   48(BX), R12
+	MOVQ   56(BX), R13
+	MOVQ   64(BX), BX
+	MOVQ   lines+128(FP), R14
+	MOVQ   R14, 1728(SP)
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+
+line3x9:
+	MOVQ    AX, 1736(SP)
+	MOVQ    DX, 1744(SP)
+	MOVQ    n+112(FP), R14
+	ANDQ    $-16, R14
+	JZ      tail3x9
 	PCALIGN $0x20
 
 loop3x9:
 	VMOVUPS     (AX), Z27
 	VMOVUPS     (AX)(CX*1), Z28
 	VMOVUPS     (AX)(CX*2), Z29
-	VMOVUPS     (DX)(DI*4), Z30
+	VMOVUPS     (DX)(SI*4), Z30
 	VFMADD231PS Z30, Z27, Z0
 	VFMADD231PS Z30, Z28, Z9
 	VFMADD231PS Z30, Z29, Z18
-	VMOVUPS     (DX)(R8*4), Z30
+	VMOVUPS     (DX)(DI*4), Z30
 	VFMADD231PS Z30, Z27, Z1
 	VFMADD231PS Z30, Z28, Z10
 	VFMADD231PS Z30, Z29, Z19
-	VMOVUPS     (DX)(R9*4), Z30
+	VMOVUPS     (DX)(R8*4), Z30
 	VFMADD231PS Z30, Z27, Z2
 	VFMADD231PS Z30, Z28, Z11
 	VFMADD231PS Z30, Z29, Z20
-	VMOVUPS     (DX)(R10*4), Z30
+	VMOVUPS     (DX)(R9*4), Z30
 	VFMADD231PS Z30, Z27, Z3
 	VFMADD231PS Z30, Z28, Z12
 	VFMADD231PS Z30, Z29, Z21
-	VMOVUPS     (DX)(R11*4), Z30
+	VMOVUPS     (DX)(R10*4), Z30
 	VFMADD231PS Z30, Z27, Z4
 	VFMADD231PS Z30, Z28, Z13
 	VFMADD231PS Z30, Z29, Z22
-	VMOVUPS     (DX)(R12*4), Z30
+	VMOVUPS     (DX)(R11*4), Z30
 	VFMADD231PS Z30, Z27, Z5
 	VFMADD231PS Z30, Z28, Z14
 	VFMADD231PS Z30, Z29, Z23
-	VMOVUPS     (DX)(R13*4), Z30
+	VMOVUPS     (DX)(R12*4), Z30
 	VFMADD231PS Z30, Z27, Z6
 	VFMADD231PS Z30, Z28, Z15
 	VFMADD231PS Z30, Z29, Z24
-	VMOVUPS     (DX)(R14*4), Z30
+	VMOVUPS     (DX)(R13*4), Z30
 	VFMADD231PS Z30, Z27, Z7
 	VFMADD231PS Z30, Z28, Z16
 	VFMADD231PS Z30, Z29, Z25
-	VMOVUPS     (DX)(SI*4), Z30
+	VMOVUPS     (DX)(BX*4), Z30
 	VFMADD231PS Z30, Z27, Z8
 	VFMADD231PS Z30, Z28, Z17
 	VFMADD231PS Z30, Z29, Z26
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
+	SUBQ        $0x00000010, R14
 	JNZ         loop3x9
-	VMOVUPS     Z0, (SP)
-	VMOVUPS     Z1, 64(SP)
-	VMOVUPS     Z2, 128(SP)
-	VMOVUPS     Z3, 192(SP)
-	VMOVUPS     Z4, 256(SP)
-	VMOVUPS     Z5, 320(SP)
-	VMOVUPS     Z6, 384(SP)
-	VMOVUPS     Z7, 448(SP)
-	VMOVUPS     Z8, 512(SP)
-	VMOVUPS     Z9, 576(SP)
-	VMOVUPS     Z10, 640(SP)
-	VMOVUPS     Z11, 704(SP)
-	VMOVUPS     Z12, 768(SP)
-	VMOVUPS     Z13, 832(SP)
-	VMOVUPS     Z14, 896(SP)
-	VMOVUPS     Z15, 960(SP)
-	VMOVUPS     Z16, 1024(SP)
-	VMOVUPS     Z17, 1088(SP)
-	VMOVUPS     Z18, 1152(SP)
-	VMOVUPS     Z19, 1216(SP)
-	VMOVUPS     Z20, 1280(SP)
-	VMOVUPS     Z21, 1344(SP)
-	VMOVUPS     Z22, 1408(SP)
-	VMOVUPS     Z23, 1472(SP)
-	VMOVUPS     Z24, 1536(SP)
-	VMOVUPS     Z25, 1600(SP)
-	VMOVUPS     Z26, 1664(SP)
+
+tail3x9:
+	MOVQ        n+112(FP), R14
+	ANDQ        $0x0000000f, R14
+	JZ          next3x9
+	SUBQ        $0x00000010, R14
+	SHLQ        $0x02, R14
+	ADDQ        R14, AX
+	ADDQ        R14, DX
+	MOVQ        mask_base+152(FP), R14
+	VMOVUPS     (AX), Z27
+	VPANDD      (R14), Z27, Z27
+	VMOVUPS     (AX)(CX*1), Z28
+	VPANDD      (R14), Z28, Z28
+	VMOVUPS     (AX)(CX*2), Z29
+	VPANDD      (R14), Z29, Z29
+	VMOVUPS     (DX)(SI*4), Z30
+	VFMADD231PS Z30, Z27, Z0
+	VFMADD231PS Z30, Z28, Z9
+	VFMADD231PS Z30, Z29, Z18
+	VMOVUPS     (DX)(DI*4), Z30
+	VFMADD231PS Z30, Z27, Z1
+	VFMADD231PS Z30, Z28, Z10
+	VFMADD231PS Z30, Z29, Z19
+	VMOVUPS     (DX)(R8*4), Z30
+	VFMADD231PS Z30, Z27, Z2
+	VFMADD231PS Z30, Z28, Z11
+	VFMADD231PS Z30, Z29, Z20
+	VMOVUPS     (DX)(R9*4), Z30
+	VFMADD231PS Z30, Z27, Z3
+	VFMADD231PS Z30, Z28, Z12
+	VFMADD231PS Z30, Z29, Z21
+	VMOVUPS     (DX)(R10*4), Z30
+	VFMADD231PS Z30, Z27, Z4
+	VFMADD231PS Z30, Z28, Z13
+	VFMADD231PS Z30, Z29, Z22
+	VMOVUPS     (DX)(R11*4), Z30
+	VFMADD231PS Z30, Z27, Z5
+	VFMADD231PS Z30, Z28, Z14
+	VFMADD231PS Z30, Z29, Z23
+	VMOVUPS     (DX)(R12*4), Z30
+	VFMADD231PS Z30, Z27, Z6
+	VFMADD231PS Z30, Z28, Z15
+	VFMADD231PS Z30, Z29, Z24
+	VMOVUPS     (DX)(R13*4), Z30
+	VFMADD231PS Z30, Z27, Z7
+	VFMADD231PS Z30, Z28, Z16
+	VFMADD231PS Z30, Z29, Z25
+	VMOVUPS     (DX)(BX*4), Z30
+	VFMADD231PS Z30, Z27, Z8
+	VFMADD231PS Z30, Z28, Z17
+	VFMADD231PS Z30, Z29, Z26
+
+next3x9:
+	DECQ 1728(SP)
+	JZ   stored3x9
+	MOVQ ldal+136(FP), AX
+	SHLQ $0x02, AX
+	ADDQ 1736(SP), AX
+	MOVQ ldxl+144(FP), DX
+	SHLQ $0x02, DX
+	ADDQ 1744(SP), DX
+	JMP  line3x9
+
+stored3x9:
+	VMOVUPS Z0, (SP)
+	VMOVUPS Z1, 64(SP)
+	VMOVUPS Z2, 128(SP)
+	VMOVUPS Z3, 192(SP)
+	VMOVUPS Z4, 256(SP)
+	VMOVUPS Z5, 320(SP)
+	VMOVUPS Z6, 384(SP)
+	VMOVUPS Z7, 448(SP)
+	VMOVUPS Z8, 512(SP)
+	VMOVUPS Z9, 576(SP)
+	VMOVUPS Z10, 640(SP)
+	VMOVUPS Z11, 704(SP)
+	VMOVUPS Z12, 768(SP)
+	VMOVUPS Z13, 832(SP)
+	VMOVUPS Z14, 896(SP)
+	VMOVUPS Z15, 960(SP)
+	VMOVUPS Z16, 1024(SP)
+	VMOVUPS Z17, 1088(SP)
+	VMOVUPS Z18, 1152(SP)
+	VMOVUPS Z19, 1216(SP)
+	VMOVUPS Z20, 1280(SP)
+	VMOVUPS Z21, 1344(SP)
+	VMOVUPS Z22, 1408(SP)
+	VMOVUPS Z23, 1472(SP)
+	VMOVUPS Z24, 1536(SP)
+	VMOVUPS Z25, 1600(SP)
+	VMOVUPS Z26, 1664(SP)
 
 reduce:
 	MOVQ d_base+0(FP), AX

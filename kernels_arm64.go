@@ -112,16 +112,19 @@ func scatter2NEON(dst, src []float32, rows, n, dstStride, srcStride int)
 func stencilRowsNEON(y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int)
 
 // dotsRowsNEON sets d[k*ldd+t], for k < rows ≤ 3 and t < len(off) ≤ 8, to
-// the dot product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16: the
-// products are summed in 4 lanes, l taking the indices ≡ l mod 4, and the lanes
-// are then added pairwise, (l0+l1) + (l2+l3).
+// the sum over lines j < lines of the dot products of a[k*lda+j*ldal:][:n] with
+// x[off[t]+j*ldxl:][:n]: the products are summed in 4 lanes and the lanes then
+// added pairwise, (l0+l1) + (l2+l3). A line's last n mod 4 floats are a vector
+// ending at the line's end, whose lanes before them mask zeroes: mask holds the
+// vector's lanes, all bits clear or set.
 //
-// The caller guarantees len(off) ≥ 1, len(d) ≥ (rows−1)·ldd + len(off), len(a) ≥
-// (rows−1)·lda + n, and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are not
-// checked.
+// The caller guarantees lines ≥ 1, n ≥ 4 unless n is a multiple of 4, len(off) ≥
+// 1, len(d) ≥ (rows−1)·ldd + len(off), len(a) ≥ (rows−1)·lda + (lines−1)·ldal + n,
+// off[t] ≥ 0 and off[t] + (lines−1)·ldxl + n ≤ len(x), and that x is finite where
+// it meets a masked lane; lengths are not checked.
 //
 //go:noescape
-func dotsRowsNEON(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int)
+func dotsRowsNEON(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows, lines, ldal, ldxl int, mask []float32)
 
 // dwcInNEON sets, for r < rows, j < left+cols+right and l < 4,
 //

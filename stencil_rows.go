@@ -2,6 +2,7 @@ package simdconv
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/simdconv/simdconv/internal/engine"
 )
@@ -99,12 +100,55 @@ func (driver) DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int
 			}
 		}
 	}
-	kid := kernelSets[current].dotsRows
-	if kid == noKernel || np == 0 || len(off) == 0 {
+	if kernelSets[current].dotsRows == noKernel { // a's zeros past n are not read
 		for k := range m {
-			dotsGeneric(d[k*len(off):], a[k*lda:], x, off, n)
+			dotsLinesGeneric(d[k*len(off):][:len(off)], a[k*lda:], 0, x, 0, off, n, 1)
 		}
 		return
+	}
+	dotsLines(d, a, lda, 0, m, x, 0, off, np, 1)
+}
+
+// DotsLines sets d[k·len(off)+t] = Σ_{j<lines} Σ_{i<n} a[k·lda+j·ldal+i]·
+// x[off[t]+j·ldxl+i] for k < m and t < len(off): DotsRows on lines of n,
+// ldal apart in a's rows and ldxl in x, with no zeros between them (a
+// layer's output-gradient rows, Q apart, against padded rows W' apart).
+// x must be finite within each line's n rounded down to the lanes' start
+// of its last vector: lanes of a are masked there, not skipped. It panics
+// unless d, a, off and x hold what that reads.
+func (driver) DotsLines(d, a []float32, lda, ldal, m int, x []float32, ldxl int, off []int, n, lines int) {
+	checkRows("DotsLines", n, m)
+	if lines < 1 || lines > 1<<20 || ldal < 0 || ldxl < 0 || ldal > 1<<30 || ldxl > 1<<30 {
+		panic(fmt.Sprintf("simdconv: DotsLines: %d lines %d apart in a and %d in x, want 1 ≤ lines ≤ 2²⁰ and strides in [0, 2³⁰]",
+			lines, ldal, ldxl))
+	}
+	arun := (lines-1)*ldal + n
+	checkShifts("DotsLines", x, off, (lines-1)*ldxl+n)
+	if lda < arun || !fits(len(a), m, lda, arun) || len(d) < m*len(off) {
+		panic(fmt.Sprintf("simdconv: DotsLines: %d rows of a of %d floats at stride %d in len(a) = %d, len(d) = %d, want ≥ %d",
+			m, arun, lda, len(a), len(d), m*len(off)))
+	}
+	dotsLines(d, a, lda, ldal, m, x, ldxl, off, n, lines)
+}
+
+// dotsLines is DotsLines on checked operands.
+func dotsLines(d, a []float32, lda, ldal, m int, x []float32, ldxl int, off []int, n, lines int) {
+	kid := kernelSets[current].dotsRows
+	lanes := 0
+	if kid != noKernel {
+		lanes = kernelTable[kid].nr
+	}
+	if kid == noKernel || n == 0 || len(off) == 0 || n%lanes != 0 && n < lanes {
+		for k := range m {
+			dotsLinesGeneric(d[k*len(off):][:len(off)], a[k*lda:], ldal, x, ldxl, off, n, lines)
+		}
+		return
+	}
+	// The last vector of a line ends with it: its first lanes − n mod
+	// lanes lanes were summed already, and are masked off.
+	var mask [maxLanes]float32
+	for i := lanes - n%lanes; i < lanes && n%lanes != 0; i++ {
+		mask[i] = math.Float32frombits(^uint32(0))
 	}
 	// The taps go in as few calls as the kernel's registers allow, of
 	// sizes that differ by one at most: 9 taps on 6 a call go as 5 and 4,
@@ -118,8 +162,42 @@ func (driver) DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int
 			if c < taps%calls {
 				t1++
 			}
-			callDotsRows(kid, d[k0*taps+t0:], taps, a[k0*lda:], lda, x, off[t0:t1], np, rows)
+			callDotsRows(kid, d[k0*taps+t0:], taps, a[k0*lda:], lda, x, off[t0:t1], n, rows, lines, ldal, ldxl, mask[:lanes])
 			t0 = t1
+		}
+	}
+}
+
+// maxLanes bounds the lanes of a DotsRows kernel's vectors.
+const maxLanes = 16
+
+// dotsLinesGeneric sets d[t] to the dot products of a's lines with x's at
+// each offset, four taps at a time.
+func dotsLinesGeneric(d, a []float32, ldal int, x []float32, ldxl int, off []int, n, lines int) {
+	clear(d)
+	for j := range lines {
+		aj, xj := a[j*ldal:][:n], x[j*ldxl:]
+		t := 0
+		for ; t+4 <= len(off); t += 4 {
+			x0, x1, x2, x3 := xj[off[t]:][:n], xj[off[t+1]:][:n], xj[off[t+2]:][:n], xj[off[t+3]:][:n]
+			var s0, s1, s2, s3 float32
+			for i, v := range aj {
+				s0 += v * x0[i]
+				s1 += v * x1[i]
+				s2 += v * x2[i]
+				s3 += v * x3[i]
+			}
+			d[t] += s0
+			d[t+1] += s1
+			d[t+2] += s2
+			d[t+3] += s3
+		}
+		for ; t < len(off); t++ {
+			var sum float32
+			for i, v := range xj[off[t]:][:n] {
+				sum += aj[i] * v
+			}
+			d[t] += sum
 		}
 	}
 }

@@ -143,6 +143,50 @@ func TestStencilLines(t *testing.T) {
 	})
 }
 
+// TestDotsLines checks DotsLines on every ISA against a float64 reference:
+// lines of q floats of a, q apart (no zeros between them), against lines
+// ldxl ≥ q apart in x, for q around the vectors of every ISA, so that a
+// line ends in a masked vector or a whole one, and for rows and taps around
+// the kernels' blocks. d is NaN-guarded.
+func TestDotsLines(t *testing.T) {
+	registry.ForEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(15, 16))
+		for _, m := range []int{1, 2, 3, 4, 7} {
+			for _, q := range []int{3, 4, 7, 8, 15, 16, 26, 33, 112} {
+				for _, lines := range []int{1, 2, 5} {
+					for _, taps := range []int{1, 5, 9, 27} {
+						ldxl := q + r.IntN(8)
+						xrun := (lines-1)*ldxl + q
+						x := testutil.Rand(r, xrun+60)
+						off := make([]int, taps)
+						for i := range off {
+							off[i] = r.IntN(len(x) - xrun + 1)
+						}
+						lda := (lines-1)*q + q + r.IntN(3)
+						a := testutil.Rand(r, (m-1)*lda+(lines-1)*q+q)
+						where := fmt.Sprintf("m=%d q=%d lines=%d taps=%d ldxl=%d", m, q, lines, taps, ldxl)
+						gd := testutil.NewGuarded(m*taps, nil)
+						driver{}.DotsLines(gd.Slice(), a, lda, q, m, x, ldxl, off, q, lines)
+						gd.Check(t)
+						want := make([]float64, m*taps)
+						for k := range m {
+							for tt, o := range off {
+								for j := range lines {
+									for i := range q {
+										want[k*taps+tt] += float64(a[k*lda+j*q+i]) * float64(x[o+j*ldxl+i])
+									}
+								}
+							}
+						}
+						rt, at := testutil.Tol(lines * q)
+						testutil.AssertClose(t, want, gd.Slice(), rt, at, "DotsLines ", where)
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestStencilRowsPanics checks that both functions refuse operands shorter
 // than their contracts before touching memory.
 func TestStencilRowsPanics(t *testing.T) {
@@ -175,6 +219,15 @@ func TestStencilRowsPanics(t *testing.T) {
 	require.Panics(t, func() { d.DotsRows(dd[:m*len(off)-1], a, np, m, x, off, n) })
 	require.Panics(t, func() { d.DotsRows(dd, a[:3*np-1], np, m, x, off, n) })
 	require.Panics(t, func() { d.DotsRows(dd, a, np, m, x[:np+9], off, n) })
+	// Two lines of n, n apart in a and np in x: each row of a reaches 2n,
+	// x np + n + 10 (off's last).
+	al, xl := make([]float32, 2*(2*n)+2*n), make([]float32, np+n+10)
+	require.NotPanics(t, func() { d.DotsLines(dd, al, 2*n, n, m, xl, np, off, n, 2) })
+	require.Panics(t, func() { d.DotsLines(dd, al[:len(al)-1], 2*n, n, m, xl, np, off, n, 2) })
+	require.Panics(t, func() { d.DotsLines(dd, al, 2*n-1, n, m, xl, np, off, n, 2) })
+	require.Panics(t, func() { d.DotsLines(dd, al, 2*n, n, m, xl[:len(xl)-1], np, off, n, 2) })
+	require.Panics(t, func() { d.DotsLines(dd[:m*len(off)-1], al, 2*n, n, m, xl, np, off, n, 2) })
+	require.Panics(t, func() { d.DotsLines(dd, al, 2*n, n, m, xl, np, off, n, 0) })
 	a[n] = 1
 	require.Panics(t, func() { d.DotsRows(dd, a, np, m, x, off, n) }, "a not zero past n")
 }

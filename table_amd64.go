@@ -466,13 +466,13 @@ func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int,
 	}
 }
 
-// callDotsRows calls kernel id, one of signature func(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int).
-func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int) {
+// callDotsRows calls kernel id, one of signature func(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows, lines, ldal, ldxl int, mask []float32).
+func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows, lines, ldal, ldxl int, mask []float32) {
 	switch id {
 	case kDotsRowsAVX2:
-		dotsRowsAVX2(d, ldd, a, lda, x, off, n, rows)
+		dotsRowsAVX2(d, ldd, a, lda, x, off, n, rows, lines, ldal, ldxl, mask)
 	case kDotsRowsAVX512:
-		dotsRowsAVX512(d, ldd, a, lda, x, off, n, rows)
+		dotsRowsAVX512(d, ldd, a, lda, x, off, n, rows, lines, ldal, ldxl, mask)
 	default:
 		panic(notCallable(id))
 	}

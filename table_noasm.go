@@ -90,8 +90,8 @@ func callStencilRows(id kernelID, y []float32, ldy int, x, w []float32, ldw int,
 	panic(notCallable(id))
 }
 
-// callDotsRows calls kernel id, one of signature func(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int).
-func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int) {
+// callDotsRows calls kernel id, one of signature func(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows, lines, ldal, ldxl int, mask []float32).
+func callDotsRows(id kernelID, d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows, lines, ldal, ldxl int, mask []float32) {
 	panic(notCallable(id))
 }
 

@@ -40,7 +40,10 @@ type fewPlan struct {
 	bands    int
 	// Backward-filter's bands, at least enough for maxChunks pieces.
 	rowsF, ldF, bandsF int
-	filterTemp         int // Kg·Cg·R·S: one band's dot products
+	// filterLines: backward-filter reads dY's rows in place
+	// (engine.DotsLines), not copied W' wide with zeros past Q.
+	filterLines bool
+	filterTemp  int // Kg·Cg·R·S: one band's dot products
 
 	d *fewData // backward-data's geometry
 }
@@ -107,8 +110,11 @@ func (c *Conv2D) useFew(forward, data, filter bool) {
 		c.dypadLen = max(c.dypadLen, f.d.end)
 		c.panel = max(c.panel, f.d.panel)
 	}
+	f.filterLines = c.fewFilterLines()
 	if f.filter {
-		c.dypadLen = max(c.dypadLen, s.Kg*f.ldF)
+		if !f.filterLines {
+			c.dypadLen = max(c.dypadLen, s.Kg*f.ldF)
+		}
 		c.panel = max(c.panel, f.filterTemp)
 		c.chunks = fewChunks(s.N*s.Groups*f.bandsF, s.N*s.Groups*s.P*ws, max(s.Kg, s.CRSg))
 	}
@@ -308,15 +314,19 @@ func (j *fewFilterJob) piece(wk *worker, it int, part []float32) {
 	g := img % s.Groups
 	xp := c.padFew(wk, j.x, img)
 	p0, p1 := b*f.rowsF, min(s.P, (b+1)*f.rowsF)
-	n := (p1 - p0) * c.wpad
-	a := wk.dypad[:s.Kg*f.ldF]
 	dyb := j.dy[img*s.Kg*s.PQ:][:s.Kg*s.PQ]
-	for k := range s.Kg {
-		row := a[k*f.ldF:][:roundUpSlack(n)]
-		engine.CopyRows(row, dyb[k*s.PQ+p0*s.Q:], p1-p0, c.wpad, 0, s.Q, c.wpad, s.Q)
-		clear(row[n:])
-	}
 	d := wk.panel[:f.filterTemp]
-	engine.DotsRows(d, a, f.ldF, s.Kg, xp[p0*c.wpad:], f.off, n)
+	if f.filterLines {
+		engine.DotsLines(d, dyb[p0*s.Q:], s.PQ, s.Q, s.Kg, xp[p0*c.wpad:], c.wpad, f.off, s.Q, p1-p0)
+	} else {
+		n := (p1 - p0) * c.wpad
+		a := wk.dypad[:s.Kg*f.ldF]
+		for k := range s.Kg {
+			row := a[k*f.ldF:][:roundUpSlack(n)]
+			engine.CopyRows(row, dyb[k*s.PQ+p0*s.Q:], p1-p0, c.wpad, 0, s.Q, c.wpad, s.Q)
+			clear(row[n:])
+		}
+		engine.DotsRows(d, a, f.ldF, s.Kg, xp[p0*c.wpad:], f.off, n)
+	}
 	engine.AddRows(part[g*f.filterTemp:], d, 1, f.filterTemp, 0, 0)
 }

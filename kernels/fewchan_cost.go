@@ -105,8 +105,7 @@ func (c *Conv2D) gemmForwardCost() float64 {
 // fewCosts estimates each pass, with d backward-data's geometry.
 func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	s := &c.s
-	hs, wp := phasePlanes(s)
-	planes := s.Cg * s.StrideH * s.StrideW * hs * wp
+	_, wp := phasePlanes(s)
 	flops := 2 * float64(s.Kg) * float64(s.CRSg)
 	var f fewCost
 	// Forward: the direct route gathers x into padded phase planes W'
@@ -136,11 +135,13 @@ func (c *Conv2D) fewCosts(d *fewData) fewCost {
 	full := float64(ph) * gemmCost(s.Cg, pn, pk, s.Q, max(engine.DenseTileFit(s.Cg, pn), engine.TileFit(pn, s.Cg)))
 	col2im := flops*float64(s.PQ)/(gemmPeak*engine.DenseTileFit(s.CRSg, s.PQ)) + col2imCost*float64(s.CRSg*s.PQ)
 	f.gemmData = min(full, col2im)
-	// Backward-filter: dot products of Kg rows of dY against Cg·R·S shifts
-	// over P·W' positions; the Shifted form multiplies the same positions
+	// Backward-filter: dot products of Kg rows of dY against Cg·R·S
+	// shifts (fewFilterCost); the Shifted form multiplies P·W' positions
 	// with dW's Kg × Cg·R·S as the tiles, after packing both operands.
-	f.filter = flops*float64(s.P*wp)/rowFit(s.Kg) +
-		copyCost*float64(planes+s.Kg*s.P*wp)
+	f.filter = c.fewFilterCost(false)
+	if filterLinesFit(s) && s.Cg <= fewChannels {
+		f.filter = min(f.filter, c.fewFilterCost(true))
+	}
 	f.gemmFilter = flops*float64(s.P*wp)/(gemmPeak*engine.TileFit(s.Kg, s.CRSg)) +
 		packCost*float64((s.Kg+s.CRSg)*s.P*wp)
 	return f
@@ -168,6 +169,46 @@ func (c *Conv2D) fewForwardCost(lines bool) float64 {
 	_, n := c.linesBands()
 	return flops*float64(s.P*roundUpSlack(s.Q))/stencilFit(s.Kg) + streamCost*float64(s.Kg*s.Q*n) + pad
 }
+
+// filterLinesFit reports whether backward-filter's dot products can read
+// dY's rows in place (fewPlan.filterLines): the kernel's last vector of a
+// row ends with the row, so a row of Q must fill one, or be whole vectors.
+func filterLinesFit(s *shape) bool {
+	l := engine.RowsLanes()
+	return l > 0 && (s.Q >= l || s.Q%l == 0)
+}
+
+// fewFilterCost is the direct route's backward-filter pass: dot products
+// over dY's rows read in place (lines), a row's vectors rounded up, or
+// over P·W' positions of dY copied into rows W' wide with zeros past Q.
+func (c *Conv2D) fewFilterCost(lines bool) float64 {
+	s := &c.s
+	hs, wp := phasePlanes(s)
+	planes := s.Cg * s.StrideH * s.StrideW * hs * wp
+	flops := 2 * float64(s.Kg) * float64(s.CRSg)
+	if lines {
+		return flops*float64(s.P*roundUp(s.Q, engine.RowsLanes()))/rowFit(s.Kg) + copyCost*float64(planes)
+	}
+	return flops*float64(s.P*wp)/rowFit(s.Kg) + copyCost*float64(planes+s.Kg*s.P*wp)
+}
+
+// fewFilterLines reports whether backward-filter on the direct route reads
+// dY's rows in place: where it fits, and the copy it saves, a stream
+// (streamCost a float, as forward's crop), outweighs the rows' rounding.
+func (c *Conv2D) fewFilterLines() bool {
+	s := &c.s
+	_, wp := phasePlanes(s)
+	return filterLinesFit(s) &&
+		c.fewFilterCost(true) < c.fewFilterCost(false)+(streamCost-copyCost)*float64(s.Kg*s.P*wp)
+}
+
+// fewChannels bounds the input channels a group for which reading dY in
+// place lowers the direct route's backward-filter cost against the other
+// routes. rowFit was fitted on the layers the route is for (1–16 channels);
+// at 32–256 (L10, Z26, Z29 on AVX2) the route ran at 0.2–0.8 of the
+// Shifted or indirect one that the model ranked below it, as each block of
+// dY's rows re-reads the band's many shifted runs of x.
+const fewChannels = 16
 
 // splitCost is the cost of gathering a float of x into phase planes of
 // column stride sw whose rows are w floats wide: none at stride 1, where

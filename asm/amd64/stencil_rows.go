@@ -229,8 +229,8 @@ func stencilRowsBody(r int, ri rowsISA, vec func() VecVirtual, width int) {
 	Label(end)
 }
 
-// genDotsRows emits d[k·ldd+t] = Σ_{i<n} a[k·lda+i]·x[off[t]+i] for
-// k < rows ≤ ri.dotMR and t < len(off) ≤ ri.dotNT, n a multiple of 16.
+// genDotsRows emits d[k·ldd+t] = Σ_{j<lines} Σ_{i<n} a[k·lda+j·ldal+i]·x[off[t]+j·ldxl+i]
+// for k < rows ≤ ri.dotMR and t < len(off) ≤ ri.dotNT.
 func genDotsRows(name string, ri rowsISA) {
 	vec, isa := vectors(ri.lanes)
 	width := 4 * ri.lanes
@@ -238,23 +238,25 @@ func genDotsRows(name string, ri rowsISA) {
 		panic("dotsRows: a's rows are addressed as base + 0, 1 or 2 strides")
 	}
 	// Not NOSPLIT: the frame is over the nosplit stack limit.
-	TEXT(name, 0, "func(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int)")
+	TEXT(name, 0, "func("+table.DotsRows.Params+")")
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s sets d[k*ldd+t], for k < rows ≤ %d and t < len(off) ≤ %d, to the dot", name, ri.dotMR, ri.dotNT),
-		fmt.Sprintf("product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16 (%s): the", isa),
-		fmt.Sprintf("products are summed in %d lanes, l taking the indices ≡ l mod %d, and the lanes", ri.lanes, ri.lanes),
-		"are then added in a fixed order.",
+		fmt.Sprintf("%s sets d[k*ldd+t], for k < rows ≤ %d and t < len(off) ≤ %d, to the sum over", name, ri.dotMR, ri.dotNT),
+		"lines j < lines of the dot products of a[k*lda+j*ldal:][:n] with x[off[t]+j*ldxl:][:n]",
+		fmt.Sprintf("(%s): the products are summed in %d lanes and the lanes then added in a fixed", isa, ri.lanes),
+		fmt.Sprintf("order. A line's last n mod %d floats are a vector ending at the line's end, whose", ri.lanes),
+		"lanes before them mask zeroes: mask holds the vector's lanes, all bits clear or set.",
 		"",
-		"The caller guarantees len(off) ≥ 1, len(d) ≥ (rows−1)·ldd + len(off),",
-		"len(a) ≥ (rows−1)·lda + n, and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are",
-		"not checked.",
+		fmt.Sprintf("The caller guarantees lines ≥ 1, n ≥ %d unless n is a multiple of %d, len(off) ≥ 1,", ri.lanes, ri.lanes),
+		"len(d) ≥ (rows−1)·ldd + len(off), len(a) ≥ (rows−1)·lda + (lines−1)·ldal + n, and off[t] ≥ 0",
+		"and off[t] + (lines−1)·ldxl + n ≤ len(x), and that x is finite where it meets a masked lane;",
+		"lengths are not checked.",
 	)
 	Commentf("register pressure: rows·taps accumulators + rows of a + 1 of x (%d×%d: %d of %d); up to %d GP",
 		ri.dotMR, ri.dotNT, ri.dotMR*ri.dotNT+ri.dotMR+1, ri.regs, 4+ri.dotNT)
 	// The accumulators go through the stack to one reduction loop, rather
 	// than each block shape having its own reductions.
-	frame := AllocLocal(width * ri.dotMR * ri.dotNT)
+	frame := AllocLocal(width*ri.dotMR*ri.dotNT + 24) // the accumulators, then lines left and a line's a and x
 	rows := Load(Param("rows"), GP64())
 	taps := Load(Param("off").Len(), GP64())
 	for r := 1; r <= ri.dotMR; r++ {
@@ -304,20 +306,25 @@ func genDotsRows(name string, ri rowsISA) {
 	RET()
 }
 
-// dotsRowsBlock emits the loop of r rows × nt taps and stores the
-// accumulators to frame, row-major.
+// dotsRowsBlock emits the loop of r rows × nt taps over the lines, and
+// stores the accumulators to frame, row-major. The frame's last 24 bytes
+// hold the lines left and the current line's a and x: the loop takes 13
+// GP registers.
 func dotsRowsBlock(r, nt int, vec func() VecVirtual, width, lanes int, frame Mem) {
+	accBytes := width * r * nt
+	linesLeft, aLine, xLine := frame.Offset(accBytes), frame.Offset(accBytes+8), frame.Offset(accBytes+16)
 	a := Load(Param("a").Base(), GP64())
 	lda := Load(Param("lda"), GP64())
 	SHLQ(U8(2), lda)
 	x := Load(Param("x").Base(), GP64())
-	n := Load(Param("n"), GP64())
 	off := Load(Param("off").Base(), GP64())
 	o := make([]GPVirtual, nt)
 	for t := range o {
 		o[t] = GP64()
 		MOVQ(Mem{Base: off, Disp: 8 * t}, o[t])
 	}
+	lines := Load(Param("lines"), GP64())
+	MOVQ(lines, linesLeft)
 	acc := make([][]VecVirtual, r)
 	for k := range acc {
 		acc[k] = make([]VecVirtual, nt)
@@ -326,33 +333,78 @@ func dotsRowsBlock(r, nt int, vec func() VecVirtual, width, lanes int, frame Mem
 			zero(acc[k][t])
 		}
 	}
-	loop := fmt.Sprintf("loop%dx%d", r, nt)
+	// step emits one vector of every row and tap at a and x; mask, if not
+	// nil, points at the vector that zeroes a's lanes.
+	step := func(mask Register) {
+		av := make([]VecVirtual, r)
+		for k := range av {
+			av[k] = vec()
+			m := Mem{Base: a}
+			if k > 0 {
+				m.Index, m.Scale = lda, uint8(k)
+			}
+			VMOVUPS(m, av[k])
+			if mask != nil {
+				if lanes == 16 {
+					VPANDD(Mem{Base: mask}, av[k], av[k])
+				} else {
+					VANDPS(Mem{Base: mask}, av[k], av[k])
+				}
+			}
+		}
+		for t := range nt {
+			var xr Op = Mem{Base: x, Index: o[t], Scale: 4}
+			if r > 1 {
+				xt := vec()
+				VMOVUPS(xr, xt)
+				xr = xt
+			}
+			for k := range r {
+				VFMADD231PS(xr, av[k], acc[k][t])
+			}
+		}
+	}
+	line, loop, tail, next, end := fmt.Sprintf("line%dx%d", r, nt), fmt.Sprintf("loop%dx%d", r, nt),
+		fmt.Sprintf("tail%dx%d", r, nt), fmt.Sprintf("next%dx%d", r, nt), fmt.Sprintf("stored%dx%d", r, nt)
+	Label(line)
+	MOVQ(a, aLine)
+	MOVQ(x, xLine)
+	n := Load(Param("n"), GP64())
+	ANDQ(I32(-lanes), n)
+	JZ(LabelRef(tail))
 	alignLoop()
 	Label(loop)
-	av := make([]VecVirtual, r)
-	for k := range av {
-		av[k] = vec()
-		m := Mem{Base: a}
-		if k > 0 {
-			m.Index, m.Scale = lda, uint8(k)
-		}
-		VMOVUPS(m, av[k])
-	}
-	for t := range nt {
-		var xr Op = Mem{Base: x, Index: o[t], Scale: 4}
-		if r > 1 {
-			xt := vec()
-			VMOVUPS(xr, xt)
-			xr = xt
-		}
-		for k := range r {
-			VFMADD231PS(xr, av[k], acc[k][t])
-		}
-	}
+	step(nil)
 	ADDQ(U32(width), a)
 	ADDQ(U32(width), x)
 	SUBQ(U32(lanes), n)
 	JNZ(LabelRef(loop))
+	// The rest, rem floats: the vector that ends with the line, a's lanes
+	// before them masked off.
+	Label(tail)
+	back := Load(Param("n"), GP64())
+	ANDQ(U32(lanes-1), back)
+	JZ(LabelRef(next))
+	SUBQ(U32(lanes), back)
+	SHLQ(U8(2), back) // −4·(lanes − rem)
+	ADDQ(back, a)
+	ADDQ(back, x)
+	mask := Load(Param("mask").Base(), GP64())
+	step(mask)
+	Label(next)
+	DECQ(linesLeft)
+	JZ(LabelRef(end))
+	for _, mv := range []struct {
+		ptr  Register
+		base Mem
+		ld   string
+	}{{a, aLine, "ldal"}, {x, xLine, "ldxl"}} {
+		Load(Param(mv.ld), mv.ptr)
+		SHLQ(U8(2), mv.ptr)
+		ADDQ(mv.base, mv.ptr)
+	}
+	JMP(LabelRef(line))
+	Label(end)
 	for k := range r {
 		for t := range nt {
 			VMOVUPS(acc[k][t], frame.Offset(width*(k*nt+t)))

@@ -37,13 +37,16 @@ checked.`, name, rowsMR, rowsMR, stencilRowsNV(rowsMR))
 
 func dotsRowsDoc(name string) string {
 	return fmt.Sprintf(`%s sets d[k*ldd+t], for k < rows ≤ %d and t < len(off) ≤ %d, to
-the dot product of a[k*lda:][:n] with x[off[t]:][:n], n a multiple of 16: the
-products are summed in 4 lanes, l taking the indices ≡ l mod 4, and the lanes
-are then added pairwise, (l0+l1) + (l2+l3).
+the sum over lines j < lines of the dot products of a[k*lda+j*ldal:][:n] with
+x[off[t]+j*ldxl:][:n]: the products are summed in 4 lanes and the lanes then
+added pairwise, (l0+l1) + (l2+l3). A line's last n mod 4 floats are a vector
+ending at the line's end, whose lanes before them mask zeroes: mask holds the
+vector's lanes, all bits clear or set.
 
-The caller guarantees len(off) ≥ 1, len(d) ≥ (rows−1)·ldd + len(off), len(a) ≥
-(rows−1)·lda + n, and off[t] ≥ 0 and off[t] + n ≤ len(x); lengths are not
-checked.`, name, dotsRowMR, dotsRowNT)
+The caller guarantees lines ≥ 1, n ≥ 4 unless n is a multiple of 4, len(off) ≥
+1, len(d) ≥ (rows−1)·ldd + len(off), len(a) ≥ (rows−1)·lda + (lines−1)·ldal + n,
+off[t] ≥ 0 and off[t] + (lines−1)·ldxl + n ≤ len(x), and that x is finite where
+it meets a masked lane; lengths are not checked.`, name, dotsRowMR, dotsRowNT)
 }
 
 // weightRegs is the registers r rows' weights of one tap take: one per
@@ -227,12 +230,15 @@ func stencilRowsBodyNEON(e *emitter, name string, r int) {
 // with its accumulators, a pointers and x pointers in registers.
 func genDotsRowsNEON(e *emitter, name string) error {
 	const rrows, rtaps = "R0", "R1"
-	e.printf("// func %s(d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int)\n", name)
+	e.printf("// func %s(%s)\n", name, table.DotsRows.Params)
 	e.printf("//\n")
 	e.printf("// Register use, for r rows × nt taps: V0… a, then two of x in turn,\n")
 	e.printf("// V(32−r·nt)-V31 accumulators; R2 x, R3 off, R4 n then ldd·4, R5 lda then\n")
-	e.printf("// d, R6-R8 a's rows, R9-R16 x at each tap's offset, R17 a row of d.\n")
-	e.printf("TEXT ·%s(SB), NOSPLIT, $0-128\n", name)
+	e.printf("// d, R6-R8 a's rows, R9-R16 x at each tap's offset, R17 a row of d; V(r+2)\n")
+	e.printf("// the tail's mask, R0 the tail's step back, R1 n mod 4, R19 and R20 the steps\n")
+	e.printf("// from a line's end in a and x to the next's start, R21 lines left, R22 the\n")
+	e.printf("// mask's address, R23 a line's floats in whole vectors.\n")
+	e.printf("TEXT ·%s(SB), NOSPLIT, $0-176\n", name)
 	e.op("MOVD", "rows+120(FP)", rrows)
 	e.op("MOVD", "off_len+96(FP)", rtaps)
 	for r := 1; r <= dotsRowMR; r++ {
@@ -261,10 +267,12 @@ func genDotsRowsNEON(e *emitter, name string) error {
 
 func dotsRowsBlockNEON(e *emitter, name string, r, nt int) {
 	const rx, roff, rn, rd, rdp = "R2", "R3", "R4", "R5", "R17"
+	const rback, rrem, rastep, rxstep, rlines, rmask, rfull = "R0", "R1", "R19", "R20", "R21", "R22", "R23"
 	aPtr := func(k int) string { return fmt.Sprintf("R%d", 6+k) }
 	xPtr := func(t int) string { return fmt.Sprintf("R%d", 9+t) }
 	acc := 32 - r*nt
 	accReg := func(k, t int) int { return acc + k*nt + t }
+	mask := r + 2
 	e.op("MOVD", "x_base+64(FP)", rx)
 	e.op("MOVD", "off_base+88(FP)", roff)
 	e.op("MOVD", "n+112(FP)", rn)
@@ -277,26 +285,70 @@ func dotsRowsBlockNEON(e *emitter, name string, r, nt int) {
 		e.op("MOVD", fmt.Sprintf("%d(%s)", 8*t, roff), xPtr(t))
 		e.op("ADD", xPtr(t)+"<<2", rx, xPtr(t))
 	}
+	// Per line: whole vectors, then if n mod 4 ≠ 0 the vector ending the
+	// line, 16 − 4·(n mod 4) bytes back, its first lanes masked off. Each
+	// pointer then stands at its line's start + 4·n.
+	e.op("AND", "$3", rn, rrem)
+	e.op("AND", "$-4", rn, rfull)
+	e.op("MOVD", "$16", rback)
+	e.op("SUB", rrem+"<<2", rback, rback)
+	for _, st := range [][2]string{{"ldal+136(FP)", rastep}, {"ldxl+144(FP)", rxstep}} {
+		e.op("MOVD", st[0], st[1])
+		e.op("SUB", rn, st[1], st[1])
+		e.op("LSL", "$2", st[1], st[1])
+	}
+	e.op("MOVD", "lines+128(FP)", rlines)
+	e.op("MOVD", "mask_base+152(FP)", rmask)
+	e.op("VLD1", "("+rmask+")", vlist(mask, 1))
 	for k := range r {
 		for t := range nt {
 			b := fmt.Sprintf("V%d.B16", accReg(k, t))
 			e.op("VEOR", b, b, b)
 		}
 	}
-	loop := fmt.Sprintf("%s_loop%dx%d", name, r, nt)
-	e.label(loop)
-	for k := range r {
-		e.op("VLD1.P", "16("+aPtr(k)+")", vlist(k, 1))
-	}
-	for t := range nt {
-		xr := r + t%2 // alternate, so a load need not wait for the FMLAs before
-		e.op("VLD1.P", "16("+xPtr(t)+")", vlist(xr, 1))
+	label := func(s string) string { return fmt.Sprintf("%s_%s%dx%d", name, s, r, nt) }
+	step := func(masked bool) {
 		for k := range r {
-			e.op("VFMLA", v(k), v(xr), v(accReg(k, t)))
+			e.op("VLD1.P", "16("+aPtr(k)+")", vlist(k, 1))
+			if masked {
+				e.op("VAND", fmt.Sprintf("V%d.B16", mask), fmt.Sprintf("V%d.B16", k), fmt.Sprintf("V%d.B16", k))
+			}
+		}
+		for t := range nt {
+			xr := r + t%2 // alternate, so a load need not wait for the FMLAs before
+			e.op("VLD1.P", "16("+xPtr(t)+")", vlist(xr, 1))
+			for k := range r {
+				e.op("VFMLA", v(k), v(xr), v(accReg(k, t)))
+			}
 		}
 	}
+	e.label(label("line"))
+	e.op("MOVD", rfull, rn)
+	e.op("CBZ", rn, label("tail"))
+	e.label(label("loop"))
+	step(false)
 	e.op("SUBS", "$4", rn, rn)
-	e.op("BNE", loop)
+	e.op("BNE", label("loop"))
+	e.label(label("tail"))
+	e.op("CBZ", rrem, label("next"))
+	for k := range r {
+		e.op("SUB", rback, aPtr(k), aPtr(k))
+	}
+	for t := range nt {
+		e.op("SUB", rback, xPtr(t), xPtr(t))
+	}
+	step(true)
+	e.label(label("next"))
+	e.op("SUBS", "$1", rlines, rlines)
+	e.op("BEQ", label("end"))
+	for k := range r {
+		e.op("ADD", rastep, aPtr(k), aPtr(k))
+	}
+	for t := range nt {
+		e.op("ADD", rxstep, xPtr(t), xPtr(t))
+	}
+	e.op("B", label("line"))
+	e.label(label("end"))
 
 	// Four taps' sums at a time: pairs of lanes of two taps, then of the
 	// pairs; a single tap's the same way with itself.

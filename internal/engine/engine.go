@@ -258,6 +258,15 @@ func DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int) {
 	driver.DotsRows(d, a, lda, m, x, off, n)
 }
 
+// DotsLines sets d[k·len(off)+t] = Σ_{j<lines} Σ_{i<n} a[k·lda+j·ldal+i]·
+// x[off[t]+j·ldxl+i] for k < m and t < len(off): DotsRows on lines of n,
+// ldal apart in a's rows and ldxl in x, with no zeros between them: a
+// layer's output-gradient rows, Q apart, against padded rows W' apart. x
+// must be finite along each line's n.
+func DotsLines(d, a []float32, lda, ldal, m int, x []float32, ldxl int, off []int, n, lines int) {
+	driver.DotsLines(d, a, lda, ldal, m, x, ldxl, off, n, lines)
+}
+
 // AllFinite reports whether x holds neither a NaN nor an infinity.
 func AllFinite(x []float32) bool { return driver.AllFinite(x) }
 
@@ -390,6 +399,7 @@ type Driver interface {
 	RowsLanes() int
 	Native() bool
 	DotsRows(d, a []float32, lda, m int, x []float32, off []int, n int)
+	DotsLines(d, a []float32, lda, ldal, m int, x []float32, ldxl int, off []int, n, lines int)
 	L2() int
 	DwcLanes(channels int) int
 	DwcIn(l int, dst, src []float32, rows, cols, ldr, lds, ldd, left, right int)

@@ -44,7 +44,9 @@ var (
 	// A block of rows ≤ MR of StencilRows and DotsRows; n is rounded up to 16.
 	// StencilRows does lines of n outputs, ldyl apart in y and ldxl in x.
 	StencilRows = &Sig{"callStencilRows", "y []float32, ldy int, x, w []float32, ldw int, off []int, n, rows int, bias []float32, lines, ldxl, ldyl int", "y, ldy, x, w, ldw, off, n, rows, bias, lines, ldxl, ldyl"}
-	DotsRows    = &Sig{"callDotsRows", "d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows int", "d, ldd, a, lda, x, off, n, rows"}
+	// DotsRows sums lines of n, ldal apart in a and ldxl in x, a line's
+	// last n mod lanes floats as a vector masked by mask.
+	DotsRows = &Sig{"callDotsRows", "d []float32, ldd int, a []float32, lda int, x []float32, off []int, n, rows, lines, ldal, ldxl int, mask []float32", "d, ldd, a, lda, x, off, n, rows, lines, ldal, ldxl, mask"}
 	// The channel-interleaved depthwise kernels (dwc.go in package simdconv).
 	DwcIn   = &Sig{"callDwcIn", "dst, src []float32, rows, cols, ldr, lds, ldd, left, right int", "dst, src, rows, cols, ldr, lds, ldd, left, right"}
 	DwcOut  = &Sig{"callDwcOut", "dst, src []float32, n, ldd int", "dst, src, n, ldd"}
